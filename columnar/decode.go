@@ -1,0 +1,331 @@
+package columnar
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/valyala/fastjson"
+)
+
+// Row is one sign-in staged for appending: every cell is decoded and validated before any column
+// is touched, so a bad record never leaves a half-appended row behind.
+type Row struct {
+	schema *Schema
+	vals   []val
+	extras []byte
+	seen   []bool // per flattened-object path index: present in input
+	buf    []byte // owns bytes produced while decoding (GUIDs, compact JSON)
+}
+
+// NewRow returns an empty row for schema s.
+func NewRow(s *Schema) *Row {
+	return &Row{schema: s, vals: make([]val, s.NumColumns())}
+}
+
+func (r *Row) reset() {
+	clear(r.vals)
+	r.extras = r.extras[:0]
+	r.buf = r.buf[:0]
+}
+
+// ID returns the row's request id (16 bytes); valid until the next decode into this row.
+func (r *Row) ID() []byte { return r.vals[colID.Index].b }
+
+// CreatedUnixNano returns createdDateTime.
+func (r *Row) CreatedUnixNano() int64 { return r.vals[colCreated.Index].i }
+
+// String returns a dictionary or text column's value, "" when null or absent.
+func (r *Row) String(c *Column) string {
+	if r.vals[c.Index].state != stateValue {
+		return ""
+	}
+	return string(r.vals[c.Index].b)
+}
+
+// SetBool overwrites a boolean column (used for flaggedForReview by the flagging feature).
+func (r *Row) SetBool(c *Column, v bool) {
+	if c.Kind != KindBool {
+		panic("BUG: SetBool on " + c.Kind.String() + " column " + c.Name)
+	}
+	x := int64(0)
+	if v {
+		x = 1
+	}
+	r.vals[c.Index] = val{state: stateValue, i: x}
+}
+
+var (
+	colID      = SignIns.byName["id"]
+	colCreated = SignIns.byName["createdDateTime"]
+)
+
+// DecodeError is why a record was rejected.
+type DecodeError struct {
+	Path string // JSON path of the offending property, "" for the record as a whole
+	Msg  string
+}
+
+func (e *DecodeError) Error() string {
+	if e.Path == "" {
+		return e.Msg
+	}
+	return e.Path + ": " + e.Msg
+}
+
+func decodeErr(path, format string, args ...any) error {
+	return &DecodeError{Path: path, Msg: fmt.Sprintf(format, args...)}
+}
+
+// Decoder turns Graph signIn JSON objects into staged rows. It is not safe for concurrent use;
+// use one per goroutine. It reuses its parser, so steady-state decoding does not allocate
+// except for new dictionary entries downstream.
+type Decoder struct {
+	schema *Schema
+	p      fastjson.Parser
+	props  map[string]int // top-level property name → index in schema.Properties
+	next   int            // predicted index of the next property (Graph emits a fixed order)
+}
+
+// NewDecoder returns a decoder for schema s.
+func NewDecoder(s *Schema) *Decoder {
+	d := &Decoder{schema: s, props: map[string]int{}}
+	for i, p := range s.Properties {
+		d.props[p.Name] = i
+	}
+	return d
+}
+
+// Decode parses raw (one JSON object) into row. A non-nil error is a *DecodeError or a JSON
+// syntax error, and says why the record must be quarantined.
+func (d *Decoder) Decode(raw []byte, row *Row) error {
+	row.reset()
+	v, err := d.p.ParseBytes(raw)
+	if err != nil {
+		return &DecodeError{Msg: "not valid JSON: " + err.Error()}
+	}
+	o, err := v.Object()
+	if err != nil {
+		return &DecodeError{Msg: "not a JSON object (got " + v.Type().String() + ")"}
+	}
+	seen := row.seenProps(len(d.schema.Properties))
+	var derr error
+	o.Visit(func(key []byte, v *fastjson.Value) {
+		if derr != nil {
+			return
+		}
+		pi := -1
+		if d.next < len(d.schema.Properties) && d.schema.Properties[d.next].Name == string(key) {
+			pi = d.next
+		} else if i, ok := d.props[string(key)]; ok {
+			pi = i
+		}
+		if pi < 0 {
+			row.extras = appendExtra(row.extras, extrasRaw, string(key), v.MarshalTo(nil))
+			return
+		}
+		d.next = pi + 1
+		if seen[pi] {
+			derr = decodeErr(string(key), "duplicate property")
+			return
+		}
+		seen[pi] = true
+		prop := &d.schema.Properties[pi]
+		if prop.Column != nil {
+			derr = row.decodeCell(prop.Column, v)
+		} else {
+			derr = row.decodeObject(prop.Object, v)
+		}
+	})
+	if derr != nil {
+		return derr
+	}
+	for i, ok := range seen {
+		if ok {
+			continue
+		}
+		prop := &d.schema.Properties[i]
+		if prop.Column != nil {
+			row.extras = appendExtra(row.extras, extrasAbsent, prop.Column.Name, nil)
+		} else {
+			row.extras = appendExtra(row.extras, extrasAbsent, prop.Object.Name, nil)
+		}
+	}
+	if row.vals[colID.Index].state != stateValue {
+		return decodeErr("id", "missing or null: every sign-in needs its request id")
+	}
+	if row.vals[colCreated.Index].state != stateValue {
+		return decodeErr("createdDateTime", "missing or null")
+	}
+	if len(row.extras) > maxExtrasBytes {
+		return &DecodeError{Msg: fmt.Sprintf("unknown properties exceed %d bytes", maxExtrasBytes)}
+	}
+	return nil
+}
+
+func (r *Row) seenProps(n int) []bool {
+	if cap(r.seen) < n {
+		r.seen = make([]bool, n)
+	}
+	r.seen = r.seen[:n]
+	clear(r.seen)
+	return r.seen
+}
+
+func (r *Row) decodeObject(o *Object, v *fastjson.Value) error {
+	if v.Type() == fastjson.TypeNull {
+		r.extras = appendExtra(r.extras, extrasNull, o.Name, nil)
+		return nil
+	}
+	obj, err := v.Object()
+	if err != nil {
+		return decodeErr(o.Name, "expected an object or null, got %s", v.Type())
+	}
+	var seenBits uint64 // objects have fewer than 64 members
+	var derr error
+	obj.Visit(func(key []byte, mv *fastjson.Value) {
+		if derr != nil {
+			return
+		}
+		for i := range o.Members {
+			m := &o.Members[i]
+			if m.Name != string(key) {
+				continue
+			}
+			if seenBits&(1<<i) != 0 {
+				derr = decodeErr(o.Name+"/"+m.Name, "duplicate property")
+				return
+			}
+			seenBits |= 1 << i
+			if m.Column != nil {
+				derr = r.decodeCell(m.Column, mv)
+			} else {
+				derr = r.decodeObject(m.Object, mv)
+			}
+			return
+		}
+		r.extras = appendExtra(r.extras, extrasRaw, o.Name+"/"+string(key), mv.MarshalTo(nil))
+	})
+	if derr != nil {
+		return derr
+	}
+	for i := range o.Members {
+		if seenBits&(1<<i) != 0 {
+			continue
+		}
+		m := &o.Members[i]
+		if m.Column != nil {
+			r.extras = appendExtra(r.extras, extrasAbsent, m.Column.Name, nil)
+		} else {
+			r.extras = appendExtra(r.extras, extrasAbsent, m.Object.Name, nil)
+		}
+	}
+	return nil
+}
+
+// maxTime bounds createdDateTime to what int64 nanoseconds can hold.
+var (
+	minStoredTime = time.Unix(0, math.MinInt64).UTC()
+	maxStoredTime = time.Unix(0, math.MaxInt64).UTC()
+)
+
+func (r *Row) decodeCell(c *Column, v *fastjson.Value) error {
+	cell := &r.vals[c.Index]
+	t := v.Type()
+	if t == fastjson.TypeNull {
+		cell.state = stateNull
+		return nil
+	}
+	switch c.Kind {
+	case KindDict, KindText:
+		s, err := v.StringBytes()
+		if err != nil {
+			return decodeErr(c.Name, "expected a string, got %s", t)
+		}
+		*cell = val{state: stateValue, b: s}
+	case KindGUID:
+		s, err := v.StringBytes()
+		if err != nil {
+			return decodeErr(c.Name, "expected a GUID string, got %s", t)
+		}
+		g, ok, canonical := ParseGUID(s)
+		if !ok {
+			if c == colID {
+				return decodeErr(c.Name, "%q is not a GUID", s)
+			}
+			// Not a GUID ("" in some non-interactive rows): keep the text verbatim, the typed
+			// cell stays null.
+			cell.state = stateNull
+			r.extras = appendExtra(r.extras, extrasRaw, c.Name, v.MarshalTo(nil))
+			return nil
+		}
+		start := len(r.buf)
+		r.buf = append(r.buf, g[:]...)
+		*cell = val{state: stateValue, b: r.buf[start : start+16 : start+16]}
+		if !canonical {
+			r.extras = appendExtra(r.extras, extrasRaw, c.Name, v.MarshalTo(nil))
+		}
+	case KindTime:
+		s, err := v.StringBytes()
+		if err != nil {
+			return decodeErr(c.Name, "expected an ISO 8601 date-time string, got %s", t)
+		}
+		tm, err := time.Parse(time.RFC3339Nano, string(s))
+		if err != nil {
+			return decodeErr(c.Name, "%q is not an RFC 3339 date-time", s)
+		}
+		if tm.Before(minStoredTime) || tm.After(maxStoredTime) {
+			return decodeErr(c.Name, "%q is outside the storable range (1678–2262)", s)
+		}
+		ns := tm.UnixNano()
+		*cell = val{state: stateValue, i: ns}
+		var tmp [40]byte
+		if string(AppendTime(tmp[:0], ns)) != string(s) {
+			r.extras = appendExtra(r.extras, extrasRaw, c.Name, v.MarshalTo(nil))
+		}
+	case KindInt32:
+		if t != fastjson.TypeNumber {
+			return decodeErr(c.Name, "expected an integer, got %s", t)
+		}
+		f, _ := v.Float64()
+		if f != math.Trunc(f) || f < math.MinInt32 || f > math.MaxInt32 {
+			return decodeErr(c.Name, "%s is not a 32-bit integer", v.String())
+		}
+		*cell = val{state: stateValue, i: int64(f)}
+	case KindFloat64:
+		if t != fastjson.TypeNumber {
+			return decodeErr(c.Name, "expected a number, got %s", t)
+		}
+		f, _ := v.Float64()
+		*cell = val{state: stateValue, f: f}
+	case KindBool:
+		switch t {
+		case fastjson.TypeTrue:
+			*cell = val{state: stateValue, i: 1}
+		case fastjson.TypeFalse:
+			*cell = val{state: stateValue, i: 0}
+		default:
+			return decodeErr(c.Name, "expected true or false, got %s", t)
+		}
+	case KindJSON, KindJSONDict:
+		start := len(r.buf)
+		r.buf = v.MarshalTo(r.buf)
+		*cell = val{state: stateValue, b: r.buf[start:len(r.buf):len(r.buf)]}
+	default:
+		panic("BUG: decodeCell on kind " + c.Kind.String())
+	}
+	return nil
+}
+
+// AppendTime appends ns as Graph writes timestamps: RFC 3339 in UTC with "Z", fractional seconds
+// only when non-zero and without trailing zeros.
+func AppendTime(dst []byte, ns int64) []byte {
+	return time.Unix(0, ns).UTC().AppendFormat(dst, time.RFC3339Nano)
+}
+
+// IsDecodeError reports whether err is a per-record rejection (as opposed to an I/O failure).
+func IsDecodeError(err error) bool {
+	var de *DecodeError
+	return errors.As(err, &de)
+}

@@ -1,0 +1,366 @@
+package columnar
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+)
+
+// Batch gives typed, allocation-free access to the columns of one record batch of a schema
+// (a memtable chunk or a segment block). Columns the batch does not carry read as null.
+type Batch struct {
+	Schema *Schema
+	Rows   int
+	cols   []colReader
+}
+
+type colReader struct {
+	present bool
+	valid   []byte // validity bits, nil = all valid
+	offset  int
+	// one of:
+	codes   []int32 // dict/jsondict
+	dictOff []int32
+	dictBuf []byte
+	i32     []int32
+	i64     []int64
+	f64     []float64
+	bits    []byte // bool values
+	fixed   []byte // guid
+	varOff  []int32
+	varBuf  []byte
+	arr     arrow.Array
+}
+
+// NewBatch wraps rec, whose columns are matched by name against s.
+func NewBatch(s *Schema, rec arrow.RecordBatch) (*Batch, error) {
+	b := &Batch{Schema: s, Rows: int(rec.NumRows()), cols: make([]colReader, s.NumColumns())}
+	for i, f := range rec.Schema().Fields() {
+		idx := -1
+		var kind Kind
+		if f.Name == ExtrasColumn {
+			idx, kind = s.Extras(), KindExtras
+		} else if c, ok := s.byName[f.Name]; ok {
+			idx, kind = c.Index, c.Kind
+		} else {
+			continue // a column this build does not know: ignore
+		}
+		if err := b.cols[idx].bind(kind, rec.Column(i)); err != nil {
+			return nil, fmt.Errorf("column %s: %w", f.Name, err)
+		}
+	}
+	return b, nil
+}
+
+// SetColumn binds one column array (used when blocks are assembled column by column).
+func (b *Batch) SetColumn(idx int, a arrow.Array) error {
+	kind := KindExtras
+	if idx < len(b.Schema.Columns) {
+		kind = b.Schema.Columns[idx].Kind
+	}
+	return b.cols[idx].bind(kind, a)
+}
+
+// NewEmptyBatch returns a batch of n rows with no columns bound (all null until SetColumn).
+func NewEmptyBatch(s *Schema, n int) *Batch {
+	return &Batch{Schema: s, Rows: n, cols: make([]colReader, s.NumColumns())}
+}
+
+func (c *colReader) bind(kind Kind, a arrow.Array) error {
+	if !arrow.TypeEqual(a.DataType(), kind.ArrowType()) {
+		return fmt.Errorf("type %s does not match kind %s", a.DataType(), kind)
+	}
+	d := a.Data()
+	*c = colReader{present: true, offset: d.Offset(), arr: a}
+	if a.NullN() > 0 {
+		c.valid = d.Buffers()[0].Bytes()
+	}
+	switch kind {
+	case KindDict, KindJSONDict:
+		da := a.(*array.Dictionary)
+		c.codes = da.Indices().(*array.Int32).Int32Values()
+		dict := da.Dictionary().(*array.String)
+		c.dictOff = dict.ValueOffsets()
+		c.dictBuf = dict.ValueBytes()
+	case KindGUID:
+		c.fixed = d.Buffers()[1].Bytes()[d.Offset()*16:]
+	case KindTime:
+		c.i64 = arrow.Int64Traits.CastFromBytes(d.Buffers()[1].Bytes())[d.Offset():]
+	case KindInt32:
+		c.i32 = a.(*array.Int32).Int32Values()
+	case KindFloat64:
+		c.f64 = a.(*array.Float64).Float64Values()
+	case KindBool:
+		c.bits = d.Buffers()[1].Bytes()
+	case KindText, KindJSON:
+		s := a.(*array.String)
+		c.varOff = s.ValueOffsets()
+		c.varBuf = s.ValueBytes()
+	case KindExtras:
+		bb := a.(*array.Binary)
+		c.varOff = bb.ValueOffsets()
+		c.varBuf = bb.ValueBytes()
+	}
+	return nil
+}
+
+// Valid reports whether column idx has a value in row.
+func (b *Batch) Valid(idx, row int) bool {
+	c := &b.cols[idx]
+	if !c.present {
+		return false
+	}
+	if c.valid == nil {
+		return true
+	}
+	i := row + c.offset
+	return c.valid[i>>3]&(1<<(i&7)) != 0
+}
+
+// Code returns the dictionary code of a dict column.
+func (b *Batch) Code(idx, row int) int32 { return b.cols[idx].codes[row] }
+
+// Dict returns the dictionary of a dict column as offsets and bytes.
+func (b *Batch) Dict(idx int) (offsets []int32, data []byte) {
+	return b.cols[idx].dictOff, b.cols[idx].dictBuf
+}
+
+// Codes returns the code vector of a dict column.
+func (b *Batch) Codes(idx int) []int32 { return b.cols[idx].codes }
+
+// Bytes returns the value of a dict, text, json, guid or extras column (nil when null).
+func (b *Batch) Bytes(idx, row int) []byte {
+	if !b.Valid(idx, row) {
+		return nil
+	}
+	c := &b.cols[idx]
+	switch {
+	case c.codes != nil:
+		code := c.codes[row]
+		return c.dictBuf[c.dictOff[code]:c.dictOff[code+1]]
+	case c.fixed != nil:
+		return c.fixed[row*16 : row*16+16]
+	case c.varOff != nil:
+		return c.varBuf[c.varOff[row]:c.varOff[row+1]]
+	}
+	return nil
+}
+
+// Int64 returns a time column's unix nanoseconds.
+func (b *Batch) Int64(idx, row int) int64 { return b.cols[idx].i64[row] }
+
+// Int64s returns a time column's values.
+func (b *Batch) Int64s(idx int) []int64 { return b.cols[idx].i64 }
+
+// Int32 returns an int32 column's value.
+func (b *Batch) Int32(idx, row int) int32 { return b.cols[idx].i32[row] }
+
+// Int32s returns an int32 column's values.
+func (b *Batch) Int32s(idx int) []int32 { return b.cols[idx].i32 }
+
+// Float64 returns a float64 column's value.
+func (b *Batch) Float64(idx, row int) float64 { return b.cols[idx].f64[row] }
+
+// Bool returns a bool column's value.
+func (b *Batch) Bool(idx, row int) bool {
+	c := &b.cols[idx]
+	i := row + c.offset
+	return c.bits[i>>3]&(1<<(i&7)) != 0
+}
+
+// Array returns the Arrow array bound to column idx (nil when absent).
+func (b *Batch) Array(idx int) arrow.Array { return b.cols[idx].arr }
+
+// Extras returns the decoded extras of a row.
+func (b *Batch) Extras(row int, dst []ExtraEntry) ([]ExtraEntry, error) {
+	raw := b.Bytes(b.Schema.Extras(), row)
+	if raw == nil {
+		return dst[:0], nil
+	}
+	return DecodeExtras(raw, dst[:0])
+}
+
+// Encoder writes rows as Graph JSON objects.
+type Encoder struct {
+	extras []ExtraEntry
+}
+
+// Projection selects which top-level properties to write; nil writes every property.
+type Projection map[string]bool
+
+// AppendJSON appends row of b as a Graph signIn JSON object. With proj == nil the output is the
+// event exactly as ingested (same JSON values; key order follows the schema, then unknown keys in
+// input order).
+func (e *Encoder) AppendJSON(dst []byte, b *Batch, row int, proj Projection) ([]byte, error) {
+	var err error
+	e.extras, err = b.Extras(row, e.extras)
+	if err != nil {
+		return dst, fmt.Errorf("row %d: %w", row, err)
+	}
+	dst = append(dst, '{')
+	first := true
+	for i := range b.Schema.Properties {
+		p := &b.Schema.Properties[i]
+		if proj != nil && !proj[p.Name] {
+			continue
+		}
+		if p.Column != nil {
+			dst, first = e.appendColumn(dst, first, p.Name, p.Column, b, row)
+		} else {
+			dst, first = e.appendObject(dst, first, p.Name, p.Object, b, row)
+		}
+	}
+	// Unknown top-level properties, in input order.
+	if proj == nil {
+		for _, x := range e.extras {
+			if x.Kind == extrasRaw && !strings.Contains(x.Path, "/") {
+				if _, known := b.Schema.byName[x.Path]; known {
+					continue
+				}
+				dst = appendKey(dst, &first, x.Path)
+				dst = append(dst, x.Value...)
+			}
+		}
+	}
+	return append(dst, '}'), nil
+}
+
+func (e *Encoder) find(kind byte, path string) (ExtraEntry, bool) {
+	for _, x := range e.extras {
+		if x.Kind == kind && x.Path == path {
+			return x, true
+		}
+	}
+	return ExtraEntry{}, false
+}
+
+func appendKey(dst []byte, first *bool, key string) []byte {
+	if !*first {
+		dst = append(dst, ',')
+	}
+	*first = false
+	dst = AppendJSONString(dst, key)
+	return append(dst, ':')
+}
+
+func (e *Encoder) appendColumn(dst []byte, first bool, key string, c *Column, b *Batch, row int) ([]byte, bool) {
+	if len(e.extras) > 0 {
+		if _, ok := e.find(extrasAbsent, c.Name); ok {
+			return dst, first
+		}
+		if x, ok := e.find(extrasRaw, c.Name); ok {
+			dst = appendKey(dst, &first, key)
+			return append(dst, x.Value...), first
+		}
+	}
+	dst = appendKey(dst, &first, key)
+	return AppendValue(dst, b, c, row), first
+}
+
+// AppendValue appends the JSON form of one typed cell (null when the cell is null).
+func AppendValue(dst []byte, b *Batch, c *Column, row int) []byte {
+	if !b.Valid(c.Index, row) {
+		return append(dst, "null"...)
+	}
+	switch c.Kind {
+	case KindDict, KindText:
+		return AppendJSONString(dst, b.Bytes(c.Index, row))
+	case KindGUID:
+		dst = append(dst, '"')
+		dst = AppendGUID(dst, b.Bytes(c.Index, row))
+		return append(dst, '"')
+	case KindTime:
+		dst = append(dst, '"')
+		dst = AppendTime(dst, b.Int64(c.Index, row))
+		return append(dst, '"')
+	case KindInt32:
+		return strconv.AppendInt(dst, int64(b.Int32(c.Index, row)), 10)
+	case KindFloat64:
+		return strconv.AppendFloat(dst, b.Float64(c.Index, row), 'g', -1, 64)
+	case KindBool:
+		return strconv.AppendBool(dst, b.Bool(c.Index, row))
+	case KindJSON, KindJSONDict:
+		return append(dst, b.Bytes(c.Index, row)...)
+	}
+	panic("BUG: AppendValue on kind " + c.Kind.String())
+}
+
+func (e *Encoder) appendObject(dst []byte, first bool, key string, o *Object, b *Batch, row int) ([]byte, bool) {
+	if len(e.extras) > 0 {
+		if _, ok := e.find(extrasAbsent, o.Name); ok {
+			return dst, first
+		}
+		if _, ok := e.find(extrasNull, o.Name); ok {
+			dst = appendKey(dst, &first, key)
+			return append(dst, "null"...), first
+		}
+	}
+	dst = appendKey(dst, &first, key)
+	dst = append(dst, '{')
+	inner := true
+	for i := range o.Members {
+		m := &o.Members[i]
+		if m.Column != nil {
+			dst, inner = e.appendColumn(dst, inner, m.Name, m.Column, b, row)
+		} else {
+			dst, inner = e.appendObject(dst, inner, m.Name, m.Object, b, row)
+		}
+	}
+	// Unknown members of this object, in input order.
+	prefix := o.Name + "/"
+	for _, x := range e.extras {
+		if x.Kind != extrasRaw || !strings.HasPrefix(x.Path, prefix) {
+			continue
+		}
+		rest := x.Path[len(prefix):]
+		if strings.Contains(rest, "/") || o.hasMember(rest) {
+			continue
+		}
+		dst = appendKey(dst, &inner, rest)
+		dst = append(dst, x.Value...)
+	}
+	return append(dst, '}'), first
+}
+
+func (o *Object) hasMember(name string) bool {
+	for i := range o.Members {
+		if o.Members[i].Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// AppendJSONString appends s as a JSON string. Invalid UTF-8 is passed through unchanged so
+// that export returns exactly the bytes that were ingested.
+func AppendJSONString[S ~string | ~[]byte](dst []byte, s S) []byte {
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 0x20 && c != '"' && c != '\\' {
+			continue
+		}
+		dst = append(dst, s[start:i]...)
+		switch c {
+		case '"':
+			dst = append(dst, '\\', '"')
+		case '\\':
+			dst = append(dst, '\\', '\\')
+		case '\n':
+			dst = append(dst, '\\', 'n')
+		case '\r':
+			dst = append(dst, '\\', 'r')
+		case '\t':
+			dst = append(dst, '\\', 't')
+		default:
+			dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&15])
+		}
+		start = i + 1
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
+}

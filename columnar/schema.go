@@ -1,0 +1,346 @@
+// Package columnar owns the sign-in schema as Arrow types, JSON → Arrow decoding, Arrow → Graph
+// JSON encoding, and the immutable segment file (Arrow IPC column regions with zstd buffers, a
+// checksummed footer and a format version). It knows nothing about OData, HTTP or indexes.
+package columnar
+
+import (
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow"
+)
+
+// Kind is the physical encoding of a column. The values are written in segment footers, so
+// they never change meaning.
+type Kind uint8
+
+const (
+	KindDict     Kind = 1  // dictionary<int32, utf8>, low/medium-cardinality strings and enums
+	KindGUID     Kind = 2  // fixed_size_binary(16), high-cardinality GUIDs
+	KindTime     Kind = 3  // timestamp[ns, UTC]
+	KindInt32    Kind = 4  // int32
+	KindFloat64  Kind = 5  // float64
+	KindBool     Kind = 6  // bool
+	KindText     Kind = 7  // utf8, high-cardinality strings
+	KindJSONDict Kind = 8  // dictionary<int32, utf8> of compact JSON values
+	KindJSON     Kind = 9  // utf8 of compact JSON values, nearly unique per row
+	KindExtras   Kind = 10 // binary, per-row exceptions (see docs/format/segment.md)
+)
+
+func (k Kind) String() string {
+	switch k {
+	case KindDict:
+		return "dict"
+	case KindGUID:
+		return "guid"
+	case KindTime:
+		return "time"
+	case KindInt32:
+		return "int32"
+	case KindFloat64:
+		return "float64"
+	case KindBool:
+		return "bool"
+	case KindText:
+		return "text"
+	case KindJSONDict:
+		return "jsondict"
+	case KindJSON:
+		return "json"
+	case KindExtras:
+		return "extras"
+	}
+	return "unknown"
+}
+
+// ArrowType is the logical Arrow type of a column of this kind.
+func (k Kind) ArrowType() arrow.DataType {
+	switch k {
+	case KindDict, KindJSONDict:
+		return dictUTF8
+	case KindGUID:
+		return guidType
+	case KindTime:
+		return timeType
+	case KindInt32:
+		return arrow.PrimitiveTypes.Int32
+	case KindFloat64:
+		return arrow.PrimitiveTypes.Float64
+	case KindBool:
+		return arrow.FixedWidthTypes.Boolean
+	case KindText, KindJSON:
+		return arrow.BinaryTypes.String
+	case KindExtras:
+		return arrow.BinaryTypes.Binary
+	}
+	panic("BUG: unknown kind")
+}
+
+var (
+	dictUTF8 = &arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int32, ValueType: arrow.BinaryTypes.String}
+	guidType = &arrow.FixedSizeBinaryType{ByteWidth: 16}
+	timeType = &arrow.TimestampType{Unit: arrow.Nanosecond, TimeZone: "UTC"}
+)
+
+// Version tells which Graph API versions expose a property.
+type Version uint8
+
+const (
+	Beta Version = 1 << iota // every property here is in beta
+	V1                       // also in v1.0
+)
+
+// Column is one stored column: a top-level property or a member of a flattened object.
+type Column struct {
+	Name    string // path as written in $filter: "status/errorCode"
+	Kind    Kind
+	Version Version
+	Index   int // position in Schema.Columns
+	// JSON path split into segments; len 1 for top-level properties.
+	path []string
+}
+
+// Path returns the JSON path segments of the column.
+func (c *Column) Path() []string { return c.path }
+
+// Object is a flattened complex property (status, deviceDetail, location, …): its scalar members
+// are columns of their own, so filters on them scan one narrow column.
+type Object struct {
+	Name    string
+	Version Version
+	Members []Member // in Graph's order
+}
+
+// Member is either a column or a nested flattened object (location/geoCoordinates).
+type Member struct {
+	Name   string
+	Column *Column
+	Object *Object
+}
+
+// Property is a top-level property of the signIn resource, in Graph's order.
+type Property struct {
+	Name   string
+	Column *Column // nil when Object is set
+	Object *Object
+}
+
+// Schema is the sign-in table: its properties (for JSON) and its columns (for storage).
+type Schema struct {
+	Properties []Property
+	Columns    []*Column
+	byName     map[string]*Column // exact column path
+	byFold     map[string]*Column // lower-cased column path
+	objects    map[string]*Object // lower-cased object path
+	arrow      *arrow.Schema
+}
+
+// ExtrasColumn is the name of the per-row exceptions column.
+const ExtrasColumn = "_extras"
+
+// Lookup finds a column by exact path.
+func (s *Schema) Lookup(name string) (*Column, bool) {
+	c, ok := s.byName[name]
+	return c, ok
+}
+
+// LookupFold finds a column by path, ignoring case, as Graph matches property names.
+func (s *Schema) LookupFold(name string) (*Column, bool) {
+	c, ok := s.byFold[strings.ToLower(name)]
+	return c, ok
+}
+
+// LookupObject finds a flattened object by path, ignoring case.
+func (s *Schema) LookupObject(name string) (*Object, bool) {
+	o, ok := s.objects[strings.ToLower(name)]
+	return o, ok
+}
+
+// Arrow returns the logical Arrow schema: every column in order, then the extras column.
+func (s *Schema) Arrow() *arrow.Schema { return s.arrow }
+
+// NumColumns counts the data columns plus the extras column.
+func (s *Schema) NumColumns() int { return len(s.Columns) + 1 }
+
+// Extras is the index of the extras column in records of this schema.
+func (s *Schema) Extras() int { return len(s.Columns) }
+
+// propSpec is the declarative form the schema is built from. Members of objects nest.
+type propSpec struct {
+	name    string
+	kind    Kind
+	version Version
+	members []propSpec
+}
+
+func p(name string, kind Kind, v Version) propSpec { return propSpec{name: name, kind: kind, version: v} }
+
+func obj(name string, v Version, members ...propSpec) propSpec {
+	return propSpec{name: name, version: v, members: members}
+}
+
+const (
+	b  = Beta
+	bv = Beta | V1
+)
+
+// signInSpec lists every property of the Microsoft Graph beta signIn resource in Graph's order
+// (reference/graph-signin-api.md §1.1, §1.2). The kind of each column was chosen for size and scan
+// speed: see docs/format/segment.md.
+var signInSpec = []propSpec{
+	p("id", KindGUID, bv),
+	p("createdDateTime", KindTime, bv),
+	p("userDisplayName", KindDict, bv),
+	p("userPrincipalName", KindDict, bv),
+	p("userId", KindDict, bv),
+	p("appId", KindDict, bv),
+	p("appDisplayName", KindDict, bv),
+	p("ipAddress", KindDict, bv),
+	p("ipAddressFromResourceProvider", KindDict, b),
+	p("clientAppUsed", KindDict, bv),
+	p("userAgent", KindDict, bv),
+	p("correlationId", KindGUID, bv),
+	p("conditionalAccessStatus", KindDict, bv),
+	p("originalRequestId", KindGUID, b),
+	p("isInteractive", KindBool, bv),
+	p("tokenIssuerName", KindDict, b),
+	p("tokenIssuerType", KindDict, b),
+	p("clientCredentialType", KindDict, b),
+	p("processingTimeInMilliseconds", KindInt32, b),
+	p("riskDetail", KindDict, bv),
+	p("riskLevelAggregated", KindDict, bv),
+	p("riskLevelDuringSignIn", KindDict, bv),
+	p("riskState", KindDict, bv),
+	p("riskEventTypes", KindJSONDict, bv),
+	p("riskEventTypes_v2", KindJSONDict, bv),
+	p("resourceDisplayName", KindDict, bv),
+	p("resourceId", KindDict, bv),
+	p("resourceServicePrincipalId", KindDict, b),
+	p("resourceTenantId", KindDict, bv),
+	p("homeTenantId", KindDict, bv),
+	p("homeTenantName", KindDict, b),
+	p("appOwnerTenantId", KindDict, b),
+	p("resourceOwnerTenantId", KindDict, b),
+	p("authenticationMethodsUsed", KindJSONDict, b),
+	p("authenticationRequirement", KindDict, b),
+	p("authenticationProtocol", KindDict, b),
+	p("incomingTokenType", KindDict, b),
+	p("signInIdentifier", KindDict, b),
+	p("signInIdentifierType", KindDict, b),
+	p("signInEventTypes", KindJSONDict, b),
+	p("servicePrincipalId", KindDict, bv),
+	p("servicePrincipalName", KindDict, bv),
+	p("servicePrincipalCredentialKeyId", KindDict, b),
+	p("servicePrincipalCredentialThumbprint", KindDict, b),
+	p("federatedCredentialId", KindDict, b),
+	p("azureResourceId", KindDict, b),
+	p("userType", KindDict, b),
+	p("flaggedForReview", KindBool, b),
+	p("isTenantRestricted", KindBool, b),
+	p("isThroughGlobalSecureAccess", KindBool, b),
+	p("globalSecureAccessIpAddress", KindDict, b),
+	p("autonomousSystemNumber", KindInt32, b),
+	p("crossTenantAccessType", KindDict, b),
+	p("uniqueTokenIdentifier", KindText, b),
+	p("sessionId", KindGUID, b),
+	p("clientSessionId", KindGUID, b),
+	p("appTokenProtectionStatus", KindDict, b),
+	p("signInTokenProtectionStatus", KindDict, b),
+	p("originalTransferMethod", KindDict, b),
+	p("alternateSignInName", KindDict, b),
+	obj("status", bv,
+		p("errorCode", KindInt32, bv),
+		p("failureReason", KindDict, bv),
+		p("additionalDetails", KindDict, bv),
+	),
+	obj("deviceDetail", bv,
+		p("deviceId", KindDict, bv),
+		p("displayName", KindDict, bv),
+		p("operatingSystem", KindDict, bv),
+		p("browser", KindDict, bv),
+		p("isCompliant", KindBool, bv),
+		p("isManaged", KindBool, bv),
+		p("trustType", KindDict, bv),
+		p("browserId", KindDict, b),
+	),
+	obj("location", bv,
+		p("city", KindDict, bv),
+		p("state", KindDict, bv),
+		p("countryOrRegion", KindDict, bv),
+		obj("geoCoordinates", bv,
+			p("altitude", KindFloat64, bv),
+			p("latitude", KindFloat64, bv),
+			p("longitude", KindFloat64, bv),
+		),
+	),
+	obj("agent", b,
+		p("agentType", KindDict, b),
+		p("agentSubjectType", KindDict, b),
+		p("agentSubjectParentId", KindDict, b),
+		p("parentAppId", KindDict, b),
+	),
+	p("appliedConditionalAccessPolicies", KindJSONDict, bv),
+	p("conditionalAccessAudiences", KindJSONDict, b),
+	p("authenticationDetails", KindJSON, b),
+	p("authenticationProcessingDetails", KindJSONDict, b),
+	p("authenticationRequirementPolicies", KindJSONDict, b),
+	p("authenticationContextClassReferences", KindJSONDict, b),
+	p("authenticationAppDeviceDetails", KindJSONDict, bv),
+	p("authenticationAppPolicyEvaluationDetails", KindJSONDict, b),
+	p("appliedEventListeners", KindJSONDict, b),
+	p("networkLocationDetails", KindJSONDict, b),
+	p("sessionLifetimePolicies", KindJSONDict, b),
+	p("managedServiceIdentity", KindJSONDict, b),
+	p("privateLinkDetails", KindJSONDict, b),
+	p("tokenProtectionStatusDetails", KindJSONDict, b),
+	p("mfaDetail", KindJSONDict, b),
+}
+
+// SignIns is the sign-in table schema.
+var SignIns = buildSchema(signInSpec)
+
+func buildSchema(spec []propSpec) *Schema {
+	s := &Schema{
+		byName:  map[string]*Column{},
+		byFold:  map[string]*Column{},
+		objects: map[string]*Object{},
+	}
+	var addObject func(prefix []string, ps propSpec) *Object
+	addColumn := func(path []string, ps propSpec) *Column {
+		c := &Column{Name: strings.Join(path, "/"), Kind: ps.kind, Version: ps.version, Index: len(s.Columns), path: path}
+		if _, dup := s.byFold[strings.ToLower(c.Name)]; dup {
+			panic("BUG: duplicate column " + c.Name)
+		}
+		s.Columns = append(s.Columns, c)
+		s.byName[c.Name] = c
+		s.byFold[strings.ToLower(c.Name)] = c
+		return c
+	}
+	addObject = func(prefix []string, ps propSpec) *Object {
+		path := append(append([]string{}, prefix...), ps.name)
+		o := &Object{Name: strings.Join(path, "/"), Version: ps.version}
+		s.objects[strings.ToLower(o.Name)] = o
+		for _, m := range ps.members {
+			if m.members != nil {
+				o.Members = append(o.Members, Member{Name: m.name, Object: addObject(path, m)})
+			} else {
+				mp := append(append([]string{}, path...), m.name)
+				o.Members = append(o.Members, Member{Name: m.name, Column: addColumn(mp, m)})
+			}
+		}
+		return o
+	}
+	for _, ps := range spec {
+		if ps.members != nil {
+			s.Properties = append(s.Properties, Property{Name: ps.name, Object: addObject(nil, ps)})
+		} else {
+			s.Properties = append(s.Properties, Property{Name: ps.name, Column: addColumn([]string{ps.name}, ps)})
+		}
+	}
+	fields := make([]arrow.Field, 0, len(s.Columns)+1)
+	for _, c := range s.Columns {
+		fields = append(fields, arrow.Field{Name: c.Name, Type: c.Kind.ArrowType(), Nullable: true})
+	}
+	fields = append(fields, arrow.Field{Name: ExtrasColumn, Type: KindExtras.ArrowType(), Nullable: true})
+	s.arrow = arrow.NewSchema(fields, nil)
+	return s
+}
