@@ -73,12 +73,12 @@ func TestRoundTripEdgeCases(t *testing.T) {
 		got := roundTrip(t, rec)
 		jsonEqual(t, rec, got[0])
 	}
-	f(`{` + id + `}`)                                                   // everything else absent
-	f(`{` + id + `,"vendorField":{"a":[1,2,{"b":null}]},"x":"y"}`)      // unknown top-level properties
-	f(`{` + id + `,"status":{"errorCode":50126,"newMember":true}}`)     // unknown member of a flattened object
-	f(`{` + id + `,"location":null,"deviceDetail":{}}`)                 // null object, empty object
-	f(`{` + id + `,"location":{"geoCoordinates":{}}}`)                  // Graph's "{}" for unknown coordinates
-	f(`{` + id + `,"location":{"geoCoordinates":null,"city":"Oslo"}}`)  // nested null object
+	f(`{` + id + `}`)                                                                                   // everything else absent
+	f(`{` + id + `,"vendorField":{"a":[1,2,{"b":null}]},"x":"y"}`)                                      // unknown top-level properties
+	f(`{` + id + `,"status":{"errorCode":50126,"newMember":true}}`)                                     // unknown member of a flattened object
+	f(`{` + id + `,"location":null,"deviceDetail":{}}`)                                                 // null object, empty object
+	f(`{` + id + `,"location":{"geoCoordinates":{}}}`)                                                  // Graph's "{}" for unknown coordinates
+	f(`{` + id + `,"location":{"geoCoordinates":null,"city":"Oslo"}}`)                                  // nested null object
 	f(`{"id":"3F2B7A10-5C1E-4D7A-9B8E-2A6C1D0E4B00","createdDateTime":"2025-03-04T08:15:27.1230000Z"}`) // upper-case GUID, 7-digit fraction
 	f(`{` + id + `,"createdDateTime2":1,"correlationId":"","originalRequestId":"not-a-guid","sessionId":null}`)
 	f(`{` + id + `,"userDisplayName":"O'Brien \"quoted\" \\ tab\t nl\n \u0001 é 日本"}`)

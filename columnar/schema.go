@@ -172,7 +172,9 @@ type propSpec struct {
 	members []propSpec
 }
 
-func p(name string, kind Kind, v Version) propSpec { return propSpec{name: name, kind: kind, version: v} }
+func p(name string, kind Kind, v Version) propSpec {
+	return propSpec{name: name, kind: kind, version: v}
+}
 
 func obj(name string, v Version, members ...propSpec) propSpec {
 	return propSpec{name: name, version: v, members: members}
