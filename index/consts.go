@@ -1,0 +1,96 @@
+// Package index owns the per-segment secondary indexes of authlake: roaring-bitmap
+// postings (dictionary codes, bools, small-domain int32 values), hashed lookups for
+// high-cardinality keys and per-block zone maps, together with their on-disk encoding,
+// the index sidecar file specified in docs/format/index.md.
+//
+// A Builder collects the indexes of one immutable segment and marshals them into one
+// sidecar. Open reads only the sidecar's header, trailer and directory; each section is
+// read and CRC-verified on its first probe, so a query touching two columns pays for two
+// sections, not for the whole file.
+package index
+
+import "hash/crc32"
+
+// formatVersion is written in the header and trailer. Bump it on any layout change and
+// keep a decoding path for every older version: sidecars live as long as their segments.
+const formatVersion = 1
+
+// magic identifies a sidecar at both ends of the file.
+const magic = "ALIX"
+
+const (
+	headerLen  = 8
+	trailerLen = 32
+)
+
+// Limits that every decoder checks before it trusts a length read from a file, so that a
+// corrupt or hostile sidecar cannot make the reader allocate or loop without bound.
+const (
+	// maxRows bounds the rows of one segment; segments hold a few million rows, and row
+	// ids must stay far from uint32 overflow when a block end is computed.
+	maxRows = 1 << 31
+
+	// maxSections bounds the directory: a sign-in segment indexes a few dozen columns.
+	maxSections = 4096
+
+	// maxColumnNameLen bounds a column name (Graph property paths are short).
+	maxColumnNameLen = 255
+
+	// maxDirectoryLen bounds the bytes Open reads besides header and trailer; it fits
+	// maxSections entries with the longest names.
+	maxDirectoryLen = 2 << 20
+
+	// maxSectionLen bounds one section; section lengths are stored as uvarints but
+	// buffers are allocated from them.
+	maxSectionLen = 1<<31 - 1
+
+	// maxPostings bounds the codes or distinct values of one postings section: the
+	// offset table costs 4 bytes per posting even when the posting is empty.
+	maxPostings = 1 << 24
+
+	// maxKeyBucketBits bounds the keys bucket table to 64 MiB.
+	maxKeyBucketBits = 24
+
+	// minBlockRows and maxBlockRows bound a zone map block.
+	minBlockRows = 1
+	maxBlockRows = 1 << 24
+)
+
+// castagnoli is the CRC32C table; SSE4.2 makes it run at memory speed on amd64.
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// Kind is the kind of a sidecar section. Its numeric value is stored on disk.
+type Kind uint8
+
+// Section kinds. A column may have one section of each kind.
+const (
+	KindCodes          Kind = 1
+	KindBools          Kind = 2
+	KindInt32          Kind = 3
+	KindKeys           Kind = 4
+	KindZoneMapInt64   Kind = 5
+	KindZoneMapFloat64 Kind = 6
+)
+
+func (k Kind) String() string {
+	switch k {
+	case KindCodes:
+		return "codes"
+	case KindBools:
+		return "bools"
+	case KindInt32:
+		return "int32"
+	case KindKeys:
+		return "keys"
+	case KindZoneMapInt64:
+		return "zonemap-int64"
+	case KindZoneMapFloat64:
+		return "zonemap-float64"
+	default:
+		return "unknown"
+	}
+}
+
+func (k Kind) valid() bool {
+	return k >= KindCodes && k <= KindZoneMapFloat64
+}

@@ -1,0 +1,322 @@
+package index
+
+import (
+	"fmt"
+	"hash/crc32"
+	"io"
+	"slices"
+	"sync"
+	"unsafe"
+
+	"github.com/RoaringBitmap/roaring/v2"
+)
+
+// Reader probes one sidecar. Open reads only its header, trailer and directory; each
+// section is read, CRC-verified and checked on its first probe. A Reader is safe for
+// concurrent use provided its io.ReaderAt is, as io.ReaderAt requires.
+//
+// Bitmaps returned by probes are copy-on-write views of the section bytes, which the
+// Reader keeps in Go memory and never changes: callers may mutate them (mutated
+// containers are copied first) but must not call SetCopyOnWrite(false) on them.
+type Reader struct {
+	r        io.ReaderAt
+	rows     uint32
+	entries  []dirEntry
+	sections []lazySection
+}
+
+type lazySection struct {
+	once sync.Once
+	err  error
+	dec  any // *postingsSection, *keysSection, *ZoneMap[int64] or *ZoneMap[float64]
+}
+
+// SectionInfo describes one section, for statistics and tools.
+type SectionInfo struct {
+	Column string
+	Kind   Kind
+	Offset int64
+	Length int64
+}
+
+// Open reads and verifies the header, trailer and directory of a sidecar of size bytes.
+func Open(r io.ReaderAt, size int64) (*Reader, error) {
+	if size < headerLen+trailerLen {
+		return nil, corruptf("file of %d bytes is shorter than header and trailer (%d)", size, headerLen+trailerLen)
+	}
+	var head [headerLen + trailerLen]byte
+	if _, err := r.ReadAt(head[:headerLen], 0); err != nil {
+		return nil, fmt.Errorf("index: cannot read header: %w", err)
+	}
+	if _, err := r.ReadAt(head[headerLen:], size-trailerLen); err != nil {
+		return nil, fmt.Errorf("index: cannot read trailer at offset %d: %w", size-trailerLen, err)
+	}
+	if err := checkHeader(head[:headerLen]); err != nil {
+		return nil, err
+	}
+	var t trailer
+	if _, err := t.unmarshal(head[headerLen:]); err != nil {
+		return nil, fmt.Errorf("trailer at offset %d: %w", size-trailerLen, err)
+	}
+	dirEnd := uint64(size - trailerLen)
+	if t.dirOffset < headerLen || t.dirOffset > dirEnd || uint64(t.dirLen) != dirEnd-t.dirOffset {
+		return nil, corruptf("trailer: directory [%d, +%d) does not end at the trailer (%d)", t.dirOffset, t.dirLen, dirEnd)
+	}
+	dir := make([]byte, t.dirLen)
+	if _, err := r.ReadAt(dir, int64(t.dirOffset)); err != nil {
+		return nil, fmt.Errorf("index: cannot read directory at offset %d: %w", t.dirOffset, err)
+	}
+	if got := crc32.Checksum(dir, castagnoli); got != t.dirCRC {
+		return nil, corruptf("directory at offset %d: crc32c mismatch (got %08x, stored %08x)", t.dirOffset, got, t.dirCRC)
+	}
+	entries, tail, err := unmarshalDirectory(dir, t.dirOffset)
+	if err != nil {
+		return nil, fmt.Errorf("directory at offset %d: %w", t.dirOffset, err)
+	}
+	if len(tail) != 0 {
+		return nil, corruptf("directory at offset %d: %d trailing bytes", t.dirOffset, len(tail))
+	}
+	return &Reader{r: r, rows: t.rows, entries: entries, sections: make([]lazySection, len(entries))}, nil
+}
+
+// Rows returns the number of rows of the segment.
+func (rd *Reader) Rows() uint32 { return rd.rows }
+
+func (rd *Reader) find(column string, kind Kind) int {
+	i, ok := slices.BinarySearchFunc(rd.entries, 0, func(e dirEntry, _ int) int { return compareEntry(&e, column, kind) })
+	if !ok {
+		return -1
+	}
+	return i
+}
+
+// Has reports whether the sidecar has a section of the given kind for column.
+func (rd *Reader) Has(column string, kind Kind) bool { return rd.find(column, kind) >= 0 }
+
+// Columns returns the indexed column names in sorted order, each once.
+func (rd *Reader) Columns() []string {
+	var cols []string
+	for i := range rd.entries {
+		if len(cols) == 0 || cols[len(cols)-1] != rd.entries[i].column {
+			cols = append(cols, rd.entries[i].column)
+		}
+	}
+	return cols
+}
+
+// Sections describes every section, sorted by column and kind.
+func (rd *Reader) Sections() []SectionInfo {
+	out := make([]SectionInfo, len(rd.entries))
+	for i, e := range rd.entries {
+		out[i] = SectionInfo{Column: e.column, Kind: e.kind, Offset: int64(e.offset), Length: int64(e.length)}
+	}
+	return out
+}
+
+// section returns the decoded section, loading it on first use.
+func (rd *Reader) section(column string, kind Kind) (any, error) {
+	i := rd.find(column, kind)
+	if i < 0 {
+		return nil, fmt.Errorf("%w: column %q has no %s section", ErrNotFound, column, kind)
+	}
+	s := &rd.sections[i]
+	s.once.Do(func() { s.dec, s.err = rd.load(&rd.entries[i]) })
+	return s.dec, s.err
+}
+
+func (rd *Reader) load(e *dirEntry) (any, error) {
+	buf := alignedBytes(int(e.length))
+	if _, err := rd.r.ReadAt(buf, int64(e.offset)); err != nil {
+		return nil, fmt.Errorf("index: cannot read section %s %q at offset %d: %w", e.kind, e.column, e.offset, err)
+	}
+	dec, err := decodeSection(buf, e.crc, e.kind, rd.rows)
+	if err != nil {
+		return nil, fmt.Errorf("section %s %q at offset %d (%d bytes): %w", e.kind, e.column, e.offset, e.length, err)
+	}
+	return dec, nil
+}
+
+// decodeSection verifies the CRC of one section payload and decodes it.
+func decodeSection(buf []byte, crc uint32, kind Kind, rows uint32) (any, error) {
+	if got := crc32.Checksum(buf, castagnoli); got != crc {
+		return nil, corruptf("crc32c mismatch (got %08x, stored %08x)", got, crc)
+	}
+	switch kind {
+	case KindCodes, KindBools, KindInt32:
+		ps := &postingsSection{}
+		if err := ps.unmarshal(buf, rows, kind == KindInt32); err != nil {
+			return nil, err
+		}
+		if kind == KindBools && ps.n != 2 {
+			return nil, corruptf("bools: %d postings, want 2", ps.n)
+		}
+		return ps, nil
+	case KindKeys:
+		ks := &keysSection{}
+		if err := ks.unmarshal(buf, rows); err != nil {
+			return nil, err
+		}
+		return ks, nil
+	case KindZoneMapInt64:
+		zm := &ZoneMap[int64]{}
+		if err := zm.unmarshal(buf, rows); err != nil {
+			return nil, err
+		}
+		return zm, nil
+	case KindZoneMapFloat64:
+		zm := &ZoneMap[float64]{}
+		if err := zm.unmarshal(buf, rows); err != nil {
+			return nil, err
+		}
+		return zm, nil
+	}
+	panic(fmt.Sprintf("BUG: directory admitted unknown kind %d", kind))
+}
+
+// alignedBytes returns an 8-byte aligned buffer so that roaring's zero-copy decode
+// reinterprets uint64 bitmap words at aligned addresses.
+func alignedBytes(n int) []byte {
+	if n == 0 {
+		return nil
+	}
+	words := make([]uint64, (n+7)/8)
+	return unsafe.Slice((*byte)(unsafe.Pointer(&words[0])), n)
+}
+
+func (rd *Reader) postings(column string, kind Kind) (*postingsSection, error) {
+	dec, err := rd.section(column, kind)
+	if err != nil {
+		return nil, err
+	}
+	return dec.(*postingsSection), nil
+}
+
+// Codes returns the rows whose dictionary code is code. A code outside the dictionary
+// the sidecar was built with has no rows.
+func (rd *Reader) Codes(column string, code uint32) (*roaring.Bitmap, error) {
+	ps, err := rd.postings(column, KindCodes)
+	if err != nil {
+		return nil, err
+	}
+	if code >= uint32(ps.n) {
+		return roaring.New(), nil
+	}
+	return ps.bitmap(int(code))
+}
+
+// CodesNull returns the rows whose code was the null code.
+func (rd *Reader) CodesNull(column string) (*roaring.Bitmap, error) {
+	ps, err := rd.postings(column, KindCodes)
+	if err != nil {
+		return nil, err
+	}
+	return ps.bitmap(ps.n)
+}
+
+// Cardinality returns the dictionary cardinality a codes section was built with.
+func (rd *Reader) Cardinality(column string) (uint32, error) {
+	ps, err := rd.postings(column, KindCodes)
+	if err != nil {
+		return 0, err
+	}
+	return uint32(ps.n), nil
+}
+
+// Bools returns the non-null rows whose value is v.
+func (rd *Reader) Bools(column string, v bool) (*roaring.Bitmap, error) {
+	ps, err := rd.postings(column, KindBools)
+	if err != nil {
+		return nil, err
+	}
+	if v {
+		return ps.bitmap(1)
+	}
+	return ps.bitmap(0)
+}
+
+// BoolsNull returns the rows whose value is null.
+func (rd *Reader) BoolsNull(column string) (*roaring.Bitmap, error) {
+	ps, err := rd.postings(column, KindBools)
+	if err != nil {
+		return nil, err
+	}
+	return ps.bitmap(2)
+}
+
+// Int32 returns the non-null rows whose value is v.
+func (rd *Reader) Int32(column string, v int32) (*roaring.Bitmap, error) {
+	ps, err := rd.postings(column, KindInt32)
+	if err != nil {
+		return nil, err
+	}
+	i := ps.find(v)
+	if i < 0 {
+		return roaring.New(), nil
+	}
+	return ps.bitmap(i)
+}
+
+// Int32Null returns the rows whose value is null.
+func (rd *Reader) Int32Null(column string) (*roaring.Bitmap, error) {
+	ps, err := rd.postings(column, KindInt32)
+	if err != nil {
+		return nil, err
+	}
+	return ps.bitmap(ps.n)
+}
+
+// Int32Values returns the distinct non-null values of an int32 section, increasing, so
+// the planner can turn a range predicate into an Or of postings.
+func (rd *Reader) Int32Values(column string) ([]int32, error) {
+	ps, err := rd.postings(column, KindInt32)
+	if err != nil {
+		return nil, err
+	}
+	vals := make([]int32, ps.n)
+	for i := range vals {
+		vals[i] = ps.value(i)
+	}
+	return vals, nil
+}
+
+// Keys returns the candidate rows for key: a superset of the rows whose key equals it,
+// because only 32 bits of the hash besides the bucket are stored. The caller must verify
+// each candidate against the column.
+func (rd *Reader) Keys(column string, key []byte) (*roaring.Bitmap, error) {
+	dec, err := rd.section(column, KindKeys)
+	if err != nil {
+		return nil, err
+	}
+	return dec.(*keysSection).bitmap(key)
+}
+
+// AppendKeyRows is Keys without the bitmap: it appends the candidate rows to dst in
+// increasing order, for point lookups that go straight to the column.
+func (rd *Reader) AppendKeyRows(dst []uint32, column string, key []byte) ([]uint32, error) {
+	dec, err := rd.section(column, KindKeys)
+	if err != nil {
+		return dst, err
+	}
+	start := len(dst)
+	dst, err = dec.(*keysSection).appendRows(dst, key)
+	slices.Sort(dst[start:])
+	return dst, err
+}
+
+// ZoneMapInt64 returns the int64 zone map of column, shared and read-only.
+func (rd *Reader) ZoneMapInt64(column string) (*ZoneMap[int64], error) {
+	dec, err := rd.section(column, KindZoneMapInt64)
+	if err != nil {
+		return nil, err
+	}
+	return dec.(*ZoneMap[int64]), nil
+}
+
+// ZoneMapFloat64 returns the float64 zone map of column, shared and read-only.
+func (rd *Reader) ZoneMapFloat64(column string) (*ZoneMap[float64], error) {
+	dec, err := rd.section(column, KindZoneMapFloat64)
+	if err != nil {
+		return nil, err
+	}
+	return dec.(*ZoneMap[float64]), nil
+}
