@@ -14,7 +14,7 @@ const readChunk = 256 << 10
 // be discarded when more input is read. Positions kept across reads are
 // absolute stream offsets so that compaction never has to fix them up.
 
-func (r *Reader) abs(i int) int64 { return r.base + int64(i) }
+func (r *Reader) abs(i int) int64   { return r.base + int64(i) }
 func (r *Reader) rel(off int64) int { return int(off - r.base) }
 
 // fill reads more input. It returns false at the end of the input or on a
@@ -132,11 +132,8 @@ var nl = []byte{'\n'}
 // the counter. off must be at or after the counter and still buffered;
 // otherwise (a position already discarded) the line is reported as 0.
 func (r *Reader) position(off int64) (line, col int) {
-	if off < r.lnOff || off < r.base || off > r.abs(len(r.buf)) {
-		if off == r.lnOff || off >= r.lnOff {
-			return r.lnNum, int(off-r.lnStart) + 1
-		}
-		return 0, 0
+	if off < r.lnOff || off > r.abs(len(r.buf)) {
+		return 0, 0 // discarded already; callers only ask for live positions
 	}
 	seg := r.buf[r.rel(r.lnOff):r.rel(off)]
 	line, start := r.lnNum, r.lnStart
