@@ -1,0 +1,116 @@
+package wal
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+)
+
+// activeFile is the file the flusher appends to. Only the flusher touches it
+// after Replay; Close touches it after the flusher has exited.
+type activeFile struct {
+	seq         uint64
+	path        string
+	f           *os.File
+	size        int64 // header plus records: where the next frame goes
+	preallocEnd int64 // file size including preallocated zeros
+}
+
+func (a *activeFile) hasRecords() bool { return a.size > fileHeaderSize }
+
+// createFile creates file seq with its header and makes both the file and
+// its directory entry durable before any record can be written to it, so a
+// file with a bad header never held an acknowledged record.
+func (l *Log) createFile(seq uint64) (*activeFile, error) {
+	path := l.path(seq)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("wal: create %s: %w", path, err)
+	}
+	a := &activeFile{seq: seq, path: path, f: f, size: fileHeaderSize, preallocEnd: fileHeaderSize}
+	fail := func(err error) (*activeFile, error) {
+		_ = f.Close()
+		return nil, err
+	}
+	if _, err := f.Write(appendFileHeader(nil, seq)); err != nil {
+		return fail(fmt.Errorf("wal: write header of %s: %w", path, err))
+	}
+	// Preallocation is an optimisation: a filesystem without it just pays
+	// for a size update on every sync.
+	if l.opts.SegmentSize > fileHeaderSize && preallocate(f, l.opts.SegmentSize) == nil {
+		a.preallocEnd = l.opts.SegmentSize
+	}
+	if err := l.sync(f); err != nil {
+		return fail(fmt.Errorf("wal: sync new file %s: %w", path, err))
+	}
+	if err := l.syncDir(); err != nil {
+		return fail(err)
+	}
+	return a, nil
+}
+
+// seal cuts the preallocated zeros off the file, syncs and closes it. The
+// sync makes the truncation durable before a next file exists, which is what
+// lets Replay treat any bad frame in a non-final file as a hard error.
+func (l *Log) seal(a *activeFile) error {
+	var err error
+	if a.preallocEnd > a.size {
+		if terr := a.f.Truncate(a.size); terr != nil {
+			err = fmt.Errorf("wal: truncate %s at %d: %w", a.path, a.size, terr)
+		}
+	}
+	if err == nil {
+		if serr := l.sync(a.f); serr != nil {
+			err = fmt.Errorf("wal: sync %s: %w", a.path, serr)
+		}
+	}
+	if cerr := a.f.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("wal: close %s: %w", a.path, cerr)
+	}
+	return err
+}
+
+func (l *Log) sync(f *os.File) error {
+	if l.opts.NoSync {
+		return nil
+	}
+	return l.opts.syncFile(f)
+}
+
+// syncDir makes file creations and removals in the log directory durable.
+func (l *Log) syncDir() error {
+	if l.opts.NoSync {
+		return nil
+	}
+	d, err := os.Open(l.dir)
+	if err != nil {
+		return fmt.Errorf("wal: open directory for sync: %w", err)
+	}
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("wal: sync directory %s: %w", l.dir, err)
+	}
+	return nil
+}
+
+// isZero reports whether bytes [from, to) of f are all zero.
+func isZero(f *os.File, from, to int64) (bool, error) {
+	buf := make([]byte, min(to-from, 1<<20))
+	for from < to {
+		n, err := f.ReadAt(buf[:min(int64(len(buf)), to-from)], from)
+		for _, b := range buf[:n] {
+			if b != 0 {
+				return false, nil
+			}
+		}
+		from += int64(n)
+		if err != nil && !(errors.Is(err, io.EOF) && from >= to) {
+			return false, fmt.Errorf("wal: read %s at %d: %w", f.Name(), from, err)
+		}
+	}
+	return true, nil
+}

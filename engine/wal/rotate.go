@@ -1,0 +1,66 @@
+package wal
+
+import (
+	"fmt"
+	"os"
+)
+
+// rotate seals the active file and creates the next one. It runs on the
+// flusher. A failure poisons the log: there is no file left to append to.
+func (l *Log) rotate() (uint64, error) {
+	if err := l.poisoned(); err != nil {
+		return 0, err
+	}
+	old := l.active
+	if err := l.seal(old); err != nil {
+		l.setPoison(err)
+		return 0, err
+	}
+	next, err := l.createFile(old.seq + 1)
+	if err != nil {
+		l.setPoison(err)
+		return 0, err
+	}
+	l.active = next
+	l.size.Add(fileHeaderSize)
+	l.filesMu.Lock()
+	l.files = append(l.files, next.seq)
+	l.filesMu.Unlock()
+	return next.seq, nil
+}
+
+// RemoveBefore deletes the files with a seq smaller than seq, oldest first,
+// syncing the directory after each removal so that a crash leaves a
+// contiguous run of files. It refuses to delete the active file.
+func (l *Log) RemoveBefore(seq uint64) error {
+	l.mu.Lock()
+	replayed, closed := l.replayed, l.closed
+	l.mu.Unlock()
+	if closed {
+		return ErrClosed
+	}
+	if !replayed {
+		return ErrNotReplayed
+	}
+	l.filesMu.Lock()
+	defer l.filesMu.Unlock()
+	if active := l.files[len(l.files)-1]; seq > active {
+		return fmt.Errorf("wal: RemoveBefore(%d) would remove the active file %d", seq, active)
+	}
+	for len(l.files) > 0 && l.files[0] < seq {
+		path := l.path(l.files[0])
+		st, err := os.Stat(path)
+		if err != nil {
+			return fmt.Errorf("wal: stat %s before removal: %w", path, err)
+		}
+		if err := os.Remove(path); err != nil {
+			return fmt.Errorf("wal: remove %s: %w", path, err)
+		}
+		l.files = l.files[1:]
+		l.size.Add(-st.Size())
+		if err := l.syncDir(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
