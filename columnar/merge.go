@@ -1,0 +1,310 @@
+package columnar
+
+import (
+	"bytes"
+	"cmp"
+	"fmt"
+	"slices"
+	"sort"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+)
+
+// DefaultBlockRows is the number of rows per segment block: large enough that per-block overhead
+// (an IPC message, a zone-map entry) is negligible, small enough that a needle query decodes
+// little more than it needs.
+const DefaultBlockRows = 1 << 16
+
+// Unit is one input of a merge: a memtable chunk or one block of a segment. Column is called
+// once per column, in schema order, so segment inputs decode one column at a time and a merge
+// never holds every column of its inputs in memory at once.
+type Unit interface {
+	Rows() int
+	Column(idx int) (arrow.Array, error) // nil means the unit has no such column: all null
+}
+
+// RecordUnit adapts an in-memory record batch (a memtable chunk) of schema s.
+type RecordUnit struct {
+	Schema *Schema
+	Rec    arrow.RecordBatch
+}
+
+func (u RecordUnit) Rows() int { return int(u.Rec.NumRows()) }
+
+func (u RecordUnit) Column(idx int) (arrow.Array, error) {
+	name := ExtrasColumn
+	if idx < len(u.Schema.Columns) {
+		name = u.Schema.Columns[idx].Name
+	}
+	ix := u.Rec.Schema().FieldIndices(name)
+	if len(ix) == 0 {
+		return nil, nil
+	}
+	return u.Rec.Column(ix[0]), nil
+}
+
+// rowRef addresses one input row.
+type rowRef struct {
+	unit uint32
+	row  uint32
+}
+
+// Merged is the sorted union of some units, produced one column at a time.
+type Merged struct {
+	Schema    *Schema
+	Rows      int
+	BlockRows int
+	MinTime   int64
+	MaxTime   int64
+	units     []Unit
+	order     []rowRef
+}
+
+var (
+	colUPN   = SignIns.byName["userPrincipalName"]
+	colAppID = SignIns.byName["appId"]
+)
+
+// Merge computes the segment order of the rows of units: by userPrincipalName, appId,
+// createdDateTime and id (see docs/format/segment.md for why). Only those four columns are read
+// here; the others are gathered by Column.
+func Merge(s *Schema, units []Unit, blockRows int) (*Merged, error) {
+	if blockRows <= 0 {
+		blockRows = DefaultBlockRows
+	}
+	m := &Merged{Schema: s, BlockRows: blockRows, units: units}
+	for _, u := range units {
+		m.Rows += u.Rows()
+	}
+	if m.Rows == 0 {
+		return m, nil
+	}
+	upnDict, upnRemap, err := m.unifiedDict(colUPN.Index)
+	if err != nil {
+		return nil, err
+	}
+	_ = upnDict
+	appDict, appRemap, err := m.unifiedDict(colAppID.Index)
+	if err != nil {
+		return nil, err
+	}
+	_ = appDict
+	type key struct {
+		k1  uint64
+		t   int64
+		ref rowRef
+		id  []byte
+	}
+	keys := make([]key, 0, m.Rows)
+	m.MinTime, m.MaxTime = int64(^uint64(0)>>1), -int64(^uint64(0)>>1)-1
+	for ui, u := range units {
+		upn, err := u.Column(colUPN.Index)
+		if err != nil {
+			return nil, err
+		}
+		app, err := u.Column(colAppID.Index)
+		if err != nil {
+			return nil, err
+		}
+		ts, err := u.Column(colCreated.Index)
+		if err != nil {
+			return nil, err
+		}
+		ids, err := u.Column(colID.Index)
+		if err != nil {
+			return nil, err
+		}
+		if ts == nil || ids == nil {
+			return nil, fmt.Errorf("merge: input %d lacks createdDateTime or id", ui)
+		}
+		tv := ts.(*array.Timestamp).TimestampValues()
+		idv := ids.(*array.FixedSizeBinary)
+		for r := 0; r < u.Rows(); r++ {
+			k := key{ref: rowRef{uint32(ui), uint32(r)}, t: int64(tv[r]), id: idv.Value(r)}
+			k.k1 = uint64(remapCode(upn, upnRemap[ui], r))<<32 | uint64(remapCode(app, appRemap[ui], r))
+			m.MinTime = min(m.MinTime, k.t)
+			m.MaxTime = max(m.MaxTime, k.t)
+			keys = append(keys, k)
+		}
+	}
+	slices.SortFunc(keys, func(a, b key) int {
+		if c := cmp.Compare(a.k1, b.k1); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(a.t, b.t); c != 0 {
+			return c
+		}
+		return bytes.Compare(a.id, b.id)
+	})
+	m.order = make([]rowRef, len(keys))
+	for i := range keys {
+		m.order[i] = keys[i].ref
+	}
+	return m, nil
+}
+
+// remapCode returns the unified code of a dictionary cell; nulls sort first (code 0, shifted).
+func remapCode(a arrow.Array, remap []int32, r int) uint32 {
+	if a == nil || a.IsNull(r) {
+		return 0
+	}
+	return uint32(remap[a.(*array.Dictionary).GetValueIndex(r)]) + 1
+}
+
+// unifiedDict builds the sorted union of the dictionaries of column idx over all units, and per
+// unit the remapping from its codes to the union's.
+func (m *Merged) unifiedDict(idx int) (*array.String, [][]int32, error) {
+	seen := map[string]struct{}{}
+	var vals []string
+	dicts := make([]*array.String, len(m.units))
+	for ui, u := range m.units {
+		a, err := u.Column(idx)
+		if err != nil {
+			return nil, nil, err
+		}
+		if a == nil {
+			continue
+		}
+		d := a.(*array.Dictionary).Dictionary().(*array.String)
+		dicts[ui] = d
+		for i := 0; i < d.Len(); i++ {
+			v := d.Value(i)
+			if _, ok := seen[v]; !ok {
+				seen[v] = struct{}{}
+				vals = append(vals, v)
+			}
+		}
+	}
+	sort.Strings(vals)
+	pos := make(map[string]int32, len(vals))
+	var data []byte
+	offsets := make([]int32, 0, len(vals)+1)
+	offsets = append(offsets, 0)
+	for i, v := range vals {
+		pos[v] = int32(i)
+		data = append(data, v...)
+		offsets = append(offsets, int32(len(data)))
+	}
+	remaps := make([][]int32, len(m.units))
+	for ui, d := range dicts {
+		if d == nil {
+			continue
+		}
+		r := make([]int32, d.Len())
+		for i := range r {
+			r[i] = pos[d.Value(i)]
+		}
+		remaps[ui] = r
+	}
+	if data == nil {
+		data = []byte{}
+	}
+	dict := array.NewStringData(array.NewData(arrow.BinaryTypes.String, len(vals),
+		[]*memory.Buffer{nil, memory.NewBufferBytes(int32Bytes(offsets)), memory.NewBufferBytes(data)}, nil, 0, 0))
+	return dict, remaps, nil
+}
+
+// NumBlocks is the number of output blocks.
+func (m *Merged) NumBlocks() int { return (m.Rows + m.BlockRows - 1) / m.BlockRows }
+
+// Column gathers column idx in segment order, one array per block. Dictionary columns share one
+// sorted dictionary across all blocks. The caller releases the arrays.
+func (m *Merged) Column(idx int) ([]arrow.Array, error) {
+	kind := KindExtras
+	if idx < len(m.Schema.Columns) {
+		kind = m.Schema.Columns[idx].Kind
+	}
+	srcs := make([]colReader, len(m.units))
+	for ui, u := range m.units {
+		a, err := u.Column(idx)
+		if err != nil {
+			return nil, err
+		}
+		if a != nil {
+			if err := srcs[ui].bind(kind, a); err != nil {
+				return nil, err
+			}
+		}
+	}
+	var (
+		dict   *array.String
+		remaps [][]int32
+	)
+	if kind == KindDict || kind == KindJSONDict {
+		var err error
+		if dict, remaps, err = m.unifiedDict(idx); err != nil {
+			return nil, err
+		}
+		defer dict.Release()
+	}
+	out := make([]arrow.Array, 0, m.NumBlocks())
+	for start := 0; start < m.Rows; start += m.BlockRows {
+		refs := m.order[start:min(start+m.BlockRows, m.Rows)]
+		out = append(out, gather(kind, srcs, refs, dict, remaps))
+	}
+	return out, nil
+}
+
+func (c *colReader) isValid(row int) bool {
+	if !c.present {
+		return false
+	}
+	if c.valid == nil {
+		return true
+	}
+	i := row + c.offset
+	return c.valid[i>>3]&(1<<(i&7)) != 0
+}
+
+// gather builds one output block of a column from the referenced input rows.
+func gather(kind Kind, srcs []colReader, refs []rowRef, dict *array.String, remaps [][]int32) arrow.Array {
+	cb := newColBuilder(kind)
+	var v val
+	for _, ref := range refs {
+		src := &srcs[ref.unit]
+		r := int(ref.row)
+		if !src.isValid(r) {
+			cb.appendNull()
+			continue
+		}
+		switch kind {
+		case KindDict, KindJSONDict:
+			cb.(*dictBuilder).appendCode(remaps[ref.unit][src.codes[r]])
+			continue
+		case KindGUID:
+			v.b = src.fixed[r*16 : r*16+16]
+		case KindTime:
+			v.i = src.i64[r]
+		case KindInt32:
+			v.i = int64(src.i32[r])
+		case KindFloat64:
+			v.f = src.f64[r]
+		case KindBool:
+			i := r + src.offset
+			v.i = int64(src.bits[i>>3] >> (i & 7) & 1)
+		case KindText, KindJSON, KindExtras:
+			v.b = src.varBuf[src.varOff[r]:src.varOff[r+1]]
+		}
+		cb.appendVal(&v)
+	}
+	if kind == KindDict || kind == KindJSONDict {
+		return cb.(*dictBuilder).finishWithDict(dict)
+	}
+	return cb.finish()
+}
+
+func (d *dictBuilder) appendCode(code int32) {
+	d.valid.append(true)
+	d.codes = append(d.codes, code)
+}
+
+// finishWithDict seals codes that already refer to dict.
+func (d *dictBuilder) finishWithDict(dict *array.String) arrow.Array {
+	data := array.NewData(dictUTF8, len(d.codes),
+		[]*memory.Buffer{d.valid.buffer(), memory.NewBufferBytes(int32Bytes(d.codes))}, nil, d.valid.nulls, 0)
+	data.SetDictionary(dict.Data())
+	defer data.Release()
+	return array.MakeFromData(data)
+}

@@ -1,0 +1,271 @@
+package columnar
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"os"
+	"sync"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/ipc"
+)
+
+// Segment is an open segment file. Columns are read, checksummed and decoded lazily, on first
+// use; decoded blocks go through a shared, size-bounded cache. Safe for concurrent use.
+type Segment struct {
+	Path   string
+	Meta   *SegmentMeta
+	schema *Schema
+	f      *os.File
+	size   int64
+	cache  *BlockCache
+
+	mu   sync.Mutex
+	cols []*segColumn // by schema column index; nil = not in this segment
+}
+
+type segColumn struct {
+	meta *ColumnMeta
+	once sync.Once
+	err  error
+	mu   sync.Mutex // the IPC reader is not safe for concurrent use
+	rd   *ipc.FileReader
+}
+
+// CorruptError reports a checksum or structure failure in a segment. It is never retried and
+// never papered over: the data is not served.
+type CorruptError struct {
+	Path string
+	What string
+}
+
+func (e *CorruptError) Error() string { return "segment " + e.Path + ": " + e.What }
+
+// OpenSegment opens path and validates its header, trailer and footer. Column regions are
+// verified when first read. cache may be nil (no caching).
+func OpenSegment(path string, s *Schema, cache *BlockCache) (*Segment, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	seg, err := openSegmentFile(f, path, s, cache)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return seg, nil
+}
+
+func openSegmentFile(f *os.File, path string, s *Schema, cache *BlockCache) (*Segment, error) {
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	size := st.Size()
+	corrupt := func(format string, args ...any) error {
+		return &CorruptError{Path: path, What: fmt.Sprintf(format, args...)}
+	}
+	if size < segHeaderLen+segTrailerLen {
+		return nil, corrupt("file of %d bytes is too short", size)
+	}
+	var hdr [segHeaderLen]byte
+	if _, err := f.ReadAt(hdr[:], 0); err != nil {
+		return nil, err
+	}
+	if string(hdr[:6]) != segMagic {
+		return nil, corrupt("bad header magic")
+	}
+	if hdr[6] == 0 || hdr[6] > SegmentVersion {
+		return nil, corrupt("format version %d is newer than this build supports (%d)", hdr[6], SegmentVersion)
+	}
+	var tr [segTrailerLen]byte
+	if _, err := f.ReadAt(tr[:], size-segTrailerLen); err != nil {
+		return nil, err
+	}
+	if string(tr[9:]) != segTrailerMagic {
+		return nil, corrupt("bad trailer magic (truncated or not a segment)")
+	}
+	flen := binary.LittleEndian.Uint32(tr[0:4])
+	fcrc := binary.LittleEndian.Uint32(tr[4:8])
+	if flen > maxFooterLen || int64(flen) > size-segHeaderLen-segTrailerLen {
+		return nil, corrupt("footer length %d is out of range", flen)
+	}
+	footer := make([]byte, flen)
+	if _, err := f.ReadAt(footer, size-segTrailerLen-int64(flen)); err != nil {
+		return nil, err
+	}
+	if crc32.Checksum(footer, castagnoli) != fcrc {
+		return nil, corrupt("footer checksum mismatch")
+	}
+	meta, err := unmarshalSegmentMeta(footer, uint64(size-segTrailerLen-int64(flen)))
+	if err != nil {
+		return nil, corrupt("%v", err)
+	}
+	seg := &Segment{Path: path, Meta: meta, schema: s, f: f, size: size, cache: cache, cols: make([]*segColumn, s.NumColumns())}
+	for i := range meta.Columns {
+		cm := &meta.Columns[i]
+		idx := -1
+		if cm.Name == ExtrasColumn {
+			idx = s.Extras()
+		} else if c, ok := s.byName[cm.Name]; ok {
+			if c.Kind != cm.Kind {
+				return nil, corrupt("column %s is stored as %s but the schema says %s", cm.Name, cm.Kind, c.Kind)
+			}
+			idx = c.Index
+		}
+		if idx >= 0 {
+			seg.cols[idx] = &segColumn{meta: cm}
+		}
+	}
+	return seg, nil
+}
+
+// Close releases the file. Blocks already handed out stay valid.
+func (s *Segment) Close() error {
+	if s.cache != nil {
+		s.cache.dropSegment(s)
+	}
+	return s.f.Close()
+}
+
+// Size is the file size in bytes.
+func (s *Segment) Size() int64 { return s.size }
+
+// NumBlocks is the number of blocks.
+func (s *Segment) NumBlocks() int { return s.Meta.NumBlocks() }
+
+// BlockLen is the number of rows in block b.
+func (s *Segment) BlockLen(b int) int {
+	return min(s.Meta.BlockRows, s.Meta.Rows-b*s.Meta.BlockRows)
+}
+
+// HasColumn reports whether the segment stores column idx.
+func (s *Segment) HasColumn(idx int) bool { return s.cols[idx] != nil }
+
+func (c *segColumn) load(s *Segment) error {
+	c.once.Do(func() {
+		buf := make([]byte, c.meta.Length)
+		if _, err := s.f.ReadAt(buf, int64(c.meta.Offset)); err != nil && err != io.EOF {
+			c.err = fmt.Errorf("segment %s: column %s: %w", s.Path, c.meta.Name, err)
+			return
+		}
+		if crc32.Checksum(buf, castagnoli) != c.meta.CRC {
+			c.err = &CorruptError{Path: s.Path, What: fmt.Sprintf("column %s: checksum mismatch (region at %d, %d bytes)", c.meta.Name, c.meta.Offset, c.meta.Length)}
+			return
+		}
+		rd, err := ipc.NewFileReader(bytes.NewReader(buf))
+		if err != nil {
+			c.err = &CorruptError{Path: s.Path, What: fmt.Sprintf("column %s: %v", c.meta.Name, err)}
+			return
+		}
+		if rd.NumRecords() != s.NumBlocks() {
+			c.err = &CorruptError{Path: s.Path, What: fmt.Sprintf("column %s has %d blocks, footer says %d", c.meta.Name, rd.NumRecords(), s.NumBlocks())}
+			return
+		}
+		c.rd = rd
+	})
+	return c.err
+}
+
+// Block returns block b of column idx (nil when the segment does not store that column: all
+// null). The caller must Release the array.
+func (s *Segment) Block(idx, b int) (arrow.Array, error) {
+	c := s.cols[idx]
+	if c == nil {
+		return nil, nil
+	}
+	if s.cache != nil {
+		if a := s.cache.get(s, idx, b); a != nil {
+			return a, nil
+		}
+	}
+	if err := c.load(s); err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	rec, err := c.rd.RecordAt(b)
+	c.mu.Unlock()
+	if err != nil {
+		return nil, &CorruptError{Path: s.Path, What: fmt.Sprintf("column %s block %d: %v", c.meta.Name, b, err)}
+	}
+	defer rec.Release()
+	a := rec.Column(0)
+	if a.Len() != s.BlockLen(b) {
+		return nil, &CorruptError{Path: s.Path, What: fmt.Sprintf("column %s block %d has %d rows, want %d", c.meta.Name, b, a.Len(), s.BlockLen(b))}
+	}
+	a.Retain()
+	if s.cache != nil {
+		s.cache.put(s, idx, b, a)
+	}
+	return a, nil
+}
+
+// BlockBatch assembles block b with the given columns bound (others read as null). release must
+// be called when the batch is no longer used.
+func (s *Segment) BlockBatch(b int, cols []int) (batch *Batch, release func(), err error) {
+	batch = NewEmptyBatch(s.schema, s.BlockLen(b))
+	var held []arrow.Array
+	release = func() {
+		for _, a := range held {
+			a.Release()
+		}
+	}
+	for _, idx := range cols {
+		a, err := s.Block(idx, b)
+		if err != nil {
+			release()
+			return nil, nil, err
+		}
+		if a == nil {
+			continue
+		}
+		held = append(held, a)
+		if err := batch.SetColumn(idx, a); err != nil {
+			release()
+			return nil, nil, &CorruptError{Path: s.Path, What: err.Error()}
+		}
+	}
+	return batch, release, nil
+}
+
+// Verify reads every column region and checks its checksum and structure.
+func (s *Segment) Verify() error {
+	for _, c := range s.cols {
+		if c == nil {
+			continue
+		}
+		if err := c.load(s); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// SegmentUnit adapts block b of a segment as a merge input (compaction). It holds the arrays
+// it hands out until Release.
+type SegmentUnit struct {
+	Seg   *Segment
+	Block int
+	held  []arrow.Array
+}
+
+func (u *SegmentUnit) Rows() int { return u.Seg.BlockLen(u.Block) }
+
+func (u *SegmentUnit) Column(idx int) (arrow.Array, error) {
+	a, err := u.Seg.Block(idx, u.Block)
+	if a != nil {
+		u.held = append(u.held, a)
+	}
+	return a, err
+}
+
+// Release drops the arrays handed out so far.
+func (u *SegmentUnit) Release() {
+	for _, a := range u.held {
+		a.Release()
+	}
+	u.held = nil
+}

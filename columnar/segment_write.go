@@ -1,0 +1,173 @@
+package columnar
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"hash/crc32"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/ipc"
+)
+
+// BlockVisitor sees each column of a segment being written, block by block, in segment row
+// order; the engine uses it to build the index sidecar from the same data without a second read.
+type BlockVisitor func(col int, blocks []arrow.Array) error
+
+// WriteSegment writes the merged rows to path as a segment file: to a temporary file first,
+// fsync'd, then renamed into place (and the directory fsync'd), so a crash never leaves a
+// partial segment under the final name. visit, when non-nil, sees each column's blocks.
+func WriteSegment(path string, tenant string, day int32, m *Merged, visit BlockVisitor) (*SegmentMeta, error) {
+	meta := &SegmentMeta{Tenant: tenant, Day: day, Rows: m.Rows, BlockRows: m.BlockRows,
+		MinTime: m.MinTime, MaxTime: m.MaxTime, Created: time.Now().UnixNano()}
+	ncols := m.Schema.NumColumns()
+	regions := make([][]byte, ncols)
+	metas := make([]ColumnMeta, ncols)
+
+	// Columns are independent: gather and compress them in parallel, then write them in order.
+	var (
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		firstErr error
+		next     = make(chan int)
+	)
+	workers := runtime.GOMAXPROCS(0)
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for col := range next {
+				region, cm, err := encodeColumn(m, col, visit)
+				mu.Lock()
+				if err != nil && firstErr == nil {
+					firstErr = err
+				}
+				regions[col], metas[col] = region, cm
+				mu.Unlock()
+			}
+		}()
+	}
+	for col := 0; col < ncols; col++ {
+		next <- col
+	}
+	close(next)
+	wg.Wait()
+	if firstErr != nil {
+		return nil, firstErr
+	}
+
+	tmp := path + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if f != nil {
+			f.Close()
+			os.Remove(tmp)
+		}
+	}()
+	var hdr [segHeaderLen]byte
+	copy(hdr[:], segMagic)
+	hdr[6] = SegmentVersion
+	if _, err := f.Write(hdr[:]); err != nil {
+		return nil, err
+	}
+	off := uint64(segHeaderLen)
+	for col := range regions {
+		metas[col].Offset = off
+		if _, err := f.Write(regions[col]); err != nil {
+			return nil, err
+		}
+		off += uint64(len(regions[col]))
+	}
+	meta.Columns = metas
+	footer := meta.marshal(nil)
+	trailer := binary.LittleEndian.AppendUint32(nil, uint32(len(footer)))
+	trailer = binary.LittleEndian.AppendUint32(trailer, crc32.Checksum(footer, castagnoli))
+	trailer = append(trailer, SegmentVersion)
+	trailer = append(trailer, segTrailerMagic...)
+	if _, err := f.Write(append(footer, trailer...)); err != nil {
+		return nil, err
+	}
+	if err := f.Sync(); err != nil {
+		return nil, fmt.Errorf("fsync %s: %w", tmp, err)
+	}
+	if err := f.Close(); err != nil {
+		return nil, err
+	}
+	f = nil
+	if err := os.Rename(tmp, path); err != nil {
+		return nil, err
+	}
+	if err := SyncDir(filepath.Dir(path)); err != nil {
+		return nil, err
+	}
+	return meta, nil
+}
+
+func encodeColumn(m *Merged, col int, visit BlockVisitor) ([]byte, ColumnMeta, error) {
+	name, kind := ExtrasColumn, KindExtras
+	if col < len(m.Schema.Columns) {
+		name, kind = m.Schema.Columns[col].Name, m.Schema.Columns[col].Kind
+	}
+	cm := ColumnMeta{Name: name, Kind: kind}
+	blocks, err := m.Column(col)
+	if err != nil {
+		return nil, cm, fmt.Errorf("column %s: %w", name, err)
+	}
+	defer func() {
+		for _, b := range blocks {
+			b.Release()
+		}
+	}()
+	if visit != nil {
+		if err := visit(col, blocks); err != nil {
+			return nil, cm, err
+		}
+	}
+	schema := arrow.NewSchema([]arrow.Field{{Name: name, Type: kind.ArrowType(), Nullable: true}}, nil)
+	var buf bytes.Buffer
+	w, err := ipc.NewFileWriter(&buf, ipc.WithSchema(schema), ipc.WithZstd(), ipc.WithMinSpaceSavings(0.1))
+	if err != nil {
+		return nil, cm, err
+	}
+	for _, b := range blocks {
+		cm.Nulls += uint64(b.NullN())
+		if d, ok := b.(*array.Dictionary); ok {
+			cm.DictLen = uint64(d.Dictionary().Len())
+		}
+		rec := array.NewRecordBatch(schema, []arrow.Array{b}, int64(b.Len()))
+		err := w.Write(rec)
+		rec.Release()
+		if err != nil {
+			return nil, cm, fmt.Errorf("column %s: %w", name, err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		return nil, cm, fmt.Errorf("column %s: %w", name, err)
+	}
+	region := buf.Bytes()
+	cm.Length = uint64(len(region))
+	cm.CRC = crc32.Checksum(region, castagnoli)
+	return region, cm, nil
+}
+
+// SyncDir fsyncs a directory so that a rename or create inside it is durable.
+func SyncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("fsync directory %s: %w", dir, err)
+	}
+	return nil
+}
