@@ -60,3 +60,11 @@ func equalPayloads(t testing.TB, got, want [][]byte) {
 		}
 	}
 }
+
+// replayAll opens dir, replays it and closes it again.
+func replayAll(t testing.TB, dir string, opts Options) ([][]byte, ReplayStats) {
+	t.Helper()
+	l, got, stats := openReplayed(t, dir, opts)
+	mustClose(t, l)
+	return got, stats
+}

@@ -1,0 +1,348 @@
+package wal
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+)
+
+func TestAppendReplayPositions(t *testing.T) {
+	dir := t.TempDir()
+	l, got, _ := openReplayed(t, dir, Options{})
+	if len(got) != 0 {
+		t.Fatalf("fresh log replayed %d records", len(got))
+	}
+	want := [][]byte{[]byte("a"), {}, []byte("sign-in batch"), make([]byte, directWriteMin+3)}
+	var positions []Pos
+	for _, p := range want {
+		pos, err := l.Append(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		positions = append(positions, pos)
+	}
+	mustClose(t, l)
+
+	l, err := Open(dir, Options{Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seen []Pos
+	stats, err := l.Replay(func(pos Pos, p []byte) error {
+		seen = append(seen, pos)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustClose(t, l)
+	if fmt.Sprint(seen) != fmt.Sprint(positions) {
+		t.Fatalf("replayed positions %v, appended at %v", seen, positions)
+	}
+	if positions[0] != (Pos{Seq: 1, Offset: fileHeaderSize}) {
+		t.Fatalf("first record at %+v", positions[0])
+	}
+	if stats.Records != 4 || stats.Files != 1 || stats.TornBytes != 0 || stats.ZeroTailBytes != 0 {
+		t.Fatalf("stats after clean close: %+v", stats)
+	}
+	got, _ = replayAll(t, dir, Options{})
+	equalPayloads(t, got, want)
+	// Each open starts a new file; the previous ones must all still replay.
+	files, _ := filepath.Glob(filepath.Join(dir, "*.wal"))
+	if len(files) != 3 {
+		t.Fatalf("want 3 files after three opens, got %v", files)
+	}
+}
+
+// TestGroupCommit checks that concurrent appenders share syncs and that
+// replay order equals position order.
+func TestGroupCommit(t *testing.T) {
+	dir := t.TempDir()
+	var syncs atomic.Int64
+	opts := Options{syncFile: func(f *os.File) error {
+		syncs.Add(1)
+		time.Sleep(time.Millisecond) // a slow disk makes batching visible
+		return fdatasync(f)
+	}}
+	l, _, _ := openReplayed(t, dir, opts)
+	syncs.Store(0)
+	const writers, each = 16, 40
+	pos := make([][]Pos, writers)
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Go(func() {
+			for i := range each {
+				p, err := l.Append(fmt.Appendf(nil, "w%d-%d", w, i))
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				pos[w] = append(pos[w], p)
+			}
+		})
+	}
+	wg.Wait()
+	mustClose(t, l)
+	if n := syncs.Load(); n > writers*each/4 {
+		t.Fatalf("%d syncs for %d appends: group commit is not batching", n, writers*each)
+	}
+	t.Logf("%d syncs for %d appends", syncs.Load(), writers*each)
+
+	byPos := map[Pos]string{}
+	for w := range writers {
+		for i, p := range pos[w] {
+			byPos[p] = fmt.Sprintf("w%d-%d", w, i)
+		}
+	}
+	l, err := Open(dir, Options{Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var last Pos
+	n := 0
+	_, err = l.Replay(func(p Pos, payload []byte) error {
+		if p.Seq < last.Seq || (p.Seq == last.Seq && p.Offset <= last.Offset) {
+			return fmt.Errorf("position %+v after %+v", p, last)
+		}
+		last = p
+		if byPos[p] != string(payload) {
+			return fmt.Errorf("at %+v: %q, appended %q", p, payload, byPos[p])
+		}
+		n++
+		return nil
+	})
+	mustClose(t, l)
+	if err != nil || n != writers*each {
+		t.Fatalf("replayed %d records, err %v", n, err)
+	}
+}
+
+func TestSizeBasedRotation(t *testing.T) {
+	dir := t.TempDir()
+	const segment = 4096
+	l, _, _ := openReplayed(t, dir, Options{SegmentSize: segment})
+	var want [][]byte
+	for i := range 100 {
+		p := fmt.Appendf(nil, "%0500d", i)
+		want = append(want, p)
+		if _, err := l.Append(p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	size := l.Size()
+	mustClose(t, l)
+
+	files, _ := filepath.Glob(filepath.Join(dir, "*.wal"))
+	var total int64
+	for i, f := range files {
+		st, err := os.Stat(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		total += st.Size()
+		if i < len(files)-1 && (st.Size() < segment || st.Size() >= segment+recordHeaderSize+500) {
+			t.Fatalf("sealed file %s is %d bytes, segment size %d", f, st.Size(), segment)
+		}
+	}
+	if len(files) < 10 {
+		t.Fatalf("only %d files for 50 KB at 4 KiB segments", len(files))
+	}
+	if total != size {
+		t.Fatalf("Size() = %d, files hold %d", size, total)
+	}
+	got, _ := replayAll(t, dir, Options{})
+	equalPayloads(t, got, want)
+}
+
+func TestRotateRemoveBefore(t *testing.T) {
+	dir := t.TempDir()
+	l, _, _ := openReplayed(t, dir, Options{})
+	if _, err := l.Append([]byte("flushed")); err != nil {
+		t.Fatal(err)
+	}
+	seq, err := l.Rotate()
+	if err != nil || seq != 2 {
+		t.Fatalf("Rotate = %d, %v; want 2", seq, err)
+	}
+	pos, err := l.Append([]byte("not yet flushed"))
+	if err != nil || pos.Seq != 2 {
+		t.Fatalf("append after rotate at %+v, %v", pos, err)
+	}
+	if err := l.RemoveBefore(seq + 1); err == nil {
+		t.Fatal("RemoveBefore past the active file succeeded")
+	}
+	before := l.Size()
+	if err := l.RemoveBefore(seq); err != nil {
+		t.Fatal(err)
+	}
+	if want := before - (fileHeaderSize + recordHeaderSize + int64(len("flushed"))); l.Size() != want {
+		t.Fatalf("Size after removal %d, want %d", l.Size(), want)
+	}
+	if _, err := os.Stat(filepath.Join(dir, fileName(1))); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("file 1 still there: %v", err)
+	}
+	if err := l.RemoveBefore(seq); err != nil { // idempotent
+		t.Fatal(err)
+	}
+	mustClose(t, l)
+	got, _ := replayAll(t, dir, Options{})
+	equalPayloads(t, got, [][]byte{[]byte("not yet flushed")})
+}
+
+func TestAPIMisuse(t *testing.T) {
+	dir := t.TempDir()
+	l, err := Open(dir, Options{Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(dir, Options{Logger: quiet}); !errors.Is(err, ErrLocked) {
+		t.Fatalf("second Open: %v, want ErrLocked", err)
+	}
+	if _, err := l.Append([]byte("x")); !errors.Is(err, ErrNotReplayed) {
+		t.Fatalf("Append before Replay: %v", err)
+	}
+	if _, err := l.Rotate(); !errors.Is(err, ErrNotReplayed) {
+		t.Fatalf("Rotate before Replay: %v", err)
+	}
+	if err := l.RemoveBefore(1); !errors.Is(err, ErrNotReplayed) {
+		t.Fatalf("RemoveBefore before Replay: %v", err)
+	}
+	if _, err := l.Replay(func(Pos, []byte) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.Replay(func(Pos, []byte) error { return nil }); !errors.Is(err, ErrReplayed) {
+		t.Fatalf("second Replay: %v", err)
+	}
+	if _, err := l.AppendBatch(nil); err == nil {
+		t.Fatal("empty AppendBatch succeeded")
+	}
+	if _, err := l.Append(make([]byte, MaxRecordSize+1)); !errors.Is(err, ErrRecordTooLarge) {
+		t.Fatalf("oversized Append: %v", err)
+	}
+	pos, err := l.AppendBatch([][]byte{[]byte("one"), []byte("two")})
+	if err != nil || pos.Offset != fileHeaderSize {
+		t.Fatalf("AppendBatch = %+v, %v", pos, err)
+	}
+	mustClose(t, l)
+	if err := l.Close(); !errors.Is(err, ErrClosed) {
+		t.Fatalf("second Close: %v", err)
+	}
+	if _, err := l.Append([]byte("x")); !errors.Is(err, ErrClosed) {
+		t.Fatalf("Append after Close: %v", err)
+	}
+	got, _ := replayAll(t, dir, Options{})
+	equalPayloads(t, got, [][]byte{[]byte("one"), []byte("two")})
+}
+
+// TestPoisonAfterSyncFailure: once fdatasync failed, no later write may
+// succeed, even when the disk "recovers" (fsyncgate).
+func TestPoisonAfterSyncFailure(t *testing.T) {
+	dir := t.TempDir()
+	var fail atomic.Bool
+	opts := Options{syncFile: func(f *os.File) error {
+		if fail.Load() {
+			return &os.PathError{Op: "fdatasync", Path: f.Name(), Err: syscall.EIO}
+		}
+		return fdatasync(f)
+	}}
+	l, _, _ := openReplayed(t, dir, opts)
+	if _, err := l.Append([]byte("durable")); err != nil {
+		t.Fatal(err)
+	}
+	fail.Store(true)
+	if _, err := l.Append([]byte("lost")); !errors.Is(err, syscall.EIO) {
+		t.Fatalf("Append during failing sync: %v, want EIO", err)
+	}
+	fail.Store(false)
+	if _, err := l.Append([]byte("after")); !errors.Is(err, syscall.EIO) {
+		t.Fatalf("Append after recovery: %v, want the poison EIO", err)
+	}
+	if _, err := l.Rotate(); !errors.Is(err, syscall.EIO) {
+		t.Fatalf("Rotate after poison: %v", err)
+	}
+	if err := l.Close(); !errors.Is(err, syscall.EIO) {
+		t.Fatalf("Close of poisoned log: %v", err)
+	}
+	got, _ := replayAll(t, dir, Options{})
+	if len(got) == 0 || string(got[0]) != "durable" {
+		t.Fatalf("acknowledged record missing after reopen: %q", got)
+	}
+}
+
+func TestReplayCallbackError(t *testing.T) {
+	dir := t.TempDir()
+	l, _, _ := openReplayed(t, dir, Options{})
+	for i := range 5 {
+		if _, err := l.Append(fmt.Append(nil, i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mustClose(t, l)
+	l, err := Open(dir, Options{Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := errors.New("memtable full")
+	n := 0
+	_, err = l.Replay(func(Pos, []byte) error {
+		if n++; n == 3 {
+			return stop
+		}
+		return nil
+	})
+	if !errors.Is(err, stop) {
+		t.Fatalf("Replay: %v, want the callback's error", err)
+	}
+	if _, err := l.Append([]byte("x")); !errors.Is(err, ErrNotReplayed) {
+		t.Fatalf("Append after failed Replay: %v", err)
+	}
+	stats, err := l.Replay(func(Pos, []byte) error { return nil })
+	if err != nil || stats.Records != 5 {
+		t.Fatalf("retried Replay: %+v, %v", stats, err)
+	}
+	mustClose(t, l)
+}
+
+// TestCloseDuringAppends: every Append returns nil (then it is replayed) or
+// ErrClosed; Close leaves no goroutine behind (goleak in TestMain).
+func TestCloseDuringAppends(t *testing.T) {
+	dir := t.TempDir()
+	l, _, _ := openReplayed(t, dir, Options{})
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	acked := map[string]bool{}
+	for w := range 8 {
+		wg.Go(func() {
+			for i := 0; ; i++ {
+				p := fmt.Sprintf("%d-%d", w, i)
+				_, err := l.Append([]byte(p))
+				if errors.Is(err, ErrClosed) {
+					return
+				}
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				mu.Lock()
+				acked[p] = true
+				mu.Unlock()
+			}
+		})
+	}
+	time.Sleep(50 * time.Millisecond)
+	mustClose(t, l)
+	wg.Wait()
+	got, _ := replayAll(t, dir, Options{})
+	for _, p := range got {
+		delete(acked, string(p))
+	}
+	if len(acked) != 0 {
+		t.Fatalf("%d acknowledged records missing", len(acked))
+	}
+}
