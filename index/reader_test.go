@@ -1,0 +1,292 @@
+package index
+
+import (
+	"bytes"
+	"errors"
+	"slices"
+	"sync"
+	"testing"
+
+	"github.com/RoaringBitmap/roaring/v2"
+)
+
+func openBytes(t testing.TB, data []byte) *Reader {
+	t.Helper()
+	rd, err := Open(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		t.Fatalf("Open: %s", err)
+	}
+	return rd
+}
+
+func TestRoundTripAgainstReference(t *testing.T) {
+	f := func(seed uint64, rows uint32, blockRows int) {
+		t.Helper()
+		s := newRefSegment(seed, rows, blockRows)
+		rd := openBytes(t, s.build())
+		if rd.Rows() != rows {
+			t.Fatalf("Rows() = %d, want %d", rd.Rows(), rows)
+		}
+		for _, p := range s.probes() {
+			got, err := p.run(rd)
+			if err != nil {
+				t.Fatalf("seed %d rows %d: %s: %s", seed, rows, p.name, err)
+			}
+			if got != p.want {
+				t.Fatalf("seed %d rows %d: %s:\n got %s\nwant %s", seed, rows, p.name, got, p.want)
+			}
+		}
+	}
+	f(1, 1, 1)
+	f(2, 7, 3)
+	f(3, 100, 16)
+	f(4, 1000, 64)
+	f(5, 5000, 1000)
+	f(6, 70_000, 65_536) // two roaring containers, partial last block
+	f(7, 140_000, 65_536)
+}
+
+func TestEmptySegment(t *testing.T) {
+	b := NewBuilder(0)
+	if err := b.AddCodes("user", nil, 0, 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.AddKeys("id", func(uint32) ([]byte, bool) { panic("no rows") }); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.AddZoneMapInt64("t", 65536, nil, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	rd := openBytes(t, b.Marshal(nil))
+	bm, err := rd.Codes("user", 0)
+	if err != nil || !bm.IsEmpty() {
+		t.Fatalf("Codes on empty segment: %v, %v", bm, err)
+	}
+	bm, err = rd.Keys("id", []byte("x"))
+	if err != nil || !bm.IsEmpty() {
+		t.Fatalf("Keys on empty segment: %v, %v", bm, err)
+	}
+	zm, err := rd.ZoneMapInt64("t")
+	if err != nil || zm.Blocks() != 0 || len(zm.PruneRange(-1, 1)) != 0 {
+		t.Fatalf("zone map on empty segment: %+v, %v", zm, err)
+	}
+}
+
+func TestDirectoryQueries(t *testing.T) {
+	s := newRefSegment(9, 500, 100)
+	rd := openBytes(t, s.build())
+	wantCols := []string{"app", "createdDateTime", "flaggedForReview", "id", "riskScore", "status/errorCode", "user"}
+	if got := rd.Columns(); !slices.Equal(got, wantCols) {
+		t.Fatalf("Columns() = %q, want %q", got, wantCols)
+	}
+	f := func(column string, kind Kind, want bool) {
+		t.Helper()
+		if got := rd.Has(column, kind); got != want {
+			t.Fatalf("Has(%q, %s) = %v, want %v", column, kind, got, want)
+		}
+	}
+	f("user", KindCodes, true)
+	f("user", KindKeys, false)
+	f("id", KindKeys, true)
+	f("status/errorCode", KindInt32, true)
+	f("createdDateTime", KindZoneMapInt64, true)
+	f("nope", KindCodes, false)
+
+	secs := rd.Sections()
+	if len(secs) != 7 {
+		t.Fatalf("%d sections, want 7", len(secs))
+	}
+	end := int64(headerLen)
+	for _, sec := range secs {
+		if sec.Offset != end || sec.Length <= 0 {
+			t.Fatalf("section %+v not contiguous after %d", sec, end)
+		}
+		end += sec.Length
+	}
+	if _, err := rd.Codes("nope", 0); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("Codes on missing column: %v, want ErrNotFound", err)
+	}
+	if _, err := rd.Bools("user", true); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("Bools on a codes column: %v, want ErrNotFound", err)
+	}
+	vals, err := rd.Int32Values("status/errorCode")
+	if err != nil || !slices.Equal(vals, []int32{-7, 0, 50074, 50126, 50140, 1 << 30}) {
+		t.Fatalf("Int32Values = %v, %v", vals, err)
+	}
+	card, err := rd.Cardinality("app")
+	if err != nil || card != s.appCard {
+		t.Fatalf("Cardinality = %d, %v; want %d", card, err, s.appCard)
+	}
+}
+
+// Returned bitmaps are copy-on-write views: mutating one must not change the sidecar.
+func TestProbeResultsAreSafeToMutate(t *testing.T) {
+	s := newRefSegment(11, 70_000, 65_536)
+	rd := openBytes(t, s.build())
+	before, _ := rd.Codes("app", 2)
+	want := before.ToArray()
+	before.AddRange(0, 70_000)
+	before.RemoveRange(0, 35_000)
+	other, _ := rd.Codes("app", 3)
+	other.And(before)
+	again, err := rd.Codes("app", 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(again.ToArray(), want) {
+		t.Fatalf("probe changed after mutating an earlier result")
+	}
+}
+
+func TestConcurrentProbes(t *testing.T) {
+	s := newRefSegment(12, 3000, 512)
+	rd := openBytes(t, s.build())
+	ps := s.probes()
+	var wg sync.WaitGroup
+	errs := make(chan string, 8)
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range ps {
+				p := ps[(i+g*37)%len(ps)]
+				got, err := p.run(rd)
+				if err != nil || got != p.want {
+					errs <- p.name
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for name := range errs {
+		t.Fatalf("concurrent probe %s failed", name)
+	}
+}
+
+func TestKeysReturnsSupersetAndAppendKeyRows(t *testing.T) {
+	rows := uint32(1000)
+	b := NewBuilder(rows)
+	key := func(r uint32) []byte { return []byte{byte(r % 10)} }
+	if err := b.AddKeys("ip", func(r uint32) ([]byte, bool) { return key(r), r%7 != 0 }); err != nil {
+		t.Fatal(err)
+	}
+	rd := openBytes(t, b.Marshal(nil))
+	for k := byte(0); k < 10; k++ {
+		want := rowsWhere(rows, func(r uint32) bool { return r%7 != 0 && r%10 == uint32(k) })
+		got, err := rd.AppendKeyRows([]uint32{42}, "ip", []byte{k})
+		if err != nil || got[0] != 42 || !slices.Equal(got[1:], want) {
+			t.Fatalf("AppendKeyRows(%d) = %v, %v; want 42 then %v", k, got, err, want)
+		}
+		bm, err := rd.Keys("ip", []byte{k})
+		if err != nil || !slices.Equal(bm.ToArray(), want) {
+			t.Fatalf("Keys(%d) = %v, %v", k, bm, err)
+		}
+	}
+}
+
+func TestBuilderRejectsBadInput(t *testing.T) {
+	f := func(add func(b *Builder) error) {
+		t.Helper()
+		b := NewBuilder(4)
+		if err := b.AddCodes("dup", []uint32{0, 0, 0, 0}, 9, 1); err != nil {
+			t.Fatal(err)
+		}
+		if err := add(b); !errors.Is(err, ErrInvalidInput) {
+			t.Fatalf("got %v, want ErrInvalidInput", err)
+		}
+	}
+	f(func(b *Builder) error { return b.AddCodes("c", []uint32{0, 1}, 9, 2) })
+	f(func(b *Builder) error { return b.AddCodes("c", []uint32{0, 1, 2, 5}, 9, 3) })
+	f(func(b *Builder) error { return b.AddCodes("dup", []uint32{0, 0, 0, 0}, 9, 1) })
+	f(func(b *Builder) error { return b.AddCodes("", []uint32{0, 0, 0, 0}, 9, 1) })
+	f(func(b *Builder) error { return b.AddInt32Values("i", []int32{1}, nil) })
+	f(func(b *Builder) error { return b.AddZoneMapInt64("z", 0, nil, nil, nil) })
+	f(func(b *Builder) error { return b.AddZoneMapInt64("z", 2, []int64{1}, []int64{1}, []uint32{0}) })
+	f(func(b *Builder) error {
+		return b.AddZoneMapInt64("z", 2, []int64{5, 1}, []int64{1, 1}, []uint32{0, 0})
+	})
+	f(func(b *Builder) error {
+		return b.AddZoneMapInt64("z", 2, []int64{1, 1}, []int64{1, 1}, []uint32{0, 3})
+	})
+	f(func(b *Builder) error {
+		nan := []float64{0, 0}
+		nan[0] = nan[0] / nan[1]
+		return b.AddZoneMapFloat64("z", 2, nan, []float64{1, 1}, []uint32{0, 0})
+	})
+}
+
+func TestZoneMapPruning(t *testing.T) {
+	zm := ComputeZoneMap([]int64{5, 1, 9, 9, 20, 30, 7}, func(r uint32) bool { return r != 6 }, 2)
+	f := func(lo, hi int64, want []int) {
+		t.Helper()
+		if got := zm.PruneRange(lo, hi); !slices.Equal(got, want) {
+			t.Fatalf("PruneRange(%d, %d) = %v, want %v", lo, hi, got, want)
+		}
+	}
+	f(0, 100, []int{0, 1, 2})
+	f(2, 3, []int{0})
+	f(6, 8, nil)
+	f(9, 9, []int{1})
+	f(10, 19, nil)
+	f(21, 29, []int{2})
+	f(7, 7, nil) // the 7 is null
+	if !zm.AllNull(3) || zm.BlockLen(3) != 1 {
+		t.Fatalf("last block: AllNull %v BlockLen %d", zm.AllNull(3), zm.BlockLen(3))
+	}
+}
+
+func TestAllRows(t *testing.T) {
+	f := func(n uint32) {
+		t.Helper()
+		bm := AllRows(n)
+		if bm.GetCardinality() != uint64(n) || (n > 0 && bm.Maximum() != n-1) {
+			t.Fatalf("AllRows(%d): cardinality %d", n, bm.GetCardinality())
+		}
+	}
+	f(0)
+	f(1)
+	f(65_537)
+	f(3_000_000)
+}
+
+func TestBlockWordsRoundTrip(t *testing.T) {
+	f := func(rows []uint32, blockStart, blockRows uint32) {
+		t.Helper()
+		bm := roaring.BitmapOf(rows...)
+		words := AppendBlockWords([]uint64{7}, bm, blockStart, blockRows)
+		if words[0] != 7 || len(words) != 1+int((blockRows+63)/64) {
+			t.Fatalf("AppendBlockWords: prefix %d, %d words", words[0], len(words))
+		}
+		words = words[1:]
+		var want []uint32
+		for _, r := range rows {
+			if r >= blockStart && uint64(r) < uint64(blockStart)+uint64(blockRows) {
+				want = append(want, r)
+			}
+		}
+		for j := uint32(0); j < blockRows; j++ {
+			got := words[j/64]>>(j%64)&1 == 1
+			if got != slices.Contains(want, blockStart+j) {
+				t.Fatalf("bit %d = %v", j, got)
+			}
+		}
+		back := roaring.New()
+		OrBlockWords(back, words, blockStart)
+		if !slices.Equal(back.ToArray(), sortedCopy(want)) && !(len(want) == 0 && back.IsEmpty()) {
+			t.Fatalf("OrBlockWords: got %v, want %v", back.ToArray(), want)
+		}
+	}
+	f(nil, 0, 65_536)
+	f([]uint32{0, 1, 63, 64, 65_535, 65_536}, 0, 65_536)
+	f([]uint32{0, 1, 63, 64, 65_535, 65_536, 131_071, 131_072}, 65_536, 65_536)
+	f([]uint32{10, 99, 100, 163, 164, 200}, 100, 64)
+	f([]uint32{10, 99, 100, 163, 164, 200}, 100, 65) // partial last word
+	f([]uint32{5, 1_000_000}, 999_990, 100)
+	dense := make([]uint32, 0, 70_000)
+	for r := uint32(60_000); r < 130_000; r++ {
+		dense = append(dense, r)
+	}
+	f(dense, 65_536, 65_536)
+}
