@@ -69,7 +69,7 @@ func (r *Reader) overflow() {
 	start := r.rel(r.mark)
 	if !r.cur.overflow {
 		r.cur.overflow = true
-		r.cur.trunc = append(r.cur.trunc[:0], r.buf[start:min(r.pos, start+MaxRejectRawSize)]...)
+		r.cur.trunc = append(r.cur.trunc[:0], r.buf[start:min(r.pos, start+r.rejectPrefix())]...)
 	}
 	r.mark = -1
 }

@@ -162,10 +162,11 @@ func (r *Reader) next() *Record {
 					r.state, r.arrWrapper, r.arrFirst = stArray, true, true
 					continue
 				}
+				end := r.abs(r.pos) // absolute: peeking below may compact buf
 				if off, bad := r.trailingGarbage(); bad {
 					return r.rejectTrailing(start, off)
 				}
-				return r.emitObject(start)
+				return r.emitObject(start, end)
 			case '[':
 				r.pos++
 				r.mark = -1
@@ -245,15 +246,12 @@ func (r *Reader) arrayElement() (*Record, bool) {
 		if _, e := r.scanMembers(false); e != nil {
 			return r.rejectSyntax(e, start, arrayRest), true
 		}
-		return r.emitObject(start), true
+		return r.emitObject(start, r.abs(r.pos)), true
 	}
 	if e := r.skipValue(0); e != nil {
 		return r.rejectSyntax(e, start, arrayRest), true
 	}
-	if r.cur.overflow {
-		return r.reject(r.cur.trunc, ErrNotObject, start, "array element is not a JSON object"), true
-	}
-	return r.reject(r.buf[r.rel(start):r.pos], ErrNotObject, start, "array element is not a JSON object"), true
+	return r.reject(r.rejectedRaw(start), ErrNotObject, start, "array element is not a JSON object"), true
 }
 
 const arrayRest = "; the rest of the array was rejected"
@@ -312,12 +310,13 @@ func (r *Reader) trailingGarbage() (int64, bool) {
 	}
 }
 
-// emitObject turns the object just scanned from start into a record.
-func (r *Reader) emitObject(start int64) *Record {
-	if r.cur.overflow {
-		return r.reject(r.cur.trunc, ErrTooLarge, start, "record exceeds "+sizeText(r.max))
+// emitObject turns the object just scanned from start into a record;
+// end is the stream offset just after it.
+func (r *Reader) emitObject(start, end int64) *Record {
+	if r.cur.overflow || end-start > int64(r.max) {
+		return r.reject(r.rejectedRaw(start), ErrTooLarge, start, "record exceeds "+sizeText(r.max))
 	}
-	raw := r.buf[r.rel(start):r.pos]
+	raw := r.buf[r.rel(start):r.rel(end)]
 	if r.cur.hasCat && r.cur.hasProps {
 		if _, ok := EventTypeForCategory(r.cur.category); !ok {
 			return r.reject(raw, ErrUnsupportedCategory, start, "unsupported diagnostic category "+r.cur.category)
@@ -367,16 +366,24 @@ func (r *Reader) rejectTrailing(start, off int64) *Record {
 }
 
 // rejectedRaw is the verbatim input from start to pos, without trailing
-// line terminators, or the kept prefix if it could not be buffered whole.
+// line terminators, cut to rejectPrefix() bytes if longer than r.max. The cut
+// does not depend on how the input happened to be read, so rejects files
+// are reproducible.
 func (r *Reader) rejectedRaw(start int64) []byte {
 	var raw []byte
 	if r.cur.overflow || start < r.base {
 		raw = r.cur.trunc
 	} else {
 		raw = r.buf[r.rel(start):r.pos]
+		if len(raw) > r.max {
+			raw = raw[:r.rejectPrefix()]
+		}
 	}
 	return bytes.TrimRight(raw, " \t\r\n")
 }
+
+// rejectPrefix is how much of an oversized bad record is kept.
+func (r *Reader) rejectPrefix() int { return min(r.max, MaxRejectRawSize) }
 
 // resync moves pos to the next place where a record can start after bad
 // input at from: the first following line whose first byte is not
