@@ -1,0 +1,279 @@
+package index
+
+import (
+	"encoding/binary"
+	"errors"
+	"hash/crc32"
+	"math"
+	"slices"
+	"testing"
+
+	"github.com/RoaringBitmap/roaring/v2"
+	"github.com/cespare/xxhash/v2"
+)
+
+func TestTrailerMarshalUnmarshal(t *testing.T) {
+	f := func(tr trailer) {
+		t.Helper()
+		b := tr.marshal([]byte("prefix"))
+		if len(b) != len("prefix")+trailerLen || string(b[:6]) != "prefix" {
+			t.Fatalf("marshal appended %d bytes, want %d", len(b)-6, trailerLen)
+		}
+		var got trailer
+		tail, err := got.unmarshal(append(b[6:], "tail"...))
+		if err != nil {
+			t.Fatalf("unmarshal: %s", err)
+		}
+		if got != tr || string(tail) != "tail" {
+			t.Fatalf("got %+v tail %q, want %+v", got, tail, tr)
+		}
+	}
+	f(trailer{version: formatVersion})
+	f(trailer{dirOffset: 8, dirLen: 1, dirCRC: 0xdeadbeef, rows: 3, version: formatVersion})
+	f(trailer{dirOffset: 1 << 40, dirLen: maxDirectoryLen, rows: maxRows, version: formatVersion})
+}
+
+func TestTrailerRejects(t *testing.T) {
+	good := (&trailer{dirOffset: 8, dirLen: 1, rows: 1, version: formatVersion}).marshal(nil)
+	f := func(mutate func(b []byte) []byte) {
+		t.Helper()
+		var tr trailer
+		if _, err := tr.unmarshal(mutate(slices.Clone(good))); !errors.Is(err, ErrCorrupt) {
+			t.Fatalf("got %v, want ErrCorrupt", err)
+		}
+	}
+	resign := func(b []byte) []byte {
+		binary.LittleEndian.PutUint32(b[24:], crc32c(b[:24]))
+		return b
+	}
+	f(func(b []byte) []byte { return b[:trailerLen-1] })
+	f(func(b []byte) []byte { b[31] = 'Y'; return b })
+	f(func(b []byte) []byte { b[0]++; return b })                            // crc mismatch
+	f(func(b []byte) []byte { b[20] = formatVersion + 1; return resign(b) }) // unknown version
+	f(func(b []byte) []byte { b[21] = 1; return resign(b) })                 // reserved
+	f(func(b []byte) []byte { binary.LittleEndian.PutUint32(b[16:], maxRows+1); return resign(b) })
+	f(func(b []byte) []byte { binary.LittleEndian.PutUint32(b[8:], maxDirectoryLen+1); return resign(b) })
+}
+
+func TestDirectoryMarshalUnmarshal(t *testing.T) {
+	f := func(dirOffset uint64, entries ...dirEntry) {
+		t.Helper()
+		b := marshalDirectory(nil, entries)
+		got, tail, err := unmarshalDirectory(append(b, 0xAA), dirOffset)
+		if err != nil {
+			t.Fatalf("unmarshal: %s", err)
+		}
+		if len(tail) != 1 || tail[0] != 0xAA || len(got) != len(entries) {
+			t.Fatalf("tail %x, %d entries", tail, len(got))
+		}
+		for i := range got {
+			if got[i] != entries[i] {
+				t.Fatalf("entry %d: got %+v, want %+v", i, got[i], entries[i])
+			}
+		}
+	}
+	f(8)
+	f(100, dirEntry{column: "a", kind: KindCodes, offset: 8, length: 92, crc: 1})
+	f(1<<33,
+		dirEntry{column: "a", kind: KindCodes, offset: 8, length: 10},
+		dirEntry{column: "a", kind: KindZoneMapInt64, offset: 18, length: 0},
+		dirEntry{column: "z" + string(make([]byte, maxColumnNameLen-1)), kind: KindKeys, offset: 1 << 32, length: maxSectionLen},
+	)
+}
+
+func TestDirectoryRejects(t *testing.T) {
+	f := func(dirOffset uint64, entries ...dirEntry) {
+		t.Helper()
+		b := marshalDirectory(nil, entries)
+		if _, _, err := unmarshalDirectory(b, dirOffset); !errors.Is(err, ErrCorrupt) {
+			t.Fatalf("got %v, want ErrCorrupt", err)
+		}
+	}
+	f(100, dirEntry{column: "a", kind: KindCodes, offset: 4, length: 1})                                        // overlaps header
+	f(100, dirEntry{column: "a", kind: KindCodes, offset: 50, length: 51})                                      // past directory
+	f(100, dirEntry{column: "", kind: KindCodes, offset: 8, length: 1})                                         // empty name
+	f(100, dirEntry{column: string(make([]byte, maxColumnNameLen+1)), kind: KindCodes, offset: 8, length: 1})   // long name
+	f(100, dirEntry{column: "a", kind: 0, offset: 8, length: 1})                                                // bad kind
+	f(100, dirEntry{column: "a", kind: KindKeys, offset: 8}, dirEntry{column: "a", kind: KindCodes, offset: 8}) // unsorted
+	f(100, dirEntry{column: "a", kind: KindKeys, offset: 8}, dirEntry{column: "a", kind: KindKeys, offset: 8})  // duplicate
+	f(math.MaxUint64, dirEntry{column: "a", kind: KindKeys, offset: 8, length: maxSectionLen + 1})
+}
+
+func crc32c(b []byte) uint32 { return crc32.Checksum(b, castagnoli) }
+
+func TestPostingsMarshalUnmarshal(t *testing.T) {
+	f := func(rows uint32, values []int32, postings [][]uint32, wantLen int) {
+		t.Helper()
+		bms := make([]*roaring.Bitmap, len(postings))
+		for i, p := range postings {
+			bms[i] = roaring.BitmapOf(p...)
+			bms[i].RunOptimize()
+		}
+		b := marshalPostings(nil, values, bms)
+		if wantLen >= 0 && len(b) != wantLen {
+			t.Fatalf("encoded %d bytes, want %d", len(b), wantLen)
+		}
+		var ps postingsSection
+		if err := ps.unmarshal(alignedCopy(b), rows, values != nil); err != nil {
+			t.Fatalf("unmarshal: %s", err)
+		}
+		if ps.n != len(postings)-1 {
+			t.Fatalf("n = %d, want %d", ps.n, len(postings)-1)
+		}
+		for i, p := range postings {
+			bm, err := ps.bitmap(i)
+			if err != nil {
+				t.Fatalf("bitmap %d: %s", i, err)
+			}
+			if !slices.Equal(bm.ToArray(), sortedCopy(p)) && !(len(p) == 0 && bm.IsEmpty()) {
+				t.Fatalf("bitmap %d = %v, want %v", i, bm.ToArray(), p)
+			}
+		}
+		for i, v := range values {
+			if ps.find(v) != i {
+				t.Fatalf("find(%d) = %d, want %d", v, ps.find(v), i)
+			}
+		}
+	}
+	// Empty postings cost only their 4-byte end: n(4) + ends(4) = 8.
+	f(0, nil, [][]uint32{{}}, 8)
+	f(10, nil, [][]uint32{{}, {}, {}}, 16)
+	f(10, []int32{-5, 7}, [][]uint32{{}, {}, {}}, 4+8+12)
+	f(10, []int32{-5}, [][]uint32{{}, {}}, 4+4+8+0)
+	f(10, nil, [][]uint32{{}, {}}, 4+8+4) // padded to 8 before the area
+	f(10, nil, [][]uint32{{1, 2, 3}, {}, {9}}, -1)
+	f(200_000, []int32{0, 50126}, [][]uint32{{0, 65_536, 199_999}, {1, 2, 3, 4}, {}}, -1)
+	run := make([]uint32, 0, 100_000)
+	for r := uint32(1000); r < 101_000; r++ {
+		run = append(run, r)
+	}
+	// A run spanning two containers is a few dozen bytes after RunOptimize.
+	f(200_000, nil, [][]uint32{run, {}}, -1)
+}
+
+func TestPostingsRejects(t *testing.T) {
+	good := marshalPostings(nil, []int32{1, 2}, []*roaring.Bitmap{roaring.BitmapOf(1), roaring.BitmapOf(5), roaring.New()})
+	f := func(rows uint32, mutate func(b []byte) []byte) {
+		t.Helper()
+		var ps postingsSection
+		b := mutate(slices.Clone(good))
+		err := ps.unmarshal(alignedCopy(b), rows, true)
+		if err == nil {
+			for i := 0; i <= ps.n && err == nil; i++ {
+				_, err = ps.bitmap(i)
+			}
+		}
+		if !errors.Is(err, ErrCorrupt) {
+			t.Fatalf("got %v, want ErrCorrupt", err)
+		}
+	}
+	f(10, func(b []byte) []byte { return b[:3] })
+	f(10, func(b []byte) []byte { binary.LittleEndian.PutUint32(b, maxPostings+1); return b })
+	f(10, func(b []byte) []byte { binary.LittleEndian.PutUint32(b[4:], 3); return b })       // values not increasing
+	f(10, func(b []byte) []byte { return b[:len(b)-1] })                                     // area shorter than ends
+	f(10, func(b []byte) []byte { return append(b, 0, 0, 0, 0, 0, 0, 0, 0) })                // trailing bytes
+	f(5, func(b []byte) []byte { return b })                                                 // row 5 out of range
+	f(10, func(b []byte) []byte { b[len(b)-2] ^= 0xff; return b })                           // roaring payload
+	f(10, func(b []byte) []byte { binary.LittleEndian.PutUint32(b[12:], 0xffff); return b }) // ends past area
+}
+
+func TestKeysMarshalUnmarshal(t *testing.T) {
+	f := func(keys []string, wantBucketBits uint8) {
+		t.Helper()
+		hashes := make([]uint64, len(keys))
+		rows := make([]uint32, len(keys))
+		for i, k := range keys {
+			hashes[i], rows[i] = xxhash.Sum64String(k), uint32(i)
+		}
+		b := marshalKeys(nil, hashes, rows)
+		if want := keysHeaderLen + 4<<wantBucketBits + 8*len(keys); len(b) != want {
+			t.Fatalf("encoded %d bytes, want %d", len(b), want)
+		}
+		var ks keysSection
+		if err := ks.unmarshal(alignedCopy(b), uint32(len(keys))); err != nil {
+			t.Fatalf("unmarshal: %s", err)
+		}
+		if ks.b != wantBucketBits {
+			t.Fatalf("bucket bits %d, want %d", ks.b, wantBucketBits)
+		}
+		for i, k := range keys {
+			got, err := ks.appendRows(nil, []byte(k))
+			if err != nil || !slices.Contains(got, uint32(i)) {
+				t.Fatalf("key %q: rows %v, %v; want to contain %d", k, got, err, i)
+			}
+		}
+	}
+	f(nil, 0)
+	f([]string{"a"}, 0)
+	f([]string{"a", "b", "c", "d", "e"}, 1)
+	f([]string{"a", "a", "a"}, 0)
+	many := make([]string, 10_000)
+	for i := range many {
+		many[i] = string(rune(i)) + "key"
+	}
+	f(many, 12)
+}
+
+func TestKeysRejects(t *testing.T) {
+	good := marshalKeys(nil, []uint64{1, 1 << 63, 5, 7, 9}, []uint32{0, 1, 2, 3, 4})
+	f := func(rows uint32, mutate func(b []byte) []byte) {
+		t.Helper()
+		var ks keysSection
+		if err := ks.unmarshal(alignedCopy(mutate(slices.Clone(good))), rows); !errors.Is(err, ErrCorrupt) {
+			t.Fatalf("got %v, want ErrCorrupt", err)
+		}
+	}
+	f(5, func(b []byte) []byte { return b[:7] })
+	f(5, func(b []byte) []byte { return b[:len(b)-1] })
+	f(4, func(b []byte) []byte { return b }) // more entries than rows
+	f(5, func(b []byte) []byte { b[4] = maxKeyBucketBits + 1; return b })
+	f(5, func(b []byte) []byte { b[5] = 1; return b })
+	f(5, func(b []byte) []byte { binary.LittleEndian.PutUint32(b[8:], 6); return b })  // bucket end > n
+	f(5, func(b []byte) []byte { binary.LittleEndian.PutUint32(b[12:], 1); return b }) // last end != n
+}
+
+func TestZoneMapMarshalUnmarshal(t *testing.T) {
+	f := func(zm *ZoneMap[float64], rows uint32, wantLen int) {
+		t.Helper()
+		if err := zm.check(rows); err != nil {
+			t.Fatalf("check: %s", err)
+		}
+		b := zm.marshal(nil)
+		if len(b) != wantLen {
+			t.Fatalf("encoded %d bytes, want %d", len(b), wantLen)
+		}
+		var got ZoneMap[float64]
+		if err := got.unmarshal(b, rows); err != nil {
+			t.Fatalf("unmarshal: %s", err)
+		}
+		if zoneString(&got) != zoneString(zm) {
+			t.Fatalf("got %s, want %s", zoneString(&got), zoneString(zm))
+		}
+	}
+	f(&ZoneMap[float64]{BlockRows: 4}, 0, 8)
+	f(&ZoneMap[float64]{BlockRows: 4, Min: []float64{-1.5}, Max: []float64{math.Inf(1)}, Nulls: []uint32{0}}, 3, 28)
+	f(&ZoneMap[float64]{BlockRows: 2, Min: []float64{7, 1}, Max: []float64{9, 1}, Nulls: []uint32{2, 0}}, 3, 48)
+}
+
+func TestZoneMapRejects(t *testing.T) {
+	good := (&ZoneMap[int64]{BlockRows: 2, Rows: 3, Min: []int64{1, 2}, Max: []int64{3, 2}, Nulls: []uint32{0, 0}}).marshal(nil)
+	f := func(rows uint32, mutate func(b []byte) []byte) {
+		t.Helper()
+		var zm ZoneMap[int64]
+		if err := zm.unmarshal(mutate(slices.Clone(good)), rows); !errors.Is(err, ErrCorrupt) {
+			t.Fatalf("got %v, want ErrCorrupt", err)
+		}
+	}
+	f(3, func(b []byte) []byte { return b[:7] })
+	f(5, func(b []byte) []byte { return b })                                                 // block count
+	f(3, func(b []byte) []byte { return b[:len(b)-1] })                                      // length
+	f(3, func(b []byte) []byte { binary.LittleEndian.PutUint32(b, 0); return b })            // block rows
+	f(3, func(b []byte) []byte { binary.LittleEndian.PutUint64(b[8:], 4); return b })        // min > max
+	f(3, func(b []byte) []byte { binary.LittleEndian.PutUint32(b[len(b)-4:], 2); return b }) // nulls > block len
+}
+
+func alignedCopy(b []byte) []byte {
+	out := alignedBytes(len(b))
+	copy(out, b)
+	return out
+}
