@@ -11,7 +11,7 @@ import (
 // String prints e in normalized form: lower-case operators and function
 // names, single spaces around operators, no spaces after commas, minimal
 // parentheses for the precedence table, and canonical literal spellings
-// (strings re-escaped with '', DateTimeOffsets in UTC RFC 3339 with Z,
+// (strings re-escaped with ”, DateTimeOffsets in UTC RFC 3339 with Z,
 // lower-case GUIDs, canonical decimals and durations). Property names keep
 // their case. Parse(String(Parse(s))) prints identically, so the result is
 // suitable as a plan-cache key.
