@@ -98,6 +98,12 @@ func (p *parser) expectEOF() {
 		if isPunct(t, ")") {
 			p.fail(posOf(t), "unbalanced parenthesis: ')' without matching '('")
 		}
+		if t.Type == tokPrefixedString {
+			prefix := t.Value[:strings.IndexByte(t.Value, '\'')]
+			if pt := (lexer.Token{Type: tokIdent, Value: prefix}); isReserved(&pt) {
+				p.fail(posOf(t), "missing space between '%s' and the string literal", prefix)
+			}
+		}
 		p.fail(posOf(t), "unexpected %s after complete expression", describe(t))
 	}
 }
