@@ -1,0 +1,207 @@
+package index
+
+import (
+	"bytes"
+	"testing"
+)
+
+func fuzzSeeds(f *testing.F) {
+	f.Add(newRefSegment(31, 40, 16).build())
+	f.Add(newRefSegment(32, 3, 1).build())
+	f.Add(NewBuilder(0).Marshal(nil))
+	f.Add([]byte("ALIX\x01\x00\x00\x00"))
+}
+
+// FuzzOpen opens arbitrary bytes and probes every section: any outcome but a panic or
+// a row id beyond the segment is acceptable.
+func FuzzOpen(f *testing.F) {
+	fuzzSeeds(f)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		rd, err := Open(bytes.NewReader(data), int64(len(data)))
+		if err != nil {
+			return
+		}
+		checkRows := func(rows []uint32) {
+			for _, r := range rows {
+				if r >= rd.Rows() {
+					t.Fatalf("row %d >= %d rows", r, rd.Rows())
+				}
+			}
+		}
+		for _, sec := range rd.Sections() {
+			switch sec.Kind {
+			case KindCodes:
+				n, err := rd.Cardinality(sec.Column)
+				if err != nil {
+					continue
+				}
+				for c := uint32(0); c <= min(n, 64); c++ {
+					if bm, err := rd.Codes(sec.Column, c); err == nil {
+						checkRows(bm.ToArray())
+					}
+				}
+				if bm, err := rd.CodesNull(sec.Column); err == nil {
+					checkRows(bm.ToArray())
+				}
+			case KindBools:
+				for _, v := range []bool{false, true} {
+					if bm, err := rd.Bools(sec.Column, v); err == nil {
+						checkRows(bm.ToArray())
+					}
+				}
+				if bm, err := rd.BoolsNull(sec.Column); err == nil {
+					checkRows(bm.ToArray())
+				}
+			case KindInt32:
+				vals, _ := rd.Int32Values(sec.Column)
+				for _, v := range append(vals[:min(len(vals), 64)], 0, -1) {
+					if bm, err := rd.Int32(sec.Column, v); err == nil {
+						checkRows(bm.ToArray())
+					}
+				}
+				if bm, err := rd.Int32Null(sec.Column); err == nil {
+					checkRows(bm.ToArray())
+				}
+			case KindKeys:
+				for _, k := range [][]byte{nil, []byte("a"), data[:min(len(data), 16)]} {
+					if rows, err := rd.AppendKeyRows(nil, sec.Column, k); err == nil {
+						checkRows(rows)
+					}
+				}
+			case KindZoneMapInt64:
+				if zm, err := rd.ZoneMapInt64(sec.Column); err == nil {
+					_ = zm.PruneRange(-1, 1)
+				}
+			case KindZoneMapFloat64:
+				if zm, err := rd.ZoneMapFloat64(sec.Column); err == nil {
+					_ = zm.PruneRange(-1, 1)
+				}
+			}
+		}
+	})
+}
+
+// The section decoders are fuzzed directly too: a crafted section with a valid CRC
+// reaches them with arbitrary bytes.
+func FuzzPostingsSection(f *testing.F) {
+	s := newRefSegment(33, 50, 16)
+	f.Add(sectionPayload(f, s.build(), "app", KindCodes), uint32(50), false)
+	f.Add(sectionPayload(f, s.build(), "status/errorCode", KindInt32), uint32(50), true)
+	f.Fuzz(func(t *testing.T, data []byte, rows uint32, withValues bool) {
+		var ps postingsSection
+		if ps.unmarshal(alignedCopy(data), rows, withValues) != nil {
+			return
+		}
+		for i := 0; i <= min(ps.n, 64); i++ {
+			bm, err := ps.bitmap(i)
+			if err == nil && !bm.IsEmpty() && bm.Maximum() >= rows {
+				t.Fatalf("row %d >= %d rows", bm.Maximum(), rows)
+			}
+		}
+	})
+}
+
+func FuzzKeysSection(f *testing.F) {
+	s := newRefSegment(34, 50, 16)
+	f.Add(sectionPayload(f, s.build(), "id", KindKeys), uint32(50), []byte("k"))
+	f.Fuzz(func(t *testing.T, data []byte, rows uint32, key []byte) {
+		var ks keysSection
+		if ks.unmarshal(alignedCopy(data), rows) != nil {
+			return
+		}
+		got, err := ks.appendRows(nil, key)
+		for _, r := range got {
+			if err == nil && r >= rows {
+				t.Fatalf("row %d >= %d rows", r, rows)
+			}
+		}
+	})
+}
+
+func FuzzZoneMapSection(f *testing.F) {
+	s := newRefSegment(35, 50, 16)
+	f.Add(sectionPayload(f, s.build(), "createdDateTime", KindZoneMapInt64), uint32(50))
+	f.Fuzz(func(t *testing.T, data []byte, rows uint32) {
+		var zi ZoneMap[int64]
+		if zi.unmarshal(data, rows) == nil {
+			for _, blk := range zi.PruneRange(-1<<62, 1<<62) {
+				if blk >= zi.Blocks() {
+					t.Fatalf("block %d of %d", blk, zi.Blocks())
+				}
+			}
+		}
+		var zf ZoneMap[float64]
+		if zf.unmarshal(data, rows) == nil {
+			_ = zf.PruneRange(-1, 1)
+		}
+	})
+}
+
+func FuzzDirectory(f *testing.F) {
+	data := newRefSegment(36, 50, 16).build()
+	rd := openBytes(f, data)
+	secs := rd.Sections()
+	last := secs[len(secs)-1]
+	dirOffset := last.Offset + last.Length
+	f.Add(data[dirOffset:len(data)-trailerLen], uint64(dirOffset))
+	f.Fuzz(func(t *testing.T, dir []byte, dirOffset uint64) {
+		entries, _, err := unmarshalDirectory(dir, dirOffset)
+		if err != nil {
+			return
+		}
+		for _, e := range entries {
+			if e.offset < headerLen || e.offset+e.length > dirOffset {
+				t.Fatalf("entry %+v escapes [%d, %d)", e, headerLen, dirOffset)
+			}
+		}
+	})
+}
+
+func FuzzTrailer(f *testing.F) {
+	f.Add((&trailer{dirOffset: 8, rows: 1, version: formatVersion}).marshal(nil))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var tr trailer
+		if _, err := tr.unmarshal(b); err != nil {
+			return
+		}
+		if again := tr.marshal(nil); !bytes.Equal(again, b[:trailerLen]) {
+			t.Fatalf("re-marshal differs:\n%x\n%x", again, b[:trailerLen])
+		}
+	})
+}
+
+// sectionPayload extracts one section's bytes from a sidecar, for seeding fuzzers.
+func sectionPayload(tb testing.TB, data []byte, column string, kind Kind) []byte {
+	rd := openBytes(tb, data)
+	for _, s := range rd.Sections() {
+		if s.Column == column && s.Kind == kind {
+			return data[s.Offset : s.Offset+s.Length]
+		}
+	}
+	tb.Fatalf("no section %s %q", kind, column)
+	return nil
+}
+
+// FuzzDecodeBitmap feeds arbitrary bytes to roaring's in-place decoder through our
+// checks; the recover in decodeBitmap must turn any library panic into an error.
+func FuzzDecodeBitmap(f *testing.F) {
+	for _, rows := range [][]uint32{{0}, {1, 2, 3, 70_000}, {65_535, 65_536}} {
+		bm := bitmapOfSorted(rows)
+		b, _ := bm.ToBytes()
+		f.Add(b, uint32(100_000))
+	}
+	run := bitmapOfSorted([]uint32{10, 11, 12, 13, 14})
+	b, _ := run.ToBytes()
+	f.Add(b, uint32(15))
+	f.Fuzz(func(t *testing.T, data []byte, rows uint32) {
+		bm, err := decodeBitmap(alignedCopy(data), rows)
+		if err != nil {
+			return
+		}
+		if bm.Maximum() >= rows {
+			t.Fatalf("row %d >= %d rows", bm.Maximum(), rows)
+		}
+		bm.Or(AllRows(min(rows, 1000))) // copy-on-write paths must cope too
+		_ = bm.GetCardinality()
+	})
+}
