@@ -27,7 +27,7 @@ func (r *Reader) fill() bool {
 	keep := r.pos
 	if r.mark >= 0 {
 		keep = r.rel(r.mark)
-		if r.pos-keep >= r.max {
+		if r.pos-keep > r.max {
 			r.overflow()
 			keep = r.pos
 		}
@@ -63,13 +63,20 @@ func (r *Reader) fill() bool {
 	return false
 }
 
-// overflow stops buffering the current record because it exceeds r.max: a
-// prefix is kept for the rejects file and the rest is scanned and dropped.
+// overflow stops buffering the current record because more than r.max
+// bytes from its start were needed: a prefix is kept for the rejects file
+// and the rest is scanned and dropped. If the record had already ended and
+// only the bytes after it are being examined (holdEnd >= 0), the record is
+// copied aside whole instead, since it is within the limit.
 func (r *Reader) overflow() {
 	start := r.rel(r.mark)
 	if !r.cur.overflow {
 		r.cur.overflow = true
-		r.cur.trunc = append(r.cur.trunc[:0], r.buf[start:min(r.pos, start+r.rejectPrefix())]...)
+		r.cur.trunc = append(r.cur.trunc[:0], r.buf[start:start+r.rejectPrefix()]...)
+		if r.holdEnd >= 0 {
+			r.cur.held = true
+			r.hold = append(r.hold[:0], r.buf[start:r.rel(r.holdEnd)]...)
+		}
 	}
 	r.mark = -1
 }

@@ -4,6 +4,7 @@ package input
 type recordState struct {
 	overflow   bool   // exceeded the size limit; only trunc is kept
 	trunc      []byte // prefix of an overflowed record, for the rejects file
+	held       bool   // the complete record was copied to Reader.hold
 	hasCat     bool
 	category   string
 	hasProps   bool

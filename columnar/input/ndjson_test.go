@@ -43,16 +43,16 @@ func TestNDJSONPlainGzipZstd(t *testing.T) {
 
 func TestNDJSONMixedGoodAndBad(t *testing.T) {
 	in := strings.Join([]string{
-		`{"id":1}`,               // 1 good
-		`{"id":2,"x":[1,2`,       // 2 truncated object
-		`{"id":3}`,               // 3 good, right after the truncated line
-		`this is not json`,       // 4
-		`[1,2]`,                  // 5 an array line of non-objects
-		`42`,                     // 6 a number
-		`{"id":7} trailing`,      // 7 trailing garbage
+		`{"id":1}`,                             // 1 good
+		`{"id":2,"x":[1,2`,                     // 2 truncated object
+		`{"id":3}`,                             // 3 good, right after the truncated line
+		`this is not json`,                     // 4
+		`[1,2]`,                                // 5 an array line of non-objects
+		`42`,                                   // 6 a number
+		`{"id":7} trailing`,                    // 7 trailing garbage
 		`{"id":8,"s":"caf` + "\xff\xfe" + `"}`, // 8 invalid UTF-8 passes through
-		`{"id":9,}`,              // 9 trailing comma
-		`{"id":10}`,              // 10 good
+		`{"id":9,}`,                            // 9 trailing comma
+		`{"id":10}`,                            // 10 good
 	}, "\n") + "\n"
 	have := readAll(t, in)
 	want := []got{

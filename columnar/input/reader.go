@@ -46,8 +46,10 @@ type Reader struct {
 	started    bool
 	closed     bool
 
-	cur recordState
-	rec Record
+	cur     recordState
+	holdEnd int64  // end of a complete record still to be returned, or -1
+	hold    []byte // that record, if it had to leave buf (see overflow)
+	rec     Record
 }
 
 // NewReader returns a Reader over r, which may be plain, gzip or zstd
@@ -77,6 +79,7 @@ func NewReaderOptions(r io.Reader, source string, opts Options) (*Reader, error)
 		max:         opts.MaxRecordSize,
 		buf:         make([]byte, 0, readChunk),
 		mark:        -1,
+		holdEnd:     -1,
 		lnNum:       1,
 		rec:         Record{Source: source},
 	}, nil
@@ -163,7 +166,10 @@ func (r *Reader) next() *Record {
 					continue
 				}
 				end := r.abs(r.pos) // absolute: peeking below may compact buf
-				if off, bad := r.trailingGarbage(); bad {
+				r.holdEnd = end
+				off, bad := r.trailingGarbage()
+				r.holdEnd = -1
+				if bad {
 					return r.rejectTrailing(start, off)
 				}
 				return r.emitObject(start, end)
@@ -313,15 +319,20 @@ func (r *Reader) trailingGarbage() (int64, bool) {
 // emitObject turns the object just scanned from start into a record;
 // end is the stream offset just after it.
 func (r *Reader) emitObject(start, end int64) *Record {
-	if r.cur.overflow || end-start > int64(r.max) {
+	var raw []byte
+	switch {
+	case r.cur.held:
+		raw = r.hold
+	case r.cur.overflow || end-start > int64(r.max):
 		return r.reject(r.rejectedRaw(start), ErrTooLarge, start, "record exceeds "+sizeText(r.max))
+	default:
+		raw = r.buf[r.rel(start):r.rel(end)]
 	}
-	raw := r.buf[r.rel(start):r.rel(end)]
 	if r.cur.hasCat && r.cur.hasProps {
 		if _, ok := EventTypeForCategory(r.cur.category); !ok {
 			return r.reject(raw, ErrUnsupportedCategory, start, "unsupported diagnostic category "+r.cur.category)
 		}
-		r.rec.Raw = r.buf[r.rel(r.cur.propsStart):r.rel(r.cur.propsEnd)]
+		r.rec.Raw = raw[r.cur.propsStart-start : r.cur.propsEnd-start]
 		r.rec.Category = r.cur.category
 		r.rec.Err = nil
 		return &r.rec
@@ -343,8 +354,19 @@ func (r *Reader) reject(raw []byte, kind error, errOff int64, reason string) *Re
 
 // rejectSyntax reports the bad record starting at start and resynchronises.
 func (r *Reader) rejectSyntax(e *scanError, start int64, suffix string) *Record {
-	line, col := r.position(e.off)
-	r.resync(start)
+	line, col := r.rec.Line, r.rec.Column
+	if e.off != r.rec.Offset {
+		line, col = r.position(e.off)
+	}
+	// Look for the restart point from the line after start, since a broken
+	// value may hide a record start (a truncated NDJSON line). Past the size
+	// limit the start is no longer buffered in every case, so restart after
+	// the current position; deciding by size, not by what happens to be
+	// buffered, keeps the outcome independent of read sizes.
+	if r.abs(r.pos)-start <= int64(r.max) && start >= r.base && !r.cur.overflow {
+		r.pos = r.rel(start)
+	}
+	r.resync()
 	r.state = stTop
 	raw := r.rejectedRaw(start)
 	r.rec.Raw, r.rec.Category = raw, ""
@@ -357,7 +379,7 @@ func (r *Reader) rejectSyntax(e *scanError, start int64, suffix string) *Record 
 // record runs from start (the value, if not yet returned) to the line's end.
 func (r *Reader) rejectTrailing(start, off int64) *Record {
 	line, col := r.position(off)
-	r.resync(off)
+	r.resync()
 	r.state = stTop
 	r.rec.Raw, r.rec.Category = r.rejectedRaw(start), ""
 	r.rec.Err = &RecordError{Source: r.source, Line: line, Column: col, Offset: off,
@@ -386,14 +408,11 @@ func (r *Reader) rejectedRaw(start int64) []byte {
 func (r *Reader) rejectPrefix() int { return min(r.max, MaxRejectRawSize) }
 
 // resync moves pos to the next place where a record can start after bad
-// input at from: the first following line whose first byte is not
+// input: the start of the first following line whose first byte is not
 // whitespace or a closing bracket. In NDJSON that is simply the next line;
 // in pretty-printed JSON it skips the indented rest of a broken value and
 // its closing bracket, instead of misreading its nested objects as records.
-func (r *Reader) resync(from int64) {
-	if from >= r.base && from < r.abs(r.pos) && !r.cur.overflow {
-		r.pos = r.rel(from) // the broken value may hide a record start, e.g. a truncated line
-	}
+func (r *Reader) resync() {
 	for {
 		for {
 			if j := bytes.IndexByte(r.buf[r.pos:], '\n'); j >= 0 {
