@@ -37,7 +37,9 @@ func TestLiteralValues(t *testing.T) {
 			l.Time.Equal(time.Date(2021, 10, 1, 10, 0, 0, 250e6, time.UTC)) && l.Time.Location() == time.UTC
 	})
 	f(`2021-10-01T00:00:00-00:30`, func(l *Literal) bool { return l.OffsetMinutes == -30 && l.Time.Hour() == 0 && l.Time.Minute() == 30 })
-	f(`2024-02-29`, func(l *Literal) bool { return l.Kind == LitDate && l.Time.Equal(time.Date(2024, 2, 29, 0, 0, 0, 0, time.UTC)) })
+	f(`2024-02-29`, func(l *Literal) bool {
+		return l.Kind == LitDate && l.Time.Equal(time.Date(2024, 2, 29, 0, 0, 0, 0, time.UTC))
+	})
 	f(`07:59:59.999`, func(l *Literal) bool {
 		return l.Kind == LitTimeOfDay && l.Duration == 7*time.Hour+59*time.Minute+59*time.Second+999*time.Millisecond
 	})
