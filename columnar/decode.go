@@ -44,7 +44,8 @@ func (r *Row) String(c *Column) string {
 	return string(r.vals[c.Index].b)
 }
 
-// SetBool overwrites a boolean column (used for flaggedForReview by the flagging feature).
+// SetBool overwrites a boolean column (used for flaggedForReview by the flagging feature). The
+// property is then present in the exported event even if the input lacked it.
 func (r *Row) SetBool(c *Column, v bool) {
 	if c.Kind != KindBool {
 		panic("BUG: SetBool on " + c.Kind.String() + " column " + c.Name)
@@ -54,11 +55,59 @@ func (r *Row) SetBool(c *Column, v bool) {
 		x = 1
 	}
 	r.vals[c.Index] = val{state: stateValue, i: x}
+	r.dropExtra(c.Name)
+}
+
+// Bool returns a boolean column's value (false when null or absent).
+func (r *Row) Bool(c *Column) bool { return r.vals[c.Index].state == stateValue && r.vals[c.Index].i != 0 }
+
+// setJSON sets a json/jsondict column to a literal JSON value.
+func (r *Row) setJSON(c *Column, js string) {
+	start := len(r.buf)
+	r.buf = append(r.buf, js...)
+	r.vals[c.Index] = val{state: stateValue, b: r.buf[start:len(r.buf):len(r.buf)]}
+	r.dropExtra(c.Name)
+}
+
+// dropExtra removes any extras entry for path (it is rare: only when a property the input lacked
+// is set by ingest).
+func (r *Row) dropExtra(path string) {
+	if len(r.extras) == 0 {
+		return
+	}
+	entries, err := DecodeExtras(r.extras, nil)
+	if err != nil {
+		panic("BUG: row extras do not decode: " + err.Error())
+	}
+	out := make([]byte, 0, len(r.extras))
+	for _, e := range entries {
+		if e.Path != path {
+			out = appendExtra(out, e.Kind, e.Path, e.Value)
+		}
+	}
+	r.extras = out
+}
+
+// ApplyEventType fills signInEventTypes and isInteractive from a diagnostic-settings category's
+// event type when the record itself does not carry them (Azure Monitor puts the type in the
+// category, not in the record).
+func (r *Row) ApplyEventType(eventType string) {
+	if eventType == "" {
+		return
+	}
+	if r.vals[colEventTypes.Index].state == stateAbsent {
+		r.setJSON(colEventTypes, `["`+eventType+`"]`)
+	}
+	if r.vals[colIsInteractive.Index].state == stateAbsent && (eventType == "interactiveUser" || eventType == "nonInteractiveUser") {
+		r.SetBool(colIsInteractive, eventType == "interactiveUser")
+	}
 }
 
 var (
-	colID      = SignIns.byName["id"]
-	colCreated = SignIns.byName["createdDateTime"]
+	colID            = SignIns.byName["id"]
+	colCreated       = SignIns.byName["createdDateTime"]
+	colEventTypes    = SignIns.byName["signInEventTypes"]
+	colIsInteractive = SignIns.byName["isInteractive"]
 )
 
 // DecodeError is why a record was rejected.

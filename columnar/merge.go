@@ -308,3 +308,25 @@ func (d *dictBuilder) finishWithDict(dict *array.String) arrow.Array {
 	defer data.Release()
 	return array.MakeFromData(data)
 }
+
+// Take returns the given rows of rec (in that order) as a new record batch of schema s.
+func Take(s *Schema, rec arrow.RecordBatch, rows []int) arrow.RecordBatch {
+	m := &Merged{Schema: s, Rows: len(rows), BlockRows: len(rows), units: []Unit{RecordUnit{Schema: s, Rec: rec}}}
+	m.order = make([]rowRef, len(rows))
+	for i, r := range rows {
+		m.order[i] = rowRef{0, uint32(r)}
+	}
+	arrs := make([]arrow.Array, s.NumColumns())
+	for i := range arrs {
+		blocks, err := m.Column(i)
+		if err != nil || len(blocks) != 1 {
+			panic(fmt.Sprintf("BUG: Take of an in-memory record failed: %v", err))
+		}
+		arrs[i] = blocks[0]
+	}
+	out := array.NewRecordBatch(s.Arrow(), arrs, int64(len(rows)))
+	for _, a := range arrs {
+		a.Release()
+	}
+	return out
+}

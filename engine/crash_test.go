@@ -1,0 +1,154 @@
+package engine
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// The crash test kills a real ingesting process with SIGKILL at random moments (during ingest,
+// flush, compaction) and checks that every event whose Ingest call returned is there exactly
+// once after reopening.
+
+const (
+	crashChildEnv  = "AUTHLAKE_CRASH_CHILD_DIR"
+	crashStartEnv  = "AUTHLAKE_CRASH_CHILD_START"
+	crashEvents    = 12000
+	crashEventSeed = 99
+)
+
+// crashChild ingests the crash event list from a start offset, in random batch sizes, printing
+// "ACK first last" to stdout after each successful Ingest, until it is killed.
+func crashChild() {
+	dir := os.Getenv(crashChildEnv)
+	start, _ := strconv.Atoi(os.Getenv(crashStartEnv))
+	lines := makeEvents(crashEvents, crashEventSeed, 3)
+	db, err := Open(dir, Options{MemtableRows: 1500, CompactMinSegments: 2, BlockRows: 512,
+		Now: func() time.Time { return testNow }})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "child open:", err)
+		os.Exit(2)
+	}
+	out := bufio.NewWriter(os.Stdout)
+	fmt.Fprintln(out, "READY")
+	out.Flush()
+	rng := rand.New(rand.NewPCG(uint64(start), uint64(os.Getpid())))
+	for i := start; ; {
+		n := 1 + rng.IntN(300)
+		end := min(i+n, len(lines))
+		if _, err := db.Ingest(records(lines[i:end]), IngestOptions{}); err != nil {
+			fmt.Fprintln(os.Stderr, "child ingest:", err)
+			os.Exit(3)
+		}
+		fmt.Fprintf(out, "ACK %d %d\n", i, end)
+		out.Flush()
+		i = end
+		if i == len(lines) {
+			i = 0
+		}
+	}
+}
+
+func TestCrashKill9LosesNoAcknowledgedEvent(t *testing.T) {
+	if testing.Short() {
+		t.Skip("crash test runs real processes; skipped with -short")
+	}
+	dir := t.TempDir()
+	lines := makeEvents(crashEvents, crashEventSeed, 3)
+	ids := make([]string, len(lines))
+	for i, l := range lines {
+		var m struct{ ID string }
+		json.Unmarshal([]byte(l), &m)
+		ids[i] = m.ID
+	}
+	acked := map[int]bool{}
+	rng := rand.New(rand.NewPCG(1, 2))
+	deadline := time.Now().Add(12 * time.Second)
+	kills := 0
+	for iter := 0; iter < 8 && time.Now().Before(deadline); iter++ {
+		start := rng.IntN(len(lines))
+		cmd := exec.Command(os.Args[0], "-test.run=^$")
+		cmd.Env = append(os.Environ(), crashChildEnv+"="+dir, crashStartEnv+"="+strconv.Itoa(start))
+		stdout, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan struct{})
+		ready := make(chan struct{})
+		go func() {
+			defer close(done)
+			sc := bufio.NewScanner(stdout)
+			for sc.Scan() {
+				if sc.Text() == "READY" {
+					close(ready)
+					continue
+				}
+				var a, b int
+				if _, err := fmt.Sscanf(sc.Text(), "ACK %d %d", &a, &b); err == nil {
+					for i := a; i < b; i++ {
+						acked[i] = true
+					}
+				}
+			}
+		}()
+		select {
+		case <-ready:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("child did not start: %s", stderr.String())
+		}
+		time.Sleep(time.Duration(100+rng.IntN(700)) * time.Millisecond)
+		cmd.Process.Signal(syscall.SIGKILL)
+		<-done
+		err = cmd.Wait()
+		if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() {
+			t.Fatalf("child exited on its own (%v): %s", err, stderr.String())
+		}
+		kills++
+
+		// Reopen in this process and check.
+		db, err := Open(dir, Options{DisableBackground: true, Now: func() time.Time { return testNow }})
+		if err != nil {
+			t.Fatalf("reopen after kill %d: %v", kills, err)
+		}
+		seen := map[string]int{}
+		_, err = db.Export(tenantA, func(line []byte) error {
+			var m struct{ ID string }
+			if err := json.Unmarshal(line, &m); err != nil {
+				return err
+			}
+			seen[m.ID]++
+			return nil
+		})
+		db.Close()
+		if err != nil {
+			t.Fatalf("export after kill %d: %v", kills, err)
+		}
+		for id, n := range seen {
+			if n != 1 {
+				t.Fatalf("after kill %d: event %s stored %d times", kills, id, n)
+			}
+		}
+		for i := range acked {
+			if seen[ids[i]] != 1 {
+				t.Fatalf("after kill %d: acknowledged event %d (%s) lost", kills, i, ids[i])
+			}
+		}
+	}
+	if kills < 3 || len(acked) == 0 {
+		t.Fatalf("only %d kills and %d acknowledged events: the test did not exercise anything", kills, len(acked))
+	}
+	t.Logf("%d kills, %d acknowledged events verified", kills, len(acked))
+}

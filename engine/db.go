@@ -1,0 +1,318 @@
+// Package engine is the database: Open, tenants, the write-ahead log, the memtable, flushes,
+// compaction, retention, snapshots and recovery, and the public embedded API. It turns bytes
+// decoded by columnar into durable, indexed segments and hands consistent snapshots of segments
+// and memtable to the query layer. It knows nothing about HTTP.
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/authlake/authlake/columnar"
+	"github.com/authlake/authlake/engine/wal"
+)
+
+// Options configure a DB. The zero value is usable.
+type Options struct {
+	// MemtableRows triggers a flush when the memtable holds this many rows (default 1,000,000).
+	MemtableRows int
+	// MemtableAge triggers a flush when the oldest unflushed row is this old (default 5 minutes).
+	MemtableAge time.Duration
+	// Retention keeps this many days of events per tenant (default 30); whole UTC days older
+	// than that are dropped. TenantRetention overrides it per tenant. Negative keeps forever.
+	Retention       int
+	TenantRetention map[string]int
+	// CompactMinSegments merges a day's segments once it has this many (default 4).
+	CompactMinSegments int
+	// BlockRows is the segment block size (default columnar.DefaultBlockRows).
+	BlockRows int
+	// CacheBytes bounds the decoded-block cache (default 1 GiB).
+	CacheBytes int64
+	// NoSync skips fsync in the WAL. Only for tests and benchmarks that measure something else:
+	// with it, acknowledged events can be lost on power failure.
+	NoSync bool
+	// Now is the clock for retention and flush age (default time.Now).
+	Now func() time.Time
+	// Logger receives warnings (torn WAL tails, dropped partitions). Default slog.Default().
+	Logger *slog.Logger
+	// DisableBackground turns off the background flush/compaction/retention loop (tests drive
+	// Flush and Compact explicitly).
+	DisableBackground bool
+}
+
+func (o *Options) fill() {
+	if o.MemtableRows <= 0 {
+		o.MemtableRows = 1_000_000
+	}
+	if o.MemtableAge <= 0 {
+		o.MemtableAge = 5 * time.Minute
+	}
+	if o.Retention == 0 {
+		o.Retention = 30
+	}
+	if o.CompactMinSegments <= 1 {
+		o.CompactMinSegments = 4
+	}
+	if o.BlockRows <= 0 {
+		o.BlockRows = columnar.DefaultBlockRows
+	}
+	if o.CacheBytes <= 0 {
+		o.CacheBytes = 1 << 30
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+}
+
+// DB is an open database directory. It is safe for concurrent use. One process at a time may
+// open a directory (an exclusive lock on DIR/LOCK).
+type DB struct {
+	dir    string
+	opts   Options
+	schema *columnar.Schema
+	lock   *os.File
+	wal    *wal.Log
+	cache  *columnar.BlockCache
+	log    *slog.Logger
+
+	// ingestMu is held shared by each ingest from dedup to memtable append, and exclusively by
+	// the flush freeze, so a WAL rotation never separates a record from its memtable rows.
+	ingestMu sync.RWMutex
+
+	mu       sync.RWMutex // guards parts, man, memRows, flushing, closed
+	parts    map[partKey]*partition
+	man      *manifest
+	memRows  int
+	oldest   time.Time // arrival time of the oldest unflushed row
+	flushing bool
+	flushed  *sync.Cond // signalled when a flush finishes (backpressure waiters)
+	closed   bool
+	flagger  Flagger
+
+	maintMu sync.Mutex // serializes flush, compaction and retention (manifest writers)
+	stop    chan struct{}
+	kick    chan struct{}
+	bg      sync.WaitGroup
+	bgErr   error
+}
+
+type partKey struct {
+	tenant string
+	day    int32
+}
+
+// ErrLocked is returned by Open when another process holds the directory.
+var ErrLocked = errors.New("data directory is locked by another authlake process")
+
+// ErrClosed is returned by calls on a closed DB.
+var ErrClosed = errors.New("database is closed")
+
+// Open opens (creating if needed) the database in dir, recovers it (deleting leftovers of an
+// interrupted flush or compaction, replaying the WAL) and starts background maintenance.
+func Open(dir string, opts Options) (*DB, error) {
+	opts.fill()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("create data directory: %w", err)
+	}
+	lock, err := lockDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	db := &DB{
+		dir: dir, opts: opts, schema: columnar.SignIns, lock: lock, log: opts.Logger,
+		cache: columnar.NewBlockCache(opts.CacheBytes),
+		parts: map[partKey]*partition{},
+		stop:  make(chan struct{}), kick: make(chan struct{}, 1),
+	}
+	db.flushed = sync.NewCond(&db.mu)
+	if err := db.recover(); err != nil {
+		db.closeFiles()
+		return nil, err
+	}
+	if !opts.DisableBackground {
+		db.bg.Add(1)
+		go db.maintain()
+	}
+	return db, nil
+}
+
+func lockDir(dir string) (*os.File, error) {
+	path := filepath.Join(dir, "LOCK")
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		owner, _ := os.ReadFile(path)
+		f.Close()
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			return nil, fmt.Errorf("%w (%s, held by pid %s)", ErrLocked, dir, strings.TrimSpace(string(owner)))
+		}
+		return nil, fmt.Errorf("lock %s: %w", path, err)
+	}
+	f.Truncate(0)
+	f.WriteAt([]byte(fmt.Sprintf("%d\n", os.Getpid())), 0)
+	return f, nil
+}
+
+func (db *DB) recover() error {
+	man, err := loadManifest(db.dir)
+	if err != nil {
+		return err
+	}
+	db.man = man
+	live := map[string]bool{}
+	for _, ms := range man.Segments {
+		s, err := openSegment(db.dir, ms, db.schema, db.cache)
+		if err != nil {
+			return fmt.Errorf("open segment %d of tenant %s day %s: %w", ms.ID, ms.Tenant, dayString(ms.Day), err)
+		}
+		p := db.partition(partKey{ms.Tenant, ms.Day})
+		p.segs = append(p.segs, s)
+		live[s.path] = true
+		live[s.path+".idx"] = true
+	}
+	// Files the manifest does not name are leftovers of an interrupted flush or compaction.
+	root := filepath.Join(db.dir, "segments")
+	filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return nil
+		}
+		if !live[path] {
+			db.log.Warn("removing segment file not in the manifest (interrupted flush or compaction)", "file", path)
+			os.Remove(path)
+		}
+		return nil
+	})
+	w, err := wal.Open(filepath.Join(db.dir, "wal"), wal.Options{NoSync: db.opts.NoSync, Logger: db.log})
+	if err != nil {
+		return err
+	}
+	db.wal = w
+	stats, err := w.Replay(func(pos wal.Pos, payload []byte) error {
+		entries, err := unmarshalWALEntries(payload)
+		if err != nil {
+			return fmt.Errorf("WAL record at %d:%d: %w", pos.Seq, pos.Offset, err)
+		}
+		_, err = db.apply(entries, false, false)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("replay WAL: %w", err)
+	}
+	if stats.TornBytes > 0 {
+		db.log.Warn("WAL had a torn tail (a write interrupted by a crash); it was truncated, no acknowledged event is affected",
+			"file", stats.TornFile, "offset", stats.TornOffset, "bytes", stats.TornBytes, "reason", stats.TornReason)
+	}
+	return nil
+}
+
+func (db *DB) partition(k partKey) *partition {
+	p := db.parts[k]
+	if p == nil {
+		p = &partition{key: k, mem: newMemPart()}
+		db.parts[k] = p
+	}
+	return p
+}
+
+// Close flushes nothing (the WAL already holds every acknowledged event), stops background work
+// and closes files.
+func (db *DB) Close() error {
+	db.mu.Lock()
+	if db.closed {
+		db.mu.Unlock()
+		return ErrClosed
+	}
+	db.closed = true
+	db.flushed.Broadcast()
+	db.mu.Unlock()
+	close(db.stop)
+	db.bg.Wait()
+	db.maintMu.Lock()
+	defer db.maintMu.Unlock()
+	return db.closeFiles()
+}
+
+func (db *DB) closeFiles() error {
+	var errs []error
+	if db.wal != nil {
+		errs = append(errs, db.wal.Close())
+	}
+	for _, p := range db.parts {
+		for _, s := range p.segs {
+			s.unref()
+		}
+		p.segs = nil
+		p.mem.release()
+		for _, f := range p.frozen {
+			f.release()
+		}
+	}
+	if db.lock != nil {
+		errs = append(errs, db.lock.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// Dir is the database directory.
+func (db *DB) Dir() string { return db.dir }
+
+// Tenants lists the tenants that have events, sorted.
+func (db *DB) Tenants() []string {
+	db.mu.RLock()
+	defer db.mu.RUnlock()
+	seen := map[string]bool{}
+	for k, p := range db.parts {
+		if !p.empty() {
+			seen[k.tenant] = true
+		}
+	}
+	out := make([]string, 0, len(seen))
+	for t := range seen {
+		out = append(out, t)
+	}
+	slices.Sort(out)
+	return out
+}
+
+func dayOf(ns int64) int32 { return int32(floorDiv(ns, int64(24*time.Hour))) }
+
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b != 0 && a < 0 {
+		q--
+	}
+	return q
+}
+
+func dayString(d int32) string {
+	return time.Unix(int64(d)*86400, 0).UTC().Format("2006-01-02")
+}
+
+// DayTime is the start of a UTC day number.
+func DayTime(d int32) time.Time { return time.Unix(int64(d)*86400, 0).UTC() }
+
+// validTenant keeps tenant names safe as directory names.
+func validTenant(t string) bool {
+	if t == "" || len(t) > maxTenantLen || t == "." || t == ".." {
+		return false
+	}
+	for _, c := range t {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return false
+		}
+	}
+	return true
+}

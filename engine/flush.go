@@ -1,0 +1,178 @@
+package engine
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"github.com/authlake/authlake/columnar"
+)
+
+// Flush writes every memtable row to segments and drops the WAL files that held them. Ingest
+// continues during a flush, into a fresh memtable.
+func (db *DB) Flush() error {
+	db.maintMu.Lock()
+	defer db.maintMu.Unlock()
+	return db.flushLocked()
+}
+
+func (db *DB) flushLocked() error {
+	// Freeze: with ingestMu held exclusively no ingest is between WAL append and memtable append,
+	// so the rotated-away WAL files hold exactly the frozen rows (or rows already in segments).
+	db.ingestMu.Lock()
+	db.mu.Lock()
+	if db.closed {
+		db.mu.Unlock()
+		db.ingestMu.Unlock()
+		return ErrClosed
+	}
+	var frozen []*partition
+	for _, p := range db.parts {
+		if p.mem.rows == 0 {
+			continue
+		}
+		p.frozen = append(p.frozen, p.mem)
+		p.mem = newMemPart()
+		frozen = append(frozen, p)
+	}
+	if len(frozen) == 0 {
+		db.mu.Unlock()
+		db.ingestMu.Unlock()
+		return nil
+	}
+	frozenRows := db.memRows
+	db.memRows = 0
+	db.flushing = true
+	db.mu.Unlock()
+	seq, err := db.wal.Rotate()
+	db.ingestMu.Unlock()
+	defer func() {
+		db.mu.Lock()
+		db.flushing = false
+		db.flushed.Broadcast()
+		db.mu.Unlock()
+	}()
+	if err != nil {
+		return fmt.Errorf("rotate WAL: %w", err)
+	}
+	start := time.Now()
+	slices.SortFunc(frozen, func(a, b *partition) int {
+		if a.key.tenant != b.key.tenant {
+			if a.key.tenant < b.key.tenant {
+				return -1
+			}
+			return 1
+		}
+		return int(a.key.day - b.key.day)
+	})
+	for _, p := range frozen {
+		if err := db.flushPartition(p); err != nil {
+			return err
+		}
+	}
+	if err := db.wal.RemoveBefore(seq); err != nil {
+		return fmt.Errorf("remove flushed WAL files: %w", err)
+	}
+	db.log.Debug("flushed memtable", "rows", frozenRows, "partitions", len(frozen), "took", time.Since(start))
+	return nil
+}
+
+// flushPartition writes the partition's frozen memtable as one segment and swaps it in.
+func (db *DB) flushPartition(p *partition) error {
+	db.mu.RLock()
+	parts := slices.Clone(p.frozen)
+	db.mu.RUnlock()
+	var units []columnar.Unit
+	for _, m := range parts {
+		for _, c := range m.chunks {
+			units = append(units, columnar.RecordUnit{Schema: db.schema, Rec: c})
+		}
+	}
+	s, err := db.writeSegment(p.key, units)
+	if err != nil {
+		return fmt.Errorf("flush tenant %s day %s: %w", p.key.tenant, dayString(p.key.day), err)
+	}
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	db.man.Segments = append(db.man.Segments, s.ms)
+	if err := db.man.save(db.dir); err != nil {
+		db.man.Segments = db.man.Segments[:len(db.man.Segments)-1]
+		s.unref()
+		return fmt.Errorf("save manifest: %w", err)
+	}
+	p.segs = append(p.segs, s)
+	for _, m := range parts {
+		m.release()
+	}
+	p.frozen = p.frozen[len(parts):]
+	return nil
+}
+
+// writeSegment merges units into a new segment file with its index sidecar and opens it. The
+// manifest is not changed here.
+func (db *DB) writeSegment(k partKey, units []columnar.Unit) (*segment, error) {
+	m, err := columnar.Merge(db.schema, units, db.opts.BlockRows)
+	if err != nil {
+		return nil, err
+	}
+	db.mu.Lock()
+	id := db.man.NextID
+	db.man.NextID++
+	db.mu.Unlock()
+	ms := manifestSegment{ID: id, Tenant: k.tenant, Day: k.day, Rows: m.Rows}
+	path := filepath.Join(db.dir, ms.relPath())
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, err
+	}
+	ib := newIndexBuilder(db.schema, m)
+	meta, err := columnar.WriteSegment(path, k.tenant, k.day, m, ib.visit)
+	if err != nil {
+		return nil, err
+	}
+	idxBytes, err := ib.finish()
+	if err != nil {
+		os.Remove(path)
+		return nil, err
+	}
+	if err := writeFileSync(path+".idx", idxBytes); err != nil {
+		os.Remove(path)
+		return nil, err
+	}
+	if err := columnar.SyncDir(filepath.Dir(path)); err != nil {
+		return nil, err
+	}
+	var size int64
+	for _, c := range meta.Columns {
+		size += int64(c.Length)
+	}
+	if st, err := os.Stat(path); err == nil {
+		size = st.Size()
+	}
+	ms.Bytes = size
+	ms.Index = int64(len(idxBytes))
+	return openSegment(db.dir, ms, db.schema, db.cache)
+}
+
+func writeFileSync(path string, b []byte) error {
+	tmp := path + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(b); err != nil {
+		f.Close()
+		os.Remove(tmp)
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		os.Remove(tmp)
+		return fmt.Errorf("fsync %s: %w", tmp, err)
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}

@@ -1,0 +1,377 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+
+	"github.com/authlake/authlake/columnar"
+)
+
+// Record is one sign-in to ingest: its raw JSON and, for Azure Monitor diagnostic-settings input,
+// the record's category (which carries the event type).
+type Record struct {
+	Raw      []byte
+	Category string
+}
+
+// IngestOptions apply to one Ingest call.
+type IngestOptions struct {
+	// Tenant is the tenant whose log the events belong to; "" means each event's
+	// resourceTenantId. A cross-tenant sign-in also goes to its home tenant's log.
+	Tenant string
+	// NoWait returns ErrBackpressure instead of waiting when ingest outruns flushing.
+	NoWait bool
+}
+
+// Reject is a record that was not stored, and why.
+type Reject struct {
+	Index  int // position in the Ingest call's records
+	Reason string
+}
+
+// IngestResult counts what happened to each record of an Ingest call. Every record is in
+// exactly one of Accepted, Duplicates or Rejected.
+type IngestResult struct {
+	Accepted   int
+	Duplicates int
+	Rejected   []Reject
+}
+
+// ErrBackpressure means the memtable is full while a flush is running; retry later.
+var ErrBackpressure = errors.New("ingest is ahead of flushing; retry later")
+
+// Flagger decides, at ingest, whether an event is inside an active flagging window. Its decision
+// is logged in the WAL, so replay reproduces it.
+type Flagger func(tenant string, row *columnar.Row) bool
+
+var (
+	colResourceTenant, _ = columnar.SignIns.Lookup("resourceTenantId")
+	colHomeTenant, _     = columnar.SignIns.Lookup("homeTenantId")
+	colFlagged, _        = columnar.SignIns.Lookup("flaggedForReview")
+)
+
+type decodeState struct {
+	dec *columnar.Decoder
+	row *columnar.Row
+}
+
+var decoders = sync.Pool{New: func() any {
+	return &decodeState{dec: columnar.NewDecoder(columnar.SignIns), row: columnar.NewRow(columnar.SignIns)}
+}}
+
+// SetFlagger installs the flagging decision (see the flagging feature). nil disables it.
+func (db *DB) SetFlagger(f Flagger) {
+	db.mu.Lock()
+	db.flagger = f
+	db.mu.Unlock()
+}
+
+// Ingest stores records. When it returns nil, every accepted record is durable (in the fsync'd
+// WAL) and visible to new snapshots. Records already stored for their tenant count as
+// duplicates and are not stored twice; malformed records are rejected with a reason while the
+// others are stored.
+func (db *DB) Ingest(recs []Record, opts IngestOptions) (IngestResult, error) {
+	if opts.Tenant != "" && !validTenant(opts.Tenant) {
+		return IngestResult{}, fmt.Errorf("invalid tenant %q: use letters, digits, '-', '_' or '.'", opts.Tenant)
+	}
+	entries := make([]walEntry, len(recs))
+	for i, r := range recs {
+		entries[i] = walEntry{Tenant: opts.Tenant, Category: r.Category, Raw: r.Raw}
+	}
+	if err := db.waitForRoom(opts.NoWait); err != nil {
+		return IngestResult{}, err
+	}
+	return db.apply(entries, true, true)
+}
+
+// waitForRoom applies backpressure: while a flush runs and the memtable has grown to twice its
+// limit, new ingests wait (or fail with ErrBackpressure) instead of growing memory unboundedly.
+func (db *DB) waitForRoom(noWait bool) error {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	for db.flushing && db.memRows >= 2*db.opts.MemtableRows && !db.closed {
+		if noWait {
+			return ErrBackpressure
+		}
+		db.flushed.Wait()
+	}
+	if db.closed {
+		return ErrClosed
+	}
+	return nil
+}
+
+// pending is one decoded copy of a record destined for a partition.
+type pending struct {
+	entry int
+	key   partKey
+	id    [16]byte
+	ns    int64
+	row   int // row in the call-local chunk of key
+}
+
+// apply decodes, dedups, logs (when live) and appends entries to the memtable. Replay calls it
+// with live=false: no WAL append, no flagging decision (the logged flags are used).
+func (db *DB) apply(entries []walEntry, live, flag bool) (IngestResult, error) {
+	var res IngestResult
+	ds := decoders.Get().(*decodeState)
+	defer decoders.Put(ds)
+
+	db.mu.RLock()
+	flagger := db.flagger
+	closed := db.closed
+	db.mu.RUnlock()
+	if closed {
+		return res, ErrClosed
+	}
+	now := db.opts.Now()
+
+	// Phase 1, no locks: decode into call-local chunk builders, one per partition.
+	builders := map[partKey]*columnar.Builder{}
+	var pend []pending
+	local := map[partKey]map[[16]byte]struct{}{} // duplicates inside this call
+	targets := make([]string, 0, 2)
+	for i := range entries {
+		e := &entries[i]
+		row := ds.row
+		if err := ds.dec.Decode(e.Raw, row); err != nil {
+			res.Rejected = append(res.Rejected, Reject{Index: i, Reason: err.Error()})
+			continue
+		}
+		if et, ok := eventTypeForCategory(e.Category); ok {
+			row.ApplyEventType(et)
+		} else if e.Category != "" {
+			res.Rejected = append(res.Rejected, Reject{Index: i, Reason: fmt.Sprintf("unsupported diagnostic category %q", e.Category)})
+			continue
+		}
+		primary := e.Tenant
+		if primary == "" {
+			primary = row.String(colResourceTenant)
+			if primary == "" {
+				res.Rejected = append(res.Rejected, Reject{Index: i, Reason: "no tenant: the event has no resourceTenantId and no tenant was given"})
+				continue
+			}
+			if !validTenant(primary) {
+				res.Rejected = append(res.Rejected, Reject{Index: i, Reason: fmt.Sprintf("resourceTenantId %q is not a valid tenant id", primary)})
+				continue
+			}
+			e.Tenant = primary
+		}
+		ns := row.CreatedUnixNano()
+		day := dayOf(ns)
+		if reason := db.outsideRetention(primary, day, now); reason != "" {
+			res.Rejected = append(res.Rejected, Reject{Index: i, Reason: reason})
+			continue
+		}
+		if live && flag && flagger != nil && flagger(primary, row) {
+			e.Flags |= flagFlagged
+		}
+		if e.Flags&flagFlagged != 0 {
+			row.SetBool(colFlagged, true)
+		}
+		targets = append(targets[:0], primary)
+		// A cross-tenant sign-in also appears in the user's home tenant's log, as Entra shows it.
+		if home := row.String(colHomeTenant); home != "" && home != primary && home != row.String(colResourceTenant) && validTenant(home) {
+			targets = append(targets, home)
+		}
+		var id [16]byte
+		copy(id[:], row.ID())
+		for _, t := range targets {
+			k := partKey{t, day}
+			seen := local[k]
+			if seen == nil {
+				seen = map[[16]byte]struct{}{}
+				local[k] = seen
+			}
+			if _, dup := seen[id]; dup {
+				continue
+			}
+			seen[id] = struct{}{}
+			b := builders[k]
+			if b == nil {
+				b = columnar.NewBuilder(db.schema)
+				builders[k] = b
+			}
+			pend = append(pend, pending{entry: i, key: k, id: id, ns: ns, row: b.Len()})
+			b.AppendRow(row)
+		}
+	}
+	chunks := make(map[partKey]arrow.RecordBatch, len(builders))
+	for k, b := range builders {
+		chunks[k] = b.Seal()
+	}
+	defer func() {
+		for _, c := range chunks {
+			c.Release()
+		}
+	}()
+
+	// Phase 2: dedup against stored events and reserve the new ids. ingestMu (shared) keeps a
+	// flush from rotating the WAL until these rows are in the memtable.
+	db.ingestMu.RLock()
+	defer db.ingestMu.RUnlock()
+	db.mu.Lock()
+	if db.closed {
+		db.mu.Unlock()
+		return res, ErrClosed
+	}
+	keep := map[partKey][]int{} // rows to keep per chunk; absent = keep all
+	dupRows := map[partKey]int{}
+	entryNew := make([]bool, len(entries))
+	entryCopies := make([]bool, len(entries))
+	var lookupErr error
+	for _, pd := range pend {
+		entryCopies[pd.entry] = true
+		p := db.partition(pd.key)
+		dup, err := p.hasID(pd.id, pd.ns)
+		if err != nil {
+			lookupErr = err
+			break
+		}
+		if dup {
+			dupRows[pd.key]++
+			continue
+		}
+		p.mem.ids[pd.id] = struct{}{}
+		entryNew[pd.entry] = true
+		keep[pd.key] = append(keep[pd.key], pd.row)
+	}
+	if lookupErr != nil {
+		// Undo reservations made by this call before failing.
+		for _, pd := range pend {
+			if rows := keep[pd.key]; rows != nil {
+				delete(db.parts[pd.key].mem.ids, pd.id)
+			}
+		}
+		db.mu.Unlock()
+		return res, fmt.Errorf("dedup lookup: %w", lookupErr)
+	}
+	db.mu.Unlock()
+
+	for i := range entries {
+		switch {
+		case entryNew[i]:
+			res.Accepted++
+		case entryCopies[i]:
+			res.Duplicates++
+		}
+	}
+
+	// Phase 3: make the WAL record durable.
+	if live && res.Accepted > 0 {
+		logged := make([]walEntry, 0, res.Accepted)
+		for i := range entries {
+			if entryNew[i] {
+				logged = append(logged, entries[i])
+			}
+		}
+		if _, err := db.wal.Append(marshalWALEntries(nil, logged)); err != nil {
+			db.mu.Lock()
+			for _, pd := range pend {
+				if p := db.parts[pd.key]; p != nil {
+					delete(p.mem.ids, pd.id)
+				}
+			}
+			db.mu.Unlock()
+			return IngestResult{}, fmt.Errorf("write-ahead log: %w", err)
+		}
+	}
+
+	// Phase 4: publish the rows.
+	final := make(map[partKey]arrow.RecordBatch, len(chunks))
+	for k, c := range chunks {
+		if dupRows[k] == 0 {
+			c.Retain()
+			final[k] = c
+			continue
+		}
+		rows := keep[k]
+		if len(rows) == 0 {
+			continue
+		}
+		final[k] = columnar.Take(db.schema, c, rows)
+	}
+	db.mu.Lock()
+	for k, c := range final {
+		p := db.partition(k)
+		p.mem.chunks = append(p.mem.chunks, c)
+		p.mem.rows += int(c.NumRows())
+		if db.memRows == 0 {
+			db.oldest = time.Now()
+		}
+		db.memRows += int(c.NumRows())
+	}
+	full := db.memRows >= db.opts.MemtableRows
+	db.mu.Unlock()
+	if full {
+		db.kickMaintenance()
+	}
+	return res, nil
+}
+
+// hasID reports whether the partition already stores id (memtable or segments). Callers hold
+// db.mu.
+func (p *partition) hasID(id [16]byte, ns int64) (bool, error) {
+	if _, ok := p.mem.ids[id]; ok {
+		return true, nil
+	}
+	for _, f := range p.frozen {
+		if _, ok := f.ids[id]; ok {
+			return true, nil
+		}
+	}
+	for _, s := range p.segs {
+		ok, err := s.containsID(id[:], ns)
+		if err != nil || ok {
+			return ok, err
+		}
+	}
+	return false, nil
+}
+
+// eventTypeForCategory maps an Azure Monitor diagnostic-settings category to the sign-in event
+// type it holds. ok is false for "" and for categories that are not sign-in logs.
+func eventTypeForCategory(category string) (string, bool) {
+	switch category {
+	case "SignInLogs":
+		return "interactiveUser", true
+	case "NonInteractiveUserSignInLogs":
+		return "nonInteractiveUser", true
+	case "ServicePrincipalSignInLogs":
+		return "servicePrincipal", true
+	case "ManagedIdentitySignInLogs":
+		return "managedIdentity", true
+	}
+	return "", false
+}
+
+func (db *DB) retentionDays(tenant string) int {
+	if d, ok := db.opts.TenantRetention[tenant]; ok {
+		return d
+	}
+	return db.opts.Retention
+}
+
+// outsideRetention explains why an event of day is not kept for tenant, or returns "".
+func (db *DB) outsideRetention(tenant string, day int32, now time.Time) string {
+	keep := db.retentionDays(tenant)
+	if keep < 0 {
+		return ""
+	}
+	cutoff := dayOf(now.UnixNano()) - int32(keep) + 1
+	if day < cutoff {
+		return fmt.Sprintf("createdDateTime %s is older than tenant %s's retention of %d days", dayString(day), tenant, keep)
+	}
+	return ""
+}
+
+func (db *DB) kickMaintenance() {
+	select {
+	case db.kick <- struct{}{}:
+	default:
+	}
+}

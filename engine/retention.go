@@ -1,0 +1,104 @@
+package engine
+
+import (
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// EnforceRetention drops every day partition older than its tenant's retention. Events are
+// never deleted one by one: whole UTC days go at once.
+func (db *DB) EnforceRetention() error {
+	db.maintMu.Lock()
+	defer db.maintMu.Unlock()
+	return db.retentionLocked()
+}
+
+func (db *DB) retentionLocked() error {
+	now := db.opts.Now()
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	var drop []*partition
+	for k, p := range db.parts {
+		if db.outsideRetention(k.tenant, k.day, now) != "" {
+			drop = append(drop, p)
+		}
+	}
+	if len(drop) == 0 {
+		return nil
+	}
+	gone := map[uint64]bool{}
+	for _, p := range drop {
+		for _, s := range p.segs {
+			gone[s.ms.ID] = true
+		}
+	}
+	prev := db.man.Segments
+	next := make([]manifestSegment, 0, len(prev))
+	for _, ms := range prev {
+		if !gone[ms.ID] {
+			next = append(next, ms)
+		}
+	}
+	db.man.Segments = next
+	if err := db.man.save(db.dir); err != nil {
+		db.man.Segments = prev
+		return err
+	}
+	for _, p := range drop {
+		rows := p.rows()
+		for _, s := range p.segs {
+			os.Remove(s.path)
+			os.Remove(s.path + ".idx")
+			s.unref()
+		}
+		p.segs = nil
+		db.memRows -= p.mem.rows
+		p.mem.release()
+		p.mem = newMemPart()
+		if len(p.frozen) == 0 {
+			delete(db.parts, p.key)
+		}
+		os.Remove(filepath.Join(db.dir, "segments", p.key.tenant, dayString(p.key.day)))
+		db.log.Info("retention dropped a day", "tenant", p.key.tenant, "day", dayString(p.key.day), "events", rows)
+	}
+	return nil
+}
+
+// maintain is the background loop: flush when the memtable is full or old, compact small
+// segments, enforce retention. Errors are logged loudly and retried on the next tick; they never
+// lose data (the WAL still holds every unflushed event).
+func (db *DB) maintain() {
+	defer db.bg.Done()
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	lastRetention := time.Time{}
+	for {
+		select {
+		case <-db.stop:
+			return
+		case <-tick.C:
+		case <-db.kick:
+		}
+		db.mu.RLock()
+		full := db.memRows >= db.opts.MemtableRows
+		old := db.memRows > 0 && time.Since(db.oldest) >= db.opts.MemtableAge
+		db.mu.RUnlock()
+		db.maintMu.Lock()
+		if full || old {
+			if err := db.flushLocked(); err != nil && err != ErrClosed {
+				db.log.Error("background flush failed; will retry", "err", err)
+			}
+		}
+		if err := db.compactLocked(db.opts.CompactMinSegments); err != nil {
+			db.log.Error("background compaction failed; will retry", "err", err)
+		}
+		if time.Since(lastRetention) > time.Hour {
+			if err := db.retentionLocked(); err != nil {
+				db.log.Error("retention failed; will retry", "err", err)
+			}
+			lastRetention = time.Now()
+		}
+		db.maintMu.Unlock()
+	}
+}

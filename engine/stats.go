@@ -1,0 +1,78 @@
+package engine
+
+import (
+	"slices"
+)
+
+// Stats describes what the database holds.
+type Stats struct {
+	Events       int64            `json:"events"`
+	MemtableRows int64            `json:"memtableRows"`
+	Segments     int              `json:"segments"`
+	SegmentBytes int64            `json:"segmentBytes"`
+	IndexBytes   int64            `json:"indexBytes"`
+	WALBytes     int64            `json:"walBytes"`
+	Tenants      []TenantStats    `json:"tenants"`
+	ColumnBytes  map[string]int64 `json:"columnBytes"`
+}
+
+// TenantStats describes one tenant.
+type TenantStats struct {
+	Tenant   string `json:"tenant"`
+	Events   int64  `json:"events"`
+	Days     int    `json:"days"`
+	FirstDay string `json:"firstDay"`
+	LastDay  string `json:"lastDay"`
+	Segments int    `json:"segments"`
+}
+
+// Stats reports events, tenants, days, segments and bytes on disk (in total and per column).
+func (db *DB) Stats() Stats {
+	db.mu.RLock()
+	defer db.mu.RUnlock()
+	st := Stats{ColumnBytes: map[string]int64{}, MemtableRows: int64(db.memRows)}
+	if db.wal != nil {
+		st.WALBytes = db.wal.Size()
+	}
+	byTenant := map[string]*TenantStats{}
+	var first, last = map[string]int32{}, map[string]int32{}
+	for k, p := range db.parts {
+		if p.empty() {
+			continue
+		}
+		ts := byTenant[k.tenant]
+		if ts == nil {
+			ts = &TenantStats{Tenant: k.tenant}
+			byTenant[k.tenant] = ts
+			first[k.tenant], last[k.tenant] = k.day, k.day
+		}
+		ts.Days++
+		ts.Events += int64(p.rows())
+		ts.Segments += len(p.segs)
+		first[k.tenant] = min(first[k.tenant], k.day)
+		last[k.tenant] = max(last[k.tenant], k.day)
+		for _, s := range p.segs {
+			st.Segments++
+			st.SegmentBytes += s.seg.Size()
+			st.IndexBytes += s.ms.Index
+			for _, c := range s.seg.Meta.Columns {
+				st.ColumnBytes[c.Name] += int64(c.Length)
+			}
+		}
+	}
+	for t, ts := range byTenant {
+		ts.FirstDay, ts.LastDay = dayString(first[t]), dayString(last[t])
+		st.Events += ts.Events
+		st.Tenants = append(st.Tenants, *ts)
+	}
+	slices.SortFunc(st.Tenants, func(a, b TenantStats) int {
+		if a.Tenant < b.Tenant {
+			return -1
+		}
+		if a.Tenant > b.Tenant {
+			return 1
+		}
+		return 0
+	})
+	return st
+}
