@@ -130,19 +130,28 @@ func (b *Builder) AddBools(column string, values func(row uint32) (v bool, valid
 	if err := b.checkNew(column, KindBools); err != nil {
 		return err
 	}
-	var lists [3][]uint32
+	// Dense words are 16 KiB per 1M rows per value and need no per-row append; the
+	// false posting is derived so that only true and null are materialized.
+	nw := (int(b.rows) + 63) / 64
+	trueWords, nullWords := make([]uint64, nw), make([]uint64, nw)
 	for r := uint32(0); r < b.rows; r++ {
 		v, ok := values(r)
-		switch {
-		case !ok:
-			lists[2] = append(lists[2], r)
-		case v:
-			lists[1] = append(lists[1], r)
-		default:
-			lists[0] = append(lists[0], r)
+		bit := uint64(1) << (r % 64)
+		if !ok {
+			nullWords[r/64] |= bit
+		} else if v {
+			trueWords[r/64] |= bit
 		}
 	}
-	bitmaps := []*roaring.Bitmap{bitmapOfSorted(lists[0]), bitmapOfSorted(lists[1]), bitmapOfSorted(lists[2])}
+	trues := roaring.FromDense(trueWords, false)
+	nulls := roaring.FromDense(nullWords, false)
+	falses := AllRows(b.rows)
+	falses.AndNot(trues)
+	falses.AndNot(nulls)
+	bitmaps := []*roaring.Bitmap{falses, trues, nulls}
+	for _, bm := range bitmaps {
+		bm.RunOptimize()
+	}
 	return b.add(column, KindBools, marshalPostings(nil, nil, bitmaps))
 }
 

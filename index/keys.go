@@ -3,6 +3,7 @@ package index
 import (
 	"encoding/binary"
 	"fmt"
+	"slices"
 
 	"github.com/RoaringBitmap/roaring/v2"
 	"github.com/cespare/xxhash/v2"
@@ -36,6 +37,7 @@ func marshalKeys(dst []byte, hashes []uint64, rows []uint32) []byte {
 	}
 	b := keyBucketBits(n)
 	nb := 1 << b
+	dst = slices.Grow(dst, keysHeaderLen+4*nb+8*n)
 	dst = binary.LittleEndian.AppendUint32(dst, uint32(n))
 	dst = append(dst, b, 0, 0, 0)
 
@@ -75,14 +77,12 @@ func marshalKeys(dst []byte, hashes []uint64, rows []uint32) []byte {
 		}
 		start = end
 	}
-	for _, e := range ends {
-		dst = binary.LittleEndian.AppendUint32(dst, e)
-	}
-	for _, fp := range fps {
-		dst = binary.LittleEndian.AppendUint32(dst, fp)
-	}
-	for _, r := range srows {
-		dst = binary.LittleEndian.AppendUint32(dst, r)
+	for _, words := range [][]uint32{ends, fps, srows} {
+		out := dst[len(dst) : len(dst)+4*len(words)]
+		for i, w := range words {
+			binary.LittleEndian.PutUint32(out[4*i:], w)
+		}
+		dst = dst[:len(dst)+4*len(words)]
 	}
 	return dst
 }

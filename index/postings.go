@@ -3,6 +3,7 @@ package index
 import (
 	"encoding/binary"
 	"fmt"
+	"slices"
 
 	"github.com/RoaringBitmap/roaring/v2"
 )
@@ -28,6 +29,11 @@ func marshalPostings(dst []byte, values []int32, bitmaps []*roaring.Bitmap) []by
 	if n < 0 || (values != nil && len(values) != n) {
 		panic(fmt.Sprintf("BUG: marshalPostings: %d bitmaps for %d values", len(bitmaps), len(values)))
 	}
+	size := 8 + 4*len(values) + 4*(n+1)
+	for _, bm := range bitmaps {
+		size += int(bm.GetSerializedSizeInBytes()) + 7
+	}
+	dst = slices.Grow(dst, size)
 	base := len(dst)
 	dst = binary.LittleEndian.AppendUint32(dst, uint32(n))
 	for _, v := range values {
