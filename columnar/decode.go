@@ -59,7 +59,9 @@ func (r *Row) SetBool(c *Column, v bool) {
 }
 
 // Bool returns a boolean column's value (false when null or absent).
-func (r *Row) Bool(c *Column) bool { return r.vals[c.Index].state == stateValue && r.vals[c.Index].i != 0 }
+func (r *Row) Bool(c *Column) bool {
+	return r.vals[c.Index].state == stateValue && r.vals[c.Index].i != 0
+}
 
 // setJSON sets a json/jsondict column to a literal JSON value.
 func (r *Row) setJSON(c *Column, js string) {

@@ -12,7 +12,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
 )
 
 // testEvents makes n varied sign-ins from the Graph sample: several users, apps, times, nulls,
