@@ -138,7 +138,7 @@ func TestCrash(t *testing.T) {
 			t.Fatalf("iteration %d: child did not die by our kill: %v, stderr %s", iter, err, stderr.String())
 		}
 
-		l, err := Open(dir, Options{Logger: quiet})
+		l, err := Open(dir, Options{SegmentSize: 256 << 10, Logger: quiet})
 		if err != nil {
 			t.Fatal(err)
 		}

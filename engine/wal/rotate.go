@@ -42,13 +42,24 @@ func (l *Log) RemoveBefore(seq uint64) error {
 	if !replayed {
 		return ErrNotReplayed
 	}
+	// removeMu serializes removers; filesMu is held only briefly so that a
+	// rotation on the flusher never waits for our directory syncs.
+	l.removeMu.Lock()
+	defer l.removeMu.Unlock()
 	l.filesMu.Lock()
-	defer l.filesMu.Unlock()
-	if active := l.files[len(l.files)-1]; seq > active {
+	active := l.files[len(l.files)-1]
+	var victims []uint64
+	for _, s := range l.files {
+		if s < seq {
+			victims = append(victims, s)
+		}
+	}
+	l.filesMu.Unlock()
+	if seq > active {
 		return fmt.Errorf("wal: RemoveBefore(%d) would remove the active file %d", seq, active)
 	}
-	for len(l.files) > 0 && l.files[0] < seq {
-		path := l.path(l.files[0])
+	for _, s := range victims {
+		path := l.path(s)
 		st, err := os.Stat(path)
 		if err != nil {
 			return fmt.Errorf("wal: stat %s before removal: %w", path, err)
@@ -56,7 +67,9 @@ func (l *Log) RemoveBefore(seq uint64) error {
 		if err := os.Remove(path); err != nil {
 			return fmt.Errorf("wal: remove %s: %w", path, err)
 		}
+		l.filesMu.Lock()
 		l.files = l.files[1:]
+		l.filesMu.Unlock()
 		l.size.Add(-st.Size())
 		if err := l.syncDir(); err != nil {
 			return err

@@ -46,12 +46,13 @@ func replayVariant(t *testing.T, name string, file []byte) ([][]byte, ReplayStat
 		t.Fatal(err)
 	}
 	var logs bytes.Buffer
-	l, got, stats := openReplayed(t, dir, Options{NoSync: true, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	opts := Options{NoSync: true, SegmentSize: 64 << 10, Logger: slog.New(slog.NewTextHandler(&logs, nil))}
+	l, got, stats := openReplayed(t, dir, opts)
 	if _, err := l.Append([]byte("after recovery")); err != nil {
 		t.Fatal(err)
 	}
 	mustClose(t, l)
-	again, _ := replayAll(t, dir, Options{NoSync: true})
+	again, _ := replayAll(t, dir, opts)
 	equalPayloads(t, again, append(got[:len(got):len(got)], []byte("after recovery")))
 	return got, stats, logs.String()
 }
@@ -74,9 +75,15 @@ func TestTornTailEveryTruncation(t *testing.T) {
 	}
 }
 
+// TestTornTailBitFlips flips every bit of the last record's header and of
+// its first and last payload bytes, and one bit of each payload byte between.
 func TestTornTailBitFlips(t *testing.T) {
 	want, name, file, lastStart := tornFixture(t)
+	payloadStart := lastStart + recordHeaderSize
 	for bit := lastStart * 8; bit < len(file)*8; bit++ {
+		if b := bit / 8; b >= payloadStart+4 && b < len(file)-4 && bit%8 != b%8 {
+			continue
+		}
 		garbled := bytes.Clone(file)
 		garbled[bit/8] ^= 1 << (bit % 8)
 		got, stats, _ := replayVariant(t, name, garbled)

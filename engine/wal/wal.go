@@ -68,8 +68,9 @@ type Log struct {
 
 	// filesMu guards files: the seqs of all files on disk, ascending, the
 	// last one being the active file once Replay has run.
-	filesMu sync.Mutex
-	files   []uint64
+	filesMu  sync.Mutex
+	files    []uint64
+	removeMu sync.Mutex // serializes RemoveBefore
 
 	// mu guards the queue handed to the flusher and the lifecycle flags.
 	mu       sync.Mutex
