@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"slices"
+	"sync/atomic"
 
 	"github.com/RoaringBitmap/roaring/v2"
 )
@@ -63,6 +64,10 @@ func marshalPostings(dst []byte, values []int32, bitmaps []*roaring.Bitmap) []by
 // postingsSection is a decoded view of a postings payload. It keeps references into the
 // section buffer, which it owns and never mutates.
 type postingsSection struct {
+	// validated has one bit per posting that passed roaring's Validate: the bytes never
+	// change, so later probes skip the O(size) check and only pay the header parse.
+	validated []atomic.Uint64
+
 	rows   uint32
 	values []byte // n int32 values, kind 3 only
 	ends   []byte // n+1 uint32
@@ -108,6 +113,7 @@ func (ps *postingsSection) unmarshal(src []byte, rows uint32, withValues bool) e
 	ps.area = src[pos:]
 	ps.n = int(n)
 	ps.rows = rows
+	ps.validated = make([]atomic.Uint64, (ps.n+1+63)/64)
 	prev := uint32(0)
 	for i := 0; i <= ps.n; i++ {
 		e := binary.LittleEndian.Uint32(ps.ends[4*i:])
@@ -151,10 +157,19 @@ func (ps *postingsSection) bitmap(i int) (*roaring.Bitmap, error) {
 	if start == end {
 		return roaring.New(), nil
 	}
+	word, bit := &ps.validated[i/64], uint64(1)<<(i%64)
+	if word.Load()&bit != 0 {
+		bm := roaring.New()
+		if _, err := bm.FromBuffer(ps.area[start:end]); err != nil {
+			panic(fmt.Sprintf("BUG: validated bitmap %d no longer decodes: %s", i, err))
+		}
+		return bm, nil
+	}
 	bm, err := decodeBitmap(ps.area[start:end], ps.rows)
 	if err != nil {
 		return nil, fmt.Errorf("postings: bitmap %d at area offset %d: %w", i, start, err)
 	}
+	word.Or(bit)
 	return bm, nil
 }
 
