@@ -89,6 +89,7 @@ func (r *Reader) peek() (byte, bool) {
 	return r.peekSlow()
 }
 
+//go:noinline // the slow path stays out of every caller
 func (r *Reader) peekSlow() (byte, bool) {
 	for r.pos >= len(r.buf) {
 		if !r.fill() {
@@ -98,8 +99,19 @@ func (r *Reader) peekSlow() (byte, bool) {
 	return r.buf[r.pos], true
 }
 
-// skipWS skips JSON whitespace and returns the next byte without consuming it.
+// skipWS skips JSON whitespace and returns the next byte without consuming
+// it. Compact JSON has no whitespace, so the inlined fast path matters.
 func (r *Reader) skipWS() (byte, bool) {
+	if r.pos < len(r.buf) {
+		if c := r.buf[r.pos]; c > ' ' {
+			return c, true
+		}
+	}
+	return r.skipWSSlow()
+}
+
+//go:noinline // the slow path stays out of every caller
+func (r *Reader) skipWSSlow() (byte, bool) {
 	for {
 		for i := r.pos; i < len(r.buf); i++ {
 			switch c := r.buf[i]; c {

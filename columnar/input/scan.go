@@ -40,6 +40,16 @@ func describe(c byte) string {
 func (r *Reader) scanString() *scanError {
 	r.pos++
 	i := r.pos
+	// Most strings are short keys and enum values: a plain loop beats
+	// the two IndexByte calls' setup cost for them.
+	for b, lim := r.buf, min(len(r.buf), i+24); i < lim; i++ {
+		if c := b[i]; c == '"' {
+			r.pos = i + 1
+			return nil
+		} else if c == '\\' {
+			break
+		}
+	}
 	qa := -1 // index of the next quote at or after i, len(buf) if none buffered
 	for {
 		b := r.buf
