@@ -51,13 +51,25 @@ func TestAppendReplayPositions(t *testing.T) {
 	if stats.Records != 4 || stats.Files != 1 || stats.TornBytes != 0 || stats.ZeroTailBytes != 0 {
 		t.Fatalf("stats after clean close: %+v", stats)
 	}
-	got, _ = replayAll(t, dir, Options{})
+	l, got, _ = openReplayed(t, dir, Options{})
 	equalPayloads(t, got, want)
 	// Each open starts a new file; the previous ones must all still replay.
 	files, _ := filepath.Glob(filepath.Join(dir, "*.wal"))
 	if len(files) != 3 {
 		t.Fatalf("want 3 files after three opens, got %v", files)
 	}
+	var onDisk int64
+	for _, f := range files[:2] {
+		st, err := os.Stat(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		onDisk += st.Size()
+	}
+	if want := onDisk + fileHeaderSize; l.Size() != want {
+		t.Fatalf("Size after replay %d, want %d", l.Size(), want)
+	}
+	mustClose(t, l)
 }
 
 // TestGroupCommit checks that concurrent appenders share syncs and that
