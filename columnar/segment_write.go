@@ -112,6 +112,9 @@ func WriteSegment(path string, tenant string, day int32, m *Merged, visit BlockV
 	return meta, nil
 }
 
+// minCompressBytes is the smallest decoded column region that is worth zstd-compressing.
+const minCompressBytes = 64 << 10
+
 func encodeColumn(m *Merged, col int, visit BlockVisitor) ([]byte, ColumnMeta, error) {
 	name, kind := ExtrasColumn, KindExtras
 	if col < len(m.Schema.Columns) {
@@ -133,8 +136,19 @@ func encodeColumn(m *Merged, col int, visit BlockVisitor) ([]byte, ColumnMeta, e
 		}
 	}
 	schema := arrow.NewSchema([]arrow.Field{{Name: name, Type: kind.ArrowType(), Nullable: true}}, nil)
+	var raw int64
+	for _, b := range blocks {
+		raw += arraySize(b.Data())
+	}
+	opts := []ipc.Option{ipc.WithSchema(schema)}
+	// arrow-go's IPC writer resets a streaming zstd encoder for every buffer, which costs far
+	// more than compressing a few hundred bytes: columns this small are stored uncompressed
+	// (the reader handles both) until compaction makes them big enough to be worth it.
+	if raw >= minCompressBytes {
+		opts = append(opts, ipc.WithZstd(), ipc.WithMinSpaceSavings(0.1))
+	}
 	var buf bytes.Buffer
-	w, err := ipc.NewFileWriter(&buf, ipc.WithSchema(schema), ipc.WithZstd(), ipc.WithMinSpaceSavings(0.1))
+	w, err := ipc.NewFileWriter(&buf, opts...)
 	if err != nil {
 		return nil, cm, err
 	}

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/authlake/authlake/columnar"
@@ -67,10 +68,8 @@ func (db *DB) flushLocked() error {
 		}
 		return int(a.key.day - b.key.day)
 	})
-	for _, p := range frozen {
-		if err := db.flushPartition(p); err != nil {
-			return err
-		}
+	if err := db.flushPartitions(frozen); err != nil {
+		return err
 	}
 	if err := db.wal.RemoveBefore(seq); err != nil {
 		return fmt.Errorf("remove flushed WAL files: %w", err)
@@ -79,34 +78,86 @@ func (db *DB) flushLocked() error {
 	return nil
 }
 
-// flushPartition writes the partition's frozen memtable as one segment and swaps it in.
-func (db *DB) flushPartition(p *partition) error {
-	db.mu.RLock()
-	parts := slices.Clone(p.frozen)
-	db.mu.RUnlock()
-	var units []columnar.Unit
-	for _, m := range parts {
-		for _, c := range m.chunks {
-			units = append(units, columnar.RecordUnit{Schema: db.schema, Rec: c})
+// flushPartitions writes each partition's frozen memtable as one segment (two at a time: the
+// writer is itself parallel across columns), then installs them all with a single manifest write.
+func (db *DB) flushPartitions(frozen []*partition) error {
+	type out struct {
+		p     *partition
+		parts []*memPart
+		seg   *segment
+		err   error
+	}
+	outs := make([]out, len(frozen))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for w := 0; w < 2; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				p := frozen[i]
+				db.mu.RLock()
+				parts := slices.Clone(p.frozen)
+				db.mu.RUnlock()
+				var units []columnar.Unit
+				for _, m := range parts {
+					for _, c := range m.chunks {
+						units = append(units, columnar.RecordUnit{Schema: db.schema, Rec: c})
+					}
+				}
+				s, err := db.writeSegment(p.key, units)
+				if err != nil {
+					err = fmt.Errorf("flush tenant %s day %s: %w", p.key.tenant, dayString(p.key.day), err)
+				}
+				outs[i] = out{p: p, parts: parts, seg: s, err: err}
+			}
+		}()
+	}
+	for i := range frozen {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	var firstErr error
+	for _, o := range outs {
+		if o.err != nil && firstErr == nil {
+			firstErr = o.err
 		}
 	}
-	s, err := db.writeSegment(p.key, units)
-	if err != nil {
-		return fmt.Errorf("flush tenant %s day %s: %w", p.key.tenant, dayString(p.key.day), err)
+	if firstErr != nil {
+		// Nothing is installed: the frozen rows stay readable and in the WAL, and the files
+		// written are not in the manifest (deleted at the next open).
+		for _, o := range outs {
+			if o.seg != nil {
+				o.seg.unref()
+				os.Remove(o.seg.path)
+				os.Remove(o.seg.path + ".idx")
+			}
+		}
+		return firstErr
 	}
 	db.mu.Lock()
 	defer db.mu.Unlock()
-	db.man.Segments = append(db.man.Segments, s.ms)
+	prev := db.man.Segments
+	next2 := slices.Clone(prev)
+	for _, o := range outs {
+		next2 = append(next2, o.seg.ms)
+	}
+	db.man.Segments = next2
 	if err := db.man.save(db.dir); err != nil {
-		db.man.Segments = db.man.Segments[:len(db.man.Segments)-1]
-		s.unref()
+		db.man.Segments = prev
+		for _, o := range outs {
+			o.seg.unref()
+		}
 		return fmt.Errorf("save manifest: %w", err)
 	}
-	p.segs = append(p.segs, s)
-	for _, m := range parts {
-		m.release()
+	for _, o := range outs {
+		o.p.segs = append(o.p.segs, o.seg)
+		for _, m := range o.parts {
+			m.release()
+		}
+		o.p.frozen = o.p.frozen[len(o.parts):]
 	}
-	p.frozen = p.frozen[len(parts):]
 	return nil
 }
 

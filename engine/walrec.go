@@ -34,7 +34,11 @@ type walEntry struct {
 const flagFlagged uint8 = 1 // flaggedForReview forced true by a flagging window
 
 func marshalWALEntries(dst []byte, entries []walEntry) []byte {
-	var buf []byte
+	size := 1 + binary.MaxVarintLen64
+	for _, e := range entries {
+		size += 3*binary.MaxVarintLen64 + 1 + len(e.Tenant) + len(e.Category) + len(e.Raw)
+	}
+	buf := make([]byte, 0, size)
 	buf = append(buf, walRecordVersion)
 	buf = binary.AppendUvarint(buf, uint64(len(entries)))
 	for _, e := range entries {
@@ -46,7 +50,7 @@ func marshalWALEntries(dst []byte, entries []walEntry) []byte {
 		buf = binary.AppendUvarint(buf, uint64(len(e.Raw)))
 		buf = append(buf, e.Raw...)
 	}
-	return s2.Encode(dst, buf)
+	return s2.Encode(dst[:cap(dst)], buf)
 }
 
 var errWALPayload = errors.New("malformed WAL payload")

@@ -1,0 +1,69 @@
+// Command authlake is the one binary: demo, ingest, export, query, stats, gen, bench, serve.
+// It is thin: every command translates flags into calls on the engine, query, bench and server
+// packages.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"runtime/pprof"
+
+	"github.com/spf13/cobra"
+)
+
+// exitError carries a specific exit status (2: finished, but some records were rejected).
+type exitError struct {
+	code int
+	msg  string
+}
+
+func (e *exitError) Error() string { return e.msg }
+
+func main() {
+	root := &cobra.Command{
+		Use:   "authlake",
+		Short: "An embedded analytical engine for Microsoft Entra sign-in events",
+		Long: `authlake stores Microsoft Entra sign-in events in compressed Arrow columns with
+roaring-bitmap indexes, answers OData $filter queries, and serves the Microsoft Graph
+sign-in API. Start with "authlake demo".`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	var cpuProfile string
+	root.PersistentFlags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile to this file")
+	root.PersistentFlags().MarkHidden("cpuprofile")
+	root.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
+		if cpuProfile == "" {
+			return nil
+		}
+		f, err := os.Create(cpuProfile)
+		if err != nil {
+			return err
+		}
+		return pprof.StartCPUProfile(f)
+	}
+	root.PersistentPostRun = func(cmd *cobra.Command, args []string) {
+		if cpuProfile != "" {
+			pprof.StopCPUProfile()
+		}
+	}
+	root.AddCommand(genCmd(), ingestCmd(), exportCmd(), statsCmd(), compactCmd())
+	for _, c := range extraCommands {
+		root.AddCommand(c())
+	}
+	if err := root.Execute(); err != nil {
+		var ee *exitError
+		if errors.As(err, &ee) {
+			if ee.msg != "" {
+				fmt.Fprintln(os.Stderr, "authlake:", ee.msg)
+			}
+			os.Exit(ee.code)
+		}
+		fmt.Fprintln(os.Stderr, "authlake:", err)
+		os.Exit(1)
+	}
+}
+
+// extraCommands lets commands in other files register themselves.
+var extraCommands []func() *cobra.Command

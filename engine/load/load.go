@@ -1,0 +1,198 @@
+// Package load is the streaming ingest pipeline shared by the CLI, the demo, the benchmark and
+// the HTTP ingest endpoint: it frames records from input streams (columnar/input), batches them,
+// ingests the batches on several goroutines, and quarantines every bad record with its source,
+// line and reason while all good records are stored.
+package load
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/authlake/authlake/columnar/input"
+	"github.com/authlake/authlake/engine"
+)
+
+// Source is one named input stream (a file, stdin, an HTTP body).
+type Source struct {
+	Name string
+	R    io.Reader
+}
+
+// Options configure a Load.
+type Options struct {
+	Tenant    string // see engine.IngestOptions.Tenant
+	Threads   int    // ingest goroutines (default GOMAXPROCS)
+	BatchSize int    // records per Ingest call (default 4096)
+	NoWait    bool   // fail with engine.ErrBackpressure instead of waiting
+	// Rejects receives each rejected record: its source position and reason, then its bytes
+	// verbatim (see RejectWriter). nil discards them (they are still counted).
+	Rejects RejectSink
+	// Progress, when set, is called from time to time with the records read so far.
+	Progress func(records int64)
+}
+
+// RejectSink stores quarantined records.
+type RejectSink interface {
+	Reject(source string, line, column int, reason string, raw []byte) error
+}
+
+// Summary counts what a Load did.
+type Summary struct {
+	Records    int64
+	Accepted   int64
+	Duplicates int64
+	Rejected   int64
+	Bytes      int64 // raw record bytes read
+	Elapsed    time.Duration
+}
+
+// EventsPerSecond is the records handled per second of wall time.
+func (s Summary) EventsPerSecond() float64 {
+	if s.Elapsed <= 0 {
+		return 0
+	}
+	return float64(s.Records) / s.Elapsed.Seconds()
+}
+
+type origin struct {
+	source       string
+	line, column int
+}
+
+type batch struct {
+	recs    []engine.Record
+	origins []origin
+}
+
+// Load ingests every record of the sources into db. A malformed record never stops the load;
+// an I/O error, a corrupt compressed stream or an engine failure does, and is returned.
+func Load(ctx context.Context, db *engine.DB, sources []Source, opts Options) (Summary, error) {
+	if opts.Threads <= 0 {
+		opts.Threads = runtime.GOMAXPROCS(0)
+	}
+	if opts.BatchSize <= 0 {
+		opts.BatchSize = 4096
+	}
+	start := time.Now()
+	var (
+		sum      Summary
+		rejMu    sync.Mutex
+		errOnce  sync.Once
+		firstErr error
+		records  atomic.Int64
+	)
+	fail := func(err error) { errOnce.Do(func() { firstErr = err }) }
+	reject := func(o origin, reason string, raw []byte) {
+		atomic.AddInt64(&sum.Rejected, 1)
+		if opts.Rejects == nil {
+			return
+		}
+		rejMu.Lock()
+		defer rejMu.Unlock()
+		if err := opts.Rejects.Reject(o.source, o.line, o.column, reason, raw); err != nil {
+			fail(fmt.Errorf("write rejects: %w", err))
+		}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	batches := make(chan batch, opts.Threads)
+	var wg sync.WaitGroup
+	for w := 0; w < opts.Threads; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for b := range batches {
+				res, err := db.Ingest(b.recs, engine.IngestOptions{Tenant: opts.Tenant, NoWait: opts.NoWait})
+				if err != nil {
+					fail(err)
+					cancel()
+					continue
+				}
+				atomic.AddInt64(&sum.Accepted, int64(res.Accepted))
+				atomic.AddInt64(&sum.Duplicates, int64(res.Duplicates))
+				for _, r := range res.Rejected {
+					reject(b.origins[r.Index], r.Reason, b.recs[r.Index].Raw)
+				}
+			}
+		}()
+	}
+	readErr := func() error {
+		defer close(batches)
+		cur := batch{}
+		var arena []byte
+		send := func() bool {
+			if len(cur.recs) == 0 {
+				return true
+			}
+			select {
+			case batches <- cur:
+			case <-ctx.Done():
+				return false
+			}
+			cur = batch{}
+			arena = nil
+			return true
+		}
+		for _, src := range sources {
+			rd, err := input.NewReader(src.R, src.Name)
+			if err != nil {
+				return fmt.Errorf("%s: %w", src.Name, err)
+			}
+			for {
+				rec, err := rd.Next()
+				if err == io.EOF {
+					break
+				}
+				if err != nil {
+					rd.Close()
+					return err
+				}
+				n := records.Add(1)
+				if opts.Progress != nil && n%8192 == 0 {
+					opts.Progress(n)
+				}
+				sum.Bytes += int64(len(rec.Raw))
+				o := origin{rec.Source, rec.Line, rec.Column}
+				if rec.Err != nil {
+					reject(o, rec.Err.Error(), rec.Raw)
+					continue
+				}
+				// Record.Raw is only valid until the next call: copy into the batch's arena.
+				if cap(arena)-len(arena) < len(rec.Raw) {
+					arena = make([]byte, 0, max(1<<20, len(rec.Raw)))
+				}
+				off := len(arena)
+				arena = append(arena, rec.Raw...)
+				cur.recs = append(cur.recs, engine.Record{Raw: arena[off:len(arena):len(arena)], Category: rec.Category})
+				cur.origins = append(cur.origins, o)
+				if len(cur.recs) >= opts.BatchSize && !send() {
+					rd.Close()
+					return ctx.Err()
+				}
+			}
+			if err := rd.Close(); err != nil {
+				return err
+			}
+		}
+		send()
+		return nil
+	}()
+	wg.Wait()
+	sum.Records = records.Load()
+	sum.Elapsed = time.Since(start)
+	if opts.Progress != nil {
+		opts.Progress(sum.Records)
+	}
+	if firstErr != nil {
+		return sum, firstErr
+	}
+	if readErr != nil {
+		return sum, readErr
+	}
+	return sum, nil
+}
