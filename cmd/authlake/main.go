@@ -21,6 +21,20 @@ type exitError struct {
 func (e *exitError) Error() string { return e.msg }
 
 func main() {
+	if err := newRoot().Execute(); err != nil {
+		var ee *exitError
+		if errors.As(err, &ee) {
+			if ee.msg != "" {
+				fmt.Fprintln(os.Stderr, "authlake:", ee.msg)
+			}
+			os.Exit(ee.code)
+		}
+		fmt.Fprintln(os.Stderr, "authlake:", err)
+		os.Exit(1)
+	}
+}
+
+func newRoot() *cobra.Command {
 	root := &cobra.Command{
 		Use:   "authlake",
 		Short: "An embedded analytical engine for Microsoft Entra sign-in events",
@@ -52,17 +66,7 @@ sign-in API. Start with "authlake demo".`,
 	for _, c := range extraCommands {
 		root.AddCommand(c())
 	}
-	if err := root.Execute(); err != nil {
-		var ee *exitError
-		if errors.As(err, &ee) {
-			if ee.msg != "" {
-				fmt.Fprintln(os.Stderr, "authlake:", ee.msg)
-			}
-			os.Exit(ee.code)
-		}
-		fmt.Fprintln(os.Stderr, "authlake:", err)
-		os.Exit(1)
-	}
+	return root
 }
 
 // extraCommands lets commands in other files register themselves.

@@ -1,0 +1,154 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+)
+
+// run executes the CLI in-process with args, capturing stdout.
+func run(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	old := os.Stdout
+	r, w, _ := os.Pipe()
+	os.Stdout = w
+	done := make(chan string)
+	go func() {
+		var b bytes.Buffer
+		b.ReadFrom(r)
+		done <- b.String()
+	}()
+	root := newRoot()
+	root.SetArgs(args)
+	err := root.Execute()
+	w.Close()
+	os.Stdout = old
+	return <-done, err
+}
+
+func canonicalLines(t *testing.T, path string) []string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var out []string
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 16<<20)
+	for sc.Scan() {
+		var v any
+		if err := json.Unmarshal(sc.Bytes(), &v); err != nil {
+			t.Fatalf("%s: invalid JSON line: %v", path, err)
+		}
+		b, _ := json.Marshal(v)
+		out = append(out, string(b))
+	}
+	sort.Strings(out)
+	return out
+}
+
+func TestGenIngestExportRoundTrip(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in.ndjson")
+	data := filepath.Join(dir, "data")
+	tenant := "3b7f0c2e-5a1d-4e8b-9c6f-2d4a8e1b7c90"
+	if _, err := run(t, "gen", "--events", "20000", "--seed", "7", "--start", "2026-11-10T00:00:00Z", "--days", "3", "-o", in); err != nil {
+		t.Fatal(err)
+	}
+	out, err := run(t, "ingest", "--data", data, "--tenant", tenant, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, "20000 accepted, 0 duplicates, 0 rejected") {
+		t.Fatalf("ingest summary: %s", out)
+	}
+	exp := filepath.Join(dir, "out.ndjson")
+	if _, err := run(t, "export", "--data", data, "--tenant", tenant, "-o", exp); err != nil {
+		t.Fatal(err)
+	}
+	want, got := canonicalLines(t, in), canonicalLines(t, exp)
+	if len(want) != len(got) {
+		t.Fatalf("exported %d events, ingested %d", len(got), len(want))
+	}
+	for i := range want {
+		if want[i] != got[i] {
+			t.Fatalf("export differs from input:\nwant %s\ngot  %s", want[i], got[i])
+		}
+	}
+	// Re-ingesting the same file stores nothing twice.
+	out, err = run(t, "ingest", "--data", data, "--tenant", tenant, in)
+	if err != nil || !strings.Contains(out, "0 accepted, 20000 duplicates") {
+		t.Fatalf("re-ingest: %v %s", err, out)
+	}
+	js, err := run(t, "stats", "--data", data, "--json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st struct {
+		Events  int64
+		Tenants []struct {
+			Tenant string
+			Events int64
+		}
+	}
+	if err := json.Unmarshal([]byte(js), &st); err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, ts := range st.Tenants {
+		if ts.Tenant == tenant {
+			found = ts.Events == 20000
+		}
+	}
+	if !found {
+		t.Fatalf("stats do not show 20000 events for %s: %s", tenant, js)
+	}
+}
+
+func TestIngestQuarantinesBadLines(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in.ndjson")
+	if _, err := run(t, "gen", "--events", "50", "--seed", "3", "-o", in); err != nil {
+		t.Fatal(err)
+	}
+	good, _ := os.ReadFile(in)
+	lines := strings.Split(strings.TrimSpace(string(good)), "\n")
+	bad := append([]string{}, lines[:10]...)
+	bad = append(bad, `{"id": "truncated`, `not json at all`, `{"createdDateTime":"2026-11-10T00:00:00Z","userPrincipalName":"x"}`)
+	bad = append(bad, lines[10:]...)
+	mixed := filepath.Join(dir, "mixed.ndjson")
+	os.WriteFile(mixed, []byte(strings.Join(bad, "\n")+"\n"), 0o644)
+	rej := filepath.Join(dir, "rejects.ndjson")
+	out, err := run(t, "ingest", "--data", filepath.Join(dir, "data"), "--tenant", "t1", "--rejects", rej, mixed)
+	var ee *exitError
+	if !errors.As(err, &ee) || ee.code != 2 {
+		t.Fatalf("want exit status 2 for rejected records, got %v", err)
+	}
+	if !strings.Contains(out, "50 accepted, 0 duplicates, 3 rejected") {
+		t.Fatalf("summary: %s", out)
+	}
+	raw, _ := os.ReadFile(rej)
+	if got := strings.Split(strings.TrimSpace(string(raw)), "\n"); len(got) != 3 || got[1] != "not json at all" {
+		t.Fatalf("rejects file does not hold the records verbatim: %q", raw)
+	}
+	reasons, _ := os.ReadFile(rej + ".reasons")
+	for _, want := range []string{"mixed.ndjson:11:", "mixed.ndjson:12:", "mixed.ndjson:13:", "id: missing"} {
+		if !strings.Contains(string(reasons), want) {
+			t.Fatalf("reasons file lacks %q:\n%s", want, reasons)
+		}
+	}
+}
+
+func TestReadCommandsNeedADatabase(t *testing.T) {
+	_, err := run(t, "stats", "--data", filepath.Join(t.TempDir(), "nope"))
+	if err == nil || !strings.Contains(err.Error(), "no authlake database") {
+		t.Fatalf("stats on a missing directory: %v", err)
+	}
+}
