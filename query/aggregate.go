@@ -1,0 +1,533 @@
+package query
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+
+	"github.com/authlake/authlake/columnar"
+	"github.com/authlake/authlake/query/syntax"
+)
+
+// AggOp is an aggregation method.
+type AggOp uint8
+
+const (
+	AggCount AggOp = iota + 1 // rows in the group ($count); Property is ignored
+	AggMin
+	AggMax
+	AggSum
+	AggCountDistinct
+	AggAverage
+)
+
+// Agg is one aggregate: Op over Property, reported as Alias.
+type Agg struct {
+	Op       AggOp
+	Property string
+	Alias    string
+}
+
+// Group is one output group: the group-by values by property name and the aggregates
+// by alias. Values are string, int64, float64, bool or nil; times are RFC 3339 strings.
+type Group struct {
+	Keys   map[string]any
+	Values map[string]any
+}
+
+// Aggregate groups the rows matching filter by the groupBy properties and computes aggs.
+// Groups come back ordered by their keys.
+func Aggregate(ctx context.Context, s *columnar.Schema, src Source, filter string, groupBy []string, aggs []Agg) ([]Group, error) {
+	f, err := compileCached(s, filter, Options{})
+	if err != nil {
+		return nil, err
+	}
+	var keys []*columnar.Column
+	for _, g := range groupBy {
+		c, ok := s.LookupFold(g)
+		if !ok {
+			return nil, &Error{Pos: posOne, Msg: "unknown property '" + g + "' in groupby", Hint: suggest(g, columnNames(s))}
+		}
+		keys = append(keys, c)
+	}
+	var cols []*columnar.Column
+	for _, a := range aggs {
+		if a.Op == AggCount {
+			cols = append(cols, nil)
+			continue
+		}
+		c, ok := s.LookupFold(a.Property)
+		if !ok {
+			return nil, &Error{Pos: posOne, Msg: "unknown property '" + a.Property + "' in aggregate", Hint: suggest(a.Property, columnNames(s))}
+		}
+		if (a.Op == AggSum || a.Op == AggAverage) && c.Kind != columnar.KindInt32 && c.Kind != columnar.KindFloat64 {
+			return nil, &Error{Pos: posOne, Msg: fmt.Sprintf("cannot sum or average '%s' (%s)", c.Name, kindType(c.Kind))}
+		}
+		cols = append(cols, c)
+	}
+	return aggregate(ctx, s, src, f, keys, aggs, cols, &Explain{}, false)
+}
+
+func columnNames(s *columnar.Schema) []string {
+	out := make([]string, len(s.Columns))
+	for i, c := range s.Columns {
+		out[i] = c.Name
+	}
+	return out
+}
+
+type groupAcc struct {
+	keys  []value
+	count int64
+	vals  []aggAcc
+}
+
+type aggAcc struct {
+	n        int64
+	sumI     int64
+	sumF     float64
+	best     value
+	distinct map[string]struct{}
+}
+
+type aggregator struct {
+	s      *columnar.Schema
+	keys   []*columnar.Column
+	aggs   []Agg
+	acols  []*columnar.Column
+	cols_  []int
+	groups map[string]*groupAcc
+	local  map[string]*groupAcc
+	kbuf   []byte
+	scr    []columnar.ExtraEntry
+}
+
+func (a *aggregator) cols() []int                  { return a.cols_ }
+func (a *aggregator) skipSegment(*Segment) bool    { return false }
+func (a *aggregator) skipBlock(*Segment, int) bool { return false }
+func (a *aggregator) countOnly() bool              { return false }
+func (a *aggregator) addCount(int64)               { panic("BUG: addCount on aggregator") }
+
+// visit groups a block's rows by dictionary code (or raw value) locally, then merges the
+// block's groups into the global ones by value: dictionaries differ between segments
+// and memtable chunks, values do not.
+func (a *aggregator) visit(_ unitRef, _ int, b *columnar.Batch, sel []uint64) error {
+	clear(a.local)
+	for w, m := range sel {
+		for m != 0 {
+			j := bitsTrailing(m)
+			m &= m - 1
+			r := w*64 + j
+			a.kbuf = a.kbuf[:0]
+			for _, c := range a.keys {
+				if !b.Valid(c.Index, r) {
+					a.kbuf = append(a.kbuf, 0)
+					continue
+				}
+				a.kbuf = append(a.kbuf, 1)
+				if isDictKind(c.Kind) {
+					a.kbuf = binary.LittleEndian.AppendUint32(a.kbuf, uint32(b.Code(c.Index, r)))
+				} else {
+					a.kbuf = appendValueKey(a.kbuf, cellValue(b, c, r, &a.scr))
+				}
+			}
+			g, ok := a.local[string(a.kbuf)]
+			if !ok {
+				g = &groupAcc{vals: make([]aggAcc, len(a.aggs))}
+				for _, c := range a.keys {
+					v := cellValue(b, c, r, &a.scr)
+					v.s = strings.Clone(v.s)
+					g.keys = append(g.keys, v)
+				}
+				a.local[string(a.kbuf)] = g
+			}
+			g.count++
+			for i, ag := range a.aggs {
+				if ag.Op == AggCount {
+					continue
+				}
+				v := cellValue(b, a.acols[i], r, &a.scr)
+				if v.k == TNull {
+					continue
+				}
+				acc := &g.vals[i]
+				acc.n++
+				switch ag.Op {
+				case AggSum, AggAverage:
+					if v.k == TInt {
+						acc.sumI += v.i
+					} else {
+						acc.sumF += v.f
+					}
+				case AggMin, AggMax:
+					if acc.n == 1 {
+						acc.best = v
+						acc.best.s = strings.Clone(v.s)
+						continue
+					}
+					c, ok := compareValues(v, acc.best)
+					if ok && ((ag.Op == AggMin && c < 0) || (ag.Op == AggMax && c > 0)) {
+						acc.best = v
+						acc.best.s = strings.Clone(v.s)
+					}
+				case AggCountDistinct:
+					if acc.distinct == nil {
+						acc.distinct = map[string]struct{}{}
+					}
+					acc.distinct[string(appendValueKey(nil, v))] = struct{}{}
+				}
+			}
+		}
+	}
+	for _, g := range a.local {
+		a.kbuf = a.kbuf[:0]
+		for _, v := range g.keys {
+			a.kbuf = appendValueKey(a.kbuf, v)
+		}
+		dst, ok := a.groups[string(a.kbuf)]
+		if !ok {
+			a.groups[string(a.kbuf)] = g
+			continue
+		}
+		dst.count += g.count
+		for i, ag := range a.aggs {
+			x, y := &dst.vals[i], &g.vals[i]
+			switch ag.Op {
+			case AggSum, AggAverage:
+				x.sumI += y.sumI
+				x.sumF += y.sumF
+			case AggMin, AggMax:
+				if y.n == 0 {
+					break
+				}
+				if x.n == 0 {
+					x.best = y.best
+					break
+				}
+				c, ok := compareValues(y.best, x.best)
+				if ok && ((ag.Op == AggMin && c < 0) || (ag.Op == AggMax && c > 0)) {
+					x.best = y.best
+				}
+			case AggCountDistinct:
+				if x.distinct == nil {
+					x.distinct = map[string]struct{}{}
+				}
+				for k := range y.distinct {
+					x.distinct[k] = struct{}{}
+				}
+			}
+			x.n += y.n
+		}
+	}
+	return nil
+}
+
+// appendValueKey appends a self-delimiting encoding of v (for map keys).
+func appendValueKey(dst []byte, v value) []byte {
+	dst = append(dst, byte(v.k))
+	switch v.k {
+	case TString, TGUID:
+		dst = binary.AppendUvarint(dst, uint64(len(v.s)))
+		dst = append(dst, v.s...)
+	case TFloat:
+		dst = binary.LittleEndian.AppendUint64(dst, math.Float64bits(v.f))
+	case TBool:
+		dst = append(dst, byte(b2i(v.b)))
+	case TJSON:
+		s := fmt.Sprint(v.j)
+		dst = binary.AppendUvarint(dst, uint64(len(s)))
+		dst = append(dst, s...)
+	case TNull:
+	default:
+		dst = binary.AppendVarint(dst, v.i)
+	}
+	return dst
+}
+
+func exportValue(v value) any {
+	switch v.k {
+	case TNull:
+		return nil
+	case TString, TGUID:
+		return v.s
+	case TInt:
+		return v.i
+	case TFloat:
+		return v.f
+	case TBool:
+		return v.b
+	case TTime, TDate:
+		return string(columnar.AppendTime(nil, v.i))
+	case TJSON:
+		return v.j
+	}
+	return nil
+}
+
+func aggregate(ctx context.Context, s *columnar.Schema, src Source, f *Filter, keys []*columnar.Column, aggs []Agg, acols []*columnar.Column, ex *Explain, noIndex bool) ([]Group, error) {
+	a := &aggregator{s: s, keys: keys, aggs: aggs, acols: acols, groups: map[string]*groupAcc{}, local: map[string]*groupAcc{}}
+	for _, c := range keys {
+		a.cols_ = append(a.cols_, c.Index)
+	}
+	for _, c := range acols {
+		if c != nil && !slices.Contains(a.cols_, c.Index) {
+			a.cols_ = append(a.cols_, c.Index)
+		}
+	}
+	a.cols_ = append(a.cols_, s.Extras())
+	ex.Filter = f.text
+	sc := &scanner{f: f, ex: ex, now: nowNanos(), noIndex: noIndex}
+	if err := sc.run(ctx, src, a); err != nil {
+		return nil, err
+	}
+	out := make([]Group, 0, len(a.groups))
+	for _, g := range a.groups {
+		grp := Group{Keys: map[string]any{}, Values: map[string]any{}}
+		for i, c := range keys {
+			grp.Keys[c.Name] = exportValue(g.keys[i])
+		}
+		for i, ag := range aggs {
+			acc := &g.vals[i]
+			switch ag.Op {
+			case AggCount:
+				grp.Values[ag.Alias] = g.count
+			case AggSum:
+				if acols[i].Kind == columnar.KindInt32 {
+					grp.Values[ag.Alias] = acc.sumI
+				} else {
+					grp.Values[ag.Alias] = acc.sumF
+				}
+			case AggAverage:
+				if acc.n == 0 {
+					grp.Values[ag.Alias] = nil
+				} else {
+					grp.Values[ag.Alias] = (float64(acc.sumI) + acc.sumF) / float64(acc.n)
+				}
+			case AggMin, AggMax:
+				if acc.n == 0 {
+					grp.Values[ag.Alias] = nil
+				} else {
+					grp.Values[ag.Alias] = exportValue(acc.best)
+				}
+			case AggCountDistinct:
+				grp.Values[ag.Alias] = int64(len(acc.distinct))
+			}
+		}
+		out = append(out, grp)
+	}
+	slices.SortFunc(out, func(x, y Group) int { return compareGroupKeys(keys, x, y) })
+	return out, nil
+}
+
+func compareGroupKeys(keys []*columnar.Column, x, y Group) int {
+	for _, c := range keys {
+		if d := compareAny(x.Keys[c.Name], y.Keys[c.Name]); d != 0 {
+			return d
+		}
+	}
+	return 0
+}
+
+func compareAny(a, b any) int {
+	switch {
+	case a == nil && b == nil:
+		return 0
+	case a == nil:
+		return -1
+	case b == nil:
+		return 1
+	}
+	switch a := a.(type) {
+	case string:
+		if b, ok := b.(string); ok {
+			return strings.Compare(a, b)
+		}
+	case int64:
+		if b, ok := b.(int64); ok {
+			return cmp3(a, b)
+		}
+	case float64:
+		if b, ok := b.(float64); ok {
+			return cmp3(a, b)
+		}
+	case bool:
+		if b, ok := b.(bool); ok {
+			return cmp3(b2i(a), b2i(b))
+		}
+	}
+	return strings.Compare(fmt.Sprint(a), fmt.Sprint(b))
+}
+
+// runApply executes an OData $apply: filter(...) steps, then groupby((...),aggregate(...))
+// or aggregate(...), then optional orderby(...) and top(n) over the groups.
+func runApply(ctx context.Context, s *columnar.Schema, src Source, req Request, ex *Explain) ([]Group, error) {
+	ap, err := syntax.ParseApply(req.Apply)
+	if err != nil {
+		return nil, wrapSyntax(err)
+	}
+	f, err := compileCached(s, req.Filter, Options{Version: req.Version})
+	if err != nil {
+		return nil, err
+	}
+	var keys []*columnar.Column
+	var aggs []Agg
+	var acols []*columnar.Column
+	var post []syntax.Transformation
+	grouped := false
+	b := &binder{s: s, info: infoFor(s), version: f.versionOr(req.Version)}
+	addAggs := func(st *syntax.AggregateStep) error {
+		for _, it := range st.Items {
+			if it.Alias == "" {
+				return errorf(it.At, "aggregate needs an alias ('as name')")
+			}
+			if it.Count {
+				aggs = append(aggs, Agg{Op: AggCount, Alias: it.Alias})
+				acols = append(acols, nil)
+				continue
+			}
+			p, ok := it.Expr.(*syntax.Path)
+			if !ok {
+				return errorf(it.At, "aggregate supports property paths only")
+			}
+			n, err := b.path(p)
+			if err != nil {
+				return err
+			}
+			c, ok := n.(*colNode)
+			if !ok {
+				return errorf(it.At, "cannot aggregate '%s'", pathText(p))
+			}
+			var op AggOp
+			switch it.Method {
+			case "sum":
+				op = AggSum
+			case "min":
+				op = AggMin
+			case "max":
+				op = AggMax
+			case "countdistinct":
+				op = AggCountDistinct
+			case "average":
+				op = AggAverage
+			default:
+				return errorf(it.At, "aggregation method '%s' is not supported", it.Method)
+			}
+			if (op == AggSum || op == AggAverage) && c.t != TInt && c.t != TFloat {
+				return errorf(it.At, "cannot %s '%s' (%s)", it.Method, c.col.Name, c.t)
+			}
+			aggs = append(aggs, Agg{Op: op, Property: c.col.Name, Alias: it.Alias})
+			acols = append(acols, c.col)
+		}
+		return nil
+	}
+	for _, st := range ap.Steps {
+		if grouped {
+			post = append(post, st)
+			continue
+		}
+		switch st := st.(type) {
+		case *syntax.FilterStep:
+			g, err := compileExpr(s, st.Cond, Options{Version: req.Version})
+			if err != nil {
+				return nil, err
+			}
+			f = f.and(g)
+		case *syntax.GroupByStep:
+			for _, p := range st.Paths {
+				n, err := b.path(p)
+				if err != nil {
+					return nil, err
+				}
+				c, ok := n.(*colNode)
+				if !ok || c.t == TJSON && c.col.Kind != columnar.KindJSONDict {
+					return nil, errorf(p.At, "cannot group by '%s'", pathText(p))
+				}
+				keys = append(keys, c.col)
+			}
+			for _, t := range st.Then {
+				ag, ok := t.(*syntax.AggregateStep)
+				if !ok {
+					return nil, errorf(t.Pos(), "only aggregate(...) is supported inside groupby")
+				}
+				if err := addAggs(ag); err != nil {
+					return nil, err
+				}
+			}
+			grouped = true
+		case *syntax.AggregateStep:
+			if err := addAggs(st); err != nil {
+				return nil, err
+			}
+			grouped = true
+		default:
+			return nil, errorf(st.Pos(), "this transformation is not supported before groupby/aggregate")
+		}
+	}
+	if !grouped {
+		return nil, errorf(posOne, "$apply needs groupby(...) or aggregate(...)")
+	}
+	groups, err := aggregate(ctx, s, src, f, keys, aggs, acols, ex, req.noIndex)
+	if err != nil {
+		return nil, err
+	}
+	for _, st := range post {
+		switch st := st.(type) {
+		case *syntax.OrderByStep:
+			type ok struct {
+				name string
+				desc bool
+			}
+			var order []ok
+			for _, it := range st.Items {
+				p, isPath := it.Expr.(*syntax.Path)
+				if !isPath {
+					return nil, errorf(it.Expr.Pos(), "orderby after aggregation takes aliases or grouping properties")
+				}
+				order = append(order, ok{pathText(p), it.Desc})
+			}
+			slices.SortStableFunc(groups, func(x, y Group) int {
+				for _, o := range order {
+					xv, yv := lookupGroup(x, o.name), lookupGroup(y, o.name)
+					if d := compareAny(xv, yv); d != 0 {
+						if o.desc {
+							return -d
+						}
+						return d
+					}
+				}
+				return 0
+			})
+		case *syntax.TopStep:
+			if int64(len(groups)) > st.N {
+				groups = groups[:st.N]
+			}
+		case *syntax.SkipStep:
+			groups = groups[min(int64(len(groups)), st.N):]
+		default:
+			return nil, errorf(st.Pos(), "only orderby, top and skip are supported after aggregation")
+		}
+	}
+	return groups, nil
+}
+
+func lookupGroup(g Group, name string) any {
+	if v, ok := g.Values[name]; ok {
+		return v
+	}
+	for k, v := range g.Keys {
+		if strings.EqualFold(k, name) {
+			return v
+		}
+	}
+	return nil
+}
+
+func (f *Filter) versionOr(v columnar.Version) columnar.Version {
+	if v == 0 {
+		return columnar.Beta
+	}
+	return v
+}

@@ -1,0 +1,90 @@
+package query
+
+import (
+	"container/list"
+	"sync"
+
+	"github.com/authlake/authlake/columnar"
+	"github.com/authlake/authlake/query/syntax"
+)
+
+// Compiled filters are cached by schema, version and normalized text, in a bounded
+// LRU: dashboards and paging clients repeat the same few filters. Filters using now()
+// are not cached (the plan itself does not depend on the clock, but keeping them out
+// keeps the cache honest should that change).
+
+const planCacheSize = 512
+
+type planKey struct {
+	s       *columnar.Schema
+	version columnar.Version
+	text    string
+}
+
+type planCache struct {
+	mu  sync.Mutex
+	ll  *list.List
+	idx map[planKey]*list.Element
+}
+
+type planEntry struct {
+	key planKey
+	f   *Filter
+}
+
+var plans = &planCache{ll: list.New(), idx: map[planKey]*list.Element{}}
+
+func (c *planCache) get(k planKey) (*Filter, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e, ok := c.idx[k]; ok {
+		c.ll.MoveToFront(e)
+		return e.Value.(*planEntry).f, true
+	}
+	return nil, false
+}
+
+func (c *planCache) put(k planKey, f *Filter) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.idx[k]; ok {
+		return
+	}
+	c.idx[k] = c.ll.PushFront(&planEntry{key: k, f: f})
+	for c.ll.Len() > planCacheSize {
+		old := c.ll.Back()
+		c.ll.Remove(old)
+		delete(c.idx, old.Value.(*planEntry).key)
+	}
+}
+
+func (c *planCache) len() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.ll.Len()
+}
+
+// compileCached is Compile through the plan cache.
+func compileCached(s *columnar.Schema, filter string, opts Options) (*Filter, error) {
+	if isBlank(filter) {
+		return Compile(s, filter, opts)
+	}
+	e, err := syntax.ParseFilter(filter)
+	if err != nil {
+		return nil, wrapSyntax(err)
+	}
+	k := planKey{s: s, version: opts.Version, text: syntax.String(e)}
+	if f, ok := plans.get(k); ok {
+		return f, nil
+	}
+	f, err := compileExpr(s, e, opts)
+	if err != nil {
+		return nil, err
+	}
+	if !f.usesNow {
+		plans.put(k, f)
+	}
+	return f, nil
+}
+
+var posOne = syntax.Pos{Line: 1, Column: 1}

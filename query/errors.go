@@ -1,0 +1,86 @@
+package query
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/authlake/authlake/query/syntax"
+)
+
+// Error is a positioned error in a $filter, $orderby, $apply or $select value. Its text
+// starts with Graph's "Invalid filter clause" so that the server can pass it through.
+type Error struct {
+	Pos  syntax.Pos
+	Msg  string
+	Hint string // e.g. "did you mean 'flaggedForReview'?"; may be empty
+}
+
+func (e *Error) Error() string {
+	s := fmt.Sprintf("Invalid filter clause: %s at %d:%d", e.Msg, e.Pos.Line, e.Pos.Column)
+	if e.Hint != "" {
+		s += " (" + e.Hint + ")"
+	}
+	return s
+}
+
+func errorf(at syntax.Pos, format string, args ...any) *Error {
+	return &Error{Pos: at, Msg: fmt.Sprintf(format, args...)}
+}
+
+// wrapSyntax turns a *syntax.Error into an *Error, keeping the position.
+func wrapSyntax(err error) error {
+	var se *syntax.Error
+	if errors.As(err, &se) {
+		return &Error{Pos: se.Pos, Msg: se.Msg}
+	}
+	return err
+}
+
+// ErrBadSkipToken is returned (wrapped) for a $skiptoken that is malformed or belongs to
+// another query.
+var ErrBadSkipToken = errors.New("invalid $skiptoken")
+
+// suggest returns "did you mean 'x'?" for the candidates closest to name (edit distance
+// at most 2, case-insensitive), or "".
+func suggest(name string, candidates []string) string {
+	lower := strings.ToLower(name)
+	best, bestD := []string(nil), 3
+	for _, c := range candidates {
+		d := editDistance(lower, strings.ToLower(c))
+		if d < bestD {
+			best, bestD = []string{c}, d
+		} else if d == bestD {
+			best = append(best, c)
+		}
+	}
+	if len(best) == 0 {
+		return ""
+	}
+	sort.Strings(best)
+	return "did you mean '" + strings.Join(best, "' or '") + "'?"
+}
+
+func editDistance(a, b string) int {
+	if len(a) > 64 || len(b) > 64 {
+		return 99
+	}
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			c := prev[j-1]
+			if a[i-1] != b[j-1] {
+				c++
+			}
+			cur[j] = min(c, prev[j]+1, cur[j-1]+1)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}

@@ -1,0 +1,530 @@
+package query
+
+import (
+	"bytes"
+	"encoding/json"
+	"sort"
+	"unsafe"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+
+	"github.com/authlake/authlake/columnar"
+	"github.com/authlake/authlake/query/syntax"
+)
+
+// Residual kernels: each evaluates one predicate over one block (a segment block or a
+// memtable chunk) into two word bitmaps, T (rows where it is true) and F (false). Nulls
+// are the rows in neither, so and/or/not are word operations:
+//
+//	and: T = Ta & Tb, F = Fa | Fb     or: T = Ta | Tb, F = Fa & Fb     not: swap
+//
+// Rows outside the candidate set may hold any value: the caller ANDs the final T with it.
+
+// unitState caches per-unit work (a segment or a memtable chunk): the per-entry truth
+// tables of dictionary predicates. A segment's dictionary is segment-global, so a table
+// is computed once per segment, not per block.
+type unitState struct {
+	sorted bool // dictionaries are sorted (segments), so equality is a binary search
+	tables map[*pDict][]uint8
+	now    int64
+}
+
+// Entry table values: bit 0 = true, bit 1 = false, 0 = null. The last entry is for
+// null rows.
+const (
+	tabNull  = 0
+	tabTrue  = 1
+	tabFalse = 2
+)
+
+func tabOf(t tri) uint8 {
+	switch t {
+	case triTrue:
+		return tabTrue
+	case triFalse:
+		return tabFalse
+	}
+	return tabNull
+}
+
+type blockEval struct {
+	b    *columnar.Batch
+	n    int
+	nw   int
+	unit *unitState
+	cand []uint64
+	pool [][]uint64
+	// rowsScanned counts rows touched by kernels, for Explain.
+	rowsScanned int64
+}
+
+func (be *blockEval) words() []uint64 {
+	if len(be.pool) > 0 {
+		w := be.pool[len(be.pool)-1]
+		be.pool = be.pool[:len(be.pool)-1]
+		clear(w)
+		return w
+	}
+	return make([]uint64, be.nw)
+}
+
+func (be *blockEval) free(w ...[]uint64) { be.pool = append(be.pool, w...) }
+
+// tailMask clears bits past the last row.
+func (be *blockEval) tailMask(w []uint64) {
+	if r := be.n % 64; r != 0 {
+		w[be.nw-1] &= (1 << r) - 1
+	}
+}
+
+// validity returns the validity bits and bit offset of column idx; bits == nil means
+// every row is valid. present=false means the column is absent (all null).
+func (be *blockEval) validity(idx int) (bits []byte, off int, present bool) {
+	a := be.b.Array(idx)
+	if a == nil {
+		return nil, 0, false
+	}
+	if a.NullN() == 0 {
+		return nil, 0, true
+	}
+	return a.NullBitmapBytes(), a.Data().Offset(), true
+}
+
+func bitAt(bits []byte, i int) bool { return bits[i>>3]&(1<<(i&7)) != 0 }
+
+// validWords returns the valid rows of column idx as words (all ones when no nulls).
+func (be *blockEval) validWords(idx int) []uint64 {
+	w := be.words()
+	bits, off, present := be.validity(idx)
+	if !present {
+		return w
+	}
+	if bits == nil {
+		for i := range w {
+			w[i] = ^uint64(0)
+		}
+		be.tailMask(w)
+		return w
+	}
+	for r := 0; r < be.n; r++ {
+		if bitAt(bits, r+off) {
+			w[r>>6] |= 1 << (r & 63)
+		}
+	}
+	return w
+}
+
+func (be *blockEval) eval(p pred) (t, f []uint64) {
+	switch p := p.(type) {
+	case *pConst:
+		t, f = be.words(), be.words()
+		switch p.t {
+		case triTrue:
+			fill(t)
+		case triFalse:
+			fill(f)
+		}
+		be.tailMask(t)
+		be.tailMask(f)
+		return t, f
+	case *pLogic:
+		t, f = be.eval(p.kids[0])
+		for _, k := range p.kids[1:] {
+			t2, f2 := be.eval(k)
+			for i := range t {
+				if p.and {
+					t[i] &= t2[i]
+					f[i] |= f2[i]
+				} else {
+					t[i] |= t2[i]
+					f[i] &= f2[i]
+				}
+			}
+			be.free(t2, f2)
+		}
+		return t, f
+	case *pNot:
+		t, f = be.eval(p.x)
+		return f, t
+	case *pDict:
+		return be.dict(p)
+	case *pCmp:
+		return be.cmp(p)
+	case *pBare:
+		return be.bare(p)
+	case *pGeneric:
+		return be.generic(p)
+	}
+	panic("BUG: unknown pred")
+}
+
+func fill(w []uint64) {
+	for i := range w {
+		w[i] = ^uint64(0)
+	}
+}
+
+func unsafeString(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
+}
+
+// entryGetter returns one fixed value for the single column of a dictionary predicate.
+type entryGetter struct{ v value }
+
+func (g *entryGetter) get(*columnar.Column) value { return g.v }
+
+// dictTable computes (or fetches) the per-entry truth table of p for the dictionary of
+// the current block.
+func (be *blockEval) dictTable(p *pDict) []uint8 {
+	off, data := be.b.Dict(p.col.Index)
+	return be.unit.table(p, off, data)
+}
+
+// table returns the truth table of p for a dictionary, computing it on first use in
+// this unit.
+func (u *unitState) table(p *pDict, off []int32, data []byte) []uint8 {
+	nd := 0
+	if len(off) > 0 {
+		nd = len(off) - 1
+	}
+	if tab, ok := u.tables[p]; ok && len(tab) == nd+1 {
+		return tab
+	}
+	tab := make([]uint8, nd+1)
+	ctx := &evalCtx{now: u.now}
+	g := &entryGetter{}
+	ctx.row = g
+	g.v = nullValue
+	tab[nd] = tabOf(eval(p.n, ctx).asTri())
+	if p.eq != nil {
+		// Exact equality: every entry but one has the same answer.
+		other := tabFalse
+		if p.eqNot {
+			other = tabTrue
+		}
+		for i := range nd {
+			tab[i] = uint8(other)
+		}
+		if code := findCode(off, data, *p.eq, u.sorted); code >= 0 {
+			tab[code] = uint8(tabTrue + tabFalse - other)
+		}
+	} else {
+		for i := range nd {
+			raw := data[off[i]:off[i+1]]
+			if p.col.Kind == columnar.KindJSONDict {
+				g.v = parseJSONValue(raw)
+			} else {
+				g.v = value{k: TString, s: unsafeString(raw)}
+			}
+			tab[i] = tabOf(eval(p.n, ctx).asTri())
+		}
+	}
+	if u.tables == nil {
+		u.tables = map[*pDict][]uint8{}
+	}
+	u.tables[p] = tab
+	return tab
+}
+
+// findCode returns the code of s in a dictionary, or -1.
+func findCode(off []int32, data []byte, s string, sorted bool) int {
+	nd := len(off) - 1
+	if nd <= 0 {
+		return -1
+	}
+	if sorted {
+		i := sort.Search(nd, func(i int) bool { return string(data[off[i]:off[i+1]]) >= s })
+		if i < nd && string(data[off[i]:off[i+1]]) == s {
+			return i
+		}
+		return -1
+	}
+	for i := range nd {
+		if string(data[off[i]:off[i+1]]) == s {
+			return i
+		}
+	}
+	return -1
+}
+
+func (be *blockEval) dict(p *pDict) (t, f []uint64) {
+	t, f = be.words(), be.words()
+	idx := p.col.Index
+	bits, off, present := be.validity(idx)
+	tab := []uint8{}
+	if present {
+		tab = be.dictTable(p)
+	} else {
+		ctx := &evalCtx{row: &entryGetter{v: nullValue}, now: be.unit.now}
+		tab = []uint8{tabOf(eval(p.n, ctx).asTri())}
+	}
+	nullv := tab[len(tab)-1]
+	be.rowsScanned += int64(be.n)
+	if !present {
+		if nullv == tabTrue {
+			fill(t)
+		} else if nullv == tabFalse {
+			fill(f)
+		}
+		be.tailMask(t)
+		be.tailMask(f)
+		return t, f
+	}
+	codes := be.b.Codes(idx)
+	n := be.n
+	for w := 0; w < be.nw; w++ {
+		var tw, fw uint64
+		base := w * 64
+		end := min(64, n-base)
+		if bits == nil {
+			for j := 0; j < end; j++ {
+				v := uint64(tab[codes[base+j]])
+				tw |= (v & 1) << j
+				fw |= (v >> 1) << j
+			}
+		} else {
+			for j := 0; j < end; j++ {
+				var v uint64
+				if bitAt(bits, base+j+off) {
+					v = uint64(tab[codes[base+j]])
+				} else {
+					v = uint64(nullv)
+				}
+				tw |= (v & 1) << j
+				fw |= (v >> 1) << j
+			}
+		}
+		t[w], f[w] = tw, fw
+	}
+	return t, f
+}
+
+// cmpTrue sets in t the rows where vals[r] op c holds.
+func cmpTrue[T int32 | int64 | float64](vals []T, c T, op syntax.BinaryOp, t []uint64, n int) {
+	for w := 0; w < len(t); w++ {
+		base := w * 64
+		end := min(64, n-base)
+		var x uint64
+		v := vals[base : base+end]
+		switch op {
+		case syntax.OpEq:
+			for j := range v {
+				if v[j] == c {
+					x |= 1 << j
+				}
+			}
+		case syntax.OpNe:
+			for j := range v {
+				if v[j] != c {
+					x |= 1 << j
+				}
+			}
+		case syntax.OpGt:
+			for j := range v {
+				if v[j] > c {
+					x |= 1 << j
+				}
+			}
+		case syntax.OpGe:
+			for j := range v {
+				if v[j] >= c {
+					x |= 1 << j
+				}
+			}
+		case syntax.OpLt:
+			for j := range v {
+				if v[j] < c {
+					x |= 1 << j
+				}
+			}
+		case syntax.OpLe:
+			for j := range v {
+				if v[j] <= c {
+					x |= 1 << j
+				}
+			}
+		}
+		t[w] = x
+	}
+}
+
+func (be *blockEval) cmp(p *pCmp) (t, f []uint64) {
+	idx := p.col.Index
+	valid := be.validWords(idx)
+	t = be.words()
+	be.rowsScanned += int64(be.n)
+	if be.b.Array(idx) != nil {
+		switch p.col.Kind {
+		case columnar.KindInt32:
+			c := p.i
+			if c > 1<<31-1 || c < -1<<31 {
+				// Outside int32: decide by sign alone.
+				for r := 0; r < be.n; r++ {
+					if compareOp(p.op, value{k: TInt, i: 0}, value{k: TInt, i: c}, false) == triTrue {
+						t[r>>6] |= 1 << (r & 63)
+					}
+				}
+			} else {
+				cmpTrue(be.b.Int32s(idx), int32(c), p.op, t, be.n)
+			}
+		case columnar.KindTime:
+			cmpTrue(be.b.Int64s(idx), p.i, p.op, t, be.n)
+		case columnar.KindFloat64:
+			cmpTrue(be.b.Array(idx).(*array.Float64).Float64Values(), p.f, p.op, t, be.n)
+		case columnar.KindBool:
+			a := be.b.Array(idx).(*array.Boolean)
+			want := p.i == 1
+			for r := 0; r < be.n; r++ {
+				if a.Value(r) == want {
+					t[r>>6] |= 1 << (r & 63)
+				}
+			}
+			if p.op == syntax.OpNe {
+				for i := range t {
+					t[i] = ^t[i]
+				}
+			}
+		case columnar.KindGUID:
+			a := be.b.Array(idx).(*array.FixedSizeBinary)
+			for r := 0; r < be.n; r++ {
+				if bytes.Equal(a.Value(r), p.g[:]) {
+					t[r>>6] |= 1 << (r & 63)
+				}
+			}
+			if p.op == syntax.OpNe {
+				for i := range t {
+					t[i] = ^t[i]
+				}
+			}
+		default:
+			panic("BUG: pCmp on " + p.col.Kind.String())
+		}
+	}
+	f = be.words()
+	for i := range t {
+		t[i] &= valid[i]
+		f[i] = valid[i] &^ t[i]
+	}
+	// Null rows: "eq" is false, "ne" is true, the ordering operators are null. (The
+	// Int32 out-of-range branch above relies on this too.)
+	switch p.op {
+	case syntax.OpEq:
+		for i := range f {
+			f[i] |= ^valid[i]
+		}
+	case syntax.OpNe:
+		for i := range t {
+			t[i] |= ^valid[i]
+		}
+	}
+	be.tailMask(t)
+	be.tailMask(f)
+	be.free(valid)
+	return t, f
+}
+
+func (be *blockEval) bare(p *pBare) (t, f []uint64) {
+	idx := p.col.Index
+	valid := be.validWords(idx)
+	t, f = be.words(), be.words()
+	be.rowsScanned += int64(be.n)
+	if a, ok := be.b.Array(idx).(*array.Boolean); ok {
+		for r := 0; r < be.n; r++ {
+			if a.Value(r) {
+				t[r>>6] |= 1 << (r & 63)
+			}
+		}
+	}
+	for i := range t {
+		f[i] = valid[i] &^ t[i]
+		t[i] &= valid[i]
+	}
+	be.free(valid)
+	return t, f
+}
+
+// batchRow reads one row of a batch as values, for the scalar interpreter.
+type batchRow struct {
+	b      *columnar.Batch
+	row    int
+	extras []columnar.ExtraEntry
+}
+
+func (g *batchRow) get(c *columnar.Column) value {
+	return cellValue(g.b, c, g.row, &g.extras)
+}
+
+// cellValue is the value of one cell. A GUID column whose input was not a GUID ("" in
+// some non-interactive rows) is null in the typed column and verbatim in the extras
+// column; its value is that text.
+func cellValue(b *columnar.Batch, c *columnar.Column, row int, scratch *[]columnar.ExtraEntry) value {
+	if !b.Valid(c.Index, row) {
+		if c.Kind == columnar.KindGUID && b.Valid(b.Schema.Extras(), row) {
+			var err error
+			*scratch, err = b.Extras(row, *scratch)
+			if err == nil {
+				for _, x := range *scratch {
+					if x.Kind == 1 /* raw */ && x.Path == c.Name {
+						var s string
+						if json.Unmarshal(x.Value, &s) == nil {
+							return value{k: TString, s: s}
+						}
+					}
+				}
+			}
+		}
+		return nullValue
+	}
+	switch c.Kind {
+	case columnar.KindDict, columnar.KindText:
+		return value{k: TString, s: unsafeString(b.Bytes(c.Index, row))}
+	case columnar.KindGUID:
+		return value{k: TGUID, s: columnar.FormatGUID(b.Bytes(c.Index, row))}
+	case columnar.KindTime:
+		return value{k: TTime, i: b.Int64(c.Index, row)}
+	case columnar.KindInt32:
+		return value{k: TInt, i: int64(b.Int32(c.Index, row))}
+	case columnar.KindFloat64:
+		return value{k: TFloat, f: b.Float64(c.Index, row)}
+	case columnar.KindBool:
+		return value{k: TBool, b: b.Bool(c.Index, row)}
+	case columnar.KindJSON, columnar.KindJSONDict:
+		return parseJSONValue(b.Bytes(c.Index, row))
+	}
+	panic("BUG: cellValue of kind " + c.Kind.String())
+}
+
+func (be *blockEval) generic(p *pGeneric) (t, f []uint64) {
+	t, f = be.words(), be.words()
+	g := &batchRow{b: be.b}
+	ctx := &evalCtx{row: g, now: be.unit.now}
+	for w := 0; w < be.nw; w++ {
+		m := ^uint64(0)
+		if be.cand != nil {
+			m = be.cand[w]
+		}
+		for m != 0 {
+			j := bitsTrailing(m)
+			m &= m - 1
+			r := w*64 + j
+			if r >= be.n {
+				break
+			}
+			g.row = r
+			be.rowsScanned++
+			switch eval(p.n, ctx).asTri() {
+			case triTrue:
+				t[w] |= 1 << j
+			case triFalse:
+				f[w] |= 1 << j
+			}
+		}
+	}
+	return t, f
+}
+
+var _ arrow.Array = (*array.Int32)(nil)

@@ -1,0 +1,439 @@
+package query
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/RoaringBitmap/roaring/v2"
+	"github.com/apache/arrow-go/v18/arrow/array"
+
+	"github.com/authlake/authlake/columnar"
+	"github.com/authlake/authlake/index"
+	"github.com/authlake/authlake/query/syntax"
+)
+
+// Index probes: a predicate is mapped to roaring bitmaps of segment rows. A probe result
+// is exact (t = true rows, f = false rows) or a superset (t ⊇ true rows, f unknown).
+// When no probe applies the caller scans. Every index answer that is not provably exact
+// is re-checked by the residual kernels, so an index can make a query faster but never
+// change its answer.
+
+// upnFoldKey mirrors engine.UPNFoldKey (the engine imports this package, not the reverse).
+const upnFoldKey = "userPrincipalName/lower"
+
+// maxProbeCodes bounds the postings unioned for one dictionary predicate; beyond it a
+// scan is cheaper than the union.
+const maxProbeCodes = 20000
+
+type probeRes struct {
+	t, f  *roaring.Bitmap
+	exact bool
+}
+
+type prober struct {
+	seg   *columnar.Segment
+	idx   *index.Reader
+	unit  *unitState
+	rows  uint32
+	all   *roaring.Bitmap
+	notes []ProbeStat
+	err   error
+}
+
+func (pr *prober) universe() *roaring.Bitmap {
+	if pr.all == nil {
+		pr.all = index.AllRows(pr.rows)
+	}
+	return pr.all
+}
+
+func (pr *prober) note(what string, bm *roaring.Bitmap, exact bool) {
+	pr.notes = append(pr.notes, ProbeStat{Probe: what, Rows: int64(bm.GetCardinality()), Exact: exact})
+}
+
+func (pr *prober) fail(err error) (probeRes, bool) {
+	if pr.err == nil {
+		pr.err = err
+	}
+	return probeRes{}, false
+}
+
+// rest returns universe − a − b.
+func (pr *prober) rest(a, b *roaring.Bitmap) *roaring.Bitmap {
+	r := pr.universe().Clone()
+	r.AndNot(a)
+	if b != nil {
+		r.AndNot(b)
+	}
+	return r
+}
+
+func (pr *prober) probe(p pred) (probeRes, bool) {
+	if pr.err != nil {
+		return probeRes{}, false
+	}
+	switch p := p.(type) {
+	case *pConst:
+		e := roaring.New()
+		switch p.t {
+		case triTrue:
+			return probeRes{t: pr.universe().Clone(), f: e, exact: true}, true
+		case triFalse:
+			return probeRes{t: e, f: pr.universe().Clone(), exact: true}, true
+		}
+		return probeRes{t: e, f: roaring.New(), exact: true}, true
+	case *pLogic:
+		return pr.logic(p)
+	case *pNot:
+		r, ok := pr.probe(p.x)
+		if !ok || !r.exact {
+			return probeRes{}, false
+		}
+		return probeRes{t: r.f, f: r.t, exact: true}, true
+	case *pDict:
+		return pr.dict(p)
+	case *pCmp:
+		return pr.cmp(p)
+	case *pBare:
+		if !pr.idx.Has(p.col.Name, index.KindBools) {
+			return probeRes{}, false
+		}
+		t, err := pr.idx.Bools(p.col.Name, true)
+		if err != nil {
+			return pr.fail(err)
+		}
+		f, err := pr.idx.Bools(p.col.Name, false)
+		if err != nil {
+			return pr.fail(err)
+		}
+		pr.note(p.col.Name+" = true", t, true)
+		return probeRes{t: t, f: f, exact: true}, true
+	case *pGeneric:
+		if len(p.cols) == 1 && p.cols[0].Kind == columnar.KindInt32 && pr.idx.Has(p.cols[0].Name, index.KindInt32) {
+			return pr.int32Values(p.cols[0], p.n, "f("+p.cols[0].Name+")")
+		}
+	}
+	return probeRes{}, false
+}
+
+func (pr *prober) logic(p *pLogic) (probeRes, bool) {
+	var res probeRes
+	have, exact := false, true
+	for _, k := range p.kids {
+		r, ok := pr.probe(k)
+		if pr.err != nil {
+			return probeRes{}, false
+		}
+		if !ok {
+			if !p.and {
+				return probeRes{}, false
+			}
+			exact = false
+			continue
+		}
+		exact = exact && r.exact
+		if !have {
+			res, have = r, true
+			continue
+		}
+		if p.and {
+			res.t = roaring.And(res.t, r.t)
+			if res.f != nil && r.f != nil {
+				res.f = roaring.Or(res.f, r.f)
+			}
+		} else {
+			res.t = roaring.Or(res.t, r.t)
+			if res.f != nil && r.f != nil {
+				res.f = roaring.And(res.f, r.f)
+			}
+		}
+	}
+	if !have {
+		return probeRes{}, false
+	}
+	res.exact = exact
+	if !exact {
+		res.f = nil
+	}
+	return res, true
+}
+
+// segmentDict returns the segment-global dictionary of a dictionary column.
+func (pr *prober) segmentDict(c *columnar.Column) (off []int32, data []byte, ok bool) {
+	a, err := pr.seg.Block(c.Index, 0)
+	if err != nil {
+		pr.err = err
+		return nil, nil, false
+	}
+	if a == nil {
+		return nil, nil, false
+	}
+	defer a.Release()
+	d, ok := a.(*array.Dictionary)
+	if !ok {
+		return nil, nil, false
+	}
+	s, ok := d.Dictionary().(*array.String)
+	if !ok {
+		return nil, nil, false
+	}
+	return s.ValueOffsets(), s.ValueBytes(), true
+}
+
+func (pr *prober) dict(p *pDict) (probeRes, bool) {
+	name := p.col.Name
+	// Case-insensitive UPN equality: the lower-cased key index, re-checked by the residual.
+	if c, ok := p.n.(*cmpNode); ok && c.fold && c.op == syntax.OpEq && pr.idx.Has(upnFoldKey, index.KindKeys) && name == "userPrincipalName" {
+		if l, ok := c.r.(*litNode); ok && l.v.k == TString {
+			t, err := pr.idx.Keys(upnFoldKey, []byte(strings.ToLower(l.v.s)))
+			if err != nil {
+				return pr.fail(err)
+			}
+			pr.note(fmt.Sprintf("%s ~ %q (keys)", upnFoldKey, strings.ToLower(l.v.s)), t, false)
+			return probeRes{t: t}, true
+		}
+	}
+	if !pr.idx.Has(name, index.KindCodes) {
+		return probeRes{}, false
+	}
+	off, data, ok := pr.segmentDict(p.col)
+	if !ok {
+		return probeRes{}, false
+	}
+	tab := pr.unit.table(p, off, data)
+	nd := len(tab) - 1
+	var trues, falses, nulls []int
+	for code, v := range tab[:nd] {
+		switch v {
+		case tabTrue:
+			trues = append(trues, code)
+		case tabFalse:
+			falses = append(falses, code)
+		default:
+			nulls = append(nulls, code)
+		}
+	}
+	if min(len(trues), len(falses))+len(nulls) > maxProbeCodes {
+		return probeRes{}, false
+	}
+	union := func(codes []int) (*roaring.Bitmap, error) {
+		bms := make([]*roaring.Bitmap, 0, len(codes))
+		for _, c := range codes {
+			bm, err := pr.idx.Codes(name, uint32(c))
+			if err != nil {
+				return nil, err
+			}
+			bms = append(bms, bm)
+		}
+		return roaring.FastOr(bms...), nil
+	}
+	nullRows, err := pr.idx.CodesNull(name)
+	if err != nil {
+		return pr.fail(err)
+	}
+	n, err := union(nulls)
+	if err != nil {
+		return pr.fail(err)
+	}
+	var t, f *roaring.Bitmap
+	smallTrue := len(trues) <= len(falses)
+	if smallTrue {
+		if t, err = union(trues); err != nil {
+			return pr.fail(err)
+		}
+	} else if f, err = union(falses); err != nil {
+		return pr.fail(err)
+	}
+	switch tab[nd] {
+	case tabTrue:
+		if smallTrue {
+			t.Or(nullRows)
+		}
+	case tabFalse:
+		if !smallTrue {
+			f.Or(nullRows)
+		}
+	default:
+		n.Or(nullRows)
+	}
+	if smallTrue {
+		f = pr.rest(t, n)
+	} else {
+		t = pr.rest(f, n)
+	}
+	pr.note(fmt.Sprintf("%s: %d of %d codes", name, len(trues), nd), t, true)
+	return probeRes{t: t, f: f, exact: true}, true
+}
+
+func (pr *prober) cmp(p *pCmp) (probeRes, bool) {
+	name := p.col.Name
+	switch p.col.Kind {
+	case columnar.KindBool:
+		if !pr.idx.Has(name, index.KindBools) {
+			return probeRes{}, false
+		}
+		want := p.i == 1
+		if p.op == syntax.OpNe {
+			want = !want
+		}
+		t, err := pr.idx.Bools(name, want)
+		if err != nil {
+			return pr.fail(err)
+		}
+		if p.op == syntax.OpNe {
+			// null ne x is true
+			nulls, err := pr.idx.BoolsNull(name)
+			if err != nil {
+				return pr.fail(err)
+			}
+			t = roaring.Or(t, nulls)
+		}
+		pr.note(fmt.Sprintf("%s = %v", name, want), t, true)
+		return probeRes{t: t, f: pr.rest(t, nil), exact: true}, true
+	case columnar.KindInt32:
+		if !pr.idx.Has(name, index.KindInt32) {
+			return probeRes{}, false
+		}
+		if p.op == syntax.OpEq || p.op == syntax.OpNe {
+			var bm *roaring.Bitmap
+			var err error
+			if p.i >= -1<<31 && p.i < 1<<31 {
+				bm, err = pr.idx.Int32(name, int32(p.i))
+			} else {
+				bm = roaring.New()
+			}
+			if err != nil {
+				return pr.fail(err)
+			}
+			pr.note(fmt.Sprintf("%s = %d", name, p.i), bm, true)
+			if p.op == syntax.OpEq {
+				return probeRes{t: bm, f: pr.rest(bm, nil), exact: true}, true
+			}
+			return probeRes{t: pr.rest(bm, nil), f: bm, exact: true}, true
+		}
+		lit := &litNode{v: value{k: TInt, i: p.i}}
+		return pr.int32Values(p.col, &cmpNode{op: p.op, l: &colNode{col: p.col, t: TInt}, r: lit}, fmt.Sprintf("%s %s %d", name, p.op, p.i))
+	case columnar.KindGUID:
+		if p.op != syntax.OpEq || !pr.idx.Has(name, index.KindKeys) {
+			return probeRes{}, false
+		}
+		t, err := pr.idx.Keys(name, p.g[:])
+		if err != nil {
+			return pr.fail(err)
+		}
+		pr.note(fmt.Sprintf("%s = %s (keys)", name, columnar.FormatGUID(p.g[:])), t, false)
+		return probeRes{t: t}, true
+	case columnar.KindTime:
+		return pr.zone(p)
+	}
+	return probeRes{}, false
+}
+
+// int32Values evaluates a predicate on an int32 column once per distinct value and
+// unions the postings of the values for which it holds.
+func (pr *prober) int32Values(c *columnar.Column, n node, what string) (probeRes, bool) {
+	vals, err := pr.idx.Int32Values(c.Name)
+	if err != nil {
+		return pr.fail(err)
+	}
+	g := &entryGetter{}
+	ctx := &evalCtx{row: g, now: pr.unit.now}
+	var t, nl []*roaring.Bitmap
+	for _, v := range vals {
+		g.v = value{k: TInt, i: int64(v)}
+		r := eval(n, ctx).asTri()
+		if r == triFalse {
+			continue
+		}
+		bm, err := pr.idx.Int32(c.Name, v)
+		if err != nil {
+			return pr.fail(err)
+		}
+		if r == triTrue {
+			t = append(t, bm)
+		} else {
+			nl = append(nl, bm)
+		}
+	}
+	nulls, err := pr.idx.Int32Null(c.Name)
+	if err != nil {
+		return pr.fail(err)
+	}
+	g.v = nullValue
+	switch eval(n, ctx).asTri() {
+	case triTrue:
+		t = append(t, nulls)
+	case triNull:
+		nl = append(nl, nulls)
+	}
+	tb := roaring.FastOr(t...)
+	pr.note(what, tb, true)
+	return probeRes{t: tb, f: pr.rest(tb, roaring.FastOr(nl...)), exact: true}, true
+}
+
+// zone uses the per-block min/max of a time column: blocks wholly inside the range are
+// exact, blocks wholly outside are excluded, the rest are candidates.
+func (pr *prober) zone(p *pCmp) (probeRes, bool) {
+	if !pr.idx.Has(p.col.Name, index.KindZoneMapInt64) {
+		return probeRes{}, false
+	}
+	zm, err := pr.idx.ZoneMapInt64(p.col.Name)
+	if err != nil {
+		return pr.fail(err)
+	}
+	t, f := roaring.New(), roaring.New()
+	exact := true
+	start := uint64(0)
+	for b := 0; b < zm.Blocks(); b++ {
+		n := uint64(zm.BlockLen(b))
+		lo, hi, nulls := zm.Min[b], zm.Max[b], int(zm.Nulls[b])
+		if zm.AllNull(b) {
+			// null eq c is false, null ne c is true, orderings are null (neither set).
+			switch p.op {
+			case syntax.OpEq:
+				f.AddRange(start, start+n)
+			case syntax.OpNe:
+				t.AddRange(start, start+n)
+			}
+			start += n
+			continue
+		}
+		all, none := zoneDecide(p.op, p.i, lo, hi)
+		switch {
+		case nulls == 0 && all, nulls > 0 && all && p.op == syntax.OpNe:
+			t.AddRange(start, start+n)
+		case nulls == 0 && none, nulls > 0 && none && p.op == syntax.OpEq:
+			f.AddRange(start, start+n)
+		case none:
+			exact = false // no true rows, but nulls and falses are mixed
+		default:
+			t.AddRange(start, start+n)
+			exact = false
+		}
+		start += n
+	}
+	pr.note(fmt.Sprintf("%s %s %s (zone map)", p.col.Name, p.op, columnar.AppendTime(nil, p.i)), t, exact)
+	if !exact {
+		return probeRes{t: t}, true
+	}
+	return probeRes{t: t, f: f, exact: true}, true
+}
+
+// zoneDecide says whether every (all) or no (none) value in [lo, hi] satisfies v op c.
+func zoneDecide(op syntax.BinaryOp, c, lo, hi int64) (all, none bool) {
+	switch op {
+	case syntax.OpEq:
+		return lo == c && hi == c, c < lo || c > hi
+	case syntax.OpNe:
+		return c < lo || c > hi, lo == c && hi == c
+	case syntax.OpGt:
+		return lo > c, hi <= c
+	case syntax.OpGe:
+		return lo >= c, hi < c
+	case syntax.OpLt:
+		return hi < c, lo >= c
+	case syntax.OpLe:
+		return hi <= c, lo > c
+	}
+	return false, false
+}

@@ -1,0 +1,416 @@
+package query
+
+import (
+	"container/heap"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/authlake/authlake/columnar"
+	"github.com/authlake/authlake/index"
+)
+
+// Request is one list query, in Graph's terms.
+type Request struct {
+	Filter    string
+	OrderBy   string // "" = createdDateTime desc
+	Top       int    // 0 = 1000; the caller caps
+	SkipToken string
+	Select    []string // property names, case-insensitive; nil = all
+	Count     bool
+	Apply     string
+	Version   columnar.Version // 0 = beta
+	// DefaultInteractiveOnly applies Graph's rule: when the filter has no
+	// signInEventTypes/any(...) term, only rows whose signInEventTypes contains
+	// 'interactiveUser' are listed.
+	DefaultInteractiveOnly bool
+	Explain                bool
+
+	noIndex bool // tests: no index probes and no zone maps
+	now     func() time.Time
+}
+
+// Result is one page.
+type Result struct {
+	Rows      [][]byte // each row as Graph JSON, projected by Select
+	SkipToken string   // "" on the last page
+	Count     int64    // -1 unless Request.Count
+	Groups    []Group  // for Apply
+	Explain   *Explain
+}
+
+// DefaultTop is the page size when Request.Top is 0 (Graph's default and maximum).
+const DefaultTop = 1000
+
+const interactiveFilter = "signInEventTypes/any(t: t eq 'interactiveUser')"
+
+// Run executes req over src.
+func Run(ctx context.Context, s *columnar.Schema, src Source, req Request) (*Result, error) {
+	start := time.Now()
+	ex := &Explain{}
+	now := time.Now
+	if req.now != nil {
+		now = req.now
+	}
+	version := req.Version
+	if version == 0 {
+		version = columnar.Beta
+	}
+	if req.Apply != "" {
+		groups, err := runApply(ctx, s, src, req, ex)
+		if err != nil {
+			return nil, err
+		}
+		res := &Result{Groups: groups, Count: -1}
+		if req.Explain {
+			res.Explain = ex
+		}
+		return res, nil
+	}
+	f, err := compileCached(s, req.Filter, Options{Version: req.Version})
+	if err != nil {
+		return nil, err
+	}
+	if req.DefaultInteractiveOnly && !f.eventTypes {
+		if _, ok := s.Lookup("signInEventTypes"); ok {
+			g, err := compileCached(s, interactiveFilter, Options{})
+			if err != nil {
+				panic("BUG: " + err.Error())
+			}
+			f = f.and(g)
+		}
+	}
+	keys, orderText, err := parseOrderBy(s, req.OrderBy, version)
+	if err != nil {
+		return nil, err
+	}
+	proj, projCols, err := projection(s, req.Select, version)
+	if err != nil {
+		return nil, err
+	}
+	if req.Top < 0 {
+		return nil, fmt.Errorf("invalid $top %d: must not be negative", req.Top)
+	}
+	top := req.Top
+	if top == 0 {
+		top = DefaultTop
+	}
+	hash := queryHash(f.text, orderText)
+	var cursor *rowKey
+	if req.SkipToken != "" {
+		if cursor, err = decodeCursor(req.SkipToken, hash, len(keys)); err != nil {
+			return nil, err
+		}
+	}
+	ex.Filter, ex.OrderBy = f.text, orderText
+	ex.stage("compile", start)
+
+	idCol, ok := s.Lookup("id")
+	if !ok || idCol.Kind != columnar.KindGUID {
+		return nil, errors.New("query: the table has no GUID id column to page by")
+	}
+	t0 := time.Now()
+	tn := newTopN(keys, top+1, cursor, idCol, !req.noIndex)
+	sc := &scanner{f: f, noIndex: req.noIndex, ex: ex, now: now().UnixNano(), newestFirst: len(keys) > 0 && keys[0].desc}
+	if err := sc.run(ctx, src, tn); err != nil {
+		return nil, err
+	}
+	ex.stage("scan", t0)
+
+	t1 := time.Now()
+	entries := tn.sorted()
+	res := &Result{Count: -1}
+	if len(entries) > top {
+		entries = entries[:top]
+		res.SkipToken = encodeCursor(&entries[top-1].key, hash)
+	}
+	if res.Rows, err = materialize(s, entries, proj, projCols); err != nil {
+		return nil, err
+	}
+	ex.stage("encode", t1)
+
+	if req.Count {
+		t2 := time.Now()
+		cex := &Explain{}
+		cc := &counter{}
+		csc := &scanner{f: f, noIndex: req.noIndex, ex: cex, now: sc.now}
+		if err := csc.run(ctx, src, cc); err != nil {
+			return nil, err
+		}
+		res.Count = cc.n
+		ex.stage("count", t2)
+	}
+	if req.Explain {
+		res.Explain = ex
+	}
+	return res, nil
+}
+
+// projection maps $select to the encoder's projection and the columns to read.
+func projection(s *columnar.Schema, sel []string, version columnar.Version) (columnar.Projection, []int, error) {
+	var proj columnar.Projection
+	if sel != nil || version == columnar.V1 {
+		proj = columnar.Projection{}
+	}
+	want := func(p *columnar.Property) bool {
+		v := columnar.Beta | columnar.V1
+		if p.Column != nil {
+			v = p.Column.Version
+		} else {
+			v = p.Object.Version
+		}
+		return version != columnar.V1 || v&columnar.V1 != 0
+	}
+	if sel == nil && proj != nil {
+		for i := range s.Properties {
+			if want(&s.Properties[i]) {
+				proj[s.Properties[i].Name] = true
+			}
+		}
+	}
+	for _, name := range sel {
+		name = strings.TrimSpace(name)
+		found := false
+		for i := range s.Properties {
+			p := &s.Properties[i]
+			if strings.EqualFold(p.Name, name) && want(p) {
+				proj[p.Name], found = true, true
+				break
+			}
+		}
+		if !found {
+			var names []string
+			for i := range s.Properties {
+				names = append(names, s.Properties[i].Name)
+			}
+			return nil, nil, &Error{Pos: posOne, Msg: "unknown property '" + name + "' in $select", Hint: suggest(name, names)}
+		}
+	}
+	var cols []int
+	var addObj func(o *columnar.Object)
+	addObj = func(o *columnar.Object) {
+		for _, m := range o.Members {
+			if m.Column != nil {
+				cols = append(cols, m.Column.Index)
+			} else {
+				addObj(m.Object)
+			}
+		}
+	}
+	for i := range s.Properties {
+		p := &s.Properties[i]
+		if proj != nil && !proj[p.Name] {
+			continue
+		}
+		if p.Column != nil {
+			cols = append(cols, p.Column.Index)
+		} else {
+			addObj(p.Object)
+		}
+	}
+	cols = append(cols, s.Extras())
+	return proj, cols, nil
+}
+
+// materialize encodes the selected rows, reading each block once with only the
+// projected columns (late materialization).
+func materialize(s *columnar.Schema, entries []*topEntry, proj columnar.Projection, cols []int) ([][]byte, error) {
+	rows := make([][]byte, len(entries))
+	type blockKey struct {
+		u     unitRef
+		block int
+	}
+	groups := map[blockKey][]int{}
+	var order []blockKey
+	for i, e := range entries {
+		k := blockKey{e.u, e.block}
+		if _, ok := groups[k]; !ok {
+			order = append(order, k)
+		}
+		groups[k] = append(groups[k], i)
+	}
+	var enc columnar.Encoder
+	for _, k := range order {
+		var batch *columnar.Batch
+		release := func() {}
+		var err error
+		if k.u.seg != nil {
+			batch, release, err = k.u.seg.Seg.BlockBatch(k.block, cols)
+		} else {
+			batch, err = columnar.NewBatch(s, k.u.rec)
+		}
+		if err != nil {
+			return nil, err
+		}
+		for _, i := range groups[k] {
+			rows[i], err = enc.AppendJSON(nil, batch, entries[i].row, proj)
+			if err != nil {
+				release()
+				return nil, err
+			}
+		}
+		release()
+	}
+	return rows, nil
+}
+
+type topEntry struct {
+	key   rowKey
+	u     unitRef
+	block int
+	row   int
+}
+
+// topN keeps the first limit rows in query order in a bounded max-heap (the worst row
+// on top), so that a page costs O(rows · log limit) and only limit keys are copied.
+type topN struct {
+	keys    []sortKey
+	limit   int
+	cursor  *rowKey
+	idCol   *columnar.Column
+	h       []*topEntry
+	scratch rowKey
+	cols_   []int
+	zones   bool
+	zcache  map[*Segment]*index.ZoneMap[int64]
+}
+
+func newTopN(keys []sortKey, limit int, cursor *rowKey, idCol *columnar.Column, zones bool) *topN {
+	t := &topN{keys: keys, limit: limit, cursor: cursor, idCol: idCol, zones: zones,
+		scratch: rowKey{parts: make([]keyPart, len(keys))}, zcache: map[*Segment]*index.ZoneMap[int64]{}}
+	t.cols_ = append(t.cols_, idCol.Index)
+	for _, k := range keys {
+		if !slices.Contains(t.cols_, k.col.Index) {
+			t.cols_ = append(t.cols_, k.col.Index)
+		}
+	}
+	return t
+}
+
+func (t *topN) Len() int           { return len(t.h) }
+func (t *topN) Less(i, j int) bool { return compareKeys(t.keys, &t.h[i].key, &t.h[j].key) > 0 }
+func (t *topN) Swap(i, j int)      { t.h[i], t.h[j] = t.h[j], t.h[i] }
+func (t *topN) Push(x any)         { t.h = append(t.h, x.(*topEntry)) }
+func (t *topN) Pop() any {
+	x := t.h[len(t.h)-1]
+	t.h = t.h[:len(t.h)-1]
+	return x
+}
+
+func (t *topN) cols() []int      { return t.cols_ }
+func (t *topN) countOnly() bool  { return false }
+func (t *topN) addCount(n int64) { panic("BUG: addCount on topN") }
+
+// timeBounds returns the range of first-key times that can still enter the page: rows
+// after the cursor and before the current worst row. ok=false when the first key is not
+// a time column.
+func (t *topN) timeBounds() (lo, hi int64, ok bool) {
+	if len(t.keys) == 0 || t.keys[0].col.Kind != columnar.KindTime {
+		return 0, 0, false
+	}
+	lo, hi = -1<<63, 1<<63-1
+	desc := t.keys[0].desc
+	bound := func(p keyPart, after bool) {
+		// after: rows must come after p in query order.
+		if p.null {
+			return
+		}
+		if desc == after {
+			hi = min(hi, p.i)
+		} else {
+			lo = max(lo, p.i)
+		}
+	}
+	if t.cursor != nil {
+		bound(t.cursor.parts[0], true)
+	}
+	if len(t.h) == t.limit {
+		bound(t.h[0].key.parts[0], false)
+	}
+	return lo, hi, true
+}
+
+func (t *topN) skipSegment(s *Segment) bool {
+	lo, hi, ok := t.timeBounds()
+	if !ok || t.keys[0].col.Name != "createdDateTime" || s.Seg.Meta.Rows == 0 {
+		return false
+	}
+	return s.Seg.Meta.MaxTime < lo || s.Seg.Meta.MinTime > hi
+}
+
+func (t *topN) skipBlock(s *Segment, block int) bool {
+	if !t.zones || s.Index == nil {
+		return false
+	}
+	lo, hi, ok := t.timeBounds()
+	if !ok || (lo == -1<<63 && hi == 1<<63-1) {
+		return false
+	}
+	zm, cached := t.zcache[s]
+	if !cached {
+		if s.Index.Has(t.keys[0].col.Name, index.KindZoneMapInt64) {
+			zm, _ = s.Index.ZoneMapInt64(t.keys[0].col.Name)
+		}
+		t.zcache[s] = zm
+	}
+	if zm == nil || block >= zm.Blocks() || zm.Nulls[block] != 0 {
+		return false
+	}
+	return zm.Max[block] < lo || zm.Min[block] > hi
+}
+
+func (t *topN) visit(u unitRef, block int, b *columnar.Batch, sel []uint64) error {
+	k := &t.scratch
+	for w, m := range sel {
+		for m != 0 {
+			j := bitsTrailing(m)
+			m &= m - 1
+			r := w*64 + j
+			for i, sk := range t.keys {
+				k.parts[i] = partOf(b, sk.col, r)
+			}
+			copy(k.id[:], b.Bytes(t.idCol.Index, r))
+			if t.cursor != nil && compareKeys(t.keys, k, t.cursor) <= 0 {
+				continue
+			}
+			if len(t.h) == t.limit {
+				if compareKeys(t.keys, k, &t.h[0].key) >= 0 {
+					continue
+				}
+				e := t.h[0]
+				e.key.parts = append(e.key.parts[:0], k.parts...)
+				e.key.id = k.id
+				e.key.keep()
+				e.u, e.block, e.row = u, block, r
+				heap.Fix(t, 0)
+				continue
+			}
+			e := &topEntry{key: rowKey{parts: slices.Clone(k.parts), id: k.id}, u: u, block: block, row: r}
+			e.key.keep()
+			heap.Push(t, e)
+		}
+	}
+	return nil
+}
+
+func (t *topN) sorted() []*topEntry {
+	out := slices.Clone(t.h)
+	slices.SortFunc(out, func(a, b *topEntry) int { return compareKeys(t.keys, &a.key, &b.key) })
+	return out
+}
+
+// counter counts selected rows.
+type counter struct{ n int64 }
+
+func (c *counter) cols() []int                  { return nil }
+func (c *counter) skipSegment(*Segment) bool    { return false }
+func (c *counter) skipBlock(*Segment, int) bool { return false }
+func (c *counter) countOnly() bool              { return true }
+func (c *counter) addCount(n int64)             { c.n += n }
+func (c *counter) visit(_ unitRef, _ int, _ *columnar.Batch, sel []uint64) error {
+	c.n += int64(popcount(sel))
+	return nil
+}

@@ -1,0 +1,265 @@
+package query
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/RoaringBitmap/roaring/v2"
+	"github.com/apache/arrow-go/v18/arrow"
+
+	"github.com/authlake/authlake/columnar"
+	"github.com/authlake/authlake/index"
+)
+
+// unitRef names where a selected row lives, for late materialization.
+type unitRef struct {
+	seg *Segment          // nil for a memtable chunk
+	rec arrow.RecordBatch // memtable chunk
+}
+
+// consumer receives the selected rows of each block. The scanner reads the columns the
+// filter's residual needs plus cols().
+type consumer interface {
+	cols() []int
+	// skipSegment and skipBlock let top-N skip data that cannot enter the page.
+	skipSegment(s *Segment) bool
+	skipBlock(s *Segment, block int) bool
+	visit(u unitRef, block int, b *columnar.Batch, sel []uint64) error
+	// addCount is called instead of visit when a segment's answer is exact from the
+	// index alone and countOnly() is true.
+	countOnly() bool
+	addCount(n int64)
+}
+
+type scanner struct {
+	f           *Filter
+	noIndex     bool
+	ex          *Explain
+	now         int64
+	newestFirst bool
+}
+
+// predCols appends the batch columns p reads. Generic predicates over GUID columns also
+// read the extras column, where non-GUID text of a GUID column lives.
+func predCols(p pred, s *columnar.Schema, dst []int) []int {
+	add := func(i int) {
+		if !slices.Contains(dst, i) {
+			dst = append(dst, i)
+		}
+	}
+	switch p := p.(type) {
+	case *pLogic:
+		for _, k := range p.kids {
+			dst = predCols(k, s, dst)
+		}
+	case *pNot:
+		dst = predCols(p.x, s, dst)
+	case *pDict:
+		add(p.col.Index)
+	case *pCmp:
+		add(p.col.Index)
+	case *pBare:
+		add(p.col.Index)
+	case *pGeneric:
+		for _, c := range p.cols {
+			add(c.Index)
+			if c.Kind == columnar.KindGUID {
+				add(s.Extras())
+			}
+		}
+	}
+	return dst
+}
+
+func (sc *scanner) run(ctx context.Context, src Source, c consumer) error {
+	days := src.Days
+	order := make([]int, len(days))
+	for i := range order {
+		order[i] = i
+		if sc.newestFirst {
+			order[i] = len(days) - 1 - i
+		}
+	}
+	var words []uint64
+	for _, di := range order {
+		d := &days[di]
+		for si := range d.Segments {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			s := &d.Segments[si]
+			sc.ex.Segments++
+			sc.ex.Blocks += s.Seg.NumBlocks()
+			if c.skipSegment(s) {
+				sc.ex.SegPruned++
+				continue
+			}
+			var err error
+			if words, err = sc.segment(ctx, s, c, words); err != nil {
+				return fmt.Errorf("segment %d: %w", s.ID, err)
+			}
+		}
+		for _, rec := range d.Mem {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if err := sc.mem(rec, c); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// probeSegment returns the candidate rows (nil = all) and the residual predicate (nil =
+// the candidates are exactly the answer).
+func (sc *scanner) probeSegment(s *Segment, unit *unitState) (*roaring.Bitmap, pred, error) {
+	p := sc.f.pred
+	if sc.noIndex || s.Index == nil {
+		return nil, p, nil
+	}
+	pr := &prober{seg: s.Seg, idx: s.Index, unit: unit, rows: uint32(s.Seg.Meta.Rows)}
+	defer func() {
+		for _, n := range pr.notes {
+			n.Segment = s.ID
+			sc.ex.Probes = append(sc.ex.Probes, n)
+		}
+	}()
+	// Probe the conjuncts one by one so that those answered exactly drop out of the
+	// residual.
+	kids := []pred{p}
+	if l, ok := p.(*pLogic); ok && l.and {
+		kids = l.kids
+	}
+	var cand *roaring.Bitmap
+	var residual []pred
+	for _, k := range kids {
+		r, ok := pr.probe(k)
+		if pr.err != nil {
+			return nil, nil, pr.err
+		}
+		if !ok {
+			residual = append(residual, k)
+			continue
+		}
+		if !r.exact {
+			residual = append(residual, k)
+		}
+		if cand == nil {
+			cand = r.t
+		} else {
+			cand = roaring.And(cand, r.t)
+		}
+	}
+	switch len(residual) {
+	case 0:
+		return cand, nil, nil
+	case 1:
+		return cand, residual[0], nil
+	}
+	return cand, &pLogic{and: true, kids: residual}, nil
+}
+
+func (sc *scanner) segment(ctx context.Context, s *Segment, c consumer, words []uint64) ([]uint64, error) {
+	unit := &unitState{sorted: true, now: sc.now}
+	cand, residual, err := sc.probeSegment(s, unit)
+	if err != nil {
+		return words, err
+	}
+	if residual == nil && cand != nil && c.countOnly() {
+		n := int64(cand.GetCardinality())
+		sc.ex.RowsMatched += n
+		c.addCount(n)
+		return words, nil
+	}
+	cols := c.cols()
+	if residual != nil {
+		cols = predCols(residual, sc.f.schema, slices.Clone(cols))
+	}
+	nb := s.Seg.NumBlocks()
+	br := s.Seg.Meta.BlockRows
+	for b := 0; b < nb; b++ {
+		if err := ctx.Err(); err != nil {
+			return words, err
+		}
+		n := s.Seg.BlockLen(b)
+		nw := (n + 63) / 64
+		var candWords []uint64
+		if cand != nil {
+			words = index.AppendBlockWords(words[:0], cand, uint32(b*br), uint32(n))
+			candWords = words
+			if isZero(candWords) {
+				sc.ex.BlocksPrunedZone++
+				continue
+			}
+		}
+		if c.skipBlock(s, b) {
+			sc.ex.BlocksPrunedTopN++
+			continue
+		}
+		batch, release, err := s.Seg.BlockBatch(b, cols)
+		if err != nil {
+			return words, err
+		}
+		sc.ex.BlocksRead++
+		sel := candWords
+		if residual != nil {
+			be := &blockEval{b: batch, n: n, nw: nw, unit: unit, cand: candWords}
+			t, _ := be.eval(residual)
+			if candWords != nil {
+				for i := range t {
+					t[i] &= candWords[i]
+				}
+			}
+			sel = t
+			sc.ex.RowsScanned += be.rowsScanned
+		} else if sel == nil {
+			sel = allWords(n)
+		}
+		sc.ex.RowsMatched += int64(popcount(sel))
+		err = c.visit(unitRef{seg: s}, b, batch, sel)
+		release()
+		if err != nil {
+			return words, err
+		}
+	}
+	return words, nil
+}
+
+func (sc *scanner) mem(rec arrow.RecordBatch, c consumer) error {
+	n := int(rec.NumRows())
+	sc.ex.MemChunks++
+	sc.ex.MemRows += int64(n)
+	if n == 0 {
+		return nil
+	}
+	batch, err := columnar.NewBatch(sc.f.schema, rec)
+	if err != nil {
+		return fmt.Errorf("memtable chunk: %w", err)
+	}
+	unit := &unitState{now: sc.now}
+	be := &blockEval{b: batch, n: n, nw: (n + 63) / 64, unit: unit}
+	t, _ := be.eval(sc.f.pred)
+	sc.ex.RowsScanned += be.rowsScanned
+	sc.ex.RowsMatched += int64(popcount(t))
+	return c.visit(unitRef{rec: rec}, 0, batch, t)
+}
+
+func isZero(w []uint64) bool {
+	for _, x := range w {
+		if x != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+func allWords(n int) []uint64 {
+	w := make([]uint64, (n+63)/64)
+	fill(w)
+	if r := n % 64; r != 0 {
+		w[len(w)-1] = (1 << r) - 1
+	}
+	return w
+}

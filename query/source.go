@@ -1,0 +1,29 @@
+package query
+
+import (
+	"github.com/apache/arrow-go/v18/arrow"
+
+	"github.com/authlake/authlake/columnar"
+	"github.com/authlake/authlake/index"
+)
+
+// Source is what a query reads: per UTC day, immutable indexed segments and unflushed
+// memtable chunks. It mirrors engine.Snapshot without importing the engine (the engine
+// imports this package).
+type Source struct {
+	Days []Day // ascending by day
+}
+
+// Day is one UTC day of a Source.
+type Day struct {
+	Day      int32
+	Segments []Segment
+	Mem      []arrow.RecordBatch // logical schema, per-chunk (unsorted) dictionaries
+}
+
+// Segment is one segment with its index sidecar (Index may be nil: no index probes).
+type Segment struct {
+	ID    uint64
+	Seg   *columnar.Segment
+	Index *index.Reader
+}
