@@ -367,16 +367,10 @@ func TestRotateRemoveWhileAppending(t *testing.T) {
 	l, _, _ := openReplayed(t, dir, Options{NoSync: true, SegmentSize: 8 << 10})
 	var mu sync.Mutex
 	acked := map[Pos]string{}
-	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	for w := range 4 {
 		wg.Go(func() {
-			for i := 0; ; i++ {
-				select {
-				case <-stop:
-					return
-				default:
-				}
+			for i := range 300 {
 				p := fmt.Sprintf("%d-%d-%0200d", w, i, 0)
 				pos, err := l.Append([]byte(p))
 				if err != nil {
@@ -389,8 +383,16 @@ func TestRotateRemoveWhileAppending(t *testing.T) {
 			}
 		})
 	}
+	writersDone := make(chan struct{})
+	go func() { wg.Wait(); close(writersDone) }()
 	var kept uint64
-	for range 30 {
+	flushes := 0
+	for running := true; running; flushes++ {
+		select {
+		case <-writersDone:
+			running = false
+		default:
+		}
 		seq, err := l.Rotate()
 		if err != nil {
 			t.Fatal(err)
@@ -399,10 +401,15 @@ func TestRotateRemoveWhileAppending(t *testing.T) {
 			t.Fatal(err)
 		}
 		kept = seq
-		time.Sleep(time.Millisecond)
 	}
-	close(stop)
-	wg.Wait()
+	for i := range 10 { // lands in a kept file
+		p := fmt.Sprintf("final-%d", i)
+		pos, err := l.Append([]byte(p))
+		if err != nil {
+			t.Fatal(err)
+		}
+		acked[pos] = p
+	}
 	size := l.Size()
 	mustClose(t, l)
 
@@ -443,7 +450,7 @@ func TestRotateRemoveWhileAppending(t *testing.T) {
 			want++
 		}
 	}
-	if seen != want || want == 0 {
-		t.Fatalf("replayed %d records, %d acked in kept files", seen, want)
+	if seen != want || want < 10 || flushes < 2 {
+		t.Fatalf("replayed %d records, %d acked in kept files, %d flush cycles", seen, want, flushes)
 	}
 }
