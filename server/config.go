@@ -1,0 +1,167 @@
+package server
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Config is the server configuration. The zero value plus a data directory is usable: defaults
+// are filled by Defaults. It is read from YAML (authlake serve --config) and overridden by
+// AUTHLAKE_* environment variables and flags in cmd/authlake.
+type Config struct {
+	Addr string `yaml:"addr"`
+	// PublicURL is the base of absolute links (@odata.context, @odata.nextLink, issuer metadata).
+	// Empty means "http://" + the request's Host.
+	PublicURL string `yaml:"publicURL"`
+
+	Auth   AuthConfig   `yaml:"auth"`
+	Limits LimitsConfig `yaml:"limits"`
+	// Clients may obtain tokens from the built-in client-credentials endpoints.
+	Clients []ClientConfig `yaml:"clients"`
+}
+
+// AuthConfig says which tokens are accepted.
+type AuthConfig struct {
+	// Audiences a token's aud must contain one of.
+	Audiences []string `yaml:"audiences"`
+	// Issuers are templates of accepted iss values; {tid} stands for the token's tid claim.
+	Issuers []string `yaml:"issuers"`
+	// JWKSFile and JWKSURL name extra signing keys (e.g. Entra's). The local development key in
+	// DIR/dev-signing-key.pem is always trusted: the token endpoints sign with it.
+	JWKSFile string `yaml:"jwksFile"`
+	JWKSURL  string `yaml:"jwksURL"`
+	// JWKSRefresh is how often JWKSURL is fetched again (default 1h).
+	JWKSRefresh time.Duration `yaml:"jwksRefresh"`
+	// Leeway tolerates clock skew on exp and nbf (default 60s, at most 5m).
+	Leeway time.Duration `yaml:"leeway"`
+	// TokenTTL is the lifetime of tokens issued by the token endpoints (default 1h).
+	TokenTTL time.Duration `yaml:"tokenTTL"`
+}
+
+// LimitsConfig bounds what a client can make the server do.
+type LimitsConfig struct {
+	// RequestsPerSecond and Burst size each tenant's token bucket. 0 requests per second turns
+	// rate limiting off.
+	RequestsPerSecond float64 `yaml:"requestsPerSecond"`
+	Burst             int     `yaml:"burst"`
+	// MaxBodyBytes bounds a request body as sent; MaxDecompressedBytes bounds it after gzip or
+	// zstd decoding (so a small compressed body cannot expand without limit).
+	MaxBodyBytes         int64 `yaml:"maxBodyBytes"`
+	MaxDecompressedBytes int64 `yaml:"maxDecompressedBytes"`
+	// MaxRejectsReported is how many rejected records an ingest response lists (default 20).
+	MaxRejectsReported int `yaml:"maxRejectsReported"`
+	// Timeouts and header limits of the HTTP server.
+	ReadHeaderTimeout time.Duration `yaml:"readHeaderTimeout"`
+	ReadTimeout       time.Duration `yaml:"readTimeout"`
+	WriteTimeout      time.Duration `yaml:"writeTimeout"`
+	IdleTimeout       time.Duration `yaml:"idleTimeout"`
+	MaxHeaderBytes    int           `yaml:"maxHeaderBytes"`
+	// ShutdownTimeout is how long in-flight requests may take to finish on SIGTERM.
+	ShutdownTimeout time.Duration `yaml:"shutdownTimeout"`
+}
+
+// ClientConfig is an application allowed to use the client-credentials grant.
+type ClientConfig struct {
+	ClientID string `yaml:"clientId"`
+	// Secret is the client secret in clear, or SecretHash "sha256:<hex>" of it. Client secrets
+	// are random strings, so an unsalted hash is enough to keep the file from disclosing them.
+	Secret     string   `yaml:"secret"`
+	SecretHash string   `yaml:"secretHash"`
+	Tenant     string   `yaml:"tenant"`
+	Roles      []string `yaml:"roles"`
+}
+
+// Defaults fills unset fields.
+func (c *Config) Defaults() {
+	if c.Addr == "" {
+		c.Addr = "127.0.0.1:8080"
+	}
+	a := &c.Auth
+	if len(a.Audiences) == 0 {
+		a.Audiences = []string{"https://graph.microsoft.com", "00000003-0000-0000-c000-000000000000"}
+	}
+	if len(a.Issuers) == 0 {
+		a.Issuers = []string{"https://login.microsoftonline.com/{tid}/v2.0", "https://sts.windows.net/{tid}/"}
+	}
+	if a.JWKSRefresh <= 0 {
+		a.JWKSRefresh = time.Hour
+	}
+	if a.Leeway <= 0 {
+		a.Leeway = time.Minute
+	}
+	a.Leeway = min(a.Leeway, 5*time.Minute)
+	if a.TokenTTL <= 0 {
+		a.TokenTTL = time.Hour
+	}
+	l := &c.Limits
+	if l.Burst <= 0 {
+		l.Burst = max(1, int(2*l.RequestsPerSecond))
+	}
+	if l.MaxBodyBytes <= 0 {
+		l.MaxBodyBytes = 64 << 20
+	}
+	if l.MaxDecompressedBytes <= 0 {
+		l.MaxDecompressedBytes = 512 << 20
+	}
+	if l.MaxRejectsReported <= 0 {
+		l.MaxRejectsReported = 20
+	}
+	if l.ReadHeaderTimeout <= 0 {
+		l.ReadHeaderTimeout = 10 * time.Second
+	}
+	if l.ReadTimeout <= 0 {
+		l.ReadTimeout = 5 * time.Minute // large ingest bodies
+	}
+	if l.WriteTimeout <= 0 {
+		l.WriteTimeout = 5 * time.Minute
+	}
+	if l.IdleTimeout <= 0 {
+		l.IdleTimeout = 2 * time.Minute
+	}
+	if l.MaxHeaderBytes <= 0 {
+		l.MaxHeaderBytes = 64 << 10
+	}
+	if l.ShutdownTimeout <= 0 {
+		l.ShutdownTimeout = 30 * time.Second
+	}
+}
+
+// LoadConfig reads a YAML file. Unknown keys are errors, so a typo does not silently leave a
+// limit at its default.
+func LoadConfig(path string) (Config, error) {
+	var c Config
+	f, err := os.Open(path)
+	if err != nil {
+		return c, err
+	}
+	defer f.Close()
+	dec := yaml.NewDecoder(f)
+	dec.KnownFields(true)
+	if err := dec.Decode(&c); err != nil {
+		return c, fmt.Errorf("config %s: %w", path, err)
+	}
+	return c, c.validate()
+}
+
+func (c *Config) validate() error {
+	for i, cl := range c.Clients {
+		switch {
+		case cl.ClientID == "":
+			return fmt.Errorf("clients[%d]: clientId is required", i)
+		case cl.Tenant == "":
+			return fmt.Errorf("clients[%d] (%s): tenant is required", i, cl.ClientID)
+		case (cl.Secret == "") == (cl.SecretHash == ""):
+			return fmt.Errorf("clients[%d] (%s): set exactly one of secret or secretHash", i, cl.ClientID)
+		case cl.SecretHash != "" && !strings.HasPrefix(cl.SecretHash, "sha256:"):
+			return fmt.Errorf("clients[%d] (%s): secretHash must look like sha256:<64 hex digits>", i, cl.ClientID)
+		}
+	}
+	if c.Limits.RequestsPerSecond < 0 {
+		return fmt.Errorf("limits.requestsPerSecond must not be negative")
+	}
+	return nil
+}

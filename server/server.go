@@ -1,0 +1,297 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"runtime/debug"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/authlake/authlake/engine"
+	"github.com/authlake/authlake/engine/flagging"
+)
+
+// FlaggingFile is the flagging windows file inside the data directory.
+const FlaggingFile = "flagging-windows.json"
+
+// Options are what a Server is built from.
+type Options struct {
+	Config Config
+	DB     *engine.DB
+	// Flagging is the flagging window store; nil opens DIR/flagging-windows.json. Either way
+	// the server installs it as the engine's flagger.
+	Flagging *flagging.Manager
+	Logger   *slog.Logger
+	// Registry receives the metrics (default a new registry, exposed at /metrics).
+	Registry *prometheus.Registry
+}
+
+// Server is the HTTP API over one database.
+type Server struct {
+	cfg     Config
+	db      *engine.DB
+	flags   *flagging.Manager
+	auth    *Authenticator
+	dev     *SigningKey
+	limiter *tenantLimiter
+	metrics *metrics
+	reg     *prometheus.Registry
+	log     *slog.Logger
+	clients map[string]ClientConfig
+	skipKey []byte
+	handler http.Handler
+	ready   atomic.Bool
+}
+
+// New builds a server. It loads (or creates) the development signing key in the data
+// directory and fetches the JWKS URL once, so a misconfiguration fails at start, not at the
+// first request.
+func New(opts Options) (*Server, error) {
+	if opts.DB == nil {
+		return nil, errors.New("server: no database")
+	}
+	cfg := opts.Config
+	cfg.Defaults()
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	dev, err := LoadOrCreateDevKey(opts.DB.Dir())
+	if err != nil {
+		return nil, fmt.Errorf("development signing key: %w", err)
+	}
+	auth, err := NewAuthenticator(cfg.Auth, dev, log)
+	if err != nil {
+		return nil, err
+	}
+	fm := opts.Flagging
+	if fm == nil {
+		if fm, err = flagging.Open(filepath.Join(opts.DB.Dir(), FlaggingFile), flagging.Options{}); err != nil {
+			return nil, err
+		}
+	}
+	opts.DB.SetFlagger(fm.Flag)
+	reg := opts.Registry
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+	}
+	s := &Server{
+		cfg: cfg, db: opts.DB, flags: fm, auth: auth, dev: dev, log: log, reg: reg,
+		limiter: newTenantLimiter(cfg.Limits.RequestsPerSecond, cfg.Limits.Burst),
+		clients: map[string]ClientConfig{}, skipKey: skipTokenKey(dev),
+	}
+	for _, c := range cfg.Clients {
+		s.clients[strings.ToLower(c.ClientID)] = c
+	}
+	s.metrics = newMetrics(reg, opts.DB)
+	s.handler = s.routes()
+	s.ready.Store(true)
+	return s, nil
+}
+
+// Handler is the server's root handler.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// DevKey is the local development signing key.
+func (s *Server) DevKey() *SigningKey { return s.dev }
+
+// Config is the effective configuration (defaults filled).
+func (s *Server) Config() Config { return s.cfg }
+
+// HTTPServer returns an http.Server with the configured timeouts and header limit.
+func (s *Server) HTTPServer() *http.Server {
+	l := s.cfg.Limits
+	return &http.Server{
+		Handler: s.handler, ReadHeaderTimeout: l.ReadHeaderTimeout, ReadTimeout: l.ReadTimeout,
+		WriteTimeout: l.WriteTimeout, IdleTimeout: l.IdleTimeout, MaxHeaderBytes: l.MaxHeaderBytes,
+		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+}
+
+// Serve answers requests on ln until ctx is cancelled, then stops accepting, reports not ready,
+// and lets in-flight requests finish (up to the shutdown timeout). The caller closes the
+// database afterwards, once no handler can touch it.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	hs := s.HTTPServer()
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	s.ready.Store(false)
+	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.Limits.ShutdownTimeout)
+	defer cancel()
+	err := hs.Shutdown(sctx)
+	if serr := <-errc; serr != nil && !errors.Is(serr, http.ErrServerClosed) && err == nil {
+		err = serr
+	}
+	return err
+}
+
+// handlerFunc is a handler that runs after authentication.
+type handlerFunc func(w http.ResponseWriter, r *http.Request, p *Principal)
+
+// methods maps an HTTP method to its handler for one route.
+type methods map[string]http.HandlerFunc
+
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	handle := func(route, pattern string, ms methods) {
+		allow := make([]string, 0, len(ms))
+		for m := range ms {
+			allow = append(allow, m)
+		}
+		mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+			if rec, ok := w.(*statusRecorder); ok {
+				rec.route = route
+			}
+			h, ok := ms[r.Method]
+			if !ok && r.Method == http.MethodHead {
+				h, ok = ms[http.MethodGet]
+			}
+			if !ok {
+				w.Header().Set("Allow", strings.Join(allow, ", "))
+				writeError(w, r, http.StatusMethodNotAllowed, codeNotAllowed,
+					fmt.Sprintf("The HTTP method '%s' is not allowed on this resource; use %s.", r.Method, strings.Join(allow, " or ")))
+				return
+			}
+			h(w, r)
+		})
+	}
+	for _, name := range []string{"signIns", "signins"} {
+		handle("signIns.list", "/{ver}/auditLogs/"+name, methods{http.MethodGet: s.authed(s.listSignIns)})
+		handle("signIns.get", "/{ver}/auditLogs/"+name+"/{id}", methods{http.MethodGet: s.authed(s.getSignIn)})
+	}
+	handle("ingest", "/authlake/v1/ingest", methods{http.MethodPost: s.authed(s.ingest)})
+	handle("flagging", "/authlake/v1/flagging", methods{http.MethodGet: s.authed(s.listFlagging), http.MethodPost: s.authed(s.startFlagging)})
+	handle("flagging.item", "/authlake/v1/flagging/{id}", methods{http.MethodDelete: s.authed(s.stopFlagging)})
+	handle("token.v2", "/{tenant}/oauth2/v2.0/token", methods{http.MethodPost: s.tokenV2})
+	handle("token.v1", "/{tenant}/oauth2/token", methods{http.MethodPost: s.tokenV1})
+	handle("keys", "/{tenant}/discovery/v2.0/keys", methods{http.MethodGet: s.keys})
+	handle("keys.v1", "/{tenant}/discovery/keys", methods{http.MethodGet: s.keys})
+	handle("openid", "/{tenant}/v2.0/.well-known/openid-configuration", methods{http.MethodGet: s.openIDConfig})
+	handle("openid", "/.well-known/openid-configuration", methods{http.MethodGet: s.openIDConfig})
+	handle("metrics", "/metrics", methods{http.MethodGet: s.metrics.handler(s.reg).ServeHTTP})
+	handle("healthz", "/healthz", methods{http.MethodGet: func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	}})
+	handle("readyz", "/readyz", methods{http.MethodGet: func(w http.ResponseWriter, r *http.Request) {
+		if !s.ready.Load() {
+			writeError(w, r, http.StatusServiceUnavailable, codeUnavailable, "The server is shutting down.")
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	}})
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if rec, ok := w.(*statusRecorder); ok {
+			rec.route = "unmatched"
+		}
+		writeError(w, r, http.StatusNotFound, codeNotFound, fmt.Sprintf("Resource not found for the segment '%s'.", firstSegment(r.URL.Path)))
+	})
+	return withRequestIDs(s.observe(mux))
+}
+
+func firstSegment(p string) string {
+	p = strings.TrimPrefix(p, "/")
+	if i := strings.IndexByte(p, '/'); i >= 0 {
+		p = p[:i]
+	}
+	if len(p) > 64 {
+		p = p[:64]
+	}
+	return p
+}
+
+// authed requires a valid bearer token and applies the caller's tenant rate limit.
+func (s *Server) authed(h handlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		hdr := r.Header.Get("Authorization")
+		scheme, tok, _ := strings.Cut(hdr, " ")
+		if hdr == "" || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(tok) == "" {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="authlake", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize"`)
+			writeError(w, r, http.StatusUnauthorized, codeInvalidToken, "Access token is empty.")
+			return
+		}
+		p, err := s.auth.Authenticate(r.Context(), strings.TrimSpace(tok))
+		if err != nil {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="authlake", error="invalid_token"`)
+			writeError(w, r, http.StatusUnauthorized, codeInvalidToken, err.Error())
+			return
+		}
+		if rec, ok := w.(*statusRecorder); ok {
+			rec.tenant = p.Tenant
+		}
+		if ok, wait := s.limiter.allow(p.Tenant); !ok {
+			writeRetryAfter(w, r, wait, "Too many requests for this tenant; retry after the time given in Retry-After.")
+			return
+		}
+		h(w, r, p)
+	}
+}
+
+// observe records metrics and a log line for every request, and turns a handler panic into a
+// 500 (a bug, logged with its stack) instead of a dropped connection.
+func (s *Server) observe(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.log.Error("BUG: handler panic", "panic", v, "stack", string(debug.Stack()), "request-id", requestIDs(r).request)
+				if !rec.wrote {
+					writeError(rec, r, http.StatusInternalServerError, codeInternal, "Internal server error.")
+				}
+			}
+			el := time.Since(start)
+			s.metrics.observe(rec.route, r.Method, rec.status, el)
+			lvl := slog.LevelInfo
+			if rec.status >= 500 {
+				lvl = slog.LevelError
+			}
+			s.log.Log(r.Context(), lvl, "request", "method", r.Method, "route", rec.route, "path", r.URL.Path,
+				"status", rec.status, "code", rec.errCode, "duration", el, "tenant", rec.tenant,
+				"request-id", requestIDs(r).request, "client-request-id", requestIDs(r).client)
+		}()
+		next.ServeHTTP(rec, r)
+	})
+}
+
+// statusRecorder remembers what was written for metrics and logs.
+type statusRecorder struct {
+	http.ResponseWriter
+	status  int
+	wrote   bool
+	route   string
+	tenant  string
+	errCode string
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	if !r.wrote {
+		r.status, r.wrote = code, true
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *statusRecorder) Write(b []byte) (int, error) {
+	r.wrote = true
+	return r.ResponseWriter.Write(b)
+}
+
+func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }

@@ -1,0 +1,264 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/authlake/authlake/columnar"
+	"github.com/authlake/authlake/engine"
+	"github.com/authlake/authlake/query"
+)
+
+// source turns an engine snapshot into the query layer's view of it.
+func source(snap *engine.Snapshot) query.Source {
+	src := query.Source{Days: make([]query.Day, len(snap.Days))}
+	for i, d := range snap.Days {
+		qd := query.Day{Day: d.Day, Mem: d.Mem, Segments: make([]query.Segment, len(d.Segments))}
+		for j, sv := range d.Segments {
+			qd.Segments[j] = query.Segment{ID: sv.ID, Seg: sv.Seg, Index: sv.Index}
+		}
+		src.Days[i] = qd
+	}
+	return src
+}
+
+// signInRequest is what list and get share: version, enum preference, the caller's rights.
+func (s *Server) signInPrelude(w http.ResponseWriter, r *http.Request, p *Principal) (columnar.Version, *rowRewriter, bool) {
+	ver, ok := apiVersion(r.PathValue("ver"))
+	if !ok {
+		writeError(w, r, http.StatusNotFound, codeNotFound, fmt.Sprintf("Resource not found for the segment '%s'; use v1.0 or beta.", truncate(r.PathValue("ver"), 64)))
+		return 0, nil, false
+	}
+	if !p.canRead() {
+		writeError(w, r, http.StatusForbidden, codeDenied, "Insufficient privileges to complete the operation: reading sign-ins needs the "+RoleReadAuditLog+" permission.")
+		return 0, nil, false
+	}
+	rw := &rowRewriter{v1: ver == columnar.V1}
+	if preferUnknownEnums(r.Header.Values("Prefer")) {
+		rw.keepEvolved = true
+		w.Header().Set("Preference-Applied", "include-unknown-enum-members")
+	}
+	return ver, rw, true
+}
+
+// listSignIns is GET /{ver}/auditLogs/signIns.
+func (s *Server) listSignIns(w http.ResponseWriter, r *http.Request, p *Principal) {
+	ver, rw, ok := s.signInPrelude(w, r, p)
+	if !ok {
+		return
+	}
+	opts, err := parseListOptions(r.URL.RawQuery, ver)
+	if err != nil {
+		writeError(w, r, http.StatusBadRequest, codeBadRequest, err.Error())
+		return
+	}
+	scope := p.Tenant + "\x00" + r.PathValue("ver") + "\x00" + opts.Filter + "\x00" + opts.OrderBy
+	if opts.SkipToken != "" {
+		inner, err := openSkipToken(s.skipKey, scope, opts.SkipToken)
+		if err != nil {
+			writeError(w, r, http.StatusBadRequest, codeBadRequest, err.Error())
+			return
+		}
+		opts.SkipToken = inner
+	}
+	req := query.Request{
+		Filter: opts.Filter, OrderBy: opts.OrderBy, Top: opts.Top, SkipToken: opts.SkipToken, Select: opts.Select,
+		Count: opts.Count, Apply: opts.Apply, Version: ver, DefaultInteractiveOnly: true,
+	}
+	op := "list"
+	if opts.Apply != "" {
+		op = "apply"
+	}
+	res, ok := s.run(w, r, p, req, op)
+	if !ok {
+		return
+	}
+	base := s.baseURL(r)
+	ctxURL := base + "/" + r.PathValue("ver") + "/$metadata#auditLogs/signIns"
+	var buf bytes.Buffer
+	buf.Grow(4096)
+	buf.WriteString(`{"@odata.context":`)
+	writeJSONString(&buf, ctxURL)
+	if opts.Count {
+		buf.WriteString(`,"@odata.count":`)
+		buf.WriteString(strconv.FormatInt(res.Count, 10))
+	}
+	if opts.Apply != "" {
+		buf.WriteString(`,"value":`)
+		if err := writeGroups(&buf, res.Groups); err != nil {
+			s.internal(w, r, err)
+			return
+		}
+	} else {
+		if res.SkipToken != "" {
+			buf.WriteString(`,"@odata.nextLink":`)
+			writeJSONString(&buf, nextLink(base, r.URL.Path, opts.raw, sealSkipToken(s.skipKey, scope, res.SkipToken)))
+		}
+		buf.WriteString(`,"value":[`)
+		var row []byte
+		for i, raw := range res.Rows {
+			if i > 0 {
+				buf.WriteByte(',')
+			}
+			row = rw.rewrite(row[:0], raw)
+			buf.Write(row)
+		}
+		buf.WriteByte(']')
+	}
+	buf.WriteByte('}')
+	writeRaw(w, http.StatusOK, buf.Bytes())
+}
+
+// getSignIn is GET /{ver}/auditLogs/signIns/{id}. Any event type is found by id (the
+// interactive-only default applies to lists, not to addressing one entry).
+func (s *Server) getSignIn(w http.ResponseWriter, r *http.Request, p *Principal) {
+	ver, rw, ok := s.signInPrelude(w, r, p)
+	if !ok {
+		return
+	}
+	if r.URL.RawQuery != "" {
+		for part := range strings.SplitSeq(r.URL.RawQuery, "&") {
+			if k, _, _ := strings.Cut(part, "="); k != "" {
+				writeError(w, r, http.StatusBadRequest, codeBadRequest, fmt.Sprintf("Query option '%s' is not allowed when getting one sign-in.", truncate(k, 64)))
+				return
+			}
+		}
+	}
+	id, ok := canonicalGUID(r.PathValue("id"))
+	if !ok {
+		writeError(w, r, http.StatusBadRequest, codeBadRequest, fmt.Sprintf("Invalid object identifier '%s': a sign-in id is a GUID.", truncate(r.PathValue("id"), 64)))
+		return
+	}
+	res, ok := s.run(w, r, p, query.Request{Filter: "id eq '" + id + "'", Top: 1, Version: ver}, "get")
+	if !ok {
+		return
+	}
+	if len(res.Rows) == 0 {
+		writeError(w, r, http.StatusNotFound, codeNotFound, fmt.Sprintf("Resource '%s' does not exist or one of its queried reference-property objects are not present.", id))
+		return
+	}
+	row := rw.rewrite(nil, res.Rows[0])
+	var buf bytes.Buffer
+	buf.WriteString(`{"@odata.context":`)
+	writeJSONString(&buf, s.baseURL(r)+"/"+r.PathValue("ver")+"/$metadata#auditLogs/signIns/$entity")
+	if len(row) > 2 {
+		buf.WriteByte(',')
+		buf.Write(row[1:])
+	} else {
+		buf.WriteByte('}')
+	}
+	writeRaw(w, http.StatusOK, buf.Bytes())
+}
+
+// run executes a query on a snapshot of the caller's tenant: tenant isolation is structural,
+// since no other tenant's data is in the snapshot.
+func (s *Server) run(w http.ResponseWriter, r *http.Request, p *Principal, req query.Request, op string) (*query.Result, bool) {
+	start := time.Now()
+	snap, err := s.db.Snapshot(p.Tenant)
+	if err != nil {
+		if errors.Is(err, engine.ErrClosed) {
+			writeError(w, r, http.StatusServiceUnavailable, codeUnavailable, "The database is closing.")
+			return nil, false
+		}
+		s.internal(w, r, err)
+		return nil, false
+	}
+	defer snap.Release()
+	res, err := query.Run(r.Context(), columnar.SignIns, source(snap), req)
+	s.metrics.query.WithLabelValues(op).Observe(time.Since(start).Seconds())
+	if err != nil {
+		var qe *query.Error
+		switch {
+		case errors.As(err, &qe):
+			writeError(w, r, http.StatusBadRequest, codeBadRequest, qe.Error())
+		case errors.Is(err, query.ErrBadSkipToken):
+			writeError(w, r, http.StatusBadRequest, codeBadRequest, errBadSkipToken.Error())
+		case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
+			writeError(w, r, http.StatusServiceUnavailable, codeUnavailable, "The query was cancelled.")
+		default:
+			s.internal(w, r, err)
+		}
+		return nil, false
+	}
+	return res, true
+}
+
+func (s *Server) internal(w http.ResponseWriter, r *http.Request, err error) {
+	s.log.Error("internal error", "err", err, "request-id", requestIDs(r).request)
+	writeError(w, r, http.StatusInternalServerError, codeInternal, "Internal server error; quote the request-id when reporting it.")
+}
+
+// writeGroups writes $apply groups as OData does: group keys (nested at '/') and aggregate
+// aliases as the members of each object.
+func writeGroups(buf *bytes.Buffer, groups []query.Group) error {
+	out := make([]map[string]any, len(groups))
+	for i, g := range groups {
+		m := map[string]any{}
+		for k, v := range g.Keys {
+			setPath(m, strings.Split(k, "/"), v)
+		}
+		for k, v := range g.Values {
+			m[k] = v
+		}
+		out[i] = m
+	}
+	b, err := json.Marshal(out)
+	buf.Write(b)
+	return err
+}
+
+func setPath(m map[string]any, path []string, v any) {
+	for len(path) > 1 {
+		sub, ok := m[path[0]].(map[string]any)
+		if !ok {
+			sub = map[string]any{}
+			m[path[0]] = sub
+		}
+		m, path = sub, path[1:]
+	}
+	m[path[0]] = v
+}
+
+func writeJSONString(buf *bytes.Buffer, s string) {
+	buf.Write(columnar.AppendJSONString(nil, s))
+}
+
+func writeRaw(w http.ResponseWriter, status int, b []byte) {
+	w.Header().Set("Content-Type", "application/json; odata.metadata=minimal; odata.streaming=true; IEEE754Compatible=false; charset=utf-8")
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+	w.WriteHeader(status)
+	w.Write(b)
+}
+
+// canonicalGUID accepts a GUID in 8-4-4-4-12 form (optionally in braces) and returns it in
+// lower case; anything else is not a sign-in id. Validating it here also means the id can be
+// placed in a filter without quoting concerns.
+func canonicalGUID(s string) (string, bool) {
+	if len(s) == 38 && s[0] == '{' && s[37] == '}' {
+		s = s[1:37]
+	}
+	if len(s) != 36 {
+		return "", false
+	}
+	for i := 0; i < 36; i++ {
+		c := s[i]
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return "", false
+			}
+		default:
+			if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
+				return "", false
+			}
+		}
+	}
+	return strings.ToLower(s), true
+}
