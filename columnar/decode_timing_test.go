@@ -1,0 +1,58 @@
+package columnar
+
+import (
+	"bytes"
+	"testing"
+
+	"github.com/authlake/authlake/bench/gen"
+)
+
+// BenchmarkDecode measures JSON → staged row → Arrow builder for realistic generated events,
+// the CPU part of ingest before the WAL.
+func BenchmarkDecode(b *testing.B) {
+	var buf bytes.Buffer
+	if _, _, err := gen.Write(&buf, gen.Config{Events: 20000, Seed: 1}); err != nil {
+		b.Fatal(err)
+	}
+	lines := bytes.Split(bytes.TrimSpace(buf.Bytes()), []byte("\n"))
+	d := NewDecoder(SignIns)
+	row := NewRow(SignIns)
+	bld := NewBuilder(SignIns)
+	b.SetBytes(int64(buf.Len() / len(lines)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if err := d.Decode(lines[i%len(lines)], row); err != nil {
+			b.Fatal(err)
+		}
+		bld.AppendRow(row)
+		if bld.Len() == 4096 {
+			bld.Seal().Release()
+		}
+	}
+}
+
+// BenchmarkEncode measures Arrow → Graph JSON (export and query results).
+func BenchmarkEncode(b *testing.B) {
+	var buf bytes.Buffer
+	gen.Write(&buf, gen.Config{Events: 4096, Seed: 1})
+	lines := bytes.Split(bytes.TrimSpace(buf.Bytes()), []byte("\n"))
+	d := NewDecoder(SignIns)
+	row := NewRow(SignIns)
+	bld := NewBuilder(SignIns)
+	for _, l := range lines {
+		d.Decode(l, row)
+		bld.AppendRow(row)
+	}
+	rec := bld.Seal()
+	defer rec.Release()
+	batch, _ := NewBatch(SignIns, rec)
+	var enc Encoder
+	var out []byte
+	b.SetBytes(int64(buf.Len() / len(lines)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		out, _ = enc.AppendJSON(out[:0], batch, i%batch.Rows, nil)
+	}
+}
