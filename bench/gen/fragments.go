@@ -96,4 +96,13 @@ var mfaDetailFrags = func() [][]byte {
 	return out
 }()
 
+// clientAppFrags are the quoted clientAppUsed values.
+var clientAppFrags = func() [][]byte {
+	var out [][]byte
+	for _, n := range clientAppNames {
+		out = append(out, appendStr(nil, n))
+	}
+	return out
+}()
+
 func unixTime(sec int64) time.Time { return time.Unix(sec, 0).UTC() }

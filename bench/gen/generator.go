@@ -127,7 +127,9 @@ func New(cfg Config) *Generator {
 
 	meanLen := g.initKinds()
 	g.sched = newSchedule(cfg.Start.Unix(), cfg.Days, float64(cfg.Events)/meanLen)
-	g.nextFlowT = g.sched.next(g.r)
+	if cfg.Events > 0 { // with no events the arrival rate is 0 and next would never return
+		g.nextFlowT = g.sched.next(g.r)
+	}
 	return g
 }
 

@@ -41,6 +41,14 @@ type device struct {
 	richUA      string // native client user agent
 
 	detailBrowser, detailRich []byte // pre-rendered deviceDetail members
+	uaFrag, richUAFrag        []byte // pre-rendered `,"userAgent":…` members
+}
+
+func (d *device) render() {
+	d.detailBrowser = renderDeviceDetail(d, d.browser)
+	d.detailRich = renderDeviceDetail(d, d.rich)
+	d.uaFrag = appendStr([]byte(`,"userAgent":`), d.ua)
+	d.richUAFrag = appendStr([]byte(`,"userAgent":`), d.richUA)
 }
 
 // ipAddr is one source address with the network facts Graph reports for it.
@@ -145,7 +153,7 @@ func (g *Generator) makeUser(i int, guest bool) *user {
 			if u.devices[a].id == u.devices[b].id && u.devices[a].browser == u.devices[b].browser {
 				u.devices[a].browser += ".1"
 				u.devices[a].ua += " OPR/115.0.0.0"
-				u.devices[a].detailBrowser = renderDeviceDetail(&u.devices[a], u.devices[a].browser)
+				u.devices[a].render()
 			}
 		}
 	}
@@ -166,6 +174,8 @@ func (g *Generator) makeUser(i int, guest bool) *user {
 	u.frag = b
 	return u
 }
+
+var mobileModel = [...]string{osIOS: "iPhone", osAndroid: "Galaxy S23", osLinux: "Ubuntu"}
 
 var browserVersions = []struct{ name, ver, token string }{
 	{"Edge", "131.0.0", "Chrome/131.0.0.0 Safari/537.36 Edg/131.0.0.0"},
@@ -249,14 +259,13 @@ func makeDevice(r *rand.Rand, owner string, n int, guest bool) device {
 			d.managed = r.IntN(2) == 0
 			d.compliant = d.managed
 		default:
-			d.displayName = owner + "'s " + map[osKind]string{osIOS: "iPhone", osAndroid: "Galaxy S23", osLinux: "Ubuntu"}[d.os]
+			d.displayName = owner + "'s " + mobileModel[d.os]
 			d.trustType = "Azure AD registered"
 			d.managed = r.IntN(3) == 0
 			d.compliant = d.managed
 		}
 	}
-	d.detailBrowser = renderDeviceDetail(&d, d.browser)
-	d.detailRich = renderDeviceDetail(&d, d.rich)
+	d.render()
 	return d
 }
 

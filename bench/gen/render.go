@@ -53,17 +53,16 @@ func (g *Generator) render(dst []byte, p *pending) []byte {
 	var dev *device
 	if u != nil {
 		dev = &u.devices[p.dev]
-		dst = appendStr(dst, clientAppNames[p.client])
-		dst = append(dst, `,"userAgent":`...)
+		dst = append(dst, clientAppFrags[p.client]...)
 		switch p.client {
 		case clientBrowser:
-			dst = appendStr(dst, dev.ua)
+			dst = append(dst, dev.uaFrag...)
 		case clientRich:
-			dst = appendStr(dst, dev.richUA)
+			dst = append(dst, dev.richUAFrag...)
 		case clientEAS:
-			dst = append(dst, `"Apple-iPhone15C3/2201.212"`...)
+			dst = append(dst, `,"userAgent":"Apple-iPhone15C3/2201.212"`...)
 		default:
-			dst = append(dst, `""`...)
+			dst = append(dst, `,"userAgent":""`...)
 		}
 	} else {
 		dst = append(dst, `"","userAgent":""`...)
