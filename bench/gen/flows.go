@@ -72,9 +72,9 @@ var silentFailures = [...]struct {
 
 // Tuning constants, measured against the target mix (see tests).
 const (
-	guestShare     = 0.031  // share of user flows by B2B guests
-	flagProb       = 0.0105 // chance a failed browser flow leads to flagging
-	riskProb       = 0.011  // share of user events with sign-in risk
+	guestShare     = 0.031 // share of user flows by B2B guests
+	flagProb       = 0.013 // chance a failed browser flow leads to flagging
+	riskProb       = 0.011 // share of user events with sign-in risk
 	spFailProb     = 0.05
 	miFailProb     = 0.004
 	sessionLength  = 10 * 3600
