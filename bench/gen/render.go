@@ -243,7 +243,7 @@ func (g *Generator) render(dst []byte, p *pending) []byte {
 
 	dst = append(dst, ',')
 	switch {
-	case dev == nil:
+	case dev == nil || p.client >= clientIMAP: // legacy protocols report no device
 		dst = append(dst, emptyDeviceDetail...)
 	case p.client == clientBrowser:
 		dst = append(dst, dev.detailBrowser...)
