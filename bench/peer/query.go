@@ -1,0 +1,284 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"hash/fnv"
+	"math"
+	"os"
+	"slices"
+	"time"
+
+	"github.com/duckdb/duckdb-go/v2"
+)
+
+// queryReport is the JSON printed by `peer query`.
+type queryReport struct {
+	Engine       string        `json:"engine"`
+	Version      string        `json:"version"`
+	Driver       string        `json:"driver"`
+	DB           string        `json:"db"`
+	DBBytes      int64         `json:"db_bytes"`
+	Events       int64         `json:"events"`
+	Threads      int           `json:"threads"`
+	Runs         int           `json:"runs"`
+	Params       reportParams  `json:"params"`
+	Queries      []queryResult `json:"queries"`
+	PeakRSSBytes int64         `json:"peak_rss_bytes"`
+	LoadAvgStart float64       `json:"loadavg_1m_start"`
+	LoadAvgEnd   float64       `json:"loadavg_1m_end"`
+}
+
+type reportParams struct {
+	UPN           string    `json:"upn"`
+	CorrelationID string    `json:"correlationId"`
+	Now           time.Time `json:"now"`
+	Since7d       time.Time `json:"now_minus_7d"`
+	Since48h      time.Time `json:"now_minus_48h"`
+	Since30d      time.Time `json:"now_minus_30d"`
+}
+
+type queryResult struct {
+	ID    string    `json:"id"`
+	Kind  queryKind `json:"kind"`
+	Graph string    `json:"graph_filter"` // placeholders resolved
+	Top   int       `json:"top,omitempty"`
+	SQL   string    `json:"sql"`
+	Args  []any     `json:"args"`
+	// Count is the count(*) for count queries and the number of rows returned otherwise.
+	Count int64 `json:"count"`
+	// Page queries: ids in result order are hashed (FNV-1a 64 over "id\n" per row, lower-case
+	// GUIDs) so that another engine's page can be compared without storing it.
+	FirstID string     `json:"first_id,omitempty"`
+	LastID  string     `json:"last_id,omitempty"`
+	IDsHash string     `json:"ids_fnv1a64,omitempty"`
+	Top10   []appCount `json:"rows,omitempty"` // aggregation rows
+	// Timings in milliseconds, including result materialisation in Go.
+	ColdMs       float64 `json:"cold_ms"`
+	WarmMedianMs float64 `json:"warm_median_ms"`
+	WarmP99Ms    float64 `json:"warm_p99_ms"`
+	WarmMinMs    float64 `json:"warm_min_ms"`
+}
+
+type appCount struct {
+	App      *string `json:"app"` // null for events without appDisplayName
+	Failures int64   `json:"failures"`
+}
+
+// outcome is the full materialised result of one run.
+type outcome struct {
+	count int64
+	ids   []string
+	times []time.Time
+	top   []appCount
+}
+
+func runOnce(ctx context.Context, db *sql.DB, q querySpec, args []any) (*outcome, error) {
+	rows, err := db.QueryContext(ctx, q.SQL, args...)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", q.ID, err)
+	}
+	defer rows.Close()
+	o := &outcome{}
+	for rows.Next() {
+		switch q.Kind {
+		case kindPage:
+			var id duckdb.UUID
+			var t time.Time
+			if err := rows.Scan(&id, &t); err != nil {
+				return nil, fmt.Errorf("%s: %w", q.ID, err)
+			}
+			o.ids = append(o.ids, id.String())
+			o.times = append(o.times, t)
+			o.count++
+		case kindCount:
+			if err := rows.Scan(&o.count); err != nil {
+				return nil, fmt.Errorf("%s: %w", q.ID, err)
+			}
+		case kindTop:
+			var a appCount
+			var app sql.NullString
+			if err := rows.Scan(&app, &a.Failures); err != nil {
+				return nil, fmt.Errorf("%s: %w", q.ID, err)
+			}
+			if app.Valid {
+				a.App = &app.String
+			}
+			o.top = append(o.top, a)
+			o.count++
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", q.ID, err)
+	}
+	return o, nil
+}
+
+// runSuite runs every query: a cold run on a freshly opened database, then runs warm runs on
+// the same handle. Each query gets its own handle, so one query's cache never warms the next
+// query's cold run. The OS page cache is not dropped (that needs root and affects both engines
+// alike): "cold" means DuckDB's buffer pool and catalog are empty.
+func runSuite(ctx context.Context, o openOptions, p params, runs int) (*queryReport, map[string]*outcome, error) {
+	if err := p.validate(); err != nil {
+		return nil, nil, err
+	}
+	if runs < 1 {
+		return nil, nil, fmt.Errorf("--runs must be at least 1")
+	}
+	o.ReadOnly = true
+	r := &queryReport{Engine: "duckdb", Driver: driverVersion, DB: o.Path, Threads: o.Threads, Runs: runs,
+		Params: reportParams{UPN: p.UPN, CorrelationID: p.CorrelationID, Now: p.Now.UTC(),
+			Since7d: p.since(7 * 24 * time.Hour), Since48h: p.since(48 * time.Hour), Since30d: p.since(30 * 24 * time.Hour)}}
+	var err error
+	if r.DBBytes, err = fileSize(o.Path); err != nil {
+		return nil, nil, err
+	}
+	r.LoadAvgStart = loadAvg1()
+	results := map[string]*outcome{}
+	for _, q := range suite {
+		res, out, err := measure(ctx, o, q, p, runs)
+		if err != nil {
+			return nil, nil, err
+		}
+		r.Queries = append(r.Queries, res)
+		results[q.ID] = out
+	}
+	db, err := open(o)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer db.Close()
+	if r.Version, err = duckdbVersion(db); err != nil {
+		return nil, nil, err
+	}
+	if err := db.QueryRowContext(ctx, "SELECT count(*) FROM "+tableName).Scan(&r.Events); err != nil {
+		return nil, nil, err
+	}
+	r.PeakRSSBytes = peakRSS()
+	r.LoadAvgEnd = loadAvg1()
+	return r, results, nil
+}
+
+func measure(ctx context.Context, o openOptions, q querySpec, p params, runs int) (queryResult, *outcome, error) {
+	args := p.args(q.Args)
+	res := queryResult{ID: q.ID, Kind: q.Kind, Graph: p.graphFilter(q.Graph), Top: q.Top, SQL: q.SQL, Args: args}
+	if res.Args == nil {
+		res.Args = []any{}
+	}
+	db, err := open(o)
+	if err != nil {
+		return res, nil, err
+	}
+	defer db.Close()
+	// Warm the connection pool itself so the cold run times the query, not connect().
+	if err := db.PingContext(ctx); err != nil {
+		return res, nil, err
+	}
+	t0 := time.Now()
+	first, err := runOnce(ctx, db, q, args)
+	if err != nil {
+		return res, nil, err
+	}
+	res.ColdMs = ms(time.Since(t0))
+
+	warm := make([]float64, runs)
+	for i := range warm {
+		t := time.Now()
+		out, err := runOnce(ctx, db, q, args)
+		if err != nil {
+			return res, nil, err
+		}
+		warm[i] = ms(time.Since(t))
+		if out.count != first.count || !slices.Equal(out.ids, first.ids) || !slices.EqualFunc(out.top, first.top, sameAppCount) {
+			return res, nil, fmt.Errorf("%s: run %d returned a different result than the cold run", q.ID, i+1)
+		}
+	}
+	slices.Sort(warm)
+	res.WarmMedianMs = math.Round(median(warm)*1e3) / 1e3
+	res.WarmP99Ms = nearestRank(warm, 0.99)
+	res.WarmMinMs = warm[0]
+
+	res.Count = first.count
+	switch q.Kind {
+	case kindPage:
+		if len(first.ids) > 0 {
+			res.FirstID, res.LastID = first.ids[0], first.ids[len(first.ids)-1]
+		}
+		res.IDsHash = idsHash(first.ids)
+	case kindTop:
+		res.Top10 = first.top
+		if res.Top10 == nil {
+			res.Top10 = []appCount{}
+		}
+	}
+	return res, first, nil
+}
+
+func sameAppCount(a, b appCount) bool {
+	return a.Failures == b.Failures && (a.App == nil) == (b.App == nil) && (a.App == nil || *a.App == *b.App)
+}
+
+// idsHash is FNV-1a 64 over each id followed by '\n', as 16 lower-case hex digits.
+func idsHash(ids []string) string {
+	h := fnv.New64a()
+	for _, id := range ids {
+		h.Write([]byte(id))
+		h.Write([]byte{'\n'})
+	}
+	return fmt.Sprintf("%016x", h.Sum64())
+}
+
+func ms(d time.Duration) float64 { return math.Round(float64(d.Nanoseconds())/1e3) / 1e3 }
+
+// median of sorted samples.
+func median(s []float64) float64 {
+	n := len(s)
+	if n%2 == 1 {
+		return s[n/2]
+	}
+	return (s[n/2-1] + s[n/2]) / 2
+}
+
+// nearestRank is the q-quantile of sorted samples by the nearest-rank method (with fewer than
+// 100 runs p99 is the maximum).
+func nearestRank(s []float64, q float64) float64 {
+	k := int(math.Ceil(q*float64(len(s)))) - 1
+	return s[max(0, min(k, len(s)-1))]
+}
+
+// readParams loads a params file written by `peer params` (or by hand).
+func readParams(path string) (params, error) {
+	var p params
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return p, err
+	}
+	if err := json.Unmarshal(b, &p); err != nil {
+		return p, fmt.Errorf("%s: %w", path, err)
+	}
+	return p, p.validate()
+}
+
+// pickParams chooses the params from a loaded database (see pickUPNSQL and friends).
+func pickParams(ctx context.Context, o openOptions) (params, error) {
+	var p params
+	o.ReadOnly = true
+	db, err := open(o)
+	if err != nil {
+		return p, err
+	}
+	defer db.Close()
+	if err := db.QueryRowContext(ctx, pickUPNSQL).Scan(&p.UPN); err != nil {
+		return p, fmt.Errorf("pick upn (no flagged sign-ins?): %w", err)
+	}
+	if err := db.QueryRowContext(ctx, pickCIDSQL).Scan(&p.CorrelationID); err != nil {
+		return p, fmt.Errorf("pick correlationId (no multi-event flow?): %w", err)
+	}
+	if err := db.QueryRowContext(ctx, pickNowSQL).Scan(&p.Now); err != nil {
+		return p, fmt.Errorf("pick now: %w", err)
+	}
+	p.Now = p.Now.UTC()
+	return p, nil
+}
