@@ -71,11 +71,21 @@ func (b *binder) bindBool(e syntax.Expr) (node, error) {
 func describeNode(n node) string {
 	switch n := n.(type) {
 	case *colNode:
+		if n.t == TJSON {
+			return "'" + n.col.Name + "'"
+		}
 		return "'" + n.col.Name + "' (" + n.t.String() + ")"
 	case *litNode:
-		return "a " + n.v.k.String()
+		return article(n.v.k.String())
 	}
-	return "a " + n.typ().String()
+	return article(n.typ().String())
+}
+
+func article(s string) string {
+	if strings.ContainsRune("AEIOUaeiou", rune(s[0])) {
+		return "an " + s
+	}
+	return "a " + s
 }
 
 func (b *binder) bind(e syntax.Expr) (node, error) {
@@ -299,12 +309,12 @@ func (b *binder) compare(op syntax.BinaryOp, l, r node, at syntax.Pos) (node, er
 		// Name the column when there is one: "'status/errorCode' is Int32 and cannot be
 		// compared with a String".
 		if c, ok := l.(*colNode); ok {
-			return nil, errorf(r.pos(), "'%s' is %s and cannot be compared with a %s", c.col.Name, lt, rt)
+			return nil, errorf(r.pos(), "'%s' is %s and cannot be compared with %s", c.col.Name, lt, article(rt.String()))
 		}
 		if c, ok := r.(*colNode); ok {
-			return nil, errorf(l.pos(), "'%s' is %s and cannot be compared with a %s", c.col.Name, rt, lt)
+			return nil, errorf(l.pos(), "'%s' is %s and cannot be compared with %s", c.col.Name, rt, article(lt.String()))
 		}
-		return nil, errorf(at, "cannot compare a %s with a %s", lt, rt)
+		return nil, errorf(at, "cannot compare %s with %s", article(lt.String()), article(rt.String()))
 	}
 	l, r = normalizeGUIDLiteral(l, r), normalizeGUIDLiteral(r, l)
 	return &cmpNode{op: op, l: l, r: r, fold: foldOf(l) || foldOf(r), at: at}, nil

@@ -33,6 +33,10 @@ func errorf(at syntax.Pos, format string, args ...any) *Error {
 func wrapSyntax(err error) error {
 	var se *syntax.Error
 	if errors.As(err, &se) {
+		// Keep the documented shape: message, position, then the suggestion.
+		if i := strings.Index(se.Msg, " (did you mean "); i >= 0 && strings.HasSuffix(se.Msg, ")") {
+			return &Error{Pos: se.Pos, Msg: se.Msg[:i], Hint: se.Msg[i+2 : len(se.Msg)-1]}
+		}
 		return &Error{Pos: se.Pos, Msg: se.Msg}
 	}
 	return err

@@ -175,6 +175,8 @@ func (e *refEnv) eval(x syntax.Expr) any {
 			return refTime(x.Time.UnixNano())
 		case syntax.LitGUID:
 			return strings.ToLower(x.Raw)
+		case syntax.LitEnum:
+			return strings.Join(x.EnumMembers, ",")
 		}
 		panic("reference: literal " + x.Kind.String())
 	case *syntax.Path:
