@@ -18,6 +18,7 @@ type metrics struct {
 	ingested prometheus.Counter
 	rejected prometheus.Counter
 	query    *prometheus.HistogramVec
+	inFlight prometheus.Gauge
 }
 
 func newMetrics(reg *prometheus.Registry, db *engine.DB) *metrics {
@@ -35,6 +36,9 @@ func newMetrics(reg *prometheus.Registry, db *engine.DB) *metrics {
 		rejected: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "authlake_ingest_rejected_total", Help: "Records rejected by HTTP ingest.",
 		}),
+		inFlight: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "authlake_http_requests_in_flight", Help: "Requests being handled.",
+		}),
 		query: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: "authlake_query_duration_seconds", Help: "Query execution time (snapshot, plan, execute, encode).",
 			Buckets: prometheus.ExponentialBuckets(0.0002, 2, 16),
@@ -43,7 +47,7 @@ func newMetrics(reg *prometheus.Registry, db *engine.DB) *metrics {
 	stat := func(name, help string, f func(engine.Stats) float64) prometheus.Collector {
 		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, func() float64 { return f(db.Stats()) })
 	}
-	reg.MustRegister(m.requests, m.latency, m.ingested, m.rejected, m.query,
+	reg.MustRegister(m.requests, m.latency, m.inFlight, m.ingested, m.rejected, m.query,
 		stat("authlake_wal_bytes", "Bytes in the write-ahead log.", func(s engine.Stats) float64 { return float64(s.WALBytes) }),
 		stat("authlake_segment_bytes", "Bytes in segment files.", func(s engine.Stats) float64 { return float64(s.SegmentBytes) }),
 		stat("authlake_index_bytes", "Bytes in segment index sidecars.", func(s engine.Stats) float64 { return float64(s.IndexBytes) }),

@@ -49,7 +49,11 @@ type Server struct {
 	skipKey []byte
 	handler http.Handler
 	ready   atomic.Bool
+	flight  atomic.Int64
 }
+
+// InFlight is the number of requests being handled.
+func (s *Server) InFlight() int64 { return s.flight.Load() }
 
 // New builds a server. It loads (or creates) the development signing key in the data
 // directory and fetches the JWKS URL once, so a misconfiguration fails at start, not at the
@@ -248,7 +252,11 @@ func (s *Server) observe(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		s.flight.Add(1)
+		s.metrics.inFlight.Inc()
 		defer func() {
+			s.flight.Add(-1)
+			s.metrics.inFlight.Dec()
 			if v := recover(); v != nil {
 				if v == http.ErrAbortHandler {
 					panic(v)
