@@ -201,12 +201,10 @@ func (db *DB) recover() error {
 	}
 	db.wal = w
 	stats, err := w.Replay(func(pos wal.Pos, payload []byte) error {
-		entries, err := unmarshalWALEntries(payload)
-		if err != nil {
+		if err := db.replay(payload); err != nil {
 			return fmt.Errorf("WAL record at %d:%d: %w", pos.Seq, pos.Offset, err)
 		}
-		_, err = db.apply(entries, false, false)
-		return err
+		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("replay WAL: %w", err)

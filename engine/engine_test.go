@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"flag"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
@@ -20,6 +21,12 @@ func TestMain(m *testing.M) {
 	if os.Getenv(crashChildEnv) != "" {
 		crashChild()
 		return
+	}
+	// Fuzz workers keep the fuzzing engine's goroutines alive at exit; leak checks belong to
+	// ordinary test runs.
+	flag.Parse()
+	if f := flag.Lookup("test.fuzzworker"); f != nil && f.Value.String() == "true" {
+		os.Exit(m.Run())
 	}
 	goleak.VerifyTestMain(m)
 }

@@ -78,14 +78,14 @@ func (db *DB) Ingest(recs []Record, opts IngestOptions) (IngestResult, error) {
 	if opts.Tenant != "" && !validTenant(opts.Tenant) {
 		return IngestResult{}, fmt.Errorf("invalid tenant %q: use letters, digits, '-', '_' or '.'", opts.Tenant)
 	}
-	entries := make([]walEntry, len(recs))
+	entries := make([]entry, len(recs))
 	for i, r := range recs {
-		entries[i] = walEntry{Tenant: opts.Tenant, Category: r.Category, Raw: r.Raw}
+		entries[i] = entry{Tenant: opts.Tenant, Category: r.Category, Raw: r.Raw}
 	}
 	if err := db.waitForRoom(opts.NoWait); err != nil {
 		return IngestResult{}, err
 	}
-	return db.apply(entries, true, true)
+	return db.apply(entries)
 }
 
 // waitForRoom applies backpressure: while a flush runs and the memtable has grown to twice its
@@ -114,9 +114,15 @@ type pending struct {
 	row   int // row in the call-local chunk of key
 }
 
-// apply decodes, dedups, logs (when live) and appends entries to the memtable. Replay calls it
-// with live=false: no WAL append, no flagging decision (the logged flags are used).
-func (db *DB) apply(entries []walEntry, live, flag bool) (IngestResult, error) {
+// entry is one record of an Ingest call with the tenant it is ingested for.
+type entry struct {
+	Tenant   string
+	Category string
+	Raw      []byte
+}
+
+// apply decodes entries into per-partition chunks (no locks held), then commits them.
+func (db *DB) apply(entries []entry) (IngestResult, error) {
 	var res IngestResult
 	ds := decoders.Get().(*decodeState)
 	defer decoders.Put(ds)
@@ -167,10 +173,9 @@ func (db *DB) apply(entries []walEntry, live, flag bool) (IngestResult, error) {
 			res.Rejected = append(res.Rejected, Reject{Index: i, Reason: reason})
 			continue
 		}
-		if live && flag && flagger != nil && flagger(primary, row) {
-			e.Flags |= flagFlagged
-		}
-		if e.Flags&flagFlagged != 0 {
+		// The flagging decision is made once, here; the WAL logs the resulting row, so replay
+		// reproduces it whatever the flagging windows are by then.
+		if flagger != nil && flagger(primary, row) {
 			row.SetBool(colFlagged, true)
 		}
 		targets = append(targets[:0], primary)
@@ -204,54 +209,11 @@ func (db *DB) apply(entries []walEntry, live, flag bool) (IngestResult, error) {
 	for k, b := range builders {
 		chunks[k] = b.Seal()
 	}
-	defer func() {
-		for _, c := range chunks {
-			c.Release()
-		}
-	}()
-
-	// Phase 2: dedup against stored events and reserve the new ids. ingestMu (shared) keeps a
-	// flush from rotating the WAL until these rows are in the memtable.
-	db.ingestMu.RLock()
-	defer db.ingestMu.RUnlock()
-	db.mu.Lock()
-	if db.closed {
-		db.mu.Unlock()
-		return res, ErrClosed
+	defer releaseChunks(chunks)
+	entryNew, entryCopies, err := db.commit(chunks, pend, len(entries), true)
+	if err != nil {
+		return IngestResult{}, err
 	}
-	keep := map[partKey][]int{} // rows to keep per chunk; absent = keep all
-	dupRows := map[partKey]int{}
-	entryNew := make([]bool, len(entries))
-	entryCopies := make([]bool, len(entries))
-	var lookupErr error
-	for _, pd := range pend {
-		entryCopies[pd.entry] = true
-		p := db.partition(pd.key)
-		dup, err := p.hasID(pd.id, pd.ns)
-		if err != nil {
-			lookupErr = err
-			break
-		}
-		if dup {
-			dupRows[pd.key]++
-			continue
-		}
-		p.mem.ids[pd.id] = struct{}{}
-		entryNew[pd.entry] = true
-		keep[pd.key] = append(keep[pd.key], pd.row)
-	}
-	if lookupErr != nil {
-		// Undo reservations made by this call before failing.
-		for _, pd := range pend {
-			if rows := keep[pd.key]; rows != nil {
-				delete(db.parts[pd.key].mem.ids, pd.id)
-			}
-		}
-		db.mu.Unlock()
-		return res, fmt.Errorf("dedup lookup: %w", lookupErr)
-	}
-	db.mu.Unlock()
-
 	for i := range entries {
 		switch {
 		case entryNew[i]:
@@ -260,41 +222,90 @@ func (db *DB) apply(entries []walEntry, live, flag bool) (IngestResult, error) {
 			res.Duplicates++
 		}
 	}
+	return res, nil
+}
 
-	// Phase 3: make the WAL record durable.
-	if live && res.Accepted > 0 {
-		logged := make([]walEntry, 0, res.Accepted)
-		for i := range entries {
-			if entryNew[i] {
-				logged = append(logged, entries[i])
+func releaseChunks(chunks map[partKey]arrow.RecordBatch) {
+	for _, c := range chunks {
+		c.Release()
+	}
+}
+
+// commit dedups the decoded rows against what is stored, logs the surviving rows in the WAL
+// (when live) and publishes them to the memtable. It reports per entry whether any copy was new
+// and whether it had any copy at all.
+func (db *DB) commit(chunks map[partKey]arrow.RecordBatch, pend []pending, nEntries int, live bool) (entryNew, entryCopies []bool, err error) {
+	// ingestMu (shared) keeps a flush from rotating the WAL until these rows are in the memtable.
+	db.ingestMu.RLock()
+	defer db.ingestMu.RUnlock()
+
+	// Dedup against stored events and reserve the new ids.
+	db.mu.Lock()
+	if db.closed {
+		db.mu.Unlock()
+		return nil, nil, ErrClosed
+	}
+	keep := map[partKey][]int{}
+	dupRows := map[partKey]int{}
+	entryNew = make([]bool, nEntries)
+	entryCopies = make([]bool, nEntries)
+	var reserved []pending
+	unreserve := func() {
+		for _, pd := range reserved {
+			if p := db.parts[pd.key]; p != nil {
+				delete(p.mem.ids, pd.id)
 			}
-		}
-		if _, err := db.wal.Append(marshalWALEntries(nil, logged)); err != nil {
-			db.mu.Lock()
-			for _, pd := range pend {
-				if p := db.parts[pd.key]; p != nil {
-					delete(p.mem.ids, pd.id)
-				}
-			}
-			db.mu.Unlock()
-			return IngestResult{}, fmt.Errorf("write-ahead log: %w", err)
 		}
 	}
+	for _, pd := range pend {
+		entryCopies[pd.entry] = true
+		p := db.partition(pd.key)
+		dup, err := p.hasID(pd.id, pd.ns)
+		if err != nil {
+			unreserve()
+			db.mu.Unlock()
+			return nil, nil, fmt.Errorf("dedup lookup: %w", err)
+		}
+		if dup {
+			dupRows[pd.key]++
+			continue
+		}
+		p.mem.ids[pd.id] = struct{}{}
+		reserved = append(reserved, pd)
+		entryNew[pd.entry] = true
+		keep[pd.key] = append(keep[pd.key], pd.row)
+	}
+	db.mu.Unlock()
 
-	// Phase 4: publish the rows.
 	final := make(map[partKey]arrow.RecordBatch, len(chunks))
 	for k, c := range chunks {
-		if dupRows[k] == 0 {
+		switch rows := keep[k]; {
+		case len(rows) == 0:
+		case dupRows[k] == 0:
 			c.Retain()
 			final[k] = c
-			continue
+		default:
+			final[k] = columnar.Take(db.schema, c, rows)
 		}
-		rows := keep[k]
-		if len(rows) == 0 {
-			continue
-		}
-		final[k] = columnar.Take(db.schema, c, rows)
 	}
+
+	// Make the rows durable: the WAL logs the decoded chunks themselves (Arrow IPC), not the
+	// input JSON, which is several times larger and would be parsed again on replay.
+	if live && len(final) > 0 {
+		payload, err := marshalWALChunks(db.schema, final)
+		if err == nil {
+			_, err = db.wal.Append(payload)
+		}
+		if err != nil {
+			releaseChunks(final)
+			db.mu.Lock()
+			unreserve()
+			db.mu.Unlock()
+			return nil, nil, fmt.Errorf("write-ahead log: %w", err)
+		}
+	}
+
+	// Publish.
 	db.mu.Lock()
 	for k, c := range final {
 		p := db.partition(k)
@@ -310,7 +321,33 @@ func (db *DB) apply(entries []walEntry, live, flag bool) (IngestResult, error) {
 	if full {
 		db.kickMaintenance()
 	}
-	return res, nil
+	return entryNew, entryCopies, nil
+}
+
+// replay re-applies one WAL payload: the chunks it logged, deduplicated again (some of their
+// rows may already have reached a segment before the crash).
+func (db *DB) replay(payload []byte) error {
+	chunks, err := unmarshalWALChunks(db.schema, payload)
+	if err != nil {
+		return err
+	}
+	defer releaseChunks(chunks)
+	idCol, _ := db.schema.Lookup("id")
+	tCol, _ := db.schema.Lookup("createdDateTime")
+	var pend []pending
+	for k, c := range chunks {
+		b, err := columnar.NewBatch(db.schema, c)
+		if err != nil {
+			return err
+		}
+		for r := 0; r < b.Rows; r++ {
+			var id [16]byte
+			copy(id[:], b.Bytes(idCol.Index, r))
+			pend = append(pend, pending{entry: 0, key: k, id: id, ns: b.Int64(tCol.Index, r), row: r})
+		}
+	}
+	_, _, err = db.commit(chunks, pend, 1, false)
+	return err
 }
 
 // hasID reports whether the partition already stores id (memtable or segments). Callers hold
