@@ -1,8 +1,8 @@
 package engine
 
 import (
-	"flag"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"math/rand/v2"
 	"os"
