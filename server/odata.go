@@ -181,7 +181,8 @@ func nextLink(base, path string, raw []rawOption, token string) string {
 	b.WriteString(path)
 	b.WriteByte('?')
 	for _, o := range raw {
-		b.WriteString(url.QueryEscape(o.key))
+		// Graph writes option names with a literal '$'.
+		b.WriteString(strings.ReplaceAll(url.QueryEscape(o.key), "%24", "$"))
 		b.WriteByte('=')
 		b.WriteString(url.QueryEscape(o.value))
 		b.WriteByte('&')

@@ -103,7 +103,7 @@ func TestGoldenShapesV1AndBeta(t *testing.T) {
 			t.Errorf("%s context %v, want %s", ver, m["@odata.context"], want)
 		}
 		next, _ := m["@odata.nextLink"].(string)
-		if !strings.HasPrefix(next, e.ts.URL+"/"+ver+"/auditLogs/signIns?%24top=1&$skiptoken=") {
+		if !strings.HasPrefix(next, e.ts.URL+"/"+ver+"/auditLogs/signIns?$top=1&$skiptoken=") {
 			t.Errorf("%s nextLink %q", ver, next)
 		}
 		checkGolden(t, "list-"+ver, r.body)
