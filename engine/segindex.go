@@ -15,17 +15,21 @@ import (
 
 // Which columns get which index, decided here once for the sign-in table.
 var (
-	// Postings per dictionary code: needle and low-cardinality filters the admin queries use.
+	// Postings per dictionary code. Measured on generated data (B/row): ipAddress 3.8, userId
+	// 3.0, userPrincipalName 2.7, appId 1.5, conditionalAccessStatus 1.2, the rest ≤ 1. Columns
+	// whose filters are rare and whose dictionary scan is cheap (userDisplayName, resourceId,
+	// deviceId) are not indexed.
 	codeIndexed = []string{
-		"userPrincipalName", "userId", "userDisplayName", "appId", "appDisplayName", "ipAddress",
+		"userPrincipalName", "userId", "appId", "appDisplayName", "ipAddress",
 		"conditionalAccessStatus", "riskLevelDuringSignIn", "riskLevelAggregated", "riskState", "riskDetail",
-		"signInEventTypes", "clientAppUsed", "location/countryOrRegion", "resourceId", "servicePrincipalId",
-		"deviceDetail/deviceId", "deviceDetail/browser",
+		"signInEventTypes", "clientAppUsed", "location/countryOrRegion", "servicePrincipalId",
+		"deviceDetail/browser",
 	}
-	// Hashed keys for high-cardinality identifiers: request id (GET by id, dedup, risk joins),
-	// correlation, token and session ids.
-	keyIndexed   = []string{"id", "correlationId", "originalRequestId", "sessionId", "uniqueTokenIdentifier"}
-	boolIndexed  = []string{"flaggedForReview", "isInteractive"}
+	// Hashed keys for high-cardinality identifiers, about 9.7 B/row each: request id (GET by id,
+	// dedup, risk joins), correlationId (the diagnostic's flows) and uniqueTokenIdentifier (joins
+	// with Graph activity logs). originalRequestId and sessionId are scanned instead.
+	keyIndexed   = []string{"id", "correlationId", "uniqueTokenIdentifier"}
+	boolIndexed  = []string{"flaggedForReview"}
 	int32Indexed = []string{"status/errorCode"}
 	zoneInt64    = []string{"createdDateTime", "status/errorCode", "processingTimeInMilliseconds", "autonomousSystemNumber"}
 )
