@@ -115,6 +115,7 @@ type fixture struct {
 	snap   *engine.Snapshot
 	src    query.Source
 	events []map[string]any
+	lower  []map[string]any // events with lower-cased keys, for the reference
 	dir    string
 }
 
@@ -198,6 +199,9 @@ func getFixture(t testing.TB, n, blockRows int, seed uint64) *fixture {
 		events[i] = m
 	}
 	f := &fixture{db: db, snap: snap, src: sourceOf(snap), events: events, dir: dir}
+	for _, ev := range events {
+		f.lower = append(f.lower, lowerKeys(ev).(map[string]any))
+	}
 	fixtures[key] = f
 	return f
 }

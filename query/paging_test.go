@@ -143,9 +143,10 @@ func TestAggregate(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[string]int64{}
-	for _, ev := range f.events {
-		if refMatch(mustParse(t, "status/errorCode ne 0"), ev) {
-			want[ev["appDisplayName"].(string)]++
+	e := mustParse(t, "status/errorCode ne 0")
+	for i, ev := range f.lower {
+		if refMatch(e, ev) {
+			want[f.events[i]["appDisplayName"].(string)]++
 		}
 	}
 	if len(groups) != len(want) {

@@ -29,7 +29,8 @@ var (
 )
 
 type refEnv struct {
-	row  map[string]any
+	row  map[string]any // keys lower-cased at every level (lowerKeys)
+	names map[*syntax.Path]*refPath
 	vars map[string]any
 	// foldVars are lambda variables over enum collections (signInEventTypes).
 	foldVars map[string]bool
@@ -65,45 +66,60 @@ func refNorm(x any) any {
 	return x
 }
 
-func getFold(m map[string]any, k string) (any, bool) {
-	if v, ok := m[k]; ok {
-		return v, true
-	}
-	for kk, v := range m {
-		if strings.EqualFold(kk, k) {
-			return v, true
+// lowerKeys copies a decoded JSON value with every object key lower-cased, so that the
+// reference resolves Graph's case-insensitive names with plain map lookups.
+func lowerKeys(x any) any {
+	switch x := x.(type) {
+	case map[string]any:
+		m := make(map[string]any, len(x))
+		for k, v := range x {
+			m[strings.ToLower(k)] = lowerKeys(v)
 		}
+		return m
+	case []any:
+		out := make([]any, len(x))
+		for i, v := range x {
+			out[i] = lowerKeys(v)
+		}
+		return out
 	}
-	return nil, false
+	return x
+}
+
+type refPath struct {
+	first string   // as written: lambda variables are case-sensitive
+	lower []string // every segment lower-cased
+	full  string   // lower-cased full path
 }
 
 func (e *refEnv) path(p *syntax.Path) any {
-	names := make([]string, len(p.Segments))
-	for i, s := range p.Segments {
-		names[i] = s.Name
+	rp, ok := e.names[p]
+	if !ok {
+		rp = &refPath{first: p.Segments[0].Name, full: strings.ToLower(pathName(p))}
+		for _, s := range p.Segments {
+			rp.lower = append(rp.lower, strings.ToLower(s.Name))
+		}
+		e.names[p] = rp
 	}
-	var cur any
-	if v, ok := e.vars[names[0]]; ok {
-		cur = v
-		names = names[1:]
-	} else {
-		cur = e.row
+	var cur any = e.row
+	rest := rp.lower
+	if v, ok := e.vars[rp.first]; ok {
+		cur, rest = v, rest[1:]
 	}
-	for _, n := range names {
+	for _, n := range rest {
 		m, ok := cur.(map[string]any)
 		if !ok {
 			return nil
 		}
-		cur, _ = getFold(m, n)
+		cur = m[n]
 	}
 	cur = refNorm(cur)
-	full := strings.ToLower(pathName(p))
 	if s, ok := cur.(string); ok {
-		if full == "createddatetime" {
+		if rp.full == "createddatetime" {
 			t, _ := time.Parse(time.RFC3339Nano, s)
 			return refTime(t.UnixNano())
 		}
-		if refGUIDCols[full] && isGUIDText(s) {
+		if refGUIDCols[rp.full] && isGUIDText(s) {
 			return strings.ToLower(s)
 		}
 	}
@@ -494,8 +510,10 @@ func refCompare(op syntax.BinaryOp, a, b any, fold bool) int {
 	return rFalse
 }
 
+var refNames = map[*syntax.Path]*refPath{}
+
 // refMatch evaluates a filter for one event.
 func refMatch(e syntax.Expr, row map[string]any) bool {
-	env := &refEnv{row: row}
+	env := &refEnv{row: row, names: refNames}
 	return refTri(env.eval(e)) == rTrue
 }
