@@ -152,3 +152,9 @@ func BenchmarkPlainLoopErrorCode(b *testing.B) {
 	}
 	b.ReportMetric(float64(rows), "rows-scanned/op")
 }
+
+// BenchmarkResidualScanCount has no index help: a dictionary predicate and an int32
+// comparison evaluated by the residual kernels over every block.
+func BenchmarkResidualScanCount(b *testing.B) {
+	benchRun(b, query.Request{Filter: "startswith(deviceDetail/browser,'Edge') and processingTimeInMilliseconds gt 1000", Count: true, Top: 1})
+}

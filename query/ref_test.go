@@ -29,9 +29,9 @@ var (
 )
 
 type refEnv struct {
-	row  map[string]any // keys lower-cased at every level (lowerKeys)
+	row   map[string]any // keys lower-cased at every level (lowerKeys)
 	names map[*syntax.Path]*refPath
-	vars map[string]any
+	vars  map[string]any
 	// foldVars are lambda variables over enum collections (signInEventTypes).
 	foldVars map[string]bool
 }
