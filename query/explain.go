@@ -23,7 +23,7 @@ type Explain struct {
 	Probes           []ProbeStat
 	RowsScanned      int64 // rows touched by residual kernels
 	RowsMatched      int64 // rows that passed the filter (and paging condition)
-	IndexOnly        bool  // every segment was answered from the indexes alone
+	IndexOnly        bool  // no residual kernel ran: the indexes answered the filter
 	Stages           []StageTime
 }
 

@@ -82,6 +82,7 @@ func (sc *scanner) run(ctx context.Context, src Source, c consumer) error {
 		}
 	}
 	var words []uint64
+	defer func() { sc.ex.IndexOnly = sc.ex.Segments > 0 && sc.ex.RowsScanned == 0 }()
 	for _, di := range order {
 		d := &days[di]
 		for si := range d.Segments {
