@@ -187,42 +187,58 @@ func (a *aggregator) visit(_ unitRef, _ int, b *columnar.Batch, sel []uint64) er
 		for _, v := range g.keys {
 			a.kbuf = appendValueKey(a.kbuf, v)
 		}
-		dst, ok := a.groups[string(a.kbuf)]
-		if !ok {
-			a.groups[string(a.kbuf)] = g
-			continue
-		}
-		dst.count += g.count
-		for i, ag := range a.aggs {
-			x, y := &dst.vals[i], &g.vals[i]
-			switch ag.Op {
-			case AggSum, AggAverage:
-				x.sumI += y.sumI
-				x.sumF += y.sumF
-			case AggMin, AggMax:
-				if y.n == 0 {
-					break
-				}
-				if x.n == 0 {
-					x.best = y.best
-					break
-				}
-				c, ok := compareValues(y.best, x.best)
-				if ok && ((ag.Op == AggMin && c < 0) || (ag.Op == AggMax && c > 0)) {
-					x.best = y.best
-				}
-			case AggCountDistinct:
-				if x.distinct == nil {
-					x.distinct = map[string]struct{}{}
-				}
-				for k := range y.distinct {
-					x.distinct[k] = struct{}{}
-				}
-			}
-			x.n += y.n
-		}
+		a.mergeGroup(string(a.kbuf), g)
 	}
 	return nil
+}
+
+func (a *aggregator) fork() consumer {
+	return &aggregator{s: a.s, keys: a.keys, aggs: a.aggs, acols: a.acols, cols_: a.cols_,
+		groups: map[string]*groupAcc{}, local: map[string]*groupAcc{}}
+}
+
+func (a *aggregator) merge(o consumer) {
+	for k, g := range o.(*aggregator).groups {
+		a.mergeGroup(k, g)
+	}
+}
+
+// mergeGroup adds g (whose keys encode to key) into the global groups.
+func (a *aggregator) mergeGroup(key string, g *groupAcc) {
+	dst, ok := a.groups[key]
+	if !ok {
+		a.groups[key] = g
+		return
+	}
+	dst.count += g.count
+	for i, ag := range a.aggs {
+		x, y := &dst.vals[i], &g.vals[i]
+		switch ag.Op {
+		case AggSum, AggAverage:
+			x.sumI += y.sumI
+			x.sumF += y.sumF
+		case AggMin, AggMax:
+			if y.n == 0 {
+				break
+			}
+			if x.n == 0 {
+				x.best = y.best
+				break
+			}
+			c, ok := compareValues(y.best, x.best)
+			if ok && ((ag.Op == AggMin && c < 0) || (ag.Op == AggMax && c > 0)) {
+				x.best = y.best
+			}
+		case AggCountDistinct:
+			if x.distinct == nil {
+				x.distinct = map[string]struct{}{}
+			}
+			for k := range y.distinct {
+				x.distinct[k] = struct{}{}
+			}
+		}
+		x.n += y.n
+	}
 }
 
 // appendValueKey appends a self-delimiting encoding of v (for map keys).

@@ -25,6 +25,8 @@ type Explain struct {
 	RowsMatched      int64 // rows that passed the filter (and paging condition)
 	IndexOnly        bool  // no residual kernel ran: the indexes answered the filter
 	Stages           []StageTime
+	// CountPass describes the separate $count pass (nil without $count).
+	CountPass *Explain
 }
 
 // ProbeStat is one index probe on one segment.
@@ -39,6 +41,21 @@ type ProbeStat struct {
 type StageTime struct {
 	Stage string
 	Time  time.Duration
+}
+
+// add accumulates the counters of a worker.
+func (e *Explain) add(o *Explain) {
+	e.Segments += o.Segments
+	e.SegPruned += o.SegPruned
+	e.Blocks += o.Blocks
+	e.BlocksPrunedZone += o.BlocksPrunedZone
+	e.BlocksPrunedTopN += o.BlocksPrunedTopN
+	e.BlocksRead += o.BlocksRead
+	e.MemChunks += o.MemChunks
+	e.MemRows += o.MemRows
+	e.Probes = append(e.Probes, o.Probes...)
+	e.RowsScanned += o.RowsScanned
+	e.RowsMatched += o.RowsMatched
 }
 
 func (e *Explain) stage(name string, start time.Time) {
@@ -65,6 +82,10 @@ func (e *Explain) String() string {
 		}
 	}
 	fmt.Fprintf(&b, "rows:     %d scanned by residual kernels, %d matched\n", e.RowsScanned, e.RowsMatched)
+	if c := e.CountPass; c != nil {
+		fmt.Fprintf(&b, "count:    %d blocks read, %d pruned, %d rows scanned, %d matched (index-only %v)\n",
+			c.BlocksRead, c.BlocksPrunedZone, c.RowsScanned, c.RowsMatched, c.IndexOnly)
+	}
 	for _, s := range e.Stages {
 		fmt.Fprintf(&b, "time %-10s %v\n", s.Stage+":", s.Time)
 	}

@@ -85,6 +85,9 @@ func benchRun(b *testing.B, req query.Request) {
 			b.Fatal(err)
 		}
 		scanned, matched = res.Explain.RowsScanned, res.Explain.RowsMatched
+		if c := res.Explain.CountPass; c != nil {
+			scanned, matched = scanned+c.RowsScanned, c.RowsMatched
+		}
 	}
 	b.ReportMetric(float64(scanned), "rows-scanned/op")
 	b.ReportMetric(float64(matched), "rows-matched/op")

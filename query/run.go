@@ -141,6 +141,7 @@ func Run(ctx context.Context, s *columnar.Schema, src Source, req Request) (*Res
 			return nil, err
 		}
 		res.Count = cc.n
+		ex.CountPass = cex
 		ex.stage("count", t2)
 	}
 	if req.Explain {
@@ -396,6 +397,22 @@ func (t *topN) visit(u unitRef, block int, b *columnar.Batch, sel []uint64) erro
 	return nil
 }
 
+func (t *topN) fork() consumer {
+	return newTopN(t.keys, t.limit, t.cursor, t.idCol, t.zones)
+}
+
+// merge offers the rows of another worker's heap to this one.
+func (t *topN) merge(o consumer) {
+	for _, e := range o.(*topN).h {
+		if len(t.h) < t.limit {
+			heap.Push(t, e)
+		} else if compareKeys(t.keys, &e.key, &t.h[0].key) < 0 {
+			t.h[0] = e
+			heap.Fix(t, 0)
+		}
+	}
+}
+
 func (t *topN) sorted() []*topEntry {
 	out := slices.Clone(t.h)
 	slices.SortFunc(out, func(a, b *topEntry) int { return compareKeys(t.keys, &a.key, &b.key) })
@@ -410,6 +427,8 @@ func (c *counter) skipSegment(*Segment) bool    { return false }
 func (c *counter) skipBlock(*Segment, int) bool { return false }
 func (c *counter) countOnly() bool              { return true }
 func (c *counter) addCount(n int64)             { c.n += n }
+func (c *counter) fork() consumer               { return &counter{} }
+func (c *counter) merge(o consumer)             { c.n += o.(*counter).n }
 func (c *counter) visit(_ unitRef, _ int, _ *columnar.Batch, sel []uint64) error {
 	c.n += int64(popcount(sel))
 	return nil

@@ -2,8 +2,11 @@ package query
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"runtime"
 	"slices"
+	"sync"
 
 	"github.com/RoaringBitmap/roaring/v2"
 	"github.com/apache/arrow-go/v18/arrow"
@@ -72,42 +75,134 @@ func predCols(p pred, s *columnar.Schema, dst []int) []int {
 	return dst
 }
 
+// forker is a consumer that can be split across workers and merged back.
+type forker interface {
+	consumer
+	fork() consumer
+	merge(consumer)
+}
+
+// workItem is one segment or one memtable chunk.
+type workItem struct {
+	seg *Segment
+	rec arrow.RecordBatch
+}
+
+// maxWorkers bounds scan parallelism (GOMAXPROCS at most).
+var maxWorkers = runtime.GOMAXPROCS(0)
+
 func (sc *scanner) run(ctx context.Context, src Source, c consumer) error {
 	days := src.Days
-	order := make([]int, len(days))
-	for i := range order {
-		order[i] = i
+	var items []workItem
+	for i := range days {
+		d := &days[i]
 		if sc.newestFirst {
-			order[i] = len(days) - 1 - i
+			d = &days[len(days)-1-i]
 		}
-	}
-	var words []uint64
-	defer func() { sc.ex.IndexOnly = sc.ex.Segments > 0 && sc.ex.RowsScanned == 0 }()
-	for _, di := range order {
-		d := &days[di]
 		for si := range d.Segments {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			s := &d.Segments[si]
-			sc.ex.Segments++
-			sc.ex.Blocks += s.Seg.NumBlocks()
-			if c.skipSegment(s) {
-				sc.ex.SegPruned++
-				continue
-			}
-			var err error
-			if words, err = sc.segment(ctx, s, c, words); err != nil {
-				return fmt.Errorf("segment %d: %w", s.ID, err)
-			}
+			items = append(items, workItem{seg: &d.Segments[si]})
 		}
 		for _, rec := range d.Mem {
-			if err := ctx.Err(); err != nil {
+			items = append(items, workItem{rec: rec})
+		}
+	}
+	defer func() { sc.ex.IndexOnly = sc.ex.Segments > 0 && sc.ex.RowsScanned == 0 }()
+	f, ok := c.(forker)
+	workers := min(maxWorkers, len(items))
+	if !ok || workers < 2 {
+		return sc.runItems(ctx, items, nil, c)
+	}
+	// Workers pull items in order (newest first for a descending time order, so that
+	// top-N bounds tighten early), each with its own consumer and counters; the results
+	// are merged in worker order.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	next := make(chan workItem)
+	go func() {
+		defer close(next)
+		for _, it := range items {
+			select {
+			case next <- it:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	subs := make([]*scanner, workers)
+	cons := make([]consumer, workers)
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		sub := *sc
+		sub.ex = &Explain{}
+		subs[w], cons[w] = &sub, f.fork()
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if errs[w] = subs[w].runItems(ctx, nil, next, cons[w]); errs[w] != nil {
+				cancel()
+			}
+		}()
+	}
+	wg.Wait()
+	for w := range workers {
+		sc.ex.add(subs[w].ex)
+		f.merge(cons[w])
+	}
+	slices.SortStableFunc(sc.ex.Probes, func(a, b ProbeStat) int { return cmp3(int64(a.Segment), int64(b.Segment)) })
+	for _, err := range errs {
+		if err != nil && !errors.Is(err, context.Canceled) {
+			return err
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// runItems scans items (or, when items is nil, what arrives on next).
+func (sc *scanner) runItems(ctx context.Context, items []workItem, next <-chan workItem, c consumer) error {
+	var words []uint64
+	do := func(it workItem) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if it.rec != nil {
+			return sc.mem(it.rec, c)
+		}
+		s := it.seg
+		sc.ex.Segments++
+		sc.ex.Blocks += s.Seg.NumBlocks()
+		if c.skipSegment(s) {
+			sc.ex.SegPruned++
+			return nil
+		}
+		var err error
+		if words, err = sc.segment(ctx, s, c, words); err != nil {
+			return fmt.Errorf("segment %d: %w", s.ID, err)
+		}
+		return nil
+	}
+	if next == nil {
+		for _, it := range items {
+			if err := do(it); err != nil {
 				return err
 			}
-			if err := sc.mem(rec, c); err != nil {
-				return err
+		}
+		return nil
+	}
+	for it := range next {
+		if err := do(it); err != nil {
+			// Drain so the feeder can finish once the context is canceled.
+			for range next {
 			}
+			return err
 		}
 	}
 	return nil
