@@ -113,7 +113,7 @@ func WriteSegment(path string, tenant string, day int32, m *Merged, visit BlockV
 }
 
 // minCompressBytes is the smallest decoded column region that is worth zstd-compressing.
-const minCompressBytes = 64 << 10
+const minCompressBytes = 8 << 10
 
 func encodeColumn(m *Merged, col int, visit BlockVisitor) ([]byte, ColumnMeta, error) {
 	name, kind := ExtrasColumn, KindExtras

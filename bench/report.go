@@ -1,0 +1,67 @@
+package bench
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"strings"
+	"text/tabwriter"
+)
+
+// WriteTable prints the results as a table a person would read.
+func (r *Results) WriteTable(w io.Writer) {
+	fmt.Fprintf(w, "authlake bench: %d events (seed %d, %.2f GB NDJSON), %d threads, %d warm runs\n", r.Events, r.Seed, float64(r.RawBytes)/1e9, r.Threads, r.Runs)
+	fmt.Fprintf(w, "machine: %s, %s\n\n", r.Machine, r.GoVersion)
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', tabwriter.AlignRight)
+	if len(r.Compare) > 0 {
+		fmt.Fprintln(tw, "measure\tauthlake\tDuckDB\tunit\tratio\tgoal\t\t")
+		for _, c := range r.Compare {
+			mark := "met"
+			if !c.Met {
+				mark = "MISSED"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%.2fx\t≥%.1fx\t%s\t\n", c.Measure, num(c.Authlake), num(c.DuckDB), c.Unit, c.Ratio, c.Goal, mark)
+		}
+		tw.Flush()
+		fmt.Fprintln(w, "\nratio = how many times better authlake is (time and bytes: DuckDB ÷ authlake; rates: authlake ÷ DuckDB)")
+		return
+	}
+	for _, in := range r.Ingest {
+		fmt.Fprintf(tw, "ingest, %d thread(s)\t%s\tevents/s\t%.0f MB/s\t\n", in.Threads, num(in.EventsPerSec), in.MBPerSec)
+	}
+	fmt.Fprintf(tw, "bytes on disk per event\t%.1f\tB\t%.1fx smaller than NDJSON\t\n", r.BytesPerEvt, r.Compression)
+	for _, q := range r.Queries {
+		fmt.Fprintf(tw, "%s (%d)\tcold %s\twarm %s\tp99 %s ms\t\n", q.ID, q.Count, num(q.ColdMs), num(q.WarmMs), num(q.P99Ms))
+	}
+	tw.Flush()
+}
+
+// Markdown renders the comparison as a Markdown table for the README.
+func (r *Results) Markdown() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d events (%.1f GB of NDJSON, seed %d), %d threads, %d warm runs; %s; %s, %s.\n\n",
+		r.Events, float64(r.RawBytes)/1e9, r.Seed, r.Threads, r.Runs, r.Machine, r.GoVersion, r.Date.Format("2006-01-02"))
+	b.WriteString("| measure | authlake | DuckDB | unit | ratio | goal | |\n|---|---:|---:|---|---:|---:|---|\n")
+	for _, c := range r.Compare {
+		mark := "met"
+		if !c.Met {
+			mark = "**missed**"
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %.2fx | ≥%.1fx | %s |\n", c.Measure, num(c.Authlake), num(c.DuckDB), c.Unit, c.Ratio, c.Goal, mark)
+	}
+	return b.String()
+}
+
+func num(v float64) string {
+	switch {
+	case v == 0:
+		return "0"
+	case math.Abs(v) >= 1000:
+		return fmt.Sprintf("%.0f", v)
+	case math.Abs(v) >= 10:
+		return fmt.Sprintf("%.1f", v)
+	case math.Abs(v) >= 1:
+		return fmt.Sprintf("%.2f", v)
+	}
+	return fmt.Sprintf("%.3f", v)
+}

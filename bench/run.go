@@ -1,0 +1,447 @@
+package bench
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"hash/fnv"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/authlake/authlake/columnar"
+	"github.com/authlake/authlake/engine"
+	"github.com/authlake/authlake/engine/load"
+	"github.com/authlake/authlake/query"
+)
+
+// Config is one benchmark run.
+type Config struct {
+	Events   int
+	Seed     uint64
+	Threads  int    // the engines' thread count (ingest goroutines; DuckDB SET threads)
+	Runs     int    // warm runs per query
+	CacheDir string // generated NDJSON is kept here by seed and size
+	WorkDir  string // databases are created here (removed first)
+	Peer     string // "" or "duckdb"
+	PeerDir  string // the bench/peer module directory
+	// Smoke runs only what the cross-check needs (one ingest, one warm run): for CI.
+	Smoke bool
+	Log   io.Writer
+}
+
+// Results is what a run measured; written as JSON by the CLI.
+type Results struct {
+	Date        time.Time     `json:"date"`
+	Machine     string        `json:"machine"`
+	GoVersion   string        `json:"go"`
+	Events      int64         `json:"events"`
+	Seed        uint64        `json:"seed"`
+	RawBytes    int64         `json:"rawBytes"`
+	Threads     int           `json:"threads"`
+	Runs        int           `json:"runs"`
+	Ingest      []IngestStat  `json:"ingest"`
+	DiskBytes   int64         `json:"diskBytes"`
+	IndexBytes  int64         `json:"indexBytes"`
+	BytesPerEvt float64       `json:"bytesPerEvent"`
+	Compression float64       `json:"compressionVsRawJSON"`
+	PeakRSS     int64         `json:"peakRSSBytes"`
+	Params      Params        `json:"params"`
+	Queries     []QueryStat   `json:"queries"`
+	Peer        *PeerLoad     `json:"peerLoad,omitempty"`
+	PeerQueries *PeerQueries  `json:"peerQueries,omitempty"`
+	Compare     []CompareRow  `json:"compare,omitempty"`
+}
+
+// IngestStat is one ingest measurement: NDJSON file → durable, indexed segments.
+type IngestStat struct {
+	Threads      int     `json:"threads"`
+	Seconds      float64 `json:"seconds"`
+	EventsPerSec float64 `json:"eventsPerSecond"`
+	MBPerSec     float64 `json:"mbPerSecond"`
+}
+
+// QueryStat is one query's result and timings on authlake.
+type QueryStat struct {
+	ID      string     `json:"id"`
+	Filter  string     `json:"filter"`
+	Count   int64      `json:"count"`
+	IDsHash string     `json:"idsHash,omitempty"`
+	Rows    []AppCount `json:"rows,omitempty"`
+	ColdMs  float64    `json:"coldMs"`
+	WarmMs  float64    `json:"warmMedianMs"`
+	P99Ms   float64    `json:"warmP99Ms"`
+}
+
+// AppCount is one row of the top-failing-apps query.
+type AppCount struct {
+	App      *string `json:"app"`
+	Failures int64   `json:"failures"`
+}
+
+// Run executes the benchmark.
+func Run(ctx context.Context, cfg Config) (*Results, error) {
+	if cfg.Threads <= 0 {
+		cfg.Threads = runtime.GOMAXPROCS(0)
+	}
+	if cfg.Runs <= 0 {
+		cfg.Runs = 10
+	}
+	logf := func(format string, args ...any) {
+		if cfg.Log != nil {
+			fmt.Fprintf(cfg.Log, format+"\n", args...)
+		}
+	}
+	res := &Results{Date: time.Now().UTC(), Machine: machine(), GoVersion: runtime.Version(), Events: int64(cfg.Events),
+		Seed: cfg.Seed, Threads: cfg.Threads, Runs: cfg.Runs}
+	input, size, err := EnsureEvents(cfg.CacheDir, cfg.Events, cfg.Seed, logf)
+	if err != nil {
+		return nil, err
+	}
+	res.RawBytes = size
+	if err := os.MkdirAll(cfg.WorkDir, 0o755); err != nil {
+		return nil, err
+	}
+
+	// Ingest: 1 thread, then the configured count; the last database is the one queried.
+	threads := []int{1, cfg.Threads}
+	if cfg.Threads == 1 || cfg.Smoke {
+		threads = []int{cfg.Threads}
+	}
+	dataDir := filepath.Join(cfg.WorkDir, "authlake")
+	for _, t := range threads {
+		st, err := ingest(ctx, input, dataDir, t, size)
+		if err != nil {
+			return nil, err
+		}
+		logf("authlake ingest, %d thread(s): %.1f s, %.0f events/s, %.0f MB/s", t, st.Seconds, st.EventsPerSec, st.MBPerSec)
+		res.Ingest = append(res.Ingest, st)
+	}
+	db, err := openBenchDB(dataDir)
+	if err != nil {
+		return nil, err
+	}
+	if err := db.CompactAll(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	stats := db.Stats()
+	db.Close()
+	res.DiskBytes, res.IndexBytes = stats.SegmentBytes+stats.IndexBytes, stats.IndexBytes
+	res.BytesPerEvt = float64(res.DiskBytes) / float64(max(stats.Events, 1))
+	res.Compression = float64(size) / float64(max(res.DiskBytes, 1))
+	logf("authlake on disk after compaction: %.1f B/event (%.1fx smaller than the NDJSON)", res.BytesPerEvt, res.Compression)
+
+	var peer *peerRunner
+	if cfg.Peer == "duckdb" {
+		peer = &peerRunner{dir: cfg.PeerDir, work: cfg.WorkDir, threads: cfg.Threads, log: logf}
+		if err := peer.build(ctx); err != nil {
+			return nil, err
+		}
+		if res.Peer, err = peer.load(ctx, input); err != nil {
+			return nil, err
+		}
+		logf("duckdb load: %.1f s, %.0f events/s, %.1f B/event", res.Peer.LoadSeconds, res.Peer.EventsPerSecond, res.Peer.BytesPerEvent)
+		if res.Params, err = peer.params(ctx); err != nil {
+			return nil, err
+		}
+	} else if res.Params, err = pickParams(ctx, dataDir); err != nil {
+		return nil, err
+	}
+	logf("params: upn=%s correlationId=%s now=%s", res.Params.UPN, res.Params.CorrelationID, res.Params.Now.Format(time.RFC3339))
+
+	runs := cfg.Runs
+	if cfg.Smoke {
+		runs = 1
+	}
+	if res.Queries, err = runSuite(ctx, dataDir, res.Params, runs, logf); err != nil {
+		return nil, err
+	}
+	res.PeakRSS = peakRSS()
+	if peer != nil {
+		if res.PeerQueries, err = peer.query(ctx, res.Params, runs); err != nil {
+			return nil, err
+		}
+		if err := crossCheck(res.Queries, res.PeerQueries); err != nil {
+			return res, err
+		}
+		logf("cross-check: every query returned the same answer on both engines")
+		res.Compare = compare(res)
+	}
+	return res, nil
+}
+
+func openBenchDB(dir string) (*engine.DB, error) {
+	return engine.Open(dir, engine.Options{DisableBackground: true, Retention: -1})
+}
+
+// ingest loads the NDJSON file into a fresh database with t goroutines and flushes it: the
+// time covers everything until the events sit in durable, indexed segments.
+func ingest(ctx context.Context, input, dir string, t int, size int64) (IngestStat, error) {
+	if err := os.RemoveAll(dir); err != nil {
+		return IngestStat{}, err
+	}
+	start := time.Now()
+	db, err := engine.Open(dir, engine.Options{Retention: -1})
+	if err != nil {
+		return IngestStat{}, err
+	}
+	f, err := os.Open(input)
+	if err != nil {
+		db.Close()
+		return IngestStat{}, err
+	}
+	defer f.Close()
+	sum, err := load.Load(ctx, db, []load.Source{{Name: input, R: f}}, load.Options{Threads: t})
+	if err == nil && sum.Rejected > 0 {
+		err = fmt.Errorf("benchmark input had %d rejected records", sum.Rejected)
+	}
+	if err == nil {
+		err = db.Flush()
+	}
+	if cerr := db.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return IngestStat{}, err
+	}
+	el := time.Since(start).Seconds()
+	return IngestStat{Threads: t, Seconds: el, EventsPerSec: float64(sum.Records) / el, MBPerSec: float64(size) / el / 1e6}, nil
+}
+
+// runSuite runs every query cold (first run on a freshly opened database) and warm.
+func runSuite(ctx context.Context, dir string, p Params, runs int, logf func(string, ...any)) ([]QueryStat, error) {
+	var out []QueryStat
+	for _, q := range Suite {
+		db, err := openBenchDB(dir)
+		if err != nil {
+			return nil, err
+		}
+		st := QueryStat{ID: q.ID, Filter: p.Filter(q)}
+		var times []float64
+		for i := 0; i <= runs; i++ {
+			start := time.Now()
+			cnt, hash, rows, err := runQuery(ctx, db, q, p)
+			ms := float64(time.Since(start).Nanoseconds()) / 1e6
+			if err != nil {
+				db.Close()
+				return nil, fmt.Errorf("%s (%s): %w", q.ID, st.Filter, err)
+			}
+			if i == 0 {
+				st.ColdMs, st.Count, st.IDsHash, st.Rows = ms, cnt, hash, rows
+				continue
+			}
+			times = append(times, ms)
+		}
+		db.Close()
+		slices.Sort(times)
+		st.WarmMs, st.P99Ms = percentile(times, 0.5), percentile(times, 0.99)
+		logf("authlake %-3s %8d  cold %8.2f ms  warm %8.3f ms  p99 %8.3f ms", q.ID, st.Count, st.ColdMs, st.WarmMs, st.P99Ms)
+		out = append(out, st)
+	}
+	return out, nil
+}
+
+func percentile(sorted []float64, q float64) float64 {
+	if len(sorted) == 0 {
+		return 0
+	}
+	i := int(float64(len(sorted)-1)*q + 0.5)
+	return sorted[i]
+}
+
+var tenant = ""
+
+// runQuery runs one suite query the way an API client would (pages, counts, aggregation).
+func runQuery(ctx context.Context, db *engine.DB, q Query, p Params) (count int64, idsHash string, rows []AppCount, err error) {
+	t, err := onlyTenant(db)
+	if err != nil {
+		return 0, "", nil, err
+	}
+	filter := p.Filter(q)
+	switch q.Kind {
+	case KindCount:
+		r, err := db.Query(ctx, t, query.Request{Filter: filter, Count: true, Top: 1, Select: []string{"id"}})
+		if err != nil {
+			return 0, "", nil, err
+		}
+		return r.Count, "", nil, nil
+	case KindTop:
+		snap, err := db.Snapshot(t)
+		if err != nil {
+			return 0, "", nil, err
+		}
+		groups, err := query.Aggregate(ctx, columnar.SignIns, snap.Source(), filter, []string{"appDisplayName"}, []query.Agg{{Op: query.AggCount, Alias: "failures"}})
+		snap.Release()
+		if err != nil {
+			return 0, "", nil, err
+		}
+		for _, g := range groups {
+			ac := AppCount{Failures: toInt(g.Values["failures"])}
+			if s, ok := g.Keys["appDisplayName"].(string); ok {
+				ac.App = &s
+			}
+			rows = append(rows, ac)
+		}
+		sort.SliceStable(rows, func(i, j int) bool {
+			if rows[i].Failures != rows[j].Failures {
+				return rows[i].Failures > rows[j].Failures
+			}
+			if rows[i].App == nil || rows[j].App == nil {
+				return rows[j].App == nil && rows[i].App != nil
+			}
+			return *rows[i].App < *rows[j].App
+		})
+		if len(rows) > 10 {
+			rows = rows[:10]
+		}
+		return int64(len(rows)), "", rows, nil
+	}
+	// Pages: the first page of Top rows, or every page when Top is 0.
+	h := fnv.New64a()
+	req := query.Request{Filter: filter, Top: q.Top, Select: []string{"id", "createdDateTime"}}
+	for {
+		r, err := db.Query(ctx, t, req)
+		if err != nil {
+			return 0, "", nil, err
+		}
+		for _, row := range r.Rows {
+			var v struct{ ID string }
+			if err := json.Unmarshal(row, &v); err != nil {
+				return 0, "", nil, err
+			}
+			h.Write([]byte(strings.ToLower(v.ID)))
+			h.Write([]byte{'\n'})
+			count++
+		}
+		if q.Top > 0 || r.SkipToken == "" {
+			break
+		}
+		req.SkipToken = r.SkipToken
+	}
+	return count, fmt.Sprintf("%016x", h.Sum64()), nil, nil
+}
+
+func toInt(v any) int64 {
+	switch x := v.(type) {
+	case int64:
+		return x
+	case float64:
+		return int64(x)
+	case int:
+		return int64(x)
+	}
+	return 0
+}
+
+func onlyTenant(db *engine.DB) (string, error) {
+	ts := db.Tenants()
+	if len(ts) == 0 {
+		return "", fmt.Errorf("the benchmark database is empty")
+	}
+	// The generator's resource tenant holds every event; guests' home tenants hold copies.
+	best, bestN := "", int64(-1)
+	for _, t := range db.Stats().Tenants {
+		if t.Events > bestN {
+			best, bestN = t.Tenant, t.Events
+		}
+	}
+	return best, nil
+}
+
+// pickParams chooses the data-dependent inputs without the peer, by the same rules as
+// bench/peer: now = newest event; the UPN with the most flagged sign-ins in the 7 days before
+// now (then overall); the correlationId shared by the most events. Ties go to the smallest value.
+func pickParams(ctx context.Context, dir string) (Params, error) {
+	db, err := openBenchDB(dir)
+	if err != nil {
+		return Params{}, err
+	}
+	defer db.Close()
+	t, err := onlyTenant(db)
+	if err != nil {
+		return Params{}, err
+	}
+	var p Params
+	r, err := db.Query(ctx, t, query.Request{Top: 1, Select: []string{"createdDateTime"}})
+	if err != nil || len(r.Rows) == 0 {
+		return p, fmt.Errorf("newest event: %v", err)
+	}
+	var newest struct{ CreatedDateTime time.Time }
+	json.Unmarshal(r.Rows[0], &newest)
+	p.Now = newest.CreatedDateTime.UTC()
+	snap, err := db.Snapshot(t)
+	if err != nil {
+		return p, err
+	}
+	defer snap.Release()
+	best := func(filter, prop string, lower bool) (string, error) {
+		groups, err := query.Aggregate(ctx, columnar.SignIns, snap.Source(), filter, []string{prop}, []query.Agg{{Op: query.AggCount, Alias: "n"}})
+		if err != nil {
+			return "", err
+		}
+		counts := map[string]int64{}
+		for _, g := range groups {
+			k, _ := g.Keys[prop].(string)
+			if k == "" {
+				continue
+			}
+			if lower {
+				k = strings.ToLower(k)
+			}
+			counts[k] += toInt(g.Values["n"])
+		}
+		bk, bn := "", int64(0)
+		for k, n := range counts {
+			if n > bn || n == bn && k < bk {
+				bk, bn = k, n
+			}
+		}
+		return bk, nil
+	}
+	week := p.Now.Add(-7 * 24 * time.Hour).Format(time.RFC3339)
+	if p.UPN, err = best("flaggedForReview eq true and createdDateTime ge "+week, "userPrincipalName", true); err != nil {
+		return p, err
+	}
+	if p.UPN == "" {
+		if p.UPN, err = best("flaggedForReview eq true", "userPrincipalName", true); err != nil {
+			return p, err
+		}
+	}
+	if p.CorrelationID, err = best("", "correlationId", false); err != nil {
+		return p, err
+	}
+	return p, nil
+}
+
+func machine() string {
+	b, _ := os.ReadFile("/proc/cpuinfo")
+	model := ""
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(l, "model name") {
+			model = strings.TrimSpace(strings.SplitN(l, ":", 2)[1])
+			break
+		}
+	}
+	return fmt.Sprintf("%s, %d cores, %s/%s", model, runtime.NumCPU(), runtime.GOOS, runtime.GOARCH)
+}
+
+func peakRSS() int64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(l, "VmHWM:") {
+			var kb int64
+			fmt.Sscanf(strings.TrimSpace(strings.TrimPrefix(l, "VmHWM:")), "%d", &kb)
+			return kb << 10
+		}
+	}
+	return 0
+}

@@ -1,0 +1,90 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/authlake/authlake/bench"
+)
+
+func init() { extraCommands = append(extraCommands, benchCmd) }
+
+func benchCmd() *cobra.Command {
+	var (
+		cfg      bench.Config
+		out, svg string
+		markdown string
+	)
+	cmd := &cobra.Command{
+		Use:   "bench [--events N] [--peer duckdb]",
+		Short: "Benchmark ingest, bytes on disk and the admin query suite, optionally side by side with DuckDB",
+		Long: `bench generates realistic events (cached by seed and size), ingests them to durable indexed
+segments with 1 and N threads, compacts, and runs the query suite Q1–Q11 cold and warm.
+
+With --peer duckdb it builds bench/peer (its own Go module, DuckDB 1.5.6), loads the same
+NDJSON into DuckDB with the same thread count, runs the SQL equivalent of every query, and
+prints the side-by-side ratios. Every query's answer is cross-checked between the engines: a
+mismatch fails the run.`,
+		Example: `  authlake bench --events 1000000
+  authlake bench --events 10000000 --peer duckdb --out bench/results/10m.json --svg bench/results/10m.svg`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if cfg.Peer != "" && cfg.Peer != "duckdb" {
+				return fmt.Errorf("--peer %q: only duckdb is supported", cfg.Peer)
+			}
+			if cfg.WorkDir == "" {
+				d, err := os.UserCacheDir()
+				if err != nil {
+					return err
+				}
+				cfg.WorkDir = filepath.Join(d, "authlake", "bench-work", fmt.Sprintf("n%d", cfg.Events))
+			}
+			cfg.Log = os.Stderr
+			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+			defer stop()
+			res, err := bench.Run(ctx, cfg)
+			if res != nil {
+				res.WriteTable(os.Stdout)
+				if out != "" {
+					b, _ := json.MarshalIndent(res, "", "  ")
+					if werr := os.WriteFile(out, append(b, '\n'), 0o644); werr != nil {
+						return werr
+					}
+				}
+				if svg != "" && len(res.Compare) > 0 {
+					if werr := os.WriteFile(svg, []byte(res.SVG()), 0o644); werr != nil {
+						return werr
+					}
+				}
+				if markdown != "" && len(res.Compare) > 0 {
+					if werr := os.WriteFile(markdown, []byte(res.Markdown()), 0o644); werr != nil {
+						return werr
+					}
+				}
+			}
+			return err
+		},
+	}
+	f := cmd.Flags()
+	f.IntVar(&cfg.Events, "events", 10_000_000, "events to generate and ingest")
+	f.Uint64Var(&cfg.Seed, "seed", 1, "generator seed")
+	f.IntVar(&cfg.Threads, "threads", 0, "threads for both engines (default: number of CPUs)")
+	f.IntVar(&cfg.Runs, "runs", 10, "warm runs per query")
+	f.StringVar(&cfg.Peer, "peer", "", "also run the same work on this engine (duckdb)")
+	f.StringVar(&cfg.PeerDir, "peer-dir", "bench/peer", "the bench/peer module directory")
+	f.StringVar(&cfg.CacheDir, "cache", "", "where generated NDJSON is kept (default: the user cache dir)")
+	f.StringVar(&cfg.WorkDir, "work", "", "where the databases are built (default: the user cache dir)")
+	f.BoolVar(&cfg.Smoke, "smoke", false, "correctness only: one ingest, one warm run (for CI)")
+	f.StringVar(&out, "out", "", "write results JSON here")
+	f.StringVar(&svg, "svg", "", "write the ratio chart (SVG) here (needs --peer)")
+	f.StringVar(&markdown, "markdown", "", "write the comparison as a Markdown table here (needs --peer)")
+	_ = strings.TrimSpace
+	return cmd
+}
