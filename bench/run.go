@@ -37,25 +37,25 @@ type Config struct {
 
 // Results is what a run measured; written as JSON by the CLI.
 type Results struct {
-	Date        time.Time     `json:"date"`
-	Machine     string        `json:"machine"`
-	GoVersion   string        `json:"go"`
-	Events      int64         `json:"events"`
-	Seed        uint64        `json:"seed"`
-	RawBytes    int64         `json:"rawBytes"`
-	Threads     int           `json:"threads"`
-	Runs        int           `json:"runs"`
-	Ingest      []IngestStat  `json:"ingest"`
-	DiskBytes   int64         `json:"diskBytes"`
-	IndexBytes  int64         `json:"indexBytes"`
-	BytesPerEvt float64       `json:"bytesPerEvent"`
-	Compression float64       `json:"compressionVsRawJSON"`
-	PeakRSS     int64         `json:"peakRSSBytes"`
-	Params      Params        `json:"params"`
-	Queries     []QueryStat   `json:"queries"`
-	Peer        *PeerLoad     `json:"peerLoad,omitempty"`
-	PeerQueries *PeerQueries  `json:"peerQueries,omitempty"`
-	Compare     []CompareRow  `json:"compare,omitempty"`
+	Date        time.Time    `json:"date"`
+	Machine     string       `json:"machine"`
+	GoVersion   string       `json:"go"`
+	Events      int64        `json:"events"`
+	Seed        uint64       `json:"seed"`
+	RawBytes    int64        `json:"rawBytes"`
+	Threads     int          `json:"threads"`
+	Runs        int          `json:"runs"`
+	Ingest      []IngestStat `json:"ingest"`
+	DiskBytes   int64        `json:"diskBytes"`
+	IndexBytes  int64        `json:"indexBytes"`
+	BytesPerEvt float64      `json:"bytesPerEvent"`
+	Compression float64      `json:"compressionVsRawJSON"`
+	PeakRSS     int64        `json:"peakRSSBytes"`
+	Params      Params       `json:"params"`
+	Queries     []QueryStat  `json:"queries"`
+	Peer        *PeerLoad    `json:"peerLoad,omitempty"`
+	PeerQueries *PeerQueries `json:"peerQueries,omitempty"`
+	Compare     []CompareRow `json:"compare,omitempty"`
 }
 
 // IngestStat is one ingest measurement: NDJSON file → durable, indexed segments.
