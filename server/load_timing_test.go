@@ -86,7 +86,7 @@ func getFixture(b *testing.B) *loadFixture {
 		f.read, f.ingest = mint("AuditLog.Read.All"), mint("AuthLake.Ingest")
 		// Fresh events (another seed, the last days) for the concurrent-ingest variant.
 		var buf bytes.Buffer
-		gen.Write(&buf, gen.Config{Events: 100_000, Seed: 99, Start: start.AddDate(0, 0, 14), Days: 5})
+		gen.Write(&buf, gen.Config{Events: 30_000, Seed: 99, Start: start.AddDate(0, 0, 14), Days: 5})
 		sc := bufio.NewScanner(&buf)
 		sc.Buffer(make([]byte, 1<<20), 1<<22)
 		var cur bytes.Buffer

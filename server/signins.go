@@ -83,7 +83,11 @@ func (s *Server) listSignIns(w http.ResponseWriter, r *http.Request, p *Principa
 	base := s.baseURL(r)
 	ctxURL := base + "/" + r.PathValue("ver") + "/$metadata#auditLogs/signIns"
 	var buf bytes.Buffer
-	buf.Grow(4096)
+	size := 4096
+	for _, r := range res.Rows {
+		size += len(r) + 1
+	}
+	buf.Grow(size)
 	buf.WriteString(`{"@odata.context":`)
 	writeJSONString(&buf, ctxURL)
 	if opts.Count {
