@@ -56,6 +56,29 @@ func TestDataDriven(t *testing.T) {
 					t.Errorf("%s: %d rows, $count %d, reference %d", d.Pos, len(res.Rows), res.Count, want)
 				}
 				return fmt.Sprintf("rows: %d\n", len(res.Rows))
+			case "plan":
+				flt, err := query.Compile(columnar.SignIns, filter, query.Options{})
+				if err != nil {
+					return "error: " + err.Error() + "\n"
+				}
+				req.Explain, req.Top = true, 1
+				res, err := query.Run(context.Background(), columnar.SignIns, f.src, req)
+				if err != nil {
+					return "error: " + err.Error() + "\n"
+				}
+				ex := res.Explain
+				out := flt.Plan()
+				// The count pass is deterministic; the top-N pass is not (its block skipping
+				// depends on which worker fills its heap first).
+				c := ex.CountPass
+				out += fmt.Sprintf("segments %d, blocks %d; count pass: %d blocks read, %d pruned, index-only %v, matched %d\n",
+					c.Segments, c.Blocks, c.BlocksRead, c.BlocksPrunedZone, c.IndexOnly, res.Count)
+				for _, p := range ex.CountPass.Probes {
+					if p.Segment == ex.CountPass.Probes[0].Segment {
+						out += fmt.Sprintf("probe: %s -> %d rows (exact %v)\n", p.Probe, p.Rows, p.Exact)
+					}
+				}
+				return out
 			case "compile":
 				_, err := query.Compile(columnar.SignIns, filter, query.Options{Version: req.Version})
 				if err != nil {

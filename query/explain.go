@@ -23,14 +23,18 @@ type Explain struct {
 	Probes           []ProbeStat
 	RowsScanned      int64 // rows touched by residual kernels
 	RowsMatched      int64 // rows that passed the filter (and paging condition)
-	IndexOnly        bool  // no residual kernel ran: the indexes answered the filter
-	Stages           []StageTime
+	// IndexOnly: the indexes answered the filter for every segment (no residual kernel
+	// ran on segment blocks; memtable chunks are always scanned).
+	IndexOnly   bool
+	segResidual bool
+	Stages      []StageTime
 	// CountPass describes the separate $count pass (nil without $count).
 	CountPass *Explain
 }
 
 // ProbeStat is one index probe on one segment.
 type ProbeStat struct {
+	Day     int32
 	Segment uint64
 	Probe   string
 	Rows    int64 // cardinality of the probe's candidate bitmap
@@ -56,6 +60,7 @@ func (e *Explain) add(o *Explain) {
 	e.Probes = append(e.Probes, o.Probes...)
 	e.RowsScanned += o.RowsScanned
 	e.RowsMatched += o.RowsMatched
+	e.segResidual = e.segResidual || o.segResidual
 }
 
 func (e *Explain) stage(name string, start time.Time) {
@@ -78,7 +83,7 @@ func (e *Explain) String() string {
 			if !p.Exact {
 				kind = "superset"
 			}
-			fmt.Fprintf(&b, "  seg %d: %s → %d rows (%s)\n", p.Segment, p.Probe, p.Rows, kind)
+			fmt.Fprintf(&b, "  day %d seg %d: %s → %d rows (%s)\n", p.Day, p.Segment, p.Probe, p.Rows, kind)
 		}
 	}
 	fmt.Fprintf(&b, "rows:     %d scanned by residual kernels, %d matched\n", e.RowsScanned, e.RowsMatched)

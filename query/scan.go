@@ -84,6 +84,7 @@ type forker interface {
 
 // workItem is one segment or one memtable chunk.
 type workItem struct {
+	day int32
 	seg *Segment
 	rec arrow.RecordBatch
 }
@@ -100,13 +101,13 @@ func (sc *scanner) run(ctx context.Context, src Source, c consumer) error {
 			d = &days[len(days)-1-i]
 		}
 		for si := range d.Segments {
-			items = append(items, workItem{seg: &d.Segments[si]})
+			items = append(items, workItem{day: d.Day, seg: &d.Segments[si]})
 		}
 		for _, rec := range d.Mem {
 			items = append(items, workItem{rec: rec})
 		}
 	}
-	defer func() { sc.ex.IndexOnly = sc.ex.Segments > 0 && sc.ex.RowsScanned == 0 }()
+	defer func() { sc.ex.IndexOnly = sc.ex.Segments > 0 && !sc.ex.segResidual }()
 	f, ok := c.(forker)
 	workers := min(maxWorkers, len(items))
 	if !ok || workers < 2 {
@@ -149,7 +150,12 @@ func (sc *scanner) run(ctx context.Context, src Source, c consumer) error {
 		sc.ex.add(subs[w].ex)
 		f.merge(cons[w])
 	}
-	slices.SortStableFunc(sc.ex.Probes, func(a, b ProbeStat) int { return cmp3(int64(a.Segment), int64(b.Segment)) })
+	slices.SortStableFunc(sc.ex.Probes, func(a, b ProbeStat) int {
+		if a.Day != b.Day {
+			return cmp3(int64(a.Day), int64(b.Day))
+		}
+		return cmp3(int64(a.Segment), int64(b.Segment))
+	})
 	for _, err := range errs {
 		if err != nil && !errors.Is(err, context.Canceled) {
 			return err
@@ -184,7 +190,7 @@ func (sc *scanner) runItems(ctx context.Context, items []workItem, next <-chan w
 			return nil
 		}
 		var err error
-		if words, err = sc.segment(ctx, s, c, words); err != nil {
+		if words, err = sc.segment(ctx, it.day, s, c, words); err != nil {
 			return fmt.Errorf("segment %d: %w", s.ID, err)
 		}
 		return nil
@@ -210,7 +216,7 @@ func (sc *scanner) runItems(ctx context.Context, items []workItem, next <-chan w
 
 // probeSegment returns the candidate rows (nil = all) and the residual predicate (nil =
 // the candidates are exactly the answer).
-func (sc *scanner) probeSegment(s *Segment, unit *unitState) (*roaring.Bitmap, pred, error) {
+func (sc *scanner) probeSegment(day int32, s *Segment, unit *unitState) (*roaring.Bitmap, pred, error) {
 	p := sc.f.pred
 	if sc.noIndex || s.Index == nil {
 		return nil, p, nil
@@ -218,7 +224,7 @@ func (sc *scanner) probeSegment(s *Segment, unit *unitState) (*roaring.Bitmap, p
 	pr := &prober{seg: s.Seg, idx: s.Index, unit: unit, rows: uint32(s.Seg.Meta.Rows)}
 	defer func() {
 		for _, n := range pr.notes {
-			n.Segment = s.ID
+			n.Segment, n.Day = s.ID, day
 			sc.ex.Probes = append(sc.ex.Probes, n)
 		}
 	}()
@@ -257,9 +263,9 @@ func (sc *scanner) probeSegment(s *Segment, unit *unitState) (*roaring.Bitmap, p
 	return cand, &pLogic{and: true, kids: residual}, nil
 }
 
-func (sc *scanner) segment(ctx context.Context, s *Segment, c consumer, words []uint64) ([]uint64, error) {
+func (sc *scanner) segment(ctx context.Context, day int32, s *Segment, c consumer, words []uint64) ([]uint64, error) {
 	unit := &unitState{sorted: true, now: sc.now}
-	cand, residual, err := sc.probeSegment(s, unit)
+	cand, residual, err := sc.probeSegment(day, s, unit)
 	if err != nil {
 		return words, err
 	}
@@ -310,6 +316,7 @@ func (sc *scanner) segment(ctx context.Context, s *Segment, c consumer, words []
 			}
 			sel = t
 			sc.ex.RowsScanned += be.rowsScanned
+			sc.ex.segResidual = true
 		} else if sel == nil {
 			sel = allWords(n)
 		}
