@@ -22,6 +22,7 @@ type listOptions struct {
 	Select    []string
 	Count     bool
 	Apply     string
+	topGiven  bool
 	// raw keeps the options as the client wrote them (minus $skiptoken) so nextLink can repeat
 	// them.
 	raw []rawOption
@@ -92,7 +93,7 @@ func parseListOptions(rawQuery string, version columnar.Version) (listOptions, e
 			if err != nil || n < 1 || n > MaxPageSize {
 				return o, badOption("Invalid page size specified: '%s'. Must be between 1 and %d inclusive.", truncate(val, 32), MaxPageSize)
 			}
-			o.Top = n
+			o.Top, o.topGiven = n, true
 		case "$count":
 			switch strings.ToLower(strings.TrimSpace(val)) {
 			case "true":

@@ -16,6 +16,8 @@ import (
 	"github.com/authlake/authlake/query"
 )
 
+const interactiveOnlyFilter = "signInEventTypes/any(t: t eq 'interactiveUser')"
+
 // source turns an engine snapshot into the query layer's view of it.
 func source(snap *engine.Snapshot) query.Source {
 	src := query.Source{Days: make([]query.Day, len(snap.Days))}
@@ -67,6 +69,21 @@ func (s *Server) listSignIns(w http.ResponseWriter, r *http.Request, p *Principa
 			return
 		}
 		opts.SkipToken = inner
+	}
+	if opts.Apply != "" {
+		if opts.SkipToken != "" || opts.OrderBy != "" || opts.Select != nil || opts.Count || opts.topGiven {
+			writeError(w, r, http.StatusBadRequest, codeBadRequest, "With $apply, use its own orderby(...) and top(...) transformations; $top, $orderby, $select, $count and $skiptoken are not supported alongside it.")
+			return
+		}
+		// The query layer's interactive-only default covers lists; aggregates follow the same
+		// rule so that counts agree with what the list shows.
+		if !strings.Contains(strings.ToLower(opts.Filter+opts.Apply), "signineventtypes") {
+			if opts.Filter == "" {
+				opts.Filter = interactiveOnlyFilter
+			} else {
+				opts.Filter = interactiveOnlyFilter + " and (" + opts.Filter + ")"
+			}
+		}
 	}
 	req := query.Request{
 		Filter: opts.Filter, OrderBy: opts.OrderBy, Top: opts.Top, SkipToken: opts.SkipToken, Select: opts.Select,

@@ -338,3 +338,32 @@ func TestTenantIsolation(t *testing.T) {
 		t.Errorf("A's second page %v", got)
 	}
 }
+
+func TestApplyGroups(t *testing.T) {
+	e := newEnv(t)
+	e.ingest(tenantA,
+		event{id: guid(1), at: t0, app: "A", errorCode: 50126},
+		event{id: guid(2), at: t0, app: "A", errorCode: 50053},
+		event{id: guid(3), at: t0, app: "B", errorCode: 50126},
+		event{id: guid(4), at: t0, app: "B"},
+		event{id: guid(5), at: t0, app: "C", errorCode: 50126, eventType: "nonInteractiveUser"},
+	)
+	tok := e.token(tenantA, "AuditLog.Read.All")
+	apply := url.QueryEscape("filter(status/errorCode ne 0)/groupby((appDisplayName),aggregate($count as failures))/orderby(failures desc)")
+	r := e.get("/beta/auditLogs/signIns?$apply="+apply, tok)
+	var page struct{ Value []map[string]any }
+	if err := json.Unmarshal(r.body, &page); err != nil || r.status != 200 {
+		t.Fatalf("%d %s", r.status, r.body)
+	}
+	// Interactive only by default, like the list: C's non-interactive failure is not counted.
+	if len(page.Value) != 2 || page.Value[0]["appDisplayName"] != "A" || page.Value[0]["failures"] != float64(2) ||
+		page.Value[1]["appDisplayName"] != "B" || page.Value[1]["failures"] != float64(1) {
+		t.Errorf("groups %s", r.body)
+	}
+	r = e.get("/beta/auditLogs/signIns?$filter="+url.QueryEscape("signInEventTypes/any(t: t eq 'nonInteractiveUser')")+"&$apply="+apply, tok)
+	if !strings.Contains(string(r.body), `"appDisplayName":"C","failures":1`) {
+		t.Errorf("non-interactive groups %s", r.body)
+	}
+	checkGraphError(t, "apply with $top", e.get("/beta/auditLogs/signIns?$top=5&$apply="+apply, tok), 400, "BadRequest")
+	checkGraphError(t, "bad apply", e.get("/beta/auditLogs/signIns?$apply=groupby(", tok), 400, "BadRequest")
+}

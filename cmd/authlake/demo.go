@@ -221,9 +221,9 @@ func printDemo(base, token, upn string) {
 	fmt.Printf("# 2. failed sign-ins of %s\n", upn)
 	fmt.Printf("curl -s -H \"Authorization: Bearer $TOKEN\" '%s/beta/auditLogs/signIns?$filter=%s&$top=5&$select=%s'\n\n", base,
 		q("userPrincipalName eq '"+strings.ReplaceAll(upn, "'", "''")+"' and status/errorCode ne 0"), q("id,createdDateTime,appDisplayName,status,deviceDetail"))
-	fmt.Println("# 3. failures per application")
+	fmt.Println("# 3. the applications with the most failed sign-ins")
 	fmt.Printf("curl -s -H \"Authorization: Bearer $TOKEN\" '%s/beta/auditLogs/signIns?$apply=%s'\n", base,
-		q("filter(status/errorCode ne 0)/groupby((appDisplayName),aggregate($count as failures))"))
+		q("filter(status/errorCode ne 0)/groupby((appDisplayName),aggregate($count as failures))/orderby(failures desc)/top(10)"))
 }
 
 func shellQuote(s string) string {
