@@ -2,6 +2,7 @@ package query
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"sort"
 	"unsafe"
@@ -107,12 +108,31 @@ func (be *blockEval) validWords(idx int) []uint64 {
 		be.tailMask(w)
 		return w
 	}
-	for r := 0; r < be.n; r++ {
+	bitsToWords(w, bits, off, be.n)
+	return w
+}
+
+// bitsToWords copies n bits of an Arrow bitmap starting at bit off into words. Arrow
+// bitmaps are little-endian bit order, so a byte-aligned start is a plain copy.
+func bitsToWords(w []uint64, bits []byte, off, n int) {
+	if off%8 == 0 {
+		src := bits[off/8:]
+		full := n / 64
+		for i := 0; i < full; i++ {
+			w[i] = binary.LittleEndian.Uint64(src[i*8:])
+		}
+		for r := full * 64; r < n; r++ {
+			if src[r>>3]&(1<<(r&7)) != 0 {
+				w[r>>6] |= 1 << (r & 63)
+			}
+		}
+		return
+	}
+	for r := 0; r < n; r++ {
 		if bitAt(bits, r+off) {
 			w[r>>6] |= 1 << (r & 63)
 		}
 	}
-	return w
 }
 
 func (be *blockEval) eval(p pred) (t, f []uint64) {
@@ -377,10 +397,10 @@ func (be *blockEval) cmp(p *pCmp) (t, f []uint64) {
 			cmpTrue(be.b.Array(idx).(*array.Float64).Float64Values(), p.f, p.op, t, be.n)
 		case columnar.KindBool:
 			a := be.b.Array(idx).(*array.Boolean)
-			want := p.i == 1
-			for r := 0; r < be.n; r++ {
-				if a.Value(r) == want {
-					t[r>>6] |= 1 << (r & 63)
+			bitsToWords(t, a.Data().Buffers()[1].Bytes(), a.Data().Offset(), be.n)
+			if p.i == 0 {
+				for i := range t {
+					t[i] = ^t[i]
 				}
 			}
 			if p.op == syntax.OpNe {
@@ -433,11 +453,7 @@ func (be *blockEval) bare(p *pBare) (t, f []uint64) {
 	t, f = be.words(), be.words()
 	be.rowsScanned += int64(be.n)
 	if a, ok := be.b.Array(idx).(*array.Boolean); ok {
-		for r := 0; r < be.n; r++ {
-			if a.Value(r) {
-				t[r>>6] |= 1 << (r & 63)
-			}
-		}
+		bitsToWords(t, a.Data().Buffers()[1].Bytes(), a.Data().Offset(), be.n)
 	}
 	for i := range t {
 		f[i] = valid[i] &^ t[i]
