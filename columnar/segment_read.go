@@ -11,6 +11,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/ipc"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 )
 
 // Segment is an open segment file. Columns are read, checksummed and decoded lazily, on first
@@ -22,6 +23,7 @@ type Segment struct {
 	f      *os.File
 	size   int64
 	cache  *BlockCache
+	mem    memory.Allocator
 
 	mu   sync.Mutex
 	cols []*segColumn // by schema column index; nil = not in this segment
@@ -47,11 +49,20 @@ func (e *CorruptError) Error() string { return "segment " + e.Path + ": " + e.Wh
 // OpenSegment opens path and validates its header, trailer and footer. Column regions are
 // verified when first read. cache may be nil (no caching).
 func OpenSegment(path string, s *Schema, cache *BlockCache) (*Segment, error) {
+	return OpenSegmentAlloc(path, s, cache, memory.DefaultAllocator)
+}
+
+// OpenSegmentAlloc is OpenSegment with the allocator decoded blocks are built with (tests use
+// memory.NewCheckedAllocator to prove every buffer is released).
+func OpenSegmentAlloc(path string, s *Schema, cache *BlockCache, mem memory.Allocator) (*Segment, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	seg, err := openSegmentFile(f, path, s, cache)
+	if seg != nil {
+		seg.mem = mem
+	}
 	if err != nil {
 		f.Close()
 		return nil, err
@@ -128,6 +139,11 @@ func (s *Segment) Close() error {
 	if s.cache != nil {
 		s.cache.dropSegment(s)
 	}
+	for _, c := range s.cols {
+		if c != nil && c.rd != nil {
+			c.rd.Close()
+		}
+	}
 	return s.f.Close()
 }
 
@@ -156,7 +172,7 @@ func (c *segColumn) load(s *Segment) error {
 			c.err = &CorruptError{Path: s.Path, What: fmt.Sprintf("column %s: checksum mismatch (region at %d, %d bytes)", c.meta.Name, c.meta.Offset, c.meta.Length)}
 			return
 		}
-		rd, err := ipc.NewFileReader(bytes.NewReader(buf))
+		rd, err := ipc.NewFileReader(bytes.NewReader(buf), ipc.WithAllocator(s.mem))
 		if err != nil {
 			c.err = &CorruptError{Path: s.Path, What: fmt.Sprintf("column %s: %v", c.meta.Name, err)}
 			return
