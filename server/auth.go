@@ -66,7 +66,7 @@ type Authenticator struct {
 	log    *slog.Logger
 
 	fetchMu   sync.Mutex
-	lastFetch time.Time
+	lastFetch atomic.Int64 // unix nanoseconds of the last fetch attempt
 	client    *http.Client
 }
 
@@ -141,25 +141,29 @@ func (a *Authenticator) fetch(ctx context.Context) error {
 		return fmt.Errorf("JWKS %s: %w", a.cfg.JWKSURL, err)
 	}
 	a.remote.Store(&ks)
-	a.lastFetch = a.now()
+	a.lastFetch.Store(a.now().UnixNano())
 	return nil
 }
 
 // refreshFor fetches the JWKS URL again when a token names an unknown key id (the issuer
 // rotated keys) or the set is stale, at most once a minute so bad tokens cannot make us
-// hammer the key server.
+// hammer the key server. Only one request fetches; the others carry on with the current keys
+// rather than queueing behind a slow key server.
 func (a *Authenticator) refreshFor(ctx context.Context, unknownKid bool) {
 	if a.cfg.JWKSURL == "" {
 		return
 	}
-	a.fetchMu.Lock()
+	since := a.now().Sub(time.Unix(0, a.lastFetch.Load()))
+	if !(unknownKid && since > time.Minute) && since <= a.cfg.JWKSRefresh {
+		return
+	}
+	if !a.fetchMu.TryLock() {
+		return
+	}
 	defer a.fetchMu.Unlock()
-	since := a.now().Sub(a.lastFetch)
-	if (unknownKid && since > time.Minute) || since > a.cfg.JWKSRefresh {
-		if err := a.fetch(ctx); err != nil {
-			a.log.Warn("refreshing signing keys failed; keeping the previous set", "err", err)
-			a.lastFetch = a.now()
-		}
+	if err := a.fetch(ctx); err != nil {
+		a.log.Warn("refreshing signing keys failed; keeping the previous set", "err", err)
+		a.lastFetch.Store(a.now().UnixNano())
 	}
 }
 

@@ -172,6 +172,20 @@ func (e *env) get(path, token string, hdr ...string) response {
 // ingest posts NDJSON events with an ingest token of tenant and requires success.
 func (e *env) ingest(tenant string, events ...event) ingestResult {
 	e.t.Helper()
+	res, err := e.ingestResult(tenant, events...)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return res
+}
+
+// tryIngest is ingest for goroutines other than the test's.
+func (e *env) tryIngest(tenant string, events ...event) error {
+	_, err := e.ingestResult(tenant, events...)
+	return err
+}
+
+func (e *env) ingestResult(tenant string, events ...event) (ingestResult, error) {
 	var buf bytes.Buffer
 	for _, ev := range events {
 		buf.Write(ev.json())
@@ -182,23 +196,33 @@ func (e *env) ingest(tenant string, events ...event) ingestResult {
 	// Backpressure (429) is expected when ingest outruns flushing; retrying is safe because
 	// records already stored come back as duplicates.
 	for attempt := 0; ; attempt++ {
-		r = e.do(http.MethodPost, "/authlake/v1/ingest", e.token(tenant, "AuthLake.Ingest"), bytes.NewReader(body), "Content-Type", "application/x-ndjson")
+		req, _ := http.NewRequest(http.MethodPost, e.ts.URL+"/authlake/v1/ingest", bytes.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+e.token(tenant, "AuthLake.Ingest"))
+		req.Header.Set("Content-Type", "application/x-ndjson")
+		resp, err := e.ts.Client().Do(req)
+		if err != nil {
+			return ingestResult{}, err
+		}
+		b, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			return ingestResult{}, err
+		}
+		r = response{resp.StatusCode, resp.Header, b}
 		if r.status != http.StatusTooManyRequests || attempt == 200 {
 			break
 		}
 		if r.header.Get("Retry-After") == "" {
-			e.t.Fatalf("429 without Retry-After: %s", r.body)
+			return ingestResult{}, fmt.Errorf("429 without Retry-After: %s", r.body)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
 	if r.status != http.StatusOK {
-		e.t.Fatalf("ingest: %d %s", r.status, r.body)
+		return ingestResult{}, fmt.Errorf("ingest: %d %s", r.status, r.body)
 	}
 	var res ingestResult
-	if err := json.Unmarshal(r.body, &res); err != nil {
-		e.t.Fatal(err)
-	}
-	return res
+	err := json.Unmarshal(r.body, &res)
+	return res, err
 }
 
 type ingestResult struct {

@@ -256,7 +256,10 @@ func TestPagingUnderConcurrentIngest(t *testing.T) {
 				}
 				b = append(b, event{id: guid(n), at: at})
 			}
-			e.ingest(tenantA, b...)
+			if err := e.tryIngest(tenantA, b...); err != nil {
+				t.Error(err) // not Fatal: this is not the test goroutine
+				return
+			}
 			for _, ev := range b {
 				concurrent[ev.id] = true
 			}
