@@ -77,8 +77,7 @@ ready-to-paste curl commands. Delete the directory to start over.`,
 				return fmt.Errorf("--events %d: must be positive", events)
 			}
 			quiet := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-			// A smaller memtable than the default bounds the demo's memory on small machines.
-			db, err := openDB(dataDir, false, engine.Options{Logger: quiet, MemtableRows: 250_000})
+			db, err := openDB(dataDir, false, engine.Options{Logger: quiet})
 			if err != nil {
 				return err
 			}
