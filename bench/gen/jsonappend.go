@@ -1,40 +1,15 @@
 package gen
 
-import "strconv"
+import (
+	"strconv"
+
+	"github.com/authlake/authlake/columnar"
+)
 
 const hexDigits = "0123456789abcdef"
 
-// appendStr appends s as a JSON string. Most generator strings are plain
-// ASCII, so the fast path copies without escaping; non-ASCII UTF-8 (city
-// names such as "São Paulo") is valid JSON and is copied unchanged.
-func appendStr(dst []byte, s string) []byte {
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' {
-			continue
-		}
-		dst = append(dst, s[start:i]...)
-		switch c {
-		case '"':
-			dst = append(dst, '\\', '"')
-		case '\\':
-			dst = append(dst, '\\', '\\')
-		case '\n':
-			dst = append(dst, '\\', 'n')
-		case '\r':
-			dst = append(dst, '\\', 'r')
-		case '\t':
-			dst = append(dst, '\\', 't')
-		default:
-			dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-		}
-		start = i + 1
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
-}
+// appendStr appends s as a JSON string, with the same escaping authlake's encoder uses.
+func appendStr(dst []byte, s string) []byte { return columnar.AppendJSONString(dst, s) }
 
 // appendStrOrNull renders "" as JSON null, for properties Graph leaves null
 // when not applicable.
