@@ -150,6 +150,8 @@ func (b *binder) literal(l *syntax.Literal) (node, error) {
 		}
 	case syntax.LitTimeOfDay:
 		v = value{k: TTimeOfDay, i: int64(l.Duration)}
+	case syntax.LitDuration:
+		v = value{k: TDuration, i: int64(l.Duration)}
 	case syntax.LitGUID:
 		v = value{k: TGUID, s: columnar.FormatGUID(l.GUID[:])}
 	case syntax.LitEnum:
@@ -261,9 +263,12 @@ func (b *binder) binary(e *syntax.BinaryExpr) (node, error) {
 	case syntax.OpEq, syntax.OpNe, syntax.OpGt, syntax.OpGe, syntax.OpLt, syntax.OpLe:
 		return b.compare(e.Op, l, r, e.At)
 	case syntax.OpAdd, syntax.OpSub, syntax.OpMul, syntax.OpDiv, syntax.OpDivBy, syntax.OpMod:
+		if t, ok := temporalArith(e.Op, l.typ(), r.typ()); ok {
+			return &arithNode{op: e.Op, l: l, r: r, t: t, at: e.At}, nil
+		}
 		for _, x := range []node{l, r} {
 			if t := x.typ(); !isNumeric(t) && t != TNull && t != TDynamic {
-				return nil, errorf(x.pos(), "operator '%s' needs numbers, found %s", e.Op, describeNode(x))
+				return nil, errorf(x.pos(), "operator '%s' needs numbers (or a date-time and a duration), found %s", e.Op, describeNode(x))
 			}
 		}
 		t := TFloat
@@ -277,6 +282,25 @@ func (b *binder) binary(e *syntax.BinaryExpr) (node, error) {
 		return nil, errorf(e.At, "operator 'has' is not supported")
 	}
 	panic("BUG: unknown binary operator")
+}
+
+// temporalArith types date-time and duration arithmetic: time ± duration is a time,
+// duration ± duration a duration, time − time a duration.
+func temporalArith(op syntax.BinaryOp, l, r Type) (Type, bool) {
+	if op != syntax.OpAdd && op != syntax.OpSub {
+		return 0, false
+	}
+	switch {
+	case isTimeLike(l) && r == TDuration:
+		return TTime, true
+	case l == TDuration && r == TDuration:
+		return TDuration, true
+	case op == syntax.OpAdd && l == TDuration && isTimeLike(r):
+		return TTime, true
+	case op == syntax.OpSub && isTimeLike(l) && isTimeLike(r):
+		return TDuration, true
+	}
+	return 0, false
 }
 
 // comparable reports whether values of static types a and b may be compared with op.

@@ -60,6 +60,7 @@ func compileExpr(s *columnar.Schema, e syntax.Expr, opts Options) (*Filter, erro
 	if err != nil {
 		return nil, err
 	}
+	n = fold(n, nowNanos())
 	f := &Filter{schema: s, text: syntax.String(e), root: n, usesNow: b.usesNow, eventTypes: b.eventTypesAny}
 	f.pred = lower(n)
 	return f, nil

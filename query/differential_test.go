@@ -52,7 +52,7 @@ func (g *filterGen) when() string {
 }
 
 func (g *filterGen) atom() string {
-	switch g.r.IntN(34) {
+	switch g.r.IntN(35) {
 	case 0:
 		return g.caseVariant("flaggedForReview") + " eq " + g.pick("true", "false", "null")
 	case 1:
@@ -121,7 +121,9 @@ func (g *filterGen) atom() string {
 	case 31:
 		return "concat(userDisplayName, ' x') eq " + quote(fmt.Sprintf("User %02d x", g.r.IntN(30)))
 	case 32:
-		return "-status/errorCode lt -50000"
+		return g.pick("-status/errorCode lt -50000", "status/errorCode eq 50000 add 126")
+	case 33:
+		return "createdDateTime " + g.pick("add duration'P1D'", "sub duration'PT6H30M'") + " " + g.cmpOp() + " " + g.when()
 	default:
 		return "ipAddress eq " + quote(fmt.Sprintf("10.0.%d.%d", g.r.IntN(4), g.r.IntN(8)))
 	}

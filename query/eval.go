@@ -195,6 +195,16 @@ func compareOp(op syntax.BinaryOp, a, b value, fold bool) tri {
 // arith applies an arithmetic operator. Integer overflow wraps; division or modulo by
 // zero gives null.
 func arith(op syntax.BinaryOp, a, b value) value {
+	if a.k == TDuration || b.k == TDuration || (isTimeLike(a.k) && isTimeLike(b.k)) {
+		t, ok := temporalArith(op, a.k, b.k)
+		if !ok {
+			return nullValue
+		}
+		if op == syntax.OpAdd {
+			return value{k: t, i: a.i + b.i}
+		}
+		return value{k: t, i: a.i - b.i}
+	}
 	if !isNumeric(a.k) || !isNumeric(b.k) {
 		return nullValue
 	}

@@ -16,6 +16,8 @@ import (
 
 type refTime int64
 
+type refDur int64
+
 const (
 	rFalse = 0
 	rTrue  = 1
@@ -191,6 +193,8 @@ func (e *refEnv) eval(x syntax.Expr) any {
 			return refTime(x.Time.UnixNano())
 		case syntax.LitGUID:
 			return strings.ToLower(x.Raw)
+		case syntax.LitDuration:
+			return refDur(x.Duration)
 		case syntax.LitEnum:
 			return strings.Join(x.EnumMembers, ",")
 		}
@@ -352,6 +356,17 @@ func lowerGUID(v any) any {
 }
 
 func refArith(op syntax.BinaryOp, a, b any) any {
+	if t, ok := a.(refTime); ok {
+		if d, ok := b.(refDur); ok {
+			if op == syntax.OpAdd {
+				return t + refTime(d)
+			}
+			if op == syntax.OpSub {
+				return t - refTime(d)
+			}
+		}
+		return nil
+	}
 	ai, aInt := a.(int64)
 	bi, bInt := b.(int64)
 	if aInt && bInt && op != syntax.OpDivBy {

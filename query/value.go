@@ -21,12 +21,13 @@ const (
 	TDate      // Date, unix nanoseconds of midnight UTC
 	TTimeOfDay // nanoseconds since midnight
 	TGUID      // GUID columns; values are canonical lower-case text
+	TDuration  // nanoseconds
 	TDynamic   // JSON value whose type is known only per row
 	TJSON      // a JSON collection or object (run-time kind of a dynamic value, or a JSON column)
 )
 
 var typeNames = [...]string{TNull: "Null", TBool: "Boolean", TInt: "Int32", TFloat: "Double", TString: "String",
-	TTime: "DateTimeOffset", TDate: "Date", TTimeOfDay: "TimeOfDay", TGUID: "Guid", TDynamic: "untyped JSON value", TJSON: "collection"}
+	TTime: "DateTimeOffset", TDate: "Date", TTimeOfDay: "TimeOfDay", TGUID: "Guid", TDuration: "Duration", TDynamic: "untyped JSON value", TJSON: "collection"}
 
 func (t Type) String() string {
 	if int(t) < len(typeNames) && typeNames[t] != "" {
@@ -176,7 +177,7 @@ func compareValues(a, b value) (int, bool) {
 		return cmp3(x, y), true
 	case isStringLike(a.k) && isStringLike(b.k):
 		return strings.Compare(a.s, b.s), true
-	case isTimeLike(a.k) && isTimeLike(b.k), a.k == TTimeOfDay && b.k == TTimeOfDay:
+	case isTimeLike(a.k) && isTimeLike(b.k), a.k == TTimeOfDay && b.k == TTimeOfDay, a.k == TDuration && b.k == TDuration:
 		return cmp3(a.i, b.i), true
 	case a.k == TBool && b.k == TBool:
 		return cmp3(b2i(a.b), b2i(b.b)), true
