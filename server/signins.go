@@ -98,7 +98,7 @@ func (s *Server) listSignIns(w http.ResponseWriter, r *http.Request, p *Principa
 		return
 	}
 	base := s.baseURL(r)
-	ctxURL := base + "/" + r.PathValue("ver") + "/$metadata#auditLogs/signIns"
+	ctxURL := base + "/" + r.PathValue("ver") + "/$metadata#auditLogs/signIns" + selectSuffix(opts.Select)
 	var buf bytes.Buffer
 	size := 4096
 	for _, r := range res.Rows {
@@ -144,20 +144,29 @@ func (s *Server) getSignIn(w http.ResponseWriter, r *http.Request, p *Principal)
 	if !ok {
 		return
 	}
-	if r.URL.RawQuery != "" {
-		for part := range strings.SplitSeq(r.URL.RawQuery, "&") {
-			if k, _, _ := strings.Cut(part, "="); k != "" {
-				writeError(w, r, http.StatusBadRequest, codeBadRequest, fmt.Sprintf("Query option '%s' is not allowed when getting one sign-in.", truncate(k, 64)))
-				return
+	// Only $select applies to a single entity.
+	opts, err := parseListOptions(r.URL.RawQuery, ver)
+	if err == nil {
+		for _, o := range opts.raw {
+			if k := strings.ToLower(strings.TrimPrefix(o.key, "$")); k != "select" {
+				err = badOption("Query option '%s' is not allowed when getting one sign-in; only $select is.", truncate(o.key, 64))
+				break
 			}
 		}
+		if opts.SkipToken != "" {
+			err = badOption("Query option '$skiptoken' is not allowed when getting one sign-in; only $select is.")
+		}
+	}
+	if err != nil {
+		writeError(w, r, http.StatusBadRequest, codeBadRequest, err.Error())
+		return
 	}
 	id, ok := canonicalGUID(r.PathValue("id"))
 	if !ok {
 		writeError(w, r, http.StatusBadRequest, codeBadRequest, fmt.Sprintf("Invalid object identifier '%s': a sign-in id is a GUID.", truncate(r.PathValue("id"), 64)))
 		return
 	}
-	res, ok := s.run(w, r, p, query.Request{Filter: "id eq '" + id + "'", Top: 1, Version: ver}, "get")
+	res, ok := s.run(w, r, p, query.Request{Filter: "id eq '" + id + "'", Top: 1, Version: ver, Select: opts.Select}, "get")
 	if !ok {
 		return
 	}
@@ -168,7 +177,7 @@ func (s *Server) getSignIn(w http.ResponseWriter, r *http.Request, p *Principal)
 	row := rw.rewrite(nil, res.Rows[0])
 	var buf bytes.Buffer
 	buf.WriteString(`{"@odata.context":`)
-	writeJSONString(&buf, s.baseURL(r)+"/"+r.PathValue("ver")+"/$metadata#auditLogs/signIns/$entity")
+	writeJSONString(&buf, s.baseURL(r)+"/"+r.PathValue("ver")+"/$metadata#auditLogs/signIns"+selectSuffix(opts.Select)+"/$entity")
 	if len(row) > 2 {
 		buf.WriteByte(',')
 		buf.Write(row[1:])
@@ -176,6 +185,14 @@ func (s *Server) getSignIn(w http.ResponseWriter, r *http.Request, p *Principal)
 		buf.WriteByte('}')
 	}
 	writeRaw(w, http.StatusOK, buf.Bytes())
+}
+
+// selectSuffix is the context URL's projection, "(id,createdDateTime)", as OData writes it.
+func selectSuffix(sel []string) string {
+	if len(sel) == 0 {
+		return ""
+	}
+	return "(" + strings.Join(sel, ",") + ")"
 }
 
 // run executes a query on a snapshot of the caller's tenant: tenant isolation is structural,

@@ -211,6 +211,14 @@ func TestSelectCountAndOrder(t *testing.T) {
 	if !slices.Equal(keys, []string{"createdDateTime", "id", "status"}) {
 		t.Errorf("$select keys %v", keys)
 	}
+	if got := m["@odata.context"]; got != e.ts.URL+"/beta/$metadata#auditLogs/signIns(id,createdDateTime,status)" {
+		t.Errorf("context with $select: %v", got)
+	}
+	g := e.get("/v1.0/auditLogs/signIns/"+guid(1)+"?$select=ID,userPrincipalName", tok).json(t)
+	if len(g) != 3 || g["id"] != guid(1) || g["userPrincipalName"] != "avery@contoso.com" ||
+		g["@odata.context"] != e.ts.URL+"/v1.0/$metadata#auditLogs/signIns(id,userPrincipalName)/$entity" {
+		t.Errorf("get with $select: %v", g)
+	}
 	if r := e.get("/v1.0/auditLogs/signIns?$select=id,flaggedForReview", tok); r.status != http.StatusBadRequest {
 		t.Errorf("v1.0 $select of beta property: %d", r.status)
 	}
