@@ -76,11 +76,16 @@ func Run(ctx context.Context, s *columnar.Schema, src Source, req Request) (*Res
 	}
 	if req.DefaultInteractiveOnly && !f.eventTypes {
 		if _, ok := s.Lookup("signInEventTypes"); ok {
-			g, err := compileCached(s, interactiveFilter, Options{})
-			if err != nil {
-				panic("BUG: " + err.Error())
+			// Through the cache: the combined text is as stable as the filter's.
+			text := interactiveFilter
+			if f.text != "" {
+				text = "(" + f.text + ") and " + interactiveFilter
 			}
-			f = f.and(g)
+			// The user filter was checked against req.Version above; the default term
+			// itself is beta-only (signInEventTypes) but applies to v1.0 lists too.
+			if f, err = compileCached(s, text, Options{}); err != nil {
+				return nil, err
+			}
 		}
 	}
 	keys, orderText, err := parseOrderBy(s, req.OrderBy, version)
