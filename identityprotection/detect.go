@@ -17,6 +17,8 @@ type Thresholds struct {
 	MaliciousFails  int           // failed sign-ins from one IP (20)
 	MaliciousUsers  int           // across this many distinct users (10)
 	MaliciousRatio  float64       // with at least this failure ratio (0.9)
+	OrgPlaceUsers   int           // a city this many users sign in from is not "travel" (2)
+	TenantWarmup    time.Duration // history the tenant needs before profile detectors fire (7 days)
 }
 
 func (t Thresholds) withDefaults() Thresholds {
@@ -45,6 +47,8 @@ func (t Thresholds) withDefaults() Thresholds {
 	def(&t.MaliciousFails, 20)
 	def(&t.MaliciousUsers, 10)
 	defF(&t.MaliciousRatio, 0.9)
+	def(&t.OrgPlaceUsers, 2)
+	defD(&t.TenantWarmup, 7*24*time.Hour)
 	return t
 }
 
@@ -105,7 +109,12 @@ type Detector struct {
 	anon      *IPList
 	threat    *IPList
 	users     map[string]*profile
-	countries map[string]bool // countries of the tenant's successful sign-ins
+	countries map[string]bool            // countries of the tenant's successful sign-ins
+	cityUsers map[string]map[string]bool // users seen per city so far, up to OrgPlaceUsers
+	asnUsers  map[int64]map[string]bool  // users seen per network so far
+	// orgCities, when set by the job, counts the users with successful sign-ins (of any
+	// kind) per city over the whole window: offline detectors may know the whole window.
+	orgCities map[string]int
 	spray     map[string][]sprayHit
 	sprayTill map[string]time.Time
 	sprayDone map[string]bool // source+user already raised
@@ -114,6 +123,7 @@ type Detector struct {
 	// candidates, when set, restricts per-IP failure counting to addresses that the
 	// aggregate pre-pass found with enough failing users (memory bound for big windows).
 	candidates map[string]bool
+	first      time.Time // the first event observed: start of the tenant's warm-up
 	// Now is the detection time stamped on offline detections.
 	Now func() time.Time
 }
@@ -122,7 +132,7 @@ type Detector struct {
 func NewDetector(tenant string, th Thresholds, anon, threat *IPList) *Detector {
 	return &Detector{
 		tenant: tenant, th: th.withDefaults(), anon: anon, threat: threat,
-		users: map[string]*profile{}, countries: map[string]bool{},
+		users: map[string]*profile{}, countries: map[string]bool{}, cityUsers: map[string]map[string]bool{}, asnUsers: map[int64]map[string]bool{},
 		spray: map[string][]sprayHit{}, sprayTill: map[string]time.Time{}, sprayDone: map[string]bool{},
 		ips: map[string]*ipStats{}, malDone: map[string]bool{},
 		Now: time.Now,
@@ -181,12 +191,18 @@ func (d *Detector) Observe(e *Event) ([]Detection, []Observation) {
 			kv{"riskReasons", "mfaFraudReported"}))
 	}
 
+	if d.first.IsZero() {
+		d.first = e.Time
+	}
 	if e.Succeeded() {
-		learned := p.count > 0 && p.learned(e.Time, &d.th)
+		// Profile detectors need both the user's learning period and the tenant's warm-up
+		// (which cities and countries the organization uses).
+		learned := p.count > 0 && p.learned(e.Time, &d.th) && e.Time.Sub(d.first) >= d.th.TenantWarmup
 		cityKey := e.Country + "|" + e.City
-		// Offline: travel too fast between the last sign-in and this one, to a place the
-		// user does not use (hops between a user's own places are VPNs, not travel).
-		if learned && e.HasGeo && p.last != nil && !p.cities[cityKey] {
+		// Offline: travel too fast between the last sign-in and this one, to a place neither
+		// the user nor other users of the organization use (hops between places people of
+		// the tenant work from are VPNs and multi-site users, not travel).
+		if learned && e.HasGeo && p.last != nil && !p.cities[cityKey] && !d.orgCity(cityKey) {
 			km := haversineKm(p.last.Lat, p.last.Lon, e.Lat, e.Lon)
 			hours := math.Max(e.Time.Sub(p.last.Time).Hours(), 1.0/60)
 			if km >= d.th.TravelMinKm && km/hours > d.th.TravelMaxKmh {
@@ -203,8 +219,9 @@ func (d *Detector) Observe(e *Event) ([]Detection, []Observation) {
 			dets = append(dets, signinDetection(d.tenant, TypeNewCountry, LevelLow, TimingOffline, e, now,
 				kv{"clientLocation", e.Country}))
 		}
-		// Real-time: IP range, network (or country), device and browser all new for the user.
-		if learned && !p.ranges[rng] && (!p.asns[e.ASN] || !p.countries[e.Country]) &&
+		// Real-time: IP range, network (or country), device and browser all new for the user,
+		// from a network (ASN) other users of the organization do not sign in from.
+		if learned && !p.ranges[rng] && (!p.asns[e.ASN] || !p.countries[e.Country]) && len(d.asnUsers[e.ASN]) < d.th.OrgPlaceUsers &&
 			!p.devices[e.DeviceKey()] && !p.browsers[e.BrowserFamily()] {
 			dets = append(dets, signinDetection(d.tenant, TypeUnfamiliarFeatures, LevelMedium, TimingRealtime, e, e.Time,
 				kv{"riskReasons", "unfamiliarIP,unfamiliarASN,unfamiliarDevice,unfamiliarBrowser"}))
@@ -220,9 +237,9 @@ func (d *Detector) Observe(e *Event) ([]Detection, []Observation) {
 		} else if e.PasswordChanged {
 			obs = append(obs, Observation{obsID(ObsPasswordChange), ObsPasswordChange, e.UserID, e.ID, rng, e.Time})
 		}
-		// Learn only from sign-ins that raised nothing: an attacker's sign-in must not
-		// make the attacker's network familiar.
-		if len(dets) == 0 {
+		// Every completed sign-in teaches the profile (as Entra's does): a detection is
+		// raised once per novelty, not on every later sign-in of a multi-site user.
+		{
 			p.count++
 			p.ranges[rng] = true
 			p.asns[e.ASN] = true
@@ -231,9 +248,26 @@ func (d *Detector) Observe(e *Event) ([]Detection, []Observation) {
 				d.countries[e.Country] = true
 			}
 			p.cities[cityKey] = true
+			cu := d.cityUsers[cityKey]
+			if cu == nil {
+				cu = map[string]bool{}
+				d.cityUsers[cityKey] = cu
+			}
+			if len(cu) < d.th.OrgPlaceUsers {
+				cu[e.UserID] = true
+			}
+			au := d.asnUsers[e.ASN]
+			if au == nil {
+				au = map[string]bool{}
+				d.asnUsers[e.ASN] = au
+			}
+			if len(au) < d.th.OrgPlaceUsers+1 && !au[e.UserID] {
+				au[e.UserID] = true
+			}
 			p.devices[e.DeviceKey()] = true
 			p.browsers[e.BrowserFamily()] = true
-		} else {
+		}
+		if len(dets) > 0 {
 			p.risky[rng] = true
 		}
 		if e.HasGeo {
@@ -263,6 +297,14 @@ func (d *Detector) Observe(e *Event) ([]Detection, []Observation) {
 		s.succ++
 	}
 	return dets, obs
+}
+
+// orgCity reports a city other users of the organization sign in from.
+func (d *Detector) orgCity(key string) bool {
+	if d.orgCities != nil {
+		return d.orgCities[key] >= d.th.OrgPlaceUsers
+	}
+	return len(d.cityUsers[key]) >= d.th.OrgPlaceUsers
 }
 
 func (d *Detector) noteSprayFailure(src string, e *Event) {

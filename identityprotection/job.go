@@ -90,6 +90,9 @@ func RunDetection(ctx context.Context, db *engine.DB, s *Store, tenant string, o
 		return res, err
 	}
 	det.candidates = cands
+	if det.orgCities, err = orgCities(ctx, db, tenant, res.From, now); err != nil {
+		return res, err
+	}
 
 	emitted := 0
 	for from := res.From; from.Before(now); from = from.Add(opts.Chunk) {
@@ -194,6 +197,31 @@ func failureCandidates(ctx context.Context, db *engine.DB, tenant string, from, 
 		if n, _ := g.Values["users"].(int64); int(n) >= minUsers && ip != "" {
 			out[ip] = true
 		}
+	}
+	return out, nil
+}
+
+// orgCities counts, per "country|city", the distinct users with successful sign-ins of any
+// type in the window (an aggregate over the status index).
+func orgCities(ctx context.Context, db *engine.DB, tenant string, from, to time.Time) (map[string]int, error) {
+	snap, err := db.Snapshot(tenant)
+	if err != nil {
+		return nil, err
+	}
+	defer snap.Release()
+	filter := fmt.Sprintf("createdDateTime ge %s and createdDateTime lt %s and status/errorCode eq 0 and signInEventTypes/any(t: t eq 'interactiveUser' or t eq 'nonInteractiveUser')",
+		from.Format(time.RFC3339Nano), to.Format(time.RFC3339Nano))
+	groups, err := query.Aggregate(ctx, snap.Schema(), snap.Source(), filter, []string{"location/countryOrRegion", "location/city"},
+		[]query.Agg{{Op: query.AggCountDistinct, Property: "userId", Alias: "users"}})
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]int{}
+	for _, g := range groups {
+		c, _ := g.Keys["location/countryOrRegion"].(string)
+		city, _ := g.Keys["location/city"].(string)
+		n, _ := g.Values["users"].(int64)
+		out[c+"|"+city] = int(n)
 	}
 	return out, nil
 }
