@@ -28,6 +28,7 @@ type FindingData struct {
 	PeakHour               string
 	PeakCount              int
 	TopCodes               string
+	Share                  string // failures as a share of the IP address's sign-ins
 }
 
 type compiled struct{ what, action *template.Template }

@@ -48,7 +48,10 @@ type Scenario struct {
 	MinGroup int
 	// Thresholds of the window scenarios.
 	MinFailures, MinUsers int
-	Codes                 []int
+	// MinShare: the failures are at least this share of all the IP's sign-ins in the
+	// window (an office egress address fails for many users too, but mostly succeeds).
+	MinShare float64
+	Codes    []int
 	// Evidence lists the event fields shown for each evidence event (see evidenceFields).
 	Evidence []string
 	// What and Action are text/template strings over FindingData.
@@ -305,9 +308,10 @@ var Scenarios = []Scenario{
 	},
 	{
 		ID: "password-spray-ip", Title: "Password spray signal from an IP address", Kind: KindIPSpray, Severity: SevError,
-		MinFailures: 10, MinUsers: 5, Codes: credentialCodes,
+		MinFailures: 10, MinUsers: 5, MinShare: 0.5, Codes: credentialCodes,
 		What: `IP address {{.IP}} produced {{.Failures}} credential failures for {{.DistinctUsers}} different users between ` +
-			`{{.WindowStart}} and {{.WindowEnd}} (busiest hour {{.PeakHour}} with {{.PeakCount}}): the pattern of a password spray.`,
+			`{{.WindowStart}} and {{.WindowEnd}} ({{.Share}} of its sign-ins; busiest hour {{.PeakHour}} with {{.PeakCount}}): ` +
+			`the pattern of a password spray.`,
 		Action: `Investigate {{.IP}}: block it with a named location if it is not yours, require MFA for the targeted users, ` +
 			`check for successful sign-ins from it and for leaked-credential risk detections.`,
 		Links: []Link{lnkSpray, lnkLockout},

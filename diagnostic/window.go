@@ -83,12 +83,21 @@ func (s *session) ipSpray(diagnosed []Event, w window) ([]Finding, error) {
 		if len(gs) < sc.MinUsers || total < int64(sc.MinFailures) {
 			continue
 		}
+		all, err := s.run("all sign-ins from "+ip, query.Request{Filter: and("ipAddress eq "+quote(ip), w.filter()),
+			Top: 1, Count: true, Select: []string{"id"}})
+		if err != nil {
+			return nil, err
+		}
+		share := float64(total) / float64(max(all.Count, 1))
+		if share < sc.MinShare {
+			continue
+		}
 		events, _, err := s.events("spray histogram "+ip, query.Request{Filter: filter, Top: maxHistogramRows,
 			Select: []string{"id", "createdDateTime", "userPrincipalName", "correlationId", "status", "ipAddress"}})
 		if err != nil {
 			return nil, err
 		}
-		data := FindingData{IP: ip, Failures: total, DistinctUsers: len(gs)}
+		data := FindingData{IP: ip, Failures: total, DistinctUsers: len(gs), Share: fmt.Sprintf("%.0f%%", 100*share)}
 		out = append(out, windowFinding(sc, events, w, data, []string{"status/errorCode", "ipAddress"}))
 	}
 	return out, nil
