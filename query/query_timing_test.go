@@ -78,6 +78,7 @@ func benchRun(b *testing.B, req query.Request) {
 	f := benchFixture(b)
 	req.Explain = true
 	var scanned, matched int64
+	var encode time.Duration
 	b.ResetTimer()
 	for range b.N {
 		res, err := query.Run(context.Background(), columnar.SignIns, f.src, req)
@@ -85,12 +86,18 @@ func benchRun(b *testing.B, req query.Request) {
 			b.Fatal(err)
 		}
 		scanned, matched = res.Explain.RowsScanned, res.Explain.RowsMatched
+		for _, st := range res.Explain.Stages {
+			if st.Stage == "encode" {
+				encode += st.Time
+			}
+		}
 		if c := res.Explain.CountPass; c != nil {
 			scanned, matched = scanned+c.RowsScanned, c.RowsMatched
 		}
 	}
 	b.ReportMetric(float64(scanned), "rows-scanned/op")
 	b.ReportMetric(float64(matched), "rows-matched/op")
+	b.ReportMetric(float64(encode.Nanoseconds())/float64(b.N), "encode-ns/op")
 }
 
 func BenchmarkFlaggedFirstPage(b *testing.B) {
