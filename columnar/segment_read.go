@@ -265,6 +265,7 @@ func (s *Segment) Verify() error {
 type SegmentUnit struct {
 	Seg   *Segment
 	Block int
+	mu    sync.Mutex // the segment writer gathers columns in parallel
 	held  []arrow.Array
 }
 
@@ -273,13 +274,17 @@ func (u *SegmentUnit) Rows() int { return u.Seg.BlockLen(u.Block) }
 func (u *SegmentUnit) Column(idx int) (arrow.Array, error) {
 	a, err := u.Seg.Block(idx, u.Block)
 	if a != nil {
+		u.mu.Lock()
 		u.held = append(u.held, a)
+		u.mu.Unlock()
 	}
 	return a, err
 }
 
 // Release drops the arrays handed out so far.
 func (u *SegmentUnit) Release() {
+	u.mu.Lock()
+	defer u.mu.Unlock()
 	for _, a := range u.held {
 		a.Release()
 	}
