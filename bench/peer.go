@@ -66,7 +66,7 @@ func (p *peerRunner) build(ctx context.Context) error {
 	cmd.Dir = abs
 	cmd.Stderr = os.Stderr
 	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("build bench/peer: %w", err)
+		return fmt.Errorf("build bench/peer: %w (if go.sum entries are missing after a dependency change: cd bench/peer && go mod tidy)", err)
 	}
 	return nil
 }
