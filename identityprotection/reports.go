@@ -1,0 +1,185 @@
+package identityprotection
+
+import (
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+
+	"github.com/authlake/authlake/engine"
+	"github.com/authlake/authlake/query"
+)
+
+// Page sizes and export caps (the portal's download limits).
+const (
+	DetectionsDefaultTop = 20
+	DetectionsMaxTop     = 500
+	UsersDefaultTop      = 20
+	UsersMaxTop          = 500
+	SigninsDefaultTop    = 50
+	SigninsMaxTop        = 1000
+	ExportUsersCap       = 2500
+	ExportSigninsCap     = 2500
+	ExportDetectionsCap  = 5000
+)
+
+// ListDetections is the risk detections report: the last 90 days, newest first.
+func (s *Store) ListDetections(tenant string, req ListRequest) (ListResult, error) {
+	c, err := compileList(detectionEntity, req)
+	if err != nil {
+		return ListResult{}, err
+	}
+	since := s.now().UTC().Add(-DetectionReportWindow)
+	var in []Detection
+	for _, d := range s.Detections(tenant) {
+		if !d.ActivityDateTime.Before(since) {
+			in = append(in, d)
+		}
+	}
+	return c.run(toMaps(in), req.Top, DetectionsDefaultTop, DetectionsMaxTop, req.SkipToken)
+}
+
+// ListRiskyUsers is the risky users report, most recently updated first.
+func (s *Store) ListRiskyUsers(tenant string, req ListRequest) (ListResult, error) {
+	c, err := compileList(userEntity, req)
+	if err != nil {
+		return ListResult{}, err
+	}
+	return c.run(toMaps(s.RiskyUsers(tenant)), req.Top, UsersDefaultTop, UsersMaxTop, req.SkipToken)
+}
+
+// ListHistory pages one user's history (newest first, as the portal shows it).
+func (s *Store) ListHistory(tenant, userID string, req ListRequest) (ListResult, bool, error) {
+	h, ok := s.History(tenant, userID)
+	if !ok {
+		return ListResult{}, false, nil
+	}
+	c, err := compileList(historyEntity, req)
+	if err != nil {
+		return ListResult{}, true, err
+	}
+	rev := make([]HistoryItem, len(h))
+	for i := range h {
+		rev[len(h)-1-i] = h[i]
+	}
+	r, err := c.run(toMaps(rev), req.Top, UsersDefaultTop, UsersMaxTop, req.SkipToken)
+	return r, true, err
+}
+
+// ListRiskySignins is the risky sign-ins report: the last 30 days of sign-ins that have
+// an overlay entry, read from the database and merged with the overlay, newest first.
+// The filter is evaluated on the merged rows, since the stored risk fields are stale.
+func (s *Store) ListRiskySignins(ctx context.Context, db *engine.DB, tenant string, req ListRequest) (ListResult, error) {
+	c, err := compileList(signinEntity, req)
+	if err != nil {
+		return ListResult{}, err
+	}
+	entries := s.RiskySignins(tenant, s.now().UTC().Add(-SigninReportWindow))
+	rows := make([]map[string]any, 0, len(entries))
+	const batch = 50
+	for i := 0; i < len(entries); i += batch {
+		ids := make([]string, 0, batch)
+		for _, e := range entries[i:min(i+batch, len(entries))] {
+			ids = append(ids, "'"+e.RequestID+"'")
+		}
+		filter := fmt.Sprintf("id in (%s) and signInEventTypes/any(t: t eq 'interactiveUser' or t eq 'nonInteractiveUser')", strings.Join(ids, ","))
+		r, err := db.Query(ctx, tenant, query.Request{Filter: filter, Top: batch})
+		if err != nil {
+			return ListResult{}, err
+		}
+		for _, row := range r.Rows {
+			var m map[string]any
+			if err := json.Unmarshal(s.MergeSignIn(row), &m); err != nil {
+				return ListResult{}, err
+			}
+			rows = append(rows, m)
+		}
+	}
+	sort.SliceStable(rows, func(i, j int) bool {
+		a, _ := rows[i]["createdDateTime"].(string)
+		b, _ := rows[j]["createdDateTime"].(string)
+		return a > b
+	})
+	return c.run(rows, req.Top, SigninsDefaultTop, SigninsMaxTop, req.SkipToken)
+}
+
+// signinEntity binds report filters on sign-ins: any top-level property name is accepted
+// (the engine validated the stored shape).
+var signinEntity = entity{"signIn", []string{"id", "createdDateTime", "userDisplayName", "userPrincipalName", "userId",
+	"appId", "appDisplayName", "ipAddress", "clientAppUsed", "userAgent", "correlationId", "conditionalAccessStatus",
+	"isInteractive", "riskDetail", "riskLevelAggregated", "riskLevelDuringSignIn", "riskState", "riskEventTypes_v2",
+	"resourceDisplayName", "status", "deviceDetail", "location", "mfaDetail", "tokenIssuerType", "signInEventTypes",
+	"authenticationRequirement", "appliedConditionalAccessPolicies", "authenticationDetails", "networkLocationDetails"}}
+
+// Export writes up to limit rows (the newest, in report order) as "csv" or "json".
+// CSV columns are the selected properties (or every property of the first row); nested
+// values are JSON text.
+func Export(w io.Writer, format string, rows []map[string]any, columns []string, limit int) (int, error) {
+	if len(rows) > limit {
+		rows = rows[:limit]
+	}
+	switch format {
+	case "json", "":
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		if rows == nil {
+			rows = []map[string]any{}
+		}
+		return len(rows), enc.Encode(rows)
+	case "csv":
+		if len(columns) == 0 && len(rows) > 0 {
+			for k := range rows[0] {
+				columns = append(columns, k)
+			}
+			sort.Strings(columns)
+		}
+		cw := csv.NewWriter(w)
+		if err := cw.Write(columns); err != nil {
+			return 0, err
+		}
+		for _, r := range rows {
+			rec := make([]string, len(columns))
+			for i, c := range columns {
+				switch v := r[c].(type) {
+				case nil:
+				case string:
+					rec[i] = v
+				default:
+					b, _ := json.Marshal(v)
+					rec[i] = string(b)
+				}
+			}
+			if err := cw.Write(rec); err != nil {
+				return 0, err
+			}
+		}
+		cw.Flush()
+		return len(rows), cw.Error()
+	}
+	return 0, fmt.Errorf("export format %q: want csv or json", format)
+}
+
+// ExportAll runs a report with no paging (up to its cap) for download.
+func ExportAll(list func(ListRequest) (ListResult, error), req ListRequest, limit int) ([]map[string]any, error) {
+	var out []map[string]any
+	req.SkipToken = ""
+	req.Top = 500
+	for len(out) < limit {
+		r, err := list(req)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r.Rows...)
+		if r.SkipToken == "" {
+			break
+		}
+		req.SkipToken = r.SkipToken
+	}
+	if len(out) > limit {
+		out = out[:limit]
+	}
+	return out, nil
+}
