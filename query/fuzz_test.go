@@ -1,14 +1,17 @@
 package query_test
 
 import (
+	"context"
+	"slices"
 	"testing"
 
 	"github.com/authlake/authlake/columnar"
 	"github.com/authlake/authlake/query"
 )
 
-// FuzzCompile: Compile never panics, and an accepted filter compiles again from its
-// normalized text.
+// FuzzCompile: Compile never panics, an accepted filter compiles again from its
+// normalized text, and it runs over a small engine DB (segments and memtable) with the
+// same answer with and without indexes.
 func FuzzCompile(f *testing.F) {
 	for _, s := range []string{
 		"flaggedforReview eq true and userPrincipalname eq 'user@contoso.com'",
@@ -22,6 +25,7 @@ func FuzzCompile(f *testing.F) {
 	} {
 		f.Add(s)
 	}
+	fix := getFixture(f, 300, 64, 11)
 	f.Fuzz(func(t *testing.T, s string) {
 		flt, err := query.Compile(columnar.SignIns, s, query.Options{})
 		if err != nil {
@@ -32,6 +36,17 @@ func FuzzCompile(f *testing.F) {
 		}
 		if _, err := query.Compile(columnar.SignIns, flt.String(), query.Options{}); err != nil {
 			t.Fatalf("normalized %q of %q does not compile: %v", flt.String(), s, err)
+		}
+		a, err := query.MatchIDs(context.Background(), columnar.SignIns, fix.src, s, false)
+		if err != nil {
+			t.Fatalf("run %q: %v", s, err)
+		}
+		b, err := query.MatchIDs(context.Background(), columnar.SignIns, fix.src, s, true)
+		if err != nil {
+			t.Fatalf("run %q without indexes: %v", s, err)
+		}
+		if !slices.Equal(sortedCopy(a), sortedCopy(b)) {
+			t.Fatalf("%q: %d rows with indexes, %d without", s, len(a), len(b))
 		}
 	})
 }
