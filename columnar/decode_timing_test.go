@@ -1,10 +1,11 @@
-package columnar
+package columnar_test
 
 import (
 	"bytes"
 	"testing"
 
 	"github.com/authlake/authlake/bench/gen"
+	"github.com/authlake/authlake/columnar"
 )
 
 // BenchmarkDecode measures JSON → staged row → Arrow builder for realistic generated events,
@@ -15,9 +16,9 @@ func BenchmarkDecode(b *testing.B) {
 		b.Fatal(err)
 	}
 	lines := bytes.Split(bytes.TrimSpace(buf.Bytes()), []byte("\n"))
-	d := NewDecoder(SignIns)
-	row := NewRow(SignIns)
-	bld := NewBuilder(SignIns)
+	d := columnar.NewDecoder(columnar.SignIns)
+	row := columnar.NewRow(columnar.SignIns)
+	bld := columnar.NewBuilder(columnar.SignIns)
 	b.SetBytes(int64(buf.Len() / len(lines)))
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -37,17 +38,17 @@ func BenchmarkEncode(b *testing.B) {
 	var buf bytes.Buffer
 	gen.Write(&buf, gen.Config{Events: 4096, Seed: 1})
 	lines := bytes.Split(bytes.TrimSpace(buf.Bytes()), []byte("\n"))
-	d := NewDecoder(SignIns)
-	row := NewRow(SignIns)
-	bld := NewBuilder(SignIns)
+	d := columnar.NewDecoder(columnar.SignIns)
+	row := columnar.NewRow(columnar.SignIns)
+	bld := columnar.NewBuilder(columnar.SignIns)
 	for _, l := range lines {
 		d.Decode(l, row)
 		bld.AppendRow(row)
 	}
 	rec := bld.Seal()
 	defer rec.Release()
-	batch, _ := NewBatch(SignIns, rec)
-	var enc Encoder
+	batch, _ := columnar.NewBatch(columnar.SignIns, rec)
+	var enc columnar.Encoder
 	var out []byte
 	b.SetBytes(int64(buf.Len() / len(lines)))
 	b.ReportAllocs()

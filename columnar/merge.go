@@ -58,8 +58,10 @@ type Merged struct {
 	BlockRows int
 	MinTime   int64
 	MaxTime   int64
-	units     []Unit
-	order     []rowRef
+	// BetterCompression spends more CPU for smaller files (compaction output, read for weeks).
+	BetterCompression bool
+	units             []Unit
+	order             []rowRef
 }
 
 var (

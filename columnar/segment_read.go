@@ -1,7 +1,6 @@
 package columnar
 
 import (
-	"bytes"
 	"encoding/binary"
 	"fmt"
 	"hash/crc32"
@@ -10,7 +9,6 @@ import (
 	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 )
 
@@ -30,11 +28,11 @@ type Segment struct {
 }
 
 type segColumn struct {
-	meta *ColumnMeta
-	once sync.Once
-	err  error
-	mu   sync.Mutex // the IPC reader is not safe for concurrent use
-	rd   *ipc.FileReader
+	meta   *ColumnMeta
+	once   sync.Once
+	err    error
+	frames [][]byte    // frame 0: dictionary or empty; frame 1+i: block i
+	dict   arrow.Array // decoded dictionary, for dictionary kinds
 }
 
 // CorruptError reports a checksum or structure failure in a segment. It is never retried and
@@ -140,8 +138,8 @@ func (s *Segment) Close() error {
 		s.cache.dropSegment(s)
 	}
 	for _, c := range s.cols {
-		if c != nil && c.rd != nil {
-			c.rd.Close()
+		if c != nil && c.dict != nil {
+			c.dict.Release()
 		}
 	}
 	return s.f.Close()
@@ -163,25 +161,45 @@ func (s *Segment) HasColumn(idx int) bool { return s.cols[idx] != nil }
 
 func (c *segColumn) load(s *Segment) error {
 	c.once.Do(func() {
+		corrupt := func(format string, args ...any) {
+			c.err = &CorruptError{Path: s.Path, What: fmt.Sprintf("column %s: ", c.meta.Name) + fmt.Sprintf(format, args...)}
+		}
 		buf := make([]byte, c.meta.Length)
 		if _, err := s.f.ReadAt(buf, int64(c.meta.Offset)); err != nil && err != io.EOF {
 			c.err = fmt.Errorf("segment %s: column %s: %w", s.Path, c.meta.Name, err)
 			return
 		}
 		if crc32.Checksum(buf, castagnoli) != c.meta.CRC {
-			c.err = &CorruptError{Path: s.Path, What: fmt.Sprintf("column %s: checksum mismatch (region at %d, %d bytes)", c.meta.Name, c.meta.Offset, c.meta.Length)}
+			corrupt("checksum mismatch (region at %d, %d bytes)", c.meta.Offset, c.meta.Length)
 			return
 		}
-		rd, err := ipc.NewFileReader(bytes.NewReader(buf), ipc.WithAllocator(s.mem))
+		frames, err := splitFrames(buf)
 		if err != nil {
-			c.err = &CorruptError{Path: s.Path, What: fmt.Sprintf("column %s: %v", c.meta.Name, err)}
+			corrupt("%v", err)
 			return
 		}
-		if rd.NumRecords() != s.NumBlocks() {
-			c.err = &CorruptError{Path: s.Path, What: fmt.Sprintf("column %s has %d blocks, footer says %d", c.meta.Name, rd.NumRecords(), s.NumBlocks())}
+		if len(frames) != s.NumBlocks()+1 {
+			corrupt("%d blocks, footer says %d", len(frames)-1, s.NumBlocks())
 			return
 		}
-		c.rd = rd
+		if c.meta.Kind == KindDict || c.meta.Kind == KindJSONDict {
+			if len(frames[0]) == 0 {
+				corrupt("dictionary missing")
+				return
+			}
+			d, err := decodeFrame(frames[0], s.mem)
+			if err != nil {
+				corrupt("dictionary: %v", err)
+				return
+			}
+			if !arrow.TypeEqual(d.DataType(), arrow.BinaryTypes.String) || uint64(d.Len()) != c.meta.DictLen {
+				d.Release()
+				corrupt("dictionary is %s of %d entries, footer says utf8 of %d", d.DataType(), d.Len(), c.meta.DictLen)
+				return
+			}
+			c.dict = d
+		}
+		c.frames = frames
 	})
 	return c.err
 }
@@ -201,18 +219,25 @@ func (s *Segment) Block(idx, b int) (arrow.Array, error) {
 	if err := c.load(s); err != nil {
 		return nil, err
 	}
-	c.mu.Lock()
-	rec, err := c.rd.RecordAt(b)
-	c.mu.Unlock()
+	if b < 0 || b >= s.NumBlocks() {
+		return nil, fmt.Errorf("BUG: block %d of %d", b, s.NumBlocks())
+	}
+	a, err := decodeFrame(c.frames[1+b], s.mem)
 	if err != nil {
 		return nil, &CorruptError{Path: s.Path, What: fmt.Sprintf("column %s block %d: %v", c.meta.Name, b, err)}
 	}
-	defer rec.Release()
-	a := rec.Column(0)
-	if a.Len() != s.BlockLen(b) {
-		return nil, &CorruptError{Path: s.Path, What: fmt.Sprintf("column %s block %d has %d rows, want %d", c.meta.Name, b, a.Len(), s.BlockLen(b))}
+	if c.dict != nil {
+		da, err := withDictionary(a, c.dict)
+		a.Release()
+		if err != nil {
+			return nil, &CorruptError{Path: s.Path, What: fmt.Sprintf("column %s block %d: %v", c.meta.Name, b, err)}
+		}
+		a = da
 	}
-	a.Retain()
+	if a.Len() != s.BlockLen(b) || !arrow.TypeEqual(a.DataType(), c.meta.Kind.ArrowType()) {
+		a.Release()
+		return nil, &CorruptError{Path: s.Path, What: fmt.Sprintf("column %s block %d has %d rows of %s, want %d of %s", c.meta.Name, b, a.Len(), a.DataType(), s.BlockLen(b), c.meta.Kind.ArrowType())}
+	}
 	if s.cache != nil {
 		s.cache.put(s, idx, b, a)
 	}

@@ -1,7 +1,6 @@
 package columnar
 
 import (
-	"bytes"
 	"encoding/binary"
 	"fmt"
 	"hash/crc32"
@@ -12,8 +11,8 @@ import (
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
+
 	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/ipc"
 )
 
 // BlockVisitor sees each column of a segment being written, block by block, in segment row
@@ -112,9 +111,6 @@ func WriteSegment(path string, tenant string, day int32, m *Merged, visit BlockV
 	return meta, nil
 }
 
-// minCompressBytes is the smallest decoded column region that is worth zstd-compressing.
-const minCompressBytes = 8 << 10
-
 func encodeColumn(m *Merged, col int, visit BlockVisitor) ([]byte, ColumnMeta, error) {
 	name, kind := ExtrasColumn, KindExtras
 	if col < len(m.Schema.Columns) {
@@ -135,39 +131,36 @@ func encodeColumn(m *Merged, col int, visit BlockVisitor) ([]byte, ColumnMeta, e
 			return nil, cm, err
 		}
 	}
-	schema := arrow.NewSchema([]arrow.Field{{Name: name, Type: kind.ArrowType(), Nullable: true}}, nil)
-	var raw int64
-	for _, b := range blocks {
-		raw += arraySize(b.Data())
-	}
-	opts := []ipc.Option{ipc.WithSchema(schema)}
-	// arrow-go's IPC writer resets a streaming zstd encoder for every buffer, which costs far
-	// more than compressing a few hundred bytes: columns this small are stored uncompressed
-	// (the reader handles both) until compaction makes them big enough to be worth it.
-	if raw >= minCompressBytes {
-		opts = append(opts, ipc.WithZstd(), ipc.WithMinSpaceSavings(0.1))
-	}
-	var buf bytes.Buffer
-	w, err := ipc.NewFileWriter(&buf, opts...)
-	if err != nil {
-		return nil, cm, err
-	}
-	for _, b := range blocks {
-		cm.Nulls += uint64(b.NullN())
-		if d, ok := b.(*array.Dictionary); ok {
+	frames := make([][]byte, 1, len(blocks)+1)
+	frames[0] = []byte{}
+	if len(blocks) > 0 {
+		if d, ok := blocks[0].(*array.Dictionary); ok {
 			cm.DictLen = uint64(d.Dictionary().Len())
+			if frames[0], err = encodeFrame(name, d.Dictionary(), m.BetterCompression); err != nil {
+				return nil, cm, fmt.Errorf("column %s dictionary: %w", name, err)
+			}
 		}
-		rec := array.NewRecordBatch(schema, []arrow.Array{b}, int64(b.Len()))
-		err := w.Write(rec)
-		rec.Release()
+	}
+	for i, b := range blocks {
+		cm.Nulls += uint64(b.NullN())
+		stored := b
+		if d, ok := b.(*array.Dictionary); ok {
+			stored = d.Indices() // the dictionary is frame 0
+		}
+		f, err := encodeFrame(name, stored, m.BetterCompression)
 		if err != nil {
-			return nil, cm, fmt.Errorf("column %s: %w", name, err)
+			return nil, cm, fmt.Errorf("column %s block %d: %w", name, i, err)
 		}
+		frames = append(frames, f)
 	}
-	if err := w.Close(); err != nil {
-		return nil, cm, fmt.Errorf("column %s: %w", name, err)
+	size := 0
+	for _, f := range frames {
+		size += len(f)
 	}
-	region := buf.Bytes()
+	region := appendFrameTable(make([]byte, 0, size+len(frames)*4+8), frames)
+	for _, f := range frames {
+		region = append(region, f...)
+	}
 	cm.Length = uint64(len(region))
 	cm.CRC = crc32.Checksum(region, castagnoli)
 	return region, cm, nil

@@ -88,7 +88,7 @@ func (db *DB) compactPartition(p *partition, segs []*segment) error {
 			u.Release()
 		}
 	}()
-	ns, err := db.writeSegment(p.key, units)
+	ns, err := db.writeSegment(p.key, units, true) // compaction output is read for weeks: compress harder
 	if err != nil {
 		return fmt.Errorf("compact tenant %s day %s: %w", p.key.tenant, dayString(p.key.day), err)
 	}

@@ -105,7 +105,7 @@ func (db *DB) flushPartitions(frozen []*partition) error {
 						units = append(units, columnar.RecordUnit{Schema: db.schema, Rec: c})
 					}
 				}
-				s, err := db.writeSegment(p.key, units)
+				s, err := db.writeSegment(p.key, units, false)
 				if err != nil {
 					err = fmt.Errorf("flush tenant %s day %s: %w", p.key.tenant, dayString(p.key.day), err)
 				}
@@ -163,11 +163,12 @@ func (db *DB) flushPartitions(frozen []*partition) error {
 
 // writeSegment merges units into a new segment file with its index sidecar and opens it. The
 // manifest is not changed here.
-func (db *DB) writeSegment(k partKey, units []columnar.Unit) (*segment, error) {
+func (db *DB) writeSegment(k partKey, units []columnar.Unit, better bool) (*segment, error) {
 	m, err := columnar.Merge(db.schema, units, db.opts.BlockRows)
 	if err != nil {
 		return nil, err
 	}
+	m.BetterCompression = better
 	db.mu.Lock()
 	id := db.man.NextID
 	db.man.NextID++
