@@ -186,7 +186,18 @@ func (b *Batch) Extras(row int, dst []ExtraEntry) ([]ExtraEntry, error) {
 // Encoder writes rows as Graph JSON objects.
 type Encoder struct {
 	extras []ExtraEntry
+	// byPath indexes extras by kind and path when a row has many of them (events that leave out
+	// most properties), so that each column does not rescan the list.
+	byPath map[extraKey]int
 }
+
+type extraKey struct {
+	kind byte
+	path string
+}
+
+// manyExtras is the row extras count from which a lookup map beats a linear scan.
+const manyExtras = 8
 
 // Projection selects which top-level properties to write; nil writes every property.
 type Projection map[string]bool
@@ -199,6 +210,15 @@ func (e *Encoder) AppendJSON(dst []byte, b *Batch, row int, proj Projection) ([]
 	e.extras, err = b.Extras(row, e.extras)
 	if err != nil {
 		return dst, fmt.Errorf("row %d: %w", row, err)
+	}
+	if len(e.extras) >= manyExtras {
+		if e.byPath == nil {
+			e.byPath = map[extraKey]int{}
+		}
+		clear(e.byPath)
+		for i, x := range e.extras {
+			e.byPath[extraKey{x.Kind, x.Path}] = i
+		}
 	}
 	dst = append(dst, '{')
 	first := true
@@ -229,6 +249,13 @@ func (e *Encoder) AppendJSON(dst []byte, b *Batch, row int, proj Projection) ([]
 }
 
 func (e *Encoder) find(kind byte, path string) (ExtraEntry, bool) {
+	if len(e.extras) >= manyExtras {
+		i, ok := e.byPath[extraKey{kind, path}]
+		if !ok {
+			return ExtraEntry{}, false
+		}
+		return e.extras[i], true
+	}
 	for _, x := range e.extras {
 		if x.Kind == kind && x.Path == path {
 			return x, true
