@@ -32,6 +32,8 @@ type Config struct {
 	PeerDir  string // the bench/peer module directory
 	// Smoke runs only what the cross-check needs (one ingest, one warm run): for CI.
 	Smoke bool
+	// NoSingleThread skips the 1-thread ingest measurement (it doubles a large run's time).
+	NoSingleThread bool
 	Log   io.Writer
 }
 
@@ -110,7 +112,7 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 
 	// Ingest: 1 thread, then the configured count; the last database is the one queried.
 	threads := []int{1, cfg.Threads}
-	if cfg.Threads == 1 || cfg.Smoke {
+	if cfg.Threads == 1 || cfg.Smoke || cfg.NoSingleThread {
 		threads = []int{cfg.Threads}
 	}
 	dataDir := filepath.Join(cfg.WorkDir, "authlake")
