@@ -92,6 +92,7 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(func() {
 		ts.Close()
+		srv.Close()
 		db.Close()
 	})
 	return &env{t: t, srv: srv, ts: ts, db: db, clock: c, dir: dir}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/authlake/authlake/engine"
 	"github.com/authlake/authlake/engine/flagging"
+	"github.com/authlake/authlake/identityprotection"
 )
 
 // FlaggingFile is the flagging windows file inside the data directory.
@@ -29,27 +30,32 @@ type Options struct {
 	// Flagging is the flagging window store; nil opens DIR/flagging-windows.json. Either way
 	// the server installs it as the engine's flagger.
 	Flagging *flagging.Manager
-	Logger   *slog.Logger
+	// Risk is the Identity Protection store; nil opens DIR/identityprotection.
+	Risk   *identityprotection.Store
+	Logger *slog.Logger
 	// Registry receives the metrics (default a new registry, exposed at /metrics).
 	Registry *prometheus.Registry
 }
 
 // Server is the HTTP API over one database.
 type Server struct {
-	cfg     Config
-	db      *engine.DB
-	flags   *flagging.Manager
-	auth    *Authenticator
-	dev     *SigningKey
-	limiter *tenantLimiter
-	metrics *metrics
-	reg     *prometheus.Registry
-	log     *slog.Logger
-	clients map[string]ClientConfig
-	skipKey []byte
-	handler http.Handler
-	ready   atomic.Bool
-	flight  atomic.Int64
+	cfg   Config
+	db    *engine.DB
+	flags *flagging.Manager
+	risk  *identityprotection.Store
+	// ownsRisk: the server opened the store and closes it.
+	ownsRisk bool
+	auth     *Authenticator
+	dev      *SigningKey
+	limiter  *tenantLimiter
+	metrics  *metrics
+	reg      *prometheus.Registry
+	log      *slog.Logger
+	clients  map[string]ClientConfig
+	skipKey  []byte
+	handler  http.Handler
+	ready    atomic.Bool
+	flight   atomic.Int64
 }
 
 // InFlight is the number of requests being handled.
@@ -86,12 +92,18 @@ func New(opts Options) (*Server, error) {
 		}
 	}
 	opts.DB.SetFlagger(fm.Flag)
+	risk, ownsRisk := opts.Risk, opts.Risk == nil
+	if risk == nil {
+		if risk, err = identityprotection.Open(identityprotection.Dir(opts.DB.Dir()), identityprotection.Options{}); err != nil {
+			return nil, fmt.Errorf("identity protection store: %w", err)
+		}
+	}
 	reg := opts.Registry
 	if reg == nil {
 		reg = prometheus.NewRegistry()
 	}
 	s := &Server{
-		cfg: cfg, db: opts.DB, flags: fm, auth: auth, dev: dev, log: log, reg: reg,
+		cfg: cfg, db: opts.DB, flags: fm, risk: risk, ownsRisk: ownsRisk, auth: auth, dev: dev, log: log, reg: reg,
 		limiter: newTenantLimiter(cfg.Limits.RequestsPerSecond, cfg.Limits.Burst),
 		clients: map[string]ClientConfig{}, skipKey: skipTokenKey(dev),
 	}
@@ -188,6 +200,7 @@ func (s *Server) routes() http.Handler {
 	handle("keys.v1", "/{tenant}/discovery/keys", methods{http.MethodGet: s.keys})
 	handle("openid", "/{tenant}/v2.0/.well-known/openid-configuration", methods{http.MethodGet: s.openIDConfig})
 	handle("openid", "/.well-known/openid-configuration", methods{http.MethodGet: s.openIDConfig})
+	s.mountIdentityProtection(mux)
 	handle("metrics", "/metrics", methods{http.MethodGet: s.metrics.handler(s.reg).ServeHTTP})
 	handle("healthz", "/healthz", methods{http.MethodGet: func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})

@@ -188,6 +188,9 @@ func runServer(db *engine.DB, cfg server.Config, log *slog.Logger, ln net.Listen
 		log.Info("shut down: in-flight requests finished; closing the database")
 	}
 	began := time.Now()
+	if err := srv.Close(); err != nil {
+		log.Error("closing the identity protection store", "err", err)
+	}
 	if err := db.Close(); err != nil && !errors.Is(err, engine.ErrClosed) {
 		return errors.Join(serveErr, err)
 	}

@@ -1,0 +1,71 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"net/http"
+
+	"github.com/authlake/authlake/identityprotection"
+)
+
+// Identity Protection routes are served by the identityprotection package's handler; the server
+// authenticates, rate-limits and records metrics for them like every other route, and merges the
+// risk overlay into sign-ins it lists (events stay immutable; admin actions change what is read).
+
+type principalKey struct{}
+
+func (s *Server) mountIdentityProtection(mux *http.ServeMux) {
+	if s.risk == nil {
+		return
+	}
+	h := identityprotection.NewHandler(s.risk, s.db, func(r *http.Request) (identityprotection.Caller, error) {
+		p, ok := r.Context().Value(principalKey{}).(*Principal)
+		if !ok {
+			return identityprotection.Caller{}, errors.New("not authenticated")
+		}
+		roles := make([]string, 0, len(p.rights))
+		for r := range p.rights {
+			roles = append(roles, r)
+		}
+		id := p.OID
+		if id == "" {
+			id = p.AppID
+		}
+		if id == "" {
+			id = p.Subject
+		}
+		return identityprotection.Caller{Tenant: p.Tenant, Roles: roles, ID: id}, nil
+	})
+	wrap := func(route string) http.Handler {
+		return s.authed(func(w http.ResponseWriter, r *http.Request, p *Principal) {
+			if rec, ok := w.(*statusRecorder); ok {
+				rec.route = route
+			}
+			h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, p)))
+		})
+	}
+	for _, ver := range []string{"v1.0", "beta"} {
+		mux.Handle("/"+ver+"/identityProtection/", wrap("identityProtection"))
+		for _, a := range []string{"confirmCompromised", "confirmSafe", "dismiss"} {
+			mux.Handle("POST /"+ver+"/auditLogs/signIns/"+a, wrap("signIns."+a))
+			mux.Handle("POST /"+ver+"/auditLogs/signins/"+a, wrap("signIns."+a))
+		}
+	}
+}
+
+// mergeRisk applies the risk overlay to one listed sign-in.
+func (s *Server) mergeRisk(row []byte) []byte {
+	if s.risk == nil {
+		return row
+	}
+	return s.risk.MergeSignIn(row)
+}
+
+// Close releases what the server opened itself (the Identity Protection store). Call it after
+// Serve returns, before closing the database.
+func (s *Server) Close() error {
+	if s.risk != nil && s.ownsRisk {
+		return s.risk.Close()
+	}
+	return nil
+}

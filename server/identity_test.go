@@ -1,0 +1,52 @@
+package server_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+// The Identity Protection routes are mounted behind the server's authentication, and admin
+// actions on a sign-in change what the sign-in list returns (the overlay is merged at read time).
+func TestIdentityProtectionMountedAndOverlayMerged(t *testing.T) {
+	e := newEnv(t)
+	const tid = "11111111-2222-4333-8444-555555555555"
+	id := guid(42)
+	e.ingest(tid, event{id: id, at: time.Now().UTC().Add(-time.Hour), upn: "avery@contoso.com", device: "d1", browser: "Edge"})
+
+	reader := e.token(tid, "IdentityRiskEvent.Read.All", "IdentityRiskyUser.Read.All", "AuditLog.Read.All")
+	r := e.get("/beta/identityProtection/riskDetections", reader)
+	if r.status != http.StatusOK {
+		t.Fatalf("riskDetections: %d %s", r.status, r.body)
+	}
+	if m := r.json(t); m["value"] == nil || !strings.Contains(m["@odata.context"].(string), "riskDetections") {
+		t.Fatalf("riskDetections is not Graph-shaped: %s", r.body)
+	}
+	if r := e.get("/v1.0/identityProtection/riskyUsers", e.token(tid, "AuditLog.Read.All")); r.status != http.StatusForbidden {
+		t.Fatalf("riskyUsers without IdentityRiskyUser.Read.All: %d %s", r.status, r.body)
+	}
+	if r := e.get("/v1.0/identityProtection/riskyUsers", ""); r.status != http.StatusUnauthorized {
+		t.Fatalf("riskyUsers without a token: %d", r.status)
+	}
+
+	writer := e.token(tid, "IdentityRiskEvent.ReadWrite.All", "IdentityRiskyUser.ReadWrite.All")
+	body := strings.NewReader(`{"requestIds":["` + id + `"]}`)
+	if r := e.do(http.MethodPost, "/beta/auditLogs/signIns/confirmCompromised", writer, body, "Content-Type", "application/json"); r.status != http.StatusNoContent {
+		t.Fatalf("confirmCompromised: %d %s", r.status, r.body)
+	}
+	got := e.get("/beta/auditLogs/signIns/"+id, reader)
+	if got.status != http.StatusOK {
+		t.Fatalf("get sign-in: %d %s", got.status, got.body)
+	}
+	m := got.json(t)
+	// (The test event carries riskDetail but not the other risk properties; absent ones stay absent.)
+	if m["riskDetail"] != "adminConfirmedSigninCompromised" {
+		t.Fatalf("the overlay was not merged into the sign-in: riskDetail=%v", m["riskDetail"])
+	}
+	// Another tenant's token sees none of it.
+	other := e.token("99999999-2222-4333-8444-555555555555", "IdentityRiskEvent.Read.All", "AuditLog.Read.All")
+	if r := e.get("/beta/auditLogs/signIns/"+id, other); r.status != http.StatusNotFound {
+		t.Fatalf("tenant isolation: %d", r.status)
+	}
+}
