@@ -209,7 +209,12 @@ func (d *Diagnoser) Diagnose(ctx context.Context, tenant string, in Input) (*Rep
 		rep.Search.From, rep.Search.To = win.from.UTC(), win.to.UTC()
 	}
 
-	events, res, err := s.events("diagnosed events", query.Request{Filter: filter, Top: d.opts.MaxEvents, Count: true})
+	cols := in.Columns
+	if len(cols) == 0 {
+		cols = DefaultColumns
+	}
+	events, res, err := s.events("diagnosed events", query.Request{Filter: filter, Top: d.opts.MaxEvents, Count: true,
+		Select: withColumns(eventSelect, cols)})
 	if err != nil {
 		return nil, err
 	}
@@ -224,7 +229,7 @@ func (d *Diagnoser) Diagnose(ctx context.Context, tenant string, in Input) (*Rep
 		rep.Search.Notes = append(rep.Search.Notes, fmt.Sprintf("%d events match; the diagnosis looked at the newest %d", res.Count, len(events)))
 	}
 
-	if rep.Summary, err = d.summary(s, in, filter, win); err != nil {
+	if rep.Summary, err = d.summary(s, in, cols, filter, win, events); err != nil {
 		return nil, err
 	}
 
@@ -235,7 +240,13 @@ func (d *Diagnoser) Diagnose(ctx context.Context, tenant string, in Input) (*Rep
 		volUser = soleUser(events)
 	}
 	if volUser != nil {
-		f, err := s.userVolume(volUser, win)
+		// When the diagnosed events are all of this user's events in the window, their
+		// failures are the volume; otherwise the status index counts them.
+		var all []Event
+		if res.Count == int64(len(events)) && user != nil && filter == and("userId eq "+quote(user.ID), win.filter()) {
+			all = events
+		}
+		f, err := s.userVolume(volUser, win, all)
 		if err != nil {
 			return nil, err
 		}
@@ -258,21 +269,27 @@ func (d *Diagnoser) Diagnose(ctx context.Context, tenant string, in Input) (*Rep
 }
 
 // summary is the authentication summary page and the correlated flow of each of its events.
-func (d *Diagnoser) summary(s *session, in Input, filter string, win window) (*Summary, error) {
+// The first page is the newest diagnosed events (already decoded): the page query then
+// selects only ids, for its skip token.
+func (d *Diagnoser) summary(s *session, in Input, cols []string, filter string, win window, diagnosed []Event) (*Summary, error) {
 	top := in.Top
 	if top == 0 {
 		top = d.opts.PageSize
 	}
-	page, res, err := s.events("summary page", query.Request{Filter: filter, Top: top, SkipToken: in.SkipToken})
+	reuse := in.SkipToken == "" && top <= len(diagnosed)
+	sel := withColumns(eventSelect, cols)
+	if reuse {
+		sel = []string{"id"}
+	}
+	page, res, err := s.events("summary page", query.Request{Filter: filter, Top: top, SkipToken: in.SkipToken, Select: sel})
 	if err != nil {
 		if errors.Is(err, query.ErrBadSkipToken) {
 			return nil, inputErr(ErrInvalid, "", "the skip token does not belong to this search", "start again from the first page")
 		}
 		return nil, err
 	}
-	cols := in.Columns
-	if len(cols) == 0 {
-		cols = DefaultColumns
+	if reuse {
+		page = diagnosed[:len(page)]
 	}
 	sum := &Summary{Columns: cols, SkipToken: res.SkipToken, Flows: map[string][]FlowStep{}}
 	var corrs []string

@@ -4,12 +4,25 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"os"
 	"testing"
 	"time"
 
 	"github.com/authlake/authlake/bench/gen"
 	"github.com/authlake/authlake/engine"
 )
+
+// TestMain removes the benchmark database (shared by the benchmarks of one run).
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if bench.db != nil {
+		bench.db.Close()
+	}
+	if bench.dir != "" {
+		os.RemoveAll(bench.dir)
+	}
+	os.Exit(code)
+}
 
 const testTenant = "3b7f0c2e-5a1d-4e8b-9c6f-2d4a8e1b7c90"
 

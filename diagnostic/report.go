@@ -118,5 +118,6 @@ type FlaggedGroup struct {
 type Plan struct {
 	Step    string `json:"step"`
 	Filter  string `json:"filter"`
+	Took    string `json:"took"` // wall time of the query
 	Explain string `json:"explain"`
 }

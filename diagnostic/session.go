@@ -36,12 +36,13 @@ func (s *session) close() { s.snap.Release() }
 // at every event type of the user (non-interactive refreshes fail too).
 func (s *session) run(step string, req query.Request) (*query.Result, error) {
 	req.Explain = s.explain
+	start := time.Now()
 	res, err := query.Run(s.ctx, s.schema, s.src, req)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", step, err)
 	}
 	if s.explain && res.Explain != nil {
-		s.plans = append(s.plans, Plan{Step: step, Filter: req.Filter, Explain: res.Explain.String()})
+		s.plans = append(s.plans, Plan{Step: step, Filter: req.Filter, Took: time.Since(start).String(), Explain: res.Explain.String()})
 	}
 	return res, nil
 }
@@ -59,8 +60,8 @@ func (s *session) aggregate(step, filter string, groupBy []string, aggs []query.
 		if f, err := query.Compile(s.schema, filter, query.Options{}); err == nil {
 			plan = f.Plan()
 		}
-		s.plans = append(s.plans, Plan{Step: step, Filter: filter,
-			Explain: fmt.Sprintf("aggregate by %s: %d groups in %v\n%s", strings.Join(groupBy, ","), len(gs), time.Since(start).Round(time.Microsecond), plan)})
+		s.plans = append(s.plans, Plan{Step: step, Filter: filter, Took: time.Since(start).String(),
+			Explain: fmt.Sprintf("aggregate by %s: %d groups\n%s", strings.Join(groupBy, ","), len(gs), plan)})
 	}
 	return gs, nil
 }

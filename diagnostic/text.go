@@ -104,7 +104,7 @@ func (r *Report) WriteText(w io.Writer) error {
 	if len(r.Plans) > 0 {
 		b.WriteString("\nQuery plans\n")
 		for _, p := range r.Plans {
-			fmt.Fprintf(&b, "\n-- %s\n", p.Step)
+			fmt.Fprintf(&b, "\n-- %s (%s)\n", p.Step, p.Took)
 			b.WriteString(indent(p.Explain, "   "))
 		}
 	}

@@ -2,6 +2,7 @@ package diagnostic
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -28,16 +29,29 @@ func codeList(codes []int) string {
 
 // userVolume is the "large number of failed sign-ins" check for user over w. The failures
 // are counted with the user and status indexes, not only among the listed events.
-func (s *session) userVolume(user *Identity, w window) (*Finding, error) {
+// all, when not nil, is every event of the user in w (newest first): no query is needed.
+func (s *session) userVolume(user *Identity, w window, all []Event) (*Finding, error) {
 	sc := scenario("many-failures-user")
-	filter := and("userId eq "+quote(user.ID), "status/errorCode ne 0",
-		"not (status/errorCode in ("+codeList(expectedInterrupts)+"))", w.filter())
-	events, res, err := s.events("failures of the user", query.Request{Filter: filter, Top: maxHistogramRows, Count: true,
-		Select: []string{"id", "createdDateTime", "userPrincipalName", "correlationId", "status", "ipAddress", "appDisplayName"}})
-	if err != nil {
-		return nil, err
+	var events []Event
+	var count int64
+	if all != nil {
+		for i := range all {
+			if c := all[i].Status.ErrorCode; c != 0 && !slices.Contains(expectedInterrupts, c) {
+				events = append(events, all[i])
+			}
+		}
+		count = int64(len(events))
+	} else {
+		filter := and("userId eq "+quote(user.ID), "status/errorCode ne 0",
+			"not (status/errorCode in ("+codeList(expectedInterrupts)+"))", w.filter())
+		evs, res, err := s.events("failures of the user", query.Request{Filter: filter, Top: maxHistogramRows, Count: true,
+			Select: []string{"id", "createdDateTime", "userPrincipalName", "correlationId", "status", "ipAddress", "appDisplayName"}})
+		if err != nil {
+			return nil, err
+		}
+		events, count = evs, res.Count
 	}
-	if res.Count < int64(sc.MinFailures) {
+	if count < int64(sc.MinFailures) {
 		return nil, nil
 	}
 	var codes counter
@@ -49,7 +63,7 @@ func (s *session) userVolume(user *Identity, w window) (*Finding, error) {
 	for _, c := range top[:min(3, len(top))] {
 		parts = append(parts, fmt.Sprintf("%s ×%d", c, codes.n[c]))
 	}
-	data := FindingData{User: user.Name, Failures: res.Count, TopCodes: strings.Join(parts, ", ")}
+	data := FindingData{User: user.Name, Failures: count, TopCodes: strings.Join(parts, ", ")}
 	f := windowFinding(sc, events, w, data, []string{"status/errorCode", "appDisplayName", "ipAddress"})
 	return &f, nil
 }
@@ -67,37 +81,63 @@ func (s *session) ipSpray(diagnosed []Event, w window) ([]Finding, error) {
 			}
 		}
 	}
-	var out []Finding
 	cands := ips.sorted()
-	for _, ip := range cands[:min(3, len(cands))] {
-		filter := and("ipAddress eq "+quote(ip), "status/errorCode in ("+codeList(sc.Codes)+")", w.filter())
-		gs, err := s.aggregate("credential failures from "+ip, filter, []string{"userId"}, []query.Agg{{Op: query.AggCount, Alias: "n"}})
-		if err != nil {
-			return nil, err
+	if len(cands) == 0 {
+		return nil, nil
+	}
+	cands = cands[:min(3, len(cands))]
+	quoted := make([]string, len(cands))
+	for i, ip := range cands {
+		quoted[i] = quote(ip)
+	}
+	// One aggregation for the failures of every candidate address by user, one for their
+	// sign-in totals (only when some address passes the first thresholds).
+	inIPs := "ipAddress in (" + strings.Join(quoted, ",") + ")"
+	codes := "status/errorCode in (" + codeList(sc.Codes) + ")"
+	gs, err := s.aggregate("credential failures by address and user", and(inIPs, codes, w.filter()),
+		[]string{"ipAddress", "userId"}, []query.Agg{{Op: query.AggCount, Alias: "n"}})
+	if err != nil {
+		return nil, err
+	}
+	users, fails := map[string]int{}, map[string]int64{}
+	for _, g := range gs {
+		ip, _ := g.Keys["ipAddress"].(string)
+		n, _ := g.Values["n"].(int64)
+		users[ip]++
+		fails[ip] += n
+	}
+	var suspects []string
+	for _, ip := range cands {
+		if users[ip] >= sc.MinUsers && fails[ip] >= int64(sc.MinFailures) {
+			suspects = append(suspects, ip)
 		}
-		var total int64
-		for _, g := range gs {
-			n, _ := g.Values["n"].(int64)
-			total += n
-		}
-		if len(gs) < sc.MinUsers || total < int64(sc.MinFailures) {
-			continue
-		}
-		all, err := s.run("all sign-ins from "+ip, query.Request{Filter: and("ipAddress eq "+quote(ip), w.filter()),
-			Top: 1, Count: true, Select: []string{"id"}})
-		if err != nil {
-			return nil, err
-		}
-		share := float64(total) / float64(max(all.Count, 1))
+	}
+	if len(suspects) == 0 {
+		return nil, nil
+	}
+	totals, err := s.aggregate("sign-ins by address", and(inIPs, w.filter()), []string{"ipAddress"},
+		[]query.Agg{{Op: query.AggCount, Alias: "n"}})
+	if err != nil {
+		return nil, err
+	}
+	all := map[string]int64{}
+	for _, g := range totals {
+		ip, _ := g.Keys["ipAddress"].(string)
+		all[ip], _ = g.Values["n"].(int64)
+	}
+	var out []Finding
+	for _, ip := range suspects {
+		share := float64(fails[ip]) / float64(max(all[ip], 1))
 		if share < sc.MinShare {
 			continue
 		}
+		filter := and("ipAddress eq "+quote(ip), codes, w.filter())
 		events, _, err := s.events("spray histogram "+ip, query.Request{Filter: filter, Top: maxHistogramRows,
 			Select: []string{"id", "createdDateTime", "userPrincipalName", "correlationId", "status", "ipAddress"}})
 		if err != nil {
 			return nil, err
 		}
-		data := FindingData{IP: ip, Failures: total, DistinctUsers: len(gs), Share: fmt.Sprintf("%.0f%%", 100*share)}
+		data := FindingData{IP: ip, Failures: fails[ip], DistinctUsers: users[ip], Share: fmt.Sprintf("%.0f%%", 100*share)}
 		out = append(out, windowFinding(sc, events, w, data, []string{"status/errorCode", "ipAddress"}))
 	}
 	return out, nil
