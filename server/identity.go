@@ -14,6 +14,11 @@ import (
 
 type principalKey struct{}
 
+// withPrincipal passes the authenticated caller to handlers of other packages.
+func withPrincipal(ctx context.Context, p *Principal) context.Context {
+	return context.WithValue(ctx, principalKey{}, p)
+}
+
 func (s *Server) mountIdentityProtection(mux *http.ServeMux) {
 	if s.risk == nil {
 		return
@@ -41,7 +46,7 @@ func (s *Server) mountIdentityProtection(mux *http.ServeMux) {
 			if rec, ok := w.(*statusRecorder); ok {
 				rec.route = route
 			}
-			h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, p)))
+			h.ServeHTTP(w, r.WithContext(withPrincipal(r.Context(), p)))
 		})
 	}
 	for _, ver := range []string{"v1.0", "beta"} {

@@ -50,3 +50,22 @@ func TestIdentityProtectionMountedAndOverlayMerged(t *testing.T) {
 		t.Fatalf("tenant isolation: %d", r.status)
 	}
 }
+
+// The sign-in diagnostic is served behind the reader role, for the caller's tenant only.
+func TestDiagnosticsMounted(t *testing.T) {
+	e := newEnv(t)
+	const tid = "11111111-2222-4333-8444-555555555555"
+	id := guid(7)
+	e.ingest(tid, event{id: id, at: time.Now().UTC().Add(-time.Hour), upn: "blocked@contoso.com", device: "d1", browser: "Edge", errorCode: 50126})
+	if r := e.get("/authlake/v1/diagnostics?eventId="+id, e.token(tid, "AuthLake.Ingest")); r.status != http.StatusForbidden {
+		t.Fatalf("diagnostics without a reader role: %d %s", r.status, r.body)
+	}
+	r := e.get("/authlake/v1/diagnostics?eventId="+id, e.token(tid, "AuditLog.Read.All"))
+	if r.status != http.StatusOK || !strings.Contains(string(r.body), id) || !strings.Contains(string(r.body), "50126") {
+		t.Fatalf("diagnostics of a failed sign-in: %d %s", r.status, r.body)
+	}
+	other := e.get("/authlake/v1/diagnostics?eventId="+id, e.token("99999999-2222-4333-8444-555555555555", "AuditLog.Read.All"))
+	if other.status == http.StatusOK && strings.Contains(string(other.body), "50126") {
+		t.Fatalf("another tenant's token diagnosed this tenant's event: %s", other.body)
+	}
+}

@@ -200,6 +200,7 @@ func (s *Server) routes() http.Handler {
 	handle("keys.v1", "/{tenant}/discovery/keys", methods{http.MethodGet: s.keys})
 	handle("openid", "/{tenant}/v2.0/.well-known/openid-configuration", methods{http.MethodGet: s.openIDConfig})
 	handle("openid", "/.well-known/openid-configuration", methods{http.MethodGet: s.openIDConfig})
+	handle("diagnostics", "/authlake/v1/diagnostics", methods{http.MethodGet: s.diagnosticsHandler()})
 	s.mountIdentityProtection(mux)
 	handle("metrics", "/metrics", methods{http.MethodGet: s.metrics.handler(s.reg).ServeHTTP})
 	handle("healthz", "/healthz", methods{http.MethodGet: func(w http.ResponseWriter, r *http.Request) {
