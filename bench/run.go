@@ -34,7 +34,7 @@ type Config struct {
 	Smoke bool
 	// NoSingleThread skips the 1-thread ingest measurement (it doubles a large run's time).
 	NoSingleThread bool
-	Log   io.Writer
+	Log            io.Writer
 }
 
 // Results is what a run measured; written as JSON by the CLI.
