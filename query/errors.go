@@ -52,7 +52,7 @@ func suggest(name string, candidates []string) string {
 	lower := strings.ToLower(name)
 	best, bestD := []string(nil), 3
 	for _, c := range candidates {
-		d := editDistance(lower, strings.ToLower(c))
+		d := syntax.EditDistance(lower, strings.ToLower(c))
 		if d < bestD {
 			best, bestD = []string{c}, d
 		} else if d == bestD {
@@ -66,25 +66,3 @@ func suggest(name string, candidates []string) string {
 	return "did you mean '" + strings.Join(best, "' or '") + "'?"
 }
 
-func editDistance(a, b string) int {
-	if len(a) > 64 || len(b) > 64 {
-		return 99
-	}
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			c := prev[j-1]
-			if a[i-1] != b[j-1] {
-				c++
-			}
-			cur[j] = min(c, prev[j]+1, cur[j-1]+1)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
-}

@@ -124,49 +124,56 @@ func (n *varNode) pos() syntax.Pos      { return n.at }
 func (n *jsonPathNode) pos() syntax.Pos { return n.at }
 func (n *nowNode) pos() syntax.Pos      { return n.at }
 
+// walkNodes calls fn for n and every node below it, lambda collections and bodies included.
+func walkNodes(n node, fn func(node)) {
+	if n == nil {
+		return
+	}
+	fn(n)
+	switch n := n.(type) {
+	case *cmpNode:
+		walkNodes(n.l, fn)
+		walkNodes(n.r, fn)
+	case *logicNode:
+		walkNodes(n.l, fn)
+		walkNodes(n.r, fn)
+	case *notNode:
+		walkNodes(n.x, fn)
+	case *arithNode:
+		walkNodes(n.l, fn)
+		walkNodes(n.r, fn)
+	case *negNode:
+		walkNodes(n.x, fn)
+	case *inNode:
+		walkNodes(n.x, fn)
+	case *callNode:
+		for _, a := range n.args {
+			walkNodes(a, fn)
+		}
+	case *lambdaNode:
+		walkNodes(n.coll, fn)
+		walkNodes(n.body, fn)
+	}
+}
+
 // columnsOf appends the distinct columns n reads.
 func columnsOf(n node, dst []*columnar.Column) []*columnar.Column {
-	add := func(c *columnar.Column) {
+	walkNodes(n, func(n node) {
+		var c *columnar.Column
+		switch n := n.(type) {
+		case *colNode:
+			c = n.col
+		case *jsonPathNode:
+			c = n.col
+		default:
+			return
+		}
 		for _, x := range dst {
 			if x == c {
 				return
 			}
 		}
 		dst = append(dst, c)
-	}
-	var walk func(n node)
-	walk = func(n node) {
-		switch n := n.(type) {
-		case *colNode:
-			add(n.col)
-		case *jsonPathNode:
-			add(n.col)
-		case *cmpNode:
-			walk(n.l)
-			walk(n.r)
-		case *logicNode:
-			walk(n.l)
-			walk(n.r)
-		case *notNode:
-			walk(n.x)
-		case *arithNode:
-			walk(n.l)
-			walk(n.r)
-		case *negNode:
-			walk(n.x)
-		case *inNode:
-			walk(n.x)
-		case *callNode:
-			for _, a := range n.args {
-				walk(a)
-			}
-		case *lambdaNode:
-			walk(n.coll)
-			if n.body != nil {
-				walk(n.body)
-			}
-		}
-	}
-	walk(n)
+	})
 	return dst
 }

@@ -137,33 +137,11 @@ func lower(n node) pred {
 
 func usesNow(n node) bool {
 	found := false
-	var walk func(n node)
-	walk = func(n node) {
-		switch n := n.(type) {
-		case *nowNode:
+	walkNodes(n, func(n node) {
+		if _, ok := n.(*nowNode); ok {
 			found = true
-		case *cmpNode:
-			walk(n.l)
-			walk(n.r)
-		case *logicNode:
-			walk(n.l)
-			walk(n.r)
-		case *notNode:
-			walk(n.x)
-		case *arithNode:
-			walk(n.l)
-			walk(n.r)
-		case *negNode:
-			walk(n.x)
-		case *inNode:
-			walk(n.x)
-		case *callNode:
-			for _, a := range n.args {
-				walk(a)
-			}
 		}
-	}
-	walk(n)
+	})
 	return found
 }
 

@@ -48,7 +48,7 @@ func unknownFunctionMsg(name string) string {
 	lower := strings.ToLower(name)
 	var near []string
 	for b := range builtins {
-		if editDistance(lower, b) <= 2 {
+		if EditDistance(lower, b) <= 2 {
 			near = append(near, b)
 		}
 	}
@@ -60,8 +60,9 @@ func unknownFunctionMsg(name string) string {
 	return msg + " (did you mean '" + strings.Join(near, "' or '") + "'?)"
 }
 
-// editDistance is the Levenshtein distance, bounded work for short names.
-func editDistance(a, b string) int {
+// EditDistance is the Levenshtein distance, bounded work for short names (inputs over 64
+// bytes count as far apart). The binder uses it for its own did-you-mean hints.
+func EditDistance(a, b string) int {
 	if len(a) > 64 || len(b) > 64 {
 		return 99
 	}
