@@ -65,4 +65,3 @@ func suggest(name string, candidates []string) string {
 	sort.Strings(best)
 	return "did you mean '" + strings.Join(best, "' or '") + "'?"
 }
-
