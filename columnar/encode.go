@@ -189,6 +189,51 @@ type Encoder struct {
 	// byPath indexes extras by kind and path when a row has many of them (events that leave out
 	// most properties), so that each column does not rescan the list.
 	byPath map[extraKey]int
+	proj   projected
+}
+
+func (e *Encoder) propsFor(s *Schema, proj Projection) []int {
+	if e.proj.schema == s && len(e.proj.names) == len(proj) {
+		same := true
+		for _, n := range e.proj.names {
+			if !proj[n] {
+				same = false
+				break
+			}
+		}
+		if same {
+			return e.proj.props
+		}
+	}
+	names := make([]string, 0, len(proj))
+	for n, keep := range proj {
+		if keep {
+			names = append(names, n)
+		}
+	}
+	if len(names) != len(proj) {
+		names = nil // a false entry: do not cache, compute every time
+	}
+	props := make([]int, 0, len(proj))
+	for i := range s.Properties {
+		if proj[s.Properties[i].Name] {
+			props = append(props, i)
+		}
+	}
+	if names != nil {
+		e.proj = projected{names: names, schema: s, props: props}
+	}
+	return props
+}
+
+// projected caches, for the last projection seen, which properties it keeps (in schema
+// order), so that a projected row costs its selected properties only, not a map probe for
+// every property of the schema. The cache is checked against the projection's contents (a
+// handful of names), never trusted by identity alone.
+type projected struct {
+	names  []string
+	schema *Schema
+	props  []int
 }
 
 type extraKey struct {
@@ -222,11 +267,19 @@ func (e *Encoder) AppendJSON(dst []byte, b *Batch, row int, proj Projection) ([]
 	}
 	dst = append(dst, '{')
 	first := true
-	for i := range b.Schema.Properties {
-		p := &b.Schema.Properties[i]
-		if proj != nil && !proj[p.Name] {
-			continue
+	var props []int
+	if proj != nil {
+		props = e.propsFor(b.Schema, proj)
+	}
+	for n := range b.Schema.Properties {
+		i := n
+		if proj != nil {
+			if n >= len(props) {
+				break
+			}
+			i = props[n]
 		}
+		p := &b.Schema.Properties[i]
 		if p.Column != nil {
 			dst, first = e.appendColumn(dst, first, p.Name, p.Column, b, row)
 		} else {

@@ -117,3 +117,44 @@ func TestDecodeRejects(t *testing.T) {
 	f(`{`+id+`,"appId":"a","appId":"b"}`, "appId: duplicate property")
 	f(`{`+id+`,"createdDateTime":"2025-03-04T08:15:27Z"}`, "createdDateTime: duplicate")
 }
+
+// One encoder used with different projections writes exactly the projected properties each time.
+func TestEncoderProjections(t *testing.T) {
+	raw, _ := os.ReadFile("testdata/graph_beta_sample.json")
+	var compact bytes.Buffer
+	json.Compact(&compact, raw)
+	d, row, bld := NewDecoder(SignIns), NewRow(SignIns), NewBuilder(SignIns)
+	if err := d.Decode(compact.Bytes(), row); err != nil {
+		t.Fatal(err)
+	}
+	bld.AppendRow(row)
+	rec := bld.Seal()
+	defer rec.Release()
+	b, _ := NewBatch(SignIns, rec)
+	var enc Encoder
+	f := func(proj Projection, want ...string) {
+		t.Helper()
+		out, err := enc.AppendJSON(nil, b, 0, proj)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m map[string]any
+		if err := json.Unmarshal(out, &m); err != nil {
+			t.Fatal(err)
+		}
+		if len(m) != len(want) {
+			t.Fatalf("projection %v gave %d properties: %s", proj, len(m), out)
+		}
+		for _, w := range want {
+			if _, ok := m[w]; !ok {
+				t.Fatalf("projection %v lacks %s: %s", proj, w, out)
+			}
+		}
+	}
+	f(Projection{"id": true, "createdDateTime": true}, "id", "createdDateTime")
+	f(Projection{"id": true, "status": true}, "id", "status")
+	f(Projection{"id": true, "status": true}, "id", "status")
+	f(Projection{"id": true}, "id")
+	f(Projection{"id": true, "location": true, "nope": true}, "id", "location")
+	f(Projection{"id": true, "location": false}, "id")
+}

@@ -370,11 +370,32 @@ func (t *topN) skipBlock(s *Segment, block int) bool {
 
 func (t *topN) visit(u unitRef, block int, b *columnar.Batch, sel []uint64) error {
 	k := &t.scratch
+	// Fast path for the usual first key, createdDateTime (never null): a row whose time is
+	// strictly worse than the heap's worst row, or strictly before the cursor, cannot enter
+	// the page, and is rejected from the raw column without building its key.
+	var times []int64
+	desc := false
+	if len(t.keys) > 0 && t.keys[0].col.Name == "createdDateTime" && t.keys[0].col.Kind == columnar.KindTime && b.Valid(t.keys[0].col.Index, 0) {
+		times, desc = b.Int64s(t.keys[0].col.Index), t.keys[0].desc
+	}
 	for w, m := range sel {
 		for m != 0 {
 			j := bitsTrailing(m)
 			m &= m - 1
 			r := w*64 + j
+			if times != nil {
+				v := times[r]
+				if len(t.h) == t.limit {
+					if worst := t.h[0].key.parts[0].i; desc && v < worst || !desc && v > worst {
+						continue
+					}
+				}
+				if t.cursor != nil && !t.cursor.parts[0].null {
+					if c := t.cursor.parts[0].i; desc && v > c || !desc && v < c {
+						continue
+					}
+				}
+			}
 			for i, sk := range t.keys {
 				k.parts[i] = partOf(b, sk.col, r)
 			}
