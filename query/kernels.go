@@ -28,6 +28,7 @@ import (
 type unitState struct {
 	sorted bool // dictionaries are sorted (segments), so equality is a binary search
 	tables map[*pDict][]uint8
+	lazy   map[*pDict][]uint8 // residual tables, filled as rows use entries
 	now    int64
 }
 
@@ -37,6 +38,8 @@ const (
 	tabNull  = 0
 	tabTrue  = 1
 	tabFalse = 2
+	// tabUnknown marks a dictionary entry not evaluated yet (lazy tables of residual kernels).
+	tabUnknown = 3
 )
 
 func tabOf(t tri) uint8 {
@@ -201,7 +204,49 @@ func (g *entryGetter) get(*columnar.Column) value { return g.v }
 // the current block.
 func (be *blockEval) dictTable(p *pDict) []uint8 {
 	off, data := be.b.Dict(p.col.Index)
+	if p.eq == nil {
+		return be.unit.lazyTable(p, off, data)
+	}
 	return be.unit.table(p, off, data)
+}
+
+// lazyTable is table for residual kernels: entries are evaluated when a selected row first
+// uses them (tabUnknown until then). After an index probe has narrowed a block to a few rows,
+// a predicate such as a case-insensitive UPN match costs a few evaluations instead of one per
+// user in the segment's dictionary.
+func (u *unitState) lazyTable(p *pDict, off []int32, data []byte) []uint8 {
+	nd := 0
+	if len(off) > 0 {
+		nd = len(off) - 1
+	}
+	if tab, ok := u.lazy[p]; ok && len(tab) == nd+1 {
+		return tab
+	}
+	tab := make([]uint8, nd+1)
+	for i := range nd {
+		tab[i] = tabUnknown
+	}
+	ctx := &evalCtx{now: u.now, row: &entryGetter{v: nullValue}}
+	tab[nd] = tabOf(eval(p.n, ctx).asTri())
+	if u.lazy == nil {
+		u.lazy = map[*pDict][]uint8{}
+	}
+	u.lazy[p] = tab
+	return tab
+}
+
+// entry evaluates p for dictionary entry code and records the answer in tab.
+func (u *unitState) entry(p *pDict, tab []uint8, off []int32, data []byte, code int32) uint8 {
+	raw := data[off[code]:off[code+1]]
+	g := &entryGetter{}
+	if p.col.Kind == columnar.KindJSONDict {
+		g.v = parseJSONValue(raw)
+	} else {
+		g.v = value{k: TString, s: unsafeString(raw)}
+	}
+	v := tabOf(eval(p.n, &evalCtx{now: u.now, row: g}).asTri())
+	tab[code] = v
+	return v
 }
 
 // table returns the truth table of p for a dictionary, computing it on first use in
@@ -295,14 +340,30 @@ func (be *blockEval) dict(p *pDict) (t, f []uint64) {
 		return t, f
 	}
 	codes := be.b.Codes(idx)
+	doff, ddata := be.b.Dict(idx)
 	n := be.n
 	for w := 0; w < be.nw; w++ {
 		var tw, fw uint64
 		base := w * 64
 		end := min(64, n-base)
+		// Rows outside the candidates may hold any value (the caller ANDs with them): skip
+		// candidate-free words, and never evaluate an entry for a non-candidate row.
+		var cw uint64 = ^uint64(0)
+		if be.cand != nil {
+			if cw = be.cand[w]; cw == 0 {
+				continue
+			}
+		}
 		if bits == nil {
 			for j := 0; j < end; j++ {
-				v := uint64(tab[codes[base+j]])
+				c := codes[base+j]
+				v := uint64(tab[c])
+				if v == tabUnknown {
+					if cw&(1<<j) == 0 {
+						continue
+					}
+					v = uint64(be.unit.entry(p, tab, doff, ddata, c))
+				}
 				tw |= (v & 1) << j
 				fw |= (v >> 1) << j
 			}
@@ -310,7 +371,14 @@ func (be *blockEval) dict(p *pDict) (t, f []uint64) {
 			for j := 0; j < end; j++ {
 				var v uint64
 				if bitAt(bits, base+j+off) {
-					v = uint64(tab[codes[base+j]])
+					c := codes[base+j]
+					v = uint64(tab[c])
+					if v == tabUnknown {
+						if cw&(1<<j) == 0 {
+							continue
+						}
+						v = uint64(be.unit.entry(p, tab, doff, ddata, c))
+					}
 				} else {
 					v = uint64(nullv)
 				}
