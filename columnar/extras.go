@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"unsafe"
 )
 
 // The extras column holds, per row, what typed columns cannot say: unknown properties, values
@@ -20,7 +21,9 @@ const (
 	maxPathLen       = 1024
 )
 
-// ExtraEntry is one decoded entry of a row's extras.
+// ExtraEntry is one decoded entry of a row's extras. Path and Value alias the bytes they were
+// decoded from (no copy: the encoder decodes the extras of every row it writes), so they are
+// valid only as long as those bytes are.
 type ExtraEntry struct {
 	Kind  byte
 	Path  string
@@ -58,7 +61,10 @@ func DecodeExtras(src []byte, dst []ExtraEntry) ([]ExtraEntry, error) {
 		if k <= 0 || n > maxPathLen || n > uint64(len(src)-k) {
 			return dst, fmt.Errorf("%w: bad path length", errBadExtras)
 		}
-		e := ExtraEntry{Kind: kind, Path: string(src[k : k+int(n)])}
+		e := ExtraEntry{Kind: kind}
+		if n > 0 {
+			e.Path = unsafe.String(&src[k], int(n))
+		}
 		src = src[k+int(n):]
 		if kind == extrasRaw {
 			n, k = binary.Uvarint(src)

@@ -247,12 +247,13 @@ func (s *Segment) Block(idx, b int) (arrow.Array, error) {
 // BlockBatch assembles block b with the given columns bound (others read as null). release must
 // be called when the batch is no longer used.
 func (s *Segment) BlockBatch(b int, cols []int) (batch *Batch, release func(), err error) {
-	batch = NewEmptyBatch(s.schema, s.BlockLen(b))
+	batch = getBatch(s.schema, s.BlockLen(b))
 	var held []arrow.Array
 	release = func() {
 		for _, a := range held {
 			a.Release()
 		}
+		putBatch(batch)
 	}
 	for _, idx := range cols {
 		a, err := s.Block(idx, b)
@@ -315,3 +316,18 @@ func (u *SegmentUnit) Release() {
 	}
 	u.held = nil
 }
+
+// Batches of a segment's blocks are pooled: a Batch holds a reader per schema column (tens of
+// kilobytes), and queries assemble one per block they touch.
+var batchPool sync.Pool
+
+func getBatch(s *Schema, rows int) *Batch {
+	if b, ok := batchPool.Get().(*Batch); ok && b.Schema == s {
+		clear(b.cols)
+		b.Rows = rows
+		return b
+	}
+	return NewEmptyBatch(s, rows)
+}
+
+func putBatch(b *Batch) { batchPool.Put(b) }

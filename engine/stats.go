@@ -14,6 +14,10 @@ type Stats struct {
 	WALBytes     int64            `json:"walBytes"`
 	Tenants      []TenantStats    `json:"tenants"`
 	ColumnBytes  map[string]int64 `json:"columnBytes"`
+	// The decoded-block cache: bytes held, hits and misses since Open.
+	CacheBytes  int64 `json:"cacheBytes"`
+	CacheHits   int64 `json:"cacheHits"`
+	CacheMisses int64 `json:"cacheMisses"`
 }
 
 // TenantStats describes one tenant.
@@ -31,6 +35,7 @@ func (db *DB) Stats() Stats {
 	db.mu.RLock()
 	defer db.mu.RUnlock()
 	st := Stats{ColumnBytes: map[string]int64{}, MemtableRows: int64(db.memRows)}
+	st.CacheBytes, st.CacheHits, st.CacheMisses = db.cache.Stats()
 	if db.wal != nil {
 		st.WALBytes = db.wal.Size()
 	}
