@@ -103,6 +103,65 @@ type aggregator struct {
 	local  map[string]*groupAcc
 	kbuf   []byte
 	scr    []columnar.ExtraEntry
+	// counts and first are the code-counting fast path's per-block scratch.
+	counts []int64
+	first  []int32
+}
+
+// codeCounting reports whether the aggregation is counts grouped by one dictionary column
+// (the admin's "top N by count" shape), which visitCodes answers with a counting loop over
+// dictionary codes instead of a group lookup per row.
+func (a *aggregator) codeCounting() bool {
+	if len(a.keys) != 1 || !isDictKind(a.keys[0].Kind) {
+		return false
+	}
+	for _, ag := range a.aggs {
+		if ag.Op != AggCount {
+			return false
+		}
+	}
+	return true
+}
+
+func (a *aggregator) visitCodes(b *columnar.Batch, sel []uint64) {
+	c := a.keys[0]
+	off, _ := b.Dict(c.Index)
+	nd := 0
+	if len(off) > 0 {
+		nd = len(off) - 1
+	}
+	if cap(a.counts) < nd+1 {
+		a.counts, a.first = make([]int64, nd+1), make([]int32, nd+1)
+	}
+	counts, first := a.counts[:nd+1], a.first[:nd+1]
+	clear(counts)
+	codes := b.Codes(c.Index)
+	present := b.Array(c.Index) != nil
+	for w, m := range sel {
+		for m != 0 {
+			j := bitsTrailing(m)
+			m &= m - 1
+			r := w*64 + j
+			code := int32(nd) // the null group
+			if present && b.Valid(c.Index, r) {
+				code = codes[r]
+			}
+			if counts[code] == 0 {
+				first[code] = int32(r)
+			}
+			counts[code]++
+		}
+	}
+	for code, n := range counts {
+		if n == 0 {
+			continue
+		}
+		v := cellValue(b, c, int(first[code]), &a.scr)
+		v.s = strings.Clone(v.s)
+		g := &groupAcc{keys: []value{v}, count: n, vals: make([]aggAcc, len(a.aggs))}
+		a.kbuf = appendValueKey(a.kbuf[:0], v)
+		a.mergeGroup(string(a.kbuf), g)
+	}
 }
 
 func (a *aggregator) cols() []int                  { return a.cols_ }
@@ -115,6 +174,10 @@ func (a *aggregator) addCount(int64)               { panic("BUG: addCount on agg
 // block's groups into the global ones by value: dictionaries differ between segments
 // and memtable chunks, values do not.
 func (a *aggregator) visit(_ unitRef, _ int, b *columnar.Batch, sel []uint64) error {
+	if a.codeCounting() {
+		a.visitCodes(b, sel)
+		return nil
+	}
 	clear(a.local)
 	for w, m := range sel {
 		for m != 0 {

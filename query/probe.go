@@ -60,12 +60,14 @@ func (pr *prober) fail(err error) (probeRes, bool) {
 
 // rest returns universe − a − b.
 func (pr *prober) rest(a, b *roaring.Bitmap) *roaring.Bitmap {
-	r := pr.universe().Clone()
-	r.AndNot(a)
+	// Flip over [0, rows) rather than universe AndNot: subtracting a dense posting from a
+	// run container converts it element by element (9 ms for "errorCode ne 0" on a
+	// 166K-row segment), while a flip works on whole containers.
+	u := a
 	if b != nil {
-		r.AndNot(b)
+		u = roaring.Or(a, b)
 	}
-	return r
+	return roaring.Flip(u, 0, uint64(pr.rows))
 }
 
 func (pr *prober) probe(p pred) (probeRes, bool) {
