@@ -98,7 +98,7 @@ func openSegment(dir string, ms manifestSegment, s *columnar.Schema, cache *colu
 		f.Close()
 		return nil, err
 	}
-	idx, err := index.Open(f, st.Size())
+	idx, err := index.OpenTrusted(f, st.Size())
 	if err != nil {
 		seg.Close()
 		f.Close()

@@ -194,7 +194,7 @@ func FuzzDecodeBitmap(f *testing.F) {
 	b, _ := run.ToBytes()
 	f.Add(b, uint32(15))
 	f.Fuzz(func(t *testing.T, data []byte, rows uint32) {
-		bm, err := decodeBitmap(alignedCopy(data), rows)
+		bm, err := decodeBitmap(alignedCopy(data), rows, true)
 		if err != nil {
 			return
 		}

@@ -68,11 +68,12 @@ type postingsSection struct {
 	// change, so later probes skip the O(size) check and only pay the header parse.
 	validated []atomic.Uint64
 
-	rows   uint32
-	values []byte // n int32 values, kind 3 only
-	ends   []byte // n+1 uint32
-	area   []byte
-	n      int
+	rows    uint32
+	trusted bool   // skip roaring's Validate (see OpenTrusted)
+	values  []byte // n int32 values, kind 3 only
+	ends    []byte // n+1 uint32
+	area    []byte
+	n       int
 }
 
 func (ps *postingsSection) unmarshal(src []byte, rows uint32, withValues bool) error {
@@ -165,7 +166,7 @@ func (ps *postingsSection) bitmap(i int) (*roaring.Bitmap, error) {
 		}
 		return bm, nil
 	}
-	bm, err := decodeBitmap(ps.area[start:end], ps.rows)
+	bm, err := decodeBitmap(ps.area[start:end], ps.rows, !ps.trusted)
 	if err != nil {
 		return nil, fmt.Errorf("postings: bitmap %d at area offset %d: %w", i, start, err)
 	}
@@ -175,7 +176,7 @@ func (ps *postingsSection) bitmap(i int) (*roaring.Bitmap, error) {
 
 // decodeBitmap decodes one serialized roaring bitmap in place and checks it as if it were
 // hostile: the section CRC catches accidents, not a crafted file with a valid CRC.
-func decodeBitmap(b []byte, rows uint32) (bm *roaring.Bitmap, err error) {
+func decodeBitmap(b []byte, rows uint32, validate bool) (bm *roaring.Bitmap, err error) {
 	defer func() {
 		// roaring's decoder is not hardened against every malformed input; a bad file
 		// must fail the probe, not the process.
@@ -191,8 +192,10 @@ func decodeBitmap(b []byte, rows uint32) (bm *roaring.Bitmap, err error) {
 	if p != int64(len(b)) {
 		return nil, corruptf("roaring decode consumed %d of %d bytes", p, len(b))
 	}
-	if err := bm.Validate(); err != nil {
-		return nil, corruptf("roaring validate: %s", err)
+	if validate {
+		if err := bm.Validate(); err != nil {
+			return nil, corruptf("roaring validate: %s", err)
+		}
 	}
 	if bm.IsEmpty() {
 		return nil, corruptf("empty bitmap stored as non-empty range")

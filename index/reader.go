@@ -23,6 +23,7 @@ type Reader struct {
 	rows     uint32
 	entries  []dirEntry
 	sections []lazySection
+	trusted  bool // see OpenTrusted
 }
 
 type lazySection struct {
@@ -41,6 +42,18 @@ type SectionInfo struct {
 
 // Open reads and verifies the header, trailer and directory of a sidecar of size bytes.
 func Open(r io.ReaderAt, size int64) (*Reader, error) {
+	return open(r, size, false)
+}
+
+// OpenTrusted is Open for sidecars this process's engine wrote itself: sections are still read
+// lazily and CRC-checked, but bitmaps are not put through roaring's structural Validate (which
+// is quadratic-ish in run containers and made a cold query on 1M events spend 60% of its time
+// validating). The CRC catches accidents; Open keeps the hostile-input path for tools and tests.
+func OpenTrusted(r io.ReaderAt, size int64) (*Reader, error) {
+	return open(r, size, true)
+}
+
+func open(r io.ReaderAt, size int64, trusted bool) (*Reader, error) {
 	if size < headerLen+trailerLen {
 		return nil, corruptf("file of %d bytes is shorter than header and trailer (%d)", size, headerLen+trailerLen)
 	}
@@ -76,7 +89,7 @@ func Open(r io.ReaderAt, size int64) (*Reader, error) {
 	if len(tail) != 0 {
 		return nil, corruptf("directory at offset %d: %d trailing bytes", t.dirOffset, len(tail))
 	}
-	return &Reader{r: r, rows: t.rows, entries: entries, sections: make([]lazySection, len(entries))}, nil
+	return &Reader{r: r, rows: t.rows, entries: entries, sections: make([]lazySection, len(entries)), trusted: trusted}, nil
 }
 
 // Rows returns the number of rows of the segment.
@@ -130,6 +143,9 @@ func (rd *Reader) load(e *dirEntry) (any, error) {
 		return nil, fmt.Errorf("index: cannot read section %s %q at offset %d: %w", e.kind, e.column, e.offset, err)
 	}
 	dec, err := decodeSection(buf, e.crc, e.kind, rd.rows)
+	if ps, ok := dec.(*postingsSection); ok {
+		ps.trusted = rd.trusted
+	}
 	if err != nil {
 		return nil, fmt.Errorf("section %s %q at offset %d (%d bytes): %w", e.kind, e.column, e.offset, e.length, err)
 	}

@@ -290,3 +290,34 @@ func TestBlockWordsRoundTrip(t *testing.T) {
 	}
 	f(dense, 65_536, 65_536)
 }
+
+// A trusted reader (no roaring Validate) answers exactly as a checking one, and still rejects a
+// corrupted section by its CRC.
+func TestOpenTrustedAnswersAlike(t *testing.T) {
+	s := newRefSegment(12, 70_000, 65_536)
+	raw := s.build()
+	checked := openBytes(t, raw)
+	trusted, err := OpenTrusted(bytes.NewReader(raw), int64(len(raw)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for code := uint32(0); code < 8; code++ {
+		a, errA := checked.Codes("app", code)
+		b, errB := trusted.Codes("app", code)
+		if (errA == nil) != (errB == nil) || (errA == nil && !a.Equals(b)) {
+			t.Fatalf("code %d: checked %v/%v, trusted %v/%v", code, a, errA, b, errB)
+		}
+	}
+	bad := append([]byte(nil), raw...)
+	for _, sec := range checked.Sections() {
+		if sec.Column == "app" {
+			bad[sec.Offset+sec.Length/2] ^= 0x40
+		}
+	}
+	rd, err := OpenTrusted(bytes.NewReader(bad), int64(len(bad)))
+	if err == nil {
+		if _, err := rd.Codes("app", 1); err == nil {
+			t.Fatal("a trusted reader served a section whose CRC does not match")
+		}
+	}
+}
