@@ -28,12 +28,17 @@ func genCmd() *cobra.Command {
 		Use:   "gen",
 		Short: "Generate realistic, deterministic Graph beta sign-in events as NDJSON",
 		Long: `gen writes Microsoft Graph beta signIn events, one JSON object per line. The same
-flags always give the same bytes. An output name ending in .gz or .zst is compressed.`,
+flags, --start included, always give the same bytes; without --start the events cover the
+last --days days (so they fall inside the default retention). An output name ending in .gz or
+.zst is compressed.`,
 		Example: `  authlake gen --events 1000000 --seed 1 -o signins.ndjson
   authlake gen --events 1000 --start 2026-11-01T00:00:00Z --days 7 | head -1`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg := gen.Config{Events: events, Seed: seed, Tenant: tenant, Days: days}
+			// Default to the last D days so that the events fall inside the default 30-day
+			// retention whenever they are ingested; pass --start for bytes that never change.
+			cfg.Start = time.Now().UTC().Truncate(24*time.Hour).AddDate(0, 0, -max(days, 1)+1)
 			if start != "" {
 				t, err := time.Parse(time.RFC3339, start)
 				if err != nil {
@@ -64,7 +69,7 @@ flags always give the same bytes. An output name ending in .gz or .zst is compre
 	f.IntVar(&events, "events", 10000, "number of events")
 	f.Uint64Var(&seed, "seed", 1, "random seed (same seed, same bytes)")
 	f.StringVar(&tenant, "tenant", "", "resource tenant GUID (default: the demo tenant "+gen.DefaultTenant+")")
-	f.StringVar(&start, "start", "", "first event time, RFC 3339 (default "+gen.DefaultStart.Format(time.RFC3339)+")")
+	f.StringVar(&start, "start", "", "first event time, RFC 3339 (default: midnight UTC, --days-1 days ago)")
 	f.IntVar(&days, "days", 30, "days the events span")
 	f.StringVarP(&out, "output", "o", "-", "output file (- for stdout; .gz or .zst compresses)")
 	return cmd
