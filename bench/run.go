@@ -34,7 +34,9 @@ type Config struct {
 	Smoke bool
 	// NoSingleThread skips the 1-thread ingest measurement (it doubles a large run's time).
 	NoSingleThread bool
-	Log            io.Writer
+	// ZstdInput keeps the generated NDJSON zstd-compressed; both engines read it as is.
+	ZstdInput bool
+	Log       io.Writer
 }
 
 // Results is what a run measured; written as JSON by the CLI.
@@ -45,6 +47,7 @@ type Results struct {
 	Events      int64        `json:"events"`
 	Seed        uint64       `json:"seed"`
 	RawBytes    int64        `json:"rawBytes"`
+	ZstdInput   bool         `json:"zstdInput,omitempty"`
 	Threads     int          `json:"threads"`
 	Runs        int          `json:"runs"`
 	Ingest      []IngestStat `json:"ingest"`
@@ -100,8 +103,8 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 		}
 	}
 	res := &Results{Date: time.Now().UTC(), Machine: machine(), GoVersion: runtime.Version(), Events: int64(cfg.Events),
-		Seed: cfg.Seed, Threads: cfg.Threads, Runs: cfg.Runs}
-	input, size, err := EnsureEvents(cfg.CacheDir, cfg.Events, cfg.Seed, logf)
+		Seed: cfg.Seed, Threads: cfg.Threads, Runs: cfg.Runs, ZstdInput: cfg.ZstdInput}
+	input, size, err := EnsureEvents(cfg.CacheDir, cfg.Events, cfg.Seed, cfg.ZstdInput, logf)
 	if err != nil {
 		return nil, err
 	}
