@@ -20,7 +20,7 @@ func (r *Results) WriteTable(w io.Writer) {
 			if !c.Met {
 				mark = "MISSED"
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%.2fx\t≥%.1fx\t%s\t\n", c.Measure, num(c.Authlake), num(c.DuckDB), c.Unit, c.Ratio, c.Goal, mark)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%.2fx\t≥%.3gx\t%s\t\n", c.Measure, num(c.Authlake), num(c.DuckDB), c.Unit, c.Ratio, c.Goal, mark)
 		}
 		tw.Flush()
 		fmt.Fprintln(w, "\nratio = how many times better authlake is (time and bytes: DuckDB ÷ authlake; rates: authlake ÷ DuckDB)")
@@ -47,7 +47,7 @@ func (r *Results) Markdown() string {
 		if !c.Met {
 			mark = "**missed**"
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %.2fx | ≥%.1fx | %s |\n", c.Measure, num(c.Authlake), num(c.DuckDB), c.Unit, c.Ratio, c.Goal, mark)
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %.2fx | ≥%.3gx | %s |\n", c.Measure, num(c.Authlake), num(c.DuckDB), c.Unit, c.Ratio, c.Goal, mark)
 	}
 	return b.String()
 }
