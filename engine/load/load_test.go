@@ -1,0 +1,61 @@
+package load_test
+
+import (
+	"bytes"
+	"context"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/authlake/authlake/bench/gen"
+	"github.com/authlake/authlake/engine"
+	"github.com/authlake/authlake/engine/load"
+)
+
+type sink struct{ got []string }
+
+func (s *sink) Reject(source string, line, column int, reason string, raw []byte) error {
+	s.got = append(s.got, source+":"+itoa(line)+": "+reason+" | "+string(raw))
+	return nil
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+// Load stores every good record of mixed input on several goroutines, quarantines each bad one
+// with its position, and counts duplicates on a second pass.
+func TestLoadQuarantinesAndCounts(t *testing.T) {
+	now := time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC)
+	var good bytes.Buffer
+	gen.Write(&good, gen.Config{Events: 300, Seed: 5, Start: now.Add(-48 * time.Hour), Days: 2})
+	lines := strings.Split(strings.TrimSpace(good.String()), "\n")
+	mixed := strings.Join(lines[:100], "\n") + "\n{broken\n" + strings.Join(lines[100:], "\n") + "\n[1,2]\n"
+	db, err := engine.Open(t.TempDir(), engine.Options{DisableBackground: true, NoSync: true, Retention: -1, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rej := &sink{}
+	sum, err := load.Load(context.Background(), db, []load.Source{{Name: "in.ndjson", R: strings.NewReader(mixed)}},
+		load.Options{Tenant: "t1", Threads: 3, BatchSize: 17, Rejects: rej})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// "[1,2]" is an array of two records, neither an object: two rejects on line 302.
+	if sum.Records != 303 || sum.Accepted != 300 || sum.Rejected != 3 || sum.Duplicates != 0 {
+		t.Fatalf("summary %+v", sum)
+	}
+	if len(rej.got) != 3 || !strings.HasPrefix(rej.got[0], "in.ndjson:101: ") || !strings.HasPrefix(rej.got[1], "in.ndjson:302: ") || !strings.HasPrefix(rej.got[2], "in.ndjson:302: ") {
+		t.Fatalf("rejects %q", rej.got)
+	}
+	again, err := load.Load(context.Background(), db, []load.Source{{Name: "again", R: strings.NewReader(good.String())}}, load.Options{Tenant: "t1"})
+	if err != nil || again.Accepted != 0 || again.Duplicates != 300 {
+		t.Fatalf("second pass %+v %v", again, err)
+	}
+	// Guests' sign-ins are also copied to their home tenants, so count t1 alone.
+	for _, ts := range db.Stats().Tenants {
+		if ts.Tenant == "t1" && ts.Events != 300 {
+			t.Fatalf("tenant t1 holds %d events", ts.Events)
+		}
+	}
+}
