@@ -58,9 +58,6 @@ func crashChild() {
 }
 
 func TestCrashKill9LosesNoAcknowledgedEvent(t *testing.T) {
-	if testing.Short() {
-		t.Skip("crash test runs real processes; skipped with -short")
-	}
 	dir := t.TempDir()
 	lines := makeEvents(crashEvents, crashEventSeed, 3)
 	ids := make([]string, len(lines))
