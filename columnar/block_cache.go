@@ -54,7 +54,7 @@ func (c *BlockCache) get(s *Segment, col, block int) arrow.Array {
 }
 
 func (c *BlockCache) put(s *Segment, col, block int, a arrow.Array) {
-	size := arraySize(a.Data())
+	size := ArrayBytes(a.Data())
 	if size > c.budget {
 		return
 	}
@@ -97,7 +97,9 @@ func (c *BlockCache) Stats() (used, hits, misses int64) {
 	return c.used, c.hits, c.misses
 }
 
-func arraySize(d arrow.ArrayData) int64 {
+// ArrayBytes is the size of an array's buffers, children and dictionary (counted in full even
+// when shared): what holding it in memory costs at most.
+func ArrayBytes(d arrow.ArrayData) int64 {
 	var n int64
 	for _, b := range d.Buffers() {
 		if b != nil {
@@ -105,12 +107,12 @@ func arraySize(d arrow.ArrayData) int64 {
 		}
 	}
 	for _, ch := range d.Children() {
-		n += arraySize(ch)
+		n += ArrayBytes(ch)
 	}
 	// The dictionary is shared by every block of a column; count it once per block anyway, a
 	// conservative overestimate that keeps the budget honest.
 	if dict, ok := d.Dictionary().(*array.Data); ok && dict != nil {
-		n += arraySize(dict)
+		n += ArrayBytes(dict)
 	}
 	return n
 }

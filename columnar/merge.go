@@ -83,16 +83,18 @@ func Merge(s *Schema, units []Unit, blockRows int) (*Merged, error) {
 	if m.Rows == 0 {
 		return m, nil
 	}
+	// Only the remappings are needed to order rows; the unified dictionaries themselves are
+	// built again, per column, when the columns are gathered.
 	upnDict, upnRemap, err := m.unifiedDict(colUPN.Index)
 	if err != nil {
 		return nil, err
 	}
-	_ = upnDict
+	upnDict.Release()
 	appDict, appRemap, err := m.unifiedDict(colAppID.Index)
 	if err != nil {
 		return nil, err
 	}
-	_ = appDict
+	appDict.Release()
 	type key struct {
 		k1  uint64
 		t   int64

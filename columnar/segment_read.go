@@ -156,9 +156,6 @@ func (s *Segment) BlockLen(b int) int {
 	return min(s.Meta.BlockRows, s.Meta.Rows-b*s.Meta.BlockRows)
 }
 
-// HasColumn reports whether the segment stores column idx.
-func (s *Segment) HasColumn(idx int) bool { return s.cols[idx] != nil }
-
 func (c *segColumn) load(s *Segment) error {
 	c.once.Do(func() {
 		corrupt := func(format string, args ...any) {
@@ -271,19 +268,6 @@ func (s *Segment) BlockBatch(b int, cols []int) (batch *Batch, release func(), e
 		}
 	}
 	return batch, release, nil
-}
-
-// Verify reads every column region and checks its checksum and structure.
-func (s *Segment) Verify() error {
-	for _, c := range s.cols {
-		if c == nil {
-			continue
-		}
-		if err := c.load(s); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // SegmentUnit adapts block b of a segment as a merge input (compaction). It holds the arrays

@@ -9,6 +9,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 
 	"github.com/authlake/authlake/columnar"
+	"github.com/authlake/authlake/columnar/input"
 )
 
 // Record is one sign-in to ingest: its raw JSON and, for Azure Monitor diagnostic-settings input,
@@ -148,7 +149,7 @@ func (db *DB) apply(entries []entry) (IngestResult, error) {
 			res.Rejected = append(res.Rejected, Reject{Index: i, Reason: err.Error()})
 			continue
 		}
-		if et, ok := eventTypeForCategory(e.Category); ok {
+		if et, ok := input.EventTypeForCategory(e.Category); ok {
 			row.ApplyEventType(et)
 		} else if e.Category != "" {
 			res.Rejected = append(res.Rejected, Reject{Index: i, Reason: fmt.Sprintf("unsupported diagnostic category %q", e.Category)})
@@ -368,22 +369,6 @@ func (p *partition) hasID(id [16]byte, ns int64) (bool, error) {
 		}
 	}
 	return false, nil
-}
-
-// eventTypeForCategory maps an Azure Monitor diagnostic-settings category to the sign-in event
-// type it holds. ok is false for "" and for categories that are not sign-in logs.
-func eventTypeForCategory(category string) (string, bool) {
-	switch category {
-	case "SignInLogs":
-		return "interactiveUser", true
-	case "NonInteractiveUserSignInLogs":
-		return "nonInteractiveUser", true
-	case "ServicePrincipalSignInLogs":
-		return "servicePrincipal", true
-	case "ManagedIdentitySignInLogs":
-		return "managedIdentity", true
-	}
-	return "", false
 }
 
 func (db *DB) retentionDays(tenant string) int {

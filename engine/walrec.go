@@ -7,7 +7,6 @@ import (
 	"fmt"
 
 	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/ipc"
 
 	"github.com/authlake/authlake/columnar"
@@ -35,7 +34,7 @@ func marshalWALChunks(s *columnar.Schema, chunks map[partKey]arrow.RecordBatch) 
 	est := 64
 	for _, c := range chunks {
 		for _, col := range c.Columns() {
-			est += arrayBytes(col.Data())
+			est += int(columnar.ArrayBytes(col.Data()))
 		}
 		est += 64 << 10 // schema and message metadata
 	}
@@ -130,22 +129,6 @@ func unmarshalWALChunks(s *columnar.Schema, src []byte) (map[partKey]arrow.Recor
 		return fail("%d trailing bytes", len(src))
 	}
 	return out, nil
-}
-
-func arrayBytes(d arrow.ArrayData) int {
-	n := 0
-	for _, b := range d.Buffers() {
-		if b != nil {
-			n += b.Len()
-		}
-	}
-	for _, ch := range d.Children() {
-		n += arrayBytes(ch)
-	}
-	if dict, ok := d.Dictionary().(*array.Data); ok && dict != nil {
-		n += arrayBytes(dict)
-	}
-	return n
 }
 
 // nextRecord advances rd, turning a panic inside the Arrow IPC reader (it trusts lengths in the
