@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -87,6 +86,39 @@ mismatch fails the run.`,
 	f.StringVar(&out, "out", "", "write results JSON here")
 	f.StringVar(&svg, "svg", "", "write the ratio chart (SVG) here (needs --peer)")
 	f.StringVar(&markdown, "markdown", "", "write the comparison as a Markdown table here (needs --peer)")
-	_ = strings.TrimSpace
+	cmd.AddCommand(benchGrowthCmd())
+	return cmd
+}
+
+func benchGrowthCmd() *cobra.Command {
+	var svg, markdown string
+	cmd := &cobra.Command{
+		Use:   "growth RESULTS.json...",
+		Short: "Show how each measure grows with data size, from several side-by-side runs",
+		Long: `growth reads results files of runs made with --peer duckdb at different sizes and prints one
+line per measure with a column per size ("authlake vs DuckDB = ratio"); --svg draws a log–log
+panel per query, ingest rate and bytes per event.`,
+		Example: `  authlake bench growth bench/results/{1m,10m,100m}.json --svg bench/results/growth.svg`,
+		Args:    cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			g, err := bench.LoadGrowth(args)
+			if err != nil {
+				return err
+			}
+			md := g.Markdown()
+			fmt.Fprint(cmd.OutOrStdout(), md)
+			if markdown != "" {
+				if err := os.WriteFile(markdown, []byte(md), 0o644); err != nil {
+					return err
+				}
+			}
+			if svg != "" {
+				return os.WriteFile(svg, []byte(g.SVG()), 0o644)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&svg, "svg", "", "write the growth chart (SVG) here")
+	cmd.Flags().StringVar(&markdown, "markdown", "", "write the growth table (Markdown) here")
 	return cmd
 }
