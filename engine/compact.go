@@ -57,6 +57,16 @@ func (db *DB) compactLocked(minSegs int) error {
 	}
 	db.mu.RUnlock()
 	for ji, j := range jobs {
+		// With the background loop, a full memtable is flushed between merges: ingest waits on
+		// it (backpressure), and a round of day merges at 100M events takes minutes.
+		db.mu.RLock()
+		full := !db.opts.DisableBackground && db.memRows >= db.opts.MemtableRows
+		db.mu.RUnlock()
+		if full {
+			if err := db.flushLocked(); err != nil && err != ErrClosed {
+				db.log.Error("flush between compactions failed; will retry", "err", err)
+			}
+		}
 		err := db.compactPartition(j.p, j.segs)
 		for _, s := range j.segs {
 			s.unref()
