@@ -6,6 +6,7 @@ import (
 	"hash/crc32"
 	"io"
 	"os"
+	"slices"
 	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -276,7 +277,12 @@ type SegmentUnit struct {
 	Seg   *Segment
 	Block int
 	mu    sync.Mutex // the segment writer gathers columns in parallel
-	held  []arrow.Array
+	held  []heldArray
+}
+
+type heldArray struct {
+	col int
+	a   arrow.Array
 }
 
 func (u *SegmentUnit) Rows() int { return u.Seg.BlockLen(u.Block) }
@@ -285,18 +291,31 @@ func (u *SegmentUnit) Column(idx int) (arrow.Array, error) {
 	a, err := u.Seg.Block(idx, u.Block)
 	if a != nil {
 		u.mu.Lock()
-		u.held = append(u.held, a)
+		u.held = append(u.held, heldArray{idx, a})
 		u.mu.Unlock()
 	}
 	return a, err
+}
+
+// ReleaseColumn drops the arrays of column idx handed out so far (a merge is done with them).
+func (u *SegmentUnit) ReleaseColumn(idx int) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.held = slices.DeleteFunc(u.held, func(h heldArray) bool {
+		if h.col == idx {
+			h.a.Release()
+			return true
+		}
+		return false
+	})
 }
 
 // Release drops the arrays handed out so far.
 func (u *SegmentUnit) Release() {
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	for _, a := range u.held {
-		a.Release()
+	for _, h := range u.held {
+		h.a.Release()
 	}
 	u.held = nil
 }
