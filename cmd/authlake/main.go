@@ -10,6 +10,7 @@ import (
 	"runtime/debug"
 	"runtime/pprof"
 
+	"github.com/KimMachineGun/automemlimit/memlimit"
 	"github.com/spf13/cobra"
 )
 
@@ -56,6 +57,13 @@ sign-in API. Start with "authlake demo".`,
 		if os.Getenv("GOGC") == "" {
 			debug.SetGCPercent(200)
 		}
+		// GOGC=200 lets the heap grow to three times the live data; at 100M events (a memtable
+		// of up to 2M rows while a 3M-row day is compacted) that was more than the machine had,
+		// and the kernel killed the process. A soft limit at 70% of the container's (or else
+		// the machine's) memory makes the collector work harder near it instead. GOMEMLIMIT in
+		// the environment still wins.
+		_, _ = memlimit.Set(memlimit.WithRatio(0.7),
+			memlimit.WithProvider(memlimit.ApplyFallback(memlimit.FromCgroup, memlimit.FromSystem)))
 		if cpuProfile == "" {
 			return nil
 		}
