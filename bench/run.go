@@ -37,7 +37,10 @@ type Config struct {
 	NoSingleThread bool
 	// ZstdInput keeps the generated NDJSON zstd-compressed; both engines read it as is.
 	ZstdInput bool
-	Log       io.Writer
+	// Reuse queries the database an earlier run of the same size left in WorkDir instead of
+	// ingesting again (no ingest figures; authlake only): a 100M ingest takes over an hour.
+	Reuse bool
+	Log   io.Writer
 }
 
 // Results is what a run measured; written as JSON by the CLI.
@@ -120,6 +123,15 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 		threads = []int{cfg.Threads}
 	}
 	dataDir := filepath.Join(cfg.WorkDir, "authlake")
+	if cfg.Reuse {
+		if cfg.Peer != "" {
+			return nil, fmt.Errorf("--reuse measures authlake's queries only; run without --peer")
+		}
+		if _, err := os.Stat(filepath.Join(dataDir, "MANIFEST")); err != nil {
+			return nil, fmt.Errorf("--reuse: no database from an earlier run in %s: %w", dataDir, err)
+		}
+		threads = nil
+	}
 	for _, t := range threads {
 		st, err := ingest(ctx, input, dataDir, t, size)
 		if err != nil {

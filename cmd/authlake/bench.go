@@ -82,6 +82,7 @@ mismatch fails the run.`,
 	f.StringVar(&cfg.WorkDir, "work", "", "where the databases are built (default: the user cache dir)")
 	f.BoolVar(&cfg.Smoke, "smoke", false, "correctness only: one ingest, one warm run (for CI)")
 	f.BoolVar(&cfg.NoSingleThread, "no-single-thread", false, "skip the 1-thread ingest measurement")
+	f.BoolVar(&cfg.Reuse, "reuse", false, "query the database an earlier run of this size left in --work instead of ingesting again (authlake only)")
 	f.BoolVar(&cfg.ZstdInput, "zstd-input", false, "keep the generated NDJSON zstd-compressed (10x smaller; both engines read it)")
 	f.StringVar(&out, "out", "", "write results JSON here")
 	f.StringVar(&svg, "svg", "", "write the ratio chart (SVG) here (needs --peer)")
