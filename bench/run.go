@@ -40,7 +40,10 @@ type Config struct {
 	// Reuse queries the database an earlier run of the same size left in WorkDir instead of
 	// ingesting again (no ingest figures; authlake only): a 100M ingest takes over an hour.
 	Reuse bool
-	Log   io.Writer
+	// Params, when set, replaces picking the data-dependent inputs (picking the busiest
+	// correlationId groups every event: minutes at 100M).
+	Params *Params
+	Log    io.Writer
 }
 
 // Results is what a run measured; written as JSON by the CLI.
@@ -170,6 +173,8 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 		if res.Params, err = peer.params(ctx); err != nil {
 			return nil, err
 		}
+	} else if cfg.Params != nil {
+		res.Params = *cfg.Params
 	} else if res.Params, err = pickParams(ctx, dataDir); err != nil {
 		return nil, err
 	}

@@ -44,6 +44,17 @@ func TestRunReusesTheDatabaseOfAnEarlierRun(t *testing.T) {
 		t.Fatalf("only %d queries matched anything: the comparison checks little", matched)
 	}
 
+	// Given inputs replace the picked ones.
+	cfg.Params = &Params{UPN: "nobody@example.com", CorrelationID: first.Params.CorrelationID, Now: first.Params.Now}
+	given, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if given.Params != *cfg.Params || given.Queries[1].Count != 0 || given.Queries[4].Count != first.Queries[4].Count {
+		t.Fatalf("given params not used: %+v, Q2 %d, Q5 %d vs %d", given.Params, given.Queries[1].Count, given.Queries[4].Count, first.Queries[4].Count)
+	}
+	cfg.Params = nil
+
 	cfg.WorkDir = filepath.Join(dir, "empty")
 	if _, err := Run(context.Background(), cfg); err == nil || !strings.Contains(err.Error(), "no database from an earlier run") {
 		t.Fatalf("reuse of an empty work dir: %v", err)

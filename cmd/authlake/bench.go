@@ -20,6 +20,7 @@ func benchCmd() *cobra.Command {
 		cfg      bench.Config
 		out, svg string
 		markdown string
+		params   string
 	)
 	cmd := &cobra.Command{
 		Use:   "bench [--events N] [--peer duckdb]",
@@ -44,6 +45,12 @@ mismatch fails the run.`,
 					return err
 				}
 				cfg.WorkDir = filepath.Join(d, "authlake", "bench-work", fmt.Sprintf("n%d", cfg.Events))
+			}
+			if params != "" {
+				cfg.Params = &bench.Params{}
+				if err := json.Unmarshal([]byte(params), cfg.Params); err != nil {
+					return fmt.Errorf("--params: %w", err)
+				}
 			}
 			cfg.Log = os.Stderr
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
@@ -82,6 +89,7 @@ mismatch fails the run.`,
 	f.StringVar(&cfg.WorkDir, "work", "", "where the databases are built (default: the user cache dir)")
 	f.BoolVar(&cfg.Smoke, "smoke", false, "correctness only: one ingest, one warm run (for CI)")
 	f.BoolVar(&cfg.NoSingleThread, "no-single-thread", false, "skip the 1-thread ingest measurement")
+	f.StringVar(&params, "params", "", `the queries' inputs as JSON, {"upn":…,"correlationId":…,"now":…} (default: picked from the data)`)
 	f.BoolVar(&cfg.Reuse, "reuse", false, "query the database an earlier run of this size left in --work instead of ingesting again (authlake only)")
 	f.BoolVar(&cfg.ZstdInput, "zstd-input", false, "keep the generated NDJSON zstd-compressed (10x smaller; both engines read it)")
 	f.StringVar(&out, "out", "", "write results JSON here")
