@@ -38,6 +38,10 @@ type prober struct {
 	all   *roaring.Bitmap
 	notes []ProbeStat
 	err   error
+	// wantF says whether the false rows of exact results are needed: only under a not. A
+	// conjunction of exact probes uses the true rows alone, and the complement of a dense
+	// posting (errorCode 50126: 4% of every day) costs more than the probe itself.
+	wantF bool
 }
 
 func (pr *prober) universe() *roaring.Bitmap {
@@ -56,6 +60,14 @@ func (pr *prober) fail(err error) (probeRes, bool) {
 		pr.err = err
 	}
 	return probeRes{}, false
+}
+
+// restF is rest for a result's false rows: nil when nothing will read them (see wantF).
+func (pr *prober) restF(a, b *roaring.Bitmap) *roaring.Bitmap {
+	if !pr.wantF {
+		return nil
+	}
+	return pr.rest(a, b)
 }
 
 // rest returns universe − a − b.
@@ -87,7 +99,10 @@ func (pr *prober) probe(p pred) (probeRes, bool) {
 	case *pLogic:
 		return pr.logic(p)
 	case *pNot:
+		saved := pr.wantF
+		pr.wantF = true
 		r, ok := pr.probe(p.x)
+		pr.wantF = saved
 		if !ok || !r.exact {
 			return probeRes{}, false
 		}
@@ -259,7 +274,7 @@ func (pr *prober) dict(p *pDict) (probeRes, bool) {
 		n.Or(nullRows)
 	}
 	if smallTrue {
-		f = pr.rest(t, n)
+		f = pr.restF(t, n)
 	} else {
 		t = pr.rest(f, n)
 	}
@@ -291,7 +306,7 @@ func (pr *prober) cmp(p *pCmp) (probeRes, bool) {
 			t = roaring.Or(t, nulls)
 		}
 		pr.note(fmt.Sprintf("%s = %v", name, want), t, true)
-		return probeRes{t: t, f: pr.rest(t, nil), exact: true}, true
+		return probeRes{t: t, f: pr.restF(t, nil), exact: true}, true
 	case columnar.KindInt32:
 		if !pr.idx.Has(name, index.KindInt32) {
 			return probeRes{}, false
@@ -309,7 +324,7 @@ func (pr *prober) cmp(p *pCmp) (probeRes, bool) {
 			}
 			pr.note(fmt.Sprintf("%s = %d", name, p.i), bm, true)
 			if p.op == syntax.OpEq {
-				return probeRes{t: bm, f: pr.rest(bm, nil), exact: true}, true
+				return probeRes{t: bm, f: pr.restF(bm, nil), exact: true}, true
 			}
 			return probeRes{t: pr.rest(bm, nil), f: bm, exact: true}, true
 		}
@@ -370,7 +385,11 @@ func (pr *prober) int32Values(c *columnar.Column, n node, what string) (probeRes
 	}
 	tb := roaring.FastOr(t...)
 	pr.note(what, tb, true)
-	return probeRes{t: tb, f: pr.rest(tb, roaring.FastOr(nl...)), exact: true}, true
+	var f *roaring.Bitmap
+	if pr.wantF {
+		f = pr.rest(tb, roaring.FastOr(nl...))
+	}
+	return probeRes{t: tb, f: f, exact: true}, true
 }
 
 // zone uses the per-block min/max of a time column: blocks wholly inside the range are
