@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 )
 
@@ -200,6 +201,22 @@ func (c *segColumn) load(s *Segment) error {
 		c.frames = frames
 	})
 	return c.err
+}
+
+// Dictionary returns the segment-wide dictionary of dictionary column idx (nil for other kinds
+// and for columns the segment does not store). It stays valid while the segment is open; the
+// caller does not release it. Index probes need only the dictionary: reading it through Block
+// decoded a whole block of codes and competed for the block cache.
+func (s *Segment) Dictionary(idx int) (*array.String, error) {
+	c := s.cols[idx]
+	if c == nil {
+		return nil, nil
+	}
+	if err := c.load(s); err != nil {
+		return nil, err
+	}
+	d, _ := c.dict.(*array.String)
+	return d, nil
 }
 
 // Block returns block b of column idx (nil when the segment does not store that column: all

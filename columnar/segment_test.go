@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/apache/arrow-go/v18/arrow/array"
 )
 
 // testEvents makes n varied sign-ins from the Graph sample: several users, apps, times, nulls,
@@ -268,4 +270,45 @@ func FuzzSegmentFooter(f *testing.F) {
 			t.Fatalf("re-encoded footer differs: %v", err)
 		}
 	})
+}
+
+// A segment's dictionary is the one its blocks carry, without decoding a block.
+func TestSegmentDictionaryMatchesTheBlocks(t *testing.T) {
+	path, _ := writeTestSegment(t, t.TempDir(), testEvents(t, 500, 9), 128)
+	seg, err := OpenSegment(path, SignIns, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer seg.Close()
+	checked := 0
+	for _, c := range SignIns.Columns {
+		d, err := seg.Dictionary(c.Index)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Kind != KindDict && c.Kind != KindJSONDict {
+			if d != nil {
+				t.Fatalf("%s (%v) has a dictionary", c.Name, c.Kind)
+			}
+			continue
+		}
+		b, err := seg.Block(c.Index, seg.NumBlocks()-1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b == nil {
+			if d != nil {
+				t.Fatalf("%s: dictionary for a column the segment does not store", c.Name)
+			}
+			continue
+		}
+		if !array.Equal(d, b.(*array.Dictionary).Dictionary()) {
+			t.Fatalf("%s: dictionary differs from the block's", c.Name)
+		}
+		b.Release()
+		checked++
+	}
+	if checked < 10 {
+		t.Fatalf("only %d dictionary columns checked", checked)
+	}
 }

@@ -5,7 +5,6 @@ import (
 	"strings"
 
 	"github.com/RoaringBitmap/roaring/v2"
-	"github.com/apache/arrow-go/v18/arrow/array"
 
 	"github.com/authlake/authlake/columnar"
 	"github.com/authlake/authlake/index"
@@ -177,21 +176,12 @@ func (pr *prober) logic(p *pLogic) (probeRes, bool) {
 
 // segmentDict returns the segment-global dictionary of a dictionary column.
 func (pr *prober) segmentDict(c *columnar.Column) (off []int32, data []byte, ok bool) {
-	a, err := pr.seg.Block(c.Index, 0)
+	s, err := pr.seg.Dictionary(c.Index)
 	if err != nil {
 		pr.err = err
 		return nil, nil, false
 	}
-	if a == nil {
-		return nil, nil, false
-	}
-	defer a.Release()
-	d, ok := a.(*array.Dictionary)
-	if !ok {
-		return nil, nil, false
-	}
-	s, ok := d.Dictionary().(*array.String)
-	if !ok {
+	if s == nil {
 		return nil, nil, false
 	}
 	return s.ValueOffsets(), s.ValueBytes(), true
