@@ -176,7 +176,7 @@ func (g *Growth) SVG() string {
 			x := px(float64(r.Events))
 			fmt.Fprintf(&b, `<text x="%.1f" y="%d" text-anchor="middle" fill="#555">%s</text>`, x, oy+padT+plotH+14, Size(r.Events))
 		}
-		for e, style := range []string{`stroke="#1565c0"`, `stroke="#ef6c00" stroke-dasharray="4,2"`} {
+		for e, color := range []string{"#1565c0", "#ef6c00"} {
 			if len(pts[e]) == 0 {
 				continue
 			}
@@ -184,9 +184,13 @@ func (g *Growth) SVG() string {
 			for _, p := range pts[e] {
 				path = append(path, fmt.Sprintf("%.1f,%.1f", px(p[0]), py(p[1])))
 			}
-			fmt.Fprintf(&b, `<polyline points="%s" fill="none" stroke-width="2" %s/>`, strings.Join(path, " "), style)
+			dash := ""
+			if e == 1 {
+				dash = ` stroke-dasharray="4,2"` // DuckDB dashed, as in the legend
+			}
+			fmt.Fprintf(&b, `<polyline points="%s" fill="none" stroke-width="2" stroke="%s"%s/>`, strings.Join(path, " "), color, dash)
 			for _, p := range pts[e] {
-				fmt.Fprintf(&b, `<circle cx="%.1f" cy="%.1f" r="2.5" fill="%s"/>`, px(p[0]), py(p[1]), map[int]string{0: "#1565c0", 1: "#ef6c00"}[e])
+				fmt.Fprintf(&b, `<circle cx="%.1f" cy="%.1f" r="2.5" fill="%s"/>`, px(p[0]), py(p[1]), color)
 			}
 		}
 	}
