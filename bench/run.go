@@ -40,8 +40,8 @@ type Config struct {
 	// Reuse queries the database an earlier run of the same size left in WorkDir instead of
 	// ingesting again (no ingest figures; authlake only): a 100M ingest takes over an hour.
 	Reuse bool
-	// Params, when set, replaces picking the data-dependent inputs (picking the busiest
-	// correlationId groups every event: minutes at 100M).
+	// Params, when set, replaces picking the data-dependent inputs for both engines (picking
+	// the busiest correlationId groups every event: minutes at 100M). All three must be set.
 	Params *Params
 	Log    io.Writer
 }
@@ -103,6 +103,11 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 	}
 	if cfg.Runs <= 0 {
 		cfg.Runs = 10
+	}
+	if cfg.Params != nil {
+		if err := cfg.Params.check(); err != nil {
+			return nil, err
+		}
 	}
 	logf := func(format string, args ...any) {
 		if cfg.Log != nil {
@@ -170,12 +175,18 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 			return nil, err
 		}
 		logf("duckdb load: %.1f s, %.0f events/s, %.1f B/event", res.Peer.LoadSeconds, res.Peer.EventsPerSecond, res.Peer.BytesPerEvent)
-		if res.Params, err = peer.params(ctx); err != nil {
-			return nil, err
-		}
-	} else if cfg.Params != nil {
+	}
+	// Given inputs serve both engines; otherwise the peer picks them when it runs (a group-by
+	// it does faster at 100M), else authlake by the same rules.
+	switch {
+	case cfg.Params != nil:
 		res.Params = *cfg.Params
-	} else if res.Params, err = pickParams(ctx, dataDir); err != nil {
+	case peer != nil:
+		res.Params, err = peer.params(ctx)
+	default:
+		res.Params, err = pickParams(ctx, dataDir)
+	}
+	if err != nil {
 		return nil, err
 	}
 	logf("params: upn=%s correlationId=%s now=%s", res.Params.UPN, res.Params.CorrelationID, res.Params.Now.Format(time.RFC3339))

@@ -53,6 +53,12 @@ func TestRunReusesTheDatabaseOfAnEarlierRun(t *testing.T) {
 	if given.Params != *cfg.Params || given.Queries[1].Count != 0 || given.Queries[4].Count != first.Queries[4].Count {
 		t.Fatalf("given params not used: %+v, Q2 %d, Q5 %d vs %d", given.Params, given.Queries[1].Count, given.Queries[4].Count, first.Queries[4].Count)
 	}
+	for _, bad := range []Params{{CorrelationID: "c", Now: first.Params.Now}, {UPN: "u", CorrelationID: "c"}} {
+		cfg.Params = &bad
+		if _, err := Run(context.Background(), cfg); err == nil || !strings.Contains(err.Error(), "missing") {
+			t.Fatalf("incomplete params %+v: %v", bad, err)
+		}
+	}
 	cfg.Params = nil
 
 	cfg.WorkDir = filepath.Join(dir, "empty")

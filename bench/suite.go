@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"fmt"
 	"strings"
 	"time"
 )
@@ -45,6 +46,25 @@ type Params struct {
 	UPN           string    `json:"upn"`
 	CorrelationID string    `json:"correlationId"`
 	Now           time.Time `json:"now"`
+}
+
+// check refuses given inputs with a part missing: a zero now or an empty UPN would not fail
+// any query, only make them match nothing, and the run would report fast empty answers.
+func (p Params) check() error {
+	var missing []string
+	if p.UPN == "" {
+		missing = append(missing, "upn")
+	}
+	if p.CorrelationID == "" {
+		missing = append(missing, "correlationId")
+	}
+	if p.Now.IsZero() {
+		missing = append(missing, "now")
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("params: %s missing", strings.Join(missing, ", "))
+	}
+	return nil
 }
 
 // Filter resolves a query's placeholders: strings OData-quoted, times unquoted RFC 3339.

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -48,7 +49,9 @@ mismatch fails the run.`,
 			}
 			if params != "" {
 				cfg.Params = &bench.Params{}
-				if err := json.Unmarshal([]byte(params), cfg.Params); err != nil {
+				dec := json.NewDecoder(strings.NewReader(params))
+				dec.DisallowUnknownFields() // a misspelt key would otherwise leave its input empty
+				if err := dec.Decode(cfg.Params); err != nil {
 					return fmt.Errorf("--params: %w", err)
 				}
 			}
