@@ -39,7 +39,9 @@ type Options struct {
 	// NoSync skips fsync in the WAL. Only for tests and benchmarks that measure something else:
 	// with it, acknowledged events can be lost on power failure.
 	NoSync bool
-	// Now is the clock for retention and flush age (default time.Now).
+	// Now is the database's clock: retention, flush age, and the clock that features built on
+	// the DB (the server, flagging, Identity Protection, the diagnostic) use unless told
+	// otherwise. Default time.Now.
 	Now func() time.Time
 	// Logger receives warnings (torn WAL tails, dropped partitions). Default slog.Default().
 	Logger *slog.Logger
@@ -111,6 +113,9 @@ type partKey struct {
 	tenant string
 	day    int32
 }
+
+// Now reads the database's clock (Options.Now).
+func (db *DB) Now() time.Time { return db.opts.Now() }
 
 // ErrLocked is returned by Open when another process holds the directory.
 var ErrLocked = errors.New("data directory is locked by another authlake process")

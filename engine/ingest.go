@@ -317,7 +317,7 @@ func (db *DB) commit(chunks map[partKey]arrow.RecordBatch, pend []pending, nEntr
 		p.mem.chunks = append(p.mem.chunks, c)
 		p.mem.rows += int(c.NumRows())
 		if db.memRows == 0 {
-			db.oldest = time.Now()
+			db.oldest = db.opts.Now()
 		}
 		db.memRows += int(c.NumRows())
 	}

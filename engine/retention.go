@@ -82,7 +82,7 @@ func (db *DB) maintain() {
 		}
 		db.mu.RLock()
 		full := db.memRows >= db.opts.MemtableRows
-		old := db.memRows > 0 && time.Since(db.oldest) >= db.opts.MemtableAge
+		old := db.memRows > 0 && db.opts.Now().Sub(db.oldest) >= db.opts.MemtableAge
 		db.mu.RUnlock()
 		db.maintMu.Lock()
 		if full || old {
@@ -93,11 +93,11 @@ func (db *DB) maintain() {
 		if err := db.compactLocked(db.opts.CompactMinSegments); err != nil {
 			db.log.Error("background compaction failed; will retry", "err", err)
 		}
-		if time.Since(lastRetention) > time.Hour {
+		if now := db.opts.Now(); lastRetention.IsZero() || now.Sub(lastRetention) > time.Hour || now.Before(lastRetention) {
 			if err := db.retentionLocked(); err != nil {
 				db.log.Error("retention failed; will retry", "err", err)
 			}
-			lastRetention = time.Now()
+			lastRetention = now
 		}
 		db.maintMu.Unlock()
 	}

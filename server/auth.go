@@ -70,9 +70,13 @@ type Authenticator struct {
 	client    *http.Client
 }
 
-// NewAuthenticator trusts the development key and the configured JWKS file and URL.
-func NewAuthenticator(cfg AuthConfig, dev *SigningKey, log *slog.Logger) (*Authenticator, error) {
-	a := &Authenticator{cfg: cfg, now: time.Now, log: log, client: &http.Client{Timeout: 10 * time.Second}}
+// NewAuthenticator trusts the development key and the configured JWKS file and URL. now is the
+// clock for exp, nbf and JWKS refreshes (nil: time.Now).
+func NewAuthenticator(cfg AuthConfig, dev *SigningKey, log *slog.Logger, now func() time.Time) (*Authenticator, error) {
+	if now == nil {
+		now = time.Now
+	}
+	a := &Authenticator{cfg: cfg, now: now, log: log, client: &http.Client{Timeout: 10 * time.Second}}
 	if dev != nil {
 		a.static = append(a.static, verificationKey{kid: dev.KID, key: dev.Key.Public()})
 	}

@@ -55,7 +55,7 @@ func TestTokenValidation(t *testing.T) {
 	claims := server.TokenClaims{}
 	base(&claims)
 	claims.Audience = jwt.ClaimStrings{graph}
-	claims.ExpiresAt = jwt.NewNumericDate(time.Now().Add(time.Hour))
+	claims.ExpiresAt = jwt.NewNumericDate(e.clock.Now().Add(time.Hour))
 	none, _ := jwt.NewWithClaims(jwt.SigningMethodNone, claims).SignedString(jwt.UnsafeAllowNoneSignatureType)
 	pubDER, _ := x509.MarshalPKIXPublicKey(e.srv.DevKey().Key.Public())
 	pubPEM := pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pubDER})
@@ -69,32 +69,32 @@ func TestTokenValidation(t *testing.T) {
 	swapped := parts[0] + "." + base64.RawURLEncoding.EncodeToString([]byte(strings.ReplaceAll(string(payload), tenantA, tenantB))) + "." + parts[2]
 
 	cases := map[string]string{
-		"unknown key":         mint(bad, nil, time.Hour, time.Now()),
-		"wrong signature":     mint(&forged, nil, time.Hour, time.Now()),
+		"unknown key":         mint(bad, nil, time.Hour, e.clock.Now()),
+		"wrong signature":     mint(&forged, nil, time.Hour, e.clock.Now()),
 		"tampered payload":    swapped,
-		"wrong audience":      mint(e.srv.DevKey(), func(c *server.TokenClaims) { c.Audience = jwt.ClaimStrings{"api://other"} }, time.Hour, time.Now()),
-		"no audience":         mint(e.srv.DevKey(), func(c *server.TokenClaims) { c.Audience = nil }, time.Hour, time.Now()),
-		"expired":             mint(e.srv.DevKey(), nil, time.Hour, time.Now().Add(-2*time.Hour)),
-		"not yet valid":       mint(e.srv.DevKey(), nil, time.Hour, time.Now().Add(10*time.Minute)),
+		"wrong audience":      mint(e.srv.DevKey(), func(c *server.TokenClaims) { c.Audience = jwt.ClaimStrings{"api://other"} }, time.Hour, e.clock.Now()),
+		"no audience":         mint(e.srv.DevKey(), func(c *server.TokenClaims) { c.Audience = nil }, time.Hour, e.clock.Now()),
+		"expired":             mint(e.srv.DevKey(), nil, time.Hour, e.clock.Now().Add(-2*time.Hour)),
+		"not yet valid":       mint(e.srv.DevKey(), nil, time.Hour, e.clock.Now().Add(10*time.Minute)),
 		"alg none":            none,
 		"HS256 with RSA key":  hs,
-		"issuer other tenant": mint(e.srv.DevKey(), func(c *server.TokenClaims) { c.Issuer = server.IssuerV2(tenantB) }, time.Hour, time.Now()),
-		"untrusted issuer":    mint(e.srv.DevKey(), func(c *server.TokenClaims) { c.Issuer = "https://evil.example/" + tenantA + "/v2.0" }, time.Hour, time.Now()),
-		"no tid":              mint(e.srv.DevKey(), func(c *server.TokenClaims) { c.TID = ""; c.Issuer = server.IssuerV2("") }, time.Hour, time.Now()),
-		"tid with path chars": mint(e.srv.DevKey(), func(c *server.TokenClaims) { c.TID = "../x"; c.Issuer = server.IssuerV2("../x") }, time.Hour, time.Now()),
+		"issuer other tenant": mint(e.srv.DevKey(), func(c *server.TokenClaims) { c.Issuer = server.IssuerV2(tenantB) }, time.Hour, e.clock.Now()),
+		"untrusted issuer":    mint(e.srv.DevKey(), func(c *server.TokenClaims) { c.Issuer = "https://evil.example/" + tenantA + "/v2.0" }, time.Hour, e.clock.Now()),
+		"no tid":              mint(e.srv.DevKey(), func(c *server.TokenClaims) { c.TID = ""; c.Issuer = server.IssuerV2("") }, time.Hour, e.clock.Now()),
+		"tid with path chars": mint(e.srv.DevKey(), func(c *server.TokenClaims) { c.TID = "../x"; c.Issuer = server.IssuerV2("../x") }, time.Hour, e.clock.Now()),
 		"two segments":        parts[0] + "." + parts[1],
 	}
 	for name, tok := range cases {
 		checkGraphError(t, name, list(tok), 401, "InvalidAuthenticationToken")
 	}
 	// Within the leeway an expired token still passes; the v1 issuer form is accepted.
-	if r := list(mint(e.srv.DevKey(), nil, time.Hour, time.Now().Add(-time.Hour-20*time.Second))); r.status != 200 {
+	if r := list(mint(e.srv.DevKey(), nil, time.Hour, e.clock.Now().Add(-time.Hour-20*time.Second))); r.status != 200 {
 		t.Errorf("token expired 20s ago (inside leeway): %d", r.status)
 	}
-	if r := list(mint(e.srv.DevKey(), func(c *server.TokenClaims) { c.Issuer = server.IssuerV1(tenantA) }, time.Hour, time.Now())); r.status != 200 {
+	if r := list(mint(e.srv.DevKey(), func(c *server.TokenClaims) { c.Issuer = server.IssuerV1(tenantA) }, time.Hour, e.clock.Now())); r.status != 200 {
 		t.Errorf("sts.windows.net issuer: %d %s", r.status, r.body)
 	}
-	if r := list(mint(e.srv.DevKey(), func(c *server.TokenClaims) { c.Audience = jwt.ClaimStrings{"00000003-0000-0000-c000-000000000000"} }, time.Hour, time.Now())); r.status != 200 {
+	if r := list(mint(e.srv.DevKey(), func(c *server.TokenClaims) { c.Audience = jwt.ClaimStrings{"00000003-0000-0000-c000-000000000000"} }, time.Hour, e.clock.Now())); r.status != 200 {
 		t.Errorf("Graph app id audience: %d", r.status)
 	}
 	// A delegated scope grants reading like an application role.
@@ -137,7 +137,7 @@ func TestJWKSFileAndURL(t *testing.T) {
 	for _, k := range []*server.SigningKey{fileKey, urlKey} {
 		c := server.TokenClaims{TID: tenantA, Roles: []string{"AuditLog.Read.All"}}
 		c.Issuer, c.Audience = server.IssuerV2(tenantA), jwt.ClaimStrings{graph}
-		tok, err := k.Mint(c, time.Hour, time.Now())
+		tok, err := k.Mint(c, time.Hour, e.clock.Now())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -151,7 +151,7 @@ func TestJWKSFileAndURL(t *testing.T) {
 		t.Errorf("dev key: %d", r.status)
 	}
 	// A plain-http JWKS URL off loopback is refused at start.
-	_, err := server.NewAuthenticator(server.AuthConfig{JWKSURL: "http://keys.example.com/jwks"}, nil, nil)
+	_, err := server.NewAuthenticator(server.AuthConfig{JWKSURL: "http://keys.example.com/jwks"}, nil, nil, nil)
 	if err == nil || !strings.Contains(err.Error(), "loopback") {
 		t.Errorf("non-loopback http JWKS URL: %v", err)
 	}

@@ -17,7 +17,7 @@ func (s *Server) diagnosticsHandler() http.HandlerFunc {
 			return "", errors.New("not authenticated")
 		}
 		return p.Tenant, nil
-	}, diagnostic.Options{})
+	}, diagnostic.Options{Now: s.now})
 	return s.authed(func(w http.ResponseWriter, r *http.Request, p *Principal) {
 		if !p.canRead() {
 			writeError(w, r, http.StatusForbidden, codeDenied,

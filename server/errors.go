@@ -43,7 +43,7 @@ type innerError struct {
 func writeError(w http.ResponseWriter, r *http.Request, status int, code, msg string) {
 	ids := requestIDs(r)
 	body := graphError{Error: graphErrorBody{Code: code, Message: msg, InnerError: innerError{
-		Date: time.Now().UTC().Format("2006-01-02T15:04:05"), RequestID: ids.request, ClientRequestID: ids.client,
+		Date: ids.at.UTC().Format("2006-01-02T15:04:05"), RequestID: ids.request, ClientRequestID: ids.client,
 	}}}
 	if rec, ok := w.(*statusRecorder); ok {
 		rec.errCode = code

@@ -116,6 +116,9 @@ func TestFlaggedSignInsEndToEnd(t *testing.T) {
 
 	// Once u's window and its late-arrival allowance are over, nothing more is flagged.
 	e.clock.Advance(time.Hour)
+	// The tokens minted at the start have expired by now (one hour, and a minute of leeway).
+	admin = e.token(tenantA, "AuthLake.Flag", "AuditLog.Read.All")
+	reader = e.token(tenantA, "AuditLog.Read.All")
 	e.ingest(tenantA, edge(12, 10*time.Minute, "Edge 122.0.0"))
 	want("after expiry", "flaggedforReview eq true and userPrincipalName eq 'u@contoso.com'", guid(1), guid(2))
 	if got := list(admin); len(got) != 0 {

@@ -12,7 +12,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -21,6 +20,7 @@ import (
 
 	"github.com/authlake/authlake/engine"
 	"github.com/authlake/authlake/engine/flagging"
+	"github.com/authlake/authlake/internal/clock"
 	"github.com/authlake/authlake/server"
 )
 
@@ -46,21 +46,12 @@ const (
 	graph   = "https://graph.microsoft.com"
 )
 
-// clock is a controlled clock for flagging windows.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time          { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
-
 type env struct {
 	t     *testing.T
 	srv   *server.Server
 	ts    *httptest.Server
 	db    *engine.DB
-	clock *clock
+	clock *clock.Manual // the one clock of the database, the server and its tokens
 	dir   string
 }
 
@@ -71,7 +62,10 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 	t.Helper()
 	dir := t.TempDir()
 	cfg := server.Config{}
-	eo := engine.Options{Retention: -1, NoSync: true}
+	// The fixtures' events are dated around t0; the server, the database and the tokens all
+	// read this one clock, which moves only when a test says so.
+	c := clock.NewManual(t0)
+	eo := engine.Options{Retention: -1, NoSync: true, Now: c.Now}
 	for _, o := range opts {
 		o(&cfg, &eo)
 	}
@@ -80,7 +74,6 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &clock{t: time.Date(2021, 10, 5, 9, 0, 0, 0, time.UTC)}
 	fm, err := flagging.Open(dir+"/"+server.FlaggingFile, flagging.Options{Now: c.Now})
 	if err != nil {
 		t.Fatal(err)
@@ -98,6 +91,19 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 	return &env{t: t, srv: srv, ts: ts, db: db, clock: c, dir: dir}
 }
 
+// waitFor polls cond until it holds, and fails the test loudly if it does not within a
+// generous bound: a wait for another goroutine's progress, never a timing assertion.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("gave up after a minute waiting for %s", what)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
 // token mints a token with the server's development key.
 func (e *env) token(tid string, roles ...string) string {
 	return e.tokenWith(func(c *server.TokenClaims) { c.TID = tid; c.Roles = roles; c.Issuer = server.IssuerV2(tid) })
@@ -109,7 +115,7 @@ func (e *env) tokenWith(edit func(*server.TokenClaims)) string {
 	c.Audience = jwt.ClaimStrings{graph}
 	c.Subject = "test"
 	edit(&c)
-	tok, err := e.srv.DevKey().Mint(c, time.Hour, time.Now())
+	tok, err := e.srv.DevKey().Mint(c, time.Hour, e.clock.Now())
 	if err != nil {
 		e.t.Fatal(err)
 	}

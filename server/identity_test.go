@@ -13,7 +13,7 @@ func TestIdentityProtectionMountedAndOverlayMerged(t *testing.T) {
 	e := newEnv(t)
 	const tid = "11111111-2222-4333-8444-555555555555"
 	id := guid(42)
-	e.ingest(tid, event{id: id, at: time.Now().UTC().Add(-time.Hour), upn: "avery@contoso.com", device: "d1", browser: "Edge"})
+	e.ingest(tid, event{id: id, at: e.clock.Now().UTC().Add(-time.Hour), upn: "avery@contoso.com", device: "d1", browser: "Edge"})
 
 	reader := e.token(tid, "IdentityRiskEvent.Read.All", "IdentityRiskyUser.Read.All", "AuditLog.Read.All")
 	r := e.get("/beta/identityProtection/riskDetections", reader)
@@ -56,7 +56,7 @@ func TestDiagnosticsMounted(t *testing.T) {
 	e := newEnv(t)
 	const tid = "11111111-2222-4333-8444-555555555555"
 	id := guid(7)
-	e.ingest(tid, event{id: id, at: time.Now().UTC().Add(-time.Hour), upn: "blocked@contoso.com", device: "d1", browser: "Edge", errorCode: 50126})
+	e.ingest(tid, event{id: id, at: e.clock.Now().UTC().Add(-time.Hour), upn: "blocked@contoso.com", device: "d1", browser: "Edge", errorCode: 50126})
 	if r := e.get("/authlake/v1/diagnostics?eventId="+id, e.token(tid, "AuthLake.Ingest")); r.status != http.StatusForbidden {
 		t.Fatalf("diagnostics without a reader role: %d %s", r.status, r.body)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/klauspost/compress/zstd"
 
 	"github.com/authlake/authlake/engine"
+	"github.com/authlake/authlake/internal/clock"
 	"github.com/authlake/authlake/server"
 )
 
@@ -86,7 +87,8 @@ func TestIngestZstdGraphPageAndDiagnosticRecords(t *testing.T) {
 // completes and is acknowledged, Serve returns, and only then is the database closed.
 func TestGracefulShutdown(t *testing.T) {
 	dir := t.TempDir()
-	db, err := engine.Open(dir, engine.Options{Retention: -1, NoSync: true})
+	clk := clock.NewManual(t0)
+	db, err := engine.Open(dir, engine.Options{Retention: -1, NoSync: true, Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,7 +107,7 @@ func TestGracefulShutdown(t *testing.T) {
 
 	c := server.TokenClaims{TID: tenantA, Roles: []string{"AuthLake.Ingest"}}
 	c.Issuer, c.Audience = server.IssuerV2(tenantA), []string{graph}
-	tok, _ := srv.DevKey().Mint(c, time.Hour, time.Now())
+	tok, _ := srv.DevKey().Mint(c, time.Hour, clk.Now())
 
 	pr, pw := io.Pipe()
 	req, _ := http.NewRequest(http.MethodPost, "http://"+ln.Addr().String()+"/authlake/v1/ingest", pr)
@@ -129,9 +131,7 @@ func TestGracefulShutdown(t *testing.T) {
 	}()
 	pw.Write(append(event{id: guid(1), at: t0}.json(), '\n'))
 	// Wait until the server has the request (the connection is active), then shut down.
-	for srv.InFlight() == 0 {
-		time.Sleep(time.Millisecond)
-	}
+	waitFor(t, "the server to receive the ingest request", func() bool { return srv.InFlight() > 0 })
 	cancel()
 	pw.Write(append(event{id: guid(2), at: t0}.json(), '\n'))
 	pw.Close()

@@ -12,12 +12,13 @@ import (
 type tenantLimiter struct {
 	rps   rate.Limit
 	burst int
+	now   func() time.Time
 	mu    sync.Mutex
 	m     map[string]*rate.Limiter
 }
 
-func newTenantLimiter(rps float64, burst int) *tenantLimiter {
-	return &tenantLimiter{rps: rate.Limit(rps), burst: burst, m: map[string]*rate.Limiter{}}
+func newTenantLimiter(rps float64, burst int, now func() time.Time) *tenantLimiter {
+	return &tenantLimiter{rps: rate.Limit(rps), burst: burst, now: now, m: map[string]*rate.Limiter{}}
 }
 
 // allow takes a token for tenant, or says how long until one is available. Refused requests
@@ -35,7 +36,7 @@ func (t *tenantLimiter) allow(tenant string) (bool, time.Duration) {
 		t.m[tenant] = l
 	}
 	t.mu.Unlock()
-	now := time.Now()
+	now := t.now()
 	res := l.ReserveN(now, 1)
 	if !res.OK() {
 		return false, time.Second

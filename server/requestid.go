@@ -5,9 +5,14 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"net/http"
+	"time"
 )
 
-type ids struct{ request, client string }
+// ids identify a request; at is its arrival on the server's clock (error bodies date with it).
+type ids struct {
+	request, client string
+	at              time.Time
+}
 
 type ctxKey int
 
@@ -19,7 +24,7 @@ const (
 // withRequestIDs gives every request a request-id GUID and echoes the client's
 // client-request-id (or the request id when absent) on every response, as Graph does, so a
 // client can quote them when reporting a problem.
-func withRequestIDs(next http.Handler) http.Handler {
+func withRequestIDs(now func() time.Time, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := newGUID()
 		client := r.Header.Get("client-request-id")
@@ -28,7 +33,7 @@ func withRequestIDs(next http.Handler) http.Handler {
 		}
 		w.Header().Set("request-id", id)
 		w.Header().Set("client-request-id", client)
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), keyIDs, ids{id, client})))
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), keyIDs, ids{id, client, now()})))
 	})
 }
 
@@ -36,7 +41,7 @@ func requestIDs(r *http.Request) ids {
 	if v, ok := r.Context().Value(keyIDs).(ids); ok {
 		return v
 	}
-	return ids{}
+	return ids{at: time.Now()}
 }
 
 func newGUID() string {

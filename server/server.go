@@ -33,6 +33,9 @@ type Options struct {
 	// Risk is the Identity Protection store; nil opens DIR/identityprotection.
 	Risk   *identityprotection.Store
 	Logger *slog.Logger
+	// Now is the server's clock (tokens, rate limits, flagging windows, Identity Protection,
+	// the diagnostic's default time, error dates). Default: the database's clock.
+	Now func() time.Time
 	// Registry receives the metrics (default a new registry, exposed at /metrics).
 	Registry *prometheus.Registry
 }
@@ -51,6 +54,7 @@ type Server struct {
 	metrics  *metrics
 	reg      *prometheus.Registry
 	log      *slog.Logger
+	now      func() time.Time
 	clients  map[string]ClientConfig
 	skipKey  []byte
 	handler  http.Handler
@@ -73,6 +77,10 @@ func New(opts Options) (*Server, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
+	now := opts.Now
+	if now == nil {
+		now = opts.DB.Now
+	}
 	log := opts.Logger
 	if log == nil {
 		log = slog.Default()
@@ -81,20 +89,20 @@ func New(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("development signing key: %w", err)
 	}
-	auth, err := NewAuthenticator(cfg.Auth, dev, log)
+	auth, err := NewAuthenticator(cfg.Auth, dev, log, now)
 	if err != nil {
 		return nil, err
 	}
 	fm := opts.Flagging
 	if fm == nil {
-		if fm, err = flagging.Open(filepath.Join(opts.DB.Dir(), FlaggingFile), flagging.Options{}); err != nil {
+		if fm, err = flagging.Open(filepath.Join(opts.DB.Dir(), FlaggingFile), flagging.Options{Now: now}); err != nil {
 			return nil, err
 		}
 	}
 	opts.DB.SetFlagger(fm.Flag)
 	risk, ownsRisk := opts.Risk, opts.Risk == nil
 	if risk == nil {
-		if risk, err = identityprotection.Open(identityprotection.Dir(opts.DB.Dir()), identityprotection.Options{}); err != nil {
+		if risk, err = identityprotection.Open(identityprotection.Dir(opts.DB.Dir()), identityprotection.Options{Now: now}); err != nil {
 			return nil, fmt.Errorf("identity protection store: %w", err)
 		}
 	}
@@ -104,7 +112,7 @@ func New(opts Options) (*Server, error) {
 	}
 	s := &Server{
 		cfg: cfg, db: opts.DB, flags: fm, risk: risk, ownsRisk: ownsRisk, auth: auth, dev: dev, log: log, reg: reg,
-		limiter: newTenantLimiter(cfg.Limits.RequestsPerSecond, cfg.Limits.Burst),
+		limiter: newTenantLimiter(cfg.Limits.RequestsPerSecond, cfg.Limits.Burst, now), now: now,
 		clients: map[string]ClientConfig{}, skipKey: skipTokenKey(dev),
 	}
 	for _, c := range cfg.Clients {
@@ -219,7 +227,7 @@ func (s *Server) routes() http.Handler {
 		}
 		writeError(w, r, http.StatusNotFound, codeNotFound, fmt.Sprintf("Resource not found for the segment '%s'.", firstSegment(r.URL.Path)))
 	})
-	return withRequestIDs(s.observe(mux))
+	return withRequestIDs(s.now, s.observe(mux))
 }
 
 func firstSegment(p string) string {

@@ -24,7 +24,7 @@ type oauthError struct {
 
 func writeOAuthError(w http.ResponseWriter, r *http.Request, status int, errCode string, aadsts int, msg string) {
 	ids := requestIDs(r)
-	now := time.Now().UTC()
+	now := ids.at.UTC()
 	desc := fmt.Sprintf("AADSTS%d: %s\r\nTrace ID: %s\r\nCorrelation ID: %s\r\nTimestamp: %s", aadsts, msg, ids.request, ids.client, now.Format("2006-01-02 15:04:05Z"))
 	if rec, ok := w.(*statusRecorder); ok {
 		rec.errCode = errCode
@@ -142,7 +142,7 @@ func (s *Server) tokenV2(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Cache-Control", "no-store, no-cache")
 	w.Header().Set("Pragma", "no-cache")
-	secs := int(time.Until(exp).Seconds())
+	secs := int(exp.Sub(s.now()).Seconds())
 	writeJSON(w, http.StatusOK, map[string]any{"token_type": "Bearer", "expires_in": secs, "ext_expires_in": secs, "access_token": tok})
 }
 
@@ -162,7 +162,7 @@ func (s *Server) tokenV1(w http.ResponseWriter, r *http.Request) {
 		writeOAuthError(w, r, http.StatusBadRequest, "invalid_resource", 500011, fmt.Sprintf("The resource principal named %s was not found in the tenant named %s.", truncate(res, 128), c.Tenant))
 		return
 	}
-	now := time.Now()
+	now := s.now()
 	tok, exp, err := s.mintFor(c, res, IssuerV1(c.Tenant), "1.0")
 	if err != nil {
 		writeOAuthError(w, r, http.StatusInternalServerError, "server_error", 90025, "Could not sign the token.")
@@ -179,7 +179,7 @@ func (s *Server) tokenV1(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) mintFor(c ClientConfig, resource, issuer, ver string) (string, time.Time, error) {
-	now := time.Now()
+	now := s.now()
 	tc := TokenClaims{TID: c.Tenant, Roles: c.Roles, AppID: c.ClientID, AzP: c.ClientID, Ver: ver}
 	tc.Issuer = issuer
 	tc.Subject = c.ClientID
