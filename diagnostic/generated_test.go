@@ -84,7 +84,7 @@ func TestGeneratedDataset(t *testing.T) {
 	}
 	// Interactive MFA interrupts are MFA from Conditional Access, the rest fall back to
 	// error code insights.
-	if count["mfa-from-ca"] == 0 || count["mfa-from-ca"] > byCode[50074]+byCode[50076]+byCode[500121] {
+	if count["mfa-from-ca"] == 0 || count["mfa-from-ca"] > byCode[50074]+byCode[50076] {
 		t.Errorf("mfa-from-ca %d", count["mfa-from-ca"])
 	}
 	for _, c := range []int{50058, 50140, 70044, 700082, 50173, 16003} {

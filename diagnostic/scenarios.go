@@ -153,13 +153,14 @@ var Scenarios = []Scenario{
 	{
 		ID: "mfa-from-ca", Title: "MFA from Conditional Access", Kind: KindEvent, Severity: SevInfo,
 		When: Cond{Interactive: true, Policy: &PolicyCond{Results: evaluated, Grants: []string{"Mfa"}},
-			AnyOf: []Cond{{Codes: []int{50074, 50076, 500121}}, {Success: true, MFARequired: true, Providers: caProviders}}},
+			// 50074/50076 are the MFA interrupts a policy causes. A failed MFA (500121) is not
+			// informational: it is left to the scenarios that explain failures.
+			AnyOf: []Cond{{Codes: []int{50074, 50076}}, {Success: true, MFARequired: true, Providers: caProviders}}},
 		Evidence: []string{"code", "policy", "provider", "app"},
 		What: `{{.Count}} interactive sign-in(s) of {{.Users}} to {{.Apps}} between {{.First}} and {{.Last}} required multifactor ` +
 			`authentication because of Conditional Access policy {{.Policies}}{{if .Codes}} (interrupts AADSTS{{.Codes}}){{end}}.`,
-		Action: `Informational: confirm that {{.Policies}} is meant to require MFA here. If the user did not complete MFA (500121), ` +
-			`check their registered methods and watch for MFA fatigue.`,
-		Links: []Link{lnkCAMFA, lnkScenarios},
+		Action: `Informational: confirm that {{.Policies}} is meant to require MFA here.`,
+		Links:  []Link{lnkCAMFA, lnkScenarios},
 	},
 	{
 		ID: "mfa-other", Title: "MFA from other requirements", Kind: KindEvent, Severity: SevWarning,
