@@ -383,12 +383,15 @@ func (db *DB) retentionDays(tenant string) int {
 }
 
 // outsideRetention explains why an event of day is not kept for tenant, or returns "".
+// Retention is kept in whole UTC days: a day is kept while any of it is younger than the
+// retention (so an export of "the last 30 days" loads whole), and dropped once all of it is
+// older.
 func (db *DB) outsideRetention(tenant string, day int32, now time.Time) string {
 	keep := db.retentionDays(tenant)
 	if keep < 0 {
 		return ""
 	}
-	cutoff := dayOf(now.UnixNano()) - int32(keep) + 1
+	cutoff := dayOf(now.AddDate(0, 0, -keep).UnixNano())
 	if day < cutoff {
 		return fmt.Sprintf("createdDateTime %s is older than tenant %s's retention of %d days", dayString(day), tenant, keep)
 	}
