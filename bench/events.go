@@ -61,7 +61,7 @@ func EnsureEvents(cacheDir string, events int, seed uint64, zstdInput bool, logf
 		}
 		w = zw
 	}
-	n, size, err := gen.Write(w, gen.Config{Events: events, Seed: seed})
+	n, size, err := gen.Write(w, gen.Config{Events: events, Seed: seed, End: gen.BenchEnd})
 	if zw != nil {
 		if cerr := zw.Close(); err == nil {
 			err = cerr

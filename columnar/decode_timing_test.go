@@ -12,7 +12,7 @@ import (
 // the CPU part of ingest before the WAL.
 func BenchmarkDecode(b *testing.B) {
 	var buf bytes.Buffer
-	if _, _, err := gen.Write(&buf, gen.Config{Events: 20000, Seed: 1}); err != nil {
+	if _, _, err := gen.Write(&buf, gen.Config{Events: 20000, Seed: 1, End: gen.BenchEnd}); err != nil {
 		b.Fatal(err)
 	}
 	lines := bytes.Split(bytes.TrimSpace(buf.Bytes()), []byte("\n"))
@@ -36,7 +36,7 @@ func BenchmarkDecode(b *testing.B) {
 // BenchmarkEncode measures Arrow → Graph JSON (export and query results).
 func BenchmarkEncode(b *testing.B) {
 	var buf bytes.Buffer
-	gen.Write(&buf, gen.Config{Events: 4096, Seed: 1})
+	gen.Write(&buf, gen.Config{Events: 4096, Seed: 1, End: gen.BenchEnd})
 	lines := bytes.Split(bytes.TrimSpace(buf.Bytes()), []byte("\n"))
 	d := columnar.NewDecoder(columnar.SignIns)
 	row := columnar.NewRow(columnar.SignIns)

@@ -75,7 +75,8 @@ func (d *Diagnoser) Diagnose(ctx context.Context, tenant string, in Input) (*Rep
 	rep := &Report{Tenant: tenant, Search: Search{Input: in}}
 	at := in.At
 	if at.IsZero() {
-		at = d.opts.Now()
+		// Whole seconds: the search window is shown to people, and filters are second-precise.
+		at = d.opts.Now().UTC().Truncate(time.Second)
 	}
 	win := window{at.Add(-d.opts.Window), at.Add(d.opts.Window)}
 	span := fmt.Sprintf("the tenant holds events from %s to %s", stamp(first), stamp(last))

@@ -34,7 +34,7 @@ func benchSetup(b *testing.B) (*engine.DB, Input) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		g := gen.New(gen.Config{Events: benchEvents, Seed: 3, Days: 30})
+		g := gen.New(gen.Config{Events: benchEvents, Seed: 3, Days: 30, End: gen.BenchEnd})
 		var recs []engine.Record
 		for {
 			line, ok := g.Next(nil)
@@ -72,7 +72,7 @@ func benchSetup(b *testing.B) (*engine.DB, Input) {
 				best, bench.in.User = n, g.Keys["userPrincipalName"].(string)
 			}
 		}
-		bench.in.At = gen.DefaultStart.Add(15 * 24 * time.Hour)
+		bench.in.At = gen.BenchEnd.Add(-15 * 24 * time.Hour)
 		bench.db = db
 	})
 	if bench.db == nil {

@@ -62,6 +62,9 @@ func ingestLines(t testing.TB, db *engine.DB, lines [][]byte) {
 // generator for its ground truth.
 func generated(t testing.TB, db *engine.DB, cfg gen.Config) *gen.Generator {
 	t.Helper()
+	if cfg.Start.IsZero() && cfg.End.IsZero() {
+		cfg.End = testNow // the days up to the test databases' clock
+	}
 	g := gen.New(cfg)
 	var lines [][]byte
 	for {

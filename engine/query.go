@@ -27,5 +27,8 @@ func (db *DB) Query(ctx context.Context, tenant string, req query.Request) (*que
 		return nil, err
 	}
 	defer snap.Release()
+	if req.Now == nil {
+		req.Now = db.opts.Now
+	}
 	return query.Run(ctx, db.schema, snap.Source(), req)
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/authlake/authlake/bench/gen"
 	"github.com/authlake/authlake/engine"
 	"github.com/authlake/authlake/identityprotection/attacks"
+	"github.com/authlake/authlake/internal/clocktest"
 )
 
 // labelled is a database holding generated background traffic plus injected attacks,
@@ -23,9 +24,12 @@ type labelled struct {
 	users  map[string]UserRef
 }
 
+// backgroundEnd is where generated background sign-ins end: a day before the tests' clock.
+func backgroundEnd() time.Time { return clocktest.Epoch().Add(-24 * time.Hour) }
+
 func genLines(t testing.TB, events int, seed uint64) [][]byte {
 	t.Helper()
-	g := gen.New(gen.Config{Events: events, Seed: seed, Days: 30})
+	g := gen.New(gen.Config{Events: events, Seed: seed, Days: 30, End: backgroundEnd()})
 	var out [][]byte
 	for {
 		l, ok := g.Next(nil)
@@ -72,7 +76,7 @@ func newLabelled(t testing.TB, events int, seed uint64, per int) *labelled {
 	if err != nil {
 		t.Fatal(err)
 	}
-	now := gen.DefaultStart.Add(31 * 24 * time.Hour)
+	now := backgroundEnd().Add(24 * time.Hour)
 	dir := t.TempDir()
 	db := openDB(t, dir, now)
 	t.Cleanup(func() { db.Close() })

@@ -68,7 +68,7 @@ func Aggregate(ctx context.Context, s *columnar.Schema, src Source, filter strin
 		}
 		cols = append(cols, c)
 	}
-	return aggregate(ctx, s, src, f, keys, aggs, cols, &Explain{}, false)
+	return aggregate(ctx, s, src, f, keys, aggs, cols, &Explain{}, false, nowNanos())
 }
 
 func columnNames(s *columnar.Schema) []string {
@@ -346,7 +346,7 @@ func exportValue(v value) any {
 	return nil
 }
 
-func aggregate(ctx context.Context, s *columnar.Schema, src Source, f *Filter, keys []*columnar.Column, aggs []Agg, acols []*columnar.Column, ex *Explain, noIndex bool) ([]Group, error) {
+func aggregate(ctx context.Context, s *columnar.Schema, src Source, f *Filter, keys []*columnar.Column, aggs []Agg, acols []*columnar.Column, ex *Explain, noIndex bool, now int64) ([]Group, error) {
 	a := &aggregator{s: s, keys: keys, aggs: aggs, acols: acols, groups: map[string]*groupAcc{}, local: map[string]*groupAcc{}}
 	for _, c := range keys {
 		a.cols_ = append(a.cols_, c.Index)
@@ -358,7 +358,7 @@ func aggregate(ctx context.Context, s *columnar.Schema, src Source, f *Filter, k
 	}
 	a.cols_ = append(a.cols_, s.Extras())
 	ex.Filter = f.text
-	sc := &scanner{f: f, ex: ex, now: nowNanos(), noIndex: noIndex}
+	sc := &scanner{f: f, ex: ex, now: now, noIndex: noIndex}
 	if err := sc.run(ctx, src, a); err != nil {
 		return nil, err
 	}
@@ -548,7 +548,11 @@ func runApply(ctx context.Context, s *columnar.Schema, src Source, req Request, 
 	if !grouped {
 		return nil, errorf(posOne, "$apply needs groupby(...) or aggregate(...)")
 	}
-	groups, err := aggregate(ctx, s, src, f, keys, aggs, acols, ex, req.noIndex)
+	now := nowNanos()
+	if req.Now != nil {
+		now = req.Now().UnixNano()
+	}
+	groups, err := aggregate(ctx, s, src, f, keys, aggs, acols, ex, req.noIndex, now)
 	if err != nil {
 		return nil, err
 	}

@@ -29,8 +29,10 @@ type Request struct {
 	DefaultInteractiveOnly bool
 	Explain                bool
 
+	// Now is the clock now() in the filter reads (nil: time.Now). The engine passes its own.
+	Now func() time.Time
+
 	noIndex bool // tests: no index probes and no zone maps
-	now     func() time.Time
 }
 
 // Result is one page.
@@ -52,8 +54,8 @@ func Run(ctx context.Context, s *columnar.Schema, src Source, req Request) (*Res
 	start := time.Now()
 	ex := &Explain{}
 	now := time.Now
-	if req.now != nil {
-		now = req.now
+	if req.Now != nil {
+		now = req.Now
 	}
 	version := req.Version
 	if version == 0 {

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/valyala/fastjson"
+
+	"github.com/authlake/authlake/internal/clocktest"
 )
 
 // event is the subset of a signIn the tests inspect, decoded with
@@ -93,7 +95,7 @@ var fixture struct {
 func loadFixture(t *testing.T) {
 	t.Helper()
 	fixture.once.Do(func() {
-		fixture.cfg = Config{Events: fixtureEvents, Seed: 7}
+		fixture.cfg = Config{Events: fixtureEvents, Seed: 7, End: clocktest.Epoch()}
 		g := New(fixture.cfg)
 		buf := make([]byte, 0, fixtureEvents*6<<10) // avoid regrowing a 250 MB slice
 		for {

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/authlake/authlake/internal/clocktest"
 )
 
 func generate(t *testing.T, cfg Config) []byte {
@@ -23,7 +25,7 @@ func generate(t *testing.T, cfg Config) []byte {
 }
 
 func TestDeterminism(t *testing.T) {
-	cfg := Config{Events: 3000, Seed: 42}
+	cfg := Config{Events: 3000, Seed: 42, End: clocktest.Epoch()}
 	a, b := generate(t, cfg), generate(t, cfg)
 	if !bytes.Equal(a, b) {
 		t.Fatal("same Config produced different output")
@@ -54,7 +56,7 @@ func TestEmptyAndExhausted(t *testing.T) {
 	if line, ok := g.Next(nil); ok || len(line) != 0 {
 		t.Fatalf("Events=0 produced %q", line)
 	}
-	g = New(Config{Events: 2, Seed: 1})
+	g = New(Config{Events: 2, Seed: 1, End: clocktest.Epoch()})
 	for i := 0; i < 2; i++ {
 		if _, ok := g.Next(nil); !ok {
 			t.Fatalf("event %d missing", i)
@@ -158,16 +160,19 @@ func TestEveryLineHasBetaShape(t *testing.T) {
 
 func TestTimesSortedAndInSpan(t *testing.T) {
 	loadFixture(t)
-	start := fixture.cfg.withDefaults().Start
-	end := start.AddDate(0, 0, 30)
+	cfg := fixture.cfg.withDefaults()
+	start, end := cfg.Start, cfg.End
+	if !end.Equal(start.AddDate(0, 0, 30)) || !end.Equal(clocktest.Epoch().Truncate(time.Second)) {
+		t.Fatalf("span %v..%v: want the 30 days before End", start, end)
+	}
 	var prev time.Time
 	for i, e := range fixture.events {
 		if e.t.Before(prev) {
 			t.Fatalf("event %d at %v precedes %v", i, e.t, prev)
 		}
 		prev = e.t
-		if e.t.Before(start) || e.t.After(end.Add(24*time.Hour)) {
-			t.Fatalf("event %d at %v outside span", i, e.t)
+		if e.t.Before(start) || e.t.After(end) {
+			t.Fatalf("event %d at %v outside the span %v..%v (never after the generator's now)", i, e.t, start, end)
 		}
 	}
 	// The span is used: the last event is in the final three days.
@@ -185,5 +190,43 @@ func TestTimesSortedAndInSpan(t *testing.T) {
 	}
 	if hi < 3*lo {
 		t.Fatalf("hourly counts too flat: min %d max %d", lo, hi)
+	}
+}
+
+// TestNeverInTheFuture: whatever the size and span, no event is dated after the generator's now,
+// and the stream still reaches close to it (a dashboard's "last 24 hours" is not empty).
+func TestNeverInTheFuture(t *testing.T) {
+	end := clocktest.Epoch()
+	for _, c := range []Config{
+		{Events: 40, Seed: 3, Days: 1},
+		{Events: 500, Seed: 4, Days: 2},
+		{Events: 20000, Seed: 5, Days: 7},
+	} {
+		c.End = end
+		g := New(c)
+		var line []byte
+		var last time.Time
+		n := 0
+		for {
+			var ok bool
+			if line, ok = g.Next(line[:0]); !ok {
+				break
+			}
+			var ev struct{ CreatedDateTime time.Time }
+			if err := json.Unmarshal(line, &ev); err != nil {
+				t.Fatal(err)
+			}
+			if ev.CreatedDateTime.After(end) {
+				t.Fatalf("%+v: event %d at %v, after the generator's now %v", c, n, ev.CreatedDateTime, end)
+			}
+			last = ev.CreatedDateTime
+			n++
+		}
+		if n != c.Events {
+			t.Fatalf("%+v: %d events", c, n)
+		}
+		if c.Events >= 500 && end.Sub(last) > time.Duration(c.Days)*24*time.Hour/5 {
+			t.Errorf("%+v: the last event is at %v, far from the end %v", c, last, end)
+		}
 	}
 }

@@ -126,7 +126,8 @@ func New(cfg Config) *Generator {
 	g.miZipf = rand.NewZipf(g.r, 1.2, 1, uint64(len(g.mis)-1))
 
 	meanLen := g.initKinds()
-	g.sched = newSchedule(cfg.Start.Unix(), cfg.Days, float64(cfg.Events)/meanLen)
+	flows := float64(cfg.Events) / meanLen
+	g.sched = newSchedule(cfg.Start.Unix(), scheduleEnd(cfg.Start.Unix(), cfg.End.Unix(), flows), flows)
 	if cfg.Events > 0 { // with no events the arrival rate is 0 and next would never return
 		g.nextFlowT = g.sched.next(g.r)
 	}
@@ -151,6 +152,9 @@ func (g *Generator) Next(dst []byte) (line []byte, ok bool) {
 		g.nextFlowT = g.sched.next(g.r)
 	}
 	p := g.heap.pop()
+	if end := g.cfg.End.Unix(); p.t > end {
+		p.t = end // a straggler past the schedule's margin: never an event in the future
+	}
 	n := len(dst)
 	dst = g.render(dst, p)
 	dst = append(dst, '\n')

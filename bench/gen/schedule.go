@@ -1,6 +1,9 @@
 package gen
 
-import "math/rand/v2"
+import (
+	"math"
+	"math/rand/v2"
+)
 
 // hourWeights is the relative sign-in rate per UTC hour: a blend of
 // European and American working days, quiet at night.
@@ -30,8 +33,17 @@ type schedule struct {
 	base  float64 // arrivals per second at weight 1
 }
 
-func newSchedule(start int64, days int, expectedFlows float64) schedule {
-	end := start + int64(days)*86400
+// scheduleEnd is where arrivals are scheduled to stop: a margin before end (the generator's
+// "now") so that Poisson fluctuation (about 3 standard deviations of the flow count) and the
+// minutes a flow's later steps take rarely carry an event past end, at most a tenth of the
+// span and at least a quarter of an hour when the span allows.
+func scheduleEnd(start, end int64, expectedFlows float64) int64 {
+	span := float64(end - start)
+	margin := 900 + 3*span/math.Sqrt(max(expectedFlows, 1))
+	return end - int64(min(margin, span/10))
+}
+
+func newSchedule(start, end int64, expectedFlows float64) schedule {
 	var total float64
 	for t := start; t < end; {
 		next := min((t/3600+1)*3600, end)

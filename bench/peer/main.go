@@ -85,7 +85,7 @@ func cmdGen(args []string) error {
 	if err != nil {
 		return err
 	}
-	n, b, err := gen.Write(f, gen.Config{Events: *events, Seed: *seed})
+	n, b, err := gen.Write(f, gen.Config{Events: *events, Seed: *seed, End: gen.BenchEnd})
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}

@@ -409,7 +409,7 @@ func TestLoadQueryMatchesGo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n, _, err := gen.Write(f, gen.Config{Events: 10000, Seed: 7, Days: 30})
+	n, _, err := gen.Write(f, gen.Config{Events: 10000, Seed: 7, Days: 30, End: gen.BenchEnd})
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}

@@ -23,6 +23,9 @@ func openDB(dir string, mustExist bool, opts engine.Options) (*engine.DB, error)
 			}
 		}
 	}
+	if opts.Now == nil {
+		opts.Now = now
+	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}

@@ -94,7 +94,7 @@ ready-to-paste curl commands. Delete the directory to start over.`,
 			}
 			tc := server.TokenClaims{TID: tenant, Roles: []string{server.RoleReadAuditLog, server.RoleIngest, server.RoleFlag}, AppID: "authlake-demo"}
 			tc.Issuer, tc.Audience, tc.Subject = server.IssuerV2(tenant), []string{"https://graph.microsoft.com"}, "authlake-demo"
-			token, err := key.Mint(tc, 24*time.Hour, time.Now())
+			token, err := key.Mint(tc, 24*time.Hour, now())
 			if err != nil {
 				db.Close()
 				return err
@@ -141,12 +141,13 @@ func ensureDemoData(db *engine.DB, tenant string, events int) (demoMarker, error
 			}
 		}
 	}
-	// Start 29 days ago at midnight UTC so the default 30-day retention keeps every event.
-	start := time.Now().UTC().Truncate(24*time.Hour).AddDate(0, 0, -29)
+	// The 29 days up to now, so the default 30-day retention keeps every event.
+	end := now().UTC()
+	start := end.AddDate(0, 0, -29)
 	fmt.Fprintf(os.Stderr, "generating and ingesting %d demo events (once; later runs reuse them)\n", events)
 	pr, pw := io.Pipe()
 	go func() {
-		_, _, err := gen.Write(pw, gen.Config{Events: events, Seed: 1, Tenant: tenant, Start: start, Days: 29})
+		_, _, err := gen.Write(pw, gen.Config{Events: events, Seed: 1, Tenant: tenant, End: end, Days: 29})
 		pw.CloseWithError(err)
 	}()
 	out := io.Discard // a progress bar only makes sense on a terminal
@@ -173,7 +174,7 @@ func ensureDemoData(db *engine.DB, tenant string, events int) (demoMarker, error
 	if err := db.Compact(); err != nil {
 		return mk, err
 	}
-	mk = demoMarker{Events: events, Accepted: sum.Accepted, Start: start, IngestedAt: time.Now().UTC()}
+	mk = demoMarker{Events: events, Accepted: sum.Accepted, Start: start, IngestedAt: now().UTC()}
 	b, _ := json.MarshalIndent(mk, "", "  ")
 	if err := os.WriteFile(path, b, 0o644); err != nil {
 		return mk, err

@@ -51,7 +51,7 @@ func TestDemoNoServeThenCurlCommands(t *testing.T) {
 	}
 
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	db, err := engine.Open(dir, engine.Options{Logger: quiet})
+	db, err := engine.Open(dir, engine.Options{Logger: quiet, Now: now}) // the clock the commands ran with
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,7 +105,7 @@ func TestTokenCommandMintsAcceptedTokens(t *testing.T) {
 		t.Fatal(err)
 	}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	db, err := engine.Open(dir, engine.Options{Logger: quiet})
+	db, err := engine.Open(dir, engine.Options{Logger: quiet, Now: now}) // the clock the commands ran with
 	if err != nil {
 		t.Fatal(err)
 	}

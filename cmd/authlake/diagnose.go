@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -22,7 +21,6 @@ func diagnoseCmd() *cobra.Command {
 	var (
 		dataDir, tenant, format, at, columns, skip string
 		in                                         diagnostic.Input
-		now                                        string
 	)
 	cmd := &cobra.Command{
 		Use:   "diagnose --data DIR [--tenant T] [--user U] [--app A] [--correlation-id ID|--request-id ID] [--at TIME] [--event ID] [--flagged]",
@@ -62,14 +60,7 @@ searched and what to try.`,
 				in.Columns = strings.Split(columns, ",")
 			}
 			in.SkipToken = skip
-			opts := diagnostic.Options{}
-			if now != "" { // tests pin the default search time
-				t, err := diagnostic.ParseTime(now)
-				if err != nil {
-					return err
-				}
-				opts.Now = func() time.Time { return t }
-			}
+			opts := diagnostic.Options{Now: now}
 			db, err := openDB(dataDir, true, engine.Options{DisableBackground: true, Retention: -1})
 			if err != nil {
 				return err
@@ -117,7 +108,5 @@ searched and what to try.`,
 	f.StringVar(&columns, "columns", "", "authentication summary columns, comma-separated (e.g. createdDateTime,status/errorCode,deviceDetail/browser)")
 	f.IntVar(&in.Top, "top", 0, "authentication summary page size (default 50)")
 	f.StringVar(&skip, "skip-token", "", "next summary page (printed at the end of a page)")
-	f.StringVar(&now, "now", "", "pretend the current time is this (for reproducible runs)")
-	f.MarkHidden("now")
 	return cmd
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -21,6 +22,7 @@ func genCmd() *cobra.Command {
 		seed   uint64
 		tenant string
 		start  string
+		end    string
 		days   int
 		out    string
 	)
@@ -28,23 +30,35 @@ func genCmd() *cobra.Command {
 		Use:   "gen",
 		Short: "Generate realistic, deterministic Graph beta sign-in events as NDJSON",
 		Long: `gen writes Microsoft Graph beta signIn events, one JSON object per line. The same
-flags, --start included, always give the same bytes; without --start the events cover the
-last --days days (so they fall inside the default retention). An output name ending in .gz or
-.zst is compressed.`,
+flags, with --start or --end, always give the same bytes; without them the events cover the
+--days days up to now (so they fall inside the default retention, and none is in the future).
+An output name ending in .gz or .zst is compressed.`,
 		Example: `  authlake gen --events 1000000 --seed 1 -o signins.ndjson
   authlake gen --events 1000 --start 2026-11-01T00:00:00Z --days 7 | head -1`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg := gen.Config{Events: events, Seed: seed, Tenant: tenant, Days: days}
-			// Default to the last D days so that the events fall inside the default 30-day
-			// retention whenever they are ingested; pass --start for bytes that never change.
-			cfg.Start = time.Now().UTC().Truncate(24*time.Hour).AddDate(0, 0, -max(days, 1)+1)
-			if start != "" {
-				t, err := time.Parse(time.RFC3339, start)
-				if err != nil {
-					return fmt.Errorf("--start %q: want RFC 3339, e.g. 2026-11-01T00:00:00Z", start)
+			// Default to the last D days up to now, so that the events fall inside the default
+			// 30-day retention when they are ingested and none is dated in the future; pass
+			// --start or --end for bytes that never change.
+			if start != "" && end != "" {
+				return errors.New("give --start or --end, not both: --days sets the span")
+			}
+			for _, f := range []struct {
+				name, v string
+				dst     *time.Time
+			}{{"--start", start, &cfg.Start}, {"--end", end, &cfg.End}} {
+				if f.v == "" {
+					continue
 				}
-				cfg.Start = t
+				t, err := time.Parse(time.RFC3339, f.v)
+				if err != nil {
+					return fmt.Errorf("%s %q: want RFC 3339, e.g. 2026-11-01T00:00:00Z", f.name, f.v)
+				}
+				*f.dst = t
+			}
+			if cfg.Start.IsZero() && cfg.End.IsZero() {
+				cfg.End = now()
 			}
 			w, closeFn, err := createOutput(out)
 			if err != nil {
@@ -69,7 +83,8 @@ last --days days (so they fall inside the default retention). An output name end
 	f.IntVar(&events, "events", 10000, "number of events")
 	f.Uint64Var(&seed, "seed", 1, "random seed (same seed, same bytes)")
 	f.StringVar(&tenant, "tenant", "", "resource tenant GUID (default: the demo tenant "+gen.DefaultTenant+")")
-	f.StringVar(&start, "start", "", "first event time, RFC 3339 (default: midnight UTC, --days-1 days ago)")
+	f.StringVar(&start, "start", "", "start of the span, RFC 3339 (default: --days days before --end)")
+	f.StringVar(&end, "end", "", "end of the span, RFC 3339: no event is later (default: now)")
 	f.IntVar(&days, "days", 30, "days the events span")
 	f.StringVarP(&out, "output", "o", "-", "output file (- for stdout; .gz or .zst compresses)")
 	return cmd

@@ -12,6 +12,8 @@ import (
 
 	"github.com/KimMachineGun/automemlimit/memlimit"
 	"github.com/spf13/cobra"
+
+	"github.com/authlake/authlake/internal/clock"
 )
 
 // exitError carries a specific exit status (2: finished, but some records were rejected).
@@ -50,6 +52,11 @@ sign-in API. Start with "authlake demo".`,
 	root.PersistentFlags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile to this file")
 	root.PersistentFlags().MarkHidden("cpuprofile")
 	root.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
+		clk, err := clock.FromEnv()
+		if err != nil {
+			return err
+		}
+		now = clk
 		// Ingest allocates short-lived decode buffers at a high rate; the default GOGC=100 spends
 		// a fifth of the CPU in the collector. Trading some memory for CPU (GOGC=200; 400 doubled the
 		// peak RSS of a 1M-event benchmark to 8 GB for a few percent) is the right default

@@ -34,7 +34,7 @@ func openRisk(dataDir, tenant string) (*riskEnv, error) {
 		db.Close()
 		return nil, err
 	}
-	st, err := ip.Open(ip.Dir(db.Dir()), ip.Options{})
+	st, err := ip.Open(ip.Dir(db.Dir()), ip.Options{Now: db.Now})
 	if err != nil {
 		db.Close()
 		return nil, err
@@ -76,7 +76,7 @@ func riskCmd() *cobra.Command {
 				fmt.Fprintf(os.Stderr, "imported %d %s entries from %s\n", n, kind, path)
 			}
 			start := time.Now()
-			res, err := ip.RunDetection(cmd.Context(), env.db, env.store, env.tenant, ip.JobOptions{})
+			res, err := ip.RunDetection(cmd.Context(), env.db, env.store, env.tenant, ip.JobOptions{Now: env.db.Now})
 			if err != nil {
 				return err
 			}
@@ -216,7 +216,7 @@ func riskCmd() *cobra.Command {
 		Short: "Write generated background sign-ins with labelled attack scenarios (NDJSON), the labels and the lists",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			g := gen.New(gen.Config{Events: events, Seed: seed})
+			g := gen.New(gen.Config{Events: events, Seed: seed, End: now()})
 			var bg [][]byte
 			for {
 				l, ok := g.Next(nil)

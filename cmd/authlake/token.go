@@ -63,7 +63,7 @@ flag its own sign-ins. Anyone who can read DIR can mint tokens: keep it private.
 			if upn != "" {
 				c.Subject = upn
 			}
-			tok, err := key.Mint(c, ttl, time.Now())
+			tok, err := key.Mint(c, ttl, now())
 			if err != nil {
 				return err
 			}
