@@ -329,6 +329,10 @@ func TestCloseDuringAppends(t *testing.T) {
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	acked := map[string]bool{}
+	// Close once the appenders have a few hundred acknowledged records between them, so the
+	// test always checks something (a sleep could close before anything was acknowledged).
+	const before = 400
+	enough := make(chan struct{})
 	for w := range 8 {
 		wg.Go(func() {
 			for i := 0; ; i++ {
@@ -343,19 +347,29 @@ func TestCloseDuringAppends(t *testing.T) {
 				}
 				mu.Lock()
 				acked[p] = true
+				if len(acked) == before {
+					close(enough)
+				}
 				mu.Unlock()
 			}
 		})
 	}
-	time.Sleep(50 * time.Millisecond)
+	select {
+	case <-enough:
+	case <-time.After(5 * time.Minute): // only against a hang
+		t.Fatalf("fewer than %d records acknowledged in 5 minutes", before)
+	}
 	mustClose(t, l)
 	wg.Wait()
 	got, _ := replayAll(t, dir, Options{})
+	mu.Lock()
+	total := len(acked)
+	mu.Unlock()
 	for _, p := range got {
 		delete(acked, string(p))
 	}
-	if len(acked) != 0 {
-		t.Fatalf("%d acknowledged records missing", len(acked))
+	if len(acked) != 0 || total < before {
+		t.Fatalf("%d of %d acknowledged records missing", len(acked), total)
 	}
 }
 
