@@ -36,17 +36,53 @@ func openDB(dir string, mustExist bool, opts engine.Options) (*engine.DB, error)
 	return db, nil
 }
 
-// pickTenant returns tenant, or the only tenant of db when tenant is "".
+// envTenant names the environment variable that picks the tenant of every command that reads
+// one, when --tenant is not given.
+const envTenant = "AUTHLAKE_TENANT"
+
+// tenantHelp is the --tenant flag's help on every command that reads one tenant's data.
+const tenantHelp = "tenant (default: $" + envTenant + ", else the tenant with the most events, named on stderr)"
+
+// pickTenant decides which tenant a command reads: --tenant, else $AUTHLAKE_TENANT, else the
+// database's only tenant, else the one holding the most events (a generated or exported
+// database also holds guests' home tenants, each with a few copied sign-ins). The last choice
+// is said on stderr with how to make another, so a command never silently reads a tenant the
+// user did not expect.
 func pickTenant(db *engine.DB, tenant string) (string, error) {
+	if tenant == "" {
+		tenant = os.Getenv(envTenant)
+	}
 	if tenant != "" {
 		return tenant, nil
 	}
-	ts := db.Tenants()
+	ts := db.Stats().Tenants
 	switch len(ts) {
 	case 0:
 		return "", errors.New("the database has no events yet")
 	case 1:
-		return ts[0], nil
+		return ts[0].Tenant, nil
 	}
-	return "", fmt.Errorf("the database has %d tenants; choose one with --tenant (%v)", len(ts), ts)
+	main := mainTenant(ts)
+	fmt.Fprintf(os.Stderr, "tenant %s (%d events; %d other tenants hold %d): choose another with --tenant or $%s\n",
+		main.Tenant, main.Events, len(ts)-1, totalEvents(ts)-main.Events, envTenant)
+	return main.Tenant, nil
+}
+
+// mainTenant is the tenant holding the most events (ties: the smaller id, so the choice is stable).
+func mainTenant(ts []engine.TenantStats) engine.TenantStats {
+	best := ts[0]
+	for _, t := range ts[1:] {
+		if t.Events > best.Events || t.Events == best.Events && t.Tenant < best.Tenant {
+			best = t
+		}
+	}
+	return best
+}
+
+func totalEvents(ts []engine.TenantStats) int64 {
+	var n int64
+	for _, t := range ts {
+		n += t.Events
+	}
+	return n
 }

@@ -95,7 +95,7 @@ searched and what to try.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&dataDir, "data", "", "database directory")
-	f.StringVar(&tenant, "tenant", "", "tenant id (default: the only tenant)")
+	f.StringVar(&tenant, "tenant", "", tenantHelp)
 	f.StringVar(&in.User, "user", "", "user: display name (or part of it), userPrincipalName or object id")
 	f.StringVar(&in.App, "app", "", "application: display name (or part of it) or application id")
 	f.StringVar(&in.CorrelationID, "correlation-id", "", "correlation id of the sign-in flow")

@@ -43,7 +43,7 @@ func exportCmd() *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&dataDir, "data", "", "database directory")
-	cmd.Flags().StringVar(&tenant, "tenant", "", "tenant (default: the only tenant)")
+	cmd.Flags().StringVar(&tenant, "tenant", "", tenantHelp)
 	cmd.Flags().StringVarP(&out, "output", "o", "-", "output file (- for stdout; .gz or .zst compresses)")
 	return cmd
 }

@@ -103,7 +103,7 @@ or prints the positioned error and exits 1.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&dataDir, "data", "", "database directory")
-	f.StringVar(&tenant, "tenant", "", "tenant (default: the only tenant)")
+	f.StringVar(&tenant, "tenant", "", tenantHelp)
 	f.StringVar(&filter, "filter", "", "OData $filter expression")
 	f.StringVar(&orderBy, "orderby", "", "OData $orderby (default: createdDateTime desc)")
 	f.IntVar(&top, "top", 0, "page size (default 1000)")

@@ -48,7 +48,7 @@ func riskCmd() *cobra.Command {
 	var dataDir, tenant string
 	root := &cobra.Command{Use: "risk", Short: "Identity Protection: detections, risky users and sign-ins, admin actions"}
 	root.PersistentFlags().StringVar(&dataDir, "data", "", "database directory")
-	root.PersistentFlags().StringVar(&tenant, "tenant", "", "tenant (default: the only tenant)")
+	root.PersistentFlags().StringVar(&tenant, "tenant", "", tenantHelp)
 
 	var anonList, threatList, leakList string
 	detect := &cobra.Command{

@@ -43,9 +43,15 @@ func statsCmd() *cobra.Command {
 			}
 			fmt.Println()
 			tw := tabwriter.NewWriter(os.Stdout, 2, 4, 2, ' ', 0)
+			// Largest first: the first is the tenant commands read by default (see pickTenant).
+			sort.SliceStable(st.Tenants, func(i, j int) bool { return st.Tenants[i].Events > st.Tenants[j].Events })
 			fmt.Fprintln(tw, "\nTENANT\tEVENTS\tDAYS\tFIRST\tLAST\tSEGMENTS")
-			for _, t := range st.Tenants {
-				fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\t%d\n", t.Tenant, t.Events, t.Days, t.FirstDay, t.LastDay, t.Segments)
+			for i, t := range st.Tenants {
+				mark := ""
+				if i == 0 && len(st.Tenants) > 1 {
+					mark = "  (default for --tenant)"
+				}
+				fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\t%d%s\n", t.Tenant, t.Events, t.Days, t.FirstDay, t.LastDay, t.Segments, mark)
 			}
 			tw.Flush()
 			type col struct {

@@ -39,7 +39,10 @@ flag its own sign-ins. Anyone who can read DIR can mint tokens: keep it private.
 				return errors.New("--data is required: the directory whose development key signs the token")
 			}
 			if tenant == "" {
-				return errors.New("--tenant is required: the token's tid, which selects the tenant")
+				tenant = os.Getenv(envTenant)
+			}
+			if tenant == "" {
+				return errors.New("--tenant (or $" + envTenant + ") is required: the token's tid, which selects the tenant")
 			}
 			if ttl <= 0 || ttl > 30*24*time.Hour {
 				return fmt.Errorf("--ttl %s: must be positive and at most 720h", ttl)
@@ -73,7 +76,7 @@ flag its own sign-ins. Anyone who can read DIR can mint tokens: keep it private.
 	}
 	f := cmd.Flags()
 	f.StringVar(&dataDir, "data", "", "database directory holding dev-signing-key.pem (env AUTHLAKE_DATA)")
-	f.StringVar(&tenant, "tenant", "", "tenant id (the tid claim)")
+	f.StringVar(&tenant, "tenant", "", "tenant id, the tid claim (default $"+envTenant+")")
 	f.StringVar(&roles, "roles", "", "comma-separated application roles")
 	f.StringVar(&scp, "scp", "", "space-separated delegated scopes")
 	f.StringVar(&upn, "upn", "", "user principal name (delegated token)")
