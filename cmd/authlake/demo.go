@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -73,6 +74,13 @@ ready-to-paste curl commands. Delete the directory to start over.`,
 				}
 				dataDir = filepath.Join(cache, "authlake", "demo")
 			}
+			if v := os.Getenv(envDemoEvents); v != "" && !cmd.Flags().Changed("events") {
+				n, err := strconv.Atoi(v)
+				if err != nil {
+					return fmt.Errorf("$%s=%q: want a number of events", envDemoEvents, v)
+				}
+				events = n
+			}
 			if events <= 0 {
 				return fmt.Errorf("--events %d: must be positive", events)
 			}
@@ -124,11 +132,15 @@ ready-to-paste curl commands. Delete the directory to start over.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&dataDir, "data", "", "database directory (default <user cache dir>/authlake/demo)")
-	f.IntVar(&events, "events", 1_000_000, "events to generate on the first run")
+	f.IntVar(&events, "events", 1_000_000, "events to generate on the first run (default $"+envDemoEvents+" when set)")
 	f.BoolVar(&noServe, "no-serve", false, "prepare the data and print the commands, but do not start the server")
 	sf.register(f, false)
 	return cmd
 }
+
+// envDemoEvents sizes the demo when --events is not given: the README test runs the README's
+// demo command verbatim, on a small database.
+const envDemoEvents = "AUTHLAKE_DEMO_EVENTS"
 
 // ensureDemoData generates and ingests the demo events unless an earlier run did.
 func ensureDemoData(db *engine.DB, tenant string, events int) (demoMarker, error) {
