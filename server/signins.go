@@ -128,7 +128,7 @@ func (s *Server) listSignIns(w http.ResponseWriter, r *http.Request, p *Principa
 			if i > 0 {
 				buf.WriteByte(',')
 			}
-			row = rw.rewrite(row[:0], s.mergeRisk(raw))
+			row = rw.rewrite(row[:0], s.mergeRisk(p.Tenant, raw))
 			buf.Write(row)
 		}
 		buf.WriteByte(']')
@@ -174,7 +174,7 @@ func (s *Server) getSignIn(w http.ResponseWriter, r *http.Request, p *Principal)
 		writeError(w, r, http.StatusNotFound, codeNotFound, fmt.Sprintf("Resource '%s' does not exist or one of its queried reference-property objects are not present.", id))
 		return
 	}
-	row := rw.rewrite(nil, s.mergeRisk(res.Rows[0]))
+	row := rw.rewrite(nil, s.mergeRisk(p.Tenant, res.Rows[0]))
 	var buf bytes.Buffer
 	buf.WriteString(`{"@odata.context":`)
 	writeJSONString(&buf, s.baseURL(r)+"/"+r.PathValue("ver")+"/$metadata#auditLogs/signIns"+selectSuffix(opts.Select)+"/$entity")
