@@ -23,6 +23,7 @@ func diagnoseCmd() *cobra.Command {
 		dataDir, tenant, format, at, columns, skip string
 		in                                         diagnostic.Input
 		now                                        string
+		trust                                      trustFlag
 	)
 	cmd := &cobra.Command{
 		Use:   "diagnose --data DIR [--tenant T] [--user U] [--app A] [--correlation-id ID|--request-id ID] [--at TIME] [--event ID] [--flagged]",
@@ -70,7 +71,11 @@ searched and what to try.`,
 				}
 				opts.Now = func() time.Time { return t }
 			}
-			db, err := openDB(dataDir, true, engine.Options{DisableBackground: true, Retention: -1})
+			tr, err := trust.resolve(cmd.Flags())
+			if err != nil {
+				return err
+			}
+			db, err := openDB(dataDir, true, engine.Options{DisableBackground: true, Retention: -1, Trust: tr})
 			if err != nil {
 				return err
 			}
@@ -103,6 +108,7 @@ searched and what to try.`,
 		},
 	}
 	f := cmd.Flags()
+	trust.register(f)
 	f.StringVar(&dataDir, "data", "", "database directory")
 	f.StringVar(&tenant, "tenant", "", "tenant id (default: the only tenant)")
 	f.StringVar(&in.User, "user", "", "user: display name (or part of it), userPrincipalName or object id")

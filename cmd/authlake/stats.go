@@ -35,7 +35,13 @@ func statsCmd() *cobra.Command {
 			}
 			disk := st.SegmentBytes + st.IndexBytes
 			fmt.Printf("events      %d (%d not yet flushed)\n", st.Events, st.MemtableRows)
-			fmt.Printf("tenants     %d\n", len(st.Tenants))
+			tenants := 0
+			for _, t := range st.Tenants {
+				if t.ReportedBy == "" {
+					tenants++
+				}
+			}
+			fmt.Printf("tenants     %d\n", tenants)
 			fmt.Printf("segments    %d\n", st.Segments)
 			fmt.Printf("on disk     %s segments + %s indexes + %s WAL", humanBytes(st.SegmentBytes), humanBytes(st.IndexBytes), humanBytes(st.WALBytes))
 			if st.Events > 0 {
@@ -45,7 +51,11 @@ func statsCmd() *cobra.Command {
 			tw := tabwriter.NewWriter(os.Stdout, 2, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "\nTENANT\tEVENTS\tDAYS\tFIRST\tLAST\tSEGMENTS")
 			for _, t := range st.Tenants {
-				fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\t%d\n", t.Tenant, t.Events, t.Days, t.FirstDay, t.LastDay, t.Segments)
+				name := t.Tenant
+				if t.ReportedBy != "" {
+					name += " (copies reported by " + t.ReportedBy + ")"
+				}
+				fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\t%d\n", name, t.Events, t.Days, t.FirstDay, t.LastDay, t.Segments)
 			}
 			tw.Flush()
 			type col struct {
