@@ -27,7 +27,8 @@ type Config struct {
 	// Trust is the cross-tenant trust of the database (engine.Options.Trust): Trust[A] lists
 	// the tenants whose reports of A's users' sign-ins into them A's log accepts, marked and
 	// never in place of A's own events. Without it a token writes its own tenant's log only.
-	// `authlake serve` opens the database with it; New refuses a database opened with another.
+	// `authlake serve` opens the database with it; when it is set, New refuses a database opened
+	// with another (the engine, not the server, applies it).
 	Trust map[string][]string `yaml:"trust"`
 }
 
