@@ -1,9 +1,12 @@
 package columnar
 
 import (
+	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 	"time"
 
 	"github.com/valyala/fastjson"
@@ -88,6 +91,39 @@ func (r *Row) dropExtra(path string) {
 		}
 	}
 	r.extras = out
+}
+
+// Extra returns the verbatim JSON value of an unknown top-level property (or instance
+// annotation) of the row, if it has one.
+func (r *Row) Extra(path string) ([]byte, bool) {
+	// Most rows have extras (absent properties); decode them only when the name is there.
+	if !bytes.Contains(r.extras, []byte(path)) {
+		return nil, false
+	}
+	entries, err := DecodeExtras(r.extras, nil)
+	if err != nil {
+		panic("BUG: row extras do not decode: " + err.Error())
+	}
+	for _, e := range entries {
+		if e.Kind == extrasRaw && e.Path == path {
+			return e.Value, true
+		}
+	}
+	return nil, false
+}
+
+// SetExtra sets an unknown top-level property (or instance annotation) to a JSON value,
+// replacing any. It fails when the row's extras would outgrow their limit.
+func (r *Row) SetExtra(path string, value []byte) error {
+	if _, known := r.schema.byName[path]; known || strings.Contains(path, "/") || len(path) > maxPathLen {
+		panic("BUG: SetExtra of " + path + ", which is not an unknown top-level property")
+	}
+	r.dropExtra(path)
+	if len(r.extras)+len(path)+len(value)+2*binary.MaxVarintLen64+1 > maxExtrasBytes {
+		return &DecodeError{Msg: fmt.Sprintf("unknown properties exceed %d bytes", maxExtrasBytes)}
+	}
+	r.extras = appendExtra(r.extras, extrasRaw, path, value)
+	return nil
 }
 
 // ApplyEventType fills signInEventTypes and isInteractive from a diagnostic-settings category's

@@ -286,16 +286,16 @@ func (e *Encoder) AppendJSON(dst []byte, b *Batch, row int, proj Projection) ([]
 			dst, first = e.appendObject(dst, first, p.Name, p.Object, b, row)
 		}
 	}
-	// Unknown top-level properties, in input order.
-	if proj == nil {
-		for _, x := range e.extras {
-			if x.Kind == extrasRaw && !strings.Contains(x.Path, "/") {
-				if _, known := b.Schema.byName[x.Path]; known {
-					continue
-				}
-				dst = appendKey(dst, &first, x.Path)
-				dst = append(dst, x.Value...)
+	// Unknown top-level properties, in input order. A projection leaves them out, except the
+	// annotation that says which tenant reported the row: it is not a property but whose event
+	// this is, which a reader needs whatever it selected.
+	for _, x := range e.extras {
+		if x.Kind == extrasRaw && !strings.Contains(x.Path, "/") && (proj == nil || x.Path == ReportedBy) {
+			if _, known := b.Schema.byName[x.Path]; known {
+				continue
 			}
+			dst = appendKey(dst, &first, x.Path)
+			dst = append(dst, x.Value...)
 		}
 	}
 	return append(dst, '}'), nil

@@ -137,6 +137,12 @@ type Schema struct {
 // ExtrasColumn is the name of the per-row exceptions column.
 const ExtrasColumn = "_extras"
 
+// ReportedBy is the OData instance annotation, kept in a row's extras, that marks a copy of a
+// cross-tenant sign-in stored for the user's home tenant: its value is the tenant that reported
+// it. The engine sets it on copies and refuses it on ingested records, so a reader can trust it;
+// the encoder writes it even under $select, since it says whose event the row is.
+const ReportedBy = "@authlake.reportedBy"
+
 // Lookup finds a column by exact path.
 func (s *Schema) Lookup(name string) (*Column, bool) {
 	c, ok := s.byName[name]

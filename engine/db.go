@@ -48,6 +48,12 @@ type Options struct {
 	// DisableBackground turns off the background flush/compaction/retention loop (tests drive
 	// Flush and Compact explicitly).
 	DisableBackground bool
+	// Trust lets a home tenant accept other tenants' reports of its users' sign-ins: with
+	// Trust[A] = [B], a sign-in of a user of A into B that is ingested into B's log is also
+	// copied for A, marked "@authlake.reportedBy": B, and read as part of A's log unless A's own
+	// log holds an event with the same id (see homecopy.go). Without an entry nothing another
+	// tenant ingests reaches A's log. It governs reads too: removing it hides stored copies.
+	Trust map[string][]string
 }
 
 func (o *Options) fill() {
@@ -102,6 +108,10 @@ type DB struct {
 	closed   bool
 	flagger  Flagger
 
+	trust     trustSet               // Options.Trust, checked
+	homes     map[string]*homeCopies // per home tenant holding copies (guarded by mu)
+	copyEpoch uint64                 // numbers homeCopies derivations (guarded by mu)
+
 	maintMu sync.Mutex // serializes flush, compaction and retention (manifest writers)
 	stop    chan struct{}
 	kick    chan struct{}
@@ -127,6 +137,10 @@ var ErrClosed = errors.New("database is closed")
 // interrupted flush or compaction, replaying the WAL) and starts background maintenance.
 func Open(dir string, opts Options) (*DB, error) {
 	opts.fill()
+	trust, err := newTrustSet(opts.Trust)
+	if err != nil {
+		return nil, err
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
@@ -139,9 +153,17 @@ func Open(dir string, opts Options) (*DB, error) {
 		cache: columnar.NewBlockCache(opts.CacheBytes),
 		parts: map[partKey]*partition{},
 		stop:  make(chan struct{}), kick: make(chan struct{}, 1),
+		trust: trust, homes: map[string]*homeCopies{},
 	}
 	db.flushed = sync.NewCond(&db.mu)
 	if err := db.recover(); err != nil {
+		db.closeFiles()
+		return nil, err
+	}
+	db.mu.Lock()
+	err = db.rebuildHomes(nil)
+	db.mu.Unlock()
+	if err != nil {
 		db.closeFiles()
 		return nil, err
 	}
@@ -272,13 +294,13 @@ func (db *DB) closeFiles() error {
 // Dir is the database directory.
 func (db *DB) Dir() string { return db.dir }
 
-// Tenants lists the tenants that have events, sorted.
+// Tenants lists the tenants whose own logs have events, sorted.
 func (db *DB) Tenants() []string {
 	db.mu.RLock()
 	defer db.mu.RUnlock()
 	seen := map[string]bool{}
 	for k, p := range db.parts {
-		if !p.empty() {
+		if !p.empty() && !strings.Contains(k.tenant, copySep) {
 			seen[k.tenant] = true
 		}
 	}

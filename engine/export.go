@@ -4,22 +4,28 @@ import (
 	"github.com/authlake/authlake/columnar"
 )
 
-// Scan calls fn for every event of the snapshot, one batch at a time with all columns bound:
+// Scan calls fn for every event of the snapshot, with the batch (all columns bound) holding it:
 // day by day (oldest first), segments in segment order, then unflushed rows in arrival order.
-// It is the plain full scan that export and tests use; queries use the planner instead.
-func (s *Snapshot) Scan(fn func(b *columnar.Batch) error) error {
+// Rows the snapshot hides are skipped. It is the plain full scan that export and tests use;
+// queries use the planner instead.
+func (s *Snapshot) Scan(fn func(b *columnar.Batch, row int) error) error {
 	all := make([]int, columnar.SignIns.NumColumns())
 	for i := range all {
 		all[i] = i
 	}
 	for _, d := range s.Days {
 		for _, sv := range d.Segments {
+			br := sv.Seg.Meta.BlockRows
 			for b := 0; b < sv.Seg.NumBlocks(); b++ {
 				batch, release, err := sv.Seg.BlockBatch(b, all)
 				if err != nil {
 					return err
 				}
-				err = fn(batch)
+				for r := 0; r < batch.Rows && err == nil; r++ {
+					if sv.Hidden == nil || !sv.Hidden.Contains(uint32(b*br+r)) {
+						err = fn(batch, r)
+					}
+				}
 				release()
 				if err != nil {
 					return err
@@ -31,8 +37,10 @@ func (s *Snapshot) Scan(fn func(b *columnar.Batch) error) error {
 			if err != nil {
 				return err
 			}
-			if err := fn(batch); err != nil {
-				return err
+			for r := 0; r < batch.Rows; r++ {
+				if err := fn(batch, r); err != nil {
+					return err
+				}
 			}
 		}
 	}
@@ -40,7 +48,8 @@ func (s *Snapshot) Scan(fn func(b *columnar.Batch) error) error {
 }
 
 // Export writes every event of tenant as Graph JSON lines (exactly as ingested) to fn, one line
-// at a time. The slice passed to fn is reused.
+// at a time: its own log, and the copies trusted tenants reported, which carry
+// "@authlake.reportedBy" (see homecopy.go). The slice passed to fn is reused.
 func (db *DB) Export(tenant string, fn func(line []byte) error) (int, error) {
 	snap, err := db.Snapshot(tenant)
 	if err != nil {
@@ -50,18 +59,16 @@ func (db *DB) Export(tenant string, fn func(line []byte) error) (int, error) {
 	var enc columnar.Encoder
 	var buf []byte
 	n := 0
-	err = snap.Scan(func(b *columnar.Batch) error {
-		for r := 0; r < b.Rows; r++ {
-			buf, err = enc.AppendJSON(buf[:0], b, r, nil)
-			if err != nil {
-				return err
-			}
-			buf = append(buf, '\n')
-			if err := fn(buf); err != nil {
-				return err
-			}
-			n++
+	err = snap.Scan(func(b *columnar.Batch, r int) error {
+		buf, err = enc.AppendJSON(buf[:0], b, r, nil)
+		if err != nil {
+			return err
 		}
+		buf = append(buf, '\n')
+		if err := fn(buf); err != nil {
+			return err
+		}
+		n++
 		return nil
 	})
 	return n, err

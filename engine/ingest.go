@@ -22,7 +22,8 @@ type Record struct {
 // IngestOptions apply to one Ingest call.
 type IngestOptions struct {
 	// Tenant is the tenant whose log the events belong to; "" means each event's
-	// resourceTenantId. A cross-tenant sign-in also goes to its home tenant's log.
+	// resourceTenantId. Nothing is written to any other tenant's log, except a marked copy of
+	// a cross-tenant sign-in into Tenant for a home tenant that trusts it (Options.Trust).
 	Tenant string
 	// NoWait returns ErrBackpressure instead of waiting when ingest outruns flushing.
 	NoWait bool
@@ -153,6 +154,10 @@ func (db *DB) apply(entries []entry) (IngestResult, error) {
 			res.Rejected = append(res.Rejected, Reject{Index: i, Reason: err.Error()})
 			continue
 		}
+		if _, ok := row.Extra(columnar.ReportedBy); ok {
+			res.Rejected = append(res.Rejected, Reject{Index: i, Reason: fmt.Sprintf("%s is reserved: authlake sets it on copies of sign-ins reported by another tenant", columnar.ReportedBy)})
+			continue
+		}
 		if et, ok := input.EventTypeForCategory(e.Category); ok {
 			row.ApplyEventType(et)
 		} else if e.Category != "" {
@@ -184,13 +189,17 @@ func (db *DB) apply(entries []entry) (IngestResult, error) {
 			row.SetBool(colFlagged, true)
 		}
 		targets = append(targets[:0], primary)
-		// A cross-tenant sign-in also appears in the user's home tenant's log, as Entra shows it.
-		if home := row.String(colHomeTenant); home != "" && home != primary && home != row.String(colResourceTenant) && validTenant(home) {
-			targets = append(targets, home)
+		// A cross-tenant sign-in is copied for the user's home tenant only where that tenant
+		// trusts the reporting one, and apart from its own log (see homecopy.go).
+		if home, ok := db.copyTarget(primary, row); ok && db.outsideRetention(home, day, now) == "" {
+			targets = append(targets, copyNamespace(home, primary))
 		}
 		var id [16]byte
 		copy(id[:], row.ID())
 		for _, t := range targets {
+			if t != primary && row.SetExtra(columnar.ReportedBy, reportedBy(primary)) != nil {
+				continue // no room left in the row for the mark: no copy
+			}
 			k := partKey{t, day}
 			seen := local[k]
 			if seen == nil {
@@ -237,8 +246,9 @@ func releaseChunks(chunks map[partKey]arrow.RecordBatch) {
 }
 
 // commit dedups the decoded rows against what is stored, logs the surviving rows in the WAL
-// (when live) and publishes them to the memtable. It reports per entry whether any copy was new
-// and whether it had any copy at all.
+// (when live) and publishes them to the memtable. It reports per entry whether its row in the
+// caller's own log was new, and whether it had one; home-tenant copies do not count (their fate
+// depends on the home tenant's log, which the caller must learn nothing about).
 func (db *DB) commit(chunks map[partKey]arrow.RecordBatch, pend []pending, nEntries int, live bool) (entryNew, entryCopies []bool, err error) {
 	// ingestMu (shared) keeps a flush from rotating the WAL until these rows are in the memtable.
 	db.ingestMu.RLock()
@@ -255,6 +265,8 @@ func (db *DB) commit(chunks map[partKey]arrow.RecordBatch, pend []pending, nEntr
 	entryNew = make([]bool, nEntries)
 	entryCopies = make([]bool, nEntries)
 	var reserved []pending
+	var homeParts map[string][]*partition // own logs of the home tenants of copies, when needed
+	copies := false
 	unreserve := func() {
 		for _, pd := range reserved {
 			if p := db.parts[pd.key]; p != nil {
@@ -263,7 +275,31 @@ func (db *DB) commit(chunks map[partKey]arrow.RecordBatch, pend []pending, nEntr
 		}
 	}
 	for _, pd := range pend {
-		entryCopies[pd.entry] = true
+		home, _, isCopy := splitCopyNamespace(pd.key.tenant)
+		if isCopy {
+			copies = true
+			// A copy whose id the home tenant's own log holds (any day) would only be hidden.
+			if homeParts == nil {
+				homeParts = map[string][]*partition{}
+			}
+			parts, ok := homeParts[home]
+			if !ok {
+				parts = db.ownPartitions(map[string]bool{home: true})[home]
+				homeParts[home] = parts
+			}
+			own, err := ownHasID(parts, pd.id)
+			if err != nil {
+				unreserve()
+				db.mu.Unlock()
+				return nil, nil, fmt.Errorf("dedup lookup: %w", err)
+			}
+			if own {
+				dupRows[pd.key]++
+				continue
+			}
+		} else {
+			entryCopies[pd.entry] = true
+		}
 		p := db.partition(pd.key)
 		dup, err := p.hasID(pd.id, pd.ns)
 		if err != nil {
@@ -277,7 +313,9 @@ func (db *DB) commit(chunks map[partKey]arrow.RecordBatch, pend []pending, nEntr
 		}
 		p.mem.ids[pd.id] = struct{}{}
 		reserved = append(reserved, pd)
-		entryNew[pd.entry] = true
+		if !isCopy {
+			entryNew[pd.entry] = true
+		}
 		keep[pd.key] = append(keep[pd.key], pd.row)
 	}
 	db.mu.Unlock()
@@ -321,6 +359,7 @@ func (db *DB) commit(chunks map[partKey]arrow.RecordBatch, pend []pending, nEntr
 		}
 		db.memRows += int(c.NumRows())
 	}
+	db.noteCommitted(reserved, copies)
 	full := db.memRows >= db.opts.MemtableRows
 	db.mu.Unlock()
 	if full {
@@ -376,6 +415,9 @@ func (p *partition) hasID(id [16]byte, ns int64) (bool, error) {
 }
 
 func (db *DB) retentionDays(tenant string) int {
+	if home, _, ok := splitCopyNamespace(tenant); ok {
+		tenant = home // copies are part of the home tenant's log
+	}
 	if d, ok := db.opts.TenantRetention[tenant]; ok {
 		return d
 	}

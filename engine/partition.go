@@ -74,6 +74,10 @@ type segment struct {
 	idxF  *os.File
 	refs  atomic.Int32
 	idCol int
+
+	// hidden caches, for a segment of home-tenant copies, the rows its home tenant's own log
+	// shadows (see copyview.go).
+	hidden hiddenRows
 }
 
 func openSegment(dir string, ms manifestSegment, s *columnar.Schema, cache *columnar.BlockCache) (*segment, error) {
@@ -119,30 +123,35 @@ func (s *segment) unref() {
 	}
 }
 
-// containsID reports whether the segment stores a row with this request id. The index gives
-// candidates by hash; they are verified against the id column so a hash collision never drops
-// an event.
+// containsID reports whether the segment stores a row with this request id.
 func (s *segment) containsID(id []byte, ns int64) (bool, error) {
 	if ns < s.seg.Meta.MinTime || ns > s.seg.Meta.MaxTime {
 		return false, nil
 	}
-	rows, err := s.idx.AppendKeyRows(nil, "id", id)
-	if err != nil || len(rows) == 0 {
-		return false, err
+	rows, err := s.idRows(nil, id)
+	return len(rows) > 0, err
+}
+
+// idRows appends the rows that store this request id. The index gives candidates by hash; they
+// are verified against the id column so a hash collision never drops (or hides) an event.
+func (s *segment) idRows(dst []uint32, id []byte) ([]uint32, error) {
+	cand, err := s.idx.AppendKeyRows(nil, "id", id)
+	if err != nil || len(cand) == 0 {
+		return dst, err
 	}
 	br := s.seg.Meta.BlockRows
-	for _, r := range rows {
+	for _, r := range cand {
 		b := int(r) / br
 		a, err := s.seg.Block(s.idCol, b)
 		if err != nil {
-			return false, err
+			return dst, err
 		}
 		v := a.(*array.FixedSizeBinary).Value(int(r) - b*br)
 		same := bytes.Equal(v, id)
 		a.Release()
 		if same {
-			return true, nil
+			dst = append(dst, r)
 		}
 	}
-	return false, nil
+	return dst, nil
 }

@@ -12,7 +12,7 @@ func (s *Snapshot) Source() query.Source {
 	for i, d := range s.Days {
 		qd := query.Day{Day: d.Day, Mem: d.Mem}
 		for _, sv := range d.Segments {
-			qd.Segments = append(qd.Segments, query.Segment{ID: sv.ID, Seg: sv.Seg, Index: sv.Index})
+			qd.Segments = append(qd.Segments, query.Segment{ID: sv.ID, Seg: sv.Seg, Index: sv.Index, Hidden: sv.Hidden})
 		}
 		src.Days[i] = qd
 	}

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"time"
@@ -61,6 +62,21 @@ func (db *DB) retentionLocked() error {
 		}
 		os.Remove(filepath.Join(db.dir, "segments", p.key.tenant, dayString(p.key.day)))
 		db.log.Info("retention dropped a day", "tenant", p.key.tenant, "day", dayString(p.key.day), "events", rows)
+	}
+	// Which copies are shadowed may have changed with a day of copies or of the tenant's own
+	// events gone (and the ids of dropped copies need not be kept in memory any longer).
+	homes := map[string]bool{}
+	for _, p := range drop {
+		if home, _, ok := splitCopyNamespace(p.key.tenant); ok {
+			homes[home] = true
+		} else if db.homes[p.key.tenant] != nil {
+			homes[p.key.tenant] = true
+		}
+	}
+	if len(homes) > 0 {
+		if err := db.rebuildHomes(homes); err != nil {
+			return fmt.Errorf("after retention: %w", err)
+		}
 	}
 	return nil
 }

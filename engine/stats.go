@@ -2,6 +2,7 @@ package engine
 
 import (
 	"slices"
+	"strings"
 )
 
 // Stats describes what the database holds.
@@ -20,14 +21,16 @@ type Stats struct {
 	CacheMisses int64 `json:"cacheMisses"`
 }
 
-// TenantStats describes one tenant.
+// TenantStats describes one tenant's own log, or with ReportedBy the copies it holds of its
+// users' cross-tenant sign-ins that tenant reported.
 type TenantStats struct {
-	Tenant   string `json:"tenant"`
-	Events   int64  `json:"events"`
-	Days     int    `json:"days"`
-	FirstDay string `json:"firstDay"`
-	LastDay  string `json:"lastDay"`
-	Segments int    `json:"segments"`
+	Tenant     string `json:"tenant"`
+	ReportedBy string `json:"reportedBy,omitempty"`
+	Events     int64  `json:"events"`
+	Days       int    `json:"days"`
+	FirstDay   string `json:"firstDay"`
+	LastDay    string `json:"lastDay"`
+	Segments   int    `json:"segments"`
 }
 
 // Stats reports events, tenants, days, segments and bytes on disk (in total and per column).
@@ -48,6 +51,9 @@ func (db *DB) Stats() Stats {
 		ts := byTenant[k.tenant]
 		if ts == nil {
 			ts = &TenantStats{Tenant: k.tenant}
+			if home, src, ok := splitCopyNamespace(k.tenant); ok {
+				ts.Tenant, ts.ReportedBy = home, src
+			}
 			byTenant[k.tenant] = ts
 			first[k.tenant], last[k.tenant] = k.day, k.day
 		}
@@ -71,13 +77,10 @@ func (db *DB) Stats() Stats {
 		st.Tenants = append(st.Tenants, *ts)
 	}
 	slices.SortFunc(st.Tenants, func(a, b TenantStats) int {
-		if a.Tenant < b.Tenant {
-			return -1
+		if c := strings.Compare(a.Tenant, b.Tenant); c != 0 {
+			return c
 		}
-		if a.Tenant > b.Tenant {
-			return 1
-		}
-		return 0
+		return strings.Compare(a.ReportedBy, b.ReportedBy)
 	})
 	return st
 }

@@ -20,6 +20,8 @@ import (
 //
 //	payload = version u8 | count uvarint | chunk*
 //	chunk   = tenant (uvarint len + bytes) | day varint | stream (uvarint len + Arrow IPC stream)
+//
+// The tenant of a chunk may be a namespace of home-tenant copies, "home~source" (homecopy.go).
 
 const (
 	walRecordVersion = 2
@@ -81,7 +83,7 @@ func unmarshalWALChunks(s *columnar.Schema, src []byte) (map[partKey]arrow.Recor
 	}
 	for i := uint64(0); i < count; i++ {
 		n, k := binary.Uvarint(src)
-		if k <= 0 || n > maxTenantLen || n > uint64(len(src)-k) {
+		if k <= 0 || n > maxNamespaceLen || n > uint64(len(src)-k) {
 			return fail("chunk %d: bad tenant", i)
 		}
 		tenant := string(src[k : k+int(n)])
@@ -97,7 +99,7 @@ func unmarshalWALChunks(s *columnar.Schema, src []byte) (map[partKey]arrow.Recor
 		}
 		stream := src[k : k+int(n)]
 		src = src[k+int(n):]
-		if !validTenant(tenant) {
+		if !validNamespace(tenant) {
 			return fail("chunk %d: invalid tenant %q", i, tenant)
 		}
 		// Bound what the IPC reader may allocate by what is actually there: a corrupt length

@@ -110,7 +110,7 @@ func TestActionsOnStore(t *testing.T) {
 		t.Fatalf("added %d, want 1 (dedupe by id)", n)
 	}
 	row := []byte(`{"id":"req-1","riskState":"none","riskDetail":"none","riskLevelAggregated":"none","riskLevelDuringSignIn":"none","riskEventTypes_v2":[],"status":{"errorCode":0}}`)
-	if got := string(st.MergeSignIn(row)); !strings.Contains(got, `"riskState":"atRisk"`) || !strings.Contains(got, `"riskLevelDuringSignIn":"medium"`) ||
+	if got := string(st.MergeSignIn(tn, row)); !strings.Contains(got, `"riskState":"atRisk"`) || !strings.Contains(got, `"riskLevelDuringSignIn":"medium"`) ||
 		!strings.Contains(got, `"riskEventTypes_v2":["unfamiliarFeatures"]`) {
 		t.Errorf("merged: %s", got)
 	}
@@ -131,7 +131,7 @@ func TestActionsOnStore(t *testing.T) {
 	if u.RiskState != StateRemediated || u.RiskDetail != DetailAdminGeneratedTemporaryPassword || u.RiskLevel != LevelNone {
 		t.Errorf("after temp password: %+v", u)
 	}
-	if got := string(st.MergeSignIn(row)); !strings.Contains(got, `"riskState":"remediated"`) {
+	if got := string(st.MergeSignIn(tn, row)); !strings.Contains(got, `"riskState":"remediated"`) {
 		t.Errorf("overlay after remediation: %s", got)
 	}
 	// block, policy, unblock
@@ -180,7 +180,7 @@ func TestActionsOnStore(t *testing.T) {
 	if ds := st.Detections(tn); ds[0].RiskEventType != TypeGeneric || ds[0].RiskLevel != LevelHidden {
 		t.Errorf("P1 detection: %+v", ds[0])
 	}
-	if got := string(st.MergeSignIn(row)); !strings.Contains(got, `"riskDetail":"hidden"`) {
+	if got := string(st.MergeSignIn(tn, row)); !strings.Contains(got, `"riskDetail":"hidden"`) {
 		t.Errorf("P1 overlay: %s", got)
 	}
 }

@@ -92,7 +92,7 @@ func (s *Store) ListRiskySignins(ctx context.Context, db *engine.DB, tenant stri
 		}
 		for _, row := range r.Rows {
 			var m map[string]any
-			if err := json.Unmarshal(s.MergeSignIn(row), &m); err != nil {
+			if err := json.Unmarshal(s.MergeSignIn(tenant, row), &m); err != nil {
 				return ListResult{}, err
 			}
 			rows = append(rows, m)

@@ -78,7 +78,7 @@ func TestOverlayReplay(t *testing.T) {
 	st.SigninAction("t", ActSigninConfirmCompromised, "admin", []SigninRef{{RequestID: "req-9", User: UserRef{ID: "u9"}, At: e.Time}})
 	st.UserAction("t", EvConfirmCompromised, "admin", []UserRef{{ID: "u9", UPN: "u9@contoso.com"}})
 	row := []byte(`{"id":"req-9","riskState":"none","riskLevelAggregated":"none"}`)
-	before := string(st.MergeSignIn(row))
+	before := string(st.MergeSignIn("t", row))
 	hBefore, _ := st.History("t", "u9")
 	st.Close()
 	// a crash in the middle of an append
@@ -90,7 +90,7 @@ func TestOverlayReplay(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := string(st.MergeSignIn(row)); got != before || !strings.Contains(got, `"riskState":"confirmedCompromised"`) {
+		if got := string(st.MergeSignIn("t", row)); got != before || !strings.Contains(got, `"riskState":"confirmedCompromised"`) {
 			t.Errorf("round %d overlay: %s", round, got)
 		}
 		h, _ := st.History("t", "u9")

@@ -144,10 +144,14 @@ func (s *Store) RiskySignins(tenant string, since time.Time) []RiskySignin {
 }
 
 // MergeSignIn rewrites the risk fields (riskState, riskDetail, riskLevelAggregated,
-// riskLevelDuringSignIn, riskEventTypes_v2) of a Graph JSON sign-in with the overlay, as
-// the sign-in's tenant's licence lets it see them. Fields absent from row (left out by
-// $select) stay absent; a sign-in without overlay is returned unchanged.
-func (s *Store) MergeSignIn(row []byte) []byte {
+// riskLevelDuringSignIn, riskEventTypes_v2) of a Graph JSON sign-in of tenant with tenant's
+// overlay, as tenant's licence lets it see them. Fields absent from row (left out by $select)
+// stay absent; a sign-in without overlay is returned unchanged.
+//
+// The overlay is keyed by (tenant, request id), never by id alone: any tenant can store an event
+// under any id in its own log and act on it, and that must not change what another tenant reads
+// for its own event with the same id.
+func (s *Store) MergeSignIn(tenant string, row []byte) []byte {
 	var p fastjson.Parser
 	v, err := p.ParseBytes(row)
 	if err != nil || v.Type() != fastjson.TypeObject {
@@ -158,10 +162,9 @@ func (s *Store) MergeSignIn(row []byte) []byte {
 	var sr SigninRisk
 	var lic string
 	found := false
-	for t, ts := range s.tenants {
+	if ts := s.tenants[tenant]; ts != nil {
 		if x := ts.Signins[id]; x != nil {
-			sr, lic, found = *x, s.cfg.tenant(t).Licence, true
-			break
+			sr, lic, found = *x, s.cfg.tenant(tenant).Licence, true
 		}
 	}
 	s.mu.Unlock()

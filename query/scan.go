@@ -269,6 +269,13 @@ func (sc *scanner) segment(ctx context.Context, day int32, s *Segment, c consume
 	if err != nil {
 		return words, err
 	}
+	if s.Hidden != nil && !s.Hidden.IsEmpty() {
+		if cand == nil {
+			cand = roaring.New()
+			cand.AddRange(0, uint64(s.Seg.Meta.Rows))
+		}
+		cand = roaring.AndNot(cand, s.Hidden)
+	}
 	if residual == nil && cand != nil && c.countOnly() {
 		n := int64(cand.GetCardinality())
 		sc.ex.RowsMatched += n

@@ -1,6 +1,7 @@
 package query
 
 import (
+	"github.com/RoaringBitmap/roaring/v2"
 	"github.com/apache/arrow-go/v18/arrow"
 
 	"github.com/authlake/authlake/columnar"
@@ -26,4 +27,8 @@ type Segment struct {
 	ID    uint64
 	Seg   *columnar.Segment
 	Index *index.Reader
+	// Hidden rows are not part of the source: no query matches, counts or groups them. The
+	// engine hides a tenant's copies of sign-ins that its own log also holds (segments are
+	// immutable, so the reader, not the file, decides). nil hides nothing.
+	Hidden *roaring.Bitmap
 }

@@ -2,7 +2,9 @@ package server
 
 import (
 	"fmt"
+	"maps"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -22,6 +24,12 @@ type Config struct {
 	Limits LimitsConfig `yaml:"limits"`
 	// Clients may obtain tokens from the built-in client-credentials endpoints.
 	Clients []ClientConfig `yaml:"clients"`
+	// Trust is the cross-tenant trust of the database (engine.Options.Trust): Trust[A] lists
+	// the tenants whose reports of A's users' sign-ins into them A's log accepts, marked and
+	// never in place of A's own events. Without it a token writes its own tenant's log only.
+	// `authlake serve` opens the database with it; when it is set, New refuses a database opened
+	// with another (the engine, not the server, applies it).
+	Trust map[string][]string `yaml:"trust"`
 }
 
 // AuthConfig says which tokens are accepted.
@@ -163,5 +171,31 @@ func (c *Config) validate() error {
 	if c.Limits.RequestsPerSecond < 0 {
 		return fmt.Errorf("limits.requestsPerSecond must not be negative")
 	}
+	for home, srcs := range c.Trust {
+		if !validTenantID(home) {
+			return fmt.Errorf("trust: invalid tenant %q", home)
+		}
+		for _, src := range srcs {
+			if !validTenantID(src) || src == home {
+				return fmt.Errorf("trust: tenant %s: invalid reporting tenant %q", home, src)
+			}
+		}
+	}
 	return nil
+}
+
+// sameTrust compares trust maps as sets.
+func sameTrust(a, b map[string][]string) bool {
+	norm := func(m map[string][]string) map[string]string {
+		out := map[string]string{}
+		for home, srcs := range m {
+			s := slices.Clone(srcs)
+			slices.Sort(s)
+			if s = slices.Compact(s); len(s) > 0 {
+				out[home] = strings.Join(s, ",")
+			}
+		}
+		return out
+	}
+	return maps.Equal(norm(a), norm(b))
 }

@@ -80,7 +80,10 @@ func (rw *rowRewriter) rewrite(dst, row []byte) []byte {
 			name := string(k)
 			p := propertyByName(name)
 			if p == nil {
-				drop = append(drop, name)
+				// The mark of a home-tenant copy is an annotation, not a beta property.
+				if name != columnar.ReportedBy {
+					drop = append(drop, name)
+				}
 				return
 			}
 			if p.Column != nil {

@@ -58,12 +58,12 @@ func (s *Server) mountIdentityProtection(mux *http.ServeMux) {
 	}
 }
 
-// mergeRisk applies the risk overlay to one listed sign-in.
-func (s *Server) mergeRisk(row []byte) []byte {
+// mergeRisk applies tenant's risk overlay to one of its sign-ins.
+func (s *Server) mergeRisk(tenant string, row []byte) []byte {
 	if s.risk == nil {
 		return row
 	}
-	return s.risk.MergeSignIn(row)
+	return s.risk.MergeSignIn(tenant, row)
 }
 
 // Close releases what the server opened itself (the Identity Protection store). Call it after

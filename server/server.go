@@ -77,6 +77,10 @@ func New(opts Options) (*Server, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
+	if len(cfg.Trust) > 0 && !sameTrust(cfg.Trust, opts.DB.Trust()) {
+		// Trust decides what the engine writes and reads; the server cannot change it.
+		return nil, fmt.Errorf("server: the configured trust %v is not the database's %v: open it with engine.Options{Trust: cfg.Trust}", cfg.Trust, opts.DB.Trust())
+	}
 	now := opts.Now
 	if now == nil {
 		now = opts.DB.Now

@@ -18,19 +18,6 @@ import (
 
 const interactiveOnlyFilter = "signInEventTypes/any(t: t eq 'interactiveUser')"
 
-// source turns an engine snapshot into the query layer's view of it.
-func source(snap *engine.Snapshot) query.Source {
-	src := query.Source{Days: make([]query.Day, len(snap.Days))}
-	for i, d := range snap.Days {
-		qd := query.Day{Day: d.Day, Mem: d.Mem, Segments: make([]query.Segment, len(d.Segments))}
-		for j, sv := range d.Segments {
-			qd.Segments[j] = query.Segment{ID: sv.ID, Seg: sv.Seg, Index: sv.Index}
-		}
-		src.Days[i] = qd
-	}
-	return src
-}
-
 // signInRequest is what list and get share: version, enum preference, the caller's rights.
 func (s *Server) signInPrelude(w http.ResponseWriter, r *http.Request, p *Principal) (columnar.Version, *rowRewriter, bool) {
 	ver, ok := apiVersion(r.PathValue("ver"))
@@ -128,7 +115,7 @@ func (s *Server) listSignIns(w http.ResponseWriter, r *http.Request, p *Principa
 			if i > 0 {
 				buf.WriteByte(',')
 			}
-			row = rw.rewrite(row[:0], s.mergeRisk(raw))
+			row = rw.rewrite(row[:0], s.mergeRisk(p.Tenant, raw))
 			buf.Write(row)
 		}
 		buf.WriteByte(']')
@@ -174,7 +161,7 @@ func (s *Server) getSignIn(w http.ResponseWriter, r *http.Request, p *Principal)
 		writeError(w, r, http.StatusNotFound, codeNotFound, fmt.Sprintf("Resource '%s' does not exist or one of its queried reference-property objects are not present.", id))
 		return
 	}
-	row := rw.rewrite(nil, s.mergeRisk(res.Rows[0]))
+	row := rw.rewrite(nil, s.mergeRisk(p.Tenant, res.Rows[0]))
 	var buf bytes.Buffer
 	buf.WriteString(`{"@odata.context":`)
 	writeJSONString(&buf, s.baseURL(r)+"/"+r.PathValue("ver")+"/$metadata#auditLogs/signIns"+selectSuffix(opts.Select)+"/$entity")
@@ -196,7 +183,8 @@ func selectSuffix(sel []string) string {
 }
 
 // run executes a query on a snapshot of the caller's tenant: tenant isolation is structural,
-// since no other tenant's data is in the snapshot.
+// since no other tenant's data is in the snapshot (only copies of its own users' sign-ins that
+// tenants it trusts reported, marked, and never in place of its own events; engine/homecopy.go).
 func (s *Server) run(w http.ResponseWriter, r *http.Request, p *Principal, req query.Request, op string) (*query.Result, bool) {
 	start := time.Now()
 	snap, err := s.db.Snapshot(p.Tenant)
@@ -209,7 +197,7 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request, p *Principal, req q
 		return nil, false
 	}
 	defer snap.Release()
-	res, err := query.Run(r.Context(), columnar.SignIns, source(snap), req)
+	res, err := query.Run(r.Context(), columnar.SignIns, snap.Source(), req)
 	s.metrics.query.WithLabelValues(op).Observe(time.Since(start).Seconds())
 	if err != nil {
 		var qe *query.Error

@@ -55,7 +55,7 @@ func pickTenant(db *engine.DB, tenant string) (string, error) {
 	if tenant != "" {
 		return tenant, nil
 	}
-	ts := db.Stats().Tenants
+	ts := ownTenants(db.Stats().Tenants)
 	switch len(ts) {
 	case 0:
 		return "", errors.New("the database has no events yet")
@@ -77,6 +77,18 @@ func mainTenant(ts []engine.TenantStats) engine.TenantStats {
 		}
 	}
 	return best
+}
+
+// ownTenants leaves out the partitions of trusted home-tenant copies (they belong to their
+// home tenant, which is listed on its own).
+func ownTenants(ts []engine.TenantStats) []engine.TenantStats {
+	var own []engine.TenantStats
+	for _, t := range ts {
+		if t.ReportedBy == "" {
+			own = append(own, t)
+		}
+	}
+	return own
 }
 
 func totalEvents(ts []engine.TenantStats) int64 {

@@ -85,7 +85,7 @@ ready-to-paste curl commands. Delete the directory to start over.`,
 				return fmt.Errorf("--events %d: must be positive", events)
 			}
 			quiet := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-			db, err := openDB(dataDir, false, engine.Options{Logger: quiet})
+			db, err := openDB(dataDir, false, engine.Options{Logger: quiet, Trust: cfg.Trust})
 			if err != nil {
 				return err
 			}
@@ -201,14 +201,7 @@ func sampleFlaggedUser(db *engine.DB, tenant string) string {
 		return "someone@contoso.com"
 	}
 	defer snap.Release()
-	src := query.Source{}
-	for _, d := range snap.Days {
-		qd := query.Day{Day: d.Day, Mem: d.Mem}
-		for _, sv := range d.Segments {
-			qd.Segments = append(qd.Segments, query.Segment{ID: sv.ID, Seg: sv.Seg, Index: sv.Index})
-		}
-		src.Days = append(src.Days, qd)
-	}
+	src := snap.Source()
 	for _, filter := range []string{"flaggedForReview eq true", "status/errorCode ne 0", ""} {
 		res, err := query.Run(context.Background(), columnar.SignIns, src, query.Request{Filter: filter, Top: 1, Select: []string{"userPrincipalName"}, DefaultInteractiveOnly: true})
 		if err != nil || len(res.Rows) == 0 {

@@ -21,6 +21,7 @@ func diagnoseCmd() *cobra.Command {
 	var (
 		dataDir, tenant, format, at, columns, skip string
 		in                                         diagnostic.Input
+		trust                                      trustFlag
 	)
 	cmd := &cobra.Command{
 		Use:   "diagnose --data DIR [--tenant T] [--user U] [--app A] [--correlation-id ID|--request-id ID] [--at TIME] [--event ID] [--flagged]",
@@ -61,7 +62,11 @@ searched and what to try.`,
 			}
 			in.SkipToken = skip
 			opts := diagnostic.Options{Now: now}
-			db, err := openDB(dataDir, true, engine.Options{DisableBackground: true, Retention: -1})
+			tr, err := trust.resolve(cmd.Flags())
+			if err != nil {
+				return err
+			}
+			db, err := openDB(dataDir, true, engine.Options{DisableBackground: true, Retention: -1, Trust: tr})
 			if err != nil {
 				return err
 			}
@@ -94,6 +99,7 @@ searched and what to try.`,
 		},
 	}
 	f := cmd.Flags()
+	trust.register(f)
 	f.StringVar(&dataDir, "data", "", "database directory")
 	f.StringVar(&tenant, "tenant", "", tenantHelp)
 	f.StringVar(&in.User, "user", "", "user: display name (or part of it), userPrincipalName or object id")

@@ -11,12 +11,17 @@ import (
 
 func exportCmd() *cobra.Command {
 	var dataDir, tenant, out string
+	var trust trustFlag
 	cmd := &cobra.Command{
 		Use:   "export --data DIR [--tenant T] [-o FILE]",
 		Short: "Write a tenant's events as Graph JSON lines, exactly as ingested",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			db, err := openDB(dataDir, true, engine.Options{DisableBackground: true})
+			tr, err := trust.resolve(cmd.Flags())
+			if err != nil {
+				return err
+			}
+			db, err := openDB(dataDir, true, engine.Options{DisableBackground: true, Trust: tr})
 			if err != nil {
 				return err
 			}
@@ -45,6 +50,7 @@ func exportCmd() *cobra.Command {
 	cmd.Flags().StringVar(&dataDir, "data", "", "database directory")
 	cmd.Flags().StringVar(&tenant, "tenant", "", tenantHelp)
 	cmd.Flags().StringVarP(&out, "output", "o", "-", "output file (- for stdout; .gz or .zst compresses)")
+	trust.register(cmd.Flags())
 	return cmd
 }
 

@@ -21,6 +21,7 @@ func ingestCmd() *cobra.Command {
 	var (
 		dataDir, tenant, rejects string
 		threads, batch           int
+		trust                    trustFlag
 	)
 	cmd := &cobra.Command{
 		Use:   "ingest --data DIR [--tenant T] FILE...|-",
@@ -28,7 +29,9 @@ func ingestCmd() *cobra.Command {
 		Long: `ingest reads Microsoft Graph signIn JSON (one object, NDJSON, arrays, {"value":[...]}
 pages) or Azure Monitor diagnostic-settings exports ({"records":[...]}), plain or gzip/zstd
 compressed (detected automatically), and stores every good record durably. Records already
-stored for the tenant are skipped, so re-ingesting an export is harmless.
+stored for the tenant are skipped, so re-ingesting an export is harmless. Events go to one
+tenant's log only; a cross-tenant sign-in is also copied (marked) for the user's home tenant
+only where --trust says that tenant accepts the resource tenant's reports.
 
 A malformed record is written verbatim to the rejects file, with its file, line and reason in
 REJECTS.reasons, and the exit status is 2; every good record is still ingested.`,
@@ -37,7 +40,11 @@ REJECTS.reasons, and the exit status is 2; every good record is still ingested.`
   authlake ingest --data ./data --tenant contoso export-*.json.gz`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			db, err := openDB(dataDir, false, engine.Options{})
+			tr, err := trust.resolve(cmd.Flags())
+			if err != nil {
+				return err
+			}
+			db, err := openDB(dataDir, false, engine.Options{Trust: tr})
 			if err != nil {
 				return err
 			}
@@ -112,5 +119,6 @@ REJECTS.reasons, and the exit status is 2; every good record is still ingested.`
 	f.StringVar(&rejects, "rejects", "", "rejects file (default DIR/rejects/<time>.ndjson)")
 	f.IntVar(&threads, "threads", 0, "ingest goroutines (default: number of CPUs)")
 	f.IntVar(&batch, "batch", 4096, "records per ingest batch")
+	trust.register(f)
 	return cmd
 }

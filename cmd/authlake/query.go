@@ -27,6 +27,7 @@ func queryCmd() *cobra.Command {
 		dataDir, tenant, filter, orderBy, apply, format, selectList, skip string
 		top                                                               int
 		count, explain, parseOnly, all                                    bool
+		trust                                                             trustFlag
 	)
 	cmd := &cobra.Command{
 		Use:   "query --data DIR [--tenant T] --filter EXPR [flags]",
@@ -52,7 +53,11 @@ or prints the positioned error and exits 1.`,
 				fmt.Println(syntax.String(e))
 				return nil
 			}
-			db, err := openDB(dataDir, true, engine.Options{DisableBackground: true})
+			tr, err := trust.resolve(cmd.Flags())
+			if err != nil {
+				return err
+			}
+			db, err := openDB(dataDir, true, engine.Options{DisableBackground: true, Trust: tr})
 			if err != nil {
 				return err
 			}
@@ -113,6 +118,7 @@ or prints the positioned error and exits 1.`,
 	f.BoolVar(&count, "count", false, "print only the number of matching events")
 	f.StringVar(&apply, "apply", "", "OData $apply: filter(…)/groupby((…),aggregate(…))")
 	f.StringVar(&format, "format", "ndjson", "output: ndjson, json, csv or table")
+	trust.register(f)
 	f.BoolVar(&explain, "explain", false, "print the plan (to stderr): pruning, index probes, rows scanned, stage times")
 	f.BoolVar(&parseOnly, "parse-only", false, "check the filter's syntax only (no database)")
 	return cmd

@@ -24,8 +24,8 @@ type riskEnv struct {
 	tenant string
 }
 
-func openRisk(dataDir, tenant string) (*riskEnv, error) {
-	db, err := openDB(dataDir, true, engine.Options{DisableBackground: true})
+func openRisk(dataDir, tenant string, trust map[string][]string) (*riskEnv, error) {
+	db, err := openDB(dataDir, true, engine.Options{DisableBackground: true, Trust: trust})
 	if err != nil {
 		return nil, err
 	}
@@ -49,6 +49,15 @@ func riskCmd() *cobra.Command {
 	root := &cobra.Command{Use: "risk", Short: "Identity Protection: detections, risky users and sign-ins, admin actions"}
 	root.PersistentFlags().StringVar(&dataDir, "data", "", "database directory")
 	root.PersistentFlags().StringVar(&tenant, "tenant", "", tenantHelp)
+	var trust trustFlag
+	trust.register(root.PersistentFlags())
+	open := func(cmd *cobra.Command) (*riskEnv, error) {
+		tr, err := trust.resolve(cmd.Flags())
+		if err != nil {
+			return nil, err
+		}
+		return openRisk(dataDir, tenant, tr)
+	}
 
 	var anonList, threatList, leakList string
 	detect := &cobra.Command{
@@ -56,7 +65,7 @@ func riskCmd() *cobra.Command {
 		Short: "Run the offline detection jobs (resumable) over recent sign-ins",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			env, err := openRisk(dataDir, tenant)
+			env, err := open(cmd)
 			if err != nil {
 				return err
 			}
@@ -120,7 +129,7 @@ func riskCmd() *cobra.Command {
 			Short: rep.short,
 			Args:  cobra.NoArgs,
 			RunE: func(cmd *cobra.Command, _ []string) error {
-				env, err := openRisk(dataDir, tenant)
+				env, err := open(cmd)
 				if err != nil {
 					return err
 				}
@@ -167,7 +176,7 @@ func riskCmd() *cobra.Command {
 		Short: "Apply an admin action to users (--user), sign-ins (--request) or detections (--detection)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			env, err := openRisk(dataDir, tenant)
+			env, err := open(cmd)
 			if err != nil {
 				return err
 			}

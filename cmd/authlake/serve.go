@@ -28,6 +28,7 @@ type serveFlags struct {
 	dataDir, addr, configPath, publicURL, jwksFile, jwksURL, logLevel, logFormat string
 	rate                                                                         float64
 	burst                                                                        int
+	trust                                                                        trustFlag
 }
 
 func (sf *serveFlags) register(f *pflag.FlagSet, withData bool) {
@@ -43,6 +44,7 @@ func (sf *serveFlags) register(f *pflag.FlagSet, withData bool) {
 	f.IntVar(&sf.burst, "burst", 0, "token bucket size per tenant (default 2× rate; env AUTHLAKE_BURST)")
 	f.StringVar(&sf.logLevel, "log-level", "info", "debug, info, warn or error (env AUTHLAKE_LOG_LEVEL)")
 	f.StringVar(&sf.logFormat, "log-format", "text", "text or json (env AUTHLAKE_LOG_FORMAT)")
+	sf.trust.register(f)
 }
 
 // resolve applies environment variables to flags the user did not set, then builds the
@@ -108,6 +110,13 @@ func (sf *serveFlags) resolve(f *pflag.FlagSet) (server.Config, error) {
 	if set("burst", "AUTHLAKE_BURST") {
 		cfg.Limits.Burst = sf.burst
 	}
+	if sf.trust.given(f) {
+		trust, err := sf.trust.resolve(f)
+		if err != nil {
+			return cfg, err
+		}
+		cfg.Trust = trust
+	}
 	return cfg, nil
 }
 
@@ -149,7 +158,7 @@ in-flight ones finish, then closes the database. See docs/server.md.`,
 			if err != nil {
 				return err
 			}
-			db, err := openDB(sf.dataDir, false, engine.Options{Logger: log})
+			db, err := openDB(sf.dataDir, false, engine.Options{Logger: log, Trust: cfg.Trust})
 			if err != nil {
 				return err
 			}
@@ -180,6 +189,9 @@ func runServer(db *engine.DB, cfg server.Config, log *slog.Logger, ln net.Listen
 		url = strings.TrimSuffix(cfg.PublicURL, "/")
 	}
 	log.Info("serving the Graph sign-in API", "addr", ln.Addr().String(), "data", db.Dir())
+	if trust := db.Trust(); len(trust) > 0 {
+		log.Info("cross-tenant trust: each home tenant reads the marked reports of the tenants listed", "trust", trust)
+	}
 	if ready != nil {
 		ready(srv, url)
 	}

@@ -35,7 +35,13 @@ func statsCmd() *cobra.Command {
 			}
 			disk := st.SegmentBytes + st.IndexBytes
 			fmt.Printf("events      %d (%d not yet flushed)\n", st.Events, st.MemtableRows)
-			fmt.Printf("tenants     %d\n", len(st.Tenants))
+			tenants := 0
+			for _, t := range st.Tenants {
+				if t.ReportedBy == "" {
+					tenants++
+				}
+			}
+			fmt.Printf("tenants     %d\n", tenants)
 			fmt.Printf("segments    %d\n", st.Segments)
 			fmt.Printf("on disk     %s segments + %s indexes + %s WAL", humanBytes(st.SegmentBytes), humanBytes(st.IndexBytes), humanBytes(st.WALBytes))
 			if st.Events > 0 {
@@ -46,12 +52,19 @@ func statsCmd() *cobra.Command {
 			// Largest first: the first is the tenant commands read by default (see pickTenant).
 			sort.SliceStable(st.Tenants, func(i, j int) bool { return st.Tenants[i].Events > st.Tenants[j].Events })
 			fmt.Fprintln(tw, "\nTENANT\tEVENTS\tDAYS\tFIRST\tLAST\tSEGMENTS")
-			for i, t := range st.Tenants {
-				mark := ""
-				if i == 0 && len(st.Tenants) > 1 {
+			def := ""
+			if own := ownTenants(st.Tenants); len(own) > 1 {
+				def = mainTenant(own).Tenant
+			}
+			for _, t := range st.Tenants {
+				name, mark := t.Tenant, ""
+				if t.ReportedBy != "" {
+					name += " (copies reported by " + t.ReportedBy + ")"
+				}
+				if t.Tenant == def && t.ReportedBy == "" {
 					mark = "  (default for --tenant)"
 				}
-				fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\t%d%s\n", t.Tenant, t.Events, t.Days, t.FirstDay, t.LastDay, t.Segments, mark)
+				fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\t%d%s\n", name, t.Events, t.Days, t.FirstDay, t.LastDay, t.Segments, mark)
 			}
 			tw.Flush()
 			type col struct {
