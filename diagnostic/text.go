@@ -8,8 +8,10 @@ import (
 )
 
 // WriteText renders the report for a terminal: search, findings, summary with flows, and
-// (when explained) the query plans.
-func (r *Report) WriteText(w io.Writer) error {
+// (when explained) the query plans. rerun is the command line that diagnoses again on the same
+// data (e.g. "authlake diagnose --data ./data --tenant T"), so that each hint the report prints
+// can be pasted as it stands.
+func (r *Report) WriteText(w io.Writer, rerun string) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Sign-in diagnostic for tenant %s\n", r.Tenant)
 	s := r.Search
@@ -39,7 +41,7 @@ func (r *Report) WriteText(w io.Writer) error {
 			if len(g.Scenarios) > 0 {
 				fmt.Fprintf(&b, "   scenarios: %s\n", strings.Join(g.Scenarios, ", "))
 			}
-			fmt.Fprintf(&b, "   diagnose:  authlake diagnose --event %s\n", g.DiagnoseEvent)
+			fmt.Fprintf(&b, "   diagnose:  %s --event %s\n", rerun, g.DiagnoseEvent)
 		}
 	}
 
@@ -80,7 +82,7 @@ func (r *Report) WriteText(w io.Writer) error {
 		}
 		tw.Flush()
 		if r.Summary.SkipToken != "" {
-			fmt.Fprintf(&b, "next page: --skip-token %s\n", r.Summary.SkipToken)
+			fmt.Fprintf(&b, "next page: the same command with --skip-token %s\n", r.Summary.SkipToken)
 		}
 		b.WriteString("\nCorrelated flows\n")
 		seen := map[string]bool{}

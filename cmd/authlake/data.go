@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/authlake/authlake/engine"
 )
@@ -97,4 +98,15 @@ func totalEvents(ts []engine.TenantStats) int64 {
 		n += t.Events
 	}
 	return n
+}
+
+// shellQuote quotes s for a POSIX shell when it needs it, so a command the CLI prints can be
+// pasted as it stands.
+func shellQuote(s string) string {
+	if s != "" && strings.IndexFunc(s, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./:@=+,", r))
+	}) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

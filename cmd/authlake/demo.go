@@ -230,10 +230,3 @@ func printDemo(base, token, upn string) {
 	fmt.Printf("curl -s -H \"Authorization: Bearer $TOKEN\" '%s/beta/auditLogs/signIns?$apply=%s'\n", base,
 		q("filter(status/errorCode ne 0)/groupby((appDisplayName),aggregate($count as failures))/orderby(failures desc)/top(10)"))
 }
-
-func shellQuote(s string) string {
-	if !strings.ContainsAny(s, " '\"$\\") {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-}

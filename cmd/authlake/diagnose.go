@@ -95,7 +95,7 @@ searched and what to try.`,
 				enc.SetIndent("", "  ")
 				return enc.Encode(rep)
 			}
-			return rep.WriteText(out)
+			return rep.WriteText(out, "authlake diagnose --data "+shellQuote(dataDir)+" --tenant "+shellQuote(t))
 		},
 	}
 	f := cmd.Flags()

@@ -57,7 +57,7 @@ func TestDiagnoseCLIGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"[error] Blocked by Conditional Access", "'Block access outside allowed countries'",
-		"A client replays an old password", "Authentication summary (4 of 11 events", "Correlated flows", "next page: --skip-token"} {
+		"A client replays an old password", "Authentication summary (4 of 11 events", "Correlated flows", "next page: the same command with --skip-token"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("text report lacks %q", want)
 		}
@@ -89,13 +89,14 @@ func TestDiagnoseCLIGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	diagnoseGolden(t, "cli_flagged.golden.txt", out)
-	i := strings.Index(out, "authlake diagnose --event ")
+	diagnoseGolden(t, "cli_flagged.golden.txt", strings.ReplaceAll(out, data, "DATA"))
+	// The hint is a whole command: run it as printed.
+	i := strings.Index(out, "diagnose:  authlake diagnose ")
 	if i < 0 {
 		t.Fatal("no diagnose hint")
 	}
-	id := strings.Fields(out[i+len("authlake diagnose --event "):])[0]
-	out, err = run(t, append(base, "--event", id, "--flagged", "--explain")...)
+	hint := strings.Fields(strings.SplitN(out[i+len("diagnose:  authlake "):], "\n", 2)[0])
+	out, err = run(t, append(hint, "--flagged", "--explain")...)
 	if err != nil {
 		t.Fatal(err)
 	}
