@@ -3,6 +3,7 @@ package query
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -68,7 +69,7 @@ func Aggregate(ctx context.Context, s *columnar.Schema, src Source, filter strin
 		}
 		cols = append(cols, c)
 	}
-	return aggregate(ctx, s, src, f, keys, aggs, cols, &Explain{}, false, nowNanos())
+	return aggregate(ctx, s, src, f, keys, aggs, cols, &Explain{}, aggLimits{now: nowNanos()})
 }
 
 func columnNames(s *columnar.Schema) []string {
@@ -94,15 +95,18 @@ type aggAcc struct {
 }
 
 type aggregator struct {
-	s      *columnar.Schema
-	keys   []*columnar.Column
-	aggs   []Agg
-	acols  []*columnar.Column
-	cols_  []int
-	groups map[string]*groupAcc
-	local  map[string]*groupAcc
-	kbuf   []byte
-	scr    []columnar.ExtraEntry
+	s     *columnar.Schema
+	keys  []*columnar.Column
+	aggs  []Agg
+	acols []*columnar.Column
+	cols_ []int
+	// maxGroups bounds the groups one scan may hold: a groupby over a high-cardinality
+	// property (ids, IP addresses) would otherwise grow memory and the response without bound.
+	maxGroups int
+	groups    map[string]*groupAcc
+	local     map[string]*groupAcc
+	kbuf      []byte
+	scr       []columnar.ExtraEntry
 	// counts and first are the code-counting fast path's per-block scratch.
 	counts []int64
 	first  []int32
@@ -176,7 +180,7 @@ func (a *aggregator) addCount(int64)               { panic("BUG: addCount on agg
 func (a *aggregator) visit(_ unitRef, _ int, b *columnar.Batch, sel []uint64) error {
 	if a.codeCounting() {
 		a.visitCodes(b, sel)
-		return nil
+		return a.checkGroups()
 	}
 	clear(a.local)
 	for w, m := range sel {
@@ -252,11 +256,22 @@ func (a *aggregator) visit(_ unitRef, _ int, b *columnar.Batch, sel []uint64) er
 		}
 		a.mergeGroup(string(a.kbuf), g)
 	}
+	return a.checkGroups()
+}
+
+// ErrTooManyGroups is returned (wrapped, with the limit) when $apply would make more groups
+// than Request.MaxGroups.
+var ErrTooManyGroups = errors.New("too many groups")
+
+func (a *aggregator) checkGroups() error {
+	if len(a.groups) > a.maxGroups {
+		return fmt.Errorf("%w: the $apply groupby makes more than %d groups; filter first or group by fewer, coarser properties", ErrTooManyGroups, a.maxGroups)
+	}
 	return nil
 }
 
 func (a *aggregator) fork() consumer {
-	return &aggregator{s: a.s, keys: a.keys, aggs: a.aggs, acols: a.acols, cols_: a.cols_,
+	return &aggregator{s: a.s, keys: a.keys, aggs: a.aggs, acols: a.acols, cols_: a.cols_, maxGroups: a.maxGroups,
 		groups: map[string]*groupAcc{}, local: map[string]*groupAcc{}}
 }
 
@@ -346,8 +361,18 @@ func exportValue(v value) any {
 	return nil
 }
 
-func aggregate(ctx context.Context, s *columnar.Schema, src Source, f *Filter, keys []*columnar.Column, aggs []Agg, acols []*columnar.Column, ex *Explain, noIndex bool, now int64) ([]Group, error) {
-	a := &aggregator{s: s, keys: keys, aggs: aggs, acols: acols, groups: map[string]*groupAcc{}, local: map[string]*groupAcc{}}
+// aggLimits are the per-call settings of an aggregation scan.
+type aggLimits struct {
+	noIndex   bool
+	now       int64 // now() in the filter, Unix nanoseconds
+	maxGroups int
+}
+
+func aggregate(ctx context.Context, s *columnar.Schema, src Source, f *Filter, keys []*columnar.Column, aggs []Agg, acols []*columnar.Column, ex *Explain, lim aggLimits) ([]Group, error) {
+	if lim.maxGroups <= 0 {
+		lim.maxGroups = DefaultMaxGroups
+	}
+	a := &aggregator{s: s, keys: keys, aggs: aggs, acols: acols, maxGroups: lim.maxGroups, groups: map[string]*groupAcc{}, local: map[string]*groupAcc{}}
 	for _, c := range keys {
 		a.cols_ = append(a.cols_, c.Index)
 	}
@@ -358,8 +383,11 @@ func aggregate(ctx context.Context, s *columnar.Schema, src Source, f *Filter, k
 	}
 	a.cols_ = append(a.cols_, s.Extras())
 	ex.Filter = f.text
-	sc := &scanner{f: f, ex: ex, now: now, noIndex: noIndex}
+	sc := &scanner{f: f, ex: ex, now: lim.now, noIndex: lim.noIndex}
 	if err := sc.run(ctx, src, a); err != nil {
+		return nil, err
+	}
+	if err := a.checkGroups(); err != nil { // the workers' groups, merged
 		return nil, err
 	}
 	out := make([]Group, 0, len(a.groups))
@@ -552,7 +580,7 @@ func runApply(ctx context.Context, s *columnar.Schema, src Source, req Request, 
 	if req.Now != nil {
 		now = req.Now().UnixNano()
 	}
-	groups, err := aggregate(ctx, s, src, f, keys, aggs, acols, ex, req.noIndex, now)
+	groups, err := aggregate(ctx, s, src, f, keys, aggs, acols, ex, aggLimits{noIndex: req.noIndex, now: now, maxGroups: req.MaxGroups})
 	if err != nil {
 		return nil, err
 	}

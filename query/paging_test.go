@@ -180,3 +180,24 @@ func TestInteractiveOnlyDefault(t *testing.T) {
 		t.Fatalf("interactive default: %d rows, want %d of %d", len(got), len(want), len(f.events))
 	}
 }
+
+// TestApplyGroupCap: a groupby over a high-cardinality property stops at Request.MaxGroups with
+// an error naming the limit (a read token must not be able to grow the server's memory and the
+// response without bound); under the cap the same query answers in full.
+func TestApplyGroupCap(t *testing.T) {
+	f := getFixture(t, 2000, 256, 1)
+	apply := "groupby((id),aggregate($count as n))"
+	_, err := query.Run(context.Background(), columnar.SignIns, f.src, query.Request{Apply: apply, MaxGroups: 500})
+	if !errors.Is(err, query.ErrTooManyGroups) || !strings.Contains(err.Error(), "more than 500 groups") {
+		t.Fatalf("2,000 groups under a cap of 500: %v", err)
+	}
+	// The code-counting fast path (one dictionary key) is capped too.
+	_, err = query.Run(context.Background(), columnar.SignIns, f.src, query.Request{Apply: "groupby((userPrincipalName),aggregate($count as n))", MaxGroups: 3})
+	if !errors.Is(err, query.ErrTooManyGroups) {
+		t.Fatalf("userPrincipalName groups under a cap of 3: %v", err)
+	}
+	res, err := query.Run(context.Background(), columnar.SignIns, f.src, query.Request{Apply: apply, MaxGroups: 2000})
+	if err != nil || len(res.Groups) != 2000 {
+		t.Fatalf("2,000 groups under a cap of 2,000: %v groups, %v", len(res.Groups), err)
+	}
+}

@@ -31,6 +31,9 @@ type Request struct {
 
 	// Now is the clock now() in the filter reads (nil: time.Now). The engine passes its own.
 	Now func() time.Time
+	// MaxGroups bounds the groups an $apply may make (0: DefaultMaxGroups); past it the query
+	// fails with ErrTooManyGroups instead of growing memory and the response without bound.
+	MaxGroups int
 
 	noIndex bool // tests: no index probes and no zone maps
 }
@@ -43,6 +46,9 @@ type Result struct {
 	Groups    []Group  // for Apply
 	Explain   *Explain
 }
+
+// DefaultMaxGroups is Request.MaxGroups when it is 0.
+const DefaultMaxGroups = 100_000
 
 // DefaultTop is the page size when Request.Top is 0 (Graph's default and maximum).
 const DefaultTop = 1000

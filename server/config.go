@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/authlake/authlake/query"
 )
 
 // Config is the server configuration. The zero value plus a data directory is usable: defaults
@@ -62,6 +64,9 @@ type LimitsConfig struct {
 	MaxDecompressedBytes int64 `yaml:"maxDecompressedBytes"`
 	// MaxRejectsReported is how many rejected records an ingest response lists (default 20).
 	MaxRejectsReported int `yaml:"maxRejectsReported"`
+	// MaxGroups bounds the groups of one $apply (default query.DefaultMaxGroups); past it the
+	// request is answered 400 with the limit named, in bounded memory.
+	MaxGroups int `yaml:"maxGroups"`
 	// Timeouts and header limits of the HTTP server.
 	ReadHeaderTimeout time.Duration `yaml:"readHeaderTimeout"`
 	ReadTimeout       time.Duration `yaml:"readTimeout"`
@@ -114,6 +119,9 @@ func (c *Config) Defaults() {
 	}
 	if l.MaxDecompressedBytes <= 0 {
 		l.MaxDecompressedBytes = 512 << 20
+	}
+	if l.MaxGroups <= 0 {
+		l.MaxGroups = query.DefaultMaxGroups
 	}
 	if l.MaxRejectsReported <= 0 {
 		l.MaxRejectsReported = 20

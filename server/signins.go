@@ -74,7 +74,7 @@ func (s *Server) listSignIns(w http.ResponseWriter, r *http.Request, p *Principa
 	}
 	req := query.Request{
 		Filter: opts.Filter, OrderBy: opts.OrderBy, Top: opts.Top, SkipToken: opts.SkipToken, Select: opts.Select,
-		Count: opts.Count, Apply: opts.Apply, Version: ver, DefaultInteractiveOnly: true,
+		Count: opts.Count, Apply: opts.Apply, Version: ver, DefaultInteractiveOnly: true, MaxGroups: s.cfg.Limits.MaxGroups,
 	}
 	op := "list"
 	if opts.Apply != "" {
@@ -197,6 +197,7 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request, p *Principal, req q
 		return nil, false
 	}
 	defer snap.Release()
+	req.Now = s.now
 	res, err := query.Run(r.Context(), columnar.SignIns, snap.Source(), req)
 	s.metrics.query.WithLabelValues(op).Observe(time.Since(start).Seconds())
 	if err != nil {
@@ -204,6 +205,8 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request, p *Principal, req q
 		switch {
 		case errors.As(err, &qe):
 			writeError(w, r, http.StatusBadRequest, codeBadRequest, qe.Error())
+		case errors.Is(err, query.ErrTooManyGroups):
+			writeError(w, r, http.StatusBadRequest, codeBadRequest, err.Error())
 		case errors.Is(err, query.ErrBadSkipToken):
 			writeError(w, r, http.StatusBadRequest, codeBadRequest, errBadSkipToken.Error())
 		case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):

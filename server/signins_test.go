@@ -378,3 +378,21 @@ func TestApplyGroups(t *testing.T) {
 	checkGraphError(t, "apply with $top", e.get("/beta/auditLogs/signIns?$top=5&$apply="+apply, tok), 400, "BadRequest")
 	checkGraphError(t, "bad apply", e.get("/beta/auditLogs/signIns?$apply=groupby(", tok), 400, "BadRequest")
 }
+
+// TestApplyGroupLimit: an $apply that would make more groups than limits.maxGroups is answered
+// 400 with the limit named, not with an unbounded body (grouping by id made 481K groups).
+func TestApplyGroupLimit(t *testing.T) {
+	e := newEnv(t, func(c *server.Config, _ *engine.Options) { c.Limits.MaxGroups = 3 })
+	for i := 1; i <= 5; i++ {
+		e.ingest(tenantA, event{id: guid(i), at: t0})
+	}
+	tok := e.token(tenantA, "AuditLog.Read.All")
+	r := e.get("/beta/auditLogs/signIns?$apply="+url.QueryEscape("groupby((id),aggregate($count as n))"), tok)
+	checkGraphError(t, "groupby id", r, 400, "BadRequest")
+	if !strings.Contains(string(r.body), "more than 3 groups") {
+		t.Errorf("the error does not name the limit: %s", r.body)
+	}
+	if r := e.get("/beta/auditLogs/signIns?$apply="+url.QueryEscape("groupby((appDisplayName),aggregate($count as n))"), tok); r.status != 200 {
+		t.Errorf("a groupby under the limit: %d %s", r.status, r.body)
+	}
+}

@@ -25,7 +25,7 @@ func init() { extraCommands = append(extraCommands, queryCmd) }
 func queryCmd() *cobra.Command {
 	var (
 		dataDir, tenant, filter, orderBy, apply, format, selectList, skip string
-		top                                                               int
+		top, maxGroups                                                    int
 		count, explain, parseOnly, all                                    bool
 		trust                                                             trustFlag
 	)
@@ -66,7 +66,7 @@ or prints the positioned error and exits 1.`,
 			if err != nil {
 				return err
 			}
-			req := query.Request{Filter: filter, OrderBy: orderBy, Top: top, SkipToken: skip, Count: count, Apply: apply, Explain: explain}
+			req := query.Request{Filter: filter, OrderBy: orderBy, Top: top, SkipToken: skip, Count: count, Apply: apply, Explain: explain, MaxGroups: maxGroups}
 			if selectList != "" {
 				req.Select = strings.Split(selectList, ",")
 			}
@@ -112,6 +112,7 @@ or prints the positioned error and exits 1.`,
 	f.StringVar(&filter, "filter", "", "OData $filter expression")
 	f.StringVar(&orderBy, "orderby", "", "OData $orderby (default: createdDateTime desc)")
 	f.IntVar(&top, "top", 0, "page size (default 1000)")
+	f.IntVar(&maxGroups, "max-groups", query.DefaultMaxGroups, "most groups an --apply may make (more is an error)")
 	f.StringVar(&skip, "skiptoken", "", "continue from a previous page's token")
 	f.BoolVar(&all, "all", false, "follow skip tokens to the last page")
 	f.StringVar(&selectList, "select", "", "comma-separated properties to return")
