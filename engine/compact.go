@@ -15,6 +15,9 @@ const maxCompactRows = 16 << 20
 // one segment per day. Readers keep their snapshots; replaced files are deleted once the manifest
 // no longer names them and closed when the last snapshot lets go.
 func (db *DB) Compact() error {
+	if db.opts.ReadOnly {
+		return ErrReadOnly
+	}
 	db.maintMu.Lock()
 	defer db.maintMu.Unlock()
 	return db.compactLocked(db.opts.CompactMinSegments)
@@ -23,6 +26,9 @@ func (db *DB) Compact() error {
 // CompactAll merges every day with more than one segment (used by tools and benchmarks that
 // report bytes on disk after compaction).
 func (db *DB) CompactAll() error {
+	if db.opts.ReadOnly {
+		return ErrReadOnly
+	}
 	db.maintMu.Lock()
 	defer db.maintMu.Unlock()
 	return db.compactLocked(2)

@@ -48,6 +48,11 @@ type Options struct {
 	// DisableBackground turns off the background flush/compaction/retention loop (tests drive
 	// Flush and Compact explicitly).
 	DisableBackground bool
+	// ReadOnly opens the database without changing anything on disk: no leftover is removed,
+	// a torn WAL tail is skipped rather than truncated, no WAL file is started, and Ingest,
+	// Flush, Compact and EnforceRetention return ErrReadOnly. Read-only commands use it, so
+	// that reading can never destroy data or evidence. It implies DisableBackground.
+	ReadOnly bool
 	// Trust lets a home tenant accept other tenants' reports of its users' sign-ins: with
 	// Trust[A] = [B], a sign-in of a user of A into B that is ingested into B's log is also
 	// copied for A, marked "@authlake.reportedBy": B, and read as part of A's log unless A's own
@@ -133,10 +138,16 @@ var ErrLocked = errors.New("data directory is locked by another authlake process
 // ErrClosed is returned by calls on a closed DB.
 var ErrClosed = errors.New("database is closed")
 
+// ErrReadOnly is returned by calls that would write to a database opened with ReadOnly.
+var ErrReadOnly = errors.New("database is open read-only")
+
 // Open opens (creating if needed) the database in dir, recovers it (deleting leftovers of an
 // interrupted flush or compaction, replaying the WAL) and starts background maintenance.
 func Open(dir string, opts Options) (*DB, error) {
 	opts.fill()
+	if opts.ReadOnly {
+		opts.DisableBackground = true
+	}
 	trust, err := newTrustSet(opts.Trust)
 	if err != nil {
 		return nil, err
@@ -194,7 +205,7 @@ func lockDir(dir string) (*os.File, error) {
 }
 
 func (db *DB) recover() error {
-	man, err := loadManifest(db.dir)
+	man, err := loadManifest(db.dir, db.opts.ReadOnly)
 	if err != nil {
 		return err
 	}
@@ -210,19 +221,23 @@ func (db *DB) recover() error {
 		live[s.path] = true
 		live[s.path+".idx"] = true
 	}
-	// Files the manifest does not name are leftovers of an interrupted flush or compaction.
-	root := filepath.Join(db.dir, "segments")
-	filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
+	// Files the manifest does not name are leftovers of an interrupted flush or compaction
+	// (the manifest is known to be there: loadManifest refuses a database that lost it). A
+	// read-only open leaves them.
+	if !db.opts.ReadOnly {
+		root := filepath.Join(db.dir, "segments")
+		filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return nil
+			}
+			if !live[path] {
+				db.log.Warn("removing segment file not in the manifest (interrupted flush or compaction)", "file", path)
+				os.Remove(path)
+			}
 			return nil
-		}
-		if !live[path] {
-			db.log.Warn("removing segment file not in the manifest (interrupted flush or compaction)", "file", path)
-			os.Remove(path)
-		}
-		return nil
-	})
-	w, err := wal.Open(filepath.Join(db.dir, "wal"), wal.Options{NoSync: db.opts.NoSync, Logger: db.log})
+		})
+	}
+	w, err := wal.Open(filepath.Join(db.dir, "wal"), wal.Options{NoSync: db.opts.NoSync, Logger: db.log, ReadOnly: db.opts.ReadOnly})
 	if err != nil {
 		return err
 	}
@@ -237,7 +252,11 @@ func (db *DB) recover() error {
 		return fmt.Errorf("replay WAL: %w", err)
 	}
 	if stats.TornBytes > 0 {
-		db.log.Warn("WAL had a torn tail (a write interrupted by a crash); it was truncated, no acknowledged event is affected",
+		what := "it was truncated"
+		if db.opts.ReadOnly {
+			what = "it was skipped (read-only: the file is unchanged)"
+		}
+		db.log.Warn("WAL had a torn tail (a write interrupted by a crash, with no valid record after it); "+what+", no acknowledged event is affected",
 			"file", stats.TornFile, "offset", stats.TornOffset, "bytes", stats.TornBytes, "reason", stats.TornReason)
 	}
 	return nil

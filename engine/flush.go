@@ -14,6 +14,9 @@ import (
 // Flush writes every memtable row to segments and drops the WAL files that held them. Ingest
 // continues during a flush, into a fresh memtable.
 func (db *DB) Flush() error {
+	if db.opts.ReadOnly {
+		return ErrReadOnly
+	}
 	db.maintMu.Lock()
 	defer db.maintMu.Unlock()
 	return db.flushLocked()

@@ -77,6 +77,9 @@ func (db *DB) SetFlagger(f Flagger) {
 // duplicates and are not stored twice; malformed records are rejected with a reason while the
 // others are stored.
 func (db *DB) Ingest(recs []Record, opts IngestOptions) (IngestResult, error) {
+	if db.opts.ReadOnly {
+		return IngestResult{}, ErrReadOnly
+	}
 	if opts.Tenant != "" && !validTenant(opts.Tenant) {
 		return IngestResult{}, fmt.Errorf("invalid tenant %q: use letters, digits, '-', '_' or '.'", opts.Tenant)
 	}

@@ -37,10 +37,27 @@ func (s manifestSegment) relPath() string {
 	return filepath.Join("segments", s.Tenant, dayString(s.Day), fmt.Sprintf("%016x.seg", s.ID))
 }
 
-func loadManifest(dir string) (*manifest, error) {
-	b, err := os.ReadFile(filepath.Join(dir, manifestName))
+// loadManifest reads the manifest. A database without one is new only if it has no segment
+// file: a manifest that went missing (deleted, a restore that forgot it) must not make every
+// segment look like a leftover, as it once did (they were all deleted, read-only commands
+// included). A new read-write database gets its (empty) manifest at once, so from then on its
+// absence always means loss.
+func loadManifest(dir string, readOnly bool) (*manifest, error) {
+	path := filepath.Join(dir, manifestName)
+	b, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
-		return &manifest{Version: 1, NextID: 1}, nil
+		if n, first := countSegmentFiles(dir); n > 0 {
+			return nil, fmt.Errorf("%w: %s is missing but %d segment files exist (e.g. %s): refusing to open, nothing was changed; "+
+				"restore the MANIFEST from a backup (authlake cannot tell live segments from leftovers of an interrupted compaction without it)",
+				ErrManifestMissing, path, n, first)
+		}
+		m := &manifest{Version: 1, NextID: 1}
+		if !readOnly {
+			if err := m.save(dir); err != nil {
+				return nil, err
+			}
+		}
+		return m, nil
 	}
 	if err != nil {
 		return nil, err
@@ -53,6 +70,24 @@ func loadManifest(dir string) (*manifest, error) {
 		return nil, fmt.Errorf("%s: manifest version %d is not supported by this build", filepath.Join(dir, manifestName), m.Version)
 	}
 	return m, nil
+}
+
+// ErrManifestMissing is returned by Open for a database whose MANIFEST is gone while its
+// segment files are there.
+var ErrManifestMissing = errors.New("database manifest missing")
+
+// countSegmentFiles counts the segment and index files under DIR/segments.
+func countSegmentFiles(dir string) (n int, first string) {
+	filepath.WalkDir(filepath.Join(dir, "segments"), func(path string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			if n == 0 {
+				first = path
+			}
+			n++
+		}
+		return nil
+	})
+	return n, first
 }
 
 func (m *manifest) save(dir string) error {

@@ -10,6 +10,9 @@ import (
 // EnforceRetention drops every day partition older than its tenant's retention. Events are
 // never deleted one by one: whole UTC days go at once.
 func (db *DB) EnforceRetention() error {
+	if db.opts.ReadOnly {
+		return ErrReadOnly
+	}
 	db.maintMu.Lock()
 	defer db.maintMu.Unlock()
 	return db.retentionLocked()

@@ -103,6 +103,8 @@ func (l *Log) enqueue(r *request) error {
 	switch {
 	case l.closing:
 		return ErrClosed
+	case l.opts.ReadOnly:
+		return ErrReadOnly
 	case !l.replayed:
 		return ErrNotReplayed
 	case l.poison != nil:

@@ -47,6 +47,11 @@ func (l *Log) createFile(seq uint64) (*activeFile, error) {
 	if err := l.syncDir(); err != nil {
 		return fail(err)
 	}
+	// Only now, with its header durable, may the span name the file: a crash before this
+	// leaves a span ending at the previous file, which is still on disk.
+	if err := l.extendSpan(0, seq); err != nil {
+		return fail(err)
+	}
 	return a, nil
 }
 

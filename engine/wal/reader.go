@@ -16,11 +16,24 @@ type CorruptionError struct {
 	File   string // path of the file, empty when reading raw bytes
 	Offset int64  // offset of the invalid frame from the start of the file
 	Reason string // one of the reasons in docs/format/wal.md
+	// ValidAfter is the offset of a valid record found after the invalid frame in the last
+	// file (0: none). It is what makes an invalid frame there damage rather than a torn tail.
+	ValidAfter int64
 }
 
 func (e *CorruptionError) Error() string {
-	return fmt.Sprintf("wal: corrupt record in %s at offset %d: %s", e.File, e.Offset, e.Reason)
+	s := fmt.Sprintf("wal: corrupt record in %s at offset %d: %s", e.File, e.Offset, e.Reason)
+	if e.ValidAfter > 0 {
+		s += fmt.Sprintf(" (a valid record follows at offset %d: damage, not a torn tail; nothing was changed — run 'authlake repair' to recover every readable record)", e.ValidAfter)
+	}
+	return s
 }
+
+// Is makes every CorruptionError match ErrCorrupt.
+func (e *CorruptionError) Is(target error) bool { return target == ErrCorrupt }
+
+// ErrCorrupt matches (errors.Is) every WAL corruption error.
+var ErrCorrupt = errors.New("wal: corrupt")
 
 // Reasons a frame is invalid, in the order they are checked.
 const (

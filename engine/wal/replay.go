@@ -66,6 +66,16 @@ func (l *Log) Replay(fn func(pos Pos, payload []byte) error) (ReplayStats, error
 		total += size
 	}
 
+	if l.opts.ReadOnly {
+		l.size.Store(total)
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		if l.closed {
+			return stats, ErrClosed
+		}
+		l.replayed = true
+		return stats, nil
+	}
 	a, err := l.createFile(next)
 	if err != nil {
 		return stats, err
@@ -91,7 +101,7 @@ func (l *Log) Replay(fn func(pos Pos, payload []byte) error) (ReplayStats, error
 func (l *Log) replayFile(seq uint64, last bool, fn func(Pos, []byte) error, stats *ReplayStats) (size int64, removed bool, err error) {
 	path := l.path(seq)
 	flag := os.O_RDONLY
-	if last {
+	if last && !l.opts.ReadOnly {
 		flag = os.O_RDWR // to truncate a torn tail
 	}
 	f, err := os.OpenFile(path, flag, 0)
@@ -116,6 +126,9 @@ func (l *Log) replayFile(seq uint64, last bool, fn func(Pos, []byte) error, stat
 			if never, err := neverWritten(f, size); err != nil {
 				return 0, false, err
 			} else if never {
+				if l.opts.ReadOnly {
+					return 0, true, nil
+				}
 				return 0, true, l.removeUnborn(path, size, stats)
 			}
 		}
@@ -137,6 +150,20 @@ func (l *Log) replayFile(seq uint64, last bool, fn func(Pos, []byte) error, stat
 			ce.File = path
 			if !last {
 				return 0, false, ce
+			}
+			// Only a tail with no valid record after it is torn; anything else is damage,
+			// and the file is left exactly as it is for the repair command.
+			at, found, err := nextValidRecord(f, ce.Offset, size)
+			if err != nil {
+				return 0, false, err
+			}
+			if found {
+				ce.ValidAfter = at
+				return 0, false, ce
+			}
+			if l.opts.ReadOnly {
+				stats.TornFile, stats.TornOffset, stats.TornReason, stats.TornBytes = path, ce.Offset, ce.Reason, size-ce.Offset
+				return off, false, nil
 			}
 			return off, false, l.truncateTail(f, ce, size, stats)
 		}

@@ -39,6 +39,9 @@ func (l *Log) RemoveBefore(seq uint64) error {
 	if closed {
 		return ErrClosed
 	}
+	if l.opts.ReadOnly {
+		return ErrReadOnly
+	}
 	if !replayed {
 		return ErrNotReplayed
 	}
@@ -57,6 +60,13 @@ func (l *Log) RemoveBefore(seq uint64) error {
 	l.filesMu.Unlock()
 	if seq > active {
 		return fmt.Errorf("wal: RemoveBefore(%d) would remove the active file %d", seq, active)
+	}
+	// The span moves first: a crash during the removals leaves files older than its start,
+	// which are replayed as before; a file missing inside it is then always an error.
+	if len(victims) > 0 {
+		if err := l.extendSpan(seq, 0); err != nil {
+			return err
+		}
 	}
 	for _, s := range victims {
 		path := l.path(s)

@@ -28,6 +28,7 @@ var (
 	ErrReplayed       = errors.New("wal: Replay already called")
 	ErrRecordTooLarge = errors.New("wal: record exceeds MaxRecordSize")
 	ErrLocked         = errors.New("wal: directory is locked by another process")
+	ErrReadOnly       = errors.New("wal: log is open read-only")
 )
 
 // Options configure a Log. The zero value is the production configuration.
@@ -44,6 +45,11 @@ type Options struct {
 
 	// Logger receives torn-tail warnings during Replay. Nil means slog.Default().
 	Logger *slog.Logger
+
+	// ReadOnly replays without changing anything on disk: a torn tail is skipped, not
+	// truncated, no new file is started, and Append, Rotate and RemoveBefore return
+	// ErrReadOnly. Read-only commands use it, so reading can never destroy evidence.
+	ReadOnly bool
 
 	// syncFile replaces fdatasync in tests that inject sync failures.
 	syncFile func(*os.File) error
@@ -71,6 +77,9 @@ type Log struct {
 	filesMu  sync.Mutex
 	files    []uint64
 	removeMu sync.Mutex // serializes RemoveBefore
+
+	spanMu sync.Mutex // guards span and the span file
+	span   span       // as last written (or found at Open)
 
 	// mu guards the queue handed to the flusher and the lifecycle flags.
 	mu       sync.Mutex
@@ -111,11 +120,15 @@ func Open(dir string, opts Options) (*Log, error) {
 		return nil, err
 	}
 	files, err := listFiles(dir)
+	var sp span
+	if err == nil {
+		sp, err = checkSpan(dir, files)
+	}
 	if err != nil {
 		_ = lock.Close()
 		return nil, err
 	}
-	l := &Log{dir: dir, opts: opts, logger: opts.Logger, lock: lock, files: files, done: make(chan struct{})}
+	l := &Log{dir: dir, opts: opts, logger: opts.Logger, lock: lock, files: files, span: sp, done: make(chan struct{})}
 	l.cond = sync.NewCond(&l.mu)
 	return l, nil
 }
