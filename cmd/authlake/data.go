@@ -12,8 +12,12 @@ import (
 )
 
 // openDB opens the database in dir. Read-only commands pass mustExist so that a mistyped
-// --data names the problem instead of creating an empty database.
+// --data names the problem instead of creating an empty database, and they open it read-only:
+// nothing on disk changes, whatever state the database is in.
 func openDB(dir string, mustExist bool, opts engine.Options) (*engine.DB, error) {
+	if mustExist {
+		opts.ReadOnly = true
+	}
 	if dir == "" {
 		return nil, errors.New("--data is required: the database directory")
 	}
