@@ -157,6 +157,9 @@ func riskCmd() *cobra.Command {
 				if err != nil {
 					return err
 				}
+				if format == "table" {
+					return writeTable(os.Stdout, rows, req.Select, limit)
+				}
 				_, err = ip.Export(os.Stdout, format, rows, req.Select, limit)
 				return err
 			},
@@ -164,7 +167,7 @@ func riskCmd() *cobra.Command {
 		c.Flags().StringVar(&filter, "filter", "", "OData $filter")
 		c.Flags().StringVar(&orderBy, "orderby", "", "OData $orderby")
 		c.Flags().StringVar(&sel, "select", "", "comma-separated columns")
-		c.Flags().StringVar(&format, "format", "json", "csv or json")
+		c.Flags().StringVar(&format, "format", "json", "json, csv or table")
 		c.Flags().IntVar(&top, "top", 0, "at most this many rows (default: the download cap)")
 		root.AddCommand(c)
 	}
@@ -187,14 +190,25 @@ func riskCmd() *cobra.Command {
 				"signin-confirm-safe": ip.ActSigninConfirmSafe, "signin-dismiss": ip.ActSigninDismiss}
 			switch {
 			case userKinds[args[0]] != "":
-				refs, unknown, err := ip.ResolveUsers(cmd.Context(), env.store, env.db, env.tenant, users)
+				if len(users) == 0 {
+					return fmt.Errorf("%s needs --user (an object id or userPrincipalName)", args[0])
+				}
+				ids, err := resolveUserArgs(cmd.Context(), env.db, env.tenant, users)
+				if err != nil {
+					return err
+				}
+				refs, unknown, err := ip.ResolveUsers(cmd.Context(), env.store, env.db, env.tenant, ids)
 				if err != nil {
 					return err
 				}
 				if len(unknown) > 0 || len(refs) == 0 {
-					return fmt.Errorf("unknown user id(s): %v", unknown)
+					return fmt.Errorf("unknown user id(s) in tenant %s: %v", env.tenant, unknown)
 				}
-				return env.store.UserAction(env.tenant, userKinds[args[0]], by, refs)
+				if err := env.store.UserAction(env.tenant, userKinds[args[0]], by, refs); err != nil {
+					return err
+				}
+				printUsers(env.store, env.tenant, refs, args[0])
+				return nil
 			case signinKinds[args[0]] != "":
 				refs, unknown, err := ip.ResolveSignins(cmd.Context(), env.db, env.tenant, requests)
 				if err != nil {
@@ -203,14 +217,22 @@ func riskCmd() *cobra.Command {
 				if len(unknown) > 0 || len(refs) == 0 {
 					return fmt.Errorf("unknown sign-in request id(s): %v", unknown)
 				}
-				return env.store.SigninAction(env.tenant, signinKinds[args[0]], by, refs)
+				if err := env.store.SigninAction(env.tenant, signinKinds[args[0]], by, refs); err != nil {
+					return err
+				}
+				fmt.Printf("%s applied to %d sign-in(s)\n", args[0], len(refs))
+				return nil
 			case args[0] == "close-detection":
-				return env.store.CloseDetections(env.tenant, how, by, detections)
+				if err := env.store.CloseDetections(env.tenant, how, by, detections); err != nil {
+					return err
+				}
+				fmt.Printf("closed %d detection(s) as %s\n", len(detections), how)
+				return nil
 			}
 			return fmt.Errorf("unknown action %q", args[0])
 		},
 	}
-	action.Flags().StringSliceVar(&users, "user", nil, "user object id (repeatable)")
+	action.Flags().StringSliceVar(&users, "user", nil, "user object id or userPrincipalName (repeatable)")
 	action.Flags().StringSliceVar(&requests, "request", nil, "sign-in request id (repeatable)")
 	action.Flags().StringSliceVar(&detections, "detection", nil, "risk detection id (repeatable)")
 	action.Flags().StringVar(&by, "by", "cli", "who takes the action (recorded as initiatedBy)")

@@ -43,4 +43,27 @@ func TestRiskCommands(t *testing.T) {
 	if _, err := run(t, "risk", "action", "require-reset", "--data", db, "--tenant", tn, "--user", user); err == nil || !strings.Contains(err.Error(), "not registered") {
 		t.Errorf("require-reset for an unregistered user: %v", err)
 	}
+	// A userPrincipalName works as --user, and the action says what it left.
+	out, err = run(t, "risk", "users", "--data", db, "--tenant", tn, "--filter", "riskState eq 'confirmedCompromised'", "--format", "table")
+	if err != nil || !strings.Contains(out, "USERPRINCIPALNAME") || !strings.Contains(out, user) {
+		t.Fatalf("users table: %v %q", err, out)
+	}
+	var upn string
+	for _, f := range strings.Fields(out) {
+		if strings.Contains(f, "@") {
+			upn = f
+		}
+	}
+	out, err = run(t, "risk", "action", "dismiss", "--data", db, "--tenant", tn, "--user", strings.ToUpper(upn))
+	if err != nil || !strings.Contains(out, "dismiss applied to 1 user(s)") || !strings.Contains(out, user) || !strings.Contains(out, "dismissed") {
+		t.Fatalf("dismiss by userPrincipalName %s: %v %q", upn, err, out)
+	}
+	if _, err := run(t, "risk", "action", "dismiss", "--data", db, "--tenant", tn, "--user", "nobody@contoso.com"); err == nil || !strings.Contains(err.Error(), "no sign-in of that user") {
+		t.Errorf("dismiss of an unknown userPrincipalName: %v", err)
+	}
+	for _, list := range []string{"detections", "signins"} {
+		if out, err := run(t, "risk", list, "--data", db, "--tenant", tn, "--format", "table", "--top", "5"); err != nil || !strings.Contains(out, "ID") {
+			t.Errorf("risk %s --format table: %v %q", list, err, out)
+		}
+	}
 }
