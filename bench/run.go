@@ -291,8 +291,6 @@ func percentile(sorted []float64, q float64) float64 {
 	return sorted[i]
 }
 
-var tenant = ""
-
 // runQuery runs one suite query the way an API client would (pages, counts, aggregation).
 func runQuery(ctx context.Context, db *engine.DB, q Query, p Params) (count int64, idsHash string, rows []AppCount, err error) {
 	t, err := onlyTenant(db)

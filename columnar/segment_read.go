@@ -25,7 +25,6 @@ type Segment struct {
 	cache  *BlockCache
 	mem    memory.Allocator
 
-	mu   sync.Mutex
 	cols []*segColumn // by schema column index; nil = not in this segment
 }
 

@@ -121,7 +121,6 @@ type DB struct {
 	stop    chan struct{}
 	kick    chan struct{}
 	bg      sync.WaitGroup
-	bgErr   error
 }
 
 type partKey struct {

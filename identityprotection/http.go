@@ -117,7 +117,7 @@ func listRequest(r *http.Request) (ListRequest, error) {
 	if t := q.Get("$top"); t != "" {
 		n, err := strconv.Atoi(t)
 		if err != nil || n < 1 {
-			return req, fmt.Errorf("Invalid value '%s' for $top", t)
+			return req, errors.New("Invalid value '" + t + "' for $top")
 		}
 		req.Top = n
 	}

@@ -157,13 +157,13 @@ func (s *Store) MergeSignIn(tenant string, row []byte) []byte {
 	if err != nil || v.Type() != fastjson.TypeObject {
 		return row
 	}
-	id := string(v.GetStringBytes("id"))
+	id := v.GetStringBytes("id")
 	s.mu.Lock()
 	var sr SigninRisk
 	var lic string
 	found := false
 	if ts := s.tenants[tenant]; ts != nil {
-		if x := ts.Signins[id]; x != nil {
+		if x := ts.Signins[string(id)]; x != nil {
 			sr, lic, found = *x, s.cfg.tenant(tenant).Licence, true
 		}
 	}

@@ -320,7 +320,7 @@ func (be *blockEval) dict(p *pDict) (t, f []uint64) {
 	t, f = be.words(), be.words()
 	idx := p.col.Index
 	bits, off, present := be.validity(idx)
-	tab := []uint8{}
+	var tab []uint8
 	if present {
 		tab = be.dictTable(p)
 	} else {

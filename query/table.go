@@ -1,8 +1,6 @@
 package query
 
 import (
-	"strings"
-
 	"github.com/authlake/authlake/columnar"
 )
 
@@ -46,18 +44,4 @@ func (ti *tableInfo) foldColumn(c *columnar.Column) bool {
 		return true
 	}
 	return ti.fold[c.Name]
-}
-
-// enumTypeMatches reports whether a qualified enum literal type (microsoft.graph.riskLevel)
-// names the enum type of column c.
-func (ti *tableInfo) enumTypeMatches(c *columnar.Column, qualified string) bool {
-	et, ok := ti.enums[c.Name]
-	if !ok {
-		return false
-	}
-	name := qualified
-	if i := strings.LastIndexByte(name, '.'); i >= 0 {
-		name = name[i+1:]
-	}
-	return strings.EqualFold(name, et)
 }

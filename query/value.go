@@ -96,8 +96,6 @@ type value struct {
 
 var nullValue = value{k: TNull}
 
-func (v value) isNull() bool { return v.k == TNull }
-
 func (v value) asTri() tri {
 	if v.k == TBool {
 		return triOf(v.b)

@@ -125,6 +125,3 @@ func TestFlaggedSignInsEndToEnd(t *testing.T) {
 		t.Errorf("expired windows listed: %v", got)
 	}
 }
-
-func jsonMarshal(v any) ([]byte, error)   { return json.Marshal(v) }
-func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }

@@ -121,9 +121,11 @@ func publicJWK(pub crypto.PublicKey, kid, alg string) JWK {
 	case *rsa.PublicKey:
 		return JWK{Kty: "RSA", Use: "sig", Kid: kid, Alg: alg, N: b64.EncodeToString(k.N.Bytes()), E: b64.EncodeToString(big.NewInt(int64(k.E)).Bytes())}
 	case *ecdsa.PublicKey:
-		x, y := make([]byte, 32), make([]byte, 32)
-		k.X.FillBytes(x)
-		k.Y.FillBytes(y)
+		raw, err := k.Bytes() // uncompressed point: 0x04 || X || Y
+		if err != nil || len(raw) != 65 {
+			panic(fmt.Sprintf("BUG: P-256 public key encodes to %d bytes: %v", len(raw), err))
+		}
+		x, y := raw[1:33], raw[33:]
 		return JWK{Kty: "EC", Use: "sig", Kid: kid, Alg: alg, Crv: "P-256", X: b64.EncodeToString(x), Y: b64.EncodeToString(y)}
 	}
 	panic(fmt.Sprintf("BUG: unsupported public key %T", pub))

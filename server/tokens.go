@@ -37,12 +37,6 @@ func writeOAuthError(w http.ResponseWriter, r *http.Request, status int, errCode
 	})
 }
 
-// tokenRequest is a validated client-credentials request.
-type tokenRequest struct {
-	client   ClientConfig
-	resource string // the audience of the token
-}
-
 // clientCredentials validates the common part of both token endpoints: form body, grant type,
 // client authentication (client_secret_post or client_secret_basic) and the path's tenant.
 func (s *Server) clientCredentials(w http.ResponseWriter, r *http.Request) (ClientConfig, bool) {

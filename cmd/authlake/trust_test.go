@@ -73,7 +73,7 @@ func TestMissingManifestNeverDeletes(t *testing.T) {
 		{"stats"}, {"export", "-o", filepath.Join(dir, "out.ndjson")}, {"query", "--count"},
 		{"diagnose", "--flagged"}, {"risk", "users"}, {"compact"}, {"ingest", in},
 	} {
-		_, err := run(t, append(append([]string{args[0], "--data", data}, args[1:]...))...)
+		_, err := run(t, append([]string{args[0], "--data", data}, args[1:]...)...)
 		if err == nil || !strings.Contains(err.Error(), "MANIFEST is missing") {
 			t.Fatalf("%v without a MANIFEST: %v", args, err)
 		}
@@ -131,7 +131,7 @@ func TestWALBitFlipReportedAndRepaired(t *testing.T) {
 	before := listing(t, data)
 
 	for _, args := range [][]string{{"stats"}, {"query", "--count"}, {"ingest", in}} {
-		_, err := run(t, append(append([]string{args[0], "--data", data}, args[1:]...))...)
+		_, err := run(t, append([]string{args[0], "--data", data}, args[1:]...)...)
 		if !errors.Is(err, wal.ErrCorrupt) || !strings.Contains(err.Error(), active) || !strings.Contains(err.Error(), "authlake repair") {
 			t.Fatalf("%v over a damaged WAL: %v", args, err)
 		}

@@ -50,7 +50,6 @@ var lexDef = lexer.MustSimple(lexRules)
 
 // Token types resolved once; the parser switches on these.
 var (
-	tokEOF                    = lexer.EOF
 	tokWhitespace             = lexDef.Symbols()["Whitespace"]
 	tokPrefixedString         = lexDef.Symbols()["PrefixedString"]
 	tokString                 = lexDef.Symbols()["String"]
