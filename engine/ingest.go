@@ -148,6 +148,7 @@ func (db *DB) apply(entries []entry) (IngestResult, error) {
 	// Phase 1, no locks: decode into call-local chunk builders, one per partition.
 	builders := map[partKey]*columnar.Builder{}
 	var pend []pending
+	inCallDup := make([]bool, len(entries))      // entries whose own-log copy repeats an earlier entry
 	local := map[partKey]map[[16]byte]struct{}{} // duplicates inside this call
 	targets := make([]string, 0, 2)
 	for i := range entries {
@@ -210,6 +211,9 @@ func (db *DB) apply(entries []entry) (IngestResult, error) {
 				local[k] = seen
 			}
 			if _, dup := seen[id]; dup {
+				if t == primary {
+					inCallDup[i] = true // counted below: a file holding an event twice says so
+				}
 				continue
 			}
 			seen[id] = struct{}{}
@@ -235,7 +239,7 @@ func (db *DB) apply(entries []entry) (IngestResult, error) {
 		switch {
 		case entryNew[i]:
 			res.Accepted++
-		case entryCopies[i]:
+		case entryCopies[i] || inCallDup[i]:
 			res.Duplicates++
 		}
 	}

@@ -163,3 +163,35 @@ func TestReadCommandsNeedADatabase(t *testing.T) {
 		t.Fatalf("stats on a missing directory: %v", err)
 	}
 }
+
+// TestDuplicatesInOneFileCounted: `cat one.ndjson one.ndjson | authlake ingest` once reported
+// "1 accepted, 0 duplicates": the repeat inside the call was dropped and counted nowhere. And
+// two ingests started in the same second once shared (and overwrote) one rejects file.
+func TestDuplicatesInOneFileCounted(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in.ndjson")
+	if _, err := run(t, "gen", "--events", "5", "--seed", "2", "--days", "1", "-o", in); err != nil {
+		t.Fatal(err)
+	}
+	one, _ := os.ReadFile(in)
+	twice := filepath.Join(dir, "twice.ndjson")
+	os.WriteFile(twice, append(append([]byte{}, one...), one...), 0o644)
+	out, err := run(t, "ingest", "--data", filepath.Join(dir, "data"), "--tenant", "t1", twice)
+	if err != nil || !strings.Contains(out, "5 accepted, 5 duplicates, 0 rejected") {
+		t.Fatalf("a file holding each event twice: %v\n%s", err, out)
+	}
+	// Two ingests with rejects, into the same rejects path: both sets are kept.
+	bad := filepath.Join(dir, "bad.ndjson")
+	os.WriteFile(bad, []byte("not json\n"), 0o644)
+	rej := filepath.Join(dir, "rejects.ndjson")
+	for range 2 {
+		if _, err := run(t, "ingest", "--data", filepath.Join(dir, "data"), "--tenant", "t1", "--rejects", rej, bad); err == nil {
+			t.Fatal("a rejected record did not make the ingest exit non-zero")
+		}
+	}
+	for _, p := range []string{rej, rej + ".reasons", filepath.Join(dir, "rejects-2.ndjson"), filepath.Join(dir, "rejects-2.ndjson.reasons")} {
+		if b, err := os.ReadFile(p); err != nil || len(b) == 0 {
+			t.Fatalf("%s: %v (%d bytes)", p, err, len(b))
+		}
+	}
+}

@@ -2,8 +2,10 @@ package load
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 )
 
@@ -18,14 +20,13 @@ type FileRejects struct {
 	dw, rw  *bufio.Writer
 }
 
-// Reject implements RejectSink. Files are created on the first reject only.
+// Reject implements RejectSink. Files are created on the first reject only, and never over an
+// existing file: when PATH (or PATH.reasons) exists, PATH-2, PATH-3, … is used instead (before
+// the extension) and Path says which. Two ingests that start in the same second once wrote the
+// same default name, and the later one destroyed the earlier one's rejected records.
 func (f *FileRejects) Reject(source string, line, column int, reason string, raw []byte) error {
 	if f.data == nil {
-		var err error
-		if f.data, err = os.Create(f.Path); err != nil {
-			return err
-		}
-		if f.reasons, err = os.Create(f.Path + ".reasons"); err != nil {
+		if err := f.create(); err != nil {
 			return err
 		}
 		f.dw, f.rw = bufio.NewWriter(f.data), bufio.NewWriter(f.reasons)
@@ -35,6 +36,37 @@ func (f *FileRejects) Reject(source string, line, column int, reason string, raw
 	f.dw.WriteByte('\n')
 	_, err := fmt.Fprintf(f.rw, "%d\t%s:%d:%d\t%s\n", f.n, source, line, column, strings.ReplaceAll(reason, "\n", " "))
 	return err
+}
+
+func (f *FileRejects) create() error {
+	ext := filepath.Ext(f.Path)
+	base := strings.TrimSuffix(f.Path, ext)
+	for i := 1; i <= 10000; i++ {
+		path := f.Path
+		if i > 1 {
+			path = fmt.Sprintf("%s-%d%s", base, i, ext)
+		}
+		data, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+		if errors.Is(err, os.ErrExist) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		reasons, err := os.OpenFile(path+".reasons", os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+		if errors.Is(err, os.ErrExist) { // a stray .reasons file: keep it, take the next name
+			data.Close()
+			os.Remove(path)
+			continue
+		}
+		if err != nil {
+			data.Close()
+			return err
+		}
+		f.Path, f.data, f.reasons = path, data, reasons
+		return nil
+	}
+	return fmt.Errorf("rejects: 10,000 files named %s-N%s exist already", base, ext)
 }
 
 // Count is the number of records written.
