@@ -78,7 +78,7 @@ var errorCatalog = map[int]errorInfo{
 	81010:   {81010, "DesktopSsoAuthTokenInvalid: Seamless SSO Kerberos ticket expired/invalid", "Troubleshoot Seamless SSO."},
 	81012:   {81012, "DesktopSsoMismatchBetweenTokenUpnAndChosenUpn: signing-in user ≠ device user", "User signs in with matching account."},
 	90025:   {90025, "Internal service hit retry allowance", "Usually self-resolving; retry."},
-	90072:   {90072, "PassThroughUserMfaError: external account not in tenant, or ImmutableID mismatch", "Add as external user; fix sourceAnchor sync."},
+	90072:   {90072, "PassThroughUserMfaError: the user account from the identity provider does not exist in the tenant and cannot access the application; it must be added as an external user first", "Invite the user as an external (guest) user of the tenant, or have them sign in with an account of this tenant."},
 	90094:   {90094, "AdminConsentRequired", "Admin grants consent."},
 	90095:   {90095, "AdminConsentRequiredRequestAccess (admin consent workflow interrupt)", "Approve request in admin consent workflow."},
 	// Beyond §6: emitted by Entra (and by bench/gen) for sign-in frequency re-checks.

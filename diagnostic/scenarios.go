@@ -242,7 +242,9 @@ var Scenarios = []Scenario{
 	},
 	{
 		ID: "security-defaults", Title: "Interrupted by security defaults", Kind: KindEvent, Severity: SevWarning,
-		When:     Cond{AnyOf: []Cond{{Codes: []int{530035}}, {Providers: secDefaultProviders}}},
+		// A security-defaults requirement on a sign-in that went through is not a problem: the
+		// provider names why MFA was asked, and only a failed or interrupted sign-in needs a fix.
+		When:     Cond{AnyOf: []Cond{{Codes: []int{530035}}, {Providers: secDefaultProviders, Failure: true}}},
 		Evidence: []string{"code", "provider", "app", "clientApp"},
 		What: `{{.Count}} sign-in(s) of {{.Users}} to {{.Apps}} between {{.First}} and {{.Last}} were interrupted or blocked ` +
 			`by security defaults{{if .Codes}} (AADSTS{{.Codes}}){{end}}{{if .ClientApps}} using {{.ClientApps}}{{end}}.`,
@@ -272,7 +274,7 @@ var Scenarios = []Scenario{
 	},
 	{
 		ID: "pass-through-auth", Title: "Pass-through authentication", Kind: KindEvent, Severity: SevError,
-		When:     Cond{Codes: []int{80001, 80002, 80005, 80007, 80010, 80011, 80012, 80013, 80014, 90072}},
+		When:     Cond{Codes: []int{80001, 80002, 80005, 80007, 80010, 80011, 80012, 80013, 80014}},
 		Evidence: []string{"code", "reason", "app"},
 		What: `{{.Count}} sign-in(s) of {{.Users}} between {{.First}} and {{.Last}} failed in pass-through authentication ` +
 			`(AADSTS{{.Codes}}: {{.CodeMeaning}}).`,

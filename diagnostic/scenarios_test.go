@@ -70,8 +70,9 @@ var eventCases = map[string]struct {
 		says: []string{"configuration", "AADSTS"},
 	},
 	"security-defaults": {
-		pos:  [][]mod{{code(530035), set("clientAppUsed", "IMAP")}, {providers("securityDefaults"), mfa()}},
-		neg:  [][]mod{{code(53003), policy("Block legacy authentication", "failure", "Block")}},
+		pos: [][]mod{{code(530035), set("clientAppUsed", "IMAP")}, {providers("securityDefaults"), mfa(), code(50074)}},
+		// A successful sign-in whose MFA came from security defaults is not a problem.
+		neg:  [][]mod{{code(53003), policy("Block legacy authentication", "failure", "Block")}, {providers("securityDefaults"), mfa()}},
 		says: []string{"security defaults"},
 	},
 	"legacy-auth": {
@@ -85,8 +86,9 @@ var eventCases = map[string]struct {
 		says: []string{"risk", "'Block high sign-in risk'"},
 	},
 	"pass-through-auth": {
-		pos:  [][]mod{{code(80001)}, {code(80007)}, {code(90072)}},
-		neg:  [][]mod{{code(50126)}},
+		pos: [][]mod{{code(80001)}, {code(80007)}},
+		// 90072 is the external-account error, not pass-through authentication.
+		neg:  [][]mod{{code(50126)}, {code(90072)}},
 		says: []string{"pass-through", "AADSTS80001"},
 	},
 	"seamless-sso": {
