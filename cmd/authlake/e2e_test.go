@@ -195,3 +195,35 @@ func TestDuplicatesInOneFileCounted(t *testing.T) {
 		}
 	}
 }
+
+// TestQueryFormats: --apply honours --format (csv and a JSON array; it printed a table or NDJSON
+// whatever was asked), an empty CSV result still has its header, and --select takes the nested
+// columns the table view shows (status/errorCode).
+func TestQueryFormats(t *testing.T) {
+	dir := t.TempDir()
+	in, data := filepath.Join(dir, "in.ndjson"), filepath.Join(dir, "data")
+	if _, err := run(t, "gen", "--events", "2000", "--seed", "6", "--days", "2", "-o", in); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := run(t, "ingest", "--data", data, in); err != nil {
+		t.Fatal(err)
+	}
+	apply := "filter(status/errorCode ne 0)/groupby((appDisplayName),aggregate($count as n))"
+	out, err := run(t, "query", "--data", data, "--apply", apply, "--format", "csv")
+	if err != nil || !strings.HasPrefix(out, "appDisplayName,n\n") {
+		t.Fatalf("--apply --format csv: %v %q", err, out)
+	}
+	out, err = run(t, "query", "--data", data, "--apply", apply, "--format", "json")
+	var groups []map[string]any
+	if err != nil || json.Unmarshal([]byte(out), &groups) != nil || len(groups) == 0 || groups[0]["n"] == nil {
+		t.Fatalf("--apply --format json: %v %q", err, out)
+	}
+	out, err = run(t, "query", "--data", data, "--filter", "status/errorCode eq 1", "--select", "id,status/errorCode", "--format", "csv")
+	if err != nil || out != "id,status/errorCode\n" {
+		t.Fatalf("empty csv: %v %q", err, out)
+	}
+	out, err = run(t, "query", "--data", data, "--filter", "status/errorCode eq 50126", "--top", "3", "--select", "createdDateTime,status/errorCode", "--format", "csv")
+	if lines := strings.Split(strings.TrimSpace(out), "\n"); err != nil || len(lines) != 4 || !strings.HasSuffix(lines[1], ",50126") {
+		t.Fatalf("--select status/errorCode: %v %q", err, out)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -67,8 +68,10 @@ or prints the positioned error and exits 1.`,
 				return err
 			}
 			req := query.Request{Filter: filter, OrderBy: orderBy, Top: top, SkipToken: skip, Count: count, Apply: apply, Explain: explain, MaxGroups: maxGroups}
+			var columns []string // what csv and table show: nested paths (status/errorCode) included
 			if selectList != "" {
-				req.Select = strings.Split(selectList, ",")
+				columns = strings.Split(selectList, ",")
+				req.Select = selectProperties(columns)
 			}
 			out := bufio.NewWriterSize(os.Stdout, 1<<20)
 			defer out.Flush()
@@ -92,7 +95,7 @@ or prints the positioned error and exits 1.`,
 				if apply != "" {
 					return writeGroups(out, res.Groups, format)
 				}
-				if err := writeRows(out, res.Rows, format, req.Select, pages == 0); err != nil {
+				if err := writeRows(out, res.Rows, format, columns, pages == 0); err != nil {
 					return err
 				}
 				pages++
@@ -217,7 +220,10 @@ func cellText(v any) string {
 
 func writeGroups(w *bufio.Writer, groups []query.Group, format string) error {
 	if format == "ndjson" || format == "json" {
-		for _, g := range groups {
+		if format == "json" {
+			w.WriteString("[")
+		}
+		for i, g := range groups {
 			m := map[string]any{}
 			for k, v := range g.Keys {
 				m[k] = v
@@ -226,8 +232,16 @@ func writeGroups(w *bufio.Writer, groups []query.Group, format string) error {
 				m[k] = v
 			}
 			b, _ := json.Marshal(m)
+			if format == "json" && i > 0 {
+				w.WriteString(",\n")
+			}
 			w.Write(b)
-			w.WriteByte('\n')
+			if format == "ndjson" {
+				w.WriteByte('\n')
+			}
+		}
+		if format == "json" {
+			w.WriteString("]\n")
 		}
 		return nil
 	}
@@ -244,6 +258,22 @@ func writeGroups(w *bufio.Writer, groups []query.Group, format string) error {
 		vals = append(vals, k)
 	}
 	sort.Strings(vals)
+	if format == "csv" {
+		cw := csv.NewWriter(w)
+		cw.Write(append(append([]string{}, cols...), vals...))
+		for _, g := range groups {
+			var cells []string
+			for _, c := range cols {
+				cells = append(cells, cellText(g.Keys[c]))
+			}
+			for _, v := range vals {
+				cells = append(cells, cellText(g.Values[v]))
+			}
+			cw.Write(cells)
+		}
+		cw.Flush()
+		return cw.Error()
+	}
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, strings.ToUpper(strings.Join(append(append([]string{}, cols...), vals...), "\t")))
 	for _, g := range groups {
@@ -260,3 +290,16 @@ func writeGroups(w *bufio.Writer, groups []query.Group, format string) error {
 }
 
 var _ = columnar.SignIns
+
+// selectProperties is what to ask the engine for: the top-level property of each column, once
+// (status for status/errorCode), as Graph's $select takes only top-level properties.
+func selectProperties(columns []string) []string {
+	var out []string
+	for _, c := range columns {
+		top, _, _ := strings.Cut(c, "/")
+		if !slices.Contains(out, top) {
+			out = append(out, top)
+		}
+	}
+	return out
+}
