@@ -34,6 +34,8 @@ type JobResult struct {
 	Detections   int       // new detections stored
 	Observations int       // new observations stored
 	Chunks       int
+	// Learning is what the profile detectors could not judge yet at To.
+	Learning Learning
 }
 
 // progress is the job's durable cursor (DIR/jobs/TENANT.json): every event created
@@ -139,6 +141,7 @@ func RunDetection(ctx context.Context, db *engine.DB, s *Store, tenant string, o
 			return res, err
 		}
 	}
+	res.Learning = det.Learning(now)
 	return res, nil
 }
 

@@ -92,6 +92,18 @@ func riskCmd() *cobra.Command {
 			fmt.Fprintf(os.Stderr, "tenant %s: read %d interactive sign-ins (%s .. %s) in %s: %d new detections, %d observations\n",
 				env.tenant, res.Events, res.From.Format(time.RFC3339), res.To.Format(time.RFC3339), time.Since(start).Round(time.Millisecond),
 				res.Detections, res.Observations)
+			if l := res.Learning; l.Users > 0 || (!l.WarmupUntil.IsZero() && l.WarmupUntil.After(res.To)) {
+				fmt.Fprintf(os.Stderr, "profile detectors (unfamiliar properties, atypical travel, new country) have not judged everyone yet: "+
+					"%d of %d users are still in their learning period (%d sign-ins or %s each)",
+					l.Users, l.Users+l.Learned, l.SignInsToLearn, l.LearningPeriod)
+				if !l.UsersUntil.IsZero() {
+					fmt.Fprintf(os.Stderr, ", the last until %s at the latest", l.UsersUntil.Format(time.RFC3339))
+				}
+				if l.WarmupUntil.After(res.To) {
+					fmt.Fprintf(os.Stderr, "; the tenant's warm-up ends %s", l.WarmupUntil.Format(time.RFC3339))
+				}
+				fmt.Fprintln(os.Stderr)
+			}
 			if leakList != "" {
 				data, err := os.ReadFile(leakList)
 				if err != nil {
