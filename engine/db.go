@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -103,15 +104,18 @@ type DB struct {
 	// the flush freeze, so a WAL rotation never separates a record from its memtable rows.
 	ingestMu sync.RWMutex
 
-	mu       sync.RWMutex // guards parts, man, memRows, flushing, closed
-	parts    map[partKey]*partition
-	man      *manifest
-	memRows  int
-	oldest   time.Time // arrival time of the oldest unflushed row
-	flushing bool
-	flushed  *sync.Cond // signalled when a flush finishes (backpressure waiters)
-	closed   bool
-	flagger  Flagger
+	mu    sync.RWMutex // guards parts, man, memRows, flushing, closed
+	parts map[partKey]*partition
+	man   *manifest
+	// retention is the manifest's retention settings, readable without db.mu (ingest's
+	// decode phase checks them lock-free); replaced whole by SetRetention.
+	retention atomic.Pointer[retentionSettings]
+	memRows   int
+	oldest    time.Time // arrival time of the oldest unflushed row
+	flushing  bool
+	flushed   *sync.Cond // signalled when a flush finishes (backpressure waiters)
+	closed    bool
+	flagger   Flagger
 
 	trust     trustSet               // Options.Trust, checked
 	homes     map[string]*homeCopies // per home tenant holding copies (guarded by mu)
@@ -209,6 +213,10 @@ func (db *DB) recover() error {
 		return err
 	}
 	db.man = man
+	if man.Retention != nil {
+		r := man.Retention
+		db.retention.Store(&r)
+	}
 	live := map[string]bool{}
 	for _, ms := range man.Segments {
 		s, err := openSegment(db.dir, ms, db.schema, db.cache)

@@ -422,13 +422,8 @@ func (p *partition) hasID(id [16]byte, ns int64) (bool, error) {
 }
 
 func (db *DB) retentionDays(tenant string) int {
-	if home, _, ok := splitCopyNamespace(tenant); ok {
-		tenant = home // copies are part of the home tenant's log
-	}
-	if d, ok := db.opts.TenantRetention[tenant]; ok {
-		return d
-	}
-	return db.opts.Retention
+	d, _ := db.RetentionOf(tenant)
+	return d
 }
 
 // outsideRetention explains why an event of day is not kept for tenant, or returns "".
@@ -442,7 +437,9 @@ func (db *DB) outsideRetention(tenant string, day int32, now time.Time) string {
 	}
 	cutoff := dayOf(now.AddDate(0, 0, -keep).UnixNano())
 	if day < cutoff {
-		return fmt.Sprintf("createdDateTime %s is older than tenant %s's retention of %d days", dayString(day), tenant, keep)
+		_, source := db.RetentionOf(tenant)
+		return fmt.Sprintf("createdDateTime %s is older than tenant %s's retention of %d days (%s; choose another with --retention on ingest or serve, e.g. --retention 400d, or 0 to keep every event)",
+			dayString(day), tenant, keep, source)
 	}
 	return ""
 }

@@ -22,6 +22,8 @@ type manifest struct {
 	Version  int               `json:"version"`
 	NextID   uint64            `json:"nextSegmentId"`
 	Segments []manifestSegment `json:"segments"`
+	// Retention holds the operator's retention settings (see retention_setting.go).
+	Retention retentionSettings `json:"retention,omitempty"`
 }
 
 type manifestSegment struct {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -51,9 +52,9 @@ An output name ending in .gz or .zst is compressed.`,
 				if f.v == "" {
 					continue
 				}
-				t, err := time.Parse(time.RFC3339, f.v)
+				t, err := parseWhen(f.v)
 				if err != nil {
-					return fmt.Errorf("%s %q: want RFC 3339, e.g. 2026-11-01T00:00:00Z", f.name, f.v)
+					return fmt.Errorf("%s %q: want RFC 3339 (2026-11-01T00:00:00Z) or days before now (-120d)", f.name, f.v)
 				}
 				*f.dst = t
 			}
@@ -83,8 +84,8 @@ An output name ending in .gz or .zst is compressed.`,
 	f.IntVar(&events, "events", 10000, "number of events")
 	f.Uint64Var(&seed, "seed", 1, "random seed (same seed, same bytes)")
 	f.StringVar(&tenant, "tenant", "", "resource tenant GUID (default: the demo tenant "+gen.DefaultTenant+")")
-	f.StringVar(&start, "start", "", "start of the span, RFC 3339 (default: --days days before --end)")
-	f.StringVar(&end, "end", "", "end of the span, RFC 3339: no event is later (default: now)")
+	f.StringVar(&start, "start", "", "start of the span, RFC 3339 or -Nd (N days before now) (default: --days days before --end)")
+	f.StringVar(&end, "end", "", "end of the span, RFC 3339 or -Nd (N days before now): no event is later (default: now)")
 	f.IntVar(&days, "days", 30, "days the events span")
 	f.StringVarP(&out, "output", "o", "-", "output file (- for stdout; .gz or .zst compresses)")
 	return cmd
@@ -136,4 +137,16 @@ func humanBytes(n int64) string {
 		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
 	}
 	return fmt.Sprintf("%d B", n)
+}
+
+// parseWhen reads an RFC 3339 time or "-Nd", N days before the process clock's now.
+func parseWhen(s string) (time.Time, error) {
+	if d, ok := strings.CutSuffix(strings.TrimPrefix(s, "-"), "d"); ok && strings.HasPrefix(s, "-") {
+		n, err := strconv.Atoi(d)
+		if err != nil || n < 0 {
+			return time.Time{}, fmt.Errorf("bad relative time %q", s)
+		}
+		return now().UTC().AddDate(0, 0, -n), nil
+	}
+	return time.Parse(time.RFC3339, s)
 }

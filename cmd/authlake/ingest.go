@@ -22,6 +22,7 @@ func ingestCmd() *cobra.Command {
 		dataDir, tenant, rejects string
 		threads, batch           int
 		trust                    trustFlag
+		retention                retentionFlag
 	)
 	cmd := &cobra.Command{
 		Use:   "ingest --data DIR [--tenant T] FILE...|-",
@@ -45,6 +46,11 @@ REJECTS.reasons, and the exit status is 2; every good record is still ingested.`
 				return err
 			}
 			db, err := openDB(dataDir, false, engine.Options{Trust: tr})
+			if err == nil {
+				if err = retention.apply(db, tenant); err != nil {
+					db.Close()
+				}
+			}
 			if err != nil {
 				return err
 			}
@@ -117,6 +123,7 @@ REJECTS.reasons, and the exit status is 2; every good record is still ingested.`
 	f.StringVar(&dataDir, "data", "", "database directory (created if missing)")
 	f.StringVar(&tenant, "tenant", "", "tenant whose log the events are (default: each event's resourceTenantId)")
 	f.StringVar(&rejects, "rejects", "", "rejects file (default DIR/rejects/<time>.ndjson)")
+	retention.register(f)
 	f.IntVar(&threads, "threads", 0, "ingest goroutines (default: number of CPUs)")
 	f.IntVar(&batch, "batch", 4096, "records per ingest batch")
 	trust.register(f)

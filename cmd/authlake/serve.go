@@ -29,6 +29,7 @@ type serveFlags struct {
 	rate                                                                         float64
 	burst                                                                        int
 	trust                                                                        trustFlag
+	retention                                                                    retentionFlag // serve only
 }
 
 func (sf *serveFlags) register(f *pflag.FlagSet, withData bool) {
@@ -45,6 +46,9 @@ func (sf *serveFlags) register(f *pflag.FlagSet, withData bool) {
 	f.StringVar(&sf.logLevel, "log-level", "info", "debug, info, warn or error (env AUTHLAKE_LOG_LEVEL)")
 	f.StringVar(&sf.logFormat, "log-format", "text", "text or json (env AUTHLAKE_LOG_FORMAT)")
 	sf.trust.register(f)
+	if withData { // serve; the demo keeps the default
+		sf.retention.register(f)
+	}
 }
 
 // resolve applies environment variables to flags the user did not set, then builds the
@@ -160,6 +164,10 @@ in-flight ones finish, then closes the database. See docs/server.md.`,
 			}
 			db, err := openDB(sf.dataDir, false, engine.Options{Logger: log, Trust: cfg.Trust})
 			if err != nil {
+				return err
+			}
+			if err := sf.retention.apply(db, ""); err != nil {
+				db.Close()
 				return err
 			}
 			ln, err := net.Listen("tcp", cfg.Addr)

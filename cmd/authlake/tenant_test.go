@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -63,5 +64,32 @@ func TestDefaultTenant(t *testing.T) {
 	// The flag wins over the environment.
 	if n := count("--tenant", gen.DefaultTenant); n != main {
 		t.Fatalf("--tenant with $%s set counts %d, want %d", envTenant, n, main)
+	}
+}
+
+// TestRetentionFlag: an incident older than the default retention is rejected with a reason
+// naming --retention; with --retention 400d it loads, and the database remembers the setting
+// for later ingests without the flag.
+func TestRetentionFlag(t *testing.T) {
+	dir := t.TempDir()
+	in, data := filepath.Join(dir, "old.ndjson"), filepath.Join(dir, "data")
+	if _, err := run(t, "gen", "--events", "300", "--seed", "9", "--days", "2", "--end", "-120d", "-o", in); err != nil {
+		t.Fatal(err)
+	}
+	tenant := "3b7f0c2e-5a1d-4e8b-9c6f-2d4a8e1b7c90"
+	_, err := run(t, "ingest", "--data", data, "--tenant", tenant, "--rejects", filepath.Join(dir, "r.ndjson"), in)
+	reasons, _ := os.ReadFile(filepath.Join(dir, "r.ndjson.reasons"))
+	if err == nil || !strings.Contains(string(reasons), "--retention") {
+		t.Fatalf("a 120-day-old incident under the default retention: %v\n%.300s", err, reasons)
+	}
+	out, err := run(t, "ingest", "--data", data, "--tenant", tenant, "--retention", "400d", in)
+	if err != nil || !strings.Contains(out, "300 accepted") {
+		t.Fatalf("with --retention 400d: %v %s", err, out)
+	}
+	// A later ingest without the flag keeps the remembered 400 days: the events are duplicates,
+	// not rejects.
+	out, err = run(t, "ingest", "--data", data, "--tenant", tenant, in)
+	if err != nil || !strings.Contains(out, "0 accepted, 300 duplicates, 0 rejected") {
+		t.Fatalf("re-ingest without the flag: %v %s", err, out)
 	}
 }
