@@ -163,3 +163,39 @@ func mustRead(t *testing.T, path string) []byte {
 	}
 	return b
 }
+
+// TestReadOnlyCommandsWriteNothing: every read-only open once created and fsynced a new WAL
+// file that was never deleted (35 after a few dozen queries), and each later open replayed them
+// all. Reading now leaves the directory exactly as it was.
+func TestReadOnlyCommandsWriteNothing(t *testing.T) {
+	dir := t.TempDir()
+	in, data := filepath.Join(dir, "in.ndjson"), filepath.Join(dir, "data")
+	if _, err := run(t, "gen", "--events", "1500", "--seed", "8", "--days", "2", "-o", in); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := run(t, "ingest", "--data", data, in); err != nil {
+		t.Fatal(err)
+	}
+	before := listing(t, data)
+	for i := 0; i < 3; i++ {
+		for _, args := range [][]string{{"stats"}, {"query", "--count"}, {"export", "-o", filepath.Join(dir, "out.ndjson")},
+			{"diagnose", "--flagged"}, {"risk", "users"}} {
+			if _, err := run(t, append([]string{args[0], "--data", data}, args[1:]...)...); err != nil {
+				t.Fatalf("%v: %v", args, err)
+			}
+		}
+	}
+	after := listing(t, data)
+	// Identity Protection keeps its own store beside the engine's files; reading creates it.
+	for p := range after {
+		if strings.Contains(p, string(filepath.Separator)+"identityprotection"+string(filepath.Separator)) {
+			delete(after, p)
+		}
+	}
+	for p := range before {
+		if strings.Contains(p, string(filepath.Separator)+"identityprotection"+string(filepath.Separator)) {
+			delete(before, p)
+		}
+	}
+	sameListing(t, "15 read-only commands", before, after)
+}
