@@ -155,13 +155,21 @@ func Open(dir string, opts Options) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
+	if opts.ReadOnly {
+		return openReadOnly(dir, opts, trust)
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
-	lock, err := lockDir(dir)
+	lock, err := lockDir(dir, true)
 	if err != nil {
 		return nil, err
 	}
+	return open(dir, opts, trust, lock)
+}
+
+// open recovers the database in dir, holding lock (nil for a reader beside a writer).
+func open(dir string, opts Options, trust trustSet, lock *os.File) (*DB, error) {
 	db := &DB{
 		dir: dir, opts: opts, schema: columnar.SignIns, lock: lock, log: opts.Logger,
 		cache: columnar.NewBlockCache(opts.CacheBytes),
@@ -175,7 +183,7 @@ func Open(dir string, opts Options) (*DB, error) {
 		return nil, err
 	}
 	db.mu.Lock()
-	err = db.rebuildHomes(nil)
+	err := db.rebuildHomes(nil)
 	db.mu.Unlock()
 	if err != nil {
 		db.closeFiles()
@@ -188,7 +196,9 @@ func Open(dir string, opts Options) (*DB, error) {
 	return db, nil
 }
 
-func lockDir(dir string) (*os.File, error) {
+// lockDir takes the directory's exclusive lock; a writer records its pid in the lock file (for
+// the message another process gets), a read-only opener changes nothing.
+func lockDir(dir string, writePID bool) (*os.File, error) {
 	path := filepath.Join(dir, "LOCK")
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
 	if err != nil {
@@ -202,8 +212,10 @@ func lockDir(dir string) (*os.File, error) {
 		}
 		return nil, fmt.Errorf("lock %s: %w", path, err)
 	}
-	f.Truncate(0)
-	f.WriteAt([]byte(fmt.Sprintf("%d\n", os.Getpid())), 0)
+	if writePID {
+		f.Truncate(0)
+		f.WriteAt([]byte(fmt.Sprintf("%d\n", os.Getpid())), 0)
+	}
 	return f, nil
 }
 
@@ -244,7 +256,8 @@ func (db *DB) recover() error {
 			return nil
 		})
 	}
-	w, err := wal.Open(filepath.Join(db.dir, "wal"), wal.Options{NoSync: db.opts.NoSync, Logger: db.log, ReadOnly: db.opts.ReadOnly})
+	w, err := wal.Open(filepath.Join(db.dir, "wal"), wal.Options{NoSync: db.opts.NoSync, Logger: db.log, ReadOnly: db.opts.ReadOnly,
+		NoLock: db.lock == nil})
 	if err != nil {
 		return err
 	}
@@ -258,7 +271,9 @@ func (db *DB) recover() error {
 	if err != nil {
 		return fmt.Errorf("replay WAL: %w", err)
 	}
-	if stats.TornBytes > 0 {
+	// Beside a live writer, the end of its active file is being written: a partial record there
+	// is the writer's business, not damage.
+	if stats.TornBytes > 0 && db.lock != nil {
 		what := "it was truncated"
 		if db.opts.ReadOnly {
 			what = "it was skipped (read-only: the file is unchanged)"

@@ -162,7 +162,13 @@ func (l *Log) replayFile(seq uint64, last bool, fn func(Pos, []byte) error, stat
 				return 0, false, ce
 			}
 			if l.opts.ReadOnly {
-				stats.TornFile, stats.TornOffset, stats.TornReason, stats.TornBytes = path, ce.Offset, ce.Reason, size-ce.Offset
+				if zero, err := isZero(f, ce.Offset, size); err != nil {
+					return 0, false, err
+				} else if ce.Reason == reasonZeroFilled && zero {
+					stats.ZeroTailBytes = size - ce.Offset // preallocated space: the normal state
+				} else {
+					stats.TornFile, stats.TornOffset, stats.TornReason, stats.TornBytes = path, ce.Offset, ce.Reason, size-ce.Offset
+				}
 				return off, false, nil
 			}
 			return off, false, l.truncateTail(f, ce, size, stats)

@@ -51,6 +51,10 @@ type Options struct {
 	// ErrReadOnly. Read-only commands use it, so reading can never destroy evidence.
 	ReadOnly bool
 
+	// NoLock skips the directory lock: for a read-only reader beside the process that writes
+	// the log (the engine's snapshot readers). Only with ReadOnly.
+	NoLock bool
+
 	// syncFile replaces fdatasync in tests that inject sync failures.
 	syncFile func(*os.File) error
 }
@@ -112,12 +116,26 @@ func Open(dir string, opts Options) (*Log, error) {
 	if opts.syncFile == nil {
 		opts.syncFile = fdatasync
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if opts.ReadOnly {
+		if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
+			// Nothing was ever logged: an empty log, and nothing created to say so.
+			l := &Log{dir: dir, opts: opts, logger: opts.Logger, done: make(chan struct{})}
+			l.cond = sync.NewCond(&l.mu)
+			return l, nil
+		}
+	} else if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("wal: create directory: %w", err)
 	}
-	lock, err := lockDir(dir)
-	if err != nil {
-		return nil, err
+	if opts.NoLock && !opts.ReadOnly {
+		return nil, errors.New("wal: NoLock needs ReadOnly")
+	}
+	var lock *os.File
+	if !opts.NoLock {
+		l, err := lockDir(dir)
+		if err != nil {
+			return nil, err
+		}
+		lock = l
 	}
 	files, err := listFiles(dir)
 	var sp span
@@ -125,7 +143,9 @@ func Open(dir string, opts Options) (*Log, error) {
 		sp, err = checkSpan(dir, files)
 	}
 	if err != nil {
-		_ = lock.Close()
+		if lock != nil {
+			_ = lock.Close()
+		}
 		return nil, err
 	}
 	l := &Log{dir: dir, opts: opts, logger: opts.Logger, lock: lock, files: files, span: sp, done: make(chan struct{})}
@@ -192,6 +212,9 @@ func (l *Log) Close() error {
 		} else {
 			err = l.seal(l.active)
 		}
+	}
+	if l.lock == nil {
+		return err
 	}
 	if cerr := l.lock.Close(); err == nil && cerr != nil {
 		err = fmt.Errorf("wal: release lock: %w", cerr)

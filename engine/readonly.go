@@ -1,0 +1,60 @@
+package engine
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// Readers beside the writer. A read-only Open first tries the directory's lock: when no
+// process holds it, the reader takes it (so no writer starts under it) and opens as usual,
+// changing nothing. When a writer holds it (a server, an ingest), the reader opens without the
+// lock, on a snapshot: the manifest is replaced atomically, segment files are immutable and
+// only deleted after a newer manifest no longer names them, and WAL files are removed only after
+// a manifest naming their flushed events is durable. The reader reads the manifest, opens its
+// segments, replays the WAL (read-only; events already in its segments are skipped as
+// duplicates), then reads the manifest again: if it changed, a flush or compaction ran meanwhile
+// and the reader starts over. A partial record at the end of the writer's active file is a torn
+// tail to a reader and is skipped: those events were not acknowledged when the reader looked.
+
+// snapshotAttempts bounds the retries of a reader beside a busy writer.
+const snapshotAttempts = 20
+
+func openReadOnly(dir string, opts Options, trust trustSet) (*DB, error) {
+	if _, err := os.Stat(dir); err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	lock, err := lockDir(dir, false)
+	if err == nil {
+		return open(dir, opts, trust, lock)
+	}
+	if !errors.Is(err, ErrLocked) {
+		return nil, err
+	}
+	var last error
+	for attempt := 0; attempt < snapshotAttempts; attempt++ {
+		if attempt > 0 {
+			time.Sleep(time.Duration(attempt) * 10 * time.Millisecond) // let the writer finish its flush
+		}
+		before, err := os.ReadFile(filepath.Join(dir, manifestName))
+		if err != nil {
+			last = err
+			continue
+		}
+		db, err := open(dir, opts, trust, nil)
+		if err != nil {
+			last = err
+			continue
+		}
+		after, err := os.ReadFile(filepath.Join(dir, manifestName))
+		if err == nil && bytes.Equal(before, after) {
+			return db, nil
+		}
+		db.closeFiles()
+		last = errors.New("the writer changed the manifest while the reader opened it")
+	}
+	return nil, fmt.Errorf("open a snapshot of %s beside its writer: %d attempts failed, the last with: %w", dir, snapshotAttempts, last)
+}
