@@ -32,6 +32,8 @@ type Config struct {
 	// `authlake serve` opens the database with it; when it is set, New refuses a database opened
 	// with another (the engine, not the server, applies it).
 	Trust map[string][]string `yaml:"trust"`
+	// TLS makes the server speak https (see tls.go).
+	TLS TLSConfig `yaml:"tls"`
 }
 
 // AuthConfig says which tokens are accepted.
@@ -164,6 +166,9 @@ func LoadConfig(path string) (Config, error) {
 }
 
 func (c *Config) validate() error {
+	if err := c.TLS.validate(); err != nil {
+		return err
+	}
 	for i, cl := range c.Clients {
 		switch {
 		case cl.ClientID == "":

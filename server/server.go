@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -58,6 +59,7 @@ type Server struct {
 	clients  map[string]ClientConfig
 	skipKey  []byte
 	handler  http.Handler
+	tlsCert  *tls.Certificate // nil: plain http
 	ready    atomic.Bool
 	flight   atomic.Int64
 }
@@ -122,10 +124,29 @@ func New(opts Options) (*Server, error) {
 	for _, c := range cfg.Clients {
 		s.clients[strings.ToLower(c.ClientID)] = c
 	}
+	if cfg.TLS.Enabled() {
+		host, _, _ := net.SplitHostPort(cfg.Addr)
+		cert, err := loadTLS(cfg.TLS, opts.DB.Dir(), host)
+		if err != nil {
+			return nil, err
+		}
+		s.tlsCert = &cert
+	}
 	s.metrics = newMetrics(reg, opts.DB)
 	s.handler = s.routes()
 	s.ready.Store(true)
 	return s, nil
+}
+
+// TLSCertificate is the certificate the server presents, nil when it speaks plain http.
+func (s *Server) TLSCertificate() *tls.Certificate { return s.tlsCert }
+
+// Scheme is "https" or "http".
+func (s *Server) Scheme() string {
+	if s.tlsCert != nil {
+		return "https"
+	}
+	return "http"
 }
 
 // Handler is the server's root handler.
@@ -153,7 +174,13 @@ func (s *Server) HTTPServer() *http.Server {
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	hs := s.HTTPServer()
 	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
+	if s.tlsCert != nil {
+		// ServeTLS offers HTTP/2 (h2) and HTTP/1.1 by ALPN.
+		hs.TLSConfig = &tls.Config{Certificates: []tls.Certificate{*s.tlsCert}, MinVersion: tls.VersionTLS12}
+		go func() { errc <- hs.ServeTLS(ln, "", "") }()
+	} else {
+		go func() { errc <- hs.Serve(ln) }()
+	}
 	select {
 	case err := <-errc:
 		return err
@@ -231,7 +258,7 @@ func (s *Server) routes() http.Handler {
 		}
 		writeError(w, r, http.StatusNotFound, codeNotFound, fmt.Sprintf("Resource not found for the segment '%s'.", firstSegment(r.URL.Path)))
 	})
-	return withRequestIDs(s.now, s.observe(mux))
+	return withRequestIDs(s.now, s.observe(s.decodeBodies(mux)))
 }
 
 func firstSegment(p string) string {

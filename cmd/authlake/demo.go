@@ -111,7 +111,7 @@ ready-to-paste curl commands. Delete the directory to start over.`,
 			fmt.Printf("demo data: %d events of tenant %s since %s in %s\n", mk.Accepted, tenant, mk.Start.Format("2006-01-02"), dataDir)
 			if noServe {
 				db.Close()
-				printDemo("http://"+cfg.Addr, token, upn)
+				printDemo(scheme(cfg)+"://"+cfg.Addr, token, upn, caFlag(cfg, dataDir))
 				fmt.Printf("\nstart the server with:\n  authlake serve --data %s --addr %s\n", shellQuote(dataDir), cfg.Addr)
 				return nil
 			}
@@ -125,7 +125,7 @@ ready-to-paste curl commands. Delete the directory to start over.`,
 				}
 			}
 			return runServer(db, cfg, log, ln, func(_ *server.Server, base string) {
-				printDemo(base, token, upn)
+				printDemo(base, token, upn, caFlag(cfg, dataDir))
 				fmt.Println("\nPress Ctrl-C to stop.")
 			})
 		},
@@ -217,16 +217,33 @@ func sampleFlaggedUser(db *engine.DB, tenant string) string {
 	return "someone@contoso.com"
 }
 
-func printDemo(base, token, upn string) {
+// scheme is the one the server will speak.
+func scheme(cfg server.Config) string {
+	if cfg.TLS.Enabled() {
+		return "https"
+	}
+	return "http"
+}
+
+// caFlag is what curl needs to trust the server's development certificate ("" otherwise).
+func caFlag(cfg server.Config, dataDir string) string {
+	if !cfg.TLS.SelfSigned {
+		return ""
+	}
+	cert, _ := server.DevCertPaths(dataDir)
+	return "--cacert " + shellQuote(cert) + " "
+}
+
+func printDemo(base, token, upn, ca string) {
 	q := url.QueryEscape
 	fmt.Printf("\nGraph sign-in API: %s/beta/auditLogs/signIns (and /v1.0)\n\n", base)
 	fmt.Printf("export TOKEN=%s\n\n", token)
 	fmt.Println("# 1. flagged sign-ins (users asked for help with these errors)")
-	fmt.Printf("curl -s -H \"Authorization: Bearer $TOKEN\" '%s/beta/auditLogs/signIns?$filter=%s&$top=5'\n\n", base, q("flaggedForReview eq true"))
+	fmt.Printf("curl -s %s-H \"Authorization: Bearer $TOKEN\" '%s/beta/auditLogs/signIns?$filter=%s&$top=5'\n\n", ca, base, q("flaggedForReview eq true"))
 	fmt.Printf("# 2. failed sign-ins of %s\n", upn)
-	fmt.Printf("curl -s -H \"Authorization: Bearer $TOKEN\" '%s/beta/auditLogs/signIns?$filter=%s&$top=5&$select=%s'\n\n", base,
+	fmt.Printf("curl -s %s-H \"Authorization: Bearer $TOKEN\" '%s/beta/auditLogs/signIns?$filter=%s&$top=5&$select=%s'\n\n", ca, base,
 		q("userPrincipalName eq '"+strings.ReplaceAll(upn, "'", "''")+"' and status/errorCode ne 0"), q("id,createdDateTime,appDisplayName,status,deviceDetail"))
 	fmt.Println("# 3. the applications with the most failed sign-ins")
-	fmt.Printf("curl -s -H \"Authorization: Bearer $TOKEN\" '%s/beta/auditLogs/signIns?$apply=%s'\n", base,
+	fmt.Printf("curl -s %s-H \"Authorization: Bearer $TOKEN\" '%s/beta/auditLogs/signIns?$apply=%s'\n", ca, base,
 		q("filter(status/errorCode ne 0)/groupby((appDisplayName),aggregate($count as failures))/orderby(failures desc)/top(10)"))
 }

@@ -31,7 +31,7 @@ func TestDemoNoServeThenCurlCommands(t *testing.T) {
 			token = v
 		}
 		if strings.HasPrefix(line, "curl ") {
-			i := strings.Index(line, "'http://127.0.0.1:8080")
+			i := strings.Index(line, "'https://127.0.0.1:8080")
 			urls = append(urls, strings.Trim(line[i:], "'"))
 		}
 	}
@@ -63,7 +63,7 @@ func TestDemoNoServeThenCurlCommands(t *testing.T) {
 	ts := httptest.NewServer(srv.Handler())
 	defer ts.Close()
 	for i, u := range urls {
-		req, _ := http.NewRequest(http.MethodGet, strings.Replace(u, "http://127.0.0.1:8080", ts.URL, 1), nil)
+		req, _ := http.NewRequest(http.MethodGet, strings.Replace(u, "https://127.0.0.1:8080", ts.URL, 1), nil)
 		req.Header.Set("Authorization", "Bearer "+token)
 		resp, err := ts.Client().Do(req)
 		if err != nil {

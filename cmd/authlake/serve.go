@@ -30,6 +30,8 @@ type serveFlags struct {
 	burst                                                                        int
 	trust                                                                        trustFlag
 	retention                                                                    retentionFlag // serve only
+	tlsCert, tlsKey                                                              string
+	tlsSelfSigned, plainHTTP                                                     bool
 }
 
 func (sf *serveFlags) register(f *pflag.FlagSet, withData bool) {
@@ -45,6 +47,10 @@ func (sf *serveFlags) register(f *pflag.FlagSet, withData bool) {
 	f.IntVar(&sf.burst, "burst", 0, "token bucket size per tenant (default 2× rate; env AUTHLAKE_BURST)")
 	f.StringVar(&sf.logLevel, "log-level", "info", "debug, info, warn or error (env AUTHLAKE_LOG_LEVEL)")
 	f.StringVar(&sf.logFormat, "log-format", "text", "text or json (env AUTHLAKE_LOG_FORMAT)")
+	f.StringVar(&sf.tlsCert, "tls-cert", "", "TLS certificate (PEM) to serve https with (env AUTHLAKE_TLS_CERT)")
+	f.StringVar(&sf.tlsKey, "tls-key", "", "its private key (PEM) (env AUTHLAKE_TLS_KEY)")
+	f.BoolVar(&sf.tlsSelfSigned, "tls-self-signed", false, "serve https with a development certificate made in DIR/tls/ (the default without --tls-cert)")
+	f.BoolVar(&sf.plainHTTP, "http", false, "serve plain http instead of https (bearer tokens then cross the network in clear: loopback only)")
 	sf.trust.register(f)
 	if withData { // serve; the demo keeps the default
 		sf.retention.register(f)
@@ -113,6 +119,21 @@ func (sf *serveFlags) resolve(f *pflag.FlagSet) (server.Config, error) {
 	}
 	if set("burst", "AUTHLAKE_BURST") {
 		cfg.Limits.Burst = sf.burst
+	}
+	env("tls-cert", "AUTHLAKE_TLS_CERT", &sf.tlsCert)
+	env("tls-key", "AUTHLAKE_TLS_KEY", &sf.tlsKey)
+	// https unless asked otherwise: the certificate given (flag, environment or config file),
+	// else a development certificate.
+	if sf.tlsCert != "" || sf.tlsKey != "" {
+		cfg.TLS = server.TLSConfig{CertFile: sf.tlsCert, KeyFile: sf.tlsKey}
+	}
+	switch {
+	case sf.plainHTTP && (sf.tlsCert != "" || sf.tlsSelfSigned):
+		return cfg, errors.New("--http serves plain http: drop --tls-cert/--tls-self-signed, or --http")
+	case sf.plainHTTP:
+		cfg.TLS = server.TLSConfig{}
+	case !cfg.TLS.Enabled():
+		cfg.TLS.SelfSigned = true
 	}
 	if sf.trust.given(f) {
 		trust, err := sf.trust.resolve(f)
@@ -192,11 +213,16 @@ func runServer(db *engine.DB, cfg server.Config, log *slog.Logger, ln net.Listen
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	url := "http://" + ln.Addr().String()
+	url := srv.Scheme() + "://" + ln.Addr().String()
 	if cfg.PublicURL != "" {
 		url = strings.TrimSuffix(cfg.PublicURL, "/")
 	}
-	log.Info("serving the Graph sign-in API", "addr", ln.Addr().String(), "data", db.Dir())
+	log.Info("serving the Graph sign-in API", "url", url, "data", db.Dir())
+	if cert := srv.TLSCertificate(); cert != nil && cfg.TLS.SelfSigned {
+		certPath, _ := server.DevCertPaths(db.Dir())
+		log.Info("https with the development certificate: clients must trust it (curl --cacert FILE)",
+			"certificate", certPath, "sha256", server.Fingerprint(*cert))
+	}
 	if trust := db.Trust(); len(trust) > 0 {
 		log.Info("cross-tenant trust: each home tenant reads the marked reports of the tenants listed", "trust", trust)
 	}
