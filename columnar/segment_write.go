@@ -12,6 +12,8 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 
+	"github.com/authlake/authlake/internal/fsutil"
+
 	"github.com/apache/arrow-go/v18/arrow/array"
 )
 
@@ -105,7 +107,7 @@ func WriteSegment(path string, tenant string, day int32, m *Merged, visit BlockV
 	if err := os.Rename(tmp, path); err != nil {
 		return nil, err
 	}
-	if err := SyncDir(filepath.Dir(path)); err != nil {
+	if err := fsutil.SyncDir(filepath.Dir(path)); err != nil {
 		return nil, err
 	}
 	return meta, nil
@@ -164,17 +166,4 @@ func encodeColumn(m *Merged, col int, visit BlockVisitor) ([]byte, ColumnMeta, e
 	cm.Length = uint64(len(region))
 	cm.CRC = crc32.Checksum(region, castagnoli)
 	return region, cm, nil
-}
-
-// SyncDir fsyncs a directory so that a rename or create inside it is durable.
-func SyncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("fsync directory %s: %w", dir, err)
-	}
-	return nil
 }

@@ -19,6 +19,7 @@ import (
 
 	"github.com/authlake/authlake/columnar"
 	"github.com/authlake/authlake/engine/wal"
+	"github.com/authlake/authlake/internal/fsutil"
 )
 
 // Options configure a DB. The zero value is usable.
@@ -158,7 +159,7 @@ func Open(dir string, opts Options) (*DB, error) {
 	if opts.ReadOnly {
 		return openReadOnly(dir, opts, trust)
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := fsutil.MkdirAllDurable(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
 	lock, err := lockDir(dir, true)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/authlake/authlake/columnar"
+	"github.com/authlake/authlake/internal/fsutil"
 )
 
 // Flush writes every memtable row to segments and drops the WAL files that held them. Ingest
@@ -178,7 +179,7 @@ func (db *DB) writeSegment(k partKey, units []columnar.Unit, better bool) (*segm
 	db.mu.Unlock()
 	ms := manifestSegment{ID: id, Tenant: k.tenant, Day: k.day, Rows: m.Rows}
 	path := filepath.Join(db.dir, ms.relPath())
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+	if err := fsutil.MkdirAllDurable(filepath.Dir(path), 0o755); err != nil {
 		return nil, err
 	}
 	ib := newIndexBuilder(db.schema, m)
@@ -195,7 +196,7 @@ func (db *DB) writeSegment(k partKey, units []columnar.Unit, better bool) (*segm
 		os.Remove(path)
 		return nil, err
 	}
-	if err := columnar.SyncDir(filepath.Dir(path)); err != nil {
+	if err := fsutil.SyncDir(filepath.Dir(path)); err != nil {
 		return nil, err
 	}
 	var size int64

@@ -7,7 +7,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/authlake/authlake/columnar"
+	"github.com/authlake/authlake/internal/fsutil"
 )
 
 // The manifest is the list of live segments. It is the only source of truth for which segment
@@ -116,5 +116,5 @@ func (m *manifest) save(dir string) error {
 	if err := os.Rename(tmp, filepath.Join(dir, manifestName)); err != nil {
 		return err
 	}
-	return columnar.SyncDir(dir)
+	return fsutil.SyncDir(dir)
 }

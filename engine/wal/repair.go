@@ -6,6 +6,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+
+	"github.com/authlake/authlake/internal/fsutil"
 )
 
 // CorruptDir is the folder, inside the log directory, where Repair keeps the original of every
@@ -116,7 +118,7 @@ func (l *Log) repairFile(seq uint64, rep *RepairReport) error {
 	}
 	// Keep the original, then put the rewritten file in its place (atomically and durably).
 	aside := filepath.Join(l.dir, CorruptDir)
-	if err := os.MkdirAll(aside, 0o755); err != nil {
+	if err := fsutil.MkdirAllDurable(aside, 0o755); err != nil {
 		return err
 	}
 	keep := filepath.Join(aside, fileName(seq))
@@ -145,7 +147,7 @@ func (l *Log) repairFile(seq uint64, rep *RepairReport) error {
 	if err := os.Rename(tmp, path); err != nil {
 		return err
 	}
-	if err := syncDirPath(aside); err != nil {
+	if err := fsutil.SyncDir(aside); err != nil {
 		return err
 	}
 	if err := l.syncDir(); err != nil {
@@ -155,16 +157,4 @@ func (l *Log) repairFile(seq uint64, rep *RepairReport) error {
 	rep.Kept += kept
 	rep.Skipped = append(rep.Skipped, skipped...)
 	return nil
-}
-
-func syncDirPath(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	return err
 }

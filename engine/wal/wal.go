@@ -16,6 +16,8 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+
+	"github.com/authlake/authlake/internal/fsutil"
 )
 
 // DefaultSegmentSize is the file size after which the log rotates.
@@ -123,7 +125,7 @@ func Open(dir string, opts Options) (*Log, error) {
 			l.cond = sync.NewCond(&l.mu)
 			return l, nil
 		}
-	} else if err := os.MkdirAll(dir, 0o755); err != nil {
+	} else if err := fsutil.MkdirAllDurable(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("wal: create directory: %w", err)
 	}
 	if opts.NoLock && !opts.ReadOnly {

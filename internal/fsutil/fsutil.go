@@ -1,0 +1,54 @@
+// Package fsutil is the storage plumbing every room that writes files shares: directory fsync
+// and durable directory creation. (Atomic file replacement, locks and checksummed logs are to
+// move here too; see the issue on shared plumbing.)
+package fsutil
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
+// SyncDir fsyncs a directory so that a create, rename or remove inside it is durable.
+func SyncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("fsync directory %s: %w", dir, err)
+	}
+	return nil
+}
+
+// MkdirAllDurable is os.MkdirAll that also makes the new directories survive power loss: each
+// directory it creates is fsynced in its parent (a new directory's entry lives in the parent,
+// and without that fsync a power loss can lose the directory and every file made in it, e.g. a
+// new tenant's or day's segments after the WAL that held them was removed).
+func MkdirAllDurable(dir string, perm os.FileMode) error {
+	dir = filepath.Clean(dir)
+	var missing []string
+	for d := dir; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(d); err == nil {
+			break
+		} else if !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+		missing = append(missing, d)
+		if filepath.Dir(d) == d {
+			break
+		}
+	}
+	for i := len(missing) - 1; i >= 0; i-- {
+		d := missing[i]
+		if err := os.Mkdir(d, perm); err != nil && !errors.Is(err, os.ErrExist) {
+			return err
+		}
+		if err := SyncDir(filepath.Dir(d)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
