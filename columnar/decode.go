@@ -173,6 +173,7 @@ type Decoder struct {
 	p      fastjson.Parser
 	props  map[string]int // top-level property name → index in schema.Properties
 	next   int            // predicted index of the next property (Graph emits a fixed order)
+	fix    []byte         // scratch for records whose text needs repair (sanitize)
 }
 
 // NewDecoder returns a decoder for schema s.
@@ -188,6 +189,7 @@ func NewDecoder(s *Schema) *Decoder {
 // syntax error, and says why the record must be quarantined.
 func (d *Decoder) Decode(raw []byte, row *Row) error {
 	row.reset()
+	raw = sanitize(raw, &d.fix)
 	v, err := d.p.ParseBytes(raw)
 	if err != nil {
 		return &DecodeError{Msg: "not valid JSON: " + err.Error()}
