@@ -94,6 +94,7 @@ func TestErrorStatuses(t *testing.T) {
 		{"decompression bomb", "POST", "/authlake/v1/ingest", ingestOnly, gzipped(bytes.Repeat([]byte(" "), 1<<20)), []string{"Content-Type", "application/json", "Content-Encoding", "gzip"}, 413, "RequestEntityTooLarge", ""},
 		{"text/plain", "POST", "/authlake/v1/ingest", ingestOnly, []byte("{}"), []string{"Content-Type", "text/plain"}, 415, "UnsupportedMediaType", ""},
 		{"no content type", "POST", "/authlake/v1/ingest", ingestOnly, []byte("{}"), nil, 415, "UnsupportedMediaType", ""},
+		{"nearly all rejects", "POST", "/authlake/v1/ingest", ingestOnly, gzipped(bytes.Repeat([]byte("{}\n"), 30000)), []string{"Content-Type", "application/x-ndjson", "Content-Encoding", "gzip"}, 400, "BadRequest", "Ingest stopped: nearly every record was rejected"},
 		{"brotli", "POST", "/authlake/v1/ingest", ingestOnly, []byte("{}"), []string{"Content-Type", "application/json", "Content-Encoding", "br"}, 415, "UnsupportedMediaType", ""},
 		{"corrupt gzip", "POST", "/authlake/v1/ingest", ingestOnly, []byte{0x1f, 0x8b, 1, 2, 3}, []string{"Content-Type", "application/json"}, 400, "BadRequest", "Could not read the request body"},
 		{"flagging form", "POST", "/authlake/v1/flagging", read, []byte("a=b"), []string{"Content-Type", "application/x-www-form-urlencoded"}, 415, "UnsupportedMediaType", ""},

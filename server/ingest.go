@@ -174,6 +174,8 @@ func (s *Server) ingestFailed(w http.ResponseWriter, r *http.Request, err error)
 	switch {
 	case errors.As(err, &mbe) || errors.Is(err, errDecompressedTooLarge):
 		writeError(w, r, http.StatusRequestEntityTooLarge, codeTooLarge, s.tooLargeMsg()+" Records before the limit may have been stored; re-sending them is harmless (duplicates are skipped).")
+	case errors.Is(err, load.ErrMostlyRejected):
+		writeError(w, r, http.StatusBadRequest, codeBadRequest, "Ingest stopped: "+err.Error()+".")
 	case errors.Is(err, engine.ErrBackpressure):
 		writeRetryAfter(w, r, 0, "Ingest is ahead of flushing; retry after the time given in Retry-After. Records already stored are skipped as duplicates on retry.")
 	case errors.Is(err, engine.ErrClosed):

@@ -114,7 +114,11 @@ REJECTS.reasons, and the exit status is 2; every good record is still ingested.`
 				sum.Records, el.Round(time.Millisecond), float64(sum.Records)/el.Seconds(), float64(sum.Bytes)/el.Seconds()/1e6, sum.Accepted, sum.Duplicates, sum.Rejected)
 			fmt.Fprintf(os.Stderr, "  write-ahead logged in %s, final flush %s, compaction %s\n", sum.Elapsed.Round(time.Millisecond), flushed.Round(time.Millisecond), (time.Since(flushStart) - flushed).Round(time.Millisecond))
 			if sum.Rejected > 0 {
-				return &exitError{code: 2, msg: fmt.Sprintf("%d records rejected: see %s (records) and %s.reasons (file:line:column and reason)", sum.Rejected, sink.Path, sink.Path)}
+				msg := fmt.Sprintf("%d records rejected: see %s (records) and %s.reasons (file:line:column and reason)", sum.Rejected, sink.Path, sink.Path)
+				if sink.Dropped > 0 {
+					msg += fmt.Sprintf("; only the first %d were written, the files reached their size limit", sink.Count())
+				}
+				return &exitError{code: 2, msg: msg}
 			}
 			return nil
 		},

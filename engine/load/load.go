@@ -6,6 +6,7 @@ package load
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"runtime"
@@ -34,7 +35,19 @@ type Options struct {
 	Rejects RejectSink
 	// Progress, when set, is called from time to time with the records read so far.
 	Progress func(records int64)
+	// MaxRejectedShare stops a load that is nearly all rejects: once RejectCheckAfter records
+	// were rejected and they are at least this share of the records read, Load stops with
+	// ErrMostlyRejected (default 0.99; negative never stops). A file of garbage then costs
+	// seconds and a small rejects file, not minutes and gigabytes.
+	MaxRejectedShare float64
 }
+
+// RejectCheckAfter is how many rejects a load tolerates before judging their share.
+const RejectCheckAfter = 10_000
+
+// ErrMostlyRejected is returned (wrapped, with the counts) by a load stopped by
+// Options.MaxRejectedShare. The records accepted before it are stored.
+var ErrMostlyRejected = errors.New("nearly every record was rejected")
 
 // RejectSink stores quarantined records.
 type RejectSink interface {
@@ -87,8 +100,21 @@ func Load(ctx context.Context, db *engine.DB, sources []Source, opts Options) (S
 		records  atomic.Int64
 	)
 	fail := func(err error) { errOnce.Do(func() { firstErr = err }) }
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	share := opts.MaxRejectedShare
+	if share == 0 {
+		share = 0.99
+	}
 	reject := func(o origin, reason string, raw []byte) {
-		atomic.AddInt64(&sum.Rejected, 1)
+		n := atomic.AddInt64(&sum.Rejected, 1)
+		// The share among records already judged (the reader runs ahead of the ingesters).
+		judged := n + atomic.LoadInt64(&sum.Accepted) + atomic.LoadInt64(&sum.Duplicates)
+		if share > 0 && n >= RejectCheckAfter && float64(n) >= share*float64(judged) {
+			fail(fmt.Errorf("%w: %d of the first %d records; this does not look like sign-in data, so the load stopped (the records accepted before are stored)",
+				ErrMostlyRejected, n, judged))
+			cancel()
+		}
 		if opts.Rejects == nil {
 			return
 		}
@@ -98,8 +124,6 @@ func Load(ctx context.Context, db *engine.DB, sources []Source, opts Options) (S
 			fail(fmt.Errorf("write rejects: %w", err))
 		}
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	batches := make(chan batch, opts.Threads)
 	var wg sync.WaitGroup
 	for w := 0; w < opts.Threads; w++ {

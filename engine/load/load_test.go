@@ -3,6 +3,7 @@ package load_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"strconv"
 	"strings"
 	"testing"
@@ -57,5 +58,26 @@ func TestLoadQuarantinesAndCounts(t *testing.T) {
 		if ts.Tenant == "t1" && ts.Events != 300 {
 			t.Fatalf("tenant t1 holds %d events", ts.Events)
 		}
+	}
+}
+
+// TestMostlyRejectedStops: a stream that is nearly all rejects (a compressed file of "{}" lines
+// once kept a server busy for minutes and wrote gigabytes of reasons) stops after
+// load.RejectCheckAfter rejects with load.ErrMostlyRejected; good records before it are stored.
+func TestMostlyRejectedStops(t *testing.T) {
+	db, err := engine.Open(t.TempDir(), engine.Options{DisableBackground: true, NoSync: true, Retention: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	garbage := strings.Repeat("{}\n", 5*load.RejectCheckAfter)
+	sum, err := load.Load(t.Context(), db, []load.Source{{Name: "garbage", R: strings.NewReader(garbage)}}, load.Options{Threads: 2})
+	if !errors.Is(err, load.ErrMostlyRejected) || sum.Rejected >= 5*load.RejectCheckAfter {
+		t.Fatalf("%+v, %v: want load.ErrMostlyRejected before the end", sum, err)
+	}
+	// A negative share never stops.
+	sum, err = load.Load(t.Context(), db, []load.Source{{Name: "garbage", R: strings.NewReader(garbage)}}, load.Options{Threads: 2, MaxRejectedShare: -1})
+	if err != nil || sum.Rejected != 5*load.RejectCheckAfter {
+		t.Fatalf("with the check off: %+v, %v", sum, err)
 	}
 }

@@ -13,11 +13,17 @@ import (
 // followed by a newline (so a fixed file can be re-ingested as is), and PATH.reasons holds one
 // line per record: its number in PATH, "source:line:column" and the reason.
 type FileRejects struct {
-	Path    string
-	n       int
-	data    *os.File
-	reasons *os.File
-	dw, rw  *bufio.Writer
+	Path string
+	// MaxBytes bounds what the two files hold (default DefaultRejectsBytes): past it, rejected
+	// records are counted but not written, and the reasons file ends with a line saying how
+	// many were left out. A stream of garbage once wrote a 7 GB reasons file in 150 s.
+	MaxBytes int64
+	written  int64
+	Dropped  int // rejected records not written because of MaxBytes
+	n        int
+	data     *os.File
+	reasons  *os.File
+	dw, rw   *bufio.Writer
 }
 
 // Reject implements RejectSink. Files are created on the first reject only, and never over an
@@ -31,6 +37,11 @@ func (f *FileRejects) Reject(source string, line, column int, reason string, raw
 		}
 		f.dw, f.rw = bufio.NewWriter(f.data), bufio.NewWriter(f.reasons)
 	}
+	if limit := f.limit(); f.written+int64(len(raw))+int64(len(reason))+64 > limit {
+		f.Dropped++
+		return nil
+	}
+	f.written += int64(len(raw)) + int64(len(reason)) + int64(len(source)) + 32
 	f.n++
 	f.dw.Write(raw)
 	f.dw.WriteByte('\n')
@@ -69,6 +80,9 @@ func (f *FileRejects) create() error {
 	return fmt.Errorf("rejects: 10,000 files named %s-N%s exist already", base, ext)
 }
 
+// DefaultRejectsBytes is FileRejects.MaxBytes when it is 0.
+const DefaultRejectsBytes = 256 << 20
+
 // Count is the number of records written.
 func (f *FileRejects) Count() int { return f.n }
 
@@ -77,6 +91,9 @@ func (f *FileRejects) Close() error {
 	if f.data == nil {
 		return nil
 	}
+	if f.Dropped > 0 {
+		fmt.Fprintf(f.rw, "-\t-\t%d more rejected records were not written: the rejects files reached their limit of %d bytes\n", f.Dropped, f.limit())
+	}
 	var first error
 	for _, fn := range []func() error{f.dw.Flush, f.rw.Flush, f.data.Sync, f.reasons.Sync, f.data.Close, f.reasons.Close} {
 		if err := fn(); err != nil && first == nil {
@@ -84,4 +101,11 @@ func (f *FileRejects) Close() error {
 		}
 	}
 	return first
+}
+
+func (f *FileRejects) limit() int64 {
+	if f.MaxBytes > 0 {
+		return f.MaxBytes
+	}
+	return DefaultRejectsBytes
 }

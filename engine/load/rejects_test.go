@@ -3,6 +3,7 @@ package load
 import (
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -33,5 +34,26 @@ func TestRejectFilesNeverOverwritten(t *testing.T) {
 		if string(d) != c.data+"\n" || !strings.Contains(string(r), c.reason) {
 			t.Fatalf("%s holds %q / %q", c.path, d, r)
 		}
+	}
+}
+
+// TestRejectFilesBounded: past MaxBytes, rejects are counted, not written, and the reasons file
+// says how many were left out.
+func TestRejectFilesBounded(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "r.ndjson")
+	f := &FileRejects{Path: path, MaxBytes: 4096}
+	for i := range 1000 {
+		if err := f.Reject("in", i+1, 1, "not valid JSON", []byte("{}{}{}{}{}{}{}{}{}{}")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	d, _ := os.Stat(path)
+	r, _ := os.ReadFile(path + ".reasons")
+	if f.Count()+f.Dropped != 1000 || f.Dropped == 0 || d.Size()+int64(len(r)) > 4096+200 ||
+		!strings.Contains(string(r), strconv.Itoa(f.Dropped)+" more rejected records were not written") {
+		t.Fatalf("written %d, dropped %d, %d+%d bytes:\n%s", f.Count(), f.Dropped, d.Size(), len(r), r)
 	}
 }
