@@ -66,6 +66,10 @@ type LimitsConfig struct {
 	MaxDecompressedBytes int64 `yaml:"maxDecompressedBytes"`
 	// MaxRejectsReported is how many rejected records an ingest response lists (default 20).
 	MaxRejectsReported int `yaml:"maxRejectsReported"`
+	// BodyIdleTimeout is how long a request body may stall (no byte arriving) before the
+	// request is answered 408 (default 10s): a client that trickles or stops its body no longer
+	// holds a handler until the read timeout, minutes later.
+	BodyIdleTimeout time.Duration `yaml:"bodyIdleTimeout"`
 	// MaxGroups bounds the groups of one $apply (default query.DefaultMaxGroups); past it the
 	// request is answered 400 with the limit named, in bounded memory.
 	MaxGroups int `yaml:"maxGroups"`
@@ -121,6 +125,9 @@ func (c *Config) Defaults() {
 	}
 	if l.MaxDecompressedBytes <= 0 {
 		l.MaxDecompressedBytes = 512 << 20
+	}
+	if l.BodyIdleTimeout <= 0 {
+		l.BodyIdleTimeout = 10 * time.Second
 	}
 	if l.MaxGroups <= 0 {
 		l.MaxGroups = query.DefaultMaxGroups

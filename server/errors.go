@@ -15,6 +15,7 @@ const (
 	codeNotFound        = "Request_ResourceNotFound"
 	codeTooMany         = "TooManyRequests"
 	codeTooLarge        = "RequestEntityTooLarge"
+	codeTimeout         = "RequestTimeout"
 	codeUnsupportedType = "UnsupportedMediaType"
 	codeNotAllowed      = "MethodNotAllowed"
 	codeNotImplemented  = "NotImplemented"

@@ -180,6 +180,8 @@ func (s *Server) ingestFailed(w http.ResponseWriter, r *http.Request, err error)
 		writeRetryAfter(w, r, 0, "Ingest is ahead of flushing; retry after the time given in Retry-After. Records already stored are skipped as duplicates on retry.")
 	case errors.Is(err, engine.ErrClosed):
 		writeError(w, r, http.StatusServiceUnavailable, codeUnavailable, "The database is closing.")
+	case errors.Is(err, errBodyStalled):
+		writeError(w, r, http.StatusRequestTimeout, codeTimeout, "Could not read the request body: "+err.Error()+"; records before the stall may have been stored (re-sending them is harmless).")
 	case errors.As(err, &be):
 		writeError(w, r, http.StatusBadRequest, codeBadRequest, "Could not read the request body: "+be.err.Error())
 	case r.Context().Err() != nil:

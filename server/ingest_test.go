@@ -155,3 +155,40 @@ func TestGracefulShutdown(t *testing.T) {
 	}
 	http.DefaultClient.CloseIdleConnections()
 }
+
+// TestStalledBodyAnswered408: a body that stops arriving is answered 408 once nothing has come
+// for limits.bodyIdleTimeout, instead of holding the handler until the read timeout (minutes).
+// The wait is the server's own timeout; the test only waits for its answer, bounded.
+func TestStalledBodyAnswered408(t *testing.T) {
+	e := newEnv(t, func(c *server.Config, _ *engine.Options) { c.Limits.BodyIdleTimeout = 300 * time.Millisecond })
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	req, _ := http.NewRequest(http.MethodPost, e.ts.URL+"/authlake/v1/ingest", pr)
+	req.Header.Set("Authorization", "Bearer "+e.token(tenantA, "AuthLake.Ingest"))
+	req.Header.Set("Content-Type", "application/x-ndjson")
+	type result struct {
+		status int
+		body   string
+		err    error
+	}
+	done := make(chan result, 1)
+	go func() {
+		resp, err := e.ts.Client().Do(req)
+		if err != nil {
+			done <- result{err: err}
+			return
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		done <- result{status: resp.StatusCode, body: string(b)}
+	}()
+	pw.Write(append(event{id: guid(1), at: t0}.json(), '\n')) // then nothing more
+	select {
+	case res := <-done:
+		if res.err != nil || res.status != http.StatusRequestTimeout || !strings.Contains(res.body, "stalled") {
+			t.Fatalf("stalled body: %+v", res)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("no answer to a stalled body within a minute")
+	}
+}
