@@ -11,12 +11,16 @@ import (
 )
 
 // apiFixture is a labelled dataset with detections, served on loopback.
+// publicBase is the reader's server's public URL: links are built from it, as on the sign-in
+// routes (they once ignored --public-url).
+const publicBase = "https://authlake.example.com"
+
 func apiFixture(t *testing.T) (*labelled, *httptest.Server, map[string]Caller) {
 	t.Helper()
 	l := newLabelled(t, 40000, 11, 4)
 	l.run(t, JobOptions{})
 	callers := map[string]Caller{
-		"reader": {Tenant: l.tenant, Roles: []string{PermRiskEventRead, PermRiskyUserRead}, ID: "reader-1"},
+		"reader": {Tenant: l.tenant, Roles: []string{PermRiskEventRead, PermRiskyUserRead}, ID: "reader-1", BaseURL: publicBase},
 		"writer": {Tenant: l.tenant, Roles: []string{PermRiskEventRead, PermRiskyUserReadWrite}, ID: "admin-7"},
 		"none":   {Tenant: l.tenant, ID: "nobody"},
 	}
@@ -54,11 +58,11 @@ func TestGraphAPI(t *testing.T) {
 	if code != 200 {
 		t.Fatalf("riskDetections: %d %v", code, body)
 	}
-	if body["@odata.context"] != "https://graph.microsoft.com/v1.0/$metadata#identityProtection/riskDetections" {
+	if body["@odata.context"] != publicBase+"/v1.0/$metadata#identityProtection/riskDetections" {
 		t.Errorf("context %v", body["@odata.context"])
 	}
 	vals := body["value"].([]any)
-	if len(vals) != DetectionsDefaultTop || body["@odata.nextLink"] == nil {
+	if next, _ := body["@odata.nextLink"].(string); len(vals) != DetectionsDefaultTop || !strings.HasPrefix(next, publicBase+"/v1.0/identityProtection/riskDetections?") {
 		t.Fatalf("default page: %d rows, nextLink %v", len(vals), body["@odata.nextLink"])
 	}
 	d0 := vals[0].(map[string]any)
@@ -154,6 +158,23 @@ func TestGraphAPI(t *testing.T) {
 	top := hist[0].(map[string]any)
 	if top["initiatedBy"] != "admin-7" || top["activity"].(map[string]any)["detail"] != DetailAdminDismissedAllRiskForUser || top["userId"] != victim {
 		t.Errorf("history item: %v", top)
+	}
+	// Item ids as Graph gives them (current = the user's id, older = id + ticks), each one
+	// fetchable on its own; timestamps carry at most 7 fractional digits.
+	older := hist[1].(map[string]any)
+	if top["id"] != victim || !strings.HasPrefix(older["id"].(string), victim) || older["id"] == victim {
+		t.Fatalf("history item ids %v, %v", top["id"], older["id"])
+	}
+	for _, item := range hist {
+		id := item.(map[string]any)["id"].(string)
+		code, got := call(t, srv, "reader", "GET", "/beta/identityProtection/riskyUsers/"+victim+"/history/"+id, "")
+		if code != 200 || got["id"] != id || !strings.HasSuffix(got["@odata.context"].(string), "/history/$entity") {
+			t.Fatalf("history item %s: %d %v", id, code, got)
+		}
+		ts := got["riskLastUpdatedDateTime"].(string)
+		if i := strings.IndexByte(ts, '.'); i >= 0 && len(strings.TrimSuffix(ts[i+1:], "Z")) > 7 {
+			t.Errorf("timestamp %s has more than 7 fractional digits", ts)
+		}
 	}
 	// Unknown ids are reported and nothing is applied.
 	code, b = call(t, srv, "writer", "POST", "/v1.0/identityProtection/riskyUsers/confirmCompromised",

@@ -22,6 +22,22 @@ type Caller struct {
 	Tenant string
 	Roles  []string // application roles or delegated scopes, e.g. IdentityRiskEvent.Read.All
 	ID     string   // the caller's object id: recorded as initiatedBy in users' history
+	// BaseURL is the server's base for absolute links (its public URL, else the request's
+	// scheme and host), so @odata.context and @odata.nextLink are built as on the sign-in
+	// routes. "" falls back to the request's scheme and host.
+	BaseURL string
+}
+
+// base is the base URL of the caller's links.
+func (c Caller) base(r *http.Request) string {
+	if c.BaseURL != "" {
+		return strings.TrimSuffix(c.BaseURL, "/")
+	}
+	scheme := "https"
+	if r.TLS == nil {
+		scheme = "http"
+	}
+	return scheme + "://" + r.Host
 }
 
 // Authenticate turns a request into a Caller; an error answers 401.
@@ -133,7 +149,7 @@ func (h *handler) detections(w http.ResponseWriter, r *http.Request, c Caller, v
 		denied(w, r, PermRiskEventRead)
 		return
 	}
-	ctxURL := "https://graph.microsoft.com/" + ver + "/$metadata#identityProtection/riskDetections"
+	ctxURL := c.base(r) + "/" + ver + "/$metadata#identityProtection/riskDetections"
 	if len(rest) == 1 {
 		d, ok := h.s.Detection(c.Tenant, rest[0])
 		if !ok {
@@ -152,11 +168,11 @@ func (h *handler) detections(w http.ResponseWriter, r *http.Request, c Caller, v
 		return
 	}
 	res, err := h.s.ListDetections(c.Tenant, req)
-	h.page(w, r, ctxURL, res, err)
+	h.page(w, r, c, ctxURL, res, err)
 }
 
 func (h *handler) users(w http.ResponseWriter, r *http.Request, c Caller, ver string, rest []string) {
-	ctxURL := "https://graph.microsoft.com/" + ver + "/$metadata#identityProtection/riskyUsers"
+	ctxURL := c.base(r) + "/" + ver + "/$metadata#identityProtection/riskyUsers"
 	if r.Method == http.MethodPost && len(rest) == 1 {
 		h.userAction(w, r, c, rest[0])
 		return
@@ -177,7 +193,7 @@ func (h *handler) users(w http.ResponseWriter, r *http.Request, c Caller, ver st
 	switch len(rest) {
 	case 0:
 		res, err := h.s.ListRiskyUsers(c.Tenant, req)
-		h.page(w, r, ctxURL, res, err)
+		h.page(w, r, c, ctxURL, res, err)
 	case 1:
 		u, ok := h.s.RiskyUser(c.Tenant, rest[0])
 		if !ok {
@@ -198,13 +214,26 @@ func (h *handler) users(w http.ResponseWriter, r *http.Request, c Caller, ver st
 			graphError(w, r, http.StatusNotFound, "itemNotFound", "The riskyUser '"+rest[0]+"' was not found.")
 			return
 		}
-		h.page(w, r, ctxURL+"('"+rest[0]+"')/history", res, err)
+		h.page(w, r, c, ctxURL+"('"+rest[0]+"')/history", res, err)
+	case 3:
+		if rest[1] != "history" {
+			graphError(w, r, http.StatusNotFound, "itemNotFound", "Resource not found for the segment '"+rest[1]+"'.")
+			return
+		}
+		m, ok := h.s.HistoryItemByID(c.Tenant, rest[0], rest[2])
+		if !ok {
+			graphError(w, r, http.StatusNotFound, "itemNotFound", "The riskyUserHistoryItem '"+rest[2]+"' was not found.")
+			return
+		}
+		publicEnums(r, m)
+		m["@odata.context"] = ctxURL + "('" + rest[0] + "')/history/$entity"
+		writeJSON(w, http.StatusOK, m)
 	default:
 		graphError(w, r, http.StatusNotFound, "itemNotFound", "Resource not found.")
 	}
 }
 
-func (h *handler) page(w http.ResponseWriter, r *http.Request, ctxURL string, res ListResult, err error) {
+func (h *handler) page(w http.ResponseWriter, r *http.Request, c Caller, ctxURL string, res ListResult, err error) {
 	if err != nil {
 		var fe *FilterError
 		if errors.As(err, &fe) || errors.Is(err, ErrBadSkipToken) {
@@ -224,11 +253,7 @@ func (h *handler) page(w http.ResponseWriter, r *http.Request, ctxURL string, re
 	if res.SkipToken != "" {
 		q := r.URL.Query()
 		q.Set("$skiptoken", res.SkipToken)
-		scheme := "https"
-		if r.TLS == nil {
-			scheme = "http"
-		}
-		body["@odata.nextLink"] = scheme + "://" + r.Host + r.URL.Path + "?" + q.Encode()
+		body["@odata.nextLink"] = c.base(r) + r.URL.Path + "?" + q.Encode()
 	}
 	writeJSON(w, http.StatusOK, body)
 }

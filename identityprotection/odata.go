@@ -80,9 +80,45 @@ func toMaps[T any](items []T) []map[string]any {
 		b, _ := json.Marshal(items[i])
 		var m map[string]any
 		_ = json.Unmarshal(b, &m)
+		graphTimes(m)
 		out[i] = m
 	}
 	return out
+}
+
+// graphTimes rewrites the timestamps of m, at any depth, with at most 7 fractional digits as
+// Graph writes them (Go writes up to 9; strict clients such as .NET's reject more than 7).
+func graphTimes(v any) {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			if s, ok := e.(string); ok {
+				x[k] = graphTime(s)
+			} else {
+				graphTimes(e)
+			}
+		}
+	case []any:
+		for i, e := range x {
+			if s, ok := e.(string); ok {
+				x[i] = graphTime(s)
+			} else {
+				graphTimes(e)
+			}
+		}
+	}
+}
+
+func graphTime(s string) string {
+	// Only values shaped like RFC 3339 with more than 7 fractional digits are touched.
+	if len(s) < 29 || s[4] != '-' || s[10] != 'T' || s[19] != '.' {
+		return s
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return s
+	}
+	return t.Truncate(100 * time.Nanosecond).Format(time.RFC3339Nano)
 }
 
 // compiled is a checked list request.

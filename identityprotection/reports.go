@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/authlake/authlake/engine"
 	"github.com/authlake/authlake/query"
@@ -61,12 +63,48 @@ func (s *Store) ListHistory(tenant, userID string, req ListRequest) (ListResult,
 	if err != nil {
 		return ListResult{}, true, err
 	}
+	r, err := c.run(historyMaps(userID, h), req.Top, UsersDefaultTop, UsersMaxTop, req.SkipToken)
+	return r, true, err
+}
+
+// HistoryItemByID is one item of a user's history, by its id (see historyMaps).
+func (s *Store) HistoryItemByID(tenant, userID, itemID string) (map[string]any, bool) {
+	h, ok := s.History(tenant, userID)
+	if !ok {
+		return nil, false
+	}
+	for _, m := range historyMaps(userID, h) {
+		if m["id"] == itemID {
+			return m, true
+		}
+	}
+	return nil, false
+}
+
+// historyMaps is a user's history newest first, with item ids as Graph gives them: the current
+// (newest) item has the user's id, each older one the user's id followed by the .NET ticks of
+// its riskLastUpdatedDateTime (every item once carried the user's id, so no older item could be
+// fetched on its own).
+func historyMaps(userID string, h []HistoryItem) []map[string]any {
 	rev := make([]HistoryItem, len(h))
 	for i := range h {
 		rev[len(h)-1-i] = h[i]
 	}
-	r, err := c.run(toMaps(rev), req.Top, UsersDefaultTop, UsersMaxTop, req.SkipToken)
-	return r, true, err
+	out := toMaps(rev)
+	for i, m := range out {
+		if i == 0 {
+			m["id"] = userID
+			continue
+		}
+		m["id"] = userID + strconv.FormatInt(dotNetTicks(rev[i].RiskLastUpdatedDateTime), 10)
+	}
+	return out
+}
+
+// dotNetTicks counts 100-ns intervals since 0001-01-01 UTC, as .NET's DateTime.Ticks does.
+func dotNetTicks(t time.Time) int64 {
+	const unixEpochTicks = 621355968000000000
+	return unixEpochTicks + t.UnixNano()/100
 }
 
 // ListRiskySignins is the risky sign-ins report: the last 30 days of sign-ins that have

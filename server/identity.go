@@ -39,7 +39,7 @@ func (s *Server) mountIdentityProtection(mux *http.ServeMux) {
 		if id == "" {
 			id = p.Subject
 		}
-		return identityprotection.Caller{Tenant: p.Tenant, Roles: roles, ID: id}, nil
+		return identityprotection.Caller{Tenant: p.Tenant, Roles: roles, ID: id, BaseURL: s.baseURL(r)}, nil
 	})
 	wrap := func(route string) http.Handler {
 		return s.authed(func(w http.ResponseWriter, r *http.Request, p *Principal) {
