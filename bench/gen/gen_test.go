@@ -230,3 +230,32 @@ func TestNeverInTheFuture(t *testing.T) {
 		}
 	}
 }
+
+// TestRuleSatisfiedIsGraphEnum: every includeRulesSatisfied/excludeRulesSatisfied ruleSatisfied
+// the generator writes is a member of Graph's conditionalAccessRule enum (the generator once
+// wrote directoryRole and exchangeActiveSync, which Microsoft's SDK models drop silently).
+func TestRuleSatisfiedIsGraphEnum(t *testing.T) {
+	graphRules := map[string]bool{}
+	for _, r := range strings.Fields(`allApps firstPartyApps office365 appId acr appFilter allUsers guest groupId
+		roleId userId allDevicePlatforms devicePlatform allLocations insideCorpnet allTrustedLocations locationId
+		allDevices deviceFilter deviceState unknownFutureValue deviceFilterIncludeRuleNotMatched allDeviceStates
+		anonymizedIPAddress unfamiliarFeatures nationStateIPAddress realTimeThreatIntelligence internalGuest
+		b2bCollaborationGuest b2bCollaborationMember b2bDirectConnectUser otherExternalUser serviceProvider
+		microsoftAdminPortals`) {
+		graphRules[r] = true
+	}
+	loadFixture(t)
+	re := regexp.MustCompile(`"ruleSatisfied":"([^"]*)"`)
+	seen := 0
+	for _, line := range bytes.Split(fixture.raw, []byte("\n")) {
+		for _, m := range re.FindAllSubmatch(line, -1) {
+			seen++
+			if !graphRules[string(m[1])] {
+				t.Fatalf("ruleSatisfied %q is not a Graph conditionalAccessRule member", m[1])
+			}
+		}
+	}
+	if seen == 0 {
+		t.Fatal("no ruleSatisfied in the fixture")
+	}
+}

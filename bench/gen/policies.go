@@ -31,8 +31,8 @@ type policyTemplate struct {
 }
 
 var policyTemplates = [numPolicyKinds]policyTemplate{
-	polMFAAdmins:       {name: "Require MFA for admins", grant: []string{"Mfa"}, applied: "application,users", notApplied: "users", include: [][2]string{{"application", "allApps"}, {"users", "directoryRole"}}},
-	polBlockLegacy:     {name: "Block legacy authentication", grant: []string{"Block"}, applied: "application,users,clientType", notApplied: "clientType", include: [][2]string{{"application", "allApps"}, {"users", "allUsers"}, {"clientType", "exchangeActiveSync"}}},
+	polMFAAdmins:       {name: "Require MFA for admins", grant: []string{"Mfa"}, applied: "application,users", notApplied: "users", include: [][2]string{{"application", "allApps"}, {"users", "roleId"}}},
+	polBlockLegacy:     {name: "Block legacy authentication", grant: []string{"Block"}, applied: "application,users,clientType", notApplied: "clientType", include: [][2]string{{"application", "allApps"}, {"users", "allUsers"}}}, // the client type shows in conditionsSatisfied: Graph's conditionalAccessRule has no member for it
 	polMFAAll:          {name: "Require MFA for all users", grant: []string{"Mfa"}, applied: "application,users,location", notApplied: "location", include: [][2]string{{"application", "allApps"}, {"users", "allUsers"}}},
 	polBlockCountries:  {name: "Block access outside allowed countries", grant: []string{"Block"}, applied: "application,users,location", notApplied: "location", include: [][2]string{{"application", "allApps"}, {"users", "allUsers"}, {"location", "allLocations"}}},
 	polCompliant:       {name: "Require compliant device", grant: []string{"RequireCompliantDevice"}, reportOnly: true, applied: "application,users,devicePlatform", notApplied: "devicePlatform", include: [][2]string{{"application", "allApps"}, {"users", "allUsers"}}},

@@ -180,7 +180,9 @@ func TestReadOnlyCommandsWriteNothing(t *testing.T) {
 	for i := 0; i < 3; i++ {
 		for _, args := range [][]string{{"stats"}, {"query", "--count"}, {"export", "-o", filepath.Join(dir, "out.ndjson")},
 			{"diagnose", "--flagged"}, {"risk", "users"}} {
-			if _, err := run(t, append([]string{args[0], "--data", data}, args[1:]...)...); err != nil {
+			// Whether the generated sample holds flagged sign-ins does not matter here: "none
+			// found" is a read-only answer too.
+			if _, err := run(t, append([]string{args[0], "--data", data}, args[1:]...)...); err != nil && !strings.Contains(err.Error(), "no flagged sign-ins") {
 				t.Fatalf("%v: %v", args, err)
 			}
 		}
