@@ -258,33 +258,30 @@ func writeGroups(w *bufio.Writer, groups []query.Group, format string) error {
 		vals = append(vals, k)
 	}
 	sort.Strings(vals)
+	header := append(append([]string{}, cols...), vals...)
+	cells := func(g query.Group) []string {
+		out := make([]string, 0, len(header))
+		for _, c := range cols {
+			out = append(out, cellText(g.Keys[c]))
+		}
+		for _, v := range vals {
+			out = append(out, cellText(g.Values[v]))
+		}
+		return out
+	}
 	if format == "csv" {
 		cw := csv.NewWriter(w)
-		cw.Write(append(append([]string{}, cols...), vals...))
+		cw.Write(header)
 		for _, g := range groups {
-			var cells []string
-			for _, c := range cols {
-				cells = append(cells, cellText(g.Keys[c]))
-			}
-			for _, v := range vals {
-				cells = append(cells, cellText(g.Values[v]))
-			}
-			cw.Write(cells)
+			cw.Write(cells(g))
 		}
 		cw.Flush()
 		return cw.Error()
 	}
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, strings.ToUpper(strings.Join(append(append([]string{}, cols...), vals...), "\t")))
+	fmt.Fprintln(tw, strings.ToUpper(strings.Join(header, "\t")))
 	for _, g := range groups {
-		var cells []string
-		for _, c := range cols {
-			cells = append(cells, cellText(g.Keys[c]))
-		}
-		for _, v := range vals {
-			cells = append(cells, cellText(g.Values[v]))
-		}
-		fmt.Fprintln(tw, strings.Join(cells, "\t"))
+		fmt.Fprintln(tw, strings.Join(cells(g), "\t"))
 	}
 	return tw.Flush()
 }
