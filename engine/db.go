@@ -50,6 +50,8 @@ type Options struct {
 	// DisableBackground turns off the background flush/compaction/retention loop (tests drive
 	// Flush and Compact explicitly).
 	DisableBackground bool
+	// WALFaultSync replaces the WAL's fdatasync: fault-injection tests only (see wal.Options).
+	WALFaultSync func(*os.File) error
 	// ReadOnly opens the database without changing anything on disk: no leftover is removed,
 	// a torn WAL tail is skipped rather than truncated, no WAL file is started, and Ingest,
 	// Flush, Compact and EnforceRetention return ErrReadOnly. Read-only commands use it, so
@@ -122,10 +124,12 @@ type DB struct {
 	homes     map[string]*homeCopies // per home tenant holding copies (guarded by mu)
 	copyEpoch uint64                 // numbers homeCopies derivations (guarded by mu)
 
-	maintMu sync.Mutex // serializes flush, compaction and retention (manifest writers)
-	stop    chan struct{}
-	kick    chan struct{}
-	bg      sync.WaitGroup
+	maintMu  sync.Mutex // serializes flush, compaction and retention (manifest writers)
+	healMu   sync.Mutex // guards lastHeal
+	lastHeal time.Time  // last attempt to reopen a poisoned WAL (durability.go)
+	stop     chan struct{}
+	kick     chan struct{}
+	bg       sync.WaitGroup
 }
 
 type partKey struct {
@@ -257,8 +261,7 @@ func (db *DB) recover() error {
 			return nil
 		})
 	}
-	w, err := wal.Open(filepath.Join(db.dir, "wal"), wal.Options{NoSync: db.opts.NoSync, Logger: db.log, ReadOnly: db.opts.ReadOnly,
-		NoLock: db.lock == nil})
+	w, err := wal.Open(filepath.Join(db.dir, "wal"), db.walOptions())
 	if err != nil {
 		return err
 	}

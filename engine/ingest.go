@@ -3,6 +3,7 @@ package engine
 import (
 	"errors"
 	"fmt"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -79,6 +80,9 @@ func (db *DB) SetFlagger(f Flagger) {
 func (db *DB) Ingest(recs []Record, opts IngestOptions) (IngestResult, error) {
 	if db.opts.ReadOnly {
 		return IngestResult{}, ErrReadOnly
+	}
+	if err := db.healWAL(); err != nil {
+		return IngestResult{}, err
 	}
 	if opts.Tenant != "" && !validTenant(opts.Tenant) {
 		return IngestResult{}, fmt.Errorf("invalid tenant %q: use letters, digits, '-', '_' or '.'", opts.Tenant)
@@ -351,7 +355,7 @@ func (db *DB) commit(chunks map[partKey]arrow.RecordBatch, pend []pending, nEntr
 			db.mu.Lock()
 			unreserve()
 			db.mu.Unlock()
-			return nil, nil, fmt.Errorf("write-ahead log: %w", err)
+			return nil, nil, fmt.Errorf("%w (%s): %w", ErrNotDurable, filepath.Join(db.dir, "wal"), err)
 		}
 	}
 

@@ -99,6 +99,7 @@ func (db *DB) maintain() {
 		case <-tick.C:
 		case <-db.kick:
 		}
+		_ = db.healWAL() // a log poisoned by a full disk comes back once space is freed
 		db.mu.RLock()
 		full := db.memRows >= db.opts.MemtableRows
 		old := db.memRows > 0 && db.opts.Now().Sub(db.oldest) >= db.opts.MemtableAge

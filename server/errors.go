@@ -9,18 +9,19 @@ import (
 
 // Graph error codes used by this API (reference §2.6).
 const (
-	codeBadRequest      = "BadRequest"
-	codeInvalidToken    = "InvalidAuthenticationToken"
-	codeDenied          = "Authorization_RequestDenied"
-	codeNotFound        = "Request_ResourceNotFound"
-	codeTooMany         = "TooManyRequests"
-	codeTooLarge        = "RequestEntityTooLarge"
-	codeTimeout         = "RequestTimeout"
-	codeUnsupportedType = "UnsupportedMediaType"
-	codeNotAllowed      = "MethodNotAllowed"
-	codeNotImplemented  = "NotImplemented"
-	codeUnavailable     = "ServiceUnavailable"
-	codeInternal        = "InternalServerError"
+	codeBadRequest          = "BadRequest"
+	codeInvalidToken        = "InvalidAuthenticationToken"
+	codeDenied              = "Authorization_RequestDenied"
+	codeNotFound            = "Request_ResourceNotFound"
+	codeTooMany             = "TooManyRequests"
+	codeTooLarge            = "RequestEntityTooLarge"
+	codeTimeout             = "RequestTimeout"
+	codeInsufficientStorage = "InsufficientStorage"
+	codeUnsupportedType     = "UnsupportedMediaType"
+	codeNotAllowed          = "MethodNotAllowed"
+	codeNotImplemented      = "NotImplemented"
+	codeUnavailable         = "ServiceUnavailable"
+	codeInternal            = "InternalServerError"
 )
 
 type graphError struct {

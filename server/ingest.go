@@ -174,6 +174,11 @@ func (s *Server) ingestFailed(w http.ResponseWriter, r *http.Request, err error)
 	switch {
 	case errors.As(err, &mbe) || errors.Is(err, errDecompressedTooLarge):
 		writeError(w, r, http.StatusRequestEntityTooLarge, codeTooLarge, s.tooLargeMsg()+" Records before the limit may have been stored; re-sending them is harmless (duplicates are skipped).")
+	case errors.Is(err, engine.ErrNotDurable):
+		// 507 with Retry-After: nothing of the failed batch was acknowledged, reads still
+		// work, and the server resumes by itself once the disk has room.
+		w.Header().Set("Retry-After", "10")
+		writeError(w, r, http.StatusInsufficientStorage, codeInsufficientStorage, "Ingest cannot be made durable: "+err.Error()+". Retry later; records already stored are skipped as duplicates.")
 	case errors.Is(err, load.ErrMostlyRejected):
 		writeError(w, r, http.StatusBadRequest, codeBadRequest, "Ingest stopped: "+err.Error()+".")
 	case errors.Is(err, engine.ErrBackpressure):

@@ -8,7 +8,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"strings"
+	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -190,5 +193,42 @@ func TestStalledBodyAnswered408(t *testing.T) {
 		}
 	case <-time.After(time.Minute):
 		t.Fatal("no answer to a stalled body within a minute")
+	}
+}
+
+// TestDiskFullAnswered507: while the WAL cannot sync (ENOSPC injected), ingest is answered 507
+// with Retry-After (it was 500 without one), /readyz reports not ready (it stayed 200), reads
+// keep working, and everything resumes without a restart once the disk has room.
+func TestDiskFullAnswered507(t *testing.T) {
+	var full atomic.Bool
+	e := newEnv(t, func(_ *server.Config, o *engine.Options) {
+		o.NoSync = false
+		o.WALFaultSync = func(f *os.File) error {
+			if full.Load() {
+				return syscall.ENOSPC
+			}
+			return f.Sync()
+		}
+	})
+	e.ingest(tenantA, event{id: guid(1), at: t0})
+	full.Store(true)
+	r := e.do(http.MethodPost, "/authlake/v1/ingest", e.token(tenantA, "AuthLake.Ingest"), bytes.NewReader(event{id: guid(2), at: t0}.json()), "Content-Type", "application/json")
+	if r.status != http.StatusInsufficientStorage || r.header.Get("Retry-After") == "" || !strings.Contains(string(r.body), "wal") {
+		t.Fatalf("ingest on a full disk: %d (Retry-After %q) %s", r.status, r.header.Get("Retry-After"), r.body)
+	}
+	if r := e.get("/readyz", ""); r.status != http.StatusServiceUnavailable || !strings.Contains(string(r.body), "durable") {
+		t.Fatalf("readyz on a full disk: %d %s", r.status, r.body)
+	}
+	if got := ids(t, e.get("/beta/auditLogs/signIns", e.token(tenantA, "AuditLog.Read.All"))); len(got) != 1 {
+		t.Fatalf("reads on a full disk: %v", got)
+	}
+	full.Store(false)
+	// The engine retries the log at most once a second of wall time: a bounded wait for it.
+	waitFor(t, "ingest to resume after the disk has room", func() bool {
+		_, err := e.ingestResult(tenantA, event{id: guid(2), at: t0})
+		return err == nil
+	})
+	if r := e.get("/readyz", ""); r.status != http.StatusOK {
+		t.Fatalf("readyz after recovery: %d %s", r.status, r.body)
 	}
 }

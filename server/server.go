@@ -250,6 +250,12 @@ func (s *Server) routes() http.Handler {
 			writeError(w, r, http.StatusServiceUnavailable, codeUnavailable, "The server is shutting down.")
 			return
 		}
+		// Not ready while ingest cannot be made durable (a full disk): a load balancer should
+		// send writes elsewhere; reads still work.
+		if err := s.db.Writable(); err != nil {
+			writeError(w, r, http.StatusServiceUnavailable, codeUnavailable, "Writes cannot be made durable: "+err.Error())
+			return
+		}
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 	}})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {

@@ -209,6 +209,10 @@ func (l *Log) commit(group []*request) []*request {
 	return group[:0]
 }
 
+// Poisoned is the write or sync failure that stopped the log, nil while it accepts appends.
+// Only closing and reopening the log (which reads what is really on disk) clears it.
+func (l *Log) Poisoned() error { return l.poisoned() }
+
 func (l *Log) poisoned() error {
 	l.mu.Lock()
 	defer l.mu.Unlock()

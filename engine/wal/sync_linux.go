@@ -1,6 +1,7 @@
 package wal
 
 import (
+	"errors"
 	"os"
 	"syscall"
 )
@@ -32,6 +33,12 @@ func fdatasync(f *os.File) error {
 // preallocate reserves size bytes of zeros for f so that later syncs of
 // writes inside that range need not journal a size change.
 func preallocate(f *os.File, size int64) error {
+	// On a nearly full disk, reserving a whole file would take the space a flush needs to
+	// write the segments that let old WAL files go: preallocate only with room to spare.
+	var st syscall.Statfs_t
+	if err := syscall.Fstatfs(int(f.Fd()), &st); err == nil && int64(st.Bavail)*int64(st.Bsize) < 4*size {
+		return errors.ErrUnsupported
+	}
 	rc, err := f.SyscallConn()
 	if err != nil {
 		return err

@@ -57,6 +57,10 @@ type Options struct {
 	// the log (the engine's snapshot readers). Only with ReadOnly.
 	NoLock bool
 
+	// FaultSync, when set, replaces fdatasync: fault-injection tests make it fail (ENOSPC,
+	// EIO) to prove what a failed sync does. Never set in production.
+	FaultSync func(*os.File) error
+
 	// syncFile replaces fdatasync in tests that inject sync failures.
 	syncFile func(*os.File) error
 }
@@ -114,6 +118,9 @@ func Open(dir string, opts Options) (*Log, error) {
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
+	}
+	if opts.syncFile == nil {
+		opts.syncFile = opts.FaultSync
 	}
 	if opts.syncFile == nil {
 		opts.syncFile = fdatasync
