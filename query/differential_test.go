@@ -197,6 +197,11 @@ func TestDifferentialRandomFilters(t *testing.T) {
 			if res.Count != int64(len(want)) {
 				t.Fatalf("filter %q: $count %d, want %d", filter, res.Count, len(want))
 			}
+			// The count alone, with no page built, agrees.
+			co, err := query.Run(context.Background(), columnar.SignIns, f.src, query.Request{Filter: filter, CountOnly: true})
+			if err != nil || co.Count != int64(len(want)) || len(co.Rows) != 0 {
+				t.Fatalf("filter %q: CountOnly %v rows %d (%v), want %d", filter, co.Count, len(co.Rows), err, len(want))
+			}
 		} else {
 			got = matchIDs(t, f.src, filter, false)
 		}

@@ -21,6 +21,9 @@ type Request struct {
 	SkipToken string
 	Select    []string // property names, case-insensitive; nil = all
 	Count     bool
+	// CountOnly answers only the count (Result.Count): no page is found, decoded or encoded.
+	// A count whose filter the indexes answer exactly then reads no column at all.
+	CountOnly bool
 	Apply     string
 	Version   columnar.Version // 0 = beta
 	// DefaultInteractiveOnly applies Graph's rule: when the filter has no
@@ -124,6 +127,20 @@ func Run(ctx context.Context, s *columnar.Schema, src Source, req Request) (*Res
 	idCol, ok := s.Lookup("id")
 	if !ok || idCol.Kind != columnar.KindGUID {
 		return nil, errors.New("query: the table has no GUID id column to page by")
+	}
+	if req.CountOnly {
+		t0 := time.Now()
+		cc := &counter{}
+		sc := &scanner{f: f, noIndex: req.noIndex, ex: ex, now: now().UnixNano()}
+		if err := sc.run(ctx, src, cc); err != nil {
+			return nil, err
+		}
+		ex.stage("count", t0)
+		res := &Result{Count: cc.n}
+		if req.Explain {
+			res.Explain = ex
+		}
+		return res, nil
 	}
 	t0 := time.Now()
 	tn := newTopN(keys, top+1, cursor, idCol, !req.noIndex)

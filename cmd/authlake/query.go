@@ -67,7 +67,8 @@ or prints the positioned error and exits 1.`,
 			if err != nil {
 				return err
 			}
-			req := query.Request{Filter: filter, OrderBy: orderBy, Top: top, SkipToken: skip, Count: count, Apply: apply, Explain: explain, MaxGroups: maxGroups}
+			req := query.Request{Filter: filter, OrderBy: orderBy, Top: top, SkipToken: skip, Count: count, Apply: apply, Explain: explain, MaxGroups: maxGroups,
+				CountOnly: count && apply == ""} // --count prints the count alone: build no page
 			var columns []string // what csv and table show: nested paths (status/errorCode) included
 			if selectList != "" {
 				columns = strings.Split(selectList, ",")
