@@ -65,3 +65,31 @@ func TestNonUnicodeTextRoundTrip(t *testing.T) {
 		t.Fatalf("decoded %q / %q / %q", m["userPrincipalName"], m["appDisplayName"], m["userAgent"])
 	}
 }
+
+// FuzzSanitize: whatever the bytes, the repaired text is valid UTF-8 with no lone surrogate
+// escape left, the input is never modified, and valid JSON stays valid JSON.
+func FuzzSanitize(f *testing.F) {
+	for _, s := range []string{`{"a":"x\ud800y"}`, `{"a":"\ud83d\ude00"}`, `{"a":"\\ud800"}`, "{\"a\":\"\xff\"}", `\u`, `\ud8`, `"\uDBFF\uDBFF"`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		orig := string(in)
+		var buf []byte
+		out := sanitize(in, &buf)
+		if string(in) != orig {
+			t.Fatal("the input was modified")
+		}
+		if !utf8.Valid(out) {
+			t.Fatalf("invalid UTF-8 out of %q", orig)
+		}
+		if json.Valid([]byte(orig)) && !json.Valid(out) {
+			t.Fatalf("valid JSON %q became invalid %q", orig, out)
+		}
+		var v any
+		if json.Unmarshal(out, &v) == nil {
+			if b, _ := json.Marshal(v); !utf8.Valid(b) {
+				t.Fatalf("decoded text is not valid: %q", out)
+			}
+		}
+	})
+}

@@ -73,3 +73,23 @@ func TestParseRetention(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParseRetention: the retention parser never panics, and what it accepts is Forever or a
+// positive number of days that formats back to a readable value.
+func FuzzParseRetention(f *testing.F) {
+	for _, s := range []string{"400d", "8w", "2y", "0", "30", "-1", "1e9", "", "y"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		d, err := ParseRetention(s)
+		if err != nil {
+			return
+		}
+		if d != Forever && (d <= 0 || d > 100*365*365) {
+			t.Fatalf("ParseRetention(%q) = %d", s, d)
+		}
+		if FormatRetention(d) == "" {
+			t.Fatal("empty format")
+		}
+	})
+}
