@@ -227,3 +227,35 @@ func TestQueryFormats(t *testing.T) {
 		t.Fatalf("--select status/errorCode: %v %q", err, out)
 	}
 }
+
+// TestIngestLogAnalyticsExports: Log Analytics / Sentinel exports load without conversion
+// (CSV from the portal, JSON rows from the query API), are queryable by their Graph names, and
+// keep their unmapped columns for export.
+func TestIngestLogAnalyticsExports(t *testing.T) {
+	t.Setenv(clock.EnvNow, "2026-11-20T00:00:00Z") // the fixtures' week
+	data := filepath.Join(t.TempDir(), "data")
+	const tenant = "11111111-aaaa-4bbb-8ccc-000000000001"
+	for _, f := range []string{"la_signinlogs.csv", "la_rows.json"} {
+		out, err := run(t, "ingest", "--data", data, "../../columnar/input/testdata/"+f)
+		if err != nil || !strings.Contains(out, "2 accepted, 0 duplicates, 0 rejected") {
+			t.Fatalf("ingest %s: %v\n%s", f, err, out)
+		}
+	}
+	out, err := run(t, "query", "--data", data, "--tenant", tenant, "--filter", "status/errorCode eq 50126 and location/city eq 'Lagos'",
+		"--select", "id,status/errorCode,location/city", "--format", "csv")
+	if err != nil || !strings.Contains(out, "a0000000-0000-4000-8000-000000000001,50126,Lagos") {
+		t.Fatalf("query: %v\n%s", err, out)
+	}
+	// The JSON rows are non-interactive sign-ins (their table says so).
+	out, err = run(t, "query", "--data", data, "--tenant", tenant, "--count", "--filter", "signInEventTypes/any(t: t eq 'nonInteractiveUser')")
+	if err != nil || strings.TrimSpace(out) != "2" {
+		t.Fatalf("non-interactive count: %v %q", err, out)
+	}
+	exp := filepath.Join(t.TempDir(), "out.ndjson")
+	if _, err := run(t, "export", "--data", data, "--tenant", tenant, "-o", exp); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(exp); !strings.Contains(string(b), `"logAnalytics":{`) || !strings.Contains(string(b), `"SourceSystem":"Azure AD"`) {
+		t.Fatalf("export lost the unmapped columns:\n%.600s", b)
+	}
+}

@@ -2,8 +2,10 @@ package input
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
+	"strings"
 )
 
 // Options tune a Reader; the zero value means the defaults.
@@ -45,6 +47,10 @@ type Reader struct {
 	arrFirst   bool // no element of the current array seen yet
 	started    bool
 	closed     bool
+
+	csv     *csvState // the stream is a CSV export (csvexport.go)
+	csvHint string    // why a CSV-looking stream was read as JSON, added to its rejects
+	laOut   []byte    // a Log Analytics JSON row converted to a Graph record
 
 	cur     recordState
 	holdEnd int64  // end of a complete record still to be returned, or -1
@@ -113,8 +119,35 @@ func (r *Reader) Next() (*Record, error) {
 	if !r.started {
 		r.started = true
 		r.skipBOM()
+		if _, err := r.startCSV(); err != nil {
+			return nil, err
+		}
+	}
+	if r.csv != nil {
+		rec, err := r.nextCSV()
+		if err == nil && rec == nil {
+			return nil, io.EOF
+		}
+		return rec, err
 	}
 	rec := r.next()
+	if rec != nil && rec.Err != nil && r.csvHint != "" {
+		var re *RecordError
+		if errors.As(rec.Err, &re) && !strings.HasSuffix(re.Reason, r.csvHint) {
+			re.Reason += r.csvHint
+		}
+	}
+	if rec != nil && rec.Err == nil && rec.Category == "" {
+		// A Log Analytics row (query API or az CLI JSON) becomes a Graph record.
+		out, category, ok, err := laJSONRow(rec.Raw)
+		switch {
+		case ok && err != nil:
+			rec.Err = &RecordError{Source: r.source, Line: rec.Line, Column: rec.Column, Offset: rec.Offset, Kind: ErrSyntax, Reason: "Log Analytics row: " + err.Error()}
+		case ok:
+			r.laOut = append(r.laOut[:0], out...)
+			rec.Raw, rec.Category = r.laOut, category
+		}
+	}
 	if r.rerr != nil && (rec == nil || rec.Err != nil) {
 		// A bad record at a read error is an artefact of the broken stream.
 		return nil, r.fatal()
