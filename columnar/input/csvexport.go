@@ -17,6 +17,7 @@ import (
 // bad record with its line and reason; the rows around it are kept.
 
 type csvState struct {
+	table  *exportTable
 	r      *csv.Reader
 	header []string
 	out    []byte
@@ -44,10 +45,14 @@ func (r *Reader) startCSV() (bool, error) {
 	if err != nil || len(hdr) < 2 {
 		return false, nil // not CSV either: the JSON reader reports it
 	}
+	table := laTable
 	if !isLAColumns(hdr) {
+		table = portalTable
+	}
+	if !isLAColumns(hdr) && !isPortalColumns(hdr) {
 		// Not a sign-in export: the JSON reader rejects its lines one by one (nothing else is
 		// lost), and each reason says why the file was not read as CSV.
-		r.csvHint = fmt.Sprintf(" (read as JSON: a CSV file is read only when its header names Log Analytics sign-in columns, TimeGenerated with ResultType, UserPrincipalName or CorrelationId; this one starts %s)",
+		r.csvHint = fmt.Sprintf(" (read as JSON: a CSV file is read only when its header is a Log Analytics sign-in export's, TimeGenerated with ResultType, UserPrincipalName or CorrelationId, or the admin center's sign-in download, Date (UTC) and Request ID; this one starts %s)",
 			strings.Join(hdr[:min(len(hdr), 4)], ","))
 		return false, nil
 	}
@@ -58,7 +63,7 @@ func (r *Reader) startCSV() (bool, error) {
 	if _, err := cr.Read(); err != nil {
 		return false, fmt.Errorf("input %s: CSV header: %w", r.source, err)
 	}
-	r.csv = &csvState{r: cr, header: append([]string(nil), hdr...)}
+	r.csv = &csvState{table: table, r: cr, header: append([]string(nil), hdr...)}
 	r.buf, r.pos = r.buf[:0], 0
 	return true, nil
 }
@@ -92,10 +97,10 @@ func (r *Reader) nextCSV() (*Record, error) {
 			cells = append(cells, laCell{Column: cs.header[i], Text: v})
 		}
 	}
-	out, category, err := laToGraph(cells)
+	out, category, err := cs.table.toGraph(cells)
 	if err != nil {
 		rec.Raw = csvLine(row)
-		rec.Err = &RecordError{Source: r.source, Line: line, Column: col, Kind: ErrSyntax, Reason: "Log Analytics row: " + err.Error()}
+		rec.Err = &RecordError{Source: r.source, Line: line, Column: col, Kind: ErrSyntax, Reason: "export row: " + err.Error()}
 		return rec, nil
 	}
 	cs.out = append(cs.out[:0], out...)

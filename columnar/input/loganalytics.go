@@ -27,6 +27,8 @@ const (
 	laBool                  // true/false
 	laTime                  // a time, rewritten as RFC 3339 UTC
 	laDynamic               // JSON text (a dynamic column), inserted as a JSON value
+	laLocation              // "City, State, Country" text, as an object
+	laCAStatus              // the portal's "Success"/"Failure"/"Not Applied" → Graph's enum
 )
 
 // laColumn maps one Log Analytics column to a Graph property path ("status/errorCode").
@@ -105,13 +107,77 @@ var laTables = map[string]string{
 	"ManagedIdentitySignInLogs":       "ManagedIdentitySignInLogs",
 }
 
-var laByColumn = func() map[string]laColumn {
-	m := map[string]laColumn{}
-	for _, c := range laColumns {
-		m[strings.ToLower(c.Column)] = c
+// portalColumns maps the Entra admin center's sign-in log "Download" CSV (columns named as the
+// portal shows them) onto Graph. Its text columns that Graph nests (Browser, Location) are
+// placed under their object; "Location" is "City, State, Country".
+var portalColumns = []laColumn{
+	{"Date (UTC)", "createdDateTime", laTime},
+	{"Request ID", "id", laString},
+	{"User agent", "userAgent", laString},
+	{"Correlation ID", "correlationId", laString},
+	{"User ID", "userId", laString},
+	{"User", "userDisplayName", laString},
+	{"Username", "userPrincipalName", laString},
+	{"User type", "userType", laString},
+	{"Cross tenant access type", "crossTenantAccessType", laString},
+	{"Incoming token type", "incomingTokenType", laString},
+	{"Authentication Protocol", "authenticationProtocol", laString},
+	{"Unique token identifier", "uniqueTokenIdentifier", laString},
+	{"Application", "appDisplayName", laString},
+	{"Application ID", "appId", laString},
+	{"Resource", "resourceDisplayName", laString},
+	{"Resource ID", "resourceId", laString},
+	{"Resource tenant ID", "resourceTenantId", laString},
+	{"Home tenant ID", "homeTenantId", laString},
+	{"IP address", "ipAddress", laString},
+	{"Location", "location", laLocation},
+	{"Sign-in error code", "status/errorCode", laInt},
+	{"Failure reason", "status/failureReason", laString},
+	{"Client app", "clientAppUsed", laString},
+	{"Device ID", "deviceDetail/deviceId", laString},
+	{"Browser", "deviceDetail/browser", laString},
+	{"Operating System", "deviceDetail/operatingSystem", laString},
+	{"Compliant", "deviceDetail/isCompliant", laBool},
+	{"Managed", "deviceDetail/isManaged", laBool},
+	{"Join Type", "deviceDetail/trustType", laString},
+	{"Authentication requirement", "authenticationRequirement", laString},
+	{"Conditional Access", "conditionalAccessStatus", laCAStatus},
+	{"Flagged for review", "flaggedForReview", laBool},
+	{"Token issuer type", "tokenIssuerType", laString},
+	{"Token issuer name", "tokenIssuerName", laString},
+	{"Session ID", "sessionId", laString},
+	{"Autonomous system number", "autonomousSystemNumber", laInt},
+	{"Latency", "processingTimeInMilliseconds", laInt},
+}
+
+// exportTable is one export's mapping: its columns by lower-case name, and the name of the
+// kept-columns property.
+type exportTable struct {
+	byColumn map[string]laColumn
+	keep     string
+}
+
+func newExportTable(cols []laColumn, keep string) *exportTable {
+	t := &exportTable{byColumn: map[string]laColumn{}, keep: keep}
+	for _, c := range cols {
+		t.byColumn[strings.ToLower(c.Column)] = c
 	}
-	return m
-}()
+	return t
+}
+
+var (
+	laTable     = newExportTable(laColumns, "logAnalytics")
+	portalTable = newExportTable(portalColumns, "portal")
+)
+
+// isPortalColumns reports whether a CSV header is the admin center's sign-in download.
+func isPortalColumns(cols []string) bool {
+	has := map[string]bool{}
+	for _, c := range cols {
+		has[strings.ToLower(strings.TrimSpace(c))] = true
+	}
+	return has["date (utc)"] && has["request id"]
+}
 
 // laCell is one column of a row: its name as exported and its value, either text (CSV) or a
 // JSON value (JSON rows).
@@ -146,7 +212,9 @@ func laBaseName(c string) string {
 
 // laToGraph builds a Graph JSON record from one row. It returns the record and the
 // diagnostic-settings category of its table ("" when the row does not say).
-func laToGraph(cells []laCell) ([]byte, string, error) {
+func laToGraph(cells []laCell) ([]byte, string, error) { return laTable.toGraph(cells) }
+
+func (tbl *exportTable) toGraph(cells []laCell) ([]byte, string, error) {
 	top := map[string]any{}
 	status := map[string]any{}
 	extra := map[string]any{}
@@ -178,7 +246,10 @@ func laToGraph(cells []laCell) ([]byte, string, error) {
 				continue
 			}
 		}
-		col, ok := laByColumn[lname]
+		col, ok := tbl.byColumn[lname]
+		if !ok {
+			col, ok = tbl.byColumn[strings.ToLower(strings.TrimSpace(c.Column))]
+		}
 		if !ok {
 			extra[c.Column] = cellValue(c)
 			continue
@@ -201,7 +272,7 @@ func laToGraph(cells []laCell) ([]byte, string, error) {
 			}
 			continue
 		}
-		top[col.Graph] = v
+		setPath(top, col.Graph, v)
 	}
 	if _, ok := top["createdDateTime"]; !ok && timeGenerated != "" {
 		t, err := parseLATime(timeGenerated)
@@ -219,7 +290,7 @@ func laToGraph(cells []laCell) ([]byte, string, error) {
 		top["status"] = status
 	}
 	if len(extra) > 0 {
-		top["logAnalytics"] = extra
+		top[tbl.keep] = extra
 	}
 	b, err := json.Marshal(top)
 	return b, category, err
@@ -279,13 +350,41 @@ func convertCell(c laCell, k laKind) (any, error) {
 		}
 		return int64(f), nil
 	case laBool:
-		b, err := strconv.ParseBool(strings.ToLower(strings.TrimSpace(s)))
+		v := strings.ToLower(strings.TrimSpace(s))
+		switch v { // the portal writes Yes/No
+		case "yes":
+			v = "true"
+		case "no":
+			v = "false"
+		}
+		b, err := strconv.ParseBool(v)
 		if err != nil {
 			return nil, fmt.Errorf("%q is not true or false", s)
 		}
 		return b, nil
 	case laTime:
 		return parseLATime(s)
+	case laLocation:
+		parts := strings.Split(s, ",")
+		loc := map[string]any{}
+		for i, k := range []string{"city", "state", "countryOrRegion"} {
+			if i < len(parts) {
+				if p := strings.TrimSpace(parts[i]); p != "" {
+					loc[k] = p
+				}
+			}
+		}
+		return loc, nil
+	case laCAStatus:
+		switch strings.ToLower(strings.ReplaceAll(strings.TrimSpace(s), " ", "")) {
+		case "success":
+			return "success", nil
+		case "failure":
+			return "failure", nil
+		case "notapplied":
+			return "notApplied", nil
+		}
+		return s, nil
 	case laDynamic:
 		raw := []byte(s)
 		if c.JSON != nil && c.JSON[0] != '"' {
@@ -298,6 +397,23 @@ func convertCell(c laCell, k laKind) (any, error) {
 		return v, nil
 	}
 	return s, nil
+}
+
+// setPath sets m[a][b]… = v for the path "a/b/…", making the objects on the way.
+func setPath(m map[string]any, path string, v any) {
+	for {
+		head, rest, nested := strings.Cut(path, "/")
+		if !nested {
+			m[head] = v
+			return
+		}
+		next, ok := m[head].(map[string]any)
+		if !ok {
+			next = map[string]any{}
+			m[head] = next
+		}
+		m, path = next, rest
+	}
 }
 
 // parseLATime reads the time forms exports use: RFC 3339 / ISO 8601 (with or without zone,

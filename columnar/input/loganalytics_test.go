@@ -158,3 +158,35 @@ func FuzzLogAnalytics(f *testing.F) {
 		}
 	})
 }
+
+// TestPortalDownloads: the admin center's sign-in log "Download" as CSV (its own column names,
+// "City, State, Country" locations, nested device columns) and as JSON (Graph objects).
+func TestPortalDownloads(t *testing.T) {
+	rows, _ := readLA(t, "testdata/portal_signins.csv")
+	if len(rows) != 2 {
+		t.Fatalf("%d records", len(rows))
+	}
+	a, b := rows[0], rows[1]
+	st, _ := a["status"].(map[string]any)
+	loc, _ := a["location"].(map[string]any)
+	dev, _ := b["deviceDetail"].(map[string]any)
+	kept, _ := a["portal"].(map[string]any)
+	switch {
+	case a["id"] != "a0000000-0000-4000-8000-000000000011" || a["userPrincipalName"] != "casey@contoso.com" || a["createdDateTime"] != "2026-11-18T08:01:02Z":
+		t.Fatalf("record 1: %v", a)
+	case st["errorCode"] != float64(50074) || loc["city"] != "Oslo" || loc["countryOrRegion"] != "NO":
+		t.Fatalf("status/location: %v %v", st, loc)
+	case a["conditionalAccessStatus"] != "failure" || b["conditionalAccessStatus"] != "success":
+		t.Fatalf("conditional access: %v / %v", a["conditionalAccessStatus"], b["conditionalAccessStatus"])
+	case dev["isCompliant"] != true || dev["deviceId"] != "e0000000-0000-4000-8000-000000000001" || dev["trustType"] != "Microsoft Entra joined":
+		t.Fatalf("device: %v", dev)
+	case b["createdDateTime"] != "2026-11-18T08:05:00Z" || b["flaggedForReview"] != true:
+		t.Fatalf("record 2: %v", b)
+	case kept["Status"] != "Failure" || kept["Multifactor authentication result"] != "MFA required":
+		t.Fatalf("unmapped portal columns kept: %v", kept)
+	}
+	js, _ := readLA(t, "testdata/portal_signins.json")
+	if len(js) != 1 || js[0]["id"] != "a0000000-0000-4000-8000-000000000013" {
+		t.Fatalf("JSON download: %v", js)
+	}
+}
