@@ -22,13 +22,13 @@ import (
 type laKind uint8
 
 const (
-	laString  laKind = iota // a JSON string
-	laInt                   // a JSON number (whole)
-	laBool                  // true/false
-	laTime                  // a time, rewritten as RFC 3339 UTC
-	laDynamic               // JSON text (a dynamic column), inserted as a JSON value
-	laLocation              // "City, State, Country" text, as an object
-	laCAStatus              // the portal's "Success"/"Failure"/"Not Applied" → Graph's enum
+	laString   laKind = iota // a JSON string
+	laInt                    // a JSON number (whole)
+	laBool                   // true/false
+	laTime                   // a time, rewritten as RFC 3339 UTC
+	laDynamic                // JSON text (a dynamic column), inserted as a JSON value
+	laLocation               // "City, State, Country" text, as an object
+	laCAStatus               // the portal's "Success"/"Failure"/"Not Applied" → Graph's enum
 )
 
 // laColumn maps one Log Analytics column to a Graph property path ("status/errorCode").
