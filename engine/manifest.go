@@ -97,24 +97,8 @@ func (m *manifest) save(dir string) error {
 	if err != nil {
 		return err
 	}
-	tmp := filepath.Join(dir, manifestName+".tmp")
-	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
-	if err != nil {
-		return err
+	if err := fsutil.WriteFileAtomic(filepath.Join(dir, manifestName), b, 0o644, nil, false); err != nil {
+		return fmt.Errorf("write manifest: %w", err)
 	}
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("fsync manifest: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, filepath.Join(dir, manifestName)); err != nil {
-		return err
-	}
-	return fsutil.SyncDir(dir)
+	return nil
 }

@@ -18,6 +18,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/authlake/authlake/internal/fsutil"
 )
 
 // TLS. Microsoft's Graph clients attach the bearer token, and follow nextLinks, only over https,
@@ -125,13 +127,9 @@ func makeDevCert(certPath, keyPath, host string, now time.Time) error {
 	return writePrivate(certPath, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
 }
 
-// writePrivate replaces path atomically with mode 0600.
+// writePrivate replaces path atomically (and durably) with mode 0600.
 func writePrivate(path string, b []byte) error {
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o600); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
+	return fsutil.WriteFileAtomic(path, b, 0o600, nil, false)
 }
 
 // Fingerprint is the SHA-256 fingerprint of a certificate, as browsers show it.

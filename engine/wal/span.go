@@ -7,6 +7,8 @@ import (
 	"hash/crc32"
 	"os"
 	"path/filepath"
+
+	"github.com/authlake/authlake/internal/fsutil"
 )
 
 // spanName is the file that records which WAL files must exist (docs/format/wal.md, "Span"):
@@ -90,25 +92,8 @@ func (l *Log) extendSpan(first, last uint64) error {
 // writeSpan replaces the span file atomically and durably.
 func (l *Log) writeSpan(s span) error {
 	path := filepath.Join(l.dir, spanName)
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, s.marshal(), 0o644); err != nil {
-		return fmt.Errorf("wal: write %s: %w", tmp, err)
+	if err := fsutil.WriteFileAtomic(path, s.marshal(), 0o644, l.opts.syncFile, l.opts.NoSync); err != nil {
+		return fmt.Errorf("wal: %w", err)
 	}
-	if !l.opts.NoSync {
-		f, err := os.Open(tmp)
-		if err != nil {
-			return fmt.Errorf("wal: open %s: %w", tmp, err)
-		}
-		err = l.opts.syncFile(f)
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			return fmt.Errorf("wal: sync %s: %w", tmp, err)
-		}
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("wal: rename %s: %w", tmp, err)
-	}
-	return l.syncDir()
+	return nil
 }

@@ -52,3 +52,38 @@ func MkdirAllDurable(dir string, perm os.FileMode) error {
 	}
 	return nil
 }
+
+// WriteFileAtomic replaces path with data so that a crash or power loss leaves either the old
+// file or the new one, never a mix: a temporary file beside it is written and synced, renamed
+// over path, and the directory synced. sync flushes the temporary file (nil: (*os.File).Sync);
+// noSync skips both syncs (tests and benchmarks that measure something else).
+func WriteFileAtomic(path string, data []byte, perm os.FileMode, sync func(*os.File) error, noSync bool) error {
+	if sync == nil {
+		sync = (*os.File).Sync
+	}
+	tmp := path + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, perm)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return fmt.Errorf("write %s: %w", tmp, err)
+	}
+	if !noSync {
+		if err := sync(f); err != nil {
+			f.Close()
+			return fmt.Errorf("sync %s: %w", tmp, err)
+		}
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return err
+	}
+	if noSync {
+		return nil
+	}
+	return SyncDir(filepath.Dir(path))
+}

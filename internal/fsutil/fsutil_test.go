@@ -24,3 +24,29 @@ func TestMkdirAllDurable(t *testing.T) {
 		t.Fatal("a directory under a file was made")
 	}
 }
+
+func TestWriteFileAtomic(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "f")
+	for _, data := range []string{"one", "two, longer"} {
+		if err := WriteFileAtomic(path, []byte(data), 0o600, nil, false); err != nil {
+			t.Fatal(err)
+		}
+		if b, _ := os.ReadFile(path); string(b) != data {
+			t.Fatalf("read %q, want %q", b, data)
+		}
+	}
+	if st, _ := os.Stat(path); st.Mode().Perm() != 0o600 {
+		t.Fatalf("mode %v", st.Mode())
+	}
+	if _, err := os.Stat(path + ".tmp"); err == nil {
+		t.Fatal("the temporary file was left behind")
+	}
+	// A failing sync leaves the old file in place.
+	fail := func(*os.File) error { return os.ErrInvalid }
+	if err := WriteFileAtomic(path, []byte("three"), 0o600, fail, false); err == nil {
+		t.Fatal("a failed sync was not reported")
+	}
+	if b, _ := os.ReadFile(path); string(b) != "two, longer" {
+		t.Fatalf("after a failed sync the file reads %q", b)
+	}
+}
