@@ -131,27 +131,12 @@ func (l *Log) repairFile(seq uint64, rep *RepairReport) error {
 	if err := os.Link(path, keep); err != nil {
 		return fmt.Errorf("wal: keep %s aside: %w", path, err)
 	}
-	tmp := path + ".repair"
-	if err := os.WriteFile(tmp, out, 0o644); err != nil {
-		return err
-	}
-	g, err := os.Open(tmp)
-	if err != nil {
-		return err
-	}
-	err = l.opts.syncFile(g)
-	g.Close()
-	if err != nil {
-		return fmt.Errorf("wal: sync %s: %w", tmp, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return err
-	}
+	// The original is durably kept aside before the repaired file replaces it.
 	if err := fsutil.SyncDir(aside); err != nil {
 		return err
 	}
-	if err := l.syncDir(); err != nil {
-		return err
+	if err := fsutil.WriteFileAtomic(path, out, 0o644, l.opts.syncFile, false); err != nil {
+		return fmt.Errorf("wal: replace %s: %w", path, err)
 	}
 	rep.Rewritten = append(rep.Rewritten, path)
 	rep.Kept += kept
