@@ -74,6 +74,9 @@ func (r *Row) setJSON(c *Column, js string) {
 	r.dropExtra(c.Name)
 }
 
+// DropExtra removes an unknown top-level property (or instance annotation) from the row.
+func (r *Row) DropExtra(path string) { r.dropExtra(path) }
+
 // dropExtra removes any extras entry for path (it is rare: only when a property the input lacked
 // is set by ingest).
 func (r *Row) dropExtra(path string) {
@@ -142,10 +145,11 @@ func (r *Row) ApplyEventType(eventType string) {
 }
 
 var (
-	colID            = SignIns.byName["id"]
-	colCreated       = SignIns.byName["createdDateTime"]
-	colEventTypes    = SignIns.byName["signInEventTypes"]
-	colIsInteractive = SignIns.byName["isInteractive"]
+	colID               = SignIns.byName["id"]
+	colCreated          = SignIns.byName["createdDateTime"]
+	colEventTypes       = SignIns.byName["signInEventTypes"]
+	colFlaggedForReview = SignIns.byName["flaggedForReview"]
+	colIsInteractive    = SignIns.byName["isInteractive"]
 )
 
 // DecodeError is why a record was rejected.

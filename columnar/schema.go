@@ -143,6 +143,19 @@ const ExtrasColumn = "_extras"
 // the encoder writes it even under $select, since it says whose event the row is.
 const ReportedBy = "@authlake.reportedBy"
 
+// VersionAnnotation is the OData instance annotation, kept in a row's extras, that numbers a
+// stored version of a sign-in seen again with different content (2, 3, …; the first version
+// has none). The engine sets it; one in an ingested record is ignored, so that an export loads
+// again. See docs/versions.md.
+const VersionAnnotation = "@authlake.version"
+
+// annotationPrefix starts every annotation authlake itself sets on a row.
+const annotationPrefix = "@authlake."
+
+// IsAnnotation reports whether name is one of authlake's own instance annotations: not a
+// property of the event but something the engine says about it.
+func IsAnnotation(name string) bool { return strings.HasPrefix(name, annotationPrefix) }
+
 // Lookup finds a column by exact path.
 func (s *Schema) Lookup(name string) (*Column, bool) {
 	c, ok := s.byName[name]

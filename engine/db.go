@@ -120,9 +120,10 @@ type DB struct {
 	closed    bool
 	flagger   Flagger
 
-	trust     trustSet               // Options.Trust, checked
-	homes     map[string]*homeCopies // per home tenant holding copies (guarded by mu)
-	copyEpoch uint64                 // numbers homeCopies derivations (guarded by mu)
+	trust     trustSet                   // Options.Trust, checked
+	homes     map[string]*homeCopies     // per home tenant holding copies (guarded by mu)
+	copyEpoch uint64                     // numbers homeCopies and tenantVersions derivations (guarded by mu)
+	versions  map[string]*tenantVersions // per tenant with later versions of sign-ins (guarded by mu)
 
 	maintMu  sync.Mutex // serializes flush, compaction and retention (manifest writers)
 	healMu   sync.Mutex // guards lastHeal
@@ -180,7 +181,7 @@ func open(dir string, opts Options, trust trustSet, lock *os.File) (*DB, error) 
 		cache: columnar.NewBlockCache(opts.CacheBytes),
 		parts: map[partKey]*partition{},
 		stop:  make(chan struct{}), kick: make(chan struct{}, 1),
-		trust: trust, homes: map[string]*homeCopies{},
+		trust: trust, homes: map[string]*homeCopies{}, versions: map[string]*tenantVersions{},
 	}
 	db.flushed = sync.NewCond(&db.mu)
 	if err := db.recover(); err != nil {
@@ -189,6 +190,9 @@ func open(dir string, opts Options, trust trustSet, lock *os.File) (*DB, error) 
 	}
 	db.mu.Lock()
 	err := db.rebuildHomes(nil)
+	if err == nil {
+		err = db.rebuildVersions(nil)
+	}
 	db.mu.Unlock()
 	if err != nil {
 		db.closeFiles()
@@ -346,7 +350,7 @@ func (db *DB) Tenants() []string {
 	seen := map[string]bool{}
 	for k, p := range db.parts {
 		if !p.empty() && !strings.Contains(k.tenant, copySep) {
-			seen[k.tenant] = true
+			seen[namespaceOwner(k.tenant)] = true
 		}
 	}
 	out := make([]string, 0, len(seen))

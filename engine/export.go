@@ -47,19 +47,56 @@ func (s *Snapshot) Scan(fn func(b *columnar.Batch, row int) error) error {
 	return nil
 }
 
-// Export writes every event of tenant as Graph JSON lines (exactly as ingested) to fn, one line
-// at a time: its own log, and the copies trusted tenants reported, which carry
-// "@authlake.reportedBy" (see homecopy.go). The slice passed to fn is reused.
+// Export writes every event of tenant as Graph JSON lines (exactly as ingested, each sign-in
+// in its newest version) to fn, one line at a time: its own log, and the copies trusted tenants
+// reported, which carry "@authlake.reportedBy" (see homecopy.go). The slice passed to fn is
+// reused.
 func (db *DB) Export(tenant string, fn func(line []byte) error) (int, error) {
 	snap, err := db.Snapshot(tenant)
 	if err != nil {
 		return 0, err
 	}
 	defer snap.Release()
+	return exportRows(snap, fn, func(int) bool { return true })
+}
+
+// ExportVersions is Export with every stored version of each sign-in (docs/versions.md): first
+// the first versions, then every version 2, then every version 3 and so on, so that ingesting
+// the output into an empty database stores the same versions in the same order. Later versions
+// carry "@authlake.version".
+func (db *DB) ExportVersions(tenant string, fn func(line []byte) error) (int, error) {
+	snap, err := db.SnapshotVersions(tenant)
+	if err != nil {
+		return 0, err
+	}
+	defer snap.Release()
+	total, newest := 0, 1
+	for v := 1; v <= newest; v++ {
+		n, err := exportRows(snap, fn, func(n int) bool {
+			newest = max(newest, n)
+			return n == v
+		})
+		total += n
+		if err != nil {
+			return total, err
+		}
+	}
+	return total, nil
+}
+
+// exportRows writes the snapshot's rows whose version keep accepts.
+func exportRows(snap *Snapshot, fn func(line []byte) error, keep func(version int) bool) (int, error) {
 	var enc columnar.Encoder
 	var buf []byte
 	n := 0
-	err = snap.Scan(func(b *columnar.Batch, r int) error {
+	err := snap.Scan(func(b *columnar.Batch, r int) error {
+		v, err := columnar.RowVersion(b, r)
+		if err != nil {
+			return err
+		}
+		if !keep(v) {
+			return nil
+		}
 		buf, err = enc.AppendJSON(buf[:0], b, r, nil)
 		if err != nil {
 			return err

@@ -51,6 +51,9 @@ func splitCopyNamespace(ns string) (home, source string, ok bool) {
 
 // validNamespace accepts what a partition (WAL chunk, manifest segment) may belong to.
 func validNamespace(ns string) bool {
+	if t, ok := splitVersionNamespace(ns); ok {
+		return validTenant(t)
+	}
 	if home, source, ok := splitCopyNamespace(ns); ok {
 		return len(ns) <= maxNamespaceLen && validTenant(home) && validTenant(source) && home != source
 	}

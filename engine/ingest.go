@@ -37,10 +37,13 @@ type Reject struct {
 }
 
 // IngestResult counts what happened to each record of an Ingest call. Every record is in
-// exactly one of Accepted, Duplicates or Rejected.
+// exactly one of Accepted, Updated, Duplicates or Rejected.
 type IngestResult struct {
-	Accepted   int
-	Duplicates int
+	Accepted int // new sign-ins
+	// Updated records were stored as a later version of a sign-in the tenant stores with
+	// other content (docs/versions.md): reads see them instead of the earlier versions.
+	Updated    int
+	Duplicates int // the same content is stored already (or came earlier in the call)
 	Rejected   []Reject
 }
 
@@ -55,6 +58,7 @@ var (
 	colResourceTenant, _ = columnar.SignIns.Lookup("resourceTenantId")
 	colHomeTenant, _     = columnar.SignIns.Lookup("homeTenantId")
 	colFlagged, _        = columnar.SignIns.Lookup("flaggedForReview")
+	colID, _             = columnar.SignIns.Lookup("id")
 )
 
 type decodeState struct {
@@ -125,6 +129,8 @@ type pending struct {
 	id    [16]byte
 	ns    int64
 	row   int // row in the call-local chunk of key
+	// version is the version a replayed row of a versions partition says it is.
+	version int
 }
 
 // entry is one record of an Ingest call with the tenant it is ingested for.
@@ -152,8 +158,7 @@ func (db *DB) apply(entries []entry) (IngestResult, error) {
 	// Phase 1, no locks: decode into call-local chunk builders, one per partition.
 	builders := map[partKey]*columnar.Builder{}
 	var pend []pending
-	inCallDup := make([]bool, len(entries))      // entries whose own-log copy repeats an earlier entry
-	local := map[partKey]map[[16]byte]struct{}{} // duplicates inside this call
+	local := map[partKey]map[[16]byte]struct{}{} // copies of one id inside this call
 	targets := make([]string, 0, 2)
 	for i := range entries {
 		e := &entries[i]
@@ -162,6 +167,8 @@ func (db *DB) apply(entries []entry) (IngestResult, error) {
 			res.Rejected = append(res.Rejected, Reject{Index: i, Reason: err.Error()})
 			continue
 		}
+		// The version number is authlake's to give (versions.go); an export's is not kept.
+		row.DropExtra(columnar.VersionAnnotation)
 		if _, ok := row.Extra(columnar.ReportedBy); ok {
 			res.Rejected = append(res.Rejected, Reject{Index: i, Reason: fmt.Sprintf("%s is reserved: authlake sets it on copies of sign-ins reported by another tenant", columnar.ReportedBy)})
 			continue
@@ -209,18 +216,19 @@ func (db *DB) apply(entries []entry) (IngestResult, error) {
 				continue // no room left in the row for the mark: no copy
 			}
 			k := partKey{t, day}
-			seen := local[k]
-			if seen == nil {
-				seen = map[[16]byte]struct{}{}
-				local[k] = seen
-			}
-			if _, dup := seen[id]; dup {
-				if t == primary {
-					inCallDup[i] = true // counted below: a file holding an event twice says so
+			// An own-log row whose id came earlier in the call goes to commit like any other
+			// (it may be a later version); a copy is made once.
+			if t != primary {
+				seen := local[k]
+				if seen == nil {
+					seen = map[[16]byte]struct{}{}
+					local[k] = seen
 				}
-				continue
+				if _, dup := seen[id]; dup {
+					continue
+				}
+				seen[id] = struct{}{}
 			}
-			seen[id] = struct{}{}
 			b := builders[k]
 			if b == nil {
 				b = columnar.NewBuilder(db.schema)
@@ -235,15 +243,17 @@ func (db *DB) apply(entries []entry) (IngestResult, error) {
 		chunks[k] = b.Seal()
 	}
 	defer releaseChunks(chunks)
-	entryNew, entryCopies, err := db.commit(chunks, pend, len(entries), true)
+	fates, err := db.commit(chunks, pend, len(entries), true)
 	if err != nil {
 		return IngestResult{}, err
 	}
-	for i := range entries {
-		switch {
-		case entryNew[i]:
+	for _, f := range fates {
+		switch f {
+		case fateNew:
 			res.Accepted++
-		case entryCopies[i] || inCallDup[i]:
+		case fateUpdated:
+			res.Updated++
+		case fateDup:
 			res.Duplicates++
 		}
 	}
@@ -256,11 +266,49 @@ func releaseChunks(chunks map[partKey]arrow.RecordBatch) {
 	}
 }
 
-// commit dedups the decoded rows against what is stored, logs the surviving rows in the WAL
-// (when live) and publishes them to the memtable. It reports per entry whether its row in the
-// caller's own log was new, and whether it had one; home-tenant copies do not count (their fate
-// depends on the home tenant's log, which the caller must learn nothing about).
-func (db *DB) commit(chunks map[partKey]arrow.RecordBatch, pend []pending, nEntries int, live bool) (entryNew, entryCopies []bool, err error) {
+// fate is what became of one record's row in its own log.
+type fate uint8
+
+const (
+	fateNone    fate = iota // no own-log row (rejected before commit)
+	fateNew                 // stored as a new sign-in
+	fateUpdated             // stored as a later version of a stored sign-in
+	fateDup                 // the same content is stored already
+)
+
+// memLoc locates a memtable row by its dedup key: chunk -1 while the ingest that reserved it
+// has not published it yet.
+type memLoc struct{ chunk, row int32 }
+
+var pendingLoc = memLoc{chunk: -1, row: -1}
+
+// reservation is a memtable key reserved by commit (undone if the WAL write fails).
+type reservation struct {
+	key partKey
+	id  [16]byte // the dedup key: the id, or versionKey in a versions partition
+}
+
+// versionRow is an own-log row stored as a later version.
+type versionRow struct {
+	pd      pending
+	n       int
+	digest  uint64
+	flagged bool
+}
+
+// ownID names a sign-in of one tenant's own log.
+type ownID struct {
+	tenant string
+	id     [16]byte
+}
+
+// commit dedups the decoded rows against what is stored (a row whose id is stored with other
+// content becomes a later version: versions.go), logs the surviving rows in the WAL (when live)
+// and publishes them to the memtable. It reports per entry what became of its row in the
+// caller's own log; home-tenant copies do not count (their fate depends on the home tenant's
+// log, which the caller must learn nothing about). Replay (live false) only drops rows stored
+// already: the WAL holds rows as they were decided.
+func (db *DB) commit(chunks map[partKey]arrow.RecordBatch, pend []pending, nEntries int, live bool) ([]fate, error) {
 	// ingestMu (shared) keeps a flush from rotating the WAL until these rows are in the memtable.
 	db.ingestMu.RLock()
 	defer db.ingestMu.RUnlock()
@@ -269,25 +317,43 @@ func (db *DB) commit(chunks map[partKey]arrow.RecordBatch, pend []pending, nEntr
 	db.mu.Lock()
 	if db.closed {
 		db.mu.Unlock()
-		return nil, nil, ErrClosed
+		return nil, ErrClosed
 	}
-	keep := map[partKey][]int{}
+	keep := map[partKey][]pending{}
 	dupRows := map[partKey]int{}
-	entryNew = make([]bool, nEntries)
-	entryCopies = make([]bool, nEntries)
-	var reserved []pending
+	vers := map[partKey][]versionRow{} // by versions partition
+	fates := make([]fate, nEntries)
+	var reserved []reservation
+	var undo []func()
+	first := map[ownID]pending{}          // own rows this call reserved, for later rows with their id
 	var homeParts map[string][]*partition // own logs of the home tenants of copies, when needed
 	copies := false
-	unreserve := func() {
-		for _, pd := range reserved {
-			if p := db.parts[pd.key]; p != nil {
-				delete(p.mem.ids, pd.id)
-			}
-		}
+	fail := func(err error) ([]fate, error) {
+		db.unreserve(reserved, undo)
+		db.mu.Unlock()
+		return nil, fmt.Errorf("dedup lookup: %w", err)
+	}
+	reserve := func(k partKey, key [16]byte) {
+		db.partition(k).mem.ids[key] = pendingLoc
+		reserved = append(reserved, reservation{k, key})
 	}
 	for _, pd := range pend {
 		home, _, isCopy := splitCopyNamespace(pd.key.tenant)
-		if isCopy {
+		_, isVersion := splitVersionNamespace(pd.key.tenant)
+		switch {
+		case isVersion: // replay only: a version as it was decided
+			has, err := db.partition(pd.key).hasVersion(pd.id, pd.version)
+			if err != nil {
+				return fail(err)
+			}
+			if has {
+				dupRows[pd.key]++
+				continue
+			}
+			reserve(pd.key, versionKey(pd.id, pd.version))
+			keep[pd.key] = append(keep[pd.key], pd)
+			continue
+		case isCopy:
 			copies = true
 			// A copy whose id the home tenant's own log holds (any day) would only be hidden.
 			if homeParts == nil {
@@ -300,38 +366,57 @@ func (db *DB) commit(chunks map[partKey]arrow.RecordBatch, pend []pending, nEntr
 			}
 			own, err := ownHasID(parts, pd.id)
 			if err != nil {
-				unreserve()
-				db.mu.Unlock()
-				return nil, nil, fmt.Errorf("dedup lookup: %w", err)
+				return fail(err)
 			}
 			if own {
 				dupRows[pd.key]++
 				continue
 			}
-		} else {
-			entryCopies[pd.entry] = true
+		case live:
+			v, err := db.classify(pd, chunks, first, &undo)
+			if err != nil {
+				return fail(err)
+			}
+			switch {
+			case v.n == 0:
+				fates[pd.entry] = fateDup
+				dupRows[pd.key]++
+				continue
+			case v.n > 1:
+				fates[pd.entry] = fateUpdated
+				dupRows[pd.key]++ // not kept in the own-log chunk
+				vk := partKey{versionNamespace(pd.key.tenant), pd.key.day}
+				reserve(vk, versionKey(pd.id, v.n))
+				vers[vk] = append(vers[vk], v)
+				continue
+			}
+			fates[pd.entry] = fateNew
+			first[ownID{pd.key.tenant, pd.id}] = pd
+			reserve(pd.key, pd.id)
+			keep[pd.key] = append(keep[pd.key], pd)
+			continue
 		}
-		p := db.partition(pd.key)
-		dup, err := p.hasID(pd.id, pd.ns)
+		// A copy, or an own row replayed: stored unless its partition holds the id.
+		dup, err := db.partition(pd.key).hasID(pd.id, pd.ns)
 		if err != nil {
-			unreserve()
-			db.mu.Unlock()
-			return nil, nil, fmt.Errorf("dedup lookup: %w", err)
+			return fail(err)
 		}
 		if dup {
 			dupRows[pd.key]++
+			if !isCopy {
+				fates[pd.entry] = fateDup
+			}
 			continue
 		}
-		p.mem.ids[pd.id] = struct{}{}
-		reserved = append(reserved, pd)
+		reserve(pd.key, pd.id)
 		if !isCopy {
-			entryNew[pd.entry] = true
+			fates[pd.entry] = fateNew
 		}
-		keep[pd.key] = append(keep[pd.key], pd.row)
+		keep[pd.key] = append(keep[pd.key], pd)
 	}
 	db.mu.Unlock()
 
-	final := make(map[partKey]arrow.RecordBatch, len(chunks))
+	final := make(map[partKey]arrow.RecordBatch, len(chunks)+len(vers))
 	for k, c := range chunks {
 		switch rows := keep[k]; {
 		case len(rows) == 0:
@@ -339,8 +424,19 @@ func (db *DB) commit(chunks map[partKey]arrow.RecordBatch, pend []pending, nEntr
 			c.Retain()
 			final[k] = c
 		default:
-			final[k] = columnar.Take(db.schema, c, rows)
+			final[k] = columnar.Take(db.schema, c, rowsOf(rows))
 		}
+	}
+	for vk, vs := range vers {
+		c, err := versionChunk(db.schema, chunks[partKey{namespaceOwner(vk.tenant), vk.day}], vs)
+		if err != nil {
+			releaseChunks(final)
+			db.mu.Lock()
+			db.unreserve(reserved, undo)
+			db.mu.Unlock()
+			return nil, err
+		}
+		final[vk] = c
 	}
 
 	// Make the rows durable: the WAL logs the decoded chunks themselves (Arrow IPC), not the
@@ -353,9 +449,9 @@ func (db *DB) commit(chunks map[partKey]arrow.RecordBatch, pend []pending, nEntr
 		if err != nil {
 			releaseChunks(final)
 			db.mu.Lock()
-			unreserve()
+			db.unreserve(reserved, undo)
 			db.mu.Unlock()
-			return nil, nil, fmt.Errorf("%w (%s): %w", ErrNotDurable, filepath.Join(db.dir, "wal"), err)
+			return nil, fmt.Errorf("%w (%s): %w", ErrNotDurable, filepath.Join(db.dir, "wal"), err)
 		}
 	}
 
@@ -363,6 +459,23 @@ func (db *DB) commit(chunks map[partKey]arrow.RecordBatch, pend []pending, nEntr
 	db.mu.Lock()
 	for k, c := range final {
 		p := db.partition(k)
+		ci := int32(len(p.mem.chunks))
+		if vs, ok := vers[k]; ok {
+			for i, v := range vs {
+				p.mem.ids[versionKey(v.pd.id, v.n)] = memLoc{ci, int32(i)}
+			}
+			if live {
+				db.publishVersions(namespaceOwner(k.tenant), vs)
+			}
+		} else {
+			for i, pd := range keep[k] {
+				key := pd.id
+				if pd.version > 1 {
+					key = versionKey(pd.id, pd.version)
+				}
+				p.mem.ids[key] = memLoc{ci, int32(i)}
+			}
+		}
 		p.mem.chunks = append(p.mem.chunks, c)
 		p.mem.rows += int(c.NumRows())
 		if db.memRows == 0 {
@@ -370,13 +483,37 @@ func (db *DB) commit(chunks map[partKey]arrow.RecordBatch, pend []pending, nEntr
 		}
 		db.memRows += int(c.NumRows())
 	}
-	db.noteCommitted(reserved, copies)
+	var published []pending
+	for _, rows := range keep {
+		published = append(published, rows...)
+	}
+	db.noteCommitted(published, copies)
 	full := db.memRows >= db.opts.MemtableRows
 	db.mu.Unlock()
 	if full {
 		db.kickMaintenance()
 	}
-	return entryNew, entryCopies, nil
+	return fates, nil
+}
+
+func rowsOf(pend []pending) []int {
+	rows := make([]int, len(pend))
+	for i, pd := range pend {
+		rows[i] = pd.row
+	}
+	return rows
+}
+
+// unreserve undoes commit's reservations after a failure. Callers hold db.mu for writing.
+func (db *DB) unreserve(reserved []reservation, undo []func()) {
+	for _, r := range reserved {
+		if p := db.parts[r.key]; p != nil {
+			delete(p.mem.ids, r.id)
+		}
+	}
+	for _, u := range undo {
+		u()
+	}
 }
 
 // replay re-applies one WAL payload: the chunks it logged, deduplicated again (some of their
@@ -387,7 +524,6 @@ func (db *DB) replay(payload []byte) error {
 		return err
 	}
 	defer releaseChunks(chunks)
-	idCol, _ := db.schema.Lookup("id")
 	tCol, _ := db.schema.Lookup("createdDateTime")
 	var pend []pending
 	for k, c := range chunks {
@@ -395,13 +531,18 @@ func (db *DB) replay(payload []byte) error {
 		if err != nil {
 			return err
 		}
+		_, isVersion := splitVersionNamespace(k.tenant)
 		for r := 0; r < b.Rows; r++ {
-			var id [16]byte
-			copy(id[:], b.Bytes(idCol.Index, r))
-			pend = append(pend, pending{entry: 0, key: k, id: id, ns: b.Int64(tCol.Index, r), row: r})
+			pd := pending{entry: 0, key: k, id: [16]byte(b.Bytes(colID.Index, r)), ns: b.Int64(tCol.Index, r), row: r}
+			if isVersion {
+				if pd.version, err = columnar.RowVersion(b, r); err != nil {
+					return err
+				}
+			}
+			pend = append(pend, pd)
 		}
 	}
-	_, _, err = db.commit(chunks, pend, 1, false)
+	_, err = db.commit(chunks, pend, 1, false)
 	return err
 }
 

@@ -50,11 +50,11 @@ func (p *partition) rows() int {
 // call that touched the partition) and the set of their request ids for dedup.
 type memPart struct {
 	chunks []arrow.RecordBatch
-	ids    map[[16]byte]struct{}
+	ids    map[[16]byte]memLoc // dedup key (the id; versionKey in a versions partition) → row
 	rows   int
 }
 
-func newMemPart() *memPart { return &memPart{ids: map[[16]byte]struct{}{}} }
+func newMemPart() *memPart { return &memPart{ids: map[[16]byte]memLoc{}} }
 
 func (m *memPart) release() {
 	for _, c := range m.chunks {
@@ -76,8 +76,11 @@ type segment struct {
 	idCol int
 
 	// hidden caches, for a segment of home-tenant copies, the rows its home tenant's own log
-	// shadows (see copyview.go).
+	// shadows (see copyview.go), and for a segment of a tenant's own log, the rows of sign-ins
+	// with later versions (versions.go).
 	hidden hiddenRows
+	// stale caches, for a segment of later versions, the rows a newer version supersedes.
+	stale staleRows
 }
 
 func openSegment(dir string, ms manifestSegment, s *columnar.Schema, cache *columnar.BlockCache) (*segment, error) {

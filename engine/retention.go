@@ -68,16 +68,24 @@ func (db *DB) retentionLocked() error {
 	}
 	// Which copies are shadowed may have changed with a day of copies or of the tenant's own
 	// events gone (and the ids of dropped copies need not be kept in memory any longer).
-	homes := map[string]bool{}
+	// Likewise which sign-ins have later versions (a day of them gone shows the newest left).
+	homes, versioned := map[string]bool{}, map[string]bool{}
 	for _, p := range drop {
 		if home, _, ok := splitCopyNamespace(p.key.tenant); ok {
 			homes[home] = true
+		} else if t, ok := splitVersionNamespace(p.key.tenant); ok {
+			versioned[t] = true
 		} else if db.homes[p.key.tenant] != nil {
 			homes[p.key.tenant] = true
 		}
 	}
 	if len(homes) > 0 {
 		if err := db.rebuildHomes(homes); err != nil {
+			return fmt.Errorf("after retention: %w", err)
+		}
+	}
+	if len(versioned) > 0 {
+		if err := db.rebuildVersions(versioned); err != nil {
 			return fmt.Errorf("after retention: %w", err)
 		}
 	}

@@ -61,9 +61,7 @@ func (db *DB) SetRetention(tenant string, days int) error {
 // RetentionOf is the retention in days that applies to tenant (Forever: none), and where it
 // comes from, for messages.
 func (db *DB) RetentionOf(tenant string) (days int, source string) {
-	if home, _, ok := splitCopyNamespace(tenant); ok {
-		tenant = home // copies are part of the home tenant's log
-	}
+	tenant = namespaceOwner(tenant) // copies and later versions are part of the tenant's log
 	if s := db.retention.Load(); s != nil {
 		if d, ok := (*s)[tenant]; ok {
 			return d, "set for the tenant"

@@ -37,22 +37,31 @@ type SegmentView struct {
 	ID    uint64
 	Seg   *columnar.Segment
 	Index *index.Reader
-	// Hidden rows are not part of the snapshot: copies its tenant's own log shadows.
+	// Hidden rows are not part of the snapshot: copies its tenant's own log shadows, versions
+	// of a sign-in older than its newest.
 	Hidden *roaring.Bitmap
 }
 
-// Snapshot returns a view of tenant's events. A tenant with no events gives an empty snapshot.
-func (db *DB) Snapshot(tenant string) (*Snapshot, error) {
-	if strings.Contains(tenant, copySep) {
+// Snapshot returns a view of tenant's events, each sign-in in its newest version. A tenant
+// with no events gives an empty snapshot.
+func (db *DB) Snapshot(tenant string) (*Snapshot, error) { return db.snapshot(tenant, false) }
+
+// SnapshotVersions is Snapshot with every stored version of each sign-in (docs/versions.md):
+// later versions carry "@authlake.version", the first none. It is for audit and export
+// --versions; queries over it see a sign-in once per version.
+func (db *DB) SnapshotVersions(tenant string) (*Snapshot, error) { return db.snapshot(tenant, true) }
+
+func (db *DB) snapshot(tenant string, allVersions bool) (*Snapshot, error) {
+	if strings.Contains(tenant, copySep) || strings.Contains(tenant, versionSuffix) {
 		return nil, fmt.Errorf("invalid tenant %q", tenant)
 	}
 	snap := &Snapshot{Tenant: tenant}
 	type hideSeg struct {
-		dv  *DayView
-		i   int
-		seg *segment
-		h   *homeCopies
-		log [][16]byte
+		dv    *DayView
+		i     int
+		seg   *segment
+		epoch uint64
+		log   [][16]byte
 	}
 	type hideMem struct {
 		dv   *DayView
@@ -71,40 +80,76 @@ func (db *DB) Snapshot(tenant string) (*Snapshot, error) {
 	// The tenant's own partitions first, then trusted copies by reporter, so that the order of
 	// a day's segments and chunks does not depend on map order.
 	var parts []*partition
+	vns := versionNamespace(tenant)
 	for k, p := range db.parts {
 		if p.empty() {
 			continue
 		}
-		if home, src, ok := splitCopyNamespace(k.tenant); k.tenant == tenant || ok && home == tenant && db.trust.trusts(home, src) {
+		if home, src, ok := splitCopyNamespace(k.tenant); k.tenant == tenant || k.tenant == vns || ok && home == tenant && db.trust.trusts(home, src) {
 			parts = append(parts, p)
 		}
 	}
 	slices.SortFunc(parts, func(a, b *partition) int { return strings.Compare(a.key.tenant, b.key.tenant) })
 	h := db.homes[tenant]
+	tv := db.versions[tenant]
+	if allVersions {
+		tv = nil
+	}
+	var staleErr error
 	for _, p := range parts {
 		dv := days[p.key.day]
 		if dv == nil {
 			dv = &DayView{Day: p.key.day}
 			days[p.key.day] = dv
 		}
-		isCopy := p.key.tenant != tenant
+		// What hides rows: for copies, the tenant's own events; for the own log, later
+		// versions; for later versions, newer ones.
+		var shadowed map[[16]byte]struct{}
+		var epoch uint64
+		var log [][16]byte
+		switch {
+		case p.key.tenant == vns:
+		case p.key.tenant != tenant:
+			if h != nil {
+				shadowed, epoch, log = h.shadowed, h.epoch, h.log
+			}
+		case tv != nil:
+			shadowed, epoch, log = tv.shadowed, tv.epoch, tv.log
+		}
 		for _, s := range p.segs {
 			s.ref()
 			snap.segs = append(snap.segs, s)
-			dv.Segments = append(dv.Segments, SegmentView{ID: s.ms.ID, Seg: s.seg, Index: s.idx})
-			if isCopy && h != nil && len(h.log) > 0 {
-				segWork = append(segWork, hideSeg{dv, len(dv.Segments) - 1, s, h, h.log[:len(h.log):len(h.log)]})
+			sv := SegmentView{ID: s.ms.ID, Seg: s.seg, Index: s.idx}
+			if p.key.tenant == vns && tv != nil && staleErr == nil {
+				// Read under db.mu: ingest changes what is newest.
+				sv.Hidden, staleErr = s.staleFor(tv)
+			}
+			dv.Segments = append(dv.Segments, sv)
+			if len(log) > 0 {
+				segWork = append(segWork, hideSeg{dv, len(dv.Segments) - 1, s, epoch, log[:len(log):len(log)]})
 			}
 		}
 		for _, m := range append(slices.Clone(p.frozen), p.mem) {
 			var hide map[[16]byte]struct{}
-			if isCopy && h != nil && len(h.shadowed) > 0 {
-				hide = shadowedIn(m, h.shadowed)
+			if len(shadowed) > 0 {
+				hide = shadowedIn(m, shadowed)
 			}
 			for _, c := range m.chunks {
 				c.Retain()
-				dv.Mem = append(dv.Mem, c)
 				snap.chunks = append(snap.chunks, c)
+				if p.key.tenant == vns && tv != nil && staleErr == nil {
+					keep, stale, err := currentRows(c, tv)
+					switch {
+					case err != nil:
+						staleErr = err
+					case stale && len(keep) == 0:
+						continue
+					case stale:
+						c = columnar.Take(columnar.SignIns, c, keep)
+						snap.chunks = append(snap.chunks, c)
+					}
+				}
+				dv.Mem = append(dv.Mem, c)
 				if hide != nil {
 					memWork = append(memWork, hideMem{dv, len(dv.Mem) - 1, hide})
 				}
@@ -112,13 +157,17 @@ func (db *DB) Snapshot(tenant string) (*Snapshot, error) {
 		}
 	}
 	db.mu.RUnlock()
+	if staleErr != nil {
+		snap.Release()
+		return nil, fmt.Errorf("versions of tenant %s's sign-ins: %w", tenant, staleErr)
+	}
 
 	// Shadowed copies are worked out outside the lock: it may read segment blocks.
 	for _, w := range segWork {
-		rows, err := w.seg.hiddenFor(w.h.epoch, w.log)
+		rows, err := w.seg.hiddenFor(w.epoch, w.log)
 		if err != nil {
 			snap.Release()
-			return nil, fmt.Errorf("copies hidden by tenant %s's own events: %w", tenant, err)
+			return nil, fmt.Errorf("rows hidden from tenant %s: %w", tenant, err)
 		}
 		w.dv.Segments[w.i].Hidden = rows
 	}

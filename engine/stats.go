@@ -31,6 +31,9 @@ type TenantStats struct {
 	FirstDay   string `json:"firstDay"`
 	LastDay    string `json:"lastDay"`
 	Segments   int    `json:"segments"`
+	// Versions counts the later versions stored of sign-ins seen again with other content
+	// (docs/versions.md); Events counts each sign-in once.
+	Versions int64 `json:"versions,omitempty"`
 }
 
 // Stats reports events, tenants, days, segments and bytes on disk (in total and per column).
@@ -48,6 +51,17 @@ func (db *DB) Stats() Stats {
 		if p.empty() {
 			continue
 		}
+		if t, ok := splitVersionNamespace(k.tenant); ok {
+			ts := byTenant[t]
+			if ts == nil {
+				ts = &TenantStats{Tenant: t}
+				byTenant[t] = ts
+			}
+			ts.Versions += int64(p.rows())
+			ts.Segments += len(p.segs)
+			st.addSegments(p)
+			continue
+		}
 		ts := byTenant[k.tenant]
 		if ts == nil {
 			ts = &TenantStats{Tenant: k.tenant}
@@ -62,17 +76,12 @@ func (db *DB) Stats() Stats {
 		ts.Segments += len(p.segs)
 		first[k.tenant] = min(first[k.tenant], k.day)
 		last[k.tenant] = max(last[k.tenant], k.day)
-		for _, s := range p.segs {
-			st.Segments++
-			st.SegmentBytes += s.seg.Size()
-			st.IndexBytes += s.ms.Index
-			for _, c := range s.seg.Meta.Columns {
-				st.ColumnBytes[c.Name] += int64(c.Length)
-			}
-		}
+		st.addSegments(p)
 	}
 	for t, ts := range byTenant {
-		ts.FirstDay, ts.LastDay = dayString(first[t]), dayString(last[t])
+		if ts.Days > 0 {
+			ts.FirstDay, ts.LastDay = dayString(first[t]), dayString(last[t])
+		}
 		st.Events += ts.Events
 		st.Tenants = append(st.Tenants, *ts)
 	}
@@ -83,4 +92,15 @@ func (db *DB) Stats() Stats {
 		return strings.Compare(a.ReportedBy, b.ReportedBy)
 	})
 	return st
+}
+
+func (st *Stats) addSegments(p *partition) {
+	for _, s := range p.segs {
+		st.Segments++
+		st.SegmentBytes += s.seg.Size()
+		st.IndexBytes += s.ms.Index
+		for _, c := range s.seg.Meta.Columns {
+			st.ColumnBytes[c.Name] += int64(c.Length)
+		}
+	}
 }

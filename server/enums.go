@@ -81,7 +81,7 @@ func (rw *rowRewriter) rewrite(dst, row []byte) []byte {
 			p := propertyByName(name)
 			if p == nil {
 				// The mark of a home-tenant copy is an annotation, not a beta property.
-				if name != columnar.ReportedBy {
+				if !columnar.IsAnnotation(name) {
 					drop = append(drop, name)
 				}
 				return

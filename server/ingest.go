@@ -18,10 +18,11 @@ import (
 )
 
 // ingestResponse is the body of a successful ingest: every record is counted exactly once in
-// accepted, duplicates or rejected.
+// accepted, updated (a later version of a stored sign-in), duplicates or rejected.
 type ingestResponse struct {
 	Records    int64          `json:"records"`
 	Accepted   int64          `json:"accepted"`
+	Updated    int64          `json:"updated"`
 	Duplicates int64          `json:"duplicates"`
 	Rejected   int64          `json:"rejected"`
 	Rejects    []ingestReject `json:"rejects"`
@@ -130,7 +131,7 @@ func (s *Server) ingest(w http.ResponseWriter, r *http.Request, p *Principal) {
 		s.ingestFailed(w, r, err)
 		return
 	}
-	resp := ingestResponse{Records: sum.Records, Accepted: sum.Accepted, Duplicates: sum.Duplicates, Rejected: sum.Rejected, Rejects: rejects.items}
+	resp := ingestResponse{Records: sum.Records, Accepted: sum.Accepted, Updated: sum.Updated, Duplicates: sum.Duplicates, Rejected: sum.Rejected, Rejects: rejects.items}
 	if resp.Rejects == nil {
 		resp.Rejects = []ingestReject{}
 	}

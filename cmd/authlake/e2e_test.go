@@ -77,7 +77,7 @@ func TestGenIngestExportRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(out, "20000 accepted, 0 duplicates, 0 rejected") {
+	if !strings.Contains(out, "20000 accepted, 0 updated, 0 duplicates, 0 rejected") {
 		t.Fatalf("ingest summary: %s", out)
 	}
 	exp := filepath.Join(dir, "out.ndjson")
@@ -95,7 +95,7 @@ func TestGenIngestExportRoundTrip(t *testing.T) {
 	}
 	// Re-ingesting the same file stores nothing twice.
 	out, err = run(t, "ingest", "--data", data, "--tenant", tenant, in)
-	if err != nil || !strings.Contains(out, "0 accepted, 20000 duplicates") {
+	if err != nil || !strings.Contains(out, "0 accepted, 0 updated, 20000 duplicates") {
 		t.Fatalf("re-ingest: %v %s", err, out)
 	}
 	js, err := run(t, "stats", "--data", data, "--json")
@@ -142,7 +142,7 @@ func TestIngestQuarantinesBadLines(t *testing.T) {
 	if !errors.As(err, &ee) || ee.code != 2 {
 		t.Fatalf("want exit status 2 for rejected records, got %v", err)
 	}
-	if !strings.Contains(out, "50 accepted, 0 duplicates, 3 rejected") {
+	if !strings.Contains(out, "50 accepted, 0 updated, 0 duplicates, 3 rejected") {
 		t.Fatalf("summary: %s", out)
 	}
 	raw, _ := os.ReadFile(rej)
@@ -177,7 +177,7 @@ func TestDuplicatesInOneFileCounted(t *testing.T) {
 	twice := filepath.Join(dir, "twice.ndjson")
 	os.WriteFile(twice, append(append([]byte{}, one...), one...), 0o644)
 	out, err := run(t, "ingest", "--data", filepath.Join(dir, "data"), "--tenant", "t1", twice)
-	if err != nil || !strings.Contains(out, "5 accepted, 5 duplicates, 0 rejected") {
+	if err != nil || !strings.Contains(out, "5 accepted, 0 updated, 5 duplicates, 0 rejected") {
 		t.Fatalf("a file holding each event twice: %v\n%s", err, out)
 	}
 	// Two ingests with rejects, into the same rejects path: both sets are kept.
@@ -237,7 +237,7 @@ func TestIngestLogAnalyticsExports(t *testing.T) {
 	const tenant = "11111111-aaaa-4bbb-8ccc-000000000001"
 	for _, f := range []string{"la_signinlogs.csv", "la_rows.json"} {
 		out, err := run(t, "ingest", "--data", data, "../../columnar/input/testdata/"+f)
-		if err != nil || !strings.Contains(out, "2 accepted, 0 duplicates, 0 rejected") {
+		if err != nil || !strings.Contains(out, "2 accepted, 0 updated, 0 duplicates, 0 rejected") {
 			t.Fatalf("ingest %s: %v\n%s", f, err, out)
 		}
 	}

@@ -11,9 +11,10 @@ import (
 
 func exportCmd() *cobra.Command {
 	var dataDir, tenant, out string
+	var versions bool
 	var trust trustFlag
 	cmd := &cobra.Command{
-		Use:   "export --data DIR [--tenant T] [-o FILE]",
+		Use:   "export --data DIR [--tenant T] [--versions] [-o FILE]",
 		Short: "Write a tenant's events as Graph JSON lines, exactly as ingested",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -34,7 +35,11 @@ func exportCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			n, err := db.Export(t, func(line []byte) error { _, err := w.Write(line); return err })
+			export := db.Export
+			if versions {
+				export = db.ExportVersions
+			}
+			n, err := export(t, func(line []byte) error { _, err := w.Write(line); return err })
 			if cerr := closeFn(); err == nil {
 				err = cerr
 			}
@@ -50,6 +55,7 @@ func exportCmd() *cobra.Command {
 	cmd.Flags().StringVar(&dataDir, "data", "", "database directory")
 	cmd.Flags().StringVar(&tenant, "tenant", "", tenantHelp)
 	cmd.Flags().StringVarP(&out, "output", "o", "-", "output file (- for stdout; .gz or .zst compresses)")
+	cmd.Flags().BoolVar(&versions, "versions", false, "every stored version of each sign-in seen again, not only the newest (later versions carry @authlake.version)")
 	trust.register(cmd.Flags())
 	return cmd
 }

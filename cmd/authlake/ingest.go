@@ -110,8 +110,8 @@ REJECTS.reasons, and the exit status is 2; every good record is still ingested.`
 				return err
 			}
 			el := sum.Elapsed + flushed
-			fmt.Printf("ingested %d records in %s (%.0f events/s, %.0f MB/s, to durable, indexed segments): %d accepted, %d duplicates, %d rejected\n",
-				sum.Records, el.Round(time.Millisecond), float64(sum.Records)/el.Seconds(), float64(sum.Bytes)/el.Seconds()/1e6, sum.Accepted, sum.Duplicates, sum.Rejected)
+			fmt.Printf("ingested %d records in %s (%.0f events/s, %.0f MB/s, to durable, indexed segments): %d accepted, %d updated, %d duplicates, %d rejected\n",
+				sum.Records, el.Round(time.Millisecond), float64(sum.Records)/el.Seconds(), float64(sum.Bytes)/el.Seconds()/1e6, sum.Accepted, sum.Updated, sum.Duplicates, sum.Rejected)
 			fmt.Fprintf(os.Stderr, "  write-ahead logged in %s, final flush %s, compaction %s\n", sum.Elapsed.Round(time.Millisecond), flushed.Round(time.Millisecond), (time.Since(flushStart) - flushed).Round(time.Millisecond))
 			if sum.Rejected > 0 {
 				msg := fmt.Sprintf("%d records rejected: see %s (records) and %s.reasons (file:line:column and reason)", sum.Rejected, sink.Path, sink.Path)

@@ -89,7 +89,7 @@ func TestRetentionFlag(t *testing.T) {
 	// A later ingest without the flag keeps the remembered 400 days: the events are duplicates,
 	// not rejects.
 	out, err = run(t, "ingest", "--data", data, "--tenant", tenant, in)
-	if err != nil || !strings.Contains(out, "0 accepted, 300 duplicates, 0 rejected") {
+	if err != nil || !strings.Contains(out, "0 accepted, 0 updated, 300 duplicates, 0 rejected") {
 		t.Fatalf("re-ingest without the flag: %v %s", err, out)
 	}
 }

@@ -58,6 +58,7 @@ type RejectSink interface {
 type Summary struct {
 	Records    int64
 	Accepted   int64
+	Updated    int64 // stored as later versions of sign-ins seen again (engine.IngestResult)
 	Duplicates int64
 	Rejected   int64
 	Bytes      int64 // raw record bytes read
@@ -109,7 +110,7 @@ func Load(ctx context.Context, db *engine.DB, sources []Source, opts Options) (S
 	reject := func(o origin, reason string, raw []byte) {
 		n := atomic.AddInt64(&sum.Rejected, 1)
 		// The share among records already judged (the reader runs ahead of the ingesters).
-		judged := n + atomic.LoadInt64(&sum.Accepted) + atomic.LoadInt64(&sum.Duplicates)
+		judged := n + atomic.LoadInt64(&sum.Accepted) + atomic.LoadInt64(&sum.Updated) + atomic.LoadInt64(&sum.Duplicates)
 		if share > 0 && n >= RejectCheckAfter && float64(n) >= share*float64(judged) {
 			fail(fmt.Errorf("%w: %d of the first %d records; this does not look like sign-in data, so the load stopped (the records accepted before are stored)",
 				ErrMostlyRejected, n, judged))
@@ -138,6 +139,7 @@ func Load(ctx context.Context, db *engine.DB, sources []Source, opts Options) (S
 					continue
 				}
 				atomic.AddInt64(&sum.Accepted, int64(res.Accepted))
+				atomic.AddInt64(&sum.Updated, int64(res.Updated))
 				atomic.AddInt64(&sum.Duplicates, int64(res.Duplicates))
 				for _, r := range res.Rejected {
 					reject(b.origins[r.Index], r.Reason, b.recs[r.Index].Raw)
