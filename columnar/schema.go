@@ -149,6 +149,17 @@ const ReportedBy = "@authlake.reportedBy"
 // again. See docs/versions.md.
 const VersionAnnotation = "@authlake.version"
 
+// Source envelopes are the unknown properties under which input converters keep a source's
+// own columns that the Graph schema has no place for (Log Analytics' TimeGenerated, _ItemId, …):
+// what the source says about its record, not about the sign-in. Export returns them; a
+// re-emission that differs only in them is the same content (ContentDigest).
+const (
+	EnvelopeLogAnalytics = "logAnalytics"
+	EnvelopePortal       = "portal"
+)
+
+func isEnvelope(path string) bool { return path == EnvelopeLogAnalytics || path == EnvelopePortal }
+
 // annotationPrefix starts every annotation authlake itself sets on a row.
 const annotationPrefix = "@authlake."
 

@@ -17,8 +17,8 @@ import (
 // only read and write rows.
 
 // ContentDigest hashes what a row says about its sign-in: every column and every extras entry,
-// except flaggedForReview (decided by authlake's flagging at ingest, not by the source) and
-// authlake's own annotations. Two rows with equal digests are the same content; the same row
+// except flaggedForReview (decided by authlake's flagging at ingest, not by the source),
+// authlake's own annotations and the source envelopes (a record's metadata at its source). Two rows with equal digests are the same content; the same row
 // read from a memtable chunk or a segment block has the same digest.
 func ContentDigest(b *Batch, row int) (uint64, error) {
 	h := xxhash.New()
@@ -60,7 +60,7 @@ func ContentDigest(b *Batch, row int) (uint64, error) {
 		return 0, fmt.Errorf("row %d: %w", row, err)
 	}
 	for _, x := range extras {
-		if x.Kind == extrasRaw && IsAnnotation(x.Path) {
+		if x.Kind == extrasRaw && (IsAnnotation(x.Path) || isEnvelope(x.Path)) {
 			continue
 		}
 		h.Write([]byte{x.Kind})

@@ -51,7 +51,15 @@ func statsCmd() *cobra.Command {
 			tw := tabwriter.NewWriter(os.Stdout, 2, 4, 2, ' ', 0)
 			// Largest first: the first is the tenant commands read by default (see pickTenant).
 			sort.SliceStable(st.Tenants, func(i, j int) bool { return st.Tenants[i].Events > st.Tenants[j].Events })
-			fmt.Fprintln(tw, "\nTENANT\tEVENTS\tDAYS\tFIRST\tLAST\tSEGMENTS")
+			versions := int64(0)
+			for _, t := range st.Tenants {
+				versions += t.Versions
+			}
+			if versions > 0 {
+				fmt.Fprintln(tw, "\nTENANT\tEVENTS\tLATER VERSIONS\tDAYS\tFIRST\tLAST\tSEGMENTS")
+			} else {
+				fmt.Fprintln(tw, "\nTENANT\tEVENTS\tDAYS\tFIRST\tLAST\tSEGMENTS")
+			}
 			def := ""
 			if own := ownTenants(st.Tenants); len(own) > 1 {
 				def = mainTenant(own).Tenant
@@ -64,7 +72,11 @@ func statsCmd() *cobra.Command {
 				if t.Tenant == def && t.ReportedBy == "" {
 					mark = "  (default for --tenant)"
 				}
-				fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\t%d%s\n", name, t.Events, t.Days, t.FirstDay, t.LastDay, t.Segments, mark)
+				if versions > 0 {
+					fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%s\t%s\t%d%s\n", name, t.Events, t.Versions, t.Days, t.FirstDay, t.LastDay, t.Segments, mark)
+				} else {
+					fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\t%d%s\n", name, t.Events, t.Days, t.FirstDay, t.LastDay, t.Segments, mark)
+				}
 			}
 			tw.Flush()
 			type col struct {

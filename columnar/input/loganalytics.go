@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/authlake/authlake/columnar"
 )
 
 // Log Analytics and Microsoft Sentinel keep sign-ins in the tables SigninLogs,
@@ -166,8 +168,8 @@ func newExportTable(cols []laColumn, keep string) *exportTable {
 }
 
 var (
-	laTable     = newExportTable(laColumns, "logAnalytics")
-	portalTable = newExportTable(portalColumns, "portal")
+	laTable     = newExportTable(laColumns, columnar.EnvelopeLogAnalytics)
+	portalTable = newExportTable(portalColumns, columnar.EnvelopePortal)
 )
 
 // isPortalColumns reports whether a CSV header is the admin center's sign-in download.
