@@ -10,6 +10,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/authlake/authlake/engine"
 	"github.com/authlake/authlake/query"
 )
 
@@ -34,6 +35,10 @@ type Config struct {
 	Trust map[string][]string `yaml:"trust"`
 	// TLS makes the server speak https (see tls.go).
 	TLS TLSConfig `yaml:"tls"`
+	// Retention sets how long events are kept, per tenant id, and under "*" for every tenant
+	// without its own: "400d", "8w", "2y", or "0" for ever. `authlake serve` has the database
+	// remember it, as `--retention` (which wins) and PUT /authlake/v1/retention do.
+	Retention map[string]string `yaml:"retention"`
 }
 
 // AuthConfig says which tokens are accepted.
@@ -190,6 +195,14 @@ func (c *Config) validate() error {
 	}
 	if c.Limits.RequestsPerSecond < 0 {
 		return fmt.Errorf("limits.requestsPerSecond must not be negative")
+	}
+	for t, spec := range c.Retention {
+		if t != "*" && !validTenantID(t) {
+			return fmt.Errorf("retention: invalid tenant %q (use a tenant id, or * for every tenant without its own)", t)
+		}
+		if _, err := engine.ParseRetention(spec); err != nil {
+			return fmt.Errorf("retention[%s]: %w", t, err)
+		}
 	}
 	for home, srcs := range c.Trust {
 		if !validTenantID(home) {

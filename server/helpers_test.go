@@ -233,8 +233,8 @@ func (e *env) ingestResult(tenant string, events ...event) (ingestResult, error)
 }
 
 type ingestResult struct {
-	Records, Accepted, Duplicates, Rejected int64
-	Rejects                                 []struct {
+	Records, Accepted, Updated, Duplicates, Rejected int64
+	Rejects                                          []struct {
 		Line, Column int
 		Reason       string
 	}

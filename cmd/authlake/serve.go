@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"os"
 	"os/signal"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -187,9 +189,20 @@ in-flight ones finish, then closes the database. See docs/server.md.`,
 			if err != nil {
 				return err
 			}
-			if err := sf.retention.apply(db, ""); err != nil {
-				db.Close()
-				return err
+			// The config file's retention first, so that --retention wins.
+			var fromConfig retentionFlag
+			for _, t := range slices.Sorted(maps.Keys(cfg.Retention)) {
+				if t == "*" {
+					fromConfig.values = append(fromConfig.values, cfg.Retention[t])
+				} else {
+					fromConfig.values = append(fromConfig.values, t+"="+cfg.Retention[t])
+				}
+			}
+			for _, r := range []retentionFlag{fromConfig, sf.retention} {
+				if err := r.apply(db, ""); err != nil {
+					db.Close()
+					return err
+				}
 			}
 			ln, err := net.Listen("tcp", cfg.Addr)
 			if err != nil {
