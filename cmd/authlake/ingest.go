@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/authlake/authlake/columnar/input"
 	"github.com/authlake/authlake/engine"
 	"github.com/authlake/authlake/engine/load"
 )
@@ -20,6 +21,7 @@ import (
 func ingestCmd() *cobra.Command {
 	var (
 		dataDir, tenant, rejects string
+		format                   string
 		threads, batch           int
 		trust                    trustFlag
 		retention                retentionFlag
@@ -28,9 +30,12 @@ func ingestCmd() *cobra.Command {
 		Use:   "ingest --data DIR [--tenant T] FILE...|-",
 		Short: "Ingest sign-in events (NDJSON, Graph pages, diagnostic-settings exports; gzip/zstd) durably",
 		Long: `ingest reads Microsoft Graph signIn JSON (one object, NDJSON, arrays, {"value":[...]}
-pages) or Azure Monitor diagnostic-settings exports ({"records":[...]}), plain or gzip/zstd
-compressed (detected automatically), and stores every good record durably. Records already
-stored for the tenant are skipped, so re-ingesting an export is harmless. Events go to one
+pages), Azure Monitor diagnostic-settings exports ({"records":[...]}), Log Analytics and
+Sentinel exports (CSV or JSON rows) and the admin center's sign-in downloads (CSV or JSON),
+plain or gzip/zstd compressed, all recognised from the content (--format overrides), and stores
+every good record durably. A record the tenant already stores with the same content is a
+duplicate, so re-ingesting an export is harmless; one with other content is the sign-in's newest
+version (docs/versions.md). Events go to one
 tenant's log only; a cross-tenant sign-in is also copied (marked) for the user's home tenant
 only where --trust says that tenant accepts the resource tenant's reports.
 
@@ -79,7 +84,11 @@ REJECTS.reasons, and the exit status is 2; every good record is still ingested.`
 				return err
 			}
 			sink := &load.FileRejects{Path: rejects}
-			opts := load.Options{Tenant: tenant, Threads: threads, BatchSize: batch, Rejects: sink}
+			fm, err := input.ParseFormat(format)
+			if err != nil {
+				return fmt.Errorf("--format: %w", err)
+			}
+			opts := load.Options{Tenant: tenant, Threads: threads, BatchSize: batch, Rejects: sink, Format: fm}
 			var bar *progressbar.ProgressBar
 			if term.IsTerminal(int(os.Stderr.Fd())) && total > 0 {
 				bar = progressbar.NewOptions64(total, progressbar.OptionSetWriter(os.Stderr),
@@ -127,6 +136,7 @@ REJECTS.reasons, and the exit status is 2; every good record is still ingested.`
 	f.StringVar(&dataDir, "data", "", "database directory (created if missing)")
 	f.StringVar(&tenant, "tenant", "", "tenant whose log the events are (default: each event's resourceTenantId)")
 	f.StringVar(&rejects, "rejects", "", "rejects file (default DIR/rejects/<time>.ndjson)")
+	f.StringVar(&format, "format", "auto", "what the input is, when its content looks like something else: auto, graph, loganalytics or portal")
 	retention.register(f)
 	f.IntVar(&threads, "threads", 0, "ingest goroutines (default: number of CPUs)")
 	f.IntVar(&batch, "batch", 4096, "records per ingest batch")

@@ -49,6 +49,16 @@ func (r *Reader) startCSV() (bool, error) {
 	if !isLAColumns(hdr) {
 		table = portalTable
 	}
+	switch {
+	case r.format == FormatLogAnalytics && !isLAColumns(hdr):
+		return false, fmt.Errorf("input %s: --format loganalytics, but the CSV header is not a Log Analytics sign-in export's (TimeGenerated with ResultType, UserPrincipalName or CorrelationId); it starts %s",
+			r.source, strings.Join(hdr[:min(len(hdr), 4)], ","))
+	case r.format == FormatPortal && !isPortalColumns(hdr):
+		return false, fmt.Errorf("input %s: --format portal, but the CSV header is not the admin center's sign-in download (Date (UTC) and Request ID); it starts %s",
+			r.source, strings.Join(hdr[:min(len(hdr), 4)], ","))
+	case r.format == FormatPortal:
+		table = portalTable
+	}
 	if !isLAColumns(hdr) && !isPortalColumns(hdr) {
 		// Not a sign-in export: the JSON reader rejects its lines one by one (nothing else is
 		// lost), and each reason says why the file was not read as CSV.

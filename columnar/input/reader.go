@@ -12,6 +12,40 @@ import (
 type Options struct {
 	// MaxRecordSize is the largest record buffered; 0 means MaxRecordSize.
 	MaxRecordSize int
+	// Format overrides what the content says the input is (FormatAuto: recognised from it).
+	Format Format
+}
+
+// Format is what kind of export an input is. The Reader recognises it from the content; a
+// Format other than FormatAuto overrides that, for input that looks like another kind.
+type Format string
+
+const (
+	FormatAuto = Format("") // recognised from the content
+	// FormatGraph is Graph signIn JSON (objects, arrays, NDJSON, Graph pages and Azure Monitor
+	// records): never read as CSV, never converted from Log Analytics columns.
+	FormatGraph = Format("graph")
+	// FormatLogAnalytics is a Log Analytics or Sentinel export: CSV with its header, or JSON rows;
+	// a record that is not a Log Analytics row is rejected.
+	FormatLogAnalytics = Format("loganalytics")
+	// FormatPortal is the admin center's sign-in download: its CSV, or its JSON (Graph objects).
+	FormatPortal = Format("portal")
+)
+
+// Formats lists the formats by name, for flags and messages.
+var Formats = []Format{FormatAuto, FormatGraph, FormatLogAnalytics, FormatPortal}
+
+// ParseFormat reads a format name ("auto" or "" for FormatAuto).
+func ParseFormat(s string) (Format, error) {
+	if s == "auto" {
+		return FormatAuto, nil
+	}
+	for _, f := range Formats {
+		if string(f) == s {
+			return f, nil
+		}
+	}
+	return FormatAuto, fmt.Errorf("unknown input format %q: use auto, graph, loganalytics or portal", s)
 }
 
 // Where the Reader is between calls to Next.
@@ -30,6 +64,7 @@ type Reader struct {
 	compression Compression
 	source      string
 	max         int
+	format      Format
 
 	buf  []byte
 	base int64 // stream offset of buf[0]
@@ -73,6 +108,9 @@ func NewReaderOptions(r io.Reader, source string, opts Options) (*Reader, error)
 	if opts.MaxRecordSize == 0 {
 		opts.MaxRecordSize = MaxRecordSize
 	}
+	if _, err := ParseFormat(string(opts.Format)); err != nil {
+		return nil, fmt.Errorf("input %s: %w", source, err)
+	}
 	src, comp, closer, err := decompress(r, source)
 	if err != nil {
 		return nil, err
@@ -83,6 +121,7 @@ func NewReaderOptions(r io.Reader, source string, opts Options) (*Reader, error)
 		compression: comp,
 		source:      source,
 		max:         opts.MaxRecordSize,
+		format:      opts.Format,
 		buf:         make([]byte, 0, readChunk),
 		mark:        -1,
 		holdEnd:     -1,
@@ -119,8 +158,10 @@ func (r *Reader) Next() (*Record, error) {
 	if !r.started {
 		r.started = true
 		r.skipBOM()
-		if _, err := r.startCSV(); err != nil {
-			return nil, err
+		if r.format != FormatGraph {
+			if _, err := r.startCSV(); err != nil {
+				return nil, err
+			}
 		}
 	}
 	if r.csv != nil {
@@ -137,10 +178,13 @@ func (r *Reader) Next() (*Record, error) {
 			re.Reason += r.csvHint
 		}
 	}
-	if rec != nil && rec.Err == nil && rec.Category == "" {
+	if rec != nil && rec.Err == nil && rec.Category == "" && (r.format == FormatAuto || r.format == FormatLogAnalytics) {
 		// A Log Analytics row (query API or az CLI JSON) becomes a Graph record.
 		out, category, ok, err := laJSONRow(rec.Raw)
 		switch {
+		case !ok && r.format == FormatLogAnalytics:
+			rec.Err = &RecordError{Source: r.source, Line: rec.Line, Column: rec.Column, Offset: rec.Offset, Kind: ErrSyntax,
+				Reason: "not a Log Analytics row (--format loganalytics): a row has PascalCase columns with TimeGenerated and one of ResultType, UserPrincipalName or CorrelationId"}
 		case ok && err != nil:
 			rec.Err = &RecordError{Source: r.source, Line: rec.Line, Column: rec.Column, Offset: rec.Offset, Kind: ErrSyntax, Reason: "Log Analytics row: " + err.Error()}
 		case ok:

@@ -30,6 +30,8 @@ type Options struct {
 	Threads   int    // ingest goroutines (default GOMAXPROCS)
 	BatchSize int    // records per Ingest call (default 4096)
 	NoWait    bool   // fail with engine.ErrBackpressure instead of waiting
+	// Format overrides what each source's content says it is (input.FormatAuto: recognised).
+	Format input.Format
 	// Rejects receives each rejected record: its source position and reason, then its bytes
 	// verbatim (see RejectWriter). nil discards them (they are still counted).
 	Rejects RejectSink
@@ -165,7 +167,7 @@ func Load(ctx context.Context, db *engine.DB, sources []Source, opts Options) (S
 			return true
 		}
 		for _, src := range sources {
-			rd, err := input.NewReader(src.R, src.Name)
+			rd, err := input.NewReaderOptions(src.R, src.Name, input.Options{Format: opts.Format})
 			if err != nil {
 				return fmt.Errorf("%s: %w", src.Name, err)
 			}
