@@ -72,6 +72,18 @@ func (b *Builder) Seal() arrow.RecordBatch {
 	}
 	b.cols[b.schema.Extras()] = newColBuilder(KindExtras)
 	b.rows = 0
+	return Shareable(rec)
+}
+
+// Shareable readies rec to be read by several goroutines at once: arrow-go builds a dictionary
+// array's values array lazily, on the first call to Dictionary, which is a write. Memtable
+// chunks are read by concurrent snapshots and ingests (a record compared with a pending one).
+func Shareable(rec arrow.RecordBatch) arrow.RecordBatch {
+	for _, c := range rec.Columns() {
+		if d, ok := c.(*array.Dictionary); ok {
+			d.Dictionary()
+		}
+	}
 	return rec
 }
 

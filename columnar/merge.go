@@ -350,5 +350,5 @@ func Take(s *Schema, rec arrow.RecordBatch, rows []int) arrow.RecordBatch {
 	for _, a := range arrs {
 		a.Release()
 	}
-	return out
+	return Shareable(out)
 }

@@ -148,5 +148,5 @@ func SetVersions(s *Schema, rec arrow.RecordBatch, versions []int, flagged []boo
 			cols[i] = rec.Column(i)
 		}
 	}
-	return array.NewRecordBatch(rec.Schema(), cols, int64(n)), nil
+	return Shareable(array.NewRecordBatch(rec.Schema(), cols, int64(n))), nil
 }

@@ -124,6 +124,9 @@ type DB struct {
 	homes     map[string]*homeCopies     // per home tenant holding copies (guarded by mu)
 	copyEpoch uint64                     // numbers homeCopies and tenantVersions derivations (guarded by mu)
 	versions  map[string]*tenantVersions // per tenant with later versions of sign-ins (guarded by mu)
+	// pendingOwn holds the own-log rows that ingests reserved and have not published yet, in
+	// their call's chunk: a concurrent record with the same id compares with them (guarded by mu).
+	pendingOwn map[ownID]storedRow
 
 	maintMu  sync.Mutex // serializes flush, compaction and retention (manifest writers)
 	healMu   sync.Mutex // guards lastHeal
@@ -181,7 +184,7 @@ func open(dir string, opts Options, trust trustSet, lock *os.File) (*DB, error) 
 		cache: columnar.NewBlockCache(opts.CacheBytes),
 		parts: map[partKey]*partition{},
 		stop:  make(chan struct{}), kick: make(chan struct{}, 1),
-		trust: trust, homes: map[string]*homeCopies{}, versions: map[string]*tenantVersions{},
+		trust: trust, homes: map[string]*homeCopies{}, versions: map[string]*tenantVersions{}, pendingOwn: map[ownID]storedRow{},
 	}
 	db.flushed = sync.NewCond(&db.mu)
 	if err := db.recover(); err != nil {

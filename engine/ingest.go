@@ -325,9 +325,14 @@ func (db *DB) commit(chunks map[partKey]arrow.RecordBatch, pend []pending, nEntr
 	fates := make([]fate, nEntries)
 	var reserved []reservation
 	var undo []func()
-	first := map[ownID]pending{}          // own rows this call reserved, for later rows with their id
 	var homeParts map[string][]*partition // own logs of the home tenants of copies, when needed
 	copies := false
+	var pendingOwn []ownID // own rows reserved, readable by later rows with their id until published
+	undo = append(undo, func() {
+		for _, o := range pendingOwn {
+			delete(db.pendingOwn, o)
+		}
+	})
 	fail := func(err error) ([]fate, error) {
 		db.unreserve(reserved, undo)
 		db.mu.Unlock()
@@ -373,7 +378,7 @@ func (db *DB) commit(chunks map[partKey]arrow.RecordBatch, pend []pending, nEntr
 				continue
 			}
 		case live:
-			v, err := db.classify(pd, chunks, first, &undo)
+			v, err := db.classify(pd, chunks, &undo)
 			if err != nil {
 				return fail(err)
 			}
@@ -391,7 +396,9 @@ func (db *DB) commit(chunks map[partKey]arrow.RecordBatch, pend []pending, nEntr
 				continue
 			}
 			fates[pd.entry] = fateNew
-			first[ownID{pd.key.tenant, pd.id}] = pd
+			o := ownID{pd.key.tenant, pd.id}
+			db.pendingOwn[o] = storedRow{chunk: chunks[pd.key], row: pd.row}
+			pendingOwn = append(pendingOwn, o)
 			reserve(pd.key, pd.id)
 			keep[pd.key] = append(keep[pd.key], pd)
 			continue
@@ -482,6 +489,9 @@ func (db *DB) commit(chunks map[partKey]arrow.RecordBatch, pend []pending, nEntr
 			db.oldest = db.opts.Now()
 		}
 		db.memRows += int(c.NumRows())
+	}
+	for _, o := range pendingOwn {
+		delete(db.pendingOwn, o) // published: readable where they are stored
 	}
 	var published []pending
 	for _, rows := range keep {

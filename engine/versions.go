@@ -255,8 +255,9 @@ func (sr storedRow) digest() (dg uint64, flagged bool, err error) {
 	return dg, flagged, err
 }
 
-// errPending means the id is reserved by another ingest whose rows are not published yet.
-var errPending = fmt.Errorf("id reserved by a concurrent ingest")
+// errPending means an id is reserved by an ingest in flight but its row is not in
+// DB.pendingOwn, where classify looks before findOwn.
+var errPending = fmt.Errorf("BUG: an id reserved by an ingest in flight is not in pendingOwn")
 
 // findOwn finds id in the partitions of one tenant's own log (any that are given). Callers
 // hold db.mu.
@@ -397,7 +398,7 @@ func currentRows(c arrow.RecordBatch, tv *tenantVersions) ([]int, bool, error) {
 // duplicate, 1 a new sign-in, above 1 the version it is stored as. A later version is numbered
 // here (so that concurrent ingests number apart) and its digest noted; undo takes the digest
 // back if the row is never stored. Callers hold db.mu for writing.
-func (db *DB) classify(pd pending, chunks map[partKey]arrow.RecordBatch, first map[ownID]pending, undo *[]func()) (versionRow, error) {
+func (db *DB) classify(pd pending, chunks map[partKey]arrow.RecordBatch, undo *[]func()) (versionRow, error) {
 	v := versionRow{pd: pd}
 	tenant := pd.key.tenant
 	incoming := storedRow{chunk: chunks[pd.key], row: pd.row}
@@ -407,21 +408,16 @@ func (db *DB) classify(pd pending, chunks map[partKey]arrow.RecordBatch, first m
 		e = tv.entries[pd.id]
 	}
 	if e == nil {
-		// Is there a first version: earlier in this call, or stored near the event's day?
-		ref, found := storedRow{}, false
-		if f, ok := first[ownID{tenant, pd.id}]; ok {
-			ref, found = storedRow{chunk: chunks[f.key], row: f.row}, true
-		} else {
+		// Is there a first version: reserved by an ingest not yet published (this one or a
+		// concurrent one, whose rows are readable in its chunk), or stored near the event's day?
+		ref, found := db.pendingOwn[ownID{tenant, pd.id}]
+		if !found {
 			var parts []*partition
 			for d := pd.key.day - versionWindowDays; d <= pd.key.day+versionWindowDays; d++ {
 				parts = append(parts, db.parts[partKey{tenant, d}])
 			}
 			var err error
-			ref, found, err = findOwn(parts, pd.id)
-			if err == errPending {
-				return v, nil // a concurrent ingest stores it: this one is the duplicate
-			}
-			if err != nil {
+			if ref, found, err = findOwn(parts, pd.id); err != nil {
 				return v, err
 			}
 		}
@@ -455,11 +451,14 @@ func (db *DB) classify(pd pending, chunks map[partKey]arrow.RecordBatch, first m
 	if !e.first {
 		// Version 1 is in the tenant's own log, on any day: read it once.
 		own := db.ownPartitions(map[string]bool{tenant: true})[tenant]
-		ref, found, err := findOwn(own, pd.id)
-		if err != nil && err != errPending {
-			return v, err
+		ref, found := db.pendingOwn[ownID{tenant, pd.id}]
+		if !found {
+			var err error
+			if ref, found, err = findOwn(own, pd.id); err != nil {
+				return v, err
+			}
 		}
-		if found && err == nil {
+		if found {
 			d1, fl1, err := ref.digest()
 			if err != nil {
 				return v, err

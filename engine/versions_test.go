@@ -278,3 +278,63 @@ func TestIngestedVersionAnnotationIsIgnored(t *testing.T) {
 	wantResult(t, "forged", mustIngest(t, db, signInVersion(tenantA, id, at, "confirmedSafe", map[string]any{"@authlake.version": 7})), 1, 0, 0)
 	readVersions(t, db, tenantA, id).want(t, "forged", 1, "confirmedSafe", "confirmedSafe")
 }
+
+// Concurrent ingests of versions of the same sign-ins: every record is counted once, every
+// sign-in reads once, and no version number is given twice.
+func TestConcurrentVersions(t *testing.T) {
+	db := mustOpen(t, t.TempDir(), testOptions())
+	defer db.Close()
+	at := testNow.Add(-3 * time.Hour)
+	states := []string{"confirmedSafe", "atRisk", "remediated", "dismissed"}
+	const ids = 50
+	errs := make(chan error, len(states))
+	results := make(chan IngestResult, len(states))
+	for w, st := range states {
+		go func() {
+			var lines []string
+			for i := range ids {
+				lines = append(lines, signInVersion(tenantA, fmt.Sprintf("0f0f0f0f-0000-4000-8000-%012d", i), at, st, nil))
+			}
+			res, err := db.Ingest(records(lines), IngestOptions{})
+			if w%2 == 1 {
+				db.Flush() // flushes race the ingests too
+			}
+			results <- res
+			errs <- err
+		}()
+	}
+	var accepted, updated, dups int
+	for range states {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+		res := <-results
+		accepted, updated, dups = accepted+res.Accepted, updated+res.Updated, dups+res.Duplicates
+	}
+	if accepted+updated+dups != ids*len(states) || accepted != ids {
+		t.Fatalf("accepted %d updated %d duplicates %d of %d records of %d sign-ins", accepted, updated, dups, ids*len(states), ids)
+	}
+	var versions []map[string]any
+	if _, err := db.ExportVersions(tenantA, func(line []byte) error {
+		var m map[string]any
+		json.Unmarshal(line, &m)
+		versions = append(versions, m)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(versions) != accepted+updated {
+		t.Fatalf("%d versions stored, %d counted", len(versions), accepted+updated)
+	}
+	seen := map[string]bool{}
+	for _, m := range versions {
+		key := fmt.Sprint(m["id"], m["@authlake.version"])
+		if seen[key] {
+			t.Fatalf("version %s stored twice", key)
+		}
+		seen[key] = true
+	}
+	if got := exportSet(t, db, tenantA); len(got) != ids {
+		t.Fatalf("export shows %d events of %d sign-ins", len(got), ids)
+	}
+}

@@ -125,7 +125,7 @@ func unmarshalWALChunks(s *columnar.Schema, src []byte) (map[partKey]arrow.Recor
 			rec.Release()
 			return fail("chunk %d: partition logged twice", i)
 		}
-		out[key] = rec
+		out[key] = columnar.Shareable(rec)
 	}
 	if len(src) != 0 {
 		return fail("%d trailing bytes", len(src))
