@@ -135,17 +135,23 @@ func (s *segment) containsID(id []byte, ns int64) (bool, error) {
 	return len(rows) > 0, err
 }
 
-// idRows appends the rows that store this request id. The index gives candidates by hash; they
-// are verified against the id column so a hash collision never drops (or hides) an event.
+// idRows appends the rows that store this request id.
 func (s *segment) idRows(dst []uint32, id []byte) ([]uint32, error) {
-	cand, err := s.idx.AppendKeyRows(nil, "id", id)
+	return segmentIDRows(s.seg, s.idx, dst, id)
+}
+
+// segmentIDRows appends the rows of a segment that store this request id. The index gives
+// candidates by hash; they are verified against the id column so a hash collision never drops
+// (or hides) an event.
+func segmentIDRows(seg *columnar.Segment, idx *index.Reader, dst []uint32, id []byte) ([]uint32, error) {
+	cand, err := idx.AppendKeyRows(nil, "id", id)
 	if err != nil || len(cand) == 0 {
 		return dst, err
 	}
-	br := s.seg.Meta.BlockRows
+	br := seg.Meta.BlockRows
 	for _, r := range cand {
 		b := int(r) / br
-		a, err := s.seg.Block(s.idCol, b)
+		a, err := seg.Block(colID.Index, b)
 		if err != nil {
 			return dst, err
 		}

@@ -4,6 +4,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/authlake/authlake/columnar"
 	"github.com/valyala/fastjson"
 )
 
@@ -140,6 +141,25 @@ func (s *Store) RiskySignins(tenant string, since time.Time) []RiskySignin {
 		}
 		return out[i].RequestID < out[j].RequestID
 	})
+	return out
+}
+
+// SigninIDs lists the request ids of tenant's sign-ins that MergeSignIn changes, for queries
+// that must filter, sort or aggregate them as they are shown (engine.Snapshot.Overlay). Ids
+// that are not GUIDs are left out: no stored sign-in has one.
+func (s *Store) SigninIDs(tenant string) [][16]byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ts := s.tenants[tenant]
+	if ts == nil {
+		return nil
+	}
+	out := make([][16]byte, 0, len(ts.Signins))
+	for id := range ts.Signins {
+		if g, ok, _ := columnar.ParseGUID([]byte(id)); ok {
+			out = append(out, g)
+		}
+	}
 	return out
 }
 

@@ -197,6 +197,14 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request, p *Principal, req q
 		return nil, false
 	}
 	defer snap.Release()
+	// Identity Protection's risk of a sign-in is merged into the rows shown; a query that reads
+	// risk properties must see the same values, so the snapshot carries them too.
+	if s.risk != nil && readsRisk(req) {
+		if err := snap.Overlay(s.risk.SigninIDs(p.Tenant), func(row []byte) []byte { return s.mergeRisk(p.Tenant, row) }); err != nil {
+			s.internal(w, r, err)
+			return nil, false
+		}
+	}
 	req.Now = s.now
 	res, err := query.Run(r.Context(), columnar.SignIns, snap.Source(), req)
 	s.metrics.query.WithLabelValues(op).Observe(time.Since(start).Seconds())
@@ -290,4 +298,11 @@ func canonicalGUID(s string) (string, bool) {
 		}
 	}
 	return strings.ToLower(s), true
+}
+
+// readsRisk reports whether a query's filter, order or aggregation can read a property that
+// Identity Protection's overlay changes (riskState, riskDetail, riskLevelAggregated,
+// riskLevelDuringSignIn, riskEventTypes_v2): all of them, and nothing else, start with "risk".
+func readsRisk(req query.Request) bool {
+	return strings.Contains(strings.ToLower(req.Filter+" "+req.OrderBy+" "+req.Apply), "risk")
 }
