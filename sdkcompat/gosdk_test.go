@@ -14,11 +14,11 @@ import (
 	kauth "github.com/microsoft/kiota-authentication-azure-go"
 	khttp "github.com/microsoft/kiota-http-go"
 	kjson "github.com/microsoft/kiota-serialization-json-go"
+	core "github.com/microsoftgraph/msgraph-sdk-go-core"
 	"github.com/microsoftgraph/msgraph-sdk-go/auditlogs"
 	"github.com/microsoftgraph/msgraph-sdk-go/identityprotection"
 	"github.com/microsoftgraph/msgraph-sdk-go/models"
 	"github.com/microsoftgraph/msgraph-sdk-go/models/odataerrors"
-	core "github.com/microsoftgraph/msgraph-sdk-go-core"
 )
 
 // credential hands the SDK's Azure Identity authentication provider a token, as a client
