@@ -34,9 +34,9 @@ var (
 	zoneInt64    = []string{"createdDateTime", "status/errorCode", "processingTimeInMilliseconds", "autonomousSystemNumber"}
 )
 
-// UPNFoldKey is the index column holding lower-cased userPrincipalName keys, for the
-// case-insensitive equality Graph applies to UPNs.
-const UPNFoldKey = "userPrincipalName/lower"
+// UPNFoldKey is the index column holding lower-cased userPrincipalName keys (declared with the
+// schema, which the query planner reads too).
+const UPNFoldKey = columnar.UPNFoldKey
 
 // indexBuilder gathers what the index needs while the segment writer visits each column's
 // blocks (from several goroutines), then builds the sidecar.

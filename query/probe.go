@@ -17,8 +17,7 @@ import (
 // is re-checked by the residual kernels, so an index can make a query faster but never
 // change its answer.
 
-// upnFoldKey mirrors engine.UPNFoldKey (the engine imports this package, not the reverse).
-const upnFoldKey = "userPrincipalName/lower"
+const upnFoldKey = columnar.UPNFoldKey
 
 // maxProbeCodes bounds the postings unioned for one dictionary predicate; beyond it a
 // scan is cheaper than the union.
