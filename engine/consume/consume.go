@@ -1,0 +1,200 @@
+// Package consume takes sign-ins from where Entra's diagnostic settings stream them: Kafka
+// topics, and Azure Event Hubs through its Kafka endpoint. Each message is framed by
+// columnar/input like a file ({"records":[…]} diagnostic-settings wrappers with their category,
+// NDJSON, Graph objects), its records are ingested for durability, and only then is the
+// message's offset committed to the consumer group. A crash between the two replays the messages
+// since the last commit; ingest stores a sign-in once, so the replay only counts duplicates.
+//
+// Backpressure is the engine's: while an Ingest waits for the memtable to drain, the consumer
+// does not poll, so nothing is buffered beyond one poll. Several processes in one consumer group
+// share the topic's partitions; a rebalance waits until what was polled is committed.
+package consume
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync/atomic"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/authlake/authlake/columnar/input"
+	"github.com/authlake/authlake/engine"
+	"github.com/authlake/authlake/engine/load"
+)
+
+// Options configure a Consumer.
+type Options struct {
+	Brokers []string // seed brokers, host:port
+	Topics  []string
+	Group   string // consumer group: processes in one group share partitions
+	Tenant  string // see engine.IngestOptions.Tenant
+	// Client adds franz-go options (SASL, TLS: see EventHubs) to the ones Run sets.
+	Client []kgo.Opt
+	// MaxPollRecords bounds the messages handled per poll (default 500).
+	MaxPollRecords int
+	// Rejects receives each rejected record, its source naming topic, partition and offset.
+	Rejects load.RejectSink
+	// AfterIngest, if set, runs after a poll's records are durable and before their offsets are
+	// committed; an error from it ends Run without committing (the crash tests' crash point).
+	AfterIngest func(polls int) error
+}
+
+// Stats counts what a Consumer did; read it while Run runs.
+type Stats struct {
+	Messages, Records, Accepted, Updated, Duplicates, Rejected, Commits atomic.Int64
+	// Lag is the messages behind the partitions' high watermarks at the last poll.
+	Lag atomic.Int64
+}
+
+// Run consumes until ctx is cancelled (returning nil) or an error: a broker, ingest or commit
+// failure. Offsets are committed only for messages whose records are durable.
+func Run(ctx context.Context, db *engine.DB, opts Options, st *Stats) error {
+	if len(opts.Brokers) == 0 || len(opts.Topics) == 0 || opts.Group == "" {
+		return errors.New("consume: brokers, topics and a consumer group are required")
+	}
+	if st == nil {
+		st = &Stats{}
+	}
+	maxRecs := opts.MaxPollRecords
+	if maxRecs <= 0 {
+		maxRecs = 500
+	}
+	kopts := append([]kgo.Opt{
+		kgo.SeedBrokers(opts.Brokers...),
+		kgo.ConsumerGroup(opts.Group),
+		kgo.ConsumeTopics(opts.Topics...),
+		kgo.DisableAutoCommit(),
+		// A rebalance waits for the commit of what was polled: no partition moves to another
+		// process with records ingested here but not committed.
+		kgo.BlockRebalanceOnPoll(),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+	}, opts.Client...)
+	cl, err := kgo.NewClient(kopts...)
+	if err != nil {
+		return fmt.Errorf("consume: %w", err)
+	}
+	// Closing allows the blocked rebalance (BlockRebalanceOnPoll), or Close would wait for it.
+	defer cl.CloseAllowingRebalance()
+	polls := 0
+	for {
+		fetches := cl.PollRecords(ctx, maxRecs)
+		if ctx.Err() != nil {
+			cl.AllowRebalance()
+			return nil
+		}
+		var ferr error
+		fetches.EachError(func(topic string, p int32, err error) {
+			if ferr == nil && !errors.Is(err, context.Canceled) {
+				ferr = fmt.Errorf("consume %s[%d]: %w", topic, p, err)
+			}
+		})
+		if ferr != nil {
+			return ferr
+		}
+		var lag int64
+		fetches.EachPartition(func(p kgo.FetchTopicPartition) {
+			if n := len(p.Records); n > 0 {
+				lag += max(0, p.HighWatermark-p.Records[n-1].Offset-1)
+			}
+		})
+		st.Lag.Store(lag)
+		recs := fetches.Records()
+		if len(recs) == 0 {
+			cl.AllowRebalance()
+			continue
+		}
+		if err := ingest(db, opts, recs, st); err != nil {
+			return err
+		}
+		polls++
+		if opts.AfterIngest != nil {
+			if err := opts.AfterIngest(polls); err != nil {
+				return err
+			}
+		}
+		if err := cl.CommitRecords(ctx, recs...); err != nil {
+			if ctx.Err() != nil {
+				return nil // the records are durable; the next run replays them as duplicates
+			}
+			return fmt.Errorf("consume: commit offsets: %w", err)
+		}
+		st.Commits.Add(1)
+		cl.AllowRebalance()
+	}
+}
+
+// ingest frames and stores one poll's messages; it returns when every good record is durable.
+func ingest(db *engine.DB, opts Options, msgs []*kgo.Record, st *Stats) error {
+	type origin struct {
+		source       string
+		line, column int
+	}
+	var batch []engine.Record
+	var origins []origin
+	var arena []byte
+	reject := func(o origin, reason string, raw []byte) error {
+		st.Rejected.Add(1)
+		if opts.Rejects == nil {
+			return nil
+		}
+		return opts.Rejects.Reject(o.source, o.line, o.column, reason, raw)
+	}
+	for _, m := range msgs {
+		st.Messages.Add(1)
+		src := fmt.Sprintf("kafka:%s[%d]@%d", m.Topic, m.Partition, m.Offset)
+		rd, err := input.NewReader(bytes.NewReader(m.Value), src)
+		if err != nil {
+			if err := reject(origin{src, 1, 1}, err.Error(), m.Value); err != nil {
+				return err
+			}
+			continue
+		}
+		for {
+			rec, err := rd.Next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				// The message cannot be read further (say, broken compression): the records
+				// before it are kept, the message is quarantined whole.
+				if err := reject(origin{src, 1, 1}, err.Error(), m.Value); err != nil {
+					rd.Close()
+					return err
+				}
+				break
+			}
+			st.Records.Add(1)
+			if rec.Err != nil {
+				if err := reject(origin{src, rec.Line, rec.Column}, rec.Err.Error(), rec.Raw); err != nil {
+					rd.Close()
+					return err
+				}
+				continue
+			}
+			start := len(arena)
+			arena = append(arena, rec.Raw...)
+			batch = append(batch, engine.Record{Raw: arena[start:len(arena):len(arena)], Category: rec.Category})
+			origins = append(origins, origin{src, rec.Line, rec.Column})
+		}
+		rd.Close()
+	}
+	if len(batch) == 0 {
+		return nil
+	}
+	res, err := db.Ingest(batch, engine.IngestOptions{Tenant: opts.Tenant})
+	if err != nil {
+		return fmt.Errorf("consume: ingest: %w", err)
+	}
+	st.Accepted.Add(int64(res.Accepted))
+	st.Updated.Add(int64(res.Updated))
+	st.Duplicates.Add(int64(res.Duplicates))
+	for _, r := range res.Rejected {
+		if err := reject(origins[r.Index], r.Reason, batch[r.Index].Raw); err != nil {
+			return err
+		}
+	}
+	return nil
+}
