@@ -77,13 +77,10 @@ REJECTS.reasons, and the exit status is 2; every good record is still ingested.`
 				}
 				sources = append(sources, load.Source{Name: a, R: f})
 			}
-			if rejects == "" {
-				rejects = filepath.Join(dataDir, "rejects", time.Now().UTC().Format("20060102T150405Z")+".ndjson")
-			}
-			if err := os.MkdirAll(filepath.Dir(rejects), 0o755); err != nil {
+			sink, err := rejectsSink(dataDir, rejects)
+			if err != nil {
 				return err
 			}
-			sink := &load.FileRejects{Path: rejects}
 			fm, err := input.ParseFormat(format)
 			if err != nil {
 				return fmt.Errorf("--format: %w", err)
@@ -142,4 +139,15 @@ REJECTS.reasons, and the exit status is 2; every good record is still ingested.`
 	f.IntVar(&batch, "batch", 4096, "records per ingest batch")
 	trust.register(f)
 	return cmd
+}
+
+// rejectsSink is the rejects file of a command: path, or DIR/rejects/<time>.ndjson.
+func rejectsSink(dataDir, path string) (*load.FileRejects, error) {
+	if path == "" {
+		path = filepath.Join(dataDir, "rejects", now().UTC().Format("20060102T150405Z")+".ndjson")
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, err
+	}
+	return &load.FileRejects{Path: path}, nil
 }

@@ -85,7 +85,7 @@ sign-in API. Start with "authlake demo".`,
 			pprof.StopCPUProfile()
 		}
 	}
-	root.AddCommand(genCmd(), ingestCmd(), exportCmd(), statsCmd(), compactCmd())
+	root.AddCommand(genCmd(), ingestCmd(), consumeCmd(), exportCmd(), statsCmd(), compactCmd())
 	for _, c := range extraCommands {
 		root.AddCommand(c())
 	}

@@ -30,6 +30,10 @@ type Options struct {
 	Brokers []string // seed brokers, host:port
 	Topics  []string
 	Group   string // consumer group: processes in one group share partitions
+	// InstanceID makes the process a static member of the group (KIP-345): restarted with the
+	// same id, after a crash too, it takes its partitions back at once instead of after the
+	// session timeout, and without a rebalance of the others.
+	InstanceID string
 	Tenant  string // see engine.IngestOptions.Tenant
 	// Client adds franz-go options (SASL, TLS: see EventHubs) to the ones Run sets.
 	Client []kgo.Opt
@@ -72,6 +76,9 @@ func Run(ctx context.Context, db *engine.DB, opts Options, st *Stats) error {
 		kgo.BlockRebalanceOnPoll(),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
 	}, opts.Client...)
+	if opts.InstanceID != "" {
+		kopts = append(kopts, kgo.InstanceID(opts.InstanceID))
+	}
 	cl, err := kgo.NewClient(kopts...)
 	if err != nil {
 		return fmt.Errorf("consume: %w", err)
