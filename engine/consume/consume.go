@@ -16,6 +16,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
+	"sync"
 	"sync/atomic"
 
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -34,7 +36,7 @@ type Options struct {
 	// same id, after a crash too, it takes its partitions back at once instead of after the
 	// session timeout, and without a rebalance of the others.
 	InstanceID string
-	Tenant  string // see engine.IngestOptions.Tenant
+	Tenant     string // see engine.IngestOptions.Tenant
 	// Client adds franz-go options (SASL, TLS: see EventHubs) to the ones Run sets.
 	Client []kgo.Opt
 	// MaxPollRecords bounds the messages handled per poll (default 500).
@@ -134,7 +136,45 @@ func Run(ctx context.Context, db *engine.DB, opts Options, st *Stats) error {
 }
 
 // ingest frames and stores one poll's messages; it returns when every good record is durable.
+// Each partition's messages are ingested by a goroutine of their own (at most GOMAXPROCS at
+// once), in order: a later emission of a sign-in stays the newer version, as it is in its
+// partition.
 func ingest(db *engine.DB, opts Options, msgs []*kgo.Record, st *Stats) error {
+	type tp struct {
+		topic string
+		part  int32
+	}
+	byPart := map[tp][]*kgo.Record{}
+	var order []tp
+	for _, m := range msgs {
+		k := tp{m.Topic, m.Partition}
+		if byPart[k] == nil {
+			order = append(order, k)
+		}
+		byPart[k] = append(byPart[k], m)
+	}
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	var rejMu sync.Mutex // Options.Rejects is written from the partitions' goroutines
+	errs := make([]error, len(order))
+	var wg sync.WaitGroup
+	for i, k := range order {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			errs[i] = ingestPartition(db, opts, byPart[k], st, &rejMu)
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// batchRecords is how many records one Ingest call takes (as load does).
+const batchRecords = 4096
+
+// ingestPartition frames and stores one partition's messages of a poll, in order.
+func ingestPartition(db *engine.DB, opts Options, msgs []*kgo.Record, st *Stats, rejMu *sync.Mutex) error {
 	type origin struct {
 		source       string
 		line, column int
@@ -147,7 +187,28 @@ func ingest(db *engine.DB, opts Options, msgs []*kgo.Record, st *Stats) error {
 		if opts.Rejects == nil {
 			return nil
 		}
+		rejMu.Lock()
+		defer rejMu.Unlock()
 		return opts.Rejects.Reject(o.source, o.line, o.column, reason, raw)
+	}
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		res, err := db.Ingest(batch, engine.IngestOptions{Tenant: opts.Tenant})
+		if err != nil {
+			return fmt.Errorf("consume: ingest: %w", err)
+		}
+		st.Accepted.Add(int64(res.Accepted))
+		st.Updated.Add(int64(res.Updated))
+		st.Duplicates.Add(int64(res.Duplicates))
+		for _, r := range res.Rejected {
+			if err := reject(origins[r.Index], r.Reason, batch[r.Index].Raw); err != nil {
+				return err
+			}
+		}
+		batch, origins, arena = batch[:0], origins[:0], nil
+		return nil
 	}
 	for _, m := range msgs {
 		st.Messages.Add(1)
@@ -185,23 +246,14 @@ func ingest(db *engine.DB, opts Options, msgs []*kgo.Record, st *Stats) error {
 			arena = append(arena, rec.Raw...)
 			batch = append(batch, engine.Record{Raw: arena[start:len(arena):len(arena)], Category: rec.Category})
 			origins = append(origins, origin{src, rec.Line, rec.Column})
+			if len(batch) >= batchRecords {
+				if err := flush(); err != nil {
+					rd.Close()
+					return err
+				}
+			}
 		}
 		rd.Close()
 	}
-	if len(batch) == 0 {
-		return nil
-	}
-	res, err := db.Ingest(batch, engine.IngestOptions{Tenant: opts.Tenant})
-	if err != nil {
-		return fmt.Errorf("consume: ingest: %w", err)
-	}
-	st.Accepted.Add(int64(res.Accepted))
-	st.Updated.Add(int64(res.Updated))
-	st.Duplicates.Add(int64(res.Duplicates))
-	for _, r := range res.Rejected {
-		if err := reject(origins[r.Index], r.Reason, batch[r.Index].Raw); err != nil {
-			return err
-		}
-	}
-	return nil
+	return flush()
 }

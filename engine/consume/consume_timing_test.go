@@ -1,0 +1,90 @@
+package consume
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/authlake/authlake/bench/gen"
+	"github.com/authlake/authlake/engine"
+	"github.com/authlake/authlake/engine/load"
+	"github.com/authlake/authlake/internal/clocktest"
+)
+
+// BenchmarkConsumeVsFile ingests the same sign-ins twice, into fresh databases: as NDJSON through
+// the file pipeline (load.Load, what `authlake ingest` runs), and as diagnostic-settings messages
+// of 100 records consumed from franz-go's in-process Kafka (3 partitions). It reports events/s
+// of each and their ratio; the issue's goal is consume ≥ 0.9 × file. Producing is set-up, not
+// timed. Run: go test -run XXX -bench ConsumeVsFile -benchtime 1x ./engine/consume
+func BenchmarkConsumeVsFile(b *testing.B) {
+	const events = 30000
+	var buf bytes.Buffer
+	if _, _, err := gen.Write(&buf, gen.Config{Events: events, Seed: 2, Days: 3, End: clocktest.Epoch()}); err != nil {
+		b.Fatal(err)
+	}
+	lines := bytes.Split(bytes.TrimSpace(buf.Bytes()), []byte("\n"))
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(3, topic))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	pc, _ := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.DefaultProduceTopic(topic), kgo.ProducerBatchMaxBytes(16<<20))
+	for i := 0; i < len(lines); i += 100 {
+		var recs []json.RawMessage
+		for _, l := range lines[i:min(i+100, len(lines))] {
+			r, _ := json.Marshal(map[string]any{"category": "SignInLogs", "properties": json.RawMessage(l)})
+			recs = append(recs, r)
+		}
+		m, _ := json.Marshal(map[string]any{"records": recs})
+		pc.Produce(context.Background(), &kgo.Record{Key: []byte(fmt.Sprint(i)), Value: m}, nil)
+	}
+	if err := pc.Flush(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	pc.Close()
+	now := clocktest.Epoch()
+	open := func() *engine.DB {
+		db, err := engine.Open(b.TempDir(), engine.Options{NoSync: true, Retention: -1, Now: func() time.Time { return now }, Logger: slog.New(slog.DiscardHandler)})
+		if err != nil {
+			b.Fatal(err)
+		}
+		return db
+	}
+	for i := 0; i < b.N; i++ {
+		db := open()
+		start := time.Now()
+		sum, err := load.Load(context.Background(), db, []load.Source{{Name: "file", R: bytes.NewReader(buf.Bytes())}}, load.Options{})
+		fileSecs := time.Since(start).Seconds()
+		db.Close()
+		if err != nil || sum.Accepted+sum.Updated+sum.Duplicates != int64(len(lines)) {
+			b.Fatalf("file: %+v %v", sum, err)
+		}
+		db = open()
+		st := &Stats{}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		start = time.Now()
+		go func() {
+			done <- Run(ctx, db, Options{Brokers: c.ListenAddrs(), Topics: []string{topic}, Group: fmt.Sprint("bench-", i)}, st)
+		}()
+		for st.Accepted.Load()+st.Updated.Load()+st.Duplicates.Load() < int64(len(lines)) {
+			time.Sleep(time.Millisecond)
+		}
+		consumeSecs := time.Since(start).Seconds()
+		cancel()
+		if err := <-done; err != nil {
+			b.Fatal(err)
+		}
+		db.Close()
+		b.ReportMetric(float64(len(lines))/fileSecs, "file-events/s")
+		b.ReportMetric(float64(len(lines))/consumeSecs, "consume-events/s")
+		b.ReportMetric(fileSecs/consumeSecs, "consume/file")
+	}
+}
