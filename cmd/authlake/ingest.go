@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"os"
@@ -62,9 +64,30 @@ REJECTS.reasons, and the exit status is 2; every good record is still ingested.`
 			defer db.Close()
 			var sources []load.Source
 			var total int64
+			var archives []*load.Archive
+			defer func() {
+				for _, ar := range archives {
+					ar.Close()
+				}
+			}()
 			for _, a := range args {
 				if a == "-" {
 					sources = append(sources, load.Source{Name: "stdin", R: os.Stdin})
+					continue
+				}
+				if fi, err := os.Stat(a); err == nil && (fi.IsDir() || load.IsArchiveBlob(a)) {
+					// A storage account's tree (or one of its blobs): only what was appended
+					// since the last run is read (docs/streams.md).
+					ar, err := archiveOf(dataDir, a)
+					if err != nil {
+						return err
+					}
+					archives = append(archives, ar)
+					srcs, err := ar.Sources()
+					if err != nil {
+						return err
+					}
+					sources = append(sources, srcs...)
 					continue
 				}
 				f, err := os.Open(a)
@@ -106,6 +129,11 @@ REJECTS.reasons, and the exit status is 2; every good record is still ingested.`
 			}
 			if err != nil {
 				return err
+			}
+			for _, ar := range archives {
+				if err := ar.Commit(); err != nil {
+					return fmt.Errorf("remember how far %s was read: %w", ar.Root, err)
+				}
 			}
 			flushStart := time.Now()
 			if err := db.Flush(); err != nil {
@@ -150,4 +178,15 @@ func rejectsSink(dataDir, path string) (*load.FileRejects, error) {
 		return nil, err
 	}
 	return &load.FileRejects{Path: path}, nil
+}
+
+// archiveOf is the Archive of a storage-account tree, its state kept in the data directory per
+// tree (named by the tree's absolute path).
+func archiveOf(dataDir, root string) (*load.Archive, error) {
+	abs, err := filepath.Abs(root)
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256([]byte(abs))
+	return &load.Archive{Root: abs, State: filepath.Join(dataDir, "archives", hex.EncodeToString(sum[:8])+".json")}, nil
 }

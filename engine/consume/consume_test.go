@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -250,4 +251,20 @@ func TestParseEventHubs(t *testing.T) {
 			t.Fatalf("%q: %v (an error must not repeat the key)", bad, err)
 		}
 	}
+}
+
+// FuzzParseEventHubs: any string parses or fails with an error that never repeats the key.
+func FuzzParseEventHubs(f *testing.F) {
+	f.Add("Endpoint=sb://ns.servicebus.windows.net/;SharedAccessKeyName=a;SharedAccessKey=k;EntityPath=h")
+	f.Add(";;=;Endpoint=sb://;")
+	f.Fuzz(func(t *testing.T, s string) {
+		const key = "SECRETKEYVALUE"
+		eh, err := ParseEventHubs(s + ";SharedAccessKey=" + key)
+		if err != nil && strings.Contains(err.Error(), key) {
+			t.Fatalf("error repeats the key: %v", err)
+		}
+		if err == nil && (eh.Broker == "" || !strings.HasSuffix(eh.Broker, ":9093")) {
+			t.Fatalf("parsed without a broker: %+v", eh)
+		}
+	})
 }

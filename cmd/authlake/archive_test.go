@@ -1,0 +1,76 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/authlake/authlake/bench/gen"
+	"github.com/authlake/authlake/internal/clocktest"
+)
+
+// TestIngestStorageAccountTree: a local copy of the storage-account destination of diagnostic
+// settings (hourly PT1H.json blobs, one record per line, appended while the hour lasts) loads
+// with a plain `ingest DIR`; a second run reads only what was appended, and a line still being
+// written is left for the next run, not rejected.
+func TestIngestStorageAccountTree(t *testing.T) {
+	dir := t.TempDir()
+	var buf bytes.Buffer
+	if _, _, err := gen.Write(&buf, gen.Config{Events: 300, Seed: 12, Days: 1, End: clocktest.Epoch(), Tenant: "t-archive"}); err != nil {
+		t.Fatal(err)
+	}
+	var records [][]byte
+	for _, l := range bytes.Split(bytes.TrimSpace(buf.Bytes()), []byte("\n")) {
+		r, _ := json.Marshal(map[string]any{"category": "NonInteractiveUserSignInLogs", "operationName": "Sign-in activity", "properties": json.RawMessage(l)})
+		records = append(records, append(r, '\n'))
+	}
+	tree := filepath.Join(dir, "insights-logs-noninteractiveusersigninlogs")
+	blob := func(h int) string {
+		p := filepath.Join(tree, "resourceId=", "tenants", "t-archive", "providers", "Microsoft.aadiam", "y=2026", "m=11", "d=20", fmt.Sprintf("h=%02d", h), "m=00", "PT1H.json")
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		return p
+	}
+	write := func(p string, recs [][]byte, tail []byte) {
+		f, err := os.OpenFile(p, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.Write(bytes.Join(recs, nil))
+		f.Write(tail)
+		f.Close()
+	}
+	data := filepath.Join(dir, "data")
+	ingest := func(wants ...string) {
+		t.Helper()
+		out, err := run(t, "ingest", "--data", data, "--retention", "0", tree)
+		for _, want := range wants {
+			if err != nil || !strings.Contains(out, want) {
+				t.Fatalf("ingest %s: %v\n%s (want %q)", tree, err, out, want)
+			}
+		}
+	}
+	// Hour 12 is complete; hour 13 is being written: its last line is half there.
+	write(blob(12), records[:100], nil)
+	half := records[150][:len(records[150])/2]
+	write(blob(13), records[100:150], half)
+	ingest("ingested 150 records in", "150 accepted, 0 updated, 0 duplicates, 0 rejected")
+	ingest("ingested 0 records in")
+	// The writer finishes the line and goes on; hour 14 begins.
+	write(blob(13), nil, records[150][len(records[150])/2:])
+	write(blob(13), records[151:200], nil)
+	write(blob(14), records[200:], nil)
+	ingest("ingested 150 records in", "150 accepted, 0 updated, 0 duplicates, 0 rejected")
+	out, err := run(t, "stats", "--data", data, "--json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st struct{ Events int }
+	json.Unmarshal([]byte(out), &st)
+	if st.Events != 300 {
+		t.Fatalf("stored %d events of 300", st.Events)
+	}
+}
