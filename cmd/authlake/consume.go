@@ -3,12 +3,17 @@ package main
 import (
 	"context"
 	"fmt"
+	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"strings"
 	"syscall"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/spf13/cobra"
 
 	"github.com/authlake/authlake/engine"
@@ -22,7 +27,7 @@ const eventHubsEnv = "AUTHLAKE_EVENTHUBS_CONNECTION_STRING"
 func consumeCmd() *cobra.Command {
 	var (
 		dataDir, tenant, group, rejects string
-		instance                        string
+		instance, metricsAddr           string
 		maxPoll                         int
 		brokers, topics                 []string
 		trust                           trustFlag
@@ -84,6 +89,18 @@ event hub (EntityPath, else --topic) come from it.`,
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			var st consume.Stats
+			if metricsAddr != "" {
+				reg := prometheus.NewRegistry()
+				reg.MustRegister(st.Collector(), collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+				ln, err := net.Listen("tcp", metricsAddr)
+				if err != nil {
+					return fmt.Errorf("--metrics-addr: %w", err)
+				}
+				srv := &http.Server{Handler: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), ReadHeaderTimeout: 10 * time.Second}
+				go srv.Serve(ln)
+				defer srv.Close()
+				fmt.Fprintf(os.Stderr, "metrics on http://%s/metrics\n", ln.Addr())
+			}
 			done := make(chan error, 1)
 			go func() { done <- consume.Run(ctx, db, opts, &st) }()
 			fmt.Fprintf(os.Stderr, "consuming %s from %s as group %s (Ctrl-C stops; offsets are committed once events are durable)\n",
@@ -117,6 +134,7 @@ event hub (EntityPath, else --topic) come from it.`,
 	f.StringSliceVar(&topics, "topic", nil, "topics to consume (comma-separated; Event Hubs: the event hub)")
 	f.StringVar(&group, "group", "authlake", "consumer group: processes with the same group share the partitions")
 	f.StringVar(&instance, "instance-id", "", "static group membership: a process restarted with the same id takes its partitions back at once (give each process its own)")
+	f.StringVar(&metricsAddr, "metrics-addr", "", "serve Prometheus metrics (throughput, lag) on this address, e.g. 127.0.0.1:9464")
 	f.IntVar(&maxPoll, "max-poll", 500, "messages ingested per poll (and committed together)")
 	f.StringVar(&tenant, "tenant", "", "tenant whose log the events are (default: each event's resourceTenantId)")
 	f.StringVar(&rejects, "rejects", "", "rejects file (default DIR/rejects/<time>.ndjson)")

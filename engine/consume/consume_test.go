@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -267,4 +268,37 @@ func FuzzParseEventHubs(f *testing.F) {
 			t.Fatalf("parsed without a broker: %+v", eh)
 		}
 	})
+}
+
+// The collector reports the Stats as they are.
+func TestStatsCollector(t *testing.T) {
+	st := &Stats{}
+	st.Messages.Store(7)
+	st.Accepted.Store(5)
+	st.Duplicates.Store(2)
+	st.Lag.Store(3)
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(st.Collector())
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]float64{}
+	for _, mf := range mfs {
+		for _, m := range mf.GetMetric() {
+			name := mf.GetName()
+			for _, l := range m.GetLabel() {
+				name += "/" + l.GetValue()
+			}
+			got[name] = m.GetCounter().GetValue() + m.GetGauge().GetValue()
+		}
+	}
+	want := map[string]float64{"authlake_consume_messages_total": 7, "authlake_consume_records_total/accepted": 5,
+		"authlake_consume_records_total/duplicate": 2, "authlake_consume_records_total/updated": 0, "authlake_consume_records_total/rejected": 0,
+		"authlake_consume_commits_total": 0, "authlake_consume_lag_messages": 3}
+	for k, v := range want {
+		if got[k] != v {
+			t.Fatalf("%s = %v, want %v (%v)", k, got[k], v, got)
+		}
+	}
 }
