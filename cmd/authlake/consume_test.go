@@ -3,9 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"log/slog"
 	"os"
 	"os/exec"
@@ -16,12 +14,12 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kfake"
-	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/authlake/authlake/bench/gen"
 	"github.com/authlake/authlake/engine"
 	"github.com/authlake/authlake/engine/consume"
+	"github.com/authlake/authlake/engine/consume/kafkatest"
 	"github.com/authlake/authlake/internal/clocktest"
 )
 
@@ -47,22 +45,9 @@ func TestConsumeSurvivesKill9(t *testing.T) {
 		t.Fatal(err)
 	}
 	lines := bytes.Split(bytes.TrimSpace(buf.Bytes()), []byte("\n"))
-	pc, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.DefaultProduceTopic("signins"))
-	if err != nil {
+	if err := kafkatest.Produce(brokers, "signins", kafkatest.Messages(lines, 20, "SignInLogs")); err != nil {
 		t.Fatal(err)
 	}
-	for i := 0; i < len(lines); i += 20 {
-		var recs []json.RawMessage
-		for _, l := range lines[i:min(i+20, len(lines))] {
-			r, _ := json.Marshal(map[string]any{"category": "SignInLogs", "properties": json.RawMessage(l)})
-			recs = append(recs, r)
-		}
-		m, _ := json.Marshal(map[string]any{"records": recs})
-		if err := pc.ProduceSync(context.Background(), &kgo.Record{Key: []byte(fmt.Sprint(i)), Value: m}).FirstErr(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	pc.Close()
 
 	data := filepath.Join(t.TempDir(), "data")
 	for round := 1; round <= 5; round++ {

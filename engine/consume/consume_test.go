@@ -3,7 +3,6 @@ package consume
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -14,10 +13,10 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kfake"
-	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/authlake/authlake/bench/gen"
 	"github.com/authlake/authlake/engine"
+	"github.com/authlake/authlake/engine/consume/kafkatest"
 	"github.com/authlake/authlake/internal/clocktest"
 )
 
@@ -43,29 +42,9 @@ func produce(t *testing.T, brokers []string, seed uint64, events, per int, extra
 		t.Fatal(err)
 	}
 	lines := bytes.Split(bytes.TrimSpace(buf.Bytes()), []byte("\n"))
-	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.DefaultProduceTopic(topic))
-	if err != nil {
+	msgs := append(kafkatest.Messages(lines, per, "SignInLogs"), extra...)
+	if err := kafkatest.Produce(brokers, topic, msgs); err != nil {
 		t.Fatal(err)
-	}
-	defer cl.Close()
-	var msgs [][]byte
-	for i := 0; i < len(lines); i += per {
-		var recs []json.RawMessage
-		for _, l := range lines[i:min(i+per, len(lines))] {
-			var ev struct{ CreatedDateTime string }
-			json.Unmarshal(l, &ev)
-			r, _ := json.Marshal(map[string]any{"time": ev.CreatedDateTime, "category": "SignInLogs", "operationName": "Sign-in activity", "properties": json.RawMessage(l)})
-			recs = append(recs, r)
-		}
-		m, _ := json.Marshal(map[string]any{"records": recs})
-		msgs = append(msgs, m)
-	}
-	msgs = append(msgs, extra...)
-	for i, m := range msgs {
-		// Keys spread the messages over the partitions.
-		if err := cl.ProduceSync(context.Background(), &kgo.Record{Key: []byte(fmt.Sprint(i)), Value: m}).FirstErr(); err != nil {
-			t.Fatal(err)
-		}
 	}
 	return len(msgs)
 }

@@ -3,17 +3,16 @@ package consume
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"testing"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kfake"
-	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/authlake/authlake/bench/gen"
 	"github.com/authlake/authlake/engine"
+	"github.com/authlake/authlake/engine/consume/kafkatest"
 	"github.com/authlake/authlake/engine/load"
 	"github.com/authlake/authlake/internal/clocktest"
 )
@@ -35,20 +34,9 @@ func BenchmarkConsumeVsFile(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer c.Close()
-	pc, _ := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.DefaultProduceTopic(topic), kgo.ProducerBatchMaxBytes(16<<20))
-	for i := 0; i < len(lines); i += 100 {
-		var recs []json.RawMessage
-		for _, l := range lines[i:min(i+100, len(lines))] {
-			r, _ := json.Marshal(map[string]any{"category": "SignInLogs", "properties": json.RawMessage(l)})
-			recs = append(recs, r)
-		}
-		m, _ := json.Marshal(map[string]any{"records": recs})
-		pc.Produce(context.Background(), &kgo.Record{Key: []byte(fmt.Sprint(i)), Value: m}, nil)
-	}
-	if err := pc.Flush(context.Background()); err != nil {
+	if err := kafkatest.Produce(c.ListenAddrs(), topic, kafkatest.Messages(lines, 100, "SignInLogs")); err != nil {
 		b.Fatal(err)
 	}
-	pc.Close()
 	now := clocktest.Epoch()
 	open := func() *engine.DB {
 		db, err := engine.Open(b.TempDir(), engine.Options{NoSync: true, Retention: -1, Now: func() time.Time { return now }, Logger: slog.New(slog.DiscardHandler)})
