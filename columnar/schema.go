@@ -102,6 +102,17 @@ type Column struct {
 // Path returns the JSON path segments of the column.
 func (c *Column) Path() []string { return c.path }
 
+// StringList reports whether the column is a collection of strings in Graph
+// (Collection(Edm.String) or of an enum), stored as JSON text: typed exports (Parquet) write it
+// as a list of strings.
+func (c *Column) StringList() bool { return stringLists[c.Name] }
+
+// stringLists are the JSON columns whose Graph type is a collection of strings or enums.
+var stringLists = map[string]bool{
+	"riskEventTypes": true, "riskEventTypes_v2": true, "authenticationMethodsUsed": true,
+	"signInEventTypes": true,
+}
+
 // Object is a flattened complex property (status, deviceDetail, location, …): its scalar members
 // are columns of their own, so filters on them scan one narrow column.
 type Object struct {

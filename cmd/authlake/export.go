@@ -3,20 +3,27 @@ package main
 import (
 	"fmt"
 	"os"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/authlake/authlake/engine"
+	"github.com/authlake/authlake/engine/lake"
 )
 
 func exportCmd() *cobra.Command {
 	var dataDir, tenant, out string
 	var versions bool
+	var format string
 	var trust trustFlag
 	cmd := &cobra.Command{
-		Use:   "export --data DIR [--tenant T] [--versions] [-o FILE]",
-		Short: "Write a tenant's events as Graph JSON lines, exactly as ingested",
-		Args:  cobra.NoArgs,
+		Use:   "export --data DIR [--tenant T] [--versions] [-o FILE] | --format parquet -o DIR",
+		Short: "Write a tenant's events as Graph JSON lines, exactly as ingested, or as a Parquet tree",
+		Long: `export writes a tenant's sign-ins as Graph JSON lines, the same JSON values as ingested
+(--versions: every stored version of sign-ins seen again), or with --format parquet as a
+Hive-partitioned tree of Parquet files for distributed engines (DIR/tenant=T/date=YYYY-MM-DD/
+part-00000.parquet and a manifest; see docs/lake.md).`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			tr, err := trust.resolve(cmd.Flags())
 			if err != nil {
@@ -30,6 +37,28 @@ func exportCmd() *cobra.Command {
 			t, err := pickTenant(db, tenant)
 			if err != nil {
 				return err
+			}
+			switch format {
+			case "json":
+			case "parquet":
+				if out == "-" || versions {
+					return fmt.Errorf("--format parquet writes a directory tree: give it with -o DIR (and without --versions)")
+				}
+				start := time.Now()
+				days, err := lake.Export(db, t, out, lake.Options{})
+				if err != nil {
+					return err
+				}
+				var rows, size int64
+				for _, d := range days {
+					rows, size = rows+d.Rows, size+d.Bytes
+				}
+				el := time.Since(start)
+				fmt.Fprintf(os.Stderr, "exported %d events of tenant %s as %d days of Parquet (%s, %.0f B/event) to %s in %s (%.0f events/s)\n",
+					rows, t, len(days), humanBytes(size), float64(size)/float64(max(rows, 1)), out, el.Round(time.Millisecond), float64(rows)/el.Seconds())
+				return nil
+			default:
+				return fmt.Errorf("--format %q: json or parquet", format)
 			}
 			w, closeFn, err := createOutput(out)
 			if err != nil {
@@ -55,6 +84,7 @@ func exportCmd() *cobra.Command {
 	cmd.Flags().StringVar(&dataDir, "data", "", "database directory")
 	cmd.Flags().StringVar(&tenant, "tenant", "", tenantHelp)
 	cmd.Flags().StringVarP(&out, "output", "o", "-", "output file (- for stdout; .gz or .zst compresses)")
+	cmd.Flags().StringVar(&format, "format", "json", "json (Graph JSON lines) or parquet (a Hive-partitioned tree in the directory -o names)")
 	cmd.Flags().BoolVar(&versions, "versions", false, "every stored version of each sign-in seen again, not only the newest (later versions carry @authlake.version)")
 	trust.register(cmd.Flags())
 	return cmd
