@@ -22,11 +22,12 @@ import (
 
 func ingestCmd() *cobra.Command {
 	var (
-		dataDir, tenant, rejects string
-		format                   string
-		threads, batch           int
-		trust                    trustFlag
-		retention                retentionFlag
+		dataDir, tenant, rejects  string
+		format                    string
+		blobContainer, blobPrefix string
+		threads, batch            int
+		trust                     trustFlag
+		retention                 retentionFlag
 	)
 	cmd := &cobra.Command{
 		Use:   "ingest --data DIR [--tenant T] FILE...|-",
@@ -46,7 +47,12 @@ REJECTS.reasons, and the exit status is 2; every good record is still ingested.`
 		Example: `  authlake gen --events 1000000 -o signins.ndjson
   authlake ingest --data ./data signins.ndjson
   authlake ingest --data ./data --tenant contoso export-*.json.gz`,
-		Args: cobra.MinimumNArgs(1),
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 && blobContainer == "" {
+				return fmt.Errorf("name the files to ingest (or - for stdin), or a storage container with --blob-container")
+			}
+			return nil
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			tr, err := trust.resolve(cmd.Flags())
 			if err != nil {
@@ -70,6 +76,25 @@ REJECTS.reasons, and the exit status is 2; every good record is still ingested.`
 					ar.Close()
 				}
 			}()
+			if blobContainer != "" {
+				// The storage account's container itself (docs/streams.md): its connection
+				// string is a secret, so it comes from the environment.
+				conn := os.Getenv(storageEnv)
+				if conn == "" {
+					return fmt.Errorf("--blob-container needs the storage account's connection string in $%s", storageEnv)
+				}
+				store, err := load.NewAzureStore(conn, blobContainer, blobPrefix)
+				if err != nil {
+					return err
+				}
+				ar := &load.Archive{Store: store, State: archiveStatePath(dataDir, store.ID())}
+				archives = append(archives, ar)
+				srcs, err := ar.Sources(context.Background())
+				if err != nil {
+					return err
+				}
+				sources = append(sources, srcs...)
+			}
 			for _, a := range args {
 				if a == "-" {
 					sources = append(sources, load.Source{Name: "stdin", R: os.Stdin})
@@ -83,7 +108,7 @@ REJECTS.reasons, and the exit status is 2; every good record is still ingested.`
 						return err
 					}
 					archives = append(archives, ar)
-					srcs, err := ar.Sources()
+					srcs, err := ar.Sources(context.Background())
 					if err != nil {
 						return err
 					}
@@ -132,7 +157,7 @@ REJECTS.reasons, and the exit status is 2; every good record is still ingested.`
 			}
 			for _, ar := range archives {
 				if err := ar.Commit(); err != nil {
-					return fmt.Errorf("remember how far %s was read: %w", ar.Root, err)
+					return fmt.Errorf("remember how far %s was read: %w", ar.Store.ID(), err)
 				}
 			}
 			flushStart := time.Now()
@@ -161,6 +186,8 @@ REJECTS.reasons, and the exit status is 2; every good record is still ingested.`
 	f.StringVar(&dataDir, "data", "", "database directory (created if missing)")
 	f.StringVar(&tenant, "tenant", "", "tenant whose log the events are (default: each event's resourceTenantId)")
 	f.StringVar(&rejects, "rejects", "", "rejects file (default DIR/rejects/<time>.ndjson)")
+	f.StringVar(&blobContainer, "blob-container", "", "also read a storage account's container of diagnostic-settings archives (insights-logs-signinlogs), connection string in $"+storageEnv+"; only what was appended since the last run")
+	f.StringVar(&blobPrefix, "blob-prefix", "", "only the container's blobs under this prefix")
 	f.StringVar(&format, "format", "auto", "what the input is, when its content looks like something else: auto, graph, loganalytics or portal")
 	retention.register(f)
 	f.IntVar(&threads, "threads", 0, "ingest goroutines (default: number of CPUs)")
@@ -187,6 +214,14 @@ func archiveOf(dataDir, root string) (*load.Archive, error) {
 	if err != nil {
 		return nil, err
 	}
-	sum := sha256.Sum256([]byte(abs))
-	return &load.Archive{Root: abs, State: filepath.Join(dataDir, "archives", hex.EncodeToString(sum[:8])+".json")}, nil
+	return &load.Archive{Store: load.DirStore{Root: abs}, State: archiveStatePath(dataDir, abs)}, nil
 }
+
+// archiveStatePath is where the data directory remembers how far a store was read.
+func archiveStatePath(dataDir, id string) string {
+	sum := sha256.Sum256([]byte(id))
+	return filepath.Join(dataDir, "archives", hex.EncodeToString(sum[:8])+".json")
+}
+
+// storageEnv holds a storage account's connection string: a secret, so never a flag.
+const storageEnv = "AUTHLAKE_STORAGE_CONNECTION_STRING"

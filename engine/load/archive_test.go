@@ -1,6 +1,7 @@
 package load
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"testing"
@@ -15,7 +16,7 @@ func FuzzArchiveState(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		state := filepath.Join(t.TempDir(), "state.json")
 		os.WriteFile(state, b, 0o644)
-		a := &Archive{Root: "/r", State: state}
+		a := &Archive{Store: DirStore{Root: "/r"}, State: state}
 		if err := a.load(); err != nil && len(a.offsets) != 0 {
 			t.Fatalf("a refused state left offsets: %v", a.offsets)
 		}
@@ -28,8 +29,8 @@ func TestArchiveBlobShrank(t *testing.T) {
 	blob := filepath.Join(dir, "y=2026", "PT1H.json")
 	os.MkdirAll(filepath.Dir(blob), 0o755)
 	os.WriteFile(blob, []byte("{\"a\":1}\n{\"a\":2}\n"), 0o644)
-	a := &Archive{Root: dir, State: filepath.Join(dir, "state.json"), NoSync: true}
-	if _, err := a.Sources(); err != nil {
+	a := &Archive{Store: DirStore{Root: dir}, State: filepath.Join(dir, "state.json"), NoSync: true}
+	if _, err := a.Sources(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	if err := a.Commit(); err != nil {
@@ -37,9 +38,9 @@ func TestArchiveBlobShrank(t *testing.T) {
 	}
 	a.Close()
 	os.WriteFile(blob, []byte("{\"a\":1}\n"), 0o644)
-	b := &Archive{Root: dir, State: filepath.Join(dir, "state.json"), NoSync: true}
+	b := &Archive{Store: DirStore{Root: dir}, State: filepath.Join(dir, "state.json"), NoSync: true}
 	defer b.Close()
-	if _, err := b.Sources(); err == nil {
+	if _, err := b.Sources(context.Background()); err == nil {
 		t.Fatal("a blob that shrank was read")
 	}
 }
