@@ -11,10 +11,11 @@ import (
 	"github.com/authlake/authlake/query"
 )
 
-// expectedInterrupts are failure codes that are normal steps of a sign-in (keep me signed
+// InterruptCodes are failure codes that are normal steps of a sign-in (keep me signed
 // in, MFA prompt, no SSO session yet, SSPR and webview prompts): a user with many of them is
-// not failing to sign in, so the failure-volume check leaves them out.
-var expectedInterrupts = []int{50140, 50074, 50058, 50125, 50199}
+// not failing to sign in, so the failure-volume check leaves them out, and the console's
+// status filter calls them "Interrupted" as the sign-in logs blade does.
+var InterruptCodes = []int{50140, 50074, 50058, 50125, 50199}
 
 // maxHistogramRows bounds the rows fetched to draw a histogram (the count stays exact).
 const maxHistogramRows = 1000
@@ -36,14 +37,14 @@ func (s *session) userVolume(user *Identity, w window, all []Event) (*Finding, e
 	var count int64
 	if all != nil {
 		for i := range all {
-			if c := all[i].Status.ErrorCode; c != 0 && !slices.Contains(expectedInterrupts, c) {
+			if c := all[i].Status.ErrorCode; c != 0 && !slices.Contains(InterruptCodes, c) {
 				events = append(events, all[i])
 			}
 		}
 		count = int64(len(events))
 	} else {
 		filter := and("userId eq "+quote(user.ID), "status/errorCode ne 0",
-			"not (status/errorCode in ("+codeList(expectedInterrupts)+"))", w.filter())
+			"not (status/errorCode in ("+codeList(InterruptCodes)+"))", w.filter())
 		evs, res, err := s.events("failures of the user", query.Request{Filter: filter, Top: maxHistogramRows, Count: true,
 			Select: []string{"id", "createdDateTime", "userPrincipalName", "correlationId", "status", "ipAddress", "appDisplayName"}})
 		if err != nil {

@@ -61,6 +61,7 @@ type Server struct {
 	handler  http.Handler
 	tlsCert  *tls.Certificate // nil: plain http
 	ready    atomic.Bool
+	console  *consoleSessions
 	flight   atomic.Int64
 }
 
@@ -119,7 +120,7 @@ func New(opts Options) (*Server, error) {
 	s := &Server{
 		cfg: cfg, db: opts.DB, flags: fm, risk: risk, ownsRisk: ownsRisk, auth: auth, dev: dev, log: log, reg: reg,
 		limiter: newTenantLimiter(cfg.Limits.RequestsPerSecond, cfg.Limits.Burst, now), now: now,
-		clients: map[string]ClientConfig{}, skipKey: skipTokenKey(dev),
+		clients: map[string]ClientConfig{}, skipKey: skipTokenKey(dev), console: newConsoleSessions(now),
 	}
 	for _, c := range cfg.Clients {
 		s.clients[strings.ToLower(c.ClientID)] = c
@@ -242,6 +243,7 @@ func (s *Server) routes() http.Handler {
 	handle("openid", "/.well-known/openid-configuration", methods{http.MethodGet: s.openIDConfig})
 	handle("diagnostics", "/authlake/v1/diagnostics", methods{http.MethodGet: s.diagnosticsHandler()})
 	s.mountIdentityProtection(mux)
+	s.mountConsole(mux)
 	handle("metrics", "/metrics", methods{http.MethodGet: s.metrics.handler(s.reg).ServeHTTP})
 	handle("healthz", "/healthz", methods{http.MethodGet: func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
@@ -262,6 +264,10 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		if rec, ok := w.(*statusRecorder); ok {
 			rec.route = "unmatched"
+		}
+		if strings.HasPrefix(r.URL.Path, "/console/") {
+			s.consoleNotFound(w, r)
+			return
 		}
 		writeError(w, r, http.StatusNotFound, codeNotFound, fmt.Sprintf("Resource not found for the segment '%s'.", firstSegment(r.URL.Path)))
 	})

@@ -182,49 +182,71 @@ func selectSuffix(sel []string) string {
 	return "(" + strings.Join(sel, ",") + ")"
 }
 
-// run executes a query on a snapshot of the caller's tenant: tenant isolation is structural,
-// since no other tenant's data is in the snapshot (only copies of its own users' sign-ins that
-// tenants it trusts reported, marked, and never in place of its own events; engine/homecopy.go).
+// run executes a query for the caller's tenant and answers its errors.
 func (s *Server) run(w http.ResponseWriter, r *http.Request, p *Principal, req query.Request, op string) (*query.Result, bool) {
 	start := time.Now()
-	snap, err := s.db.Snapshot(p.Tenant)
-	if err != nil {
-		if errors.Is(err, engine.ErrClosed) {
-			writeError(w, r, http.StatusServiceUnavailable, codeUnavailable, "The database is closing.")
-			return nil, false
-		}
-		s.internal(w, r, err)
-		return nil, false
-	}
-	defer snap.Release()
-	// Identity Protection's risk of a sign-in is merged into the rows shown; a query that reads
-	// risk properties must see the same values, so the snapshot carries them too.
-	if s.risk != nil && readsRisk(req) {
-		if err := snap.Overlay(s.risk.SigninIDs(p.Tenant), func(row []byte) []byte { return s.mergeRisk(p.Tenant, row) }); err != nil {
-			s.internal(w, r, err)
-			return nil, false
-		}
-	}
-	req.Now = s.now
-	res, err := query.Run(r.Context(), columnar.SignIns, snap.Source(), req)
+	res, err := s.query(r.Context(), p.Tenant, req)
 	s.metrics.query.WithLabelValues(op).Observe(time.Since(start).Seconds())
 	if err != nil {
-		var qe *query.Error
-		switch {
-		case errors.As(err, &qe):
-			writeError(w, r, http.StatusBadRequest, codeBadRequest, qe.Error())
-		case errors.Is(err, query.ErrTooManyGroups):
-			writeError(w, r, http.StatusBadRequest, codeBadRequest, err.Error())
-		case errors.Is(err, query.ErrBadSkipToken):
-			writeError(w, r, http.StatusBadRequest, codeBadRequest, errBadSkipToken.Error())
-		case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
-			writeError(w, r, http.StatusServiceUnavailable, codeUnavailable, "The query was cancelled.")
-		default:
+		status, code, msg := queryErrorStatus(err)
+		if status == http.StatusInternalServerError {
 			s.internal(w, r, err)
+		} else {
+			writeError(w, r, status, code, msg)
 		}
 		return nil, false
 	}
 	return res, true
+}
+
+// query runs one page of a sign-in query for tenant (see snapshot).
+func (s *Server) query(ctx context.Context, tenant string, req query.Request) (*query.Result, error) {
+	snap, err := s.snapshot(tenant, req)
+	if err != nil {
+		return nil, err
+	}
+	defer snap.Release()
+	req.Now = s.now
+	return query.Run(ctx, columnar.SignIns, snap.Source(), req)
+}
+
+// snapshot is a snapshot of tenant for req: tenant isolation is structural, since no other
+// tenant's data is in it (only copies of its own users' sign-ins that tenants it trusts
+// reported, marked, and never in place of its own events; engine/homecopy.go). Identity
+// Protection's risk of a sign-in is merged into the rows shown; a query that reads risk
+// properties must see the same values, so the snapshot then carries them too. The caller
+// releases it.
+func (s *Server) snapshot(tenant string, req query.Request) (*engine.Snapshot, error) {
+	snap, err := s.db.Snapshot(tenant)
+	if err != nil {
+		return nil, err
+	}
+	if s.risk != nil && readsRisk(req) {
+		if err := snap.Overlay(s.risk.SigninIDs(tenant), func(row []byte) []byte { return s.mergeRisk(tenant, row) }); err != nil {
+			snap.Release()
+			return nil, err
+		}
+	}
+	return snap, nil
+}
+
+// queryErrorStatus maps a query's error to an HTTP status, Graph error code and message
+// (500 for what is not the caller's doing).
+func queryErrorStatus(err error) (int, string, string) {
+	var qe *query.Error
+	switch {
+	case errors.Is(err, engine.ErrClosed):
+		return http.StatusServiceUnavailable, codeUnavailable, "The database is closing."
+	case errors.As(err, &qe):
+		return http.StatusBadRequest, codeBadRequest, qe.Error()
+	case errors.Is(err, query.ErrTooManyGroups):
+		return http.StatusBadRequest, codeBadRequest, err.Error()
+	case errors.Is(err, query.ErrBadSkipToken):
+		return http.StatusBadRequest, codeBadRequest, errBadSkipToken.Error()
+	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
+		return http.StatusServiceUnavailable, codeUnavailable, "The query was cancelled."
+	}
+	return http.StatusInternalServerError, codeInternal, "Internal server error."
 }
 
 func (s *Server) internal(w http.ResponseWriter, r *http.Request, err error) {

@@ -124,7 +124,7 @@ ready-to-paste curl commands. Delete the directory to start over.`,
 					return err
 				}
 			}
-			return runServer(db, cfg, log, ln, func(_ *server.Server, base string) {
+			return runServer(db, cfg, log, ln, &sf.console, func(_ *server.Server, base string) {
 				printDemo(base, token, upn, caFlag(cfg, dataDir))
 				fmt.Println("\nPress Ctrl-C to stop.")
 			})
@@ -180,6 +180,12 @@ func ensureDemoData(db *engine.DB, tenant string, events int) (demoMarker, error
 		return mk, fmt.Errorf("ingest demo events: %w", err)
 	}
 	fmt.Fprintf(os.Stderr, "ingested %d events in %s (%.0f events/s); flushing to indexed segments\n", sum.Accepted, sum.Elapsed.Round(time.Second), sum.EventsPerSecond())
+	if err := db.Flush(); err != nil {
+		return mk, err
+	}
+	if err := seedDemoRisk(ctx, db, tenant); err != nil {
+		return mk, fmt.Errorf("demo identity protection data: %w", err)
+	}
 	if err := db.Flush(); err != nil {
 		return mk, err
 	}

@@ -34,6 +34,7 @@ type serveFlags struct {
 	retention                                                                    retentionFlag // serve only
 	tlsCert, tlsKey                                                              string
 	tlsSelfSigned, plainHTTP                                                     bool
+	console                                                                      consoleFlags
 }
 
 func (sf *serveFlags) register(f *pflag.FlagSet, withData bool) {
@@ -54,6 +55,7 @@ func (sf *serveFlags) register(f *pflag.FlagSet, withData bool) {
 	f.BoolVar(&sf.tlsSelfSigned, "tls-self-signed", false, "serve https with a development certificate made in DIR/tls/ (the default without --tls-cert)")
 	f.BoolVar(&sf.plainHTTP, "http", false, "serve plain http instead of https (bearer tokens then cross the network in clear: loopback only)")
 	sf.trust.register(f)
+	sf.console.register(f)
 	if withData { // serve; the demo keeps the default
 		sf.retention.register(f)
 	}
@@ -209,7 +211,7 @@ in-flight ones finish, then closes the database. See docs/server.md.`,
 				db.Close()
 				return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 			}
-			return runServer(db, cfg, log, ln, nil)
+			return runServer(db, cfg, log, ln, &sf.console, nil)
 		},
 	}
 	sf.register(cmd.Flags(), true)
@@ -217,7 +219,7 @@ in-flight ones finish, then closes the database. See docs/server.md.`,
 }
 
 // runServer serves until SIGINT or SIGTERM, then shuts down gracefully and closes db.
-func runServer(db *engine.DB, cfg server.Config, log *slog.Logger, ln net.Listener, ready func(*server.Server, string)) error {
+func runServer(db *engine.DB, cfg server.Config, log *slog.Logger, ln net.Listener, console *consoleFlags, ready func(*server.Server, string)) error {
 	srv, err := server.New(server.Options{Config: cfg, DB: db, Logger: log})
 	if err != nil {
 		ln.Close()
@@ -241,6 +243,9 @@ func runServer(db *engine.DB, cfg server.Config, log *slog.Logger, ln net.Listen
 	}
 	if ready != nil {
 		ready(srv, url)
+	}
+	if err := console.printLink(srv, db, url); err != nil {
+		log.Warn("no console link", "err", err)
 	}
 	serveErr := srv.Serve(ctx, ln)
 	if serveErr == nil {
