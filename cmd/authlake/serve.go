@@ -241,11 +241,11 @@ func runServer(db *engine.DB, cfg server.Config, log *slog.Logger, ln net.Listen
 	if trust := db.Trust(); len(trust) > 0 {
 		log.Info("cross-tenant trust: each home tenant reads the marked reports of the tenants listed", "trust", trust)
 	}
-	if ready != nil {
-		ready(srv, url)
-	}
 	if err := console.printLink(srv, db, url); err != nil {
 		log.Warn("no console link", "err", err)
+	}
+	if ready != nil {
+		ready(srv, url)
 	}
 	serveErr := srv.Serve(ctx, ln)
 	if serveErr == nil {
