@@ -36,6 +36,7 @@ func parseConsolePages() map[string]*template.Template {
 		"status": statusText,
 		"cell":   cellText,
 		"list":   func(s ...string) []string { return s },
+		"signin": signInLink,
 	}
 	layout := template.Must(template.New("layout.html").Funcs(funcs).ParseFS(consoleFiles, "console/layout.html"))
 	pages := map[string]*template.Template{}

@@ -107,8 +107,10 @@ type riskListView struct {
 }
 
 type riskRow struct {
-	Cells []string
-	Link  string // the user's page
+	Cells     []string
+	Link      string // the user's page
+	SignIn    string // the sign-in's details, shown on the SignInCol cell
+	SignInCol int
 }
 
 func (s *Server) consoleRiskyUsers(w http.ResponseWriter, r *http.Request, sess *consoleSession) {
@@ -174,6 +176,17 @@ func (s *Server) consoleRiskList(w http.ResponseWriter, r *http.Request, sess *c
 		}
 		if uid != "" {
 			rr.Link = "/console/risk/users/" + url.PathEscape(uid)
+		}
+		// Risky sign-ins link their date, detections their request id, to the sign-in.
+		switch rep.Key {
+		case "signins":
+			if id, _ := row["id"].(string); id != "" {
+				rr.SignIn, rr.SignInCol = signInLink(id), 0
+			}
+		case "detections":
+			if id := riskCell(row, "requestId"); id != "" {
+				rr.SignIn, rr.SignInCol = signInLink(id), len(rep.Columns)-1
+			}
 		}
 		v.Rows = append(v.Rows, rr)
 	}

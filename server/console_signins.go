@@ -372,6 +372,15 @@ func cellText(row map[string]any, path string) string {
 		}
 	case "status":
 		return statusText(v)
+	case "conditionalAccessStatus":
+		switch v {
+		case "success":
+			return "Success"
+		case "failure":
+			return "Failure"
+		case "notApplied":
+			return "Not Applied"
+		}
 	case "location":
 		m, _ := v.(map[string]any)
 		var parts []string
