@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -201,6 +202,17 @@ func runDemo(t *testing.T, repo string, env []string, line string) {
 	}
 	if curls != 3 || !strings.HasPrefix(script[0], "export TOKEN=") {
 		t.Fatalf("the demo printed %d curl commands:\n%s", curls, printed.String())
+	}
+	// The console link it printed signs in once and lands on the sign-in logs.
+	link := regexp.MustCompile(`https://\S+/console/login\?token=[0-9a-f]+`).FindString(printed.String())
+	ca := regexp.MustCompile(`--cacert \S+`).FindString(printed.String())
+	if link == "" || ca == "" {
+		t.Fatalf("the demo printed no console link (or no certificate to trust):\n%s", printed.String())
+	}
+	jar := filepath.Join(t.TempDir(), "cookies")
+	page, err := exec.Command("bash", "-c", "curl -sS --fail-with-body -L -c "+jar+" -b "+jar+" "+ca+" '"+link+"'").CombinedOutput()
+	if err != nil || !bytes.Contains(page, []byte(`id="signins"`)) {
+		t.Fatalf("opening the console link %s: %v\n%.2000s", link, err, page)
 	}
 	if err := syscall.Kill(-cmd.Process.Pid, syscall.SIGINT); err != nil {
 		t.Fatal(err)
