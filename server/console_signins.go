@@ -589,6 +589,11 @@ func (s *Server) consoleSignInsDownload(w http.ResponseWriter, r *http.Request, 
 		return
 	}
 	req := query.Request{Filter: filter, Top: 1000, Now: s.now}
+	if format == "csv" {
+		// The CSV's columns read a third of a sign-in's properties: decoding and encoding
+		// only those is most of the download's cost saved.
+		req.Select = input.PortalProperties()
+	}
 	snap, err := s.snapshot(sess.p.Tenant, req)
 	if err != nil {
 		_, _, msg := queryErrorStatus(err)

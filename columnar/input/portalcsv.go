@@ -29,6 +29,21 @@ func NewPortalCSVWriter(w io.Writer) (*PortalCSVWriter, error) {
 	return pw, pw.w.Write(pw.cells)
 }
 
+// PortalProperties are the top-level sign-in properties the download's columns read: a
+// query that selects only these gives rows the writer needs nothing more from.
+func PortalProperties() []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, c := range portalColumns {
+		p, _, _ := strings.Cut(c.Graph, "/")
+		if !seen[p] {
+			seen[p] = true
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
 // Write writes one Graph sign-in row (JSON).
 func (pw *PortalCSVWriter) Write(row []byte) error {
 	v, err := pw.p.ParseBytes(row)
@@ -36,7 +51,7 @@ func (pw *PortalCSVWriter) Write(row []byte) error {
 		return fmt.Errorf("portal csv: %w", err)
 	}
 	for i, c := range portalColumns {
-		pw.cells[i] = portalCell(v.Get(strings.Split(c.Graph, "/")...), c.Kind)
+		pw.cells[i] = portalCell(v.Get(portalPaths[i]...), c.Kind)
 	}
 	return pw.w.Write(pw.cells)
 }
@@ -46,6 +61,15 @@ func (pw *PortalCSVWriter) Flush() error {
 	pw.w.Flush()
 	return pw.w.Error()
 }
+
+// portalPaths are the columns' property paths, split once.
+var portalPaths = func() [][]string {
+	out := make([][]string, len(portalColumns))
+	for i, c := range portalColumns {
+		out[i] = strings.Split(c.Graph, "/")
+	}
+	return out
+}()
 
 // portalCell spells one value as the portal does (the inverse of laValue for these kinds).
 func portalCell(v *fastjson.Value, kind laKind) string {
