@@ -183,7 +183,7 @@ func ensureDemoData(db *engine.DB, tenant string, events int) (demoMarker, error
 	if err := db.Flush(); err != nil {
 		return mk, err
 	}
-	if err := seedDemoRisk(ctx, db, tenant); err != nil {
+	if err := seedDemoRisk(ctx, db, tenant, end); err != nil {
 		return mk, fmt.Errorf("demo identity protection data: %w", err)
 	}
 	if err := db.Flush(); err != nil {

@@ -1,40 +1,42 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
-	"slices"
 	"strings"
+	"time"
 
+	"github.com/authlake/authlake/bench/gen"
 	"github.com/authlake/authlake/engine"
 	ip "github.com/authlake/authlake/identityprotection"
 	"github.com/authlake/authlake/identityprotection/attacks"
-	"github.com/authlake/authlake/query"
 )
 
-// demoRiskBackground is how many of the newest sign-ins the demo's attacks are written over.
+// demoRiskBackground is the size of the generated background the demo's attacks are written
+// over: attack scenarios need victims with enough sign-ins in the window they study, which the
+// newest events of a large demo do not give.
 const demoRiskBackground = 20_000
 
 // seedDemoRisk gives the demo's Identity Protection something to show: labelled attacks
-// (password spray, anonymizer and threat-list addresses, impossible travel, …) written over the
-// tenant's newest sign-ins, the anonymizer and threat lists that go with them, and one detection
-// run. It runs once, when the demo data is made.
-func seedDemoRisk(ctx context.Context, db *engine.DB, tenant string) error {
-	res, err := db.Query(ctx, tenant, query.Request{
-		Filter: "signInEventTypes/any(t: t eq 'interactiveUser' or t eq 'nonInteractiveUser')", Top: demoRiskBackground,
-	})
-	if err != nil {
+// (password spray, anonymizer and threat-list addresses, impossible travel, …) written over a
+// generated background of the tenant (the demo's own events when it has 20,000, else 20,000
+// more of its users' kind), the anonymizer and threat lists that go with them, and one
+// detection run. It runs once, when the demo data is made.
+func seedDemoRisk(ctx context.Context, db *engine.DB, tenant string, end time.Time) error {
+	var buf bytes.Buffer
+	if _, _, err := gen.Write(&buf, gen.Config{Events: demoRiskBackground, Seed: 1, Tenant: tenant, End: end, Days: 29}); err != nil {
 		return err
 	}
-	bg := slices.Clone(res.Rows)
-	slices.Reverse(bg) // oldest first, as generated
+	bg := bytes.Split(bytes.TrimSpace(buf.Bytes()), []byte("\n"))
 	att, err := attacks.Inject(bg, attacks.Config{Seed: 1, PerScenario: 2})
 	if err != nil {
 		return err
 	}
-	recs := make([]engine.Record, len(att.Events))
-	for i, e := range att.Events {
+	lines := append(bg, att.Events...)
+	recs := make([]engine.Record, len(lines))
+	for i, e := range lines {
 		recs[i] = engine.Record{Raw: e}
 	}
 	if _, err := db.Ingest(recs, engine.IngestOptions{Tenant: tenant}); err != nil {
