@@ -72,7 +72,7 @@ event hub (EntityPath, else --topic) come from it.`,
 			if err != nil {
 				return err
 			}
-			db, err := openDB(dataDir, false, engine.Options{Trust: tr})
+			db, err := openDB(dataDir, openOrCreate, engine.Options{Trust: tr})
 			if err != nil {
 				return err
 			}

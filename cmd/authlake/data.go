@@ -11,11 +11,22 @@ import (
 	"github.com/authlake/authlake/engine"
 )
 
-// openDB opens the database in dir. Read-only commands pass mustExist so that a mistyped
-// --data names the problem instead of creating an empty database, and they open it read-only:
-// nothing on disk changes, whatever state the database is in.
-func openDB(dir string, mustExist bool, opts engine.Options) (*engine.DB, error) {
-	if mustExist {
+// openDB opens the database in dir. Commands that need an existing database (every one but
+// ingest, serve, demo and consume) refuse a missing one, so that a mistyped --data names the
+// problem instead of creating an empty database; read-only commands open it read-only: nothing
+// on disk changes, whatever state the database is in.
+// openMode is how a command opens the database.
+type openMode int
+
+const (
+	openReadOnly   openMode = iota // an existing database, changing nothing on disk
+	openExisting                   // an existing database, for writing (compact)
+	openOrCreate                   // created when missing (ingest, serve, demo, consume)
+)
+
+func openDB(dir string, mode openMode, opts engine.Options) (*engine.DB, error) {
+	mustExist := mode != openOrCreate
+	if mode == openReadOnly {
 		opts.ReadOnly = true
 	}
 	if dir == "" {

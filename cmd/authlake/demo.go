@@ -85,7 +85,7 @@ ready-to-paste curl commands. Delete the directory to start over.`,
 				return fmt.Errorf("--events %d: must be positive", events)
 			}
 			quiet := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-			db, err := openDB(dataDir, false, engine.Options{Logger: quiet, Trust: cfg.Trust})
+			db, err := openDB(dataDir, openOrCreate, engine.Options{Logger: quiet, Trust: cfg.Trust})
 			if err != nil {
 				return err
 			}

@@ -66,7 +66,7 @@ searched and what to try.`,
 			if err != nil {
 				return err
 			}
-			db, err := openDB(dataDir, true, engine.Options{DisableBackground: true, Retention: -1, Trust: tr})
+			db, err := openDB(dataDir, openReadOnly, engine.Options{DisableBackground: true, Retention: -1, Trust: tr})
 			if err != nil {
 				return err
 			}

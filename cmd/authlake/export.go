@@ -29,7 +29,7 @@ part-00000.parquet and a manifest; see docs/lake.md).`,
 			if err != nil {
 				return err
 			}
-			db, err := openDB(dataDir, true, engine.Options{DisableBackground: true, Trust: tr})
+			db, err := openDB(dataDir, openReadOnly, engine.Options{DisableBackground: true, Trust: tr})
 			if err != nil {
 				return err
 			}
@@ -97,7 +97,7 @@ func compactCmd() *cobra.Command {
 		Short: "Merge each day's segments into one (normally done in the background)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			db, err := openDB(dataDir, true, engine.Options{DisableBackground: true})
+			db, err := openDB(dataDir, openExisting, engine.Options{DisableBackground: true})
 			if err != nil {
 				return err
 			}

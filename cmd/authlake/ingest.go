@@ -58,7 +58,7 @@ REJECTS.reasons, and the exit status is 2; every good record is still ingested.`
 			if err != nil {
 				return err
 			}
-			db, err := openDB(dataDir, false, engine.Options{Trust: tr})
+			db, err := openDB(dataDir, openOrCreate, engine.Options{Trust: tr})
 			if err == nil {
 				if err = retention.apply(db, tenant); err != nil {
 					db.Close()

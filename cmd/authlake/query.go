@@ -58,7 +58,7 @@ or prints the positioned error and exits 1.`,
 			if err != nil {
 				return err
 			}
-			db, err := openDB(dataDir, true, engine.Options{DisableBackground: true, Trust: tr})
+			db, err := openDB(dataDir, openReadOnly, engine.Options{DisableBackground: true, Trust: tr})
 			if err != nil {
 				return err
 			}

@@ -25,7 +25,7 @@ type riskEnv struct {
 }
 
 func openRisk(dataDir, tenant string, trust map[string][]string) (*riskEnv, error) {
-	db, err := openDB(dataDir, true, engine.Options{DisableBackground: true, Trust: trust})
+	db, err := openDB(dataDir, openReadOnly, engine.Options{DisableBackground: true, Trust: trust})
 	if err != nil {
 		return nil, err
 	}

@@ -22,7 +22,7 @@ func statsCmd() *cobra.Command {
 		Short: "Show events, tenants, days, segments and bytes on disk (total and per column)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			db, err := openDB(dataDir, true, engine.Options{DisableBackground: true})
+			db, err := openDB(dataDir, openReadOnly, engine.Options{DisableBackground: true})
 			if err != nil {
 				return err
 			}
