@@ -66,7 +66,7 @@ func BenchmarkConsole(b *testing.B) {
 	}
 	var row struct {
 		ID, CreatedDateTime, UserPrincipalName, AppID, IPAddress, CorrelationID, ClientAppUsed string
-		Location                                                                             struct{ City string }
+		Location                                                                               struct{ City string }
 	}
 	json.Unmarshal(newest.Rows[0], &row)
 	t, _ := time.Parse(time.RFC3339Nano, row.CreatedDateTime)
