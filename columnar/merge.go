@@ -177,9 +177,12 @@ func remapCode(a arrow.Array, remap []int32, r int) uint32 {
 // unifiedDict builds the sorted union of the dictionaries of column idx over all units, and per
 // unit the remapping from its codes to the union's.
 func (m *Merged) unifiedDict(idx int) (*array.String, [][]int32, error) {
-	seen := map[string]struct{}{}
-	var vals []string
+	// Only the values the merged rows use: a merge may take a subset of a unit's rows
+	// (superseded versions, hidden copies, duplicates), and a segment's dictionary must not
+	// outgrow its rows (the footer's limit) or carry values no row has.
 	dicts := make([]*array.String, len(m.units))
+	used := make([][]bool, len(m.units))
+	codes := make([]*array.Int32, len(m.units))
 	for ui, u := range m.units {
 		a, err := u.Column(idx)
 		if err != nil {
@@ -188,9 +191,32 @@ func (m *Merged) unifiedDict(idx int) (*array.String, [][]int32, error) {
 		if a == nil {
 			continue
 		}
-		d := a.(*array.Dictionary).Dictionary().(*array.String)
-		dicts[ui] = d
+		da := a.(*array.Dictionary)
+		dicts[ui] = da.Dictionary().(*array.String)
+		codes[ui] = da.Indices().(*array.Int32)
+		used[ui] = make([]bool, dicts[ui].Len())
+		if m.order == nil { // ordering the rows (Merge): every value ranks
+			for i := range used[ui] {
+				used[ui][i] = true
+			}
+		}
+	}
+	for _, ref := range m.order {
+		c := codes[ref.unit]
+		if c != nil && c.IsValid(int(ref.row)) {
+			used[ref.unit][c.Value(int(ref.row))] = true
+		}
+	}
+	seen := map[string]struct{}{}
+	var vals []string
+	for ui, d := range dicts {
+		if d == nil {
+			continue
+		}
 		for i := 0; i < d.Len(); i++ {
+			if !used[ui][i] {
+				continue
+			}
 			v := d.Value(i)
 			if _, ok := seen[v]; !ok {
 				seen[v] = struct{}{}
@@ -215,7 +241,9 @@ func (m *Merged) unifiedDict(idx int) (*array.String, [][]int32, error) {
 		}
 		r := make([]int32, d.Len())
 		for i := range r {
-			r[i] = pos[d.Value(i)]
+			if used[ui][i] {
+				r[i] = pos[d.Value(i)]
+			}
 		}
 		remaps[ui] = r
 	}

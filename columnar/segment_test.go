@@ -312,3 +312,37 @@ func TestSegmentDictionaryMatchesTheBlocks(t *testing.T) {
 		t.Fatalf("only %d dictionary columns checked", checked)
 	}
 }
+
+// TestSegmentOfSomeRowsKeepsTheirValuesOnly: a segment made from a few rows of a larger batch
+// (what a flush does when versions or copies hide the rest) stores only the dictionary values
+// those rows use. It used to carry the whole batch's dictionary, which broke the footer's
+// "dictionary ≤ rows + 1" rule, so the flush could not read back what it wrote.
+func TestSegmentOfSomeRowsKeepsTheirValuesOnly(t *testing.T) {
+	u := decodeUnit(t, testEvents(t, 200, 5))
+	defer u.Rec.Release()
+	some := Take(SignIns, u.Rec, []int{3, 150})
+	defer some.Release()
+	m, err := Merge(SignIns, []Unit{RecordUnit{Schema: SignIns, Rec: some}}, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "some.seg")
+	meta, err := WriteSegment(path, "tenant-a", 20395, m, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range meta.Columns {
+		if c.DictLen > 3 {
+			t.Errorf("column %s: dictionary of %d values for 2 rows", c.Name, c.DictLen)
+		}
+	}
+	seg, err := OpenSegment(path, SignIns, nil)
+	if err != nil {
+		t.Fatalf("the segment cannot be read back: %v", err)
+	}
+	defer seg.Close()
+	got, err := exportSegment(t, seg)
+	if err != nil || len(got) != 2 {
+		t.Fatalf("read back %d rows: %v", len(got), err)
+	}
+}
