@@ -192,7 +192,7 @@ func (db *DB) writeSegment(k partKey, units []columnar.Unit, better bool) (*segm
 		os.Remove(path)
 		return nil, err
 	}
-	if err := writeFileSync(path+".idx", idxBytes); err != nil {
+	if err := fsutil.WriteFileAtomic(path+".idx", idxBytes, 0o644, nil, false); err != nil {
 		os.Remove(path)
 		return nil, err
 	}
@@ -209,26 +209,4 @@ func (db *DB) writeSegment(k partKey, units []columnar.Unit, better bool) (*segm
 	ms.Bytes = size
 	ms.Index = int64(len(idxBytes))
 	return openSegment(db.dir, ms, db.schema, db.cache)
-}
-
-func writeFileSync(path string, b []byte) error {
-	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		os.Remove(tmp)
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		os.Remove(tmp)
-		return fmt.Errorf("fsync %s: %w", tmp, err)
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
 }
