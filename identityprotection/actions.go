@@ -146,7 +146,7 @@ func (s *Store) SetTenantConfig(tenant string, tc TenantConfig) error {
 		return err
 	}
 	data, _ := jsonIndent(next)
-	if err := writeFileAtomic(filepath.Join(s.dir, configName), data); err != nil {
+	if err := s.writeFile(filepath.Join(s.dir, configName), data); err != nil {
 		return err
 	}
 	s.cfg = next
@@ -167,7 +167,7 @@ func (s *Store) ImportIPList(kind, name string, data []byte) (int, error) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err := writeFileAtomic(filepath.Join(s.dir, file), data); err != nil {
+	if err := s.writeFile(filepath.Join(s.dir, file), data); err != nil {
 		return 0, err
 	}
 	if kind == "anonymous" {

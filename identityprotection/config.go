@@ -106,8 +106,12 @@ func (c *Config) validate() error {
 
 // writeFileAtomic writes data to path through a synced temporary file and a rename, and
 // syncs the directory, so a crash leaves either the old or the new file.
-func writeFileAtomic(path string, data []byte) error {
-	return fsutil.WriteFileAtomic(path, data, 0o644, nil, false)
+// writeFile replaces one of the store's files atomically (ErrReadOnly in a read-only store).
+func (s *Store) writeFile(path string, data []byte) error {
+	if s.readOnly {
+		return ErrReadOnly
+	}
+	return fsutil.WriteFileAtomic(path, data, 0o644, nil, s.noSync)
 }
 
 func readJSON(path string, v any) (bool, error) {

@@ -137,7 +137,7 @@ func RunDetection(ctx context.Context, db *engine.DB, s *Store, tenant string, o
 		}
 		prog = progress{Version: 1, Cursor: to}
 		data, _ := jsonIndent(prog)
-		if err := writeFileAtomic(progPath, data); err != nil {
+		if err := s.writeFile(progPath, data); err != nil {
 			return res, err
 		}
 	}

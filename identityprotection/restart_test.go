@@ -81,9 +81,9 @@ func TestOverlayReplay(t *testing.T) {
 	before := string(st.MergeSignIn("t", row))
 	hBefore, _ := st.History("t", "u9")
 	st.Close()
-	// a crash in the middle of an append
-	f, _ := os.OpenFile(filepath.Join(dir, logName), os.O_APPEND|os.O_WRONLY, 0)
-	f.WriteString(`{"op":"action","tenant":"t","act":{"kind":"dism`)
+	// a crash in the middle of an append: half a frame after the last record
+	f, _ := os.OpenFile(lastLogFile(t, dir), os.O_APPEND|os.O_WRONLY, 0)
+	f.WriteString("\x2a\x00\x00\x00half a frame")
 	f.Close()
 	for round := 0; round < 2; round++ {
 		st, err := Open(dir, Options{NoSync: true, Now: fixedNow})
@@ -166,4 +166,14 @@ func TestRetentionAndExportCaps(t *testing.T) {
 	if _, ok := st.RiskyUser("t", "mid-user"); !ok {
 		t.Error("medium-risk user aged out")
 	}
+}
+
+// lastLogFile is the newest file of the store's risk log.
+func lastLogFile(t *testing.T, dir string) string {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(dir, logDir, "*.wal"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no risk log files in %s: %v", dir, err)
+	}
+	return files[len(files)-1]
 }

@@ -2,44 +2,58 @@ package identityprotection
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"sync"
 	"time"
+
+	"github.com/authlake/authlake/engine/wal"
+	"github.com/authlake/authlake/internal/fsutil"
 )
 
 // Store is the durable Identity Protection state of every tenant: detections, the risky
 // users with their history, and the per-sign-in risk overlay. Every change is one JSON
-// line appended (and fsync'd) to DIR/risk.log before it is applied in memory; Open
-// replays the log, so the state after a restart is exactly the state before it.
+// record appended (and fsync'd) to the risk log before it is applied in memory; Open
+// replays the log, so the state after a restart is exactly the state before it. The log is
+// the engine's write-ahead log format (engine/wal: checksummed frames, group commit, a torn
+// tail cut off, damage anywhere else refused) in DIR/log; docs/format/risk-log.md.
 // A single mutex serializes changes, which is what makes conflicting concurrent admin
 // actions on one user apply one after the other, each against the other's result.
 type Store struct {
 	dir string
 	now func() time.Time
 
-	mu      sync.Mutex
-	log     *os.File
-	cfg     Config
-	anon    *IPList
-	threat  *IPList
-	tenants map[string]*tenantState
-	noSync  bool
+	mu       sync.Mutex
+	log      *wal.Log
+	readOnly bool
+	cfg      Config
+	anon     *IPList
+	threat   *IPList
+	tenants  map[string]*tenantState
+	noSync   bool
 }
 
 // Options configure a Store.
 type Options struct {
 	Now    func() time.Time // clock for actions and retention (default time.Now)
 	NoSync bool             // skip fsync (tests only)
+	// ReadOnly replays the log without changing anything on disk and without taking its
+	// lock, so that list commands work beside a server that holds it; every change then
+	// fails with ErrReadOnly.
+	ReadOnly bool
 }
 
+// ErrReadOnly is the error of a change to a store opened read-only.
+var ErrReadOnly = errors.New("identity protection store is open read-only")
+
 const (
-	logName    = "risk.log"
+	logDir     = "log"      // the risk log (engine/wal files)
+	legacyLog  = "risk.log" // the JSON-lines log of earlier versions, imported once
 	configName = "config.json"
 	anonName   = "anonymous-ips.txt"
 	threatName = "threat-ips.txt"
@@ -50,10 +64,12 @@ func Dir(dbDir string) string { return filepath.Join(dbDir, "identityprotection"
 
 // Open opens (creating if needed) the store in dir and replays its log.
 func Open(dir string, opts Options) (*Store, error) {
-	if err := os.MkdirAll(filepath.Join(dir, "jobs"), 0o755); err != nil {
-		return nil, err
+	if !opts.ReadOnly {
+		if err := os.MkdirAll(filepath.Join(dir, "jobs"), 0o755); err != nil {
+			return nil, err
+		}
 	}
-	s := &Store{dir: dir, now: opts.Now, tenants: map[string]*tenantState{}, noSync: opts.NoSync}
+	s := &Store{dir: dir, now: opts.Now, tenants: map[string]*tenantState{}, noSync: opts.NoSync, readOnly: opts.ReadOnly}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -90,6 +106,9 @@ func (s *Store) Close() error {
 	}
 	err := s.log.Close()
 	s.log = nil
+	if errors.Is(err, wal.ErrReadOnly) {
+		err = nil
+	}
 	return err
 }
 
@@ -112,70 +131,119 @@ const (
 	opSnapshot = "snapshot"
 )
 
-// replay applies every complete line of the log. A torn last line (a crash in the middle
-// of an append) is cut off; a bad line anywhere else is corruption and fails Open.
+// replay opens the risk log and applies every record. A log of an earlier version
+// (risk.log, JSON lines) is applied first and, unless read-only, carried over as one snapshot
+// record per tenant, then removed.
 func (s *Store) replay() error {
-	path := filepath.Join(s.dir, logName)
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
+	legacy := filepath.Join(s.dir, legacyLog)
+	hasLegacy, err := s.replayLegacy(legacy)
 	if err != nil {
 		return err
 	}
-	r := bufio.NewReaderSize(f, 1<<20)
-	var good int64
-	line := 0
-	for {
-		b, err := r.ReadBytes('\n')
-		if errors.Is(err, io.EOF) {
-			if len(bytes.TrimSpace(b)) > 0 {
-				// torn tail: keep what was acknowledged, drop the partial append
-				if terr := f.Truncate(good); terr != nil {
-					f.Close()
-					return terr
-				}
-			}
-			break
+	dir := filepath.Join(s.dir, logDir)
+	if s.readOnly {
+		if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
+			return nil // nothing logged yet; a read-only open creates nothing
 		}
-		if err != nil {
-			f.Close()
-			return err
-		}
-		line++
+	}
+	l, err := wal.Open(dir, wal.Options{NoSync: s.noSync, ReadOnly: s.readOnly, NoLock: s.readOnly, SegmentSize: 64 << 20,
+		Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		return fmt.Errorf("identity protection log: %w", err)
+	}
+	if _, err := l.Replay(func(pos wal.Pos, payload []byte) error {
 		var rec record
-		if err := json.Unmarshal(b, &rec); err != nil {
-			f.Close()
-			return fmt.Errorf("%s:%d: corrupt record: %w", path, line, err)
+		if err := json.Unmarshal(payload, &rec); err != nil {
+			return fmt.Errorf("%w: record at %v is not a risk record: %v", wal.ErrCorrupt, pos, err)
 		}
 		s.apply(&rec)
-		good += int64(len(b))
+		return nil
+	}); err != nil {
+		l.Close()
+		return fmt.Errorf("identity protection log %s: %w", dir, err)
 	}
-	if _, err := f.Seek(good, io.SeekStart); err != nil {
-		f.Close()
-		return err
+	s.log = l
+	if hasLegacy && !s.readOnly {
+		if err := s.writeSnapshots(); err != nil {
+			return err
+		}
+		if err := os.Remove(legacy); err != nil {
+			return err
+		}
+		return fsutil.SyncDir(s.dir)
 	}
-	s.log = f
+	return nil
+}
+
+// replayLegacy applies the JSON-lines log of earlier versions, if there is one. A torn last
+// line is ignored (the snapshot that replaces the file leaves it out); a bad line elsewhere
+// fails Open.
+func (s *Store) replayLegacy(path string) (bool, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	defer f.Close()
+	r := bufio.NewReaderSize(f, 1<<20)
+	for line := 1; ; line++ {
+		b, err := r.ReadBytes('\n')
+		if errors.Is(err, io.EOF) {
+			return true, nil // a last line without its newline is a torn append
+		}
+		if err != nil {
+			return false, err
+		}
+		var rec record
+		if err := json.Unmarshal(b, &rec); err != nil {
+			return false, fmt.Errorf("%s:%d: %w: %v", path, line, wal.ErrCorrupt, err)
+		}
+		s.apply(&rec)
+	}
+}
+
+// writeSnapshots appends one snapshot record per tenant (after expiring aged-out state).
+func (s *Store) writeSnapshots() error {
+	now := s.now().UTC()
+	var payloads [][]byte
+	for t, ts := range s.tenants {
+		ts.expire(now)
+		b, err := json.Marshal(&record{Op: opSnapshot, Tenant: t, At: now, State: ts})
+		if err != nil {
+			panic("BUG: state does not marshal: " + err.Error())
+		}
+		payloads = append(payloads, b)
+	}
+	if len(payloads) == 0 {
+		return nil
+	}
+	if _, err := s.log.AppendBatch(payloads); err != nil {
+		return fmt.Errorf("identity protection log: %w", err)
+	}
 	return nil
 }
 
 // commit appends records durably, then applies them. Callers hold s.mu and have
 // validated the records: apply cannot fail.
 func (s *Store) commit(recs ...*record) error {
+	if s.readOnly {
+		return ErrReadOnly
+	}
 	if s.log == nil {
 		return errors.New("identity protection store is closed")
 	}
-	var buf bytes.Buffer
-	for _, r := range recs {
+	payloads := make([][]byte, len(recs))
+	for i, r := range recs {
 		b, err := json.Marshal(r)
 		if err != nil {
 			panic("BUG: record does not marshal: " + err.Error())
 		}
-		buf.Write(b)
-		buf.WriteByte('\n')
+		payloads[i] = b
 	}
-	if _, err := s.log.Write(buf.Bytes()); err != nil {
-		return fmt.Errorf("identity protection log: %w", err)
-	}
-	if !s.noSync {
-		if err := s.log.Sync(); err != nil {
+	if len(payloads) > 0 {
+		if _, err := s.log.AppendBatch(payloads); err != nil {
 			return fmt.Errorf("identity protection log: %w", err)
 		}
 	}
@@ -253,33 +321,23 @@ func (s *Store) AddObservations(tenant string, obs []Observation) (int, error) {
 	return len(recs), s.commit(recs...)
 }
 
-// Compact rewrites the log as one snapshot record per tenant (through a synced temporary
-// file and a rename), after expiring aged-out state.
+// Compact replaces the log by one snapshot record per tenant, after expiring aged-out state:
+// the snapshots go to a new log file, then the older files are removed (a crash in between
+// replays the old records and then the snapshots, which replace each tenant's state).
 func (s *Store) Compact() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	now := s.now().UTC()
-	var buf bytes.Buffer
-	for t, ts := range s.tenants {
-		ts.expire(now)
-		b, err := json.Marshal(&record{Op: opSnapshot, Tenant: t, At: now, State: ts})
-		if err != nil {
-			panic("BUG: state does not marshal: " + err.Error())
-		}
-		buf.Write(b)
-		buf.WriteByte('\n')
+	if s.readOnly {
+		return ErrReadOnly
 	}
-	path := filepath.Join(s.dir, logName)
-	if err := writeFileAtomic(path, buf.Bytes()); err != nil {
-		return err
-	}
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_APPEND, 0o644)
+	seq, err := s.log.Rotate()
 	if err != nil {
+		return fmt.Errorf("identity protection log: %w", err)
+	}
+	if err := s.writeSnapshots(); err != nil {
 		return err
 	}
-	s.log.Close()
-	s.log = f
-	return nil
+	return s.log.RemoveBefore(seq)
 }
 
 // Expire applies retention now: low-risk detections and users older than six months go,

@@ -145,6 +145,7 @@ func TestGracefulShutdown(t *testing.T) {
 	if err := <-served; err != nil {
 		t.Fatalf("Serve: %v", err)
 	}
+	srv.Close()
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
 	}

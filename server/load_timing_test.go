@@ -99,7 +99,7 @@ func getFixture(b *testing.B) *loadFixture {
 				cur.Reset()
 			}
 		}
-		f.cleanup = func() { f.ts.Close(); db.Close(); os.RemoveAll(dir) }
+		f.cleanup = func() { f.ts.Close(); srv.Close(); db.Close(); os.RemoveAll(dir) }
 		fixture = f
 	})
 	if fixtureErr != nil {

@@ -129,6 +129,7 @@ func New(opts Options) (*Server, error) {
 		host, _, _ := net.SplitHostPort(cfg.Addr)
 		cert, err := loadTLS(cfg.TLS, opts.DB.Dir(), host)
 		if err != nil {
+			s.Close() // the Identity Protection store it opened
 			return nil, err
 		}
 		s.tlsCert = &cert

@@ -90,7 +90,8 @@ func TestHTTPSSelfSigned(t *testing.T) {
 	if _, err := http.Get("https://" + cfg.Addr + "/healthz"); err == nil || !strings.Contains(err.Error(), "certificate") {
 		t.Fatalf("an untrusting client: %v", err)
 	}
-	// The next start presents the same certificate.
+	// The next start presents the same certificate (after this server released its stores).
+	srv.Close()
 	srv2, err := server.New(server.Options{Config: cfg, DB: db, Logger: quiet})
 	if err != nil {
 		t.Fatal(err)

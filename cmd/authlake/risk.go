@@ -24,7 +24,9 @@ type riskEnv struct {
 	tenant string
 }
 
-func openRisk(dataDir, tenant string, trust map[string][]string) (*riskEnv, error) {
+// openRisk opens the database read-only and its Identity Protection store, read-only too for
+// the list commands (which then work beside a server holding the store).
+func openRisk(dataDir, tenant string, trust map[string][]string, readOnly bool) (*riskEnv, error) {
 	db, err := openDB(dataDir, openReadOnly, engine.Options{DisableBackground: true, Trust: trust})
 	if err != nil {
 		return nil, err
@@ -34,7 +36,7 @@ func openRisk(dataDir, tenant string, trust map[string][]string) (*riskEnv, erro
 		db.Close()
 		return nil, err
 	}
-	st, err := ip.Open(ip.Dir(db.Dir()), ip.Options{Now: db.Now})
+	st, err := ip.Open(ip.Dir(db.Dir()), ip.Options{Now: db.Now, ReadOnly: readOnly})
 	if err != nil {
 		db.Close()
 		return nil, err
@@ -51,12 +53,12 @@ func riskCmd() *cobra.Command {
 	root.PersistentFlags().StringVar(&tenant, "tenant", "", tenantHelp)
 	var trust trustFlag
 	trust.register(root.PersistentFlags())
-	open := func(cmd *cobra.Command) (*riskEnv, error) {
+	open := func(cmd *cobra.Command, readOnly bool) (*riskEnv, error) {
 		tr, err := trust.resolve(cmd.Flags())
 		if err != nil {
 			return nil, err
 		}
-		return openRisk(dataDir, tenant, tr)
+		return openRisk(dataDir, tenant, tr, readOnly)
 	}
 
 	var anonList, threatList, leakList string
@@ -65,7 +67,7 @@ func riskCmd() *cobra.Command {
 		Short: "Run the offline detection jobs (resumable) over recent sign-ins",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			env, err := open(cmd)
+			env, err := open(cmd, false)
 			if err != nil {
 				return err
 			}
@@ -141,7 +143,7 @@ func riskCmd() *cobra.Command {
 			Short: rep.short,
 			Args:  cobra.NoArgs,
 			RunE: func(cmd *cobra.Command, _ []string) error {
-				env, err := open(cmd)
+				env, err := open(cmd, true)
 				if err != nil {
 					return err
 				}
@@ -191,7 +193,7 @@ func riskCmd() *cobra.Command {
 		Short: "Apply an admin action to users (--user), sign-ins (--request) or detections (--detection)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			env, err := open(cmd)
+			env, err := open(cmd, false)
 			if err != nil {
 				return err
 			}
