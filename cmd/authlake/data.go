@@ -19,9 +19,9 @@ import (
 type openMode int
 
 const (
-	openReadOnly   openMode = iota // an existing database, changing nothing on disk
-	openExisting                   // an existing database, for writing (compact)
-	openOrCreate                   // created when missing (ingest, serve, demo, consume)
+	openReadOnly openMode = iota // an existing database, changing nothing on disk
+	openExisting                 // an existing database, for writing (compact)
+	openOrCreate                 // created when missing (ingest, serve, demo, consume)
 )
 
 func openDB(dir string, mode openMode, opts engine.Options) (*engine.DB, error) {
