@@ -130,13 +130,22 @@ func readRiskForm(q url.Values) riskFilterForm {
 		Since: q.Get("since"), Advanced: strings.TrimSpace(q.Get("filter"))}
 }
 
-func (s *Server) consoleRiskList(w http.ResponseWriter, r *http.Request, sess *consoleSession, rep *riskReport) {
-	if s.risk == nil {
-		s.consoleError(w, r, sess, http.StatusNotFound, "Identity Protection is not enabled on this server.")
-		return
-	}
-	if !rep.CanRead(sess.p) {
+// mayRead answers for a report the session may not see (or a server without Identity
+// Protection) and reports whether it may.
+func (s *Server) mayRead(w http.ResponseWriter, r *http.Request, sess *consoleSession, rep *riskReport) bool {
+	switch {
+	case rep == nil || s.risk == nil:
+		s.consoleError(w, r, sess, http.StatusNotFound, "There is no such report: Identity Protection is not enabled on this server, or the report does not exist.")
+		return false
+	case !rep.CanRead(sess.p):
 		s.consoleError(w, r, sess, http.StatusForbidden, rep.Title+" needs the "+rep.Need+" role.")
+		return false
+	}
+	return true
+}
+
+func (s *Server) consoleRiskList(w http.ResponseWriter, r *http.Request, sess *consoleSession, rep *riskReport) {
+	if !s.mayRead(w, r, sess, rep) {
 		return
 	}
 	q := r.URL.Query()
@@ -225,19 +234,13 @@ func riskCell(row map[string]any, prop string) string {
 }
 
 func (s *Server) consoleRiskDownload(w http.ResponseWriter, r *http.Request, sess *consoleSession) {
-	rep, ok := riskReports[r.PathValue("report")]
-	if !ok || s.risk == nil {
-		s.consoleError(w, r, sess, http.StatusNotFound, "There is no such report.")
-		return
-	}
-	if !rep.CanRead(sess.p) {
-		s.consoleError(w, r, sess, http.StatusForbidden, rep.Title+" needs the "+rep.Need+" role.")
+	rep := riskReports[r.PathValue("report")]
+	if !s.mayRead(w, r, sess, rep) {
 		return
 	}
 	q := r.URL.Query()
-	format := q.Get("format")
-	if format != "csv" && format != "json" {
-		s.consoleError(w, r, sess, http.StatusBadRequest, "Download as format=csv or format=json.")
+	format, ok := s.downloadFormat(w, r, sess)
+	if !ok {
 		return
 	}
 	filter, err := readRiskForm(q).filter(rep.TimeField, s.now())

@@ -219,6 +219,16 @@ func (f signInForm) filter(now time.Time) (string, error) {
 	return strings.Join(terms, " and "), nil
 }
 
+// downloadFormat is a download's format=csv|json (an error page otherwise).
+func (s *Server) downloadFormat(w http.ResponseWriter, r *http.Request, sess *consoleSession) (string, bool) {
+	format := r.URL.Query().Get("format")
+	if format != "csv" && format != "json" {
+		s.consoleError(w, r, sess, http.StatusBadRequest, "Download as format=csv or format=json.")
+		return "", false
+	}
+	return format, true
+}
+
 // bufferedResponse sends a download's body through a large buffer (few, big writes).
 type bufferedResponse struct {
 	http.ResponseWriter
@@ -383,13 +393,8 @@ func cellText(row map[string]any, path string) string {
 	case "status":
 		return statusText(v)
 	case "conditionalAccessStatus":
-		switch v {
-		case "success":
-			return "Success"
-		case "failure":
-			return "Failure"
-		case "notApplied":
-			return "Not Applied"
+		if s, ok := v.(string); ok {
+			return input.PortalCAStatus(s)
 		}
 	case "location":
 		m, _ := v.(map[string]any)
@@ -592,9 +597,8 @@ func (s *Server) consoleSignInsDownload(w http.ResponseWriter, r *http.Request, 
 		return
 	}
 	q := r.URL.Query()
-	format := q.Get("format")
-	if format != "csv" && format != "json" {
-		s.consoleError(w, r, sess, http.StatusBadRequest, "Download as format=csv or format=json.")
+	format, ok := s.downloadFormat(w, r, sess)
+	if !ok {
 		return
 	}
 	filter, err := readSignInForm(q).filter(s.now())

@@ -62,6 +62,20 @@ func (pw *PortalCSVWriter) Flush() error {
 	return pw.w.Error()
 }
 
+// PortalCAStatus is how the admin center spells conditionalAccessStatus ("notApplied" →
+// "Not Applied"); other values pass through. laValue reads it back.
+func PortalCAStatus(s string) string {
+	switch s {
+	case "success":
+		return "Success"
+	case "failure":
+		return "Failure"
+	case "notApplied":
+		return "Not Applied"
+	}
+	return s
+}
+
 // portalPaths are the columns' property paths, split once.
 var portalPaths = func() [][]string {
 	out := make([][]string, len(portalColumns))
@@ -94,16 +108,7 @@ func portalCell(v *fastjson.Value, kind laKind) string {
 		}
 		return strings.Join(parts, ", ")
 	case laCAStatus:
-		switch s := string(v.GetStringBytes()); s {
-		case "success":
-			return "Success"
-		case "failure":
-			return "Failure"
-		case "notApplied":
-			return "Not Applied"
-		default:
-			return s
-		}
+		return PortalCAStatus(string(v.GetStringBytes()))
 	case laInt:
 		if n, err := v.Int64(); err == nil {
 			return strconv.FormatInt(n, 10)
