@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/authlake/authlake/bench/gen"
 	"github.com/authlake/authlake/engine"
+	"github.com/authlake/authlake/engine/wal"
 	ip "github.com/authlake/authlake/identityprotection"
 	"github.com/authlake/authlake/identityprotection/attacks"
 )
@@ -37,6 +39,10 @@ func openRisk(dataDir, tenant string, trust map[string][]string, readOnly bool) 
 		return nil, err
 	}
 	st, err := ip.Open(ip.Dir(db.Dir()), ip.Options{Now: db.Now, ReadOnly: readOnly})
+	if errors.Is(err, wal.ErrLocked) {
+		err = fmt.Errorf("another authlake process (a server?) holds the Identity Protection store of %s: "+
+			"act through its API (/beta/identityProtection/..., or the console) or stop it first", dataDir)
+	}
 	if err != nil {
 		db.Close()
 		return nil, err

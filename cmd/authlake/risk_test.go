@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	ip "github.com/authlake/authlake/identityprotection"
 )
 
 func TestRiskCommands(t *testing.T) {
@@ -65,5 +67,18 @@ func TestRiskCommands(t *testing.T) {
 		if out, err := run(t, "risk", list, "--data", db, "--tenant", tn, "--format", "table", "--top", "5"); err != nil || !strings.Contains(out, "ID") {
 			t.Errorf("risk %s --format table: %v %q", list, err, out)
 		}
+	}
+	// Beside a process that holds the store (a server), lists still read it and an action
+	// says what to do instead.
+	held, err := ip.Open(ip.Dir(db), ip.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close()
+	if out, err := run(t, "risk", "users", "--data", db, "--tenant", tn, "--format", "csv"); err != nil || !strings.Contains(out, user) {
+		t.Fatalf("risk users beside a holder: %v %q", err, out)
+	}
+	if _, err := run(t, "risk", "action", "confirm-safe", "--data", db, "--tenant", tn, "--user", user); err == nil || !strings.Contains(err.Error(), "act through its API") {
+		t.Fatalf("risk action beside a holder: %v", err)
 	}
 }
