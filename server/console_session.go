@@ -178,3 +178,24 @@ func setSessionCookie(w http.ResponseWriter, r *http.Request, value string, maxA
 		SameSite: http.SameSiteStrictMode, MaxAge: maxAge,
 	})
 }
+
+// consoleLinkForToken is POST /authlake/v1/console/links: a one-time console link for the
+// caller's own tenant, roles and user, so that an admin with a token signs in to a running
+// server without a restart. A link never grants more than the token that asked for it.
+func (s *Server) consoleLinkForToken(w http.ResponseWriter, r *http.Request, p *Principal) {
+	roles := make([]string, 0, len(p.rights))
+	for role := range p.rights {
+		roles = append(roles, role)
+	}
+	slices.Sort(roles)
+	if len(roles) == 0 {
+		writeError(w, r, http.StatusForbidden, codeDenied, "The token grants no role, so a console session would show nothing.")
+		return
+	}
+	link, err := s.ConsoleLoginLink(s.baseURL(r), ConsoleGrant{Tenant: p.Tenant, Roles: roles, UPN: p.UPN, UserID: p.OID})
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"link": link, "expiresInSeconds": int(loginLinkTTL.Seconds())})
+}

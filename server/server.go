@@ -235,6 +235,7 @@ func (s *Server) routes() http.Handler {
 	handle("ingest", "/authlake/v1/ingest", methods{http.MethodPost: s.authed(s.ingest)})
 	handle("flagging", "/authlake/v1/flagging", methods{http.MethodGet: s.authed(s.listFlagging), http.MethodPost: s.authed(s.startFlagging)})
 	handle("flagging.item", "/authlake/v1/flagging/{id}", methods{http.MethodDelete: s.authed(s.stopFlagging)})
+	handle("console.links", "/authlake/v1/console/links", methods{http.MethodPost: s.authed(s.consoleLinkForToken)})
 	handle("retention", "/authlake/v1/retention", methods{http.MethodGet: s.authed(s.getRetention), http.MethodPut: s.authed(s.putRetention)})
 	handle("token.v2", "/{tenant}/oauth2/v2.0/token", methods{http.MethodPost: s.tokenV2})
 	handle("token.v1", "/{tenant}/oauth2/token", methods{http.MethodPost: s.tokenV1})
