@@ -215,8 +215,20 @@ func mainText(t *testing.T, ctx context.Context) string {
 	return get(t, ctx, "read the page", chromedp.Text(chromedp.CSS("main")))
 }
 
+// screenshot checks the page a user sees (every control labelled for keyboard and screen-reader
+// users, nothing fetched from another origin) and, with AUTHLAKE_CONSOLE_SCREENSHOTS, saves it.
 func screenshot(t *testing.T, ctx context.Context, name string) {
 	t.Helper()
+	unlabelled := get(t, ctx, "labels", chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll('input:not([type=hidden]),select,textarea,button'))
+		.filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label') && !(e.tagName === 'BUTTON' && e.textContent.trim()))
+		.map(e => e.outerHTML)`))
+	if len(unlabelled) > 0 {
+		t.Errorf("page %s: controls without a label: %v", name, unlabelled)
+	}
+	foreign := get(t, ctx, "resources", chromedp.Evaluate[[]string](`performance.getEntriesByType('resource').map(r => r.name).filter(n => !n.startsWith(location.origin))`))
+	if len(foreign) > 0 {
+		t.Errorf("page %s fetched from elsewhere: %v", name, foreign)
+	}
 	dir := os.Getenv("AUTHLAKE_CONSOLE_SCREENSHOTS")
 	if dir == "" {
 		return
