@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"errors"
 	"testing"
 	"time"
@@ -73,5 +74,64 @@ func TestIngestWaitsWhileMaintenanceIsBusy(t *testing.T) {
 	}
 	if got := len(exportSet(t, db, tenantA)) + len(exportSet(t, db, tenantB)); got < accepted {
 		t.Fatalf("exported %d events, %d were accepted", got, accepted)
+	}
+}
+
+// An ingest waiting for room returns the context's error when its context ends, and stores
+// nothing: a pipeline shutting down or a client that left is not held behind a merge.
+func TestIngestContextCancelsTheWait(t *testing.T) {
+	opts := testOptions()
+	opts.DisableBackground = false
+	opts.MemtableRows = 100
+	opts.MemtableAge = time.Hour
+	db := mustOpen(t, t.TempDir(), opts)
+	defer db.Close()
+	lines := makeEvents(400, 8, 1)
+	db.maintMu.Lock() // nothing can flush
+	defer db.maintMu.Unlock()
+	n := 0
+	for ; n+50 <= len(lines); n += 50 {
+		if _, err := db.Ingest(records(lines[n:n+50]), IngestOptions{NoWait: true}); err != nil {
+			break
+		}
+	}
+	before := db.Stats().MemtableRows
+	// Already cancelled: no wait at all.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := db.IngestContext(ctx, records(lines[n:n+50]), IngestOptions{}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("a cancelled context: %v", err)
+	}
+	// Cancelled while waiting.
+	ctx, cancel = context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		_, err := db.IngestContext(ctx, records(lines[n:n+50]), IngestOptions{})
+		done <- err
+	}()
+	deadline := time.Now().Add(time.Minute)
+	for {
+		db.mu.Lock()
+		w := db.roomWaiters
+		db.mu.Unlock()
+		if w == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the ingest never started waiting for room")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("cancelled while waiting: %v", err)
+		}
+	case <-time.After(time.Minute): // against a hang only
+		t.Fatal("the waiting ingest did not return a minute after its context ended")
+	}
+	if after := db.Stats().MemtableRows; after != before {
+		t.Fatalf("a cancelled ingest stored rows: %d → %d", before, after)
 	}
 }

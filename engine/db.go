@@ -117,8 +117,10 @@ type DB struct {
 	oldest    time.Time // arrival time of the oldest unflushed row
 	flushing  bool
 	flushed   *sync.Cond // signalled when a flush finishes (backpressure waiters)
-	closed    bool
-	flagger   Flagger
+	// roomWaiters counts ingests waiting for room (tests wait for a waiter by state, not time).
+	roomWaiters int
+	closed      bool
+	flagger     Flagger
 
 	trust     trustSet                   // Options.Trust, checked
 	homes     map[string]*homeCopies     // per home tenant holding copies (guarded by mu)

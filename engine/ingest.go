@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -82,6 +83,14 @@ func (db *DB) SetFlagger(f Flagger) {
 // duplicates and are not stored twice; malformed records are rejected with a reason while the
 // others are stored.
 func (db *DB) Ingest(recs []Record, opts IngestOptions) (IngestResult, error) {
+	return db.IngestContext(context.Background(), recs, opts)
+}
+
+// IngestContext is Ingest whose wait for room (backpressure, see IngestOptions.NoWait) ends
+// when ctx does, with ctx's error and nothing stored: a log pipeline shutting down, or an HTTP
+// client that went away, does not stay blocked behind a flush. Once the records are being
+// written, the call completes (it is durable or it fails) whatever ctx does.
+func (db *DB) IngestContext(ctx context.Context, recs []Record, opts IngestOptions) (IngestResult, error) {
 	if db.opts.ReadOnly {
 		return IngestResult{}, ErrReadOnly
 	}
@@ -95,7 +104,7 @@ func (db *DB) Ingest(recs []Record, opts IngestOptions) (IngestResult, error) {
 	for i, r := range recs {
 		entries[i] = entry{Tenant: opts.Tenant, Category: r.Category, Raw: r.Raw}
 	}
-	if err := db.waitForRoom(opts.NoWait); err != nil {
+	if err := db.waitForRoom(ctx, opts.NoWait); err != nil {
 		return IngestResult{}, err
 	}
 	return db.apply(entries)
@@ -107,14 +116,26 @@ func (db *DB) Ingest(recs []Record, opts IngestOptions) (IngestResult, error) {
 // lock, and ingest that ran on meanwhile once filled 24 GB (100M events, a 3M-row day merging).
 // Without the background loop only an explicit Flush drains the memtable, so there it waits only
 // while one runs.
-func (db *DB) waitForRoom(noWait bool) error {
+func (db *DB) waitForRoom(ctx context.Context, noWait bool) error {
+	// A cancelled ctx wakes the waiters, so that this one sees ctx.Err.
+	stop := context.AfterFunc(ctx, func() {
+		db.mu.Lock()
+		db.flushed.Broadcast()
+		db.mu.Unlock()
+	})
+	defer stop()
 	db.mu.Lock()
 	defer db.mu.Unlock()
 	for db.memRows >= 2*db.opts.MemtableRows && (db.flushing || !db.opts.DisableBackground) && !db.closed {
 		if noWait {
 			return ErrBackpressure
 		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		db.roomWaiters++
 		db.flushed.Wait()
+		db.roomWaiters--
 	}
 	if db.closed {
 		return ErrClosed

@@ -134,7 +134,7 @@ func Load(ctx context.Context, db *engine.DB, sources []Source, opts Options) (S
 		go func() {
 			defer wg.Done()
 			for b := range batches {
-				res, err := db.Ingest(b.recs, engine.IngestOptions{Tenant: opts.Tenant, NoWait: opts.NoWait})
+				res, err := db.IngestContext(ctx, b.recs, engine.IngestOptions{Tenant: opts.Tenant, NoWait: opts.NoWait})
 				if err != nil {
 					fail(err)
 					cancel()
