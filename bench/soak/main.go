@@ -24,6 +24,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -46,19 +47,23 @@ func main() {
 	size := flag.Int("batch", 200, "sign-ins per request")
 	maxAcks := flag.Int("max-acks", 12, "a round kills the server after 1 to this many acknowledged batches")
 	seed := flag.Uint64("seed", 1, "seed of the events and of the kill points")
+	duration := flag.Duration("duration", 0, "stop starting rounds after this long (0: run every round), then audit")
 	dir := flag.String("dir", "", "data directory (default: a new temporary one, removed at the end)")
 	flag.Parse()
 	if *bin == "" {
 		fmt.Fprintln(os.Stderr, "--authlake is required")
 		os.Exit(2)
 	}
-	if err := run(*bin, *dir, *rounds, *clients, *size, *maxAcks, *seed); err != nil {
+	if err := run(*bin, *dir, *rounds, *clients, *size, *maxAcks, *seed, *duration); err != nil {
 		fmt.Fprintln(os.Stderr, "soak:", err)
 		os.Exit(1)
 	}
 }
 
-func run(bin, dir string, rounds, clients, size, maxAcks int, seed uint64) error {
+func run(bin, dir string, rounds, clients, size, maxAcks int, seed uint64, duration time.Duration) error {
+	// Ctrl-C (or --duration) ends the soak after the current round, and the audit still runs.
+	stopping := make(chan os.Signal, 1)
+	signal.Notify(stopping, os.Interrupt)
 	if dir == "" {
 		d, err := os.MkdirTemp("", "soak")
 		if err != nil {
@@ -92,7 +97,20 @@ func run(bin, dir string, rounds, clients, size, maxAcks int, seed uint64) error
 	rng := rand.New(rand.NewPCG(seed, seed^0x5eed))
 	start := time.Now()
 	token := ""
+	done := 0
 	for round := 1; round <= rounds; round++ {
+		select {
+		case <-stopping:
+			rounds = round - 1
+		default:
+		}
+		if duration > 0 && time.Since(start) > duration {
+			rounds = round - 1
+		}
+		if round > rounds {
+			break
+		}
+		done = round
 		addr, err := freeAddr()
 		if err != nil {
 			return err
@@ -192,7 +210,7 @@ func run(bin, dir string, rounds, clients, size, maxAcks int, seed uint64) error
 		}
 	}
 	fmt.Printf("soak: %d kill -9 rounds in %s, %d clients × %d-event batches: %d sign-ins acknowledged, %d stored; lost %d, duplicated %d (revision %s)\n",
-		rounds, elapsed.Round(time.Second), clients, size, len(acked), len(seen), lost, dup, revision())
+		done, elapsed.Round(time.Second), clients, size, len(acked), len(seen), lost, dup, revision())
 	if lost > 0 || dup > 0 {
 		return errors.New("acknowledged events were lost or duplicated")
 	}
