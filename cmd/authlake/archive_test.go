@@ -1,13 +1,16 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/authlake/authlake/bench/gen"
 	"github.com/authlake/authlake/internal/clocktest"
@@ -72,5 +75,84 @@ func TestIngestStorageAccountTree(t *testing.T) {
 	json.Unmarshal([]byte(out), &st)
 	if st.Events != 300 {
 		t.Fatalf("stored %d events of 300", st.Events)
+	}
+}
+
+// TestIngestFollow: `ingest DIR --follow` keeps reading what the storage account appends, pass
+// after pass, until Ctrl-C, and exits cleanly. The test waits for each pass's summary line
+// (state, not time) and appends between passes.
+func TestIngestFollow(t *testing.T) {
+	dir := t.TempDir()
+	var buf bytes.Buffer
+	if _, _, err := gen.Write(&buf, gen.Config{Events: 200, Seed: 13, Days: 1, End: clocktest.Epoch(), Tenant: "t-follow"}); err != nil {
+		t.Fatal(err)
+	}
+	var records [][]byte
+	for _, l := range bytes.Split(bytes.TrimSpace(buf.Bytes()), []byte("\n")) {
+		r, _ := json.Marshal(map[string]any{"category": "SignInLogs", "properties": json.RawMessage(l)})
+		records = append(records, append(r, '\n'))
+	}
+	tree := filepath.Join(dir, "insights-logs-signinlogs")
+	blob := filepath.Join(tree, "resourceId=", "tenants", "t-follow", "y=2026", "m=11", "d=20", "h=12", "m=00", "PT1H.json")
+	os.MkdirAll(filepath.Dir(blob), 0o755)
+	appendBlob := func(recs [][]byte) {
+		f, err := os.OpenFile(blob, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.Write(bytes.Join(recs, nil))
+		f.Close()
+	}
+	appendBlob(records[:120])
+	data := filepath.Join(dir, "data")
+	child := exec.Command(os.Args[0], "ingest", "--data", data, "--retention", "0", "--follow", "10ms", tree)
+	child.Env = append(os.Environ(), asCLIEnv+"=1")
+	var stderr bytes.Buffer
+	child.Stderr = &stderr
+	stdout, err := child.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := child.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer child.Process.Kill()
+	lines := make(chan string, 16)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	expect := func(want string) {
+		t.Helper()
+		select {
+		case l, ok := <-lines:
+			if !ok || !strings.Contains(l, want) {
+				t.Fatalf("want %q, got %q (ok %v)\nstderr: %s", want, l, ok, stderr.String())
+			}
+		case <-time.After(2 * time.Minute): // against a hang only
+			t.Fatalf("no %q within two minutes\nstderr: %s", want, stderr.String())
+		}
+	}
+	expect("120 accepted")
+	appendBlob(records[120:])
+	expect("80 accepted, 0 updated, 0 duplicates, 0 rejected")
+	child.Process.Signal(os.Interrupt)
+	if err := child.Wait(); err != nil {
+		t.Fatalf("after Ctrl-C: %v\nstderr: %s", err, stderr.String())
+	}
+	out, err := run(t, "stats", "--data", data, "--json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st struct{ Events int }
+	json.Unmarshal([]byte(out), &st)
+	if st.Events != 200 {
+		t.Fatalf("stored %d events of 200", st.Events)
+	}
+	if _, err := run(t, "ingest", "--data", data, "--follow", "1s", filepath.Join(dir, "x.ndjson")); err == nil || !strings.Contains(err.Error(), "--follow reads storage-account trees") {
+		t.Fatalf("--follow with a plain file: %v", err)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -25,6 +26,7 @@ func ingestCmd() *cobra.Command {
 		dataDir, tenant, rejects  string
 		format                    string
 		blobContainer, blobPrefix string
+		follow                    time.Duration
 		threads, batch            int
 		trust                     trustFlag
 		retention                 retentionFlag
@@ -97,6 +99,9 @@ REJECTS.reasons, and the exit status is 2; every good record is still ingested.`
 			}
 			for _, a := range args {
 				if a == "-" {
+					if follow > 0 {
+						return errors.New("--follow reads storage-account trees and --blob-container only, not stdin")
+					}
 					sources = append(sources, load.Source{Name: "stdin", R: os.Stdin})
 					continue
 				}
@@ -115,6 +120,9 @@ REJECTS.reasons, and the exit status is 2; every good record is still ingested.`
 					sources = append(sources, srcs...)
 					continue
 				}
+				if follow > 0 {
+					return fmt.Errorf("--follow reads storage-account trees (directories of PT1H.json blobs) and --blob-container only, not %s", a)
+				}
 				f, err := os.Open(a)
 				if err != nil {
 					return err
@@ -125,61 +133,100 @@ REJECTS.reasons, and the exit status is 2; every good record is still ingested.`
 				}
 				sources = append(sources, load.Source{Name: a, R: f})
 			}
-			sink, err := rejectsSink(dataDir, rejects)
-			if err != nil {
-				return err
-			}
 			fm, err := input.ParseFormat(format)
 			if err != nil {
 				return fmt.Errorf("--format: %w", err)
 			}
-			opts := load.Options{Tenant: tenant, Threads: threads, BatchSize: batch, Rejects: sink, Format: fm}
-			var bar *progressbar.ProgressBar
-			if term.IsTerminal(int(os.Stderr.Fd())) && total > 0 {
-				bar = progressbar.NewOptions64(total, progressbar.OptionSetWriter(os.Stderr),
-					progressbar.OptionShowBytes(true), progressbar.OptionSetDescription("ingesting"),
-					progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionClearOnFinish())
-				for i := range sources {
-					sources[i].R = io.TeeReader(sources[i].R, bar)
-				}
-			}
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 			defer stop()
-			sum, err := load.Load(ctx, db, sources, opts)
-			if bar != nil {
-				bar.Finish()
+			pass := func(sources []load.Source, total int64) error {
+				sink, err := rejectsSink(dataDir, rejects)
+				if err != nil {
+					return err
+				}
+				opts := load.Options{Tenant: tenant, Threads: threads, BatchSize: batch, Rejects: sink, Format: fm}
+				var bar *progressbar.ProgressBar
+				if term.IsTerminal(int(os.Stderr.Fd())) && total > 0 {
+					bar = progressbar.NewOptions64(total, progressbar.OptionSetWriter(os.Stderr),
+						progressbar.OptionShowBytes(true), progressbar.OptionSetDescription("ingesting"),
+						progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionClearOnFinish())
+					for i := range sources {
+						sources[i].R = io.TeeReader(sources[i].R, bar)
+					}
+				}
+				sum, err := load.Load(ctx, db, sources, opts)
+				if bar != nil {
+					bar.Finish()
+				}
+				if cerr := sink.Close(); err == nil {
+					err = cerr
+				}
+				if err != nil {
+					return err
+				}
+				for _, ar := range archives {
+					if err := ar.Commit(); err != nil {
+						return fmt.Errorf("remember how far %s was read: %w", ar.Store.ID(), err)
+					}
+				}
+				flushStart := time.Now()
+				if err := db.Flush(); err != nil {
+					return err
+				}
+				flushed := time.Since(flushStart)
+				if err := db.Compact(); err != nil {
+					return err
+				}
+				el := sum.Elapsed + flushed
+				fmt.Printf("ingested %d records in %s (%.0f events/s, %.0f MB/s, to durable, indexed segments): %d accepted, %d updated, %d duplicates, %d rejected\n",
+					sum.Records, el.Round(time.Millisecond), float64(sum.Records)/el.Seconds(), float64(sum.Bytes)/el.Seconds()/1e6, sum.Accepted, sum.Updated, sum.Duplicates, sum.Rejected)
+				fmt.Fprintf(os.Stderr, "  write-ahead logged in %s, final flush %s, compaction %s\n", sum.Elapsed.Round(time.Millisecond), flushed.Round(time.Millisecond), (time.Since(flushStart) - flushed).Round(time.Millisecond))
+				if sum.Rejected > 0 {
+					msg := fmt.Sprintf("%d records rejected: see %s (records) and %s.reasons (file:line:column and reason)", sum.Rejected, sink.Path, sink.Path)
+					if sink.Dropped > 0 {
+						msg += fmt.Sprintf("; only the first %d were written, the files reached their size limit", sink.Count())
+					}
+					return &exitError{code: 2, msg: msg}
+				}
+				return nil
 			}
-			if cerr := sink.Close(); err == nil {
-				err = cerr
-			}
-			if err != nil {
+			err = pass(sources, total)
+			if follow <= 0 {
 				return err
 			}
-			for _, ar := range archives {
-				if err := ar.Commit(); err != nil {
-					return fmt.Errorf("remember how far %s was read: %w", ar.Store.ID(), err)
+			// --follow: read what the storage account appends, every interval, until Ctrl-C. A
+			// pass with rejects is reported and the next one still runs.
+			var rejected *exitError
+			if err != nil && !errors.As(err, &rejected) {
+				return err
+			} else if err != nil {
+				fmt.Fprintln(os.Stderr, "authlake:", err)
+			}
+			fmt.Fprintf(os.Stderr, "following %d storage location(s) every %s (Ctrl-C stops)\n", len(archives), follow)
+			for {
+				select {
+				case <-ctx.Done():
+					return nil
+				case <-time.After(follow):
+				}
+				var next []load.Source
+				for _, ar := range archives {
+					ar.Close() // the readers of the last pass
+					srcs, err := ar.Sources(ctx)
+					if err != nil {
+						return err
+					}
+					next = append(next, srcs...)
+				}
+				if len(next) == 0 {
+					continue
+				}
+				if err := pass(next, 0); err != nil && !errors.As(err, &rejected) {
+					return err
+				} else if err != nil {
+					fmt.Fprintln(os.Stderr, "authlake:", err)
 				}
 			}
-			flushStart := time.Now()
-			if err := db.Flush(); err != nil {
-				return err
-			}
-			flushed := time.Since(flushStart)
-			if err := db.Compact(); err != nil {
-				return err
-			}
-			el := sum.Elapsed + flushed
-			fmt.Printf("ingested %d records in %s (%.0f events/s, %.0f MB/s, to durable, indexed segments): %d accepted, %d updated, %d duplicates, %d rejected\n",
-				sum.Records, el.Round(time.Millisecond), float64(sum.Records)/el.Seconds(), float64(sum.Bytes)/el.Seconds()/1e6, sum.Accepted, sum.Updated, sum.Duplicates, sum.Rejected)
-			fmt.Fprintf(os.Stderr, "  write-ahead logged in %s, final flush %s, compaction %s\n", sum.Elapsed.Round(time.Millisecond), flushed.Round(time.Millisecond), (time.Since(flushStart) - flushed).Round(time.Millisecond))
-			if sum.Rejected > 0 {
-				msg := fmt.Sprintf("%d records rejected: see %s (records) and %s.reasons (file:line:column and reason)", sum.Rejected, sink.Path, sink.Path)
-				if sink.Dropped > 0 {
-					msg += fmt.Sprintf("; only the first %d were written, the files reached their size limit", sink.Count())
-				}
-				return &exitError{code: 2, msg: msg}
-			}
-			return nil
 		},
 	}
 	f := cmd.Flags()
@@ -188,6 +235,7 @@ REJECTS.reasons, and the exit status is 2; every good record is still ingested.`
 	f.StringVar(&rejects, "rejects", "", "rejects file (default DIR/rejects/<time>.ndjson)")
 	f.StringVar(&blobContainer, "blob-container", "", "also read a storage account's container of diagnostic-settings archives (insights-logs-signinlogs), connection string in $"+storageEnv+"; only what was appended since the last run")
 	f.StringVar(&blobPrefix, "blob-prefix", "", "only the container's blobs under this prefix")
+	f.DurationVar(&follow, "follow", 0, "keep reading what is appended to storage-account trees and --blob-container, every interval (e.g. 1m), until Ctrl-C")
 	f.StringVar(&format, "format", "auto", "what the input is, when its content looks like something else: auto, graph, loganalytics or portal")
 	retention.register(f)
 	f.IntVar(&threads, "threads", 0, "ingest goroutines (default: number of CPUs)")
