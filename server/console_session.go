@@ -30,6 +30,8 @@ const (
 	sessionMax  = 12 * time.Hour
 	// maxSessions bounds the memory sessions can take; the oldest is ended past it.
 	maxSessions = 1000
+	// maxLinks bounds the unused links; past it no new one is made until some are used or expire.
+	maxLinks = 1000
 )
 
 // ConsoleGrant is what a login link grants: a tenant, roles (application roles or delegated
@@ -41,6 +43,10 @@ type ConsoleGrant struct {
 	UPN    string
 	UserID string
 }
+
+// ErrTooManyLinks: 1,000 login links wait to be used; no more are made until some are used or
+// expire (a token holder cannot grow the server's memory without bound).
+var ErrTooManyLinks = errors.New("console: too many unused login links; use or let expire the ones made")
 
 // ConsoleAdminRoles are the roles of a link that can do everything the console offers.
 var ConsoleAdminRoles = []string{RoleReadAuditLog, RoleFlag, "IdentityRiskyUser.ReadWrite.All", "IdentityRiskEvent.ReadWrite.All"}
@@ -95,6 +101,10 @@ func (s *Server) ConsoleLoginLink(base string, g ConsoleGrant) (string, error) {
 		if !now.Before(l.expires) {
 			delete(c.links, k)
 		}
+	}
+	if len(c.links) >= maxLinks {
+		c.mu.Unlock()
+		return "", ErrTooManyLinks
 	}
 	c.links[tok] = pendingLink{grant: g, expires: now.Add(loginLinkTTL)}
 	c.mu.Unlock()
@@ -193,6 +203,10 @@ func (s *Server) consoleLinkForToken(w http.ResponseWriter, r *http.Request, p *
 		return
 	}
 	link, err := s.ConsoleLoginLink(s.baseURL(r), ConsoleGrant{Tenant: p.Tenant, Roles: roles, UPN: p.UPN, UserID: p.OID})
+	if errors.Is(err, ErrTooManyLinks) {
+		writeRetryAfter(w, r, time.Hour, err.Error())
+		return
+	}
 	if err != nil {
 		s.internal(w, r, err)
 		return
