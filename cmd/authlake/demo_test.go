@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -10,9 +11,11 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/authlake/authlake/bench/gen"
 	"github.com/authlake/authlake/engine"
+	"github.com/authlake/authlake/internal/clock"
 	"github.com/authlake/authlake/server"
 )
 
@@ -50,8 +53,20 @@ func TestDemoNoServeThenCurlCommands(t *testing.T) {
 		t.Errorf("second run regenerated the data")
 	}
 
+	// The server's clock is the moment the token was issued (each command's clock starts again
+	// from $AUTHLAKE_NOW, so the test's own clock would be behind a token minted after a long
+	// first run on a slow machine, and the token "not yet valid").
+	var claims struct{ Iat int64 }
+	if parts := strings.Split(token, "."); len(parts) == 3 {
+		b, _ := base64.RawURLEncoding.DecodeString(parts[1])
+		json.Unmarshal(b, &claims)
+	}
+	if claims.Iat == 0 {
+		t.Fatalf("the demo's token has no iat: %s", token)
+	}
+	clk := clock.NewManual(time.Unix(claims.Iat, 0).Add(time.Second))
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	db, err := engine.Open(dir, engine.Options{Logger: quiet, Now: now}) // the clock the commands ran with
+	db, err := engine.Open(dir, engine.Options{Logger: quiet, Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,8 +119,19 @@ func TestTokenCommandMintsAcceptedTokens(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	token := strings.TrimSpace(out)
+	// The server's clock is the moment the token was issued, as above.
+	var claims struct{ Iat int64 }
+	if parts := strings.Split(token, "."); len(parts) == 3 {
+		b, _ := base64.RawURLEncoding.DecodeString(parts[1])
+		json.Unmarshal(b, &claims)
+	}
+	if claims.Iat == 0 {
+		t.Fatalf("the token has no iat: %s", token)
+	}
+	clk := clock.NewManual(time.Unix(claims.Iat, 0).Add(time.Second))
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	db, err := engine.Open(dir, engine.Options{Logger: quiet, Now: now}) // the clock the commands ran with
+	db, err := engine.Open(dir, engine.Options{Logger: quiet, Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,7 +143,7 @@ func TestTokenCommandMintsAcceptedTokens(t *testing.T) {
 	ts := httptest.NewServer(srv.Handler())
 	defer ts.Close()
 	req, _ := http.NewRequest(http.MethodGet, ts.URL+"/v1.0/auditLogs/signIns", nil)
-	req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(out))
+	req.Header.Set("Authorization", "Bearer "+token)
 	resp, err := ts.Client().Do(req)
 	if err != nil {
 		t.Fatal(err)
