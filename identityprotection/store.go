@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
@@ -131,6 +132,38 @@ const (
 	opSnapshot = "snapshot"
 )
 
+// check refuses a record apply could not apply: an unknown op or action, or a missing payload
+// (a log written by something else, or damaged in a way its checksum did not catch).
+func (r *record) check() error {
+	ok := false
+	switch r.Op {
+	case opDetect:
+		ok = r.Det != nil
+	case opObserve:
+		ok = r.Obs != nil
+	case opExpire:
+		ok = true
+	case opSnapshot:
+		ok = r.State != nil
+	case opAction:
+		if r.Act == nil {
+			break
+		}
+		switch r.Act.Kind {
+		case ActSigninConfirmCompromised, ActSigninConfirmSafe, ActSigninDismiss:
+			ok = true
+		case ActCloseDetection:
+			ok = slices.Contains([]string{EvDismiss, EvConfirmSafe, EvConfirmCompromised}, r.Act.How)
+		default:
+			ok = slices.Contains(UserEvents, r.Act.Kind)
+		}
+	}
+	if !ok {
+		return fmt.Errorf("op %q without what it needs, or with an unknown action", r.Op)
+	}
+	return nil
+}
+
 // replay opens the risk log and applies every record. A log of an earlier version
 // (risk.log, JSON lines) is applied first and, unless read-only, carried over as one snapshot
 // record per tenant, then removed.
@@ -153,7 +186,11 @@ func (s *Store) replay() error {
 	}
 	if _, err := l.Replay(func(pos wal.Pos, payload []byte) error {
 		var rec record
-		if err := json.Unmarshal(payload, &rec); err != nil {
+		err := json.Unmarshal(payload, &rec)
+		if err == nil {
+			err = rec.check()
+		}
+		if err != nil {
 			return fmt.Errorf("%w: record at %v is not a risk record: %v", wal.ErrCorrupt, pos, err)
 		}
 		s.apply(&rec)
@@ -197,7 +234,10 @@ func (s *Store) replayLegacy(path string) (bool, error) {
 			return false, err
 		}
 		var rec record
-		if err := json.Unmarshal(b, &rec); err != nil {
+		if err = json.Unmarshal(b, &rec); err == nil {
+			err = rec.check()
+		}
+		if err != nil {
 			return false, fmt.Errorf("%s:%d: %w: %v", path, line, wal.ErrCorrupt, err)
 		}
 		s.apply(&rec)
