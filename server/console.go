@@ -32,9 +32,6 @@ func parseConsolePages() map[string]*template.Template {
 		"time":   func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05") },
 		"join":   strings.Join,
 		"lower":  strings.ToLower,
-		"add":    func(a, b int) int { return a + b },
-		"status": statusText,
-		"cell":   cellText,
 		"list":   func(s ...string) []string { return s },
 		"signin": signInLink,
 	}
