@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"net/url"
@@ -39,6 +40,19 @@ type Principal struct {
 
 // Has reports whether the caller holds a role or scope.
 func (p *Principal) Has(right string) bool { return p.rights[strings.ToLower(right)] }
+
+// Roles lists the roles and scopes the caller holds, lower-case and sorted.
+func (p *Principal) Roles() []string { return slices.Sorted(maps.Keys(p.rights)) }
+
+// grant gives the caller roles or scopes; like Has, it ignores case.
+func (p *Principal) grant(rights ...string) {
+	if p.rights == nil {
+		p.rights = map[string]bool{}
+	}
+	for _, r := range rights {
+		p.rights[strings.ToLower(r)] = true
+	}
+}
 
 func (p *Principal) canRead() bool   { return p.Has(RoleReadAuditLog) || p.Has(RoleReadWriteAuditLog) }
 func (p *Principal) canIngest() bool { return p.Has(RoleIngest) || p.Has(RoleReadWriteAuditLog) }
@@ -228,14 +242,10 @@ func (a *Authenticator) Authenticate(ctx context.Context, raw string) (*Principa
 	if !a.issuerOK(tc.Issuer, tc.TID) {
 		return nil, &errAuth{fmt.Sprintf("Access token issuer %q is not trusted for tenant %s.", tc.Issuer, tc.TID)}
 	}
-	p := &Principal{Tenant: tc.TID, Subject: tc.Subject, OID: strings.ToLower(tc.OID), AppID: cmp(tc.AppID, tc.AzP), rights: map[string]bool{}}
+	p := &Principal{Tenant: tc.TID, Subject: tc.Subject, OID: strings.ToLower(tc.OID), AppID: cmp(tc.AppID, tc.AzP)}
 	p.UPN = strings.ToLower(cmp(tc.UPN, tc.PreferredUsername))
-	for _, r := range tc.Roles {
-		p.rights[strings.ToLower(r)] = true
-	}
-	for _, s := range strings.Fields(tc.Scp) {
-		p.rights[strings.ToLower(s)] = true
-	}
+	p.grant(tc.Roles...)
+	p.grant(strings.Fields(tc.Scp)...)
 	return p, nil
 }
 

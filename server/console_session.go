@@ -121,10 +121,8 @@ func (c *consoleSessions) redeem(tok string) (*consoleSession, bool) {
 	if !ok || !now.Before(l.expires) {
 		return nil, false
 	}
-	p := &Principal{Tenant: l.grant.Tenant, UPN: strings.ToLower(l.grant.UPN), OID: strings.ToLower(l.grant.UserID), Subject: "console", rights: map[string]bool{}}
-	for _, r := range l.grant.Roles {
-		p.rights[strings.ToLower(r)] = true
-	}
+	p := &Principal{Tenant: l.grant.Tenant, UPN: strings.ToLower(l.grant.UPN), OID: strings.ToLower(l.grant.UserID), Subject: "console"}
+	p.grant(l.grant.Roles...)
 	if len(c.sessions) >= maxSessions {
 		var oldest *consoleSession
 		for _, s := range c.sessions {
@@ -193,11 +191,7 @@ func setSessionCookie(w http.ResponseWriter, r *http.Request, value string, maxA
 // caller's own tenant, roles and user, so that an admin with a token signs in to a running
 // server without a restart. A link never grants more than the token that asked for it.
 func (s *Server) consoleLinkForToken(w http.ResponseWriter, r *http.Request, p *Principal) {
-	roles := make([]string, 0, len(p.rights))
-	for role := range p.rights {
-		roles = append(roles, role)
-	}
-	slices.Sort(roles)
+	roles := p.Roles()
 	if len(roles) == 0 {
 		writeError(w, r, http.StatusForbidden, codeDenied, "The token grants no role, so a console session would show nothing.")
 		return

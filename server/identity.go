@@ -28,10 +28,6 @@ func (s *Server) mountIdentityProtection(mux *http.ServeMux) {
 		if !ok {
 			return identityprotection.Caller{}, errors.New("not authenticated")
 		}
-		roles := make([]string, 0, len(p.rights))
-		for r := range p.rights {
-			roles = append(roles, r)
-		}
 		id := p.OID
 		if id == "" {
 			id = p.AppID
@@ -39,7 +35,7 @@ func (s *Server) mountIdentityProtection(mux *http.ServeMux) {
 		if id == "" {
 			id = p.Subject
 		}
-		return identityprotection.Caller{Tenant: p.Tenant, Roles: roles, ID: id, BaseURL: s.baseURL(r)}, nil
+		return identityprotection.Caller{Tenant: p.Tenant, Roles: p.Roles(), ID: id, BaseURL: s.baseURL(r)}, nil
 	})
 	wrap := func(route string) http.Handler {
 		return s.authed(func(w http.ResponseWriter, r *http.Request, p *Principal) {
