@@ -10,6 +10,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/authlake/authlake/identityprotection"
 )
 
 // The web console: the sign-in logs blade, flagged sign-ins, the troubleshooter and the
@@ -72,9 +74,9 @@ type consoleRights struct {
 func rightsOf(p *Principal) consoleRights {
 	return consoleRights{
 		Read: p.canRead(), Flag: p.Has(RoleFlag),
-		RiskRead:       p.Has("IdentityRiskyUser.Read.All") || p.Has("IdentityRiskyUser.ReadWrite.All"),
-		RiskWrite:      p.Has("IdentityRiskyUser.ReadWrite.All"),
-		DetectionsRead: p.Has("IdentityRiskEvent.Read.All") || p.Has("IdentityRiskEvent.ReadWrite.All"),
+		RiskRead:       p.Has(identityprotection.PermRiskyUserRead) || p.Has(identityprotection.PermRiskyUserReadWrite),
+		RiskWrite:      p.Has(identityprotection.PermRiskyUserReadWrite),
+		DetectionsRead: p.Has(identityprotection.PermRiskEventRead) || p.Has(identityprotection.PermRiskEventReadWrite),
 	}
 }
 

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/authlake/authlake/identityprotection"
 )
 
 // Console sign-in. There is no password store: `authlake serve` (or the demo) prints a one-time
@@ -49,7 +51,7 @@ type ConsoleGrant struct {
 var ErrTooManyLinks = errors.New("console: too many unused login links; use or let expire the ones made")
 
 // ConsoleAdminRoles are the roles of a link that can do everything the console offers.
-var ConsoleAdminRoles = []string{RoleReadAuditLog, RoleFlag, "IdentityRiskyUser.ReadWrite.All", "IdentityRiskEvent.ReadWrite.All"}
+var ConsoleAdminRoles = []string{RoleReadAuditLog, RoleFlag, identityprotection.PermRiskyUserReadWrite, identityprotection.PermRiskEventReadWrite}
 
 type consoleSession struct {
 	id       string
