@@ -3,7 +3,6 @@ package server
 import (
 	"bytes"
 	"embed"
-	"fmt"
 	"html/template"
 	"io/fs"
 	"net/http"
@@ -99,7 +98,7 @@ func (s *Server) mountConsole(mux *http.ServeMux) {
 				rec.tenant = sess.p.Tenant
 			}
 			if ok, wait := s.limiter.allow(sess.p.Tenant); !ok {
-				w.Header().Set("Retry-After", fmt.Sprint(int(wait.Seconds())+1))
+				setRetryAfter(w, wait)
 				s.consoleError(w, r, sess, http.StatusTooManyRequests, "Too many requests for this tenant; try again in a moment.")
 				return
 			}

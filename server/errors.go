@@ -55,9 +55,15 @@ func writeError(w http.ResponseWriter, r *http.Request, status int, code, msg st
 
 // writeRetryAfter writes a 429 with Retry-After in whole seconds (at least 1).
 func writeRetryAfter(w http.ResponseWriter, r *http.Request, wait time.Duration, msg string) {
+	setRetryAfter(w, wait)
+	writeError(w, r, http.StatusTooManyRequests, codeTooMany, msg)
+}
+
+// setRetryAfter sets Retry-After to wait rounded up to whole seconds, at least 1, so a client
+// that waits that long finds the reason gone.
+func setRetryAfter(w http.ResponseWriter, wait time.Duration) {
 	secs := int((wait + time.Second - 1) / time.Second)
 	w.Header().Set("Retry-After", strconv.Itoa(max(1, secs)))
-	writeError(w, r, http.StatusTooManyRequests, codeTooMany, msg)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -81,7 +81,7 @@ func (s *Server) clientCredentials(w http.ResponseWriter, r *http.Request) (Clie
 		return ClientConfig{}, false
 	}
 	if ok, wait := s.limiter.allow(c.Tenant); !ok {
-		w.Header().Set("Retry-After", strconv.Itoa(max(1, int((wait+time.Second-1)/time.Second))))
+		setRetryAfter(w, wait)
 		writeOAuthError(w, r, http.StatusTooManyRequests, "temporarily_unavailable", 50196, "Too many token requests for this tenant; retry later.")
 		return ClientConfig{}, false
 	}
