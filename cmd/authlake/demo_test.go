@@ -53,30 +53,7 @@ func TestDemoNoServeThenCurlCommands(t *testing.T) {
 		t.Errorf("second run regenerated the data")
 	}
 
-	// The server's clock is the moment the token was issued (each command's clock starts again
-	// from $AUTHLAKE_NOW, so the test's own clock would be behind a token minted after a long
-	// first run on a slow machine, and the token "not yet valid").
-	var claims struct{ Iat int64 }
-	if parts := strings.Split(token, "."); len(parts) == 3 {
-		b, _ := base64.RawURLEncoding.DecodeString(parts[1])
-		json.Unmarshal(b, &claims)
-	}
-	if claims.Iat == 0 {
-		t.Fatalf("the demo's token has no iat: %s", token)
-	}
-	clk := clock.NewManual(time.Unix(claims.Iat, 0).Add(time.Second))
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	db, err := engine.Open(dir, engine.Options{Logger: quiet, Now: clk.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	srv, err := server.New(server.Options{DB: db, Logger: quiet})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(srv.Handler())
-	defer ts.Close()
+	ts := serveAtIssue(t, dir, token)
 	for i, u := range urls {
 		req, _ := http.NewRequest(http.MethodGet, strings.Replace(u, "https://127.0.0.1:8080", ts.URL, 1), nil)
 		req.Header.Set("Authorization", "Bearer "+token)
@@ -113,14 +90,12 @@ func TestDemoNoServeThenCurlCommands(t *testing.T) {
 	}
 }
 
-func TestTokenCommandMintsAcceptedTokens(t *testing.T) {
-	dir := t.TempDir()
-	out, err := run(t, "token", "--data", dir, "--tenant", gen.DefaultTenant, "--roles", "AuditLog.Read.All", "--ttl", "10m")
-	if err != nil {
-		t.Fatal(err)
-	}
-	token := strings.TrimSpace(out)
-	// The server's clock is the moment the token was issued, as above.
+// serveAtIssue serves the database in dir on a test server whose clock is the moment token was
+// issued (its iat), plus a second. Each command's clock starts again from $AUTHLAKE_NOW, so the
+// test's own clock would be behind a token minted after a long run on a slow machine, and the
+// token "not yet valid". The server and the database close when the test ends.
+func serveAtIssue(t *testing.T, dir, token string) *httptest.Server {
+	t.Helper()
 	var claims struct{ Iat int64 }
 	if parts := strings.Split(token, "."); len(parts) == 3 {
 		b, _ := base64.RawURLEncoding.DecodeString(parts[1])
@@ -135,13 +110,24 @@ func TestTokenCommandMintsAcceptedTokens(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
+	t.Cleanup(func() { db.Close() })
 	srv, err := server.New(server.Options{DB: db, Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ts := httptest.NewServer(srv.Handler())
-	defer ts.Close()
+	t.Cleanup(ts.Close)
+	return ts
+}
+
+func TestTokenCommandMintsAcceptedTokens(t *testing.T) {
+	dir := t.TempDir()
+	out, err := run(t, "token", "--data", dir, "--tenant", gen.DefaultTenant, "--roles", "AuditLog.Read.All", "--ttl", "10m")
+	if err != nil {
+		t.Fatal(err)
+	}
+	token := strings.TrimSpace(out)
+	ts := serveAtIssue(t, dir, token)
 	req, _ := http.NewRequest(http.MethodGet, ts.URL+"/v1.0/auditLogs/signIns", nil)
 	req.Header.Set("Authorization", "Bearer "+token)
 	resp, err := ts.Client().Do(req)
