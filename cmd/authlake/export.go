@@ -11,25 +11,51 @@ import (
 	"github.com/authlake/authlake/engine/lake"
 )
 
+// defaultSealAfter is how long after its end a day is published by `export --follow`: Entra
+// delivers most sign-ins within minutes, some hours late.
+const defaultSealAfter = 3 * time.Hour
+
 func exportCmd() *cobra.Command {
 	var dataDir, tenant, out string
 	var versions bool
 	var format string
+	var follow, sealAfter time.Duration
+	var force bool
 	var trust trustFlag
 	cmd := &cobra.Command{
-		Use:   "export --data DIR [--tenant T] [--versions] [-o FILE] | --format parquet -o DIR",
+		Use:   "export --data DIR [--tenant T] [--versions] [-o FILE] | --format parquet -o DIR|URL [--follow 5m]",
 		Short: "Write a tenant's events as Graph JSON lines, exactly as ingested, or as a Parquet tree",
 		Long: `export writes a tenant's sign-ins as Graph JSON lines, the same JSON values as ingested
 (--versions: every stored version of sign-ins seen again), or with --format parquet as a
-Hive-partitioned tree of Parquet files for distributed engines (DIR/tenant=T/date=YYYY-MM-DD/
-part-00000.parquet and a manifest; see docs/lake.md).`,
+Hive-partitioned tree of Parquet files for distributed engines (tenant=T/date=YYYY-MM-DD/
+part-00000.parquet and a manifest; see docs/lake.md) in a directory or a bucket
+(azblob://CONTAINER/PREFIX with $AUTHLAKE_STORAGE_CONNECTION_STRING, s3://BUCKET/PREFIX?region=R).
+A day already published from the same data is not written again; --follow keeps publishing
+the days that seal or change, beside the process that writes the database.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			tr, err := trust.resolve(cmd.Flags())
 			if err != nil {
 				return err
 			}
-			db, err := openDB(dataDir, openReadOnly, engine.Options{DisableBackground: true, Trust: tr})
+			eng := engine.Options{DisableBackground: true, Trust: tr}
+			switch format {
+			case "json":
+				if follow > 0 || cmd.Flags().Changed("seal-after") || force {
+					return fmt.Errorf("--follow, --seal-after and --force publish Parquet: add --format parquet")
+				}
+			case "parquet":
+				if out == "-" || versions {
+					return fmt.Errorf("--format parquet writes a tree: give its directory or bucket URL with -o (and no --versions)")
+				}
+				if follow > 0 && !cmd.Flags().Changed("seal-after") {
+					sealAfter = defaultSealAfter
+				}
+				return publishParquet(dataDir, eng, tenant, out, lake.Options{SealAfter: sealAfter, Force: force}, follow)
+			default:
+				return fmt.Errorf("--format %q: json or parquet", format)
+			}
+			db, err := openDB(dataDir, openReadOnly, eng)
 			if err != nil {
 				return err
 			}
@@ -37,28 +63,6 @@ part-00000.parquet and a manifest; see docs/lake.md).`,
 			t, err := pickTenant(db, tenant)
 			if err != nil {
 				return err
-			}
-			switch format {
-			case "json":
-			case "parquet":
-				if out == "-" || versions {
-					return fmt.Errorf("--format parquet writes a directory tree: give it with -o DIR (and without --versions)")
-				}
-				start := time.Now()
-				days, err := lake.Export(db, t, out, lake.Options{})
-				if err != nil {
-					return err
-				}
-				var rows, size int64
-				for _, d := range days {
-					rows, size = rows+d.Rows, size+d.Bytes
-				}
-				el := time.Since(start)
-				fmt.Fprintf(os.Stderr, "exported %d events of tenant %s as %d days of Parquet (%s, %.0f B/event) to %s in %s (%.0f events/s)\n",
-					rows, t, len(days), humanBytes(size), float64(size)/float64(max(rows, 1)), out, el.Round(time.Millisecond), float64(rows)/el.Seconds())
-				return nil
-			default:
-				return fmt.Errorf("--format %q: json or parquet", format)
 			}
 			w, closeFn, err := createOutput(out)
 			if err != nil {
@@ -82,9 +86,12 @@ part-00000.parquet and a manifest; see docs/lake.md).`,
 		},
 	}
 	cmd.Flags().StringVar(&dataDir, "data", "", "database directory")
-	cmd.Flags().StringVar(&tenant, "tenant", "", tenantHelp)
+	cmd.Flags().StringVar(&tenant, "tenant", "", tenantHelp+"; parquet: every tenant")
 	cmd.Flags().StringVarP(&out, "output", "o", "-", "output file (- for stdout; .gz or .zst compresses)")
 	cmd.Flags().StringVar(&format, "format", "json", "json (Graph JSON lines) or parquet (a Hive-partitioned tree in the directory -o names)")
+	cmd.Flags().DurationVar(&follow, "follow", 0, "parquet: publish again every interval (e.g. 5m) what sealed or changed, until Ctrl-C")
+	cmd.Flags().DurationVar(&sealAfter, "seal-after", 0, "parquet: publish only days that ended this long ago (default with --follow: "+defaultSealAfter.String()+"; without it every day, today's too)")
+	cmd.Flags().BoolVar(&force, "force", false, "parquet: write every day again, even those the tree already holds as they are")
 	cmd.Flags().BoolVar(&versions, "versions", false, "every stored version of each sign-in seen again, not only the newest (later versions carry @authlake.version)")
 	trust.register(cmd.Flags())
 	return cmd

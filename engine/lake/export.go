@@ -12,10 +12,17 @@
 package lake
 
 import (
+	"cmp"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
+	"io"
+	"io/fs"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -27,15 +34,22 @@ import (
 
 	"github.com/authlake/authlake/columnar"
 	"github.com/authlake/authlake/engine"
-	"github.com/authlake/authlake/internal/fsutil"
 )
 
 // ManifestName is the manifest's file name in the tree.
 const ManifestName = "_authlake_manifest.json"
 
-// Options configure an Export.
+// Options configure a Publish.
 type Options struct {
-	NoSync bool // skip fsyncs (tests)
+	NoSync bool // skip fsyncs of a directory tree (tests)
+	// Tenants restricts publishing to these tenants (nil: every tenant of the database).
+	Tenants []string
+	// SealAfter publishes only sealed days: days that ended at least this long before the
+	// database's clock (late events keep arriving for a while; Entra's own latency is up to a
+	// few hours). Zero publishes every day, today's too, complete as of the snapshot.
+	SealAfter time.Duration
+	// Force writes every day again, changed or not.
+	Force bool
 }
 
 // Day is one published day.
@@ -45,6 +59,9 @@ type Day struct {
 	File   string `json:"file"` // relative to the tree
 	Rows   int64  `json:"rows"`
 	Bytes  int64  `json:"bytes"`
+	// Source identifies the database state the file was made from (its segments, the rows
+	// they hide and the unflushed rows): a publisher rewrites a day only when it changed.
+	Source string `json:"source,omitempty"`
 }
 
 // Manifest lists the published days; it is the tree's one truth of what is complete.
@@ -53,51 +70,162 @@ type Manifest struct {
 	Days    []Day `json:"days"`
 }
 
-// Export writes every day of tenant's snapshot into the tree at dir, replacing the days it
-// publishes, and returns them.
-func Export(db *engine.DB, tenant, dir string, opts Options) ([]Day, error) {
-	snap, err := db.Snapshot(tenant)
+// Report says what one Publish did.
+type Report struct {
+	Written   []Day // days written in this pass
+	Unchanged int   // sealed days already published as they are
+	Open      int   // days not sealed yet, left for a later pass
+}
+
+// Rows and Bytes total the days written.
+func (r Report) Rows() (rows, bytes int64) {
+	for _, d := range r.Written {
+		rows, bytes = rows+d.Rows, bytes+d.Bytes
+	}
+	return rows, bytes
+}
+
+// Export writes every day of tenant's snapshot into the directory or bucket dest (see OpenTree)
+// and returns the days written: a day already published from the same database state is not
+// written again.
+func Export(db *engine.DB, tenant, dest string, opts Options) ([]Day, error) {
+	ctx := context.Background()
+	tree, err := OpenTree(ctx, dest, opts)
 	if err != nil {
 		return nil, err
 	}
-	defer snap.Release()
-	var days []Day
-	for _, d := range snap.Days {
-		date := time.Unix(int64(d.Day)*86400, 0).UTC().Format("2006-01-02")
-		rel := filepath.Join("tenant="+tenant, "date="+date, "part-00000.parquet")
-		rows, size, err := writeDay(d, filepath.Join(dir, rel), opts)
-		if err != nil {
-			return days, fmt.Errorf("tenant %s, %s: %w", tenant, date, err)
-		}
-		if rows > 0 {
-			days = append(days, Day{Tenant: tenant, Date: date, File: filepath.ToSlash(rel), Rows: rows, Bytes: size})
-		}
-	}
-	return days, publish(dir, tenant, days, opts)
+	defer tree.Close()
+	opts.Tenants = []string{tenant}
+	rep, err := Publish(ctx, db, tree, opts)
+	return rep.Written, err
 }
 
-// writeDay writes one day's visible rows to path, atomically.
-func writeDay(d engine.DayView, path string, opts Options) (rows, size int64, err error) {
-	if err := fsutil.MkdirAllDurable(filepath.Dir(path), 0o755); err != nil {
-		return 0, 0, err
+// Publish writes into tree each day of the database's tenants (opts.Tenants) that is sealed and
+// changed since the tree's manifest recorded it, each tenant's days before the manifest that
+// names them. One publisher per tree: two writing the same manifest would lose each other's days.
+func Publish(ctx context.Context, db *engine.DB, tree Tree, opts Options) (Report, error) {
+	var rep Report
+	m, err := readManifest(ctx, tree)
+	if err != nil {
+		return rep, err
 	}
-	tmp := path + ".tmp"
-	f, err := os.Create(tmp)
+	published := map[[2]string]string{}
+	for _, d := range m.Days {
+		published[[2]string{d.Tenant, d.Date}] = d.Source
+	}
+	tenants := opts.Tenants
+	if tenants == nil {
+		tenants = db.Tenants()
+	}
+	now := db.Now()
+	for _, tenant := range tenants {
+		if err := ctx.Err(); err != nil {
+			return rep, err
+		}
+		snap, err := db.Snapshot(tenant)
+		if err != nil {
+			return rep, err
+		}
+		var days []Day
+		for _, d := range snap.Days {
+			start := time.Unix(int64(d.Day)*86400, 0).UTC()
+			if opts.SealAfter > 0 && now.Before(start.Add(24*time.Hour+opts.SealAfter)) {
+				rep.Open++
+				continue
+			}
+			date := start.Format("2006-01-02")
+			src := sourceOf(d)
+			if old, ok := published[[2]string{tenant, date}]; ok && old == src && !opts.Force {
+				rep.Unchanged++
+				continue
+			}
+			rel := "tenant=" + tenant + "/date=" + date + "/part-00000.parquet"
+			rows, size, err := writeDay(ctx, d, tree, rel)
+			if err != nil {
+				snap.Release()
+				return rep, fmt.Errorf("tenant %s, %s: %w", tenant, date, err)
+			}
+			if rows > 0 {
+				days = append(days, Day{Tenant: tenant, Date: date, File: rel, Rows: rows, Bytes: size, Source: src})
+			}
+		}
+		snap.Release()
+		if len(days) == 0 {
+			continue
+		}
+		m.update(tenant, days)
+		if err := writeManifest(ctx, tree, m); err != nil {
+			return rep, err
+		}
+		rep.Written = append(rep.Written, days...)
+	}
+	return rep, nil
+}
+
+// sourceOf fingerprints what a day's file is made of. Segments are immutable and their ids never
+// reused; rows are only ever added to a day or hidden (a newer version, a delete), so the
+// segment ids, each one's hidden count and the unflushed row count change whenever what a
+// reader sees of the day changes.
+func sourceOf(d engine.DayView) string {
+	h := sha256.New()
+	for _, sv := range d.Segments {
+		var hidden uint64
+		if sv.Hidden != nil {
+			hidden = sv.Hidden.GetCardinality()
+		}
+		fmt.Fprintf(h, "s%d-%d;", sv.ID, hidden)
+	}
+	var mem int64
+	for _, c := range d.Mem {
+		mem += c.NumRows()
+	}
+	fmt.Fprintf(h, "m%d", mem)
+	return hex.EncodeToString(h.Sum(nil)[:12])
+}
+
+// countingWriter counts what a day's file holds (a bucket cannot be asked cheaply).
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// writeDay writes one day's visible rows to rel in tree, whole or not at all.
+func writeDay(ctx context.Context, d engine.DayView, tree Tree, rel string) (rows, size int64, err error) {
+	f, err := tree.Create(ctx, rel)
 	if err != nil {
 		return 0, 0, err
+	}
+	cw := &countingWriter{w: f}
+	rows, err = writeParquet(d, cw)
+	if err != nil {
+		f.Abort()
+		return 0, 0, err
+	}
+	if err := f.Commit(); err != nil {
+		return 0, 0, err
+	}
+	return rows, cw.n, nil
+}
+
+// writeParquet writes the day's visible rows as one Parquet file to w.
+func writeParquet(d engine.DayView, w io.Writer) (rows int64, err error) {
+	props := parquet.NewWriterProperties(parquet.WithCompression(compress.Codecs.Zstd), parquet.WithCompressionLevel(3),
+		parquet.WithDictionaryDefault(true), parquet.WithMaxRowGroupLength(1<<20))
+	fw, err := pqarrow.NewFileWriter(Schema, w, props, pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
+	if err != nil {
+		return 0, err
 	}
 	defer func() {
 		if err != nil {
-			f.Close()
-			os.Remove(tmp)
+			fw.Close()
 		}
 	}()
-	props := parquet.NewWriterProperties(parquet.WithCompression(compress.Codecs.Zstd), parquet.WithCompressionLevel(3),
-		parquet.WithDictionaryDefault(true), parquet.WithMaxRowGroupLength(1<<20))
-	fw, err := pqarrow.NewFileWriter(Schema, f, props, pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
-	if err != nil {
-		return 0, 0, err
-	}
 	mem := memory.DefaultAllocator
 	write := func(flat arrow.RecordBatch) error {
 		rec, err := convert(mem, flat)
@@ -114,8 +242,7 @@ func writeDay(d engine.DayView, path string, opts Options) (rows, size int64, er
 		for b := 0; b < sv.Seg.NumBlocks(); b++ {
 			flat, err := blockRecord(mem, sv.Seg, b)
 			if err != nil {
-				fw.Close()
-				return 0, 0, err
+				return 0, err
 			}
 			if sv.Hidden != nil && !sv.Hidden.IsEmpty() {
 				var keep []int
@@ -131,43 +258,16 @@ func writeDay(d engine.DayView, path string, opts Options) (rows, size int64, er
 			err = write(flat)
 			flat.Release()
 			if err != nil {
-				fw.Close()
-				return 0, 0, err
+				return 0, err
 			}
 		}
 	}
 	for _, c := range d.Mem {
 		if err := write(c); err != nil {
-			fw.Close()
-			return 0, 0, err
+			return 0, err
 		}
 	}
-	if err := fw.Close(); err != nil { // closes f too
-		return 0, 0, err
-	}
-	if !opts.NoSync {
-		g, err := os.Open(tmp)
-		if err == nil {
-			err = g.Sync()
-			g.Close()
-		}
-		if err != nil {
-			return 0, 0, err
-		}
-	}
-	st, err := os.Stat(tmp)
-	if err != nil {
-		return 0, 0, err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return 0, 0, err
-	}
-	if !opts.NoSync {
-		if err := fsutil.SyncDir(filepath.Dir(path)); err != nil {
-			return 0, 0, err
-		}
-	}
-	return rows, st.Size(), nil
+	return rows, fw.Close() // closes w only if it is an io.Closer: countingWriter is not
 }
 
 // blockRecord is block b of a segment as a record of every column (absent ones null).
@@ -195,31 +295,51 @@ func blockRecord(mem memory.Allocator, seg *columnar.Segment, b int) (arrow.Reco
 	return array.NewRecordBatch(s.Arrow(), cols, int64(n)), nil
 }
 
-// publish replaces tenant's days in the manifest with days, atomically, after their files.
-func publish(dir, tenant string, days []Day, opts Options) error {
-	path := filepath.Join(dir, ManifestName)
-	var m Manifest
-	if b, err := os.ReadFile(path); err == nil {
-		if err := json.Unmarshal(b, &m); err != nil {
-			return fmt.Errorf("%s: %w (delete it to start the tree's manifest over)", path, err)
-		}
-	} else if !os.IsNotExist(err) {
-		return err
+// readManifest reads the tree's manifest; a tree without one has published nothing.
+func readManifest(ctx context.Context, tree Tree) (*Manifest, error) {
+	m := &Manifest{Version: 1}
+	b, err := tree.ReadFile(ctx, ManifestName)
+	if errors.Is(err, fs.ErrNotExist) {
+		return m, nil
 	}
-	published := map[string]bool{}
+	if err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal(b, m); err != nil {
+		return nil, fmt.Errorf("%s in %s: %w (delete it to publish every day again)", ManifestName, tree, err)
+	}
+	if m.Version != 1 {
+		return nil, fmt.Errorf("%s in %s: version %d, this authlake writes version 1", ManifestName, tree, m.Version)
+	}
+	return m, nil
+}
+
+// update replaces tenant's entries for the dates of days with days.
+func (m *Manifest) update(tenant string, days []Day) {
+	dates := map[string]bool{}
 	for _, d := range days {
-		published[d.Date] = true
+		dates[d.Date] = true
 	}
-	kept := m.Days[:0]
-	for _, d := range m.Days {
-		if d.Tenant != tenant || !published[d.Date] {
-			kept = append(kept, d)
-		}
-	}
-	m.Version, m.Days = 1, append(kept, days...)
+	m.Days = slices.DeleteFunc(m.Days, func(d Day) bool { return d.Tenant == tenant && dates[d.Date] })
+	m.Days = append(m.Days, days...)
+	slices.SortFunc(m.Days, func(a, b Day) int {
+		return cmp.Or(strings.Compare(a.Tenant, b.Tenant), strings.Compare(a.Date, b.Date))
+	})
+}
+
+// writeManifest replaces the manifest, whole (after the files it names).
+func writeManifest(ctx context.Context, tree Tree, m *Manifest) error {
 	b, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
 		return err
 	}
-	return fsutil.WriteFileAtomic(path, append(b, '\n'), 0o644, nil, opts.NoSync)
+	f, err := tree.Create(ctx, ManifestName)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(append(b, '\n')); err != nil {
+		f.Abort()
+		return err
+	}
+	return f.Commit()
 }

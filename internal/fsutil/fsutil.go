@@ -58,32 +58,75 @@ func MkdirAllDurable(dir string, perm os.FileMode) error {
 // over path, and the directory synced. sync flushes the temporary file (nil: (*os.File).Sync);
 // noSync skips both syncs (tests and benchmarks that measure something else).
 func WriteFileAtomic(path string, data []byte, perm os.FileMode, sync func(*os.File) error, noSync bool) error {
-	if sync == nil {
-		sync = (*os.File).Sync
-	}
-	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, perm)
+	f, err := CreateAtomic(path, perm, noSync)
 	if err != nil {
 		return err
 	}
+	f.sync = sync
 	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return fmt.Errorf("write %s: %w", tmp, err)
+		f.Abort()
+		return err
 	}
-	if !noSync {
-		if err := sync(f); err != nil {
-			f.Close()
+	return f.Commit()
+}
+
+// AtomicFile is a file written in a stream that appears at its path whole or not at all: it is
+// written beside it (path + ".tmp"), and Commit syncs it, renames it over path and syncs the
+// directory, as WriteFileAtomic does with bytes in memory.
+type AtomicFile struct {
+	f      *os.File
+	path   string
+	noSync bool
+	sync   func(*os.File) error
+}
+
+// CreateAtomic starts an AtomicFile for path.
+func CreateAtomic(path string, perm os.FileMode, noSync bool) (*AtomicFile, error) {
+	f, err := os.OpenFile(path+".tmp", os.O_CREATE|os.O_TRUNC|os.O_WRONLY, perm)
+	if err != nil {
+		return nil, err
+	}
+	return &AtomicFile{f: f, path: path, noSync: noSync}, nil
+}
+
+// Write appends to the file (not visible at its path before Commit).
+func (a *AtomicFile) Write(p []byte) (int, error) {
+	n, err := a.f.Write(p)
+	if err != nil {
+		err = fmt.Errorf("write %s: %w", a.f.Name(), err)
+	}
+	return n, err
+}
+
+// Commit makes the file durable at its path. On error the temporary file is removed.
+func (a *AtomicFile) Commit() error {
+	tmp := a.f.Name()
+	if !a.noSync {
+		sync := a.sync
+		if sync == nil {
+			sync = (*os.File).Sync
+		}
+		if err := sync(a.f); err != nil {
+			a.Abort()
 			return fmt.Errorf("sync %s: %w", tmp, err)
 		}
 	}
-	if err := f.Close(); err != nil {
+	if err := a.f.Close(); err != nil {
+		os.Remove(tmp)
 		return err
 	}
-	if err := os.Rename(tmp, path); err != nil {
+	if err := os.Rename(tmp, a.path); err != nil {
+		os.Remove(tmp)
 		return err
 	}
-	if noSync {
+	if a.noSync {
 		return nil
 	}
-	return SyncDir(filepath.Dir(path))
+	return SyncDir(filepath.Dir(a.path))
+}
+
+// Abort drops the file; its path keeps what it had.
+func (a *AtomicFile) Abort() {
+	a.f.Close()
+	os.Remove(a.f.Name())
 }
