@@ -21,8 +21,10 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -126,7 +128,7 @@ func Publish(ctx context.Context, db *engine.DB, tree Tree, opts Options) (Repor
 		if err != nil {
 			return rep, err
 		}
-		var days []Day
+		var todo []dayJob
 		for _, d := range snap.Days {
 			start := time.Unix(int64(d.Day)*86400, 0).UTC()
 			if opts.SealAfter > 0 && now.Before(start.Add(24*time.Hour+opts.SealAfter)) {
@@ -139,15 +141,12 @@ func Publish(ctx context.Context, db *engine.DB, tree Tree, opts Options) (Repor
 				rep.Unchanged++
 				continue
 			}
-			rel := "tenant=" + tenant + "/date=" + date + "/part-00000.parquet"
-			rows, size, err := writeDay(ctx, d, tree, rel)
-			if err != nil {
-				snap.Release()
-				return rep, fmt.Errorf("tenant %s, %s: %w", tenant, date, err)
-			}
-			if rows > 0 {
-				days = append(days, Day{Tenant: tenant, Date: date, File: rel, Rows: rows, Bytes: size, Source: src})
-			}
+			todo = append(todo, dayJob{view: d, day: Day{Tenant: tenant, Date: date, File: "tenant=" + tenant + "/date=" + date + "/part-00000.parquet", Source: src}})
+		}
+		days, err := writeDays(ctx, tree, todo)
+		if err != nil {
+			snap.Release()
+			return rep, err
 		}
 		snap.Release()
 		if len(days) == 0 {
@@ -160,6 +159,62 @@ func Publish(ctx context.Context, db *engine.DB, tree Tree, opts Options) (Repor
 		rep.Written = append(rep.Written, days...)
 	}
 	return rep, nil
+}
+
+// dayJob is a day to write: its rows and its manifest entry (Rows and Bytes to fill).
+type dayJob struct {
+	view engine.DayView
+	day  Day
+}
+
+// writeDays writes the days, as many at once as there are cores (each file is compressed by one
+// goroutine), and returns those that hold rows, in order. The first error stops the rest.
+func writeDays(ctx context.Context, tree Tree, jobs []dayJob) ([]Day, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errs := make([]error, len(jobs))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(jobs)) {
+		wg.Go(func() {
+			for i := range next {
+				j := &jobs[i]
+				j.day.Rows, j.day.Bytes, errs[i] = writeDay(ctx, j.view, tree, j.day.File)
+				if errs[i] != nil {
+					errs[i] = fmt.Errorf("tenant %s, %s: %w", j.day.Tenant, j.day.Date, errs[i])
+					cancel()
+				}
+			}
+		})
+	}
+feed:
+	for i := range jobs {
+		select {
+		case next <- i:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	for _, err := range errs { // the first cause, not the cancellations it caused
+		if err != nil && !errors.Is(err, context.Canceled) {
+			return nil, err
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var days []Day
+	for _, j := range jobs {
+		if j.day.Rows > 0 {
+			days = append(days, j.day)
+		}
+	}
+	return days, nil
 }
 
 // sourceOf fingerprints what a day's file is made of. Segments are immutable and their ids never
@@ -213,11 +268,27 @@ func writeDay(ctx context.Context, d engine.DayView, tree Tree, rel string) (row
 	return rows, cw.n, nil
 }
 
+// writerProps: zstd, dictionary encoding but for the columns whose values are unique per sign-in
+// (a dictionary of a million distinct ids is only work: the writer would build it, find it too
+// big and fall back to plain pages).
+var writerProps = func() *parquet.WriterProperties {
+	props := []parquet.WriterProperty{parquet.WithCompression(compress.Codecs.Zstd), parquet.WithCompressionLevel(compressionLevel),
+		parquet.WithDictionaryDefault(true), parquet.WithMaxRowGroupLength(1 << 20)}
+	for _, c := range uniqueColumns {
+		props = append(props, parquet.WithDictionaryFor(c, false))
+	}
+	return parquet.NewWriterProperties(props...)
+}()
+
+// compressionLevel is zstd's level for the Parquet pages.
+const compressionLevel = 1
+
+// uniqueColumns are the Parquet column paths that hold one value per sign-in.
+var uniqueColumns = []string{"id", "correlationId", "originalRequestId", "uniqueTokenIdentifier"}
+
 // writeParquet writes the day's visible rows as one Parquet file to w.
 func writeParquet(d engine.DayView, w io.Writer) (rows int64, err error) {
-	props := parquet.NewWriterProperties(parquet.WithCompression(compress.Codecs.Zstd), parquet.WithCompressionLevel(3),
-		parquet.WithDictionaryDefault(true), parquet.WithMaxRowGroupLength(1<<20))
-	fw, err := pqarrow.NewFileWriter(Schema, w, props, pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
+	fw, err := pqarrow.NewFileWriter(Schema, w, writerProps, pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
 	if err != nil {
 		return 0, err
 	}

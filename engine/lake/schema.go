@@ -155,6 +155,8 @@ func convertColumn(mem memory.Allocator, c *columnar.Column, a arrow.Array, verb
 		fb := a.(*array.FixedSizeBinary)
 		b := array.NewStringBuilder(mem)
 		defer b.Release()
+		b.Reserve(fb.Len())
+		b.ReserveData(fb.Len() * 36)
 		buf := make([]byte, 0, 36)
 		for i := 0; i < fb.Len(); i++ {
 			if v, ok := verbatim[i]; ok {
@@ -197,6 +199,7 @@ func convertColumn(mem memory.Allocator, c *columnar.Column, a arrow.Array, verb
 		}
 		b := array.NewStringBuilder(mem)
 		defer b.Release()
+		b.Reserve(d.Len())
 		for i := 0; i < d.Len(); i++ {
 			if d.IsNull(i) {
 				b.AppendNull()
