@@ -136,9 +136,11 @@ func Run(ctx context.Context, db *engine.DB, opts Options, st *Stats) error {
 }
 
 // ingest frames and stores one poll's messages; it returns when every good record is durable.
-// Each partition's messages are ingested by a goroutine of their own (at most GOMAXPROCS at
-// once), in order: a later emission of a sign-in stays the newer version, as it is in its
-// partition.
+// Each partition's messages are ingested by a goroutine of their own, in order: a later
+// emission of a sign-in stays the newer version, as it is in its partition. Up to twice as many
+// partitions as cores are ingested at once: with only as many as cores, the poll's last
+// partition ran alone while the other cores idled until the next poll (a poll of 3 partitions
+// on 2 cores used 75% of them); each partition holds at most one batch in memory.
 func ingest(db *engine.DB, opts Options, msgs []*kgo.Record, st *Stats) error {
 	type tp struct {
 		topic string
@@ -153,7 +155,7 @@ func ingest(db *engine.DB, opts Options, msgs []*kgo.Record, st *Stats) error {
 		}
 		byPart[k] = append(byPart[k], m)
 	}
-	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	sem := make(chan struct{}, max(2*runtime.GOMAXPROCS(0), 4))
 	var rejMu sync.Mutex // Options.Rejects is written from the partitions' goroutines
 	errs := make([]error, len(order))
 	var wg sync.WaitGroup
@@ -210,8 +212,16 @@ func ingestPartition(db *engine.DB, opts Options, msgs []*kgo.Record, st *Stats,
 		batch, origins, arena = batch[:0], origins[:0], nil
 		return nil
 	}
+	size := 0
+	for _, m := range msgs {
+		size += len(m.Value)
+	}
+	arenaCap := min(size, batchRecords*8<<10) // a batch's records, without regrowing (most messages are not compressed)
 	for _, m := range msgs {
 		st.Messages.Add(1)
+		if arena == nil {
+			arena = make([]byte, 0, arenaCap)
+		}
 		src := fmt.Sprintf("kafka:%s[%d]@%d", m.Topic, m.Partition, m.Offset)
 		rd, err := input.NewReader(bytes.NewReader(m.Value), src)
 		if err != nil {

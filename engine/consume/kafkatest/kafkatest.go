@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"sync"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 )
@@ -29,15 +30,33 @@ func Messages(signIns [][]byte, per int, category string) [][]byte {
 }
 
 // Produce writes messages to topic, keyed by their index so that they spread over the
-// partitions, and waits until every one is acknowledged.
+// partitions, waits until every one is acknowledged and fails if any was refused. Batches stay
+// within the broker's default max.message.bytes (1 MiB, Kafka's and kfake's default, and Event
+// Hubs' message size limit): a larger one is refused whole with MESSAGE_TOO_LARGE.
 func Produce(brokers []string, topic string, msgs [][]byte) error {
-	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.DefaultProduceTopic(topic), kgo.ProducerBatchMaxBytes(16<<20))
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.DefaultProduceTopic(topic), kgo.ProducerBatchMaxBytes(1<<20-1024))
 	if err != nil {
 		return err
 	}
 	defer cl.Close()
+	var mu sync.Mutex
+	var failed error
+	refused := 0
 	for i, m := range msgs {
-		cl.Produce(context.Background(), &kgo.Record{Key: []byte(fmt.Sprint(i)), Value: m}, nil)
+		cl.Produce(context.Background(), &kgo.Record{Key: []byte(fmt.Sprint(i)), Value: m}, func(_ *kgo.Record, err error) {
+			if err != nil {
+				mu.Lock()
+				refused++
+				failed = err
+				mu.Unlock()
+			}
+		})
 	}
-	return cl.Flush(context.Background())
+	if err := cl.Flush(context.Background()); err != nil {
+		return err
+	}
+	if failed != nil {
+		return fmt.Errorf("%d of %d messages refused, the last with: %w", refused, len(msgs), failed)
+	}
+	return nil
 }
