@@ -9,10 +9,10 @@ import (
 	"time"
 )
 
-// Readers beside the writer. A read-only Open first tries the directory's lock: when no
-// process holds it, the reader takes it (so no writer starts under it) and opens as usual,
-// changing nothing. When a writer holds it (a server, an ingest), the reader opens without the
-// lock, on a snapshot: the manifest is replaced atomically, segment files are immutable and
+// Readers beside the writer. A read-only Open never takes the directory's lock, so a reader
+// never keeps a writer from starting (a `stats` in a monitoring loop once made a restarting
+// consumer fail with "locked"). Whether a writer runs (a server, an ingest) or starts meanwhile,
+// the reader opens on a snapshot: the manifest is replaced atomically, segment files are immutable and
 // only deleted after a newer manifest no longer names them, and WAL files are removed only after
 // a manifest naming their flushed events is durable. The reader reads the manifest, opens its
 // segments, replays the WAL (read-only; events already in its segments are skipped as
@@ -26,13 +26,6 @@ const snapshotAttempts = 20
 func openReadOnly(dir string, opts Options, trust trustSet) (*DB, error) {
 	if _, err := os.Stat(dir); err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
-	}
-	lock, err := lockDir(dir, false)
-	if err == nil {
-		return open(dir, opts, trust, lock)
-	}
-	if !errors.Is(err, ErrLocked) {
-		return nil, err
 	}
 	var last error
 	for attempt := 0; attempt < snapshotAttempts; attempt++ {

@@ -75,3 +75,45 @@ func TestReaderBesideWriter(t *testing.T) {
 	}
 	t.Logf("%d consistent reads beside the writer", reads)
 }
+
+// TestWriterOpensBesideReader: a reader holds no lock, so a writer opens while it is open,
+// ingests, flushes and compacts; the reader keeps reading the snapshot it opened, whole.
+func TestWriterOpensBesideReader(t *testing.T) {
+	dir := t.TempDir()
+	lines := makeEvents(600, 12, 2)
+	w := mustOpen(t, dir, testOptions())
+	if _, err := w.Ingest(records(lines[:300]), IngestOptions{Tenant: tenantA}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	readOpts := testOptions()
+	readOpts.ReadOnly = true
+	r, err := Open(dir, readOpts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	w, err = Open(dir, testOptions())
+	if err != nil {
+		t.Fatalf("a writer beside an open reader: %v", err)
+	}
+	defer w.Close()
+	if _, err := w.Ingest(records(lines[300:]), IngestOptions{Tenant: tenantA}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.CompactAll(); err != nil {
+		t.Fatal(err)
+	}
+	if got := exportSet(t, r, tenantA); len(got) != 300 {
+		t.Fatalf("the reader's snapshot holds %d events after the writer compacted, want its 300", len(got))
+	}
+	if got := exportSet(t, w, tenantA); len(got) != 600 {
+		t.Fatalf("the writer holds %d events, want 600", len(got))
+	}
+}
