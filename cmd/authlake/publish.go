@@ -41,6 +41,9 @@ func publishParquet(dataDir string, eng engine.Options, tenant, dest string, opt
 			fmt.Fprintf(os.Stderr, "published %d days (%d events, %s, %.0f B/event) to %s in %s (%.0f events/s); %d days unchanged, %d not sealed yet\n",
 				len(rep.Written), rows, humanBytes(size), float64(size)/float64(max(rows, 1)), tree, el.Round(time.Millisecond),
 				float64(rows)/el.Seconds(), rep.Unchanged, rep.Open)
+			if n := rep.Unfit(); n > 0 {
+				fmt.Fprintf(os.Stderr, "%d JSON values did not fit their Parquet type and were written null (the manifest counts them per day; docs/lake.md)\n", n)
+			}
 		}
 		return err
 	}

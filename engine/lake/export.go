@@ -64,6 +64,9 @@ type Day struct {
 	// Source identifies the database state the file was made from (its segments, the rows
 	// they hide and the unflushed rows): a publisher rewrites a day only when it changed.
 	Source string `json:"source,omitempty"`
+	// Unfit counts JSON values written null because they did not fit their Parquet type
+	// (distinct values, for a column of repeated ones); 0 for Graph-shaped data.
+	Unfit int64 `json:"unfit,omitempty"`
 }
 
 // Manifest lists the published days; it is the tree's one truth of what is complete.
@@ -85,6 +88,14 @@ func (r Report) Rows() (rows, bytes int64) {
 		rows, bytes = rows+d.Rows, bytes+d.Bytes
 	}
 	return rows, bytes
+}
+
+// Unfit totals the values of the days written that did not fit their type (see Day.Unfit).
+func (r Report) Unfit() (n int64) {
+	for _, d := range r.Written {
+		n += d.Unfit
+	}
+	return n
 }
 
 // Export writes every day of tenant's snapshot into the directory or bucket dest (see OpenTree)
@@ -179,7 +190,7 @@ func writeDays(ctx context.Context, tree Tree, jobs []dayJob) ([]Day, error) {
 		wg.Go(func() {
 			for i := range next {
 				j := &jobs[i]
-				j.day.Rows, j.day.Bytes, errs[i] = writeDay(ctx, j.view, tree, j.day.File)
+				errs[i] = writeDay(ctx, j.view, tree, &j.day)
 				if errs[i] != nil {
 					errs[i] = fmt.Errorf("tenant %s, %s: %w", j.day.Tenant, j.day.Date, errs[i])
 					cancel()
@@ -250,22 +261,24 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// writeDay writes one day's visible rows to rel in tree, whole or not at all.
-func writeDay(ctx context.Context, d engine.DayView, tree Tree, rel string) (rows, size int64, err error) {
-	f, err := tree.Create(ctx, rel)
+// writeDay writes one day's visible rows to its file in tree, whole or not at all, and fills
+// in its Rows, Bytes and Unfit.
+func writeDay(ctx context.Context, d engine.DayView, tree Tree, day *Day) error {
+	f, err := tree.Create(ctx, day.File)
 	if err != nil {
-		return 0, 0, err
+		return err
 	}
 	cw := &countingWriter{w: f}
-	rows, err = writeParquet(d, cw)
+	rows, err := writeParquet(d, cw, &day.Unfit)
 	if err != nil {
 		f.Abort()
-		return 0, 0, err
+		return err
 	}
 	if err := f.Commit(); err != nil {
-		return 0, 0, err
+		return err
 	}
-	return rows, cw.n, nil
+	day.Rows, day.Bytes = rows, cw.n
+	return nil
 }
 
 // writerProps: zstd, dictionary encoding but for the columns whose values are unique per sign-in
@@ -287,7 +300,7 @@ const compressionLevel = 1
 var uniqueColumns = []string{"id", "correlationId", "originalRequestId", "uniqueTokenIdentifier"}
 
 // writeParquet writes the day's visible rows as one Parquet file to w.
-func writeParquet(d engine.DayView, w io.Writer) (rows int64, err error) {
+func writeParquet(d engine.DayView, w io.Writer, unfit *int64) (rows int64, err error) {
 	fw, err := pqarrow.NewFileWriter(Schema, w, writerProps, pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
 	if err != nil {
 		return 0, err
@@ -299,7 +312,7 @@ func writeParquet(d engine.DayView, w io.Writer) (rows int64, err error) {
 	}()
 	mem := memory.DefaultAllocator
 	write := func(flat arrow.RecordBatch) error {
-		rec, err := convert(mem, flat)
+		rec, err := convert(mem, flat, unfit)
 		if err != nil {
 			return err
 		}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -97,6 +98,8 @@ func TestExportRoundTrip(t *testing.T) {
 			if !sameStrings(r["signInEventTypes"], w["signInEventTypes"]) {
 				t.Fatalf("%s: signInEventTypes %v vs %v", id, r["signInEventTypes"], w["signInEventTypes"])
 			}
+			sameNested(t, id, "appliedConditionalAccessPolicies", r, w, "id", "displayName", "result", "enforcedGrantControls")
+			sameNested(t, id, "authenticationDetails", r, w, "authenticationMethod", "succeeded", "authenticationStepDateTime")
 		}
 	}
 	if total != int64(len(want)) || len(got) != len(want) {
@@ -109,6 +112,34 @@ func TestExportRoundTrip(t *testing.T) {
 	b, _ := os.ReadFile(filepath.Join(dir, ManifestName))
 	if json.Unmarshal(b, &m) != nil || len(m.Days) != len(days) {
 		t.Fatalf("manifest %s", b)
+	}
+}
+
+// sameNested: a collection of objects is a list of structs in Parquet holding the members the
+// engine's JSON has (the struct adds the type's other members as nulls).
+func sameNested(t *testing.T, id, prop string, got, want map[string]any, members ...string) {
+	t.Helper()
+	g, _ := got[prop].([]any)
+	w, _ := want[prop].([]any)
+	if len(g) != len(w) {
+		t.Fatalf("%s: %s has %d elements, the engine %d", id, prop, len(g), len(w))
+	}
+	for i := range w {
+		ge, we := g[i].(map[string]any), w[i].(map[string]any)
+		for _, m := range members {
+			gv, wv := ge[m], we[m]
+			if ts, ok := wv.(string); ok && m == "authenticationStepDateTime" {
+				wt, _ := time.Parse(time.RFC3339Nano, ts)
+				gt, _ := time.Parse(time.RFC3339Nano, fmt.Sprint(gv))
+				if !wt.Equal(gt) {
+					t.Fatalf("%s: %s[%d].%s = %v, the engine %v", id, prop, i, m, gv, wv)
+				}
+				continue
+			}
+			if gj, wj := fmt.Sprint(gv), fmt.Sprint(wv); wv != nil && gj != wj {
+				t.Fatalf("%s: %s[%d].%s = %v, the engine %v", id, prop, i, m, gv, wv)
+			}
+		}
 	}
 }
 

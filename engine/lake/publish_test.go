@@ -223,3 +223,37 @@ func countParquetRows(t *testing.T, b []byte) int64 {
 	}
 	return pf.NumRows()
 }
+
+// A JSON value that does not fit its Parquet type (a step's "succeeded" that is no boolean) is
+// written null and counted in the manifest; the other sign-ins of its day keep theirs.
+func TestPublishCountsUnfitValues(t *testing.T) {
+	now := clocktest.Epoch()
+	db, lines := publishFixture(t, &now)
+	odd := map[string]any{}
+	json.Unmarshal(lines[0], &odd)
+	odd["id"] = "5e0c1b2a-9999-4aaa-8bbb-cccccccccccc"
+	odd["authenticationDetails"] = []any{map[string]any{"authenticationMethod": "Password", "succeeded": "yes"}}
+	b, _ := json.Marshal(odd)
+	ingestLines(t, db, [][]byte{b})
+	dir := t.TempDir()
+	days, err := Export(db, gen.DefaultTenant, dir, Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var unfit int64
+	for _, d := range days {
+		unfit += d.Unfit
+		for _, r := range readParquet(t, filepath.Join(dir, d.File)) {
+			if r["id"] == odd["id"] && r["authenticationDetails"] != nil {
+				t.Fatalf("the unfit value came out as %v, want null", r["authenticationDetails"])
+			}
+			if r["id"] != odd["id"] && r["authenticationDetails"] == nil && r["userPrincipalName"] != nil {
+				// generated sign-ins all carry authentication details
+				t.Fatalf("%s lost its authenticationDetails", r["id"])
+			}
+		}
+	}
+	if unfit != 1 {
+		t.Fatalf("the manifest counts %d unfit values, want 1", unfit)
+	}
+}
