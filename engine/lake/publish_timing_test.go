@@ -39,7 +39,6 @@ func BenchmarkPublish(b *testing.B) {
 	b.ReportMetric(float64(segBytes)/float64(rows), "segmentB/event")
 }
 
-
 func benchDB(b *testing.B) *engine.DB {
 	b.Helper()
 	now := clocktest.Epoch()
