@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"github.com/authlake/authlake/internal/failpoint"
 	"os"
 	"slices"
 
@@ -130,6 +131,7 @@ func (db *DB) compactPartition(p *partition, segs []*segment) error {
 		os.Remove(ns.path + ".idx")
 		return fmt.Errorf("save manifest: %w", err)
 	}
+	failpoint.Hit(failpoint.CompactInstalled)
 	p.segs = slices.DeleteFunc(p.segs, func(s *segment) bool {
 		if old[s.ms.ID] {
 			os.Remove(s.path)

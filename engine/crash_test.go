@@ -21,10 +21,11 @@ import (
 // same work on a fast machine, a loaded one and under -race.
 
 const (
-	crashChildEnv  = "AUTHLAKE_CRASH_CHILD_DIR"
-	crashStartEnv  = "AUTHLAKE_CRASH_CHILD_START"
-	crashEvents    = 12000
-	crashEventSeed = 99
+	crashRetentionEnv = "AUTHLAKE_CRASH_CHILD_RETENTION" // set: every 25 batches, keep 1 day and enforce it
+	crashChildEnv     = "AUTHLAKE_CRASH_CHILD_DIR"
+	crashStartEnv     = "AUTHLAKE_CRASH_CHILD_START"
+	crashEvents       = 12000
+	crashEventSeed    = 99
 )
 
 // crashChild ingests the crash event list from a start offset, in random batch sizes, printing
@@ -41,7 +42,18 @@ func crashChild() {
 	}
 	out := bufio.NewWriter(os.Stdout)
 	rng := rand.New(rand.NewPCG(uint64(start), uint64(os.Getpid())))
-	for i := start; ; {
+	retention := os.Getenv(crashRetentionEnv) != ""
+	for i, batches := start, 0; ; batches++ {
+		if retention && batches%25 == 24 {
+			if err := db.SetRetention(tenantA, 1); err != nil {
+				fmt.Fprintln(os.Stderr, "child retention:", err)
+				os.Exit(3)
+			}
+			if err := db.EnforceRetention(); err != nil {
+				fmt.Fprintln(os.Stderr, "child retention:", err)
+				os.Exit(3)
+			}
+		}
 		n := 1 + rng.IntN(300)
 		end := min(i+n, len(lines))
 		if _, err := db.Ingest(records(lines[i:end]), IngestOptions{}); err != nil {

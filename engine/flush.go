@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"github.com/authlake/authlake/internal/failpoint"
 	"os"
 	"path/filepath"
 	"slices"
@@ -75,6 +76,7 @@ func (db *DB) flushLocked() error {
 	if err := db.flushPartitions(frozen); err != nil {
 		return err
 	}
+	failpoint.Hit(failpoint.FlushInstalled)
 	if err := db.wal.RemoveBefore(seq); err != nil {
 		return fmt.Errorf("remove flushed WAL files: %w", err)
 	}
@@ -187,6 +189,7 @@ func (db *DB) writeSegment(k partKey, units []columnar.Unit, better bool) (*segm
 	if err != nil {
 		return nil, err
 	}
+	failpoint.Hit(failpoint.SegmentWritten)
 	idxBytes, err := ib.finish()
 	if err != nil {
 		os.Remove(path)
@@ -199,6 +202,7 @@ func (db *DB) writeSegment(k partKey, units []columnar.Unit, better bool) (*segm
 	if err := fsutil.SyncDir(filepath.Dir(path)); err != nil {
 		return nil, err
 	}
+	failpoint.Hit(failpoint.IndexWritten)
 	var size int64
 	for _, c := range meta.Columns {
 		size += int64(c.Length)

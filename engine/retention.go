@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"github.com/authlake/authlake/internal/failpoint"
 	"os"
 	"path/filepath"
 	"time"
@@ -49,6 +50,7 @@ func (db *DB) retentionLocked() error {
 		db.man.Segments = prev
 		return err
 	}
+	failpoint.Hit(failpoint.RetentionInstalled)
 	for _, p := range drop {
 		rows := p.rows()
 		for _, s := range p.segs {

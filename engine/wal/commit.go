@@ -2,6 +2,7 @@ package wal
 
 import (
 	"fmt"
+	"github.com/authlake/authlake/internal/failpoint"
 	"sync"
 )
 
@@ -196,11 +197,13 @@ func (l *Log) commit(group []*request) []*request {
 	}
 	l.write(l.buf)
 	l.buf = l.buf[:0]
+	failpoint.Hit(failpoint.WALBeforeSync)
 	if l.poisoned() == nil {
 		if err := l.sync(l.active.f); err != nil {
 			l.setPoison(fmt.Errorf("wal: fdatasync %s: %w", l.active.path, err))
 		}
 	}
+	failpoint.Hit(failpoint.WALAfterSync)
 	err := l.poisoned()
 	for _, r := range group {
 		r.complete(err)

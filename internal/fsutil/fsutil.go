@@ -6,6 +6,7 @@ package fsutil
 import (
 	"errors"
 	"fmt"
+	"github.com/authlake/authlake/internal/failpoint"
 	"os"
 	"path/filepath"
 )
@@ -115,6 +116,7 @@ func (a *AtomicFile) Commit() error {
 		os.Remove(tmp)
 		return err
 	}
+	failpoint.Hit(failpoint.AtomicBeforeRename)
 	if err := os.Rename(tmp, a.path); err != nil {
 		os.Remove(tmp)
 		return err
@@ -122,6 +124,7 @@ func (a *AtomicFile) Commit() error {
 	if a.noSync {
 		return nil
 	}
+	failpoint.Hit(failpoint.AtomicBeforeDirSync)
 	return SyncDir(filepath.Dir(a.path))
 }
 

@@ -1,0 +1,122 @@
+package engine
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/authlake/authlake/internal/failpoint"
+)
+
+// TestCrashPoints: for every named crash point of the storage code (internal/failpoint), a real
+// ingesting process (the crash test's child: random batches, background flushes and compactions,
+// and for the retention point a retention of one day enforced every 25 batches) is armed to
+// SIGKILL itself the N-th time it reaches the point. The test checks the point was reached (the
+// child died of the signal, not of anything else), then reopens the directory: it opens without
+// error, every sign-in is there at most once, and every acknowledged one is there, unless
+// retention dropped its day. The kill lands exactly at the point, whatever the machine's speed.
+func TestCrashPoints(t *testing.T) {
+	lines := makeEvents(crashEvents, crashEventSeed, 3)
+	type ev struct {
+		id  string
+		day int32
+	}
+	evs := make([]ev, len(lines))
+	for i, l := range lines {
+		var m struct {
+			ID              string
+			CreatedDateTime time.Time
+		}
+		json.Unmarshal([]byte(l), &m)
+		evs[i] = ev{m.ID, dayOf(m.CreatedDateTime.UnixNano())}
+	}
+	nth := map[string]int{failpoint.WALBeforeSync: 7, failpoint.WALAfterSync: 7, failpoint.AtomicBeforeRename: 8,
+		failpoint.AtomicBeforeDirSync: 9}
+	for _, point := range failpoint.Names {
+		t.Run(point, func(t *testing.T) {
+			dir := t.TempDir()
+			n := max(nth[point], 1)
+			cmd := exec.Command(os.Args[0], "-test.run=^$")
+			cmd.Env = append(os.Environ(), crashChildEnv+"="+dir, crashStartEnv+"=0", fmt.Sprintf("%s=%s@%d", failpoint.Env, point, n))
+			if point == failpoint.RetentionInstalled {
+				cmd.Env = append(cmd.Env, crashRetentionEnv+"=1")
+			}
+			stdout, err := cmd.StdoutPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var stderr strings.Builder
+			cmd.Stderr = &stderr
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			acked := map[int]bool{}
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				sc := bufio.NewScanner(stdout)
+				for sc.Scan() {
+					var a, b int
+					if _, err := fmt.Sscanf(sc.Text(), "ACK %d %d", &a, &b); err == nil {
+						for i := a; i < b; i++ {
+							acked[i] = true
+						}
+					}
+				}
+			}()
+			select {
+			case <-done:
+			case <-time.After(5 * time.Minute): // against a child that never reaches the point
+				cmd.Process.Kill()
+				t.Fatalf("the child did not reach %s@%d within 5 minutes: %s", point, n, stderr.String())
+			}
+			cmd.Wait()
+			if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() || ws.Signal() != syscall.SIGKILL {
+				t.Fatalf("the child ended without reaching %s (%v): %s", point, cmd.ProcessState, stderr.String())
+			}
+
+			db, err := Open(dir, Options{DisableBackground: true, Now: func() time.Time { return testNow }})
+			if err != nil {
+				t.Fatalf("reopen after a crash at %s: %v", point, err)
+			}
+			defer db.Close()
+			seen := map[string]int{}
+			if _, err := db.Export(tenantA, func(line []byte) error {
+				var m struct{ ID string }
+				if err := json.Unmarshal(line, &m); err != nil {
+					return err
+				}
+				seen[m.ID]++
+				return nil
+			}); err != nil {
+				t.Fatalf("export after a crash at %s: %v", point, err)
+			}
+			for id, c := range seen {
+				if c != 1 {
+					t.Fatalf("after a crash at %s: %s stored %d times", point, id, c)
+				}
+			}
+			dropped := 0
+			for i := range acked {
+				if seen[evs[i].id] == 1 {
+					continue
+				}
+				if db.outsideRetention(tenantA, evs[i].day, testNow) != "" {
+					dropped++
+					continue
+				}
+				t.Fatalf("after a crash at %s: acknowledged event %d (%s) lost", point, i, evs[i].id)
+			}
+			if len(acked) == 0 && point != failpoint.WALBeforeSync && point != failpoint.WALAfterSync {
+				t.Fatalf("nothing was acknowledged before %s: the point was reached too early to test anything", point)
+			}
+			t.Logf("%s@%d: %d acknowledged, %d stored, %d on days retention dropped", point, n, len(acked), len(seen), dropped)
+		})
+	}
+}
