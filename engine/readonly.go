@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"time"
@@ -32,17 +33,24 @@ func openReadOnly(dir string, opts Options, trust trustSet) (*DB, error) {
 		if attempt > 0 {
 			time.Sleep(time.Duration(attempt) * 10 * time.Millisecond) // let the writer finish its flush
 		}
-		before, err := os.ReadFile(filepath.Join(dir, manifestName))
+		path := filepath.Join(dir, manifestName)
+		before, err := os.ReadFile(path)
+		if errors.Is(err, fs.ErrNotExist) {
+			// No manifest: a database never flushed (a WAL only), or one whose manifest is gone;
+			// open says which, and refuses the second without touching anything.
+			return open(dir, opts, trust, nil)
+		}
 		if err != nil {
-			last = err
-			continue
+			return nil, fmt.Errorf("open database: %w", err)
 		}
 		db, err := open(dir, opts, trust, nil)
 		if err != nil {
+			// Maybe the writer's doing (a WAL file sealed or removed under the reader), maybe
+			// damage: try again, and say the last error if it persists.
 			last = err
 			continue
 		}
-		after, err := os.ReadFile(filepath.Join(dir, manifestName))
+		after, err := os.ReadFile(path)
 		if err == nil && bytes.Equal(before, after) {
 			return db, nil
 		}
