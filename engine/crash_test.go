@@ -69,6 +69,47 @@ func crashChild() {
 	}
 }
 
+// crashChildRun is a running crash child.
+type crashChildRun struct {
+	cmd    *exec.Cmd
+	stderr *strings.Builder
+	done   chan struct{} // closed when its stdout ends (it exited or was killed)
+}
+
+// startCrashChild starts the crash child over dir from event start, with env added to its
+// environment. Each acknowledged event index is set in acked, and onAck runs after each ACK
+// line, both from the reading goroutine (read acked after done).
+func startCrashChild(t *testing.T, dir string, start int, acked map[int]bool, onAck func(), env ...string) crashChildRun {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(append(os.Environ(), crashChildEnv+"="+dir, crashStartEnv+"="+strconv.Itoa(start)), env...)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := crashChildRun{cmd: cmd, stderr: &strings.Builder{}, done: make(chan struct{})}
+	cmd.Stderr = r.stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		defer close(r.done)
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			var a, b int
+			if _, err := fmt.Sscanf(sc.Text(), "ACK %d %d", &a, &b); err == nil {
+				for i := a; i < b; i++ {
+					acked[i] = true
+				}
+				if onAck != nil {
+					onAck()
+				}
+			}
+		}
+	}()
+	return r
+}
+
 func TestCrashKill9LosesNoAcknowledgedEvent(t *testing.T) {
 	dir := t.TempDir()
 	lines := makeEvents(crashEvents, crashEventSeed, 3)
@@ -87,35 +128,14 @@ func TestCrashKill9LosesNoAcknowledgedEvent(t *testing.T) {
 		// acknowledgements spans several flushes and compactions.
 		killAfter := 1 + rng.IntN(60)
 		start := rng.IntN(len(lines))
-		cmd := exec.Command(os.Args[0], "-test.run=^$")
-		cmd.Env = append(os.Environ(), crashChildEnv+"="+dir, crashStartEnv+"="+strconv.Itoa(start))
-		stdout, err := cmd.StdoutPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		var stderr strings.Builder
-		cmd.Stderr = &stderr
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		done := make(chan struct{})
 		reached := make(chan struct{})
-		go func() {
-			defer close(done)
-			sc := bufio.NewScanner(stdout)
-			n := 0
-			for sc.Scan() {
-				var a, b int
-				if _, err := fmt.Sscanf(sc.Text(), "ACK %d %d", &a, &b); err == nil {
-					for i := a; i < b; i++ {
-						acked[i] = true
-					}
-					if n++; n == killAfter {
-						close(reached)
-					}
-				}
+		n := 0
+		child := startCrashChild(t, dir, start, acked, func() {
+			if n++; n == killAfter {
+				close(reached)
 			}
-		}()
+		})
+		cmd, stderr, done := child.cmd, child.stderr, child.done
 		// A bound only against a hung child; a slow one gets all the time it needs.
 		select {
 		case <-reached:
@@ -127,7 +147,7 @@ func TestCrashKill9LosesNoAcknowledgedEvent(t *testing.T) {
 		}
 		cmd.Process.Signal(syscall.SIGKILL)
 		<-done
-		err = cmd.Wait()
+		err := cmd.Wait()
 		if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() {
 			t.Fatalf("child exited on its own (%v): %s", err, stderr.String())
 		}

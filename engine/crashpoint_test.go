@@ -1,12 +1,8 @@
 package engine
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
-	"os"
-	"os/exec"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -42,34 +38,13 @@ func TestCrashPoints(t *testing.T) {
 		t.Run(point, func(t *testing.T) {
 			dir := t.TempDir()
 			n := max(nth[point], 1)
-			cmd := exec.Command(os.Args[0], "-test.run=^$")
-			cmd.Env = append(os.Environ(), crashChildEnv+"="+dir, crashStartEnv+"=0", fmt.Sprintf("%s=%s@%d", failpoint.Env, point, n))
+			env := []string{fmt.Sprintf("%s=%s@%d", failpoint.Env, point, n)}
 			if point == failpoint.RetentionInstalled {
-				cmd.Env = append(cmd.Env, crashRetentionEnv+"=1")
-			}
-			stdout, err := cmd.StdoutPipe()
-			if err != nil {
-				t.Fatal(err)
-			}
-			var stderr strings.Builder
-			cmd.Stderr = &stderr
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
+				env = append(env, crashRetentionEnv+"=1")
 			}
 			acked := map[int]bool{}
-			done := make(chan struct{})
-			go func() {
-				defer close(done)
-				sc := bufio.NewScanner(stdout)
-				for sc.Scan() {
-					var a, b int
-					if _, err := fmt.Sscanf(sc.Text(), "ACK %d %d", &a, &b); err == nil {
-						for i := a; i < b; i++ {
-							acked[i] = true
-						}
-					}
-				}
-			}()
+			child := startCrashChild(t, dir, 0, acked, nil, env...)
+			cmd, stderr, done := child.cmd, child.stderr, child.done
 			select {
 			case <-done:
 			case <-time.After(5 * time.Minute): // against a child that never reaches the point
