@@ -90,10 +90,11 @@ func newConsoleFixture(t *testing.T) *consoleFixture {
 			t.Fatal(err)
 		}
 	}
-	fm, err := flagging.Open(filepath.Join(dir, server.FlaggingFile), flagging.Options{Now: clk.Now})
+	fm, err := flagging.Open(filepath.Join(dir, flagging.Dir), flagging.Options{Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { fm.Close() })
 	srv, err := server.New(server.Options{DB: db, Flagging: fm, Risk: risk, Logger: quiet})
 	if err != nil {
 		t.Fatal(err)

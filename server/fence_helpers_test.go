@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -36,10 +37,11 @@ func fenceEnv(t *testing.T, edit func(*server.Config, *engine.Options)) (*env, *
 	if err != nil {
 		t.Fatal(err)
 	}
-	fm, err := flagging.Open(dir+"/"+server.FlaggingFile, flagging.Options{Now: now})
+	fm, err := flagging.Open(filepath.Join(dir, flagging.Dir), flagging.Options{Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { fm.Close() })
 	risk, err := identityprotection.Open(identityprotection.Dir(dir), identityprotection.Options{Now: now, NoSync: true})
 	if err != nil {
 		t.Fatal(err)

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -74,10 +75,11 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fm, err := flagging.Open(dir+"/"+server.FlaggingFile, flagging.Options{Now: c.Now})
+	fm, err := flagging.Open(filepath.Join(dir, flagging.Dir), flagging.Options{Now: c.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { fm.Close() })
 	srv, err := server.New(server.Options{Config: cfg, DB: db, Flagging: fm, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)

@@ -65,8 +65,12 @@ func (s *Server) mergeRisk(tenant string, row []byte) []byte {
 // Close releases what the server opened itself (the Identity Protection store). Call it after
 // Serve returns, before closing the database.
 func (s *Server) Close() error {
+	var errs []error
 	if s.risk != nil && s.ownsRisk {
-		return s.risk.Close()
+		errs = append(errs, s.risk.Close())
 	}
-	return nil
+	if s.flags != nil && s.ownsFlags {
+		errs = append(errs, s.flags.Close())
+	}
+	return errors.Join(errs...)
 }

@@ -21,15 +21,12 @@ import (
 	"github.com/authlake/authlake/identityprotection"
 )
 
-// FlaggingFile is the flagging windows file inside the data directory.
-const FlaggingFile = "flagging-windows.json"
-
 // Options are what a Server is built from.
 type Options struct {
 	Config Config
 	DB     *engine.DB
-	// Flagging is the flagging window store; nil opens DIR/flagging-windows.json. Either way
-	// the server installs it as the engine's flagger.
+	// Flagging is the flagging window store; nil opens DIR/flagging (and closes it with the
+	// server). Either way the server installs it as the engine's flagger.
 	Flagging *flagging.Manager
 	// Risk is the Identity Protection store; nil opens DIR/identityprotection.
 	Risk   *identityprotection.Store
@@ -49,20 +46,22 @@ type Server struct {
 	risk  *identityprotection.Store
 	// ownsRisk: the server opened the store and closes it.
 	ownsRisk bool
-	auth     *Authenticator
-	dev      *SigningKey
-	limiter  *tenantLimiter
-	metrics  *metrics
-	reg      *prometheus.Registry
-	log      *slog.Logger
-	now      func() time.Time
-	clients  map[string]ClientConfig
-	skipKey  []byte
-	handler  http.Handler
-	tlsCert  *tls.Certificate // nil: plain http
-	ready    atomic.Bool
-	console  *consoleSessions
-	flight   atomic.Int64
+	// ownsFlags: the server opened the flagging windows' log and closes it.
+	ownsFlags bool
+	auth      *Authenticator
+	dev       *SigningKey
+	limiter   *tenantLimiter
+	metrics   *metrics
+	reg       *prometheus.Registry
+	log       *slog.Logger
+	now       func() time.Time
+	clients   map[string]ClientConfig
+	skipKey   []byte
+	handler   http.Handler
+	tlsCert   *tls.Certificate // nil: plain http
+	ready     atomic.Bool
+	console   *consoleSessions
+	flight    atomic.Int64
 }
 
 // InFlight is the number of requests being handled.
@@ -100,11 +99,17 @@ func New(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	fm := opts.Flagging
+	fm, ownsFlags := opts.Flagging, false
 	if fm == nil {
-		if fm, err = flagging.Open(filepath.Join(opts.DB.Dir(), FlaggingFile), flagging.Options{Now: now}); err != nil {
+		if fm, err = flagging.Open(filepath.Join(opts.DB.Dir(), flagging.Dir), flagging.Options{Now: now}); err != nil {
 			return nil, err
 		}
+		ownsFlags = true
+		defer func() {
+			if err != nil {
+				fm.Close()
+			}
+		}()
 	}
 	opts.DB.SetFlagger(fm.Flag)
 	risk, ownsRisk := opts.Risk, opts.Risk == nil
@@ -118,7 +123,7 @@ func New(opts Options) (*Server, error) {
 		reg = prometheus.NewRegistry()
 	}
 	s := &Server{
-		cfg: cfg, db: opts.DB, flags: fm, risk: risk, ownsRisk: ownsRisk, auth: auth, dev: dev, log: log, reg: reg,
+		cfg: cfg, db: opts.DB, flags: fm, risk: risk, ownsRisk: ownsRisk, ownsFlags: ownsFlags, auth: auth, dev: dev, log: log, reg: reg,
 		limiter: newTenantLimiter(cfg.Limits.RequestsPerSecond, cfg.Limits.Burst, now), now: now,
 		clients: map[string]ClientConfig{}, skipKey: skipTokenKey(dev), console: newConsoleSessions(now),
 	}

@@ -2,7 +2,7 @@
 // admin for them) enables flagging for one client, and for the next 20 minutes every sign-in of
 // that user from that client is stored with flaggedForReview=true. The decision is taken at
 // ingest through engine.DB.SetFlagger, so it is WAL-logged with the event and a replay never
-// re-decides it; the windows themselves live in a small JSON file so a restart keeps them.
+// re-decides it; the windows themselves live in a small checksummed log so a restart keeps them.
 package flagging
 
 import (
@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/authlake/authlake/columnar"
+	"github.com/authlake/authlake/engine/wal"
 )
 
 // WindowLength is how long a flagging window lasts. Entra fixes it at 20 minutes and so do we:
@@ -84,11 +85,12 @@ var (
 // Manager holds the windows of every tenant. It is safe for concurrent use; Flag, which the
 // engine calls for every ingested event, takes no lock.
 type Manager struct {
-	path string
 	opts Options
 
-	mu      sync.Mutex // serializes changes and file writes
-	windows []Window   // all kept windows, in start order
+	mu       sync.Mutex // serializes changes and log appends
+	log      *wal.Log
+	appended int      // records appended since the last snapshot
+	windows  []Window // all kept windows, in start order
 
 	// byTenant is an immutable snapshot of windows per tenant for the hot path.
 	byTenant atomic.Pointer[map[string][]Window]
@@ -118,25 +120,62 @@ func (o *Options) fill() {
 	}
 }
 
-// Open loads the windows stored at path (a missing file means none) and drops those too old to
-// flag anything.
-func Open(path string, opts Options) (*Manager, error) {
+// Open opens the windows' log in dir (DATA/flagging; created if missing), importing an earlier
+// version's windows file beside it, and drops the windows too old to flag anything. One process
+// holds the log (it is locked); Close releases it.
+func Open(dir string, opts Options) (*Manager, error) {
 	opts.fill()
-	m := &Manager{path: path, opts: opts}
-	ws, err := load(path)
+	l, ws, hadLegacy, err := openLog(dir)
 	if err != nil {
 		return nil, err
 	}
-	m.windows = ws
+	m := &Manager{opts: opts, log: l, windows: ws}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.pruneLocked() {
-		if err := save(path, m.windows); err != nil {
+	if m.pruneLocked() || hadLegacy {
+		if err := m.compactLocked(); err != nil {
+			l.Close()
+			return nil, err
+		}
+	}
+	if hadLegacy {
+		if err := removeLegacy(dir); err != nil {
+			l.Close()
 			return nil, err
 		}
 	}
 	m.publishLocked()
 	return m, nil
+}
+
+// Close closes the log.
+func (m *Manager) Close() error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.log == nil {
+		return nil
+	}
+	err := m.log.Close()
+	m.log = nil
+	return err
+}
+
+// commitLocked logs r durably, then applies it; every compactEvery records a snapshot replaces
+// the log.
+func (m *Manager) commitLocked(r *record) error {
+	if m.log == nil {
+		return errors.New("flagging windows: closed")
+	}
+	if err := m.append(r); err != nil {
+		return err
+	}
+	m.windows = apply(slices.Clone(m.windows), r)
+	m.publishLocked()
+	if m.appended >= compactEvery {
+		m.pruneLocked()
+		return m.compactLocked()
+	}
+	return nil
 }
 
 // Start opens a window for the user and client, starting now.
@@ -175,12 +214,9 @@ func (m *Manager) Start(tenant string, req StartRequest) (Window, error) {
 	if n >= m.opts.MaxPerTenant {
 		return Window{}, fmt.Errorf("%w (%d)", ErrTooMany, n)
 	}
-	next := append(slices.Clip(m.windows), w)
-	if err := save(m.path, next); err != nil {
+	if err := m.commitLocked(&record{Op: opStart, Window: &w}); err != nil {
 		return Window{}, err
 	}
-	m.windows = next
-	m.publishLocked()
 	return w, nil
 }
 
@@ -194,15 +230,12 @@ func (m *Manager) Stop(tenant, id string) (Window, error) {
 	if i < 0 || !m.windows[i].Active(now) {
 		return Window{}, ErrNotFound
 	}
-	next := slices.Clone(m.windows)
-	next[i].Stopped = true
-	next[i].End = now
-	if err := save(m.path, next); err != nil {
+	stopped := m.windows[i]
+	stopped.Stopped, stopped.End = true, now
+	if err := m.commitLocked(&record{Op: opStop, Tenant: tenant, ID: id, At: now}); err != nil {
 		return Window{}, err
 	}
-	m.windows = next
-	m.publishLocked()
-	return next[i], nil
+	return stopped, nil
 }
 
 // Get returns an active window of tenant.

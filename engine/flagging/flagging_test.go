@@ -1,9 +1,11 @@
 package flagging_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"sync"
@@ -14,6 +16,7 @@ import (
 
 	"github.com/authlake/authlake/engine"
 	"github.com/authlake/authlake/engine/flagging"
+	"github.com/authlake/authlake/engine/wal"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -99,10 +102,11 @@ func flagged(t *testing.T, db *engine.DB) []string {
 func TestWindowFlagsOnlySameUserClientAndTime(t *testing.T) {
 	dir := t.TempDir()
 	c := &clock{t: time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)}
-	m, err := flagging.Open(filepath.Join(dir, "flagging.json"), flagging.Options{Now: c.Now})
+	m, err := flagging.Open(filepath.Join(dir, flagging.Dir), flagging.Options{Now: c.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer m.Close()
 	db := openDB(t, dir, c)
 	defer db.Close()
 	db.SetFlagger(m.Flag)
@@ -178,7 +182,7 @@ func TestWindowFlagsOnlySameUserClientAndTime(t *testing.T) {
 
 func TestWindowsSurviveRestart(t *testing.T) {
 	dir := t.TempDir()
-	path := filepath.Join(dir, "flagging.json")
+	path := filepath.Join(dir, flagging.Dir)
 	c := &clock{t: time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)}
 	m, err := flagging.Open(path, flagging.Options{Now: c.Now})
 	if err != nil {
@@ -189,6 +193,9 @@ func TestWindowsSurviveRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.Advance(time.Minute)
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
 	m2, err := flagging.Open(path, flagging.Options{Now: c.Now})
 	if err != nil {
 		t.Fatal(err)
@@ -209,20 +216,23 @@ func TestWindowsSurviveRestart(t *testing.T) {
 	}
 	// Long after expiry a reopen drops the window from the file.
 	c.Advance(time.Hour)
+	m2.Close()
 	m3, err := flagging.Open(path, flagging.Options{Now: c.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer m3.Close()
 	if _, err := m3.Get(tenant, w.ID); !errors.Is(err, flagging.ErrNotFound) {
 		t.Fatalf("expired window after reopen: %v", err)
 	}
 }
 
 func TestStartValidation(t *testing.T) {
-	m, err := flagging.Open(filepath.Join(t.TempDir(), "f.json"), flagging.Options{MaxPerTenant: 2})
+	m, err := flagging.Open(filepath.Join(t.TempDir(), flagging.Dir), flagging.Options{MaxPerTenant: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer m.Close()
 	bad := []flagging.StartRequest{
 		{Client: flagging.Client{DeviceID: "d"}},                                 // no user
 		{UserPrincipalName: "a@b.c"},                                             // no client
@@ -242,5 +252,68 @@ func TestStartValidation(t *testing.T) {
 	}
 	if _, err := m.Start(tenant, ok); !errors.Is(err, flagging.ErrTooMany) {
 		t.Fatalf("third window: %v", err)
+	}
+}
+
+// An earlier version's windows file is imported once into the log and removed; the windows
+// flag as before and survive the next restart.
+func TestLegacyWindowsFileImported(t *testing.T) {
+	dir := t.TempDir()
+	c := &clock{t: time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)}
+	legacy := filepath.Join(dir, flagging.LegacyFile)
+	start := c.Now().Add(-5 * time.Minute)
+	doc := fmt.Sprintf(`{"version":1,"windows":[{"id":"w-1","tenant":%q,"userPrincipalName":"avery@contoso.com","client":{"deviceId":"dev-9"},"start":%q,"end":%q}]}`,
+		tenant, start.Format(time.RFC3339), start.Add(flagging.WindowLength).Format(time.RFC3339))
+	if err := os.WriteFile(legacy, []byte(doc), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for round := 0; round < 2; round++ {
+		m, err := flagging.Open(filepath.Join(dir, flagging.Dir), flagging.Options{Now: c.Now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := os.Stat(legacy); !errors.Is(err, os.ErrNotExist) {
+			t.Fatalf("round %d: the legacy file is still there (%v)", round, err)
+		}
+		if w, err := m.Get(tenant, "w-1"); err != nil || w.UserPrincipalName != "avery@contoso.com" {
+			t.Fatalf("round %d: imported window %+v, %v", round, w, err)
+		}
+		m.Close()
+	}
+}
+
+// A flipped bit in a logged window is refused with the file and offset, never read as another
+// window (the JSON file of earlier versions would have taken "avery" for "avesy").
+func TestWindowsLogBitFlipRefused(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), flagging.Dir)
+	c := &clock{t: time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)}
+	m, err := flagging.Open(dir, flagging.Options{Now: c.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 3; i++ {
+		if _, err := m.Start(tenant, flagging.StartRequest{UserPrincipalName: fmt.Sprintf("avery%d@contoso.com", i), Client: flagging.Client{DeviceID: "dev-9"}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m.Close()
+	files, _ := filepath.Glob(filepath.Join(dir, "*.wal"))
+	if len(files) == 0 {
+		t.Fatal("no log file")
+	}
+	b, err := os.ReadFile(files[len(files)-1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := bytes.Index(b, []byte("avery0"))
+	if i < 0 {
+		t.Fatal("the first window is not in the last log file")
+	}
+	b[i+3] ^= 0x04 // r → v
+	if err := os.WriteFile(files[len(files)-1], b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := flagging.Open(dir, flagging.Options{Now: c.Now}); !errors.Is(err, wal.ErrCorrupt) {
+		t.Fatalf("open over a flipped bit: %v, want ErrCorrupt", err)
 	}
 }

@@ -4,50 +4,172 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
+	"log/slog"
 	"os"
+	"path/filepath"
+	"time"
 
+	"github.com/authlake/authlake/engine/wal"
 	"github.com/authlake/authlake/internal/fsutil"
 )
 
-// fileVersion is written in the windows file so a later format can be told apart.
-const fileVersion = 1
+// The windows live in a checksummed append-only log, the engine's WAL format
+// (docs/format/wal.md), in their own directory: one JSON record per frame, fsync'd before the
+// change is applied, so an acknowledged start or stop survives power loss and a flipped bit is
+// refused with the file and offset instead of read as another window. docs/format/flagging.md.
 
-type fileContents struct {
-	Version int      `json:"version"`
-	Windows []Window `json:"windows"`
+// Dir is the log's directory inside a data directory.
+const Dir = "flagging"
+
+// LegacyFile is where earlier versions kept the windows (one JSON document, replaced whole):
+// imported once by Open, then removed.
+const LegacyFile = "flagging-windows.json"
+
+// compactEvery bounds the log: after this many records a snapshot replaces it.
+const compactEvery = 1000
+
+// Record operations.
+const (
+	opStart    = "start"    // Window: a window opened
+	opStop     = "stop"     // Tenant, ID, At: a window stopped early
+	opSnapshot = "snapshot" // Windows: every kept window, replacing what came before
+)
+
+type record struct {
+	Op      string    `json:"op"`
+	Window  *Window   `json:"window,omitempty"`
+	Tenant  string    `json:"tenant,omitempty"`
+	ID      string    `json:"id,omitempty"`
+	At      time.Time `json:"at,omitzero"`
+	Windows []Window  `json:"windows,omitempty"`
 }
 
-func load(path string) ([]Window, error) {
-	b, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read flagging windows: %w", err)
-	}
-	var fc fileContents
-	if err := json.Unmarshal(b, &fc); err != nil {
-		return nil, fmt.Errorf("flagging windows file %s is corrupt: %w", path, err)
-	}
-	if fc.Version != fileVersion {
-		return nil, fmt.Errorf("flagging windows file %s has version %d; this build reads %d", path, fc.Version, fileVersion)
-	}
-	return fc.Windows, nil
-}
-
-// save replaces the file atomically: write a temporary file, fsync it, rename it over the old
-// one and fsync the directory, so a crash leaves either the old or the new windows, never a mix,
-// and an acknowledged Start survives power loss.
-func save(path string, ws []Window) error {
-	if ws == nil {
-		ws = []Window{}
-	}
-	b, err := json.MarshalIndent(fileContents{Version: fileVersion, Windows: ws}, "", "  ")
-	if err != nil {
-		return err
-	}
-	if err := fsutil.WriteFileAtomic(path, b, 0o644, nil, false); err != nil {
-		return fmt.Errorf("write flagging windows: %w", err)
+func (r *record) check() error {
+	switch r.Op {
+	case opStart:
+		if r.Window == nil || r.Window.Tenant == "" || r.Window.ID == "" {
+			return errors.New("a start record without its window")
+		}
+	case opStop:
+		if r.Tenant == "" || r.ID == "" || r.At.IsZero() {
+			return errors.New("a stop record without tenant, id or time")
+		}
+	case opSnapshot:
+	default:
+		return fmt.Errorf("unknown op %q", r.Op)
 	}
 	return nil
+}
+
+// apply changes ws by r (checked).
+func apply(ws []Window, r *record) []Window {
+	switch r.Op {
+	case opStart:
+		return append(ws, *r.Window)
+	case opStop:
+		for i := range ws {
+			if ws[i].Tenant == r.Tenant && ws[i].ID == r.ID {
+				ws[i].Stopped, ws[i].End = true, r.At
+			}
+		}
+		return ws
+	default:
+		return append([]Window(nil), r.Windows...)
+	}
+}
+
+// openLog opens (creating) the log in dir, imports the legacy file beside it if there is one,
+// and returns the windows it holds.
+func openLog(dir string) (*wal.Log, []Window, bool, error) {
+	legacy := filepath.Join(filepath.Dir(dir), LegacyFile)
+	ws, hasLegacy, err := loadLegacy(legacy)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	l, err := wal.Open(dir, wal.Options{SegmentSize: 4 << 20, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		return nil, nil, false, fmt.Errorf("flagging windows log: %w", err)
+	}
+	if _, err := l.Replay(func(pos wal.Pos, payload []byte) error {
+		var r record
+		err := json.Unmarshal(payload, &r)
+		if err == nil {
+			err = r.check()
+		}
+		if err != nil {
+			return fmt.Errorf("%w: record at %v is not a flagging record: %v", wal.ErrCorrupt, pos, err)
+		}
+		ws = apply(ws, &r)
+		return nil
+	}); err != nil {
+		l.Close()
+		return nil, nil, false, fmt.Errorf("flagging windows log %s: %w", dir, err)
+	}
+	return l, ws, hasLegacy, nil
+}
+
+// loadLegacy reads an earlier version's windows file, if there is one.
+func loadLegacy(path string) ([]Window, bool, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("read flagging windows: %w", err)
+	}
+	var fc struct {
+		Version int      `json:"version"`
+		Windows []Window `json:"windows"`
+	}
+	if err := json.Unmarshal(b, &fc); err != nil {
+		return nil, false, fmt.Errorf("flagging windows file %s: %w: %v", path, wal.ErrCorrupt, err)
+	}
+	if fc.Version != 1 {
+		return nil, false, fmt.Errorf("flagging windows file %s has version %d; this build reads 1", path, fc.Version)
+	}
+	return fc.Windows, true, nil
+}
+
+// append logs records durably (the caller applies them after).
+func (m *Manager) append(recs ...*record) error {
+	payloads := make([][]byte, len(recs))
+	for i, r := range recs {
+		b, err := json.Marshal(r)
+		if err != nil {
+			panic("BUG: a flagging record does not marshal: " + err.Error())
+		}
+		payloads[i] = b
+	}
+	if _, err := m.log.AppendBatch(payloads); err != nil {
+		return fmt.Errorf("flagging windows log: %w", err)
+	}
+	m.appended += len(recs)
+	return nil
+}
+
+// compactLocked replaces the log by one snapshot of the kept windows: the snapshot goes to a new
+// file, then the older files are removed (a crash in between replays the old records, then the
+// snapshot, which replaces them).
+func (m *Manager) compactLocked() error {
+	seq, err := m.log.Rotate()
+	if err != nil {
+		return fmt.Errorf("flagging windows log: %w", err)
+	}
+	if err := m.append(&record{Op: opSnapshot, Windows: append([]Window{}, m.windows...)}); err != nil {
+		return err
+	}
+	if err := m.log.RemoveBefore(seq); err != nil {
+		return fmt.Errorf("flagging windows log: %w", err)
+	}
+	m.appended = 0
+	return nil
+}
+
+// removeLegacy deletes the imported legacy file, once its windows are in the log.
+func removeLegacy(dir string) error {
+	if err := os.Remove(filepath.Join(filepath.Dir(dir), LegacyFile)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return fsutil.SyncDir(filepath.Dir(dir))
 }
