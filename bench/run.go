@@ -136,8 +136,8 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 		if cfg.Peer != "" {
 			return nil, fmt.Errorf("--reuse measures authlake's queries only; run without --peer")
 		}
-		if _, err := os.Stat(filepath.Join(dataDir, "MANIFEST")); err != nil {
-			return nil, fmt.Errorf("--reuse: no database from an earlier run in %s: %w", dataDir, err)
+		if !engine.Exists(dataDir) {
+			return nil, fmt.Errorf("--reuse: no database from an earlier run in %s", dataDir)
 		}
 		threads = nil
 	}

@@ -294,6 +294,10 @@ func (db *DB) recover() error {
 		db.log.Warn("WAL had a torn tail (a write interrupted by a crash, with no valid record after it); "+what+", no acknowledged event is affected",
 			"file", stats.TornFile, "offset", stats.TornOffset, "bytes", stats.TornBytes, "reason", stats.TornReason)
 	}
+	if !db.opts.ReadOnly {
+		// Only now that everything replayed: an open that fails changes nothing.
+		return db.man.openLog(db.dir)
+	}
 	return nil
 }
 
@@ -329,6 +333,7 @@ func (db *DB) closeFiles() error {
 	if db.wal != nil {
 		errs = append(errs, db.wal.Close())
 	}
+	errs = append(errs, db.man.close())
 	for _, p := range db.parts {
 		for _, s := range p.segs {
 			s.unref()

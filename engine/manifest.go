@@ -4,19 +4,35 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
+	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 
+	"github.com/authlake/authlake/engine/wal"
 	"github.com/authlake/authlake/internal/fsutil"
 )
 
 // The manifest is the list of live segments. It is the only source of truth for which segment
 // files are part of the database: a segment file on disk that the manifest does not name is a
-// leftover of an interrupted flush or compaction and is deleted at open. It is rewritten whole
-// (temp file, fsync, rename, directory fsync) on every change; it is small (one line per
-// segment) and changes only at flush, compaction and retention.
+// leftover of an interrupted flush or compaction and is deleted at open. It lives in an
+// append-only log of edits in DIR/manifest, the engine's checksummed WAL format: a flush appends
+// the segments it adds, a compaction those it adds and removes, retention those it removes, each
+// edit fsync'd before it takes effect; a snapshot of the whole manifest starts the log and
+// replaces it once it has grown. A flipped bit is refused with its file and offset instead of
+// read as another catalog. See docs/format/manifest.md.
 
-const manifestName = "MANIFEST"
+// manifestDir is the manifest's log directory in a data directory.
+const manifestDir = "manifest"
+
+// legacyManifest is the JSON document earlier versions rewrote whole: imported once into the
+// log, then removed.
+const legacyManifest = "MANIFEST"
+
+// manifestCompactEvery bounds the log: after this many edits a snapshot replaces it.
+const manifestCompactEvery = 256
 
 type manifest struct {
 	Version  int               `json:"version"`
@@ -24,6 +40,10 @@ type manifest struct {
 	Segments []manifestSegment `json:"segments"`
 	// Retention holds the operator's retention settings (see retention_setting.go).
 	Retention retentionSettings `json:"retention,omitempty"`
+
+	log       *wal.Log  // nil for a read-only open
+	persisted *manifest // what the log holds: save appends the difference
+	edits     int       // edits since the last snapshot
 }
 
 type manifestSegment struct {
@@ -39,42 +59,163 @@ func (s manifestSegment) relPath() string {
 	return filepath.Join("segments", s.Tenant, dayString(s.Day), fmt.Sprintf("%016x.seg", s.ID))
 }
 
-// loadManifest reads the manifest. A database without one is new only if it has no segment
-// file: a manifest that went missing (deleted, a restore that forgot it) must not make every
-// segment look like a leftover, as it once did (they were all deleted, read-only commands
-// included). A new read-write database gets its (empty) manifest at once, so from then on its
-// absence always means loss.
-func loadManifest(dir string, readOnly bool) (*manifest, error) {
-	path := filepath.Join(dir, manifestName)
-	b, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		if n, first := countSegmentFiles(dir); n > 0 {
-			return nil, fmt.Errorf("%w: %s is missing but %d segment files exist (e.g. %s): refusing to open, nothing was changed; "+
-				"restore the MANIFEST from a backup (authlake cannot tell live segments from leftovers of an interrupted compaction without it)",
-				ErrManifestMissing, path, n, first)
+// manifestEdit is one record of the log.
+type manifestEdit struct {
+	Op       string            `json:"op"`                 // "snapshot" or "edit"
+	Snapshot *manifest         `json:"snapshot,omitempty"` // snapshot: the whole manifest
+	Add      []manifestSegment `json:"add,omitempty"`      // edit: segments now live
+	Remove   []uint64          `json:"remove,omitempty"`   // edit: segments no longer live
+	NextID   uint64            `json:"nextSegmentId,omitempty"`
+	// Retention, when set, replaces the retention settings (an empty map clears them).
+	Retention *retentionSettings `json:"retention,omitempty"`
+}
+
+func (e *manifestEdit) apply(m *manifest) error {
+	switch e.Op {
+	case "snapshot":
+		if e.Snapshot == nil || e.Snapshot.Version != 1 {
+			return errors.New("a snapshot without a version 1 manifest")
 		}
-		m := &manifest{Version: 1, NextID: 1}
-		if !readOnly {
-			if err := m.save(dir); err != nil {
-				return nil, err
+		*m = manifest{Version: 1, NextID: e.Snapshot.NextID, Segments: e.Snapshot.Segments, Retention: e.Snapshot.Retention}
+	case "edit":
+		if m.Version == 0 {
+			return errors.New("an edit before the first snapshot")
+		}
+		if len(e.Remove) > 0 {
+			gone := map[uint64]bool{}
+			for _, id := range e.Remove {
+				gone[id] = true
+			}
+			m.Segments = slices.DeleteFunc(m.Segments, func(s manifestSegment) bool { return gone[s.ID] })
+		}
+		m.Segments = append(m.Segments, e.Add...)
+		m.NextID = max(m.NextID, e.NextID)
+		if e.Retention != nil {
+			m.Retention = *e.Retention
+			if len(m.Retention) == 0 {
+				m.Retention = nil
 			}
 		}
-		return m, nil
+	default:
+		return fmt.Errorf("unknown op %q", e.Op)
 	}
-	if err != nil {
-		return nil, err
+	return nil
+}
+
+// loadManifest reads the manifest, changing nothing on disk (a read-write open then calls
+// openLog once the rest of recovery succeeded). A database without one is new only if it has no
+// segment file: a manifest that went missing (deleted, a restore that forgot it) must not make
+// every segment look like a leftover, as it once did (they were all deleted, read-only commands
+// included). A new read-write database gets its manifest at once, so from then on its absence
+// always means loss.
+func loadManifest(dir string, readOnly bool) (*manifest, error) {
+	logDir := filepath.Join(dir, manifestDir)
+	legacy := filepath.Join(dir, legacyManifest)
+	if _, err := os.Stat(logDir); err == nil {
+		_, m, err := replayManifest(logDir, true)
+		if err != nil {
+			return nil, err
+		}
+		if m.Version == 1 {
+			m.persisted = m.clone()
+			return m, nil
+		}
+		// An empty log (a crash before its first snapshot): as if there were none.
 	}
 	m := &manifest{}
-	if err := json.Unmarshal(b, m); err != nil {
-		return nil, fmt.Errorf("%s: corrupt manifest: %w", filepath.Join(dir, manifestName), err)
+	b, err := os.ReadFile(legacy)
+	switch {
+	case err == nil:
+		if err := json.Unmarshal(b, m); err != nil {
+			return nil, fmt.Errorf("%s: corrupt manifest: %w: %v", legacy, wal.ErrCorrupt, err)
+		}
+		if m.Version != 1 {
+			return nil, fmt.Errorf("%s: manifest version %d is not supported by this build", legacy, m.Version)
+		}
+	case errors.Is(err, fs.ErrNotExist):
+		if n, first := countSegmentFiles(dir); n > 0 {
+			return nil, fmt.Errorf("%w: the manifest (%s) is missing but %d segment files exist (e.g. %s): refusing to open, nothing was changed; "+
+				"restore the manifest from a backup (authlake cannot tell live segments from leftovers of an interrupted compaction without it)",
+				ErrManifestMissing, logDir, n, first)
+		}
+		m = &manifest{Version: 1, NextID: 1}
+	default:
+		return nil, err
 	}
-	if m.Version != 1 {
-		return nil, fmt.Errorf("%s: manifest version %d is not supported by this build", filepath.Join(dir, manifestName), m.Version)
-	}
+	m.persisted = m.clone()
 	return m, nil
 }
 
-// ErrManifestMissing is returned by Open for a database whose MANIFEST is gone while its
+// openLog opens the manifest's log for writing, after a read-write open recovered everything
+// else: it starts the log anew with a snapshot of the manifest (so the log is one small file
+// after every open, and an earlier version's MANIFEST, imported by loadManifest, is in it), then
+// removes that legacy file.
+func (m *manifest) openLog(dir string) error {
+	l, replayed, err := replayManifest(filepath.Join(dir, manifestDir), false)
+	if err != nil {
+		return err
+	}
+	if replayed.Version == 1 && !slices.Equal(replayed.Segments, m.Segments) {
+		l.Close()
+		return fmt.Errorf("manifest log %s changed during open", filepath.Join(dir, manifestDir))
+	}
+	m.log = l
+	if err := m.snapshot(); err != nil {
+		m.close()
+		return err
+	}
+	legacy := filepath.Join(dir, legacyManifest)
+	if _, err := os.Stat(legacy); err == nil {
+		if err := os.Remove(legacy); err != nil {
+			return err
+		}
+		return fsutil.SyncDir(dir)
+	}
+	return nil
+}
+
+// replayManifest opens the log in dir and replays it into a manifest (Version 0 if it holds no
+// snapshot yet). A read-only replay takes no lock, creates nothing and returns no log.
+func replayManifest(dir string, readOnly bool) (*wal.Log, *manifest, error) {
+	l, err := wal.Open(dir, wal.Options{ReadOnly: readOnly, NoLock: readOnly, SegmentSize: 1 << 20,
+		Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		return nil, nil, fmt.Errorf("manifest log: %w", err)
+	}
+	m := &manifest{}
+	if _, err := l.Replay(func(pos wal.Pos, payload []byte) error {
+		var e manifestEdit
+		err := json.Unmarshal(payload, &e)
+		if err == nil {
+			err = e.apply(m)
+		}
+		if err != nil {
+			return fmt.Errorf("%w: record at %v is not a manifest edit: %v", wal.ErrCorrupt, pos, err)
+		}
+		return nil
+	}); err != nil {
+		l.Close()
+		return nil, nil, fmt.Errorf("manifest log %s: %w", dir, err)
+	}
+	if readOnly {
+		l.Close()
+		return nil, m, nil
+	}
+	return l, m, nil
+}
+
+// Exists reports whether dir holds a database: a manifest (or an earlier version's), or a WAL
+// of a database never flushed.
+func Exists(dir string) bool {
+	for _, name := range []string{manifestDir, legacyManifest, "wal"} {
+		if _, err := os.Stat(filepath.Join(dir, name)); err == nil {
+			return true
+		}
+	}
+	return false
+}
+
+// ErrManifestMissing is returned by Open for a database whose manifest is gone while its
 // segment files are there.
 var ErrManifestMissing = errors.New("database manifest missing")
 
@@ -92,13 +233,94 @@ func countSegmentFiles(dir string) (n int, first string) {
 	return n, first
 }
 
+func (m *manifest) clone() *manifest {
+	return &manifest{Version: m.Version, NextID: m.NextID, Segments: slices.Clone(m.Segments), Retention: maps.Clone(m.Retention)}
+}
+
+// save makes the manifest's changes since the last save durable: one edit record with the
+// segments added and removed, the next id and the retention settings if they changed. The
+// callers change the fields, then save (under the engine's lock); dir is the data directory.
 func (m *manifest) save(dir string) error {
-	b, err := json.MarshalIndent(m, "", " ")
+	if m.log == nil {
+		return fmt.Errorf("write manifest in %s: %w", dir, ErrReadOnly)
+	}
+	if m.edits >= manifestCompactEvery {
+		return m.snapshot()
+	}
+	p := m.persisted
+	e := manifestEdit{Op: "edit"}
+	had := map[uint64]bool{}
+	for _, s := range p.Segments {
+		had[s.ID] = true
+	}
+	has := map[uint64]bool{}
+	for _, s := range m.Segments {
+		has[s.ID] = true
+		if !had[s.ID] {
+			e.Add = append(e.Add, s)
+		}
+	}
+	for _, s := range p.Segments {
+		if !has[s.ID] {
+			e.Remove = append(e.Remove, s.ID)
+		}
+	}
+	if m.NextID != p.NextID {
+		e.NextID = m.NextID
+	}
+	if !maps.Equal(m.Retention, p.Retention) {
+		r := maps.Clone(m.Retention)
+		if r == nil {
+			r = retentionSettings{}
+		}
+		e.Retention = &r
+	}
+	if e.Add == nil && e.Remove == nil && e.NextID == 0 && e.Retention == nil {
+		return nil
+	}
+	if err := m.append(&e); err != nil {
+		return err
+	}
+	m.edits++
+	return nil
+}
+
+// snapshot replaces the log by one record of the whole manifest: written to a new file, then the
+// older files are removed (a crash in between replays the old edits, then the snapshot, which
+// replaces them).
+func (m *manifest) snapshot() error {
+	seq, err := m.log.Rotate()
+	if err != nil {
+		return fmt.Errorf("write manifest: %w", err)
+	}
+	if err := m.append(&manifestEdit{Op: "snapshot", Snapshot: m.clone()}); err != nil {
+		return err
+	}
+	if err := m.log.RemoveBefore(seq); err != nil {
+		return fmt.Errorf("write manifest: %w", err)
+	}
+	m.edits = 0
+	return nil
+}
+
+func (m *manifest) append(e *manifestEdit) error {
+	b, err := json.Marshal(e)
 	if err != nil {
 		return err
 	}
-	if err := fsutil.WriteFileAtomic(filepath.Join(dir, manifestName), b, 0o644, nil, false); err != nil {
+	if _, err := m.log.AppendBatch([][]byte{b}); err != nil {
 		return fmt.Errorf("write manifest: %w", err)
 	}
+	m.persisted = m.clone()
 	return nil
+}
+
+// close closes the log (a read-write open).
+func (m *manifest) close() error {
+	if m == nil || m.log == nil {
+		return nil
+	}
+	err := m.log.Close()
+	m.log = nil
+	return err
 }

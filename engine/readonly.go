@@ -2,24 +2,24 @@ package engine
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
-	"path/filepath"
 	"time"
 )
 
 // Readers beside the writer. A read-only Open never takes the directory's lock, so a reader
 // never keeps a writer from starting (a `stats` in a monitoring loop once made a restarting
 // consumer fail with "locked"). Whether a writer runs (a server, an ingest) or starts meanwhile,
-// the reader opens on a snapshot: the manifest is replaced atomically, segment files are immutable and
-// only deleted after a newer manifest no longer names them, and WAL files are removed only after
-// a manifest naming their flushed events is durable. The reader reads the manifest, opens its
-// segments, replays the WAL (read-only; events already in its segments are skipped as
-// duplicates), then reads the manifest again: if it changed, a flush or compaction ran meanwhile
-// and the reader starts over. A partial record at the end of the writer's active file is a torn
-// tail to a reader and is skipped: those events were not acknowledged when the reader looked.
+// the reader opens on a snapshot: each manifest edit is appended to its log and fsync'd whole,
+// segment files are immutable and only deleted after an edit no longer names them, and WAL
+// files are removed only after an edit naming their flushed events is durable. The reader
+// replays the manifest's log, opens its segments, replays the WAL (read-only; events already in
+// its segments are skipped as duplicates), then replays the manifest's log again: if the
+// manifest changed, a flush or compaction ran meanwhile and the reader starts over. A partial
+// record at the end of a log the writer is appending to is a torn tail to a reader and is
+// skipped: it was not acknowledged when the reader looked.
 
 // snapshotAttempts bounds the retries of a reader beside a busy writer.
 const snapshotAttempts = 20
@@ -33,15 +33,11 @@ func openReadOnly(dir string, opts Options, trust trustSet) (*DB, error) {
 		if attempt > 0 {
 			time.Sleep(time.Duration(attempt) * 10 * time.Millisecond) // let the writer finish its flush
 		}
-		path := filepath.Join(dir, manifestName)
-		before, err := os.ReadFile(path)
-		if errors.Is(err, fs.ErrNotExist) {
-			// No manifest: a database never flushed (a WAL only), or one whose manifest is gone;
-			// open says which, and refuses the second without touching anything.
-			return open(dir, opts, trust, nil)
-		}
+		before, err := manifestFingerprint(dir)
 		if err != nil {
-			return nil, fmt.Errorf("open database: %w", err)
+			// No manifest (a database never flushed, or one that lost it), or damage: open says
+			// which, and changes nothing.
+			return open(dir, opts, trust, nil)
 		}
 		db, err := open(dir, opts, trust, nil)
 		if err != nil {
@@ -50,7 +46,7 @@ func openReadOnly(dir string, opts Options, trust trustSet) (*DB, error) {
 			last = err
 			continue
 		}
-		after, err := os.ReadFile(path)
+		after, err := manifestFingerprint(dir)
 		if err == nil && bytes.Equal(before, after) {
 			return db, nil
 		}
@@ -58,4 +54,14 @@ func openReadOnly(dir string, opts Options, trust trustSet) (*DB, error) {
 		last = errors.New("the writer changed the manifest while the reader opened it")
 	}
 	return nil, fmt.Errorf("open a snapshot of %s beside its writer: %d attempts failed, the last with: %w", dir, snapshotAttempts, last)
+}
+
+// manifestFingerprint is the manifest as a read-only replay sees it now, for a reader to tell
+// whether the writer changed it while the reader opened.
+func manifestFingerprint(dir string) ([]byte, error) {
+	m, err := loadManifest(dir, true)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(m)
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/authlake/authlake/engine"
@@ -33,10 +32,8 @@ func openDB(dir string, mode openMode, opts engine.Options) (*engine.DB, error) 
 		return nil, errors.New("--data is required: the database directory")
 	}
 	if mustExist {
-		if _, err := os.Stat(filepath.Join(dir, "MANIFEST")); err != nil {
-			if _, werr := os.Stat(filepath.Join(dir, "wal")); werr != nil {
-				return nil, fmt.Errorf("no authlake database in %s (create one with: authlake ingest --data %s FILE)", dir, dir)
-			}
+		if !engine.Exists(dir) {
+			return nil, fmt.Errorf("no authlake database in %s (create one with: authlake ingest --data %s FILE)", dir, dir)
 		}
 	}
 	if opts.Now == nil {

@@ -26,8 +26,8 @@ and after the damage is kept, and moves the original into DIR/wal/corrupt/ (noth
 deleted). It prints each skipped span (file, offset, bytes): the events in it are lost unless
 you can ingest them again from their source (re-ingesting is harmless: known ids are skipped).
 
-The database must not be open in another process. A missing MANIFEST is not repaired: restore
-it from a backup (without it, live segments cannot be told from leftovers of a compaction).`,
+The database must not be open in another process. A missing manifest (DIR/manifest) is not
+repaired: restore it from a backup (without it, live segments cannot be told from leftovers of a compaction).`,
 		Example: `  authlake repair --data ./data`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {

@@ -43,9 +43,9 @@ func sameListing(t *testing.T, what string, a, b map[string]int64) {
 	}
 }
 
-// TestMissingManifestNeverDeletes: with its MANIFEST moved away, a database once lost every
+// TestMissingManifestNeverDeletes: with its manifest moved away, a database once lost every
 // segment file to any command, read-only ones included. Now every command refuses, nothing on
-// disk changes, and putting the MANIFEST back restores everything.
+// disk changes, and putting the manifest back restores everything.
 func TestMissingManifestNeverDeletes(t *testing.T) {
 	dir := t.TempDir()
 	in, data := filepath.Join(dir, "in.ndjson"), filepath.Join(dir, "data")
@@ -55,8 +55,8 @@ func TestMissingManifestNeverDeletes(t *testing.T) {
 	if _, err := run(t, "ingest", "--data", data, in); err != nil {
 		t.Fatal(err)
 	}
-	manifest := filepath.Join(data, "MANIFEST")
-	if err := os.Rename(manifest, filepath.Join(dir, "MANIFEST.away")); err != nil {
+	manifest := filepath.Join(data, "manifest")
+	if err := os.Rename(manifest, filepath.Join(dir, "manifest.away")); err != nil {
 		t.Fatal(err)
 	}
 	before := listing(t, data)
@@ -74,17 +74,17 @@ func TestMissingManifestNeverDeletes(t *testing.T) {
 		{"diagnose", "--flagged"}, {"risk", "users"}, {"compact"}, {"ingest", in},
 	} {
 		_, err := run(t, append([]string{args[0], "--data", data}, args[1:]...)...)
-		if err == nil || !strings.Contains(err.Error(), "MANIFEST is missing") {
-			t.Fatalf("%v without a MANIFEST: %v", args, err)
+		if err == nil || !strings.Contains(err.Error(), "manifest") || !strings.Contains(err.Error(), "is missing") {
+			t.Fatalf("%v without a manifest: %v", args, err)
 		}
 		sameListing(t, strings.Join(args, " "), before, listing(t, data))
 	}
-	if err := os.Rename(filepath.Join(dir, "MANIFEST.away"), manifest); err != nil {
+	if err := os.Rename(filepath.Join(dir, "manifest.away"), manifest); err != nil {
 		t.Fatal(err)
 	}
 	out, err := run(t, "query", "--data", data, "--count", "--filter", "signInEventTypes/any(x: x ne 'none')")
 	if n, _ := strconv.Atoi(strings.TrimSpace(out)); err != nil || n < 1900 {
-		t.Fatalf("after restoring the MANIFEST: %q, %v", out, err)
+		t.Fatalf("after restoring the manifest: %q, %v", out, err)
 	}
 }
 
