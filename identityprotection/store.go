@@ -87,8 +87,19 @@ func Open(dir string, opts Options) (*Store, error) {
 	if err := s.replay(); err != nil {
 		return nil, err
 	}
+	// Each read-write open starts a new log file; without a compaction now and then, every
+	// restart would leave one more for every later open to replay.
+	if files, _ := filepath.Glob(filepath.Join(dir, logDir, "*.wal")); !s.readOnly && len(files) > maxLogFilesAtOpen {
+		if err := s.Compact(); err != nil {
+			s.Close()
+			return nil, err
+		}
+	}
 	return s, nil
 }
+
+// maxLogFilesAtOpen: an Open that finds more log files compacts the log into one.
+const maxLogFilesAtOpen = 8
 
 func loadListIfExists(path string) (*IPList, error) {
 	l, err := LoadIPList(path)

@@ -132,11 +132,12 @@ func Open(dir string, opts Options) (*Manager, error) {
 	m := &Manager{opts: opts, log: l, windows: ws}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.pruneLocked() || hadLegacy {
-		if err := m.compactLocked(); err != nil {
-			l.Close()
-			return nil, err
-		}
+	// Always: each open starts a new log file, and the log is small (a snapshot of the windows
+	// kept), so the log is one file after every open.
+	m.pruneLocked()
+	if err := m.compactLocked(); err != nil {
+		l.Close()
+		return nil, err
 	}
 	if hadLegacy {
 		if err := removeLegacy(dir); err != nil {
