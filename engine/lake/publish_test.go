@@ -21,20 +21,22 @@ import (
 
 	"github.com/authlake/authlake/bench/gen"
 	"github.com/authlake/authlake/engine"
+	"github.com/authlake/authlake/internal/clock"
 	"github.com/authlake/authlake/internal/clocktest"
 )
 
 // publishFixture is a database of three days of one tenant's sign-ins, with the clock at the
 // end of the last one, and its events' lines.
-func publishFixture(t *testing.T, now *time.Time) (*engine.DB, [][]byte) {
+func publishFixture(t *testing.T, clk *clock.Manual) (*engine.DB, [][]byte) {
 	t.Helper()
-	db, err := engine.Open(t.TempDir(), engine.Options{NoSync: true, Retention: -1, Now: func() time.Time { return *now }, Logger: slog.New(slog.DiscardHandler), BlockRows: 512})
+	now := clk.Now()
+	db, err := engine.Open(t.TempDir(), engine.Options{NoSync: true, Retention: -1, Now: clk.Now, Logger: slog.New(slog.DiscardHandler), BlockRows: 512})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
 	var buf bytes.Buffer
-	if _, _, err := gen.Write(&buf, gen.Config{Events: 3000, Seed: 5, Days: 3, End: *now}); err != nil {
+	if _, _, err := gen.Write(&buf, gen.Config{Events: 3000, Seed: 5, Days: 3, End: now}); err != nil {
 		t.Fatal(err)
 	}
 	lines := bytes.Split(bytes.TrimSpace(buf.Bytes()), []byte("\n"))
@@ -64,8 +66,9 @@ func ingestLines(t *testing.T, db *engine.DB, lines [][]byte) {
 // A publisher writes sealed days only, writes each once while it does not change, and writes a
 // sealed day again when a late sign-in lands in it, and only that day.
 func TestPublishSealedAndChangedDays(t *testing.T) {
-	now := clocktest.Epoch()
-	db, lines := publishFixture(t, &now)
+	clk := clocktest.Manual()
+	now := clk.Now()
+	db, lines := publishFixture(t, clk)
 	if err := db.Flush(); err != nil {
 		t.Fatal(err)
 	}
@@ -117,7 +120,7 @@ func TestPublishSealedAndChangedDays(t *testing.T) {
 	}
 
 	// The day sealed later is published once the clock passes its end plus SealAfter.
-	now = now.Add(25 * time.Hour)
+	clk.Advance(25 * time.Hour)
 	fourth, err := Publish(context.Background(), db, tree, opts)
 	if err != nil || len(fourth.Written) == 0 || fourth.Written[len(fourth.Written)-1].Date != today {
 		t.Fatalf("a day later: wrote %+v, %v; want %s", fourth.Written, err, today)
@@ -188,8 +191,8 @@ func s3Tree(t *testing.T) Tree {
 // Publishing to an S3 bucket gives the same tree as to a directory: the manifest and every day,
 // readable as Parquet from the bucket.
 func TestPublishToS3(t *testing.T) {
-	now := clocktest.Epoch()
-	db, lines := publishFixture(t, &now)
+	clk := clocktest.Manual()
+	db, lines := publishFixture(t, clk)
 	tree := s3Tree(t)
 	ctx := context.Background()
 	rep, err := Publish(ctx, db, tree, Options{})
@@ -235,8 +238,8 @@ func countParquetRows(t *testing.T, b []byte) int64 {
 // A JSON value that does not fit its Parquet type (a step's "succeeded" that is no boolean) is
 // written null and counted in the manifest; the other sign-ins of its day keep theirs.
 func TestPublishCountsUnfitValues(t *testing.T) {
-	now := clocktest.Epoch()
-	db, lines := publishFixture(t, &now)
+	clk := clocktest.Manual()
+	db, lines := publishFixture(t, clk)
 	odd := map[string]any{}
 	json.Unmarshal(lines[0], &odd)
 	odd["id"] = "5e0c1b2a-9999-4aaa-8bbb-cccccccccccc"
