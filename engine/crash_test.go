@@ -121,7 +121,10 @@ func TestCrashKill9LosesNoAcknowledgedEvent(t *testing.T) {
 	}
 	acked := map[int]bool{}
 	rng := rand.New(rand.NewPCG(1, 2))
-	const rounds = 8
+	rounds := 8
+	if raceEnabled {
+		rounds = 3 // each round's child runs under the race detector, several times slower
+	}
 	kills := 0
 	for iter := 0; iter < rounds; iter++ {
 		// Batches average 150 events and the memtable flushes at 1,500 rows: up to 60

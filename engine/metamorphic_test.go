@@ -15,7 +15,10 @@ import (
 // an export shows exactly the model's newest versions. A bounded number of steps per seed keeps
 // it in CI; a failure names the seed and step to replay.
 func TestMetamorphic(t *testing.T) {
-	const seeds, steps = 4, 120
+	seeds, steps := uint64(4), 120
+	if raceEnabled {
+		seeds = 2
+	}
 	for seed := uint64(1); seed <= seeds; seed++ {
 		t.Run(fmt.Sprint("seed-", seed), func(t *testing.T) { metamorphic(t, seed, steps) })
 	}

@@ -1,0 +1,7 @@
+//go:build race
+
+package engine
+
+// raceEnabled: under the race detector (CI's third run) the crash and metamorphic tests do
+// fewer rounds of the same work; the ordinary runs do them all.
+const raceEnabled = true
