@@ -183,17 +183,7 @@ func replayManifest(dir string, readOnly bool) (*wal.Log, *manifest, error) {
 		return nil, nil, fmt.Errorf("manifest log: %w", err)
 	}
 	m := &manifest{}
-	if _, err := l.Replay(func(pos wal.Pos, payload []byte) error {
-		var e manifestEdit
-		err := json.Unmarshal(payload, &e)
-		if err == nil {
-			err = e.apply(m)
-		}
-		if err != nil {
-			return fmt.Errorf("%w: record at %v is not a manifest edit: %v", wal.ErrCorrupt, pos, err)
-		}
-		return nil
-	}); err != nil {
+	if _, err := wal.ReplayJSON(l, "manifest edit", func(e *manifestEdit) error { return e.apply(m) }); err != nil {
 		l.Close()
 		return nil, nil, fmt.Errorf("manifest log %s: %w", dir, err)
 	}
@@ -304,11 +294,7 @@ func (m *manifest) snapshot() error {
 }
 
 func (m *manifest) append(e *manifestEdit) error {
-	b, err := json.Marshal(e)
-	if err != nil {
-		return err
-	}
-	if _, err := m.log.AppendBatch([][]byte{b}); err != nil {
+	if _, err := wal.AppendJSON(m.log, e); err != nil {
 		return fmt.Errorf("write manifest: %w", err)
 	}
 	m.persisted = m.clone()

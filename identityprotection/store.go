@@ -195,16 +195,11 @@ func (s *Store) replay() error {
 	if err != nil {
 		return fmt.Errorf("identity protection log: %w", err)
 	}
-	if _, err := l.Replay(func(pos wal.Pos, payload []byte) error {
-		var rec record
-		err := json.Unmarshal(payload, &rec)
-		if err == nil {
-			err = rec.check()
+	if _, err := wal.ReplayJSON(l, "risk", func(rec *record) error {
+		if err := rec.check(); err != nil {
+			return err
 		}
-		if err != nil {
-			return fmt.Errorf("%w: record at %v is not a risk record: %v", wal.ErrCorrupt, pos, err)
-		}
-		s.apply(&rec)
+		s.apply(rec)
 		return nil
 	}); err != nil {
 		l.Close()
@@ -258,19 +253,15 @@ func (s *Store) replayLegacy(path string) (bool, error) {
 // writeSnapshots appends one snapshot record per tenant (after expiring aged-out state).
 func (s *Store) writeSnapshots() error {
 	now := s.now().UTC()
-	var payloads [][]byte
+	var recs []*record
 	for t, ts := range s.tenants {
 		ts.expire(now)
-		b, err := json.Marshal(&record{Op: opSnapshot, Tenant: t, At: now, State: ts})
-		if err != nil {
-			panic("BUG: state does not marshal: " + err.Error())
-		}
-		payloads = append(payloads, b)
+		recs = append(recs, &record{Op: opSnapshot, Tenant: t, At: now, State: ts})
 	}
-	if len(payloads) == 0 {
+	if len(recs) == 0 {
 		return nil
 	}
-	if _, err := s.log.AppendBatch(payloads); err != nil {
+	if _, err := wal.AppendJSON(s.log, recs...); err != nil {
 		return fmt.Errorf("identity protection log: %w", err)
 	}
 	return nil
@@ -285,16 +276,8 @@ func (s *Store) commit(recs ...*record) error {
 	if s.log == nil {
 		return errors.New("identity protection store is closed")
 	}
-	payloads := make([][]byte, len(recs))
-	for i, r := range recs {
-		b, err := json.Marshal(r)
-		if err != nil {
-			panic("BUG: record does not marshal: " + err.Error())
-		}
-		payloads[i] = b
-	}
-	if len(payloads) > 0 {
-		if _, err := s.log.AppendBatch(payloads); err != nil {
+	if len(recs) > 0 {
+		if _, err := wal.AppendJSON(s.log, recs...); err != nil {
 			return fmt.Errorf("identity protection log: %w", err)
 		}
 	}

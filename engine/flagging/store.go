@@ -91,16 +91,11 @@ func openLog(dir string) (*wal.Log, []Window, bool, error) {
 	if err != nil {
 		return nil, nil, false, fmt.Errorf("flagging windows log: %w", err)
 	}
-	if _, err := l.Replay(func(pos wal.Pos, payload []byte) error {
-		var r record
-		err := json.Unmarshal(payload, &r)
-		if err == nil {
-			err = r.check()
+	if _, err := wal.ReplayJSON(l, "flagging", func(r *record) error {
+		if err := r.check(); err != nil {
+			return err
 		}
-		if err != nil {
-			return fmt.Errorf("%w: record at %v is not a flagging record: %v", wal.ErrCorrupt, pos, err)
-		}
-		ws = apply(ws, &r)
+		ws = apply(ws, r)
 		return nil
 	}); err != nil {
 		l.Close()
@@ -133,15 +128,7 @@ func loadLegacy(path string) ([]Window, bool, error) {
 
 // append logs records durably (the caller applies them after).
 func (m *Manager) append(recs ...*record) error {
-	payloads := make([][]byte, len(recs))
-	for i, r := range recs {
-		b, err := json.Marshal(r)
-		if err != nil {
-			panic("BUG: a flagging record does not marshal: " + err.Error())
-		}
-		payloads[i] = b
-	}
-	if _, err := m.log.AppendBatch(payloads); err != nil {
+	if _, err := wal.AppendJSON(m.log, recs...); err != nil {
 		return fmt.Errorf("flagging windows log: %w", err)
 	}
 	m.appended += len(recs)
