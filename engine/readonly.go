@@ -33,21 +33,22 @@ func openReadOnly(dir string, opts Options, trust trustSet) (*DB, error) {
 		if attempt > 0 {
 			time.Sleep(time.Duration(attempt) * 10 * time.Millisecond) // let the writer finish its flush
 		}
-		before, err := manifestFingerprint(dir)
-		if err != nil {
-			// No manifest (a database never flushed, or one that lost it), or damage: open says
-			// which, and changes nothing.
-			return open(dir, opts, trust, nil)
-		}
 		db, err := open(dir, opts, trust, nil)
 		if err != nil {
+			if _, merr := loadManifest(dir, true); merr != nil {
+				// No manifest (a database that lost it) or a damaged one: not the writer's
+				// doing, and open said which, changing nothing.
+				return nil, err
+			}
 			// Maybe the writer's doing (a WAL file sealed or removed under the reader), maybe
 			// damage: try again, and say the last error if it persists.
 			last = err
 			continue
 		}
+		// The manifest the open used against the one a replay sees now.
+		used, _ := json.Marshal(db.man)
 		after, err := manifestFingerprint(dir)
-		if err == nil && bytes.Equal(before, after) {
+		if err == nil && bytes.Equal(used, after) {
 			return db, nil
 		}
 		db.closeFiles()
