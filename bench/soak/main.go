@@ -210,7 +210,7 @@ func run(bin, dir string, rounds, clients, size, maxAcks int, seed uint64, durat
 		}
 	}
 	fmt.Printf("soak: %d kill -9 rounds in %s, %d clients × %d-event batches: %d sign-ins acknowledged, %d stored; lost %d, duplicated %d (revision %s)\n",
-		done, elapsed.Round(time.Second), clients, size, len(acked), len(seen), lost, dup, revision())
+		done, elapsed.Round(time.Second), clients, size, len(acked), len(seen), lost, dup, revision(bin))
 	if lost > 0 || dup > 0 {
 		return errors.New("acknowledged events were lost or duplicated")
 	}
@@ -303,10 +303,28 @@ func waitReady(base string, limit time.Duration) error {
 	return fmt.Errorf("the server was not ready within %s", limit)
 }
 
-func revision() string {
-	out, err := exec.Command("git", "rev-parse", "--short", "HEAD").Output()
+// revision is the revision the authlake binary under test was built from (its embedded build
+// information, as `go version -m` prints it), not this checkout's: the soak vouches for the binary.
+func revision(bin string) string {
+	out, err := exec.Command("go", "version", "-m", bin).Output()
 	if err != nil {
 		return "unknown"
 	}
-	return strings.TrimSpace(string(out))
+	rev, modified := "unknown", false
+	for _, line := range strings.Split(string(out), "\n") {
+		f := strings.Fields(line)
+		if len(f) == 2 && f[0] == "build" {
+			k, v, _ := strings.Cut(f[1], "=")
+			switch k {
+			case "vcs.revision":
+				rev = v[:min(len(v), 7)]
+			case "vcs.modified":
+				modified = v == "true"
+			}
+		}
+	}
+	if modified {
+		rev += "+modified"
+	}
+	return rev
 }
