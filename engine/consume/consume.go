@@ -51,6 +51,9 @@ type Options struct {
 // Stats counts what a Consumer did; read it while Run runs.
 type Stats struct {
 	Messages, Records, Accepted, Updated, Duplicates, Rejected, Commits atomic.Int64
+	// Committed is the messages whose offsets are committed: a stopped consumer's group resumes
+	// after exactly these (Messages - Committed come back to the next run as duplicates).
+	Committed atomic.Int64
 	// Lag is the messages behind the partitions' high watermarks at the last poll.
 	Lag atomic.Int64
 }
@@ -131,6 +134,7 @@ func Run(ctx context.Context, db *engine.DB, opts Options, st *Stats) error {
 			return fmt.Errorf("consume: commit offsets: %w", err)
 		}
 		st.Commits.Add(1)
+		st.Committed.Add(int64(len(recs)))
 		cl.AllowRebalance()
 	}
 }

@@ -9,16 +9,18 @@ func (st *Stats) Collector() prometheus.Collector { return statsCollector{st} }
 type statsCollector struct{ st *Stats }
 
 var (
-	descMessages = prometheus.NewDesc("authlake_consume_messages_total", "Kafka messages consumed.", nil, nil)
-	descRecords  = prometheus.NewDesc("authlake_consume_records_total", "Sign-in records in the consumed messages, by what became of them.", []string{"outcome"}, nil)
-	descCommits  = prometheus.NewDesc("authlake_consume_commits_total", "Offset commits (each after its records were durable).", nil, nil)
-	descLag      = prometheus.NewDesc("authlake_consume_lag_messages", "Messages behind the partitions' high watermarks at the last poll.", nil, nil)
+	descMessages  = prometheus.NewDesc("authlake_consume_messages_total", "Kafka messages consumed.", nil, nil)
+	descRecords   = prometheus.NewDesc("authlake_consume_records_total", "Sign-in records in the consumed messages, by what became of them.", []string{"outcome"}, nil)
+	descCommits   = prometheus.NewDesc("authlake_consume_commits_total", "Offset commits (each after its records were durable).", nil, nil)
+	descCommitted = prometheus.NewDesc("authlake_consume_committed_messages_total", "Messages whose offsets are committed (a restarted group resumes after them).", nil, nil)
+	descLag       = prometheus.NewDesc("authlake_consume_lag_messages", "Messages behind the partitions' high watermarks at the last poll.", nil, nil)
 )
 
 func (c statsCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- descMessages
 	ch <- descRecords
 	ch <- descCommits
+	ch <- descCommitted
 	ch <- descLag
 }
 
@@ -29,5 +31,6 @@ func (c statsCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(descRecords, prometheus.CounterValue, float64(v), outcome)
 	}
 	ch <- prometheus.MustNewConstMetric(descCommits, prometheus.CounterValue, float64(st.Commits.Load()))
+	ch <- prometheus.MustNewConstMetric(descCommitted, prometheus.CounterValue, float64(st.Committed.Load()))
 	ch <- prometheus.MustNewConstMetric(descLag, prometheus.GaugeValue, float64(st.Lag.Load()))
 }
