@@ -2,6 +2,7 @@ package columnar
 
 import (
 	"encoding/json"
+	"github.com/authlake/authlake/internal/vfs"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -110,7 +111,7 @@ func FuzzOpenSegment(f *testing.F) {
 		if err := os.WriteFile(p, b, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		seg, err := OpenSegment(p, SignIns, nil)
+		seg, err := OpenSegment(vfs.Default, p, SignIns, nil)
 		if err != nil {
 			return
 		}

@@ -1,6 +1,7 @@
 package columnar
 
 import (
+	"github.com/authlake/authlake/internal/vfs"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -10,7 +11,7 @@ import (
 func TestSegmentReadReleasesMemory(t *testing.T) {
 	path, _ := writeTestSegment(t, t.TempDir(), testEvents(t, 300, 11), 64)
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-	seg, err := OpenSegmentAlloc(path, SignIns, nil, mem)
+	seg, err := OpenSegmentAlloc(vfs.Default, path, SignIns, nil, mem)
 	if err != nil {
 		t.Fatal(err)
 	}

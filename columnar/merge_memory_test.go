@@ -1,6 +1,7 @@
 package columnar
 
 import (
+	"github.com/authlake/authlake/internal/vfs"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -42,7 +43,7 @@ func TestMergeOfSegmentBlocksHoldsOneColumnAtATime(t *testing.T) {
 	events := testEvents(t, 2000, 5)
 	path, _ := writeTestSegment(t, t.TempDir(), events, 128)
 	mem := &peakAllocator{CheckedAllocator: memory.NewCheckedAllocator(memory.NewGoAllocator())}
-	seg, err := OpenSegmentAlloc(path, SignIns, nil, mem)
+	seg, err := OpenSegmentAlloc(vfs.Default, path, SignIns, nil, mem)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +96,7 @@ func TestMergeOfSegmentBlocksHoldsOneColumnAtATime(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := filepath.Join(t.TempDir(), "merged.seg")
-	if _, err := WriteSegment(out, "tenant-a", 20395, m, nil); err != nil {
+	if _, err := WriteSegment(vfs.Default, out, "tenant-a", 20395, m, nil); err != nil {
 		t.Fatal(err)
 	}
 	if left := mem.CurrentAlloc() - base; left != 0 {
@@ -108,7 +109,7 @@ func TestMergeOfSegmentBlocksHoldsOneColumnAtATime(t *testing.T) {
 		t.Fatalf("merge peaked at %d bytes of decoded inputs; one column at a time is at most %d, all columns %d", peak, bound, everything)
 	}
 
-	merged, err := OpenSegment(out, SignIns, nil)
+	merged, err := OpenSegment(vfs.Default, out, SignIns, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,13 +5,13 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
-	"os"
 	"slices"
 	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/authlake/authlake/internal/vfs"
 )
 
 // Segment is an open segment file. Columns are read, checksummed and decoded lazily, on first
@@ -20,7 +20,7 @@ type Segment struct {
 	Path   string
 	Meta   *SegmentMeta
 	schema *Schema
-	f      *os.File
+	f      vfs.File
 	size   int64
 	cache  *BlockCache
 	mem    memory.Allocator
@@ -47,14 +47,14 @@ func (e *CorruptError) Error() string { return "segment " + e.Path + ": " + e.Wh
 
 // OpenSegment opens path and validates its header, trailer and footer. Column regions are
 // verified when first read. cache may be nil (no caching).
-func OpenSegment(path string, s *Schema, cache *BlockCache) (*Segment, error) {
-	return OpenSegmentAlloc(path, s, cache, memory.DefaultAllocator)
+func OpenSegment(fsys vfs.FS, path string, s *Schema, cache *BlockCache) (*Segment, error) {
+	return OpenSegmentAlloc(fsys, path, s, cache, memory.DefaultAllocator)
 }
 
 // OpenSegmentAlloc is OpenSegment with the allocator decoded blocks are built with (tests use
 // memory.NewCheckedAllocator to prove every buffer is released).
-func OpenSegmentAlloc(path string, s *Schema, cache *BlockCache, mem memory.Allocator) (*Segment, error) {
-	f, err := os.Open(path)
+func OpenSegmentAlloc(fsys vfs.FS, path string, s *Schema, cache *BlockCache, mem memory.Allocator) (*Segment, error) {
+	f, err := fsys.Open(path)
 	if err != nil {
 		return nil, err
 	}
@@ -69,7 +69,7 @@ func OpenSegmentAlloc(path string, s *Schema, cache *BlockCache, mem memory.Allo
 	return seg, nil
 }
 
-func openSegmentFile(f *os.File, path string, s *Schema, cache *BlockCache) (*Segment, error) {
+func openSegmentFile(f vfs.File, path string, s *Schema, cache *BlockCache) (*Segment, error) {
 	st, err := f.Stat()
 	if err != nil {
 		return nil, err

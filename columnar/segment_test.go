@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/authlake/authlake/internal/vfs"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -88,7 +89,7 @@ func writeTestSegment(t testing.TB, dir string, events []string, blockRows int) 
 		t.Fatal(err)
 	}
 	path := filepath.Join(dir, "test.seg")
-	meta, err := WriteSegment(path, "tenant-a", 20395, m, nil)
+	meta, err := WriteSegment(vfs.Default, path, "tenant-a", 20395, m, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,7 +144,7 @@ func TestSegmentRoundTrip(t *testing.T) {
 	if meta.Rows != 1000 || meta.NumBlocks() != 8 {
 		t.Fatalf("rows %d blocks %d", meta.Rows, meta.NumBlocks())
 	}
-	seg, err := OpenSegment(path, SignIns, NewBlockCache(64<<20))
+	seg, err := OpenSegment(vfs.Default, path, SignIns, NewBlockCache(64<<20))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -210,7 +211,7 @@ func TestSegmentCorruptionDetected(t *testing.T) {
 		if err := os.WriteFile(p, bad, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		seg, err := OpenSegment(p, SignIns, nil)
+		seg, err := OpenSegment(vfs.Default, p, SignIns, nil)
 		if err != nil {
 			var ce *CorruptError
 			if !errors.As(err, &ce) {
@@ -238,7 +239,7 @@ func TestSegmentCorruptionDetected(t *testing.T) {
 	for _, n := range []int{0, 5, len(orig) / 2, len(orig) - 1} {
 		p := filepath.Join(dir, "short.seg")
 		os.WriteFile(p, orig[:n], 0o644)
-		if _, err := OpenSegment(p, SignIns, nil); err == nil {
+		if _, err := OpenSegment(vfs.Default, p, SignIns, nil); err == nil {
 			t.Fatalf("truncated to %d bytes: open succeeded", n)
 		}
 	}
@@ -249,7 +250,7 @@ func TestSegmentNewerVersionRefused(t *testing.T) {
 	b, _ := os.ReadFile(path)
 	b[6] = SegmentVersion + 1
 	os.WriteFile(path, b, 0o644)
-	_, err := OpenSegment(path, SignIns, nil)
+	_, err := OpenSegment(vfs.Default, path, SignIns, nil)
 	if err == nil || !strings.Contains(err.Error(), "newer than this build") {
 		t.Fatalf("want a version error, got %v", err)
 	}
@@ -275,7 +276,7 @@ func FuzzSegmentFooter(f *testing.F) {
 // A segment's dictionary is the one its blocks carry, without decoding a block.
 func TestSegmentDictionaryMatchesTheBlocks(t *testing.T) {
 	path, _ := writeTestSegment(t, t.TempDir(), testEvents(t, 500, 9), 128)
-	seg, err := OpenSegment(path, SignIns, nil)
+	seg, err := OpenSegment(vfs.Default, path, SignIns, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -327,7 +328,7 @@ func TestSegmentOfSomeRowsKeepsTheirValuesOnly(t *testing.T) {
 		t.Fatal(err)
 	}
 	path := filepath.Join(t.TempDir(), "some.seg")
-	meta, err := WriteSegment(path, "tenant-a", 20395, m, nil)
+	meta, err := WriteSegment(vfs.Default, path, "tenant-a", 20395, m, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -336,7 +337,7 @@ func TestSegmentOfSomeRowsKeepsTheirValuesOnly(t *testing.T) {
 			t.Errorf("column %s: dictionary of %d values for 2 rows", c.Name, c.DictLen)
 		}
 	}
-	seg, err := OpenSegment(path, SignIns, nil)
+	seg, err := OpenSegment(vfs.Default, path, SignIns, nil)
 	if err != nil {
 		t.Fatalf("the segment cannot be read back: %v", err)
 	}

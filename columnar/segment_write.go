@@ -4,8 +4,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"hash/crc32"
-	"os"
-	"path/filepath"
 	"runtime"
 	"sync"
 	"time"
@@ -13,6 +11,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 
 	"github.com/authlake/authlake/internal/fsutil"
+	"github.com/authlake/authlake/internal/vfs"
 
 	"github.com/apache/arrow-go/v18/arrow/array"
 )
@@ -24,7 +23,7 @@ type BlockVisitor func(col int, blocks []arrow.Array) error
 // WriteSegment writes the merged rows to path as a segment file: to a temporary file first,
 // fsync'd, then renamed into place (and the directory fsync'd), so a crash never leaves a
 // partial segment under the final name. visit, when non-nil, sees each column's blocks.
-func WriteSegment(path string, tenant string, day int32, m *Merged, visit BlockVisitor) (*SegmentMeta, error) {
+func WriteSegment(fsys vfs.FS, path string, tenant string, day int32, m *Merged, visit BlockVisitor) (*SegmentMeta, error) {
 	meta := &SegmentMeta{Tenant: tenant, Day: day, Rows: m.Rows, BlockRows: m.BlockRows,
 		MinTime: m.MinTime, MaxTime: m.MaxTime, Created: time.Now().UnixNano()}
 	ncols := m.Schema.NumColumns()
@@ -63,27 +62,24 @@ func WriteSegment(path string, tenant string, day int32, m *Merged, visit BlockV
 		return nil, firstErr
 	}
 
-	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
+	// Written beside its place and renamed over it once synced (fsutil.AtomicFile): a crash
+	// leaves the whole segment or none of it.
+	f, err := fsutil.CreateAtomic(fsys, path, 0o644, false)
 	if err != nil {
 		return nil, err
 	}
-	defer func() {
-		if f != nil {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
 	var hdr [segHeaderLen]byte
 	copy(hdr[:], segMagic)
 	hdr[6] = SegmentVersion
 	if _, err := f.Write(hdr[:]); err != nil {
+		f.Abort()
 		return nil, err
 	}
 	off := uint64(segHeaderLen)
 	for col := range regions {
 		metas[col].Offset = off
 		if _, err := f.Write(regions[col]); err != nil {
+			f.Abort()
 			return nil, err
 		}
 		off += uint64(len(regions[col]))
@@ -95,19 +91,10 @@ func WriteSegment(path string, tenant string, day int32, m *Merged, visit BlockV
 	trailer = append(trailer, SegmentVersion)
 	trailer = append(trailer, segTrailerMagic...)
 	if _, err := f.Write(append(footer, trailer...)); err != nil {
+		f.Abort()
 		return nil, err
 	}
-	if err := f.Sync(); err != nil {
-		return nil, fmt.Errorf("fsync %s: %w", tmp, err)
-	}
-	if err := f.Close(); err != nil {
-		return nil, err
-	}
-	f = nil
-	if err := os.Rename(tmp, path); err != nil {
-		return nil, err
-	}
-	if err := fsutil.SyncDir(filepath.Dir(path)); err != nil {
+	if err := f.Commit(); err != nil {
 		return nil, err
 	}
 	return meta, nil

@@ -3,7 +3,6 @@ package engine
 import (
 	"fmt"
 	"github.com/authlake/authlake/internal/failpoint"
-	"os"
 	"slices"
 
 	"github.com/authlake/authlake/columnar"
@@ -127,15 +126,15 @@ func (db *DB) compactPartition(p *partition, segs []*segment) error {
 	if err := db.man.save(db.dir); err != nil {
 		db.man.Segments = prev
 		ns.unref()
-		os.Remove(ns.path)
-		os.Remove(ns.path + ".idx")
+		db.fs.Remove(ns.path)
+		db.fs.Remove(ns.path + ".idx")
 		return fmt.Errorf("save manifest: %w", err)
 	}
 	failpoint.Hit(failpoint.CompactInstalled)
 	p.segs = slices.DeleteFunc(p.segs, func(s *segment) bool {
 		if old[s.ms.ID] {
-			os.Remove(s.path)
-			os.Remove(s.path + ".idx")
+			db.fs.Remove(s.path)
+			db.fs.Remove(s.path + ".idx")
 			s.unref()
 			return true
 		}

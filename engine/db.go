@@ -7,6 +7,7 @@ package engine
 import (
 	"errors"
 	"fmt"
+	"github.com/authlake/authlake/internal/vfs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -14,7 +15,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/authlake/authlake/columnar"
@@ -50,8 +50,9 @@ type Options struct {
 	// DisableBackground turns off the background flush/compaction/retention loop (tests drive
 	// Flush and Compact explicitly).
 	DisableBackground bool
-	// WALFaultSync replaces the WAL's fdatasync: fault-injection tests only (see wal.Options).
-	WALFaultSync func(*os.File) error
+	// FS is the file system the database lives on: nil is the operating system's. The
+	// power-loss and disk-full tests give a crashable or error-injecting one (internal/vfs).
+	FS vfs.FS
 	// ReadOnly opens the database without changing anything on disk: no leftover is removed,
 	// a torn WAL tail is skipped rather than truncated, no WAL file is started, and Ingest,
 	// Flush, Compact and EnforceRetention return ErrReadOnly. Read-only commands use it, so
@@ -90,6 +91,9 @@ func (o *Options) fill() {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
+	if o.FS == nil {
+		o.FS = vfs.Default
+	}
 }
 
 // DB is an open database directory. It is safe for concurrent use. One process at a time may
@@ -98,7 +102,8 @@ type DB struct {
 	dir    string
 	opts   Options
 	schema *columnar.Schema
-	lock   *os.File
+	fs     vfs.FS
+	lock   vfs.File
 	wal    *wal.Log
 	cache  *columnar.BlockCache
 	log    *slog.Logger
@@ -169,10 +174,10 @@ func Open(dir string, opts Options) (*DB, error) {
 	if opts.ReadOnly {
 		return openReadOnly(dir, opts, trust)
 	}
-	if err := fsutil.MkdirAllDurable(dir, 0o755); err != nil {
+	if err := fsutil.MkdirAllDurable(opts.FS, dir, 0o755); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
-	lock, err := lockDir(dir, true)
+	lock, err := lockDir(opts.FS, dir)
 	if err != nil {
 		return nil, err
 	}
@@ -180,9 +185,9 @@ func Open(dir string, opts Options) (*DB, error) {
 }
 
 // open recovers the database in dir, holding lock (nil for a reader beside a writer).
-func open(dir string, opts Options, trust trustSet, lock *os.File) (*DB, error) {
+func open(dir string, opts Options, trust trustSet, lock vfs.File) (*DB, error) {
 	db := &DB{
-		dir: dir, opts: opts, schema: columnar.SignIns, lock: lock, log: opts.Logger,
+		dir: dir, fs: opts.FS, opts: opts, schema: columnar.SignIns, lock: lock, log: opts.Logger,
 		cache: columnar.NewBlockCache(opts.CacheBytes),
 		parts: map[partKey]*partition{},
 		stop:  make(chan struct{}), kick: make(chan struct{}, 1),
@@ -210,31 +215,25 @@ func open(dir string, opts Options, trust trustSet, lock *os.File) (*DB, error) 
 	return db, nil
 }
 
-// lockDir takes the directory's exclusive lock; a writer records its pid in the lock file (for
-// the message another process gets), a read-only opener changes nothing.
-func lockDir(dir string, writePID bool) (*os.File, error) {
+// lockDir takes the directory's exclusive lock (the writer's; readers take none) and records
+// the writer's pid in the lock file, for the message another writer gets.
+func lockDir(fsys vfs.FS, dir string) (vfs.File, error) {
 	path := filepath.Join(dir, "LOCK")
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
-	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", path, err)
+	f, err := fsys.Lock(path)
+	if errors.Is(err, vfs.ErrLocked) {
+		owner, _ := vfs.ReadFile(fsys, path)
+		return nil, fmt.Errorf("%w (%s, held by pid %s)", ErrLocked, dir, strings.TrimSpace(string(owner)))
 	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		owner, _ := os.ReadFile(path)
-		f.Close()
-		if errors.Is(err, syscall.EWOULDBLOCK) {
-			return nil, fmt.Errorf("%w (%s, held by pid %s)", ErrLocked, dir, strings.TrimSpace(string(owner)))
-		}
+	if err != nil {
 		return nil, fmt.Errorf("lock %s: %w", path, err)
 	}
-	if writePID {
-		f.Truncate(0)
-		f.WriteAt([]byte(fmt.Sprintf("%d\n", os.Getpid())), 0)
-	}
+	f.Truncate(0)
+	f.WriteAt([]byte(fmt.Sprintf("%d\n", os.Getpid())), 0)
 	return f, nil
 }
 
 func (db *DB) recover() error {
-	man, err := loadManifest(db.dir, db.opts.ReadOnly)
+	man, err := loadManifest(db.fs, db.dir)
 	if err != nil {
 		return err
 	}
@@ -245,7 +244,7 @@ func (db *DB) recover() error {
 	}
 	live := map[string]bool{}
 	for _, ms := range man.Segments {
-		s, err := openSegment(db.dir, ms, db.schema, db.cache)
+		s, err := openSegment(db.fs, db.dir, ms, db.schema, db.cache)
 		if err != nil {
 			return fmt.Errorf("open segment %d of tenant %s day %s: %w", ms.ID, ms.Tenant, dayString(ms.Day), err)
 		}
@@ -259,13 +258,10 @@ func (db *DB) recover() error {
 	// read-only open leaves them.
 	if !db.opts.ReadOnly {
 		root := filepath.Join(db.dir, "segments")
-		filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
-			if err != nil || d.IsDir() {
-				return nil
-			}
+		vfs.WalkFiles(db.fs, root, func(path string) error {
 			if !live[path] {
 				db.log.Warn("removing segment file not in the manifest (interrupted flush or compaction)", "file", path)
-				os.Remove(path)
+				db.fs.Remove(path)
 			}
 			return nil
 		})
@@ -296,7 +292,7 @@ func (db *DB) recover() error {
 	}
 	if !db.opts.ReadOnly {
 		// Only now that everything replayed: an open that fails changes nothing.
-		return db.man.openLog(db.dir)
+		return db.man.openLog(db.fs, db.dir)
 	}
 	return nil
 }

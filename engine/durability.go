@@ -24,7 +24,7 @@ var ErrNotDurable = errors.New("the write-ahead log cannot be written")
 
 func (db *DB) walOptions() wal.Options {
 	return wal.Options{NoSync: db.opts.NoSync, Logger: db.log, ReadOnly: db.opts.ReadOnly,
-		NoLock: db.lock == nil, FaultSync: db.opts.WALFaultSync}
+		NoLock: db.lock == nil, FS: db.fs}
 }
 
 // Writable is nil while ingest can be made durable, else why not.

@@ -2,8 +2,7 @@ package engine
 
 import (
 	"errors"
-	"os"
-	"sync/atomic"
+	"github.com/authlake/authlake/internal/vfs"
 	"syscall"
 	"testing"
 )
@@ -14,21 +13,17 @@ import (
 // there exactly once.
 func TestDiskFullRefusesThenResumes(t *testing.T) {
 	dir := t.TempDir()
-	var full atomic.Bool
+	// The WAL's disk fills: its writes come up short and its syncs fail with ENOSPC.
+	full := &vfs.Switch{Errno: syscall.ENOSPC, Kinds: []vfs.OpKind{vfs.OpWrite, vfs.OpSync, vfs.OpCreate}, Path: "/wal/"}
 	opts := testOptions()
 	opts.NoSync = false
-	opts.WALFaultSync = func(f *os.File) error {
-		if full.Load() {
-			return syscall.ENOSPC
-		}
-		return f.Sync()
-	}
+	opts.FS = vfs.Inject(vfs.Default, full.Inject)
 	db := mustOpen(t, dir, opts)
 	lines := makeEvents(300, 21, 2)
 	if res, err := db.Ingest(records(lines[:100]), IngestOptions{Tenant: tenantA}); err != nil || res.Accepted != 100 {
 		t.Fatalf("before the disk fills: %+v %v", res, err)
 	}
-	full.Store(true)
+	full.On()
 	_, err := db.Ingest(records(lines[100:200]), IngestOptions{Tenant: tenantA})
 	if !errors.Is(err, ErrNotDurable) || !errors.Is(err, syscall.ENOSPC) {
 		t.Fatalf("ingest on a full disk: %v", err)
@@ -43,7 +38,7 @@ func TestDiskFullRefusesThenResumes(t *testing.T) {
 	if _, err := db.Ingest(records(lines[100:200]), IngestOptions{Tenant: tenantA}); !errors.Is(err, ErrNotDurable) {
 		t.Fatalf("second ingest on a full disk: %v", err)
 	}
-	full.Store(false)
+	full.Off()
 	db.healMu.Lock()
 	db.lastHeal = db.lastHeal.AddDate(0, 0, -1) // the pacing is a second of wall time; do not wait for it
 	db.healMu.Unlock()

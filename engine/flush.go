@@ -3,7 +3,6 @@ package engine
 import (
 	"fmt"
 	"github.com/authlake/authlake/internal/failpoint"
-	"os"
 	"path/filepath"
 	"slices"
 	"sync"
@@ -136,8 +135,8 @@ func (db *DB) flushPartitions(frozen []*partition) error {
 		for _, o := range outs {
 			if o.seg != nil {
 				o.seg.unref()
-				os.Remove(o.seg.path)
-				os.Remove(o.seg.path + ".idx")
+				db.fs.Remove(o.seg.path)
+				db.fs.Remove(o.seg.path + ".idx")
 			}
 		}
 		return firstErr
@@ -181,25 +180,25 @@ func (db *DB) writeSegment(k partKey, units []columnar.Unit, better bool) (*segm
 	db.mu.Unlock()
 	ms := manifestSegment{ID: id, Tenant: k.tenant, Day: k.day, Rows: m.Rows}
 	path := filepath.Join(db.dir, ms.relPath())
-	if err := fsutil.MkdirAllDurable(filepath.Dir(path), 0o755); err != nil {
+	if err := fsutil.MkdirAllDurable(db.fs, filepath.Dir(path), 0o755); err != nil {
 		return nil, err
 	}
 	ib := newIndexBuilder(db.schema, m)
-	meta, err := columnar.WriteSegment(path, k.tenant, k.day, m, ib.visit)
+	meta, err := columnar.WriteSegment(db.fs, path, k.tenant, k.day, m, ib.visit)
 	if err != nil {
 		return nil, err
 	}
 	failpoint.Hit(failpoint.SegmentWritten)
 	idxBytes, err := ib.finish()
 	if err != nil {
-		os.Remove(path)
+		db.fs.Remove(path)
 		return nil, err
 	}
-	if err := fsutil.WriteFileAtomic(path+".idx", idxBytes, 0o644, nil, false); err != nil {
-		os.Remove(path)
+	if err := fsutil.WriteFileAtomic(db.fs, path+".idx", idxBytes, 0o644, false); err != nil {
+		db.fs.Remove(path)
 		return nil, err
 	}
-	if err := fsutil.SyncDir(filepath.Dir(path)); err != nil {
+	if err := fsutil.SyncDir(db.fs, filepath.Dir(path)); err != nil {
 		return nil, err
 	}
 	failpoint.Hit(failpoint.IndexWritten)
@@ -207,10 +206,10 @@ func (db *DB) writeSegment(k partKey, units []columnar.Unit, better bool) (*segm
 	for _, c := range meta.Columns {
 		size += int64(c.Length)
 	}
-	if st, err := os.Stat(path); err == nil {
+	if st, err := db.fs.Stat(path); err == nil {
 		size = st.Size()
 	}
 	ms.Bytes = size
 	ms.Index = int64(len(idxBytes))
-	return openSegment(db.dir, ms, db.schema, db.cache)
+	return openSegment(db.fs, db.dir, ms, db.schema, db.cache)
 }

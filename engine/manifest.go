@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/authlake/authlake/internal/vfs"
 	"io/fs"
 	"log/slog"
 	"maps"
@@ -108,11 +109,11 @@ func (e *manifestEdit) apply(m *manifest) error {
 // every segment look like a leftover, as it once did (they were all deleted, read-only commands
 // included). A new read-write database gets its manifest at once, so from then on its absence
 // always means loss.
-func loadManifest(dir string, readOnly bool) (*manifest, error) {
+func loadManifest(fsys vfs.FS, dir string) (*manifest, error) {
 	logDir := filepath.Join(dir, manifestDir)
 	legacy := filepath.Join(dir, legacyManifest)
-	if _, err := os.Stat(logDir); err == nil {
-		_, m, err := replayManifest(logDir, true)
+	if _, err := fsys.Stat(logDir); err == nil {
+		_, m, err := replayManifest(fsys, logDir, true)
 		if err != nil {
 			return nil, err
 		}
@@ -123,7 +124,7 @@ func loadManifest(dir string, readOnly bool) (*manifest, error) {
 		// An empty log (a crash before its first snapshot): as if there were none.
 	}
 	m := &manifest{}
-	b, err := os.ReadFile(legacy)
+	b, err := vfs.ReadFile(fsys, legacy)
 	switch {
 	case err == nil:
 		if err := json.Unmarshal(b, m); err != nil {
@@ -133,7 +134,7 @@ func loadManifest(dir string, readOnly bool) (*manifest, error) {
 			return nil, fmt.Errorf("%s: manifest version %d is not supported by this build", legacy, m.Version)
 		}
 	case errors.Is(err, fs.ErrNotExist):
-		if n, first := countSegmentFiles(dir); n > 0 {
+		if n, first := countSegmentFiles(fsys, dir); n > 0 {
 			return nil, fmt.Errorf("%w: the manifest (%s) is missing but %d segment files exist (e.g. %s): refusing to open, nothing was changed; "+
 				"restore the manifest from a backup (authlake cannot tell live segments from leftovers of an interrupted compaction without it)",
 				ErrManifestMissing, logDir, n, first)
@@ -150,8 +151,8 @@ func loadManifest(dir string, readOnly bool) (*manifest, error) {
 // else: it starts the log anew with a snapshot of the manifest (so the log is one small file
 // after every open, and an earlier version's MANIFEST, imported by loadManifest, is in it), then
 // removes that legacy file.
-func (m *manifest) openLog(dir string) error {
-	l, replayed, err := replayManifest(filepath.Join(dir, manifestDir), false)
+func (m *manifest) openLog(fsys vfs.FS, dir string) error {
+	l, replayed, err := replayManifest(fsys, filepath.Join(dir, manifestDir), false)
 	if err != nil {
 		return err
 	}
@@ -165,19 +166,19 @@ func (m *manifest) openLog(dir string) error {
 		return err
 	}
 	legacy := filepath.Join(dir, legacyManifest)
-	if _, err := os.Stat(legacy); err == nil {
-		if err := os.Remove(legacy); err != nil {
+	if _, err := fsys.Stat(legacy); err == nil {
+		if err := fsys.Remove(legacy); err != nil {
 			return err
 		}
-		return fsutil.SyncDir(dir)
+		return fsutil.SyncDir(fsys, dir)
 	}
 	return nil
 }
 
 // replayManifest opens the log in dir and replays it into a manifest (Version 0 if it holds no
 // snapshot yet). A read-only replay takes no lock, creates nothing and returns no log.
-func replayManifest(dir string, readOnly bool) (*wal.Log, *manifest, error) {
-	l, err := wal.Open(dir, wal.Options{ReadOnly: readOnly, NoLock: readOnly, SegmentSize: 1 << 20,
+func replayManifest(fsys vfs.FS, dir string, readOnly bool) (*wal.Log, *manifest, error) {
+	l, err := wal.Open(dir, wal.Options{FS: fsys, ReadOnly: readOnly, NoLock: readOnly, SegmentSize: 1 << 20,
 		Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		return nil, nil, fmt.Errorf("manifest log: %w", err)
@@ -210,14 +211,12 @@ func Exists(dir string) bool {
 var ErrManifestMissing = errors.New("database manifest missing")
 
 // countSegmentFiles counts the segment and index files under DIR/segments.
-func countSegmentFiles(dir string) (n int, first string) {
-	filepath.WalkDir(filepath.Join(dir, "segments"), func(path string, d os.DirEntry, err error) error {
-		if err == nil && !d.IsDir() {
-			if n == 0 {
-				first = path
-			}
-			n++
+func countSegmentFiles(fsys vfs.FS, dir string) (n int, first string) {
+	vfs.WalkFiles(fsys, filepath.Join(dir, "segments"), func(path string) error {
+		if n == 0 {
+			first = path
 		}
+		n++
 		return nil
 	})
 	return n, first

@@ -3,7 +3,7 @@ package engine
 import (
 	"bytes"
 	"fmt"
-	"os"
+	"github.com/authlake/authlake/internal/vfs"
 	"path/filepath"
 	"sync/atomic"
 
@@ -71,7 +71,7 @@ type segment struct {
 	path  string
 	seg   *columnar.Segment
 	idx   *index.Reader
-	idxF  *os.File
+	idxF  vfs.File
 	refs  atomic.Int32
 	idCol int
 
@@ -83,9 +83,9 @@ type segment struct {
 	stale staleRows
 }
 
-func openSegment(dir string, ms manifestSegment, s *columnar.Schema, cache *columnar.BlockCache) (*segment, error) {
+func openSegment(fsys vfs.FS, dir string, ms manifestSegment, s *columnar.Schema, cache *columnar.BlockCache) (*segment, error) {
 	path := filepath.Join(dir, ms.relPath())
-	seg, err := columnar.OpenSegment(path, s, cache)
+	seg, err := columnar.OpenSegment(fsys, path, s, cache)
 	if err != nil {
 		return nil, err
 	}
@@ -94,7 +94,7 @@ func openSegment(dir string, ms manifestSegment, s *columnar.Schema, cache *colu
 		return nil, &columnar.CorruptError{Path: path, What: fmt.Sprintf("footer says tenant %s day %d rows %d, manifest says %s %d %d",
 			seg.Meta.Tenant, seg.Meta.Day, seg.Meta.Rows, ms.Tenant, ms.Day, ms.Rows)}
 	}
-	f, err := os.Open(path + ".idx")
+	f, err := fsys.Open(path + ".idx")
 	if err != nil {
 		seg.Close()
 		return nil, err

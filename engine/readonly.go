@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
+	"github.com/authlake/authlake/internal/vfs"
 	"time"
 )
 
@@ -25,7 +25,7 @@ import (
 const snapshotAttempts = 20
 
 func openReadOnly(dir string, opts Options, trust trustSet) (*DB, error) {
-	if _, err := os.Stat(dir); err != nil {
+	if _, err := opts.FS.Stat(dir); err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
 	var last error
@@ -35,7 +35,7 @@ func openReadOnly(dir string, opts Options, trust trustSet) (*DB, error) {
 		}
 		db, err := open(dir, opts, trust, nil)
 		if err != nil {
-			if _, merr := loadManifest(dir, true); merr != nil {
+			if _, merr := loadManifest(opts.FS, dir); merr != nil {
 				// No manifest (a database that lost it) or a damaged one: not the writer's
 				// doing, and open said which, changing nothing.
 				return nil, err
@@ -47,7 +47,7 @@ func openReadOnly(dir string, opts Options, trust trustSet) (*DB, error) {
 		}
 		// The manifest the open used against the one a replay sees now.
 		used, _ := json.Marshal(db.man)
-		after, err := manifestFingerprint(dir)
+		after, err := manifestFingerprint(opts.FS, dir)
 		if err == nil && bytes.Equal(used, after) {
 			return db, nil
 		}
@@ -59,8 +59,8 @@ func openReadOnly(dir string, opts Options, trust trustSet) (*DB, error) {
 
 // manifestFingerprint is the manifest as a read-only replay sees it now, for a reader to tell
 // whether the writer changed it while the reader opened.
-func manifestFingerprint(dir string) ([]byte, error) {
-	m, err := loadManifest(dir, true)
+func manifestFingerprint(fsys vfs.FS, dir string) ([]byte, error) {
+	m, err := loadManifest(fsys, dir)
 	if err != nil {
 		return nil, err
 	}

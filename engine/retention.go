@@ -3,7 +3,6 @@ package engine
 import (
 	"fmt"
 	"github.com/authlake/authlake/internal/failpoint"
-	"os"
 	"path/filepath"
 	"time"
 )
@@ -54,8 +53,8 @@ func (db *DB) retentionLocked() error {
 	for _, p := range drop {
 		rows := p.rows()
 		for _, s := range p.segs {
-			os.Remove(s.path)
-			os.Remove(s.path + ".idx")
+			db.fs.Remove(s.path)
+			db.fs.Remove(s.path + ".idx")
 			s.unref()
 		}
 		p.segs = nil
@@ -65,7 +64,7 @@ func (db *DB) retentionLocked() error {
 		if len(p.frozen) == 0 {
 			delete(db.parts, p.key)
 		}
-		os.Remove(filepath.Join(db.dir, "segments", p.key.tenant, dayString(p.key.day)))
+		db.fs.Remove(filepath.Join(db.dir, "segments", p.key.tenant, dayString(p.key.day)))
 		db.log.Info("retention dropped a day", "tenant", p.key.tenant, "day", dayString(p.key.day), "events", rows)
 	}
 	// Which copies are shadowed may have changed with a day of copies or of the tenant's own

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/authlake/authlake/internal/fsutil"
+	"github.com/authlake/authlake/internal/vfs"
 )
 
 // Licence tiers. Without P2, risk levels and details read "hidden" and detections are
@@ -111,7 +112,7 @@ func (s *Store) writeFile(path string, data []byte) error {
 	if s.readOnly {
 		return ErrReadOnly
 	}
-	return fsutil.WriteFileAtomic(path, data, 0o644, nil, s.noSync)
+	return fsutil.WriteFileAtomic(vfs.Default, path, data, 0o644, s.noSync)
 }
 
 func readJSON(path string, v any) (bool, error) {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/authlake/authlake/engine/wal"
 	"github.com/authlake/authlake/internal/fsutil"
+	"github.com/authlake/authlake/internal/vfs"
 )
 
 // Store is the durable Identity Protection state of every tenant: detections, the risky
@@ -213,7 +214,7 @@ func (s *Store) replay() error {
 		if err := os.Remove(legacy); err != nil {
 			return err
 		}
-		return fsutil.SyncDir(s.dir)
+		return fsutil.SyncDir(vfs.Default, s.dir)
 	}
 	return nil
 }

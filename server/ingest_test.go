@@ -4,13 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/authlake/authlake/internal/vfs"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"strings"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -201,18 +200,13 @@ func TestStalledBodyAnswered408(t *testing.T) {
 // with Retry-After (it was 500 without one), /readyz reports not ready (it stayed 200), reads
 // keep working, and everything resumes without a restart once the disk has room.
 func TestDiskFullAnswered507(t *testing.T) {
-	var full atomic.Bool
+	full := &vfs.Switch{Errno: syscall.ENOSPC, Kinds: []vfs.OpKind{vfs.OpWrite, vfs.OpSync, vfs.OpCreate}, Path: "/wal/"}
 	e := newEnv(t, func(_ *server.Config, o *engine.Options) {
 		o.NoSync = false
-		o.WALFaultSync = func(f *os.File) error {
-			if full.Load() {
-				return syscall.ENOSPC
-			}
-			return f.Sync()
-		}
+		o.FS = vfs.Inject(vfs.Default, full.Inject)
 	})
 	e.ingest(tenantA, event{id: guid(1), at: t0})
-	full.Store(true)
+	full.On()
 	r := e.do(http.MethodPost, "/authlake/v1/ingest", e.token(tenantA, "AuthLake.Ingest"), bytes.NewReader(event{id: guid(2), at: t0}.json()), "Content-Type", "application/json")
 	if r.status != http.StatusInsufficientStorage || r.header.Get("Retry-After") == "" || !strings.Contains(string(r.body), "wal") {
 		t.Fatalf("ingest on a full disk: %d (Retry-After %q) %s", r.status, r.header.Get("Retry-After"), r.body)
@@ -223,7 +217,7 @@ func TestDiskFullAnswered507(t *testing.T) {
 	if got := ids(t, e.get("/beta/auditLogs/signIns", e.token(tenantA, "AuditLog.Read.All"))); len(got) != 1 {
 		t.Fatalf("reads on a full disk: %v", got)
 	}
-	full.Store(false)
+	full.Off()
 	// The engine retries the log at most once a second of wall time: a bounded wait for it.
 	waitFor(t, "ingest to resume after the disk has room", func() bool {
 		_, err := e.ingestResult(tenantA, event{id: guid(2), at: t0})

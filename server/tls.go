@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/authlake/authlake/internal/fsutil"
+	"github.com/authlake/authlake/internal/vfs"
 )
 
 // TLS. Microsoft's Graph clients attach the bearer token, and follow nextLinks, only over https,
@@ -129,7 +130,7 @@ func makeDevCert(certPath, keyPath, host string, now time.Time) error {
 
 // writePrivate replaces path atomically (and durably) with mode 0600.
 func writePrivate(path string, b []byte) error {
-	return fsutil.WriteFileAtomic(path, b, 0o600, nil, false)
+	return fsutil.WriteFileAtomic(vfs.Default, path, b, 0o600, false)
 }
 
 // Fingerprint is the SHA-256 fingerprint of a certificate, as browsers show it.

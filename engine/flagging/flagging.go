@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/authlake/authlake/internal/vfs"
 	"slices"
 	"strings"
 	"sync"
@@ -73,6 +74,9 @@ type Options struct {
 	// MaxPerTenant bounds the windows a tenant may hold at once (default 10,000), so a client
 	// looping on the endpoint cannot grow the file without limit.
 	MaxPerTenant int
+	// FS is the file system the log lives on (nil: the operating system's); the engine's
+	// power-loss tests give a crashable one.
+	FS vfs.FS
 }
 
 // Errors callers map to HTTP statuses.
@@ -118,6 +122,9 @@ func (o *Options) fill() {
 	if o.MaxPerTenant <= 0 {
 		o.MaxPerTenant = 10_000
 	}
+	if o.FS == nil {
+		o.FS = vfs.Default
+	}
 }
 
 // Open opens the windows' log in dir (DATA/flagging; created if missing), importing an earlier
@@ -125,7 +132,7 @@ func (o *Options) fill() {
 // holds the log (it is locked); Close releases it.
 func Open(dir string, opts Options) (*Manager, error) {
 	opts.fill()
-	l, ws, hadLegacy, err := openLog(dir)
+	l, ws, hadLegacy, err := openLog(opts.FS, dir)
 	if err != nil {
 		return nil, err
 	}
@@ -140,7 +147,7 @@ func Open(dir string, opts Options) (*Manager, error) {
 		return nil, err
 	}
 	if hadLegacy {
-		if err := removeLegacy(dir); err != nil {
+		if err := removeLegacy(opts.FS, dir); err != nil {
 			l.Close()
 			return nil, err
 		}

@@ -4,9 +4,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/authlake/authlake/internal/vfs"
 	"io/fs"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"time"
 
@@ -81,13 +81,13 @@ func apply(ws []Window, r *record) []Window {
 
 // openLog opens (creating) the log in dir, imports the legacy file beside it if there is one,
 // and returns the windows it holds.
-func openLog(dir string) (*wal.Log, []Window, bool, error) {
+func openLog(fsys vfs.FS, dir string) (*wal.Log, []Window, bool, error) {
 	legacy := filepath.Join(filepath.Dir(dir), LegacyFile)
-	ws, hasLegacy, err := loadLegacy(legacy)
+	ws, hasLegacy, err := loadLegacy(fsys, legacy)
 	if err != nil {
 		return nil, nil, false, err
 	}
-	l, err := wal.Open(dir, wal.Options{SegmentSize: 4 << 20, Logger: slog.New(slog.DiscardHandler)})
+	l, err := wal.Open(dir, wal.Options{FS: fsys, SegmentSize: 4 << 20, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		return nil, nil, false, fmt.Errorf("flagging windows log: %w", err)
 	}
@@ -105,8 +105,8 @@ func openLog(dir string) (*wal.Log, []Window, bool, error) {
 }
 
 // loadLegacy reads an earlier version's windows file, if there is one.
-func loadLegacy(path string) ([]Window, bool, error) {
-	b, err := os.ReadFile(path)
+func loadLegacy(fsys vfs.FS, path string) ([]Window, bool, error) {
+	b, err := vfs.ReadFile(fsys, path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, false, nil
 	}
@@ -154,9 +154,9 @@ func (m *Manager) compactLocked() error {
 }
 
 // removeLegacy deletes the imported legacy file, once its windows are in the log.
-func removeLegacy(dir string) error {
-	if err := os.Remove(filepath.Join(filepath.Dir(dir), LegacyFile)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+func removeLegacy(fsys vfs.FS, dir string) error {
+	if err := fsys.Remove(filepath.Join(filepath.Dir(dir), LegacyFile)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
-	return fsutil.SyncDir(filepath.Dir(dir))
+	return fsutil.SyncDir(fsys, filepath.Dir(dir))
 }

@@ -18,6 +18,7 @@ import (
 	"gocloud.dev/gcerrors"
 
 	"github.com/authlake/authlake/internal/fsutil"
+	"github.com/authlake/authlake/internal/vfs"
 )
 
 // A Tree is where a lake is published: a local directory, written durably (each file synced
@@ -94,10 +95,10 @@ func (t *dirTree) Close() error   { return nil }
 
 func (t *dirTree) Create(_ context.Context, rel string) (File, error) {
 	path := filepath.Join(t.dir, filepath.FromSlash(rel))
-	if err := fsutil.MkdirAllDurable(filepath.Dir(path), 0o755); err != nil {
+	if err := fsutil.MkdirAllDurable(vfs.Default, filepath.Dir(path), 0o755); err != nil {
 		return nil, err
 	}
-	return fsutil.CreateAtomic(path, 0o644, t.noSync)
+	return fsutil.CreateAtomic(vfs.Default, path, 0o644, t.noSync)
 }
 
 func (t *dirTree) ReadFile(_ context.Context, rel string) ([]byte, error) {

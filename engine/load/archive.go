@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/authlake/authlake/internal/fsutil"
+	"github.com/authlake/authlake/internal/vfs"
 )
 
 // Archives: the storage-account destination of Entra's diagnostic settings, as a local copy of
@@ -140,10 +141,10 @@ func (a *Archive) Commit() error {
 	if err != nil {
 		return err
 	}
-	if err := fsutil.MkdirAllDurable(filepath.Dir(a.State), 0o755); err != nil {
+	if err := fsutil.MkdirAllDurable(vfs.Default, filepath.Dir(a.State), 0o755); err != nil {
 		return err
 	}
-	if err := fsutil.WriteFileAtomic(a.State, append(b, '\n'), 0o644, nil, a.NoSync); err != nil {
+	if err := fsutil.WriteFileAtomic(vfs.Default, a.State, append(b, '\n'), 0o644, a.NoSync); err != nil {
 		return err
 	}
 	a.offsets = st.Blobs

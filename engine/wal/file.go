@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/authlake/authlake/internal/vfs"
 )
 
 // activeFile is the file the flusher appends to. Only the flusher touches it
@@ -12,7 +14,7 @@ import (
 type activeFile struct {
 	seq         uint64
 	path        string
-	f           *os.File
+	f           vfs.File
 	size        int64 // header plus records: where the next frame goes
 	preallocEnd int64 // file size including preallocated zeros
 }
@@ -24,7 +26,7 @@ func (a *activeFile) hasRecords() bool { return a.size > fileHeaderSize }
 // file with a bad header never held an acknowledged record.
 func (l *Log) createFile(seq uint64) (*activeFile, error) {
 	path := l.path(seq)
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
+	f, err := l.opts.FS.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("wal: create %s: %w", path, err)
 	}
@@ -38,7 +40,7 @@ func (l *Log) createFile(seq uint64) (*activeFile, error) {
 	}
 	// Preallocation is an optimisation: a filesystem without it just pays
 	// for a size update on every sync.
-	if l.opts.SegmentSize > fileHeaderSize && preallocate(f, l.opts.SegmentSize) == nil {
+	if l.opts.SegmentSize > fileHeaderSize && f.Preallocate(l.opts.SegmentSize) == nil {
 		a.preallocEnd = l.opts.SegmentSize
 	}
 	if err := l.sync(f); err != nil {
@@ -76,11 +78,11 @@ func (l *Log) seal(a *activeFile) error {
 	return err
 }
 
-func (l *Log) sync(f *os.File) error {
+func (l *Log) sync(f vfs.File) error {
 	if l.opts.NoSync {
 		return nil
 	}
-	return l.opts.syncFile(f)
+	return f.Datasync()
 }
 
 // syncDir makes file creations and removals in the log directory durable.
@@ -88,22 +90,14 @@ func (l *Log) syncDir() error {
 	if l.opts.NoSync {
 		return nil
 	}
-	d, err := os.Open(l.dir)
-	if err != nil {
-		return fmt.Errorf("wal: open directory for sync: %w", err)
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
+	if err := l.opts.FS.SyncDir(l.dir); err != nil {
 		return fmt.Errorf("wal: sync directory %s: %w", l.dir, err)
 	}
 	return nil
 }
 
 // isZero reports whether bytes [from, to) of f are all zero.
-func isZero(f *os.File, from, to int64) (bool, error) {
+func isZero(f vfs.File, from, to int64) (bool, error) {
 	buf := make([]byte, min(to-from, 1<<20))
 	for from < to {
 		n, err := f.ReadAt(buf[:min(int64(len(buf)), to-from)], from)

@@ -4,10 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
+	"io/fs"
 	"path/filepath"
 
 	"github.com/authlake/authlake/internal/fsutil"
+	"github.com/authlake/authlake/internal/vfs"
 )
 
 // CorruptDir is the folder, inside the log directory, where Repair keeps the original of every
@@ -36,15 +37,15 @@ type RepairReport struct {
 // (Repair takes its lock).
 func Repair(dir string, opts Options) (RepairReport, error) {
 	var rep RepairReport
-	if opts.syncFile == nil {
-		opts.syncFile = fdatasync
+	if opts.FS == nil {
+		opts.FS = vfs.Default
 	}
-	lock, err := lockDir(dir)
+	lock, err := lockDir(opts.FS, dir)
 	if err != nil {
 		return rep, err
 	}
 	defer lock.Close()
-	files, err := listFiles(dir)
+	files, err := listFiles(opts.FS, dir)
 	if err != nil {
 		return rep, err
 	}
@@ -60,7 +61,7 @@ func Repair(dir string, opts Options) (RepairReport, error) {
 
 func (l *Log) repairFile(seq uint64, rep *RepairReport) error {
 	path := l.path(seq)
-	f, err := os.Open(path)
+	f, err := l.opts.FS.Open(path)
 	if err != nil {
 		return fmt.Errorf("wal: open %s: %w", path, err)
 	}
@@ -118,24 +119,26 @@ func (l *Log) repairFile(seq uint64, rep *RepairReport) error {
 	}
 	// Keep the original, then put the rewritten file in its place (atomically and durably).
 	aside := filepath.Join(l.dir, CorruptDir)
-	if err := fsutil.MkdirAllDurable(aside, 0o755); err != nil {
+	if err := fsutil.MkdirAllDurable(l.opts.FS, aside, 0o755); err != nil {
 		return err
 	}
 	keep := filepath.Join(aside, fileName(seq))
 	for i := 1; ; i++ {
-		if _, err := os.Stat(keep); errors.Is(err, os.ErrNotExist) {
+		if _, err := l.opts.FS.Stat(keep); errors.Is(err, fs.ErrNotExist) {
 			break
 		}
 		keep = filepath.Join(aside, fmt.Sprintf("%s.%d", fileName(seq), i))
 	}
-	if err := os.Link(path, keep); err != nil {
+	// The original is durably kept aside (a copy, written atomically) before the repaired file
+	// replaces it.
+	orig, err := vfs.ReadFile(l.opts.FS, path)
+	if err != nil {
+		return fmt.Errorf("wal: read %s: %w", path, err)
+	}
+	if err := fsutil.WriteFileAtomic(l.opts.FS, keep, orig, 0o644, false); err != nil {
 		return fmt.Errorf("wal: keep %s aside: %w", path, err)
 	}
-	// The original is durably kept aside before the repaired file replaces it.
-	if err := fsutil.SyncDir(aside); err != nil {
-		return err
-	}
-	if err := fsutil.WriteFileAtomic(path, out, 0o644, l.opts.syncFile, false); err != nil {
+	if err := fsutil.WriteFileAtomic(l.opts.FS, path, out, 0o644, false); err != nil {
 		return fmt.Errorf("wal: replace %s: %w", path, err)
 	}
 	rep.Rewritten = append(rep.Rewritten, path)

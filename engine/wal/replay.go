@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/authlake/authlake/internal/vfs"
 )
 
 // ReplayStats describes what Replay read and what it cut off.
@@ -104,7 +106,7 @@ func (l *Log) replayFile(seq uint64, last bool, fn func(Pos, []byte) error, stat
 	if last && !l.opts.ReadOnly {
 		flag = os.O_RDWR // to truncate a torn tail
 	}
-	f, err := os.OpenFile(path, flag, 0)
+	f, err := l.opts.FS.OpenFile(path, flag, 0)
 	if err != nil {
 		return 0, false, fmt.Errorf("wal: open %s: %w", path, err)
 	}
@@ -186,7 +188,7 @@ func (l *Log) replayFile(seq uint64, last bool, fn func(Pos, []byte) error, stat
 
 // neverWritten reports whether a file with a bad header is a crash during
 // creation: shorter than a header, or nothing but zeros.
-func neverWritten(f *os.File, size int64) (bool, error) {
+func neverWritten(f vfs.File, size int64) (bool, error) {
 	if size < fileHeaderSize {
 		return true, nil
 	}
@@ -195,7 +197,7 @@ func neverWritten(f *os.File, size int64) (bool, error) {
 
 func (l *Log) removeUnborn(path string, size int64, stats *ReplayStats) error {
 	l.logger.Warn("wal: removing last file whose header was never written", "file", path, "bytes", size)
-	if err := os.Remove(path); err != nil {
+	if err := l.opts.FS.Remove(path); err != nil {
 		return fmt.Errorf("wal: remove %s: %w", path, err)
 	}
 	stats.RemovedFile = path
@@ -205,7 +207,7 @@ func (l *Log) removeUnborn(path string, size int64, stats *ReplayStats) error {
 // truncateTail cuts the last file at the first invalid frame. Only bytes
 // written after the last successful sync can be invalid, and none of them
 // was acknowledged.
-func (l *Log) truncateTail(f *os.File, ce *CorruptionError, size int64, stats *ReplayStats) error {
+func (l *Log) truncateTail(f vfs.File, ce *CorruptionError, size int64, stats *ReplayStats) error {
 	dropped := size - ce.Offset
 	zero := false
 	if ce.Reason == reasonZeroFilled {

@@ -2,7 +2,6 @@ package wal
 
 import (
 	"fmt"
-	"os"
 )
 
 // rotate seals the active file and creates the next one. It runs on the
@@ -70,11 +69,11 @@ func (l *Log) RemoveBefore(seq uint64) error {
 	}
 	for _, s := range victims {
 		path := l.path(s)
-		st, err := os.Stat(path)
+		st, err := l.opts.FS.Stat(path)
 		if err != nil {
 			return fmt.Errorf("wal: stat %s before removal: %w", path, err)
 		}
-		if err := os.Remove(path); err != nil {
+		if err := l.opts.FS.Remove(path); err != nil {
 			return fmt.Errorf("wal: remove %s: %w", path, err)
 		}
 		l.filesMu.Lock()

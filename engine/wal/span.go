@@ -5,10 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
-	"os"
+	"io/fs"
 	"path/filepath"
 
 	"github.com/authlake/authlake/internal/fsutil"
+	"github.com/authlake/authlake/internal/vfs"
 )
 
 // spanName is the file that records which WAL files must exist (docs/format/wal.md, "Span"):
@@ -28,10 +29,10 @@ func (s span) marshal() []byte {
 	return binary.LittleEndian.AppendUint32(b, crc32.Checksum(b, castagnoli))
 }
 
-func readSpan(dir string) (span, bool, error) {
+func readSpan(fsys vfs.FS, dir string) (span, bool, error) {
 	path := filepath.Join(dir, spanName)
-	b, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
+	b, err := vfs.ReadFile(fsys, path)
+	if errors.Is(err, fs.ErrNotExist) {
 		return span{}, false, nil // a log written before the span existed
 	}
 	if err != nil {
@@ -46,8 +47,8 @@ func readSpan(dir string) (span, bool, error) {
 // checkSpan verifies that every file the span names is on disk. Files before the span's
 // start are leftovers of an interrupted RemoveBefore and files after its end were created
 // just before a crash; both are fine.
-func checkSpan(dir string, files []uint64) (span, error) {
-	s, ok, err := readSpan(dir)
+func checkSpan(fsys vfs.FS, dir string, files []uint64) (span, error) {
+	s, ok, err := readSpan(fsys, dir)
 	if err != nil || !ok {
 		if ok := len(files) > 0; ok && err == nil { // an older log: start the span from what is there
 			return span{first: files[0], last: files[len(files)-1]}, nil
@@ -92,7 +93,7 @@ func (l *Log) extendSpan(first, last uint64) error {
 // writeSpan replaces the span file atomically and durably.
 func (l *Log) writeSpan(s span) error {
 	path := filepath.Join(l.dir, spanName)
-	if err := fsutil.WriteFileAtomic(path, s.marshal(), 0o644, l.opts.syncFile, l.opts.NoSync); err != nil {
+	if err := fsutil.WriteFileAtomic(l.opts.FS, path, s.marshal(), 0o644, l.opts.NoSync); err != nil {
 		return fmt.Errorf("wal: %w", err)
 	}
 	return nil

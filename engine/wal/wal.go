@@ -11,6 +11,7 @@ package wal
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"slices"
@@ -18,6 +19,7 @@ import (
 	"sync/atomic"
 
 	"github.com/authlake/authlake/internal/fsutil"
+	"github.com/authlake/authlake/internal/vfs"
 )
 
 // DefaultSegmentSize is the file size after which the log rotates.
@@ -57,12 +59,9 @@ type Options struct {
 	// the log (the engine's snapshot readers). Only with ReadOnly.
 	NoLock bool
 
-	// FaultSync, when set, replaces fdatasync: fault-injection tests make it fail (ENOSPC,
-	// EIO) to prove what a failed sync does. Never set in production.
-	FaultSync func(*os.File) error
-
-	// syncFile replaces fdatasync in tests that inject sync failures.
-	syncFile func(*os.File) error
+	// FS is the file system the log lives on; nil is the operating system's. Tests give a
+	// crashable or error-injecting one (internal/vfs).
+	FS vfs.FS
 }
 
 // Pos is the position of a record: the file it is in and the offset of its
@@ -78,7 +77,7 @@ type Log struct {
 	dir    string
 	opts   Options
 	logger *slog.Logger
-	lock   *os.File
+	lock   vfs.File
 
 	size atomic.Int64 // bytes of all files, preallocated zeros excluded
 
@@ -119,37 +118,34 @@ func Open(dir string, opts Options) (*Log, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	if opts.syncFile == nil {
-		opts.syncFile = opts.FaultSync
-	}
-	if opts.syncFile == nil {
-		opts.syncFile = fdatasync
+	if opts.FS == nil {
+		opts.FS = vfs.Default
 	}
 	if opts.ReadOnly {
-		if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
+		if _, err := opts.FS.Stat(dir); errors.Is(err, fs.ErrNotExist) {
 			// Nothing was ever logged: an empty log, and nothing created to say so.
 			l := &Log{dir: dir, opts: opts, logger: opts.Logger, done: make(chan struct{})}
 			l.cond = sync.NewCond(&l.mu)
 			return l, nil
 		}
-	} else if err := fsutil.MkdirAllDurable(dir, 0o755); err != nil {
+	} else if err := fsutil.MkdirAllDurable(opts.FS, dir, 0o755); err != nil {
 		return nil, fmt.Errorf("wal: create directory: %w", err)
 	}
 	if opts.NoLock && !opts.ReadOnly {
 		return nil, errors.New("wal: NoLock needs ReadOnly")
 	}
-	var lock *os.File
+	var lock vfs.File
 	if !opts.NoLock {
-		l, err := lockDir(dir)
+		l, err := lockDir(opts.FS, dir)
 		if err != nil {
 			return nil, err
 		}
 		lock = l
 	}
-	files, err := listFiles(dir)
+	files, err := listFiles(opts.FS, dir)
 	var sp span
 	if err == nil {
-		sp, err = checkSpan(dir, files)
+		sp, err = checkSpan(opts.FS, dir, files)
 	}
 	if err != nil {
 		if lock != nil {
@@ -165,8 +161,8 @@ func Open(dir string, opts Options) (*Log, error) {
 // listFiles returns the seqs of the WAL files in dir, ascending, and checks
 // that they are consecutive: a gap means a file holding acknowledged records
 // is missing.
-func listFiles(dir string) ([]uint64, error) {
-	entries, err := os.ReadDir(dir)
+func listFiles(fsys vfs.FS, dir string) ([]uint64, error) {
+	entries, err := fsys.ReadDir(dir)
 	if err != nil {
 		return nil, fmt.Errorf("wal: list directory: %w", err)
 	}

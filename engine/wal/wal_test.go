@@ -3,6 +3,7 @@ package wal
 import (
 	"errors"
 	"fmt"
+	"github.com/authlake/authlake/internal/vfs"
 	"os"
 	"path/filepath"
 	"sync"
@@ -77,11 +78,13 @@ func TestAppendReplayPositions(t *testing.T) {
 func TestGroupCommit(t *testing.T) {
 	dir := t.TempDir()
 	var syncs atomic.Int64
-	opts := Options{syncFile: func(f *os.File) error {
-		syncs.Add(1)
-		time.Sleep(time.Millisecond) // a slow disk makes batching visible
-		return fdatasync(f)
-	}}
+	opts := Options{FS: vfs.Inject(vfs.Default, func(op vfs.Op) error {
+		if op.Kind == vfs.OpSync {
+			syncs.Add(1)
+			time.Sleep(time.Millisecond) // a slow disk makes batching visible
+		}
+		return nil
+	})}
 	l, _, _ := openReplayed(t, dir, opts)
 	syncs.Store(0)
 	const writers, each = 16, 40
@@ -256,22 +259,17 @@ func TestAPIMisuse(t *testing.T) {
 // succeed, even when the disk "recovers" (fsyncgate).
 func TestPoisonAfterSyncFailure(t *testing.T) {
 	dir := t.TempDir()
-	var fail atomic.Bool
-	opts := Options{syncFile: func(f *os.File) error {
-		if fail.Load() {
-			return &os.PathError{Op: "fdatasync", Path: f.Name(), Err: syscall.EIO}
-		}
-		return fdatasync(f)
-	}}
+	fail := &vfs.Switch{Errno: syscall.EIO, Kinds: []vfs.OpKind{vfs.OpSync}}
+	opts := Options{FS: vfs.Inject(vfs.Default, fail.Inject)}
 	l, _, _ := openReplayed(t, dir, opts)
 	if _, err := l.Append([]byte("durable")); err != nil {
 		t.Fatal(err)
 	}
-	fail.Store(true)
+	fail.On()
 	if _, err := l.Append([]byte("lost")); !errors.Is(err, syscall.EIO) {
 		t.Fatalf("Append during failing sync: %v, want EIO", err)
 	}
-	fail.Store(false)
+	fail.Off()
 	if _, err := l.Append([]byte("after")); !errors.Is(err, syscall.EIO) {
 		t.Fatalf("Append after recovery: %v, want the poison EIO", err)
 	}

@@ -1,24 +1,23 @@
-// Package fsutil is the storage plumbing every room that writes files shares: directory fsync
-// and durable directory creation. (Atomic file replacement, locks and checksummed logs are to
-// move here too; see the issue on shared plumbing.)
+// Package fsutil is the storage plumbing every room that writes files shares, on a vfs.FS:
+// directory fsync, durable directory creation and atomic file replacement. (The checksummed
+// log is engine/wal; the file systems themselves, real, crashable and error-injecting, are
+// internal/vfs.)
 package fsutil
 
 import (
 	"errors"
 	"fmt"
-	"github.com/authlake/authlake/internal/failpoint"
+	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/authlake/authlake/internal/failpoint"
+	"github.com/authlake/authlake/internal/vfs"
 )
 
 // SyncDir fsyncs a directory so that a create, rename or remove inside it is durable.
-func SyncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
+func SyncDir(fsys vfs.FS, dir string) error {
+	if err := fsys.SyncDir(dir); err != nil {
 		return fmt.Errorf("fsync directory %s: %w", dir, err)
 	}
 	return nil
@@ -28,13 +27,13 @@ func SyncDir(dir string) error {
 // directory it creates is fsynced in its parent (a new directory's entry lives in the parent,
 // and without that fsync a power loss can lose the directory and every file made in it, e.g. a
 // new tenant's or day's segments after the WAL that held them was removed).
-func MkdirAllDurable(dir string, perm os.FileMode) error {
+func MkdirAllDurable(fsys vfs.FS, dir string, perm fs.FileMode) error {
 	dir = filepath.Clean(dir)
 	var missing []string
 	for d := dir; ; d = filepath.Dir(d) {
-		if _, err := os.Stat(d); err == nil {
+		if _, err := fsys.Stat(d); err == nil {
 			break
-		} else if !errors.Is(err, os.ErrNotExist) {
+		} else if !errors.Is(err, fs.ErrNotExist) {
 			return err
 		}
 		missing = append(missing, d)
@@ -44,10 +43,10 @@ func MkdirAllDurable(dir string, perm os.FileMode) error {
 	}
 	for i := len(missing) - 1; i >= 0; i-- {
 		d := missing[i]
-		if err := os.Mkdir(d, perm); err != nil && !errors.Is(err, os.ErrExist) {
+		if err := fsys.Mkdir(d, perm); err != nil && !errors.Is(err, fs.ErrExist) {
 			return err
 		}
-		if err := SyncDir(filepath.Dir(d)); err != nil {
+		if err := SyncDir(fsys, filepath.Dir(d)); err != nil {
 			return err
 		}
 	}
@@ -56,14 +55,13 @@ func MkdirAllDurable(dir string, perm os.FileMode) error {
 
 // WriteFileAtomic replaces path with data so that a crash or power loss leaves either the old
 // file or the new one, never a mix: a temporary file beside it is written and synced, renamed
-// over path, and the directory synced. sync flushes the temporary file (nil: (*os.File).Sync);
-// noSync skips both syncs (tests and benchmarks that measure something else).
-func WriteFileAtomic(path string, data []byte, perm os.FileMode, sync func(*os.File) error, noSync bool) error {
-	f, err := CreateAtomic(path, perm, noSync)
+// over path, and the directory synced. noSync skips both syncs (tests and benchmarks that
+// measure something else).
+func WriteFileAtomic(fsys vfs.FS, path string, data []byte, perm fs.FileMode, noSync bool) error {
+	f, err := CreateAtomic(fsys, path, perm, noSync)
 	if err != nil {
 		return err
 	}
-	f.sync = sync
 	if _, err := f.Write(data); err != nil {
 		f.Abort()
 		return err
@@ -75,19 +73,19 @@ func WriteFileAtomic(path string, data []byte, perm os.FileMode, sync func(*os.F
 // written beside it (path + ".tmp"), and Commit syncs it, renames it over path and syncs the
 // directory, as WriteFileAtomic does with bytes in memory.
 type AtomicFile struct {
-	f      *os.File
+	fs     vfs.FS
+	f      vfs.File
 	path   string
 	noSync bool
-	sync   func(*os.File) error
 }
 
 // CreateAtomic starts an AtomicFile for path.
-func CreateAtomic(path string, perm os.FileMode, noSync bool) (*AtomicFile, error) {
-	f, err := os.OpenFile(path+".tmp", os.O_CREATE|os.O_TRUNC|os.O_WRONLY, perm)
+func CreateAtomic(fsys vfs.FS, path string, perm fs.FileMode, noSync bool) (*AtomicFile, error) {
+	f, err := fsys.OpenFile(path+".tmp", os.O_CREATE|os.O_TRUNC|os.O_WRONLY, perm)
 	if err != nil {
 		return nil, err
 	}
-	return &AtomicFile{f: f, path: path, noSync: noSync}, nil
+	return &AtomicFile{fs: fsys, f: f, path: path, noSync: noSync}, nil
 }
 
 // Write appends to the file (not visible at its path before Commit).
@@ -103,33 +101,29 @@ func (a *AtomicFile) Write(p []byte) (int, error) {
 func (a *AtomicFile) Commit() error {
 	tmp := a.f.Name()
 	if !a.noSync {
-		sync := a.sync
-		if sync == nil {
-			sync = (*os.File).Sync
-		}
-		if err := sync(a.f); err != nil {
+		if err := a.f.Sync(); err != nil {
 			a.Abort()
 			return fmt.Errorf("sync %s: %w", tmp, err)
 		}
 	}
 	if err := a.f.Close(); err != nil {
-		os.Remove(tmp)
+		a.fs.Remove(tmp)
 		return err
 	}
 	failpoint.Hit(failpoint.AtomicBeforeRename)
-	if err := os.Rename(tmp, a.path); err != nil {
-		os.Remove(tmp)
+	if err := a.fs.Rename(tmp, a.path); err != nil {
+		a.fs.Remove(tmp)
 		return err
 	}
 	if a.noSync {
 		return nil
 	}
 	failpoint.Hit(failpoint.AtomicBeforeDirSync)
-	return SyncDir(filepath.Dir(a.path))
+	return SyncDir(a.fs, filepath.Dir(a.path))
 }
 
 // Abort drops the file; its path keeps what it had.
 func (a *AtomicFile) Abort() {
 	a.f.Close()
-	os.Remove(a.f.Name())
+	a.fs.Remove(a.f.Name())
 }

@@ -1,26 +1,29 @@
 package fsutil
 
 import (
+	"errors"
+	"github.com/authlake/authlake/internal/vfs"
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
 )
 
 func TestMkdirAllDurable(t *testing.T) {
 	root := t.TempDir()
 	deep := filepath.Join(root, "segments", "tenant", "2026-11-20")
-	if err := MkdirAllDurable(deep, 0o755); err != nil {
+	if err := MkdirAllDurable(vfs.Default, deep, 0o755); err != nil {
 		t.Fatal(err)
 	}
 	if st, err := os.Stat(deep); err != nil || !st.IsDir() {
 		t.Fatalf("%s: %v", deep, err)
 	}
-	if err := MkdirAllDurable(deep, 0o755); err != nil { // existing: a no-op
+	if err := MkdirAllDurable(vfs.Default, deep, 0o755); err != nil { // existing: a no-op
 		t.Fatal(err)
 	}
 	file := filepath.Join(root, "f")
 	os.WriteFile(file, nil, 0o644)
-	if err := MkdirAllDurable(filepath.Join(file, "x"), 0o755); err == nil {
+	if err := MkdirAllDurable(vfs.Default, filepath.Join(file, "x"), 0o755); err == nil {
 		t.Fatal("a directory under a file was made")
 	}
 }
@@ -28,7 +31,7 @@ func TestMkdirAllDurable(t *testing.T) {
 func TestWriteFileAtomic(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "f")
 	for _, data := range []string{"one", "two, longer"} {
-		if err := WriteFileAtomic(path, []byte(data), 0o600, nil, false); err != nil {
+		if err := WriteFileAtomic(vfs.Default, path, []byte(data), 0o600, false); err != nil {
 			t.Fatal(err)
 		}
 		if b, _ := os.ReadFile(path); string(b) != data {
@@ -42,8 +45,9 @@ func TestWriteFileAtomic(t *testing.T) {
 		t.Fatal("the temporary file was left behind")
 	}
 	// A failing sync leaves the old file in place.
-	fail := func(*os.File) error { return os.ErrInvalid }
-	if err := WriteFileAtomic(path, []byte("three"), 0o600, fail, false); err == nil {
+	fail := &vfs.Switch{Errno: syscall.EIO, Kinds: []vfs.OpKind{vfs.OpSync}}
+	fail.On()
+	if err := WriteFileAtomic(vfs.Inject(vfs.Default, fail.Inject), path, []byte("three"), 0o600, false); !errors.Is(err, syscall.EIO) {
 		t.Fatal("a failed sync was not reported")
 	}
 	if b, _ := os.ReadFile(path); string(b) != "two, longer" {

@@ -1,12 +1,11 @@
 //go:build !linux
 
-package wal
+package vfs
 
 import (
 	"errors"
 	"os"
 )
 
-func fdatasync(f *os.File) error { return f.Sync() }
-
+func datasync(f *os.File) error         { return f.Sync() }
 func preallocate(*os.File, int64) error { return errors.ErrUnsupported }

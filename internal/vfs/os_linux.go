@@ -1,4 +1,4 @@
-package wal
+package vfs
 
 import (
 	"errors"
@@ -6,9 +6,9 @@ import (
 	"syscall"
 )
 
-// fdatasync flushes data and the metadata needed to read it back (the size),
-// skipping timestamps: cheaper than fsync for an append-only file.
-func fdatasync(f *os.File) error {
+// datasync flushes data and the metadata needed to read it back (the size), skipping
+// timestamps: cheaper than fsync for an append-only file.
+func datasync(f *os.File) error {
 	rc, err := f.SyscallConn()
 	if err != nil {
 		return err
@@ -30,8 +30,6 @@ func fdatasync(f *os.File) error {
 	return nil
 }
 
-// preallocate reserves size bytes of zeros for f so that later syncs of
-// writes inside that range need not journal a size change.
 func preallocate(f *os.File, size int64) error {
 	// On a nearly full disk, reserving a whole file would take the space a flush needs to
 	// write the segments that let old WAL files go: preallocate only with room to spare.
