@@ -123,12 +123,10 @@ func (db *DB) compactPartition(p *partition, segs []*segment) error {
 	}
 	next = append(next, ns.ms)
 	db.man.Segments = next
-	if err := db.man.save(db.dir); err != nil {
+	if err := db.saveManifest(ns.path, ns.path+".idx"); err != nil {
 		db.man.Segments = prev
 		ns.unref()
-		db.fs.Remove(ns.path)
-		db.fs.Remove(ns.path + ".idx")
-		return fmt.Errorf("save manifest: %w", err)
+		return err
 	}
 	failpoint.Hit(failpoint.CompactInstalled)
 	p.segs = slices.DeleteFunc(p.segs, func(s *segment) bool {

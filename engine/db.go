@@ -112,9 +112,11 @@ type DB struct {
 	// the flush freeze, so a WAL rotation never separates a record from its memtable rows.
 	ingestMu sync.RWMutex
 
-	mu    sync.RWMutex // guards parts, man, memRows, flushing, closed
-	parts map[partKey]*partition
-	man   *manifest
+	mu sync.RWMutex // guards parts, man, memRows, flushing, closed, orphans
+	// orphans are segment files written for a manifest change whose save failed (saveManifest).
+	orphans []string
+	parts   map[partKey]*partition
+	man     *manifest
 	// retention is the manifest's retention settings, readable without db.mu (ingest's
 	// decode phase checks them lock-free); replaced whole by SetRetention.
 	retention atomic.Pointer[retentionSettings]

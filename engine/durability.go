@@ -27,6 +27,33 @@ func (db *DB) walOptions() wal.Options {
 		NoLock: db.lock == nil, FS: db.fs}
 }
 
+// saveManifest makes db.man's changes durable (db.mu held). written names the files of segments
+// the changes add: when the save fails, the disk's manifest may or may not name them (a write
+// that failed may have landed), so they are kept, not deleted, and removed only once a later
+// save healed the manifest's log and the manifest does not name them. (A file whose removal the
+// changes record is only ever removed after they saved.)
+func (db *DB) saveManifest(written ...string) error {
+	healing := db.man.broken
+	if err := db.man.save(db.dir); err != nil {
+		db.orphans = append(db.orphans, written...)
+		return fmt.Errorf("save manifest: %w", err)
+	}
+	if healing && len(db.orphans) > 0 {
+		named := map[string]bool{}
+		for _, ms := range db.man.Segments {
+			p := filepath.Join(db.dir, ms.relPath())
+			named[p], named[p+".idx"] = true, true
+		}
+		for _, p := range db.orphans {
+			if !named[p] {
+				db.fs.Remove(p)
+			}
+		}
+		db.orphans = nil
+	}
+	return nil
+}
+
 // Writable is nil while ingest can be made durable, else why not.
 func (db *DB) Writable() error {
 	if db.opts.ReadOnly {

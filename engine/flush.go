@@ -149,12 +149,16 @@ func (db *DB) flushPartitions(frozen []*partition) error {
 		next2 = append(next2, o.seg.ms)
 	}
 	db.man.Segments = next2
-	if err := db.man.save(db.dir); err != nil {
+	var written []string
+	for _, o := range outs {
+		written = append(written, o.seg.path, o.seg.path+".idx")
+	}
+	if err := db.saveManifest(written...); err != nil {
 		db.man.Segments = prev
 		for _, o := range outs {
 			o.seg.unref()
 		}
-		return fmt.Errorf("save manifest: %w", err)
+		return err
 	}
 	for _, o := range outs {
 		o.p.segs = append(o.p.segs, o.seg)

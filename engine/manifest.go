@@ -45,6 +45,11 @@ type manifest struct {
 	log       *wal.Log  // nil for a read-only open
 	persisted *manifest // what the log holds: save appends the difference
 	edits     int       // edits since the last snapshot
+	// broken: a write to the log failed (a full disk, an I/O error), so what the log holds is
+	// unknown, and the log refuses appends; the next save heals it.
+	broken bool
+	fs     vfs.FS
+	logDir string
 }
 
 type manifestSegment struct {
@@ -160,7 +165,7 @@ func (m *manifest) openLog(fsys vfs.FS, dir string) error {
 		l.Close()
 		return fmt.Errorf("manifest log %s changed during open", filepath.Join(dir, manifestDir))
 	}
-	m.log = l
+	m.log, m.fs, m.logDir = l, fsys, filepath.Join(dir, manifestDir)
 	if err := m.snapshot(); err != nil {
 		m.close()
 		return err
@@ -233,6 +238,9 @@ func (m *manifest) save(dir string) error {
 	if m.log == nil {
 		return fmt.Errorf("write manifest in %s: %w", dir, ErrReadOnly)
 	}
+	if m.broken {
+		return m.heal()
+	}
 	if m.edits >= manifestCompactEvery {
 		return m.snapshot()
 	}
@@ -280,12 +288,14 @@ func (m *manifest) save(dir string) error {
 func (m *manifest) snapshot() error {
 	seq, err := m.log.Rotate()
 	if err != nil {
+		m.broken = true
 		return fmt.Errorf("write manifest: %w", err)
 	}
 	if err := m.append(&manifestEdit{Op: "snapshot", Snapshot: m.clone()}); err != nil {
 		return err
 	}
 	if err := m.log.RemoveBefore(seq); err != nil {
+		m.broken = true
 		return fmt.Errorf("write manifest: %w", err)
 	}
 	m.edits = 0
@@ -294,9 +304,31 @@ func (m *manifest) snapshot() error {
 
 func (m *manifest) append(e *manifestEdit) error {
 	if _, err := wal.AppendJSON(m.log, e); err != nil {
+		m.broken = true
 		return fmt.Errorf("write manifest: %w", err)
 	}
 	m.persisted = m.clone()
+	return nil
+}
+
+// heal replaces a broken log (save's caller holds the engine's lock). A write or fsync that
+// failed may have reached the disk in part, in whole or not at all, and a poisoned log refuses
+// appends: so the log is closed, opened again (which reads what is really on disk and starts a
+// new file), and given a snapshot of the manifest as this process holds it. From then on the
+// disk and the process agree again, whatever the failed write left, without a restart. The
+// callers never delete a file whose removal an unsaved edit was to record (see
+// DB.saveManifest), so every file the snapshot names is there.
+func (m *manifest) heal() error {
+	_ = m.log.Close() // the poison, already reported
+	l, _, err := replayManifest(m.fs, m.logDir, false)
+	if err != nil {
+		return fmt.Errorf("write manifest: reopen its log: %w", err)
+	}
+	m.log = l
+	if err := m.snapshot(); err != nil {
+		return err
+	}
+	m.broken = false
 	return nil
 }
 

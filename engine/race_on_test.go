@@ -5,3 +5,6 @@ package engine
 // raceEnabled: under the race detector (CI's third run) the crash and metamorphic tests do
 // fewer rounds of the same work; the ordinary runs do them all.
 const raceEnabled = true
+
+// powerLossSample: the power-loss test checks 1 in this many of the crash-point visits.
+const powerLossSample = 7

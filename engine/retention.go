@@ -45,7 +45,7 @@ func (db *DB) retentionLocked() error {
 		}
 	}
 	db.man.Segments = next
-	if err := db.man.save(db.dir); err != nil {
+	if err := db.saveManifest(); err != nil {
 		db.man.Segments = prev
 		return err
 	}

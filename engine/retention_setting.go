@@ -50,7 +50,7 @@ func (db *DB) SetRetention(tenant string, days int) error {
 	next[tenant] = days
 	prev := db.man.Retention
 	db.man.Retention = next
-	if err := db.man.save(db.dir); err != nil {
+	if err := db.saveManifest(); err != nil {
 		db.man.Retention = prev
 		return err
 	}

@@ -6,7 +6,7 @@
 // A point is armed by the environment, once per process: AUTHLAKE_FAILPOINT=NAME or NAME@N
 // (the N-th time the point is reached, 1 by default). The process then kills itself with
 // SIGKILL at that point: no deferred function, no buffered write and no fsync runs after it.
-// Unarmed, Hit costs a comparison of two strings' lengths.
+// Unarmed, Hit costs an atomic load and a comparison of two strings' lengths.
 package failpoint
 
 import (
@@ -57,8 +57,25 @@ func init() {
 	}
 }
 
+// hook is the in-process observer of every point (SetHook), nil when there is none.
+var hook atomic.Pointer[func(string)]
+
+// SetHook makes Hit call fn at every point, in the goroutine that reached it, until SetHook(nil):
+// the power-loss tests take a crashed copy of their in-memory file system there (vfs.MemFS.Crash),
+// which is what a power loss at that point would leave. For tests only; one hook per process.
+func SetHook(fn func(name string)) {
+	if fn == nil {
+		hook.Store(nil)
+		return
+	}
+	hook.Store(&fn)
+}
+
 // Hit marks the point name: armed for it, the process is killed the N-th time it gets here.
 func Hit(name string) {
+	if h := hook.Load(); h != nil {
+		(*h)(name)
+	}
 	if len(armed) != len(name) || armed != name {
 		return
 	}

@@ -18,7 +18,8 @@ const (
 	OpWrite                  // Write or WriteAt: an injected error writes half the bytes first
 	OpSync                   // Sync or Datasync of a file
 	OpSyncDir                // SyncDir
-	OpTruncate               // Truncate or Preallocate
+	OpTruncate
+	OpPreallocate
 	OpRename
 	OpRemove // Remove or RemoveAll
 	OpMkdir
@@ -26,7 +27,7 @@ const (
 	OpLock
 )
 
-var opNames = [...]string{"open", "create", "read", "write", "sync", "syncdir", "truncate", "rename", "remove", "mkdir", "list", "lock"}
+var opNames = [...]string{"open", "create", "read", "write", "sync", "syncdir", "truncate", "preallocate", "rename", "remove", "mkdir", "list", "lock"}
 
 func (k OpKind) String() string { return opNames[k] }
 
@@ -254,7 +255,7 @@ func (f *injectFile) Truncate(size int64) error {
 }
 
 func (f *injectFile) Preallocate(size int64) error {
-	if err := f.fs.check(OpTruncate, f.Name()); err != nil {
+	if err := f.fs.check(OpPreallocate, f.Name()); err != nil {
 		return err
 	}
 	return f.File.Preallocate(size)
