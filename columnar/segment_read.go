@@ -2,11 +2,13 @@ package columnar
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"hash/crc32"
 	"io"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -16,16 +18,27 @@ import (
 
 // Segment is an open segment file. Columns are read, checksummed and decoded lazily, on first
 // use; decoded blocks go through a shared, size-bounded cache. Safe for concurrent use.
+//
+// A segment opened with OpenSegmentLazy has not even opened its file: Meta holds what the
+// caller's catalog knows (everything but Columns), and the file is opened and its footer read and
+// checked against that on the first read of a column (or Columns). A database then opens in time
+// independent of its number of segments, and a query opens only the segments it reads.
 type Segment struct {
 	Path   string
-	Meta   *SegmentMeta
+	Meta   *SegmentMeta // for a lazy segment, without Columns (see Columns)
 	schema *Schema
-	f      vfs.File
 	size   int64
 	cache  *BlockCache
 	mem    memory.Allocator
 
-	cols []*segColumn // by schema column index; nil = not in this segment
+	fs     vfs.FS
+	mu     sync.Mutex  // guards the opening of a lazy segment, and closed
+	ready  atomic.Bool // f, cols and columns are set
+	closed bool
+	f      vfs.File
+	cols   []*segColumn // by schema column index; nil = not in this segment
+	// columns is the footer's column list (Meta.Columns of an eagerly opened segment).
+	columns []ColumnMeta
 }
 
 type segColumn struct {
@@ -59,14 +72,70 @@ func OpenSegmentAlloc(fsys vfs.FS, path string, s *Schema, cache *BlockCache, me
 		return nil, err
 	}
 	seg, err := openSegmentFile(f, path, s, cache)
-	if seg != nil {
-		seg.mem = mem
-	}
 	if err != nil {
 		f.Close()
 		return nil, err
 	}
+	seg.mem, seg.fs, seg.columns = mem, fsys, seg.Meta.Columns
+	seg.ready.Store(true)
 	return seg, nil
+}
+
+// OpenSegmentLazy returns the segment at path without reading the file: known is what the
+// caller's catalog recorded of it when it was written (its footer's fields but Columns), size
+// its file size. The footer is read on first use, and one that disagrees with known is a
+// CorruptError then. f is the file already open, or nil to open it then too: a reader beside a
+// writer that may delete the file (after a compaction) holds it open from the start, as its
+// snapshot of the database.
+func OpenSegmentLazy(fsys vfs.FS, path string, s *Schema, cache *BlockCache, known SegmentMeta, size int64, f vfs.File) *Segment {
+	known.Columns = nil
+	return &Segment{Path: path, Meta: &known, schema: s, size: size, cache: cache, mem: memory.DefaultAllocator, fs: fsys, f: f}
+}
+
+// errClosed is the error of a read of a closed lazy segment that never opened its file.
+var errClosed = errors.New("segment is closed")
+
+// open opens a lazy segment's file, once.
+func (s *Segment) open() error {
+	if s.ready.Load() {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ready.Load() {
+		return nil
+	}
+	if s.closed {
+		return fmt.Errorf("segment %s: %w", s.Path, errClosed)
+	}
+	f := s.f
+	if f == nil {
+		var err error
+		if f, err = s.fs.Open(s.Path); err != nil {
+			return err
+		}
+		s.f = f // closed by Close, whether the footer proves good or not
+	}
+	full, err := openSegmentFile(f, s.Path, s.schema, s.cache)
+	if err != nil {
+		return err
+	}
+	k, m := s.Meta, full.Meta
+	if m.Tenant != k.Tenant || m.Day != k.Day || m.Rows != k.Rows || m.BlockRows != k.BlockRows || m.MinTime != k.MinTime || m.MaxTime != k.MaxTime || full.size != s.size {
+		return &CorruptError{Path: s.Path, What: fmt.Sprintf("footer says tenant %s day %d rows %d of %d per block, times %d to %d, %d bytes; the catalog says %s %d %d %d %d %d %d",
+			m.Tenant, m.Day, m.Rows, m.BlockRows, m.MinTime, m.MaxTime, full.size, k.Tenant, k.Day, k.Rows, k.BlockRows, k.MinTime, k.MaxTime, s.size)}
+	}
+	s.cols, s.columns = full.cols, m.Columns
+	s.ready.Store(true)
+	return nil
+}
+
+// Columns is the footer's list of column regions (it opens a lazy segment).
+func (s *Segment) Columns() ([]ColumnMeta, error) {
+	if err := s.open(); err != nil {
+		return nil, err
+	}
+	return s.columns, nil
 }
 
 func openSegmentFile(f vfs.File, path string, s *Schema, cache *BlockCache) (*Segment, error) {
@@ -135,8 +204,18 @@ func openSegmentFile(f vfs.File, path string, s *Schema, cache *BlockCache) (*Se
 
 // Close releases the file. Blocks already handed out stay valid.
 func (s *Segment) Close() error {
+	s.mu.Lock()
+	s.closed = true
+	opened, f := s.ready.Load(), s.f
+	s.mu.Unlock()
 	if s.cache != nil {
 		s.cache.dropSegment(s)
+	}
+	if !opened {
+		if f != nil {
+			return f.Close()
+		}
+		return nil
 	}
 	for _, c := range s.cols {
 		if c != nil && c.dict != nil {
@@ -207,6 +286,9 @@ func (c *segColumn) load(s *Segment) error {
 // caller does not release it. Index probes need only the dictionary: reading it through Block
 // decoded a whole block of codes and competed for the block cache.
 func (s *Segment) Dictionary(idx int) (*array.String, error) {
+	if err := s.open(); err != nil {
+		return nil, err
+	}
 	c := s.cols[idx]
 	if c == nil {
 		return nil, nil
@@ -221,6 +303,9 @@ func (s *Segment) Dictionary(idx int) (*array.String, error) {
 // Block returns block b of column idx (nil when the segment does not store that column: all
 // null). The caller must Release the array.
 func (s *Segment) Block(idx, b int) (arrow.Array, error) {
+	if err := s.open(); err != nil {
+		return nil, err
+	}
 	c := s.cols[idx]
 	if c == nil {
 		return nil, nil

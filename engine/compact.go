@@ -131,9 +131,7 @@ func (db *DB) compactPartition(p *partition, segs []*segment) error {
 	failpoint.Hit(failpoint.CompactInstalled)
 	p.segs = slices.DeleteFunc(p.segs, func(s *segment) bool {
 		if old[s.ms.ID] {
-			db.fs.Remove(s.path)
-			db.fs.Remove(s.path + ".idx")
-			s.unref()
+			s.retire()
 			return true
 		}
 		return false

@@ -245,10 +245,18 @@ func (db *DB) recover() error {
 		db.retention.Store(&r)
 	}
 	live := map[string]bool{}
-	for _, ms := range man.Segments {
-		s, err := openSegment(db.fs, db.dir, ms, db.schema, db.cache)
+	for i, ms := range man.Segments {
+		s, err := openSegment(db.fs, db.dir, ms, db.schema, db.cache, db.lock == nil)
 		if err != nil {
 			return fmt.Errorf("open segment %d of tenant %s day %s: %w", ms.ID, ms.Tenant, dayString(ms.Day), err)
+		}
+		if !ms.cataloged() {
+			// A manifest of an earlier version: its footer was read now; the snapshot a
+			// read-write open writes records what a lazy open needs.
+			m := s.seg.Meta
+			man.Segments[i].BlockRows, man.Segments[i].MinTime, man.Segments[i].MaxTime = m.BlockRows, m.MinTime, m.MaxTime
+			man.Segments[i].Bytes = s.seg.Size()
+			s.ms = man.Segments[i]
 		}
 		p := db.partition(partKey{ms.Tenant, ms.Day})
 		p.segs = append(p.segs, s)

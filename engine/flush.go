@@ -215,5 +215,6 @@ func (db *DB) writeSegment(k partKey, units []columnar.Unit, better bool) (*segm
 	}
 	ms.Bytes = size
 	ms.Index = int64(len(idxBytes))
-	return openSegment(db.fs, db.dir, ms, db.schema, db.cache)
+	ms.BlockRows, ms.MinTime, ms.MaxTime = meta.BlockRows, meta.MinTime, meta.MaxTime
+	return openSegment(db.fs, db.dir, ms, db.schema, db.cache, false)
 }

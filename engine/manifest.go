@@ -59,7 +59,16 @@ type manifestSegment struct {
 	Rows   int    `json:"rows"`
 	Bytes  int64  `json:"bytes"`
 	Index  int64  `json:"indexBytes"`
+	// What a query plans with, copied from the footer when the segment was written, so that an
+	// open reads no segment file (a manifest of an earlier version lacks them: its segments are
+	// opened at open, and the next read-write open records them).
+	BlockRows int   `json:"blockRows,omitempty"`
+	MinTime   int64 `json:"minTime,omitempty"`
+	MaxTime   int64 `json:"maxTime,omitempty"`
 }
+
+// cataloged reports whether the manifest holds what a lazy open needs.
+func (s manifestSegment) cataloged() bool { return s.BlockRows > 0 }
 
 func (s manifestSegment) relPath() string {
 	return filepath.Join("segments", s.Tenant, dayString(s.Day), fmt.Sprintf("%016x.seg", s.ID))
@@ -161,7 +170,10 @@ func (m *manifest) openLog(fsys vfs.FS, dir string) error {
 	if err != nil {
 		return err
 	}
-	if replayed.Version == 1 && !slices.Equal(replayed.Segments, m.Segments) {
+	sameIDs := func(a, b []manifestSegment) bool {
+		return slices.EqualFunc(a, b, func(x, y manifestSegment) bool { return x.ID == y.ID })
+	}
+	if replayed.Version == 1 && !sameIDs(replayed.Segments, m.Segments) {
 		l.Close()
 		return fmt.Errorf("manifest log %s changed during open", filepath.Join(dir, manifestDir))
 	}

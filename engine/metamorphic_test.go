@@ -3,12 +3,16 @@ package engine
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/authlake/authlake/internal/vfs"
+	"log/slog"
 	"math/rand/v2"
 	"testing"
 )
 
 // TestMetamorphic runs random sequences of the engine's operations (ingest of new sign-ins,
-// re-emissions with changed content and repeats, flushes, compactions, closing and reopening)
+// re-emissions with changed content and repeats, flushes, compactions, closing and reopening,
+// and power losses: the database is reopened from what a crashable file system kept, only what
+// was synced, with a random part of the unsynced writes torn or not)
 // against a model of what they mean (docs/versions.md: a sign-in is its id; a record equal to a
 // stored version is a duplicate, a different one the newest version) and checks, after every
 // ingest, that the engine counted each record as the model does, and at every checkpoint, that
@@ -48,8 +52,12 @@ func metamorphic(t *testing.T, seed uint64, steps int) {
 		newest int
 	}
 	model := map[int]*state{}
-	dir := t.TempDir()
+	const dir = "/data"
+	mem := vfs.NewCrashableMem()
 	opts := testOptions()
+	opts.FS, opts.NoSync = mem, false
+	opts.Logger = slog.New(slog.DiscardHandler)
+	powerLosses := 0
 	opts.MemtableRows = 1 << 20 // flushes are the sequence's, not the engine's own
 	db := mustOpen(t, dir, opts)
 	defer func() { db.Close() }()
@@ -80,7 +88,7 @@ func metamorphic(t *testing.T, seed uint64, steps int) {
 		}
 	}
 	for step := 0; step < steps; step++ {
-		switch op := rng.IntN(10); {
+		switch op := rng.IntN(11); {
 		case op < 6:
 			n := 1 + rng.IntN(40)
 			var recs []Record
@@ -125,9 +133,23 @@ func metamorphic(t *testing.T, seed uint64, steps int) {
 				t.Fatal(err)
 			}
 			db = mustOpen(t, dir, opts)
+		case op == 9:
+			// Every acknowledged ingest survives: the model does not change.
+			var torn *rand.Rand
+			if rng.IntN(2) == 0 {
+				torn = rng
+			}
+			trail = append(trail, fmt.Sprintf("power loss (torn %t)", torn != nil))
+			powerLosses++
+			crashed := mem.Crash(torn)
+			db.Close() // the old process's last writes go to the file system the power loss left behind
+			mem = crashed
+			opts.FS = mem
+			db = mustOpen(t, dir, opts)
 		default:
 			check(step)
 		}
 	}
 	check(steps)
+	t.Logf("seed %d: %d steps, %d of them power losses", seed, steps, powerLosses)
 }

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"fmt"
 	"github.com/authlake/authlake/internal/vfs"
+	"io"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -67,52 +69,93 @@ func (m *memPart) release() {
 // references, and a segment replaced by compaction or dropped by retention is closed (its files
 // already deleted) when the last reference goes.
 type segment struct {
-	ms    manifestSegment
-	path  string
-	seg   *columnar.Segment
-	idx   *index.Reader
-	idxF  vfs.File
-	refs  atomic.Int32
-	idCol int
+	ms   manifestSegment
+	path string
+	seg  *columnar.Segment
+	idx  *index.Reader
+	idxF vfs.File // nil until the sidecar is first used
+	fs   vfs.FS
+	// retired: the manifest no longer names the segment; the last unref deletes its files.
+	retired atomic.Bool
+	refs    atomic.Int32
+	idCol   int
 
 	// hidden caches, for a segment of home-tenant copies, the rows its home tenant's own log
 	// shadows (see copyview.go), and for a segment of a tenant's own log, the rows of sign-ins
 	// with later versions (versions.go).
+	// idxMu guards idxF, opened on the sidecar's first use, and closed.
+	idxMu  sync.Mutex
+	closed bool
+
 	hidden hiddenRows
 	// stale caches, for a segment of later versions, the rows a newer version supersedes.
 	stale staleRows
 }
 
-func openSegment(fsys vfs.FS, dir string, ms manifestSegment, s *columnar.Schema, cache *columnar.BlockCache) (*segment, error) {
+// openSegment opens the segment ms names. A segment the manifest catalogs is opened lazily:
+// its footer and its sidecar are read when a query, a compaction or a check first reads it, so
+// that opening a database reads nothing of its segments. The files themselves are opened then
+// too, unless hold is set: a reader beside a writer (no directory lock) opens both files at
+// once, since the writer may delete them after a compaction, and open files are the reader's
+// snapshot of the database.
+func openSegment(fsys vfs.FS, dir string, ms manifestSegment, s *columnar.Schema, cache *columnar.BlockCache, hold bool) (*segment, error) {
 	path := filepath.Join(dir, ms.relPath())
-	seg, err := columnar.OpenSegment(fsys, path, s, cache)
-	if err != nil {
-		return nil, err
-	}
-	if seg.Meta.Tenant != ms.Tenant || seg.Meta.Day != ms.Day || seg.Meta.Rows != ms.Rows {
-		seg.Close()
-		return nil, &columnar.CorruptError{Path: path, What: fmt.Sprintf("footer says tenant %s day %d rows %d, manifest says %s %d %d",
-			seg.Meta.Tenant, seg.Meta.Day, seg.Meta.Rows, ms.Tenant, ms.Day, ms.Rows)}
-	}
-	f, err := fsys.Open(path + ".idx")
-	if err != nil {
-		seg.Close()
-		return nil, err
-	}
-	st, err := f.Stat()
-	if err != nil {
-		seg.Close()
-		f.Close()
-		return nil, err
-	}
-	idx, err := index.OpenTrusted(f, st.Size())
-	if err != nil {
-		seg.Close()
-		f.Close()
-		return nil, fmt.Errorf("index %s.idx: %w", path, err)
-	}
 	col, _ := s.Lookup("id")
-	sg := &segment{ms: ms, path: path, seg: seg, idx: idx, idxF: f, idCol: col.Index}
+	sg := &segment{ms: ms, path: path, fs: fsys, idCol: col.Index}
+	if !ms.cataloged() {
+		seg, err := columnar.OpenSegment(fsys, path, s, cache)
+		if err != nil {
+			return nil, err
+		}
+		if seg.Meta.Tenant != ms.Tenant || seg.Meta.Day != ms.Day || seg.Meta.Rows != ms.Rows {
+			seg.Close()
+			return nil, &columnar.CorruptError{Path: path, What: fmt.Sprintf("footer says tenant %s day %d rows %d, manifest says %s %d %d",
+				seg.Meta.Tenant, seg.Meta.Day, seg.Meta.Rows, ms.Tenant, ms.Day, ms.Rows)}
+		}
+		sg.seg = seg
+		hold = true
+	}
+	if hold {
+		f, err := fsys.Open(path + ".idx")
+		if err != nil {
+			if sg.seg != nil {
+				sg.seg.Close()
+			}
+			return nil, fmt.Errorf("index %s.idx: %w", path, err)
+		}
+		sg.idxF = f
+	}
+	if sg.seg == nil {
+		var f vfs.File
+		if hold {
+			var err error
+			if f, err = fsys.Open(path); err != nil {
+				sg.idxF.Close()
+				return nil, err
+			}
+		}
+		sg.seg = columnar.OpenSegmentLazy(fsys, path, s, cache, columnar.SegmentMeta{Tenant: ms.Tenant, Day: ms.Day, Rows: ms.Rows,
+			BlockRows: ms.BlockRows, MinTime: ms.MinTime, MaxTime: ms.MaxTime}, ms.Bytes, f)
+	}
+	sg.idx = index.OpenLazy(func() (io.ReaderAt, int64, error) {
+		sg.idxMu.Lock()
+		defer sg.idxMu.Unlock()
+		if sg.closed {
+			return nil, 0, fmt.Errorf("index %s.idx: the segment is closed", path)
+		}
+		if sg.idxF == nil {
+			f, err := fsys.Open(path + ".idx")
+			if err != nil {
+				return nil, 0, fmt.Errorf("index %s.idx: %w", path, err)
+			}
+			sg.idxF = f
+		}
+		st, err := sg.idxF.Stat()
+		if err != nil {
+			return nil, 0, fmt.Errorf("index %s.idx: %w", path, err)
+		}
+		return sg.idxF, st.Size(), nil
+	})
 	sg.refs.Store(1)
 	return sg, nil
 }
@@ -122,8 +165,27 @@ func (s *segment) ref() { s.refs.Add(1) }
 func (s *segment) unref() {
 	if s.refs.Add(-1) == 0 {
 		s.seg.Close()
-		s.idxF.Close()
+		s.idxMu.Lock()
+		s.closed = true
+		if s.idxF != nil {
+			s.idxF.Close()
+		}
+		s.idxMu.Unlock()
+		if s.retired.Load() {
+			s.fs.Remove(s.path)
+			s.fs.Remove(s.path + ".idx")
+			s.fs.Remove(filepath.Dir(s.path)) // the day's directory, once it is empty
+		}
 	}
+}
+
+// retire drops the installed reference of a segment a compaction or retention removed from the
+// manifest: its files are deleted when the last snapshot reading it lets go (a lazily opened
+// segment may not have opened them yet). A crash before that leaves files the manifest does
+// not name, which the next open removes.
+func (s *segment) retire() {
+	s.retired.Store(true)
+	s.unref()
 }
 
 // containsID reports whether the segment stores a row with this request id.

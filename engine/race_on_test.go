@@ -8,3 +8,6 @@ const raceEnabled = true
 
 // powerLossSample: the power-loss test checks 1 in this many of the crash-point visits.
 const powerLossSample = 7
+
+// diskFullSample: the disk-full test fails 1 in this many of a flush's and a compaction's writes.
+const diskFullSample = 6

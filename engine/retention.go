@@ -3,7 +3,6 @@ package engine
 import (
 	"fmt"
 	"github.com/authlake/authlake/internal/failpoint"
-	"path/filepath"
 	"time"
 )
 
@@ -53,9 +52,7 @@ func (db *DB) retentionLocked() error {
 	for _, p := range drop {
 		rows := p.rows()
 		for _, s := range p.segs {
-			db.fs.Remove(s.path)
-			db.fs.Remove(s.path + ".idx")
-			s.unref()
+			s.retire()
 		}
 		p.segs = nil
 		db.memRows -= p.mem.rows
@@ -64,7 +61,6 @@ func (db *DB) retentionLocked() error {
 		if len(p.frozen) == 0 {
 			delete(db.parts, p.key)
 		}
-		db.fs.Remove(filepath.Join(db.dir, "segments", p.key.tenant, dayString(p.key.day)))
 		db.log.Info("retention dropped a day", "tenant", p.key.tenant, "day", dayString(p.key.day), "events", rows)
 	}
 	// Which copies are shadowed may have changed with a day of copies or of the tenant's own

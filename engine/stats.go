@@ -14,7 +14,7 @@ type Stats struct {
 	IndexBytes   int64            `json:"indexBytes"`
 	WALBytes     int64            `json:"walBytes"`
 	Tenants      []TenantStats    `json:"tenants"`
-	ColumnBytes  map[string]int64 `json:"columnBytes"`
+	ColumnBytes  map[string]int64 `json:"columnBytes,omitempty"` // filled by ColumnBytes, not Stats
 	// The decoded-block cache: bytes held, hits and misses since Open.
 	CacheBytes  int64 `json:"cacheBytes"`
 	CacheHits   int64 `json:"cacheHits"`
@@ -40,7 +40,7 @@ type TenantStats struct {
 func (db *DB) Stats() Stats {
 	db.mu.RLock()
 	defer db.mu.RUnlock()
-	st := Stats{ColumnBytes: map[string]int64{}, MemtableRows: int64(db.memRows)}
+	st := Stats{MemtableRows: int64(db.memRows)}
 	st.CacheBytes, st.CacheHits, st.CacheMisses = db.cache.Stats()
 	if db.wal != nil {
 		st.WALBytes = db.wal.Size()
@@ -99,8 +99,36 @@ func (st *Stats) addSegments(p *partition) {
 		st.Segments++
 		st.SegmentBytes += s.seg.Size()
 		st.IndexBytes += s.ms.Index
-		for _, c := range s.seg.Meta.Columns {
-			st.ColumnBytes[c.Name] += int64(c.Length)
+	}
+}
+
+// ColumnBytes returns the bytes each column takes in the segments, summed over every tenant: it
+// reads every segment's footer (opening the segments a lazy open left closed), so Stats, which
+// metrics and status pages call often, leaves it out.
+func (db *DB) ColumnBytes() (map[string]int64, error) {
+	db.mu.RLock()
+	var segs []*segment
+	for _, p := range db.parts {
+		for _, s := range p.segs {
+			s.ref()
+			segs = append(segs, s)
 		}
 	}
+	db.mu.RUnlock()
+	defer func() {
+		for _, s := range segs {
+			s.unref()
+		}
+	}()
+	out := map[string]int64{}
+	for _, s := range segs {
+		cols, err := s.seg.Columns()
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range cols {
+			out[c.Name] += int64(c.Length)
+		}
+	}
+	return out, nil
 }

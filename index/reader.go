@@ -6,6 +6,7 @@ import (
 	"io"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 
 	"github.com/RoaringBitmap/roaring/v2"
@@ -24,6 +25,11 @@ type Reader struct {
 	entries  []dirEntry
 	sections []lazySection
 	trusted  bool // see OpenTrusted
+
+	// A Reader of OpenLazy opens its sidecar on first use.
+	opener func() (io.ReaderAt, int64, error)
+	mu     sync.Mutex
+	ready  atomic.Bool
 }
 
 type lazySection struct {
@@ -51,6 +57,38 @@ func Open(r io.ReaderAt, size int64) (*Reader, error) {
 // validating). The CRC catches accidents; Open keeps the hostile-input path for tools and tests.
 func OpenTrusted(r io.ReaderAt, size int64) (*Reader, error) {
 	return open(r, size, true)
+}
+
+// OpenLazy is OpenTrusted deferred to the first call that needs the sidecar: open then returns
+// it and its size. A database opens its segments' sidecars this way, so that opening it reads no
+// sidecar and a query reads only those of the segments it probes. If the sidecar cannot be
+// opened or is damaged, Has reports every section present and the probe that follows returns
+// the error: a damaged index fails the query that needed it, it is never silently skipped.
+func OpenLazy(open func() (io.ReaderAt, int64, error)) *Reader {
+	return &Reader{opener: open, trusted: true}
+}
+
+// ensure opens a lazy Reader's sidecar, once it succeeds.
+func (rd *Reader) ensure() error {
+	if rd.opener == nil || rd.ready.Load() {
+		return nil
+	}
+	rd.mu.Lock()
+	defer rd.mu.Unlock()
+	if rd.ready.Load() {
+		return nil
+	}
+	r, size, err := rd.opener()
+	if err != nil {
+		return err
+	}
+	full, err := open(r, size, rd.trusted)
+	if err != nil {
+		return err
+	}
+	rd.r, rd.rows, rd.entries, rd.sections = full.r, full.rows, full.entries, full.sections
+	rd.ready.Store(true)
+	return nil
 }
 
 func open(r io.ReaderAt, size int64, trusted bool) (*Reader, error) {
@@ -93,7 +131,12 @@ func open(r io.ReaderAt, size int64, trusted bool) (*Reader, error) {
 }
 
 // Rows returns the number of rows of the segment.
-func (rd *Reader) Rows() uint32 { return rd.rows }
+func (rd *Reader) Rows() uint32 {
+	if rd.ensure() != nil {
+		return 0
+	}
+	return rd.rows
+}
 
 func (rd *Reader) find(column string, kind Kind) int {
 	i, ok := slices.BinarySearchFunc(rd.entries, 0, func(e dirEntry, _ int) int { return compareEntry(&e, column, kind) })
@@ -104,10 +147,18 @@ func (rd *Reader) find(column string, kind Kind) int {
 }
 
 // Has reports whether the sidecar has a section of the given kind for column.
-func (rd *Reader) Has(column string, kind Kind) bool { return rd.find(column, kind) >= 0 }
+func (rd *Reader) Has(column string, kind Kind) bool {
+	if rd.ensure() != nil {
+		return true // the probe that follows says why
+	}
+	return rd.find(column, kind) >= 0
+}
 
 // Columns returns the indexed column names in sorted order, each once.
 func (rd *Reader) Columns() []string {
+	if rd.ensure() != nil {
+		return nil
+	}
 	var cols []string
 	for i := range rd.entries {
 		if len(cols) == 0 || cols[len(cols)-1] != rd.entries[i].column {
@@ -119,6 +170,9 @@ func (rd *Reader) Columns() []string {
 
 // Sections describes every section, sorted by column and kind.
 func (rd *Reader) Sections() []SectionInfo {
+	if rd.ensure() != nil {
+		return nil
+	}
 	out := make([]SectionInfo, len(rd.entries))
 	for i, e := range rd.entries {
 		out[i] = SectionInfo{Column: e.column, Kind: e.kind, Offset: int64(e.offset), Length: int64(e.length)}
@@ -128,6 +182,9 @@ func (rd *Reader) Sections() []SectionInfo {
 
 // section returns the decoded section, loading it on first use.
 func (rd *Reader) section(column string, kind Kind) (any, error) {
+	if err := rd.ensure(); err != nil {
+		return nil, err
+	}
 	i := rd.find(column, kind)
 	if i < 0 {
 		return nil, fmt.Errorf("%w: column %q has no %s section", ErrNotFound, column, kind)

@@ -28,6 +28,9 @@ func statsCmd() *cobra.Command {
 			}
 			defer db.Close()
 			st := db.Stats()
+			if st.ColumnBytes, err = db.ColumnBytes(); err != nil {
+				return err
+			}
 			if asJSON {
 				enc := json.NewEncoder(os.Stdout)
 				enc.SetIndent("", "  ")

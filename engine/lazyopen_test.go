@@ -1,0 +1,118 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"github.com/authlake/authlake/query"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/authlake/authlake/internal/vfs"
+)
+
+// fileOps counts the opens and reads of segment and index files through a file system.
+type fileOps struct {
+	mu     sync.Mutex
+	opened map[string]int // path -> opens
+	reads  int
+}
+
+func (c *fileOps) inject(op vfs.Op) error {
+	if !strings.Contains(op.Path, "/segments/") {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch op.Kind {
+	case vfs.OpOpen:
+		c.opened[op.Path]++
+	case vfs.OpRead:
+		c.reads++
+	}
+	return nil
+}
+
+func (c *fileOps) counts() (opens, reads int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, n := range c.opened {
+		opens += n
+	}
+	return opens, c.reads
+}
+
+// TestOpenReadsNoSegment: opening a database reads no segment or index file, whatever its
+// number of segments (the manifest catalogs what a query plans with); a query opens only the
+// segments of the days it reads; a reader beside a writer opens each file once, reading
+// nothing, to hold its snapshot against the writer's deletions. The test counts file-system
+// operations, not time.
+func TestOpenReadsNoSegment(t *testing.T) {
+	for _, flushes := range []int{2, 8} {
+		t.Run(fmt.Sprint(flushes, " flushes"), func(t *testing.T) {
+			mem := vfs.NewCrashableMem()
+			const dir = "/data"
+			opts := testOptions()
+			opts.FS = mem
+			opts.Logger = slog.New(slog.DiscardHandler)
+			db := mustOpen(t, dir, opts)
+			lines := makeEvents(100*flushes, 7, 3)
+			for i := 0; i < len(lines); i += 100 {
+				ingestAll(t, db, lines[i:i+100], 100)
+				if err := db.Flush(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			segs := db.Stats().Segments
+			if segs < 2*flushes {
+				t.Fatalf("%d segments after %d flushes", segs, flushes)
+			}
+			db.Close()
+
+			ops := &fileOps{opened: map[string]int{}}
+			opts.FS = vfs.Inject(mem, ops.inject)
+			db = mustOpen(t, dir, opts)
+			if opens, reads := ops.counts(); opens != 0 || reads != 0 {
+				t.Fatalf("opening a database of %d segments opened %d segment or index files and read %d times", segs, opens, reads)
+			}
+			// A query of one day opens that day's segments only (and their sidecars).
+			day := db.Stats().Tenants[0].LastDay
+			snap, err := db.Snapshot(tenantA)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var onDay int
+			for _, dv := range snap.Days {
+				if dayString(dv.Day) == day {
+					onDay = len(dv.Segments)
+				}
+			}
+			snap.Release()
+			res, err := db.Query(context.Background(), tenantA, query.Request{Filter: "createdDateTime ge " + day + "T00:00:00Z", Top: 5})
+			if err != nil || len(res.Rows) == 0 {
+				t.Fatalf("query of %s: %d rows, %v", day, len(res.Rows), err)
+			}
+			opens, _ := ops.counts()
+			if opens == 0 || opens > 2*onDay {
+				t.Fatalf("a query of one day (%d segments of %d) opened %d files", onDay, segs, opens)
+			}
+			for p := range ops.opened {
+				if !strings.Contains(p, "/"+day+"/") {
+					t.Fatalf("a query of %s opened %s", day, p)
+				}
+			}
+			db.Close()
+
+			// A reader opens every file once, and reads none of them.
+			ops = &fileOps{opened: map[string]int{}}
+			ro := opts
+			ro.FS, ro.ReadOnly = vfs.Inject(mem, ops.inject), true
+			reader := mustOpen(t, dir, ro)
+			defer reader.Close()
+			if opens, reads := ops.counts(); opens != 2*segs || reads != 0 {
+				t.Fatalf("a reader of %d segments opened %d files and read %d times; want %d and 0", segs, opens, reads, 2*segs)
+			}
+		})
+	}
+}
