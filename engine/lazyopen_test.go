@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"github.com/authlake/authlake/query"
 	"log/slog"
+	"os"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 
 	"github.com/authlake/authlake/internal/vfs"
@@ -115,4 +117,68 @@ func TestOpenReadsNoSegment(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestReadOnlyOpenWritesNothing: a read-only open, and a query and an export through it, make
+// no write of any kind, on a database with a torn WAL tail, unflushed rows and leftovers of an
+// interrupted flush (each of which a read-write open would repair). Every write operation of
+// the file system fails here; none may be attempted. (Each read-only open used to create and
+// fsync a new WAL file that was never removed.)
+func TestReadOnlyOpenWritesNothing(t *testing.T) {
+	mem := vfs.NewCrashableMem()
+	const dir = "/data"
+	opts := testOptions()
+	opts.FS, opts.NoSync = mem, false
+	opts.Logger = slog.New(slog.DiscardHandler)
+	db := mustOpen(t, dir, opts)
+	lines := makeEvents(300, 5, 2)
+	ingestAll(t, db, lines[:200], 50)
+	if err := db.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	ingestAll(t, db, lines[200:], 50) // unflushed: in the WAL only
+	// A leftover segment file, and a torn tail on the WAL (half a frame).
+	if err := vfsWrite(mem, dir+"/segments/"+tenantA+"/2026-11-19/00000000000000ff.seg", []byte("leftover")); err != nil {
+		t.Fatal(err)
+	}
+	crashed := mem.Crash(nil) // the writer's process is gone; its lock with it
+	db.Close()
+	entries, _ := crashed.ReadDir(dir + "/wal")
+	var last string
+	for _, e := range entries {
+		if strings.HasSuffix(e.Name(), ".wal") {
+			last = e.Name()
+		}
+	}
+	f, err := crashed.OpenFile(dir+"/wal/"+last, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Write([]byte{1, 0, 0, 0, 9, 9})
+	f.Close()
+
+	writes := &vfs.Switch{Errno: syscall.EROFS, Kinds: writeOps}
+	writes.On()
+	ro := testOptions()
+	ro.FS, ro.ReadOnly, ro.Logger = vfs.Inject(crashed, writes.Inject), true, opts.Logger
+	reader := mustOpen(t, dir, ro)
+	defer reader.Close()
+	checkIDs(t, reader, lines, "read-only")
+	if _, err := reader.Query(context.Background(), tenantA, query.Request{Filter: "status/errorCode eq 0", Top: 10}); err != nil {
+		t.Fatal(err)
+	}
+	if writes.Hits() != 0 {
+		t.Fatalf("a read-only open, query and export attempted %d writes", writes.Hits())
+	}
+}
+
+func vfsWrite(fsys vfs.FS, path string, data []byte) error {
+	f, err := fsys.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		return err
+	}
+	return f.Close()
 }
