@@ -108,8 +108,8 @@ func (db *DB) compactPartition(p *partition, segs []*segment) error {
 	if err != nil {
 		return fmt.Errorf("compact tenant %s day %s: %w", p.key.tenant, dayString(p.key.day), err)
 	}
-	db.mu.Lock()
-	defer db.mu.Unlock()
+	db.manMu.Lock() // the manifest's fsync holds up no query or ingest (see flushPartitions)
+	defer db.manMu.Unlock()
 	old := map[uint64]bool{}
 	for _, s := range segs {
 		old[s.ms.ID] = true
@@ -129,6 +129,8 @@ func (db *DB) compactPartition(p *partition, segs []*segment) error {
 		return err
 	}
 	failpoint.Hit(failpoint.CompactInstalled)
+	db.mu.Lock()
+	defer db.mu.Unlock()
 	p.segs = slices.DeleteFunc(p.segs, func(s *segment) bool {
 		if old[s.ms.ID] {
 			s.retire()

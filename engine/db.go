@@ -112,9 +112,12 @@ type DB struct {
 	// the flush freeze, so a WAL rotation never separates a record from its memtable rows.
 	ingestMu sync.RWMutex
 
-	mu sync.RWMutex // guards parts, man, memRows, flushing, closed, orphans
+	// manMu guards man and orphans, and is held across a manifest save (its fsync), so that
+	// no query or ingest waits for one; it is taken before mu when both are.
+	manMu sync.Mutex
 	// orphans are segment files written for a manifest change whose save failed (saveManifest).
 	orphans []string
+	mu      sync.RWMutex // guards parts, memRows, flushing, closed
 	parts   map[partKey]*partition
 	man     *manifest
 	// retention is the manifest's retention settings, readable without db.mu (ingest's

@@ -141,8 +141,10 @@ func (db *DB) flushPartitions(frozen []*partition) error {
 		}
 		return firstErr
 	}
-	db.mu.Lock()
-	defer db.mu.Unlock()
+	// The manifest is saved under manMu alone: its fsync must not hold up queries and ingests,
+	// which take db.mu. Until the install below they see the frozen rows, after it the segments.
+	db.manMu.Lock()
+	defer db.manMu.Unlock()
 	prev := db.man.Segments
 	next2 := slices.Clone(prev)
 	for _, o := range outs {
@@ -160,6 +162,8 @@ func (db *DB) flushPartitions(frozen []*partition) error {
 		}
 		return err
 	}
+	db.mu.Lock()
+	defer db.mu.Unlock()
 	for _, o := range outs {
 		o.p.segs = append(o.p.segs, o.seg)
 		for _, m := range o.parts {
@@ -178,10 +182,10 @@ func (db *DB) writeSegment(k partKey, units []columnar.Unit, better bool) (*segm
 		return nil, err
 	}
 	m.BetterCompression = better
-	db.mu.Lock()
+	db.manMu.Lock()
 	id := db.man.NextID
 	db.man.NextID++
-	db.mu.Unlock()
+	db.manMu.Unlock()
 	ms := manifestSegment{ID: id, Tenant: k.tenant, Day: k.day, Rows: m.Rows}
 	path := filepath.Join(db.dir, ms.relPath())
 	if err := fsutil.MkdirAllDurable(db.fs, filepath.Dir(path), 0o755); err != nil {

@@ -19,14 +19,18 @@ func (db *DB) EnforceRetention() error {
 
 func (db *DB) retentionLocked() error {
 	now := db.opts.Now()
-	db.mu.Lock()
-	defer db.mu.Unlock()
+	// The manifest is saved under manMu alone (no query or ingest waits for its fsync); maintMu,
+	// held by the caller, keeps flushes and compactions from changing the days' segments meanwhile.
+	db.manMu.Lock()
+	defer db.manMu.Unlock()
+	db.mu.RLock()
 	var drop []*partition
 	for k, p := range db.parts {
 		if db.outsideRetention(k.tenant, k.day, now) != "" {
 			drop = append(drop, p)
 		}
 	}
+	db.mu.RUnlock()
 	if len(drop) == 0 {
 		return nil
 	}
@@ -49,6 +53,8 @@ func (db *DB) retentionLocked() error {
 		return err
 	}
 	failpoint.Hit(failpoint.RetentionInstalled)
+	db.mu.Lock()
+	defer db.mu.Unlock()
 	for _, p := range drop {
 		rows := p.rows()
 		for _, s := range p.segs {

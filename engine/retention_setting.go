@@ -38,8 +38,8 @@ func (db *DB) SetRetention(tenant string, days int) error {
 	}
 	db.maintMu.Lock()
 	defer db.maintMu.Unlock()
-	db.mu.Lock()
-	defer db.mu.Unlock()
+	db.manMu.Lock()
+	defer db.manMu.Unlock()
 	next := maps.Clone(db.man.Retention)
 	if next == nil {
 		next = retentionSettings{}

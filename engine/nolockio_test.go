@@ -1,0 +1,71 @@
+package engine
+
+import (
+	"context"
+	"log/slog"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/authlake/authlake/internal/vfs"
+	"github.com/authlake/authlake/query"
+)
+
+// TestManifestSyncHoldsUpNoQuery: while a flush is inside the manifest's fsync (held there by
+// the file system until the test lets it go), a query, an export and an ingest all complete:
+// the manifest is saved outside the lock they take. The test waits on states (the flush is in
+// the fsync; the query returned), each wait bounded and failing loudly.
+func TestManifestSyncHoldsUpNoQuery(t *testing.T) {
+	mem := vfs.NewCrashableMem()
+	inSync, release := make(chan struct{}), make(chan struct{})
+	var hold atomic.Bool
+	opts := testOptions()
+	opts.NoSync = false
+	opts.Logger = slog.New(slog.DiscardHandler)
+	opts.FS = vfs.Inject(mem, func(op vfs.Op) error {
+		if op.Kind == vfs.OpSync && strings.Contains(op.Path, "/manifest/") && hold.CompareAndSwap(true, false) {
+			close(inSync)
+			<-release
+		}
+		return nil
+	})
+	db := mustOpen(t, "/data", opts)
+	defer db.Close()
+	lines := makeEvents(300, 17, 2)
+	ingestAll(t, db, lines[:200], 100)
+
+	hold.Store(true)
+	flushed := make(chan error, 1)
+	go func() { flushed <- db.Flush() }()
+	select {
+	case <-inSync:
+	case <-time.After(time.Minute):
+		t.Fatal("the flush never reached the manifest's fsync")
+	}
+	done := make(chan error, 1)
+	go func() {
+		res, err := db.Query(context.Background(), tenantA, query.Request{Filter: "status/errorCode ge 0", Count: true, Top: 5})
+		if err == nil && res.Count != 200 {
+			t.Errorf("during the manifest's fsync a query counted %d sign-ins, want 200", res.Count)
+		}
+		if err == nil {
+			_, err = db.Ingest(records(lines[200:]), IngestOptions{})
+		}
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(time.Minute):
+		close(release)
+		t.Fatal("a query and an ingest waited for the manifest's fsync")
+	}
+	close(release)
+	if err := <-flushed; err != nil {
+		t.Fatal(err)
+	}
+	checkIDs(t, db, lines, "after the flush")
+}
