@@ -182,3 +182,28 @@ func vfsWrite(fsys vfs.FS, path string, data []byte) error {
 	}
 	return f.Close()
 }
+
+// TestReopenAddsNoFile: opening and closing a database without ingesting leaves the same files
+// (each read-write open used to start a new WAL file, and each later open replayed them all).
+func TestReopenAddsNoFile(t *testing.T) {
+	mem := vfs.NewCrashableMem()
+	const dir = "/data"
+	opts := testOptions()
+	opts.FS = mem
+	opts.Logger = slog.New(slog.DiscardHandler)
+	db := mustOpen(t, dir, opts)
+	ingestAll(t, db, makeEvents(50, 2, 1), 50) // unflushed: its WAL file stays
+	db.Close()
+	count := func() (n int) {
+		vfs.WalkFiles(mem, dir, func(string) error { n++; return nil })
+		return n
+	}
+	mustOpen(t, dir, opts).Close()
+	after := count()
+	for i := range 10 {
+		mustOpen(t, dir, opts).Close()
+		if n := count(); n != after {
+			t.Fatalf("open %d without ingest: %d files, %d before\n%s", i+2, n, after, mem)
+		}
+	}
+}

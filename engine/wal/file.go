@@ -57,6 +57,30 @@ func (l *Log) createFile(seq uint64) (*activeFile, error) {
 	return a, nil
 }
 
+// reopenFile makes file seq, which replay found to hold its header and nothing else, the active
+// file again: appended to after its header, preallocated and synced as a new file is. Its
+// directory entry and the span are durable since it was created.
+func (l *Log) reopenFile(seq uint64) (*activeFile, error) {
+	path := l.path(seq)
+	f, err := l.opts.FS.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		return nil, fmt.Errorf("wal: reopen %s: %w", path, err)
+	}
+	if _, err := f.Seek(fileHeaderSize, io.SeekStart); err != nil {
+		_ = f.Close()
+		return nil, fmt.Errorf("wal: reopen %s: %w", path, err)
+	}
+	a := &activeFile{seq: seq, path: path, f: f, size: fileHeaderSize, preallocEnd: fileHeaderSize}
+	if l.opts.SegmentSize > fileHeaderSize && f.Preallocate(l.opts.SegmentSize) == nil {
+		a.preallocEnd = l.opts.SegmentSize
+	}
+	if err := l.sync(f); err != nil {
+		_ = f.Close()
+		return nil, fmt.Errorf("wal: sync reopened file %s: %w", path, err)
+	}
+	return a, nil
+}
+
 // seal cuts the preallocated zeros off the file, syncs and closes it. The
 // sync makes the truncation durable before a next file exists, which is what
 // lets Replay treat any bad frame in a non-final file as a hard error.

@@ -50,7 +50,7 @@ func (l *Log) Replay(fn func(pos Pos, payload []byte) error) (ReplayStats, error
 	}
 	l.mu.Unlock()
 
-	var total int64
+	var total, lastSize int64
 	next := uint64(1)
 	for i := 0; i < len(l.files); i++ {
 		seq := l.files[i]
@@ -63,9 +63,11 @@ func (l *Log) Replay(fn func(pos Pos, payload []byte) error) (ReplayStats, error
 		if removed {
 			l.files = l.files[:i]
 			next = seq
+			lastSize = 0
 			break
 		}
 		total += size
+		lastSize = size
 	}
 
 	if l.opts.ReadOnly {
@@ -78,12 +80,25 @@ func (l *Log) Replay(fn func(pos Pos, payload []byte) error) (ReplayStats, error
 		l.replayed = true
 		return stats, nil
 	}
-	a, err := l.createFile(next)
-	if err != nil {
-		return stats, err
+	var a *activeFile
+	var err error
+	if lastSize == fileHeaderSize {
+		// The last file holds no record (the log was opened and closed without appends): it
+		// becomes the active file again, so that opening a database leaves no new file behind
+		// (each open used to add one, and each later open replayed them all).
+		a, err = l.reopenFile(next - 1)
+		if err != nil {
+			return stats, err
+		}
+		l.size.Store(total)
+	} else {
+		a, err = l.createFile(next)
+		if err != nil {
+			return stats, err
+		}
+		l.files = append(l.files, next)
+		l.size.Store(total + fileHeaderSize)
 	}
-	l.files = append(l.files, next)
-	l.size.Store(total + fileHeaderSize)
 
 	l.mu.Lock()
 	defer l.mu.Unlock()
