@@ -7,9 +7,10 @@ import (
 	"time"
 )
 
-// A long compaction holds the maintenance lock, so no flush can run. Ingest must then stop at
-// twice the memtable limit instead of growing memory until the process is killed, which is
-// what happened at 100M events while a 3M-row day was being merged.
+// A flush that cannot finish (its lock held here; a slow disk, or before flushes stopped waiting
+// for merges, a long compaction) keeps the memtable full. Ingest must then stop at twice the
+// memtable limit instead of growing memory until the process is killed, which is what happened
+// at 100M events while a 3M-row day was being merged.
 func TestIngestWaitsWhileMaintenanceIsBusy(t *testing.T) {
 	opts := testOptions()
 	opts.DisableBackground = false
@@ -19,11 +20,11 @@ func TestIngestWaitsWhileMaintenanceIsBusy(t *testing.T) {
 	defer db.Close()
 	lines := makeEvents(1000, 7, 1)
 
-	db.maintMu.Lock() // a compaction that has not finished
+	db.flushMu.Lock() // a flush that cannot finish
 	released := false
 	defer func() {
 		if !released {
-			db.maintMu.Unlock()
+			db.flushMu.Unlock()
 		}
 	}()
 	const batch = 50
@@ -53,12 +54,24 @@ func TestIngestWaitsWhileMaintenanceIsBusy(t *testing.T) {
 		accepted += res.Accepted
 		done <- err
 	}()
-	select {
-	case err := <-done:
-		t.Fatalf("ingest returned (%v) while the memtable was full and nothing could flush", err)
-	case <-time.After(200 * time.Millisecond):
+	// Wait (bounded) until it is waiting for room, by state; it must not have returned.
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(time.Millisecond) {
+		select {
+		case err := <-done:
+			t.Fatalf("ingest returned (%v) while the memtable was full and nothing could flush", err)
+		default:
+		}
+		db.mu.RLock()
+		w := db.roomWaiters
+		db.mu.RUnlock()
+		if w > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the ingest neither waited for room nor returned within a minute")
+		}
 	}
-	db.maintMu.Unlock()
+	db.flushMu.Unlock()
 	released = true
 	db.kickMaintenance()
 	select {
@@ -87,8 +100,8 @@ func TestIngestContextCancelsTheWait(t *testing.T) {
 	db := mustOpen(t, t.TempDir(), opts)
 	defer db.Close()
 	lines := makeEvents(400, 8, 1)
-	db.maintMu.Lock() // nothing can flush
-	defer db.maintMu.Unlock()
+	db.flushMu.Lock() // nothing can flush
+	defer db.flushMu.Unlock()
 	n := 0
 	for ; n+50 <= len(lines); n += 50 {
 		if _, err := db.Ingest(records(lines[n:n+50]), IngestOptions{NoWait: true}); err != nil {

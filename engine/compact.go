@@ -18,8 +18,8 @@ func (db *DB) Compact() error {
 	if db.opts.ReadOnly {
 		return ErrReadOnly
 	}
-	db.maintMu.Lock()
-	defer db.maintMu.Unlock()
+	db.compactMu.Lock()
+	defer db.compactMu.Unlock()
 	return db.compactLocked(db.opts.CompactMinSegments)
 }
 
@@ -29,8 +29,8 @@ func (db *DB) CompactAll() error {
 	if db.opts.ReadOnly {
 		return ErrReadOnly
 	}
-	db.maintMu.Lock()
-	defer db.maintMu.Unlock()
+	db.compactMu.Lock()
+	defer db.compactMu.Unlock()
 	return db.compactLocked(2)
 }
 
@@ -63,16 +63,6 @@ func (db *DB) compactLocked(minSegs int) error {
 	}
 	db.mu.RUnlock()
 	for ji, j := range jobs {
-		// With the background loop, a full memtable is flushed between merges: ingest waits on
-		// it (backpressure), and a round of day merges at 100M events takes minutes.
-		db.mu.RLock()
-		full := !db.opts.DisableBackground && db.memRows >= db.opts.MemtableRows
-		db.mu.RUnlock()
-		if full {
-			if err := db.flushLocked(); err != nil && err != ErrClosed {
-				db.log.Error("flush between compactions failed; will retry", "err", err)
-			}
-		}
 		err := db.compactPartition(j.p, j.segs)
 		for _, s := range j.segs {
 			s.unref()

@@ -140,12 +140,18 @@ type DB struct {
 	// their call's chunk: a concurrent record with the same id compares with them (guarded by mu).
 	pendingOwn map[ownID]storedRow
 
-	maintMu  sync.Mutex // serializes flush, compaction and retention (manifest writers)
-	healMu   sync.Mutex // guards lastHeal
-	lastHeal time.Time  // last attempt to reopen a poisoned WAL (durability.go)
-	stop     chan struct{}
-	kick     chan struct{}
-	bg       sync.WaitGroup
+	// flushMu serializes flushes (and the WAL's healing, which swaps the log a flush rotates);
+	// compactMu serializes compactions and retention. A flush never waits for a merge, which
+	// can take minutes on a big day: ingest's backpressure would stall behind it. Retention
+	// holds both (it drops the partitions flushes install into). Lock order: compactMu,
+	// flushMu, manMu, mu.
+	flushMu   sync.Mutex
+	compactMu sync.Mutex
+	healMu    sync.Mutex // guards lastHeal
+	lastHeal  time.Time  // last attempt to reopen a poisoned WAL (durability.go)
+	stop      chan struct{}
+	kick      chan struct{}
+	bg        sync.WaitGroup
 }
 
 type partKey struct {
@@ -332,8 +338,10 @@ func (db *DB) Close() error {
 	db.mu.Unlock()
 	close(db.stop)
 	db.bg.Wait()
-	db.maintMu.Lock()
-	defer db.maintMu.Unlock()
+	db.compactMu.Lock()
+	defer db.compactMu.Unlock()
+	db.flushMu.Lock()
+	defer db.flushMu.Unlock()
 	return db.closeFiles()
 }
 

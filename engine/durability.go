@@ -78,8 +78,8 @@ func (db *DB) healWAL() error {
 	if err == nil || !errors.Is(err, ErrNotDurable) {
 		return err
 	}
-	db.maintMu.Lock()
-	defer db.maintMu.Unlock()
+	db.flushMu.Lock()
+	defer db.flushMu.Unlock()
 	db.healMu.Lock()
 	defer db.healMu.Unlock()
 	if time.Since(db.lastHeal) < time.Second {

@@ -18,8 +18,8 @@ func (db *DB) Flush() error {
 	if db.opts.ReadOnly {
 		return ErrReadOnly
 	}
-	db.maintMu.Lock()
-	defer db.maintMu.Unlock()
+	db.flushMu.Lock()
+	defer db.flushMu.Unlock()
 	return db.flushLocked()
 }
 

@@ -69,3 +69,62 @@ func TestManifestSyncHoldsUpNoQuery(t *testing.T) {
 	}
 	checkIDs(t, db, lines, "after the flush")
 }
+
+// TestFlushDoesNotWaitForCompaction: while a compaction is held inside the write of its merged
+// segment, a flush (and the ingest before it) completes; then the compaction completes too, and
+// every sign-in is there once. (One maintenance lock used to serialize them, so ingest stalled
+// on backpressure behind every whole-day merge.)
+func TestFlushDoesNotWaitForCompaction(t *testing.T) {
+	mem := vfs.NewCrashableMem()
+	inMerge, release := make(chan struct{}), make(chan struct{})
+	var hold atomic.Bool
+	opts := testOptions()
+	opts.CompactMinSegments = 2
+	opts.Logger = slog.New(slog.DiscardHandler)
+	opts.FS = vfs.Inject(mem, func(op vfs.Op) error {
+		if op.Kind == vfs.OpCreate && strings.HasSuffix(op.Path, ".seg.tmp") && hold.CompareAndSwap(true, false) {
+			close(inMerge)
+			<-release
+		}
+		return nil
+	})
+	db := mustOpen(t, "/data", opts)
+	defer func() { db.Close() }()
+	lines := makeEvents(300, 19, 1)
+	for i := 0; i < 200; i += 100 {
+		ingestAll(t, db, lines[i:i+100], 100)
+		if err := db.Flush(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	hold.Store(true)
+	compacted := make(chan error, 1)
+	go func() { compacted <- db.Compact() }()
+	select {
+	case <-inMerge:
+	case <-time.After(time.Minute):
+		t.Fatal("the compaction never wrote its segment")
+	}
+	flushed := make(chan error, 1)
+	go func() {
+		ingestAll(t, db, lines[200:], 100)
+		flushed <- db.Flush()
+	}()
+	select {
+	case err := <-flushed:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(time.Minute):
+		close(release)
+		t.Fatal("a flush waited for a compaction")
+	}
+	close(release)
+	if err := <-compacted; err != nil {
+		t.Fatal(err)
+	}
+	checkIDs(t, db, lines, "after the flush and the compaction")
+	db.Close()
+	db = mustOpen(t, "/data", opts)
+	checkIDs(t, db, lines, "after a reopen")
+}

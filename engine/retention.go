@@ -12,15 +12,18 @@ func (db *DB) EnforceRetention() error {
 	if db.opts.ReadOnly {
 		return ErrReadOnly
 	}
-	db.maintMu.Lock()
-	defer db.maintMu.Unlock()
+	db.compactMu.Lock()
+	defer db.compactMu.Unlock()
+	db.flushMu.Lock()
+	defer db.flushMu.Unlock()
 	return db.retentionLocked()
 }
 
 func (db *DB) retentionLocked() error {
 	now := db.opts.Now()
-	// The manifest is saved under manMu alone (no query or ingest waits for its fsync); maintMu,
-	// held by the caller, keeps flushes and compactions from changing the days' segments meanwhile.
+	// The manifest is saved under manMu alone (no query or ingest waits for its fsync); compactMu
+	// and flushMu, held by the caller, keep flushes and compactions from changing the days'
+	// segments meanwhile.
 	db.manMu.Lock()
 	defer db.manMu.Unlock()
 	db.mu.RLock()
@@ -95,14 +98,16 @@ func (db *DB) retentionLocked() error {
 	return nil
 }
 
-// maintain is the background loop: flush when the memtable is full or old, compact small
-// segments, enforce retention. Errors are logged loudly and retried on the next tick; they never
-// lose data (the WAL still holds every unflushed event).
+// maintain is the background work: a flusher (the memtable full or old, and the WAL's healing
+// after a full disk) and a compactor (merges, then retention hourly), in goroutines of their own
+// so that a flush never waits for a merge. Errors are logged loudly and retried on the next
+// tick; they never lose data (the WAL still holds every unflushed event).
 func (db *DB) maintain() {
 	defer db.bg.Done()
+	db.bg.Add(1)
+	go db.compactor()
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
-	lastRetention := time.Time{}
 	for {
 		select {
 		case <-db.stop:
@@ -115,21 +120,33 @@ func (db *DB) maintain() {
 		full := db.memRows >= db.opts.MemtableRows
 		old := db.memRows > 0 && db.opts.Now().Sub(db.oldest) >= db.opts.MemtableAge
 		db.mu.RUnlock()
-		db.maintMu.Lock()
 		if full || old {
-			if err := db.flushLocked(); err != nil && err != ErrClosed {
+			if err := db.Flush(); err != nil && err != ErrClosed {
 				db.log.Error("background flush failed; will retry", "err", err)
 			}
 		}
-		if err := db.compactLocked(db.opts.CompactMinSegments); err != nil {
+	}
+}
+
+func (db *DB) compactor() {
+	defer db.bg.Done()
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	lastRetention := time.Time{}
+	for {
+		select {
+		case <-db.stop:
+			return
+		case <-tick.C:
+		}
+		if err := db.Compact(); err != nil && err != ErrClosed {
 			db.log.Error("background compaction failed; will retry", "err", err)
 		}
 		if now := db.opts.Now(); lastRetention.IsZero() || now.Sub(lastRetention) > time.Hour || now.Before(lastRetention) {
-			if err := db.retentionLocked(); err != nil {
+			if err := db.EnforceRetention(); err != nil && err != ErrClosed {
 				db.log.Error("retention failed; will retry", "err", err)
 			}
 			lastRetention = now
 		}
-		db.maintMu.Unlock()
 	}
 }

@@ -36,8 +36,6 @@ func (db *DB) SetRetention(tenant string, days int) error {
 	if days < 0 {
 		days = Forever
 	}
-	db.maintMu.Lock()
-	defer db.maintMu.Unlock()
 	db.manMu.Lock()
 	defer db.manMu.Unlock()
 	next := maps.Clone(db.man.Retention)
