@@ -188,8 +188,13 @@ type Encoder struct {
 	extras []ExtraEntry
 	// byPath indexes extras by kind and path when a row has many of them (events that leave out
 	// most properties), so that each column does not rescan the list.
-	byPath map[extraKey]int
-	proj   projected
+	byPath  map[extraKey]int
+	indexed bool // byPath holds this row's extras
+	proj    projected
+	// mask has the pathBit of every path the row's extras mention as absent, null or raw, and
+	// objMask that of every object one of its raw extras is a member of: a column or object
+	// whose bit is clear is written without a lookup in the extras.
+	mask, objMask uint64
 }
 
 func (e *Encoder) propsFor(s *Schema, proj Projection) []int {
@@ -256,13 +261,12 @@ func (e *Encoder) AppendJSON(dst []byte, b *Batch, row int, proj Projection) ([]
 	if err != nil {
 		return dst, fmt.Errorf("row %d: %w", row, err)
 	}
-	if len(e.extras) >= manyExtras {
-		if e.byPath == nil {
-			e.byPath = map[extraKey]int{}
-		}
-		clear(e.byPath)
-		for i, x := range e.extras {
-			e.byPath[extraKey{x.Kind, x.Path}] = i
+	e.indexed = false // byPath is built on the row's first lookup, if it has one
+	e.mask, e.objMask = 0, 0
+	for _, x := range e.extras {
+		e.mask |= pathBit(x.Path)
+		if i := strings.LastIndexByte(x.Path, '/'); i > 0 && x.Kind == extrasRaw {
+			e.objMask |= pathBit(x.Path[:i])
 		}
 	}
 	dst = append(dst, '{')
@@ -281,9 +285,9 @@ func (e *Encoder) AppendJSON(dst []byte, b *Batch, row int, proj Projection) ([]
 		}
 		p := &b.Schema.Properties[i]
 		if p.Column != nil {
-			dst, first = e.appendColumn(dst, first, p.Name, p.Column, b, row)
+			dst, first = e.appendColumn(dst, first, p.Column, b, row)
 		} else {
-			dst, first = e.appendObject(dst, first, p.Name, p.Object, b, row)
+			dst, first = e.appendObject(dst, first, p.Object, b, row)
 		}
 	}
 	// Unknown top-level properties, in input order. A projection leaves them out, except the
@@ -303,6 +307,16 @@ func (e *Encoder) AppendJSON(dst []byte, b *Batch, row int, proj Projection) ([]
 
 func (e *Encoder) find(kind byte, path string) (ExtraEntry, bool) {
 	if len(e.extras) >= manyExtras {
+		if !e.indexed {
+			if e.byPath == nil {
+				e.byPath = map[extraKey]int{}
+			}
+			clear(e.byPath)
+			for i, x := range e.extras {
+				e.byPath[extraKey{x.Kind, x.Path}] = i
+			}
+			e.indexed = true
+		}
 		i, ok := e.byPath[extraKey{kind, path}]
 		if !ok {
 			return ExtraEntry{}, false
@@ -326,17 +340,26 @@ func appendKey(dst []byte, first *bool, key string) []byte {
 	return append(dst, ':')
 }
 
-func (e *Encoder) appendColumn(dst []byte, first bool, key string, c *Column, b *Batch, row int) ([]byte, bool) {
-	if len(e.extras) > 0 {
+// appendKeyJSON is appendKey with the key already escaped, colon included.
+func appendKeyJSON(dst []byte, first *bool, key []byte) []byte {
+	if !*first {
+		dst = append(dst, ',')
+	}
+	*first = false
+	return append(dst, key...)
+}
+
+func (e *Encoder) appendColumn(dst []byte, first bool, c *Column, b *Batch, row int) ([]byte, bool) {
+	if e.mask&c.enc.bit != 0 {
 		if _, ok := e.find(extrasAbsent, c.Name); ok {
 			return dst, first
 		}
 		if x, ok := e.find(extrasRaw, c.Name); ok {
-			dst = appendKey(dst, &first, key)
+			dst = appendKeyJSON(dst, &first, c.enc.key)
 			return append(dst, x.Value...), first
 		}
 	}
-	dst = appendKey(dst, &first, key)
+	dst = appendKeyJSON(dst, &first, c.enc.key)
 	return AppendValue(dst, b, c, row), first
 }
 
@@ -368,26 +391,29 @@ func AppendValue(dst []byte, b *Batch, c *Column, row int) []byte {
 	panic("BUG: AppendValue on kind " + c.Kind.String())
 }
 
-func (e *Encoder) appendObject(dst []byte, first bool, key string, o *Object, b *Batch, row int) ([]byte, bool) {
-	if len(e.extras) > 0 {
+func (e *Encoder) appendObject(dst []byte, first bool, o *Object, b *Batch, row int) ([]byte, bool) {
+	if e.mask&o.enc.bit != 0 {
 		if _, ok := e.find(extrasAbsent, o.Name); ok {
 			return dst, first
 		}
 		if _, ok := e.find(extrasNull, o.Name); ok {
-			dst = appendKey(dst, &first, key)
+			dst = appendKeyJSON(dst, &first, o.enc.key)
 			return append(dst, "null"...), first
 		}
 	}
-	dst = appendKey(dst, &first, key)
+	dst = appendKeyJSON(dst, &first, o.enc.key)
 	dst = append(dst, '{')
 	inner := true
 	for i := range o.Members {
 		m := &o.Members[i]
 		if m.Column != nil {
-			dst, inner = e.appendColumn(dst, inner, m.Name, m.Column, b, row)
+			dst, inner = e.appendColumn(dst, inner, m.Column, b, row)
 		} else {
-			dst, inner = e.appendObject(dst, inner, m.Name, m.Object, b, row)
+			dst, inner = e.appendObject(dst, inner, m.Object, b, row)
 		}
+	}
+	if e.objMask&o.enc.bit == 0 {
+		return append(dst, '}'), first
 	}
 	// Unknown members of this object, in input order.
 	prefix := o.Name + "/"

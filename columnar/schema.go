@@ -97,6 +97,30 @@ type Column struct {
 	Index   int // position in Schema.Columns
 	// JSON path split into segments; len 1 for top-level properties.
 	path []string
+	enc  encodeKey
+}
+
+// encodeKey is what the JSON encoder precomputes of a column's or an object's path once, not per
+// row: its key as written ("name": escaped, the path's last segment) and its bit in a row's
+// mask of the paths its extras mention (see Encoder).
+type encodeKey struct {
+	key []byte
+	bit uint64
+}
+
+func newEncodeKey(path string) encodeKey {
+	last := path[strings.LastIndexByte(path, '/')+1:]
+	return encodeKey{key: append(AppendJSONString(nil, last), ':'), bit: pathBit(path)}
+}
+
+// pathBit hashes a path to one of 64 bits (FNV-1a): a row's extras set the bits of the paths
+// they mention, and a column whose bit is clear needs no lookup in them.
+func pathBit(path string) uint64 {
+	h := uint32(2166136261)
+	for i := 0; i < len(path); i++ {
+		h = (h ^ uint32(path[i])) * 16777619
+	}
+	return 1 << (h & 63)
 }
 
 // Path returns the JSON path segments of the column.
@@ -119,6 +143,7 @@ type Object struct {
 	Name    string
 	Version Version
 	Members []Member // in Graph's order
+	enc     encodeKey
 }
 
 // Member is either a column or a nested flattened object (location/geoCoordinates).
@@ -355,6 +380,7 @@ func buildSchema(spec []propSpec) *Schema {
 	var addObject func(prefix []string, ps propSpec) *Object
 	addColumn := func(path []string, ps propSpec) *Column {
 		c := &Column{Name: strings.Join(path, "/"), Kind: ps.kind, Version: ps.version, Index: len(s.Columns), path: path}
+		c.enc = newEncodeKey(c.Name)
 		if _, dup := s.byFold[strings.ToLower(c.Name)]; dup {
 			panic("BUG: duplicate column " + c.Name)
 		}
@@ -366,6 +392,7 @@ func buildSchema(spec []propSpec) *Schema {
 	addObject = func(prefix []string, ps propSpec) *Object {
 		path := append(append([]string{}, prefix...), ps.name)
 		o := &Object{Name: strings.Join(path, "/"), Version: ps.version}
+		o.enc = newEncodeKey(o.Name)
 		s.objects[strings.ToLower(o.Name)] = o
 		for _, m := range ps.members {
 			if m.members != nil {

@@ -247,9 +247,14 @@ func projection(s *columnar.Schema, sel []string, version columnar.Version) (col
 }
 
 // materialize encodes the selected rows, reading each block once with only the
-// projected columns (late materialization).
+// projected columns (late materialization). The rows are written one after another into one
+// page buffer (each row used to start from an empty buffer and regrow several times), and sliced
+// from it once it is complete.
 func materialize(s *columnar.Schema, entries []*topEntry, proj columnar.Projection, cols []int) ([][]byte, error) {
 	rows := make([][]byte, len(entries))
+	ends := make([]int, len(entries)) // where row i ends in page, by entry
+	starts := make([]int, len(entries))
+	var page []byte
 	type blockKey struct {
 		u     unitRef
 		block int
@@ -277,13 +282,18 @@ func materialize(s *columnar.Schema, entries []*topEntry, proj columnar.Projecti
 			return nil, err
 		}
 		for _, i := range groups[k] {
-			rows[i], err = enc.AppendJSON(nil, batch, entries[i].row, proj)
+			starts[i] = len(page)
+			page, err = enc.AppendJSON(page, batch, entries[i].row, proj)
 			if err != nil {
 				release()
 				return nil, err
 			}
+			ends[i] = len(page)
 		}
 		release()
+	}
+	for i := range rows {
+		rows[i] = page[starts[i]:ends[i]:ends[i]] // capped: a caller's append to a row copies it
 	}
 	return rows, nil
 }
