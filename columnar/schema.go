@@ -196,10 +196,6 @@ const (
 
 func isEnvelope(path string) bool { return path == EnvelopeLogAnalytics || path == EnvelopePortal }
 
-// UPNFoldKey names the index section of lower-cased userPrincipalName keys, for the
-// case-insensitive equality Graph applies to UPNs: written by the engine's segment indexer, probed
-// by the query planner, and on disk in every index sidecar (docs/format/index.md).
-const UPNFoldKey = "userPrincipalName/lower"
 
 // annotationPrefix starts every annotation authlake itself sets on a row.
 const annotationPrefix = "@authlake."

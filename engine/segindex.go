@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"bytes"
 	"fmt"
 	"math"
 	"sync"
@@ -34,9 +33,6 @@ var (
 	zoneInt64    = []string{"createdDateTime", "status/errorCode", "processingTimeInMilliseconds", "autonomousSystemNumber"}
 )
 
-// UPNFoldKey is the index column holding lower-cased userPrincipalName keys (declared with the
-// schema, which the query planner reads too).
-const UPNFoldKey = columnar.UPNFoldKey
 
 // indexBuilder gathers what the index needs while the segment writer visits each column's
 // blocks (from several goroutines), then builds the sidecar.
@@ -54,7 +50,6 @@ type indexBuilder struct {
 	ints   map[string][]int32
 	intOK  map[string][]bool
 	zones  map[string][3][]int64 // min, max, nulls
-	upnLow [][]byte
 }
 
 func newIndexBuilder(s *columnar.Schema, m *columnar.Merged) *indexBuilder {
@@ -106,25 +101,8 @@ func (ib *indexBuilder) visit(col int, blocks []arrow.Array) error {
 					codes[i] = card
 				}
 			}
-			var low [][]byte
-			if c.Name == "userPrincipalName" && len(blocks) > 0 {
-				dict := blocks[0].(*array.Dictionary).Dictionary().(*array.String)
-				lowDict := make([][]byte, dict.Len())
-				for i := range lowDict {
-					lowDict[i] = bytes.ToLower([]byte(dict.Value(i)))
-				}
-				low = make([][]byte, len(codes))
-				for r, code := range codes {
-					if code < card {
-						low[r] = lowDict[code]
-					}
-				}
-			}
 			ib.mu.Lock()
 			ib.codes[c.Name], ib.cards[c.Name] = codes, card
-			if low != nil {
-				ib.upnLow = low
-			}
 			ib.mu.Unlock()
 		case "keys":
 			keys := make([][]byte, 0, ib.rows)
@@ -219,12 +197,6 @@ func (ib *indexBuilder) finish() ([]byte, error) {
 		keys := ib.keys[name]
 		if err := b.AddKeys(name, func(r uint32) ([]byte, bool) { return keys[r], keys[r] != nil }); err != nil {
 			return nil, fmt.Errorf("index %s: %w", name, err)
-		}
-	}
-	if ib.upnLow != nil {
-		low := ib.upnLow
-		if err := b.AddKeys(UPNFoldKey, func(r uint32) ([]byte, bool) { return low[r], low[r] != nil }); err != nil {
-			return nil, fmt.Errorf("index %s: %w", UPNFoldKey, err)
 		}
 	}
 	for _, name := range boolIndexed {

@@ -2,7 +2,6 @@ package query
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/RoaringBitmap/roaring/v2"
 
@@ -17,7 +16,6 @@ import (
 // is re-checked by the residual kernels, so an index can make a query faster but never
 // change its answer.
 
-const upnFoldKey = columnar.UPNFoldKey
 
 // maxProbeCodes bounds the postings unioned for one dictionary predicate; beyond it a
 // scan is cheaper than the union.
@@ -188,17 +186,6 @@ func (pr *prober) segmentDict(c *columnar.Column) (off []int32, data []byte, ok 
 
 func (pr *prober) dict(p *pDict) (probeRes, bool) {
 	name := p.col.Name
-	// Case-insensitive UPN equality: the lower-cased key index, re-checked by the residual.
-	if c, ok := p.n.(*cmpNode); ok && c.fold && c.op == syntax.OpEq && pr.idx.Has(upnFoldKey, index.KindKeys) && name == "userPrincipalName" {
-		if l, ok := c.r.(*litNode); ok && l.v.k == TString {
-			t, err := pr.idx.Keys(upnFoldKey, []byte(strings.ToLower(l.v.s)))
-			if err != nil {
-				return pr.fail(err)
-			}
-			pr.note(fmt.Sprintf("%s ~ %q (keys)", upnFoldKey, strings.ToLower(l.v.s)), t, false)
-			return probeRes{t: t}, true
-		}
-	}
 	if !pr.idx.Has(name, index.KindCodes) {
 		return probeRes{}, false
 	}
