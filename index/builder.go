@@ -208,7 +208,7 @@ func (b *Builder) AddKeys(column string, key func(row uint32) ([]byte, bool)) er
 		hashes = append(hashes, xxhash.Sum64(k))
 		rows = append(rows, r)
 	}
-	return b.add(column, KindKeys, marshalKeys(nil, hashes, rows))
+	return b.add(column, KindKeys, marshalKeys(nil, hashes, rows, b.rows))
 }
 
 // AddZoneMapInt64 stores per-block bounds of an int64 column (for example

@@ -185,8 +185,8 @@ func TestKeysMarshalUnmarshal(t *testing.T) {
 		for i, k := range keys {
 			hashes[i], rows[i] = xxhash.Sum64String(k), uint32(i)
 		}
-		b := marshalKeys(nil, hashes, rows)
-		if want := keysHeaderLen + 4<<wantBucketBits + 8*len(keys); len(b) != want {
+		b := marshalKeys(nil, hashes, rows, uint32(len(keys)))
+		if want := keysHeaderLen + 4<<wantBucketBits + (2+rowWidth(uint32(len(keys))))*len(keys); len(b) != want {
 			t.Fatalf("encoded %d bytes, want %d", len(b), want)
 		}
 		var ks keysSection
@@ -205,17 +205,47 @@ func TestKeysMarshalUnmarshal(t *testing.T) {
 	}
 	f(nil, 0)
 	f([]string{"a"}, 0)
-	f([]string{"a", "b", "c", "d", "e"}, 1)
+	f([]string{"a", "b", "c", "d", "e", "f", "g", "h", "i"}, 1)
 	f([]string{"a", "a", "a"}, 0)
-	many := make([]string, 10_000)
+	many := make([]string, 70_000) // 3-byte row ids
 	for i := range many {
 		many[i] = string(rune(i)) + "key"
 	}
-	f(many, 12)
+	f(many, 14)
+}
+
+// A keys section of format version 1 (4-byte fingerprints and rows) still decodes.
+func TestKeysWideLayout(t *testing.T) {
+	keys := []string{"x", "y", "z"}
+	b := binary.LittleEndian.AppendUint32(nil, uint32(len(keys)))
+	b = append(b, 0, keysLayoutWide, 0, 0)
+	b = binary.LittleEndian.AppendUint32(b, uint32(len(keys))) // one bucket
+	type entry struct{ fp, row uint32 }
+	var es []entry
+	for i, k := range keys {
+		es = append(es, entry{uint32(xxhash.Sum64String(k)), uint32(i)})
+	}
+	slices.SortFunc(es, func(a, b entry) int { return int(int64(a.fp) - int64(b.fp)) })
+	for _, e := range es {
+		b = binary.LittleEndian.AppendUint32(b, e.fp)
+	}
+	for _, e := range es {
+		b = binary.LittleEndian.AppendUint32(b, e.row)
+	}
+	var ks keysSection
+	if err := ks.unmarshal(alignedCopy(b), 3); err != nil {
+		t.Fatal(err)
+	}
+	for i, k := range keys {
+		if got, err := ks.appendRows(nil, []byte(k)); err != nil || !slices.Equal(got, []uint32{uint32(i)}) {
+			t.Fatalf("key %q: %v %v", k, got, err)
+		}
+	}
 }
 
 func TestKeysRejects(t *testing.T) {
-	good := marshalKeys(nil, []uint64{1, 1 << 63, 5, 7, 9}, []uint32{0, 1, 2, 3, 4})
+	// Ten entries: two buckets.
+	good := marshalKeys(nil, []uint64{1, 1 << 63, 5, 7, 9, 11, 13, 1<<63 | 3, 1<<63 | 5, 1<<63 | 7}, []uint32{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}, 10)
 	f := func(rows uint32, mutate func(b []byte) []byte) {
 		t.Helper()
 		var ks keysSection
@@ -223,13 +253,16 @@ func TestKeysRejects(t *testing.T) {
 			t.Fatalf("got %v, want ErrCorrupt", err)
 		}
 	}
-	f(5, func(b []byte) []byte { return b[:7] })
-	f(5, func(b []byte) []byte { return b[:len(b)-1] })
-	f(4, func(b []byte) []byte { return b }) // more entries than rows
-	f(5, func(b []byte) []byte { b[4] = maxKeyBucketBits + 1; return b })
-	f(5, func(b []byte) []byte { b[5] = 1; return b })
-	f(5, func(b []byte) []byte { binary.LittleEndian.PutUint32(b[8:], 6); return b })  // bucket end > n
-	f(5, func(b []byte) []byte { binary.LittleEndian.PutUint32(b[12:], 1); return b }) // last end != n
+	f(10, func(b []byte) []byte { return b[:7] })
+	f(10, func(b []byte) []byte { return b[:len(b)-1] })
+	f(9, func(b []byte) []byte { return b }) // more entries than rows
+	f(10, func(b []byte) []byte { b[4] = maxKeyBucketBits + 1; return b })
+	f(10, func(b []byte) []byte { b[5] = 2; return b })                                 // unknown layout
+	f(10, func(b []byte) []byte { b[6] = 1; return b })                                 // row ids of 1 byte
+	f(1<<17, func(b []byte) []byte { return b })                                        // 2-byte row ids for 131072 rows
+	f(10, func(b []byte) []byte { b[7] = 1; return b })                                 // reserved
+	f(10, func(b []byte) []byte { binary.LittleEndian.PutUint32(b[8:], 11); return b }) // bucket end > n
+	f(10, func(b []byte) []byte { binary.LittleEndian.PutUint32(b[12:], 9); return b }) // last end != n
 }
 
 func TestZoneMapMarshalUnmarshal(t *testing.T) {

@@ -13,7 +13,11 @@ import "hash/crc32"
 
 // formatVersion is written in the header and trailer. Bump it on any layout change and
 // keep a decoding path for every older version: sidecars live as long as their segments.
-const formatVersion = 1
+// Version 2 writes keys sections in the compact layout (keys.go); version 1 files are read.
+const formatVersion = 2
+
+// oldestFormatVersion is the oldest version this reader decodes.
+const oldestFormatVersion = 1
 
 // magic identifies a sidecar at both ends of the file.
 const magic = "ALIX"

@@ -59,8 +59,8 @@ func (t *trailer) unmarshal(src []byte) ([]byte, error) {
 	if b[21] != 0 || b[22] != 0 || b[23] != 0 {
 		return src, corruptf("trailer: non-zero reserved bytes")
 	}
-	if t.version != formatVersion {
-		return src, fmt.Errorf("%w: unsupported format version %d (this reader knows %d)", ErrCorrupt, t.version, formatVersion)
+	if t.version < oldestFormatVersion || t.version > formatVersion {
+		return src, fmt.Errorf("%w: unsupported format version %d (this reader knows %d to %d)", ErrCorrupt, t.version, oldestFormatVersion, formatVersion)
 	}
 	if t.rows > maxRows {
 		return src, corruptf("trailer: too many rows %d; max %d", t.rows, maxRows)
@@ -77,7 +77,7 @@ func marshalHeader(dst []byte) []byte {
 }
 
 func checkHeader(b []byte) error {
-	if len(b) != headerLen || string(b[:4]) != magic || b[4] != formatVersion || b[5] != 0 || b[6] != 0 || b[7] != 0 {
+	if len(b) != headerLen || string(b[:4]) != magic || b[4] < oldestFormatVersion || b[4] > formatVersion || b[5] != 0 || b[6] != 0 || b[7] != 0 {
 		return corruptf("header: bad bytes %x", b)
 	}
 	return nil
