@@ -310,6 +310,14 @@ func (db *DB) recover() error {
 			"file", stats.TornFile, "offset", stats.TornOffset, "bytes", stats.TornBytes, "reason", stats.TornReason)
 	}
 	if !db.opts.ReadOnly {
+		if db.memRows > 0 {
+			// Rows replayed from the WAL arrived before this process started and have outlived
+			// at least one crash: the background loop flushes them at its first tick instead of
+			// a memtable age later. A process that restarts often (a crash loop, an orchestrator
+			// killing it) would otherwise carry a growing WAL from life to life and replay more
+			// of it at every start (a kill -9 soak's server once took over a minute to start).
+			db.oldest = time.Time{}
+		}
 		// Only now that everything replayed: an open that fails changes nothing.
 		return db.man.openLog(db.fs, db.dir)
 	}

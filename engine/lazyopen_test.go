@@ -10,6 +10,7 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/authlake/authlake/internal/vfs"
 )
@@ -206,4 +207,29 @@ func TestReopenAddsNoFile(t *testing.T) {
 			t.Fatalf("open %d without ingest: %d files, %d before\n%s", i+2, n, after, mem)
 		}
 	}
+}
+
+// TestReplayedRowsFlushedSoon: rows a read-write open replays from the WAL are flushed by the
+// background loop at its first tick, not a memtable age later (the clock here never moves, so
+// only that rule can flush them). The wait is bounded and counts states.
+func TestReplayedRowsFlushedSoon(t *testing.T) {
+	dir := t.TempDir()
+	opts := testOptions()
+	opts.Logger = slog.New(slog.DiscardHandler)
+	db := mustOpen(t, dir, opts)
+	lines := makeEvents(100, 4, 1)
+	ingestAll(t, db, lines, 50)
+	db.Close()
+	opts.DisableBackground = false
+	db = mustOpen(t, dir, opts)
+	defer db.Close()
+	if db.Stats().MemtableRows == 0 {
+		t.Fatal("nothing was replayed")
+	}
+	for deadline := time.Now().Add(time.Minute); db.Stats().MemtableRows != 0; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("replayed rows still unflushed a minute after the open: %d", db.Stats().MemtableRows)
+		}
+	}
+	checkIDs(t, db, lines, "after the flush of replayed rows")
 }

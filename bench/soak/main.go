@@ -60,7 +60,7 @@ func main() {
 	}
 }
 
-func run(bin, dir string, rounds, clients, size, maxAcks int, seed uint64, duration time.Duration) error {
+func run(bin, dir string, rounds, clients, size, maxAcks int, seed uint64, duration time.Duration) (err error) {
 	// Ctrl-C (or --duration) ends the soak after the current round, and the audit still runs.
 	stopping := make(chan os.Signal, 1)
 	signal.Notify(stopping, os.Interrupt)
@@ -69,7 +69,14 @@ func run(bin, dir string, rounds, clients, size, maxAcks int, seed uint64, durat
 		if err != nil {
 			return err
 		}
-		defer os.RemoveAll(d)
+		// Removed after a clean audit; kept, and named, when the soak fails: it is the evidence.
+		defer func() {
+			if err == nil {
+				os.RemoveAll(d)
+			} else {
+				fmt.Fprintln(os.Stderr, "soak: the data directory is kept for inspection:", d)
+			}
+		}()
 		dir = d
 	}
 	data := filepath.Join(dir, "data")
