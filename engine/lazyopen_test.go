@@ -6,6 +6,7 @@ import (
 	"github.com/authlake/authlake/query"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -139,7 +140,9 @@ func TestReadOnlyOpenWritesNothing(t *testing.T) {
 	}
 	ingestAll(t, db, lines[200:], 50) // unflushed: in the WAL only
 	// A leftover segment file, and a torn tail on the WAL (half a frame).
-	if err := vfsWrite(mem, dir+"/segments/"+tenantA+"/2026-11-19/00000000000000ff.seg", []byte("leftover")); err != nil {
+	var dayDir string // a day's directory, whatever the clock made the days
+	vfs.WalkFiles(mem, dir+"/segments", func(p string) error { dayDir = filepath.Dir(p); return nil })
+	if err := vfsWrite(mem, dayDir+"/00000000000000ff.seg", []byte("leftover")); err != nil {
 		t.Fatal(err)
 	}
 	crashed := mem.Crash(nil) // the writer's process is gone; its lock with it
