@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"encoding/json"
 	"fmt"
 	"syscall"
 	"testing"
@@ -19,19 +18,7 @@ import (
 // retention dropped its day. The kill lands exactly at the point, whatever the machine's speed.
 func TestCrashPoints(t *testing.T) {
 	lines := makeEvents(crashEvents, crashEventSeed, 3)
-	type ev struct {
-		id  string
-		day int32
-	}
-	evs := make([]ev, len(lines))
-	for i, l := range lines {
-		var m struct {
-			ID              string
-			CreatedDateTime time.Time
-		}
-		json.Unmarshal([]byte(l), &m)
-		evs[i] = ev{m.ID, dayOf(m.CreatedDateTime.UnixNano())}
-	}
+	ids, days := idsAndDays(lines)
 	nth := map[string]int{failpoint.WALBeforeSync: 7, failpoint.WALAfterSync: 7, failpoint.AtomicBeforeRename: 8,
 		failpoint.AtomicBeforeDirSync: 9}
 	for _, point := range failpoint.Names {
@@ -61,15 +48,8 @@ func TestCrashPoints(t *testing.T) {
 				t.Fatalf("reopen after a crash at %s: %v", point, err)
 			}
 			defer db.Close()
-			seen := map[string]int{}
-			if _, err := db.Export(tenantA, func(line []byte) error {
-				var m struct{ ID string }
-				if err := json.Unmarshal(line, &m); err != nil {
-					return err
-				}
-				seen[m.ID]++
-				return nil
-			}); err != nil {
+			seen, err := idCounts(db, tenantA)
+			if err != nil {
 				t.Fatalf("export after a crash at %s: %v", point, err)
 			}
 			for id, c := range seen {
@@ -79,14 +59,14 @@ func TestCrashPoints(t *testing.T) {
 			}
 			dropped := 0
 			for i := range acked {
-				if seen[evs[i].id] == 1 {
+				if seen[ids[i]] == 1 {
 					continue
 				}
-				if db.outsideRetention(tenantA, evs[i].day, testNow) != "" {
+				if db.outsideRetention(tenantA, days[i], testNow) != "" {
 					dropped++
 					continue
 				}
-				t.Fatalf("after a crash at %s: acknowledged event %d (%s) lost", point, i, evs[i].id)
+				t.Fatalf("after a crash at %s: acknowledged event %d (%s) lost", point, i, ids[i])
 			}
 			if len(acked) == 0 && point != failpoint.WALBeforeSync && point != failpoint.WALAfterSync {
 				t.Fatalf("nothing was acknowledged before %s: the point was reached too early to test anything", point)

@@ -155,22 +155,17 @@ func checkIDs(t *testing.T, db *DB, lines []string, when string) {
 		json.Unmarshal([]byte(l), &m)
 		want[m.ID] = true
 	}
-	seen := map[string]bool{}
-	if _, err := db.Export(tenantA, func(line []byte) error {
-		var m struct{ ID string }
-		if err := json.Unmarshal(line, &m); err != nil {
-			return err
-		}
-		if seen[m.ID] {
-			return errors.New(m.ID + " exported twice")
-		}
-		seen[m.ID] = true
-		return nil
-	}); err != nil {
+	seen, err := idCounts(db, tenantA)
+	if err != nil {
 		t.Fatalf("%s: export: %v", when, err)
 	}
+	for id, n := range seen {
+		if n != 1 {
+			t.Fatalf("%s: %s stored %d times", when, id, n)
+		}
+	}
 	for id := range want {
-		if !seen[id] {
+		if seen[id] == 0 {
 			t.Fatalf("%s: acknowledged sign-in %s missing (%d of %d)", when, id, len(seen), len(want))
 		}
 	}
@@ -180,3 +175,39 @@ func checkIDs(t *testing.T, db *DB, lines []string, when string) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// idCounts exports tenant's sign-ins and counts each id.
+func idCounts(db *DB, tenant string) (map[string]int, error) {
+	seen := map[string]int{}
+	_, err := db.Export(tenant, func(line []byte) error {
+		var m struct{ ID string }
+		if err := json.Unmarshal(line, &m); err != nil {
+			return err
+		}
+		seen[m.ID]++
+		return nil
+	})
+	return seen, err
+}
+
+// memOptions are the test options on a new crashable in-memory file system, quiet.
+func memOptions() (*vfs.MemFS, Options) {
+	mem := vfs.NewCrashableMem()
+	opts := testOptions()
+	opts.FS = mem
+	opts.Logger = slog.New(slog.DiscardHandler)
+	return mem, opts
+}
+
+// idsAndDays reads each generated line's id and UTC day.
+func idsAndDays(lines []string) (ids []string, days []int32) {
+	for _, l := range lines {
+		var m struct {
+			ID              string
+			CreatedDateTime time.Time
+		}
+		json.Unmarshal([]byte(l), &m)
+		ids, days = append(ids, m.ID), append(days, dayOf(m.CreatedDateTime.UnixNano()))
+	}
+	return ids, days
+}

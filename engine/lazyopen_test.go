@@ -55,11 +55,8 @@ func (c *fileOps) counts() (opens, reads int) {
 func TestOpenReadsNoSegment(t *testing.T) {
 	for _, flushes := range []int{2, 8} {
 		t.Run(fmt.Sprint(flushes, " flushes"), func(t *testing.T) {
-			mem := vfs.NewCrashableMem()
+			mem, opts := memOptions()
 			const dir = "/data"
-			opts := testOptions()
-			opts.FS = mem
-			opts.Logger = slog.New(slog.DiscardHandler)
 			db := mustOpen(t, dir, opts)
 			lines := makeEvents(100*flushes, 7, 3)
 			for i := 0; i < len(lines); i += 100 {
@@ -190,11 +187,8 @@ func vfsWrite(fsys vfs.FS, path string, data []byte) error {
 // TestReopenAddsNoFile: opening and closing a database without ingesting leaves the same files
 // (each read-write open used to start a new WAL file, and each later open replayed them all).
 func TestReopenAddsNoFile(t *testing.T) {
-	mem := vfs.NewCrashableMem()
+	mem, opts := memOptions()
 	const dir = "/data"
-	opts := testOptions()
-	opts.FS = mem
-	opts.Logger = slog.New(slog.DiscardHandler)
 	db := mustOpen(t, dir, opts)
 	ingestAll(t, db, makeEvents(50, 2, 1), 50) // unflushed: its WAL file stays
 	db.Close()

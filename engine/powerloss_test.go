@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"maps"
@@ -36,16 +35,7 @@ type powerLossState struct {
 // missing file or directory fsync shows only here.
 func TestPowerLoss(t *testing.T) {
 	lines := makeEvents(480, 91, 3)
-	ids := make([]string, len(lines))
-	days := make([]int32, len(lines))
-	for i, l := range lines {
-		var m struct {
-			ID              string
-			CreatedDateTime time.Time
-		}
-		json.Unmarshal([]byte(l), &m)
-		ids[i], days[i] = m.ID, dayOf(m.CreatedDateTime.UnixNano())
-	}
+	ids, days := idsAndDays(lines)
 	mem := vfs.NewCrashableMem()
 	const dir = "/data"
 	opts := testOptions()
@@ -170,15 +160,8 @@ func checkPowerLoss(t *testing.T, st powerLossState, dir string, fsys *vfs.MemFS
 		t.Fatalf("power loss at %s (%s): reopen: %v\n%s", st.at, variant, err, fsys)
 	}
 	defer db.Close()
-	seen := map[string]int{}
-	if _, err := db.Export(tenantA, func(line []byte) error {
-		var m struct{ ID string }
-		if err := json.Unmarshal(line, &m); err != nil {
-			return err
-		}
-		seen[m.ID]++
-		return nil
-	}); err != nil {
+	seen, err := idCounts(db, tenantA)
+	if err != nil {
 		t.Fatalf("power loss at %s (%s): export: %v", st.at, variant, err)
 	}
 	for id, c := range seen {

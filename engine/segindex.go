@@ -33,7 +33,6 @@ var (
 	zoneInt64    = []string{"createdDateTime", "status/errorCode", "processingTimeInMilliseconds", "autonomousSystemNumber"}
 )
 
-
 // indexBuilder gathers what the index needs while the segment writer visits each column's
 // blocks (from several goroutines), then builds the sidecar.
 type indexBuilder struct {
@@ -42,14 +41,14 @@ type indexBuilder struct {
 	blockRows int
 	want      map[int][]string // column index → roles
 
-	mu     sync.Mutex
-	codes  map[string][]uint32
-	cards  map[string]uint32
-	keys   map[string][][]byte
-	bools  map[string][]int8
-	ints   map[string][]int32
-	intOK  map[string][]bool
-	zones  map[string][3][]int64 // min, max, nulls
+	mu    sync.Mutex
+	codes map[string][]uint32
+	cards map[string]uint32
+	keys  map[string][][]byte
+	bools map[string][]int8
+	ints  map[string][]int32
+	intOK map[string][]bool
+	zones map[string][3][]int64 // min, max, nulls
 }
 
 func newIndexBuilder(s *columnar.Schema, m *columnar.Merged) *indexBuilder {
