@@ -195,6 +195,45 @@ type Encoder struct {
 	// objMask that of every object one of its raw extras is a member of: a column or object
 	// whose bit is clear is written without a lookup in the extras.
 	mask, objMask uint64
+	// dicts caches, per dictionary column, its entries as written (quoted and escaped), for the
+	// dictionary the rows being written use: a page's rows mostly share their segments'
+	// dictionaries, so a value is escaped once per page, not once per row.
+	dicts []dictJSON
+}
+
+type dictJSON struct {
+	off  *int32 // the dictionary cached (the address of its first offset)
+	vals [][]byte
+}
+
+// appendDict appends a dictionary cell (valid) from the cache.
+func (e *Encoder) appendDict(dst []byte, b *Batch, c *Column, row int) []byte {
+	off, data := b.Dict(c.Index)
+	code := b.Code(c.Index, row)
+	if c.Index >= len(e.dicts) {
+		e.dicts = append(e.dicts, make([]dictJSON, c.Index+1-len(e.dicts))...)
+	}
+	d := &e.dicts[c.Index]
+	// The same dictionary is the same offsets at the same address (arrays are immutable, and
+	// the cache's pointer keeps Go's allocator from reusing that memory for another one).
+	if len(off) == 0 || d.off != &off[0] || len(d.vals) != len(off) {
+		d.off = nil
+		if len(off) > 0 {
+			d.off = &off[0]
+		}
+		if cap(d.vals) >= len(off) {
+			d.vals = d.vals[:len(off)]
+			clear(d.vals)
+		} else {
+			d.vals = make([][]byte, len(off))
+		}
+	}
+	v := d.vals[code]
+	if v == nil {
+		v = AppendJSONString(nil, data[off[code]:off[code+1]])
+		d.vals[code] = v
+	}
+	return append(dst, v...)
 }
 
 func (e *Encoder) propsFor(s *Schema, proj Projection) []int {
@@ -360,6 +399,9 @@ func (e *Encoder) appendColumn(dst []byte, first bool, c *Column, b *Batch, row 
 		}
 	}
 	dst = appendKeyJSON(dst, &first, c.enc.key)
+	if c.Kind == KindDict && b.Valid(c.Index, row) {
+		return e.appendDict(dst, b, c, row), first
+	}
 	return AppendValue(dst, b, c, row), first
 }
 
