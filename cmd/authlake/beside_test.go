@@ -1,0 +1,73 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/authlake/authlake/bench/gen"
+	"github.com/authlake/authlake/internal/clocktest"
+)
+
+// TestQueryBesideServe: while a real `authlake serve` process holds the data directory (its
+// lock names its pid), the CLI's query, stats and export read the same directory, each on a
+// consistent snapshot, and change nothing the server relies on. The wait for the server is on
+// its lock file, bounded.
+func TestQueryBesideServe(t *testing.T) {
+	dir := t.TempDir()
+	var buf bytes.Buffer
+	if _, _, err := gen.Write(&buf, gen.Config{Events: 400, Seed: 11, Days: 2, End: clocktest.Epoch(), Tenant: "t-beside"}); err != nil {
+		t.Fatal(err)
+	}
+	in := filepath.Join(dir, "in.ndjson")
+	os.WriteFile(in, buf.Bytes(), 0o644)
+	data := filepath.Join(dir, "data")
+	if _, err := run(t, "ingest", "--data", data, "--retention", "0", "--tenant", "t-beside", in); err != nil {
+		t.Fatal(err)
+	}
+	server := exec.Command(os.Args[0], "serve", "--data", data, "--http", "--addr", "127.0.0.1:0", "--no-console-link")
+	server.Env = append(os.Environ(), asCLIEnv+"=1")
+	var serverOut bytes.Buffer
+	server.Stdout, server.Stderr = &serverOut, &serverOut
+	if err := server.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		server.Process.Kill()
+		server.Wait()
+	}()
+	pid := strconv.Itoa(server.Process.Pid)
+	for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(10 * time.Millisecond) {
+		if b, _ := os.ReadFile(filepath.Join(data, "LOCK")); strings.TrimSpace(string(b)) == pid {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the server did not take the directory within two minutes:\n%s", serverOut.String())
+		}
+	}
+	out, err := run(t, "query", "--data", data, "--tenant", "t-beside", "--count", "--filter", "createdDateTime ge 2000-01-01T00:00:00Z")
+	if err != nil || strings.TrimSpace(out) != "400" {
+		t.Fatalf("query beside the server: %q, %v\n%s", out, err, serverOut.String())
+	}
+	if out, err := run(t, "stats", "--data", data); err != nil || !strings.Contains(out, "400") {
+		t.Fatalf("stats beside the server: %q, %v", out, err)
+	}
+	exported := filepath.Join(dir, "out.ndjson")
+	if _, err := run(t, "export", "--data", data, "--tenant", "t-beside", "-o", exported); err != nil {
+		t.Fatal(err)
+	}
+	if lines := canonicalLines(t, exported); len(lines) != 400 {
+		t.Fatalf("export beside the server: %d lines, want 400", len(lines))
+	}
+	if server.ProcessState != nil {
+		t.Fatalf("the server exited while the CLI read its directory:\n%s", serverOut.String())
+	}
+	if b, _ := os.ReadFile(filepath.Join(data, "LOCK")); strings.TrimSpace(string(b)) != pid {
+		t.Fatalf("the lock no longer names the server: %q", b)
+	}
+}
