@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"hash/crc32"
 	"runtime"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -94,7 +95,53 @@ func decodeFrame(frame []byte, mem memory.Allocator) (arr arrow.Array, err error
 	return a, nil
 }
 
-// appendFrameTable writes the frame count and each frame's length.
+// appendFrameTableV3 writes the frame count and each frame's length and CRC-32C (segment
+// version 3): a reader then reads and checks one block's frame, not the whole region.
+func appendFrameTableV3(dst []byte, frames [][]byte) []byte {
+	dst = binary.AppendUvarint(dst, uint64(len(frames)))
+	for _, f := range frames {
+		dst = binary.AppendUvarint(dst, uint64(len(f)))
+		dst = binary.LittleEndian.AppendUint32(dst, crc32.Checksum(f, castagnoli))
+	}
+	return dst
+}
+
+// frameRef locates one frame of a version-3 region in the file.
+type frameRef struct {
+	off int64
+	len int64
+	crc uint32
+}
+
+// parseFrameTableV3 parses a version-3 frame table whose frames start at base and must end at
+// end, checking every length against them.
+func parseFrameTableV3(table []byte, base, end int64) ([]frameRef, error) {
+	n, k := binary.Uvarint(table)
+	if k <= 0 || n == 0 || n > maxFrames {
+		return nil, fmt.Errorf("bad frame count")
+	}
+	src := table[k:]
+	refs := make([]frameRef, n)
+	off := base
+	for i := range refs {
+		l, k := binary.Uvarint(src)
+		if k <= 0 || l > maxFrameBytes || len(src) < k+4 {
+			return nil, fmt.Errorf("bad entry of frame %d", i)
+		}
+		refs[i] = frameRef{off: off, len: int64(l), crc: binary.LittleEndian.Uint32(src[k:])}
+		off += int64(l)
+		src = src[k+4:]
+	}
+	if len(src) != 0 {
+		return nil, fmt.Errorf("%d bytes after the frame table", len(src))
+	}
+	if off != end {
+		return nil, fmt.Errorf("frames end at %d, the region at %d", off, end)
+	}
+	return refs, nil
+}
+
+// appendFrameTable writes the frame count and each frame's length (segment version 2).
 func appendFrameTable(dst []byte, frames [][]byte) []byte {
 	dst = binary.AppendUvarint(dst, uint64(len(frames)))
 	for _, f := range frames {

@@ -8,7 +8,7 @@ import (
 )
 
 // SegmentVersion is the segment format version this build writes and the newest it reads.
-const SegmentVersion = 2
+const SegmentVersion = 3
 
 const (
 	segMagic        = "ALSEG\x00"
@@ -45,6 +45,9 @@ type ColumnMeta struct {
 	CRC     uint32
 	Nulls   uint64
 	DictLen uint64
+	// Table is the length of the region's frame table (version 3), whose CRC is CRC; each frame
+	// carries its own CRC there. 0 for a version-2 region, whose CRC covers it whole.
+	Table uint64
 }
 
 // NumBlocks is the number of blocks in the segment.
@@ -60,8 +63,12 @@ func appendString(dst []byte, s string) []byte {
 	return append(dst, s...)
 }
 
-func (m *SegmentMeta) marshal(dst []byte) []byte {
-	dst = append(dst, SegmentVersion)
+func (m *SegmentMeta) marshal(dst []byte) []byte { return m.marshalVersion(dst, SegmentVersion) }
+
+// marshalVersion writes the footer of a file of the given version (tests write version 2 to
+// prove it is still read).
+func (m *SegmentMeta) marshalVersion(dst []byte, version byte) []byte {
+	dst = append(dst, version)
 	dst = appendString(dst, m.Tenant)
 	dst = binary.AppendVarint(dst, int64(m.Day))
 	dst = binary.AppendUvarint(dst, uint64(m.Rows))
@@ -78,6 +85,9 @@ func (m *SegmentMeta) marshal(dst []byte) []byte {
 		dst = binary.LittleEndian.AppendUint32(dst, c.CRC)
 		dst = binary.AppendUvarint(dst, c.Nulls)
 		dst = binary.AppendUvarint(dst, c.DictLen)
+		if version >= 3 {
+			dst = binary.AppendUvarint(dst, c.Table)
+		}
 	}
 	return dst
 }
@@ -170,6 +180,12 @@ func unmarshalSegmentMeta(src []byte, fileSize uint64) (*SegmentMeta, error) {
 		}
 		c.Nulls = r.uvarint("column nulls", uint64(m.Rows))
 		c.DictLen = r.uvarint("dictionary length", uint64(m.Rows)+1)
+		if v[0] >= 3 {
+			c.Table = r.uvarint("frame table length", c.Length)
+			if r.err == nil && c.Table == 0 {
+				r.err = fmt.Errorf("%w: column %s has an empty frame table", errFooter, c.Name)
+			}
+		}
 		if r.err == nil && (c.Offset < segHeaderLen || c.Offset+c.Length > fileSize) {
 			r.err = fmt.Errorf("%w: column %s region [%d,+%d) outside the file", errFooter, c.Name, c.Offset, c.Length)
 		}

@@ -45,7 +45,8 @@ type segColumn struct {
 	meta   *ColumnMeta
 	once   sync.Once
 	err    error
-	frames [][]byte    // frame 0: dictionary or empty; frame 1+i: block i
+	frames [][]byte    // version 2: the region's frames (0: dictionary or empty; 1+i: block i)
+	refs   []frameRef  // version 3: where each frame is, read and checked on its own use
 	dict   arrow.Array // decoded dictionary, for dictionary kinds
 }
 
@@ -241,30 +242,57 @@ func (c *segColumn) load(s *Segment) error {
 		corrupt := func(format string, args ...any) {
 			c.err = &CorruptError{Path: s.Path, What: fmt.Sprintf("column %s: ", c.meta.Name) + fmt.Sprintf(format, args...)}
 		}
-		buf := make([]byte, c.meta.Length)
+		// Version 3 reads the frame table only (its CRC is the footer's), then each frame on
+		// its first use; version 2 reads and checks the whole region.
+		size := c.meta.Length
+		if c.meta.Table > 0 {
+			size = c.meta.Table
+		}
+		buf := make([]byte, size)
 		if _, err := s.f.ReadAt(buf, int64(c.meta.Offset)); err != nil && err != io.EOF {
 			c.err = fmt.Errorf("segment %s: column %s: %w", s.Path, c.meta.Name, err)
 			return
 		}
 		if crc32.Checksum(buf, castagnoli) != c.meta.CRC {
-			corrupt("checksum mismatch (region at %d, %d bytes)", c.meta.Offset, c.meta.Length)
+			corrupt("checksum mismatch (region at %d, %d bytes checked)", c.meta.Offset, size)
 			return
 		}
-		frames, err := splitFrames(buf)
-		if err != nil {
-			corrupt("%v", err)
-			return
-		}
-		if len(frames) != s.NumBlocks()+1 {
-			corrupt("%d blocks, footer says %d", len(frames)-1, s.NumBlocks())
-			return
+		var dictFrame []byte
+		if c.meta.Table > 0 {
+			start := int64(c.meta.Offset + c.meta.Table)
+			refs, err := parseFrameTableV3(buf, start, int64(c.meta.Offset+c.meta.Length))
+			if err != nil {
+				corrupt("%v", err)
+				return
+			}
+			if len(refs) != s.NumBlocks()+1 {
+				corrupt("%d blocks, footer says %d", len(refs)-1, s.NumBlocks())
+				return
+			}
+			c.refs = refs
+			if c.meta.Kind == KindDict || c.meta.Kind == KindJSONDict {
+				if dictFrame, c.err = c.readFrame(s, 0); c.err != nil {
+					return
+				}
+			}
+		} else {
+			frames, err := splitFrames(buf)
+			if err != nil {
+				corrupt("%v", err)
+				return
+			}
+			if len(frames) != s.NumBlocks()+1 {
+				corrupt("%d blocks, footer says %d", len(frames)-1, s.NumBlocks())
+				return
+			}
+			c.frames, dictFrame = frames, frames[0]
 		}
 		if c.meta.Kind == KindDict || c.meta.Kind == KindJSONDict {
-			if len(frames[0]) == 0 {
+			if len(dictFrame) == 0 {
 				corrupt("dictionary missing")
 				return
 			}
-			d, err := decodeFrame(frames[0], s.mem)
+			d, err := decodeFrame(dictFrame, s.mem)
 			if err != nil {
 				corrupt("dictionary: %v", err)
 				return
@@ -276,9 +304,21 @@ func (c *segColumn) load(s *Segment) error {
 			}
 			c.dict = d
 		}
-		c.frames = frames
 	})
 	return c.err
+}
+
+// readFrame reads frame i of a version-3 column and checks its CRC.
+func (c *segColumn) readFrame(s *Segment, i int) ([]byte, error) {
+	r := c.refs[i]
+	buf := make([]byte, r.len)
+	if _, err := s.f.ReadAt(buf, r.off); err != nil && err != io.EOF {
+		return nil, fmt.Errorf("segment %s: column %s frame %d: %w", s.Path, c.meta.Name, i, err)
+	}
+	if crc32.Checksum(buf, castagnoli) != r.crc {
+		return nil, &CorruptError{Path: s.Path, What: fmt.Sprintf("column %s: frame %d checksum mismatch (at %d, %d bytes)", c.meta.Name, i, r.off, r.len)}
+	}
+	return buf, nil
 }
 
 // Dictionary returns the segment-wide dictionary of dictionary column idx (nil for other kinds
@@ -321,7 +361,16 @@ func (s *Segment) Block(idx, b int) (arrow.Array, error) {
 	if b < 0 || b >= s.NumBlocks() {
 		return nil, fmt.Errorf("BUG: block %d of %d", b, s.NumBlocks())
 	}
-	a, err := decodeFrame(c.frames[1+b], s.mem)
+	var frame []byte
+	if c.frames != nil {
+		frame = c.frames[1+b]
+	} else {
+		var err error
+		if frame, err = c.readFrame(s, 1+b); err != nil {
+			return nil, err
+		}
+	}
+	a, err := decodeFrame(frame, s.mem)
 	if err != nil {
 		return nil, &CorruptError{Path: s.Path, What: fmt.Sprintf("column %s block %d: %v", c.meta.Name, b, err)}
 	}

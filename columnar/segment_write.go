@@ -146,11 +146,12 @@ func encodeColumn(m *Merged, col int, visit BlockVisitor) ([]byte, ColumnMeta, e
 	for _, f := range frames {
 		size += len(f)
 	}
-	region := appendFrameTable(make([]byte, 0, size+len(frames)*4+8), frames)
+	region := appendFrameTableV3(make([]byte, 0, size+len(frames)*8+8), frames)
+	cm.Table = uint64(len(region))
+	cm.CRC = crc32.Checksum(region, castagnoli) // the table's; each frame has its own
 	for _, f := range frames {
 		region = append(region, f...)
 	}
 	cm.Length = uint64(len(region))
-	cm.CRC = crc32.Checksum(region, castagnoli)
 	return region, cm, nil
 }
