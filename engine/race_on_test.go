@@ -7,7 +7,7 @@ package engine
 const raceEnabled = true
 
 // powerLossSample: the power-loss test checks 1 in this many of the crash-point visits.
-const powerLossSample = 7
+const powerLossSample = 12
 
 // diskFullSample: the disk-full test fails 1 in this many of a flush's and a compaction's writes.
-const diskFullSample = 6
+const diskFullSample = 10
