@@ -196,7 +196,6 @@ const (
 
 func isEnvelope(path string) bool { return path == EnvelopeLogAnalytics || path == EnvelopePortal }
 
-
 // annotationPrefix starts every annotation authlake itself sets on a row.
 const annotationPrefix = "@authlake."
 

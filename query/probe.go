@@ -16,7 +16,6 @@ import (
 // is re-checked by the residual kernels, so an index can make a query faster but never
 // change its answer.
 
-
 // maxProbeCodes bounds the postings unioned for one dictionary predicate; beyond it a
 // scan is cheaper than the union.
 const maxProbeCodes = 20000

@@ -12,12 +12,12 @@ import (
 type OpKind uint8
 
 const (
-	OpOpen     OpKind = iota // OpenFile or Open of an existing file
-	OpCreate                 // OpenFile with O_CREATE
-	OpRead                   // Read or ReadAt
-	OpWrite                  // Write or WriteAt: an injected error writes half the bytes first
-	OpSync                   // Sync or Datasync of a file
-	OpSyncDir                // SyncDir
+	OpOpen    OpKind = iota // OpenFile or Open of an existing file
+	OpCreate                // OpenFile with O_CREATE
+	OpRead                  // Read or ReadAt
+	OpWrite                 // Write or WriteAt: an injected error writes half the bytes first
+	OpSync                  // Sync or Datasync of a file
+	OpSyncDir               // SyncDir
 	OpTruncate
 	OpPreallocate
 	OpRename
