@@ -257,7 +257,7 @@ func (c *segColumn) load(s *Segment) error {
 			corrupt("checksum mismatch (region at %d, %d bytes checked)", c.meta.Offset, size)
 			return
 		}
-		var dictFrame []byte
+		nframes := 0
 		if c.meta.Table > 0 {
 			start := int64(c.meta.Offset + c.meta.Table)
 			refs, err := parseFrameTableV3(buf, start, int64(c.meta.Offset+c.meta.Length))
@@ -265,27 +265,26 @@ func (c *segColumn) load(s *Segment) error {
 				corrupt("%v", err)
 				return
 			}
-			if len(refs) != s.NumBlocks()+1 {
-				corrupt("%d blocks, footer says %d", len(refs)-1, s.NumBlocks())
-				return
-			}
-			c.refs = refs
-			if c.meta.Kind == KindDict || c.meta.Kind == KindJSONDict {
-				if dictFrame, c.err = c.readFrame(s, 0); c.err != nil {
-					return
-				}
-			}
+			c.refs, nframes = refs, len(refs)
 		} else {
 			frames, err := splitFrames(buf)
 			if err != nil {
 				corrupt("%v", err)
 				return
 			}
-			if len(frames) != s.NumBlocks()+1 {
-				corrupt("%d blocks, footer says %d", len(frames)-1, s.NumBlocks())
+			c.frames, nframes = frames, len(frames)
+		}
+		if nframes != s.NumBlocks()+1 {
+			corrupt("%d blocks, footer says %d", nframes-1, s.NumBlocks())
+			return
+		}
+		var dictFrame []byte
+		if c.frames != nil {
+			dictFrame = c.frames[0]
+		} else if c.meta.Kind == KindDict || c.meta.Kind == KindJSONDict {
+			if dictFrame, c.err = c.readFrame(s, 0); c.err != nil {
 				return
 			}
-			c.frames, dictFrame = frames, frames[0]
 		}
 		if c.meta.Kind == KindDict || c.meta.Kind == KindJSONDict {
 			if len(dictFrame) == 0 {
