@@ -175,39 +175,3 @@ func checkIDs(t *testing.T, db *DB, lines []string, when string) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
-
-// idCounts exports tenant's sign-ins and counts each id.
-func idCounts(db *DB, tenant string) (map[string]int, error) {
-	seen := map[string]int{}
-	_, err := db.Export(tenant, func(line []byte) error {
-		var m struct{ ID string }
-		if err := json.Unmarshal(line, &m); err != nil {
-			return err
-		}
-		seen[m.ID]++
-		return nil
-	})
-	return seen, err
-}
-
-// memOptions are the test options on a new crashable in-memory file system, quiet.
-func memOptions() (*vfs.MemFS, Options) {
-	mem := vfs.NewCrashableMem()
-	opts := testOptions()
-	opts.FS = mem
-	opts.Logger = slog.New(slog.DiscardHandler)
-	return mem, opts
-}
-
-// idsAndDays reads each generated line's id and UTC day.
-func idsAndDays(lines []string) (ids []string, days []int32) {
-	for _, l := range lines {
-		var m struct {
-			ID              string
-			CreatedDateTime time.Time
-		}
-		json.Unmarshal([]byte(l), &m)
-		ids, days = append(ids, m.ID), append(days, dayOf(m.CreatedDateTime.UnixNano()))
-	}
-	return ids, days
-}

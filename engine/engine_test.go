@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"github.com/authlake/authlake/internal/vfs"
+	"log/slog"
 	"math/rand/v2"
 	"os"
 	"reflect"
@@ -392,4 +394,40 @@ func TestOpenLockedDirectory(t *testing.T) {
 	if _, err := Open(dir, testOptions()); err == nil || !strings.Contains(err.Error(), "locked") {
 		t.Fatalf("second open: %v", err)
 	}
+}
+
+// idCounts exports tenant's sign-ins and counts each id.
+func idCounts(db *DB, tenant string) (map[string]int, error) {
+	seen := map[string]int{}
+	_, err := db.Export(tenant, func(line []byte) error {
+		var m struct{ ID string }
+		if err := json.Unmarshal(line, &m); err != nil {
+			return err
+		}
+		seen[m.ID]++
+		return nil
+	})
+	return seen, err
+}
+
+// memOptions are the test options on a new crashable in-memory file system, quiet.
+func memOptions() (*vfs.MemFS, Options) {
+	mem := vfs.NewCrashableMem()
+	opts := testOptions()
+	opts.FS = mem
+	opts.Logger = slog.New(slog.DiscardHandler)
+	return mem, opts
+}
+
+// idsAndDays reads each generated line's id and UTC day.
+func idsAndDays(lines []string) (ids []string, days []int32) {
+	for _, l := range lines {
+		var m struct {
+			ID              string
+			CreatedDateTime time.Time
+		}
+		json.Unmarshal([]byte(l), &m)
+		ids, days = append(ids, m.ID), append(days, dayOf(m.CreatedDateTime.UnixNano()))
+	}
+	return ids, days
 }
