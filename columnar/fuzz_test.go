@@ -2,11 +2,12 @@ package columnar
 
 import (
 	"encoding/json"
-	"github.com/authlake/authlake/internal/vfs"
 	"os"
 	"path/filepath"
 	"reflect"
 	"testing"
+
+	"github.com/authlake/authlake/internal/vfs"
 )
 
 // FuzzDecode feeds arbitrary bytes to the sign-in decoder. It must never panic, and whatever it

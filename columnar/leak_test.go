@@ -1,10 +1,11 @@
 package columnar
 
 import (
-	"github.com/authlake/authlake/internal/vfs"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/authlake/authlake/internal/vfs"
 )
 
 // Every buffer a segment read allocates is released once the blocks and the segment are.

@@ -1,7 +1,6 @@
 package columnar
 
 import (
-	"github.com/authlake/authlake/internal/vfs"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -9,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/authlake/authlake/internal/vfs"
 )
 
 // peakAllocator remembers the most bytes that were allocated and not yet freed at once.

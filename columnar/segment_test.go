@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/authlake/authlake/internal/vfs"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -15,6 +14,8 @@ import (
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow/array"
+
+	"github.com/authlake/authlake/internal/vfs"
 )
 
 // testEvents makes n varied sign-ins from the Graph sample: several users, apps, times, nulls,

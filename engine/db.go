@@ -7,7 +7,6 @@ package engine
 import (
 	"errors"
 	"fmt"
-	"github.com/authlake/authlake/internal/vfs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -20,6 +19,7 @@ import (
 	"github.com/authlake/authlake/columnar"
 	"github.com/authlake/authlake/engine/wal"
 	"github.com/authlake/authlake/internal/fsutil"
+	"github.com/authlake/authlake/internal/vfs"
 )
 
 // Options configure a DB. The zero value is usable.

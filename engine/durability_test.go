@@ -2,9 +2,10 @@ package engine
 
 import (
 	"errors"
-	"github.com/authlake/authlake/internal/vfs"
 	"syscall"
 	"testing"
+
+	"github.com/authlake/authlake/internal/vfs"
 )
 
 // TestDiskFullRefusesThenResumes: while the WAL cannot sync (ENOSPC injected), ingest fails with

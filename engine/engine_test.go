@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"github.com/authlake/authlake/internal/vfs"
 	"log/slog"
 	"math/rand/v2"
 	"os"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/authlake/authlake/columnar"
 	"github.com/authlake/authlake/internal/clocktest"
+	"github.com/authlake/authlake/internal/vfs"
 )
 
 func TestMain(m *testing.M) {

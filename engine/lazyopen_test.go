@@ -3,7 +3,6 @@ package engine
 import (
 	"context"
 	"fmt"
-	"github.com/authlake/authlake/query"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -13,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/authlake/authlake/internal/vfs"
+	"github.com/authlake/authlake/query"
 )
 
 // fileOps counts the opens and reads of segment and index files through a file system.

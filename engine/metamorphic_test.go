@@ -3,10 +3,11 @@ package engine
 import (
 	"encoding/json"
 	"fmt"
-	"github.com/authlake/authlake/internal/vfs"
 	"log/slog"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/authlake/authlake/internal/vfs"
 )
 
 // TestMetamorphic runs random sequences of the engine's operations (ingest of new sign-ins,

@@ -3,7 +3,6 @@ package engine
 import (
 	"bytes"
 	"fmt"
-	"github.com/authlake/authlake/internal/vfs"
 	"io"
 	"path/filepath"
 	"sync"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/authlake/authlake/columnar"
 	"github.com/authlake/authlake/index"
+	"github.com/authlake/authlake/internal/vfs"
 )
 
 // partition is one tenant's events of one UTC day: immutable segments plus the memtable rows
@@ -80,13 +80,13 @@ type segment struct {
 	refs    atomic.Int32
 	idCol   int
 
-	// hidden caches, for a segment of home-tenant copies, the rows its home tenant's own log
-	// shadows (see copyview.go), and for a segment of a tenant's own log, the rows of sign-ins
-	// with later versions (versions.go).
 	// idxMu guards idxF, opened on the sidecar's first use, and closed.
 	idxMu  sync.Mutex
 	closed bool
 
+	// hidden caches, for a segment of home-tenant copies, the rows its home tenant's own log
+	// shadows (see copyview.go), and for a segment of a tenant's own log, the rows of sign-ins
+	// with later versions (versions.go).
 	hidden hiddenRows
 	// stale caches, for a segment of later versions, the rows a newer version supersedes.
 	stale staleRows

@@ -5,8 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/authlake/authlake/internal/vfs"
 	"time"
+
+	"github.com/authlake/authlake/internal/vfs"
 )
 
 // Readers beside the writer. A read-only Open never takes the directory's lock, so a reader

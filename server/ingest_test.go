@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"github.com/authlake/authlake/internal/vfs"
 	"io"
 	"log/slog"
 	"net"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/authlake/authlake/engine"
 	"github.com/authlake/authlake/internal/clock"
+	"github.com/authlake/authlake/internal/vfs"
 	"github.com/authlake/authlake/server"
 )
 

@@ -10,7 +10,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"github.com/authlake/authlake/internal/vfs"
 	"slices"
 	"strings"
 	"sync"
@@ -19,6 +18,7 @@ import (
 
 	"github.com/authlake/authlake/columnar"
 	"github.com/authlake/authlake/engine/wal"
+	"github.com/authlake/authlake/internal/vfs"
 )
 
 // WindowLength is how long a flagging window lasts. Entra fixes it at 20 minutes and so do we:

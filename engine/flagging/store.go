@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/authlake/authlake/internal/vfs"
 	"io/fs"
 	"log/slog"
 	"path/filepath"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/authlake/authlake/engine/wal"
 	"github.com/authlake/authlake/internal/fsutil"
+	"github.com/authlake/authlake/internal/vfs"
 )
 
 // The windows live in a checksummed append-only log, the engine's WAL format

@@ -3,7 +3,6 @@ package wal
 import (
 	"errors"
 	"fmt"
-	"github.com/authlake/authlake/internal/vfs"
 	"os"
 	"path/filepath"
 	"sync"
@@ -11,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/authlake/authlake/internal/vfs"
 )
 
 func TestAppendReplayPositions(t *testing.T) {

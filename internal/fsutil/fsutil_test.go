@@ -2,11 +2,12 @@ package fsutil
 
 import (
 	"errors"
-	"github.com/authlake/authlake/internal/vfs"
 	"os"
 	"path/filepath"
 	"syscall"
 	"testing"
+
+	"github.com/authlake/authlake/internal/vfs"
 )
 
 func TestMkdirAllDurable(t *testing.T) {
