@@ -1,8 +1,10 @@
 package index
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"hash/crc32"
 	"math"
 	"slices"
@@ -177,8 +179,13 @@ func TestPostingsRejects(t *testing.T) {
 	f(10, func(b []byte) []byte { binary.LittleEndian.PutUint32(b[12:], 0xffff); return b }) // ends past area
 }
 
+// openKeysPayload opens a layout-2 keys payload on its own, as the reader opens it in a file.
+func openKeysPayload(p []byte, rows uint32) (*keysGroups, error) {
+	return openKeysGroups(bytes.NewReader(p), 0, int64(len(p)), rows)
+}
+
 func TestKeysMarshalUnmarshal(t *testing.T) {
-	f := func(keys []string, wantBucketBits uint8) {
+	f := func(keys []string, wantBucketBits, wantGroupBits uint8) {
 		t.Helper()
 		hashes := make([]uint64, len(keys))
 		rows := make([]uint32, len(keys))
@@ -186,32 +193,98 @@ func TestKeysMarshalUnmarshal(t *testing.T) {
 			hashes[i], rows[i] = xxhash.Sum64String(k), uint32(i)
 		}
 		b := marshalKeys(nil, hashes, rows, uint32(len(keys)))
-		if want := keysHeaderLen + 4<<wantBucketBits + (2+rowWidth(uint32(len(keys))))*len(keys); len(b) != want {
+		kg, err := openKeysPayload(b, uint32(len(keys)))
+		if err != nil {
+			t.Fatalf("open: %s", err)
+		}
+		if kg.b != wantBucketBits || kg.g != wantGroupBits {
+			t.Fatalf("bucket bits %d, %d a group; want %d, %d", kg.b, kg.g, wantBucketBits, wantGroupBits)
+		}
+		groups := 1 << (wantBucketBits - wantGroupBits)
+		if want := keysGroupedHeaderLen + 8*groups + 4 + 2<<wantBucketBits + (2+rowWidth(uint32(len(keys))))*len(keys); len(b) != want {
 			t.Fatalf("encoded %d bytes, want %d", len(b), want)
 		}
-		var ks keysSection
-		if err := ks.unmarshal(alignedCopy(b), uint32(len(keys))); err != nil {
-			t.Fatalf("unmarshal: %s", err)
-		}
-		if ks.b != wantBucketBits {
-			t.Fatalf("bucket bits %d, want %d", ks.b, wantBucketBits)
-		}
 		for i, k := range keys {
-			got, err := ks.appendRows(nil, []byte(k))
+			got, err := kg.appendRows(nil, keyHash([]byte(k)))
 			if err != nil || !slices.Contains(got, uint32(i)) {
 				t.Fatalf("key %q: rows %v, %v; want to contain %d", k, got, err, i)
 			}
 		}
 	}
-	f(nil, 0)
-	f([]string{"a"}, 0)
-	f([]string{"a", "b", "c", "d", "e", "f", "g", "h", "i"}, 1)
-	f([]string{"a", "a", "a"}, 0)
-	many := make([]string, 70_000) // 3-byte row ids
+	f(nil, 0, 0)
+	f([]string{"a"}, 0, 0)
+	f([]string{"a", "b", "c", "d", "e", "f", "g", "h", "i"}, 1, 1)
+	f([]string{"a", "a", "a"}, 0, 0)
+	many := make([]string, 70_000) // 3-byte row ids; ~23 bytes a bucket, 128 buckets a group
 	for i := range many {
 		many[i] = string(rune(i)) + "key"
 	}
-	f(many, 14)
+	f(many, 14, 7)
+}
+
+// A key on more rows than a 2-byte bucket end counts makes the writer use 4-byte ends.
+func TestKeysWideBucketEnds(t *testing.T) {
+	n := 70_000
+	hashes := make([]uint64, n)
+	rows := make([]uint32, n)
+	for i := range hashes {
+		hashes[i], rows[i] = 42, uint32(i)
+	}
+	hashes[7] = 1 << 63
+	b := marshalKeys(nil, hashes, rows, uint32(n))
+	kg, err := openKeysPayload(b, uint32(n))
+	if err != nil || kg.e != 4 {
+		t.Fatalf("open: %v, %d-byte ends; want 4", err, kg.e)
+	}
+	got, err := kg.appendRows(nil, 42)
+	if err != nil || len(got) != n-1 {
+		t.Fatalf("%d rows, %v; want %d", len(got), err, n-1)
+	}
+	if got, err := kg.appendRows(nil, 1<<63); err != nil || !slices.Equal(got, []uint32{7}) {
+		t.Fatalf("rows %v, %v; want [7]", got, err)
+	}
+}
+
+func TestKeysGroupedRejects(t *testing.T) {
+	hashes := make([]uint64, 100)
+	rows := make([]uint32, 100)
+	for i := range hashes {
+		hashes[i], rows[i] = xxhash.Sum64String(fmt.Sprint(i)), uint32(i)
+	}
+	good := marshalKeysGrouped(nil, sortKeys(hashes, rows), 100, 64)
+	resign := func(b []byte) []byte {
+		binary.LittleEndian.PutUint32(b[12:], crc32c(b[:12]))
+		return b
+	}
+	f := func(rows uint32, mutate func(b []byte) []byte) {
+		t.Helper()
+		b := mutate(slices.Clone(good))
+		kg, err := openKeysPayload(b, rows)
+		for i := 0; err == nil && i < len(hashes); i++ {
+			_, err = kg.appendRows(nil, hashes[i])
+		}
+		if !errors.Is(err, ErrCorrupt) {
+			t.Fatalf("got %v, want ErrCorrupt", err)
+		}
+	}
+	f(100, func(b []byte) []byte { return b[:15] })
+	f(100, func(b []byte) []byte { return b[:len(b)-1] })
+	f(99, func(b []byte) []byte { return b })                                                // more entries than rows
+	f(1<<17, func(b []byte) []byte { return b })                                             // 2-byte row ids for 131072 rows
+	f(100, func(b []byte) []byte { b[0]++; return b })                                       // header crc
+	f(100, func(b []byte) []byte { b[4] = maxKeyBucketBits + 1; return resign(b) })          // bucket bits
+	f(100, func(b []byte) []byte { b[5] = keysLayoutCompact; return resign(b) })             // layout
+	f(100, func(b []byte) []byte { b[6] = 5; return resign(b) })                             // row width
+	f(100, func(b []byte) []byte { b[7] = b[4] + 1; return resign(b) })                      // group bits > bucket bits
+	f(100, func(b []byte) []byte { b[8] = 3; return resign(b) })                             // end width
+	f(100, func(b []byte) []byte { b[9] = 1; return resign(b) })                             // reserved
+	f(100, func(b []byte) []byte { b[len(b)-1] ^= 1; return b })                             // a byte of the last group
+	f(100, func(b []byte) []byte { b[16+4] ^= 1; return b })                                 // group 0's stored crc
+	f(100, func(b []byte) []byte { binary.LittleEndian.PutUint32(b[16+8:], 101); return b }) // start past n
+	f(100, func(b []byte) []byte {                                                           // a start the group's crc does not cover (it covers both)
+		binary.LittleEndian.PutUint32(b[16+8:], binary.LittleEndian.Uint32(b[16+8:])-1)
+		return b
+	})
 }
 
 // A keys section of format version 1 (4-byte fingerprints and rows) still decodes.
@@ -237,15 +310,39 @@ func TestKeysWideLayout(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i, k := range keys {
-		if got, err := ks.appendRows(nil, []byte(k)); err != nil || !slices.Equal(got, []uint32{uint32(i)}) {
+		if got, err := ks.appendRows(nil, keyHash([]byte(k))); err != nil || !slices.Equal(got, []uint32{uint32(i)}) {
 			t.Fatalf("key %q: %v %v", k, got, err)
 		}
 	}
 }
 
-func TestKeysRejects(t *testing.T) {
+// A keys section of format version 2 (layout 1) still decodes, and its checks hold.
+func TestKeysCompactLayout(t *testing.T) {
+	keys := make([]string, 70_000) // 3-byte row ids
+	hashes := make([]uint64, len(keys))
+	rows := make([]uint32, len(keys))
+	for i := range keys {
+		keys[i] = string(rune(i)) + "key"
+		hashes[i], rows[i] = xxhash.Sum64String(keys[i]), uint32(i)
+	}
+	b := marshalKeysCompact(nil, hashes, rows, uint32(len(keys)))
+	if want := keysHeaderLen + 4<<14 + 5*len(keys); len(b) != want {
+		t.Fatalf("encoded %d bytes, want %d", len(b), want)
+	}
+	var ks keysSection
+	if err := ks.unmarshal(alignedCopy(b), uint32(len(keys))); err != nil {
+		t.Fatal(err)
+	}
+	for i, k := range keys {
+		if got, err := ks.appendRows(nil, keyHash([]byte(k))); err != nil || !slices.Contains(got, uint32(i)) {
+			t.Fatalf("key %q: rows %v, %v; want to contain %d", k, got, err, i)
+		}
+	}
+}
+
+func TestKeysCompactRejects(t *testing.T) {
 	// Ten entries: two buckets.
-	good := marshalKeys(nil, []uint64{1, 1 << 63, 5, 7, 9, 11, 13, 1<<63 | 3, 1<<63 | 5, 1<<63 | 7}, []uint32{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}, 10)
+	good := marshalKeysCompact(nil, []uint64{1, 1 << 63, 5, 7, 9, 11, 13, 1<<63 | 3, 1<<63 | 5, 1<<63 | 7}, []uint32{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}, 10)
 	f := func(rows uint32, mutate func(b []byte) []byte) {
 		t.Helper()
 		var ks keysSection

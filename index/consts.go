@@ -6,15 +6,18 @@
 // A Builder collects the indexes of one immutable segment and marshals them into one
 // sidecar. Open reads only the sidecar's header, trailer and directory; each section is
 // read and CRC-verified on its first probe, so a query touching two columns pays for two
-// sections, not for the whole file.
+// sections, not for the whole file. Keys sections are read finer still: a probe reads and
+// checks one group of buckets, a few KB, not the section.
 package index
 
 import "hash/crc32"
 
 // formatVersion is written in the header and trailer. Bump it on any layout change and
 // keep a decoding path for every older version: sidecars live as long as their segments.
-// Version 2 writes keys sections in the compact layout (keys.go); version 1 files are read.
-const formatVersion = 2
+// Version 2 writes keys sections in the compact layout, version 3 in the grouped layout
+// (keys_grouped.go), which a probe reads one bucket group of; versions 1 and 2 are read
+// (keys_whole.go).
+const formatVersion = 3
 
 // oldestFormatVersion is the oldest version this reader decodes.
 const oldestFormatVersion = 1

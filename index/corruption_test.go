@@ -2,7 +2,11 @@ package index
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
+	"fmt"
+	"slices"
+	"strings"
 	"testing"
 )
 
@@ -100,5 +104,156 @@ func TestSectionErrorNamesSectionAndOffset(t *testing.T) {
 	// Other sections still work.
 	if _, err := rd.Bools("flaggedForReview", true); err != nil {
 		t.Fatalf("unaffected section: %v", err)
+	}
+}
+
+// keyedBuilder holds an "id" keys section over rows distinct keys, and a bools section.
+func keyedBuilder(rows uint32) (*Builder, func(r uint32) []byte) {
+	key := func(r uint32) []byte { return binary.LittleEndian.AppendUint64([]byte("request-"), uint64(r)) }
+	b := NewBuilder(rows)
+	if err := b.AddKeys("id", func(r uint32) ([]byte, bool) { return key(r), true }); err != nil {
+		panic(err)
+	}
+	if err := b.AddBools("flaggedForReview", func(r uint32) (bool, bool) { return r%3 == 0, true }); err != nil {
+		panic(err)
+	}
+	return b, key
+}
+
+func keyedSidecar(rows uint32) ([]byte, func(r uint32) []byte) {
+	b, key := keyedBuilder(rows)
+	return b.Marshal(nil), key
+}
+
+func keysGroupsOf(t *testing.T, rd *Reader, column string) *keysGroups {
+	t.Helper()
+	kp, _, err := rd.keys(column)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return kp.(*keysGroups)
+}
+
+// group returns the file offset and length of group j, read from the intact table.
+func (kg *keysGroups) group(data []byte, j int) (off, length int64) {
+	ent := data[kg.off+keysGroupedHeaderLen+keyGroupEntryLen*int64(j):]
+	start, end := binary.LittleEndian.Uint32(ent), binary.LittleEndian.Uint32(ent[8:])
+	endsLen := int64(kg.e) << kg.g
+	return kg.off + kg.groupsOff() + int64(j)*endsLen + int64(start)*int64(2+kg.w), endsLen + int64(end-start)*int64(2+kg.w)
+}
+
+func (kg *keysGroups) groupOf(h uint64) int { return int(keyBucket(h, kg.b) >> kg.g) }
+
+// A damaged bucket group fails the probes that read it with an error naming the section, the
+// group and its offset; the other groups, and the other sections, still answer.
+func TestKeysGroupErrorNamesGroupAndOffset(t *testing.T) {
+	data, key := keyedSidecar(20_000)
+	kg := keysGroupsOf(t, openBytes(t, data), "id")
+	if kg.groups < 8 {
+		t.Fatalf("%d groups; the test wants several", kg.groups)
+	}
+	var in5, in6 uint32
+	for r := range uint32(20_000) {
+		switch kg.groupOf(keyHash(key(r))) {
+		case 5:
+			in5 = r
+		case 6:
+			in6 = r
+		}
+	}
+	off, length := kg.group(data, 5)
+	bad := bytes.Clone(data)
+	bad[off+length/2] ^= 0x20
+	rd := openBytes(t, bad)
+	_, err := rd.AppendKeyRows(nil, "id", key(in5))
+	want := fmt.Sprintf(`section keys "id" at offset %d: index: corrupt sidecar: group 5 of %d at offset %d (%d bytes): crc32c mismatch`, kg.off, kg.groups, off, length)
+	if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), want) {
+		t.Fatalf("got %v, want ErrCorrupt containing %q", err, want)
+	}
+	if rows, err := rd.AppendKeyRows(nil, "id", key(in6)); err != nil || !slices.Contains(rows, in6) {
+		t.Fatalf("a key of an intact group: %v, %v", rows, err)
+	}
+
+	// A damaged table entry is caught by the check of the group it locates.
+	bad = bytes.Clone(data)
+	bad[kg.off+keysGroupedHeaderLen+keyGroupEntryLen*5+4] ^= 0x01 // group 5's crc
+	if _, err := openBytes(t, bad).AppendKeyRows(nil, "id", key(in5)); !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), want) {
+		t.Fatalf("got %v, want ErrCorrupt containing %q", err, want)
+	}
+
+	// A damaged section header fails every probe of the section, and only of that section.
+	bad = bytes.Clone(data)
+	bad[kg.off+4] ^= 0x01
+	rd = openBytes(t, bad)
+	_, err = rd.Keys("id", key(in6))
+	want = fmt.Sprintf(`section keys "id" at offset %d (%d bytes): index: corrupt sidecar: keys header: crc32c mismatch`, kg.off, kg.groupsOff()+int64(kg.e)<<kg.b+int64(2+kg.w)*20_000)
+	if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), want) {
+		t.Fatalf("got %v, want ErrCorrupt containing %q", err, want)
+	}
+	if _, err := rd.Bools("flaggedForReview", true); err != nil {
+		t.Fatalf("unaffected section: %v", err)
+	}
+}
+
+// Every byte of a grouped keys section is covered by the header's or some group's CRC: flipping
+// any one fails a probe of some group, and no probe returns other rows than the intact section.
+func TestEveryByteOfKeyGroupsIsCovered(t *testing.T) {
+	const n = 400
+	hashes, rows := make([]uint64, n), make([]uint32, n)
+	for i := range hashes {
+		hashes[i], rows[i] = keyHash(binary.LittleEndian.AppendUint32(nil, uint32(i))), uint32(i)
+	}
+	hashes[9] = hashes[8] // a repeated key
+	data := marshalKeysGrouped(nil, sortKeys(slices.Clone(hashes), slices.Clone(rows)), n, 64)
+	kg, err := openKeysPayload(data, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if kg.groups < 16 {
+		t.Fatalf("%d groups; the test wants many", kg.groups)
+	}
+	// One probe per group: a key of the group, or any hash in it if it has none.
+	probes := make([]uint64, kg.groups)
+	for j := range probes {
+		probes[j] = uint64(j) << (64 - (kg.b - kg.g))
+	}
+	for _, h := range hashes {
+		probes[kg.groupOf(h)] = h
+	}
+	want := make([]string, len(probes))
+	for j, h := range probes {
+		got, err := kg.appendRows(nil, h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want[j] = rowsString(got)
+	}
+	for _, flip := range []byte{0x01, 0x80} {
+		for off := range data {
+			bad := bytes.Clone(data)
+			bad[off] ^= flip
+			kg, err := openKeysPayload(bad, n)
+			if err != nil {
+				if !errors.Is(err, ErrCorrupt) {
+					t.Fatalf("byte %d ^%#x: open: %v does not wrap ErrCorrupt", off, flip, err)
+				}
+				continue
+			}
+			detected := false
+			for j, h := range probes {
+				got, err := kg.appendRows(nil, h)
+				switch {
+				case err != nil && (!errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "group ")):
+					t.Fatalf("byte %d ^%#x: group %d: %v does not wrap ErrCorrupt or name the group", off, flip, j, err)
+				case err != nil:
+					detected = true
+				case rowsString(got) != want[j]:
+					t.Fatalf("byte %d ^%#x: group %d returned rows %v, want %s", off, flip, j, got, want[j])
+				}
+			}
+			if !detected {
+				t.Fatalf("byte %d ^%#x: corruption went undetected", off, flip)
+			}
+		}
 	}
 }

@@ -2,6 +2,8 @@ package index
 
 import (
 	"bytes"
+	"encoding/binary"
+	"os"
 	"testing"
 )
 
@@ -10,6 +12,14 @@ func fuzzSeeds(f *testing.F) {
 	f.Add(newRefSegment(32, 3, 1).build())
 	f.Add(NewBuilder(0).Marshal(nil))
 	f.Add([]byte("ALIX\x01\x00\x00\x00"))
+	for _, old := range []string{"testdata/v1-ref41.alix", "testdata/v2-ref41.alix"} {
+		data, err := os.ReadFile(old)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+	f.Add(asVersion2(newRefSegment(37, 40, 16).builder()))
 }
 
 // FuzzOpen opens arbitrary bytes and probes every section: any outcome but a panic or
@@ -101,21 +111,80 @@ func FuzzPostingsSection(f *testing.F) {
 	})
 }
 
+// FuzzKeysSection fuzzes the whole-section keys decoder of format versions 1 and 2.
 func FuzzKeysSection(f *testing.F) {
 	s := newRefSegment(34, 50, 16)
-	f.Add(sectionPayload(f, s.build(), "id", KindKeys), uint32(50), []byte("k"))
+	f.Add(sectionPayload(f, asVersion2(s.builder()), "id", KindKeys), uint32(50), []byte("k"))
 	f.Fuzz(func(t *testing.T, data []byte, rows uint32, key []byte) {
 		var ks keysSection
 		if ks.unmarshal(alignedCopy(data), rows) != nil {
 			return
 		}
-		got, err := ks.appendRows(nil, key)
+		got, err := ks.appendRows(nil, keyHash(key))
 		for _, r := range got {
 			if err == nil && r >= rows {
 				t.Fatalf("row %d >= %d rows", r, rows)
 			}
 		}
 	})
+}
+
+// FuzzKeysGroups fuzzes the grouped keys layout of format version 3 through the io.ReaderAt
+// path the Reader uses. Its CRCs would stop most mutations at the first check, so with resign the
+// header's and every locatable group's CRC are recomputed first, to reach the structural checks.
+func FuzzKeysGroups(f *testing.F) {
+	s := newRefSegment(38, 300, 16)
+	f.Add(sectionPayload(f, s.build(), "id", KindKeys), uint32(300), []byte("k"), false)
+	f.Add(sectionPayload(f, s.build(), "id", KindKeys), uint32(300), s.ids[1], true)
+	hashes, rows := make([]uint64, 200), make([]uint32, 200)
+	for i := range hashes {
+		hashes[i], rows[i] = uint64(i)*0x9e3779b97f4a7c15, uint32(i)
+	}
+	f.Add(marshalKeysGrouped(nil, sortKeys(hashes, rows), 200, 64), uint32(200), []byte{}, true)
+	f.Fuzz(func(t *testing.T, data []byte, rows uint32, key []byte, resign bool) {
+		if resign {
+			resignKeys(data)
+		}
+		kg, err := openKeysPayload(data, rows)
+		if err != nil {
+			return
+		}
+		for _, h := range []uint64{keyHash(key), 0, 1 << 63, ^uint64(0)} {
+			got, err := kg.appendRows(nil, h)
+			for _, r := range got {
+				if err == nil && r >= rows {
+					t.Fatalf("row %d >= %d rows", r, rows)
+				}
+			}
+		}
+	})
+}
+
+// resignKeys recomputes the CRCs of a layout-2 keys payload wherever its header and table let
+// it find what they cover.
+func resignKeys(p []byte) {
+	if len(p) < keysGroupedHeaderLen {
+		return
+	}
+	binary.LittleEndian.PutUint32(p[12:], crc32c(p[:12]))
+	b, w, g, e := p[4], int(p[6]), p[7], int(p[8])
+	if b > maxKeyBucketBits || g > b || w < 2 || w > 4 || (e != 2 && e != 4) {
+		return
+	}
+	ng, gb := 1<<(b-g), 1<<g
+	groups := keysGroupedHeaderLen + keyGroupEntryLen*ng + 4
+	if len(p) < groups {
+		return
+	}
+	for j := range ng {
+		ent := p[keysGroupedHeaderLen+keyGroupEntryLen*j:]
+		start, end := binary.LittleEndian.Uint32(ent), binary.LittleEndian.Uint32(ent[8:])
+		at := groups + j*gb*e + int(start)*(2+w)
+		n := gb*e + int(end-start)*(2+w)
+		if start <= end && end-start < 1<<24 && at+n <= len(p) {
+			binary.LittleEndian.PutUint32(ent[4:], groupCRC(start, end, p[at:at+n]))
+		}
+	}
 }
 
 func FuzzZoneMapSection(f *testing.F) {

@@ -3,26 +3,29 @@ package index
 import (
 	"encoding/binary"
 	"fmt"
-	"slices"
 
 	"github.com/RoaringBitmap/roaring/v2"
 	"github.com/cespare/xxhash/v2"
 )
 
+// Keys sections map a key's xxhash64 to the rows holding it. The top b bits of the hash pick a
+// bucket and the low 16 bits are kept as a fingerprint next to each row id, so a probe compares
+// b+16 hash bits and meets a false candidate about once in 8,000 (the caller verifies candidates
+// anyway). This file holds what every layout shares; keys_grouped.go is the layout written now,
+// keys_whole.go the layouts of format versions 1 and 2.
+
 // keyEntriesPerBucket is the bucket fill the writer aims for: a probe scans about this many
-// 2-byte fingerprints, and the bucket table costs 4/keyEntriesPerBucket bytes a row.
+// 2-byte fingerprints, and the bucket table costs its width over this many bytes a row.
 const keyEntriesPerBucket = 8
 
-const keysHeaderLen = 8
-
-// Keys layouts (byte 5 of the header). Layout 0 (format version 1) stores 4-byte fingerprints
-// and 4-byte rows; layout 1 (version 2) 2-byte fingerprints and rows in as few bytes as the
-// segment's row count needs (byte 6: 2, 3 or 4): 5.5 bytes a row instead of 9. With the bucket's
-// b bits, b+16 hash bits are compared, so a probe meets a false candidate about once in 8,000
-// (the caller verifies candidates anyway).
+// Keys layouts (byte 5 of a keys section). Layout 0 (format version 1) stores 4-byte
+// fingerprints and 4-byte rows; layout 1 (version 2) 2-byte fingerprints and rows in as few bytes
+// as the segment's row count needs; layout 2 (version 3) stores layout 1's entries in bucket
+// groups that are read and checked one at a time.
 const (
 	keysLayoutWide    = 0
 	keysLayoutCompact = 1
+	keysLayoutGrouped = 2
 )
 
 func keyBucketBits(n int) uint8 {
@@ -38,7 +41,7 @@ func keyBucket(h uint64, b uint8) uint32 {
 	return uint32(h >> (64 - uint(b)))
 }
 
-// rowWidth is the bytes a row id of a segment of rows rows takes in layout 1.
+// rowWidth is the bytes a row id of a segment of rows rows takes in layouts 1 and 2.
 func rowWidth(rows uint32) int {
 	switch {
 	case rows <= 1<<16:
@@ -49,20 +52,23 @@ func rowWidth(rows uint32) int {
 	return 4
 }
 
-// marshalKeys appends a keys payload (layout 1) for the given hashes and their rows, of a
-// segment of segRows rows. hashes and rows are consumed as scratch: they are reordered in place.
-func marshalKeys(dst []byte, hashes []uint64, rows []uint32, segRows uint32) []byte {
+// sortedKeys is a keys section's entries in on-disk order, (bucket, fingerprint, row), with
+// each bucket's cumulative end.
+type sortedKeys struct {
+	b    uint8
+	ends []uint32 // ends[k] is one past bucket k's last entry
+	fps  []uint16
+	rows []uint32
+}
+
+// sortKeys orders hashes and their rows by bucket and fingerprint.
+func sortKeys(hashes []uint64, rows []uint32) sortedKeys {
 	n := len(hashes)
 	if n != len(rows) {
-		panic(fmt.Sprintf("BUG: marshalKeys: %d hashes for %d rows", n, len(rows)))
+		panic(fmt.Sprintf("BUG: sortKeys: %d hashes for %d rows", n, len(rows)))
 	}
 	b := keyBucketBits(n)
 	nb := 1 << b
-	w := rowWidth(segRows)
-	dst = slices.Grow(dst, keysHeaderLen+4*nb+(2+w)*n)
-	dst = binary.LittleEndian.AppendUint32(dst, uint32(n))
-	dst = append(dst, b, keysLayoutCompact, byte(w), 0)
-
 	// Counting sort by bucket: O(n) and stable, so rows stay increasing inside a bucket.
 	ends := make([]uint32, nb)
 	for _, h := range hashes {
@@ -99,13 +105,12 @@ func marshalKeys(dst []byte, hashes []uint64, rows []uint32, segRows uint32) []b
 		}
 		start = end
 	}
-	for _, e := range ends {
-		dst = binary.LittleEndian.AppendUint32(dst, e)
-	}
-	for _, fp := range fps {
-		dst = binary.LittleEndian.AppendUint16(dst, fp)
-	}
-	for _, r := range srows {
+	return sortedKeys{b: b, ends: ends, fps: fps, rows: srows}
+}
+
+// appendRowIDs appends each row id in w little-endian bytes.
+func appendRowIDs(dst []byte, rows []uint32, w int) []byte {
+	for _, r := range rows {
 		for i := range w {
 			dst = append(dst, byte(r>>(8*i)))
 		}
@@ -113,101 +118,38 @@ func marshalKeys(dst []byte, hashes []uint64, rows []uint32, segRows uint32) []b
 	return dst
 }
 
-// keysSection probes a keys payload in place; nothing is decoded at load but the checks.
-type keysSection struct {
-	rows       uint32
-	n          int
-	b          uint8
-	layout     byte
-	width      int // bytes of a row id (layout 1)
-	bucketEnds []byte
-	fps        []byte
-	rowIDs     []byte
-}
-
-func (ks *keysSection) unmarshal(src []byte, rows uint32) error {
-	if len(src) < keysHeaderLen {
-		return corruptf("keys: %d bytes, need %d for the header", len(src), keysHeaderLen)
-	}
-	n := binary.LittleEndian.Uint32(src)
-	b := src[4]
-	if b > maxKeyBucketBits {
-		return corruptf("keys: too many bucket bits %d; max %d", b, maxKeyBucketBits)
-	}
-	layout, fpLen, width := src[5], 4, 4
-	switch {
-	case layout == keysLayoutWide && src[6] == 0 && src[7] == 0:
-	case layout == keysLayoutCompact && (src[6] >= 2 && src[6] <= 4) && src[7] == 0:
-		fpLen, width = 2, int(src[6])
-		if width < rowWidth(rows) {
-			return corruptf("keys: %d-byte row ids for %d rows", width, rows)
-		}
-	default:
-		return corruptf("keys: unknown layout %d (width %d, reserved %d)", layout, src[6], src[7])
-	}
-	if n > rows {
-		return corruptf("keys: %d entries for %d rows", n, rows)
-	}
-	nb := 1 << b
-	want := int64(keysHeaderLen) + 4*int64(nb) + int64(fpLen+width)*int64(n)
-	if int64(len(src)) != want {
-		return corruptf("keys: %d bytes, want %d for %d entries and %d buckets", len(src), want, n, nb)
-	}
-	src = src[keysHeaderLen:]
-	ks.bucketEnds, src = src[:4*nb], src[4*nb:]
-	ks.fps, ks.rowIDs = src[:fpLen*int(n)], src[fpLen*int(n):]
-	prev := uint32(0)
-	for i := 0; i < nb; i++ {
-		e := binary.LittleEndian.Uint32(ks.bucketEnds[4*i:])
-		if e < prev || e > n {
-			return corruptf("keys: bucket %d ends at %d, previous end %d, %d entries", i, e, prev, n)
-		}
-		prev = e
-	}
-	if prev != n {
-		return corruptf("keys: buckets cover %d of %d entries", prev, n)
-	}
-	ks.rows, ks.n, ks.b, ks.layout, ks.width = rows, int(n), b, layout, width
-	return nil
-}
-
-// appendRows appends the candidate rows for key: every row whose key has the same
-// bucket and fingerprint. The result is a superset of the matching rows.
-func (ks *keysSection) appendRows(dst []uint32, key []byte) ([]uint32, error) {
-	h := xxhash.Sum64(key)
-	k := keyBucket(h, ks.b)
-	start := uint32(0)
-	if k > 0 {
-		start = binary.LittleEndian.Uint32(ks.bucketEnds[4*(k-1):])
-	}
-	end := binary.LittleEndian.Uint32(ks.bucketEnds[4*k:])
+// appendMatches appends the rows of entries [start, end) whose 2-byte fingerprint is fp; fps
+// and rowIDs hold the entries' fingerprints and w-byte row ids from entry 0.
+func appendMatches(dst []uint32, fps, rowIDs []byte, w int, start, end uint32, fp uint16, rows uint32) ([]uint32, error) {
 	for i := start; i < end; i++ {
-		var r uint32
-		if ks.layout == keysLayoutWide {
-			if binary.LittleEndian.Uint32(ks.fps[4*i:]) != uint32(h) {
-				continue
-			}
-			r = binary.LittleEndian.Uint32(ks.rowIDs[4*i:])
-		} else {
-			if binary.LittleEndian.Uint16(ks.fps[2*i:]) != uint16(h) {
-				continue
-			}
-			p := ks.rowIDs[int(i)*ks.width:]
-			for j := ks.width - 1; j >= 0; j-- {
-				r = r<<8 | uint32(p[j])
-			}
+		if binary.LittleEndian.Uint16(fps[2*i:]) != fp {
+			continue
 		}
-		if r >= ks.rows {
-			return dst, corruptf("keys: entry %d has row %d; segment has %d rows", i, r, ks.rows)
+		var r uint32
+		p := rowIDs[int(i)*w:]
+		for j := w - 1; j >= 0; j-- {
+			r = r<<8 | uint32(p[j])
+		}
+		if r >= rows {
+			return dst, corruptf("keys: entry %d has row %d; segment has %d rows", i, r, rows)
 		}
 		dst = append(dst, r)
 	}
 	return dst, nil
 }
 
-func (ks *keysSection) bitmap(key []byte) (*roaring.Bitmap, error) {
+// keyProber is a keys section of any layout.
+type keyProber interface {
+	// appendRows appends the candidate rows for the key whose xxhash64 is h: every row whose
+	// key has the same bucket and fingerprint, a superset of the matching rows.
+	appendRows(dst []uint32, h uint64) ([]uint32, error)
+}
+
+func keyHash(key []byte) uint64 { return xxhash.Sum64(key) }
+
+func keysBitmap(kp keyProber, key []byte) (*roaring.Bitmap, error) {
 	var buf [16]uint32
-	rows, err := ks.appendRows(buf[:0], key)
+	rows, err := kp.appendRows(buf[:0], keyHash(key))
 	if err != nil {
 		return nil, err
 	}

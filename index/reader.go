@@ -13,7 +13,8 @@ import (
 )
 
 // Reader probes one sidecar. Open reads only its header, trailer and directory; each
-// section is read, CRC-verified and checked on its first probe. A Reader is safe for
+// section is read, CRC-verified and checked on its first probe, except keys sections of format
+// version 3, which each probe reads one bucket group of (keys_grouped.go). A Reader is safe for
 // concurrent use provided its io.ReaderAt is, as io.ReaderAt requires.
 //
 // Bitmaps returned by probes are copy-on-write views of the section bytes, which the
@@ -22,6 +23,7 @@ import (
 type Reader struct {
 	r        io.ReaderAt
 	rows     uint32
+	version  uint8 // the file's format version
 	entries  []dirEntry
 	sections []lazySection
 	trusted  bool // see OpenTrusted
@@ -35,7 +37,7 @@ type Reader struct {
 type lazySection struct {
 	once sync.Once
 	err  error
-	dec  any // *postingsSection, *keysSection, *ZoneMap[int64] or *ZoneMap[float64]
+	dec  any // *postingsSection, *keysSection, *keysGroups, *ZoneMap[int64] or *ZoneMap[float64]
 }
 
 // SectionInfo describes one section, for statistics and tools.
@@ -86,7 +88,7 @@ func (rd *Reader) ensure() error {
 	if err != nil {
 		return err
 	}
-	rd.r, rd.rows, rd.entries, rd.sections = full.r, full.rows, full.entries, full.sections
+	rd.r, rd.rows, rd.version, rd.entries, rd.sections = full.r, full.rows, full.version, full.entries, full.sections
 	rd.ready.Store(true)
 	return nil
 }
@@ -109,6 +111,9 @@ func open(r io.ReaderAt, size int64, trusted bool) (*Reader, error) {
 	if _, err := t.unmarshal(head[headerLen:]); err != nil {
 		return nil, fmt.Errorf("trailer at offset %d: %w", size-trailerLen, err)
 	}
+	if head[4] != t.version {
+		return nil, corruptf("header says format version %d, trailer %d", head[4], t.version)
+	}
 	dirEnd := uint64(size - trailerLen)
 	if t.dirOffset < headerLen || t.dirOffset > dirEnd || uint64(t.dirLen) != dirEnd-t.dirOffset {
 		return nil, corruptf("trailer: directory [%d, +%d) does not end at the trailer (%d)", t.dirOffset, t.dirLen, dirEnd)
@@ -127,7 +132,7 @@ func open(r io.ReaderAt, size int64, trusted bool) (*Reader, error) {
 	if len(tail) != 0 {
 		return nil, corruptf("directory at offset %d: %d trailing bytes", t.dirOffset, len(tail))
 	}
-	return &Reader{r: r, rows: t.rows, entries: entries, sections: make([]lazySection, len(entries)), trusted: trusted}, nil
+	return &Reader{r: r, rows: t.rows, version: t.version, entries: entries, sections: make([]lazySection, len(entries)), trusted: trusted}, nil
 }
 
 // Rows returns the number of rows of the segment.
@@ -195,6 +200,16 @@ func (rd *Reader) section(column string, kind Kind) (any, error) {
 }
 
 func (rd *Reader) load(e *dirEntry) (any, error) {
+	if e.kind == KindKeys && rd.version >= 3 {
+		// Read per bucket group on each probe, checked by the header's and the group's own CRCs.
+		// The directory's CRC of the whole section is still written, for tools that check a
+		// whole file, but a probe never reads the section whole to check it.
+		kg, err := openKeysGroups(rd.r, int64(e.offset), int64(e.length), rd.rows)
+		if err != nil {
+			return nil, fmt.Errorf("section %s %q at offset %d (%d bytes): %w", e.kind, e.column, e.offset, e.length, err)
+		}
+		return kg, nil
+	}
 	buf := alignedBytes(int(e.length))
 	if _, err := rd.r.ReadAt(buf, int64(e.offset)); err != nil {
 		return nil, fmt.Errorf("index: cannot read section %s %q at offset %d: %w", e.kind, e.column, e.offset, err)
@@ -225,7 +240,7 @@ func decodeSection(buf []byte, crc uint32, kind Kind, rows uint32) (any, error) 
 		}
 		return ps, nil
 	case KindKeys:
-		ks := &keysSection{}
+		ks := &keysSection{} // versions 1 and 2; version 3's are read per group
 		if err := ks.unmarshal(buf, rows); err != nil {
 			return nil, err
 		}
@@ -352,28 +367,46 @@ func (rd *Reader) Int32Values(column string) ([]int32, error) {
 	return vals, nil
 }
 
+// keys returns column's keys section, of either layout, and a function that names the
+// section in an error of its probes.
+func (rd *Reader) keys(column string) (keyProber, func(error) error, error) {
+	dec, err := rd.section(column, KindKeys)
+	if err != nil {
+		return nil, nil, err
+	}
+	e := &rd.entries[rd.find(column, KindKeys)]
+	where := func(err error) error {
+		if err == nil {
+			return nil
+		}
+		return fmt.Errorf("section %s %q at offset %d: %w", e.kind, e.column, e.offset, err)
+	}
+	return dec.(keyProber), where, nil
+}
+
 // Keys returns the candidate rows for key: a superset of the rows whose key equals it,
-// because only 32 bits of the hash besides the bucket are stored. The caller must verify
+// because only 16 bits of the hash besides the bucket are stored. The caller must verify
 // each candidate against the column.
 func (rd *Reader) Keys(column string, key []byte) (*roaring.Bitmap, error) {
-	dec, err := rd.section(column, KindKeys)
+	kp, where, err := rd.keys(column)
 	if err != nil {
 		return nil, err
 	}
-	return dec.(*keysSection).bitmap(key)
+	bm, err := keysBitmap(kp, key)
+	return bm, where(err)
 }
 
 // AppendKeyRows is Keys without the bitmap: it appends the candidate rows to dst in
 // increasing order, for point lookups that go straight to the column.
 func (rd *Reader) AppendKeyRows(dst []uint32, column string, key []byte) ([]uint32, error) {
-	dec, err := rd.section(column, KindKeys)
+	kp, where, err := rd.keys(column)
 	if err != nil {
 		return dst, err
 	}
 	start := len(dst)
-	dst, err = dec.(*keysSection).appendRows(dst, key)
+	dst, err = kp.appendRows(dst, keyHash(key))
 	slices.Sort(dst[start:])
-	return dst, err
+	return dst, where(err)
 }
 
 // ZoneMapInt64 returns the int64 zone map of column, shared and read-only.

@@ -85,7 +85,9 @@ func (s *refSegment) riskZoneMap() *ZoneMap[float64] {
 	return ComputeZoneMap(s.risk, nil, s.blockRows)
 }
 
-func (s *refSegment) build() []byte {
+func (s *refSegment) build() []byte { return s.builder().Marshal(nil) }
+
+func (s *refSegment) builder() *Builder {
 	b := NewBuilder(s.rows)
 	must := func(err error) {
 		if err != nil {
@@ -101,7 +103,7 @@ func (s *refSegment) build() []byte {
 	must(b.AddZoneMapInt64("createdDateTime", tz.BlockRows, tz.Min, tz.Max, tz.Nulls))
 	rz := s.riskZoneMap()
 	must(b.AddZoneMapFloat64("riskScore", rz.BlockRows, rz.Min, rz.Max, rz.Nulls))
-	return b.Marshal(nil)
+	return b
 }
 
 func rowsWhere(n uint32, pred func(r uint32) bool) []uint32 {

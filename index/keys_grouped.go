@@ -1,0 +1,226 @@
+package index
+
+import (
+	"encoding/binary"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"slices"
+	"sync"
+)
+
+// Keys layout 2 (format version 3) splits the buckets into groups of 2^g consecutive buckets,
+// each about keyGroupBytes long and checksummed on its own, so that a probe reads and checks the
+// section header once, then per key one 12-byte table entry and one group: a few KB, whatever the
+// section's size (a whole layout-1 section is ~5.5 bytes an event, 5.5 MB for a 1M-event day).
+//
+//	header (16 bytes): n uint32 | b uint8 | layout=2 uint8 | w uint8 | g uint8 | e uint8 | 0 0 0 | crc32c of bytes 0..11
+//	table: [2^(b-g)] (start uint32, crc uint32), then n uint32
+//	groups, contiguous: group j = ends [2^g] e-byte | fps [c]uint16 | rows [c] w-byte
+//
+// Group j holds buckets [j<<g, (j+1)<<g) and entries [start_j, start_j+1), c of them; its ends are
+// relative to start_j. Its crc is CRC32C(start_j ‖ start_j+1 ‖ group bytes), so the one table
+// entry a probe reads (start_j, crc_j, start_j+1) is covered by the check of the group it locates,
+// and every table byte by some group's check. Groups are fixed runs of buckets, and e and the
+// group's bucket count are fixed per section, so group j's offset follows from start_j alone.
+const (
+	keysGroupedHeaderLen = 16
+	keyGroupEntryLen     = 8 // start, crc
+
+	// keyGroupBytes is the group size the writer aims for: about a page, the unit an SSD and the
+	// page cache read anyway, and small next to a section (5.5 MB at 1M rows).
+	keyGroupBytes = 4096
+)
+
+// marshalKeys appends a keys payload (layout 2) for the given hashes and their rows, of a
+// segment of segRows rows.
+func marshalKeys(dst []byte, hashes []uint64, rows []uint32, segRows uint32) []byte {
+	return marshalKeysGrouped(dst, sortKeys(hashes, rows), segRows, keyGroupBytes)
+}
+
+// marshalKeysGrouped writes groups of about target bytes (tests ask for small ones, to get many
+// groups from few keys).
+func marshalKeysGrouped(dst []byte, sk sortedKeys, segRows uint32, target int) []byte {
+	n, b, w := len(sk.fps), sk.b, rowWidth(segRows)
+	nb := 1 << b
+	perBucket := 2 + float64(n)/float64(nb)*float64(2+w)
+	g := uint8(0)
+	for g < b && float64(int(2)<<g)*perBucket <= float64(target) {
+		g++
+	}
+	gb, ng := 1<<g, nb>>g
+	groupStart := func(j int) uint32 {
+		if j == 0 {
+			return 0
+		}
+		return sk.ends[j*gb-1]
+	}
+	// Relative ends take 2 bytes unless a group holds more entries than that counts, which only
+	// a key repeated on tens of thousands of rows (or an adversary) makes happen.
+	e := 2
+	for j := range ng {
+		if groupStart(j+1)-groupStart(j) > 0xffff {
+			e = 4
+		}
+	}
+	base := len(dst)
+	dst = slices.Grow(dst, keysGroupedHeaderLen+keyGroupEntryLen*ng+4+e*nb+(2+w)*n)
+	dst = binary.LittleEndian.AppendUint32(dst, uint32(n))
+	dst = append(dst, b, keysLayoutGrouped, byte(w), g, byte(e), 0, 0, 0)
+	dst = binary.LittleEndian.AppendUint32(dst, crc32.Checksum(dst[base:base+12], castagnoli))
+	table := len(dst)
+	for j := range ng {
+		dst = binary.LittleEndian.AppendUint32(dst, groupStart(j))
+		dst = binary.LittleEndian.AppendUint32(dst, 0) // crc, once the group is written
+	}
+	dst = binary.LittleEndian.AppendUint32(dst, uint32(n))
+	for j := range ng {
+		start, end := groupStart(j), groupStart(j+1)
+		at := len(dst)
+		for _, k := range sk.ends[j*gb : (j+1)*gb] {
+			if e == 2 {
+				dst = binary.LittleEndian.AppendUint16(dst, uint16(k-start))
+			} else {
+				dst = binary.LittleEndian.AppendUint32(dst, k-start)
+			}
+		}
+		for _, fp := range sk.fps[start:end] {
+			dst = binary.LittleEndian.AppendUint16(dst, fp)
+		}
+		dst = appendRowIDs(dst, sk.rows[start:end], w)
+		binary.LittleEndian.PutUint32(dst[table+keyGroupEntryLen*j+4:], groupCRC(start, end, dst[at:]))
+	}
+	return dst
+}
+
+func groupCRC(start, end uint32, group []byte) uint32 {
+	var se [8]byte
+	binary.LittleEndian.PutUint32(se[:], start)
+	binary.LittleEndian.PutUint32(se[4:], end)
+	return crc32.Update(crc32.Checksum(se[:], castagnoli), castagnoli, group)
+}
+
+// keysGroups probes a layout-2 keys section through the sidecar's io.ReaderAt: opening it reads
+// the 16-byte header, and each probe one table entry and one group, checked before use. Nothing
+// is cached, so a damaged group fails every probe that reads it and no other.
+type keysGroups struct {
+	r      io.ReaderAt
+	off    int64 // of the section in the file
+	rows   uint32
+	n      uint32
+	b, g   uint8
+	w, e   int
+	groups int
+}
+
+func openKeysGroups(r io.ReaderAt, off, length int64, rows uint32) (*keysGroups, error) {
+	var h [keysGroupedHeaderLen]byte
+	if length < keysGroupedHeaderLen {
+		return nil, corruptf("keys: %d bytes, need %d for the header", length, keysGroupedHeaderLen)
+	}
+	if err := readFull(r, h[:], off); err != nil {
+		return nil, fmt.Errorf("index: cannot read the header: %w", err)
+	}
+	if got, want := crc32.Checksum(h[:12], castagnoli), binary.LittleEndian.Uint32(h[12:]); got != want {
+		return nil, corruptf("keys header: crc32c mismatch (got %08x, stored %08x)", got, want)
+	}
+	kg := &keysGroups{r: r, off: off, rows: rows, n: binary.LittleEndian.Uint32(h[:]), b: h[4], g: h[7], w: int(h[6]), e: int(h[8])}
+	switch {
+	case h[5] != keysLayoutGrouped:
+		return nil, corruptf("keys header: layout %d in a version %d file, want %d", h[5], formatVersion, keysLayoutGrouped)
+	case kg.b > maxKeyBucketBits || kg.g > kg.b:
+		return nil, corruptf("keys header: %d bucket bits, %d a group; max %d", kg.b, kg.g, maxKeyBucketBits)
+	case kg.w < rowWidth(rows) || kg.w > 4:
+		return nil, corruptf("keys header: %d-byte row ids for %d rows", kg.w, rows)
+	case kg.e != 2 && kg.e != 4:
+		return nil, corruptf("keys header: %d-byte bucket ends", kg.e)
+	case h[9] != 0 || h[10] != 0 || h[11] != 0:
+		return nil, corruptf("keys header: non-zero reserved bytes")
+	case kg.n > rows:
+		return nil, corruptf("keys header: %d entries for %d rows", kg.n, rows)
+	}
+	kg.groups = 1 << (kg.b - kg.g)
+	if want := kg.groupsOff() + int64(kg.e)<<kg.b + int64(2+kg.w)*int64(kg.n); length != want {
+		return nil, corruptf("keys: %d bytes, want %d for %d entries, %d buckets and %d groups", length, want, kg.n, 1<<kg.b, kg.groups)
+	}
+	return kg, nil
+}
+
+// groupsOff is the section offset of group 0.
+func (kg *keysGroups) groupsOff() int64 {
+	return keysGroupedHeaderLen + keyGroupEntryLen*int64(kg.groups) + 4
+}
+
+var groupBufs = sync.Pool{New: func() any { b := make([]byte, 0, 2*keyGroupBytes); return &b }}
+
+func (kg *keysGroups) appendRows(dst []uint32, h uint64) ([]uint32, error) {
+	k := keyBucket(h, kg.b)
+	j := int(k >> kg.g)
+	var ent [keyGroupEntryLen + 4]byte
+	entOff := kg.off + keysGroupedHeaderLen + keyGroupEntryLen*int64(j)
+	if err := readFull(kg.r, ent[:], entOff); err != nil {
+		return dst, fmt.Errorf("index: group %d of %d: cannot read its table entry at offset %d: %w", j, kg.groups, entOff, err)
+	}
+	start, crc, end := binary.LittleEndian.Uint32(ent[:]), binary.LittleEndian.Uint32(ent[4:]), binary.LittleEndian.Uint32(ent[8:])
+	if start > end || end > kg.n {
+		return dst, corruptf("group %d of %d: table entry at offset %d holds entries [%d, %d) of %d", j, kg.groups, entOff, start, end, kg.n)
+	}
+	gb, c := 1<<kg.g, int(end-start)
+	endsLen := gb * kg.e
+	at := kg.off + kg.groupsOff() + int64(j)*int64(endsLen) + int64(start)*int64(2+kg.w)
+	bp := groupBufs.Get().(*[]byte)
+	defer func() {
+		if cap(*bp) <= 16*keyGroupBytes { // a huge group (a key on many rows) is not kept
+			groupBufs.Put(bp)
+		}
+	}()
+	buf := slices.Grow((*bp)[:0], endsLen+c*(2+kg.w))[:endsLen+c*(2+kg.w)]
+	*bp = buf
+	if err := readFull(kg.r, buf, at); err != nil {
+		return dst, fmt.Errorf("index: group %d of %d: cannot read %d bytes at offset %d: %w", j, kg.groups, len(buf), at, err)
+	}
+	where := func() string {
+		return fmt.Sprintf("group %d of %d at offset %d (%d bytes)", j, kg.groups, at, len(buf))
+	}
+	if got := groupCRC(start, end, buf); got != crc {
+		return dst, corruptf("%s: crc32c mismatch (got %08x, stored %08x)", where(), got, crc)
+	}
+	// The CRC passed, so only a writer's bug fails these; they are a few dozen compares.
+	rel := func(i int) uint32 {
+		if kg.e == 2 {
+			return uint32(binary.LittleEndian.Uint16(buf[2*i:]))
+		}
+		return binary.LittleEndian.Uint32(buf[4*i:])
+	}
+	prev := uint32(0)
+	for i := range gb {
+		v := rel(i)
+		if v < prev || v > uint32(c) || (i == gb-1 && v != uint32(c)) {
+			return dst, corruptf("%s: bucket %d ends at %d, previous end %d, %d entries", where(), i, v, prev, c)
+		}
+		prev = v
+	}
+	kk := int(k) & (gb - 1)
+	from := uint32(0)
+	if kk > 0 {
+		from = rel(kk - 1)
+	}
+	dst, err := appendMatches(dst, buf[endsLen:], buf[endsLen+2*c:], kg.w, from, rel(kk), uint16(h), kg.rows)
+	if err != nil {
+		return dst, fmt.Errorf("%s: %w", where(), err)
+	}
+	return dst, nil
+}
+
+// readFull is ReadAt that accepts io.EOF with a full read, as io.ReaderAt allows at the end of
+// the input, and calls a short read io.ErrUnexpectedEOF.
+func readFull(r io.ReaderAt, p []byte, off int64) error {
+	n, err := r.ReadAt(p, off)
+	if n == len(p) {
+		return nil
+	}
+	if err == nil || err == io.EOF {
+		err = io.ErrUnexpectedEOF
+	}
+	return err
+}

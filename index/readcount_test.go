@@ -1,0 +1,76 @@
+package index
+
+import (
+	"bytes"
+	"io"
+	"slices"
+	"sync/atomic"
+	"testing"
+)
+
+// countingReaderAt counts the reads and bytes asked of a sidecar: what a probe costs in I/O,
+// which is what the layout decides (time depends on the machine).
+type countingReaderAt struct {
+	r            io.ReaderAt
+	reads, bytes atomic.Int64
+}
+
+func (c *countingReaderAt) ReadAt(p []byte, off int64) (int, error) {
+	c.reads.Add(1)
+	c.bytes.Add(int64(len(p)))
+	return c.r.ReadAt(p, off)
+}
+
+func (c *countingReaderAt) take() (reads, bytes int64) { return c.reads.Swap(0), c.bytes.Swap(0) }
+
+// A keys probe reads the section header once, then per key one table entry and one bucket
+// group: a few KB on a 1M-key sidecar whose keys section is 5 MB, which a version-2 reader
+// reads whole.
+func TestKeyProbeReadsOneGroup(t *testing.T) {
+	const rows = 1 << 20
+	b, key := keyedBuilder(rows)
+	data := b.Marshal(nil)
+	cr := &countingReaderAt{r: bytes.NewReader(data)}
+	rd, err := Open(cr, int64(len(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cr.take()
+	var section int64
+	for _, s := range rd.Sections() {
+		if s.Kind == KindKeys {
+			section = s.Length
+		}
+	}
+	probe := func(r uint32, maxReads, maxBytes int64) {
+		t.Helper()
+		got, err := rd.AppendKeyRows(nil, "id", key(r))
+		if err != nil || !slices.Contains(got, r) {
+			t.Fatalf("row %d: %v, %v", r, got, err)
+		}
+		reads, n := cr.take()
+		t.Logf("probe of row %d: %d reads, %d bytes (section %d bytes)", r, reads, n, section)
+		if reads > maxReads || n > maxBytes {
+			t.Fatalf("probe of row %d read %d bytes in %d reads; want at most %d in %d", r, n, reads, maxBytes, maxReads)
+		}
+	}
+	probe(123_456, 3, 6<<10) // header, table entry, group
+	probe(777_777, 2, 6<<10)
+	probe(5, 2, 6<<10)
+
+	// The same sidecar in version 2 reads the whole section on the first probe.
+	old := asVersion2(b)
+	cr = &countingReaderAt{r: bytes.NewReader(old)}
+	if rd, err = Open(cr, int64(len(old))); err != nil {
+		t.Fatal(err)
+	}
+	cr.take()
+	if got, err := rd.AppendKeyRows(nil, "id", key(123_456)); err != nil || !slices.Contains(got, 123_456) {
+		t.Fatalf("version 2: %v, %v", got, err)
+	}
+	reads, n := cr.take()
+	t.Logf("version 2: %d reads, %d bytes", reads, n)
+	if n < int64(rows)*5 {
+		t.Fatalf("version 2 probe read %d bytes; the section is read whole", n)
+	}
+}
