@@ -6,7 +6,8 @@ import (
 )
 
 // crossCheck fails the run unless both engines gave the same answer to every query: the same
-// count, the same page of ids in the same order, the same aggregation rows.
+// count, the same page of ids in the same order (of rows holding the same properties), the same
+// aggregation rows.
 func crossCheck(ours []QueryStat, peer *PeerQueries) error {
 	byID := map[string]PeerQuery{}
 	for _, q := range peer.Queries {
@@ -22,6 +23,9 @@ func crossCheck(ours []QueryStat, peer *PeerQueries) error {
 		if q.Count != pq.Count {
 			bad = append(bad, fmt.Sprintf("%s: authlake %d, duckdb %d (filter %s)", q.ID, q.Count, pq.Count, q.Filter))
 			continue
+		}
+		if q.Properties != pq.Columns {
+			bad = append(bad, fmt.Sprintf("%s: authlake's rows hold %q, duckdb's %q", q.ID, q.Properties, pq.Columns))
 		}
 		if q.IDsHash != "" && pq.IDsHash != "" && q.IDsHash != pq.IDsHash {
 			bad = append(bad, fmt.Sprintf("%s: same count but different rows or order (ids hash %s vs %s)", q.ID, q.IDsHash, pq.IDsHash))
@@ -81,12 +85,22 @@ func compare(r *Results) []CompareRow {
 	for _, q := range r.PeerQueries.Queries {
 		peer[q.ID] = q
 	}
-	for i, q := range r.Queries {
-		pq := peer[q.ID]
-		add(q.ID+" "+Suite[i].What+" (warm)", "ms", q.WarmMs, pq.WarmMs, false, Suite[i].Goal)
-		add(q.ID+" (cold)", "ms", q.ColdMs, pq.ColdMs, false, Suite[i].Goal)
+	for _, q := range r.Queries {
+		pq, sq := peer[q.ID], suiteQuery(q.ID)
+		add(q.ID+" "+sq.What+" (warm)", "ms", q.WarmMs, pq.WarmMs, false, sq.Goal)
+		add(q.ID+" (cold)", "ms", q.ColdMs, pq.ColdMs, false, sq.Goal)
 	}
 	add("peak RSS (whole run vs DuckDB's larger of load and query)", "MB", float64(r.PeakRSS)/1e6,
 		float64(max(r.Peer.PeakRSSBytes, r.PeerQueries.PeakRSSBytes))/1e6, false, 1)
 	return rows
+}
+
+// suiteQuery is the suite's query of that id (a zero Query for an id the suite no longer has).
+func suiteQuery(id string) Query {
+	for _, q := range Suite {
+		if q.ID == id {
+			return q
+		}
+	}
+	return Query{ID: id}
 }

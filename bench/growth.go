@@ -33,6 +33,7 @@ func LoadGrowth(paths []string) (*Growth, error) {
 		if len(r.Compare) == 0 {
 			return nil, fmt.Errorf("%s: no DuckDB comparison in this run (it was made without --peer duckdb)", p)
 		}
+		renameTwoColMeasures(&r)
 		g.Runs = append(g.Runs, &r)
 	}
 	if len(g.Runs) == 0 {
@@ -42,10 +43,47 @@ func LoadGrowth(paths []string) (*Growth, error) {
 	return g, nil
 }
 
-// measures lists the comparison rows in the largest run's order, so a measure that only the
-// newer runs have still gets a line.
+// renameTwoColMeasures puts the figures of a run made before Q1, Q4 and Q10 returned full
+// rows (their pages held id and createdDateTime only; no query of the run says "all"
+// properties) on the lines of the "(2 cols)" variants, which measure what they measured.
+func renameTwoColMeasures(r *Results) {
+	for _, q := range r.Queries {
+		if q.Properties == "all" {
+			return
+		}
+	}
+	for i, c := range r.Compare {
+		for _, q := range Suite {
+			base, ok := strings.CutSuffix(q.ID, TwoCols)
+			if rest, match := strings.CutPrefix(c.Measure, base+" "); ok && match {
+				r.Compare[i].Measure = q.ID + " " + rest
+				break
+			}
+		}
+	}
+}
+
+// measures lists the comparison rows of every run: the newest run's in its order (the largest
+// run's when dates tie), then any measure only older runs have.
 func (g *Growth) measures() []CompareRow {
-	return g.Runs[len(g.Runs)-1].Compare
+	runs := slices.Clone(g.Runs)
+	slices.SortStableFunc(runs, func(a, b *Results) int {
+		if c := b.Date.Compare(a.Date); c != 0 {
+			return c
+		}
+		return int(b.Events - a.Events)
+	})
+	var out []CompareRow
+	seen := map[string]bool{}
+	for _, r := range runs {
+		for _, c := range r.Compare {
+			if !seen[c.Measure] {
+				seen[c.Measure] = true
+				out = append(out, c)
+			}
+		}
+	}
+	return out
 }
 
 func (g *Growth) row(r *Results, measure string) (CompareRow, bool) {
@@ -94,6 +132,20 @@ func (g *Growth) Markdown() string {
 				continue
 			}
 			fmt.Fprintf(&b, " %s vs %s = %.2fx |", num(c.Authlake), num(c.DuckDB), c.Ratio)
+		}
+		b.WriteString("\n")
+	}
+	var before []string
+	for _, r := range g.Runs {
+		if r.Cold == "" {
+			before = append(before, Size(r.Events))
+		}
+	}
+	if len(before) > 0 {
+		fmt.Fprintf(&b, "\nCold figures of the %s run(s) were measured before cold runs dropped the database's files from the OS page cache: the first query after opening, with whatever the cache held.",
+			strings.Join(before, ", "))
+		if len(before) < len(g.Runs) {
+			fmt.Fprintf(&b, " The others' cold is the %s.", ColdMethod)
 		}
 		b.WriteString("\n")
 	}

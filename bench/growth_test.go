@@ -25,11 +25,11 @@ func writeResults(t *testing.T, dir string, r *Results) string {
 
 func TestGrowthOrdersRunsAndRendersEveryMeasure(t *testing.T) {
 	dir := t.TempDir()
-	small := &Results{Events: 1_000_000, Threads: 2, Compare: []CompareRow{
+	small := &Results{Events: 1_000_000, Threads: 2, Cold: ColdMethod, Compare: []CompareRow{
 		{Measure: "Q2 flagged + user (warm)", Unit: "ms", Authlake: 1, DuckDB: 2.5, Ratio: 2.5},
 		{Measure: "ingest, 2 threads", Unit: "events/s", Authlake: 50000, DuckDB: 30000, Ratio: 50000.0 / 30000},
 	}}
-	big := &Results{Events: 100_000_000, Threads: 2, Compare: []CompareRow{
+	big := &Results{Events: 100_000_000, Threads: 2, Cold: ColdMethod, Compare: []CompareRow{
 		{Measure: "Q2 flagged + user (warm)", Unit: "ms", Authlake: 2, DuckDB: 250, Ratio: 125},
 		{Measure: "Q2 (cold)", Unit: "ms", Authlake: 9, DuckDB: 900, Ratio: 100},
 		{Measure: "ingest, 2 threads", Unit: "events/s", Authlake: 40000, DuckDB: 36000, Ratio: 40000.0 / 36000},

@@ -36,6 +36,7 @@ type PeerLoad struct {
 // PeerQueries is `peer query`'s report.
 type PeerQueries struct {
 	Version      string      `json:"version"`
+	Cold         string      `json:"cold"` // what cold meant on DuckDB's side (ColdMethod)
 	PeakRSSBytes int64       `json:"peak_rss_bytes"`
 	Queries      []PeerQuery `json:"queries"`
 }
@@ -45,6 +46,7 @@ type PeerQuery struct {
 	ID      string     `json:"id"`
 	Graph   string     `json:"graph_filter"`
 	SQL     string     `json:"sql"`
+	Columns string     `json:"columns"` // a page's: "all" or the selected ones
 	Count   int64      `json:"count"`
 	IDsHash string     `json:"ids_fnv1a64"`
 	Rows    []AppCount `json:"rows"`

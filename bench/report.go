@@ -11,7 +11,11 @@ import (
 // WriteTable prints the results as a table a person would read.
 func (r *Results) WriteTable(w io.Writer) {
 	fmt.Fprintf(w, "authlake bench: %d events (seed %d, %.2f GB NDJSON), %d threads, %d warm runs\n", r.Events, r.Seed, float64(r.RawBytes)/1e9, r.Threads, r.Runs)
-	fmt.Fprintf(w, "machine: %s, %s\n\n", r.Machine, r.GoVersion)
+	fmt.Fprintf(w, "machine: %s, %s\n", r.Machine, r.GoVersion)
+	if r.Cold != "" {
+		fmt.Fprintf(w, "cold: %s\n", r.Cold)
+	}
+	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', tabwriter.AlignRight)
 	if len(r.Compare) > 0 {
 		fmt.Fprintln(tw, "measure\tauthlake\tDuckDB\tunit\tratio\tgoal\t\t")
@@ -41,6 +45,9 @@ func (r *Results) Markdown() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%d events (%.1f GB of NDJSON, seed %d), %d threads, %d warm runs; %s; %s, %s.\n\n",
 		r.Events, float64(r.RawBytes)/1e9, r.Seed, r.Threads, r.Runs, r.Machine, r.GoVersion, r.Date.Format("2006-01-02"))
+	if r.Cold != "" {
+		fmt.Fprintf(&b, "Cold, for both engines: the %s. Warm: median and p99 of the runs after it on the same handle.\n\n", r.Cold)
+	}
 	b.WriteString("| measure | authlake | DuckDB | unit | ratio | goal | |\n|---|---:|---:|---|---:|---:|---|\n")
 	for _, c := range r.Compare {
 		mark := "met"

@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -14,6 +15,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/valyala/fastjson"
 
 	"github.com/authlake/authlake/bench/gen"
 	"github.com/authlake/authlake/columnar"
@@ -58,6 +61,7 @@ type Results struct {
 	ZstdInput   bool         `json:"zstdInput,omitempty"`
 	Threads     int          `json:"threads"`
 	Runs        int          `json:"runs"`
+	Cold        string       `json:"cold,omitempty"` // what cold means (ColdMethod); empty in runs made before it
 	Ingest      []IngestStat `json:"ingest"`
 	DiskBytes   int64        `json:"diskBytes"`
 	IndexBytes  int64        `json:"indexBytes"`
@@ -81,14 +85,18 @@ type IngestStat struct {
 
 // QueryStat is one query's result and timings on authlake.
 type QueryStat struct {
-	ID      string     `json:"id"`
-	Filter  string     `json:"filter"`
-	Count   int64      `json:"count"`
-	IDsHash string     `json:"idsHash,omitempty"`
-	Rows    []AppCount `json:"rows,omitempty"`
-	ColdMs  float64    `json:"coldMs"`
-	WarmMs  float64    `json:"warmMedianMs"`
-	P99Ms   float64    `json:"warmP99Ms"`
+	ID     string `json:"id"`
+	Filter string `json:"filter"`
+	// Properties is what a page's rows hold: "all", or the selected properties.
+	Properties string     `json:"properties,omitempty"`
+	Count      int64      `json:"count"`
+	IDsHash    string     `json:"idsHash,omitempty"`
+	Rows       []AppCount `json:"rows,omitempty"`
+	// PageBytes is the size of the Graph JSON rows a page query returned (every page for Q5).
+	PageBytes int64   `json:"pageBytes,omitempty"`
+	ColdMs    float64 `json:"coldMs"`
+	WarmMs    float64 `json:"warmMedianMs"`
+	P99Ms     float64 `json:"warmP99Ms"`
 }
 
 // AppCount is one row of the top-failing-apps query.
@@ -116,7 +124,7 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 		}
 	}
 	res := &Results{Date: time.Now().UTC(), Machine: machine(), GoVersion: runtime.Version(), Events: int64(cfg.Events),
-		Seed: cfg.Seed, Threads: cfg.Threads, Runs: cfg.Runs, ZstdInput: cfg.ZstdInput}
+		Seed: cfg.Seed, Threads: cfg.Threads, Runs: cfg.Runs, ZstdInput: cfg.ZstdInput, Cold: ColdMethod}
 	input, size, err := EnsureEvents(cfg.CacheDir, cfg.Events, cfg.Seed, cfg.ZstdInput, logf)
 	if err != nil {
 		return nil, err
@@ -204,6 +212,9 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 		if res.PeerQueries, err = peer.query(ctx, res.Params, runs); err != nil {
 			return nil, err
 		}
+		if res.PeerQueries.Cold != res.Cold {
+			return res, fmt.Errorf("the peer's cold runs are not authlake's: %q vs %q (a stale bench/peer build?)", res.PeerQueries.Cold, res.Cold)
+		}
 		if err := crossCheck(res.Queries, res.PeerQueries); err != nil {
 			return res, err
 		}
@@ -254,71 +265,133 @@ func ingest(ctx context.Context, input, dir string, t int, size int64) (IngestSt
 	return IngestStat{Threads: t, Seconds: el, EventsPerSec: float64(sum.Records) / el, MBPerSec: float64(size) / el / 1e6}, nil
 }
 
-// runSuite runs every query cold (first run on a freshly opened database) and warm.
+// runSuite runs every query cold and warm. Cold is the first run on a database opened just
+// after its files were dropped from the OS page cache (DropPageCache), so it reads from the
+// disk whatever ran before it; warm are the runs after it on the same handle. Every warm run
+// must return the cold run's answer, byte for byte for pages.
 func runSuite(ctx context.Context, dir string, p Params, runs int, logf func(string, ...any)) ([]QueryStat, error) {
 	var out []QueryStat
 	for _, q := range Suite {
+		if err := DropPageCache(dir); err != nil {
+			return nil, err
+		}
 		db, err := openBenchDB(dir)
 		if err != nil {
 			return nil, err
 		}
-		st := QueryStat{ID: q.ID, Filter: p.Filter(q)}
-		var times []float64
-		for i := 0; i <= runs; i++ {
-			start := time.Now()
-			cnt, hash, rows, err := runQuery(ctx, db, q, p)
-			ms := float64(time.Since(start).Nanoseconds()) / 1e6
-			if err != nil {
-				db.Close()
-				return nil, fmt.Errorf("%s (%s): %w", q.ID, st.Filter, err)
-			}
-			if i == 0 {
-				st.ColdMs, st.Count, st.IDsHash, st.Rows = ms, cnt, hash, rows
-				continue
-			}
-			times = append(times, ms)
-		}
+		st, err := measureQuery(ctx, db, q, p, runs)
 		db.Close()
-		slices.Sort(times)
-		st.WarmMs, st.P99Ms = percentile(times, 0.5), percentile(times, 0.99)
-		logf("authlake %-3s %8d  cold %8.2f ms  warm %8.3f ms  p99 %8.3f ms", q.ID, st.Count, st.ColdMs, st.WarmMs, st.P99Ms)
+		if err != nil {
+			return nil, err
+		}
+		logf("authlake %-12s %8d  cold %8.2f ms  warm %8.3f ms  p99 %8.3f ms", q.ID, st.Count, st.ColdMs, st.WarmMs, st.P99Ms)
 		out = append(out, st)
 	}
 	return out, nil
 }
 
-func percentile(sorted []float64, q float64) float64 {
-	if len(sorted) == 0 {
-		return 0
+func measureQuery(ctx context.Context, db *engine.DB, q Query, p Params, runs int) (QueryStat, error) {
+	st := QueryStat{ID: q.ID, Filter: p.Filter(q)}
+	if q.Kind == KindPage {
+		st.Properties = "all"
+		if !q.FullRows() {
+			st.Properties = strings.Join(q.Select, ",")
+		}
 	}
-	i := int(float64(len(sorted)-1)*q + 0.5)
-	return sorted[i]
+	var cold answer
+	var times []float64
+	for i := 0; i <= runs; i++ {
+		start := time.Now()
+		a, err := runQuery(ctx, db, q, p)
+		ms := float64(time.Since(start).Nanoseconds()) / 1e6
+		if err != nil {
+			return st, fmt.Errorf("%s (%s): %w", q.ID, st.Filter, err)
+		}
+		if i == 0 {
+			cold, st.ColdMs = a, ms
+			continue
+		}
+		if !a.same(cold) {
+			return st, fmt.Errorf("%s (%s): warm run %d returned a different answer than the cold run", q.ID, st.Filter, i)
+		}
+		times = append(times, ms)
+	}
+	slices.Sort(times)
+	st.WarmMs, st.P99Ms = Percentile(times, 0.5), Percentile(times, 0.99)
+	var err error
+	if st.Count, st.IDsHash, err = cold.summary(); err != nil {
+		return st, fmt.Errorf("%s: %w", q.ID, err)
+	}
+	st.Rows = cold.top
+	for _, r := range cold.page {
+		st.PageBytes += int64(len(r))
+	}
+	return st, nil
+}
+
+// answer is what one run of a query returned, as a client gets it: the page's Graph JSON rows,
+// a count, or the aggregation rows. Reading the ids out of a page for the cross-check is the
+// harness's work, not the engine's, and happens after the timing (summary).
+type answer struct {
+	kind  Kind
+	count int64
+	page  [][]byte
+	top   []AppCount
+}
+
+func (a answer) same(b answer) bool {
+	return a.count == b.count && slices.EqualFunc(a.page, b.page, bytes.Equal) && slices.EqualFunc(a.top, b.top, sameAppCount)
+}
+
+func sameAppCount(a, b AppCount) bool {
+	return a.Failures == b.Failures && (a.App == nil) == (b.App == nil) && (a.App == nil || *a.App == *b.App)
+}
+
+// summary is the answer as the cross-check compares it: a page's row count and its ids' hash
+// (FNV-1a 64 over each lower-case id and '\n', as bench/peer computes it), or the count.
+func (a answer) summary() (count int64, idsHash string, err error) {
+	if a.kind != KindPage {
+		return a.count, "", nil
+	}
+	h := fnv.New64a()
+	for _, row := range a.page {
+		id := fastjson.GetString(row, "id")
+		if id == "" {
+			return 0, "", fmt.Errorf("a page row without an id: %.200s", row)
+		}
+		h.Write([]byte(strings.ToLower(id)))
+		h.Write([]byte{'\n'})
+	}
+	return int64(len(a.page)), fmt.Sprintf("%016x", h.Sum64()), nil
 }
 
 // runQuery runs one suite query the way an API client would (pages, counts, aggregation).
-func runQuery(ctx context.Context, db *engine.DB, q Query, p Params) (count int64, idsHash string, rows []AppCount, err error) {
+func runQuery(ctx context.Context, db *engine.DB, q Query, p Params) (answer, error) {
+	a := answer{kind: q.Kind}
 	t, err := onlyTenant(db)
 	if err != nil {
-		return 0, "", nil, err
+		return a, err
 	}
 	filter := p.Filter(q)
 	switch q.Kind {
 	case KindCount:
 		r, err := db.Query(ctx, t, query.Request{Filter: filter, CountOnly: true}) // as DuckDB's count(*): no page
 		if err != nil {
-			return 0, "", nil, err
+			return a, err
 		}
-		return r.Count, "", nil, nil
+		a.count = r.Count
+		return a, nil
 	case KindTop:
 		snap, err := db.Snapshot(t)
 		if err != nil {
-			return 0, "", nil, err
+			return a, err
 		}
 		groups, err := query.Aggregate(ctx, columnar.SignIns, snap.Source(), filter, []string{"appDisplayName"}, []query.Agg{{Op: query.AggCount, Alias: "failures"}})
 		snap.Release()
 		if err != nil {
-			return 0, "", nil, err
+			return a, err
 		}
+		rows := make([]AppCount, 0, len(groups))
 		for _, g := range groups {
 			ac := AppCount{Failures: toInt(g.Values["failures"])}
 			if s, ok := g.Keys["appDisplayName"].(string); ok {
@@ -338,31 +411,25 @@ func runQuery(ctx context.Context, db *engine.DB, q Query, p Params) (count int6
 		if len(rows) > 10 {
 			rows = rows[:10]
 		}
-		return int64(len(rows)), "", rows, nil
+		a.count, a.top = int64(len(rows)), rows
+		return a, nil
 	}
-	// Pages: the first page of Top rows, or every page when Top is 0.
-	h := fnv.New64a()
-	req := query.Request{Filter: filter, Top: q.Top, Select: []string{"id", "createdDateTime"}}
+	// Pages: the first page of Top rows, or every page when Top is 0; full rows unless the
+	// query selects properties.
+	req := query.Request{Filter: filter, Top: q.Top, Select: q.Select}
 	for {
 		r, err := db.Query(ctx, t, req)
 		if err != nil {
-			return 0, "", nil, err
+			return a, err
 		}
-		for _, row := range r.Rows {
-			var v struct{ ID string }
-			if err := json.Unmarshal(row, &v); err != nil {
-				return 0, "", nil, err
-			}
-			h.Write([]byte(strings.ToLower(v.ID)))
-			h.Write([]byte{'\n'})
-			count++
-		}
+		a.page = append(a.page, r.Rows...)
 		if q.Top > 0 || r.SkipToken == "" {
 			break
 		}
 		req.SkipToken = r.SkipToken
 	}
-	return count, fmt.Sprintf("%016x", h.Sum64()), nil, nil
+	a.count = int64(len(a.page))
+	return a, nil
 }
 
 func toInt(v any) int64 {

@@ -2,9 +2,15 @@ package bench
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
+	"hash/fnv"
+	"math"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/authlake/authlake/bench/gen"
 )
 
 // A reused database answers the suite exactly as the run that built it did, without ingesting.
@@ -19,6 +25,10 @@ func TestRunReusesTheDatabaseOfAnEarlierRun(t *testing.T) {
 	if len(first.Ingest) != 1 || first.Ingest[0].EventsPerSec <= 0 {
 		t.Fatalf("first run measured no ingest: %+v", first.Ingest)
 	}
+	if len(first.Queries) != len(Suite) {
+		t.Fatalf("%d queries measured, the suite has %d", len(first.Queries), len(Suite))
+	}
+	checkFullRowPages(t, first, filepath.Join(cfg.WorkDir, "authlake"))
 	cfg.Reuse = true
 	again, err := Run(context.Background(), cfg)
 	if err != nil {
@@ -50,8 +60,9 @@ func TestRunReusesTheDatabaseOfAnEarlierRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if given.Params != *cfg.Params || given.Queries[1].Count != 0 || given.Queries[4].Count != first.Queries[4].Count {
-		t.Fatalf("given params not used: %+v, Q2 %d, Q5 %d vs %d", given.Params, given.Queries[1].Count, given.Queries[4].Count, first.Queries[4].Count)
+	q2, q5, firstQ5 := statOf(given, "Q2"), statOf(given, "Q5"), statOf(first, "Q5")
+	if given.Params != *cfg.Params || q2.Count != 0 || q5.Count != firstQ5.Count {
+		t.Fatalf("given params not used: %+v, Q2 %d, Q5 %d vs %d", given.Params, q2.Count, q5.Count, firstQ5.Count)
 	}
 	for _, bad := range []Params{{CorrelationID: "c", Now: first.Params.Now}, {UPN: "u", CorrelationID: "c"}} {
 		cfg.Params = &bad
@@ -68,5 +79,132 @@ func TestRunReusesTheDatabaseOfAnEarlierRun(t *testing.T) {
 	cfg.Peer = "duckdb"
 	if _, err := Run(context.Background(), cfg); err == nil || !strings.Contains(err.Error(), "without --peer") {
 		t.Fatalf("reuse with the peer: %v", err)
+	}
+}
+
+// checkFullRowPages: Q1, Q4 and Q10 return full rows, every property of the Graph signIn the
+// events carry, as Graph's list does without $select; their "(2 cols)" twins return id and createdDateTime of
+// the same rows.
+func checkFullRowPages(t *testing.T, res *Results, dataDir string) {
+	t.Helper()
+	if res.Cold != ColdMethod {
+		t.Fatalf("results say cold is %q", res.Cold)
+	}
+	stats := map[string]QueryStat{}
+	for _, q := range res.Queries {
+		stats[q.ID] = q
+	}
+	db, err := openBenchDB(dataDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	twins := 0
+	for _, q := range Suite {
+		base, ok := strings.CutSuffix(q.ID, TwoCols)
+		if !ok {
+			continue
+		}
+		twins++
+		full, two := stats[base], stats[q.ID]
+		if !suiteQuery(base).FullRows() || full.Properties != "all" || two.Properties != "id,createdDateTime" {
+			t.Fatalf("%s: properties %q, %s: %q", base, full.Properties, q.ID, two.Properties)
+		}
+		if full.Count == 0 || full.Count != two.Count || full.IDsHash != two.IDsHash {
+			t.Fatalf("%s and %s answer differently: %d %s vs %d %s", base, q.ID, full.Count, full.IDsHash, two.Count, two.IDsHash)
+		}
+		// Generated sign-ins are about 5.5 KB of JSON; id and createdDateTime under 120 bytes.
+		if full.PageBytes < 2000*full.Count || two.PageBytes > 120*two.Count {
+			t.Fatalf("%s: %d bytes for %d full rows, %s: %d bytes for 2 columns", base, full.PageBytes, full.Count, q.ID, two.PageBytes)
+		}
+		for _, id := range []string{base, q.ID} {
+			a, err := runQuery(context.Background(), db, suiteQuery(id), res.Params)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, row := range a.page {
+				var m map[string]json.RawMessage
+				if err := json.Unmarshal(row, &m); err != nil {
+					t.Fatalf("%s row %d: %v", id, i, err)
+				}
+				if id == q.ID {
+					if len(m) != 2 || m["id"] == nil || m["createdDateTime"] == nil {
+						t.Fatalf("%s row %d holds %d properties: %s", id, i, len(m), row)
+					}
+					continue
+				}
+				// Every property the generator writes (it carries all of them, null, "" or [] when
+				// they do not apply), nested ones whole.
+				for _, k := range gen.BetaKeys {
+					if _, ok := m[k]; !ok {
+						t.Fatalf("%s row %d has no %s: %.300s", id, i, k, row)
+					}
+				}
+				var st struct{ Status struct{ ErrorCode *int } }
+				if err := json.Unmarshal(row, &st); err != nil || st.Status.ErrorCode == nil {
+					t.Fatalf("%s row %d: no status/errorCode (%v): %s", id, i, err, m["status"])
+				}
+			}
+		}
+	}
+	if twins != 3 {
+		t.Fatalf("%d two-column variants, want Q1, Q4 and Q10's", twins)
+	}
+}
+
+func statOf(r *Results, id string) QueryStat {
+	for _, q := range r.Queries {
+		if q.ID == id {
+			return q
+		}
+	}
+	return QueryStat{}
+}
+
+// A warm run must give the cold run's answer: pages byte for byte, counts, aggregation rows.
+func TestAnswersCompareWhole(t *testing.T) {
+	app := func(s string) *string { return &s }
+	page := answer{kind: KindPage, count: 2, page: [][]byte{[]byte(`{"id":"A"}`), []byte(`{"id":"b"}`)}}
+	if !page.same(page) {
+		t.Fatal("a page differs from itself")
+	}
+	other := answer{kind: KindPage, count: 2, page: [][]byte{[]byte(`{"id":"A"}`), []byte(`{"id":"c"}`)}}
+	if page.same(other) {
+		t.Fatal("pages with different rows compared equal")
+	}
+	top := answer{kind: KindTop, count: 1, top: []AppCount{{App: app("Teams"), Failures: 3}}}
+	if top.same(answer{kind: KindTop, count: 1, top: []AppCount{{App: nil, Failures: 3}}}) {
+		t.Fatal("aggregation rows with different keys compared equal")
+	}
+	n, hash, err := page.summary()
+	if err != nil || n != 2 || hash != idsHashOf("a", "b") {
+		t.Fatalf("summary %d %s %v, want 2 %s (ids lower-cased)", n, hash, err, idsHashOf("a", "b"))
+	}
+	if _, _, err := (answer{kind: KindPage, page: [][]byte{[]byte(`{"createdDateTime":"x"}`)}}).summary(); err == nil {
+		t.Fatal("a row without an id was hashed")
+	}
+}
+
+func idsHashOf(ids ...string) string {
+	h := fnv.New64a()
+	for _, id := range ids {
+		h.Write([]byte(id + "\n"))
+	}
+	return fmt.Sprintf("%016x", h.Sum64())
+}
+
+func TestPercentileInterpolates(t *testing.T) {
+	ten := []float64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}
+	for _, c := range []struct {
+		s    []float64
+		q    float64
+		want float64
+	}{
+		{nil, 0.5, 0}, {[]float64{7}, 0.99, 7}, {[]float64{1, 2, 3}, 0.5, 2},
+		{[]float64{1, 2, 3, 4}, 0.5, 2.5}, {ten, 0.99, 9.91}, {ten, 1, 10}, {ten, 0, 1},
+	} {
+		if got := Percentile(c.s, c.q); math.Abs(got-c.want) > 1e-9 {
+			t.Errorf("Percentile(%v, %g) = %g, want %g", c.s, c.q, got, c.want)
+		}
 	}
 }

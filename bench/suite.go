@@ -15,30 +15,123 @@ const (
 	KindTop   Kind = "top"   // (app, failures) rows
 )
 
-// Query is one query of the suite: the Graph $filter authlake runs. bench/peer/queries.go holds
-// the same table with the SQL DuckDB runs; the two are kept in step by the cross-check.
+// Query is one query of the suite: the Graph $filter authlake runs and the SQL DuckDB runs
+// (bench/peer reads this table too, so the two cannot drift apart; the cross-check proves they
+// mean the same).
 type Query struct {
 	ID    string
 	Kind  Kind
 	Graph string // {upn} {cid} {now-7d} {now-48h} {now-30d} are substituted
 	Top   int    // page size; 0 = every page
-	Goal  float64
-	What  string
+	// Select is what a page returns: nil is full rows, every property, as Graph's list does
+	// without $select (authlake encodes the whole Graph JSON row; DuckDB's SELECT * reads every
+	// column of each row into Go values); otherwise these properties (and DuckDB's columns).
+	Select []string
+	SQL    string   // DuckDB's statement over table signins
+	Args   []string // SQL parameters in order: upn, cid, now-7d, now-48h or now-30d
+	Goal   float64
+	What   string
 }
 
-// Suite is the query suite of the benchmark issue, the queries admins run.
+// FullRows reports whether the query returns every property of its rows.
+func (q Query) FullRows() bool { return q.Kind == KindPage && q.Select == nil }
+
+// TwoCols marks the variant of a full-row query that returns id and createdDateTime only: the
+// suite measured that before full rows, and the variants keep those figures comparable.
+const TwoCols = " (2 cols)"
+
+var twoCols = []string{"id", "createdDateTime"}
+
+// Shared SQL fragments. Pages are newest first, ties broken by id descending, as authlake pages.
+const (
+	page1000    = "\nORDER BY createdDateTime DESC, id DESC\nLIMIT 1000"
+	twoColsSQL  = "SELECT id, createdDateTime FROM signins\n"
+	fullRowsSQL = "SELECT * FROM signins\n"
+)
+
+// Suite is the query suite of the benchmark issue, the queries admins run. Q1, Q4 and Q10 return
+// full rows, as Graph's list does; each has a "(2 cols)" twin that returns id and
+// createdDateTime only. The SQL's semantics:
+//   - Graph compares userPrincipalName case-insensitively: lower(col) = lower(?).
+//   - startswith on appDisplayName is case-insensitive in Graph: starts_with(lower(col), lower(?))
+//     (not ILIKE, whose pattern would need the % and _ of the argument escaped).
+//   - Other string equalities (correlationId, countryOrRegion, riskLevelDuringSignIn, the
+//     signInEventTypes element) are exact, as the values are canonical in stored events.
+//   - "ne 0" is SQL <> 0: a row with a null errorCode matches neither engine (Graph rows always
+//     carry status.errorCode).
+//   - Time windows have only a lower bound, exactly like the Graph filter; now comes from the
+//     params and "7 days" is 168 h of UTC.
+//   - The Graph list API's implicit "interactive sign-ins only" default is not applied: both
+//     engines evaluate the filter as written.
 var Suite = []Query{
-	{ID: "Q1", Kind: KindPage, Top: 1000, Goal: 20, What: "flagged, newest 1,000", Graph: "flaggedForReview eq true"},
-	{ID: "Q2", Kind: KindPage, Top: 1000, Goal: 20, What: "flagged + user", Graph: "flaggedForReview eq true and userPrincipalName eq '{upn}'"},
-	{ID: "Q3", Kind: KindPage, Top: 1000, Goal: 20, What: "flagged + user + 7 days", Graph: "flaggedForReview eq true and userPrincipalName eq '{upn}' and createdDateTime ge {now-7d}"},
-	{ID: "Q4", Kind: KindPage, Top: 1000, Goal: 20, What: "one user, 7 days", Graph: "userPrincipalName eq '{upn}' and createdDateTime ge {now-7d}"},
-	{ID: "Q5", Kind: KindPage, Goal: 20, What: "correlationId", Graph: "correlationId eq '{cid}'"},
-	{ID: "Q6", Kind: KindCount, Goal: 2, What: "50126 from RU, count", Graph: "status/errorCode eq 50126 and location/countryOrRegion eq 'RU'"},
-	{ID: "Q7", Kind: KindCount, Goal: 1, What: "startswith app, count", Graph: "startswith(appDisplayName,'Microsoft')"},
-	{ID: "Q8", Kind: KindTop, Goal: 2, What: "top-10 failing apps, 48 h", Graph: "status/errorCode ne 0 and createdDateTime ge {now-48h}"},
-	{ID: "Q9", Kind: KindCount, Goal: 2, What: "non-interactive failures, count", Graph: "signInEventTypes/any(t: t eq 'nonInteractiveUser') and status/errorCode ne 0"},
-	{ID: "Q10", Kind: KindPage, Top: 1000, Goal: 1, What: "newest 1,000, unfiltered", Graph: ""},
-	{ID: "Q11", Kind: KindCount, Goal: 2, What: "high risk, 30 days, count", Graph: "riskLevelDuringSignIn eq 'high' and createdDateTime ge {now-30d}"},
+	{ID: "Q1", Kind: KindPage, Top: 1000, Goal: 20, What: "flagged, newest 1,000 full rows",
+		Graph: "flaggedForReview eq true",
+		SQL:   fullRowsSQL + "WHERE flaggedForReview" + page1000},
+	{ID: "Q1" + TwoCols, Kind: KindPage, Top: 1000, Select: twoCols, Goal: 20, What: "flagged, newest 1,000",
+		Graph: "flaggedForReview eq true",
+		SQL:   twoColsSQL + "WHERE flaggedForReview" + page1000},
+	{ID: "Q2", Kind: KindPage, Top: 1000, Select: twoCols, Goal: 20, What: "flagged + user",
+		Graph: "flaggedForReview eq true and userPrincipalName eq '{upn}'",
+		SQL:   twoColsSQL + "WHERE flaggedForReview AND lower(userPrincipalName) = lower(?)" + page1000,
+		Args:  []string{"upn"}},
+	{ID: "Q3", Kind: KindPage, Top: 1000, Select: twoCols, Goal: 20, What: "flagged + user + 7 days",
+		Graph: "flaggedForReview eq true and userPrincipalName eq '{upn}' and createdDateTime ge {now-7d}",
+		SQL:   twoColsSQL + "WHERE flaggedForReview AND lower(userPrincipalName) = lower(?) AND createdDateTime >= ?" + page1000,
+		Args:  []string{"upn", "now-7d"}},
+	{ID: "Q4", Kind: KindPage, Top: 1000, Goal: 20, What: "one user, 7 days, full rows",
+		Graph: "userPrincipalName eq '{upn}' and createdDateTime ge {now-7d}",
+		SQL:   fullRowsSQL + "WHERE lower(userPrincipalName) = lower(?) AND createdDateTime >= ?" + page1000,
+		Args:  []string{"upn", "now-7d"}},
+	{ID: "Q4" + TwoCols, Kind: KindPage, Top: 1000, Select: twoCols, Goal: 20, What: "one user, 7 days",
+		Graph: "userPrincipalName eq '{upn}' and createdDateTime ge {now-7d}",
+		SQL:   twoColsSQL + "WHERE lower(userPrincipalName) = lower(?) AND createdDateTime >= ?" + page1000,
+		Args:  []string{"upn", "now-7d"}},
+	{ID: "Q5", Kind: KindPage, Select: twoCols, Goal: 20, What: "correlationId", // every page
+		Graph: "correlationId eq '{cid}'",
+		SQL:   twoColsSQL + "WHERE correlationId = ?\nORDER BY createdDateTime DESC, id DESC",
+		Args:  []string{"cid"}},
+	{ID: "Q6", Kind: KindCount, Goal: 2, What: "50126 from RU, count",
+		Graph: "status/errorCode eq 50126 and location/countryOrRegion eq 'RU'",
+		SQL:   "SELECT count(*) FROM signins\nWHERE status.errorCode = 50126 AND location.countryOrRegion = 'RU'"},
+	{ID: "Q7", Kind: KindCount, Goal: 1, What: "startswith app, count",
+		Graph: "startswith(appDisplayName,'Microsoft')",
+		SQL:   "SELECT count(*) FROM signins\nWHERE starts_with(lower(appDisplayName), lower('Microsoft'))"},
+	// Grouped by appDisplayName, top 10 by count descending, then name ascending (null last).
+	{ID: "Q8", Kind: KindTop, Goal: 2, What: "top-10 failing apps, 48 h",
+		Graph: "status/errorCode ne 0 and createdDateTime ge {now-48h}",
+		SQL: "SELECT appDisplayName AS app, count(*) AS failures FROM signins\n" +
+			"WHERE status.errorCode <> 0 AND createdDateTime >= ?\n" +
+			"GROUP BY appDisplayName\nORDER BY failures DESC, app ASC NULLS LAST\nLIMIT 10",
+		Args: []string{"now-48h"}},
+	{ID: "Q9", Kind: KindCount, Goal: 2, What: "non-interactive failures, count",
+		Graph: "signInEventTypes/any(t: t eq 'nonInteractiveUser') and status/errorCode ne 0",
+		SQL:   "SELECT count(*) FROM signins\nWHERE list_contains(signInEventTypes, 'nonInteractiveUser') AND status.errorCode <> 0"},
+	{ID: "Q10", Kind: KindPage, Top: 1000, Goal: 1, What: "newest 1,000 full rows, unfiltered",
+		Graph: "",
+		SQL:   strings.TrimSuffix(fullRowsSQL, "\n") + page1000},
+	{ID: "Q10" + TwoCols, Kind: KindPage, Top: 1000, Select: twoCols, Goal: 1, What: "newest 1,000, unfiltered",
+		Graph: "",
+		SQL:   strings.TrimSuffix(twoColsSQL, "\n") + page1000},
+	{ID: "Q11", Kind: KindCount, Goal: 2, What: "high risk, 30 days, count",
+		Graph: "riskLevelDuringSignIn eq 'high' and createdDateTime ge {now-30d}",
+		SQL:   "SELECT count(*) FROM signins\nWHERE riskLevelDuringSignIn = 'high' AND createdDateTime >= ?",
+		Args:  []string{"now-30d"}},
+}
+
+// Percentile is the q-quantile (0 ≤ q ≤ 1) of ascending samples, interpolated linearly between
+// the two nearest ranks (R's and NumPy's default): the median of an even count is the mean of
+// the middle two. Both engines' warm figures come from it.
+func Percentile(sorted []float64, q float64) float64 {
+	n := len(sorted)
+	if n == 0 {
+		return 0
+	}
+	pos := q * float64(n-1)
+	i := int(pos)
+	if i >= n-1 {
+		return sorted[n-1]
+	}
+	return sorted[i] + (pos-float64(i))*(sorted[i+1]-sorted[i])
 }
 
 // Params are the data-dependent inputs both engines use (the peer's --params file).

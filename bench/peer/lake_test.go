@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/authlake/authlake/bench"
 	"github.com/authlake/authlake/bench/gen"
 	"github.com/authlake/authlake/engine"
 	"github.com/authlake/authlake/engine/lake"
@@ -104,7 +105,7 @@ func TestParquetTreeAnswersLikeAuthlake(t *testing.T) {
 		t.Fatal(err)
 	}
 	exp := expected(evs, p)
-	for _, q := range suite {
+	for _, q := range bench.Suite {
 		g, w := got[q.ID], exp[q.ID]
 		if g.count != w.count || !slices.Equal(g.ids, w.ids) || !slices.EqualFunc(g.top, w.top, sameAppCount) {
 			t.Errorf("%s over Parquet: count %d ids %d top %s; want count %d ids %d top %s", q.ID, g.count, len(g.ids), fmtTop(g.top), w.count, len(w.ids), fmtTop(w.top))

@@ -21,6 +21,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/authlake/authlake/bench"
 	"github.com/authlake/authlake/bench/gen"
 )
 
@@ -152,7 +153,7 @@ func cmdQuery(ctx context.Context, args []string) error {
 
 func cmdSQL(w io.Writer) {
 	fmt.Fprintf(w, "%s;\n\n%s;\n", createTableSQL(), insertSQL([]string{"FILE.ndjson"}))
-	for _, q := range suite {
+	for _, q := range bench.Suite {
 		fmt.Fprintf(w, "\n-- %s (%s) Graph $filter: %s\n%s;\n", q.ID, q.Kind, q.Graph, q.SQL)
 	}
 }

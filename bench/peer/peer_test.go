@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/authlake/authlake/bench"
 	"github.com/authlake/authlake/bench/gen"
 )
 
@@ -341,7 +342,7 @@ func expected(evs []event, p params) map[string]*outcome {
 		}
 		return &outcome{count: int64(len(rows)), top: rows}
 	}
-	return map[string]*outcome{
+	out := map[string]*outcome{
 		"Q1": page(1000, func(e event) bool { return is(e.Flagged) }),
 		"Q2": page(1000, func(e event) bool { return is(e.Flagged) && eqFold(e.UPN, p.UPN) }),
 		"Q3": page(1000, func(e event) bool { return is(e.Flagged) && eqFold(e.UPN, p.UPN) && !e.Created.Before(since7) }),
@@ -356,6 +357,13 @@ func expected(evs []event, p params) map[string]*outcome {
 		"Q10": page(1000, func(event) bool { return true }),
 		"Q11": count(func(e event) bool { return e.Risk != nil && *e.Risk == "high" && !e.Created.Before(since30) }),
 	}
+	// The two-column variants select the same rows.
+	for _, q := range bench.Suite {
+		if base, ok := strings.CutSuffix(q.ID, bench.TwoCols); ok {
+			out[q.ID] = out[base]
+		}
+	}
+	return out
 }
 
 // expectedParams mirrors pickUPNSQL, pickCIDSQL and pickNowSQL.
@@ -485,9 +493,13 @@ func TestLoadQueryMatchesGo(t *testing.T) {
 	}
 	logPhase("queries")
 	exp := expected(evs, p)
-	if len(rep.Queries) != len(suite) {
-		t.Fatalf("%d query results, want %d", len(rep.Queries), len(suite))
+	if len(rep.Queries) != len(bench.Suite) {
+		t.Fatalf("%d query results, want %d", len(rep.Queries), len(bench.Suite))
 	}
+	if rep.Cold != bench.ColdMethod {
+		t.Errorf("report says cold is %q", rep.Cold)
+	}
+	fullRows := 0
 	for _, qr := range rep.Queries {
 		g, w := got[qr.ID], exp[qr.ID]
 		if g.count != w.count || qr.Count != w.count {
@@ -496,8 +508,13 @@ func TestLoadQueryMatchesGo(t *testing.T) {
 		if !slices.Equal(g.ids, w.ids) {
 			t.Errorf("%s: page ids differ (got %d, want %d)", qr.ID, len(g.ids), len(w.ids))
 		}
-		if qr.Kind == kindPage && qr.IDsHash != idsHash(w.ids) {
+		if qr.Kind == bench.KindPage && qr.IDsHash != idsHash(w.ids) {
 			t.Errorf("%s: ids hash %s, want %s", qr.ID, qr.IDsHash, idsHash(w.ids))
+		}
+		if qr.Kind == bench.KindPage {
+			if checkPageValues(t, qr, g, full) {
+				fullRows++
+			}
 		}
 		if !slices.EqualFunc(g.top, w.top, sameAppCount) {
 			t.Errorf("%s: rows\n got %s\nwant %s", qr.ID, fmtTop(g.top), fmtTop(w.top))
@@ -513,6 +530,9 @@ func TestLoadQueryMatchesGo(t *testing.T) {
 			t.Errorf("%s: unresolved placeholder in %q", qr.ID, qr.Graph)
 		}
 	}
+	if fullRows != 3 {
+		t.Errorf("%d full-row pages, want 3 (Q1, Q4, Q10)", fullRows)
+	}
 	if rep.Events != int64(len(evs)) {
 		t.Errorf("report events %d, want %d", rep.Events, len(evs))
 	}
@@ -520,6 +540,57 @@ func TestLoadQueryMatchesGo(t *testing.T) {
 	if _, err := json.Marshal(rep); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// checkPageValues checks what a page's rows hold: a full-row page every column of the schema,
+// each row's values read into Go and equal to the source event's; a two-column page id and
+// createdDateTime only. It reports whether the page was a full-row one.
+func checkPageValues(t *testing.T, qr queryResult, g *outcome, full map[string]map[string]any) bool {
+	t.Helper()
+	var want []string
+	if qr.Columns == "all" {
+		for _, c := range signInColumns {
+			want = append(want, c.Name)
+		}
+	} else {
+		want = strings.Split(qr.Columns, ",")
+	}
+	if !slices.Equal(g.cols, want) {
+		t.Errorf("%s: columns %v, want %v", qr.ID, g.cols, want)
+		return false
+	}
+	if len(g.rows) != len(g.ids) {
+		t.Errorf("%s: %d rows of values for %d ids", qr.ID, len(g.rows), len(g.ids))
+		return false
+	}
+	if qr.Columns != "all" {
+		return false
+	}
+	col := func(name string) int { return slices.Index(g.cols, name) }
+	for i, vals := range g.rows {
+		src := full[g.ids[i]]
+		if len(vals) != len(signInColumns) {
+			t.Fatalf("%s row %d: %d values, want %d", qr.ID, i, len(vals), len(signInColumns))
+		}
+		for _, name := range []string{"userPrincipalName", "appDisplayName", "correlationId", "userAgent"} {
+			if v, s := vals[col(name)], src[name]; v != s && !(v == nil && s == nil) {
+				t.Fatalf("%s row %d (%s): %s = %v, source %v", qr.ID, i, g.ids[i], name, v, s)
+			}
+		}
+		// Nested values are read too: status is a STRUCT read as a map.
+		st, _ := vals[col("status")].(map[string]any)
+		srcSt, _ := src["status"].(map[string]any)
+		if code, ok := srcSt["errorCode"].(float64); ok && fmt.Sprint(st["errorCode"]) != fmt.Sprint(int(code)) {
+			t.Fatalf("%s row %d: status %v, source %v", qr.ID, i, st, srcSt)
+		}
+		if pols, ok := src["appliedConditionalAccessPolicies"].([]any); ok {
+			got, _ := vals[col("appliedConditionalAccessPolicies")].([]any)
+			if len(got) != len(pols) {
+				t.Fatalf("%s row %d: %d policies read, source %d", qr.ID, i, len(got), len(pols))
+			}
+		}
+	}
+	return true
 }
 
 func joinLines(lines [][]byte) [][]byte {

@@ -9,9 +9,12 @@ import (
 	"math"
 	"os"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/duckdb/duckdb-go/v2"
+
+	"github.com/authlake/authlake/bench"
 )
 
 // queryReport is the JSON printed by `peer query`.
@@ -24,6 +27,7 @@ type queryReport struct {
 	Events       int64         `json:"events"`
 	Threads      int           `json:"threads"`
 	Runs         int           `json:"runs"`
+	Cold         string        `json:"cold"` // what cold means: bench.ColdMethod
 	Params       reportParams  `json:"params"`
 	Queries      []queryResult `json:"queries"`
 	PeakRSSBytes int64         `json:"peak_rss_bytes"`
@@ -41,12 +45,15 @@ type reportParams struct {
 }
 
 type queryResult struct {
-	ID    string    `json:"id"`
-	Kind  queryKind `json:"kind"`
-	Graph string    `json:"graph_filter"` // placeholders resolved
-	Top   int       `json:"top,omitempty"`
-	SQL   string    `json:"sql"`
-	Args  []any     `json:"args"`
+	ID    string     `json:"id"`
+	Kind  bench.Kind `json:"kind"`
+	Graph string     `json:"graph_filter"` // placeholders resolved
+	Top   int        `json:"top,omitempty"`
+	SQL   string     `json:"sql"`
+	Args  []any      `json:"args"`
+	// Columns is what a page's rows hold: "all" (SELECT *, every value read into Go), or the
+	// selected columns.
+	Columns string `json:"columns,omitempty"`
 	// Count is the count(*) for count queries and the number of rows returned otherwise.
 	Count int64 `json:"count"`
 	// Page queries: ids in result order are hashed (FNV-1a 64 over "id\n" per row, lower-case
@@ -73,31 +80,58 @@ type outcome struct {
 	ids   []string
 	times []time.Time
 	top   []appCount
+	// Pages: the result's column names and every row's values, as the driver read them into Go
+	// (strings, numbers, time.Time, map[string]any for a STRUCT, []any for a list): a full-row
+	// page holds every value of every row, as authlake's Graph JSON page does.
+	cols []string
+	rows [][]any
 }
 
-func runOnce(ctx context.Context, db *sql.DB, q querySpec, args []any) (*outcome, error) {
+func runOnce(ctx context.Context, db *sql.DB, q bench.Query, args []any) (*outcome, error) {
 	rows, err := db.QueryContext(ctx, q.SQL, args...)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", q.ID, err)
 	}
 	defer rows.Close()
 	o := &outcome{}
+	idCol, timeCol := -1, -1
+	if q.Kind == bench.KindPage {
+		if o.cols, err = rows.Columns(); err != nil {
+			return nil, fmt.Errorf("%s: %w", q.ID, err)
+		}
+		idCol, timeCol = slices.Index(o.cols, "id"), slices.Index(o.cols, "createdDateTime")
+		if idCol < 0 || timeCol < 0 {
+			return nil, fmt.Errorf("%s: a page without id and createdDateTime (columns %v)", q.ID, o.cols)
+		}
+	}
 	for rows.Next() {
 		switch q.Kind {
-		case kindPage:
-			var id duckdb.UUID
-			var t time.Time
-			if err := rows.Scan(&id, &t); err != nil {
+		case bench.KindPage:
+			vals := make([]any, len(o.cols))
+			dest := make([]any, len(vals))
+			for i := range vals {
+				dest[i] = &vals[i]
+			}
+			if err := rows.Scan(dest...); err != nil {
 				return nil, fmt.Errorf("%s: %w", q.ID, err)
+			}
+			var id duckdb.UUID
+			if err := id.Scan(vals[idCol]); err != nil {
+				return nil, fmt.Errorf("%s: id %v: %w", q.ID, vals[idCol], err)
+			}
+			t, ok := vals[timeCol].(time.Time)
+			if !ok {
+				return nil, fmt.Errorf("%s: createdDateTime is %T, not a time", q.ID, vals[timeCol])
 			}
 			o.ids = append(o.ids, id.String())
 			o.times = append(o.times, t)
+			o.rows = append(o.rows, vals)
 			o.count++
-		case kindCount:
+		case bench.KindCount:
 			if err := rows.Scan(&o.count); err != nil {
 				return nil, fmt.Errorf("%s: %w", q.ID, err)
 			}
-		case kindTop:
+		case bench.KindTop:
 			var a appCount
 			var app sql.NullString
 			if err := rows.Scan(&app, &a.Failures); err != nil {
@@ -118,8 +152,9 @@ func runOnce(ctx context.Context, db *sql.DB, q querySpec, args []any) (*outcome
 
 // runSuite runs every query: a cold run on a freshly opened database, then runs warm runs on
 // the same handle. Each query gets its own handle, so one query's cache never warms the next
-// query's cold run. The OS page cache is not dropped (that needs root and affects both engines
-// alike): "cold" means DuckDB's buffer pool and catalog are empty.
+// query's cold run, and before it is opened the database file (and a WAL beside it) is dropped
+// from the OS page cache (bench.DropPageCache, as authlake's directory is): "cold" means an
+// empty buffer pool and catalog, and data read from the disk, on both engines alike.
 func runSuite(ctx context.Context, o openOptions, p params, runs int) (*queryReport, map[string]*outcome, error) {
 	if err := p.validate(); err != nil {
 		return nil, nil, err
@@ -128,7 +163,7 @@ func runSuite(ctx context.Context, o openOptions, p params, runs int) (*queryRep
 		return nil, nil, fmt.Errorf("--runs must be at least 1")
 	}
 	o.ReadOnly = true
-	r := &queryReport{Engine: "duckdb", Driver: driverVersion, DB: o.Path, Threads: o.Threads, Runs: runs,
+	r := &queryReport{Engine: "duckdb", Driver: driverVersion, DB: o.Path, Threads: o.Threads, Runs: runs, Cold: bench.ColdMethod,
 		Params: reportParams{UPN: p.UPN, CorrelationID: p.CorrelationID, Now: p.Now.UTC(),
 			Since7d: p.since(7 * 24 * time.Hour), Since48h: p.since(48 * time.Hour), Since30d: p.since(30 * 24 * time.Hour)}}
 	var err error
@@ -137,7 +172,7 @@ func runSuite(ctx context.Context, o openOptions, p params, runs int) (*queryRep
 	}
 	r.LoadAvgStart = loadAvg1()
 	results := map[string]*outcome{}
-	for _, q := range suite {
+	for _, q := range bench.Suite {
 		res, out, err := measure(ctx, o, q, p, runs)
 		if err != nil {
 			return nil, nil, err
@@ -161,11 +196,20 @@ func runSuite(ctx context.Context, o openOptions, p params, runs int) (*queryRep
 	return r, results, nil
 }
 
-func measure(ctx context.Context, o openOptions, q querySpec, p params, runs int) (queryResult, *outcome, error) {
+func measure(ctx context.Context, o openOptions, q bench.Query, p params, runs int) (queryResult, *outcome, error) {
 	args := p.args(q.Args)
-	res := queryResult{ID: q.ID, Kind: q.Kind, Graph: p.graphFilter(q.Graph), Top: q.Top, SQL: q.SQL, Args: args}
+	res := queryResult{ID: q.ID, Kind: q.Kind, Graph: p.graphFilter(q), Top: q.Top, SQL: q.SQL, Args: args}
 	if res.Args == nil {
 		res.Args = []any{}
+	}
+	if q.Kind == bench.KindPage {
+		res.Columns = "all"
+		if !q.FullRows() {
+			res.Columns = strings.Join(q.Select, ",")
+		}
+	}
+	if err := dropPageCache(o.Path); err != nil {
+		return res, nil, err
 	}
 	db, err := open(o)
 	if err != nil {
@@ -191,23 +235,24 @@ func measure(ctx context.Context, o openOptions, q querySpec, p params, runs int
 			return res, nil, err
 		}
 		warm[i] = ms(time.Since(t))
-		if out.count != first.count || !slices.Equal(out.ids, first.ids) || !slices.EqualFunc(out.top, first.top, sameAppCount) {
+		if out.count != first.count || !slices.Equal(out.ids, first.ids) || !slices.EqualFunc(out.times, first.times, time.Time.Equal) ||
+			!slices.EqualFunc(out.top, first.top, sameAppCount) {
 			return res, nil, fmt.Errorf("%s: run %d returned a different result than the cold run", q.ID, i+1)
 		}
 	}
 	slices.Sort(warm)
-	res.WarmMedianMs = math.Round(median(warm)*1e3) / 1e3
-	res.WarmP99Ms = nearestRank(warm, 0.99)
+	res.WarmMedianMs = math.Round(bench.Percentile(warm, 0.5)*1e3) / 1e3
+	res.WarmP99Ms = math.Round(bench.Percentile(warm, 0.99)*1e3) / 1e3
 	res.WarmMinMs = warm[0]
 
 	res.Count = first.count
 	switch q.Kind {
-	case kindPage:
+	case bench.KindPage:
 		if len(first.ids) > 0 {
 			res.FirstID, res.LastID = first.ids[0], first.ids[len(first.ids)-1]
 		}
 		res.IDsHash = idsHash(first.ids)
-	case kindTop:
+	case bench.KindTop:
 		res.Top10 = first.top
 		if res.Top10 == nil {
 			res.Top10 = []appCount{}
@@ -232,20 +277,15 @@ func idsHash(ids []string) string {
 
 func ms(d time.Duration) float64 { return math.Round(float64(d.Nanoseconds())/1e3) / 1e3 }
 
-// median of sorted samples.
-func median(s []float64) float64 {
-	n := len(s)
-	if n%2 == 1 {
-		return s[n/2]
+// dropPageCache drops the database file and a WAL beside it from the OS page cache.
+func dropPageCache(path string) error {
+	if err := bench.DropPageCache(path); err != nil {
+		return err
 	}
-	return (s[n/2-1] + s[n/2]) / 2
-}
-
-// nearestRank is the q-quantile of sorted samples by the nearest-rank method (with fewer than
-// 100 runs p99 is the maximum).
-func nearestRank(s []float64, q float64) float64 {
-	k := int(math.Ceil(q*float64(len(s)))) - 1
-	return s[max(0, min(k, len(s)-1))]
+	if _, err := os.Stat(path + ".wal"); err == nil {
+		return bench.DropPageCache(path + ".wal")
+	}
+	return nil
 }
 
 // readParams loads a params file written by `peer params` (or by hand).

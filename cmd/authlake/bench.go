@@ -27,7 +27,10 @@ func benchCmd() *cobra.Command {
 		Use:   "bench [--events N] [--peer duckdb]",
 		Short: "Benchmark ingest, bytes on disk and the admin query suite, optionally side by side with DuckDB",
 		Long: `bench generates realistic events (cached by seed and size), ingests them to durable indexed
-segments with 1 and N threads, compacts, and runs the query suite Q1–Q11 cold and warm.
+segments with 1 and N threads, compacts, and runs the query suite Q1–Q11 cold and warm. Q1, Q4
+and Q10 return full rows (every property, as Graph's list does), each beside a "(2 cols)" twin
+returning id and createdDateTime. Cold is the first query after the database's files were
+dropped from the OS page cache (posix_fadvise DONTNEED), for both engines alike.
 
 With --peer duckdb it builds bench/peer (its own Go module, DuckDB 1.5.6), loads the same
 NDJSON into DuckDB with the same thread count, runs the SQL equivalent of every query, and
