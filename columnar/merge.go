@@ -76,6 +76,11 @@ type Merged struct {
 	BetterCompression bool
 	units             []Unit
 	order             []rowRef
+	// span[u] is the first and last position in order of unit u's rows ({-1, -1}: none). A
+	// merge of sorted segments walks each input block by block, so a column's gather binds an
+	// input block when the output first needs it and lets go of it after its last row: it holds
+	// about one block per input segment, not the whole column of every input.
+	span [][2]int
 }
 
 var (
@@ -160,6 +165,7 @@ func Merge(s *Schema, units []Unit, blockRows int) (*Merged, error) {
 	for i := range keys {
 		m.order[i] = keys[i].ref
 	}
+	m.setSpans()
 	for _, c := range []*Column{colUPN, colAppID, colCreated, colID} {
 		m.releaseColumn(c.Index)
 	}
@@ -261,40 +267,110 @@ func (m *Merged) NumBlocks() int { return (m.Rows + m.BlockRows - 1) / m.BlockRo
 // Column gathers column idx in segment order, one array per block. Dictionary columns share one
 // sorted dictionary across all blocks. The caller releases the arrays.
 func (m *Merged) Column(idx int) ([]arrow.Array, error) {
+	out := make([]arrow.Array, 0, m.NumBlocks())
+	err := m.ColumnBlocks(idx, func(_ int, a arrow.Array) error {
+		out = append(out, a)
+		return nil
+	})
+	if err != nil {
+		for _, a := range out {
+			a.Release()
+		}
+		return nil, err
+	}
+	return out, nil
+}
+
+// setSpans computes span from order.
+func (m *Merged) setSpans() {
+	m.span = make([][2]int, len(m.units))
+	for i := range m.span {
+		m.span[i] = [2]int{-1, -1}
+	}
+	for i, ref := range m.order {
+		sp := &m.span[ref.unit]
+		if sp[0] < 0 {
+			sp[0] = i
+		}
+		sp[1] = i
+	}
+}
+
+// ColumnBlocks gathers column idx in segment order and hands each output block to fn, in
+// order, as soon as it is built; fn owns (and releases) the array. Inputs of a non-dictionary
+// column are bound when the output first reaches them and released after their last row, so a
+// column of a large merge never sits in memory whole, neither its inputs nor its output.
+func (m *Merged) ColumnBlocks(idx int, fn func(block int, a arrow.Array) error) error {
+	defer m.releaseColumn(idx) // gather copied what it needs
 	kind := KindExtras
 	if idx < len(m.Schema.Columns) {
 		kind = m.Schema.Columns[idx].Kind
 	}
 	srcs := make([]colReader, len(m.units))
-	for ui, u := range m.units {
-		a, err := u.Column(idx)
-		if err != nil {
-			return nil, err
+	bound := make([]bool, len(m.units))
+	bind := func(ui int) error {
+		bound[ui] = true
+		a, err := m.units[ui].Column(idx)
+		if err != nil || a == nil {
+			return err
 		}
-		if a != nil {
-			if err := srcs[ui].bind(kind, a); err != nil {
-				return nil, err
-			}
-		}
+		return srcs[ui].bind(kind, a)
 	}
 	var (
 		dict   *array.String
 		remaps [][]int32
 	)
 	if kind == KindDict || kind == KindJSONDict {
+		// The unified dictionary needs every input's dictionary first; codes are 4 bytes a
+		// row, so these columns bind all inputs at once.
 		var err error
 		if dict, remaps, err = m.unifiedDict(idx); err != nil {
-			return nil, err
+			return err
 		}
 		defer dict.Release()
+		for ui := range m.units {
+			if err := bind(ui); err != nil {
+				return err
+			}
+		}
 	}
-	out := make([]arrow.Array, 0, m.NumBlocks())
-	for start := 0; start < m.Rows; start += m.BlockRows {
-		refs := m.order[start:min(start+m.BlockRows, m.Rows)]
-		out = append(out, gather(kind, srcs, refs, dict, remaps))
+	lazy := m.span != nil && dict == nil
+	if !lazy {
+		for ui := range m.units {
+			if !bound[ui] {
+				if err := bind(ui); err != nil {
+					return err
+				}
+			}
+		}
 	}
-	m.releaseColumn(idx) // gather copied what it needs
-	return out, nil
+	for b, start := 0, 0; start < m.Rows; b, start = b+1, start+m.BlockRows {
+		end := min(start+m.BlockRows, m.Rows)
+		if lazy {
+			for ui, sp := range m.span {
+				if !bound[ui] && sp[0] >= 0 && sp[0] < end {
+					if err := bind(ui); err != nil {
+						return err
+					}
+				}
+			}
+		}
+		a := gather(kind, srcs, m.order[start:end], dict, remaps)
+		if lazy {
+			for ui, sp := range m.span {
+				if bound[ui] && srcs[ui].present && sp[1] < end {
+					if r, ok := m.units[ui].(columnReleaser); ok {
+						r.ReleaseColumn(idx) // this unit's, before the column is done
+					}
+					srcs[ui] = colReader{}
+				}
+			}
+		}
+		if err := fn(b, a); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (c *colReader) isValid(row int) bool {
@@ -366,6 +442,7 @@ func Take(s *Schema, rec arrow.RecordBatch, rows []int) arrow.RecordBatch {
 	for i, r := range rows {
 		m.order[i] = rowRef{0, uint32(r)}
 	}
+	m.setSpans()
 	arrs := make([]arrow.Array, s.NumColumns())
 	for i := range arrs {
 		blocks, err := m.Column(i)

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/authlake/authlake/internal/vfs"
@@ -121,5 +122,84 @@ func TestMergeOfSegmentBlocksHoldsOneColumnAtATime(t *testing.T) {
 	}
 	if want := canonicalSet(t, events); !slices.Equal(canonicalSet(t, got), want) {
 		t.Fatal("the merged segment does not hold the same events")
+	}
+}
+
+// A compaction of a large day merges several sorted segments. Gathering a column walks each
+// input block by block, so it binds an input block when the output first reaches it and lets
+// go of it after its last row: it holds about one block of each input segment, not the column
+// of every input (which for the widest column of a 3M-row day was gigabytes).
+func TestColumnGatherHoldsABlockPerInputSegment(t *testing.T) {
+	events := testEvents(t, 3000, 11)
+	const segs, blockRows = 3, 100
+	mem := &peakAllocator{CheckedAllocator: memory.NewCheckedAllocator(memory.NewGoAllocator())}
+	var units []Unit
+	var held []*SegmentUnit
+	for i := 0; i < segs; i++ {
+		part := events[i*len(events)/segs : (i+1)*len(events)/segs]
+		path, _ := writeTestSegment(t, t.TempDir(), part, blockRows)
+		seg, err := OpenSegmentAlloc(vfs.Default, path, SignIns, nil, mem)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer seg.Close()
+		for b := 0; b < seg.NumBlocks(); b++ {
+			u := &SegmentUnit{Seg: seg, Block: b}
+			units, held = append(units, u), append(held, u)
+		}
+	}
+	defer func() {
+		for _, u := range held {
+			u.Release()
+		}
+	}()
+	m, err := Merge(SignIns, units, blockRows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	col := SignIns.byName["authenticationDetails"]
+	if col.Kind != KindJSON {
+		t.Fatalf("authenticationDetails is %v; the test wants a column gathered lazily", col.Kind)
+	}
+	// What the column costs decoded: per input block, and for every input at once.
+	perBlock, all := 0, 0
+	for _, u := range held {
+		before := mem.CurrentAlloc()
+		if _, err := u.Column(col.Index); err != nil {
+			t.Fatal(err)
+		}
+		n := mem.CurrentAlloc() - before
+		perBlock, all = max(perBlock, n), all+n
+		u.ReleaseColumn(col.Index)
+	}
+	base := mem.CurrentAlloc()
+	mem.peak = 0
+	rows, blocks := 0, 0
+	err = m.ColumnBlocks(col.Index, func(b int, a arrow.Array) error {
+		defer a.Release()
+		if b != blocks {
+			t.Fatalf("block %d handed out as %d", blocks, b)
+		}
+		rows += a.Len()
+		blocks++
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rows != len(events) {
+		t.Fatalf("gathered %d rows of %d", rows, len(events))
+	}
+	// Two blocks of each input segment at most (an output block can straddle an input's block
+	// boundary), and well under the whole column.
+	bound := 2 * segs * perBlock
+	if bound > all/2 {
+		t.Fatalf("test data too narrow: the bound %d is near the whole column %d", bound, all)
+	}
+	if peak := mem.peak - base; peak > bound {
+		t.Fatalf("gathering one column held %d bytes of decoded inputs; a block or two per input segment is %d, the whole column %d", peak, bound, all)
+	}
+	if left := mem.CurrentAlloc() - base; left != 0 {
+		t.Fatalf("%d bytes of inputs still held after the column", left)
 	}
 }

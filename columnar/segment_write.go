@@ -9,58 +9,30 @@ import (
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
 
 	"github.com/authlake/authlake/internal/fsutil"
 	"github.com/authlake/authlake/internal/vfs"
-
-	"github.com/apache/arrow-go/v18/arrow/array"
 )
 
-// BlockVisitor sees each column of a segment being written, block by block, in segment row
-// order; the engine uses it to build the index sidecar from the same data without a second read.
-type BlockVisitor func(col int, blocks []arrow.Array) error
+// BlockVisitor sees each block of each column of a segment being written, a column's blocks in
+// segment row order (columns from several goroutines at once); the engine uses it to build the
+// index sidecar from the same data without a second read. The array is valid during the call
+// only.
+type BlockVisitor func(col, block int, a arrow.Array) error
 
 // WriteSegment writes the merged rows to path as a segment file: to a temporary file first,
 // fsync'd, then renamed into place (and the directory fsync'd), so a crash never leaves a
 // partial segment under the final name. visit, when non-nil, sees each column's blocks.
+//
+// Columns are gathered and compressed in parallel and written in order as they are done, each
+// compressed block by block as the merge produces it: a write holds the compressed regions of
+// the columns not yet written, never a decoded column whole.
 func WriteSegment(fsys vfs.FS, path string, tenant string, day int32, m *Merged, visit BlockVisitor) (*SegmentMeta, error) {
 	meta := &SegmentMeta{Tenant: tenant, Day: day, Rows: m.Rows, BlockRows: m.BlockRows,
 		MinTime: m.MinTime, MaxTime: m.MaxTime, Created: time.Now().UnixNano()}
 	ncols := m.Schema.NumColumns()
-	regions := make([][]byte, ncols)
 	metas := make([]ColumnMeta, ncols)
-
-	// Columns are independent: gather and compress them in parallel, then write them in order.
-	var (
-		wg       sync.WaitGroup
-		mu       sync.Mutex
-		firstErr error
-		next     = make(chan int)
-	)
-	workers := runtime.GOMAXPROCS(0)
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for col := range next {
-				region, cm, err := encodeColumn(m, col, visit)
-				mu.Lock()
-				if err != nil && firstErr == nil {
-					firstErr = err
-				}
-				regions[col], metas[col] = region, cm
-				mu.Unlock()
-			}
-		}()
-	}
-	for col := 0; col < ncols; col++ {
-		next <- col
-	}
-	close(next)
-	wg.Wait()
-	if firstErr != nil {
-		return nil, firstErr
-	}
 
 	// Written beside its place and renamed over it once synced (fsutil.AtomicFile): a crash
 	// leaves the whole segment or none of it.
@@ -75,15 +47,71 @@ func WriteSegment(fsys vfs.FS, path string, tenant string, day int32, m *Merged,
 		f.Abort()
 		return nil, err
 	}
-	off := uint64(segHeaderLen)
-	for col := range regions {
-		metas[col].Offset = off
-		if _, err := f.Write(regions[col]); err != nil {
-			f.Abort()
-			return nil, err
-		}
-		off += uint64(len(regions[col]))
+
+	type done struct {
+		col    int
+		region []byte
+		cm     ColumnMeta
+		err    error
 	}
+	var (
+		wg      sync.WaitGroup
+		next    = make(chan int)
+		results = make(chan done)
+		quit    = make(chan struct{})
+	)
+	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for col := range next {
+				region, cm, err := encodeColumn(m, col, visit)
+				select {
+				case results <- done{col, region, cm, err}:
+				case <-quit:
+					return
+				}
+			}
+		}()
+	}
+	go func() {
+		defer close(next)
+		for col := 0; col < ncols; col++ {
+			select {
+			case next <- col:
+			case <-quit:
+				return
+			}
+		}
+	}()
+	stop := func() {
+		close(quit)
+		wg.Wait()
+	}
+	pending := map[int]done{}
+	off := uint64(segHeaderLen)
+	for written := 0; written < ncols; {
+		d := <-results
+		if d.err != nil {
+			stop()
+			f.Abort()
+			return nil, d.err
+		}
+		pending[d.col] = d
+		for d, ok := pending[written]; ok; d, ok = pending[written] {
+			delete(pending, written)
+			d.cm.Offset = off
+			if _, err := f.Write(d.region); err != nil {
+				stop()
+				f.Abort()
+				return nil, err
+			}
+			off += uint64(len(d.region))
+			metas[written] = d.cm
+			written++
+		}
+	}
+	stop()
 	meta.Columns = metas
 	footer := meta.marshal(nil)
 	trailer := binary.LittleEndian.AppendUint32(nil, uint32(len(footer)))
@@ -100,47 +128,45 @@ func WriteSegment(fsys vfs.FS, path string, tenant string, day int32, m *Merged,
 	return meta, nil
 }
 
+// encodeColumn gathers column col of m block by block, shows each block to visit, and
+// compresses it: the column's region (frame table, then frames; frame 0 the dictionary).
 func encodeColumn(m *Merged, col int, visit BlockVisitor) ([]byte, ColumnMeta, error) {
 	name, kind := ExtrasColumn, KindExtras
 	if col < len(m.Schema.Columns) {
 		name, kind = m.Schema.Columns[col].Name, m.Schema.Columns[col].Kind
 	}
 	cm := ColumnMeta{Name: name, Kind: kind}
-	blocks, err := m.Column(col)
-	if err != nil {
-		return nil, cm, fmt.Errorf("column %s: %w", name, err)
-	}
-	defer func() {
-		for _, b := range blocks {
-			b.Release()
-		}
-	}()
-	if visit != nil {
-		if err := visit(col, blocks); err != nil {
-			return nil, cm, err
-		}
-	}
-	frames := make([][]byte, 1, len(blocks)+1)
+	frames := make([][]byte, 1, m.NumBlocks()+1)
 	frames[0] = []byte{}
-	if len(blocks) > 0 {
-		if d, ok := blocks[0].(*array.Dictionary); ok {
-			cm.DictLen = uint64(d.Dictionary().Len())
-			if frames[0], err = encodeFrame(name, d.Dictionary(), m.BetterCompression); err != nil {
-				return nil, cm, fmt.Errorf("column %s dictionary: %w", name, err)
+	err := m.ColumnBlocks(col, func(i int, b arrow.Array) error {
+		defer b.Release()
+		if visit != nil {
+			if err := visit(col, i, b); err != nil {
+				return err
 			}
 		}
-	}
-	for i, b := range blocks {
 		cm.Nulls += uint64(b.NullN())
 		stored := b
 		if d, ok := b.(*array.Dictionary); ok {
-			stored = d.Indices() // the dictionary is frame 0
+			if i == 0 { // every block shares one dictionary: frame 0
+				cm.DictLen = uint64(d.Dictionary().Len())
+				f, err := encodeFrame(name, d.Dictionary(), m.BetterCompression)
+				if err != nil {
+					return fmt.Errorf("dictionary: %w", err)
+				}
+				frames[0] = f
+			}
+			stored = d.Indices()
 		}
 		f, err := encodeFrame(name, stored, m.BetterCompression)
 		if err != nil {
-			return nil, cm, fmt.Errorf("column %s block %d: %w", name, i, err)
+			return fmt.Errorf("block %d: %w", i, err)
 		}
 		frames = append(frames, f)
+		return nil
+	})
+	if err != nil {
+		return nil, cm, fmt.Errorf("column %s: %w", name, err)
 	}
 	size := 0
 	for _, f := range frames {

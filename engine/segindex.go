@@ -3,7 +3,6 @@ package engine
 import (
 	"fmt"
 	"math"
-	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -24,7 +23,7 @@ var (
 		"signInEventTypes", "clientAppUsed", "location/countryOrRegion", "servicePrincipalId",
 		"deviceDetail/browser",
 	}
-	// Hashed keys for high-cardinality identifiers, about 9.7 B/row each: request id (GET by id,
+	// Hashed keys for high-cardinality identifiers, about 5.2 B/row each (docs/format/index.md): request id (GET by id,
 	// dedup, risk joins), correlationId (the diagnostic's flows) and uniqueTokenIdentifier (joins
 	// with Graph activity logs). originalRequestId and sessionId are scanned instead.
 	keyIndexed   = []string{"id", "correlationId", "uniqueTokenIdentifier"}
@@ -34,27 +33,36 @@ var (
 )
 
 // indexBuilder gathers what the index needs while the segment writer visits each column's
-// blocks (from several goroutines), then builds the sidecar.
+// blocks, then builds the sidecar. The writer visits columns from several goroutines, but each
+// column's blocks in order from one: each column has its own state, and the maps are only read
+// after construction.
 type indexBuilder struct {
 	schema    *columnar.Schema
 	rows      int
 	blockRows int
 	want      map[int][]string // column index → roles
 
-	mu    sync.Mutex
-	codes map[string][]uint32
-	cards map[string]uint32
-	keys  map[string][][]byte
-	bools map[string][]int8
-	ints  map[string][]int32
-	intOK map[string][]bool
-	zones map[string][3][]int64 // min, max, nulls
+	codes map[string]*codesState
+	keys  map[string]*[][]byte
+	bools map[string]*[]int8
+	ints  map[string]*intsState
+	zones map[string]*[3][]int64 // min, max, nulls
+}
+
+type codesState struct {
+	codes []uint32 // the null code is math.MaxUint32 until finish knows the cardinality
+	card  uint32
+}
+
+type intsState struct {
+	vals []int32
+	ok   []bool
 }
 
 func newIndexBuilder(s *columnar.Schema, m *columnar.Merged) *indexBuilder {
 	ib := &indexBuilder{schema: s, rows: m.Rows, blockRows: m.BlockRows, want: map[int][]string{},
-		codes: map[string][]uint32{}, cards: map[string]uint32{}, keys: map[string][][]byte{},
-		bools: map[string][]int8{}, ints: map[string][]int32{}, intOK: map[string][]bool{}, zones: map[string][3][]int64{}}
+		codes: map[string]*codesState{}, keys: map[string]*[][]byte{}, bools: map[string]*[]int8{},
+		ints: map[string]*intsState{}, zones: map[string]*[3][]int64{}}
 	add := func(names []string, role string) {
 		for _, n := range names {
 			c, ok := s.Lookup(n)
@@ -62,6 +70,20 @@ func newIndexBuilder(s *columnar.Schema, m *columnar.Merged) *indexBuilder {
 				panic("BUG: indexed column " + n + " not in schema")
 			}
 			ib.want[c.Index] = append(ib.want[c.Index], role)
+			switch role {
+			case "codes":
+				ib.codes[n] = &codesState{codes: make([]uint32, 0, m.Rows)}
+			case "keys":
+				keys := make([][]byte, 0, m.Rows)
+				ib.keys[n] = &keys
+			case "bools":
+				vals := make([]int8, 0, m.Rows)
+				ib.bools[n] = &vals
+			case "int32":
+				ib.ints[n] = &intsState{vals: make([]int32, 0, m.Rows), ok: make([]bool, 0, m.Rows)}
+			case "zone":
+				ib.zones[n] = &[3][]int64{}
+			}
 		}
 	}
 	add(codeIndexed, "codes")
@@ -72,114 +94,84 @@ func newIndexBuilder(s *columnar.Schema, m *columnar.Merged) *indexBuilder {
 	return ib
 }
 
-func (ib *indexBuilder) visit(col int, blocks []arrow.Array) error {
+// visit takes what the index needs of one block (columnar.BlockVisitor). It copies: the block
+// is released after the call.
+func (ib *indexBuilder) visit(col, _ int, b arrow.Array) error {
 	roles := ib.want[col]
 	if len(roles) == 0 {
 		return nil
 	}
-	c := ib.schema.Columns[col]
+	name := ib.schema.Columns[col].Name
 	for _, role := range roles {
 		switch role {
 		case "codes":
-			codes := make([]uint32, 0, ib.rows)
-			var card uint32
-			for _, b := range blocks {
-				d := b.(*array.Dictionary)
-				card = uint32(d.Dictionary().Len())
-				idx := d.Indices().(*array.Int32).Int32Values()
-				for r := range idx {
-					if d.IsNull(r) {
-						codes = append(codes, math.MaxUint32)
-					} else {
-						codes = append(codes, uint32(idx[r]))
-					}
+			st := ib.codes[name]
+			d := b.(*array.Dictionary)
+			st.card = uint32(d.Dictionary().Len())
+			idx := d.Indices().(*array.Int32).Int32Values()
+			for r := range idx {
+				if d.IsNull(r) {
+					st.codes = append(st.codes, math.MaxUint32)
+				} else {
+					st.codes = append(st.codes, uint32(idx[r]))
 				}
 			}
-			for i := range codes {
-				if codes[i] == math.MaxUint32 {
-					codes[i] = card
-				}
-			}
-			ib.mu.Lock()
-			ib.codes[c.Name], ib.cards[c.Name] = codes, card
-			ib.mu.Unlock()
 		case "keys":
-			keys := make([][]byte, 0, ib.rows)
-			for _, b := range blocks {
-				for r := 0; r < b.Len(); r++ {
-					if b.IsNull(r) {
-						keys = append(keys, nil)
-						continue
-					}
-					switch a := b.(type) {
-					case *array.FixedSizeBinary:
-						keys = append(keys, a.Value(r))
-					case *array.String:
-						keys = append(keys, []byte(a.Value(r)))
-					default:
-						return fmt.Errorf("BUG: key index on %T", b)
-					}
+			keys := ib.keys[name]
+			for r := 0; r < b.Len(); r++ {
+				if b.IsNull(r) {
+					*keys = append(*keys, nil)
+					continue
+				}
+				switch a := b.(type) {
+				case *array.FixedSizeBinary:
+					*keys = append(*keys, append([]byte(nil), a.Value(r)...))
+				case *array.String:
+					*keys = append(*keys, []byte(a.Value(r)))
+				default:
+					return fmt.Errorf("BUG: key index on %T", b)
 				}
 			}
-			ib.mu.Lock()
-			ib.keys[c.Name] = keys
-			ib.mu.Unlock()
 		case "bools":
-			vals := make([]int8, 0, ib.rows)
-			for _, b := range blocks {
-				a := b.(*array.Boolean)
-				for r := 0; r < a.Len(); r++ {
-					switch {
-					case a.IsNull(r):
-						vals = append(vals, -1)
-					case a.Value(r):
-						vals = append(vals, 1)
-					default:
-						vals = append(vals, 0)
-					}
+			vals := ib.bools[name]
+			a := b.(*array.Boolean)
+			for r := 0; r < a.Len(); r++ {
+				switch {
+				case a.IsNull(r):
+					*vals = append(*vals, -1)
+				case a.Value(r):
+					*vals = append(*vals, 1)
+				default:
+					*vals = append(*vals, 0)
 				}
 			}
-			ib.mu.Lock()
-			ib.bools[c.Name] = vals
-			ib.mu.Unlock()
 		case "int32":
-			vals := make([]int32, 0, ib.rows)
-			ok := make([]bool, 0, ib.rows)
-			for _, b := range blocks {
-				a := b.(*array.Int32)
-				for r := 0; r < a.Len(); r++ {
-					vals = append(vals, a.Value(r))
-					ok = append(ok, a.IsValid(r))
-				}
+			st := ib.ints[name]
+			a := b.(*array.Int32)
+			for r := 0; r < a.Len(); r++ {
+				st.vals = append(st.vals, a.Value(r))
+				st.ok = append(st.ok, a.IsValid(r))
 			}
-			ib.mu.Lock()
-			ib.ints[c.Name], ib.intOK[c.Name] = vals, ok
-			ib.mu.Unlock()
 		case "zone":
-			var z [3][]int64
-			for _, b := range blocks {
-				lo, hi, nulls := int64(math.MaxInt64), int64(math.MinInt64), int64(0)
-				for r := 0; r < b.Len(); r++ {
-					if b.IsNull(r) {
-						nulls++
-						continue
-					}
-					var v int64
-					switch a := b.(type) {
-					case *array.Timestamp:
-						v = int64(a.Value(r))
-					case *array.Int32:
-						v = int64(a.Value(r))
-					default:
-						return fmt.Errorf("BUG: zone map on %T", b)
-					}
-					lo, hi = min(lo, v), max(hi, v)
+			z := ib.zones[name]
+			lo, hi, nulls := int64(math.MaxInt64), int64(math.MinInt64), int64(0)
+			for r := 0; r < b.Len(); r++ {
+				if b.IsNull(r) {
+					nulls++
+					continue
 				}
-				z[0], z[1], z[2] = append(z[0], lo), append(z[1], hi), append(z[2], nulls)
+				var v int64
+				switch a := b.(type) {
+				case *array.Timestamp:
+					v = int64(a.Value(r))
+				case *array.Int32:
+					v = int64(a.Value(r))
+				default:
+					return fmt.Errorf("BUG: zone map on %T", b)
+				}
+				lo, hi = min(lo, v), max(hi, v)
 			}
-			ib.mu.Lock()
-			ib.zones[c.Name] = z
-			ib.mu.Unlock()
+			z[0], z[1], z[2] = append(z[0], lo), append(z[1], hi), append(z[2], nulls)
 		}
 	}
 	return nil
@@ -188,30 +180,36 @@ func (ib *indexBuilder) visit(col int, blocks []arrow.Array) error {
 func (ib *indexBuilder) finish() ([]byte, error) {
 	b := index.NewBuilder(uint32(ib.rows))
 	for _, name := range codeIndexed {
-		if err := b.AddCodes(name, ib.codes[name], ib.cards[name], ib.cards[name]); err != nil {
+		st := ib.codes[name]
+		for i, c := range st.codes {
+			if c == math.MaxUint32 {
+				st.codes[i] = st.card
+			}
+		}
+		if err := b.AddCodes(name, st.codes, st.card, st.card); err != nil {
 			return nil, fmt.Errorf("index %s: %w", name, err)
 		}
 	}
 	for _, name := range keyIndexed {
-		keys := ib.keys[name]
+		keys := *ib.keys[name]
 		if err := b.AddKeys(name, func(r uint32) ([]byte, bool) { return keys[r], keys[r] != nil }); err != nil {
 			return nil, fmt.Errorf("index %s: %w", name, err)
 		}
 	}
 	for _, name := range boolIndexed {
-		vals := ib.bools[name]
+		vals := *ib.bools[name]
 		if err := b.AddBools(name, func(r uint32) (bool, bool) { return vals[r] == 1, vals[r] >= 0 }); err != nil {
 			return nil, fmt.Errorf("index %s: %w", name, err)
 		}
 	}
 	for _, name := range int32Indexed {
-		ok := ib.intOK[name]
-		if err := b.AddInt32Values(name, ib.ints[name], func(r uint32) bool { return ok[r] }); err != nil {
+		ok := ib.ints[name].ok
+		if err := b.AddInt32Values(name, ib.ints[name].vals, func(r uint32) bool { return ok[r] }); err != nil {
 			return nil, fmt.Errorf("index %s: %w", name, err)
 		}
 	}
 	for _, name := range zoneInt64 {
-		z := ib.zones[name]
+		z := *ib.zones[name]
 		nulls := make([]uint32, len(z[2]))
 		for i, n := range z[2] {
 			nulls[i] = uint32(n)
