@@ -116,3 +116,12 @@ func ArrayBytes(d arrow.ArrayData) int64 {
 	}
 	return n
 }
+
+// RecordBytes is ArrayBytes summed over a record batch's columns: what a memtable chunk costs.
+func RecordBytes(r arrow.RecordBatch) int64 {
+	var n int64
+	for _, c := range r.Columns() {
+		n += ArrayBytes(c.Data())
+	}
+	return n
+}

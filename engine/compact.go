@@ -1,40 +1,107 @@
 package engine
 
 import (
+	"cmp"
 	"fmt"
-	"github.com/authlake/authlake/internal/failpoint"
+	"math/bits"
 	"slices"
+	"time"
 
 	"github.com/authlake/authlake/columnar"
+	"github.com/authlake/authlake/internal/failpoint"
 )
 
-// maxCompactRows bounds a compacted segment so one merge never needs unbounded memory.
+// maxCompactRows bounds a compacted segment whatever the memory budget (memoryBudget.mergeRows
+// is usually smaller).
 const maxCompactRows = 16 << 20
 
-// Compact merges the segments of every day that has at least CompactMinSegments of them into
-// one segment per day. Readers keep their snapshots; replaced files are deleted once the manifest
-// no longer names them and closed when the last snapshot lets go.
+// Compact runs the merges that are due: in each day, CompactMinSegments segments of one size
+// tier are merged into one (see pickMerge). Readers keep their snapshots; replaced files are
+// deleted once the manifest no longer names them and closed when the last snapshot lets go.
 func (db *DB) Compact() error {
 	if db.opts.ReadOnly {
 		return ErrReadOnly
 	}
 	db.compactMu.Lock()
 	defer db.compactMu.Unlock()
-	return db.compactLocked(db.opts.CompactMinSegments)
+	_, err := db.compactLocked(false)
+	return err
 }
 
-// CompactAll merges every day with more than one segment (used by tools and benchmarks that
-// report bytes on disk after compaction).
+// CompactAll merges each day's segments into as few as the memory budget allows (one per day
+// unless a day holds more rows than one merge may write). The background compactor runs it when
+// ingest is idle; tools and benchmarks that report bytes on disk after compaction call it.
 func (db *DB) CompactAll() error {
 	if db.opts.ReadOnly {
 		return ErrReadOnly
 	}
 	db.compactMu.Lock()
 	defer db.compactMu.Unlock()
-	return db.compactLocked(2)
+	for {
+		n, err := db.compactLocked(true)
+		if err != nil || n == 0 {
+			return err
+		}
+	}
 }
 
-func (db *DB) compactLocked(minSegs int) error {
+// compactIdleAfter is how long ingest must pause (by Options.Now) before the compactor merges
+// whole days.
+const compactIdleAfter = time.Minute
+
+// sizeTier is a segment's size class: rows of one tier are within a factor of four of each
+// other, so a merge of one tier's segments rewrites each row once per tier it climbs. A row is
+// written about log4(mergeRows/flushed rows) times in all, where merging every new segment into
+// a day's one big segment rewrote the whole day at every merge (quadratic in the day's size:
+// the cause of ingest slowing with data size at 100M events).
+func sizeTier(rows int) int { return bits.Len(uint(rows)) / 2 }
+
+// pickMerge chooses segments of one day to merge into one of at most capRows rows, or nil.
+// Tiered: the smallest tier that has minSegs segments (besides those already more than half
+// the cap, which are done). whole: the smallest segments, as many as fit, whatever their tiers.
+func pickMerge(segs []*segment, minSegs, capRows int, whole bool) []*segment {
+	cands := make([]*segment, 0, len(segs))
+	for _, s := range segs {
+		if s.ms.Rows*2 <= capRows {
+			cands = append(cands, s)
+		}
+	}
+	slices.SortStableFunc(cands, func(a, b *segment) int { return cmp.Compare(a.ms.Rows, b.ms.Rows) })
+	take := func(from []*segment) []*segment {
+		var pick []*segment
+		rows := 0
+		for _, s := range from {
+			if rows+s.ms.Rows > capRows {
+				break
+			}
+			pick = append(pick, s)
+			rows += s.ms.Rows
+		}
+		if len(pick) < 2 {
+			return nil
+		}
+		return pick
+	}
+	if whole {
+		return take(cands)
+	}
+	for i := 0; i < len(cands); {
+		j := i
+		for j < len(cands) && sizeTier(cands[j].ms.Rows) == sizeTier(cands[i].ms.Rows) {
+			j++
+		}
+		if j-i >= minSegs {
+			if pick := take(cands[i:j]); len(pick) >= minSegs {
+				return pick
+			}
+		}
+		i = j
+	}
+	return nil
+}
+
+// compactLocked runs one merge in every day that has one due and says how many ran.
+func (db *DB) compactLocked(whole bool) (int, error) {
 	type job struct {
 		p    *partition
 		segs []*segment
@@ -42,19 +109,7 @@ func (db *DB) compactLocked(minSegs int) error {
 	var jobs []job
 	db.mu.RLock()
 	for _, p := range db.parts {
-		if len(p.segs) < minSegs {
-			continue
-		}
-		var pick []*segment
-		rows := 0
-		for _, s := range p.segs {
-			if rows+s.ms.Rows > maxCompactRows && len(pick) >= 2 {
-				break
-			}
-			pick = append(pick, s)
-			rows += s.ms.Rows
-		}
-		if len(pick) >= 2 {
+		if pick := pickMerge(p.segs, db.opts.CompactMinSegments, db.budget.mergeRows, whole); pick != nil {
 			for _, s := range pick {
 				s.ref()
 			}
@@ -73,10 +128,10 @@ func (db *DB) compactLocked(minSegs int) error {
 					s.unref()
 				}
 			}
-			return err
+			return ji, err
 		}
 	}
-	return nil
+	return len(jobs), nil
 }
 
 func (db *DB) compactPartition(p *partition, segs []*segment) error {

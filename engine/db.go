@@ -24,7 +24,13 @@ import (
 
 // Options configure a DB. The zero value is usable.
 type Options struct {
-	// MemtableRows triggers a flush when the memtable holds this many rows (default 1,000,000).
+	// MemoryLimit is the database's memory budget in bytes (default DefaultMemoryLimit). The
+	// memtable, the decoded-block cache and merges are sized from it (see memoryBudget); a
+	// process should also give the Go runtime a soft limit near it (the CLI sets GOMEMLIMIT to
+	// it), so that garbage does not pile up above what the engine holds.
+	MemoryLimit int64
+	// MemtableRows also triggers a flush when the memtable holds this many rows (default
+	// 1,000,000), whatever their size; the memory budget usually triggers first.
 	MemtableRows int
 	// MemtableAge triggers a flush when the oldest unflushed row is this old (default 5 minutes).
 	MemtableAge time.Duration
@@ -36,7 +42,7 @@ type Options struct {
 	CompactMinSegments int
 	// BlockRows is the segment block size (default columnar.DefaultBlockRows).
 	BlockRows int
-	// CacheBytes bounds the decoded-block cache (default 1 GiB).
+	// CacheBytes bounds the decoded-block cache (default: an eighth of MemoryLimit).
 	CacheBytes int64
 	// NoSync skips fsync in the WAL. Only for tests and benchmarks that measure something else:
 	// with it, acknowledged events can be lost on power failure.
@@ -82,8 +88,11 @@ func (o *Options) fill() {
 	if o.BlockRows <= 0 {
 		o.BlockRows = columnar.DefaultBlockRows
 	}
+	if o.MemoryLimit <= 0 {
+		o.MemoryLimit = DefaultMemoryLimit
+	}
 	if o.CacheBytes <= 0 {
-		o.CacheBytes = 1 << 30
+		o.CacheBytes = budgetOf(o.MemoryLimit).cache
 	}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -117,16 +126,22 @@ type DB struct {
 	manMu sync.Mutex
 	// orphans are segment files written for a manifest change whose save failed (saveManifest).
 	orphans []string
-	mu      sync.RWMutex // guards parts, memRows, flushing, closed
+	mu      sync.RWMutex // guards parts, memRows, memBytes, frozenBytes, flushing, closed
 	parts   map[partKey]*partition
 	man     *manifest
 	// retention is the manifest's retention settings, readable without db.mu (ingest's
 	// decode phase checks them lock-free); replaced whole by SetRetention.
 	retention atomic.Pointer[retentionSettings]
 	memRows   int
-	oldest    time.Time // arrival time of the oldest unflushed row
-	flushing  bool
-	flushed   *sync.Cond // signalled when a flush finishes (backpressure waiters)
+	// memBytes is what the active memtable holds (columnar.RecordBytes plus memRowOverhead a
+	// row), frozenBytes what the memtables being flushed still hold; budget says where a flush
+	// starts and where ingest waits.
+	memBytes, frozenBytes int64
+	budget                memoryBudget
+	oldest                time.Time // arrival time of the oldest unflushed row
+	lastIngest            time.Time // when rows were last published (the compactor's idleness)
+	flushing              bool
+	flushed               *sync.Cond // signalled when a flush finishes (backpressure waiters)
 	// roomWaiters counts ingests waiting for room (tests wait for a waiter by state, not time).
 	roomWaiters int
 	closed      bool
@@ -199,7 +214,7 @@ func Open(dir string, opts Options) (*DB, error) {
 func open(dir string, opts Options, trust trustSet, lock vfs.File) (*DB, error) {
 	db := &DB{
 		dir: dir, fs: opts.FS, opts: opts, schema: columnar.SignIns, lock: lock, log: opts.Logger,
-		cache: columnar.NewBlockCache(opts.CacheBytes),
+		cache: columnar.NewBlockCache(opts.CacheBytes), budget: budgetOf(opts.MemoryLimit),
 		parts: map[partKey]*partition{},
 		stop:  make(chan struct{}), kick: make(chan struct{}, 1),
 		trust: trust, homes: map[string]*homeCopies{}, versions: map[string]*tenantVersions{}, pendingOwn: map[ownID]storedRow{},

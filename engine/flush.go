@@ -49,6 +49,8 @@ func (db *DB) flushLocked() error {
 	}
 	frozenRows := db.memRows
 	db.memRows = 0
+	db.frozenBytes += db.memBytes
+	db.memBytes = 0
 	db.flushing = true
 	db.mu.Unlock()
 	seq, err := db.wal.Rotate()
@@ -168,6 +170,7 @@ func (db *DB) flushPartitions(frozen []*partition) error {
 		o.p.segs = append(o.p.segs, o.seg)
 		for _, m := range o.parts {
 			m.release()
+			db.frozenBytes -= m.bytes
 		}
 		o.p.frozen = o.p.frozen[len(o.parts):]
 	}

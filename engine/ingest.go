@@ -110,8 +110,9 @@ func (db *DB) IngestContext(ctx context.Context, recs []Record, opts IngestOptio
 	return db.apply(entries)
 }
 
-// waitForRoom applies backpressure: once the memtable has grown to twice its limit, new ingests
-// wait for the next flush (or fail with ErrBackpressure) instead of growing memory unboundedly.
+// waitForRoom applies backpressure: once the memtable and the one being flushed hold the
+// memtable's share of the memory budget (or twice MemtableRows), new ingests wait for the flush
+// (or fail with ErrBackpressure) instead of growing memory unboundedly.
 // It waits whether or not a flush is already running: a long compaction holds the maintenance
 // lock, and ingest that ran on meanwhile once filled 24 GB (100M events, a 3M-row day merging).
 // Without the background loop only an explicit Flush drains the memtable, so there it waits only
@@ -126,7 +127,7 @@ func (db *DB) waitForRoom(ctx context.Context, noWait bool) error {
 	defer stop()
 	db.mu.Lock()
 	defer db.mu.Unlock()
-	for db.memRows >= 2*db.opts.MemtableRows && (db.flushing || !db.opts.DisableBackground) && !db.closed {
+	for db.memtableOver() && (db.flushing || !db.opts.DisableBackground) && !db.closed {
 		if noWait {
 			return ErrBackpressure
 		}
@@ -485,6 +486,13 @@ func (db *DB) commit(chunks map[partKey]arrow.RecordBatch, pend []pending, nEntr
 
 	// Publish.
 	db.mu.Lock()
+	if len(final) > 0 {
+		now := db.opts.Now()
+		if db.memRows == 0 {
+			db.oldest = now
+		}
+		db.lastIngest = now
+	}
 	for k, c := range final {
 		p := db.partition(k)
 		ci := int32(len(p.mem.chunks))
@@ -506,10 +514,10 @@ func (db *DB) commit(chunks map[partKey]arrow.RecordBatch, pend []pending, nEntr
 		}
 		p.mem.chunks = append(p.mem.chunks, c)
 		p.mem.rows += int(c.NumRows())
-		if db.memRows == 0 {
-			db.oldest = db.opts.Now()
-		}
 		db.memRows += int(c.NumRows())
+		cost := chunkCost(c)
+		p.mem.bytes += cost
+		db.memBytes += cost
 	}
 	for _, o := range pendingOwn {
 		delete(db.pendingOwn, o) // published: readable where they are stored
@@ -519,7 +527,7 @@ func (db *DB) commit(chunks map[partKey]arrow.RecordBatch, pend []pending, nEntr
 		published = append(published, rows...)
 	}
 	db.noteCommitted(published, copies)
-	full := db.memRows >= db.opts.MemtableRows
+	full := db.memtableFull()
 	db.mu.Unlock()
 	if full {
 		db.kickMaintenance()

@@ -54,6 +54,7 @@ type memPart struct {
 	chunks []arrow.RecordBatch
 	ids    map[[16]byte]memLoc // dedup key (the id; versionKey in a versions partition) → row
 	rows   int
+	bytes  int64 // what the chunks and ids cost (DB.memBytes)
 }
 
 func newMemPart() *memPart { return &memPart{ids: map[[16]byte]memLoc{}} }

@@ -65,6 +65,7 @@ func (db *DB) retentionLocked() error {
 		}
 		p.segs = nil
 		db.memRows -= p.mem.rows
+		db.memBytes -= p.mem.bytes
 		p.mem.release()
 		p.mem = newMemPart()
 		if len(p.frozen) == 0 {
@@ -117,7 +118,7 @@ func (db *DB) maintain() {
 		}
 		_ = db.healWAL() // a log poisoned by a full disk comes back once space is freed
 		db.mu.RLock()
-		full := db.memRows >= db.opts.MemtableRows
+		full := db.memtableFull()
 		old := db.memRows > 0 && db.opts.Now().Sub(db.oldest) >= db.opts.MemtableAge
 		db.mu.RUnlock()
 		if full || old {
@@ -133,6 +134,7 @@ func (db *DB) compactor() {
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	lastRetention := time.Time{}
+	idleMerged := time.Time{} // the last ingest before the latest whole-day merge
 	for {
 		select {
 		case <-db.stop:
@@ -141,6 +143,18 @@ func (db *DB) compactor() {
 		}
 		if err := db.Compact(); err != nil && err != ErrClosed {
 			db.log.Error("background compaction failed; will retry", "err", err)
+		}
+		// Whole-day merges wait for ingest to pause: during ingest, merges stay small (tiers),
+		// so that they neither hold up flushes for minutes nor rewrite a day at every flush.
+		db.mu.RLock()
+		last := db.lastIngest
+		db.mu.RUnlock()
+		if !last.IsZero() && !last.Equal(idleMerged) && db.opts.Now().Sub(last) >= compactIdleAfter {
+			if err := db.CompactAll(); err != nil && err != ErrClosed {
+				db.log.Error("background compaction failed; will retry", "err", err)
+			} else {
+				idleMerged = last
+			}
 		}
 		if now := db.opts.Now(); lastRetention.IsZero() || now.Sub(lastRetention) > time.Hour || now.Before(lastRetention) {
 			if err := db.EnforceRetention(); err != nil && err != ErrClosed {

@@ -7,14 +7,18 @@ import (
 
 // Stats describes what the database holds.
 type Stats struct {
-	Events       int64            `json:"events"`
-	MemtableRows int64            `json:"memtableRows"`
-	Segments     int              `json:"segments"`
-	SegmentBytes int64            `json:"segmentBytes"`
-	IndexBytes   int64            `json:"indexBytes"`
-	WALBytes     int64            `json:"walBytes"`
-	Tenants      []TenantStats    `json:"tenants"`
-	ColumnBytes  map[string]int64 `json:"columnBytes,omitempty"` // filled by ColumnBytes, not Stats
+	Events       int64 `json:"events"`
+	MemtableRows int64 `json:"memtableRows"`
+	// MemtableBytes is what unflushed rows hold in memory (the memtable being filled and any
+	// being flushed), against MemoryLimit's memtable share (docs/memory.md).
+	MemtableBytes int64            `json:"memtableBytes"`
+	MemoryLimit   int64            `json:"memoryLimit"`
+	Segments      int              `json:"segments"`
+	SegmentBytes  int64            `json:"segmentBytes"`
+	IndexBytes    int64            `json:"indexBytes"`
+	WALBytes      int64            `json:"walBytes"`
+	Tenants       []TenantStats    `json:"tenants"`
+	ColumnBytes   map[string]int64 `json:"columnBytes,omitempty"` // filled by ColumnBytes, not Stats
 	// The decoded-block cache: bytes held, hits and misses since Open.
 	CacheBytes  int64 `json:"cacheBytes"`
 	CacheHits   int64 `json:"cacheHits"`
@@ -40,7 +44,7 @@ type TenantStats struct {
 func (db *DB) Stats() Stats {
 	db.mu.RLock()
 	defer db.mu.RUnlock()
-	st := Stats{MemtableRows: int64(db.memRows)}
+	st := Stats{MemtableRows: int64(db.memRows), MemtableBytes: db.memBytes + db.frozenBytes, MemoryLimit: db.budget.limit}
 	st.CacheBytes, st.CacheHits, st.CacheMisses = db.cache.Stats()
 	if db.wal != nil {
 		st.WALBytes = db.wal.Size()

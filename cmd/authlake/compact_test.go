@@ -21,12 +21,12 @@ func TestCompactCommand(t *testing.T) {
 		}
 		return n
 	}
-	for _, seed := range []string{"1", "2"} { // two ingests, two segments per day
+	for _, seed := range []string{"1", "2"} { // two ingests, two segments per day (no whole-day merge)
 		in := filepath.Join(dir, "in"+seed+".ndjson")
 		if _, err := run(t, "gen", "--events", "1500", "--seed", seed, "--days", "2", "-o", in); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := run(t, "ingest", "--data", data, "--retention", "0", in); err != nil {
+		if _, err := run(t, "ingest", "--data", data, "--retention", "0", "--merge", "tiers", in); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -39,6 +39,9 @@ func openDB(dir string, mode openMode, opts engine.Options) (*engine.DB, error) 
 	if opts.Now == nil {
 		opts.Now = now
 	}
+	if opts.MemoryLimit == 0 {
+		opts.MemoryLimit = int64(memoryLimit)
+	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}

@@ -28,6 +28,7 @@ func ingestCmd() *cobra.Command {
 		blobContainer, blobPrefix string
 		follow                    time.Duration
 		threads, batch            int
+		merge                     string
 		trust                     trustFlag
 		retention                 retentionFlag
 	)
@@ -56,6 +57,9 @@ REJECTS.reasons, and the exit status is 2; every good record is still ingested.`
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if merge != "days" && merge != "tiers" {
+				return fmt.Errorf("--merge %q: want days or tiers", merge)
+			}
 			tr, err := trust.resolve(cmd.Flags())
 			if err != nil {
 				return err
@@ -174,10 +178,17 @@ REJECTS.reasons, and the exit status is 2; every good record is still ingested.`
 					return err
 				}
 				flushed := time.Since(flushStart)
-				if err := db.Compact(); err != nil {
+				// The input is done: merge whole days now, as the server's compactor does when
+				// ingest pauses (and charge it to the ingest, as a database's checkpoint is);
+				// or, for frequent small imports, only what the size tiers call for.
+				compact := db.CompactAll
+				if merge == "tiers" {
+					compact = db.Compact
+				}
+				if err := compact(); err != nil {
 					return err
 				}
-				el := sum.Elapsed + flushed
+				el := sum.Elapsed + time.Since(flushStart) // durable, indexed and compacted
 				fmt.Printf("ingested %d records in %s (%.0f events/s, %.0f MB/s, to durable, indexed segments): %d accepted, %d updated, %d duplicates, %d rejected\n",
 					sum.Records, el.Round(time.Millisecond), float64(sum.Records)/el.Seconds(), float64(sum.Bytes)/el.Seconds()/1e6, sum.Accepted, sum.Updated, sum.Duplicates, sum.Rejected)
 				fmt.Fprintf(os.Stderr, "  write-ahead logged in %s, final flush %s, compaction %s\n", sum.Elapsed.Round(time.Millisecond), flushed.Round(time.Millisecond), (time.Since(flushStart) - flushed).Round(time.Millisecond))
@@ -240,6 +251,7 @@ REJECTS.reasons, and the exit status is 2; every good record is still ingested.`
 	retention.register(f)
 	f.IntVar(&threads, "threads", 0, "ingest goroutines (default: number of CPUs)")
 	f.IntVar(&batch, "batch", 4096, "records per ingest batch")
+	f.StringVar(&merge, "merge", "days", "when the input ends: days merges each day's segments into as few as the memory budget allows; tiers merges only segments of one size (for frequent small imports: a later `authlake compact` merges days)")
 	trust.register(f)
 	return cmd
 }

@@ -10,9 +10,9 @@ import (
 	"runtime/debug"
 	"runtime/pprof"
 
-	"github.com/KimMachineGun/automemlimit/memlimit"
 	"github.com/spf13/cobra"
 
+	"github.com/authlake/authlake/engine"
 	"github.com/authlake/authlake/internal/clock"
 )
 
@@ -39,6 +39,7 @@ func main() {
 }
 
 func newRoot() *cobra.Command {
+	memoryLimit = byteSize(engine.DefaultMemoryLimit) // a fresh root (tests make many) starts at the default
 	root := &cobra.Command{
 		Use:   "authlake",
 		Short: "An embedded analytical engine for Microsoft Entra sign-in events",
@@ -51,6 +52,8 @@ sign-in API. Start with "authlake demo".`,
 	var cpuProfile string
 	root.PersistentFlags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile to this file")
 	root.PersistentFlags().MarkHidden("cpuprofile")
+	root.PersistentFlags().Var(&memoryLimit, "memory-limit",
+		"memory budget of a command that opens a database: memtable, block cache and merges (docs/memory.md), and the Go runtime's soft limit")
 	root.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
 		clk, err := clock.FromEnv()
 		if err != nil {
@@ -64,13 +67,9 @@ sign-in API. Start with "authlake demo".`,
 		if os.Getenv("GOGC") == "" {
 			debug.SetGCPercent(200)
 		}
-		// GOGC=200 lets the heap grow to three times the live data; at 100M events (a memtable
-		// of up to 2M rows while a 3M-row day is compacted) that was more than the machine had,
-		// and the kernel killed the process. A soft limit at 70% of the container's (or else
-		// the machine's) memory makes the collector work harder near it instead. GOMEMLIMIT in
-		// the environment still wins.
-		_, _ = memlimit.Set(memlimit.WithRatio(0.7),
-			memlimit.WithProvider(memlimit.ApplyFallback(memlimit.FromCgroup, memlimit.FromSystem)))
+		// GOGC=200 lets the heap grow to three times the live data; the soft limit from
+		// --memory-limit makes the collector work harder near the budget instead.
+		applyMemoryLimit()
 		if cpuProfile == "" {
 			return nil
 		}

@@ -1,0 +1,64 @@
+package engine
+
+import (
+	"github.com/apache/arrow-go/v18/arrow"
+
+	"github.com/authlake/authlake/columnar"
+)
+
+// DefaultMemoryLimit is Options.MemoryLimit's default: 1 GiB, small enough for a sidecar in a
+// log pipeline, enough for segments of a million rows.
+const DefaultMemoryLimit = 1 << 30
+
+// MinMemoryLimit is the smallest budget the shares below still make sense for: below it the
+// memtable's share would flush every few hundred events.
+const MinMemoryLimit = 64 << 20
+
+// memRowOverhead is what a memtable row costs beyond its Arrow buffers: its entry in the
+// partition's dedup map ([16]byte key, memLoc value, the map's own slots), measured at about
+// 60 bytes.
+const memRowOverhead = 64
+
+// mergeRowBytes is what a merge holds per output row, whatever the input: the sort keys and the
+// row order (56 B), and what the index builder keeps of the indexed columns until the sidecar is
+// written (codes, flags, error codes, and the key columns' values: about 200 B at the generator's
+// mix). The widest decoded column is not in it: a merge holds a column's input and output blocks
+// a block at a time, not for all rows (columnar.Merged.Column).
+const mergeRowBytes = 320
+
+// memoryBudget is how a MemoryLimit is shared. The memtable gets a quarter: a flush starts when
+// the memtable reaches half of that, and ingest waits while the memtable and the one being
+// flushed together hold all of it. Merges (the flush's own and compaction's, one at a time
+// each) get half: a compaction's output is sized so that its rows fit there. The block cache
+// gets an eighth; the rest is headroom for queries' working sets and the runtime.
+type memoryBudget struct {
+	limit     int64
+	memtable  int64 // active + frozen memtable bytes at which ingest waits
+	flushAt   int64 // active memtable bytes at which a flush starts
+	cache     int64
+	mergeRows int // rows a compaction writes at most
+}
+
+func budgetOf(limit int64) memoryBudget {
+	limit = max(limit, MinMemoryLimit)
+	b := memoryBudget{limit: limit, memtable: limit / 4, cache: limit / 8}
+	b.flushAt = b.memtable / 2
+	b.mergeRows = int(min(limit/2/mergeRowBytes, maxCompactRows))
+	return b
+}
+
+// chunkCost is what a memtable chunk is charged against the budget.
+func chunkCost(c arrow.RecordBatch) int64 {
+	return columnar.RecordBytes(c) + c.NumRows()*memRowOverhead
+}
+
+// memtableFull says a flush is due. Callers hold db.mu.
+func (db *DB) memtableFull() bool {
+	return db.memRows >= db.opts.MemtableRows || db.memBytes >= db.budget.flushAt
+}
+
+// memtableOver says ingest must wait: the memtable and the one being flushed hold the memtable's
+// whole share, or twice MemtableRows are unflushed. Callers hold db.mu.
+func (db *DB) memtableOver() bool {
+	return db.memRows >= 2*db.opts.MemtableRows || db.memBytes+db.frozenBytes >= db.budget.memtable
+}
