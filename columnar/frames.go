@@ -5,7 +5,9 @@ import (
 	"encoding/binary"
 	"fmt"
 	"hash/crc32"
+	"io"
 	"runtime"
+	"sync/atomic"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -58,12 +60,14 @@ func encodeFrame(name string, arr arrow.Array, better bool) ([]byte, error) {
 	return enc.EncodeAll(buf.Bytes(), make([]byte, 0, buf.Len()/4+64)), nil
 }
 
-// decodeFrame decompresses a frame and reads its single column. The array owns its memory.
+// decodeFrame decompresses a frame and reads its single column. The array owns its memory: the
+// one buffer the frame was decompressed into (from mem), which the array's buffers are slices of.
 func decodeFrame(frame []byte, mem memory.Allocator) (arr arrow.Array, err error) {
-	raw, err := zstdDecoder.DecodeAll(frame, nil)
+	raw, err := decompressFrame(frame, mem)
 	if err != nil {
-		return nil, fmt.Errorf("zstd: %w", err)
+		return nil, err
 	}
+	defer raw.Release()
 	defer func() {
 		// The frame passed its CRC, so this guards against bugs and hostile files only: the IPC
 		// reader trusts lengths in the stream.
@@ -71,8 +75,11 @@ func decodeFrame(frame []byte, mem memory.Allocator) (arr arrow.Array, err error
 			arr, err = nil, fmt.Errorf("malformed IPC stream: %v", r)
 		}
 	}()
-	rd, err := ipc.NewReader(bytes.NewReader(raw), ipc.WithAllocator(mem),
-		ipc.WithMetadataSizeLimit(1<<20), ipc.WithBodySizeLimit(int64(len(raw))))
+	fm := newFrameMessages(raw)
+	// After the reader's release (deferred below, so run first), or alone when NewReader fails:
+	// a reader that fails to start does not release its message reader.
+	defer fm.close()
+	rd, err := ipc.NewReaderFromMessageReader(fm, ipc.WithAllocator(mem))
 	if err != nil {
 		return nil, err
 	}
@@ -93,6 +100,140 @@ func decodeFrame(frame []byte, mem memory.Allocator) (arr arrow.Array, err error
 	}
 	a.Retain()
 	return a, nil
+}
+
+// decompressFrame decompresses a zstd frame into one buffer from mem, sized by the frame's
+// declared content size (every frame this package writes declares it).
+func decompressFrame(frame []byte, mem memory.Allocator) (*memory.Buffer, error) {
+	var h zstd.Header
+	if err := h.Decode(frame); err != nil {
+		return nil, fmt.Errorf("zstd: %w", err)
+	}
+	if h.HasFCS && h.FrameContentSize > 0 && h.FrameContentSize <= maxFrameBytes {
+		n := int(h.FrameContentSize)
+		data := mem.Allocate(n)
+		out, err := zstdDecoder.DecodeAll(frame, data[:0])
+		if err == nil && len(out) == n && &out[0] == &data[0] {
+			return memory.NewBufferWithAllocator(data, mem), nil
+		}
+		mem.Free(data)
+		if err != nil {
+			return nil, fmt.Errorf("zstd: %w", err)
+		}
+		return nil, fmt.Errorf("zstd: frame declares %d bytes, holds %d", n, len(out))
+	}
+	out, err := zstdDecoder.DecodeAll(frame, nil)
+	if err != nil {
+		return nil, fmt.Errorf("zstd: %w", err)
+	}
+	return memory.NewBufferBytes(out), nil
+}
+
+// frameMessages reads the IPC messages of a decompressed frame in place: each message's metadata
+// and body are slices of the frame's buffer, not copies (arrow's own message reader copies every
+// body out of its io.Reader into a new, zeroed buffer: a third of a cold full-page query's CPU).
+type frameMessages struct {
+	raw    *memory.Buffer
+	pos    int
+	msg    *ipc.Message
+	refs   atomic.Int64
+	closed bool
+}
+
+func newFrameMessages(raw *memory.Buffer) *frameMessages {
+	raw.Retain()
+	r := &frameMessages{raw: raw}
+	r.refs.Add(1)
+	return r
+}
+
+var emptyBody = memory.NewBufferBytes(nil)
+
+// Message returns the next message, valid until the next call.
+func (r *frameMessages) Message() (*ipc.Message, error) {
+	b := r.raw.Bytes()
+	word := func() (uint32, bool) {
+		if r.pos+4 > len(b) {
+			return 0, false
+		}
+		v := binary.LittleEndian.Uint32(b[r.pos:])
+		r.pos += 4
+		return v, true
+	}
+	cid, ok := word()
+	if !ok || cid == 0 {
+		return nil, io.EOF
+	}
+	n := int64(cid)
+	if cid == 0xFFFFFFFF { // continuation marker, then the length
+		l, ok := word()
+		if !ok {
+			return nil, fmt.Errorf("arrow/ipc: message length cut off at byte %d", r.pos)
+		}
+		if l == 0 {
+			return nil, io.EOF
+		}
+		n = int64(int32(l))
+	}
+	if n < 4 || int64(r.pos)+n > int64(len(b)) {
+		return nil, fmt.Errorf("arrow/ipc: message metadata of %d bytes at byte %d of %d", n, r.pos, len(b))
+	}
+	if err := checkSchemaVectors(b[r.pos : r.pos+int(n)]); err != nil {
+		return nil, err
+	}
+	meta := memory.SliceBuffer(r.raw, r.pos, int(n))
+	defer meta.Release()
+	r.pos += int(n)
+	bodyLen, err := messageBodyLen(meta)
+	if err != nil {
+		return nil, err
+	}
+	if bodyLen < 0 || int64(r.pos)+bodyLen > int64(len(b)) {
+		return nil, fmt.Errorf("arrow/ipc: message body of %d bytes at byte %d of %d", bodyLen, r.pos, len(b))
+	}
+	body := memory.SliceBuffer(r.raw, r.pos, int(bodyLen))
+	defer body.Release()
+	r.pos += int(bodyLen)
+	if r.msg != nil {
+		r.msg.Release()
+	}
+	r.msg = ipc.NewMessage(meta, body)
+	return r.msg, nil
+}
+
+// messageBodyLen reads the body length a message's metadata declares. Reading a damaged
+// flatbuffer panics; the panic is turned into an error here, where meta is still released.
+func messageBodyLen(meta *memory.Buffer) (n int64, err error) {
+	probe := ipc.NewMessage(meta, emptyBody)
+	defer probe.Release()
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("arrow/ipc: invalid message metadata: %v", r)
+		}
+	}()
+	return probe.BodyLen(), nil
+}
+
+func (r *frameMessages) Retain() { r.refs.Add(1) }
+
+func (r *frameMessages) Release() {
+	if r.refs.Add(-1) == 0 {
+		r.close()
+	}
+}
+
+// close lets go of the current message and the frame's buffer, once (decodeFrame's goroutine
+// only: the arrays it returns hold their own references).
+func (r *frameMessages) close() {
+	if r.closed {
+		return
+	}
+	r.closed = true
+	if r.msg != nil {
+		r.msg.Release()
+		r.msg = nil
+	}
+	r.raw.Release()
 }
 
 // appendFrameTableV3 writes the frame count and each frame's length and CRC-32C (segment
