@@ -8,10 +8,12 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/authlake/authlake/bench"
+	"github.com/authlake/authlake/bench/httpload"
 )
 
 func init() { extraCommands = append(extraCommands, benchCmd) }
@@ -101,7 +103,96 @@ mismatch fails the run.`,
 	f.StringVar(&out, "out", "", "write results JSON here")
 	f.StringVar(&svg, "svg", "", "write the ratio chart (SVG) here (needs --peer)")
 	f.StringVar(&markdown, "markdown", "", "write the comparison as a Markdown table here (needs --peer)")
-	cmd.AddCommand(benchGrowthCmd())
+	cmd.AddCommand(benchGrowthCmd(), benchLoadCmd())
+	return cmd
+}
+
+func benchLoadCmd() *cobra.Command {
+	var (
+		cfg                    httpload.Config
+		out, markdown, profile string
+	)
+	cmd := &cobra.Command{
+		Use:   "load [--events N] [--duration D]",
+		Short: "Measure the Graph server's routes alone, under concurrent queries and HTTP ingest, and HTTP ingest alone",
+		Long: `load generates N events (cached by seed and size, as bench does), ingests the file into a fresh
+database (the file ingest rate), runs Identity Protection's detection once, then serves the
+database with the real server (authlake serve's, plain http on 127.0.0.1, a development token)
+and measures it from clients in this process:
+
+  1. each route alone: --requests timed requests in sequence after one untimed (get by id, one
+     user's sign-ins, a Conditional Access lambda filter, flagged sign-ins, the unfiltered list,
+     an $apply aggregation, the sign-in diagnostic, risky users, risk detections);
+  2. --query-clients cycling through the routes while --ingest-clients POST --batch-event
+     batches of fresh events (another seed, dated after the data) to /authlake/v1/ingest;
+  3. --alone-clients posting batches with no query running.
+
+Phases 2 and 3 last --duration each (or, with --duration 0, --loaded-requests per query client
+and --ingest-batches per ingest client). It prints p50/p99 per route alone and loaded, the
+HTTP ingest rates beside the file's, and the issue's goals (get by id p99 <= 20 ms, one user's
+sign-ins p99 <= 50 ms, loaded p99 <= 2x alone, HTTP ingest >= 50% of the file rate). Every
+answer is checked: a failed request, or a count that did not grow by exactly the events
+acknowledged, fails the run (the results are still written).`,
+		Example: `  authlake bench load --events 1000000 --duration 60s --out bench/results/load-1m.json --markdown bench/results/load-1m.md
+  authlake bench load --events 20000 --duration 0 --loaded-requests 50 --ingest-batches 5`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if cfg.WorkDir == "" {
+				d, err := os.UserCacheDir()
+				if err != nil {
+					return err
+				}
+				cfg.WorkDir = filepath.Join(d, "authlake", "bench-work", fmt.Sprintf("load-n%d", cfg.Events))
+			}
+			cfg.MemoryLimit = int64(memoryLimit)
+			cfg.Log = os.Stderr
+			if profile != "" {
+				f, err := os.Create(profile)
+				if err != nil {
+					return err
+				}
+				defer f.Close()
+				cfg.Profile = f
+			}
+			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+			defer stop()
+			res, err := httpload.Run(ctx, cfg)
+			if res != nil {
+				res.WriteTable(cmd.OutOrStdout())
+				if out != "" {
+					b, _ := json.MarshalIndent(res, "", "  ")
+					if werr := os.WriteFile(out, append(b, '\n'), 0o644); werr != nil {
+						return werr
+					}
+				}
+				if markdown != "" {
+					if werr := os.WriteFile(markdown, []byte(res.Markdown()), 0o644); werr != nil {
+						return werr
+					}
+				}
+			}
+			return err
+		},
+	}
+	f := cmd.Flags()
+	f.IntVar(&cfg.Events, "events", 1_000_000, "events to generate and ingest from the file")
+	f.Uint64Var(&cfg.Seed, "seed", 1, "generator seed (the events posted over HTTP use seed+1000)")
+	f.IntVar(&cfg.Threads, "threads", 0, "threads of the file ingest (default: number of CPUs)")
+	f.StringVar(&cfg.CacheDir, "cache", "", "where generated NDJSON is kept (default: the user cache dir)")
+	f.StringVar(&cfg.WorkDir, "work", "", "where the database is built (default: the user cache dir)")
+	f.BoolVar(&cfg.ZstdInput, "zstd-input", false, "keep the generated NDJSON zstd-compressed")
+	f.IntVar(&cfg.Requests, "requests", 50, "phase 1: timed requests per route")
+	f.IntVar(&cfg.QueryClients, "query-clients", 8, "phase 2: clients cycling through the routes")
+	f.IntVar(&cfg.IngestClients, "ingest-clients", 2, "phase 2: clients posting batches")
+	f.IntVar(&cfg.AloneClients, "alone-clients", 4, "phase 3: clients posting batches, nothing else running")
+	f.IntVar(&cfg.Batch, "batch", 1000, "events per ingest request")
+	f.DurationVar(&cfg.Duration, "duration", 60*time.Second, "length of phases 2 and 3 each; 0 bounds them by --loaded-requests and --ingest-batches")
+	f.IntVar(&cfg.LoadedRequests, "loaded-requests", 0, "with --duration 0: requests per query client in phase 2")
+	f.IntVar(&cfg.IngestBatches, "ingest-batches", 0, "with --duration 0: batches per ingest client in phases 2 and 3")
+	f.BoolVar(&cfg.NoRisk, "no-risk", false, "skip the Identity Protection detection run (its routes then list an empty store)")
+	f.StringVar(&profile, "profile", "", "write a CPU profile of phase 2 (server and clients) here")
+	f.StringVar(&out, "out", "", "write results JSON here")
+	f.StringVar(&markdown, "markdown", "", "write the results as Markdown here")
 	return cmd
 }
 

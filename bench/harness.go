@@ -1,0 +1,16 @@
+package bench
+
+import "context"
+
+// IngestFile is the benchmark's file ingest, for harnesses outside this package (bench/httpload):
+// the NDJSON file (size bytes uncompressed) into a fresh database in dir with threads
+// goroutines, flushed, timed until the events sit in durable, indexed segments.
+func IngestFile(ctx context.Context, input, dir string, threads int, size int64) (IngestStat, error) {
+	return ingest(ctx, input, dir, threads, size)
+}
+
+// Machine describes the CPU, its core count and the platform, as results record it.
+func Machine() string { return machine() }
+
+// PeakRSS is this process's peak resident set size in bytes (0 where unknown).
+func PeakRSS() int64 { return peakRSS() }

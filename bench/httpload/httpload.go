@@ -1,0 +1,997 @@
+// Package httpload is the benchmark's load run (authlake bench load): the real HTTP server over
+// generated events, each route measured alone, then under concurrent queries and HTTP ingest,
+// then HTTP ingest alone, beside the issue's goals. It lives apart from package bench so that
+// bench/peer, which imports bench, does not link the server.
+package httpload
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"runtime/pprof"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/valyala/fastjson"
+
+	"github.com/authlake/authlake/bench"
+	"github.com/authlake/authlake/bench/gen"
+	"github.com/authlake/authlake/engine"
+	ip "github.com/authlake/authlake/identityprotection"
+	"github.com/authlake/authlake/query"
+	"github.com/authlake/authlake/server"
+)
+
+// Config is one load run (authlake bench load): the generated events are ingested from
+// the file into a fresh database, the real HTTP server (server.New, as authlake serve builds
+// it, plain http on 127.0.0.1) serves them, and clients in this process measure it in three
+// phases: each route alone, the routes under concurrent queries and HTTP ingest, and HTTP
+// ingest alone.
+type Config struct {
+	Events    int
+	Seed      uint64
+	CacheDir  string // generated NDJSON is kept here by seed and size (EnsureEvents)
+	WorkDir   string // the database is created in WorkDir/authlake-load (removed first)
+	ZstdInput bool
+	// Threads is the file ingest's thread count (default GOMAXPROCS).
+	Threads int
+	// MemoryLimit is the served database's memory budget (0: engine.DefaultMemoryLimit).
+	MemoryLimit int64
+
+	// Requests is how many timed requests each route gets alone (phase 1), after one untimed.
+	Requests int
+	// QueryClients cycle through the routes during phase 2 while IngestClients post batches.
+	QueryClients, IngestClients int
+	// AloneClients post batches in phase 3, with no query running.
+	AloneClients int
+	// Batch is the events per ingest request.
+	Batch int
+	// Duration bounds phases 2 and 3 each. Zero bounds them by counts instead: each query
+	// client makes LoadedRequests requests, each ingest client posts IngestBatches batches.
+	Duration       time.Duration
+	LoadedRequests int
+	IngestBatches  int
+	// NoRisk skips the Identity Protection detection run before serving (the risky users and
+	// risk detections routes then list an empty store).
+	NoRisk bool
+	// Profile, when set, receives a CPU profile of the process during phase 2 (the server
+	// under load, and the clients, which run in this process too).
+	Profile io.Writer
+	// Revision is what the results name as the code measured (default Revision()).
+	Revision string
+	Log      io.Writer
+}
+
+// Results is what a load run measured; written as JSON and Markdown by the CLI.
+type Results struct {
+	Date        time.Time `json:"date"`
+	Revision    string    `json:"revision"`
+	Machine     string    `json:"machine"`
+	GoVersion   string    `json:"go"`
+	GOMAXPROCS  int       `json:"gomaxprocs"`
+	Events      int64     `json:"events"`
+	Seed        uint64    `json:"seed"`
+	FreshSeed   uint64    `json:"freshSeed"` // the seed of the events posted over HTTP
+	RawBytes    int64     `json:"rawBytes"`
+	MemoryLimit int64     `json:"memoryLimit"`
+	// The configuration.
+	Requests       int    `json:"requestsPerRoute"`
+	QueryClients   int    `json:"queryClients"`
+	IngestClients  int    `json:"ingestClients"`
+	AloneClients   int    `json:"ingestAloneClients"`
+	Batch          int    `json:"batch"`
+	Duration       string `json:"duration,omitempty"`
+	LoadedRequests int    `json:"loadedRequestsPerClient,omitempty"`
+	IngestBatches  int    `json:"ingestBatchesPerClient,omitempty"`
+
+	FileIngest bench.IngestStat `json:"fileIngest"`
+	Detection  *DetectionStat   `json:"detection,omitempty"`
+	Routes     []RouteStat      `json:"routes"`
+	// LoadedSeconds is phase 2's wall time, LoadedQueries the queries answered in it;
+	// LoadedIngest is its HTTP ingest, AloneIngest phase 3's.
+	LoadedSeconds float64    `json:"loadedSeconds"`
+	LoadedQueries int        `json:"loadedQueries"`
+	LoadedIngest  HTTPIngest `json:"loadedIngest"`
+	AloneIngest   HTTPIngest `json:"aloneIngest"`
+	Goals         []Goal     `json:"goals"`
+	Verify        Verify     `json:"verify"`
+	ErrorCount    int64      `json:"errorCount"`
+	Errors        []string   `json:"errors,omitempty"` // the first few
+	PeakRSS       int64      `json:"peakRSSBytes"`
+}
+
+// DetectionStat is the Identity Protection detection run made before serving.
+type DetectionStat struct {
+	Seconds    float64 `json:"seconds"`
+	Events     int     `json:"events"`
+	Detections int     `json:"detections"`
+	RiskyUsers int     `json:"riskyUsers"`
+}
+
+// RouteStat is one route's latencies alone (phase 1) and under load (phase 2), in ms.
+type RouteStat struct {
+	Name     string  `json:"name"`
+	What     string  `json:"what"`
+	Example  string  `json:"example"` // one request, path and query
+	Inputs   int     `json:"inputs"`  // distinct requests cycled through
+	Page     bool    `json:"page"`    // the answer is a page, {"value":[…]}
+	Rows     float64 `json:"meanRows,omitempty"`
+	Bytes    float64 `json:"meanBytes"`
+	Unloaded Latency `json:"unloaded"`
+	Loaded   Latency `json:"loaded"`
+	// Ratio is loaded p99 ÷ unloaded p99.
+	Ratio  float64 `json:"ratio"`
+	GoalMs float64 `json:"goalP99Ms,omitempty"`
+}
+
+// Latency summarizes one route's timed requests (ms, from sending to the last body byte).
+type Latency struct {
+	N     int     `json:"n"`
+	P50Ms float64 `json:"p50Ms"`
+	P99Ms float64 `json:"p99Ms"`
+	MaxMs float64 `json:"maxMs"`
+}
+
+// HTTPIngest is one phase's ingest over HTTP: events acknowledged (200, durable in the WAL).
+type HTTPIngest struct {
+	Clients      int     `json:"clients"`
+	Batches      int64   `json:"batches"`
+	Events       int64   `json:"events"`
+	Seconds      float64 `json:"seconds"`
+	EventsPerSec float64 `json:"eventsPerSecond"`
+	// Throttled counts 429 answers (ingest ahead of flushing), each retried after Retry-After.
+	Throttled int64   `json:"throttled"`
+	P50Ms     float64 `json:"batchP50Ms"`
+	P99Ms     float64 `json:"batchP99Ms"`
+	// FlushSeconds is the flush of the memtable after the phase; ToSegmentsPerSec counts it in,
+	// as the file ingest's rate does.
+	FlushSeconds     float64 `json:"flushSeconds"`
+	ToSegmentsPerSec float64 `json:"toSegmentsEventsPerSecond"`
+	// Generation is the time this process spent generating the batches (client-side work on
+	// the same cores).
+	GenerateSeconds float64 `json:"generateSeconds"`
+}
+
+// Goal is one of the issue's goals beside what was measured.
+type Goal struct {
+	Measure string  `json:"measure"`
+	Value   float64 `json:"value"`
+	Goal    string  `json:"goal"`
+	Unit    string  `json:"unit"`
+	Met     bool    `json:"met"`
+}
+
+// Verify is the check that every event posted over HTTP is stored and queryable.
+type Verify struct {
+	CountBefore int64 `json:"countBefore"` // $count over HTTP before phase 2
+	CountAfter  int64 `json:"countAfter"`  // after phase 3 and a flush
+	Posted      int64 `json:"posted"`      // events in acknowledged batches
+	Gets        int   `json:"gets"`        // posted ids fetched by id afterwards, all found
+}
+
+// Goals of the load issue.
+const (
+	goalGetMs       = 20
+	goalUserMs      = 50
+	goalLoadedRatio = 2
+	goalIngestShare = 0.5
+)
+
+func (c *Config) defaults() {
+	if c.Threads <= 0 {
+		c.Threads = runtime.GOMAXPROCS(0)
+	}
+	if c.Requests <= 0 {
+		c.Requests = 50
+	}
+	if c.QueryClients <= 0 {
+		c.QueryClients = 8
+	}
+	if c.IngestClients < 0 {
+		c.IngestClients = 0
+	}
+	if c.AloneClients <= 0 {
+		c.AloneClients = 4
+	}
+	if c.Batch <= 0 {
+		c.Batch = 1000
+	}
+	if c.MemoryLimit <= 0 {
+		c.MemoryLimit = engine.DefaultMemoryLimit
+	}
+	if c.Revision == "" {
+		c.Revision = Revision()
+	}
+}
+
+// Run executes a load run. It returns the results also when a check fails (with the
+// error), so that what was measured is still reported.
+func Run(ctx context.Context, cfg Config) (*Results, error) {
+	cfg.defaults()
+	if cfg.Duration <= 0 && (cfg.LoadedRequests <= 0 || (cfg.IngestBatches <= 0 && cfg.IngestClients+cfg.AloneClients > 0)) {
+		return nil, errors.New("bench load: give a duration, or request and batch counts")
+	}
+	logf := func(format string, args ...any) {
+		if cfg.Log != nil {
+			fmt.Fprintf(cfg.Log, format+"\n", args...)
+		}
+	}
+	res := &Results{Date: time.Now().UTC(), Revision: cfg.Revision, Machine: bench.Machine(), GoVersion: runtime.Version(),
+		GOMAXPROCS: runtime.GOMAXPROCS(0), Events: int64(cfg.Events), Seed: cfg.Seed, FreshSeed: cfg.Seed + 1000,
+		MemoryLimit: cfg.MemoryLimit, Requests: cfg.Requests, QueryClients: cfg.QueryClients, IngestClients: cfg.IngestClients,
+		AloneClients: cfg.AloneClients, Batch: cfg.Batch}
+	if cfg.Duration > 0 {
+		res.Duration = cfg.Duration.String()
+	} else {
+		res.LoadedRequests, res.IngestBatches = cfg.LoadedRequests, cfg.IngestBatches
+	}
+	input, size, err := bench.EnsureEvents(cfg.CacheDir, cfg.Events, cfg.Seed, cfg.ZstdInput, logf)
+	if err != nil {
+		return nil, err
+	}
+	res.RawBytes = size
+	if err := os.MkdirAll(cfg.WorkDir, 0o755); err != nil {
+		return nil, err
+	}
+	dir := filepath.Join(cfg.WorkDir, "authlake-load")
+	if res.FileIngest, err = bench.IngestFile(ctx, input, dir, cfg.Threads, size); err != nil {
+		return nil, err
+	}
+	logf("file ingest, %d thread(s): %.1f s, %.0f events/s", cfg.Threads, res.FileIngest.Seconds, res.FileIngest.EventsPerSec)
+	db, err := engine.Open(dir, engine.Options{DisableBackground: true, Retention: -1})
+	if err != nil {
+		return nil, err
+	}
+	err = db.CompactAll()
+	if cerr := db.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return nil, err
+	}
+	debug.FreeOSMemory()
+
+	// The database as authlake serve opens it (background flush and compaction), without
+	// retention: the benchmark's events end at gen.BenchEnd, whatever the calendar says.
+	quiet := slog.New(slog.NewTextHandler(logWriter(cfg.Log), &slog.HandlerOptions{Level: slog.LevelWarn}))
+	db, err = engine.Open(dir, engine.Options{Retention: -1, MemoryLimit: cfg.MemoryLimit, Logger: quiet})
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	tenant := gen.DefaultTenant
+	if !cfg.NoRisk {
+		if res.Detection, err = detect(ctx, db, tenant); err != nil {
+			return nil, err
+		}
+		logf("identity protection detection: %.1f s, %d sign-ins read, %d detections, %d risky users",
+			res.Detection.Seconds, res.Detection.Events, res.Detection.Detections, res.Detection.RiskyUsers)
+	}
+	routes, err := loadRoutes(ctx, db, tenant, max(cfg.Requests, 64))
+	if err != nil {
+		return nil, err
+	}
+
+	srv, err := server.New(server.Options{Config: server.Config{Addr: "127.0.0.1:0"}, DB: db, Logger: quiet})
+	if err != nil {
+		return nil, err
+	}
+	defer srv.Close()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	sctx, stop := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(sctx, ln) }()
+	defer func() {
+		stop()
+		if err := <-served; err != nil {
+			logf("server: %v", err)
+		}
+	}()
+	c := newLoadClient(srv, db, tenant, "http://"+ln.Addr().String(), cfg.QueryClients+max(cfg.IngestClients, cfg.AloneClients)+1)
+	logf("serving %s on %s (%s)", dir, c.base, cfg.Revision)
+
+	// Phase 1: each route alone.
+	for _, r := range routes {
+		st, err := c.alone(ctx, r, cfg.Requests)
+		if err != nil {
+			return nil, err
+		}
+		res.Routes = append(res.Routes, st)
+		logf("alone  %-15s p50 %8.2f ms  p99 %8.2f ms  (%d requests, %.0f rows, %.0f bytes)", r.name, st.Unloaded.P50Ms, st.Unloaded.P99Ms, st.Unloaded.N, st.Rows, st.Bytes)
+	}
+	if res.Verify.CountBefore, err = c.count(ctx); err != nil {
+		return nil, err
+	}
+
+	// Phase 2: query clients cycling through the routes while ingest clients post batches.
+	fresh := newFreshSource(res.FreshSeed, cfg)
+	var posted []string // ids of acknowledged batches, for the gets afterwards
+	if cfg.Profile != nil {
+		if err := pprof.StartCPUProfile(cfg.Profile); err != nil {
+			return nil, fmt.Errorf("CPU profile: %w", err)
+		}
+	}
+	lat, ing, secs := c.loaded(ctx, routes, fresh, cfg)
+	if cfg.Profile != nil {
+		pprof.StopCPUProfile()
+	}
+	res.LoadedSeconds = secs
+	for i := range res.Routes {
+		r := &res.Routes[i]
+		r.Loaded = summarize(lat[i])
+		res.LoadedQueries += r.Loaded.N
+		if r.Unloaded.P99Ms > 0 {
+			r.Ratio = r.Loaded.P99Ms / r.Unloaded.P99Ms
+		}
+		logf("loaded %-15s p50 %8.2f ms  p99 %8.2f ms  (%d requests) %.2fx", r.Name, r.Loaded.P50Ms, r.Loaded.P99Ms, r.Loaded.N, r.Ratio)
+	}
+	res.LoadedIngest = ing.stat(cfg.IngestClients, secs)
+	res.LoadedIngest.GenerateSeconds = fresh.genSeconds()
+	posted = append(posted, ing.ids...)
+	if res.LoadedIngest.FlushSeconds, err = timedFlush(db); err != nil {
+		return res, err
+	}
+	res.LoadedIngest.ToSegmentsPerSec = float64(res.LoadedIngest.Events) / (secs + res.LoadedIngest.FlushSeconds)
+	logf("loaded ingest, %d clients: %d events in %.1f s, %.0f events/s, %d throttled", cfg.IngestClients, res.LoadedIngest.Events, secs, res.LoadedIngest.EventsPerSec, res.LoadedIngest.Throttled)
+
+	// Phase 3: HTTP ingest alone.
+	if cfg.AloneClients > 0 {
+		alone, secs := c.ingestAlone(ctx, fresh, cfg)
+		res.AloneIngest = alone.stat(cfg.AloneClients, secs)
+		res.AloneIngest.GenerateSeconds = fresh.genSeconds() - res.LoadedIngest.GenerateSeconds
+		posted = append(posted, alone.ids...)
+		if res.AloneIngest.FlushSeconds, err = timedFlush(db); err != nil {
+			return res, err
+		}
+		res.AloneIngest.ToSegmentsPerSec = float64(res.AloneIngest.Events) / (secs + res.AloneIngest.FlushSeconds)
+		logf("ingest alone, %d clients: %d events in %.1f s, %.0f events/s (%.0f with the flush after), %d throttled",
+			cfg.AloneClients, res.AloneIngest.Events, secs, res.AloneIngest.EventsPerSec, res.AloneIngest.ToSegmentsPerSec, res.AloneIngest.Throttled)
+	}
+
+	// Every acknowledged event is stored and queryable.
+	res.Verify.Posted = res.LoadedIngest.Events + res.AloneIngest.Events
+	if res.Verify.CountAfter, err = c.count(ctx); err != nil {
+		return res, err
+	}
+	res.Verify.Gets, err = c.getAll(ctx, sample(posted, 200))
+	res.ErrorCount, res.Errors = c.errs.result()
+	res.PeakRSS = bench.PeakRSS()
+	res.Goals = loadGoals(res)
+	if err != nil {
+		return res, err
+	}
+	if grew := res.Verify.CountAfter - res.Verify.CountBefore; grew != res.Verify.Posted {
+		return res, fmt.Errorf("the count grew by %d, but %d events were acknowledged over HTTP", grew, res.Verify.Posted)
+	}
+	if res.ErrorCount > 0 {
+		return res, fmt.Errorf("%d requests failed, the first: %s", res.ErrorCount, res.Errors[0])
+	}
+	return res, nil
+}
+
+func logWriter(w io.Writer) io.Writer {
+	if w == nil {
+		return io.Discard
+	}
+	return w
+}
+
+// detect runs Identity Protection's detection job over the benchmark's 30 days, as `authlake
+// risk` does, so that the risky users and risk detections routes list something.
+func detect(ctx context.Context, db *engine.DB, tenant string) (*DetectionStat, error) {
+	start := time.Now()
+	store, err := ip.Open(ip.Dir(db.Dir()), ip.Options{Now: db.Now})
+	if err != nil {
+		return nil, err
+	}
+	job, err := ip.RunDetection(ctx, db, store, tenant, ip.JobOptions{Now: func() time.Time { return gen.BenchEnd }})
+	users := len(store.RiskyUsers(tenant))
+	if cerr := store.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return nil, fmt.Errorf("identity protection detection: %w", err)
+	}
+	return &DetectionStat{Seconds: time.Since(start).Seconds(), Events: job.Events, Detections: job.Detections, RiskyUsers: users}, nil
+}
+
+func timedFlush(db *engine.DB) (float64, error) {
+	start := time.Now()
+	err := db.Flush()
+	return time.Since(start).Seconds(), err
+}
+
+// loadRoute is one route of the run and the requests it cycles through.
+type loadRoute struct {
+	name, what string
+	goalMs     float64
+	paths      []string // path and query, cycled
+	// ids[i], when set, is the sign-in the answer to paths[i] must name.
+	ids  []string
+	rows bool // the answer is a page: {"value":[…]}
+	next atomic.Int64
+}
+
+func (r *loadRoute) add(path, id string) {
+	r.paths, r.ids = append(r.paths, path), append(r.ids, id)
+}
+
+// pick is the next request of the cycle: its path and the id its answer must name, if any.
+func (r *loadRoute) pick() (path, id string) {
+	i := int(r.next.Add(1)-1) % len(r.paths)
+	if i < len(r.ids) {
+		id = r.ids[i]
+	}
+	return r.paths[i], id
+}
+
+func list(filter string, extra ...string) string {
+	v := url.Values{}
+	if filter != "" {
+		v.Set("$filter", filter)
+	}
+	for i := 0; i+1 < len(extra); i += 2 {
+		v.Set(extra[i], extra[i+1])
+	}
+	p := "/beta/auditLogs/signIns"
+	if len(v) > 0 {
+		p += "?" + v.Encode()
+	}
+	return p
+}
+
+// loadRoutes picks the routes' inputs from the data: sign-ins spread evenly over its time
+// span (n of any kind for get by id, n interactive ones for one user's sign-ins and the
+// diagnostic), the newest event's time for the aggregation.
+func loadRoutes(ctx context.Context, db *engine.DB, tenant string, n int) ([]*loadRoute, error) {
+	edge := func(order string) (time.Time, error) {
+		r, err := db.Query(ctx, tenant, query.Request{Top: 1, OrderBy: order, Select: []string{"createdDateTime"}})
+		if err != nil || len(r.Rows) == 0 {
+			return time.Time{}, fmt.Errorf("the served database's %s event: %v", order, err)
+		}
+		var row struct{ CreatedDateTime time.Time }
+		err = json.Unmarshal(r.Rows[0], &row)
+		return row.CreatedDateTime.UTC(), err
+	}
+	oldest, err := edge("createdDateTime asc")
+	if err != nil {
+		return nil, err
+	}
+	newest, err := edge("createdDateTime desc")
+	if err != nil {
+		return nil, err
+	}
+	type picked struct{ ID, UserPrincipalName string }
+	spread := func(filter string) ([]picked, error) {
+		var out []picked
+		seen := map[string]bool{}
+		span := newest.Sub(oldest)
+		for i := 0; i < n; i++ {
+			at := oldest.Add(span * time.Duration(2*i+1) / time.Duration(2*n)).Format(time.RFC3339Nano)
+			r, err := db.Query(ctx, tenant, query.Request{Filter: filter + "createdDateTime le " + at, Top: 1, Select: []string{"id", "userPrincipalName"}})
+			if err != nil {
+				return nil, err
+			}
+			for _, row := range r.Rows {
+				var p picked
+				if err := json.Unmarshal(row, &p); err != nil {
+					return nil, err
+				}
+				if !seen[p.ID] {
+					seen[p.ID] = true
+					out = append(out, p)
+				}
+			}
+		}
+		if len(out) == 0 {
+			return nil, fmt.Errorf("no sign-in matched %q", filter)
+		}
+		return out, nil
+	}
+	anyKind, err := spread("")
+	if err != nil {
+		return nil, err
+	}
+	interactive, err := spread("signInEventTypes/any(t: t eq 'interactiveUser') and ")
+	if err != nil {
+		return nil, err
+	}
+	get := &loadRoute{name: "get", what: "one sign-in by id", goalMs: goalGetMs}
+	for _, p := range anyKind {
+		get.add("/beta/auditLogs/signIns/"+p.ID, p.ID)
+	}
+	user := &loadRoute{name: "user", what: "one user's sign-ins (first page)", goalMs: goalUserMs, rows: true}
+	diag := &loadRoute{name: "diagnostic", what: "sign-in diagnostic of one event"}
+	users := map[string]bool{}
+	for _, p := range interactive {
+		diag.add("/authlake/v1/diagnostics?eventId="+p.ID, p.ID)
+		if u := strings.ToLower(p.UserPrincipalName); u != "" && !users[u] {
+			users[u] = true
+			user.paths = append(user.paths, list("userPrincipalName eq '"+strings.ReplaceAll(u, "'", "''")+"'"))
+		}
+	}
+	if len(user.paths) == 0 {
+		return nil, errors.New("no interactive sign-in with a userPrincipalName in the data")
+	}
+	since := newest.Add(-48 * time.Hour).Format(time.RFC3339)
+	routes := []*loadRoute{
+		get,
+		user,
+		{name: "ca-failure", what: "appliedConditionalAccessPolicies/any(p: p/result eq 'failure'), first page", rows: true,
+			paths: []string{list("appliedConditionalAccessPolicies/any(p: p/result eq 'failure')")}},
+		{name: "flagged", what: "flaggedForReview eq true, first page", rows: true,
+			paths: []string{list("flaggedForReview eq true")}},
+		{name: "newest", what: "no filter, first page", rows: true, paths: []string{list("")}},
+		{name: "apply", what: "top 10 failing apps, 48 h ($apply)", rows: true,
+			paths: []string{list("", "$apply", "filter(status/errorCode ne 0 and createdDateTime ge "+since+
+				")/groupby((appDisplayName),aggregate($count as failures))/orderby(failures desc)/top(10)")}},
+		diag,
+		{name: "riskyUsers", what: "Identity Protection risky users, first page", rows: true,
+			paths: []string{"/beta/identityProtection/riskyUsers"}},
+		{name: "riskDetections", what: "Identity Protection risk detections, first page", rows: true,
+			paths: []string{"/beta/identityProtection/riskDetections"}},
+	}
+	return routes, nil
+}
+
+// loadClient is the run's HTTP client side.
+type loadClient struct {
+	hc           *http.Client
+	base         string
+	read, ingest string // bearer tokens
+	errs         errorLog
+}
+
+func newLoadClient(srv *server.Server, db *engine.DB, tenant, base string, conns int) *loadClient {
+	mint := func(roles ...string) string {
+		tc := server.TokenClaims{TID: tenant, Roles: roles, AppID: "authlake-bench", Ver: "2.0"}
+		tc.Issuer, tc.Audience, tc.Subject = server.IssuerV2(tenant), []string{"https://graph.microsoft.com"}, "authlake-bench"
+		tok, err := srv.DevKey().Mint(tc, 24*time.Hour, db.Now())
+		if err != nil {
+			panic("BUG: minting a token with the development key: " + err.Error())
+		}
+		return tok
+	}
+	tr := &http.Transport{MaxIdleConns: conns, MaxIdleConnsPerHost: conns, IdleConnTimeout: time.Minute, DisableCompression: true}
+	return &loadClient{
+		hc:   &http.Client{Transport: tr},
+		base: base,
+		read: mint(server.RoleReadAuditLog, ip.PermRiskyUserRead, ip.PermRiskEventRead),
+		// Ingest only: the ingest route must not need more.
+		ingest: mint(server.RoleIngest),
+	}
+}
+
+// errorLog counts failed requests and keeps the first few.
+type errorLog struct {
+	mu    sync.Mutex
+	n     int64
+	first []string
+}
+
+func (e *errorLog) add(format string, args ...any) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.n++
+	if len(e.first) < 20 {
+		e.first = append(e.first, fmt.Sprintf(format, args...))
+	}
+}
+
+func (e *errorLog) result() (int64, []string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.n, slices.Clone(e.first)
+}
+
+// do sends one request and reads the whole answer into buf; ms is the time until its last byte.
+func (c *loadClient) do(ctx context.Context, method, path, token string, body []byte, buf *bytes.Buffer) (status int, hdr http.Header, ms float64, err error) {
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, rd)
+	if err != nil {
+		return 0, nil, 0, err
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/x-ndjson")
+	}
+	buf.Reset()
+	start := time.Now()
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return 0, nil, 0, err
+	}
+	_, err = buf.ReadFrom(resp.Body)
+	resp.Body.Close()
+	ms = float64(time.Since(start).Nanoseconds()) / 1e6
+	return resp.StatusCode, resp.Header, ms, err
+}
+
+// query makes one request of route r and checks its answer.
+func (c *loadClient) query(ctx context.Context, r *loadRoute, buf *bytes.Buffer) (ms float64, ok bool) {
+	path, id := r.pick()
+	status, _, ms, err := c.do(ctx, http.MethodGet, path, c.read, nil, buf)
+	switch {
+	case err != nil:
+		c.errs.add("%s %s: %v", r.name, path, err)
+	case status != http.StatusOK:
+		c.errs.add("%s %s: %d %.300s", r.name, path, status, buf.Bytes())
+	case r.rows && !bytes.Contains(buf.Bytes(), []byte(`"value":[`)):
+		c.errs.add("%s %s: no value array in %.300s", r.name, path, buf.Bytes())
+	case id != "" && !bytes.Contains(buf.Bytes(), []byte(`"`+id+`"`)):
+		c.errs.add("%s %s: the answer does not name %s: %.300s", r.name, path, id, buf.Bytes())
+	default:
+		return ms, true
+	}
+	return ms, false
+}
+
+// alone measures route r by itself: one untimed request, then n timed ones in sequence.
+func (c *loadClient) alone(ctx context.Context, r *loadRoute, n int) (RouteStat, error) {
+	st := RouteStat{Name: r.name, What: r.what, Example: r.paths[0], Inputs: len(r.paths), Page: r.rows, GoalMs: r.goalMs}
+	var buf bytes.Buffer
+	if _, ok := c.query(ctx, r, &buf); !ok {
+		_, errs := c.errs.result()
+		return st, fmt.Errorf("route %s failed alone: %s", r.name, errs[len(errs)-1])
+	}
+	var times []float64
+	var rows, size float64
+	for i := 0; i < n; i++ {
+		ms, ok := c.query(ctx, r, &buf)
+		if !ok {
+			_, errs := c.errs.result()
+			return st, fmt.Errorf("route %s failed alone: %s", r.name, errs[len(errs)-1])
+		}
+		times = append(times, ms)
+		size += float64(buf.Len())
+		if r.rows { // counted after the timing, as a client reading the page would
+			rows += float64(len(fastjson.MustParseBytes(buf.Bytes()).GetArray("value")))
+		}
+	}
+	st.Unloaded = summarize(times)
+	st.Rows, st.Bytes = rows/float64(n), size/float64(n)
+	return st, nil
+}
+
+func summarize(ms []float64) Latency {
+	if len(ms) == 0 {
+		return Latency{}
+	}
+	s := slices.Clone(ms)
+	slices.Sort(s)
+	return Latency{N: len(s), P50Ms: bench.Percentile(s, 0.5), P99Ms: bench.Percentile(s, 0.99), MaxMs: s[len(s)-1]}
+}
+
+// freshSource generates the events posted over HTTP: another seed than the database's, dated
+// after its events (a live feed's newest sign-ins), in batches.
+type freshSource struct {
+	mu    sync.Mutex
+	g     *gen.Generator
+	batch int
+	gen   time.Duration
+}
+
+func newFreshSource(seed uint64, cfg Config) *freshSource {
+	events := 100_000_000 // phases bounded by time take what they need
+	if cfg.Duration <= 0 {
+		events = cfg.IngestBatches * cfg.Batch * (cfg.IngestClients + cfg.AloneClients)
+	}
+	return &freshSource{batch: cfg.Batch, g: gen.New(gen.Config{Events: events, Seed: seed, Start: gen.BenchEnd, Days: 1})}
+}
+
+// next appends a batch of NDJSON events to dst; n is 0 once the generator is exhausted.
+func (f *freshSource) next(dst []byte) (body []byte, n int, lastID string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	start := time.Now()
+	var line int
+	for n < f.batch {
+		line = len(dst)
+		var ok bool
+		if dst, ok = f.g.Next(dst); !ok {
+			break
+		}
+		n++
+	}
+	f.gen += time.Since(start)
+	if n > 0 {
+		lastID = fastjson.GetString(dst[line:], "id")
+	}
+	return dst, n, lastID
+}
+
+func (f *freshSource) genSeconds() float64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.gen.Seconds()
+}
+
+// ingestRun gathers one phase's ingest clients' results.
+type ingestRun struct {
+	mu        sync.Mutex
+	batches   int64
+	events    int64
+	throttled int64
+	times     []float64
+	ids       []string
+}
+
+func (r *ingestRun) stat(clients int, secs float64) HTTPIngest {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	l := summarize(r.times)
+	st := HTTPIngest{Clients: clients, Batches: r.batches, Events: r.events, Seconds: secs, Throttled: r.throttled, P50Ms: l.P50Ms, P99Ms: l.P99Ms}
+	if secs > 0 {
+		st.EventsPerSec = float64(r.events) / secs
+	}
+	return st
+}
+
+type ingestAnswer struct {
+	Records, Accepted, Updated, Duplicates, Rejected int64
+}
+
+// post sends one batch until it is acknowledged, waiting Retry-After on a 429 (ingest ahead
+// of flushing); the records of a batch answered 429 may be partly stored, so the retry must
+// find exactly those as duplicates and no batch is abandoned half-stored.
+func (c *loadClient) post(ctx context.Context, body []byte, n int, run *ingestRun, buf *bytes.Buffer) bool {
+	retried := false
+	for {
+		status, hdr, ms, err := c.do(ctx, http.MethodPost, "/authlake/v1/ingest", c.ingest, body, buf)
+		switch {
+		case err != nil:
+			c.errs.add("ingest: %v", err)
+			return false
+		case status == http.StatusTooManyRequests:
+			run.mu.Lock()
+			run.throttled++
+			run.mu.Unlock()
+			wait, _ := strconv.Atoi(hdr.Get("Retry-After"))
+			select {
+			case <-ctx.Done():
+				c.errs.add("ingest: %v while waiting to retry", ctx.Err())
+				return false
+			case <-time.After(time.Duration(max(wait, 1)) * time.Second):
+			}
+			retried = true
+			continue
+		case status != http.StatusOK:
+			c.errs.add("ingest: %d %.300s", status, buf.Bytes())
+			return false
+		}
+		var a ingestAnswer
+		if err := json.Unmarshal(buf.Bytes(), &a); err != nil {
+			c.errs.add("ingest: answer %.300s: %v", buf.Bytes(), err)
+			return false
+		}
+		if a.Records != int64(n) || a.Rejected != 0 || a.Updated != 0 || a.Accepted+a.Duplicates != int64(n) || (a.Duplicates > 0 && !retried) {
+			c.errs.add("ingest of %d fresh events answered %.300s", n, buf.Bytes())
+			return false
+		}
+		run.mu.Lock()
+		run.batches++
+		run.events += int64(n)
+		run.times = append(run.times, ms)
+		run.mu.Unlock()
+		return true
+	}
+}
+
+// ingester posts batches until stop says so or the source is exhausted.
+func (c *loadClient) ingester(ctx context.Context, fresh *freshSource, run *ingestRun, stop func(batches int) bool) {
+	var buf bytes.Buffer
+	var body []byte
+	for i := 0; !stop(i) && ctx.Err() == nil; i++ {
+		var n int
+		var id string
+		body, n, id = fresh.next(body[:0])
+		if n == 0 {
+			return
+		}
+		if !c.post(ctx, body, n, run, &buf) {
+			return
+		}
+		run.mu.Lock()
+		run.ids = append(run.ids, id)
+		run.mu.Unlock()
+	}
+}
+
+func (cfg Config) stopAfter(start time.Time, count int) func(int) bool {
+	if cfg.Duration > 0 {
+		end := start.Add(cfg.Duration)
+		return func(int) bool { return !time.Now().Before(end) }
+	}
+	return func(i int) bool { return i >= count }
+}
+
+// loaded is phase 2: QueryClients cycle through the routes (client i starts at route i) while
+// IngestClients post batches. It returns each route's latencies, the ingest and the phase's
+// wall time.
+func (c *loadClient) loaded(ctx context.Context, routes []*loadRoute, fresh *freshSource, cfg Config) ([][]float64, *ingestRun, float64) {
+	lat := make([][][]float64, cfg.QueryClients) // client, route
+	run := &ingestRun{}
+	var wg sync.WaitGroup
+	start := time.Now()
+	for q := 0; q < cfg.QueryClients; q++ {
+		lat[q] = make([][]float64, len(routes))
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var buf bytes.Buffer
+			stop := cfg.stopAfter(start, cfg.LoadedRequests)
+			for i := 0; !stop(i) && ctx.Err() == nil; i++ {
+				k := (q + i) % len(routes)
+				if ms, ok := c.query(ctx, routes[k], &buf); ok {
+					lat[q][k] = append(lat[q][k], ms)
+				}
+			}
+		}()
+	}
+	for range cfg.IngestClients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c.ingester(ctx, fresh, run, cfg.stopAfter(start, cfg.IngestBatches))
+		}()
+	}
+	wg.Wait()
+	secs := time.Since(start).Seconds()
+	out := make([][]float64, len(routes))
+	for _, l := range lat {
+		for k := range routes {
+			out[k] = append(out[k], l[k]...)
+		}
+	}
+	return out, run, secs
+}
+
+// ingestAlone is phase 3: AloneClients post batches, nothing else runs.
+func (c *loadClient) ingestAlone(ctx context.Context, fresh *freshSource, cfg Config) (*ingestRun, float64) {
+	run := &ingestRun{}
+	var wg sync.WaitGroup
+	start := time.Now()
+	for range cfg.AloneClients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c.ingester(ctx, fresh, run, cfg.stopAfter(start, cfg.IngestBatches))
+		}()
+	}
+	wg.Wait()
+	return run, time.Since(start).Seconds()
+}
+
+// count is the tenant's number of sign-ins of every kind, over HTTP.
+func (c *loadClient) count(ctx context.Context) (int64, error) {
+	path := list("signInEventTypes/any()", "$count", "true", "$top", "1", "$select", "id")
+	var buf bytes.Buffer
+	status, _, _, err := c.do(ctx, http.MethodGet, path, c.read, nil, &buf)
+	if err != nil {
+		return 0, err
+	}
+	if status != http.StatusOK {
+		return 0, fmt.Errorf("count: %d %.300s", status, buf.Bytes())
+	}
+	v, err := fastjson.ParseBytes(buf.Bytes())
+	if err != nil || v.Get("@odata.count") == nil {
+		return 0, fmt.Errorf("count: no @odata.count in %.300s", buf.Bytes())
+	}
+	return v.GetInt64("@odata.count"), nil
+}
+
+// getAll fetches each id; every one must be found.
+func (c *loadClient) getAll(ctx context.Context, ids []string) (int, error) {
+	r := &loadRoute{name: "get (posted)"}
+	for _, id := range ids {
+		r.add("/beta/auditLogs/signIns/"+id, id)
+	}
+	var buf bytes.Buffer
+	for range ids {
+		if _, ok := c.query(ctx, r, &buf); !ok {
+			_, errs := c.errs.result()
+			return 0, fmt.Errorf("a posted event is not served: %s", errs[len(errs)-1])
+		}
+	}
+	return len(ids), nil
+}
+
+// sample returns at most n of ids, evenly spaced.
+func sample(ids []string, n int) []string {
+	if len(ids) <= n {
+		return ids
+	}
+	out := make([]string, 0, n)
+	for i := 0; i < n; i++ {
+		out = append(out, ids[i*len(ids)/n])
+	}
+	return out
+}
+
+// loadGoals sets the issue's goals beside the measures.
+func loadGoals(r *Results) []Goal {
+	var gs []Goal
+	for _, rt := range r.Routes {
+		if rt.GoalMs > 0 {
+			g := fmt.Sprintf("≤ %g", rt.GoalMs)
+			gs = append(gs,
+				Goal{Measure: rt.Name + " p99, alone", Value: rt.Unloaded.P99Ms, Goal: g, Unit: "ms", Met: rt.Unloaded.P99Ms <= rt.GoalMs},
+				Goal{Measure: rt.Name + " p99, loaded", Value: rt.Loaded.P99Ms, Goal: g, Unit: "ms", Met: rt.Loaded.N > 0 && rt.Loaded.P99Ms <= rt.GoalMs})
+		}
+	}
+	for _, rt := range r.Routes {
+		gs = append(gs, Goal{Measure: rt.Name + " p99, loaded ÷ alone", Value: rt.Ratio, Goal: fmt.Sprintf("≤ %gx", float64(goalLoadedRatio)), Unit: "x",
+			Met: rt.Loaded.N > 0 && rt.Ratio <= goalLoadedRatio})
+	}
+	file := r.FileIngest.EventsPerSec
+	share := func(v float64) float64 {
+		if file <= 0 {
+			return 0
+		}
+		return v / file
+	}
+	g := fmt.Sprintf("≥ %g of file", goalIngestShare)
+	if r.AloneClients > 0 {
+		gs = append(gs, Goal{Measure: fmt.Sprintf("HTTP ingest alone (%d clients) ÷ file ingest", r.AloneClients), Value: share(r.AloneIngest.EventsPerSec), Goal: g, Unit: "x",
+			Met: share(r.AloneIngest.EventsPerSec) >= goalIngestShare})
+	}
+	if r.IngestClients > 0 {
+		gs = append(gs, Goal{Measure: fmt.Sprintf("HTTP ingest with %d query clients (%d clients) ÷ file ingest", r.QueryClients, r.IngestClients), Value: share(r.LoadedIngest.EventsPerSec), Goal: g, Unit: "x",
+			Met: share(r.LoadedIngest.EventsPerSec) >= goalIngestShare})
+	}
+	gs = append(gs, Goal{Measure: "failed requests", Value: float64(r.ErrorCount), Goal: "0", Unit: "", Met: r.ErrorCount == 0})
+	return gs
+}
+
+// Revision is the revision of the code running: the build's VCS stamp (go build in a git
+// checkout), else the working directory's git HEAD; "+modified" when the tree had changes.
+func Revision() string {
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		rev, modified := "", false
+		for _, s := range bi.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				rev = s.Value[:min(len(s.Value), 12)]
+			case "vcs.modified":
+				modified = s.Value == "true"
+			}
+		}
+		if rev != "" {
+			if modified {
+				rev += "+modified"
+			}
+			return rev
+		}
+	}
+	out, err := exec.Command("git", "rev-parse", "--short=12", "HEAD").Output()
+	if err != nil {
+		return "unknown"
+	}
+	rev := strings.TrimSpace(string(out))
+	if st, err := exec.Command("git", "status", "--porcelain", "--untracked-files=no").Output(); err == nil && len(bytes.TrimSpace(st)) > 0 {
+		rev += "+modified"
+	}
+	return rev
+}

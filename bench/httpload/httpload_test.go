@@ -1,0 +1,97 @@
+package httpload
+
+import (
+	"context"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/authlake/authlake/bench/gen"
+	"github.com/authlake/authlake/engine"
+)
+
+// A small real run: every request answered, every posted event stored and queryable, every
+// route in the report with figures from both phases. Bounded by counts, not time, so it asserts
+// outcomes only.
+func TestRunSmall(t *testing.T) {
+	dir := t.TempDir()
+	cfg := Config{Events: 2000, Seed: 5, Threads: 2, CacheDir: filepath.Join(dir, "cache"), WorkDir: filepath.Join(dir, "work"),
+		Requests: 3, QueryClients: 2, IngestClients: 1, AloneClients: 1, Batch: 250, LoadedRequests: 12, IngestBatches: 2, Log: testLog{t}}
+	res, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.ErrorCount != 0 || len(res.Errors) != 0 {
+		t.Fatalf("%d errors: %v", res.ErrorCount, res.Errors)
+	}
+	// 1 ingest client × 2 batches in phase 2, 1 × 2 in phase 3, 250 events each.
+	if res.LoadedIngest.Events != 500 || res.AloneIngest.Events != 500 || res.Verify.Posted != 1000 {
+		t.Fatalf("posted %d + %d = %d events, want 500 + 500", res.LoadedIngest.Events, res.AloneIngest.Events, res.Verify.Posted)
+	}
+	if res.Verify.CountBefore != 2000 || res.Verify.CountAfter != 3000 {
+		t.Fatalf("count over HTTP %d before, %d after; want 2000 and 3000", res.Verify.CountBefore, res.Verify.CountAfter)
+	}
+	if res.Verify.Gets != 4 {
+		t.Fatalf("%d posted ids fetched, want one per batch (4)", res.Verify.Gets)
+	}
+	want := []string{"get", "user", "ca-failure", "flagged", "newest", "apply", "diagnostic", "riskyUsers", "riskDetections"}
+	var got []string
+	loaded := 0
+	for _, r := range res.Routes {
+		got = append(got, r.Name)
+		if r.Unloaded.N != 3 || r.Unloaded.P99Ms <= 0 {
+			t.Errorf("%s alone: %+v", r.Name, r.Unloaded)
+		}
+		loaded += r.Loaded.N
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("routes %v, want %v", got, want)
+	}
+	// 2 clients × 12 requests, cycling through 9 routes from different starts.
+	if loaded != 24 {
+		t.Fatalf("%d loaded requests measured, want 24", loaded)
+	}
+	for _, name := range []string{"user", "flagged", "newest"} {
+		if r := res.Routes[slices.Index(got, name)]; r.Rows == 0 {
+			t.Errorf("%s returned empty pages: the route measures little", name)
+		}
+	}
+	if res.Goals[len(res.Goals)-1].Measure != "failed requests" || !res.Goals[len(res.Goals)-1].Met {
+		t.Fatalf("goals end with %+v", res.Goals[len(res.Goals)-1])
+	}
+
+	// The database the run leaves holds the file's events and the posted ones.
+	db, err := engine.Open(filepath.Join(cfg.WorkDir, "authlake-load"), engine.Options{ReadOnly: true, Retention: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var events int64
+	for _, ts := range db.Stats().Tenants {
+		if ts.Tenant == gen.DefaultTenant {
+			events = ts.Events
+		}
+	}
+	if events != 3000 {
+		t.Fatalf("the database holds %d events of the tenant, want 3000", events)
+	}
+
+	var table strings.Builder
+	res.WriteTable(&table)
+	t.Log("\n" + table.String())
+	md := res.Markdown()
+	for _, name := range want {
+		if !strings.Contains(md, "| "+name+" |") {
+			t.Errorf("the Markdown report has no line for %s", name)
+		}
+	}
+}
+
+type testLog struct{ t *testing.T }
+
+func (l testLog) Write(p []byte) (int, error) {
+	l.t.Helper()
+	l.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
