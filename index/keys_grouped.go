@@ -7,6 +7,7 @@ import (
 	"io"
 	"slices"
 	"sync"
+	"sync/atomic"
 )
 
 // Keys layout 2 (format version 3) splits the buckets into groups of 2^g consecutive buckets,
@@ -101,16 +102,61 @@ func groupCRC(start, end uint32, group []byte) uint32 {
 }
 
 // keysGroups probes a layout-2 keys section through the sidecar's io.ReaderAt: opening it reads
-// the 16-byte header, and each probe one table entry and one group, checked before use. Nothing
-// is cached, so a damaged group fails every probe that reads it and no other.
+// the 16-byte header, and each probe one table entry and one group, checked before use. A
+// section probed many times (ingest checks every new id against the day's segments) is read
+// whole once it has been probed as often as a quarter of its groups: two preads a probe were a
+// sixth of ingest's CPU. Its groups are still checked at each probe, so a damaged group fails
+// every probe that reads it and no other.
 type keysGroups struct {
 	r      io.ReaderAt
 	off    int64 // of the section in the file
+	length int64
 	rows   uint32
 	n      uint32
 	b, g   uint8
 	w, e   int
 	groups int
+
+	probes atomic.Int64
+	whole  atomic.Pointer[sectionBytes] // the section in memory, once read whole
+	once   sync.Once
+}
+
+// sectionBytes is a section read whole, as an io.ReaderAt at the section's file offsets.
+type sectionBytes struct {
+	b   []byte
+	off int64
+}
+
+func (s *sectionBytes) ReadAt(p []byte, off int64) (int, error) {
+	off -= s.off
+	if off < 0 || off > int64(len(s.b)) {
+		return 0, io.EOF
+	}
+	n := copy(p, s.b[off:])
+	if n < len(p) {
+		return n, io.EOF
+	}
+	return n, nil
+}
+
+// source is where a probe reads: the file, or the section in memory once it is probed often.
+func (kg *keysGroups) source() io.ReaderAt {
+	if w := kg.whole.Load(); w != nil {
+		return w
+	}
+	if kg.probes.Add(1) > max(64, int64(kg.groups)/4) {
+		kg.once.Do(func() {
+			b := make([]byte, kg.length)
+			if readFull(kg.r, b, kg.off) == nil { // else probes go on reading groups, and say why
+				kg.whole.Store(&sectionBytes{b: b, off: kg.off})
+			}
+		})
+		if w := kg.whole.Load(); w != nil {
+			return w
+		}
+	}
+	return kg.r
 }
 
 func openKeysGroups(r io.ReaderAt, off, length int64, rows uint32) (*keysGroups, error) {
@@ -124,7 +170,7 @@ func openKeysGroups(r io.ReaderAt, off, length int64, rows uint32) (*keysGroups,
 	if got, want := crc32.Checksum(h[:12], castagnoli), binary.LittleEndian.Uint32(h[12:]); got != want {
 		return nil, corruptf("keys header: crc32c mismatch (got %08x, stored %08x)", got, want)
 	}
-	kg := &keysGroups{r: r, off: off, rows: rows, n: binary.LittleEndian.Uint32(h[:]), b: h[4], g: h[7], w: int(h[6]), e: int(h[8])}
+	kg := &keysGroups{r: r, off: off, length: length, rows: rows, n: binary.LittleEndian.Uint32(h[:]), b: h[4], g: h[7], w: int(h[6]), e: int(h[8])}
 	switch {
 	case h[5] != keysLayoutGrouped:
 		return nil, corruptf("keys header: layout %d in a version %d file, want %d", h[5], formatVersion, keysLayoutGrouped)
@@ -156,9 +202,10 @@ var groupBufs = sync.Pool{New: func() any { b := make([]byte, 0, 2*keyGroupBytes
 func (kg *keysGroups) appendRows(dst []uint32, h uint64) ([]uint32, error) {
 	k := keyBucket(h, kg.b)
 	j := int(k >> kg.g)
+	r := kg.source()
 	var ent [keyGroupEntryLen + 4]byte
 	entOff := kg.off + keysGroupedHeaderLen + keyGroupEntryLen*int64(j)
-	if err := readFull(kg.r, ent[:], entOff); err != nil {
+	if err := readFull(r, ent[:], entOff); err != nil {
 		return dst, fmt.Errorf("index: group %d of %d: cannot read its table entry at offset %d: %w", j, kg.groups, entOff, err)
 	}
 	start, crc, end := binary.LittleEndian.Uint32(ent[:]), binary.LittleEndian.Uint32(ent[4:]), binary.LittleEndian.Uint32(ent[8:])
@@ -176,7 +223,7 @@ func (kg *keysGroups) appendRows(dst []uint32, h uint64) ([]uint32, error) {
 	}()
 	buf := slices.Grow((*bp)[:0], endsLen+c*(2+kg.w))[:endsLen+c*(2+kg.w)]
 	*bp = buf
-	if err := readFull(kg.r, buf, at); err != nil {
+	if err := readFull(r, buf, at); err != nil {
 		return dst, fmt.Errorf("index: group %d of %d: cannot read %d bytes at offset %d: %w", j, kg.groups, len(buf), at, err)
 	}
 	where := func() string {

@@ -74,3 +74,43 @@ func TestKeyProbeReadsOneGroup(t *testing.T) {
 		t.Fatalf("version 2 probe read %d bytes; the section is read whole", n)
 	}
 }
+
+// A section probed as often as a quarter of its groups (ingest checks every new id against the
+// day's segments) is read whole, once; the probes after it read nothing more from the file and
+// still find every key.
+func TestManyKeyProbesReadTheSectionOnce(t *testing.T) {
+	const rows = 1 << 18
+	b, key := keyedBuilder(rows)
+	data := b.Marshal(nil)
+	cr := &countingReaderAt{r: bytes.NewReader(data)}
+	rd, err := Open(cr, int64(len(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var section int64
+	for _, s := range rd.Sections() {
+		if s.Kind == KindKeys {
+			section = s.Length
+		}
+	}
+	cr.take()
+	for r := uint32(0); r < 5000; r++ {
+		row := r * 52 % rows
+		if got, err := rd.AppendKeyRows(nil, "id", key(row)); err != nil || !slices.Contains(got, row) {
+			t.Fatalf("row %d: %v, %v", row, got, err)
+		}
+	}
+	reads, n := cr.take()
+	t.Logf("5000 probes: %d reads, %d bytes (section %d bytes)", reads, n, section)
+	if n > 2*section || reads > 2000 {
+		t.Fatalf("5000 probes read %d bytes in %d reads; the section is %d bytes and should have been read whole once", n, reads, section)
+	}
+	for r := uint32(1); r < 1000; r++ {
+		if _, err := rd.AppendKeyRows(nil, "id", key(r)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if reads, n := cr.take(); reads != 0 {
+		t.Fatalf("probes after the section was read whole read %d more bytes in %d reads", n, reads)
+	}
+}
