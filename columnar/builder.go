@@ -1,6 +1,7 @@
 package columnar
 
 import (
+	"slices"
 	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -105,6 +106,8 @@ type colBuilder interface {
 	appendNull()
 	appendVal(v *val)
 	finish() arrow.Array
+	// reserve makes room for rows more rows (and, for text, bytes more bytes of values).
+	reserve(rows, bytes int)
 }
 
 func newColBuilder(k Kind) colBuilder {
@@ -322,4 +325,35 @@ func int32Bytes(v []int32) []byte {
 		return []byte{}
 	}
 	return unsafe.Slice((*byte)(unsafe.Pointer(&v[0])), len(v)*4)
+}
+
+// Reserving capacity up front: a merge knows each output block's rows (and a text column's
+// bytes) before it gathers them, and growing from empty by doubling copied and cleared a wide
+// column's block several times over (a sixth of ingest's CPU, in a profile of 1M events).
+func (v *validity) reserve(rows int) { v.bits = slices.Grow(v.bits, (rows+7)/8) }
+
+func (s *varBuilder) reserve(rows, bytes int) {
+	s.valid.reserve(rows)
+	s.offsets = slices.Grow(s.offsets, rows)
+	s.data = slices.Grow(s.data, bytes)
+}
+
+func (d *dictBuilder) reserve(rows, _ int) {
+	d.valid.reserve(rows)
+	d.codes = slices.Grow(d.codes, rows)
+}
+
+func (g *guidBuilder) reserve(rows, _ int) {
+	g.valid.reserve(rows)
+	g.data = slices.Grow(g.data, 16*rows)
+}
+
+func (f *fixedBuilder[T]) reserve(rows, _ int) {
+	f.valid.reserve(rows)
+	f.vals = slices.Grow(f.vals, rows)
+}
+
+func (b *boolBuilder) reserve(rows, _ int) {
+	b.valid.reserve(rows)
+	b.values.reserve(rows)
 }

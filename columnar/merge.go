@@ -387,6 +387,15 @@ func (c *colReader) isValid(row int) bool {
 // gather builds one output block of a column from the referenced input rows.
 func gather(kind Kind, srcs []colReader, refs []rowRef, dict *array.String, remaps [][]int32) arrow.Array {
 	cb := newColBuilder(kind)
+	bytes := 0
+	if kind == KindText || kind == KindJSON || kind == KindExtras {
+		for _, ref := range refs {
+			if src := &srcs[ref.unit]; src.isValid(int(ref.row)) {
+				bytes += int(src.varOff[ref.row+1] - src.varOff[ref.row])
+			}
+		}
+	}
+	cb.reserve(len(refs), bytes)
 	var v val
 	for _, ref := range refs {
 		src := &srcs[ref.unit]

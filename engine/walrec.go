@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/ipc"
@@ -30,6 +31,10 @@ const (
 	maxChunkBytes    = 1 << 30
 )
 
+// walStreams hold one chunk's IPC stream while it is copied into a payload, reused across
+// ingests: a new one per call was allocated and cleared at the payload's size every time.
+var walStreams = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
 func marshalWALChunks(s *columnar.Schema, chunks map[partKey]arrow.RecordBatch) ([]byte, error) {
 	// Size the buffers up front: growing a multi-megabyte buffer by doubling costs as much as
 	// encoding it.
@@ -44,11 +49,11 @@ func marshalWALChunks(s *columnar.Schema, chunks map[partKey]arrow.RecordBatch) 
 	out.Grow(est)
 	out.WriteByte(walRecordVersion)
 	out.Write(binary.AppendUvarint(nil, uint64(len(chunks))))
-	var stream bytes.Buffer
-	stream.Grow(est)
+	stream := walStreams.Get().(*bytes.Buffer)
+	defer walStreams.Put(stream)
 	for k, c := range chunks {
 		stream.Reset()
-		w := ipc.NewWriter(&stream, ipc.WithSchema(s.Arrow()))
+		w := ipc.NewWriter(stream, ipc.WithSchema(s.Arrow()))
 		if err := w.Write(c); err != nil {
 			return nil, err
 		}
