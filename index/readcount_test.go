@@ -23,13 +23,10 @@ func (c *countingReaderAt) ReadAt(p []byte, off int64) (int, error) {
 
 func (c *countingReaderAt) take() (reads, bytes int64) { return c.reads.Swap(0), c.bytes.Swap(0) }
 
-// A keys probe reads the section header once, then per key one table entry and one bucket
-// group: a few KB on a 1M-key sidecar whose keys section is 5 MB, which a version-2 reader
-// reads whole.
-func TestKeyProbeReadsOneGroup(t *testing.T) {
-	const rows = 1 << 20
-	b, key := keyedBuilder(rows)
-	data := b.Marshal(nil)
+// openCounted opens a sidecar through a countingReaderAt (its counts reset after the open) and
+// says how long its keys section is.
+func openCounted(t *testing.T, data []byte) (*Reader, *countingReaderAt, int64) {
+	t.Helper()
 	cr := &countingReaderAt{r: bytes.NewReader(data)}
 	rd, err := Open(cr, int64(len(data)))
 	if err != nil {
@@ -42,6 +39,17 @@ func TestKeyProbeReadsOneGroup(t *testing.T) {
 			section = s.Length
 		}
 	}
+	return rd, cr, section
+}
+
+// A keys probe reads the section header once, then per key one table entry and one bucket
+// group: a few KB on a 1M-key sidecar whose keys section is 5 MB, which a version-2 reader
+// reads whole.
+func TestKeyProbeReadsOneGroup(t *testing.T) {
+	const rows = 1 << 20
+	b, key := keyedBuilder(rows)
+	rd, cr, section := openCounted(t, b.Marshal(nil))
+	var err error
 	probe := func(r uint32, maxReads, maxBytes int64) {
 		t.Helper()
 		got, err := rd.AppendKeyRows(nil, "id", key(r))
@@ -81,19 +89,7 @@ func TestKeyProbeReadsOneGroup(t *testing.T) {
 func TestManyKeyProbesReadTheSectionOnce(t *testing.T) {
 	const rows = 1 << 18
 	b, key := keyedBuilder(rows)
-	data := b.Marshal(nil)
-	cr := &countingReaderAt{r: bytes.NewReader(data)}
-	rd, err := Open(cr, int64(len(data)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var section int64
-	for _, s := range rd.Sections() {
-		if s.Kind == KindKeys {
-			section = s.Length
-		}
-	}
-	cr.take()
+	rd, cr, section := openCounted(t, b.Marshal(nil))
 	for r := uint32(0); r < 5000; r++ {
 		row := r * 52 % rows
 		if got, err := rd.AppendKeyRows(nil, "id", key(row)); err != nil || !slices.Contains(got, row) {
