@@ -70,9 +70,10 @@ type Config struct {
 	// NoRisk skips the Identity Protection detection run before serving (the risky users and
 	// risk detections routes then list an empty store).
 	NoRisk bool
-	// Profile, when set, receives a CPU profile of the process during phase 2 (the server
-	// under load, and the clients, which run in this process too).
-	Profile io.Writer
+	// ProfilePrefix, when set, names CPU profiles of the process (the server, and the clients,
+	// which run in this process too): PREFIX-loaded.pprof of phase 2, PREFIX-ingest.pprof of
+	// phase 3.
+	ProfilePrefix string
 	// Revision is what the results name as the code measured (default Revision()).
 	Revision string
 	Log      io.Writer
@@ -109,11 +110,24 @@ type Results struct {
 	LoadedQueries int        `json:"loadedQueries"`
 	LoadedIngest  HTTPIngest `json:"loadedIngest"`
 	AloneIngest   HTTPIngest `json:"aloneIngest"`
-	Goals         []Goal     `json:"goals"`
-	Verify        Verify     `json:"verify"`
-	ErrorCount    int64      `json:"errorCount"`
-	Errors        []string   `json:"errors,omitempty"` // the first few
-	PeakRSS       int64      `json:"peakRSSBytes"`
+	// Phases is the CPU each phase had: this process's and the machine's (shared with others).
+	Phases     []PhaseCPU `json:"phases"`
+	Goals      []Goal     `json:"goals"`
+	Verify     Verify     `json:"verify"`
+	ErrorCount int64      `json:"errorCount"`
+	Errors     []string   `json:"errors,omitempty"` // the first few
+	PeakRSS    int64      `json:"peakRSSBytes"`
+}
+
+// PhaseCPU is the processor time of one phase: this process's (server and clients) and the
+// whole machine's, from /proc (zero elsewhere). On a shared machine, MachineCores minus
+// ProcessCores is what other work took.
+type PhaseCPU struct {
+	Phase        string  `json:"phase"`
+	Seconds      float64 `json:"seconds"`
+	ProcessCores float64 `json:"processCores"`  // this process's CPU seconds ÷ wall seconds
+	MachineCores float64 `json:"machineCores"`  // the machine's busy CPU seconds ÷ wall seconds
+	LoadAvg      float64 `json:"loadAverage1m"` // at the phase's end
 }
 
 // DetectionStat is the Identity Protection detection run made before serving.
@@ -310,6 +324,7 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 	logf("serving %s on %s (%s)", dir, c.base, cfg.Revision)
 
 	// Phase 1: each route alone.
+	cpu := sampleCPU()
 	for _, r := range routes {
 		st, err := c.alone(ctx, r, cfg.Requests)
 		if err != nil {
@@ -318,6 +333,7 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 		res.Routes = append(res.Routes, st)
 		logf("alone  %-15s p50 %8.2f ms  p99 %8.2f ms  (%d requests, %.0f rows, %.0f bytes)", r.name, st.Unloaded.P50Ms, st.Unloaded.P99Ms, st.Unloaded.N, st.Rows, st.Bytes)
 	}
+	res.Phases = append(res.Phases, cpu.phase("alone"))
 	if res.Verify.CountBefore, err = c.count(ctx); err != nil {
 		return nil, err
 	}
@@ -325,14 +341,15 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 	// Phase 2: query clients cycling through the routes while ingest clients post batches.
 	fresh := newFreshSource(res.FreshSeed, cfg)
 	var posted []string // ids of acknowledged batches, for the gets afterwards
-	if cfg.Profile != nil {
-		if err := pprof.StartCPUProfile(cfg.Profile); err != nil {
-			return nil, fmt.Errorf("CPU profile: %w", err)
-		}
+	stopProfile, err := startProfile(cfg.ProfilePrefix, "loaded")
+	if err != nil {
+		return nil, err
 	}
+	cpu = sampleCPU()
 	lat, ing, secs := c.loaded(ctx, routes, fresh, cfg)
-	if cfg.Profile != nil {
-		pprof.StopCPUProfile()
+	res.Phases = append(res.Phases, cpu.phase("loaded"))
+	if err := stopProfile(); err != nil {
+		return nil, err
 	}
 	res.LoadedSeconds = secs
 	for i := range res.Routes {
@@ -355,7 +372,16 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 
 	// Phase 3: HTTP ingest alone.
 	if cfg.AloneClients > 0 {
+		stopProfile, err := startProfile(cfg.ProfilePrefix, "ingest")
+		if err != nil {
+			return res, err
+		}
+		cpu := sampleCPU()
 		alone, secs := c.ingestAlone(ctx, fresh, cfg)
+		res.Phases = append(res.Phases, cpu.phase("ingest"))
+		if err := stopProfile(); err != nil {
+			return res, err
+		}
 		res.AloneIngest = alone.stat(cfg.AloneClients, secs)
 		res.AloneIngest.GenerateSeconds = fresh.genSeconds() - res.LoadedIngest.GenerateSeconds
 		posted = append(posted, alone.ids...)
@@ -994,4 +1020,76 @@ func Revision() string {
 		rev += "+modified"
 	}
 	return rev
+}
+
+// cpuSample is a point in time, this process's CPU time and the machine's busy time.
+type cpuSample struct {
+	at            time.Time
+	proc, machine float64 // seconds
+}
+
+// clockTicks is USER_HZ, the unit of /proc's CPU times: 100 on every Linux platform Go supports.
+const clockTicks = 100
+
+func sampleCPU() cpuSample {
+	s := cpuSample{at: time.Now()}
+	if b, err := os.ReadFile("/proc/self/stat"); err == nil {
+		// Fields after the command name (which may hold spaces, inside parentheses): utime and
+		// stime are the 12th and 13th.
+		if i := bytes.LastIndexByte(b, ')'); i >= 0 {
+			f := strings.Fields(string(b[i+1:]))
+			if len(f) > 12 {
+				u, _ := strconv.ParseFloat(f[11], 64)
+				st, _ := strconv.ParseFloat(f[12], 64)
+				s.proc = (u + st) / clockTicks
+			}
+		}
+	}
+	if b, err := os.ReadFile("/proc/stat"); err == nil {
+		line, _, _ := strings.Cut(string(b), "\n")
+		f := strings.Fields(line)
+		if len(f) > 5 && f[0] == "cpu" {
+			for i, v := range f[1:] {
+				n, _ := strconv.ParseFloat(v, 64)
+				if i != 3 && i != 4 { // idle and iowait
+					s.machine += n / clockTicks
+				}
+			}
+		}
+	}
+	return s
+}
+
+func (s cpuSample) phase(name string) PhaseCPU {
+	now := sampleCPU()
+	wall := now.at.Sub(s.at).Seconds()
+	p := PhaseCPU{Phase: name, Seconds: wall}
+	if wall > 0 {
+		p.ProcessCores, p.MachineCores = (now.proc-s.proc)/wall, (now.machine-s.machine)/wall
+	}
+	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
+		if f := strings.Fields(string(b)); len(f) > 0 {
+			p.LoadAvg, _ = strconv.ParseFloat(f[0], 64)
+		}
+	}
+	return p
+}
+
+// startProfile starts a CPU profile in PREFIX-phase.pprof; the function returned stops it.
+func startProfile(prefix, phase string) (func() error, error) {
+	if prefix == "" {
+		return func() error { return nil }, nil
+	}
+	f, err := os.Create(prefix + "-" + phase + ".pprof")
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("CPU profile: %w", err)
+	}
+	return func() error {
+		pprof.StopCPUProfile()
+		return f.Close()
+	}, nil
 }

@@ -27,6 +27,9 @@ func (r *Results) header() []string {
 	if d := r.Detection; d != nil {
 		lines = append(lines, fmt.Sprintf("identity protection: one detection run before serving (%.1f s): %d detections, %d risky users", d.Seconds, d.Detections, d.RiskyUsers))
 	}
+	for _, p := range r.Phases {
+		lines = append(lines, fmt.Sprintf("CPU, phase %s: this process %.2f cores, the whole machine %.2f of %d (load average %.1f at its end)", p.Phase, p.ProcessCores, p.MachineCores, r.GOMAXPROCS, p.LoadAvg))
+	}
 	lines = append(lines, fmt.Sprintf("verified: the count grew from %d to %d, by the %d events acknowledged; %d posted ids fetched by id", r.Verify.CountBefore, r.Verify.CountAfter, r.Verify.Posted, r.Verify.Gets))
 	return lines
 }
