@@ -55,12 +55,12 @@ func (r *Results) ingestLines() []ingestLine {
 	if r.IngestClients > 0 {
 		in := r.LoadedIngest
 		lines = append(lines, ingestLine{name: fmt.Sprintf("HTTP, %d clients, %d query clients beside", in.Clients, r.QueryClients), rate: in.EventsPerSec, share: share(in.EventsPerSec),
-			p50: in.P50Ms, p99: in.P99Ms, throttled: in.Throttled, note: fmt.Sprintf("%d events acknowledged; %.0f/s with the flush after", in.Events, in.ToSegmentsPerSec)})
+			p50: in.P50Ms, p99: in.P99Ms, throttled: in.Throttled, note: fmt.Sprintf("%d events acknowledged; %.0f/s with the flush after; generating them took %.1f s", in.Events, in.ToSegmentsPerSec, in.GenerateSeconds)})
 	}
 	if r.AloneClients > 0 {
 		in := r.AloneIngest
 		lines = append(lines, ingestLine{name: fmt.Sprintf("HTTP, %d clients, alone", in.Clients), rate: in.EventsPerSec, share: share(in.EventsPerSec),
-			p50: in.P50Ms, p99: in.P99Ms, throttled: in.Throttled, note: fmt.Sprintf("%d events acknowledged; %.0f/s with the flush after", in.Events, in.ToSegmentsPerSec)})
+			p50: in.P50Ms, p99: in.P99Ms, throttled: in.Throttled, note: fmt.Sprintf("%d events acknowledged; %.0f/s with the flush after; generating them took %.1f s", in.Events, in.ToSegmentsPerSec, in.GenerateSeconds)})
 	}
 	return lines
 }
