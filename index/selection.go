@@ -26,8 +26,8 @@ func AppendBlockWords(dst []uint64, bm *roaring.Bitmap, blockStart, blockRows ui
 	if blockRows == 0 || bm.IsEmpty() || uint64(bm.Minimum()) >= end || bm.Maximum() < blockStart {
 		return dst
 	}
-	// Intersecting with a single-run bitmap is O(containers); shifting by a multiple of
-	// 65536 (blocks are 65,536 rows) only renumbers containers.
+	// Intersecting with a single-run bitmap is O(containers); the shift moves the block's
+	// rows to 0 (a multiple of 65,536 would only renumber containers).
 	window := roaring.New()
 	window.AddRange(uint64(blockStart), end)
 	sub := roaring.AddOffset64(roaring.And(bm, window), -int64(blockStart))
