@@ -17,7 +17,7 @@ import (
 // small enough that a page decodes little more than it returns. A block is the unit every
 // column is decompressed in, and a page of one user's sign-ins takes a few rows from a block of
 // each day: at 65,536 rows that page decoded 26 blocks of every column (cold 1.98 s on 2M
-// events), at 4,096 rows 0.51 s; ingest got faster too (smaller arrays to merge) and scans and
+// events), at 4,096 rows 0.51 s; ingest took the same time (about 10% more CPU) and scans and
 // aggregations did not change (measured 2026-12-04, docs/format/segment.md).
 const DefaultBlockRows = 1 << 12
 
