@@ -131,7 +131,7 @@ func (g *Growth) Markdown() string {
 				b.WriteString(" – |")
 				continue
 			}
-			fmt.Fprintf(&b, " %s vs %s = %.2fx |", num(c.Authlake), num(c.DuckDB), c.Ratio)
+			fmt.Fprintf(&b, " %s vs %s = %.2fx |", Num(c.Authlake), Num(c.DuckDB), c.Ratio)
 		}
 		b.WriteString("\n")
 	}
@@ -222,7 +222,7 @@ func (g *Growth) SVG() string {
 		for d := ylo; d <= yhi; d++ {
 			y := py(math.Pow(10, d))
 			fmt.Fprintf(&b, `<line x1="%d" y1="%.1f" x2="%d" y2="%.1f" stroke="#eee"/><text x="%d" y="%.1f" text-anchor="end" fill="#555">%s</text>`,
-				ox+padL, y, ox+padL+plotW, y, ox+padL-4, y+4, num(math.Pow(10, d)))
+				ox+padL, y, ox+padL+plotW, y, ox+padL-4, y+4, Num(math.Pow(10, d)))
 		}
 		for _, r := range g.Runs {
 			x := px(float64(r.Events))

@@ -24,18 +24,18 @@ func (r *Results) WriteTable(w io.Writer) {
 			if !c.Met {
 				mark = "MISSED"
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%.2fx\t≥%.3gx\t%s\t\n", c.Measure, num(c.Authlake), num(c.DuckDB), c.Unit, c.Ratio, c.Goal, mark)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%.2fx\t≥%.3gx\t%s\t\n", c.Measure, Num(c.Authlake), Num(c.DuckDB), c.Unit, c.Ratio, c.Goal, mark)
 		}
 		tw.Flush()
 		fmt.Fprintln(w, "\nratio = how many times better authlake is (time and bytes: DuckDB ÷ authlake; rates: authlake ÷ DuckDB)")
 		return
 	}
 	for _, in := range r.Ingest {
-		fmt.Fprintf(tw, "ingest, %d thread(s)\t%s\tevents/s\t%.0f MB/s\t\n", in.Threads, num(in.EventsPerSec), in.MBPerSec)
+		fmt.Fprintf(tw, "ingest, %d thread(s)\t%s\tevents/s\t%.0f MB/s\t\n", in.Threads, Num(in.EventsPerSec), in.MBPerSec)
 	}
 	fmt.Fprintf(tw, "bytes on disk per event\t%.1f\tB\t%.1fx smaller than NDJSON\t\n", r.BytesPerEvt, r.Compression)
 	for _, q := range r.Queries {
-		fmt.Fprintf(tw, "%s (%d)\tcold %s\twarm %s\tp99 %s ms\t\n", q.ID, q.Count, num(q.ColdMs), num(q.WarmMs), num(q.P99Ms))
+		fmt.Fprintf(tw, "%s (%d)\tcold %s\twarm %s\tp99 %s ms\t\n", q.ID, q.Count, Num(q.ColdMs), Num(q.WarmMs), Num(q.P99Ms))
 	}
 	tw.Flush()
 }
@@ -54,12 +54,13 @@ func (r *Results) Markdown() string {
 		if !c.Met {
 			mark = "**missed**"
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %.2fx | ≥%.3gx | %s |\n", c.Measure, num(c.Authlake), num(c.DuckDB), c.Unit, c.Ratio, c.Goal, mark)
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %.2fx | ≥%.3gx | %s |\n", c.Measure, Num(c.Authlake), Num(c.DuckDB), c.Unit, c.Ratio, c.Goal, mark)
 	}
 	return b.String()
 }
 
-func num(v float64) string {
+// Num formats a figure for the reports' tables: three significant digits or so, no exponent.
+func Num(v float64) string {
 	switch {
 	case v == 0:
 		return "0"

@@ -3,9 +3,10 @@ package httpload
 import (
 	"fmt"
 	"io"
-	"math"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/authlake/authlake/bench"
 )
 
 // header describes the run in a few lines: what was measured, on what, how.
@@ -69,7 +70,7 @@ func rowsCell(rt RouteStat) string {
 	if !rt.Page {
 		return "–"
 	}
-	return num(rt.Rows)
+	return bench.Num(rt.Rows)
 }
 
 func mark(met bool) string {
@@ -88,21 +89,21 @@ func (r *Results) WriteTable(w io.Writer) {
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "route\trows\talone p50\tp99\tloaded p50\tp99\tn\tloaded÷alone\t")
 	for _, rt := range r.Routes {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%.2fx\t\n", rt.Name, rowsCell(rt), num(rt.Unloaded.P50Ms), num(rt.Unloaded.P99Ms),
-			num(rt.Loaded.P50Ms), num(rt.Loaded.P99Ms), rt.Loaded.N, rt.Ratio)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%.2fx\t\n", rt.Name, rowsCell(rt), bench.Num(rt.Unloaded.P50Ms), bench.Num(rt.Unloaded.P99Ms),
+			bench.Num(rt.Loaded.P50Ms), bench.Num(rt.Loaded.P99Ms), rt.Loaded.N, rt.Ratio)
 	}
 	tw.Flush()
 	fmt.Fprintln(w, "(ms)")
 	fmt.Fprintln(w)
 	fmt.Fprintln(tw, "ingest\tevents/s\t÷ file\tbatch p50 ms\tp99 ms\t429s\t")
 	for _, l := range r.ingestLines() {
-		fmt.Fprintf(tw, "%s\t%.0f\t%.2f\t%s\t%s\t%d\t\n", l.name, l.rate, l.share, num(l.p50), num(l.p99), l.throttled)
+		fmt.Fprintf(tw, "%s\t%.0f\t%.2f\t%s\t%s\t%d\t\n", l.name, l.rate, l.share, bench.Num(l.p50), bench.Num(l.p99), l.throttled)
 	}
 	tw.Flush()
 	fmt.Fprintln(w)
 	fmt.Fprintln(tw, "goal\tmeasured\ttarget\t\t")
 	for _, g := range r.Goals {
-		fmt.Fprintf(tw, "%s\t%s %s\t%s\t%s\t\n", g.Measure, num(g.Value), g.Unit, g.Goal, mark(g.Met))
+		fmt.Fprintf(tw, "%s\t%s %s\t%s\t%s\t\n", g.Measure, bench.Num(g.Value), g.Unit, g.Goal, mark(g.Met))
 	}
 	tw.Flush()
 	for _, e := range r.Errors {
@@ -121,12 +122,12 @@ func (r *Results) Markdown() string {
 	b.WriteString("\n| route | request | rows | alone p50 | alone p99 | loaded p50 | loaded p99 | loaded n | loaded ÷ alone (p99) |\n|---|---|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, rt := range r.Routes {
 		fmt.Fprintf(&b, "| %s | `%s` | %s | %s | %s | %s | %s | %d | %.2fx |\n", rt.Name, strings.ReplaceAll(rt.Example, "|", `\|`), rowsCell(rt),
-			num(rt.Unloaded.P50Ms), num(rt.Unloaded.P99Ms), num(rt.Loaded.P50Ms), num(rt.Loaded.P99Ms), rt.Loaded.N, rt.Ratio)
+			bench.Num(rt.Unloaded.P50Ms), bench.Num(rt.Unloaded.P99Ms), bench.Num(rt.Loaded.P50Ms), bench.Num(rt.Loaded.P99Ms), rt.Loaded.N, rt.Ratio)
 	}
 	b.WriteString("\nLatencies in ms. Get by id cycles through sign-ins spread over the data's time span, one user's sign-ins through their users, the diagnostic through interactive ones.\n")
 	b.WriteString("\n| ingest | events/s | ÷ file | batch p50 ms | batch p99 ms | 429s | |\n|---|---:|---:|---:|---:|---:|---|\n")
 	for _, l := range r.ingestLines() {
-		fmt.Fprintf(&b, "| %s | %.0f | %.2f | %s | %s | %d | %s |\n", l.name, l.rate, l.share, num(l.p50), num(l.p99), l.throttled, l.note)
+		fmt.Fprintf(&b, "| %s | %.0f | %.2f | %s | %s | %d | %s |\n", l.name, l.rate, l.share, bench.Num(l.p50), bench.Num(l.p99), l.throttled, l.note)
 	}
 	b.WriteString("\n| goal | measured | target | |\n|---|---:|---|---|\n")
 	for _, g := range r.Goals {
@@ -134,7 +135,7 @@ func (r *Results) Markdown() string {
 		if !g.Met {
 			m = "**missed**"
 		}
-		fmt.Fprintf(&b, "| %s | %s %s | %s | %s |\n", g.Measure, num(g.Value), g.Unit, g.Goal, m)
+		fmt.Fprintf(&b, "| %s | %s %s | %s | %s |\n", g.Measure, bench.Num(g.Value), g.Unit, g.Goal, m)
 	}
 	if len(r.Errors) > 0 {
 		fmt.Fprintf(&b, "\n%d requests failed; the first:\n\n", r.ErrorCount)
@@ -143,18 +144,4 @@ func (r *Results) Markdown() string {
 		}
 	}
 	return b.String()
-}
-
-func num(v float64) string {
-	switch {
-	case v == 0:
-		return "0"
-	case math.Abs(v) >= 1000:
-		return fmt.Sprintf("%.0f", v)
-	case math.Abs(v) >= 10:
-		return fmt.Sprintf("%.1f", v)
-	case math.Abs(v) >= 1:
-		return fmt.Sprintf("%.2f", v)
-	}
-	return fmt.Sprintf("%.3f", v)
 }
