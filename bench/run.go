@@ -44,6 +44,9 @@ type Config struct {
 	// Reuse queries the database an earlier run of the same size left in WorkDir instead of
 	// ingesting again (no ingest figures; authlake only): a 100M ingest takes over an hour.
 	Reuse bool
+	// MemoryLimit is the databases' memory budget (0: engine.DefaultMemoryLimit), as
+	// --memory-limit gives it to every command.
+	MemoryLimit int64
 	// Params, when set, replaces picking the data-dependent inputs for both engines (picking
 	// the busiest correlationId groups every event: minutes at 100M). All three must be set.
 	Params *Params
@@ -60,6 +63,7 @@ type Results struct {
 	RawBytes    int64        `json:"rawBytes"`
 	ZstdInput   bool         `json:"zstdInput,omitempty"`
 	Threads     int          `json:"threads"`
+	MemoryLimit int64        `json:"memoryLimit,omitempty"` // the databases' budget (0 in runs before it was recorded)
 	Runs        int          `json:"runs"`
 	Cold        string       `json:"cold,omitempty"` // what cold means (ColdMethod); empty in runs made before it
 	Ingest      []IngestStat `json:"ingest"`
@@ -125,6 +129,9 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 	}
 	res := &Results{Date: time.Now().UTC(), Machine: machine(), GoVersion: runtime.Version(), Events: int64(cfg.Events),
 		Seed: cfg.Seed, Threads: cfg.Threads, Runs: cfg.Runs, ZstdInput: cfg.ZstdInput, Cold: ColdMethod}
+	if res.MemoryLimit = cfg.MemoryLimit; res.MemoryLimit <= 0 {
+		res.MemoryLimit = engine.DefaultMemoryLimit
+	}
 	input, size, err := EnsureEvents(cfg.CacheDir, cfg.Events, cfg.Seed, cfg.ZstdInput, logf)
 	if err != nil {
 		return nil, err
@@ -150,14 +157,14 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 		threads = nil
 	}
 	for _, t := range threads {
-		st, err := ingest(ctx, input, dataDir, t, size)
+		st, err := ingest(ctx, input, dataDir, t, size, cfg.MemoryLimit)
 		if err != nil {
 			return nil, err
 		}
 		logf("authlake ingest, %d thread(s): %.1f s, %.0f events/s, %.0f MB/s", t, st.Seconds, st.EventsPerSec, st.MBPerSec)
 		res.Ingest = append(res.Ingest, st)
 	}
-	db, err := openBenchDB(dataDir)
+	db, err := openBenchDB(dataDir, cfg.MemoryLimit)
 	if err != nil {
 		return nil, err
 	}
@@ -193,7 +200,7 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 	case peer != nil:
 		res.Params, err = peer.params(ctx)
 	default:
-		res.Params, err = pickParams(ctx, dataDir)
+		res.Params, err = pickParams(ctx, dataDir, cfg.MemoryLimit)
 	}
 	if err != nil {
 		return nil, err
@@ -204,7 +211,7 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 	if cfg.Smoke {
 		runs = 1
 	}
-	if res.Queries, err = runSuite(ctx, dataDir, res.Params, runs, logf); err != nil {
+	if res.Queries, err = runSuite(ctx, dataDir, res.Params, runs, cfg.MemoryLimit, logf); err != nil {
 		return nil, err
 	}
 	res.PeakRSS = peakRSS()
@@ -224,18 +231,18 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 	return res, nil
 }
 
-func openBenchDB(dir string) (*engine.DB, error) {
-	return engine.Open(dir, engine.Options{DisableBackground: true, Retention: -1})
+func openBenchDB(dir string, memoryLimit int64) (*engine.DB, error) {
+	return engine.Open(dir, engine.Options{DisableBackground: true, Retention: -1, MemoryLimit: memoryLimit})
 }
 
 // ingest loads the NDJSON file into a fresh database with t goroutines and flushes it: the
 // time covers everything until the events sit in durable, indexed segments.
-func ingest(ctx context.Context, input, dir string, t int, size int64) (IngestStat, error) {
+func ingest(ctx context.Context, input, dir string, t int, size, memoryLimit int64) (IngestStat, error) {
 	if err := os.RemoveAll(dir); err != nil {
 		return IngestStat{}, err
 	}
 	start := time.Now()
-	db, err := engine.Open(dir, engine.Options{Retention: -1})
+	db, err := engine.Open(dir, engine.Options{Retention: -1, MemoryLimit: memoryLimit})
 	if err != nil {
 		return IngestStat{}, err
 	}
@@ -269,13 +276,13 @@ func ingest(ctx context.Context, input, dir string, t int, size int64) (IngestSt
 // after its files were dropped from the OS page cache (DropPageCache), so it reads from the
 // disk whatever ran before it; warm are the runs after it on the same handle. Every warm run
 // must return the cold run's answer, byte for byte for pages.
-func runSuite(ctx context.Context, dir string, p Params, runs int, logf func(string, ...any)) ([]QueryStat, error) {
+func runSuite(ctx context.Context, dir string, p Params, runs int, memoryLimit int64, logf func(string, ...any)) ([]QueryStat, error) {
 	var out []QueryStat
 	for _, q := range Suite {
 		if err := DropPageCache(dir); err != nil {
 			return nil, err
 		}
-		db, err := openBenchDB(dir)
+		db, err := openBenchDB(dir, memoryLimit)
 		if err != nil {
 			return nil, err
 		}
@@ -462,8 +469,8 @@ func onlyTenant(db *engine.DB) (string, error) {
 // pickParams chooses the data-dependent inputs without the peer, by the same rules as
 // bench/peer: now = newest event; the UPN with the most flagged sign-ins in the 7 days before
 // now (then overall); the correlationId shared by the most events. Ties go to the smallest value.
-func pickParams(ctx context.Context, dir string) (Params, error) {
-	db, err := openBenchDB(dir)
+func pickParams(ctx context.Context, dir string, memoryLimit int64) (Params, error) {
+	db, err := openBenchDB(dir, memoryLimit)
 	if err != nil {
 		return Params{}, err
 	}

@@ -94,7 +94,7 @@ func checkFullRowPages(t *testing.T, res *Results, dataDir string) {
 	for _, q := range res.Queries {
 		stats[q.ID] = q
 	}
-	db, err := openBenchDB(dataDir)
+	db, err := openBenchDB(dataDir, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

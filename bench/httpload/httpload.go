@@ -264,7 +264,7 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 		return nil, err
 	}
 	dir := filepath.Join(cfg.WorkDir, "authlake-load")
-	if res.FileIngest, err = bench.IngestFile(ctx, input, dir, cfg.Threads, size); err != nil {
+	if res.FileIngest, err = bench.IngestFile(ctx, input, dir, cfg.Threads, size, cfg.MemoryLimit); err != nil {
 		return nil, err
 	}
 	logf("file ingest, %d thread(s): %.1f s, %.0f events/s", cfg.Threads, res.FileIngest.Seconds, res.FileIngest.EventsPerSec)

@@ -61,6 +61,7 @@ mismatch fails the run.`,
 				}
 			}
 			cfg.Log = os.Stderr
+			cfg.MemoryLimit = int64(memoryLimit)
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 			defer stop()
 			res, err := bench.Run(ctx, cfg)
