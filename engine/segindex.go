@@ -117,20 +117,27 @@ func (ib *indexBuilder) visit(col, _ int, b arrow.Array) error {
 				}
 			}
 		case "keys":
+			var add func(dst []byte, r int) []byte
+			switch a := b.(type) {
+			case *array.FixedSizeBinary:
+				add = func(dst []byte, r int) []byte { return append(dst, a.Value(r)...) }
+			case *array.String:
+				add = func(dst []byte, r int) []byte { return append(dst, a.Value(r)...) }
+			default:
+				return fmt.Errorf("BUG: key index on %T", b)
+			}
+			// One copy of the block's keys, sliced per row: the block is released after
+			// the call, and a copy per row was an allocation per row per key column.
+			arena := make([]byte, 0, columnar.ArrayBytes(b.Data()))
 			keys := ib.keys[name]
 			for r := 0; r < b.Len(); r++ {
 				if b.IsNull(r) {
 					*keys = append(*keys, nil)
 					continue
 				}
-				switch a := b.(type) {
-				case *array.FixedSizeBinary:
-					*keys = append(*keys, append([]byte(nil), a.Value(r)...))
-				case *array.String:
-					*keys = append(*keys, []byte(a.Value(r)))
-				default:
-					return fmt.Errorf("BUG: key index on %T", b)
-				}
+				start := len(arena)
+				arena = add(arena, r)
+				*keys = append(*keys, arena[start:len(arena):len(arena)])
 			}
 		case "bools":
 			vals := ib.bools[name]
