@@ -880,13 +880,7 @@ func (c *loadClient) loaded(ctx context.Context, routes []*loadRoute, fresh *fre
 			}
 		}()
 	}
-	for range cfg.IngestClients {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			c.ingester(ctx, fresh, run, cfg.stopAfter(start, cfg.IngestBatches))
-		}()
-	}
+	c.startIngesters(ctx, &wg, cfg.IngestClients, fresh, run, cfg.stopAfter(start, cfg.IngestBatches))
 	wg.Wait()
 	secs := time.Since(start).Seconds()
 	out := make([][]float64, len(routes))
@@ -903,15 +897,20 @@ func (c *loadClient) ingestAlone(ctx context.Context, fresh *freshSource, cfg Co
 	run := &ingestRun{}
 	var wg sync.WaitGroup
 	start := time.Now()
-	for range cfg.AloneClients {
+	c.startIngesters(ctx, &wg, cfg.AloneClients, fresh, run, cfg.stopAfter(start, cfg.IngestBatches))
+	wg.Wait()
+	return run, time.Since(start).Seconds()
+}
+
+// startIngesters starts n clients posting batches into run, each until stop says so.
+func (c *loadClient) startIngesters(ctx context.Context, wg *sync.WaitGroup, n int, fresh *freshSource, run *ingestRun, stop func(int) bool) {
+	for range n {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			c.ingester(ctx, fresh, run, cfg.stopAfter(start, cfg.IngestBatches))
+			c.ingester(ctx, fresh, run, stop)
 		}()
 	}
-	wg.Wait()
-	return run, time.Since(start).Seconds()
 }
 
 // count is the tenant's number of sign-ins of every kind, over HTTP.
