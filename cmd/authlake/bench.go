@@ -67,21 +67,11 @@ mismatch fails the run.`,
 			res, err := bench.Run(ctx, cfg)
 			if res != nil {
 				res.WriteTable(os.Stdout)
-				if out != "" {
-					b, _ := json.MarshalIndent(res, "", "  ")
-					if werr := os.WriteFile(out, append(b, '\n'), 0o644); werr != nil {
-						return werr
-					}
+				if len(res.Compare) == 0 { // the chart and the table compare two engines
+					svg, markdown = "", ""
 				}
-				if svg != "" && len(res.Compare) > 0 {
-					if werr := os.WriteFile(svg, []byte(res.SVG()), 0o644); werr != nil {
-						return werr
-					}
-				}
-				if markdown != "" && len(res.Compare) > 0 {
-					if werr := os.WriteFile(markdown, []byte(res.Markdown()), 0o644); werr != nil {
-						return werr
-					}
+				if werr := writeResults(out, res, rendering{svg, res.SVG}, rendering{markdown, res.Markdown}); werr != nil {
+					return werr
 				}
 			}
 			return err
@@ -153,16 +143,8 @@ acknowledged, fails the run (the results are still written).`,
 			res, err := httpload.Run(ctx, cfg)
 			if res != nil {
 				res.WriteTable(cmd.OutOrStdout())
-				if out != "" {
-					b, _ := json.MarshalIndent(res, "", "  ")
-					if werr := os.WriteFile(out, append(b, '\n'), 0o644); werr != nil {
-						return werr
-					}
-				}
-				if markdown != "" {
-					if werr := os.WriteFile(markdown, []byte(res.Markdown()), 0o644); werr != nil {
-						return werr
-					}
+				if werr := writeResults(out, res, rendering{markdown, res.Markdown}); werr != nil {
+					return werr
 				}
 			}
 			return err
@@ -221,4 +203,31 @@ panel per query, ingest rate and bytes per event.`,
 	cmd.Flags().StringVar(&svg, "svg", "", "write the growth chart (SVG) here")
 	cmd.Flags().StringVar(&markdown, "markdown", "", "write the growth table (Markdown) here")
 	return cmd
+}
+
+// rendering is one more form of a run's results (Markdown, SVG) and the file it goes to ("":
+// not asked for).
+type rendering struct {
+	path   string
+	render func() string
+}
+
+// writeResults writes a run's results as JSON to jsonPath and each rendering to its file,
+// skipping those without a path.
+func writeResults(jsonPath string, res any, renderings ...rendering) error {
+	if jsonPath != "" {
+		b, _ := json.MarshalIndent(res, "", "  ")
+		if err := os.WriteFile(jsonPath, append(b, '\n'), 0o644); err != nil {
+			return err
+		}
+	}
+	for _, r := range renderings {
+		if r.path == "" {
+			continue
+		}
+		if err := os.WriteFile(r.path, []byte(r.render()), 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
 }
