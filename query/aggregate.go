@@ -46,6 +46,19 @@ func Aggregate(ctx context.Context, s *columnar.Schema, src Source, filter strin
 	if err != nil {
 		return nil, err
 	}
+	return aggregateFilter(ctx, s, src, f, groupBy, aggs)
+}
+
+// AggregateWhere is Aggregate over the rows matching a typed predicate.
+func AggregateWhere(ctx context.Context, s *columnar.Schema, src Source, where Pred, groupBy []string, aggs []Agg) ([]Group, error) {
+	f, err := compileWhere(s, "", where, Options{})
+	if err != nil {
+		return nil, err
+	}
+	return aggregateFilter(ctx, s, src, f, groupBy, aggs)
+}
+
+func aggregateFilter(ctx context.Context, s *columnar.Schema, src Source, f *Filter, groupBy []string, aggs []Agg) ([]Group, error) {
 	var keys []*columnar.Column
 	for _, g := range groupBy {
 		c, ok := s.LookupFold(g)
@@ -475,7 +488,7 @@ func runApply(ctx context.Context, s *columnar.Schema, src Source, req Request, 
 	if err != nil {
 		return nil, wrapSyntax(err)
 	}
-	f, err := compileCached(s, req.Filter, Options{Version: req.Version})
+	f, err := compileWhere(s, req.Filter, req.Where, Options{Version: req.Version})
 	if err != nil {
 		return nil, err
 	}

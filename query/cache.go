@@ -73,6 +73,13 @@ func compileCached(s *columnar.Schema, filter string, opts Options) (*Filter, er
 	if err != nil {
 		return nil, wrapSyntax(err)
 	}
+	return compileCachedExpr(s, e, opts)
+}
+
+// compileCachedExpr is compileExpr through the plan cache. The key is the printed tree,
+// which parses back to the same tree (the parser's fuzz target and the Pred round-trip
+// test check this), so parsed and constructed filters share plans.
+func compileCachedExpr(s *columnar.Schema, e syntax.Expr, opts Options) (*Filter, error) {
 	k := planKey{s: s, version: opts.Version, text: syntax.String(e)}
 	if f, ok := plans.get(k); ok {
 		return f, nil

@@ -18,8 +18,9 @@ type Options struct {
 // immutable and safe for concurrent use.
 type Filter struct {
 	schema     *columnar.Schema
-	text       string // normalized filter ("" = all rows)
-	root       node   // nil = all rows
+	text       string      // normalized filter ("" = all rows)
+	expr       syntax.Expr // the bound tree (nil = all rows), for combining without reparsing
+	root       node        // nil = all rows
 	pred       pred
 	usesNow    bool
 	eventTypes bool // has a signInEventTypes/any(...) term
@@ -61,7 +62,7 @@ func compileExpr(s *columnar.Schema, e syntax.Expr, opts Options) (*Filter, erro
 		return nil, err
 	}
 	n = fold(n, nowNanos())
-	f := &Filter{schema: s, text: syntax.String(e), root: n, usesNow: b.usesNow, eventTypes: b.eventTypesAny}
+	f := &Filter{schema: s, text: syntax.String(e), expr: e, root: n, usesNow: b.usesNow, eventTypes: b.eventTypesAny}
 	f.pred = lower(n)
 	return f, nil
 }
@@ -76,8 +77,12 @@ func (f *Filter) and(g *Filter) *Filter {
 		return f
 	}
 	n := &logicNode{and: true, l: f.root, r: g.root}
-	return &Filter{schema: f.schema, text: "(" + f.text + ") and (" + g.text + ")", root: n, pred: lower(n),
+	h := &Filter{schema: f.schema, text: "(" + f.text + ") and (" + g.text + ")", root: n, pred: lower(n),
 		usesNow: f.usesNow || g.usesNow, eventTypes: f.eventTypes || g.eventTypes}
+	if f.expr != nil && g.expr != nil {
+		h.expr = &syntax.BinaryExpr{Op: syntax.OpAnd, Left: f.expr, Right: g.expr}
+	}
+	return h
 }
 
 func nowNanos() int64 { return time.Now().UnixNano() }

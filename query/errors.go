@@ -19,6 +19,10 @@ type Error struct {
 
 func (e *Error) Error() string {
 	s := fmt.Sprintf("Invalid filter clause: %s at %d:%d", e.Msg, e.Pos.Line, e.Pos.Column)
+	if e.Pos.Line == 0 {
+		// A node of a Request.Where predicate: it has no text to point into.
+		s = "Invalid filter clause: " + e.Msg + " in the Where predicate"
+	}
 	if e.Hint != "" {
 		s += " (" + e.Hint + ")"
 	}

@@ -16,7 +16,10 @@ import (
 
 // Request is one list query, in Graph's terms.
 type Request struct {
-	Filter    string
+	Filter string
+	// Where is a typed predicate ANDed with Filter (see Pred): internal callers build their
+	// conditions from Go values instead of quoting them into Filter text.
+	Where     Pred
 	OrderBy   string // "" = createdDateTime desc
 	Top       int    // 0 = 1000; the caller caps
 	SkipToken string
@@ -82,23 +85,9 @@ func Run(ctx context.Context, s *columnar.Schema, src Source, req Request) (*Res
 		}
 		return res, nil
 	}
-	f, err := compileCached(s, req.Filter, Options{Version: req.Version})
+	f, err := compileRequest(s, req)
 	if err != nil {
 		return nil, err
-	}
-	if req.DefaultInteractiveOnly && !f.eventTypes {
-		if _, ok := s.Lookup("signInEventTypes"); ok {
-			// Through the cache: the combined text is as stable as the filter's.
-			text := interactiveFilter
-			if f.text != "" {
-				text = "(" + f.text + ") and " + interactiveFilter
-			}
-			// The user filter was checked against req.Version above; the default term
-			// itself is beta-only (signInEventTypes) but applies to v1.0 lists too.
-			if f, err = compileCached(s, text, Options{}); err != nil {
-				return nil, err
-			}
-		}
 	}
 	keys, orderText, err := parseOrderBy(s, req.OrderBy, version)
 	if err != nil {
