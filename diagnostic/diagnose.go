@@ -95,7 +95,7 @@ func (d *Diagnoser) Diagnose(ctx context.Context, tenant string, in Input) (*Rep
 		if in.EventID != "" && in.RequestID != "" && !strings.EqualFold(in.EventID, in.RequestID) {
 			return nil, inputErr(ErrConflict, "", "the event id and the request id name different sign-ins", "give only one of them")
 		}
-		evs, _, err := s.events("the event", query.Request{Filter: "id eq " + quote(strings.ToLower(id)), Top: 1})
+		evs, _, err := s.events("the event", query.Request{Where: query.Eq("id", strings.ToLower(id)), Top: 1})
 		if err != nil {
 			return nil, err
 		}
@@ -130,15 +130,17 @@ func (d *Diagnoser) Diagnose(ctx context.Context, tenant string, in Input) (*Rep
 	if in.RequestID != "" {
 		corr = anchor.CorrelationID
 	}
-	var terms []string
+	var terms []query.Pred
 	var user, app *Identity
+	windowed := true // the search has the window's createdDateTime terms
 	if corr != "" {
 		cw := window{}
 		if !in.At.IsZero() {
 			cw = win
 		}
-		cf := and("correlationId eq "+quote(strings.ToLower(corr)), cw.filter())
-		evs, _, err := s.events("the correlation", query.Request{Filter: cf, Top: d.opts.MaxEvents})
+		windowed = cw.bounded()
+		corrTerm := query.Eq("correlationId", strings.ToLower(corr))
+		evs, _, err := s.events("the correlation", query.Request{Where: query.And(corrTerm, cw.pred()), Top: d.opts.MaxEvents})
 		if err != nil {
 			return nil, err
 		}
@@ -170,19 +172,19 @@ func (d *Diagnoser) Diagnose(ctx context.Context, tenant string, in Input) (*Rep
 				win = window{at.Add(-d.opts.Window), at.Add(d.opts.Window)}
 			}
 		}
-		terms = append(terms, "correlationId eq "+quote(strings.ToLower(corr)), cw.filter())
+		terms = append(terms, corrTerm, cw.pred())
 		if in.User != "" {
 			user = identityOf(anchor)
-			terms = append(terms, "userId eq "+quote(user.ID))
+			terms = append(terms, query.Eq("userId", user.ID))
 		}
 		if in.App != "" {
 			app = &Identity{ID: anchor.AppID, Name: anchor.AppDisplayName}
-			terms = append(terms, "appId eq "+quote(anchor.AppID))
+			terms = append(terms, query.Eq("appId", anchor.AppID))
 		}
 	} else if in.EventID != "" {
 		user = identityOf(anchor)
 		app = &Identity{ID: anchor.AppID, Name: anchor.AppDisplayName}
-		terms = append(terms, userTerm(anchor), "appId eq "+quote(anchor.AppID), win.filter())
+		terms = append(terms, userTerm(anchor), query.Eq("appId", anchor.AppID), win.pred())
 	} else {
 		if err := outOfRange(win); err != nil {
 			return nil, err
@@ -191,22 +193,22 @@ func (d *Diagnoser) Diagnose(ctx context.Context, tenant string, in Input) (*Rep
 			if user, err = s.resolveUser(in.User, win); err != nil {
 				return nil, err
 			}
-			terms = append(terms, "userId eq "+quote(user.ID))
+			terms = append(terms, query.Eq("userId", user.ID))
 		}
 		if in.App != "" {
 			if app, err = s.resolveApp(in.App, win, user); err != nil {
 				return nil, err
 			}
-			terms = append(terms, "appId eq "+quote(app.ID))
+			terms = append(terms, query.Eq("appId", app.ID))
 		}
-		terms = append(terms, win.filter())
+		terms = append(terms, win.pred())
 	}
 	if in.Flagged {
-		terms = append(terms, "flaggedForReview eq true")
+		terms = append(terms, query.Eq("flaggedForReview", true))
 	}
-	filter := and(terms...)
-	rep.Search.User, rep.Search.App, rep.Search.Filter = user, app, filter
-	if strings.Contains(filter, "createdDateTime") {
+	where := query.And(terms...)
+	rep.Search.User, rep.Search.App, rep.Search.Filter = user, app, where.String()
+	if windowed {
 		rep.Search.From, rep.Search.To = win.from.UTC(), win.to.UTC()
 	}
 
@@ -214,14 +216,14 @@ func (d *Diagnoser) Diagnose(ctx context.Context, tenant string, in Input) (*Rep
 	if len(cols) == 0 {
 		cols = DefaultColumns
 	}
-	events, res, err := s.events("diagnosed events", query.Request{Filter: filter, Top: d.opts.MaxEvents, Count: true,
+	events, res, err := s.events("diagnosed events", query.Request{Where: where, Top: d.opts.MaxEvents, Count: true,
 		Select: withColumns(eventSelect, cols)})
 	if err != nil {
 		return nil, err
 	}
 	if len(events) == 0 {
 		what := describe(user, app, in.Flagged)
-		return nil, inputErr(ErrNotFound, filter, fmt.Sprintf("no %s in %s", what, win),
+		return nil, inputErr(ErrNotFound, where.String(), fmt.Sprintf("no %s in %s", what, win),
 			"leave out the application or --flagged to widen the search",
 			"move the window with --at (events within ±48 hours of it are searched)")
 	}
@@ -230,7 +232,7 @@ func (d *Diagnoser) Diagnose(ctx context.Context, tenant string, in Input) (*Rep
 		rep.Search.Notes = append(rep.Search.Notes, fmt.Sprintf("%d events match; the diagnosis looked at the newest %d", res.Count, len(events)))
 	}
 
-	if rep.Summary, err = d.summary(s, in, cols, filter, win, events); err != nil {
+	if rep.Summary, err = d.summary(s, in, cols, where, windowed, win, events); err != nil {
 		return nil, err
 	}
 
@@ -244,7 +246,7 @@ func (d *Diagnoser) Diagnose(ctx context.Context, tenant string, in Input) (*Rep
 		// When the diagnosed events are all of this user's events in the window, their
 		// failures are the volume; otherwise the status index counts them.
 		var all []Event
-		if res.Count == int64(len(events)) && user != nil && filter == and("userId eq "+quote(user.ID), win.filter()) {
+		if res.Count == int64(len(events)) && user != nil && where.String() == query.And(query.Eq("userId", user.ID), win.pred()).String() {
 			all = events
 		}
 		f, err := s.userVolume(volUser, win, all)
@@ -272,7 +274,7 @@ func (d *Diagnoser) Diagnose(ctx context.Context, tenant string, in Input) (*Rep
 // summary is the authentication summary page and the correlated flow of each of its events.
 // The first page is the newest diagnosed events (already decoded): the page query then
 // selects only ids, for its skip token.
-func (d *Diagnoser) summary(s *session, in Input, cols []string, filter string, win window, diagnosed []Event) (*Summary, error) {
+func (d *Diagnoser) summary(s *session, in Input, cols []string, where query.Pred, windowed bool, win window, diagnosed []Event) (*Summary, error) {
 	top := in.Top
 	if top == 0 {
 		top = d.opts.PageSize
@@ -282,7 +284,7 @@ func (d *Diagnoser) summary(s *session, in Input, cols []string, filter string, 
 	if reuse {
 		sel = []string{"id"}
 	}
-	page, res, err := s.events("summary page", query.Request{Filter: filter, Top: top, SkipToken: in.SkipToken, Select: sel})
+	page, res, err := s.events("summary page", query.Request{Where: where, Top: top, SkipToken: in.SkipToken, Select: sel})
 	if err != nil {
 		if errors.Is(err, query.ErrBadSkipToken) {
 			return nil, inputErr(ErrInvalid, "", "the skip token does not belong to this search", "start again from the first page")
@@ -304,7 +306,7 @@ func (d *Diagnoser) summary(s *session, in Input, cols []string, filter string, 
 		sum.Rows = append(sum.Rows, row)
 		if e.CorrelationID != "" && sum.Flows[e.CorrelationID] == nil {
 			sum.Flows[e.CorrelationID] = []FlowStep{}
-			corrs = append(corrs, quote(strings.ToLower(e.CorrelationID)))
+			corrs = append(corrs, strings.ToLower(e.CorrelationID))
 		}
 	}
 	if len(corrs) == 0 {
@@ -313,10 +315,10 @@ func (d *Diagnoser) summary(s *session, in Input, cols []string, filter string, 
 	// One query for every flow of the page; flows last minutes, so an hour beyond the
 	// window is enough and keeps the probe inside the window's days.
 	fw := window{}
-	if strings.Contains(filter, "createdDateTime") {
+	if windowed {
 		fw = window{win.from.Add(-time.Hour), win.to.Add(time.Hour)}
 	}
-	flows, _, err := s.events("correlated flows", query.Request{Filter: and("correlationId in ("+strings.Join(corrs, ",")+")", fw.filter()),
+	flows, _, err := s.events("correlated flows", query.Request{Where: query.And(query.In("correlationId", query.Strings(corrs...)...), fw.pred()),
 		OrderBy: "createdDateTime asc", Top: query.DefaultTop, Select: flowSelect})
 	if err != nil {
 		return nil, err
@@ -348,11 +350,11 @@ func identityOf(e *Event) *Identity {
 
 // userTerm selects the user of e: by object id, unless it is the all-zero id of a partial
 // sign-in (50058), which would select every such user.
-func userTerm(e *Event) string {
+func userTerm(e *Event) query.Pred {
 	if e.UserID == "" || e.UserID == "00000000-0000-0000-0000-000000000000" {
-		return "userPrincipalName eq " + quote(e.UserPrincipalName)
+		return query.Eq("userPrincipalName", e.UserPrincipalName)
 	}
-	return "userId eq " + quote(strings.ToLower(e.UserID))
+	return query.Eq("userId", strings.ToLower(e.UserID))
 }
 
 // soleUser is the one user of events, if there is exactly one.

@@ -17,15 +17,15 @@ func (d *Diagnoser) review(s *session, tenant string, in Input) (*Report, error)
 	if !in.At.IsZero() {
 		w = window{in.At.Add(-d.opts.Window), in.At.Add(d.opts.Window)}
 	}
-	filter := and("flaggedForReview eq true", w.filter())
-	events, res, err := s.events("flagged sign-ins", query.Request{Filter: filter, Top: d.opts.MaxEvents, Count: true})
+	where := query.And(query.Eq("flaggedForReview", true), w.pred())
+	events, res, err := s.events("flagged sign-ins", query.Request{Where: where, Top: d.opts.MaxEvents, Count: true})
 	if err != nil {
 		return nil, err
 	}
-	rep := &Report{Tenant: tenant, Search: Search{Input: in, Filter: filter, From: w.from, To: w.to,
+	rep := &Report{Tenant: tenant, Search: Search{Input: in, Filter: where.String(), From: w.from, To: w.to,
 		Matched: res.Count, Diagnosed: len(events)}, Findings: []Finding{}}
 	if len(events) == 0 {
-		return nil, inputErr(ErrNotFound, filter+" in "+w.String(), "no flagged sign-ins in "+w.String(),
+		return nil, inputErr(ErrNotFound, where.String()+" in "+w.String(), "no flagged sign-ins in "+w.String(),
 			"users flag sign-ins from the error page (Troubleshooting details → Enable flagging); flagged events appear within minutes",
 			"search by user, application or correlation id instead")
 	}

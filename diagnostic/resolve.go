@@ -17,19 +17,19 @@ const maxCandidates = 10
 // predicate (once per distinct name) over the window only.
 func (s *session) resolveUser(text string, w window) (*Identity, error) {
 	lower := strings.ToLower(text)
-	var filters []string
+	upnStarts := query.StartsWith(query.ToLower(query.Prop("userPrincipalName")), lower)
+	var filters []query.Pred
 	switch {
 	case isGUID(text):
-		filters = []string{"userId eq " + quote(lower)}
+		filters = []query.Pred{query.Eq("userId", lower)}
 	case strings.Contains(text, "@"):
-		filters = []string{"userPrincipalName eq " + quote(text),
-			"startswith(tolower(userPrincipalName)," + quote(lower) + ")"}
+		filters = []query.Pred{query.Eq("userPrincipalName", text), upnStarts}
 	default:
-		filters = []string{"startswith(tolower(userPrincipalName)," + quote(lower) + ") or contains(tolower(userDisplayName)," + quote(lower) + ")"}
+		filters = []query.Pred{query.Or(upnStarts, query.Contains(query.ToLower(query.Prop("userDisplayName")), lower))}
 	}
-	searched := fmt.Sprintf("users matching %s (%s) in %s", quote(text), strings.Join(filters, "; then "), w)
+	searched := fmt.Sprintf("users matching %s (%s) in %s", quote(text), predList(filters), w)
 	for _, f := range filters {
-		gs, err := s.aggregate("resolve user "+quote(text), and(f, w.filter()),
+		gs, err := s.aggregate("resolve user "+quote(text), query.And(f, w.pred()),
 			[]string{"userId", "userPrincipalName", "userDisplayName"}, []query.Agg{{Op: query.AggCount, Alias: "n"}})
 		if err != nil {
 			return nil, err
@@ -54,11 +54,11 @@ func (s *session) resolveUser(text string, w window) (*Identity, error) {
 	// An exact identifier may still exist outside the window: say when it was last seen (an
 	// index probe over the whole retention, one row).
 	if isGUID(text) || strings.Contains(text, "@") {
-		f := "userId eq " + quote(lower)
+		f := query.Eq("userId", lower)
 		if !isGUID(text) {
-			f = "userPrincipalName eq " + quote(text)
+			f = query.Eq("userPrincipalName", text)
 		}
-		res, err := s.run("user outside the window", query.Request{Filter: f, Top: 1, Select: []string{"createdDateTime"}})
+		res, err := s.run("user outside the window", query.Request{Where: f, Top: 1, Select: []string{"createdDateTime"}})
 		if err != nil {
 			return nil, err
 		}
@@ -77,21 +77,21 @@ func (s *session) resolveUser(text string, w window) (*Identity, error) {
 // events in w (and of user, when given).
 func (s *session) resolveApp(text string, w window, user *Identity) (*Identity, error) {
 	lower := strings.ToLower(text)
-	var filters []string
+	var filters []query.Pred
 	if isGUID(text) {
-		filters = []string{"appId eq " + quote(lower)}
+		filters = []query.Pred{query.Eq("appId", lower)}
 	} else {
-		filters = []string{"appDisplayName eq " + quote(text), "contains(tolower(appDisplayName)," + quote(lower) + ")"}
+		filters = []query.Pred{query.Eq("appDisplayName", text), query.Contains(query.ToLower(query.Prop("appDisplayName")), lower)}
 	}
-	scope := w.filter()
+	scope := w.pred()
 	who := ""
 	if user != nil {
-		scope = and("userId eq "+quote(user.ID), scope)
+		scope = query.And(query.Eq("userId", user.ID), scope)
 		who = " used by " + user.Name
 	}
-	searched := fmt.Sprintf("applications matching %s%s (%s) in %s", quote(text), who, strings.Join(filters, "; then "), w)
+	searched := fmt.Sprintf("applications matching %s%s (%s) in %s", quote(text), who, predList(filters), w)
 	for _, f := range filters {
-		gs, err := s.aggregate("resolve app "+quote(text), and(f, scope), []string{"appId", "appDisplayName"},
+		gs, err := s.aggregate("resolve app "+quote(text), query.And(f, scope), []string{"appId", "appDisplayName"},
 			[]query.Agg{{Op: query.AggCount, Alias: "n"}})
 		if err != nil {
 			return nil, err
@@ -115,6 +115,15 @@ func (s *session) resolveApp(text string, w window, user *Identity) (*Identity, 
 		"check the application name or id (Enterprise applications list it)",
 		"leave out the application to diagnose every sign-in of the user")
 	return nil, e
+}
+
+// predList shows the conditions tried in turn, for the "searched" line of a report.
+func predList(ps []query.Pred) string {
+	s := make([]string, len(ps))
+	for i, p := range ps {
+		s[i] = p.String()
+	}
+	return strings.Join(s, "; then ")
 }
 
 // candidates merges aggregation groups by id (a user renamed inside the window appears

@@ -33,7 +33,9 @@ func (d *Diagnoser) open(ctx context.Context, tenant string, explain bool) (*ses
 func (s *session) close() { s.snap.Release() }
 
 // run is one list query. Graph's interactive-only default does not apply: a diagnosis looks
-// at every event type of the user (non-interactive refreshes fail too).
+// at every event type of the user (non-interactive refreshes fail too). The diagnosis's
+// conditions are req.Where, built from the input's values: nothing it queries is quoted
+// into $filter text.
 func (s *session) run(step string, req query.Request) (*query.Result, error) {
 	req.Explain = s.explain
 	start := time.Now()
@@ -42,25 +44,25 @@ func (s *session) run(step string, req query.Request) (*query.Result, error) {
 		return nil, fmt.Errorf("%s: %w", step, err)
 	}
 	if s.explain && res.Explain != nil {
-		s.plans = append(s.plans, Plan{Step: step, Filter: req.Filter, Took: time.Since(start).String(), Explain: res.Explain.String()})
+		s.plans = append(s.plans, Plan{Step: step, Filter: req.Where.String(), Took: time.Since(start).String(), Explain: res.Explain.String()})
 	}
 	return res, nil
 }
 
 // aggregate groups matching events; its plan is the compiled filter's (Aggregate reports
 // no run-time Explain).
-func (s *session) aggregate(step, filter string, groupBy []string, aggs []query.Agg) ([]query.Group, error) {
+func (s *session) aggregate(step string, where query.Pred, groupBy []string, aggs []query.Agg) ([]query.Group, error) {
 	start := time.Now()
-	gs, err := query.Aggregate(s.ctx, s.schema, s.src, filter, groupBy, aggs)
+	gs, err := query.AggregateWhere(s.ctx, s.schema, s.src, where, groupBy, aggs)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", step, err)
 	}
 	if s.explain {
 		plan := ""
-		if f, err := query.Compile(s.schema, filter, query.Options{}); err == nil {
+		if f, err := query.CompileWhere(s.schema, "", where, query.Options{}); err == nil {
 			plan = f.Plan()
 		}
-		s.plans = append(s.plans, Plan{Step: step, Filter: filter, Took: time.Since(start).String(),
+		s.plans = append(s.plans, Plan{Step: step, Filter: where.String(), Took: time.Since(start).String(),
 			Explain: fmt.Sprintf("aggregate by %s: %d groups\n%s", strings.Join(groupBy, ","), len(gs), plan)})
 	}
 	return gs, nil
@@ -96,11 +98,14 @@ type window struct{ from, to time.Time }
 
 func (w window) bounded() bool { return !w.from.IsZero() }
 
-func (w window) filter() string {
+// pred selects the window: whole seconds, as the window is shown to people (a window
+// around an event's millisecond time starts and ends on the second).
+func (w window) pred() query.Pred {
 	if !w.bounded() {
-		return ""
+		return query.Pred{}
 	}
-	return "createdDateTime ge " + w.from.UTC().Format(time.RFC3339) + " and createdDateTime le " + w.to.UTC().Format(time.RFC3339)
+	return query.And(query.Ge("createdDateTime", w.from.UTC().Truncate(time.Second)),
+		query.Le("createdDateTime", w.to.UTC().Truncate(time.Second)))
 }
 
 func (w window) String() string {
@@ -108,23 +113,4 @@ func (w window) String() string {
 		return "the whole retention"
 	}
 	return w.from.UTC().Format(time.RFC3339) + " – " + w.to.UTC().Format(time.RFC3339)
-}
-
-// and joins non-empty filter terms.
-func and(terms ...string) string {
-	var out []string
-	for _, t := range terms {
-		if t != "" {
-			out = append(out, t)
-		}
-	}
-	if len(out) == 1 {
-		return out[0]
-	}
-	for i, t := range out {
-		if strings.Contains(strings.ToLower(t), " or ") {
-			out[i] = "(" + t + ")"
-		}
-	}
-	return strings.Join(out, " and ")
 }

@@ -20,12 +20,9 @@ var InterruptCodes = []int{50140, 50074, 50058, 50125, 50199}
 // maxHistogramRows bounds the rows fetched to draw a histogram (the count stays exact).
 const maxHistogramRows = 1000
 
-func codeList(codes []int) string {
-	s := make([]string, len(codes))
-	for i, c := range codes {
-		s[i] = strconv.Itoa(c)
-	}
-	return strings.Join(s, ",")
+// inCodes is `status/errorCode in (codes)`.
+func inCodes(codes []int) query.Pred {
+	return query.In("status/errorCode", query.Ints(codes...)...)
 }
 
 // userVolume is the "large number of failed sign-ins" check for user over w. The failures
@@ -43,9 +40,8 @@ func (s *session) userVolume(user *Identity, w window, all []Event) (*Finding, e
 		}
 		count = int64(len(events))
 	} else {
-		filter := and("userId eq "+quote(user.ID), "status/errorCode ne 0",
-			"not (status/errorCode in ("+codeList(InterruptCodes)+"))", w.filter())
-		evs, res, err := s.events("failures of the user", query.Request{Filter: filter, Top: maxHistogramRows, Count: true,
+		where := query.And(query.Eq("userId", user.ID), query.Ne("status/errorCode", 0), query.Not(inCodes(InterruptCodes)), w.pred())
+		evs, res, err := s.events("failures of the user", query.Request{Where: where, Top: maxHistogramRows, Count: true,
 			Select: []string{"id", "createdDateTime", "userPrincipalName", "correlationId", "status", "ipAddress", "appDisplayName"}})
 		if err != nil {
 			return nil, err
@@ -87,15 +83,11 @@ func (s *session) ipSpray(diagnosed []Event, w window) ([]Finding, error) {
 		return nil, nil
 	}
 	cands = cands[:min(3, len(cands))]
-	quoted := make([]string, len(cands))
-	for i, ip := range cands {
-		quoted[i] = quote(ip)
-	}
 	// One aggregation for the failures of every candidate address by user, one for their
 	// sign-in totals (only when some address passes the first thresholds).
-	inIPs := "ipAddress in (" + strings.Join(quoted, ",") + ")"
-	codes := "status/errorCode in (" + codeList(sc.Codes) + ")"
-	gs, err := s.aggregate("credential failures by address and user", and(inIPs, codes, w.filter()),
+	inIPs := query.In("ipAddress", query.Strings(cands...)...)
+	codes := inCodes(sc.Codes)
+	gs, err := s.aggregate("credential failures by address and user", query.And(inIPs, codes, w.pred()),
 		[]string{"ipAddress", "userId"}, []query.Agg{{Op: query.AggCount, Alias: "n"}})
 	if err != nil {
 		return nil, err
@@ -116,7 +108,7 @@ func (s *session) ipSpray(diagnosed []Event, w window) ([]Finding, error) {
 	if len(suspects) == 0 {
 		return nil, nil
 	}
-	totals, err := s.aggregate("sign-ins by address", and(inIPs, w.filter()), []string{"ipAddress"},
+	totals, err := s.aggregate("sign-ins by address", query.And(inIPs, w.pred()), []string{"ipAddress"},
 		[]query.Agg{{Op: query.AggCount, Alias: "n"}})
 	if err != nil {
 		return nil, err
@@ -132,8 +124,8 @@ func (s *session) ipSpray(diagnosed []Event, w window) ([]Finding, error) {
 		if share < sc.MinShare {
 			continue
 		}
-		filter := and("ipAddress eq "+quote(ip), codes, w.filter())
-		events, _, err := s.events("spray histogram "+ip, query.Request{Filter: filter, Top: maxHistogramRows,
+		where := query.And(query.Eq("ipAddress", ip), codes, w.pred())
+		events, _, err := s.events("spray histogram "+ip, query.Request{Where: where, Top: maxHistogramRows,
 			Select: []string{"id", "createdDateTime", "userPrincipalName", "correlationId", "status", "ipAddress"}})
 		if err != nil {
 			return nil, err
