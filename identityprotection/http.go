@@ -363,8 +363,6 @@ func (h *handler) signinAction(w http.ResponseWriter, r *http.Request, c Caller,
 	w.WriteHeader(http.StatusNoContent)
 }
 
-const allTypes = "signInEventTypes/any(t: t eq 'interactiveUser' or t eq 'nonInteractiveUser')"
-
 // ResolveUsers names users by id from the store or, for users without risk yet, from
 // their newest sign-in. Ids found nowhere are returned as unknown.
 func ResolveUsers(ctx context.Context, s *Store, db *engine.DB, tenant string, ids []string) ([]UserRef, []string, error) {
@@ -379,7 +377,7 @@ func ResolveUsers(ctx context.Context, s *Store, db *engine.DB, tenant string, i
 			unknown = append(unknown, id)
 			continue
 		}
-		res, err := db.Query(ctx, tenant, query.Request{Filter: "userId eq " + id + " and " + allTypes, Top: 1,
+		res, err := db.Query(ctx, tenant, query.Request{Where: query.And(query.Eq("userId", id), allTypes), Top: 1,
 			Select: []string{"userId", "userPrincipalName", "userDisplayName"}})
 		if err != nil {
 			return nil, nil, err
@@ -406,7 +404,7 @@ func ResolveSignins(ctx context.Context, db *engine.DB, tenant string, ids []str
 			unknown = append(unknown, id)
 			continue
 		}
-		res, err := db.Query(ctx, tenant, query.Request{Filter: "id eq '" + id + "' and " + allTypes, Top: 1, Select: jobFields})
+		res, err := db.Query(ctx, tenant, query.Request{Where: query.And(query.Eq("id", id), allTypes), Top: 1, Select: jobFields})
 		if err != nil {
 			return nil, nil, err
 		}

@@ -3,7 +3,6 @@ package identityprotection
 import (
 	"context"
 	"errors"
-	"fmt"
 	"path/filepath"
 	"sort"
 	"time"
@@ -52,7 +51,17 @@ var jobFields = []string{"id", "createdDateTime", "correlationId", "userId", "us
 	"tokenIssuerType", "isInteractive", "signInEventTypes", "authenticationDetails",
 	"authenticationRequirementPolicies", "networkLocationDetails"}
 
-const interactiveOnly = "signInEventTypes/any(t: t eq 'interactiveUser')"
+// The job's queries are typed predicates (query.Pred): its times and ids are values, not
+// text to format and quote.
+var (
+	interactiveOnly = query.Any("signInEventTypes", "t", query.Eq("t", "interactiveUser"))
+	allTypes        = query.Any("signInEventTypes", "t", query.Or(query.Eq("t", "interactiveUser"), query.Eq("t", "nonInteractiveUser")))
+)
+
+// between is from <= createdDateTime < to.
+func between(from, to time.Time) query.Pred {
+	return query.And(query.Ge("createdDateTime", from), query.Lt("createdDateTime", to))
+}
 
 // RunDetection runs the offline detectors over tenant's recent interactive sign-ins.
 //
@@ -148,12 +157,11 @@ func RunDetection(ctx context.Context, db *engine.DB, s *Store, tenant string, o
 // readWindow reads interactive sign-ins with from <= createdDateTime < to, in
 // (createdDateTime, id) order so that replays see ties in the same order.
 func readWindow(ctx context.Context, db *engine.DB, tenant string, from, to time.Time) ([]*Event, error) {
-	filter := fmt.Sprintf("createdDateTime ge %s and createdDateTime lt %s and %s",
-		from.Format(time.RFC3339Nano), to.Format(time.RFC3339Nano), interactiveOnly)
+	where := query.And(between(from, to), interactiveOnly)
 	var out []*Event
 	skip := ""
 	for {
-		r, err := db.Query(ctx, tenant, query.Request{Filter: filter, Top: query.DefaultTop, SkipToken: skip, Select: jobFields})
+		r, err := db.Query(ctx, tenant, query.Request{Where: where, Top: query.DefaultTop, SkipToken: skip, Select: jobFields})
 		if err != nil {
 			return nil, err
 		}
@@ -187,9 +195,8 @@ func failureCandidates(ctx context.Context, db *engine.DB, tenant string, from, 
 		return nil, err
 	}
 	defer snap.Release()
-	filter := fmt.Sprintf("createdDateTime ge %s and createdDateTime lt %s and status/errorCode ne 0 and %s",
-		from.Format(time.RFC3339Nano), to.Format(time.RFC3339Nano), interactiveOnly)
-	groups, err := query.Aggregate(ctx, snap.Schema(), snap.Source(), filter, []string{"ipAddress"},
+	where := query.And(between(from, to), query.Ne("status/errorCode", 0), interactiveOnly)
+	groups, err := query.AggregateWhere(ctx, snap.Schema(), snap.Source(), where, []string{"ipAddress"},
 		[]query.Agg{{Op: query.AggCountDistinct, Property: "userId", Alias: "users"}})
 	if err != nil {
 		return nil, err
@@ -212,9 +219,8 @@ func orgCities(ctx context.Context, db *engine.DB, tenant string, from, to time.
 		return nil, err
 	}
 	defer snap.Release()
-	filter := fmt.Sprintf("createdDateTime ge %s and createdDateTime lt %s and status/errorCode eq 0 and signInEventTypes/any(t: t eq 'interactiveUser' or t eq 'nonInteractiveUser')",
-		from.Format(time.RFC3339Nano), to.Format(time.RFC3339Nano))
-	groups, err := query.Aggregate(ctx, snap.Schema(), snap.Source(), filter, []string{"location/countryOrRegion", "location/city"},
+	where := query.And(between(from, to), query.Eq("status/errorCode", 0), allTypes)
+	groups, err := query.AggregateWhere(ctx, snap.Schema(), snap.Source(), where, []string{"location/countryOrRegion", "location/city"},
 		[]query.Agg{{Op: query.AggCountDistinct, Property: "userId", Alias: "users"}})
 	if err != nil {
 		return nil, err

@@ -8,7 +8,6 @@ import (
 	"io"
 	"sort"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/authlake/authlake/engine"
@@ -119,12 +118,11 @@ func (s *Store) ListRiskySignins(ctx context.Context, db *engine.DB, tenant stri
 	rows := make([]map[string]any, 0, len(entries))
 	const batch = 50
 	for i := 0; i < len(entries); i += batch {
-		ids := make([]string, 0, batch)
+		ids := make([]any, 0, batch)
 		for _, e := range entries[i:min(i+batch, len(entries))] {
-			ids = append(ids, "'"+e.RequestID+"'")
+			ids = append(ids, e.RequestID)
 		}
-		filter := fmt.Sprintf("id in (%s) and signInEventTypes/any(t: t eq 'interactiveUser' or t eq 'nonInteractiveUser')", strings.Join(ids, ","))
-		r, err := db.Query(ctx, tenant, query.Request{Filter: filter, Top: batch})
+		r, err := db.Query(ctx, tenant, query.Request{Where: query.And(query.In("id", ids...), allTypes), Top: batch})
 		if err != nil {
 			return ListResult{}, err
 		}
