@@ -466,7 +466,7 @@ func (s *Server) signInDetail(r *http.Request, sess *consoleSession, id, pane st
 	if !ok {
 		return nil, http.StatusBadRequest, "A sign-in id is a GUID."
 	}
-	res, err := s.query(r.Context(), sess.p.Tenant, query.Request{Filter: "id eq '" + gid + "'", Top: 1})
+	res, err := s.query(r.Context(), sess.p.Tenant, query.Request{Where: query.Eq("id", gid), Top: 1})
 	if err != nil {
 		status, _, msg := queryErrorStatus(err)
 		return nil, status, msg
