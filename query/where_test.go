@@ -431,3 +431,45 @@ func withoutPos(v reflect.Value) any {
 	}
 	return v.Interface()
 }
+
+// TestWhereWithApply: an $apply groups the rows of Filter and Where together.
+func TestWhereWithApply(t *testing.T) {
+	f := getFixture(t, 2000, 256, 1)
+	apply := "groupby((userId),aggregate($count as n))"
+	upn := f.events[7]["userPrincipalName"].(string)
+	rw, err := query.Run(context.Background(), columnar.SignIns, f.src, query.Request{Filter: "isInteractive eq true", Where: query.Eq("userPrincipalName", upn), Apply: apply})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rt, err := query.Run(context.Background(), columnar.SignIns, f.src, query.Request{Filter: "isInteractive eq true and userPrincipalName eq " + quote(upn), Apply: apply})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rw.Groups) == 0 || !reflect.DeepEqual(rw.Groups, rt.Groups) {
+		t.Fatalf("apply with Where %v, with the text %v", rw.Groups, rt.Groups)
+	}
+}
+
+// TestWhereShared: one Pred serves concurrent queries (binding does not touch the tree; run
+// with -race).
+func TestWhereShared(t *testing.T) {
+	f := getFixture(t, 300, 64, 11)
+	where := query.And(query.Ne("status/errorCode", 0), query.Any("signInEventTypes", "t", query.Eq("t", "interactiveUser")))
+	want := sortedCopy(refIDs(t, f, where.String()))
+	errs := make(chan error, 8)
+	for i := range 8 {
+		go func() {
+			req := query.Request{Where: where, Top: 100000, Select: []string{"id"}, Count: i%2 == 0}
+			res, err := query.Run(context.Background(), columnar.SignIns, f.src, req)
+			if err == nil && !slices.Equal(sortedCopy(idsOf(res.Rows)), want) {
+				err = errors.New("rows differ")
+			}
+			errs <- err
+		}()
+	}
+	for range 8 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+}

@@ -27,8 +27,8 @@ func resolveUserArgs(ctx context.Context, db *engine.DB, tenant string, args []s
 			continue
 		}
 		res, err := db.Query(ctx, tenant, query.Request{
-			Filter: "userPrincipalName eq '" + strings.ReplaceAll(a, "'", "''") + "'",
-			Apply:  "groupby((userId),aggregate($count as n))",
+			Where: query.Eq("userPrincipalName", a),
+			Apply: "groupby((userId),aggregate($count as n))",
 		})
 		if err != nil {
 			return nil, fmt.Errorf("--user %q: %w", a, err)
