@@ -113,8 +113,8 @@ func compare(op syntax.BinaryOp, path string, v any) Pred {
 	return Pred{e: &syntax.BinaryExpr{Op: op, Left: p, Right: l}}
 }
 
-// In is `path in (v1,v2,...)`; values as for Eq. Slices are not expanded: pass
-// values... for a []string converted to []any, or use Strings.
+// In is `path in (v1,v2,...)`; values as for Eq. A slice is not a value (it is refused):
+// spread a []string or []int with Strings(xs...)... or Ints(xs...)....
 func In(path string, values ...any) Pred {
 	p, err := pathOf(path)
 	if err != nil {
