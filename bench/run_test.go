@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/authlake/authlake/engine"
 	"hash/fnv"
 	"math"
 	"path/filepath"
@@ -206,5 +207,37 @@ func TestPercentileInterpolates(t *testing.T) {
 		if got := Percentile(c.s, c.q); math.Abs(got-c.want) > 1e-9 {
 			t.Errorf("Percentile(%v, %g) = %g, want %g", c.s, c.q, got, c.want)
 		}
+	}
+}
+
+// TestIngestChargesTheFinalMerge: the ingest figure covers the whole-day merge, as the peer's
+// covers its CHECKPOINT. A budget of 64 MiB flushes the 20,000 events several times, so each
+// day is written as several segments; the database the timed ingest leaves has one a day.
+func TestIngestChargesTheFinalMerge(t *testing.T) {
+	dir := t.TempDir()
+	input, size, err := EnsureEvents(filepath.Join(dir, "cache"), 20000, 5, false, t.Logf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := filepath.Join(dir, "db")
+	st, err := ingest(context.Background(), input, data, 2, size, engine.MinMemoryLimit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.CompactSeconds <= 0 || st.CompactSeconds >= st.Seconds {
+		t.Fatalf("final merge %.3f s of %.3f s", st.CompactSeconds, st.Seconds)
+	}
+	db, err := engine.Open(data, engine.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	stats := db.Stats()
+	days := 0
+	for _, ts := range stats.Tenants {
+		days += ts.Days
+	}
+	if stats.Events != 20000 || stats.Segments != days {
+		t.Fatalf("after the timed ingest: %d events in %d segments over %d tenant-days, want 20000 in one a day", stats.Events, stats.Segments, days)
 	}
 }
