@@ -56,6 +56,7 @@ type Config struct {
 // Results is what a run measured; written as JSON by the CLI.
 type Results struct {
 	Date        time.Time    `json:"date"`
+	Revision    string       `json:"revision"` // the code measured (Revision); empty in runs before it was recorded
 	Machine     string       `json:"machine"`
 	GoVersion   string       `json:"go"`
 	Events      int64        `json:"events"`
@@ -130,7 +131,7 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 			fmt.Fprintf(cfg.Log, format+"\n", args...)
 		}
 	}
-	res := &Results{Date: time.Now().UTC(), Machine: machine(), GoVersion: runtime.Version(), Events: int64(cfg.Events),
+	res := &Results{Date: time.Now().UTC(), Revision: Revision(), Machine: machine(), GoVersion: runtime.Version(), Events: int64(cfg.Events),
 		Seed: cfg.Seed, Threads: cfg.Threads, Runs: cfg.Runs, ZstdInput: cfg.ZstdInput, Cold: ColdMethod}
 	if res.MemoryLimit = cfg.MemoryLimit; res.MemoryLimit <= 0 {
 		res.MemoryLimit = engine.DefaultMemoryLimit

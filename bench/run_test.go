@@ -23,6 +23,9 @@ func TestRunReusesTheDatabaseOfAnEarlierRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if first.Revision == "" {
+		t.Fatal("results name no revision")
+	}
 	if len(first.Ingest) != 1 || first.Ingest[0].EventsPerSec <= 0 {
 		t.Fatalf("first run measured no ingest: %+v", first.Ingest)
 	}

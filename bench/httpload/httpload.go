@@ -16,7 +16,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
@@ -74,7 +73,7 @@ type Config struct {
 	// which run in this process too): PREFIX-loaded.pprof of phase 2, PREFIX-ingest.pprof of
 	// phase 3.
 	ProfilePrefix string
-	// Revision is what the results name as the code measured (default Revision()).
+	// Revision is what the results name as the code measured (default bench.Revision()).
 	Revision string
 	Log      io.Writer
 }
@@ -230,7 +229,7 @@ func (c *Config) defaults() {
 		c.MemoryLimit = engine.DefaultMemoryLimit
 	}
 	if c.Revision == "" {
-		c.Revision = Revision()
+		c.Revision = bench.Revision()
 	}
 }
 
@@ -992,37 +991,6 @@ func loadGoals(r *Results) []Goal {
 	}
 	gs = append(gs, Goal{Measure: "failed requests", Value: float64(r.ErrorCount), Goal: "0", Unit: "", Met: r.ErrorCount == 0})
 	return gs
-}
-
-// Revision is the revision of the code running: the build's VCS stamp (go build in a git
-// checkout), else the working directory's git HEAD; "+modified" when the tree had changes.
-func Revision() string {
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		rev, modified := "", false
-		for _, s := range bi.Settings {
-			switch s.Key {
-			case "vcs.revision":
-				rev = s.Value[:min(len(s.Value), 12)]
-			case "vcs.modified":
-				modified = s.Value == "true"
-			}
-		}
-		if rev != "" {
-			if modified {
-				rev += "+modified"
-			}
-			return rev
-		}
-	}
-	out, err := exec.Command("git", "rev-parse", "--short=12", "HEAD").Output()
-	if err != nil {
-		return "unknown"
-	}
-	rev := strings.TrimSpace(string(out))
-	if st, err := exec.Command("git", "status", "--porcelain", "--untracked-files=no").Output(); err == nil && len(bytes.TrimSpace(st)) > 0 {
-		rev += "+modified"
-	}
-	return rev
 }
 
 // cpuSample is a point in time, this process's CPU time and the machine's busy time.
