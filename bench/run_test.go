@@ -156,8 +156,10 @@ func checkFullRowPages(t *testing.T, res *Results, dataDir string) {
 	}
 }
 
-func statOf(r *Results, id string) QueryStat {
-	for _, q := range r.Queries {
+func statOf(r *Results, id string) QueryStat { return queryStat(r.Queries, id) }
+
+func queryStat(qs []QueryStat, id string) QueryStat {
+	for _, q := range qs {
 		if q.ID == id {
 			return q
 		}

@@ -94,7 +94,7 @@ mismatch fails the run.`,
 	f.StringVar(&out, "out", "", "write results JSON here")
 	f.StringVar(&svg, "svg", "", "write the ratio chart (SVG) here (needs --peer)")
 	f.StringVar(&markdown, "markdown", "", "write the comparison as a Markdown table here (needs --peer)")
-	cmd.AddCommand(benchGrowthCmd(), benchLoadCmd())
+	cmd.AddCommand(benchGrowthCmd(), benchLoadCmd(), benchStreamCmd())
 	return cmd
 }
 
@@ -169,6 +169,57 @@ acknowledged, fails the run (the results are still written).`,
 	f.StringVar(&profile, "profile", "", "write CPU profiles (server and clients) of phase 2 to PREFIX-loaded.pprof and of phase 3 to PREFIX-ingest.pprof")
 	f.StringVar(&out, "out", "", "write results JSON here")
 	f.StringVar(&markdown, "markdown", "", "write the results as Markdown here")
+	return cmd
+}
+
+func benchStreamCmd() *cobra.Command {
+	var (
+		cfg bench.StreamConfig
+		out string
+	)
+	cmd := &cobra.Command{
+		Use:   "stream [--events N]",
+		Short: "Stream generated events into one database with no input file: events/s over time, bytes/event, peak RSS",
+		Long: `stream generates N events in this process and ingests them as they are written, through the
+same NDJSON path a file takes, into one database (no input file: a billion events are 5.5 TB of
+NDJSON). Every --interval it prints the events stored, the rate since the last line, the
+process's RSS, the memtable, the segments and the bytes per event on disk; at the end the last
+flush and the whole-day merge are charged to the run. With --queries it then runs the query
+suite cold and warm on the result. Interrupt it to stop early: the figures so far are written.`,
+		Example: `  authlake bench stream --events 100000000 --out bench/results/stream-100m.json
+  authlake bench stream --events 1000000000 --interval 60s --queries --out bench/results/stream-1b.json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if cfg.WorkDir == "" {
+				d, err := os.UserCacheDir()
+				if err != nil {
+					return err
+				}
+				cfg.WorkDir = filepath.Join(d, "authlake", "bench-work", fmt.Sprintf("stream-n%d", cfg.Events))
+			}
+			cfg.MemoryLimit = int64(memoryLimit)
+			cfg.Log = os.Stderr
+			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+			defer stop()
+			res, err := bench.Stream(ctx, cfg)
+			if res != nil {
+				res.WriteTable(cmd.OutOrStdout())
+				if werr := writeResults(out, res); werr != nil {
+					return werr
+				}
+			}
+			return err
+		},
+	}
+	f := cmd.Flags()
+	f.Int64Var(&cfg.Events, "events", 100_000_000, "events to generate and ingest")
+	f.Uint64Var(&cfg.Seed, "seed", 1, "generator seed")
+	f.IntVar(&cfg.Threads, "threads", 0, "ingest threads (default: number of CPUs)")
+	f.DurationVar(&cfg.Interval, "interval", 10*time.Second, "time between progress lines (and timeline samples)")
+	f.BoolVar(&cfg.Queries, "queries", false, "run the query suite on the database at the end")
+	f.IntVar(&cfg.Runs, "runs", 10, "warm runs per query (with --queries)")
+	f.StringVar(&cfg.WorkDir, "work", "", "where the database is built (default: the user cache dir)")
+	f.StringVar(&out, "out", "", "write results JSON here")
 	return cmd
 }
 

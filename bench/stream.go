@@ -1,0 +1,243 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/authlake/authlake/bench/gen"
+	"github.com/authlake/authlake/engine"
+	"github.com/authlake/authlake/engine/load"
+)
+
+// StreamConfig is a streaming run: generated events go straight into one database through the
+// same NDJSON ingest path a file takes, with no input file, as a log pipeline feeds the
+// engine. It is how a billion events are measured on a disk that cannot also hold their
+// 5.5 TB of NDJSON.
+type StreamConfig struct {
+	Events      int64
+	Seed        uint64
+	Threads     int    // ingest goroutines (default: GOMAXPROCS)
+	WorkDir     string // the database is created in WorkDir/authlake (removed first)
+	MemoryLimit int64  // the database's budget (0: engine.DefaultMemoryLimit)
+	// Interval is the time between timeline samples (default 10 s).
+	Interval time.Duration
+	// Queries runs the query suite (cold and warm, Runs warm runs) on the database at the end.
+	Queries bool
+	Runs    int
+	Log     io.Writer
+}
+
+// StreamResults is what a streaming run measured; written as JSON by the CLI.
+type StreamResults struct {
+	Date        time.Time `json:"date"`
+	Revision    string    `json:"revision"`
+	Machine     string    `json:"machine"`
+	GoVersion   string    `json:"go"`
+	Events      int64     `json:"events"`
+	Seed        uint64    `json:"seed"`
+	Threads     int       `json:"threads"`
+	MemoryLimit int64     `json:"memoryLimit"`
+	// RawBytes is the NDJSON the generator wrote into the ingest.
+	RawBytes int64 `json:"rawBytes"`
+	// Seconds covers generation, ingest, the last flush and the final whole-day merge
+	// (CompactSeconds of it). The generator runs in this process and takes its share of the
+	// CPU (GenerateNote).
+	Seconds        float64        `json:"seconds"`
+	CompactSeconds float64        `json:"compactSeconds"`
+	EventsPerSec   float64        `json:"eventsPerSecond"`
+	GenerateNote   string         `json:"generateNote"`
+	Timeline       []StreamSample `json:"timeline"`
+	DiskBytes      int64          `json:"diskBytes"`
+	IndexBytes     int64          `json:"indexBytes"`
+	BytesPerEvt    float64        `json:"bytesPerEvent"`
+	// PeakRSS is the process's high-water mark over the whole run, generator included.
+	PeakRSS int64       `json:"peakRSSBytes"`
+	Params  *Params     `json:"params,omitempty"`
+	Queries []QueryStat `json:"queries,omitempty"`
+}
+
+// StreamSample is the state of a streaming run at one moment.
+type StreamSample struct {
+	Seconds       float64 `json:"seconds"`
+	Events        int64   `json:"events"`          // records ingested so far
+	EventsPerSec  float64 `json:"eventsPerSecond"` // since the previous sample
+	RSSBytes      int64   `json:"rssBytes"`
+	MemtableBytes int64   `json:"memtableBytes"`
+	Segments      int     `json:"segments"`
+	DiskBytes     int64   `json:"diskBytes"` // segments and indexes
+}
+
+const generateNote = "events are generated in the ingesting process (one goroutine, about a fifth of " +
+	"the CPU ingest takes) and parsed from NDJSON as a file's would be"
+
+// Stream runs a streaming measurement. A cancelled context stops it with the figures so far
+// (the timeline and what is on disk), and the error.
+func Stream(ctx context.Context, cfg StreamConfig) (*StreamResults, error) {
+	if cfg.Threads <= 0 {
+		cfg.Threads = runtime.GOMAXPROCS(0)
+	}
+	if cfg.Interval <= 0 {
+		cfg.Interval = 10 * time.Second
+	}
+	if cfg.Runs <= 0 {
+		cfg.Runs = 10
+	}
+	if cfg.Events <= 0 {
+		return nil, fmt.Errorf("stream: %d events", cfg.Events)
+	}
+	logf := func(format string, args ...any) {
+		if cfg.Log != nil {
+			fmt.Fprintf(cfg.Log, format+"\n", args...)
+		}
+	}
+	res := &StreamResults{Date: time.Now().UTC(), Revision: Revision(), Machine: machine(), GoVersion: runtime.Version(),
+		Events: cfg.Events, Seed: cfg.Seed, Threads: cfg.Threads, MemoryLimit: cfg.MemoryLimit, GenerateNote: generateNote}
+	if res.MemoryLimit <= 0 {
+		res.MemoryLimit = engine.DefaultMemoryLimit
+	}
+	dir := streamDir(cfg.WorkDir)
+	if err := os.RemoveAll(dir); err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	db, err := engine.Open(dir, engine.Options{Retention: -1, MemoryLimit: cfg.MemoryLimit})
+	if err != nil {
+		return nil, err
+	}
+	// The sampler reads the database while the load runs, and takes the last sample itself.
+	var (
+		samplerDone = make(chan struct{})
+		stopSampler = make(chan struct{})
+		mu          sync.Mutex
+	)
+	sample := func() {
+		st := db.Stats()
+		s := StreamSample{Seconds: time.Since(start).Seconds(), Events: st.Events, RSSBytes: currentRSS(),
+			MemtableBytes: st.MemtableBytes, Segments: st.Segments, DiskBytes: st.SegmentBytes + st.IndexBytes}
+		mu.Lock()
+		defer mu.Unlock()
+		if n := len(res.Timeline); n > 0 {
+			prev := res.Timeline[n-1]
+			if dt := s.Seconds - prev.Seconds; dt > 0 {
+				s.EventsPerSec = float64(s.Events-prev.Events) / dt
+			}
+		} else if s.Seconds > 0 {
+			s.EventsPerSec = float64(s.Events) / s.Seconds
+		}
+		res.Timeline = append(res.Timeline, s)
+		logf("%7.0f s  %12d events  %8.0f events/s  RSS %6.0f MB  memtable %5.0f MB  %4d segments  %.1f B/event",
+			s.Seconds, s.Events, s.EventsPerSec, float64(s.RSSBytes)/1e6, float64(s.MemtableBytes)/1e6, s.Segments,
+			float64(s.DiskBytes)/float64(max(s.Events, 1)))
+	}
+	go func() {
+		defer close(samplerDone)
+		t := time.NewTicker(cfg.Interval)
+		defer t.Stop()
+		for {
+			select {
+			case <-stopSampler:
+				return
+			case <-t.C:
+				sample()
+			}
+		}
+	}()
+
+	pr, pw := io.Pipe()
+	genErr := make(chan error, 1)
+	go func() {
+		_, n, err := gen.Write(pw, gen.Config{Events: int(cfg.Events), Seed: cfg.Seed, End: gen.BenchEnd})
+		mu.Lock()
+		res.RawBytes = n
+		mu.Unlock()
+		pw.CloseWithError(err) // nil: the reader sees EOF
+		genErr <- err
+	}()
+	sum, err := load.Load(ctx, db, []load.Source{{Name: "generator", R: pr}}, load.Options{Threads: cfg.Threads, Tenant: gen.DefaultTenant})
+	pr.CloseWithError(errors.New("ingest stopped")) // unblocks the generator if the load stopped early
+	err = errors.Join(err, <-genErr)
+	if err == nil && sum.Rejected > 0 {
+		err = fmt.Errorf("the generated stream had %d rejected records", sum.Rejected)
+	}
+	if err == nil {
+		err = db.Flush()
+	}
+	merge := time.Now()
+	if err == nil {
+		err = db.CompactAll()
+	}
+	res.CompactSeconds = time.Since(merge).Seconds()
+	res.Seconds = time.Since(start).Seconds()
+	close(stopSampler)
+	<-samplerDone
+	sample()
+	st := db.Stats()
+	if cerr := db.Close(); err == nil {
+		err = cerr
+	}
+	res.EventsPerSec = float64(sum.Records) / res.Seconds
+	res.DiskBytes, res.IndexBytes = st.SegmentBytes+st.IndexBytes, st.IndexBytes
+	res.BytesPerEvt = float64(res.DiskBytes) / float64(max(st.Events, 1))
+	res.PeakRSS = peakRSS()
+	if err != nil {
+		return res, err
+	}
+	if st.Events != cfg.Events {
+		return res, fmt.Errorf("stream: %d events generated, %d stored", cfg.Events, st.Events)
+	}
+	logf("streamed %d events in %.1f s (final merge %.1f s): %.0f events/s, %.1f B/event, peak RSS %.0f MB",
+		sum.Records, res.Seconds, res.CompactSeconds, res.EventsPerSec, res.BytesPerEvt, float64(res.PeakRSS)/1e6)
+	if cfg.Queries {
+		p, err := pickParams(ctx, dir, cfg.MemoryLimit)
+		if err != nil {
+			return res, err
+		}
+		res.Params = &p
+		if res.Queries, err = runSuite(ctx, dir, p, cfg.Runs, cfg.MemoryLimit, logf); err != nil {
+			return res, err
+		}
+		res.PeakRSS = peakRSS()
+	}
+	return res, nil
+}
+
+// streamDir is where a streaming run keeps its database.
+func streamDir(work string) string { return filepath.Join(work, "authlake") }
+
+// WriteTable prints a streaming run's summary.
+func (r *StreamResults) WriteTable(w io.Writer) {
+	fmt.Fprintf(w, "streamed %d events (%.1f GB of NDJSON) into one database, %d threads, budget %d MiB, revision %s\n",
+		r.Events, float64(r.RawBytes)/1e9, r.Threads, r.MemoryLimit>>20, r.Revision)
+	fmt.Fprintf(w, "  %.1f s (final merge %.1f s): %.0f events/s; %.1f B/event on disk (indexes %.1f); peak RSS %.0f MB\n",
+		r.Seconds, r.CompactSeconds, r.EventsPerSec, r.BytesPerEvt, float64(r.IndexBytes)/float64(max(r.Events, 1)), float64(r.PeakRSS)/1e6)
+	for _, q := range r.Queries {
+		fmt.Fprintf(w, "  %-12s %10d  cold %9.2f ms  warm %9.3f ms\n", q.ID, q.Count, q.ColdMs, q.WarmMs)
+	}
+}
+
+// currentRSS is the process's resident set now (VmRSS), 0 where /proc is missing.
+func currentRSS() int64 { return procStatusBytes("VmRSS:") }
+
+// procStatusBytes reads a kB field of /proc/self/status.
+func procStatusBytes(key string) int64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(l, key) {
+			var kb int64
+			fmt.Sscanf(strings.TrimSpace(strings.TrimPrefix(l, key)), "%d", &kb)
+			return kb << 10
+		}
+	}
+	return 0
+}
