@@ -37,14 +37,16 @@ type StreamConfig struct {
 
 // StreamResults is what a streaming run measured; written as JSON by the CLI.
 type StreamResults struct {
-	Date        time.Time `json:"date"`
-	Revision    string    `json:"revision"`
-	Machine     string    `json:"machine"`
-	GoVersion   string    `json:"go"`
-	Events      int64     `json:"events"`
-	Seed        uint64    `json:"seed"`
-	Threads     int       `json:"threads"`
-	MemoryLimit int64     `json:"memoryLimit"`
+	Date      time.Time `json:"date"`
+	Revision  string    `json:"revision"`
+	Machine   string    `json:"machine"`
+	GoVersion string    `json:"go"`
+	Events    int64     `json:"events"` // asked for
+	// Ingested is what the database holds at the end: Events, or fewer when the run was stopped.
+	Ingested    int64  `json:"ingested"`
+	Seed        uint64 `json:"seed"`
+	Threads     int    `json:"threads"`
+	MemoryLimit int64  `json:"memoryLimit"`
 	// RawBytes is the NDJSON the generator wrote into the ingest.
 	RawBytes int64 `json:"rawBytes"`
 	// Seconds covers generation, ingest, the last flush and the final whole-day merge
@@ -183,7 +185,8 @@ func Stream(ctx context.Context, cfg StreamConfig) (*StreamResults, error) {
 	if cerr := db.Close(); err == nil {
 		err = cerr
 	}
-	res.EventsPerSec = float64(sum.Records) / res.Seconds
+	res.Ingested = st.Events
+	res.EventsPerSec = float64(st.Events) / res.Seconds
 	res.DiskBytes, res.IndexBytes = st.SegmentBytes+st.IndexBytes, st.IndexBytes
 	res.BytesPerEvt = float64(res.DiskBytes) / float64(max(st.Events, 1))
 	res.PeakRSS = peakRSS()
@@ -194,7 +197,7 @@ func Stream(ctx context.Context, cfg StreamConfig) (*StreamResults, error) {
 		return res, fmt.Errorf("stream: %d events generated, %d stored", cfg.Events, st.Events)
 	}
 	logf("streamed %d events in %.1f s (final merge %.1f s): %.0f events/s, %.1f B/event, peak RSS %.0f MB",
-		sum.Records, res.Seconds, res.CompactSeconds, res.EventsPerSec, res.BytesPerEvt, float64(res.PeakRSS)/1e6)
+		st.Events, res.Seconds, res.CompactSeconds, res.EventsPerSec, res.BytesPerEvt, float64(res.PeakRSS)/1e6)
 	if cfg.Queries {
 		p, err := pickParams(ctx, dir, cfg.MemoryLimit)
 		if err != nil {
@@ -214,10 +217,14 @@ func streamDir(work string) string { return filepath.Join(work, "authlake") }
 
 // WriteTable prints a streaming run's summary.
 func (r *StreamResults) WriteTable(w io.Writer) {
-	fmt.Fprintf(w, "streamed %d events (%.1f GB of NDJSON) into one database, %d threads, budget %d MiB, revision %s\n",
-		r.Events, float64(r.RawBytes)/1e9, r.Threads, r.MemoryLimit>>20, r.Revision)
+	stopped := ""
+	if r.Ingested != r.Events {
+		stopped = fmt.Sprintf(" (stopped early: %d were asked for)", r.Events)
+	}
+	fmt.Fprintf(w, "streamed %d events%s (%.1f GB of NDJSON) into one database, %d threads, budget %d MiB, revision %s\n",
+		r.Ingested, stopped, float64(r.RawBytes)/1e9, r.Threads, r.MemoryLimit>>20, r.Revision)
 	fmt.Fprintf(w, "  %.1f s (final merge %.1f s): %.0f events/s; %.1f B/event on disk (indexes %.1f); peak RSS %.0f MB\n",
-		r.Seconds, r.CompactSeconds, r.EventsPerSec, r.BytesPerEvt, float64(r.IndexBytes)/float64(max(r.Events, 1)), float64(r.PeakRSS)/1e6)
+		r.Seconds, r.CompactSeconds, r.EventsPerSec, r.BytesPerEvt, float64(r.IndexBytes)/float64(max(r.Ingested, 1)), float64(r.PeakRSS)/1e6)
 	for _, q := range r.Queries {
 		fmt.Fprintf(w, "  %-12s %10d  cold %9.2f ms  warm %9.3f ms\n", q.ID, q.Count, q.ColdMs, q.WarmMs)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -18,7 +19,7 @@ func TestStreamIngestsGeneratedEventsWithoutAFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Revision == "" || res.RawBytes < 20000*1000 || res.EventsPerSec <= 0 || res.CompactSeconds <= 0 || res.CompactSeconds >= res.Seconds {
+	if res.Ingested != 20000 || res.Revision == "" || res.RawBytes < 20000*1000 || res.EventsPerSec <= 0 || res.CompactSeconds <= 0 || res.CompactSeconds >= res.Seconds {
 		t.Fatalf("results: revision %q, %d raw bytes, %.0f events/s, merge %.3f of %.3f s", res.Revision, res.RawBytes, res.EventsPerSec, res.CompactSeconds, res.Seconds)
 	}
 	last := res.Timeline[len(res.Timeline)-1]
@@ -48,7 +49,12 @@ func TestStreamStopsWhenCancelled(t *testing.T) {
 	if err == nil || res == nil {
 		t.Fatalf("cancelled stream: %v, results %v", err, res)
 	}
-	if n := res.Timeline[len(res.Timeline)-1].Events; n >= 1_000_000 {
-		t.Fatalf("cancelled stream stored all %d events", n)
+	if n := res.Timeline[len(res.Timeline)-1].Events; n >= 1_000_000 || n != res.Ingested {
+		t.Fatalf("cancelled stream: last sample %d events, results %d", n, res.Ingested)
+	}
+	var b strings.Builder
+	res.WriteTable(&b)
+	if !strings.Contains(b.String(), "stopped early: 1000000 were asked for") {
+		t.Fatalf("summary of a stopped run:\n%s", b.String())
 	}
 }
