@@ -7,6 +7,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/valyala/fastjson"
 )
 
 // Batch gives typed, allocation-free access to the columns of one record batch of a schema
@@ -199,6 +200,56 @@ type Encoder struct {
 	// dictionary the rows being written use: a page's rows mostly share their segments'
 	// dictionaries, so a value is escaped once per page, not once per row.
 	dicts []dictJSON
+
+	opts EncodeOptions
+	// risk is the overlay of the row being written, when hasRisk.
+	risk    SignInRisk
+	hasRisk bool
+	p       fastjson.Parser
+	arena   fastjson.Arena
+}
+
+// EncodeOptions adapt the rows written to one response, in the pass that writes them (a row
+// used to be written as stored, then parsed again by the server to adapt it).
+type EncodeOptions struct {
+	// Version V1 writes only what v1.0 has: its top-level properties (also left to the
+	// Projection), the v1.0 members of flattened objects, and of the items of collections
+	// (Column.Items). 0 or Beta writes everything.
+	Version Version
+	// HideEvolved writes an evolvable enum's sentinel in place of members past it
+	// (Column.Enum, and the enums of collection items), for clients that did not send
+	// "Prefer: include-unknown-enum-members".
+	HideEvolved bool
+	// Risk, when set, gives Identity Protection's overlay of a row by its id: its values are
+	// written in place of the stored ones for the columns that hold them (Column.Risk). The
+	// caller binds it to the tenant whose rows are written; the encoder knows no tenant.
+	Risk RiskLookup
+}
+
+// SignInRisk is what Identity Protection says of a sign-in's risk, as the reader may see it
+// (its licence already applied).
+type SignInRisk struct {
+	State, Detail, LevelAggregated, LevelDuringSignIn string
+	EventTypes                                        []string // riskEventTypes_v2
+}
+
+// RiskLookup finds the risk overlay of the sign-in with id.
+type RiskLookup func(id [16]byte) (SignInRisk, bool)
+
+// SetOptions sets how the following rows are written.
+func (e *Encoder) SetOptions(o EncodeOptions) {
+	if o.Version != e.opts.Version || o.HideEvolved != e.opts.HideEvolved {
+		// The dictionary cache holds values as written under the old options.
+		clear(e.dicts)
+	}
+	e.opts = o
+}
+
+func (e *Encoder) v1() bool { return e.opts.Version == V1 }
+
+// adapts reports whether the options change what column c writes (besides the overlay).
+func (e *Encoder) adapts(c *Column) bool {
+	return c.Enum != nil && e.opts.HideEvolved || c.Items != nil && (e.opts.HideEvolved || e.v1())
 }
 
 type dictJSON struct {
@@ -230,10 +281,118 @@ func (e *Encoder) appendDict(dst []byte, b *Batch, c *Column, row int) []byte {
 	}
 	v := d.vals[code]
 	if v == nil {
-		v = AppendJSONString(nil, data[off[code]:off[code+1]])
+		raw := data[off[code]:off[code+1]]
+		if c.Kind == KindJSONDict {
+			v = e.adaptJSON(nil, c, raw)
+		} else {
+			v = e.appendString(nil, c, string(raw))
+		}
 		d.vals[code] = v
 	}
 	return append(dst, v...)
+}
+
+// appendString appends a string value of c as written: an evolvable member hidden as asked.
+func (e *Encoder) appendString(dst []byte, c *Column, s string) []byte {
+	if c.Enum != nil && e.opts.HideEvolved {
+		s, _ = c.Enum.Hide(s)
+	}
+	return AppendJSONString(dst, s)
+}
+
+// adaptJSON appends the JSON value raw of c as written under the options (raw itself when they
+// change nothing in it). Only collection items and enum strings are adapted: a dictionary's
+// values are adapted once per page (appendDict), raw extras once per row.
+func (e *Encoder) adaptJSON(dst []byte, c *Column, raw []byte) []byte {
+	if !e.adapts(c) {
+		return append(dst, raw...)
+	}
+	v, err := e.p.ParseBytes(raw)
+	if err != nil {
+		return append(dst, raw...)
+	}
+	switch {
+	case c.Enum != nil && v.Type() == fastjson.TypeString:
+		return e.appendString(dst, c, string(v.GetStringBytes()))
+	case c.Items != nil && v.Type() == fastjson.TypeArray:
+		if !e.adaptItems(c.Items, v) {
+			return append(dst, raw...)
+		}
+		return v.MarshalTo(dst)
+	}
+	return append(dst, raw...)
+}
+
+// adaptItems narrows the objects of a collection to v1.0's members and hides their evolvable
+// members, as the options ask; it reports whether it changed anything.
+func (e *Encoder) adaptItems(it *Items, v *fastjson.Value) bool {
+	e.arena.Reset()
+	changed := false
+	var drop []string
+	for _, item := range v.GetArray() {
+		o, err := item.Object()
+		if err != nil {
+			continue
+		}
+		if e.v1() {
+			drop = drop[:0]
+			o.Visit(func(k []byte, _ *fastjson.Value) {
+				if m := it.Member(string(k)); m == nil || m.Version&V1 == 0 {
+					drop = append(drop, string(k))
+				}
+			})
+			for _, k := range drop {
+				o.Del(k)
+			}
+			changed = changed || len(drop) > 0
+		}
+		if !e.opts.HideEvolved {
+			continue
+		}
+		for i := range it.Members {
+			m := &it.Members[i]
+			if m.Enum == nil {
+				continue
+			}
+			mv := o.Get(m.Name)
+			if mv == nil || mv.Type() != fastjson.TypeString {
+				continue
+			}
+			hide := m.Enum.Hide
+			if m.Flags {
+				hide = m.Enum.HideFlags
+			}
+			if s, ok := hide(string(mv.GetStringBytes())); ok {
+				o.Set(m.Name, e.arena.NewString(s))
+				changed = true
+			}
+		}
+	}
+	return changed
+}
+
+// appendRisk appends the overlay's value of column c.
+func (e *Encoder) appendRisk(dst []byte, c *Column) []byte {
+	switch c.Risk {
+	case RiskStateField:
+		return e.appendString(dst, c, e.risk.State)
+	case RiskDetailField:
+		return e.appendString(dst, c, e.risk.Detail)
+	case RiskLevelAggregatedField:
+		return e.appendString(dst, c, e.risk.LevelAggregated)
+	case RiskLevelDuringSignInField:
+		return e.appendString(dst, c, e.risk.LevelDuringSignIn)
+	case RiskEventTypesV2Field:
+		dst = append(dst, '[')
+		for i, t := range e.risk.EventTypes {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = AppendJSONString(dst, t)
+		}
+		return append(dst, ']')
+	}
+	panic("BUG: appendRisk on a column the overlay does not hold")
 }
 
 func (e *Encoder) propsFor(s *Schema, proj Projection) []int {
@@ -301,6 +460,13 @@ func (e *Encoder) AppendJSON(dst []byte, b *Batch, row int, proj Projection) ([]
 		return dst, fmt.Errorf("row %d: %w", row, err)
 	}
 	e.indexed = false // byPath is built on the row's first lookup, if it has one
+	e.hasRisk = false
+	if e.opts.Risk != nil {
+		// The overlay is found by the row's stored id, whether or not the id is written.
+		if id, ok := b.Schema.Lookup("id"); ok && id.Kind == KindGUID && b.Valid(id.Index, row) {
+			e.risk, e.hasRisk = e.opts.Risk([16]byte(b.Bytes(id.Index, row)))
+		}
+	}
 	e.mask, e.objMask = 0, 0
 	for _, x := range e.extras {
 		e.mask |= pathBit(x.Path)
@@ -323,6 +489,9 @@ func (e *Encoder) AppendJSON(dst []byte, b *Batch, row int, proj Projection) ([]
 			i = props[n]
 		}
 		p := &b.Schema.Properties[i]
+		if proj == nil && e.v1() && p.Version()&V1 == 0 {
+			continue
+		}
 		if p.Column != nil {
 			dst, first = e.appendColumn(dst, first, p.Column, b, row)
 		} else {
@@ -331,9 +500,14 @@ func (e *Encoder) AppendJSON(dst []byte, b *Batch, row int, proj Projection) ([]
 	}
 	// Unknown top-level properties, in input order. A projection leaves them out, except the
 	// annotation that says which tenant reported the row: it is not a property but whose event
-	// this is, which a reader needs whatever it selected.
+	// this is, which a reader needs whatever it selected. v1.0 leaves them out too, except
+	// authlake's annotations, which are not beta properties.
 	for _, x := range e.extras {
-		if x.Kind == extrasRaw && !strings.Contains(x.Path, "/") && (proj == nil || x.Path == ReportedBy) {
+		keep := x.Path == ReportedBy
+		if proj == nil {
+			keep = !e.v1() || IsAnnotation(x.Path)
+		}
+		if x.Kind == extrasRaw && !strings.Contains(x.Path, "/") && keep {
 			if _, known := b.Schema.byName[x.Path]; known {
 				continue
 			}
@@ -393,14 +567,24 @@ func (e *Encoder) appendColumn(dst []byte, first bool, c *Column, b *Batch, row 
 		if _, ok := e.find(extrasAbsent, c.Name); ok {
 			return dst, first
 		}
+		if e.hasRisk && c.Risk != RiskNone {
+			dst = appendKeyJSON(dst, &first, c.enc.key)
+			return e.appendRisk(dst, c), first
+		}
 		if x, ok := e.find(extrasRaw, c.Name); ok {
 			dst = appendKeyJSON(dst, &first, c.enc.key)
-			return append(dst, x.Value...), first
+			return e.adaptJSON(dst, c, x.Value), first
 		}
 	}
 	dst = appendKeyJSON(dst, &first, c.enc.key)
-	if c.Kind == KindDict && b.Valid(c.Index, row) {
+	if e.hasRisk && c.Risk != RiskNone {
+		return e.appendRisk(dst, c), first
+	}
+	if (c.Kind == KindDict || c.Kind == KindJSONDict && e.adapts(c)) && b.Valid(c.Index, row) {
 		return e.appendDict(dst, b, c, row), first
+	}
+	if c.Kind == KindJSON && e.adapts(c) && b.Valid(c.Index, row) {
+		return e.adaptJSON(dst, c, b.Bytes(c.Index, row)), first
 	}
 	return AppendValue(dst, b, c, row), first
 }
@@ -448,6 +632,9 @@ func (e *Encoder) appendObject(dst []byte, first bool, o *Object, b *Batch, row 
 	inner := true
 	for i := range o.Members {
 		m := &o.Members[i]
+		if e.v1() && m.Version()&V1 == 0 {
+			continue
+		}
 		if m.Column != nil {
 			dst, inner = e.appendColumn(dst, inner, m.Column, b, row)
 		} else {
@@ -471,6 +658,22 @@ func (e *Encoder) appendObject(dst []byte, first bool, o *Object, b *Batch, row 
 		dst = append(dst, x.Value...)
 	}
 	return append(dst, '}'), first
+}
+
+// Version is the versions that have the property.
+func (p *Property) Version() Version {
+	if p.Column != nil {
+		return p.Column.Version
+	}
+	return p.Object.Version
+}
+
+// Version is the versions that have the member.
+func (m *Member) Version() Version {
+	if m.Column != nil {
+		return m.Column.Version
+	}
+	return m.Object.Version
 }
 
 func (o *Object) hasMember(name string) bool {

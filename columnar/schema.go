@@ -95,6 +95,12 @@ type Column struct {
 	Kind    Kind
 	Version Version
 	Index   int // position in Schema.Columns
+	// Enum is the evolvable enum of a string column (nil: not one). Items describes the objects
+	// of a collection stored as JSON whose members v1.0 narrows or that hold evolvable enums.
+	Enum  *Evolvable
+	Items *Items
+	// Risk is the property of Identity Protection's overlay this column holds (RiskNone: none).
+	Risk RiskField
 	// JSON path split into segments; len 1 for top-level properties.
 	path []string
 	enc  encodeKey
@@ -236,7 +242,19 @@ type propSpec struct {
 	kind    Kind
 	version Version
 	members []propSpec
+	enum    *Evolvable
+	items   *Items
+	risk    RiskField
 }
+
+// evolvable declares the column an evolvable enum.
+func (ps propSpec) evolvable(e *Evolvable) propSpec { ps.enum = e; return ps }
+
+// of declares the members of a collection column's objects.
+func (ps propSpec) of(it *Items) propSpec { ps.items = it; return ps }
+
+// overlaid declares the column one of the risk overlay's properties.
+func (ps propSpec) overlaid(f RiskField) propSpec { ps.risk = f; return ps }
 
 func p(name string, kind Kind, v Version) propSpec {
 	return propSpec{name: name, kind: kind, version: v}
@@ -271,15 +289,15 @@ var signInSpec = []propSpec{
 	p("originalRequestId", KindGUID, b),
 	p("isInteractive", KindBool, bv),
 	p("tokenIssuerName", KindDict, b),
-	p("tokenIssuerType", KindDict, b),
+	p("tokenIssuerType", KindDict, b).evolvable(enumIssuerType),
 	p("clientCredentialType", KindDict, b),
 	p("processingTimeInMilliseconds", KindInt32, b),
-	p("riskDetail", KindDict, bv),
-	p("riskLevelAggregated", KindDict, bv),
-	p("riskLevelDuringSignIn", KindDict, bv),
-	p("riskState", KindDict, bv),
+	p("riskDetail", KindDict, bv).evolvable(enumRiskDetail).overlaid(RiskDetailField),
+	p("riskLevelAggregated", KindDict, bv).overlaid(RiskLevelAggregatedField),
+	p("riskLevelDuringSignIn", KindDict, bv).overlaid(RiskLevelDuringSignInField),
+	p("riskState", KindDict, bv).overlaid(RiskStateField),
 	p("riskEventTypes", KindJSONDict, bv),
-	p("riskEventTypes_v2", KindJSONDict, bv),
+	p("riskEventTypes_v2", KindJSONDict, bv).overlaid(RiskEventTypesV2Field),
 	p("resourceDisplayName", KindDict, bv),
 	p("resourceId", KindDict, bv),
 	p("resourceServicePrincipalId", KindDict, b),
@@ -290,8 +308,8 @@ var signInSpec = []propSpec{
 	p("resourceOwnerTenantId", KindDict, b),
 	p("authenticationMethodsUsed", KindJSONDict, b),
 	p("authenticationRequirement", KindDict, b),
-	p("authenticationProtocol", KindDict, b),
-	p("incomingTokenType", KindDict, b),
+	p("authenticationProtocol", KindDict, b).evolvable(enumProtocol),
+	p("incomingTokenType", KindDict, b).evolvable(enumTokenType),
 	p("signInIdentifier", KindDict, b),
 	p("signInIdentifierType", KindDict, b),
 	p("signInEventTypes", KindJSONDict, b),
@@ -307,7 +325,7 @@ var signInSpec = []propSpec{
 	p("isThroughGlobalSecureAccess", KindBool, b),
 	p("globalSecureAccessIpAddress", KindDict, b),
 	p("autonomousSystemNumber", KindInt32, b),
-	p("crossTenantAccessType", KindDict, b),
+	p("crossTenantAccessType", KindDict, b).evolvable(enumAccessType),
 	p("uniqueTokenIdentifier", KindText, b),
 	p("sessionId", KindGUID, b),
 	p("clientSessionId", KindGUID, b),
@@ -341,12 +359,12 @@ var signInSpec = []propSpec{
 		),
 	),
 	obj("agent", b,
-		p("agentType", KindDict, b),
-		p("agentSubjectType", KindDict, b),
+		p("agentType", KindDict, b).evolvable(enumAgentType),
+		p("agentSubjectType", KindDict, b).evolvable(enumAgentType),
 		p("agentSubjectParentId", KindDict, b),
 		p("parentAppId", KindDict, b),
 	),
-	p("appliedConditionalAccessPolicies", KindJSONDict, bv),
+	p("appliedConditionalAccessPolicies", KindJSONDict, bv).of(caPolicy),
 	p("conditionalAccessAudiences", KindJSONDict, b),
 	p("authenticationDetails", KindJSON, b),
 	p("authenticationProcessingDetails", KindJSONDict, b),
@@ -374,7 +392,8 @@ func buildSchema(spec []propSpec) *Schema {
 	}
 	var addObject func(prefix []string, ps propSpec) *Object
 	addColumn := func(path []string, ps propSpec) *Column {
-		c := &Column{Name: strings.Join(path, "/"), Kind: ps.kind, Version: ps.version, Index: len(s.Columns), path: path}
+		c := &Column{Name: strings.Join(path, "/"), Kind: ps.kind, Version: ps.version, Index: len(s.Columns), path: path,
+			Enum: ps.enum, Items: ps.items, Risk: ps.risk}
 		c.enc = newEncodeKey(c.Name)
 		if _, dup := s.byFold[strings.ToLower(c.Name)]; dup {
 			panic("BUG: duplicate column " + c.Name)

@@ -190,23 +190,9 @@ func (s *Store) MergeSignIn(tenant string, row []byte) []byte {
 	if err != nil || v.Type() != fastjson.TypeObject {
 		return row
 	}
-	id := v.GetStringBytes("id")
-	s.mu.Lock()
-	var sr SigninRisk
-	var lic string
-	found := false
-	if ts := s.tenants[tenant]; ts != nil {
-		if x := ts.Signins[string(id)]; x != nil {
-			sr, lic, found = *x, s.cfg.tenant(tenant).Licence, true
-		}
-	}
-	s.mu.Unlock()
+	sr, found := s.visibleRisk(tenant, string(v.GetStringBytes("id")))
 	if !found {
 		return row
-	}
-	if lic != LicenceP2 {
-		sr.RiskDetail, sr.LevelAggregated, sr.LevelDuringSignIn = DetailHidden, LevelHidden, LevelHidden
-		sr.EventTypes = []string{TypeGeneric}
 	}
 	var a fastjson.Arena
 	o := v.GetObject()
@@ -225,6 +211,50 @@ func (s *Store) MergeSignIn(tenant string, row []byte) []byte {
 	}
 	set("riskEventTypes_v2", arr)
 	return v.MarshalTo(nil)
+}
+
+// RiskLookup is tenant's overlay as the encoder takes it (columnar.EncodeOptions.Risk), to be
+// written into sign-ins as they are encoded instead of merged into their JSON afterwards
+// (MergeSignIn). It is bound to tenant: another tenant's sign-in with the same id is never
+// found in it. It is nil when tenant has no overlay, so that its rows cost no lookup.
+func (s *Store) RiskLookup(tenant string) columnar.RiskLookup {
+	s.mu.Lock()
+	ts := s.tenants[tenant]
+	empty := ts == nil || len(ts.Signins) == 0
+	s.mu.Unlock()
+	if empty {
+		return nil
+	}
+	return func(id [16]byte) (columnar.SignInRisk, bool) {
+		var buf [36]byte
+		sr, found := s.visibleRisk(tenant, string(columnar.AppendGUID(buf[:0], id[:])))
+		if !found {
+			return columnar.SignInRisk{}, false
+		}
+		return columnar.SignInRisk{State: sr.RiskState, Detail: sr.RiskDetail, LevelAggregated: sr.LevelAggregated,
+			LevelDuringSignIn: sr.LevelDuringSignIn, EventTypes: sr.EventTypes}, true
+	}
+}
+
+// visibleRisk is tenant's overlay of its sign-in id as tenant's licence lets it see it.
+func (s *Store) visibleRisk(tenant, id string) (SigninRisk, bool) {
+	s.mu.Lock()
+	var sr SigninRisk
+	var lic string
+	found := false
+	if ts := s.tenants[tenant]; ts != nil {
+		if x := ts.Signins[id]; x != nil {
+			sr, lic, found = *x, s.cfg.tenant(tenant).Licence, true
+			// A copy: the caller writes it after the lock is released.
+			sr.EventTypes = append([]string(nil), x.EventTypes...)
+		}
+	}
+	s.mu.Unlock()
+	if found && lic != LicenceP2 {
+		sr.RiskDetail, sr.LevelAggregated, sr.LevelDuringSignIn = DetailHidden, LevelHidden, LevelHidden
+		sr.EventTypes = []string{TypeGeneric}
+	}
+	return sr, found
 }
 
 // leadingID is the id of a row that starts {"id":"…" with an id that needs no unescaping.

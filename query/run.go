@@ -30,6 +30,12 @@ type Request struct {
 	CountOnly bool
 	Apply     string
 	Version   columnar.Version // 0 = beta
+	// HideEvolvedEnums writes evolvable enum members past their sentinel as the sentinel, for
+	// clients that did not ask for them (columnar.EncodeOptions.HideEvolved).
+	HideEvolvedEnums bool
+	// Risk, when set, overlays Identity Protection's risk on the rows written; the caller binds
+	// it to the tenant of the query (columnar.EncodeOptions.Risk).
+	Risk columnar.RiskLookup
 	// DefaultInteractiveOnly applies Graph's rule: when the filter has no
 	// signInEventTypes/any(...) term, only rows whose signInEventTypes contains
 	// 'interactiveUser' are listed.
@@ -147,7 +153,11 @@ func Run(ctx context.Context, s *columnar.Schema, src Source, req Request) (*Res
 		entries = entries[:top]
 		res.SkipToken = encodeCursor(&entries[top-1].key, hash)
 	}
-	if res.Rows, err = materialize(s, entries, proj, projCols); err != nil {
+	if req.Risk != nil && !slices.Contains(projCols, idCol.Index) {
+		projCols = append(projCols, idCol.Index) // the overlay is found by id, selected or not
+	}
+	opts := columnar.EncodeOptions{Version: version, HideEvolved: req.HideEvolvedEnums, Risk: req.Risk}
+	if res.Rows, err = materialize(s, entries, proj, projCols, opts); err != nil {
 		return nil, err
 	}
 	ex.stage("encode", t1)
@@ -240,7 +250,7 @@ func projection(s *columnar.Schema, sel []string, version columnar.Version) (col
 // projected columns (late materialization). The rows are written one after another into
 // chunks of at least pageChunk bytes (each row used to start from an empty buffer and regrow
 // several times).
-func materialize(s *columnar.Schema, entries []*topEntry, proj columnar.Projection, cols []int) ([][]byte, error) {
+func materialize(s *columnar.Schema, entries []*topEntry, proj columnar.Projection, cols []int, opts columnar.EncodeOptions) ([][]byte, error) {
 	rows := make([][]byte, len(entries))
 	type blockKey struct {
 		u     unitRef
@@ -261,6 +271,7 @@ func materialize(s *columnar.Schema, entries []*topEntry, proj columnar.Projecti
 		bytes int // encoded so far, over all chunks
 		done  int
 	)
+	enc.SetOptions(opts)
 	for _, k := range order {
 		var batch *columnar.Batch
 		release := func() {}
