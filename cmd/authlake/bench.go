@@ -7,12 +7,14 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/authlake/authlake/bench"
+	"github.com/authlake/authlake/bench/gen"
 	"github.com/authlake/authlake/bench/httpload"
 )
 
@@ -180,8 +182,8 @@ func benchStreamCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "stream [--events N]",
 		Short: "Stream generated events into one database with no input file: events/s over time, bytes/event, peak RSS",
-		Long: `stream generates N events in this process and ingests them as they are written, through the
-same NDJSON path a file takes, into one database (no input file: a billion events are 5.5 TB of
+		Long: `stream generates N events (authlake gen, run as a child process) and ingests them as they are
+written, through the same NDJSON path a file takes, into one database (no input file: a billion events are 5.5 TB of
 NDJSON). Every --interval it prints the events stored, the rate since the last line, the
 process's RSS, the memtable, the segments and the bytes per event on disk; at the end the last
 flush and the whole-day merge are charged to the run. With --queries it then runs the query
@@ -199,6 +201,14 @@ suite cold and warm on the result. Interrupt it to stop early: the figures so fa
 			}
 			cfg.MemoryLimit = int64(memoryLimit)
 			cfg.Log = os.Stderr
+			// The generator runs as this binary's gen, a process of its own, as in
+			// "authlake gen | authlake ingest -": its population's memory is not the engine's.
+			exe, err := os.Executable()
+			if err != nil {
+				return err
+			}
+			cfg.GenCommand = []string{exe, "gen", "--events", strconv.FormatInt(cfg.Events, 10), "--seed", strconv.FormatUint(cfg.Seed, 10),
+				"--end", gen.BenchEnd.Format(time.RFC3339), "-o", "-"}
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 			defer stop()
 			res, err := bench.Stream(ctx, cfg)

@@ -15,6 +15,7 @@ import (
 func TestBenchStream(t *testing.T) {
 	dir := t.TempDir()
 	js := filepath.Join(dir, "stream.json")
+	t.Setenv(asCLIEnv, "1") // the generator it starts is this test binary, as the CLI
 	out, err := run(t, "--memory-limit", "64MiB", "bench", "stream", "--events", "5000", "--seed", "4", "--threads", "2",
 		"--interval", "1h", "--work", filepath.Join(dir, "work"), "--out", js)
 	if err != nil {
@@ -30,6 +31,9 @@ func TestBenchStream(t *testing.T) {
 	}
 	if res.Events != 5000 || res.Seed != 4 || res.Threads != 2 || res.MemoryLimit != 64<<20 || res.Revision == "" {
 		t.Fatalf("configuration not recorded: %+v", res)
+	}
+	if !res.GeneratorProcess || res.GeneratorPeakRSS <= 0 || res.RawBytes < 5000*1000 {
+		t.Fatalf("generator process %t, peak RSS %d, %d bytes", res.GeneratorProcess, res.GeneratorPeakRSS, res.RawBytes)
 	}
 	if n := len(res.Timeline); n == 0 || res.Timeline[n-1].Events != 5000 {
 		t.Fatalf("timeline %+v", res.Timeline)
