@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 
+	"github.com/authlake/authlake/columnar"
 	"github.com/authlake/authlake/identityprotection"
 )
 
@@ -54,12 +55,24 @@ func (s *Server) mountIdentityProtection(mux *http.ServeMux) {
 	}
 }
 
-// mergeRisk applies tenant's risk overlay to one of its sign-ins.
+// mergeRisk applies tenant's risk overlay to one of its sign-ins' JSON. Lists and gets have the
+// encoder write the overlay instead (riskLookup); this remains for the snapshot of a query that
+// filters or sorts on risk (its rows must carry the values shown) and for the console.
 func (s *Server) mergeRisk(tenant string, row []byte) []byte {
 	if s.risk == nil {
 		return row
 	}
 	return s.risk.MergeSignIn(tenant, row)
+}
+
+// riskLookup is tenant's risk overlay for the encoder to write into the rows of a page (nil:
+// nothing to overlay). It is bound to tenant here, from the authenticated principal: a query
+// never sees another tenant's overlay.
+func (s *Server) riskLookup(tenant string) columnar.RiskLookup {
+	if s.risk == nil {
+		return nil
+	}
+	return s.risk.RiskLookup(tenant)
 }
 
 // Close releases what the server opened itself (the Identity Protection store). Call it after

@@ -18,32 +18,34 @@ import (
 
 const interactiveOnlyFilter = "signInEventTypes/any(t: t eq 'interactiveUser')"
 
-// signInRequest is what list and get share: version, enum preference, the caller's rights.
-func (s *Server) signInPrelude(w http.ResponseWriter, r *http.Request, p *Principal) (columnar.Version, *rowRewriter, bool) {
+// signInPrelude is what list and get share: version, the caller's rights, and how rows are
+// written for it (query.Request's Version, HideEvolvedEnums and Risk, which the encoder
+// applies as it writes each row: the rows are then written out without being parsed again).
+func (s *Server) signInPrelude(w http.ResponseWriter, r *http.Request, p *Principal) (query.Request, bool) {
 	ver, ok := apiVersion(r.PathValue("ver"))
 	if !ok {
 		writeError(w, r, http.StatusNotFound, codeNotFound, fmt.Sprintf("Resource not found for the segment '%s'; use v1.0 or beta.", truncate(r.PathValue("ver"), 64)))
-		return 0, nil, false
+		return query.Request{}, false
 	}
 	if !p.canRead() {
 		writeError(w, r, http.StatusForbidden, codeDenied, "Insufficient privileges to complete the operation: reading sign-ins needs the "+RoleReadAuditLog+" permission.")
-		return 0, nil, false
+		return query.Request{}, false
 	}
-	rw := &rowRewriter{v1: ver == columnar.V1}
+	req := query.Request{Version: ver, HideEvolvedEnums: true, Risk: s.riskLookup(p.Tenant)}
 	if preferUnknownEnums(r.Header.Values("Prefer")) {
-		rw.keepEvolved = true
+		req.HideEvolvedEnums = false
 		w.Header().Set("Preference-Applied", "include-unknown-enum-members")
 	}
-	return ver, rw, true
+	return req, true
 }
 
 // listSignIns is GET /{ver}/auditLogs/signIns.
 func (s *Server) listSignIns(w http.ResponseWriter, r *http.Request, p *Principal) {
-	ver, rw, ok := s.signInPrelude(w, r, p)
+	req, ok := s.signInPrelude(w, r, p)
 	if !ok {
 		return
 	}
-	opts, err := parseListOptions(r.URL.RawQuery, ver)
+	opts, err := parseListOptions(r.URL.RawQuery, req.Version)
 	if err != nil {
 		writeError(w, r, http.StatusBadRequest, codeBadRequest, err.Error())
 		return
@@ -72,10 +74,8 @@ func (s *Server) listSignIns(w http.ResponseWriter, r *http.Request, p *Principa
 			}
 		}
 	}
-	req := query.Request{
-		Filter: opts.Filter, OrderBy: opts.OrderBy, Top: opts.Top, SkipToken: opts.SkipToken, Select: opts.Select,
-		Count: opts.Count, Apply: opts.Apply, Version: ver, DefaultInteractiveOnly: true, MaxGroups: s.cfg.Limits.MaxGroups,
-	}
+	req.Filter, req.OrderBy, req.Top, req.SkipToken, req.Select = opts.Filter, opts.OrderBy, opts.Top, opts.SkipToken, opts.Select
+	req.Count, req.Apply, req.DefaultInteractiveOnly, req.MaxGroups = opts.Count, opts.Apply, true, s.cfg.Limits.MaxGroups
 	op := "list"
 	if opts.Apply != "" {
 		op = "apply"
@@ -110,12 +110,10 @@ func (s *Server) listSignIns(w http.ResponseWriter, r *http.Request, p *Principa
 			writeJSONString(&buf, nextLink(base, r.URL.Path, opts.raw, sealSkipToken(s.skipKey, scope, res.SkipToken)))
 		}
 		buf.WriteString(`,"value":[`)
-		var row []byte
-		for i, raw := range res.Rows {
+		for i, row := range res.Rows {
 			if i > 0 {
 				buf.WriteByte(',')
 			}
-			row = rw.rewrite(row[:0], s.mergeRisk(p.Tenant, raw))
 			buf.Write(row)
 		}
 		buf.WriteByte(']')
@@ -127,12 +125,12 @@ func (s *Server) listSignIns(w http.ResponseWriter, r *http.Request, p *Principa
 // getSignIn is GET /{ver}/auditLogs/signIns/{id}. Any event type is found by id (the
 // interactive-only default applies to lists, not to addressing one entry).
 func (s *Server) getSignIn(w http.ResponseWriter, r *http.Request, p *Principal) {
-	ver, rw, ok := s.signInPrelude(w, r, p)
+	req, ok := s.signInPrelude(w, r, p)
 	if !ok {
 		return
 	}
 	// Only $select applies to a single entity.
-	opts, err := parseListOptions(r.URL.RawQuery, ver)
+	opts, err := parseListOptions(r.URL.RawQuery, req.Version)
 	if err == nil {
 		for _, o := range opts.raw {
 			if k := strings.ToLower(strings.TrimPrefix(o.key, "$")); k != "select" {
@@ -153,7 +151,8 @@ func (s *Server) getSignIn(w http.ResponseWriter, r *http.Request, p *Principal)
 		writeError(w, r, http.StatusBadRequest, codeBadRequest, fmt.Sprintf("Invalid object identifier '%s': a sign-in id is a GUID.", truncate(r.PathValue("id"), 64)))
 		return
 	}
-	res, ok := s.run(w, r, p, query.Request{Filter: "id eq '" + id + "'", Top: 1, Version: ver, Select: opts.Select}, "get")
+	req.Filter, req.Top, req.Select = "id eq '"+id+"'", 1, opts.Select
+	res, ok := s.run(w, r, p, req, "get")
 	if !ok {
 		return
 	}
@@ -161,7 +160,7 @@ func (s *Server) getSignIn(w http.ResponseWriter, r *http.Request, p *Principal)
 		writeError(w, r, http.StatusNotFound, codeNotFound, fmt.Sprintf("Resource '%s' does not exist or one of its queried reference-property objects are not present.", id))
 		return
 	}
-	row := rw.rewrite(nil, s.mergeRisk(p.Tenant, res.Rows[0]))
+	row := res.Rows[0]
 	var buf bytes.Buffer
 	buf.WriteString(`{"@odata.context":`)
 	writeJSONString(&buf, s.baseURL(r)+"/"+r.PathValue("ver")+"/$metadata#auditLogs/signIns"+selectSuffix(opts.Select)+"/$entity")
