@@ -106,25 +106,57 @@ func FuzzCanonicalGUID(f *testing.F) {
 	})
 }
 
-// FuzzRowRewriter: rewriting any JSON object yields valid JSON, and v1.0 rows never keep a
-// beta-only property.
-func FuzzRowRewriter(f *testing.F) {
-	f.Add([]byte(`{"id":"x","crossTenantAccessType":"passthrough","flaggedForReview":true,"deviceDetail":{"browserId":"b","browser":"e"}}`), true, false)
-	f.Add([]byte(`{"appliedConditionalAccessPolicies":[{"result":"reportOnlyFailure","conditionsSatisfied":"a,,b"}]}`), false, false)
-	f.Add([]byte(`[1,2]`), true, true)
-	f.Fuzz(func(t *testing.T, row []byte, v1, keep bool) {
-		rw := &rowRewriter{v1: v1, keepEvolved: keep}
-		out := rw.rewrite(nil, row)
-		if !json.Valid(row) {
+// FuzzEncoderAdaptsAsRewriteDid: for any sign-in the decoder accepts, the encoder's
+// adaptation (v1.0 members, hidden evolvable members) writes the same JSON values as the
+// server's former rewrite of the row as stored (rowRewriter, kept as the reference), and
+// v1.0 rows never keep a beta-only property.
+func FuzzEncoderAdaptsAsRewriteDid(f *testing.F) {
+	base := `"id":"00000000-0000-4000-8000-000000000001","createdDateTime":"2026-03-01T00:00:00Z"`
+	f.Add([]byte(`{`+base+`,"crossTenantAccessType":"passthrough","flaggedForReview":true,"deviceDetail":{"browserId":"b","browser":"e"}}`), true, false)
+	f.Add([]byte(`{`+base+`,"appliedConditionalAccessPolicies":[{"result":"reportOnlyFailure","conditionsSatisfied":"a,,b"}]}`), false, false)
+	f.Add([]byte(`{`+base+`,"agent":{"agentType":"x"},"riskDetail":"y","tokenIssuerType":"UnknownFutureValue","z":1}`), true, true)
+	v1Proj := columnar.Projection{}
+	for _, p := range columnar.SignIns.Properties {
+		if p.Version()&columnar.V1 != 0 {
+			v1Proj[p.Name] = true
+		}
+	}
+	f.Fuzz(func(t *testing.T, rec []byte, v1, keep bool) {
+		d, row, bld := columnar.NewDecoder(columnar.SignIns), columnar.NewRow(columnar.SignIns), columnar.NewBuilder(columnar.SignIns)
+		if d.Decode(rec, row) != nil {
 			return
 		}
-		if !json.Valid(out) {
-			t.Fatalf("invalid output %q from %q", out, row)
+		bld.AppendRow(row)
+		r := bld.Seal()
+		defer r.Release()
+		b, err := columnar.NewBatch(columnar.SignIns, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var proj columnar.Projection
+		opts := columnar.EncodeOptions{HideEvolved: !keep}
+		if v1 {
+			proj, opts.Version = v1Proj, columnar.V1
+		}
+		var enc columnar.Encoder
+		stored, err := enc.AppendJSON(nil, b, 0, proj)
+		if err != nil {
+			t.Fatal(err)
+		}
+		enc.SetOptions(opts)
+		got, err := enc.AppendJSON(nil, b, 0, proj)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rw := &rowRewriter{v1: v1, keepEvolved: keep}
+		want := rw.rewrite(nil, stored)
+		if !sameJSON(t, got, want) {
+			t.Fatalf("input %s\n got %s\nwant %s", rec, got, want)
 		}
 		var m map[string]json.RawMessage
-		if v1 && json.Unmarshal(out, &m) == nil && json.Unmarshal(row, new(map[string]any)) == nil {
+		if v1 && json.Unmarshal(got, &m) == nil {
 			for k := range m {
-				if p := propertyByName(k); p == nil || (p.Column != nil && p.Column.Version&columnar.V1 == 0) || (p.Object != nil && p.Object.Version&columnar.V1 == 0) {
+				if p := propertyByName(k); p == nil && !columnar.IsAnnotation(k) || p != nil && p.Version()&columnar.V1 == 0 {
 					t.Fatalf("v1.0 row keeps %q", k)
 				}
 			}
