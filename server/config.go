@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"os"
+	"runtime"
 	"slices"
 	"strings"
 	"time"
@@ -78,6 +79,11 @@ type LimitsConfig struct {
 	// MaxGroups bounds the groups of one $apply (default query.DefaultMaxGroups); past it the
 	// request is answered 400 with the limit named, in bounded memory.
 	MaxGroups int `yaml:"maxGroups"`
+	// MaxConcurrentQueries bounds the list and aggregation queries running at once (default
+	// the number of CPUs; negative: no bound). Others wait their turn in arrival order, as
+	// long as their client does; a sign-in fetched by id, ingest and the console's pages
+	// other than its list never wait (server/admission.go says why).
+	MaxConcurrentQueries int `yaml:"maxConcurrentQueries"`
 	// Timeouts and header limits of the HTTP server.
 	ReadHeaderTimeout time.Duration `yaml:"readHeaderTimeout"`
 	ReadTimeout       time.Duration `yaml:"readTimeout"`
@@ -136,6 +142,9 @@ func (c *Config) Defaults() {
 	}
 	if l.MaxGroups <= 0 {
 		l.MaxGroups = query.DefaultMaxGroups
+	}
+	if l.MaxConcurrentQueries == 0 {
+		l.MaxConcurrentQueries = runtime.GOMAXPROCS(0)
 	}
 	if l.MaxRejectsReported <= 0 {
 		l.MaxRejectsReported = 20

@@ -314,7 +314,13 @@ func (s *Server) consoleSignIns(w http.ResponseWriter, r *http.Request, sess *co
 		tok = inner
 		v.Paged = true
 	}
+	release, err := s.admission.acquire(r.Context())
+	if err != nil {
+		s.consoleError(w, r, sess, http.StatusServiceUnavailable, "The request ended while it waited for a query slot; try again.")
+		return
+	}
 	res, err := s.query(r.Context(), sess.p.Tenant, query.Request{Filter: filter, Top: consolePageSize, SkipToken: tok, Count: true})
+	release()
 	if err != nil {
 		status, _, msg := queryErrorStatus(err)
 		if status == http.StatusInternalServerError {

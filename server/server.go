@@ -52,6 +52,7 @@ type Server struct {
 	dev       *SigningKey
 	limiter   *tenantLimiter
 	metrics   *metrics
+	admission *admission // list queries' concurrency (limits.maxConcurrentQueries)
 	reg       *prometheus.Registry
 	log       *slog.Logger
 	now       func() time.Time
@@ -140,6 +141,7 @@ func New(opts Options) (*Server, error) {
 		s.tlsCert = &cert
 	}
 	s.metrics = newMetrics(reg, opts.DB)
+	s.admission = newAdmission(cfg.Limits.MaxConcurrentQueries, reg)
 	s.handler = s.routes()
 	s.ready.Store(true)
 	return s, nil
