@@ -43,35 +43,47 @@ const (
 	ingestInterval = 100 * time.Millisecond // 5,000 events/s
 )
 
+// generatedServer is a server over a fresh database in a temporary directory holding the
+// events cfg generates (flushed and merged), for the timing tests' fixtures; cleanup closes
+// everything and removes the directory.
+func generatedServer(b *testing.B, cfg gen.Config) (srv *server.Server, db *engine.DB, cleanup func(), err error) {
+	dir, err := osMkdirTemp()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	db, err = engine.Open(dir, engine.Options{Retention: -1, Logger: quiet})
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, nil, nil, err
+	}
+	fail := func(err error) (*server.Server, *engine.DB, func(), error) {
+		db.Close()
+		os.RemoveAll(dir)
+		return nil, nil, nil, err
+	}
+	pr, pw := io.Pipe()
+	go func() {
+		_, _, err := gen.Write(pw, cfg)
+		pw.CloseWithError(err)
+	}()
+	if _, err := load.Load(b.Context(), db, []load.Source{{Name: "gen", R: pr}}, load.Options{Tenant: gen.DefaultTenant}); err != nil {
+		return fail(err)
+	}
+	if err := db.Flush(); err != nil {
+		return fail(err)
+	}
+	db.Compact()
+	if srv, err = server.New(server.Options{DB: db, Logger: quiet}); err != nil {
+		return fail(err)
+	}
+	return srv, db, func() { srv.Close(); db.Close(); os.RemoveAll(dir) }, nil
+}
+
 func getFixture(b *testing.B) *loadFixture {
 	fixtureOnce.Do(func() {
-		dir, err := osMkdirTemp()
-		if err != nil {
-			fixtureErr = err
-			return
-		}
-		quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-		db, err := engine.Open(dir, engine.Options{Retention: -1, Logger: quiet})
-		if err != nil {
-			fixtureErr = err
-			return
-		}
 		start := time.Now().UTC().Truncate(24*time.Hour).AddDate(0, 0, -20)
-		pr, pw := io.Pipe()
-		go func() {
-			_, _, err := gen.Write(pw, gen.Config{Events: loadEvents, Seed: 7, Start: start, Days: 14})
-			pw.CloseWithError(err)
-		}()
-		if _, err := load.Load(b.Context(), db, []load.Source{{Name: "gen", R: pr}}, load.Options{Tenant: gen.DefaultTenant}); err != nil {
-			fixtureErr = err
-			return
-		}
-		if err := db.Flush(); err != nil {
-			fixtureErr = err
-			return
-		}
-		db.Compact()
-		srv, err := server.New(server.Options{DB: db, Logger: quiet})
+		srv, db, done, err := generatedServer(b, gen.Config{Events: loadEvents, Seed: 7, Start: start, Days: 14})
 		if err != nil {
 			fixtureErr = err
 			return
@@ -99,7 +111,7 @@ func getFixture(b *testing.B) *loadFixture {
 				cur.Reset()
 			}
 		}
-		f.cleanup = func() { f.ts.Close(); srv.Close(); db.Close(); os.RemoveAll(dir) }
+		f.cleanup = func() { f.ts.Close(); done() }
 		fixture = f
 	})
 	if fixtureErr != nil {

@@ -2,16 +2,12 @@ package server_test
 
 import (
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"testing"
 	"time"
 
 	"github.com/authlake/authlake/bench/gen"
-	"github.com/authlake/authlake/engine"
-	"github.com/authlake/authlake/engine/load"
 	"github.com/authlake/authlake/server"
 )
 
@@ -27,33 +23,8 @@ func newPageFixture(b *testing.B) *pageFixture {
 	var pageFix *pageFixture
 	var pageErr error
 	func() {
-		dir, err := os.MkdirTemp("", "authlake-page-")
-		if err != nil {
-			pageErr = err
-			return
-		}
-		quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-		db, err := engine.Open(dir, engine.Options{Retention: -1, Logger: quiet})
-		if err != nil {
-			pageErr = err
-			return
-		}
 		start := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
-		pr, pw := io.Pipe()
-		go func() {
-			_, _, err := gen.Write(pw, gen.Config{Events: 20_000, Seed: 11, Start: start, Days: 3})
-			pw.CloseWithError(err)
-		}()
-		if _, err := load.Load(b.Context(), db, []load.Source{{Name: "gen", R: pr}}, load.Options{Tenant: gen.DefaultTenant}); err != nil {
-			pageErr = err
-			return
-		}
-		if err := db.Flush(); err != nil {
-			pageErr = err
-			return
-		}
-		db.Compact()
-		srv, err := server.New(server.Options{DB: db, Logger: quiet})
+		srv, _, done, err := generatedServer(b, gen.Config{Events: 20_000, Seed: 11, Start: start, Days: 3})
 		if err != nil {
 			pageErr = err
 			return
@@ -63,7 +34,7 @@ func newPageFixture(b *testing.B) *pageFixture {
 		c.Issuer, c.Audience = server.IssuerV2(gen.DefaultTenant), []string{graph}
 		tok, _ := srv.DevKey().Mint(c, 24*time.Hour, time.Now())
 		pageFix = &pageFixture{url: ts.URL, token: tok, client: ts.Client(),
-			close: func() { ts.Close(); srv.Close(); db.Close(); os.RemoveAll(dir) }}
+			close: func() { ts.Close(); done() }}
 	}()
 	if pageErr != nil {
 		b.Fatal(pageErr)

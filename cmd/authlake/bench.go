@@ -47,12 +47,8 @@ mismatch fails the run.`,
 			if cfg.Peer != "" && cfg.Peer != "duckdb" {
 				return fmt.Errorf("--peer %q: only duckdb is supported", cfg.Peer)
 			}
-			if cfg.WorkDir == "" {
-				d, err := os.UserCacheDir()
-				if err != nil {
-					return err
-				}
-				cfg.WorkDir = filepath.Join(d, "authlake", "bench-work", fmt.Sprintf("n%d", cfg.Events))
+			if err := defaultWorkDir(&cfg.WorkDir, fmt.Sprintf("n%d", cfg.Events)); err != nil {
+				return err
 			}
 			if params != "" {
 				cfg.Params = &bench.Params{}
@@ -130,12 +126,8 @@ acknowledged, fails the run (the results are still written).`,
   authlake bench load --events 20000 --duration 0 --loaded-requests 50 --ingest-batches 5`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if cfg.WorkDir == "" {
-				d, err := os.UserCacheDir()
-				if err != nil {
-					return err
-				}
-				cfg.WorkDir = filepath.Join(d, "authlake", "bench-work", fmt.Sprintf("load-n%d", cfg.Events))
+			if err := defaultWorkDir(&cfg.WorkDir, fmt.Sprintf("load-n%d", cfg.Events)); err != nil {
+				return err
 			}
 			cfg.MemoryLimit = int64(memoryLimit)
 			cfg.Log = os.Stderr
@@ -192,12 +184,8 @@ suite cold and warm on the result. Interrupt it to stop early: the figures so fa
   authlake bench stream --events 1000000000 --interval 60s --queries --out bench/results/stream-1b.json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if cfg.WorkDir == "" {
-				d, err := os.UserCacheDir()
-				if err != nil {
-					return err
-				}
-				cfg.WorkDir = filepath.Join(d, "authlake", "bench-work", fmt.Sprintf("stream-n%d", cfg.Events))
+			if err := defaultWorkDir(&cfg.WorkDir, fmt.Sprintf("stream-n%d", cfg.Events)); err != nil {
+				return err
 			}
 			cfg.MemoryLimit = int64(memoryLimit)
 			cfg.Log = os.Stderr
@@ -268,6 +256,19 @@ panel per query, ingest rate and bytes per event.`,
 
 // rendering is one more form of a run's results (Markdown, SVG) and the file it goes to ("":
 // not asked for).
+// defaultWorkDir sets an empty --work to name under the user cache dir's bench-work.
+func defaultWorkDir(dir *string, name string) error {
+	if *dir != "" {
+		return nil
+	}
+	d, err := os.UserCacheDir()
+	if err != nil {
+		return err
+	}
+	*dir = filepath.Join(d, "authlake", "bench-work", name)
+	return nil
+}
+
 type rendering struct {
 	path   string
 	render func() string
