@@ -257,3 +257,44 @@ func TestEveryByteOfKeyGroupsIsCovered(t *testing.T) {
 		}
 	}
 }
+
+// Once a section is read whole, a damaged group still fails every probe that reads it (it is
+// never marked checked), and the intact groups go on answering, read in place.
+func TestDamagedGroupFailsEveryProbeOfASectionInMemory(t *testing.T) {
+	data, key := keyedSidecar(20_000)
+	kg := keysGroupsOf(t, openBytes(t, data), "id")
+	var in5 []uint32
+	var others []uint32
+	for r := range uint32(20_000) {
+		if kg.groupOf(keyHash(key(r))) == 5 {
+			in5 = append(in5, r)
+		} else {
+			others = append(others, r)
+		}
+	}
+	off, length := kg.group(data, 5)
+	bad := bytes.Clone(data)
+	bad[off+length/2] ^= 0x20
+	rd := openBytes(t, bad)
+	// Enough probes of intact groups to have the section read whole.
+	for _, r := range others[:max(200, kg.groups)] {
+		if rows, err := rd.AppendKeyRows(nil, "id", key(r)); err != nil || !slices.Contains(rows, r) {
+			t.Fatalf("row %d of an intact group: %v, %v", r, rows, err)
+		}
+	}
+	if keysGroupsOf(t, rd, "id").whole.Load() == nil {
+		t.Fatal("the section was not read whole; the test checks the in-memory path")
+	}
+	for i := range 3 {
+		for _, r := range in5[:min(len(in5), 5)] {
+			if _, err := rd.AppendKeyRows(nil, "id", key(r)); !errors.Is(err, ErrCorrupt) {
+				t.Fatalf("probe %d of the damaged group, row %d: %v", i, r, err)
+			}
+		}
+	}
+	for _, r := range others[len(others)-100:] {
+		if rows, err := rd.AppendKeyRows(nil, "id", key(r)); err != nil || !slices.Contains(rows, r) {
+			t.Fatalf("row %d of an intact group after the damaged one failed: %v, %v", r, rows, err)
+		}
+	}
+}
