@@ -319,7 +319,7 @@ func (s *Server) consoleSignIns(w http.ResponseWriter, r *http.Request, sess *co
 		s.consoleError(w, r, sess, http.StatusServiceUnavailable, "The request ended while it waited for a query slot; try again.")
 		return
 	}
-	res, err := s.query(r.Context(), sess.p.Tenant, query.Request{Filter: filter, Top: consolePageSize, SkipToken: tok, Count: true})
+	res, err := s.query(r.Context(), sess.p.Tenant, query.Request{Filter: filter, Top: consolePageSize, SkipToken: tok, Count: true, Risk: s.riskLookup(sess.p.Tenant)})
 	release()
 	if err != nil {
 		status, _, msg := queryErrorStatus(err)
@@ -351,7 +351,7 @@ func (s *Server) consoleSignIns(w http.ResponseWriter, r *http.Request, sess *co
 	sel := q.Get("sel")
 	for _, raw := range res.Rows {
 		row := map[string]any{}
-		if err := json.Unmarshal(s.mergeRisk(sess.p.Tenant, raw), &row); err != nil {
+		if err := json.Unmarshal(raw, &row); err != nil {
 			s.consoleError(w, r, sess, http.StatusInternalServerError, "A stored sign-in could not be read; see the server log.")
 			s.log.Error("console: stored row is not JSON", "err", err)
 			return
@@ -472,7 +472,7 @@ func (s *Server) signInDetail(r *http.Request, sess *consoleSession, id, pane st
 	if !ok {
 		return nil, http.StatusBadRequest, "A sign-in id is a GUID."
 	}
-	res, err := s.query(r.Context(), sess.p.Tenant, query.Request{Where: query.Eq("id", gid), Top: 1})
+	res, err := s.query(r.Context(), sess.p.Tenant, query.Request{Where: query.Eq("id", gid), Top: 1, Risk: s.riskLookup(sess.p.Tenant)})
 	if err != nil {
 		status, _, msg := queryErrorStatus(err)
 		return nil, status, msg
@@ -481,7 +481,7 @@ func (s *Server) signInDetail(r *http.Request, sess *consoleSession, id, pane st
 		return nil, http.StatusNotFound, "There is no sign-in " + gid + " in this tenant."
 	}
 	row := map[string]any{}
-	if err := json.Unmarshal(s.mergeRisk(sess.p.Tenant, res.Rows[0]), &row); err != nil {
+	if err := json.Unmarshal(res.Rows[0], &row); err != nil {
 		return nil, http.StatusInternalServerError, "The sign-in could not be read."
 	}
 	d := &signInDetail{ID: gid, Troubleshoot: "/console/troubleshoot?eventId=" + url.QueryEscape(gid)}
@@ -612,7 +612,7 @@ func (s *Server) consoleSignInsDownload(w http.ResponseWriter, r *http.Request, 
 		s.consoleError(w, r, sess, http.StatusBadRequest, err.Error())
 		return
 	}
-	req := query.Request{Filter: filter, Top: downloadPage, Now: s.now}
+	req := query.Request{Filter: filter, Top: downloadPage, Now: s.now, Risk: s.riskLookup(sess.p.Tenant)}
 	if format == "csv" {
 		// The CSV's columns read a third of a sign-in's properties: decoding and encoding
 		// only those is most of the download's cost saved.
@@ -691,7 +691,7 @@ func (s *Server) consoleSignInsDownload(w http.ResponseWriter, r *http.Request, 
 			if n == consoleDownloadCap {
 				break
 			}
-			if err := write(s.mergeRisk(sess.p.Tenant, raw)); err != nil {
+			if err := write(raw); err != nil {
 				return // the client went away (the deferred cancel stops the reader)
 			}
 			n++

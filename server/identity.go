@@ -55,9 +55,9 @@ func (s *Server) mountIdentityProtection(mux *http.ServeMux) {
 	}
 }
 
-// mergeRisk applies tenant's risk overlay to one of its sign-ins' JSON. Lists and gets have the
-// encoder write the overlay instead (riskLookup); this remains for the snapshot of a query that
-// filters or sorts on risk (its rows must carry the values shown) and for the console.
+// mergeRisk applies tenant's risk overlay to one of its sign-ins' JSON. Pages (Graph's and the
+// console's) have the encoder write the overlay instead (riskLookup); this remains for the
+// snapshot of a query that filters or sorts on risk (its rows must carry the values shown).
 func (s *Server) mergeRisk(tenant string, row []byte) []byte {
 	if s.risk == nil {
 		return row
