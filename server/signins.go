@@ -151,7 +151,7 @@ func (s *Server) getSignIn(w http.ResponseWriter, r *http.Request, p *Principal)
 		writeError(w, r, http.StatusBadRequest, codeBadRequest, fmt.Sprintf("Invalid object identifier '%s': a sign-in id is a GUID.", truncate(r.PathValue("id"), 64)))
 		return
 	}
-	req.Filter, req.Top, req.Select = "id eq '"+id+"'", 1, opts.Select
+	req.Where, req.Top, req.Select = query.Eq("id", id), 1, opts.Select
 	res, ok := s.run(w, r, p, req, "get")
 	if !ok {
 		return
