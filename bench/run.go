@@ -554,5 +554,3 @@ func machine() string {
 	}
 	return fmt.Sprintf("%s, %d cores, %s/%s", model, runtime.NumCPU(), runtime.GOOS, runtime.GOARCH)
 }
-
-func peakRSS() int64 { return procStatusBytes("VmHWM:") }

@@ -9,7 +9,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"strings"
 	"sync"
 	"time"
 
@@ -301,23 +300,4 @@ func (r *StreamResults) WriteTable(w io.Writer) {
 	for _, q := range r.Queries {
 		fmt.Fprintf(w, "  %-12s %10d  cold %9.2f ms  warm %9.3f ms\n", q.ID, q.Count, q.ColdMs, q.WarmMs)
 	}
-}
-
-// currentRSS is the process's resident set now (VmRSS), 0 where /proc is missing.
-func currentRSS() int64 { return procStatusBytes("VmRSS:") }
-
-// procStatusBytes reads a kB field of /proc/self/status.
-func procStatusBytes(key string) int64 {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for _, l := range strings.Split(string(b), "\n") {
-		if strings.HasPrefix(l, key) {
-			var kb int64
-			fmt.Sscanf(strings.TrimSpace(strings.TrimPrefix(l, key)), "%d", &kb)
-			return kb << 10
-		}
-	}
-	return 0
 }
