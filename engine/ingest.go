@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -471,10 +472,13 @@ func (db *DB) commit(chunks map[partKey]arrow.RecordBatch, pend []pending, nEntr
 	// Make the rows durable: the WAL logs the decoded chunks themselves (Arrow IPC), not the
 	// input JSON, which is several times larger and would be parsed again on replay.
 	if live && len(final) > 0 {
-		payload, err := marshalWALChunks(db.schema, final)
+		payload := walPayloads.Get().(*bytes.Buffer)
+		payload.Reset()
+		err := appendWALChunks(payload, db.schema, final)
 		if err == nil {
-			_, err = db.wal.Append(payload)
+			_, err = db.wal.Append(payload.Bytes())
 		}
+		walPayloads.Put(payload)
 		if err != nil {
 			releaseChunks(final)
 			db.mu.Lock()

@@ -35,7 +35,21 @@ const (
 // ingests: a new one per call was allocated and cleared at the payload's size every time.
 var walStreams = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
+// walPayloads hold whole payloads, reused once the log has written them (wal.Log.Append lets
+// the caller reuse its payload on return): a fresh one per ingest call, sized up front, was
+// cleared by the runtime every time (2.5% of a one-thread ingest's CPU).
+var walPayloads = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
 func marshalWALChunks(s *columnar.Schema, chunks map[partKey]arrow.RecordBatch) ([]byte, error) {
+	var out bytes.Buffer
+	if err := appendWALChunks(&out, s, chunks); err != nil {
+		return nil, err
+	}
+	return out.Bytes(), nil
+}
+
+// appendWALChunks writes the payload of chunks to out.
+func appendWALChunks(out *bytes.Buffer, s *columnar.Schema, chunks map[partKey]arrow.RecordBatch) error {
 	// Size the buffers up front: growing a multi-megabyte buffer by doubling costs as much as
 	// encoding it.
 	est := 64
@@ -45,7 +59,6 @@ func marshalWALChunks(s *columnar.Schema, chunks map[partKey]arrow.RecordBatch) 
 		}
 		est += 64 << 10 // schema and message metadata
 	}
-	var out bytes.Buffer
 	out.Grow(est)
 	out.WriteByte(walRecordVersion)
 	out.Write(binary.AppendUvarint(nil, uint64(len(chunks))))
@@ -55,10 +68,10 @@ func marshalWALChunks(s *columnar.Schema, chunks map[partKey]arrow.RecordBatch) 
 		stream.Reset()
 		w := ipc.NewWriter(stream, ipc.WithSchema(s.Arrow()))
 		if err := w.Write(c); err != nil {
-			return nil, err
+			return err
 		}
 		if err := w.Close(); err != nil {
-			return nil, err
+			return err
 		}
 		out.Write(binary.AppendUvarint(nil, uint64(len(k.tenant))))
 		out.WriteString(k.tenant)
@@ -66,7 +79,7 @@ func marshalWALChunks(s *columnar.Schema, chunks map[partKey]arrow.RecordBatch) 
 		out.Write(binary.AppendUvarint(nil, uint64(stream.Len())))
 		out.Write(stream.Bytes())
 	}
-	return out.Bytes(), nil
+	return nil
 }
 
 var errWALPayload = errors.New("malformed WAL payload")

@@ -128,9 +128,10 @@ func csvLine(row []string) []byte {
 }
 
 // laJSONRow converts a framed JSON record that is a Log Analytics row (PascalCase columns with
-// TimeGenerated) into a Graph record; ok is false for any other record.
-func laJSONRow(raw []byte) (out []byte, category string, ok bool, err error) {
-	if !bytes.Contains(raw, []byte(`"TimeGenerated"`)) {
+// TimeGenerated) into a Graph record; ok is false for any other record. timeGenerated says
+// whether the framing scan saw a top-level TimeGenerated member (no row lacks one).
+func laJSONRow(raw []byte, timeGenerated bool) (out []byte, category string, ok bool, err error) {
+	if !timeGenerated {
 		return nil, "", false, nil
 	}
 	dec := json.NewDecoder(bytes.NewReader(raw))

@@ -7,6 +7,7 @@ type recordState struct {
 	held       bool   // the complete record was copied to Reader.hold
 	hasCat     bool
 	category   string
+	laColumn   bool // a top-level TimeGenerated member: maybe a Log Analytics row
 	hasProps   bool
 	propsStart int64
 	propsEnd   int64
@@ -26,6 +27,7 @@ const (
 	keyRecords
 	keyCategory
 	keyProperties
+	keyTimeGenerated
 )
 
 func classifyKey(k []byte) keyKind {
@@ -45,6 +47,10 @@ func classifyKey(k []byte) keyKind {
 	case 10:
 		if string(k) == "properties" {
 			return keyProperties
+		}
+	case 13:
+		if string(k) == "TimeGenerated" {
+			return keyTimeGenerated
 		}
 	}
 	return keyOther
@@ -92,6 +98,9 @@ func (r *Reader) scanMembers(root bool) (wrapper bool, _ *scanError) {
 			return false, e
 		}
 		kind := classifyKey(key)
+		if kind == keyTimeGenerated {
+			r.cur.laColumn = true
+		}
 		if e := r.scanColon(); e != nil {
 			return false, e
 		}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -80,4 +81,62 @@ func TestMostlyRejectedStops(t *testing.T) {
 	if err != nil || sum.Rejected != 5*load.RejectCheckAfter {
 		t.Fatalf("with the check off: %+v, %v", sum, err)
 	}
+}
+
+// TestRejectsKeepTheirBytesAcrossRecycledArenas: records are copied into arenas that are reused
+// once their batch is ingested. A record the engine rejects is written to the rejects file from
+// its arena after the Ingest call, so reuse must wait for that: every reject here carries exactly
+// its input line, over many batches and arenas on several goroutines.
+func TestRejectsKeepTheirBytesAcrossRecycledArenas(t *testing.T) {
+	load.PoisonArenas(true)
+	defer load.PoisonArenas(false)
+	now := time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC)
+	var good bytes.Buffer
+	gen.Write(&good, gen.Config{Events: 3000, Seed: 9, Start: now.Add(-48 * time.Hour), Days: 2})
+	lines := strings.Split(strings.TrimSpace(good.String()), "\n")
+	want := map[string]bool{}
+	for i := 7; i < len(lines); i += 97 {
+		// A record the framing accepts and the engine rejects: its time is not a time.
+		bad := strings.Replace(lines[i], `"createdDateTime":"`, `"createdDateTime":"not a time `+itoa(i)+` `, 1)
+		if bad == lines[i] {
+			t.Fatal("generated record has no createdDateTime")
+		}
+		lines[i] = bad
+		want[bad] = true
+	}
+	db, err := engine.Open(t.TempDir(), engine.Options{DisableBackground: true, NoSync: true, Retention: -1, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rej := &lockedSink{}
+	sum, err := load.Load(context.Background(), db, []load.Source{{Name: "in.ndjson", R: strings.NewReader(strings.Join(lines, "\n"))}},
+		load.Options{Tenant: "t1", Threads: 3, BatchSize: 101, Rejects: rej})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Rejected != int64(len(want)) || sum.Accepted != int64(len(lines)-len(want)) {
+		t.Fatalf("summary %+v, want %d rejected", sum, len(want))
+	}
+	for _, raw := range rej.raws {
+		if !want[raw] {
+			t.Fatalf("a reject's bytes are not its input line: %.200q", raw)
+		}
+		delete(want, raw)
+	}
+	if len(want) != 0 {
+		t.Fatalf("%d rejected lines missing from the rejects", len(want))
+	}
+}
+
+type lockedSink struct {
+	mu   sync.Mutex
+	raws []string
+}
+
+func (s *lockedSink) Reject(_ string, _, _ int, _ string, raw []byte) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.raws = append(s.raws, string(raw))
+	return nil
 }
