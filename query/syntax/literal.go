@@ -203,9 +203,12 @@ func formatGUID(g [16]byte) string {
 	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
 }
 
-// parseDuration parses an XML Schema dayTimeDuration: [-]P[nD][T[nH][nM][n[.f]S]].
+// parseDuration parses an XML Schema dayTimeDuration: [-]P[nD][T[nH][nM][n[.f]S]]. It counts
+// in integer nanoseconds (fractions of a second past nanoseconds are rounded), so that every
+// duration formatDuration prints parses back to itself, the extremes included.
 func parseDuration(s string) (time.Duration, string) {
 	bad := "invalid duration '" + s + "' (expected the form P1DT2H3M4.5S)"
+	outOfRange := "duration '" + s + "' is out of range (about 292 years)"
 	i, neg := 0, false
 	if strings.HasPrefix(s, "-") {
 		neg, i = true, 1
@@ -214,7 +217,18 @@ func parseDuration(s string) (time.Duration, string) {
 		return 0, bad
 	}
 	i++
-	var total float64 // seconds; float to detect overflow before converting
+	limit := uint64(math.MaxInt64) // nanoseconds
+	if neg {
+		limit++ // -limit is math.MinInt64
+	}
+	var total uint64
+	add := func(v uint64) bool {
+		if v > limit-total {
+			return false
+		}
+		total += v
+		return true
+	}
 	inTime, any := false, false
 	order := 0 // enforces D < H < M < S
 	for i < len(s) {
@@ -230,83 +244,106 @@ func parseDuration(s string) (time.Duration, string) {
 			continue
 		}
 		j := i
-		for j < len(s) && (s[j] >= '0' && s[j] <= '9' || s[j] == '.') {
+		for j < len(s) && s[j] >= '0' && s[j] <= '9' {
 			j++
 		}
-		if j == i || j == len(s) {
+		whole := s[i:j]
+		frac := ""
+		if j < len(s) && s[j] == '.' {
+			k := j + 1
+			for k < len(s) && s[k] >= '0' && s[k] <= '9' {
+				k++
+			}
+			frac, j = s[j+1:k], k
+			if frac == "" {
+				return 0, bad
+			}
+		}
+		if whole == "" || j == len(s) {
 			return 0, bad
 		}
-		num := s[i:j]
-		v, err := strconv.ParseFloat(num, 64)
-		if err != nil {
-			return 0, bad
-		}
-		var unit float64
+		var unit uint64
 		var rank int
 		switch u := s[j] | 0x20; {
 		case u == 'd' && !inTime:
-			unit, rank = 86400, 1
+			unit, rank = uint64(24*time.Hour), 1
 		case u == 'h' && inTime:
-			unit, rank = 3600, 2
+			unit, rank = uint64(time.Hour), 2
 		case u == 'm' && inTime:
-			unit, rank = 60, 3
+			unit, rank = uint64(time.Minute), 3
 		case u == 's' && inTime:
-			unit, rank = 1, 4
+			unit, rank = uint64(time.Second), 4
 		default:
 			return 0, bad
 		}
-		if rank <= order || (strings.Contains(num, ".") && rank != 4) {
+		if rank <= order || (frac != "" && rank != 4) {
 			return 0, bad
 		}
 		order = rank
-		total += v * unit
+		n, err := strconv.ParseUint(whole, 10, 64)
+		if err != nil || n > limit/unit || !add(n*unit) {
+			return 0, outOfRange
+		}
+		if frac != "" {
+			// Nanoseconds from the first nine digits, rounded half up by the tenth.
+			var ns uint64
+			for k := 0; k < 9; k++ {
+				ns *= 10
+				if k < len(frac) {
+					ns += uint64(frac[k] - '0')
+				}
+			}
+			if len(frac) > 9 && frac[9] >= '5' {
+				ns++
+			}
+			if !add(ns) {
+				return 0, outOfRange
+			}
+		}
 		any = true
 		i = j + 1
 	}
 	if !any {
 		return 0, bad
 	}
-	if total*1e9 > math.MaxInt64 {
-		return 0, "duration '" + s + "' is out of range (about 292 years)"
-	}
-	d := time.Duration(math.Round(total * 1e9))
 	if neg {
-		d = -d
+		return time.Duration(-int64(total - 1) - 1), "" // total may be 2^63
 	}
-	return d, ""
+	return time.Duration(total), ""
 }
 
 // formatDuration prints the canonical dayTimeDuration form.
 func formatDuration(d time.Duration) string {
 	var b strings.Builder
+	u := uint64(d) // the magnitude, in nanoseconds; -math.MinInt64 does not fit an int64
 	if d < 0 {
 		b.WriteByte('-')
-		d = -d
+		u = -u
 	}
 	b.WriteByte('P')
-	days := d / (24 * time.Hour)
-	d -= days * 24 * time.Hour
+	const day, hour, minute, second = uint64(24 * time.Hour), uint64(time.Hour), uint64(time.Minute), uint64(time.Second)
+	days := u / day
+	u -= days * day
 	if days > 0 {
-		b.WriteString(strconv.FormatInt(int64(days), 10))
+		b.WriteString(strconv.FormatUint(days, 10))
 		b.WriteByte('D')
 	}
-	if d > 0 || days == 0 {
+	if u > 0 || days == 0 {
 		b.WriteByte('T')
-		h := d / time.Hour
-		d -= h * time.Hour
-		m := d / time.Minute
-		d -= m * time.Minute
+		h := u / hour
+		u -= h * hour
+		m := u / minute
+		u -= m * minute
 		if h > 0 {
-			b.WriteString(strconv.FormatInt(int64(h), 10) + "H")
+			b.WriteString(strconv.FormatUint(h, 10) + "H")
 		}
 		if m > 0 {
-			b.WriteString(strconv.FormatInt(int64(m), 10) + "M")
+			b.WriteString(strconv.FormatUint(m, 10) + "M")
 		}
-		if d > 0 || (h == 0 && m == 0) {
-			sec := strconv.FormatFloat(d.Seconds(), 'f', -1, 64)
-			if d%time.Second != 0 {
-				sec = strconv.FormatInt(int64(d/time.Second), 10) + "." +
-					strings.TrimRight(strconv.FormatInt(int64(d%time.Second)+1e9, 10)[1:], "0")
+		if u > 0 || (h == 0 && m == 0) {
+			sec := strconv.FormatUint(u/second, 10)
+			if u%second != 0 {
+				sec += "." + strings.TrimRight(strconv.FormatUint(u%second+second, 10)[1:], "0")
 			}
 			b.WriteString(sec + "S")
 		}

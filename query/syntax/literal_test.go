@@ -121,3 +121,40 @@ func TestLimits(t *testing.T) {
 		t.Errorf("long chain: %v", err)
 	}
 }
+
+// TestDurationRoundTrip: every duration prints as a literal that parses back to itself, the
+// extremes included (parsing went through a float, which rounded large values and made
+// math.MinInt64 unprintable).
+func TestDurationRoundTrip(t *testing.T) {
+	for _, d := range []time.Duration{0, 1, -1, time.Second, -time.Minute, 26*time.Hour + 3*time.Minute + 4500*time.Millisecond,
+		math.MaxInt64, math.MinInt64, math.MaxInt64 - 1, math.MinInt64 + 1, 9007199254740993, 123456789123456789} {
+		checkDurationRoundTrip(t, d)
+	}
+	for _, bad := range []string{"P", "PT", "P1.5D", "PT1.S", "PT.5S", "P1H", "PT1D", "PT1S2M", "P106751DT23H47M16.854775808S"} {
+		if _, msg := parseDuration(bad); msg == "" {
+			t.Errorf("%q parsed", bad)
+		}
+	}
+	if d, msg := parseDuration("-P106751DT23H47M16.854775808S"); msg != "" || d != math.MinInt64 {
+		t.Errorf("the smallest duration: %v %q", d, msg)
+	}
+	if d, msg := parseDuration("PT0.0000000015S"); msg != "" || d != 2 {
+		t.Errorf("a tenth digit rounds: %v %q", d, msg)
+	}
+}
+
+func checkDurationRoundTrip(t *testing.T, d time.Duration) {
+	t.Helper()
+	s := formatDuration(d)
+	got, msg := parseDuration(s)
+	if msg != "" || got != d {
+		t.Fatalf("%d prints as %q, which parses as %d (%s)", int64(d), s, int64(got), msg)
+	}
+}
+
+func FuzzDurationRoundTrip(f *testing.F) {
+	for _, d := range []int64{0, 1, -1, math.MaxInt64, math.MinInt64, 86400e9 + 1} {
+		f.Add(d)
+	}
+	f.Fuzz(func(t *testing.T, d int64) { checkDurationRoundTrip(t, time.Duration(d)) })
+}
