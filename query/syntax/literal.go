@@ -307,7 +307,7 @@ func parseDuration(s string) (time.Duration, string) {
 		return 0, bad
 	}
 	if neg {
-		return time.Duration(-int64(total - 1) - 1), "" // total may be 2^63
+		return time.Duration(-int64(total-1) - 1), "" // total may be 2^63
 	}
 	return time.Duration(total), ""
 }
