@@ -80,7 +80,9 @@ func (r *Row) DropExtra(path string) { r.dropExtra(path) }
 // dropExtra removes any extras entry for path (it is rare: only when a property the input lacked
 // is set by ingest).
 func (r *Row) dropExtra(path string) {
-	if len(r.extras) == 0 {
+	// As in Extra: decode only when the name is there (ingest drops the version annotation
+	// from every row, and decoding every row's extras for it was 3% of ingest's CPU).
+	if !bytes.Contains(r.extras, []byte(path)) {
 		return
 	}
 	entries, err := DecodeExtras(r.extras, nil)
