@@ -41,6 +41,12 @@ type Request struct {
 	// 'interactiveUser' are listed.
 	DefaultInteractiveOnly bool
 	Explain                bool
+	// Visit, when set, receives the page's rows as typed columns and Result.Rows stays nil: no
+	// JSON is written for in-process callers to parse again. i is the row's place in the page;
+	// rows arrive grouped by the block they are in, not in page order. b holds the Select'ed
+	// columns (all when Select is nil) and is valid only during the call; read it with a
+	// columnar.RowView. Version, HideEvolvedEnums and Risk, which adapt the JSON, do not apply.
+	Visit func(i int, b *columnar.Batch, row int) error
 
 	// Now is the clock now() in the filter reads (nil: time.Now). The engine passes its own.
 	Now func() time.Time
@@ -53,7 +59,8 @@ type Request struct {
 
 // Result is one page.
 type Result struct {
-	Rows      [][]byte // each row as Graph JSON, projected by Select
+	Rows      [][]byte // each row as Graph JSON, projected by Select (nil with Request.Visit)
+	PageRows  int      // the rows of the page (len(Rows), or the rows visited)
 	SkipToken string   // "" on the last page
 	Count     int64    // -1 unless Request.Count
 	Groups    []Group  // for Apply
@@ -156,8 +163,14 @@ func Run(ctx context.Context, s *columnar.Schema, src Source, req Request) (*Res
 	if req.Risk != nil && !slices.Contains(projCols, idCol.Index) {
 		projCols = append(projCols, idCol.Index) // the overlay is found by id, selected or not
 	}
-	opts := columnar.EncodeOptions{Version: version, HideEvolved: req.HideEvolvedEnums, Risk: req.Risk}
-	if res.Rows, err = materialize(s, entries, proj, projCols, opts); err != nil {
+	res.PageRows = len(entries)
+	if req.Visit != nil {
+		err = visitPage(s, entries, projCols, req.Visit)
+	} else {
+		opts := columnar.EncodeOptions{Version: version, HideEvolved: req.HideEvolvedEnums, Risk: req.Risk}
+		res.Rows, err = materialize(s, entries, proj, projCols, opts)
+	}
+	if err != nil {
 		return nil, err
 	}
 	ex.stage("encode", t1)
@@ -252,6 +265,38 @@ func projection(s *columnar.Schema, sel []string, version columnar.Version) (col
 // several times).
 func materialize(s *columnar.Schema, entries []*topEntry, proj columnar.Projection, cols []int, opts columnar.EncodeOptions) ([][]byte, error) {
 	rows := make([][]byte, len(entries))
+	var (
+		enc   columnar.Encoder
+		chunk []byte
+		bytes int // encoded so far, over all chunks
+		done  int
+	)
+	enc.SetOptions(opts)
+	err := visitPage(s, entries, cols, func(i int, batch *columnar.Batch, row int) error {
+		if done > 0 && cap(chunk)-len(chunk) < 2*bytes/done {
+			chunk = make([]byte, 0, max(pageChunk, 4*bytes/done))
+		}
+		start := len(chunk)
+		var err error
+		if chunk, err = enc.AppendJSON(chunk, batch, row, proj); err != nil {
+			return err
+		}
+		// Capped: a caller's append to a row copies it. A row that outgrew its chunk moved
+		// with it; the rows before it keep the old chunk.
+		rows[i] = chunk[start:len(chunk):len(chunk)]
+		bytes += len(rows[i])
+		done++
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return rows, nil
+}
+
+// visitPage reads each block the page's rows are in once, with only the columns cols (late
+// materialization), and calls fn for each of its rows there.
+func visitPage(s *columnar.Schema, entries []*topEntry, cols []int, fn func(i int, b *columnar.Batch, row int) error) error {
 	type blockKey struct {
 		u     unitRef
 		block int
@@ -265,13 +310,6 @@ func materialize(s *columnar.Schema, entries []*topEntry, proj columnar.Projecti
 		}
 		groups[k] = append(groups[k], i)
 	}
-	var (
-		enc   columnar.Encoder
-		chunk []byte
-		bytes int // encoded so far, over all chunks
-		done  int
-	)
-	enc.SetOptions(opts)
 	for _, k := range order {
 		var batch *columnar.Batch
 		release := func() {}
@@ -282,27 +320,17 @@ func materialize(s *columnar.Schema, entries []*topEntry, proj columnar.Projecti
 			batch, err = columnar.NewBatch(s, k.u.rec)
 		}
 		if err != nil {
-			return nil, err
+			return err
 		}
 		for _, i := range groups[k] {
-			if done > 0 && cap(chunk)-len(chunk) < 2*bytes/done {
-				chunk = make([]byte, 0, max(pageChunk, 4*bytes/done))
-			}
-			start := len(chunk)
-			chunk, err = enc.AppendJSON(chunk, batch, entries[i].row, proj)
-			if err != nil {
+			if err := fn(i, batch, entries[i].row); err != nil {
 				release()
-				return nil, err
+				return err
 			}
-			// Capped: a caller's append to a row copies it. A row that outgrew its chunk moved
-			// with it; the rows before it keep the old chunk.
-			rows[i] = chunk[start:len(chunk):len(chunk)]
-			bytes += len(rows[i])
-			done++
 		}
 		release()
 	}
-	return rows, nil
+	return nil
 }
 
 // pageChunk is the least a page's rows are encoded into at a time. A full page is megabytes;
