@@ -108,6 +108,25 @@ func (c *colReader) bind(kind Kind, a arrow.Array) error {
 	return nil
 }
 
+// Has reports whether the batch carries column idx (a block read with some columns only does
+// not carry the others).
+func (b *Batch) Has(idx int) bool { return b.cols[idx].present }
+
+// Only drops every column but cols (and the extras) from the batch, as if it had been read
+// with those columns only.
+func (b *Batch) Only(cols []int) {
+	keep := make([]bool, len(b.cols))
+	for _, c := range cols {
+		keep[c] = true
+	}
+	keep[b.Schema.Extras()] = true
+	for i := range b.cols {
+		if !keep[i] {
+			b.cols[i] = colReader{}
+		}
+	}
+}
+
 // Valid reports whether column idx has a value in row.
 func (b *Batch) Valid(idx, row int) bool {
 	c := &b.cols[idx]

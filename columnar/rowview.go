@@ -17,6 +17,8 @@ import (
 // is what is read, as the encoder writes it; a null, absent or wrongly typed value reads as the
 // zero value, as fastjson's Get* accessors return for it.
 //
+// A column the batch was not read with (not selected) reads as the zero value.
+//
 // A RowView is reused (Reset) from row to row; it is not safe for concurrent use, and what it
 // returns as []byte aliases the batch (valid as long as the batch is).
 type RowView struct {
@@ -37,8 +39,12 @@ func (v *RowView) Reset(b *Batch, row int) {
 // Err reports malformed extras met so far (the values read from them were zero).
 func (v *RowView) Err() error { return v.err }
 
-// verbatim returns the JSON text the row kept for c in its extras, if any.
+// verbatim returns the JSON text the row kept for c in its extras, if any (none for a column
+// the batch was not read with: it reads as absent, as in a page that did not select it).
 func (v *RowView) verbatim(c *Column) ([]byte, bool) {
+	if !v.b.Has(c.Index) {
+		return nil, false
+	}
 	raw := v.b.Bytes(v.b.Schema.Extras(), v.row)
 	if raw == nil || !bytes.Contains(raw, []byte(c.Name)) {
 		return nil, false

@@ -216,8 +216,7 @@ func (d *Diagnoser) Diagnose(ctx context.Context, tenant string, in Input) (*Rep
 	if len(cols) == 0 {
 		cols = DefaultColumns
 	}
-	events, res, err := s.events("diagnosed events", query.Request{Where: where, Top: d.opts.MaxEvents, Count: true,
-		Select: withColumns(eventSelect, cols)})
+	events, res, err := s.events("diagnosed events", query.Request{Where: where, Top: d.opts.MaxEvents, Count: true})
 	if err != nil {
 		return nil, err
 	}
@@ -232,7 +231,7 @@ func (d *Diagnoser) Diagnose(ctx context.Context, tenant string, in Input) (*Rep
 		rep.Search.Notes = append(rep.Search.Notes, fmt.Sprintf("%d events match; the diagnosis looked at the newest %d", res.Count, len(events)))
 	}
 
-	if rep.Summary, err = d.summary(s, in, cols, where, windowed, win, events); err != nil {
+	if rep.Summary, err = d.summary(s, in, cols, where, windowed, win); err != nil {
 		return nil, err
 	}
 
@@ -272,27 +271,20 @@ func (d *Diagnoser) Diagnose(ctx context.Context, tenant string, in Input) (*Rep
 }
 
 // summary is the authentication summary page and the correlated flow of each of its events.
-// The first page is the newest diagnosed events (already decoded): the page query then
-// selects only ids, for its skip token.
-func (d *Diagnoser) summary(s *session, in Input, cols []string, where query.Pred, windowed bool, win window, diagnosed []Event) (*Summary, error) {
+// The page is read as Graph JSON with only the caller's columns (and the id and correlation
+// the flows need): its values are shown as a reader of that JSON sees them.
+func (d *Diagnoser) summary(s *session, in Input, cols []string, where query.Pred, windowed bool, win window) (*Summary, error) {
 	top := in.Top
 	if top == 0 {
 		top = d.opts.PageSize
 	}
-	reuse := in.SkipToken == "" && top <= len(diagnosed)
-	sel := withColumns(eventSelect, cols)
-	if reuse {
-		sel = []string{"id"}
-	}
-	page, res, err := s.events("summary page", query.Request{Where: where, Top: top, SkipToken: in.SkipToken, Select: sel})
+	sel := withColumns([]string{"id", "correlationId"}, cols)
+	page, res, err := s.eventsJSON("summary page", query.Request{Where: where, Top: top, SkipToken: in.SkipToken, Select: sel})
 	if err != nil {
 		if errors.Is(err, query.ErrBadSkipToken) {
 			return nil, inputErr(ErrInvalid, "", "the skip token does not belong to this search", "start again from the first page")
 		}
 		return nil, err
-	}
-	if reuse {
-		page = diagnosed[:len(page)]
 	}
 	sum := &Summary{Columns: cols, SkipToken: res.SkipToken, Flows: map[string][]FlowStep{}}
 	var corrs []string

@@ -58,12 +58,12 @@ func (s *session) resolveUser(text string, w window) (*Identity, error) {
 		if !isGUID(text) {
 			f = query.Eq("userPrincipalName", text)
 		}
-		res, err := s.run("user outside the window", query.Request{Where: f, Top: 1, Select: []string{"createdDateTime"}})
+		evs, _, err := s.events("user outside the window", query.Request{Where: f, Top: 1, Select: []string{"createdDateTime"}})
 		if err != nil {
 			return nil, err
 		}
-		if len(res.Rows) == 1 {
-			ev, _ := decodeEvent(res.Rows[0])
+		if len(evs) == 1 {
+			ev := evs[0]
 			e.Try = append(e.Try, fmt.Sprintf("the user's latest sign-in is at %s: search around it (--at %s)",
 				ev.CreatedDateTime.UTC().Format(time.RFC3339), ev.CreatedDateTime.UTC().Format(time.RFC3339)))
 		}

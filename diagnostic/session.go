@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/valyala/fastjson"
+
 	"github.com/authlake/authlake/columnar"
 	"github.com/authlake/authlake/engine"
 	"github.com/authlake/authlake/query"
@@ -70,6 +72,36 @@ func (s *session) aggregate(step string, where query.Pred, groupBy []string, agg
 
 // events runs req and decodes its rows.
 func (s *session) events(step string, req query.Request) ([]Event, *query.Result, error) {
+	if req.Select == nil {
+		req.Select = eventSelect
+	}
+	var (
+		out  []Event
+		view columnar.RowView
+		p    fastjson.Parser
+	)
+	req.Visit = func(i int, b *columnar.Batch, row int) error {
+		if i >= len(out) {
+			out = append(out, make([]Event, i+1-len(out))...)
+		}
+		view.Reset(b, row)
+		e, err := fillEvent(typedRow{v: &view, schema: s.schema, p: &p})
+		if err == nil {
+			err = view.Err()
+		}
+		out[i] = e
+		return err
+	}
+	res, err := s.run(step, req)
+	if err != nil {
+		return nil, nil, err
+	}
+	return out[:res.PageRows:res.PageRows], res, nil
+}
+
+// eventsJSON is events with each event's Graph JSON row kept (Event.object), for the
+// summary's caller-chosen columns.
+func (s *session) eventsJSON(step string, req query.Request) ([]Event, *query.Result, error) {
 	res, err := s.run(step, req)
 	if err != nil {
 		return nil, nil, err

@@ -316,8 +316,8 @@ func visitPage(s *columnar.Schema, entries []*topEntry, cols []int, fn func(i in
 		var err error
 		if k.u.seg != nil {
 			batch, release, err = k.u.seg.Seg.BlockBatch(k.block, cols)
-		} else {
-			batch, err = columnar.NewBatch(s, k.u.rec)
+		} else if batch, err = columnar.NewBatch(s, k.u.rec); err == nil {
+			batch.Only(cols) // as a segment's block is read: a typed reader sees what was selected
 		}
 		if err != nil {
 			return err
