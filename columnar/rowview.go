@@ -27,7 +27,8 @@ type RowView struct {
 	extras  []ExtraEntry
 	decoded bool
 	err     error
-	p       fastjson.Parser
+	p       fastjson.Parser // verbatim values
+	items   fastjson.Parser // collections, kept until the next Items
 }
 
 // Reset points v at row of b.
@@ -72,8 +73,18 @@ func (v *RowView) parse(raw []byte) *fastjson.Value {
 	return j
 }
 
-// String returns a string-valued column (text, dictionary, GUID, date-time): "" when null.
-func (v *RowView) String(c *Column) string {
+// col finds the column at a slash path; nil when the schema has none (it reads as absent).
+func (v *RowView) col(path string) *Column {
+	c, _ := v.b.Schema.Lookup(path)
+	return c
+}
+
+// Str returns a string-valued property (text, dictionary, GUID, date-time): "" when null.
+func (v *RowView) Str(path string) string {
+	c := v.col(path)
+	if c == nil {
+		return ""
+	}
 	if raw, ok := v.verbatim(c); ok {
 		if j := v.parse(raw); j != nil {
 			return string(j.GetStringBytes())
@@ -94,22 +105,54 @@ func (v *RowView) String(c *Column) string {
 	return ""
 }
 
-// Int returns an integer column: 0 when null.
-func (v *RowView) Int(c *Column) int {
+// Int returns an integer property: 0 when null.
+func (v *RowView) Int(path string) int64 {
+	c := v.col(path)
+	if c == nil {
+		return 0
+	}
 	if raw, ok := v.verbatim(c); ok {
 		if j := v.parse(raw); j != nil {
-			return j.GetInt()
+			return j.GetInt64()
 		}
 		return 0
 	}
 	if !v.b.Valid(c.Index, v.row) || c.Kind != KindInt32 {
 		return 0
 	}
-	return int(v.b.Int32(c.Index, v.row))
+	return int64(v.b.Int32(c.Index, v.row))
 }
 
-// Bool returns a boolean column: false when null.
-func (v *RowView) Bool(c *Column) bool {
+// Float returns a number property, and whether the row has a number there.
+func (v *RowView) Float(path string) (float64, bool) {
+	c := v.col(path)
+	if c == nil {
+		return 0, false
+	}
+	if raw, ok := v.verbatim(c); ok {
+		if j := v.parse(raw); j != nil && j.Type() == fastjson.TypeNumber {
+			return j.GetFloat64(), true
+		}
+		return 0, false
+	}
+	if !v.b.Valid(c.Index, v.row) {
+		return 0, false
+	}
+	switch c.Kind {
+	case KindFloat64:
+		return v.b.Float64(c.Index, v.row), true
+	case KindInt32:
+		return float64(v.b.Int32(c.Index, v.row)), true
+	}
+	return 0, false
+}
+
+// Bool returns a boolean property: false when null.
+func (v *RowView) Bool(path string) bool {
+	c := v.col(path)
+	if c == nil {
+		return false
+	}
 	if raw, ok := v.verbatim(c); ok {
 		if j := v.parse(raw); j != nil {
 			return j.GetBool()
@@ -119,10 +162,14 @@ func (v *RowView) Bool(c *Column) bool {
 	return v.b.Valid(c.Index, v.row) && c.Kind == KindBool && v.b.Bool(c.Index, v.row)
 }
 
-// Time returns a date-time column, as time.Parse(time.RFC3339Nano) reads the text a reader of
-// the row sees; the zero time when null. An error is returned for verbatim text that is not
+// Time returns a date-time property, as time.Parse(time.RFC3339Nano) reads the text a reader
+// of the row sees; the zero time when null. An error is returned for verbatim text that is not
 // such a date-time.
-func (v *RowView) Time(c *Column) (time.Time, error) {
+func (v *RowView) Time(path string) (time.Time, error) {
+	c := v.col(path)
+	if c == nil {
+		return time.Time{}, nil
+	}
 	if raw, ok := v.verbatim(c); ok {
 		var s string
 		if j := v.parse(raw); j != nil {
@@ -139,16 +186,31 @@ func (v *RowView) Time(c *Column) (time.Time, error) {
 	return time.Unix(0, v.b.Int64(c.Index, v.row)).UTC(), nil
 }
 
-// JSON returns a JSON column's text (a collection, a nested object kept whole): nil when null.
-func (v *RowView) JSON(c *Column) []byte {
+// JSON returns a JSON property's text (a collection, a nested object kept whole): nil when null.
+func (v *RowView) JSON(path string) []byte {
+	c := v.col(path)
+	if c == nil {
+		return nil
+	}
 	if raw, ok := v.verbatim(c); ok {
 		return raw
 	}
-	if !v.b.Valid(c.Index, v.row) {
-		return nil
-	}
-	if c.Kind != KindJSON && c.Kind != KindJSONDict {
+	if !v.b.Valid(c.Index, v.row) || c.Kind != KindJSON && c.Kind != KindJSONDict {
 		return nil
 	}
 	return v.b.Bytes(c.Index, v.row)
+}
+
+// Items returns the elements of a collection property (nil when it is null or not an array),
+// valid until the next call of Items.
+func (v *RowView) Items(path string) []*fastjson.Value {
+	raw := v.JSON(path)
+	if raw == nil {
+		return nil
+	}
+	j, err := v.items.ParseBytes(raw)
+	if err != nil {
+		return nil
+	}
+	return j.GetArray()
 }

@@ -3,10 +3,9 @@ package columnar
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
-	"strings"
 	"testing"
-	"time"
 
 	"github.com/valyala/fastjson"
 )
@@ -34,56 +33,75 @@ func rowViewRecords(t testing.TB) []string {
 		`{` + id + `,"appliedConditionalAccessPolicies":[{"id":"p1","displayName":"MFA \u00e9","enforcedGrantControls":["Mfa"],"result":"failure"}],"mfaDetail":null}`,
 		`{` + id + `,"status":{"errorCode":-2147483648},"autonomousSystemNumber":2147483647,"isTenantRestricted":null}`,
 		`{"id":"3f2b7a10-5c1e-4d7a-9b8e-2a6c1d0e4b00","createdDateTime":"2025-03-04T09:15:27.5+01:00"}`,
+		`{` + id + `,"location":{"city":"Oslo","geoCoordinates":{"latitude":47.6805,"longitude":-122.1209,"altitude":1e21}},"autonomousSystemNumber":8075}`,
+		`{` + id + `,"location":{"geoCoordinates":{}},"signInEventTypes":["interactiveUser"],"authenticationDetails":[{"succeeded":true,"authenticationStepRequirement":"Multifactor authentication"}]}`,
 	}
 }
 
-// checkRowView compares every string, integer, boolean, date-time and JSON column of row as a
-// RowView reads it with what fastjson reads from the row's Graph JSON.
+// checkRowView compares every column of row as a RowView reads it with what JSONProps reads
+// from the row's Graph JSON, through every accessor that applies to its kind.
 func checkRowView(t testing.TB, b *Batch, row int, js []byte) {
 	t.Helper()
 	j, err := fastjson.ParseBytes(js)
 	if err != nil {
 		t.Fatalf("encoded row is not JSON: %v", err)
 	}
+	want := JSONProps{j}
 	var v RowView
 	v.Reset(b, row)
+	fail := func(path string, got, want any) {
+		t.Helper()
+		t.Fatalf("%s: RowView reads %v, the JSON %v\n%s", path, got, want, js)
+	}
 	for _, c := range b.Schema.Columns {
-		path := strings.Split(c.Name, "/")
+		p := c.Name
 		switch c.Kind {
 		case KindDict, KindText, KindGUID, KindTime:
-			if got, want := v.String(c), string(j.GetStringBytes(path...)); got != want {
-				t.Fatalf("%s: RowView reads %q, the JSON %q\n%s", c.Name, got, want, js)
+			if got, want := v.Str(p), want.Str(p); got != want {
+				fail(p, got, want)
 			}
 			if c.Kind == KindTime {
-				got, err := v.Time(c)
-				var want time.Time
-				var werr error
-				if s := string(j.GetStringBytes(path...)); s != "" {
-					want, werr = time.Parse(time.RFC3339Nano, s)
-				}
-				if (err != nil) != (werr != nil) || !got.Equal(want) {
-					t.Fatalf("%s: RowView reads %v (%v), the JSON %v (%v)", c.Name, got, err, want, werr)
+				got, err := v.Time(p)
+				w, werr := want.Time(p)
+				if (err != nil) != (werr != nil) || !got.Equal(w) {
+					fail(p, fmt.Sprint(got, err), fmt.Sprint(w, werr))
 				}
 			}
 		case KindInt32:
-			if got, want := v.Int(c), j.GetInt(path...); got != want {
-				t.Fatalf("%s: RowView reads %d, the JSON %d\n%s", c.Name, got, want, js)
+			if got, want := v.Int(p), want.Int(p); got != want {
+				fail(p, got, want)
+			}
+			fallthrough
+		case KindFloat64:
+			g, gok := v.Float(p)
+			w, wok := want.Float(p)
+			if g != w || gok != wok {
+				fail(p, fmt.Sprint(g, gok), fmt.Sprint(w, wok))
 			}
 		case KindBool:
-			if got, want := v.Bool(c), j.GetBool(path...); got != want {
-				t.Fatalf("%s: RowView reads %v, the JSON %v\n%s", c.Name, got, want, js)
+			if got, want := v.Bool(p), want.Bool(p); got != want {
+				fail(p, got, want)
 			}
 		case KindJSON, KindJSONDict:
-			got, want := v.JSON(c), j.Get(path...)
-			if want == nil || want.Type() == fastjson.TypeNull {
+			got, w := v.JSON(p), j.Get(keys(p)...)
+			if w == nil || w.Type() == fastjson.TypeNull {
 				if got != nil && string(got) != "null" {
-					t.Fatalf("%s: RowView reads %s, the JSON has none\n%s", c.Name, got, js)
+					fail(p, string(got), "nothing")
 				}
 				continue
 			}
 			g, err := fastjson.ParseBytes(got)
-			if err != nil || string(g.MarshalTo(nil)) != string(want.MarshalTo(nil)) {
-				t.Fatalf("%s: RowView reads %s, the JSON %s", c.Name, got, want.MarshalTo(nil))
+			if err != nil || string(g.MarshalTo(nil)) != string(w.MarshalTo(nil)) {
+				fail(p, string(got), string(w.MarshalTo(nil)))
+			}
+			gi, wi := v.Items(p), want.Items(p)
+			if len(gi) != len(wi) {
+				fail(p, len(gi), len(wi))
+			}
+			for k := range gi {
+				if string(gi[k].MarshalTo(nil)) != string(wi[k].MarshalTo(nil)) {
+					fail(p, gi[k], wi[k])
+				}
 			}
 		}
 	}

@@ -90,46 +90,36 @@ func withColumns(sel, cols []string) []string {
 	return out
 }
 
-// A sign-in's properties, read by slash path: from a Graph JSON row (jsonRow) or typed from the
-// page's columns (typedRow). fillEvent maps them onto Event once for both.
-type eventSource interface {
-	str(path string) string
-	int(path string) int
-	bool(path string) bool
-	time(path string) (time.Time, error)
-	// items returns the objects of a collection property.
-	items(path string) []*fastjson.Value
-}
-
-func fillEvent(src eventSource) (Event, error) {
+// fillEvent maps a sign-in's properties onto Event, typed from a page's columns or from JSON.
+func fillEvent(src columnar.Props) (Event, error) {
 	var e Event
 	var err error
-	if e.CreatedDateTime, err = src.time("createdDateTime"); err != nil {
+	if e.CreatedDateTime, err = src.Time("createdDateTime"); err != nil {
 		return e, fmt.Errorf("decoding a sign-in row: %w", err)
 	}
-	e.ID = src.str("id")
-	e.UserDisplayName, e.UserPrincipalName, e.UserID = src.str("userDisplayName"), src.str("userPrincipalName"), src.str("userId")
-	e.AppID, e.AppDisplayName, e.IPAddress = src.str("appId"), src.str("appDisplayName"), src.str("ipAddress")
-	e.ClientAppUsed, e.CorrelationID, e.OriginalRequestID = src.str("clientAppUsed"), src.str("correlationId"), src.str("originalRequestId")
-	e.ConditionalAccessStatus, e.IsInteractive = src.str("conditionalAccessStatus"), src.bool("isInteractive")
-	e.ResourceDisplayName, e.UserType, e.CrossTenantAccessType = src.str("resourceDisplayName"), src.str("userType"), src.str("crossTenantAccessType")
-	e.HomeTenantID, e.ResourceTenantID = src.str("homeTenantId"), src.str("resourceTenantId")
-	e.RiskState, e.RiskLevelDuringSignIn = src.str("riskState"), src.str("riskLevelDuringSignIn")
-	e.FlaggedForReview, e.AuthenticationRequirement = src.bool("flaggedForReview"), src.str("authenticationRequirement")
-	e.Status.ErrorCode = src.int("status/errorCode")
-	e.Status.FailureReason, e.Status.AdditionalDetails = src.str("status/failureReason"), src.str("status/additionalDetails")
-	e.DeviceDetail.DeviceID, e.DeviceDetail.DisplayName = src.str("deviceDetail/deviceId"), src.str("deviceDetail/displayName")
-	e.DeviceDetail.OperatingSystem, e.DeviceDetail.Browser = src.str("deviceDetail/operatingSystem"), src.str("deviceDetail/browser")
-	e.Location.City, e.Location.CountryOrRegion = src.str("location/city"), src.str("location/countryOrRegion")
+	e.ID = src.Str("id")
+	e.UserDisplayName, e.UserPrincipalName, e.UserID = src.Str("userDisplayName"), src.Str("userPrincipalName"), src.Str("userId")
+	e.AppID, e.AppDisplayName, e.IPAddress = src.Str("appId"), src.Str("appDisplayName"), src.Str("ipAddress")
+	e.ClientAppUsed, e.CorrelationID, e.OriginalRequestID = src.Str("clientAppUsed"), src.Str("correlationId"), src.Str("originalRequestId")
+	e.ConditionalAccessStatus, e.IsInteractive = src.Str("conditionalAccessStatus"), src.Bool("isInteractive")
+	e.ResourceDisplayName, e.UserType, e.CrossTenantAccessType = src.Str("resourceDisplayName"), src.Str("userType"), src.Str("crossTenantAccessType")
+	e.HomeTenantID, e.ResourceTenantID = src.Str("homeTenantId"), src.Str("resourceTenantId")
+	e.RiskState, e.RiskLevelDuringSignIn = src.Str("riskState"), src.Str("riskLevelDuringSignIn")
+	e.FlaggedForReview, e.AuthenticationRequirement = src.Bool("flaggedForReview"), src.Str("authenticationRequirement")
+	e.Status.ErrorCode = int(src.Int("status/errorCode"))
+	e.Status.FailureReason, e.Status.AdditionalDetails = src.Str("status/failureReason"), src.Str("status/additionalDetails")
+	e.DeviceDetail.DeviceID, e.DeviceDetail.DisplayName = src.Str("deviceDetail/deviceId"), src.Str("deviceDetail/displayName")
+	e.DeviceDetail.OperatingSystem, e.DeviceDetail.Browser = src.Str("deviceDetail/operatingSystem"), src.Str("deviceDetail/browser")
+	e.Location.City, e.Location.CountryOrRegion = src.Str("location/city"), src.Str("location/countryOrRegion")
 	str := func(v *fastjson.Value, key string) string { return string(v.GetStringBytes(key)) }
-	for _, p := range src.items("appliedConditionalAccessPolicies") {
+	for _, p := range src.Items("appliedConditionalAccessPolicies") {
 		pol := Policy{ID: str(p, "id"), DisplayName: str(p, "displayName"), Result: str(p, "result")}
 		for _, g := range p.GetArray("enforcedGrantControls") {
 			pol.EnforcedGrantControls = append(pol.EnforcedGrantControls, string(g.GetStringBytes()))
 		}
 		e.AppliedConditionalAccessPolicies = append(e.AppliedConditionalAccessPolicies, pol)
 	}
-	for _, p := range src.items("authenticationRequirementPolicies") {
+	for _, p := range src.Items("authenticationRequirementPolicies") {
 		e.AuthenticationRequirementPolicies = append(e.AuthenticationRequirementPolicies,
 			struct {
 				RequirementProvider string `json:"requirementProvider"`
@@ -139,65 +129,13 @@ func fillEvent(src eventSource) (Event, error) {
 	return e, nil
 }
 
-// jsonRow reads a Graph JSON row with fastjson (encoding/json's reflection was most of a
-// diagnosis's CPU time when every row was JSON).
-type jsonRow struct{ v *fastjson.Value }
-
-func (r jsonRow) str(path string) string {
-	return string(r.v.GetStringBytes(strings.Split(path, "/")...))
-}
-func (r jsonRow) int(path string) int   { return r.v.GetInt(strings.Split(path, "/")...) }
-func (r jsonRow) bool(path string) bool { return r.v.GetBool(strings.Split(path, "/")...) }
-func (r jsonRow) items(path string) []*fastjson.Value {
-	return r.v.GetArray(strings.Split(path, "/")...)
-}
-
-func (r jsonRow) time(path string) (time.Time, error) {
-	if t := r.str(path); t != "" {
-		return time.Parse(time.RFC3339Nano, t)
-	}
-	return time.Time{}, nil
-}
-
-// typedRow reads a row of a page's columns (query.Request.Visit); collections are parsed from
-// their stored JSON.
-type typedRow struct {
-	v      *columnar.RowView
-	schema *columnar.Schema
-	p      *fastjson.Parser
-}
-
-func (r typedRow) col(path string) *columnar.Column {
-	c, ok := r.schema.Lookup(path)
-	if !ok {
-		panic("BUG: the diagnostic reads " + path + ", which the sign-in schema has no column for")
-	}
-	return c
-}
-
-func (r typedRow) str(path string) string              { return r.v.String(r.col(path)) }
-func (r typedRow) int(path string) int                 { return r.v.Int(r.col(path)) }
-func (r typedRow) bool(path string) bool               { return r.v.Bool(r.col(path)) }
-func (r typedRow) time(path string) (time.Time, error) { return r.v.Time(r.col(path)) }
-func (r typedRow) items(path string) []*fastjson.Value {
-	raw := r.v.JSON(r.col(path))
-	if raw == nil {
-		return nil
-	}
-	v, err := r.p.ParseBytes(raw)
-	if err != nil {
-		return nil
-	}
-	return v.GetArray()
-}
-
 // decodeEvent reads a Graph JSON row, keeping it for the summary's caller-chosen columns.
 func decodeEvent(row []byte) (Event, error) {
 	v, err := fastjson.ParseBytes(row)
 	if err != nil {
 		return Event{}, fmt.Errorf("decoding a sign-in row: %w", err)
 	}
-	e, err := fillEvent(jsonRow{v})
+	e, err := fillEvent(columnar.JSONProps{V: v})
 	e.raw = row
 	return e, err
 }

@@ -6,8 +6,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/valyala/fastjson"
-
 	"github.com/authlake/authlake/columnar"
 	"github.com/authlake/authlake/engine"
 	"github.com/authlake/authlake/query"
@@ -78,14 +76,13 @@ func (s *session) events(step string, req query.Request) ([]Event, *query.Result
 	var (
 		out  []Event
 		view columnar.RowView
-		p    fastjson.Parser
 	)
 	req.Visit = func(i int, b *columnar.Batch, row int) error {
 		if i >= len(out) {
 			out = append(out, make([]Event, i+1-len(out))...)
 		}
 		view.Reset(b, row)
-		e, err := fillEvent(typedRow{v: &view, schema: s.schema, p: &p})
+		e, err := fillEvent(&view)
 		if err == nil {
 			err = view.Err()
 		}
