@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/valyala/fastjson"
+
+	"github.com/authlake/authlake/columnar"
 )
 
 // Event is the part of a Graph sign-in the detectors read. It is extracted with
@@ -44,46 +46,54 @@ func ParseEvent(raw []byte) (*Event, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sign-in JSON: %w", err)
 	}
+	return eventFrom(columnar.JSONProps{V: v})
+}
+
+// eventFrom maps a sign-in's properties onto Event, typed from a page's columns (detection
+// jobs read every interactive sign-in of a window) or from JSON.
+func eventFrom(v columnar.Props) (*Event, error) {
 	e := &Event{
-		ID:              string(v.GetStringBytes("id")),
-		CorrelationID:   string(v.GetStringBytes("correlationId")),
-		UserID:          string(v.GetStringBytes("userId")),
-		UPN:             string(v.GetStringBytes("userPrincipalName")),
-		UserDisplayName: string(v.GetStringBytes("userDisplayName")),
-		IP:              string(v.GetStringBytes("ipAddress")),
-		ASN:             v.GetInt64("autonomousSystemNumber"),
-		ErrorCode:       v.GetInt64("status", "errorCode"),
-		City:            string(v.GetStringBytes("location", "city")),
-		State:           string(v.GetStringBytes("location", "state")),
-		Country:         string(v.GetStringBytes("location", "countryOrRegion")),
-		DeviceID:        string(v.GetStringBytes("deviceDetail", "deviceId")),
-		OS:              string(v.GetStringBytes("deviceDetail", "operatingSystem")),
-		Browser:         string(v.GetStringBytes("deviceDetail", "browser")),
-		UserAgent:       string(v.GetStringBytes("userAgent")),
-		AppDisplayName:  string(v.GetStringBytes("appDisplayName")),
-		TokenIssuerType: string(v.GetStringBytes("tokenIssuerType")),
-		Interactive:     v.GetBool("isInteractive"),
+		ID:              v.Str("id"),
+		CorrelationID:   v.Str("correlationId"),
+		UserID:          v.Str("userId"),
+		UPN:             v.Str("userPrincipalName"),
+		UserDisplayName: v.Str("userDisplayName"),
+		IP:              v.Str("ipAddress"),
+		ASN:             v.Int("autonomousSystemNumber"),
+		ErrorCode:       v.Int("status/errorCode"),
+		City:            v.Str("location/city"),
+		State:           v.Str("location/state"),
+		Country:         v.Str("location/countryOrRegion"),
+		DeviceID:        v.Str("deviceDetail/deviceId"),
+		OS:              v.Str("deviceDetail/operatingSystem"),
+		Browser:         v.Str("deviceDetail/browser"),
+		UserAgent:       v.Str("userAgent"),
+		AppDisplayName:  v.Str("appDisplayName"),
+		TokenIssuerType: v.Str("tokenIssuerType"),
+		Interactive:     v.Bool("isInteractive"),
 	}
 	if e.ID == "" {
 		return nil, fmt.Errorf("sign-in without id")
 	}
-	t, err := time.Parse(time.RFC3339Nano, string(v.GetStringBytes("createdDateTime")))
+	t, err := v.Time("createdDateTime")
+	if err == nil && t.IsZero() {
+		err = fmt.Errorf("missing")
+	}
 	if err != nil {
 		return nil, fmt.Errorf("sign-in %s: createdDateTime: %w", e.ID, err)
 	}
 	e.Time = t.UTC()
-	if g := v.Get("location", "geoCoordinates"); g != nil {
-		lat, lon := g.Get("latitude"), g.Get("longitude")
-		if lat != nil && lon != nil && lat.Type() == fastjson.TypeNumber && lon.Type() == fastjson.TypeNumber {
-			e.Lat, e.Lon, e.HasGeo = lat.GetFloat64(), lon.GetFloat64(), true
-		}
+	lat, okLat := v.Float("location/geoCoordinates/latitude")
+	lon, okLon := v.Float("location/geoCoordinates/longitude")
+	if okLat && okLon {
+		e.Lat, e.Lon, e.HasGeo = lat, lon, true
 	}
-	for _, s := range v.GetArray("signInEventTypes") {
+	for _, s := range v.Items("signInEventTypes") {
 		if string(s.GetStringBytes()) == "interactiveUser" {
 			e.Interactive = true
 		}
 	}
-	for _, st := range v.GetArray("authenticationDetails") {
+	for _, st := range v.Items("authenticationDetails") {
 		req := strings.ToLower(string(st.GetStringBytes("authenticationStepRequirement")))
 		detail := strings.ToLower(string(st.GetStringBytes("authenticationStepResultDetail")))
 		ok := st.GetBool("succeeded")
@@ -99,7 +109,7 @@ func ParseEvent(raw []byte) (*Event, error) {
 		}
 	}
 	var provs []string
-	for _, rp := range v.GetArray("authenticationRequirementPolicies") {
+	for _, rp := range v.Items("authenticationRequirementPolicies") {
 		p := string(rp.GetStringBytes("requirementProvider"))
 		provs = append(provs, p)
 		if p == "riskBasedPolicy" || p == "tenantSessionRiskPolicy" || p == "accountCompromisePolicies" {
@@ -107,7 +117,7 @@ func ParseEvent(raw []byte) (*Event, error) {
 		}
 	}
 	e.RequirementProviders = strings.Join(provs, ",")
-	for _, nl := range v.GetArray("networkLocationDetails") {
+	for _, nl := range v.Items("networkLocationDetails") {
 		switch string(nl.GetStringBytes("networkType")) {
 		case "trustedNamedLocation", "trusted", "intranet":
 			e.Trusted = true

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/authlake/authlake/columnar"
 	"github.com/authlake/authlake/engine"
 	"github.com/authlake/authlake/query"
 )
@@ -377,20 +378,23 @@ func ResolveUsers(ctx context.Context, s *Store, db *engine.DB, tenant string, i
 			unknown = append(unknown, id)
 			continue
 		}
-		res, err := db.Query(ctx, tenant, query.Request{Where: query.And(query.Eq("userId", id), allTypes), Top: 1,
-			Select: []string{"userId", "userPrincipalName", "userDisplayName"}})
+		var ref *UserRef
+		_, err := db.Query(ctx, tenant, query.Request{Where: query.And(query.Eq("userId", id), allTypes), Top: 1,
+			Select: []string{"userId", "userPrincipalName", "userDisplayName"},
+			Visit: func(_ int, b *columnar.Batch, row int) error {
+				var v columnar.RowView
+				v.Reset(b, row)
+				ref = &UserRef{ID: id, UPN: v.Str("userPrincipalName"), DisplayName: v.Str("userDisplayName")}
+				return v.Err()
+			}})
 		if err != nil {
 			return nil, nil, err
 		}
-		if len(res.Rows) == 0 {
+		if ref == nil {
 			unknown = append(unknown, id)
 			continue
 		}
-		e, err := ParseEventLoose(res.Rows[0])
-		if err != nil {
-			return nil, nil, err
-		}
-		refs = append(refs, UserRef{ID: id, UPN: e.UPN, DisplayName: e.UserDisplayName})
+		refs = append(refs, *ref)
 	}
 	return refs, unknown, nil
 }
@@ -404,32 +408,18 @@ func ResolveSignins(ctx context.Context, db *engine.DB, tenant string, ids []str
 			unknown = append(unknown, id)
 			continue
 		}
-		res, err := db.Query(ctx, tenant, query.Request{Where: query.And(query.Eq("id", id), allTypes), Top: 1, Select: jobFields})
+		evs, _, err := queryEvents(ctx, db, tenant, query.Request{Where: query.And(query.Eq("id", id), allTypes), Top: 1, Select: jobFields})
 		if err != nil {
 			return nil, nil, err
 		}
-		if len(res.Rows) == 0 {
+		if len(evs) == 0 {
 			unknown = append(unknown, id)
 			continue
 		}
-		e, err := ParseEvent(res.Rows[0])
-		if err != nil {
-			return nil, nil, err
-		}
+		e := evs[0]
 		refs = append(refs, SigninRef{RequestID: e.ID, User: UserRef{ID: e.UserID, UPN: e.UPN, DisplayName: e.UserDisplayName}, At: e.Time})
 	}
 	return refs, unknown, nil
-}
-
-// ParseEventLoose reads the user fields of a projected sign-in row (no id or time needed).
-func ParseEventLoose(row []byte) (*Event, error) {
-	var m struct {
-		UserID, UserPrincipalName, UserDisplayName string
-	}
-	if err := json.Unmarshal(row, &m); err != nil {
-		return nil, err
-	}
-	return &Event{UserID: m.UserID, UPN: m.UserPrincipalName, UserDisplayName: m.UserDisplayName}, nil
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

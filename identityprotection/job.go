@@ -7,6 +7,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/authlake/authlake/columnar"
 	"github.com/authlake/authlake/engine"
 	"github.com/authlake/authlake/query"
 )
@@ -161,21 +162,15 @@ func readWindow(ctx context.Context, db *engine.DB, tenant string, from, to time
 	var out []*Event
 	skip := ""
 	for {
-		r, err := db.Query(ctx, tenant, query.Request{Where: where, Top: query.DefaultTop, SkipToken: skip, Select: jobFields})
+		page, next, err := queryEvents(ctx, db, tenant, query.Request{Where: where, Top: query.DefaultTop, SkipToken: skip, Select: jobFields})
 		if err != nil {
 			return nil, err
 		}
-		for _, row := range r.Rows {
-			e, err := ParseEvent(row)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, e)
-		}
-		if r.SkipToken == "" {
+		out = append(out, page...)
+		if next == "" {
 			break
 		}
-		skip = r.SkipToken
+		skip = next
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if !out[i].Time.Equal(out[j].Time) {
@@ -184,6 +179,33 @@ func readWindow(ctx context.Context, db *engine.DB, tenant string, from, to time
 		return out[i].ID < out[j].ID
 	})
 	return out, nil
+}
+
+// queryEvents runs req (Select: jobFields) and reads its page's sign-ins typed from their
+// columns: a detection run reads every interactive sign-in of its window, which the query
+// layer used to write as Graph JSON for this package to parse again.
+func queryEvents(ctx context.Context, db *engine.DB, tenant string, req query.Request) (events []*Event, skipToken string, err error) {
+	var view columnar.RowView
+	req.Visit = func(i int, b *columnar.Batch, row int) error {
+		view.Reset(b, row)
+		e, err := eventFrom(&view)
+		if err == nil {
+			err = view.Err()
+		}
+		if err != nil {
+			return err
+		}
+		if i >= len(events) {
+			events = append(events, make([]*Event, i+1-len(events))...)
+		}
+		events[i] = e
+		return nil
+	}
+	res, err := db.Query(ctx, tenant, req)
+	if err != nil {
+		return nil, "", err
+	}
+	return events[:res.PageRows], res.SkipToken, nil
 }
 
 // failureCandidates asks the query engine (index probes on status and the time range)
