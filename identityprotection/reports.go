@@ -116,19 +116,21 @@ func (s *Store) ListRiskySignins(ctx context.Context, db *engine.DB, tenant stri
 	}
 	entries := s.RiskySignins(tenant, s.now().UTC().Add(-SigninReportWindow))
 	rows := make([]map[string]any, 0, len(entries))
+	risk := s.RiskLookup(tenant)
 	const batch = 50
 	for i := 0; i < len(entries); i += batch {
 		ids := make([]any, 0, batch)
 		for _, e := range entries[i:min(i+batch, len(entries))] {
 			ids = append(ids, e.RequestID)
 		}
-		r, err := db.Query(ctx, tenant, query.Request{Where: query.And(query.In("id", ids...), allTypes), Top: batch})
+		// The encoder writes the tenant's overlay as it writes each row (no parse and re-marshal).
+		r, err := db.Query(ctx, tenant, query.Request{Where: query.And(query.In("id", ids...), allTypes), Top: batch, Risk: risk})
 		if err != nil {
 			return ListResult{}, err
 		}
 		for _, row := range r.Rows {
 			var m map[string]any
-			if err := json.Unmarshal(s.MergeSignIn(tenant, row), &m); err != nil {
+			if err := json.Unmarshal(row, &m); err != nil {
 				return ListResult{}, err
 			}
 			rows = append(rows, m)
