@@ -9,12 +9,10 @@ import (
 	"testing"
 )
 
-// roundTrip decodes each record, seals them into one record batch and encodes every row back.
-func roundTrip(t *testing.T, records ...string) []string {
+// batchOf decodes each record and seals them into one batch, released when the test ends.
+func batchOf(t testing.TB, records ...string) *Batch {
 	t.Helper()
-	d := NewDecoder(SignIns)
-	row := NewRow(SignIns)
-	bld := NewBuilder(SignIns)
+	d, row, bld := NewDecoder(SignIns), NewRow(SignIns), NewBuilder(SignIns)
 	for _, r := range records {
 		if err := d.Decode([]byte(r), row); err != nil {
 			t.Fatalf("decode %s: %v", r, err)
@@ -22,11 +20,18 @@ func roundTrip(t *testing.T, records ...string) []string {
 		bld.AppendRow(row)
 	}
 	rec := bld.Seal()
-	defer rec.Release()
+	t.Cleanup(rec.Release)
 	b, err := NewBatch(SignIns, rec)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return b
+}
+
+// roundTrip decodes each record, seals them into one record batch and encodes every row back.
+func roundTrip(t *testing.T, records ...string) []string {
+	t.Helper()
+	b := batchOf(t, records...)
 	var enc Encoder
 	out := make([]string, b.Rows)
 	for i := range out {

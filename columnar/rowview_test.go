@@ -113,19 +113,7 @@ func checkRowView(t testing.TB, b *Batch, row int, js []byte) {
 func TestRowViewReadsAsTheJSON(t *testing.T) {
 	recs := rowViewRecords(t)
 	got := roundTrip(t, recs...) // the rows as the encoder writes them
-	d, row, bld := NewDecoder(SignIns), NewRow(SignIns), NewBuilder(SignIns)
-	for _, r := range recs {
-		if err := d.Decode([]byte(r), row); err != nil {
-			t.Fatal(err)
-		}
-		bld.AppendRow(row)
-	}
-	rec := bld.Seal()
-	defer rec.Release()
-	b, err := NewBatch(SignIns, rec)
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := batchOf(t, recs...)
 	for i := range recs {
 		checkRowView(t, b, i, []byte(got[i]))
 	}
@@ -135,19 +123,11 @@ func FuzzRowView(f *testing.F) {
 	for _, r := range rowViewRecords(f) {
 		f.Add([]byte(r))
 	}
-	d, row := NewDecoder(SignIns), NewRow(SignIns)
 	f.Fuzz(func(t *testing.T, rec []byte) {
-		if d.Decode(rec, row) != nil {
+		if NewDecoder(SignIns).Decode(rec, NewRow(SignIns)) != nil {
 			return
 		}
-		bld := NewBuilder(SignIns)
-		bld.AppendRow(row)
-		r := bld.Seal()
-		defer r.Release()
-		b, err := NewBatch(SignIns, r)
-		if err != nil {
-			t.Fatal(err)
-		}
+		b := batchOf(t, string(rec))
 		var enc Encoder
 		js, err := enc.AppendJSON(nil, b, 0, nil)
 		if err != nil {
