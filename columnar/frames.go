@@ -1,13 +1,11 @@
 package columnar
 
 import (
-	"bytes"
 	"encoding/binary"
 	"fmt"
 	"hash/crc32"
 	"io"
 	"runtime"
-	"sync"
 	"sync/atomic"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -39,33 +37,6 @@ var (
 	zstdFast, _    = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedDefault), zstd.WithEncoderConcurrency(runtime.GOMAXPROCS(0)))
 	zstdBetter, _  = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedBetterCompression), zstd.WithEncoderConcurrency(runtime.GOMAXPROCS(0)))
 )
-
-// ipcBufs hold the IPC stream of a frame being encoded, reused: a fresh bytes.Buffer grew by
-// doubling, clearing each new array, up to a wide column's whole block (a tenth of ingest's CPU).
-var ipcBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
-
-// encodeFrame writes arr as a one-column IPC stream and zstd-compresses it.
-func encodeFrame(name string, arr arrow.Array, better bool) ([]byte, error) {
-	schema := arrow.NewSchema([]arrow.Field{{Name: name, Type: arr.DataType(), Nullable: true}}, nil)
-	buf := ipcBufs.Get().(*bytes.Buffer)
-	defer ipcBufs.Put(buf)
-	buf.Reset()
-	w := ipc.NewWriter(buf, ipc.WithSchema(schema))
-	rec := array.NewRecordBatch(schema, []arrow.Array{arr}, int64(arr.Len()))
-	err := w.Write(rec)
-	rec.Release()
-	if cerr := w.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return nil, err
-	}
-	enc := zstdFast
-	if better {
-		enc = zstdBetter
-	}
-	return enc.EncodeAll(buf.Bytes(), make([]byte, 0, buf.Len()/4+64)), nil
-}
 
 // decodeFrame decompresses a frame and reads its single column. The array owns its memory: the
 // one buffer the frame was decompressed into (from mem), which the array's buffers are slices of.
@@ -109,31 +80,15 @@ func decodeFrame(frame []byte, mem memory.Allocator) (arr arrow.Array, err error
 	return a, nil
 }
 
-// decompressFrame decompresses a zstd frame into one buffer from mem, sized by the frame's
-// declared content size (every frame this package writes declares it).
+// decompressFrame decompresses a zstd frame into one buffer from mem (decompressFrameExtra),
+// whose Len is the content's.
 func decompressFrame(frame []byte, mem memory.Allocator) (*memory.Buffer, error) {
-	var h zstd.Header
-	if err := h.Decode(frame); err != nil {
-		return nil, fmt.Errorf("zstd: %w", err)
-	}
-	if h.HasFCS && h.FrameContentSize > 0 && h.FrameContentSize <= maxFrameBytes {
-		n := int(h.FrameContentSize)
-		data := mem.Allocate(n)
-		out, err := zstdDecoder.DecodeAll(frame, data[:0])
-		if err == nil && len(out) == n && &out[0] == &data[0] {
-			return memory.NewBufferWithAllocator(data, mem), nil
-		}
-		mem.Free(data)
-		if err != nil {
-			return nil, fmt.Errorf("zstd: %w", err)
-		}
-		return nil, fmt.Errorf("zstd: frame declares %d bytes, holds %d", n, len(out))
-	}
-	out, err := zstdDecoder.DecodeAll(frame, nil)
+	raw, n, err := decompressFrameExtra(frame, mem, 0)
 	if err != nil {
-		return nil, fmt.Errorf("zstd: %w", err)
+		return nil, err
 	}
-	return memory.NewBufferBytes(out), nil
+	raw.ResizeNoShrink(n)
+	return raw, nil
 }
 
 // frameMessages reads the IPC messages of a decompressed frame in place: each message's metadata

@@ -130,7 +130,7 @@ func FuzzOpenSegment(f *testing.F) {
 // every length in them is checked against the buffer before it is sliced.
 func FuzzDecodeFrame(f *testing.F) {
 	for _, arr := range frameSeeds(f) {
-		frame, err := encodeFrame("c", arr, false)
+		frame, err := encodeFrameIPC("c", arr, false)
 		if err != nil {
 			f.Fatal(err)
 		}

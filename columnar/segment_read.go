@@ -43,6 +43,7 @@ type Segment struct {
 
 type segColumn struct {
 	meta   *ColumnMeta
+	ver    byte // the segment's format version: 4 frames are raw Arrow buffers, 2 and 3 IPC streams
 	once   sync.Once
 	err    error
 	frames [][]byte    // version 2: the region's frames (0: dictionary or empty; 1+i: block i)
@@ -168,6 +169,9 @@ func openSegmentFile(f vfs.File, path string, s *Schema, cache *BlockCache) (*Se
 	if string(tr[9:]) != segTrailerMagic {
 		return nil, corrupt("bad trailer magic (truncated or not a segment)")
 	}
+	if tr[8] != hdr[6] {
+		return nil, corrupt("header says format version %d, trailer %d", hdr[6], tr[8])
+	}
 	flen := binary.LittleEndian.Uint32(tr[0:4])
 	fcrc := binary.LittleEndian.Uint32(tr[4:8])
 	if flen > maxFooterLen || int64(flen) > size-segHeaderLen-segTrailerLen {
@@ -184,6 +188,9 @@ func openSegmentFile(f vfs.File, path string, s *Schema, cache *BlockCache) (*Se
 	if err != nil {
 		return nil, corrupt("%v", err)
 	}
+	if footer[0] != hdr[6] {
+		return nil, corrupt("header says format version %d, footer %d", hdr[6], footer[0])
+	}
 	seg := &Segment{Path: path, Meta: meta, schema: s, f: f, size: size, cache: cache, cols: make([]*segColumn, s.NumColumns())}
 	for i := range meta.Columns {
 		cm := &meta.Columns[i]
@@ -197,7 +204,7 @@ func openSegmentFile(f vfs.File, path string, s *Schema, cache *BlockCache) (*Se
 			idx = c.Index
 		}
 		if idx >= 0 {
-			seg.cols[idx] = &segColumn{meta: cm}
+			seg.cols[idx] = &segColumn{meta: cm, ver: hdr[6]}
 		}
 	}
 	return seg, nil
@@ -291,7 +298,7 @@ func (c *segColumn) load(s *Segment) error {
 				corrupt("dictionary missing")
 				return
 			}
-			d, err := decodeFrame(dictFrame, s.mem)
+			d, err := c.decode(dictFrame, KindText, int(c.meta.DictLen), s.mem)
 			if err != nil {
 				corrupt("dictionary: %v", err)
 				return
@@ -305,6 +312,15 @@ func (c *segColumn) load(s *Segment) error {
 		}
 	})
 	return c.err
+}
+
+// decode decodes a frame of the column's version: a block of kind and rows rows, or (KindText)
+// its dictionary.
+func (c *segColumn) decode(frame []byte, kind Kind, rows int, mem memory.Allocator) (arrow.Array, error) {
+	if c.ver >= 4 {
+		return decodeFrameV4(frame, kind, rows, int(c.meta.DictLen), mem)
+	}
+	return decodeFrame(frame, mem)
 }
 
 // readFrame reads frame i of a version-3 column and checks its CRC.
@@ -369,7 +385,7 @@ func (s *Segment) Block(idx, b int) (arrow.Array, error) {
 			return nil, err
 		}
 	}
-	a, err := decodeFrame(frame, s.mem)
+	a, err := c.decode(frame, c.meta.Kind, s.BlockLen(b), s.mem)
 	if err != nil {
 		return nil, &CorruptError{Path: s.Path, What: fmt.Sprintf("column %s block %d: %v", c.meta.Name, b, err)}
 	}

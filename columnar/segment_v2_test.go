@@ -8,12 +8,19 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
 	"github.com/authlake/authlake/internal/vfs"
 )
 
-// rewriteAsV2 rewrites a version-3 segment in the version-2 layout (a frame table of lengths
-// only, each region checked by one CRC), as segments written before version 3 are.
-func rewriteAsV2(t *testing.T, path, out string) {
+// rewriteAsV2 rewrites a segment of this build's version in the version-2 layout (a frame
+// table of lengths only, each region checked by one CRC, IPC-stream frames), as segments
+// written before version 3 are.
+func rewriteAsV2(t *testing.T, path, out string) { rewriteAsVersion(t, path, out, 2) }
+
+// rewriteAsVersion rewrites a segment of this build's version as version 2 or 3: each frame
+// decoded and written again as a one-column Arrow IPC stream, in the version's frame table.
+func rewriteAsVersion(t *testing.T, path, out string, version byte) {
 	t.Helper()
 	seg, err := OpenSegment(vfs.Default, path, SignIns, nil)
 	if err != nil {
@@ -26,7 +33,7 @@ func rewriteAsV2(t *testing.T, path, out string) {
 	}
 	meta := *seg.Meta
 	meta.Columns = slices.Clone(meta.Columns)
-	file := append([]byte(segMagic), 2, 0)
+	file := append([]byte(segMagic), version, 0)
 	for i := range meta.Columns {
 		c := &meta.Columns[i]
 		table := raw[c.Offset : c.Offset+c.Table]
@@ -36,24 +43,80 @@ func rewriteAsV2(t *testing.T, path, out string) {
 		}
 		frames := make([][]byte, len(refs))
 		for j, r := range refs {
-			frames[j] = raw[r.off : r.off+r.len]
+			f := raw[r.off : r.off+r.len]
+			kind, rows := c.Kind, 0
+			if j == 0 {
+				kind, rows = KindText, int(c.DictLen)
+			} else {
+				rows = seg.BlockLen(j - 1)
+			}
+			if len(f) == 0 {
+				continue
+			}
+			a, err := decodeFrameV4(f, kind, rows, int(c.DictLen), memory.DefaultAllocator)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if frames[j], err = encodeFrameIPC(c.Name, a, false); err != nil {
+				t.Fatal(err)
+			}
+			a.Release()
 		}
-		region := appendFrameTable(nil, frames)
+		var region []byte
+		if version == 2 {
+			region = appendFrameTable(nil, frames)
+			c.Table = 0
+		} else {
+			region = appendFrameTableV3(nil, frames)
+			c.Table = uint64(len(region))
+		}
+		c.CRC = crc32.Checksum(region, castagnoli)
 		for _, f := range frames {
 			region = append(region, f...)
 		}
-		c.Offset, c.Length, c.CRC, c.Table = uint64(len(file)), uint64(len(region)), crc32.Checksum(region, castagnoli), 0
+		if version == 2 {
+			c.CRC = crc32.Checksum(region, castagnoli)
+		}
+		c.Offset, c.Length = uint64(len(file)), uint64(len(region))
 		file = append(file, region...)
 	}
-	footer := meta.marshalVersion(nil, 2)
+	footer := meta.marshalVersion(nil, version)
 	file = append(file, footer...)
 	file = binary.LittleEndian.AppendUint32(file, uint32(len(footer)))
 	file = binary.LittleEndian.AppendUint32(file, crc32.Checksum(footer, castagnoli))
-	file = append(file, 2)
+	file = append(file, version)
 	file = append(file, segTrailerMagic...)
 	if err := os.WriteFile(out, file, 0o644); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestReadsVersion3: a segment of version 3 (IPC-stream frames) reads the same rows as the
+// version-4 segment it was rewritten from.
+func TestReadsVersion3(t *testing.T) {
+	dir := t.TempDir()
+	path, _ := writeTestSegment(t, dir, testEvents(t, 600, 5), 64)
+	v3 := filepath.Join(dir, "v3.seg")
+	rewriteAsVersion(t, path, v3, 3)
+	read := func(p string) []string {
+		seg, err := OpenSegment(vfs.Default, p, SignIns, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer seg.Close()
+		rows, err := exportSegment(t, seg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rows
+	}
+	want, got := read(path), read(v3)
+	if len(want) != 600 || !slices.Equal(want, got) {
+		t.Fatalf("version 3 read %d rows, version 4 %d; equal: %t", len(got), len(want), slices.Equal(want, got))
+	}
+	st4, _ := os.Stat(path)
+	st3, _ := os.Stat(v3)
+	t.Logf("600 rows in blocks of 64: %d bytes (version 4), %d (version 3)", st4.Size(), st3.Size())
 }
 
 // TestReadsVersion2: a segment of version 2 (whole regions, one CRC each) reads the same rows as
@@ -78,7 +141,7 @@ func TestReadsVersion2(t *testing.T) {
 	}
 	want, got := read(path), read(v2)
 	if len(want) != 600 || !slices.Equal(want, got) {
-		t.Fatalf("version 2 read %d rows, version 3 %d; equal: %t", len(got), len(want), slices.Equal(want, got))
+		t.Fatalf("version 2 read %d rows, version 4 %d; equal: %t", len(got), len(want), slices.Equal(want, got))
 	}
 	b, _ := os.ReadFile(v2)
 	seg, err := OpenSegment(vfs.Default, v2, SignIns, nil)
@@ -169,7 +232,7 @@ func TestReadsOneBlock(t *testing.T) {
 		t.Fatalf("block 7 differs between the versions (%d and %d rows)", len(rows3), len(rows2))
 	}
 	if n3*4 > n2 {
-		t.Fatalf("one block of 20 read %d bytes from version 3, %d from version 2: want at most a quarter", n3, n2)
+		t.Fatalf("one block of 20 read %d bytes from version %d, %d from version 2: want at most a quarter", n3, SegmentVersion, n2)
 	}
-	t.Logf("one block of 20, every column: %d bytes read (version 3), %d (version 2)", n3, n2)
+	t.Logf("one block of 20, every column: %d bytes read (version %d), %d (version 2)", n3, SegmentVersion, n2)
 }

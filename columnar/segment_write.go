@@ -150,7 +150,7 @@ func encodeColumn(m *Merged, col int, visit BlockVisitor) ([]byte, ColumnMeta, e
 		if d, ok := b.(*array.Dictionary); ok {
 			if i == 0 { // every block shares one dictionary: frame 0
 				cm.DictLen = uint64(d.Dictionary().Len())
-				f, err := encodeFrame(name, d.Dictionary(), m.BetterCompression)
+				f, err := encodeFrameV4(KindText, d.Dictionary(), 0, m.BetterCompression)
 				if err != nil {
 					return fmt.Errorf("dictionary: %w", err)
 				}
@@ -158,7 +158,7 @@ func encodeColumn(m *Merged, col int, visit BlockVisitor) ([]byte, ColumnMeta, e
 			}
 			stored = d.Indices()
 		}
-		f, err := encodeFrame(name, stored, m.BetterCompression)
+		f, err := encodeFrameV4(kind, stored, int(cm.DictLen), m.BetterCompression)
 		if err != nil {
 			return fmt.Errorf("block %d: %w", i, err)
 		}

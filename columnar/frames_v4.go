@@ -1,0 +1,354 @@
+package columnar
+
+import (
+	"encoding/binary"
+	"fmt"
+	"sync"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/bitutil"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/klauspost/compress/zstd"
+)
+
+// Version-4 frames hold a column's Arrow buffers raw, with no IPC messages: the reader knows
+// the column's Arrow type from its kind in the footer, so nothing about the type is stored per
+// frame, and decoding is one zstd DecodeAll into one buffer and array.NewData over slices of it.
+// The layout (docs/format/segment.md, "Version-4 frames"):
+//
+//	header   16 bytes: rows u32 │ nulls u32 │ encoding u8 │ 7 zero bytes
+//	validity ⌈rows/8⌉ bytes, only when nulls > 0
+//	values   by kind (see appendValuesV4)
+//
+// Every section starts at a multiple of 8 bytes from the start of the content (zero padding),
+// so that typed views of the buffer are aligned.
+
+const (
+	frameV4Header = 16
+
+	encPlain = 0 // values as Arrow lays them out
+	// Dictionary codes: the encoding byte is the code width in bytes (1, 2 or 4), fixed by the
+	// column's dictionary size (codeWidth). Narrower codes are widened to int32 on decode.
+	// Time values: zigzag deltas (value i minus value i-1, value -1 being 0) as uint64, summed
+	// in place on decode.
+	encTimeDelta = 1
+)
+
+// codeWidth is the width in bytes of a version-4 frame's dictionary codes for a dictionary of
+// n entries.
+func codeWidth(n int) int {
+	switch {
+	case n <= 1<<8:
+		return 1
+	case n <= 1<<16:
+		return 2
+	}
+	return 4
+}
+
+// rawBufs hold the content of a frame being encoded, reused across frames.
+var rawBufs = sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); return &b }}
+
+func pad8(b []byte) []byte {
+	for len(b)%8 != 0 {
+		b = append(b, 0)
+	}
+	return b
+}
+
+func align8(n int) int { return (n + 7) &^ 7 }
+
+// appendFrameV4 appends the version-4 content (before compression) of arr, a column block of
+// kind (its codes for dictionary kinds, with dictLen entries in the column's dictionary; the
+// dictionary itself is written as KindText).
+func appendFrameV4(dst []byte, kind Kind, arr arrow.Array, dictLen int) ([]byte, error) {
+	d := arr.Data()
+	n, off := d.Len(), d.Offset()
+	nulls := arr.NullN()
+	enc := byte(encPlain)
+	switch kind {
+	case KindDict, KindJSONDict:
+		enc = byte(codeWidth(dictLen))
+	case KindTime:
+		enc = encTimeDelta
+	}
+	dst = binary.LittleEndian.AppendUint32(dst, uint32(n))
+	dst = binary.LittleEndian.AppendUint32(dst, uint32(nulls))
+	dst = append(dst, enc, 0, 0, 0, 0, 0, 0, 0)
+	bits := func(buf []byte) {
+		start := len(dst)
+		dst = append(dst, make([]byte, bitutil.BytesForBits(int64(n)))...)
+		bitutil.CopyBitmap(buf, off, n, dst[start:], 0)
+		dst = pad8(dst)
+	}
+	if nulls > 0 {
+		bits(d.Buffers()[0].Bytes())
+	}
+	switch kind {
+	case KindDict, KindJSONDict:
+		codes, ok := arr.(*array.Int32)
+		if !ok {
+			return nil, fmt.Errorf("dictionary codes are %s, not int32", arr.DataType())
+		}
+		for i, c := range codes.Int32Values() {
+			if c < 0 || (c >= int32(dictLen) && !(c == 0 && codes.IsNull(i))) {
+				return nil, fmt.Errorf("BUG: dictionary code %d out of range [0,%d)", c, dictLen)
+			}
+			switch enc {
+			case 1:
+				dst = append(dst, byte(c))
+			case 2:
+				dst = binary.LittleEndian.AppendUint16(dst, uint16(c))
+			default:
+				dst = binary.LittleEndian.AppendUint32(dst, uint32(c))
+			}
+		}
+	case KindTime:
+		var prev int64
+		for _, v := range arr.(*array.Timestamp).TimestampValues() {
+			delta := int64(v) - prev
+			prev = int64(v)
+			dst = binary.LittleEndian.AppendUint64(dst, uint64(delta<<1^delta>>63))
+		}
+	case KindBool:
+		bits(d.Buffers()[1].Bytes())
+	case KindGUID, KindInt32, KindFloat64:
+		w := arr.DataType().(arrow.FixedWidthDataType).BitWidth() / 8
+		dst = append(dst, d.Buffers()[1].Bytes()[off*w:(off+n)*w]...)
+	case KindText, KindJSON, KindExtras:
+		offs := arrow.Int32Traits.CastFromBytes(d.Buffers()[1].Bytes())[off : off+n+1]
+		base := offs[0]
+		for _, o := range offs {
+			dst = binary.LittleEndian.AppendUint32(dst, uint32(o-base))
+		}
+		dst = pad8(dst)
+		var data []byte
+		if len(d.Buffers()) > 2 && d.Buffers()[2] != nil {
+			data = d.Buffers()[2].Bytes()
+		}
+		dst = append(dst, data[base:offs[n]]...)
+	default:
+		return nil, fmt.Errorf("BUG: kind %s", kind)
+	}
+	return pad8(dst), nil
+}
+
+// encodeFrameV4 writes arr's version-4 content and zstd-compresses it.
+func encodeFrameV4(kind Kind, arr arrow.Array, dictLen int, better bool) ([]byte, error) {
+	bp := rawBufs.Get().(*[]byte)
+	defer rawBufs.Put(bp)
+	raw, err := appendFrameV4((*bp)[:0], kind, arr, dictLen)
+	*bp = raw
+	if err != nil {
+		return nil, err
+	}
+	enc := zstdFast
+	if better {
+		enc = zstdBetter
+	}
+	return enc.EncodeAll(raw, make([]byte, 0, len(raw)/4+64)), nil
+}
+
+// decodeFrameV4 decompresses a version-4 frame of kind holding rows rows (a dictionary kind's
+// codes, given its dictionary's size, and KindText for a dictionary) and returns its array,
+// whose buffers are slices of the one buffer the frame was decompressed into (from mem).
+// Every length is checked against that buffer: a frame that passed its CRC may still be
+// hostile, and gets an error, never a panic.
+func decodeFrameV4(frame []byte, kind Kind, rows, dictLen int, mem memory.Allocator) (arrow.Array, error) {
+	extra := 0
+	if (kind == KindDict || kind == KindJSONDict) && codeWidth(dictLen) < 4 {
+		extra = align8(rows * 4) // the widened codes go after the content, in the same buffer
+	}
+	raw, n, err := decompressFrameExtra(frame, mem, extra)
+	if err != nil {
+		return nil, err
+	}
+	defer raw.Release()
+	return arrayFromFrameV4(raw, n, kind, rows, dictLen)
+}
+
+// arrayFromFrameV4 reads the version-4 content in raw[:n] (raw may be longer: room for widened
+// dictionary codes).
+func arrayFromFrameV4(raw *memory.Buffer, n int, kind Kind, rows, dictLen int) (arrow.Array, error) {
+	b := raw.Bytes()
+	if n < frameV4Header || align8(n) > len(b) {
+		return nil, fmt.Errorf("frame of %d bytes is shorter than its header", n)
+	}
+	content := b[:n]
+	fr := int(binary.LittleEndian.Uint32(content))
+	nulls := int(binary.LittleEndian.Uint32(content[4:]))
+	enc := content[8]
+	if fr != rows {
+		return nil, fmt.Errorf("frame holds %d rows, want %d", fr, rows)
+	}
+	if rows > maxBatchRows || nulls > rows {
+		return nil, fmt.Errorf("frame says %d nulls in %d rows", nulls, rows)
+	}
+	for _, x := range content[9:frameV4Header] {
+		if x != 0 {
+			return nil, fmt.Errorf("reserved header bytes are not zero")
+		}
+	}
+	pos := frameV4Header
+	// section returns the next l bytes and moves past them and their padding, which must be
+	// zero (a frame reads one way only, and re-encodes to the same bytes).
+	var bad error
+	section := func(what string, l int) *memory.Buffer {
+		if bad != nil {
+			return nil
+		}
+		end := pos + align8(l)
+		if l < 0 || end > n || end < pos {
+			bad = fmt.Errorf("%s of %d bytes at byte %d runs past the frame's %d", what, l, pos, n)
+			return nil
+		}
+		for _, x := range content[pos+l : end] {
+			if x != 0 {
+				bad = fmt.Errorf("padding after the %s is not zero", what)
+				return nil
+			}
+		}
+		s := memory.SliceBuffer(raw, pos, l)
+		pos = end
+		return s
+	}
+	bitmapLen := int(bitutil.BytesForBits(int64(rows)))
+	var validity *memory.Buffer
+	if nulls > 0 {
+		if validity = section("validity bitmap", bitmapLen); validity == nil {
+			return nil, bad
+		}
+		defer validity.Release()
+		if set := bitutil.CountSetBits(validity.Bytes(), 0, rows); set != rows-nulls {
+			return nil, fmt.Errorf("validity bitmap has %d nulls, header says %d", rows-set, nulls)
+		}
+	}
+	wantEnc := byte(encPlain)
+	var values, data *memory.Buffer
+	typ := kind.ArrowType()
+	switch kind {
+	case KindDict, KindJSONDict:
+		typ = arrow.PrimitiveTypes.Int32
+		w := codeWidth(dictLen)
+		wantEnc = byte(w)
+		if enc == wantEnc {
+			values = section("codes", rows*w)
+		}
+		if values != nil && w < 4 {
+			// Widen into the room after the content (one allocation for the frame).
+			if align8(n)+rows*4 > len(b) {
+				values.Release()
+				return nil, fmt.Errorf("BUG: no room to widen %d codes", rows)
+			}
+			wide := memory.SliceBuffer(raw, align8(n), rows*4)
+			out := arrow.Int32Traits.CastFromBytes(wide.Bytes())
+			src := values.Bytes()
+			if w == 1 {
+				for i := range out {
+					out[i] = int32(src[i])
+				}
+			} else {
+				for i := range out {
+					out[i] = int32(binary.LittleEndian.Uint16(src[2*i:]))
+				}
+			}
+			values.Release()
+			values = wide
+		}
+	case KindTime:
+		wantEnc = encTimeDelta
+		if enc == wantEnc {
+			if values = section("values", rows*8); values != nil {
+				vs := arrow.Int64Traits.CastFromBytes(values.Bytes())
+				var prev int64
+				for i, z := range vs {
+					prev += int64(uint64(z)>>1) ^ -(z & 1)
+					vs[i] = prev
+				}
+			}
+		}
+	case KindBool:
+		values = section("values", bitmapLen)
+	case KindGUID, KindInt32, KindFloat64:
+		values = section("values", rows*typ.(arrow.FixedWidthDataType).BitWidth()/8)
+	case KindText, KindJSON, KindExtras:
+		if values = section("offsets", (rows+1)*4); values != nil {
+			offs := arrow.Int32Traits.CastFromBytes(values.Bytes())
+			if offs[0] != 0 {
+				bad = fmt.Errorf("first offset is %d, not 0", offs[0])
+			}
+			for i := 1; i < len(offs) && bad == nil; i++ {
+				if offs[i] < offs[i-1] {
+					bad = fmt.Errorf("offsets decrease at row %d", i-1)
+				}
+			}
+			if bad == nil {
+				data = section("data", int(offs[rows]))
+			}
+		}
+	default:
+		return nil, fmt.Errorf("unknown kind %d", kind)
+	}
+	if enc != wantEnc && bad == nil {
+		bad = fmt.Errorf("encoding %d of a %s frame (want %d)", enc, kind, wantEnc)
+	}
+	if values != nil {
+		defer values.Release()
+	}
+	if data != nil {
+		defer data.Release()
+	}
+	if bad != nil {
+		return nil, bad
+	}
+	if pos != n {
+		return nil, fmt.Errorf("%d bytes after the %s values", n-pos, kind)
+	}
+	bufs := []*memory.Buffer{validity, values}
+	if data != nil {
+		bufs = append(bufs, data)
+	}
+	ad := array.NewData(typ, rows, bufs, nil, nulls, 0)
+	defer ad.Release()
+	if err := validateArray(ad); err != nil {
+		return nil, err
+	}
+	return array.MakeFromData(ad), nil
+}
+
+// zstdSlack is room left after a frame's content in the buffer it is decompressed into: with
+// less than 16 bytes there, klauspost/zstd decodes the frame's last block with its "safe"
+// (bounds-checked copy) sequence loop, which was a third of the decompression time of a page.
+const zstdSlack = 64
+
+// decompressFrameExtra decompresses a zstd frame into one buffer from mem, sized by the frame's
+// declared content size (every frame this package writes declares it) plus extra bytes of room
+// (and zstdSlack) after the content, in the same allocation. It returns the buffer (its Len
+// covers the room) and the content's length.
+func decompressFrameExtra(frame []byte, mem memory.Allocator, extra int) (*memory.Buffer, int, error) {
+	var h zstd.Header
+	if err := h.Decode(frame); err != nil {
+		return nil, 0, fmt.Errorf("zstd: %w", err)
+	}
+	if h.HasFCS && h.FrameContentSize > 0 && h.FrameContentSize <= maxFrameBytes {
+		n := int(h.FrameContentSize)
+		data := mem.Allocate(align8(n) + extra + zstdSlack)
+		out, err := zstdDecoder.DecodeAll(frame, data[:0])
+		if err == nil && len(out) == n && &out[0] == &data[0] {
+			return memory.NewBufferWithAllocator(data, mem), n, nil
+		}
+		mem.Free(data)
+		if err != nil {
+			return nil, 0, fmt.Errorf("zstd: %w", err)
+		}
+		return nil, 0, fmt.Errorf("zstd: frame declares %d bytes, holds %d", n, len(out))
+	}
+	out, err := zstdDecoder.DecodeAll(frame, nil)
+	if err != nil {
+		return nil, 0, fmt.Errorf("zstd: %w", err)
+	}
+	buf := make([]byte, align8(len(out))+extra)
+	copy(buf, out)
+	return memory.NewBufferBytes(buf), len(out), nil
+}
