@@ -91,8 +91,8 @@ func appendFrameV4(dst []byte, kind Kind, arr arrow.Array, dictLen int) ([]byte,
 		if !ok {
 			return nil, fmt.Errorf("dictionary codes are %s, not int32", arr.DataType())
 		}
-		for i, c := range codes.Int32Values() {
-			if c < 0 || (c >= int32(dictLen) && !(c == 0 && codes.IsNull(i))) {
+		for _, c := range codes.Int32Values() {
+			if c < 0 || int(c) >= max(dictLen, 1) {
 				return nil, fmt.Errorf("BUG: dictionary code %d out of range [0,%d)", c, dictLen)
 			}
 			switch enc {
@@ -220,6 +220,9 @@ func arrayFromFrameV4(raw *memory.Buffer, n int, kind Kind, rows, dictLen int) (
 			return nil, bad
 		}
 		defer validity.Release()
+		if !tailClear(validity.Bytes(), rows) {
+			return nil, fmt.Errorf("validity bitmap has bits set past row %d", rows)
+		}
 		if set := bitutil.CountSetBits(validity.Bytes(), 0, rows); set != rows-nulls {
 			return nil, fmt.Errorf("validity bitmap has %d nulls, header says %d", rows-set, nulls)
 		}
@@ -235,6 +238,14 @@ func arrayFromFrameV4(raw *memory.Buffer, n int, kind Kind, rows, dictLen int) (
 		if enc == wantEnc {
 			values = section("codes", rows*w)
 		}
+		if values != nil && w == 4 {
+			for _, c := range arrow.Int32Traits.CastFromBytes(values.Bytes()) {
+				if c < 0 || int(c) >= max(dictLen, 1) {
+					bad = fmt.Errorf("dictionary code %d out of range [0,%d)", c, dictLen)
+					break
+				}
+			}
+		}
 		if values != nil && w < 4 {
 			// Widen into the room after the content (one allocation for the frame).
 			if align8(n)+rows*4 > len(b) {
@@ -244,14 +255,22 @@ func arrayFromFrameV4(raw *memory.Buffer, n int, kind Kind, rows, dictLen int) (
 			wide := memory.SliceBuffer(raw, align8(n), rows*4)
 			out := arrow.Int32Traits.CastFromBytes(wide.Bytes())
 			src := values.Bytes()
+			var top int32
 			if w == 1 {
+				src = src[:len(out)]
 				for i := range out {
 					out[i] = int32(src[i])
+					top = max(top, out[i])
 				}
 			} else {
+				src = src[:2*len(out)]
 				for i := range out {
 					out[i] = int32(binary.LittleEndian.Uint16(src[2*i:]))
+					top = max(top, out[i])
 				}
+			}
+			if int(top) >= max(dictLen, 1) {
+				bad = fmt.Errorf("dictionary code %d out of range [0,%d)", top, dictLen)
 			}
 			values.Release()
 			values = wide
@@ -269,7 +288,9 @@ func arrayFromFrameV4(raw *memory.Buffer, n int, kind Kind, rows, dictLen int) (
 			}
 		}
 	case KindBool:
-		values = section("values", bitmapLen)
+		if values = section("values", bitmapLen); values != nil && !tailClear(values.Bytes(), rows) {
+			bad = fmt.Errorf("values have bits set past row %d", rows)
+		}
 	case KindGUID, KindInt32, KindFloat64:
 		values = section("values", rows*typ.(arrow.FixedWidthDataType).BitWidth()/8)
 	case KindText, KindJSON, KindExtras:
@@ -315,6 +336,12 @@ func arrayFromFrameV4(raw *memory.Buffer, n int, kind Kind, rows, dictLen int) (
 		return nil, err
 	}
 	return array.MakeFromData(ad), nil
+}
+
+// tailClear reports whether the bits of bitmap b past its first rows bits are all zero (the
+// writer leaves them so: a frame has one spelling).
+func tailClear(b []byte, rows int) bool {
+	return rows%8 == 0 || b[len(b)-1]>>(rows%8) == 0
 }
 
 // zstdSlack is room left after a frame's content in the buffer it is decompressed into: with

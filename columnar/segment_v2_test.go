@@ -117,6 +117,34 @@ func TestReadsVersion3(t *testing.T) {
 	st4, _ := os.Stat(path)
 	st3, _ := os.Stat(v3)
 	t.Logf("600 rows in blocks of 64: %d bytes (version 4), %d (version 3)", st4.Size(), st3.Size())
+
+	// A merge of version-3 blocks (a compaction of old segments) writes version 4.
+	seg, err := OpenSegment(vfs.Default, v3, SignIns, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer seg.Close()
+	var units []Unit
+	for b := 0; b < seg.NumBlocks(); b++ {
+		u := &SegmentUnit{Seg: seg, Block: b}
+		defer u.Release()
+		units = append(units, u)
+	}
+	m, err := Merge(SignIns, units, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	merged := filepath.Join(dir, "merged.seg")
+	if _, err := WriteSegment(vfs.Default, merged, "tenant-a", 20395, m, nil); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(merged)
+	if b[6] != SegmentVersion || b[len(b)-9] != SegmentVersion {
+		t.Fatalf("the merge wrote version %d (trailer %d)", b[6], b[len(b)-9])
+	}
+	if got := read(merged); !slices.Equal(canonicalSet(t, got), canonicalSet(t, want)) {
+		t.Fatal("the merge of version-3 blocks does not hold the same events")
+	}
 }
 
 // TestReadsVersion2: a segment of version 2 (whole regions, one CRC each) reads the same rows as
