@@ -80,10 +80,10 @@ func decodeFrame(frame []byte, mem memory.Allocator) (arr arrow.Array, err error
 	return a, nil
 }
 
-// decompressFrame decompresses a zstd frame into one buffer from mem (decompressFrameExtra),
+// decompressFrame decompresses a zstd frame into one buffer from mem (decompressFrameSlack),
 // whose Len is the content's.
 func decompressFrame(frame []byte, mem memory.Allocator) (*memory.Buffer, error) {
-	raw, n, err := decompressFrameExtra(frame, mem, 0)
+	raw, n, err := decompressFrameSlack(frame, mem)
 	if err != nil {
 		return nil, err
 	}

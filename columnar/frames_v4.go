@@ -152,25 +152,60 @@ func encodeFrameV4(kind Kind, arr arrow.Array, dictLen int, better bool) ([]byte
 
 // decodeFrameV4 decompresses a version-4 frame of kind holding rows rows (a dictionary kind's
 // codes, given its dictionary's size, and KindText for a dictionary) and returns its array,
-// whose buffers are slices of the one buffer the frame was decompressed into (from mem).
+// whose buffers are slices of the one buffer the frame was decompressed into (from mem), or
+// for narrow dictionary codes, of the one buffer they were widened into.
 // Every length is checked against that buffer: a frame that passed its CRC may still be
 // hostile, and gets an error, never a panic.
 func decodeFrameV4(frame []byte, kind Kind, rows, dictLen int, mem memory.Allocator) (arrow.Array, error) {
-	extra := 0
 	if (kind == KindDict || kind == KindJSONDict) && codeWidth(dictLen) < 4 {
-		extra = align8(rows * 4) // the widened codes go after the content, in the same buffer
+		return decodeNarrowCodes(frame, kind, rows, dictLen, mem)
 	}
-	raw, n, err := decompressFrameExtra(frame, mem, extra)
+	raw, n, err := decompressFrameSlack(frame, mem)
 	if err != nil {
 		return nil, err
 	}
 	defer raw.Release()
-	return arrayFromFrameV4(raw, n, kind, rows, dictLen)
+	return arrayFromFrameV4(raw, n, kind, rows, dictLen, nil)
 }
 
-// arrayFromFrameV4 reads the version-4 content in raw[:n] (raw may be longer: room for widened
-// dictionary codes).
-func arrayFromFrameV4(raw *memory.Buffer, n int, kind Kind, rows, dictLen int) (arrow.Array, error) {
+// scratchBufs hold the content of narrow dictionary codes while they are widened.
+var scratchBufs = sync.Pool{New: func() any { b := make([]byte, 0, 16<<10); return &b }}
+
+// decodeNarrowCodes decodes a frame of 1- or 2-byte dictionary codes: decompressed into a reused
+// scratch buffer (warm in cache), then its validity and the codes widened to int32 written to
+// one new buffer from mem, the only memory the array holds. Decompressing into a fresh buffer
+// with room for the widened codes after the content measured no faster per frame (ipAddress
+// ~27 us either way) and allocated 29.6 KB per frame instead of 20.9 KB.
+func decodeNarrowCodes(frame []byte, kind Kind, rows, dictLen int, mem memory.Allocator) (arrow.Array, error) {
+	var h zstd.Header
+	if err := h.Decode(frame); err != nil {
+		return nil, fmt.Errorf("zstd: %w", err)
+	}
+	// The largest content rows codes of this width can have: with a validity bitmap.
+	most := frameV4Header + align8(int(bitutil.BytesForBits(int64(rows)))) + align8(rows*codeWidth(dictLen))
+	if rows > maxBatchRows || (h.HasFCS && h.FrameContentSize > uint64(most)) {
+		return nil, fmt.Errorf("frame of %d codes declares %d bytes (at most %d)", rows, h.FrameContentSize, most)
+	}
+	bp := scratchBufs.Get().(*[]byte)
+	defer scratchBufs.Put(bp)
+	if cap(*bp) < most+zstdSlack {
+		*bp = make([]byte, 0, most+zstdSlack)
+	}
+	out, err := zstdDecoder.DecodeAll(frame, (*bp)[:0])
+	if err != nil {
+		return nil, fmt.Errorf("zstd: %w", err)
+	}
+	if len(out) > most || (h.HasFCS && len(out) != int(h.FrameContentSize)) {
+		return nil, fmt.Errorf("frame of %d codes holds %d bytes (declares %d, at most %d)", rows, len(out), h.FrameContentSize, most)
+	}
+	raw := memory.NewBufferBytes(out[:cap(out)])
+	return arrayFromFrameV4(raw, len(out), kind, rows, dictLen, mem)
+}
+
+// arrayFromFrameV4 reads the version-4 content in raw[:n] (raw may be longer). Its arrays are
+// slices of raw, but for narrow dictionary codes, which are widened into a new buffer from
+// outMem (raw is then scratch: the array holds nothing of it).
+func arrayFromFrameV4(raw *memory.Buffer, n int, kind Kind, rows, dictLen int, outMem memory.Allocator) (arrow.Array, error) {
 	b := raw.Bytes()
 	if n < frameV4Header || align8(n) > len(b) {
 		return nil, fmt.Errorf("frame of %d bytes is shorter than its header", n)
@@ -247,12 +282,24 @@ func arrayFromFrameV4(raw *memory.Buffer, n int, kind Kind, rows, dictLen int) (
 			}
 		}
 		if values != nil && w < 4 {
-			// Widen into the room after the content (one allocation for the frame).
-			if align8(n)+rows*4 > len(b) {
+			if outMem == nil {
 				values.Release()
-				return nil, fmt.Errorf("BUG: no room to widen %d codes", rows)
+				return nil, fmt.Errorf("BUG: narrow codes without an allocator")
 			}
-			wide := memory.SliceBuffer(raw, align8(n), rows*4)
+			// One new buffer: the validity bitmap (copied), then the widened codes.
+			vlen := 0
+			if validity != nil {
+				vlen = align8(bitmapLen)
+			}
+			ob := memory.NewBufferWithAllocator(outMem.Allocate(vlen+rows*4), outMem)
+			defer ob.Release()
+			if validity != nil {
+				nv := memory.SliceBuffer(ob, 0, bitmapLen)
+				defer nv.Release()
+				copy(nv.Bytes(), validity.Bytes())
+				validity = nv
+			}
+			wide := memory.SliceBuffer(ob, vlen, rows*4)
 			out := arrow.Int32Traits.CastFromBytes(wide.Bytes())
 			src := values.Bytes()
 			var top int32
@@ -349,18 +396,18 @@ func tailClear(b []byte, rows int) bool {
 // (bounds-checked copy) sequence loop, which was a third of the decompression time of a page.
 const zstdSlack = 64
 
-// decompressFrameExtra decompresses a zstd frame into one buffer from mem, sized by the frame's
-// declared content size (every frame this package writes declares it) plus extra bytes of room
-// (and zstdSlack) after the content, in the same allocation. It returns the buffer (its Len
-// covers the room) and the content's length.
-func decompressFrameExtra(frame []byte, mem memory.Allocator, extra int) (*memory.Buffer, int, error) {
+// decompressFrameSlack decompresses a zstd frame into one buffer from mem, sized by the frame's
+// declared content size (klauspost's encoder declares it for contents of 256 bytes and more;
+// smaller ones are decoded into Go memory) and zstdSlack. It returns the buffer (its Len covers
+// the slack) and the content's length.
+func decompressFrameSlack(frame []byte, mem memory.Allocator) (*memory.Buffer, int, error) {
 	var h zstd.Header
 	if err := h.Decode(frame); err != nil {
 		return nil, 0, fmt.Errorf("zstd: %w", err)
 	}
 	if h.HasFCS && h.FrameContentSize > 0 && h.FrameContentSize <= maxFrameBytes {
 		n := int(h.FrameContentSize)
-		data := mem.Allocate(align8(n) + extra + zstdSlack)
+		data := mem.Allocate(align8(n) + zstdSlack)
 		out, err := zstdDecoder.DecodeAll(frame, data[:0])
 		if err == nil && len(out) == n && &out[0] == &data[0] {
 			return memory.NewBufferWithAllocator(data, mem), n, nil
@@ -375,7 +422,5 @@ func decompressFrameExtra(frame []byte, mem memory.Allocator, extra int) (*memor
 	if err != nil {
 		return nil, 0, fmt.Errorf("zstd: %w", err)
 	}
-	buf := make([]byte, align8(len(out))+extra)
-	copy(buf, out)
-	return memory.NewBufferBytes(buf), len(out), nil
+	return memory.NewBufferBytes(out), len(out), nil
 }
