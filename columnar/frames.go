@@ -16,11 +16,12 @@ import (
 )
 
 // A column region is a frame table followed by frames. Frame 0 holds the column's dictionary
-// (dictionary kinds) or is empty; frame 1+i holds block i. Each non-empty frame is one zstd frame
-// whose content is a complete Arrow IPC stream (schema message, one record batch, end marker)
-// with a single column.
+// (dictionary kinds) or is empty; frame 1+i holds block i. Each non-empty frame is one zstd
+// frame: since format version 4 its content is the column's Arrow buffers (frames_v4.go); in
+// versions 2 and 3, read by the code in this file, a complete Arrow IPC stream (schema message,
+// one record batch, end marker) with a single column.
 //
-// Compressing whole IPC streams ourselves, rather than using Arrow's per-buffer IPC compression,
+// Compressing whole frames ourselves, rather than using Arrow's per-buffer IPC compression,
 // is measured, not taste: arrow-go builds a new streaming zstd encoder for every column region
 // (an 8 MiB+ history allocation each, a quarter of flush time) and a new decoder for every block
 // read (first queries after a restart took seconds on 1M events). Here one pooled encoder and one

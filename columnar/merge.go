@@ -13,7 +13,8 @@ import (
 )
 
 // DefaultBlockRows is the number of rows per segment block: large enough that per-block overhead
-// (an IPC message, a zone-map entry, a frame-table entry: about 3.7 B/event in all) stays small,
+// (a frame header, a zone-map entry, a frame-table entry; until format version 4 an IPC schema
+// and record-batch message too: about 3.7 B/event in all then) stays small,
 // small enough that a page decodes little more than it returns. A block is the unit every
 // column is decompressed in, and a page of one user's sign-ins takes a few rows from a block of
 // each day: at 65,536 rows that page decoded 26 blocks of every column (cold 1.98 s on 2M

@@ -1,6 +1,6 @@
 // Package columnar owns the sign-in schema as Arrow types, JSON → Arrow decoding, Arrow → Graph
-// JSON encoding, and the immutable segment file (Arrow IPC column regions with zstd buffers, a
-// checksummed footer and a format version). It knows nothing about OData, HTTP or indexes.
+// JSON encoding, and the immutable segment file (column regions of zstd frames holding Arrow
+// buffers, a checksummed footer and a format version). It knows nothing about OData, HTTP or indexes.
 package columnar
 
 import (
