@@ -34,6 +34,9 @@ func describePred(b *strings.Builder, p pred, depth int) {
 		kind := "per-entry table"
 		if p.eq != nil {
 			kind = "code lookup"
+			if p.eqFold {
+				kind = "case-insensitive match"
+			}
 		}
 		fmt.Fprintf(b, "%sdict %s (%s)\n", ind, p.col.Name, kind)
 	case *pCmp:

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"sort"
+	"strings"
 	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -204,7 +205,7 @@ func (g *entryGetter) get(*columnar.Column) value { return g.v }
 // the current block.
 func (be *blockEval) dictTable(p *pDict) []uint8 {
 	off, data := be.b.Dict(p.col.Index)
-	if p.eq == nil {
+	if p.eq == nil || p.eqFold {
 		return be.unit.lazyTable(p, off, data)
 	}
 	return be.unit.table(p, off, data)
@@ -265,7 +266,16 @@ func (u *unitState) table(p *pDict, off []int32, data []byte) []uint8 {
 	ctx.row = g
 	g.v = nullValue
 	tab[nd] = tabOf(eval(p.n, ctx).asTri())
-	if p.eq != nil {
+	if p.eq != nil && p.eqFold {
+		lit, ascii := *p.eq, isASCII(*p.eq)
+		for i := range nd {
+			if equalFold(data[off[i]:off[i+1]], lit, ascii) != p.eqNot {
+				tab[i] = tabTrue
+			} else {
+				tab[i] = tabFalse
+			}
+		}
+	} else if p.eq != nil {
 		// Exact equality: every entry but one has the same answer.
 		other := tabFalse
 		if p.eqNot {
@@ -293,6 +303,35 @@ func (u *unitState) table(p *pDict, off []int32, data []byte) []uint8 {
 	}
 	u.tables[p] = tab
 	return tab
+}
+
+// equalFold is strings.EqualFold(string(e), lit), fast when lit is ASCII (ascii): an entry of
+// another length can equal it only by holding non-ASCII runes that fold to ASCII letters (the
+// Kelvin sign to k), each longer than the letter, so a shorter entry never does and one of the
+// same length does only byte by byte.
+func equalFold(e []byte, lit string, ascii bool) bool {
+	if ascii && len(e) <= len(lit) {
+		if len(e) < len(lit) {
+			return false
+		}
+		for i := range len(e) {
+			a, b := e[i], lit[i]
+			if a != b && (a|0x20 != b|0x20 || a|0x20 < 'a' || a|0x20 > 'z') {
+				return false
+			}
+		}
+		return true
+	}
+	return strings.EqualFold(string(e), lit)
+}
+
+func isASCII(s string) bool {
+	for i := range len(s) {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
 
 // findCode returns the code of s in a dictionary, or -1.

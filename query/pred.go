@@ -30,6 +30,10 @@ type pDict struct {
 	// code is found by binary search in a segment's sorted dictionary.
 	eq    *string
 	eqNot bool // the predicate is "ne"
+	// eqFold makes eq case-insensitive (userPrincipalName, enums): each entry is compared
+	// with equalFold instead of evaluating the predicate's tree (a user's sign-ins by UPN
+	// evaluated the tree for each of a segment's thousands of names).
+	eqFold bool
 }
 
 // pCmp compares a primitive column with a constant: int32, time, float64, bool or GUID.
@@ -114,11 +118,11 @@ func lower(n node) pred {
 	}
 	if len(cols) == 1 && isDictKind(cols[0].Kind) {
 		p := &pDict{col: cols[0], n: n}
-		if c, ok := n.(*cmpNode); ok && !c.fold && (c.op == syntax.OpEq || c.op == syntax.OpNe) {
+		if c, ok := n.(*cmpNode); ok && (c.op == syntax.OpEq || c.op == syntax.OpNe) {
 			if _, isCol := c.l.(*colNode); isCol {
 				if l, ok := c.r.(*litNode); ok && l.v.k == TString && cols[0].Kind == columnar.KindDict {
 					s := l.v.s
-					p.eq, p.eqNot = &s, c.op == syntax.OpNe
+					p.eq, p.eqNot, p.eqFold = &s, c.op == syntax.OpNe, c.fold
 				}
 			}
 		}
