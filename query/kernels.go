@@ -310,10 +310,14 @@ func (u *unitState) table(p *pDict, off []int32, data []byte) []uint8 {
 // Kelvin sign to k), each longer than the letter, so a shorter entry never does and one of the
 // same length does only byte by byte.
 func equalFold(e []byte, lit string, ascii bool) bool {
-	if ascii && len(e) <= len(lit) {
-		if len(e) < len(lit) {
+	if ascii && len(e) != len(lit) {
+		// Shorter never matches; longer only with non-ASCII runes in it.
+		if len(e) < len(lit) || isASCII(unsafeString(e)) {
 			return false
 		}
+		return strings.EqualFold(unsafeString(e), lit)
+	}
+	if ascii {
 		for i := range len(e) {
 			a, b := e[i], lit[i]
 			if a != b && (a|0x20 != b|0x20 || a|0x20 < 'a' || a|0x20 > 'z') {
@@ -322,7 +326,7 @@ func equalFold(e []byte, lit string, ascii bool) bool {
 		}
 		return true
 	}
-	return strings.EqualFold(string(e), lit)
+	return strings.EqualFold(unsafeString(e), lit)
 }
 
 func isASCII(s string) bool {

@@ -194,19 +194,33 @@ func (pr *prober) dict(p *pDict) (probeRes, bool) {
 	}
 	tab := pr.unit.table(p, off, data)
 	nd := len(tab) - 1
-	var trues, falses, nulls []int
-	for code, v := range tab[:nd] {
+	// Count first, then list only the codes probed: the smaller of the true and false sides,
+	// and the null one (listing every false code of a UPN match was a quarter of the probe).
+	var nTrue, nFalse, nNull int
+	for _, v := range tab[:nd] {
 		switch v {
 		case tabTrue:
-			trues = append(trues, code)
+			nTrue++
 		case tabFalse:
-			falses = append(falses, code)
+			nFalse++
 		default:
-			nulls = append(nulls, code)
+			nNull++
 		}
 	}
-	if min(len(trues), len(falses))+len(nulls) > maxProbeCodes {
+	if min(nTrue, nFalse)+nNull > maxProbeCodes {
 		return probeRes{}, false
+	}
+	smallTrue := nTrue <= nFalse
+	var trues, falses, nulls []int
+	for code, v := range tab[:nd] {
+		switch {
+		case v == tabTrue && smallTrue:
+			trues = append(trues, code)
+		case v == tabFalse && !smallTrue:
+			falses = append(falses, code)
+		case v != tabTrue && v != tabFalse:
+			nulls = append(nulls, code)
+		}
 	}
 	union := func(codes []int) (*roaring.Bitmap, error) {
 		bms := make([]*roaring.Bitmap, 0, len(codes))
@@ -228,7 +242,6 @@ func (pr *prober) dict(p *pDict) (probeRes, bool) {
 		return pr.fail(err)
 	}
 	var t, f *roaring.Bitmap
-	smallTrue := len(trues) <= len(falses)
 	if smallTrue {
 		if t, err = union(trues); err != nil {
 			return pr.fail(err)
@@ -253,7 +266,7 @@ func (pr *prober) dict(p *pDict) (probeRes, bool) {
 	} else {
 		t = pr.rest(f, n)
 	}
-	pr.note(fmt.Sprintf("%s: %d of %d codes", name, len(trues), nd), t, true)
+	pr.note(fmt.Sprintf("%s: %d of %d codes", name, nTrue, nd), t, true)
 	return probeRes{t: t, f: f, exact: true}, true
 }
 
