@@ -329,8 +329,16 @@ func equalFold(e []byte, lit string, ascii bool) bool {
 	return strings.EqualFold(unsafeString(e), lit)
 }
 
+// isASCII reports whether s holds only ASCII bytes, eight at a time (it runs over every
+// name of a segment's dictionary that is longer than a case-insensitive literal).
 func isASCII(s string) bool {
-	for i := range len(s) {
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		if binary.LittleEndian.Uint64(unsafe.Slice(unsafe.StringData(s[i:]), 8))&0x8080808080808080 != 0 {
+			return false
+		}
+	}
+	for ; i < len(s); i++ {
 		if s[i] >= 0x80 {
 			return false
 		}

@@ -28,3 +28,17 @@ func FuzzEqualFold(f *testing.F) {
 	f.Add([]byte("User@Contoso.com"), "user@contoso.COM")
 	f.Fuzz(func(t *testing.T, e []byte, lit string) { checkEqualFold(t, e, lit) })
 }
+
+func TestIsASCII(t *testing.T) {
+	for _, s := range []string{"", "a", "abcdefgh", "abcdefghi", "abcdefg\u00e9", "\u00e9abcdefgh", "abcdefgh\x80", "hiro.moreau28@contoso.com"} {
+		want := true
+		for _, r := range []byte(s) {
+			if r >= 0x80 {
+				want = false
+			}
+		}
+		if got := isASCII(s); got != want {
+			t.Errorf("isASCII(%q) = %v", s, got)
+		}
+	}
+}
