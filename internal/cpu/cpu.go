@@ -1,0 +1,218 @@
+// Package cpu is authlake's one pool of CPU tokens for heavy work. On a small machine a
+// request's latency is set by Go's run queue, not by its own work: scan workers, ingest
+// decoding, flush encodes and merges are many more runnable goroutines than Ps, and a cheap
+// request (a sign-in by id, a list that runs no query) waits behind them in 10 ms preemption
+// slices (bench/results/load-1m.md). Heavy work therefore takes a token for each unit of
+// bounded size (a block scanned, a few hundred records decoded, a segment written) and gives
+// it back after, so that at most Size heavy goroutines are runnable at once and every one of
+// them passes through the pool within about a millisecond or two.
+//
+// Interactive work (cheap by nature) registers while it runs. While any is registered, heavy
+// work is lent at most Size-1 tokens (never fewer than one, so heavy work always progresses),
+// which keeps one P free for the interactive request within about one unit of heavy work.
+//
+// A nil *Pool, or one made with New(0), is disabled: Acquire never waits.
+package cpu
+
+import (
+	"context"
+	"runtime"
+	"sync"
+	"sync/atomic"
+)
+
+// Pool hands out tokens to heavy work.
+type Pool struct {
+	size int // <= 0: disabled
+
+	mu          sync.Mutex
+	inUse       int
+	interactive int
+	waiters     []*waiter // FIFO
+
+	acquired atomic.Int64 // tokens handed out, ever (tests and metrics)
+}
+
+type waiter struct {
+	ready   chan struct{} // closed when the token is granted
+	granted bool          // under mu
+}
+
+// New returns a pool of size tokens; size <= 0 returns a disabled pool.
+func New(size int) *Pool { return &Pool{size: size} }
+
+var def atomic.Pointer[Pool]
+
+func init() { def.Store(New(runtime.GOMAXPROCS(0))) }
+
+// Default returns the process-wide pool (GOMAXPROCS tokens unless replaced).
+func Default() *Pool { return def.Load() }
+
+// SetDefault replaces the process-wide pool (New(0) disables it) and returns the previous
+// one. Work already holding tokens gives them back to the pool it took them from.
+func SetDefault(p *Pool) *Pool {
+	if p == nil {
+		p = New(0)
+	}
+	return def.Swap(p)
+}
+
+// Size is the number of tokens (0 when disabled).
+func (p *Pool) Size() int {
+	if p == nil || p.size <= 0 {
+		return 0
+	}
+	return p.size
+}
+
+func (p *Pool) enabled() bool { return p != nil && p.size > 0 }
+
+// limit is what heavy work may hold now. Called with mu held.
+func (p *Pool) limit() int {
+	if p.interactive > 0 {
+		return max(1, p.size-1)
+	}
+	return p.size
+}
+
+// Acquire waits for a token, or for ctx. Every successful Acquire must be matched by one
+// Release.
+func (p *Pool) Acquire(ctx context.Context) error {
+	if !p.enabled() {
+		return nil
+	}
+	p.mu.Lock()
+	if len(p.waiters) == 0 && p.inUse < p.limit() {
+		p.inUse++
+		p.mu.Unlock()
+		p.acquired.Add(1)
+		return nil
+	}
+	w := &waiter{ready: make(chan struct{})}
+	p.waiters = append(p.waiters, w)
+	p.mu.Unlock()
+	select {
+	case <-w.ready:
+		p.acquired.Add(1)
+		return nil
+	case <-ctx.Done():
+	}
+	p.mu.Lock()
+	if w.granted {
+		// Granted as ctx ended: the token is ours, give it back.
+		p.mu.Unlock()
+		p.Release()
+		return ctx.Err()
+	}
+	for i, x := range p.waiters {
+		if x == w {
+			p.waiters = append(p.waiters[:i], p.waiters[i+1:]...)
+			break
+		}
+	}
+	p.mu.Unlock()
+	return ctx.Err()
+}
+
+// Release gives a token back.
+func (p *Pool) Release() {
+	if !p.enabled() {
+		return
+	}
+	p.mu.Lock()
+	if p.inUse <= 0 {
+		p.mu.Unlock()
+		panic("BUG: cpu.Pool.Release without Acquire")
+	}
+	p.inUse--
+	p.grantLocked()
+	p.mu.Unlock()
+}
+
+// Yield gives the token back and takes one again, letting waiting work (and the interactive
+// P) in between units of heavy work. On error the token is not held.
+func (p *Pool) Yield(ctx context.Context) error {
+	if !p.enabled() {
+		return nil
+	}
+	p.Release()
+	runtime.Gosched()
+	return p.Acquire(ctx)
+}
+
+func (p *Pool) grantLocked() {
+	for len(p.waiters) > 0 && p.inUse < p.limit() {
+		w := p.waiters[0]
+		p.waiters = p.waiters[1:]
+		w.granted = true
+		p.inUse++
+		close(w.ready)
+	}
+}
+
+// Stats is a snapshot of the pool.
+type Stats struct {
+	Size        int   // tokens (0: disabled)
+	InUse       int   // tokens held by heavy work
+	Waiting     int   // heavy work waiting for a token
+	Interactive int   // interactive work registered
+	Acquired    int64 // tokens handed out since the pool was made
+}
+
+// Stats returns a snapshot of the pool.
+func (p *Pool) Stats() Stats {
+	if !p.enabled() {
+		return Stats{}
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return Stats{Size: p.size, InUse: p.inUse, Waiting: len(p.waiters), Interactive: p.interactive, Acquired: p.acquired.Load()}
+}
+
+type ctxKey struct{}
+
+// reg is one interactive registration.
+type reg struct {
+	p    *Pool
+	once sync.Once
+	live atomic.Bool
+}
+
+func (r *reg) done() {
+	r.once.Do(func() {
+		r.live.Store(false)
+		r.p.mu.Lock()
+		r.p.interactive--
+		r.p.grantLocked()
+		r.p.mu.Unlock()
+	})
+}
+
+// Interactive registers interactive work until done is called (more calls do nothing). The
+// returned context marks the work: IsInteractive reports it until done, and heavy-work code
+// that sees it runs without taking tokens (it is the work the free P is kept for).
+func (p *Pool) Interactive(ctx context.Context) (_ context.Context, done func()) {
+	if !p.enabled() {
+		return ctx, func() {}
+	}
+	r := &reg{p: p}
+	r.live.Store(true)
+	p.mu.Lock()
+	p.interactive++
+	p.mu.Unlock()
+	return context.WithValue(ctx, ctxKey{}, r), r.done
+}
+
+// IsInteractive reports whether ctx carries an interactive registration not yet done.
+func IsInteractive(ctx context.Context) bool {
+	r, _ := ctx.Value(ctxKey{}).(*reg)
+	return r != nil && r.live.Load()
+}
+
+// EndInteractive ends ctx's interactive registration, if any: a request that turns out to be
+// heavy (a list query once admitted, an ingest) calls it before its heavy work.
+func EndInteractive(ctx context.Context) {
+	if r, _ := ctx.Value(ctxKey{}).(*reg); r != nil {
+		r.done()
+	}
+}
