@@ -12,6 +12,7 @@ import (
 
 	"github.com/authlake/authlake/columnar"
 	"github.com/authlake/authlake/index"
+	"github.com/authlake/authlake/internal/cpu"
 )
 
 // Request is one list query, in Graph's terms.
@@ -165,10 +166,10 @@ func Run(ctx context.Context, s *columnar.Schema, src Source, req Request) (*Res
 	}
 	res.PageRows = len(entries)
 	if req.Visit != nil {
-		err = visitPage(s, entries, projCols, req.Visit)
+		err = visitPage(ctx, nil, s, entries, projCols, req.Visit) // the caller's fn may query: no token held
 	} else {
 		opts := columnar.EncodeOptions{Version: version, HideEvolved: req.HideEvolvedEnums, Risk: req.Risk}
-		res.Rows, err = materialize(s, entries, proj, projCols, opts)
+		res.Rows, err = materialize(ctx, sc.cpu, s, entries, proj, projCols, opts)
 	}
 	if err != nil {
 		return nil, err
@@ -263,7 +264,7 @@ func projection(s *columnar.Schema, sel []string, version columnar.Version) (col
 // projected columns (late materialization). The rows are written one after another into
 // chunks of at least pageChunk bytes (each row used to start from an empty buffer and regrow
 // several times).
-func materialize(s *columnar.Schema, entries []*topEntry, proj columnar.Projection, cols []int, opts columnar.EncodeOptions) ([][]byte, error) {
+func materialize(ctx context.Context, pool *cpu.Pool, s *columnar.Schema, entries []*topEntry, proj columnar.Projection, cols []int, opts columnar.EncodeOptions) ([][]byte, error) {
 	rows := make([][]byte, len(entries))
 	var (
 		enc   columnar.Encoder
@@ -272,7 +273,7 @@ func materialize(s *columnar.Schema, entries []*topEntry, proj columnar.Projecti
 		done  int
 	)
 	enc.SetOptions(opts)
-	err := visitPage(s, entries, cols, func(i int, batch *columnar.Batch, row int) error {
+	err := visitPage(ctx, pool, s, entries, cols, func(i int, batch *columnar.Batch, row int) error {
 		if done > 0 && cap(chunk)-len(chunk) < 2*bytes/done {
 			chunk = make([]byte, 0, max(pageChunk, 4*bytes/done))
 		}
@@ -295,8 +296,9 @@ func materialize(s *columnar.Schema, entries []*topEntry, proj columnar.Projecti
 }
 
 // visitPage reads each block the page's rows are in once, with only the columns cols (late
-// materialization), and calls fn for each of its rows there.
-func visitPage(s *columnar.Schema, entries []*topEntry, cols []int, fn func(i int, b *columnar.Batch, row int) error) error {
+// materialization), and calls fn for each of its rows there. With a pool, each block (its
+// decode and fn's work on its rows) holds a CPU token (internal/cpu).
+func visitPage(ctx context.Context, pool *cpu.Pool, s *columnar.Schema, entries []*topEntry, cols []int, fn func(i int, b *columnar.Batch, row int) error) error {
 	type blockKey struct {
 		u     unitRef
 		block int
@@ -311,24 +313,35 @@ func visitPage(s *columnar.Schema, entries []*topEntry, cols []int, fn func(i in
 		groups[k] = append(groups[k], i)
 	}
 	for _, k := range order {
-		var batch *columnar.Batch
-		release := func() {}
-		var err error
-		if k.u.seg != nil {
-			batch, release, err = k.u.seg.Seg.BlockBatch(k.block, cols)
-		} else if batch, err = columnar.NewBatch(s, k.u.rec); err == nil {
-			batch.Only(cols) // as a segment's block is read: a typed reader sees what was selected
+		if err := pool.Acquire(ctx); err != nil {
+			return err
 		}
+		err := visitBlock(s, entries, cols, k.u, k.block, groups[k], fn)
+		pool.Release()
 		if err != nil {
 			return err
 		}
-		for _, i := range groups[k] {
-			if err := fn(i, batch, entries[i].row); err != nil {
-				release()
-				return err
-			}
+	}
+	return nil
+}
+
+func visitBlock(s *columnar.Schema, entries []*topEntry, cols []int, u unitRef, block int, rows []int, fn func(i int, b *columnar.Batch, row int) error) error {
+	var batch *columnar.Batch
+	release := func() {}
+	var err error
+	if u.seg != nil {
+		batch, release, err = u.seg.Seg.BlockBatch(block, cols)
+	} else if batch, err = columnar.NewBatch(s, u.rec); err == nil {
+		batch.Only(cols) // as a segment's block is read: a typed reader sees what was selected
+	}
+	if err != nil {
+		return err
+	}
+	defer release()
+	for _, i := range rows {
+		if err := fn(i, batch, entries[i].row); err != nil {
+			return err
 		}
-		release()
 	}
 	return nil
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/authlake/authlake/columnar"
 	"github.com/authlake/authlake/index"
+	"github.com/authlake/authlake/internal/cpu"
 )
 
 // unitRef names where a selected row lives, for late materialization.
@@ -41,6 +42,7 @@ type scanner struct {
 	ex          *Explain
 	now         int64
 	newestFirst bool
+	cpu         *cpu.Pool // set by run from the Source
 }
 
 // predCols appends the batch columns p reads. Generic predicates over GUID columns also
@@ -93,6 +95,9 @@ type workItem struct {
 var maxWorkers = runtime.GOMAXPROCS(0)
 
 func (sc *scanner) run(ctx context.Context, src Source, c consumer) error {
+	if !cpu.IsInteractive(ctx) { // interactive work runs on the P the pool keeps free
+		sc.cpu = src.pool()
+	}
 	days := src.Days
 	var items []workItem
 	for i := range days {
@@ -180,6 +185,10 @@ func (sc *scanner) runItems(ctx context.Context, items []workItem, next <-chan w
 			return err
 		}
 		if it.rec != nil {
+			if err := sc.cpu.Acquire(ctx); err != nil {
+				return err
+			}
+			defer sc.cpu.Release()
 			return sc.mem(it.rec, c)
 		}
 		s := it.seg
@@ -265,7 +274,11 @@ func (sc *scanner) probeSegment(day int32, s *Segment, unit *unitState) (*roarin
 
 func (sc *scanner) segment(ctx context.Context, day int32, s *Segment, c consumer, words []uint64) ([]uint64, error) {
 	unit := &unitState{sorted: true, now: sc.now}
+	if err := sc.cpu.Acquire(ctx); err != nil {
+		return words, err
+	}
 	cand, residual, err := sc.probeSegment(day, s, unit)
+	sc.cpu.Release()
 	if err != nil {
 		return words, err
 	}
@@ -307,8 +320,14 @@ func (sc *scanner) segment(ctx context.Context, day int32, s *Segment, c consume
 			sc.ex.BlocksPrunedTopN++
 			continue
 		}
+		// One token per block: the decode, the residual and the visit are the unit of work
+		// that passes through the CPU pool (internal/cpu).
+		if err := sc.cpu.Acquire(ctx); err != nil {
+			return words, err
+		}
 		batch, release, err := s.Seg.BlockBatch(b, cols)
 		if err != nil {
+			sc.cpu.Release()
 			return words, err
 		}
 		sc.ex.BlocksRead++
@@ -330,6 +349,7 @@ func (sc *scanner) segment(ctx context.Context, day int32, s *Segment, c consume
 		sc.ex.RowsMatched += int64(popcount(sel))
 		err = c.visit(unitRef{seg: s}, b, batch, sel)
 		release()
+		sc.cpu.Release()
 		if err != nil {
 			return words, err
 		}

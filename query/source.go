@@ -6,6 +6,7 @@ import (
 
 	"github.com/authlake/authlake/columnar"
 	"github.com/authlake/authlake/index"
+	"github.com/authlake/authlake/internal/cpu"
 )
 
 // Source is what a query reads: per UTC day, immutable indexed segments and unflushed
@@ -13,6 +14,16 @@ import (
 // imports this package).
 type Source struct {
 	Days []Day // ascending by day
+	// CPU is the pool the scan takes a token from for each block (and each memtable chunk)
+	// it reads; nil means cpu.Default(). See internal/cpu.
+	CPU *cpu.Pool
+}
+
+func (s Source) pool() *cpu.Pool {
+	if s.CPU != nil {
+		return s.CPU
+	}
+	return cpu.Default()
 }
 
 // Day is one UTC day of a Source.

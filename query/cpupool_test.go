@@ -1,0 +1,60 @@
+package query_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/authlake/authlake/columnar"
+	"github.com/authlake/authlake/internal/cpu"
+	"github.com/authlake/authlake/query"
+)
+
+// A scan takes a CPU token for every block it reads, every memtable chunk and every
+// segment's index probe, and runs without tokens for interactive work (internal/cpu).
+func TestScanGoesThroughCPUPool(t *testing.T) {
+	f := getFixture(t, 2000, 256, 1)
+	src := f.src
+	pool := cpu.New(2)
+	src.CPU = pool
+	req := query.Request{Filter: "status/errorCode ne 0", Top: 1000, Select: []string{"id"}, Explain: true}
+	res, err := query.Run(context.Background(), columnar.SignIns, src, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ex := res.Explain
+	if ex.BlocksRead == 0 {
+		t.Fatalf("the scan read no block: %+v", ex)
+	}
+	// One token per block read and per memtable chunk, plus one per segment probed.
+	min := int64(ex.BlocksRead + ex.MemChunks)
+	st := pool.Stats()
+	if st.Acquired < min {
+		t.Fatalf("%d tokens taken for %d blocks read and %d memtable chunks", st.Acquired, ex.BlocksRead, ex.MemChunks)
+	}
+	if st.InUse != 0 || st.Waiting != 0 {
+		t.Fatalf("tokens left behind: %+v", st)
+	}
+
+	// Interactive work runs on the P the pool keeps free: no token.
+	ctx, done := pool.Interactive(context.Background())
+	before := pool.Stats().Acquired
+	if _, err := query.Run(ctx, columnar.SignIns, src, req); err != nil {
+		t.Fatal(err)
+	}
+	if got := pool.Stats().Acquired - before; got != 0 {
+		t.Fatalf("an interactive query took %d tokens", got)
+	}
+	// Heavy work beside a registered interactive request still runs, on one token.
+	one := cpu.New(1)
+	src.CPU = one
+	_, done1 := one.Interactive(context.Background())
+	res2, err := query.Run(context.Background(), columnar.SignIns, src, req)
+	done1()
+	done()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res2.Rows) != len(res.Rows) || one.Stats().Acquired < min {
+		t.Fatalf("with one token: %d rows (want %d), %d tokens taken", len(res2.Rows), len(res.Rows), one.Stats().Acquired)
+	}
+}
