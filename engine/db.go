@@ -2,6 +2,12 @@
 // compaction, retention, snapshots and recovery, and the public embedded API. It turns bytes
 // decoded by columnar into durable, indexed segments and hands consistent snapshots of segments
 // and memtable to the query layer. It knows nothing about HTTP.
+//
+// Heavy CPU work (query scans, one token per block; ingest decoding, one per IngestChunk
+// records) passes through a pool of CPU tokens, Options.CPU or the process-wide
+// DefaultCPUPool of GOMAXPROCS tokens. An embedder that serves cheap requests beside heavy
+// work registers them with CPUPool().Interactive(ctx) and runs them with the returned
+// context: heavy work then leaves them a core. NewCPUPool(0) disables the pool.
 package engine
 
 import (
@@ -18,6 +24,7 @@ import (
 
 	"github.com/authlake/authlake/columnar"
 	"github.com/authlake/authlake/engine/wal"
+	"github.com/authlake/authlake/internal/cpu"
 	"github.com/authlake/authlake/internal/fsutil"
 	"github.com/authlake/authlake/internal/vfs"
 )
@@ -70,6 +77,33 @@ type Options struct {
 	// log holds an event with the same id (see homecopy.go). Without an entry nothing another
 	// tenant ingests reaches A's log. It governs reads too: removing it hides stored copies.
 	Trust map[string][]string
+	// CPU is the pool of CPU tokens the database's heavy work passes through: query scans take
+	// one per block, ingest one per IngestChunk records decoded, a flush one per segment
+	// written. nil uses the process-wide pool (DefaultCPUPool, GOMAXPROCS tokens);
+	// NewCPUPool(0) disables it. A server registers its cheap requests as interactive work on
+	// the same pool, so that heavy work leaves them a core (see internal/cpu).
+	CPU *CPUPool
+}
+
+// CPUPool is a pool of CPU tokens for heavy work, with room kept for interactive work.
+type CPUPool = cpu.Pool
+
+// NewCPUPool returns a pool of n tokens; n <= 0 returns a disabled pool.
+func NewCPUPool(n int) *CPUPool { return cpu.New(n) }
+
+// DefaultCPUPool returns the process-wide pool that Options.CPU == nil means.
+func DefaultCPUPool() *CPUPool { return cpu.Default() }
+
+// SetDefaultCPUPool replaces the process-wide pool (NewCPUPool(0) disables it) and returns
+// the previous one.
+func SetDefaultCPUPool(p *CPUPool) *CPUPool { return cpu.SetDefault(p) }
+
+// cpu returns the pool the database's heavy work uses.
+func (db *DB) cpu() *cpu.Pool {
+	if db.opts.CPU != nil {
+		return db.opts.CPU
+	}
+	return cpu.Default()
 }
 
 func (o *Options) fill() {
@@ -444,3 +478,7 @@ func validTenant(t string) bool {
 	}
 	return true
 }
+
+// CPUPool returns the pool of CPU tokens the database's heavy work passes through
+// (Options.CPU, or the process-wide pool). A server registers its cheap requests on it.
+func (db *DB) CPUPool() *CPUPool { return db.cpu() }

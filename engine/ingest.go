@@ -108,7 +108,7 @@ func (db *DB) IngestContext(ctx context.Context, recs []Record, opts IngestOptio
 	if err := db.waitForRoom(ctx, opts.NoWait); err != nil {
 		return IngestResult{}, err
 	}
-	return db.apply(entries)
+	return db.apply(ctx, entries)
 }
 
 // waitForRoom applies backpressure: once the memtable and the one being flushed hold the
@@ -163,8 +163,12 @@ type entry struct {
 	Raw      []byte
 }
 
+// IngestChunk is how many records an ingest call decodes between passes through the CPU
+// pool: at 5-10 µs a record (5.5-KB events), about a millisecond.
+const IngestChunk = 128
+
 // apply decodes entries into per-partition chunks (no locks held), then commits them.
-func (db *DB) apply(entries []entry) (IngestResult, error) {
+func (db *DB) apply(ctx context.Context, entries []entry) (IngestResult, error) {
 	var res IngestResult
 	ds := decoders.Get().(*decodeState)
 	defer decoders.Put(ds)
@@ -183,7 +187,25 @@ func (db *DB) apply(entries []entry) (IngestResult, error) {
 	var pend []pending
 	local := map[partKey]map[[16]byte]struct{}{} // copies of one id inside this call
 	targets := make([]string, 0, 2)
+	// Decoding is heavy work: it holds a CPU token (internal/cpu) and passes through the pool
+	// every IngestChunk records, about a millisecond of decoding.
+	pool := db.cpu()
+	if err := pool.Acquire(ctx); err != nil {
+		return res, err
+	}
+	holding := true
+	defer func() {
+		if holding {
+			pool.Release()
+		}
+	}()
 	for i := range entries {
+		if i > 0 && i%IngestChunk == 0 {
+			if err := pool.Yield(ctx); err != nil {
+				holding = false
+				return IngestResult{}, err
+			}
+		}
 		e := &entries[i]
 		row := ds.row
 		if err := ds.dec.Decode(e.Raw, row); err != nil {
@@ -265,6 +287,9 @@ func (db *DB) apply(entries []entry) (IngestResult, error) {
 	for k, b := range builders {
 		chunks[k] = b.Seal()
 	}
+	// The commit waits on locks and the WAL's fsync: no token is held across it.
+	pool.Release()
+	holding = false
 	defer releaseChunks(chunks)
 	fates, err := db.commit(chunks, pend, len(entries), true)
 	if err != nil {

@@ -8,7 +8,7 @@ import (
 
 // Source adapts the snapshot for the query layer.
 func (s *Snapshot) Source() query.Source {
-	src := query.Source{Days: make([]query.Day, len(s.Days))}
+	src := query.Source{Days: make([]query.Day, len(s.Days)), CPU: s.cpu}
 	for i, d := range s.Days {
 		qd := query.Day{Day: d.Day, Mem: d.Mem}
 		for _, sv := range d.Segments {

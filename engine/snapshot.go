@@ -10,6 +10,7 @@ import (
 
 	"github.com/authlake/authlake/columnar"
 	"github.com/authlake/authlake/index"
+	"github.com/authlake/authlake/internal/cpu"
 )
 
 // Snapshot is a consistent, immutable view of one tenant's events: the segments and memtable
@@ -23,6 +24,7 @@ type Snapshot struct {
 	Days   []DayView // ascending by day
 	segs   []*segment
 	chunks []arrow.RecordBatch
+	cpu    *cpu.Pool
 }
 
 // DayView is one UTC day of a snapshot.
@@ -55,7 +57,7 @@ func (db *DB) snapshot(tenant string, allVersions bool) (*Snapshot, error) {
 	if strings.Contains(tenant, copySep) || strings.Contains(tenant, versionSuffix) {
 		return nil, fmt.Errorf("invalid tenant %q", tenant)
 	}
-	snap := &Snapshot{Tenant: tenant}
+	snap := &Snapshot{Tenant: tenant, cpu: db.cpu()}
 	type hideSeg struct {
 		dv    *DayView
 		i     int
