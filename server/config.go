@@ -84,6 +84,10 @@ type LimitsConfig struct {
 	// long as their client does; a sign-in fetched by id, ingest and the console's pages
 	// other than its list never wait (server/admission.go says why).
 	MaxConcurrentQueries int `yaml:"maxConcurrentQueries"`
+	// CPUTokens sizes the CPU pool that heavy work (query scans, ingest decoding) passes
+	// through, one core kept free for interactive requests while any runs (internal/cpu):
+	// 0 is the process-wide pool of GOMAXPROCS tokens, negative disables it.
+	CPUTokens int `yaml:"cpuTokens"`
 	// Timeouts and header limits of the HTTP server.
 	ReadHeaderTimeout time.Duration `yaml:"readHeaderTimeout"`
 	ReadTimeout       time.Duration `yaml:"readTimeout"`
@@ -240,4 +244,16 @@ func sameTrust(a, b map[string][]string) bool {
 		return out
 	}
 	return maps.Equal(norm(a), norm(b))
+}
+
+// CPUPool is the pool limits.cpuTokens asks for, for engine.Options.CPU: nil (the
+// process-wide pool) for 0, a disabled pool for a negative number.
+func (l LimitsConfig) CPUPool() *engine.CPUPool {
+	switch {
+	case l.CPUTokens == 0:
+		return nil
+	case l.CPUTokens < 0:
+		return engine.NewCPUPool(0)
+	}
+	return engine.NewCPUPool(l.CPUTokens)
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/authlake/authlake/columnar"
 	"github.com/authlake/authlake/columnar/input"
 	"github.com/authlake/authlake/diagnostic"
+	"github.com/authlake/authlake/internal/cpu"
 	"github.com/authlake/authlake/query"
 )
 
@@ -319,6 +320,7 @@ func (s *Server) consoleSignIns(w http.ResponseWriter, r *http.Request, sess *co
 		s.consoleError(w, r, sess, http.StatusServiceUnavailable, "The request ended while it waited for a query slot; try again.")
 		return
 	}
+	cpu.EndInteractive(r.Context()) // admitted: heavy work from here on
 	res, err := s.query(r.Context(), sess.p.Tenant, query.Request{Filter: filter, Top: consolePageSize, SkipToken: tok, Count: true, Risk: s.riskLookup(sess.p.Tenant)})
 	release()
 	if err != nil {

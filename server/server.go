@@ -142,6 +142,7 @@ func New(opts Options) (*Server, error) {
 	}
 	s.metrics = newMetrics(reg, opts.DB)
 	s.admission = newAdmission(cfg.Limits.MaxConcurrentQueries, reg)
+	registerCPUMetrics(reg, opts.DB.CPUPool())
 	s.handler = s.routes()
 	s.ready.Store(true)
 	return s, nil
@@ -280,7 +281,7 @@ func (s *Server) routes() http.Handler {
 		}
 		writeError(w, r, http.StatusNotFound, codeNotFound, fmt.Sprintf("Resource not found for the segment '%s'.", firstSegment(r.URL.Path)))
 	})
-	return withRequestIDs(s.now, s.observe(s.decodeBodies(mux)))
+	return withRequestIDs(s.now, s.observe(s.interactive(s.decodeBodies(mux))))
 }
 
 func firstSegment(p string) string {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/authlake/authlake/columnar"
 	"github.com/authlake/authlake/engine"
+	"github.com/authlake/authlake/internal/cpu"
 	"github.com/authlake/authlake/query"
 )
 
@@ -191,6 +192,7 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request, p *Principal, req q
 			return nil, false
 		}
 		defer release()
+		cpu.EndInteractive(r.Context()) // admitted: a list query is heavy work from here on
 	}
 	res, err := s.query(r.Context(), p.Tenant, req)
 	s.metrics.query.WithLabelValues(op).Observe(time.Since(start).Seconds())

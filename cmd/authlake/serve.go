@@ -187,7 +187,7 @@ in-flight ones finish, then closes the database. See docs/server.md.`,
 			if err != nil {
 				return err
 			}
-			db, err := openDB(sf.dataDir, openOrCreate, engine.Options{Logger: log, Trust: cfg.Trust})
+			db, err := openDB(sf.dataDir, openOrCreate, engine.Options{Logger: log, Trust: cfg.Trust, CPU: cfg.Limits.CPUPool()})
 			if err != nil {
 				return err
 			}
