@@ -627,6 +627,8 @@ func (s *Server) consoleSignInsDownload(w http.ResponseWriter, r *http.Request, 
 		return
 	}
 	defer snap.Release()
+	// A download reads up to consoleDownloadCap rows: heavy work, through the CPU pool.
+	cpu.EndInteractive(r.Context())
 	// The first page is run before the headers go out, so a bad filter is an error page.
 	res, err := query.Run(r.Context(), columnar.SignIns, snap.Source(), req)
 	if err != nil {
