@@ -127,6 +127,11 @@ func (p *Pool) Release() {
 	p.inUse--
 	p.grantLocked()
 	p.mu.Unlock()
+	// Passing through the pool must also pass through the run queue: an Acquire that finds a
+	// free token returns at once, so without this a scan worker kept its P from block to block
+	// until the 10 ms preemption, and a runnable request (not yet registered: it has to run to
+	// register) waited for it.
+	runtime.Gosched()
 }
 
 // Yield gives the token back and takes one again, letting waiting work (and the interactive
@@ -136,7 +141,6 @@ func (p *Pool) Yield(ctx context.Context) error {
 		return nil
 	}
 	p.Release()
-	runtime.Gosched()
 	return p.Acquire(ctx)
 }
 
