@@ -112,7 +112,7 @@ func v4Cases(t testing.TB) []v4Case {
 				binary.LittleEndian.PutUint64(g[:], rng.Uint64())
 				gb.Append(g[:])
 				ib.Append(int32(rng.Uint32()))
-				fb.Append([]float64{rng.Float64(), -0.0, math.Inf(1), math.NaN()}[i%4])
+				fb.Append([]float64{rng.Float64(), math.Copysign(0, -1), math.Inf(1), math.NaN()}[i%4])
 				bb.Append(rng.IntN(2) == 0)
 				s := []string{"", "contoso", `{"a":[1,2]}`, "ünïcode"}[i%4]
 				sb.Append(s)
