@@ -98,19 +98,7 @@ func TestReadsVersion3(t *testing.T) {
 	path, _ := writeTestSegment(t, dir, testEvents(t, 600, 5), 64)
 	v3 := filepath.Join(dir, "v3.seg")
 	rewriteAsVersion(t, path, v3, 3)
-	read := func(p string) []string {
-		seg, err := OpenSegment(vfs.Default, p, SignIns, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer seg.Close()
-		rows, err := exportSegment(t, seg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return rows
-	}
-	want, got := read(path), read(v3)
+	want, got := readSegmentRows(t, path), readSegmentRows(t, v3)
 	if len(want) != 600 || !slices.Equal(want, got) {
 		t.Fatalf("version 3 read %d rows, version 4 %d; equal: %t", len(got), len(want), slices.Equal(want, got))
 	}
@@ -142,7 +130,7 @@ func TestReadsVersion3(t *testing.T) {
 	if b[6] != SegmentVersion || b[len(b)-9] != SegmentVersion {
 		t.Fatalf("the merge wrote version %d (trailer %d)", b[6], b[len(b)-9])
 	}
-	if got := read(merged); !slices.Equal(canonicalSet(t, got), canonicalSet(t, want)) {
+	if got := readSegmentRows(t, merged); !slices.Equal(canonicalSet(t, got), canonicalSet(t, want)) {
 		t.Fatal("the merge of version-3 blocks does not hold the same events")
 	}
 }
@@ -155,19 +143,7 @@ func TestReadsVersion2(t *testing.T) {
 	path, _ := writeTestSegment(t, dir, testEvents(t, 600, 5), 64)
 	v2 := filepath.Join(dir, "v2.seg")
 	rewriteAsV2(t, path, v2)
-	read := func(p string) []string {
-		seg, err := OpenSegment(vfs.Default, p, SignIns, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer seg.Close()
-		rows, err := exportSegment(t, seg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return rows
-	}
-	want, got := read(path), read(v2)
+	want, got := readSegmentRows(t, path), readSegmentRows(t, v2)
 	if len(want) != 600 || !slices.Equal(want, got) {
 		t.Fatalf("version 2 read %d rows, version 4 %d; equal: %t", len(got), len(want), slices.Equal(want, got))
 	}
@@ -263,4 +239,19 @@ func TestReadsOneBlock(t *testing.T) {
 		t.Fatalf("one block of 20 read %d bytes from version %d, %d from version 2: want at most a quarter", n3, SegmentVersion, n2)
 	}
 	t.Logf("one block of 20, every column: %d bytes read (version %d), %d (version 2)", n3, SegmentVersion, n2)
+}
+
+// readSegmentRows opens the segment at p and exports its rows.
+func readSegmentRows(t *testing.T, p string) []string {
+	t.Helper()
+	seg, err := OpenSegment(vfs.Default, p, SignIns, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer seg.Close()
+	rows, err := exportSegment(t, seg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rows
 }
