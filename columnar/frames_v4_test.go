@@ -408,13 +408,7 @@ func rewriteColumnMeta(t *testing.T, file []byte, p, name string, table uint64, 
 			c.Offset = uint64(int64(c.Offset) + shift)
 		}
 	}
-	out := slices.Clone(file[:footerAt])
-	footer := meta.marshal(nil)
-	out = append(out, footer...)
-	out = binary.LittleEndian.AppendUint32(out, uint32(len(footer)))
-	out = binary.LittleEndian.AppendUint32(out, crc32.Checksum(footer, castagnoli))
-	out = append(out, SegmentVersion)
-	out = append(out, segTrailerMagic...)
+	out := appendFooter(slices.Clone(file[:footerAt]), meta.marshal(nil), SegmentVersion)
 	if err := os.WriteFile(p, out, 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -1,10 +1,7 @@
 package columnar
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
-	"os"
 	"testing"
 
 	"github.com/valyala/fastjson"
@@ -14,17 +11,9 @@ import (
 // rows whose extras keep verbatim text (upper-case GUIDs, 7-digit fractions, empty and bad
 // GUIDs), null and absent objects, and escapes.
 func rowViewRecords(t testing.TB) []string {
-	raw, err := os.ReadFile("testdata/graph_beta_sample.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var compact bytes.Buffer
-	if err := json.Compact(&compact, raw); err != nil {
-		t.Fatal(err)
-	}
 	const id = `"id":"3f2b7a10-5c1e-4d7a-9b8e-2a6c1d0e4b00","createdDateTime":"2025-03-04T08:15:27Z"`
 	return []string{
-		compact.String(),
+		graphSample(t),
 		`{` + id + `}`,
 		`{"id":"3F2B7A10-5C1E-4D7A-9B8E-2A6C1D0E4B00","createdDateTime":"2025-03-04T08:15:27.1230000Z","userId":"AB2B7A10-5C1E-4D7A-9B8E-2A6C1D0E4B00"}`,
 		`{` + id + `,"correlationId":"","originalRequestId":"not-a-guid","sessionId":null,"appId":"0000000c-0000-0000-c000-000000000000"}`,

@@ -208,3 +208,13 @@ func unmarshalSegmentMeta(src []byte, fileSize uint64) (*SegmentMeta, error) {
 	}
 	return m, nil
 }
+
+// appendFooter appends a segment's footer and its trailer (footer length, footer CRC-32C,
+// version, end magic) to dst.
+func appendFooter(dst, footer []byte, version byte) []byte {
+	dst = append(dst, footer...)
+	dst = binary.LittleEndian.AppendUint32(dst, uint32(len(footer)))
+	dst = binary.LittleEndian.AppendUint32(dst, crc32.Checksum(footer, castagnoli))
+	dst = append(dst, version)
+	return append(dst, segTrailerMagic...)
+}

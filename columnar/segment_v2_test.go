@@ -1,7 +1,6 @@
 package columnar
 
 import (
-	"encoding/binary"
 	"hash/crc32"
 	"os"
 	"path/filepath"
@@ -80,12 +79,7 @@ func rewriteAsVersion(t *testing.T, path, out string, version byte) {
 		c.Offset, c.Length = uint64(len(file)), uint64(len(region))
 		file = append(file, region...)
 	}
-	footer := meta.marshalVersion(nil, version)
-	file = append(file, footer...)
-	file = binary.LittleEndian.AppendUint32(file, uint32(len(footer)))
-	file = binary.LittleEndian.AppendUint32(file, crc32.Checksum(footer, castagnoli))
-	file = append(file, version)
-	file = append(file, segTrailerMagic...)
+	file = appendFooter(file, meta.marshalVersion(nil, version), version)
 	if err := os.WriteFile(out, file, 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -1,7 +1,6 @@
 package columnar
 
 import (
-	"encoding/binary"
 	"fmt"
 	"hash/crc32"
 	"runtime"
@@ -113,12 +112,7 @@ func WriteSegment(fsys vfs.FS, path string, tenant string, day int32, m *Merged,
 	}
 	stop()
 	meta.Columns = metas
-	footer := meta.marshal(nil)
-	trailer := binary.LittleEndian.AppendUint32(nil, uint32(len(footer)))
-	trailer = binary.LittleEndian.AppendUint32(trailer, crc32.Checksum(footer, castagnoli))
-	trailer = append(trailer, SegmentVersion)
-	trailer = append(trailer, segTrailerMagic...)
-	if _, err := f.Write(append(footer, trailer...)); err != nil {
+	if _, err := f.Write(appendFooter(nil, meta.marshal(nil), SegmentVersion)); err != nil {
 		f.Abort()
 		return nil, err
 	}
