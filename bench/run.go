@@ -499,18 +499,14 @@ func pickParams(ctx context.Context, dir string, memoryLimit int64) (Params, err
 	var newest struct{ CreatedDateTime time.Time }
 	json.Unmarshal(r.Rows[0], &newest)
 	p.Now = newest.CreatedDateTime.UTC()
-	snap, err := db.Snapshot(t)
-	if err != nil {
-		return p, err
-	}
-	defer snap.Release()
 	best := func(filter, prop string, lower bool) (string, error) {
-		groups, err := query.Aggregate(ctx, columnar.SignIns, snap.Source(), filter, []string{prop}, []query.Agg{{Op: query.AggCount, Alias: "n"}})
+		// Every correlationId is a group: no bound (the default one is for requests).
+		r, err := db.Query(ctx, t, query.Request{Filter: filter, Apply: "groupby((" + prop + "),aggregate($count as n))", MaxGroups: -1})
 		if err != nil {
 			return "", err
 		}
 		counts := map[string]int64{}
-		for _, g := range groups {
+		for _, g := range r.Groups {
 			k, _ := g.Keys[prop].(string)
 			if k == "" {
 				continue

@@ -382,8 +382,11 @@ type aggLimits struct {
 }
 
 func aggregate(ctx context.Context, s *columnar.Schema, src Source, f *Filter, keys []*columnar.Column, aggs []Agg, acols []*columnar.Column, ex *Explain, lim aggLimits) ([]Group, error) {
-	if lim.maxGroups <= 0 {
+	switch {
+	case lim.maxGroups == 0:
 		lim.maxGroups = DefaultMaxGroups
+	case lim.maxGroups < 0:
+		lim.maxGroups = math.MaxInt
 	}
 	a := &aggregator{s: s, keys: keys, aggs: aggs, acols: acols, maxGroups: lim.maxGroups, groups: map[string]*groupAcc{}, local: map[string]*groupAcc{}}
 	for _, c := range keys {

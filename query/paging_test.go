@@ -200,4 +200,10 @@ func TestApplyGroupCap(t *testing.T) {
 	if err != nil || len(res.Groups) != 2000 {
 		t.Fatalf("2,000 groups under a cap of 2,000: %v groups, %v", len(res.Groups), err)
 	}
+	// A negative cap is none (in-process callers, e.g. the benchmark picking the most shared
+	// correlationId of a million sign-ins).
+	res, err = query.Run(context.Background(), columnar.SignIns, f.src, query.Request{Apply: apply, MaxGroups: -1})
+	if err != nil || len(res.Groups) != 2000 {
+		t.Fatalf("2,000 groups with no cap: %v groups, %v", len(res.Groups), err)
+	}
 }

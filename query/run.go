@@ -51,8 +51,9 @@ type Request struct {
 
 	// Now is the clock now() in the filter reads (nil: time.Now). The engine passes its own.
 	Now func() time.Time
-	// MaxGroups bounds the groups an $apply may make (0: DefaultMaxGroups); past it the query
-	// fails with ErrTooManyGroups instead of growing memory and the response without bound.
+	// MaxGroups bounds the groups an $apply may make (0: DefaultMaxGroups; negative: no bound,
+	// for in-process callers that hold the groups themselves); past it the query fails with
+	// ErrTooManyGroups instead of growing memory and the response without bound.
 	MaxGroups int
 
 	noIndex bool // tests: no index probes and no zone maps
