@@ -291,9 +291,18 @@ func withDictionary(codes arrow.Array, dict arrow.Array) (arrow.Array, error) {
 	d := codes.Data()
 	vals := arrow.Int32Traits.CastFromBytes(d.Buffers()[1].Bytes())[d.Offset() : d.Offset()+d.Len()]
 	n := int32(dict.Len())
-	for i, c := range vals {
-		if (c < 0 || c >= n) && !(codes.IsNull(i) && c == 0) {
-			return nil, fmt.Errorf("dictionary code %d out of range [0,%d)", c, n)
+	// Codes in range (the usual case, and every version-4 frame, whose decoder checked
+	// them) are settled in one branch-free pass; the row-by-row check, which lets a null
+	// row's code be 0 in an empty dictionary, runs only when that pass finds one outside.
+	var lo, hi int32
+	for _, c := range vals {
+		lo, hi = min(lo, c), max(hi, c)
+	}
+	if lo < 0 || hi >= n {
+		for i, c := range vals {
+			if (c < 0 || c >= n) && !(codes.IsNull(i) && c == 0) {
+				return nil, fmt.Errorf("dictionary code %d out of range [0,%d)", c, n)
+			}
 		}
 	}
 	data := array.NewData(dictUTF8, d.Len(), d.Buffers(), nil, d.NullN(), d.Offset())

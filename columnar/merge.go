@@ -89,13 +89,17 @@ type Merged struct {
 }
 
 var (
-	colUPN   = SignIns.byName["userPrincipalName"]
-	colAppID = SignIns.byName["appId"]
+	colFlagged = SignIns.byName["flaggedForReview"]
+	colUPN     = SignIns.byName["userPrincipalName"]
+	colAppID   = SignIns.byName["appId"]
 )
 
-// Merge computes the segment order of the rows of units: by userPrincipalName, appId,
-// createdDateTime and id (see docs/format/segment.md for why). Only those four columns are read
-// here; the others are gathered by Column.
+// orderColumns are the columns the segment order is computed from.
+var orderColumns = []*Column{colFlagged, colUPN, colAppID, colCreated, colID}
+
+// Merge computes the segment order of the rows of units: flagged for review first, then by
+// userPrincipalName, appId, createdDateTime and id (see docs/format/segment.md for why). Only
+// those five columns are read here; the others are gathered by Column.
 func Merge(s *Schema, units []Unit, blockRows int) (*Merged, error) {
 	if blockRows <= 0 {
 		blockRows = DefaultBlockRows
@@ -120,6 +124,7 @@ func Merge(s *Schema, units []Unit, blockRows int) (*Merged, error) {
 	}
 	appDict.Release()
 	type key struct {
+		k0  bool // not flagged: flagged rows sort first
 		k1  uint64
 		t   int64
 		ref rowRef
@@ -128,6 +133,11 @@ func Merge(s *Schema, units []Unit, blockRows int) (*Merged, error) {
 	keys := make([]key, 0, m.Rows)
 	m.MinTime, m.MaxTime = int64(^uint64(0)>>1), -int64(^uint64(0)>>1)-1
 	for ui, u := range units {
+		flagged, err := u.Column(colFlagged.Index)
+		if err != nil {
+			return nil, err
+		}
+		fv, _ := flagged.(*array.Boolean)
 		upn, err := u.Column(colUPN.Index)
 		if err != nil {
 			return nil, err
@@ -151,6 +161,7 @@ func Merge(s *Schema, units []Unit, blockRows int) (*Merged, error) {
 		idv := ids.(*array.FixedSizeBinary)
 		for r := 0; r < u.Rows(); r++ {
 			k := key{ref: rowRef{uint32(ui), uint32(r)}, t: int64(tv[r]), id: idv.Value(r)}
+			k.k0 = fv == nil || fv.IsNull(r) || !fv.Value(r)
 			k.k1 = uint64(remapCode(upn, upnRemap[ui], r))<<32 | uint64(remapCode(app, appRemap[ui], r))
 			m.MinTime = min(m.MinTime, k.t)
 			m.MaxTime = max(m.MaxTime, k.t)
@@ -158,6 +169,12 @@ func Merge(s *Schema, units []Unit, blockRows int) (*Merged, error) {
 		}
 	}
 	slices.SortFunc(keys, func(a, b key) int {
+		if a.k0 != b.k0 {
+			if a.k0 {
+				return 1
+			}
+			return -1
+		}
 		if c := cmp.Compare(a.k1, b.k1); c != 0 {
 			return c
 		}
@@ -171,7 +188,7 @@ func Merge(s *Schema, units []Unit, blockRows int) (*Merged, error) {
 		m.order[i] = keys[i].ref
 	}
 	m.setSpans()
-	for _, c := range []*Column{colUPN, colAppID, colCreated, colID} {
+	for _, c := range orderColumns {
 		m.releaseColumn(c.Index)
 	}
 	return m, nil

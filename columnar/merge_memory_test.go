@@ -74,11 +74,11 @@ func TestMergeOfSegmentBlocksHoldsOneColumnAtATime(t *testing.T) {
 	// What stays is the segment's own state loaded on first use (each column's dictionary).
 	base = mem.CurrentAlloc()
 
-	// One writer goroutine: the merge may then hold the four ordering columns (while it sorts)
+	// One writer goroutine: the merge may then hold the five ordering columns (while it sorts)
 	// or one column being gathered, never more.
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
 	ordering := 0
-	for _, c := range []*Column{colUPN, colAppID, colCreated, colID} {
+	for _, c := range orderColumns {
 		ordering += colBytes[c.Index]
 	}
 	widest := 0

@@ -10,6 +10,7 @@ import (
 	"reflect"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -167,21 +168,31 @@ func TestSegmentRoundTrip(t *testing.T) {
 			t.Fatalf("row differs after segment round trip\nwant %s\ngot  %s", want[i], gotSet[i])
 		}
 	}
-	// Rows are in segment order: userPrincipalName, appId, createdDateTime.
+	// Rows are in segment order: flagged for review first, then userPrincipalName, appId,
+	// createdDateTime.
 	var prev string
+	flagged := 0
 	for _, e := range got {
 		var m struct {
-			UPN  string `json:"userPrincipalName"`
-			App  string `json:"appId"`
-			Time string `json:"createdDateTime"`
+			Flagged bool   `json:"flaggedForReview"`
+			UPN     string `json:"userPrincipalName"`
+			App     string `json:"appId"`
+			Time    string `json:"createdDateTime"`
 		}
 		json.Unmarshal([]byte(e), &m)
 		tm, _ := time.Parse(time.RFC3339Nano, m.Time)
-		key := fmt.Sprintf("%s|%s|%020d", m.UPN, m.App, tm.UnixNano())
+		rank := 1
+		if m.Flagged {
+			rank, flagged = 0, flagged+1
+		}
+		key := fmt.Sprintf("%d|%s|%s|%020d", rank, m.UPN, m.App, tm.UnixNano())
 		if key < prev {
 			t.Fatalf("rows out of order: %s after %s", key, prev)
 		}
 		prev = key
+	}
+	if flagged == 0 || flagged == len(got) {
+		t.Fatalf("%d of %d rows flagged: the order's first key is not exercised", flagged, len(got))
 	}
 }
 
@@ -346,5 +357,59 @@ func TestSegmentOfSomeRowsKeepsTheirValuesOnly(t *testing.T) {
 	got, err := exportSegment(t, seg)
 	if err != nil || len(got) != 2 {
 		t.Fatalf("read back %d rows: %v", len(got), err)
+	}
+}
+
+// TestAllNullColumnIsNotRead: a column null in every row of a segment reads as one the segment
+// does not store (Block and Dictionary nil) without a byte of it read, while a column holding
+// values is read and checked as before.
+func TestAllNullColumnIsNotRead(t *testing.T) {
+	path, meta := writeTestSegment(t, t.TempDir(), testEvents(t, 500, 9), 128)
+	var allNull, stored *ColumnMeta
+	for i := range meta.Columns {
+		c := &meta.Columns[i]
+		switch {
+		case c.Nulls == uint64(meta.Rows) && c.Kind == KindDict && allNull == nil:
+			allNull = c
+		case c.Nulls == 0 && c.Kind == KindDict && stored == nil:
+			stored = c
+		}
+	}
+	if allNull == nil || stored == nil {
+		t.Fatal("the test events have no all-null or no fully stored dictionary column")
+	}
+	var reads atomic.Int64
+	fsys := vfs.Inject(vfs.Default, func(op vfs.Op) error {
+		if op.Kind == vfs.OpRead {
+			reads.Add(1)
+		}
+		return nil
+	})
+	seg, err := OpenSegment(fsys, path, SignIns, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer seg.Close()
+	col := func(m *ColumnMeta) int { c, _ := SignIns.Lookup(m.Name); return c.Index }
+	before := reads.Load()
+	for b := 0; b < seg.NumBlocks(); b++ {
+		a, err := seg.Block(col(allNull), b)
+		if err != nil || a != nil {
+			t.Fatalf("%s block %d: %v, %v; want nil", allNull.Name, b, a, err)
+		}
+	}
+	if d, err := seg.Dictionary(col(allNull)); d != nil || err != nil {
+		t.Fatalf("%s dictionary: %v, %v; want nil", allNull.Name, d, err)
+	}
+	if n := reads.Load() - before; n != 0 {
+		t.Fatalf("reading the all-null column %s read the file %d times", allNull.Name, n)
+	}
+	a, err := seg.Block(col(stored), 0)
+	if err != nil || a == nil || a.NullN() != 0 {
+		t.Fatalf("%s block 0: %v, %v", stored.Name, a, err)
+	}
+	a.Release()
+	if reads.Load() == before {
+		t.Fatalf("reading %s read nothing: the counter does not see reads", stored.Name)
 	}
 }

@@ -160,7 +160,7 @@ func (db *DB) rebuildVersions(only map[string]bool) error {
 			e.digests[dg] = n
 			e.newest = max(e.newest, n)
 			e.published = e.newest
-			e.flagged = e.flagged || b.Bool(colFlagged.Index, r) && b.Valid(colFlagged.Index, r)
+			e.flagged = e.flagged || b.Valid(colFlagged.Index, r) && b.Bool(colFlagged.Index, r)
 			return nil
 		})
 		if err != nil {
