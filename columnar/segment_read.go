@@ -379,6 +379,11 @@ func (s *Segment) Block(idx, b int) (arrow.Array, error) {
 	if b < 0 || b >= s.NumBlocks() {
 		return nil, fmt.Errorf("BUG: block %d of %d", b, s.NumBlocks())
 	}
+	if c.dict != nil && c.meta.DictLen == 1 && c.meta.Nulls == 0 {
+		// One value in every row (a tenant id, an enum the tenant never varies): every code
+		// is 0, so the frame says nothing the footer has not; no read, no decode.
+		return constantCodes(c.dict, s.BlockLen(b)), nil
+	}
 	var frame []byte
 	if c.frames != nil {
 		frame = c.frames[1+b]
@@ -502,3 +507,21 @@ func getBatch(s *Schema, rows int) *Batch {
 }
 
 func putBatch(b *Batch) { batchPool.Put(b) }
+
+// zeroCodes holds zero bytes shared by every constant column block (read-only; grown by
+// replacing it, so a slice handed out stays valid).
+var zeroCodes atomic.Pointer[[]byte]
+
+// constantCodes is a dictionary block of n rows all holding dict's only value.
+func constantCodes(dict arrow.Array, n int) arrow.Array {
+	zp := zeroCodes.Load()
+	if zp == nil || len(*zp) < 4*n {
+		z := make([]byte, 4*max(n, DefaultBlockRows))
+		zeroCodes.Store(&z)
+		zp = &z
+	}
+	data := array.NewData(dictUTF8, n, []*memory.Buffer{nil, memory.NewBufferBytes((*zp)[:4*n])}, nil, 0, 0)
+	data.SetDictionary(dict.Data())
+	defer data.Release()
+	return array.MakeFromData(data)
+}

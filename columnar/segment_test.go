@@ -413,3 +413,61 @@ func TestAllNullColumnIsNotRead(t *testing.T) {
 		t.Fatalf("reading %s read nothing: the counter does not see reads", stored.Name)
 	}
 }
+
+// TestConstantColumnReadsNoFrames: a dictionary column with one value and no nulls in a segment
+// reads from its dictionary alone, every row that value, without reading a block's frame.
+func TestConstantColumnReadsNoFrames(t *testing.T) {
+	path, meta := writeTestSegment(t, t.TempDir(), testEvents(t, 500, 9), 128)
+	var constant *ColumnMeta
+	for i := range meta.Columns {
+		if c := &meta.Columns[i]; c.Kind == KindDict && c.DictLen == 1 && c.Nulls == 0 {
+			constant = c
+			break
+		}
+	}
+	if constant == nil {
+		t.Fatal("the test events have no constant dictionary column")
+	}
+	var reads atomic.Int64
+	fsys := vfs.Inject(vfs.Default, func(op vfs.Op) error {
+		if op.Kind == vfs.OpRead {
+			reads.Add(1)
+		}
+		return nil
+	})
+	seg, err := OpenSegment(fsys, path, SignIns, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer seg.Close()
+	c, _ := SignIns.Lookup(constant.Name)
+	d, err := seg.Dictionary(c.Index)
+	if err != nil || d == nil || d.Len() != 1 {
+		t.Fatalf("%s dictionary: %v, %v", c.Name, d, err)
+	}
+	before := reads.Load()
+	rows := 0
+	for b := 0; b < seg.NumBlocks(); b++ {
+		a, err := seg.Block(c.Index, b)
+		if err != nil || a == nil {
+			t.Fatalf("%s block %d: %v, %v", c.Name, b, a, err)
+		}
+		da := a.(*array.Dictionary)
+		if da.Len() != seg.BlockLen(b) || da.NullN() != 0 {
+			t.Fatalf("%s block %d: %d rows, %d null; want %d, 0", c.Name, b, da.Len(), da.NullN(), seg.BlockLen(b))
+		}
+		for r := 0; r < da.Len(); r++ {
+			if v := da.Dictionary().(*array.String).Value(da.GetValueIndex(r)); v != d.Value(0) {
+				t.Fatalf("%s block %d row %d: %q, want %q", c.Name, b, r, v, d.Value(0))
+			}
+		}
+		rows += da.Len()
+		a.Release()
+	}
+	if rows != meta.Rows {
+		t.Fatalf("read %d rows of %d", rows, meta.Rows)
+	}
+	if n := reads.Load() - before; n != 0 {
+		t.Fatalf("reading the constant column %s read the file %d times", c.Name, n)
+	}
+}
