@@ -287,11 +287,16 @@ func splitFrames(region []byte) ([][]byte, error) {
 }
 
 // withDictionary rebuilds a dictionary array from stored codes and the column's dictionary.
-func withDictionary(codes arrow.Array, dict arrow.Array) (arrow.Array, error) {
+// checked says the codes' decoder already refused every code outside dict (version 4 frames,
+// decoded against the footer's dictionary length, which the dictionary was checked to have).
+func withDictionary(codes arrow.Array, dict arrow.Array, checked bool) (arrow.Array, error) {
 	if codes.DataType().ID() != arrow.INT32 {
 		return nil, fmt.Errorf("dictionary codes are %s, not int32", codes.DataType())
 	}
 	d := codes.Data()
+	if checked {
+		return dictArray(d, dict), nil
+	}
 	vals := arrow.Int32Traits.CastFromBytes(d.Buffers()[1].Bytes())[d.Offset() : d.Offset()+d.Len()]
 	n := int32(dict.Len())
 	// Codes in range (the usual case, and every version-4 frame, whose decoder checked
@@ -308,8 +313,13 @@ func withDictionary(codes arrow.Array, dict arrow.Array) (arrow.Array, error) {
 			}
 		}
 	}
+	return dictArray(d, dict), nil
+}
+
+// dictArray is the dictionary array of codes d over dict.
+func dictArray(d arrow.ArrayData, dict arrow.Array) arrow.Array {
 	data := array.NewData(dictUTF8, d.Len(), d.Buffers(), nil, d.NullN(), d.Offset())
 	data.SetDictionary(dict.Data())
 	defer data.Release()
-	return array.MakeFromData(data), nil
+	return array.MakeFromData(data)
 }

@@ -268,6 +268,10 @@ func arrayFromFrameV4(raw *memory.Buffer, n int, kind Kind, rows, dictLen int, o
 	switch kind {
 	case KindDict, KindJSONDict:
 		typ = arrow.PrimitiveTypes.Int32
+		if dictLen == 0 && nulls != rows {
+			// Code 0 stands only under a null row in an empty dictionary.
+			return nil, fmt.Errorf("%d values coded against an empty dictionary", rows-nulls)
+		}
 		w := codeWidth(dictLen)
 		wantEnc = byte(w)
 		if enc == wantEnc {

@@ -214,9 +214,32 @@ func TestFrameV4Rejects(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := withDictionary(a, array.NewSlice(str, 0, 2)); err == nil {
+	if _, err := withDictionary(a, array.NewSlice(str, 0, 2), false); err == nil {
 		t.Error("code 2 of a dictionary of 2 entries accepted")
 	}
+	a.Release()
+	// Version 4 refuses out-of-range codes when decoding (Block joins them unchecked): a value
+	// coded against an empty dictionary too, while a null row's code 0 is fine.
+	zb := array.NewInt32Builder(mem)
+	zb.AppendValues([]int32{0, 0}, []bool{false, true})
+	zc := zb.NewArray()
+	for _, dictLen := range []int{0, 1} {
+		frame, err := encodeFrameV4(KindDict, zc, 1, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err := decodeFrameV4(frame, KindDict, 2, dictLen, mem)
+		if dictLen == 0 && err == nil {
+			t.Error("a value coded against an empty dictionary accepted")
+		}
+		if dictLen == 1 && err != nil {
+			t.Errorf("code 0 of a dictionary of 1: %v", err)
+		}
+		if a != nil {
+			a.Release()
+		}
+	}
+	zc.Release()
 }
 
 // FuzzFrameV4 feeds the version-4 frame reader contents it did not write, for every kind. It

@@ -398,7 +398,7 @@ func (s *Segment) Block(idx, b int) (arrow.Array, error) {
 		return nil, &CorruptError{Path: s.Path, What: fmt.Sprintf("column %s block %d: %v", c.meta.Name, b, err)}
 	}
 	if c.dict != nil {
-		da, err := withDictionary(a, c.dict)
+		da, err := withDictionary(a, c.dict, c.ver >= 4)
 		a.Release()
 		if err != nil {
 			return nil, &CorruptError{Path: s.Path, What: fmt.Sprintf("column %s block %d: %v", c.meta.Name, b, err)}
