@@ -4,7 +4,7 @@
 // and memtable to the query layer. It knows nothing about HTTP.
 //
 // Heavy CPU work (query scans, one token per block; ingest decoding, one per IngestChunk
-// records; flushes and merges, one per output block of each column) passes through a pool of CPU tokens, Options.CPU or the process-wide
+// records) passes through a pool of CPU tokens, Options.CPU or the process-wide
 // DefaultCPUPool of GOMAXPROCS tokens. An embedder that serves cheap requests beside heavy
 // work registers them with CPUPool().Interactive(ctx) and runs them with the returned
 // context: heavy work then leaves them a core. NewCPUPool(0) disables the pool.
