@@ -3,7 +3,6 @@ package columnar
 import (
 	"bytes"
 	"cmp"
-	"context"
 	"fmt"
 	"slices"
 	"sort"
@@ -65,25 +64,6 @@ func (m *Merged) releaseColumn(idx int) {
 	}
 }
 
-// Throttle hands out tokens for CPU-heavy work (internal/cpu.Pool is one). A goroutine holding
-// a token never asks for another.
-type Throttle interface {
-	Acquire(ctx context.Context) error
-	Release()
-}
-
-// paced runs fn holding one of m.CPU's tokens (none when m.CPU is nil).
-func (m *Merged) paced(fn func() error) error {
-	if m.CPU == nil {
-		return fn()
-	}
-	if err := m.CPU.Acquire(context.Background()); err != nil {
-		return err
-	}
-	defer m.CPU.Release()
-	return fn()
-}
-
 // rowRef addresses one input row.
 type rowRef struct {
 	unit uint32
@@ -99,13 +79,8 @@ type Merged struct {
 	MaxTime   int64
 	// BetterCompression spends more CPU for smaller files (compaction output, read for weeks).
 	BetterCompression bool
-	// CPU, when set, paces the gather and compression of columns: a token is held for each
-	// output block (and for joining a dictionary column's inputs), so that a flush or a merge
-	// shares the cores with queries and ingest instead of adding GOMAXPROCS runnable
-	// goroutines of its own. The engine passes its pool (internal/cpu).
-	CPU   Throttle
-	units []Unit
-	order []rowRef
+	units             []Unit
+	order             []rowRef
 	// span[u] is the first and last position in order of unit u's rows ({-1, -1}: none). A
 	// merge of sorted segments walks each input block by block, so a column's gather binds an
 	// input block when the output first needs it and lets go of it after its last row: it holds
@@ -370,42 +345,28 @@ func (m *Merged) ColumnBlocks(idx int, fn func(block int, a arrow.Array) error) 
 	if kind == KindDict || kind == KindJSONDict {
 		// The unified dictionary needs every input's dictionary first; codes are 4 bytes a
 		// row, so these columns bind all inputs at once.
-		err := m.paced(func() error {
-			var err error
-			if dict, remaps, err = m.unifiedDict(idx); err != nil {
+		var err error
+		if dict, remaps, err = m.unifiedDict(idx); err != nil {
+			return err
+		}
+		defer dict.Release()
+		for ui := range m.units {
+			if err := bind(ui); err != nil {
 				return err
 			}
-			for ui := range m.units {
-				if err := bind(ui); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		if dict != nil {
-			defer dict.Release()
-		}
-		if err != nil {
-			return err
 		}
 	}
 	lazy := m.span != nil && dict == nil
 	if !lazy {
-		err := m.paced(func() error {
-			for ui := range m.units {
-				if !bound[ui] {
-					if err := bind(ui); err != nil {
-						return err
-					}
+		for ui := range m.units {
+			if !bound[ui] {
+				if err := bind(ui); err != nil {
+					return err
 				}
 			}
-			return nil
-		})
-		if err != nil {
-			return err
 		}
 	}
-	block := func(b, start int) error {
+	for b, start := 0, 0; start < m.Rows; b, start = b+1, start+m.BlockRows {
 		end := min(start+m.BlockRows, m.Rows)
 		if lazy {
 			for ui, sp := range m.span {
@@ -427,10 +388,7 @@ func (m *Merged) ColumnBlocks(idx int, fn func(block int, a arrow.Array) error) 
 				}
 			}
 		}
-		return fn(b, a)
-	}
-	for b, start := 0, 0; start < m.Rows; b, start = b+1, start+m.BlockRows {
-		if err := m.paced(func() error { return block(b, start) }); err != nil {
+		if err := fn(b, a); err != nil {
 			return err
 		}
 	}

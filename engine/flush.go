@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"context"
 	"fmt"
 	"github.com/authlake/authlake/internal/failpoint"
 	"path/filepath"
@@ -181,21 +180,11 @@ func (db *DB) flushPartitions(frozen []*partition) error {
 // writeSegment merges units into a new segment file with its index sidecar and opens it. The
 // manifest is not changed here.
 func (db *DB) writeSegment(k partKey, units []columnar.Unit, better bool) (*segment, error) {
-	// Ordering the rows (a sort of every row's key) and then each column's blocks take CPU
-	// tokens like query scans and ingest decoding do (internal/cpu).
-	pool := db.cpu()
-	if err := pool.Acquire(context.Background()); err != nil {
-		return nil, err
-	}
 	m, err := columnar.Merge(db.schema, units, db.opts.BlockRows)
-	pool.Release()
 	if err != nil {
 		return nil, err
 	}
 	m.BetterCompression = better
-	if pool.Size() > 0 {
-		m.CPU = pool
-	}
 	db.manMu.Lock()
 	id := db.man.NextID
 	db.man.NextID++
