@@ -166,3 +166,38 @@ func TestEncoderProjections(t *testing.T) {
 	f(Projection{"id": true, "location": true, "nope": true}, "id", "location")
 	f(Projection{"id": true, "location": false}, "id")
 }
+
+// TestDictCellsWrittenDirectOrCachedAlike: a dictionary cell is written straight from the
+// dictionary until the dictionary has served an eighth of its size in cells, then from a cache
+// of written values; both write the same bytes, under every encoding option.
+func TestDictCellsWrittenDirectOrCachedAlike(t *testing.T) {
+	b := batchOf(t, testEvents(t, 400, 11)...)
+	for _, opts := range []EncodeOptions{{}, {Version: V1}, {HideEvolved: true}, {Version: V1, HideEvolved: true}} {
+		var warm Encoder
+		warm.SetOptions(opts)
+		for r := 0; r < b.Rows; r++ {
+			var cold Encoder // every cell of a large dictionary written direct
+			cold.SetOptions(opts)
+			want, err := cold.AppendJSON(nil, b, r, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := warm.AppendJSON(nil, b, r, nil) // cached once past an eighth
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(got) != string(want) {
+				t.Fatalf("%+v row %d: cached\n%s\ndirect\n%s", opts, r, got, want)
+			}
+		}
+		cached := 0
+		for _, d := range warm.dicts {
+			if len(d.vals) > 0 {
+				cached++
+			}
+		}
+		if cached == 0 {
+			t.Fatalf("%+v: %d rows never filled a dictionary cache", opts, b.Rows)
+		}
+	}
+}
