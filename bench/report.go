@@ -10,7 +10,11 @@ import (
 
 // WriteTable prints the results as a table a person would read.
 func (r *Results) WriteTable(w io.Writer) {
-	fmt.Fprintf(w, "authlake bench: %d events (seed %d, %.2f GB NDJSON), %d threads, %d warm runs\n", r.Events, r.Seed, float64(r.RawBytes)/1e9, r.Threads, r.Runs)
+	input := fmt.Sprintf("%.2f GB NDJSON", float64(r.RawBytes)/1e9)
+	if r.RawBytes == 0 {
+		input = "a database built earlier"
+	}
+	fmt.Fprintf(w, "authlake bench: %d events (seed %d, %s), %d threads, %d warm runs\n", r.Events, r.Seed, input, r.Threads, r.Runs)
 	fmt.Fprintf(w, "machine: %s, %s\n", r.Machine, r.GoVersion)
 	if r.Cold != "" {
 		fmt.Fprintf(w, "cold: %s\n", r.Cold)

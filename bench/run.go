@@ -136,9 +136,15 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 	if res.MemoryLimit = cfg.MemoryLimit; res.MemoryLimit <= 0 {
 		res.MemoryLimit = engine.DefaultMemoryLimit
 	}
-	input, size, err := EnsureEvents(cfg.CacheDir, cfg.Events, cfg.Seed, cfg.ZstdInput, logf)
-	if err != nil {
-		return nil, err
+	// A reused database needs no input: generating it (58 GB at 10M events) only to measure
+	// its size filled the disk.
+	var input string
+	var size int64
+	var err error
+	if !cfg.Reuse {
+		if input, size, err = EnsureEvents(cfg.CacheDir, cfg.Events, cfg.Seed, cfg.ZstdInput, logf); err != nil {
+			return nil, err
+		}
 	}
 	res.RawBytes = size
 	if err := os.MkdirAll(cfg.WorkDir, 0o755); err != nil {
@@ -183,8 +189,12 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 	debug.FreeOSMemory()
 	res.DiskBytes, res.IndexBytes = stats.SegmentBytes+stats.IndexBytes, stats.IndexBytes
 	res.BytesPerEvt = float64(res.DiskBytes) / float64(max(stats.Events, 1))
-	res.Compression = float64(size) / float64(max(res.DiskBytes, 1))
-	logf("authlake on disk after compaction: %.1f B/event (%.1fx smaller than the NDJSON)", res.BytesPerEvt, res.Compression)
+	if size > 0 {
+		res.Compression = float64(size) / float64(max(res.DiskBytes, 1))
+		logf("authlake on disk after compaction: %.1f B/event (%.1fx smaller than the NDJSON)", res.BytesPerEvt, res.Compression)
+	} else {
+		logf("authlake on disk after compaction: %.1f B/event", res.BytesPerEvt)
+	}
 
 	var peer *peerRunner
 	if cfg.Peer == "duckdb" {
@@ -478,9 +488,11 @@ func onlyTenant(db *engine.DB) (string, error) {
 	return best, nil
 }
 
-// pickParams chooses the data-dependent inputs without the peer, by the same rules as
-// bench/peer: now = newest event; the UPN with the most flagged sign-ins in the 7 days before
-// now (then overall); the correlationId shared by the most events. Ties go to the smallest value.
+// pickParams chooses the data-dependent inputs without the peer: now = newest event; the UPN
+// with the most flagged sign-ins in the 7 days before now (then overall), as bench/peer picks
+// it; the correlationId shared by the most events of the day before now (bench/peer looks at
+// every event: a group per correlationId of 10M events took 7 GB here, and a run with the peer
+// uses the peer's). Ties go to the smallest value.
 func pickParams(ctx context.Context, dir string, memoryLimit int64) (Params, error) {
 	db, err := openBenchDB(dir, memoryLimit)
 	if err != nil {
@@ -500,7 +512,7 @@ func pickParams(ctx context.Context, dir string, memoryLimit int64) (Params, err
 	json.Unmarshal(r.Rows[0], &newest)
 	p.Now = newest.CreatedDateTime.UTC()
 	best := func(filter, prop string, lower bool) (string, error) {
-		// Every correlationId is a group: no bound (the default one is for requests).
+		// A day's correlationIds are the groups: no bound (the default one is for requests).
 		r, err := db.Query(ctx, t, query.Request{Filter: filter, Apply: "groupby((" + prop + "),aggregate($count as n))", MaxGroups: -1})
 		if err != nil {
 			return "", err
@@ -533,7 +545,8 @@ func pickParams(ctx context.Context, dir string, memoryLimit int64) (Params, err
 			return p, err
 		}
 	}
-	if p.CorrelationID, err = best("", "correlationId", false); err != nil {
+	day := p.Now.Add(-24 * time.Hour).Format(time.RFC3339)
+	if p.CorrelationID, err = best("createdDateTime ge "+day, "correlationId", false); err != nil {
 		return p, err
 	}
 	return p, nil
