@@ -97,9 +97,10 @@ var (
 // orderColumns are the columns the segment order is computed from.
 var orderColumns = []*Column{colFlagged, colUPN, colAppID, colCreated, colID}
 
-// Merge computes the segment order of the rows of units: flagged for review first, then by
-// userPrincipalName, appId, createdDateTime and id (see docs/format/segment.md for why). Only
-// those five columns are read here; the others are gathered by Column.
+// Merge computes the segment order of the rows of units: flagged for review first, then the
+// newest block's worth of the others, then the rest; within each, by userPrincipalName, appId,
+// createdDateTime and id (see docs/format/segment.md for why). Only those five columns are read
+// here; the others are gathered by Column.
 func Merge(s *Schema, units []Unit, blockRows int) (*Merged, error) {
 	if blockRows <= 0 {
 		blockRows = DefaultBlockRows
@@ -124,7 +125,7 @@ func Merge(s *Schema, units []Unit, blockRows int) (*Merged, error) {
 	}
 	appDict.Release()
 	type key struct {
-		k0  bool // not flagged: flagged rows sort first
+		k0  uint8 // 0 flagged, 1 the newest block's worth of the others, 2 the rest
 		k1  uint64
 		t   int64
 		ref rowRef
@@ -161,19 +162,38 @@ func Merge(s *Schema, units []Unit, blockRows int) (*Merged, error) {
 		idv := ids.(*array.FixedSizeBinary)
 		for r := 0; r < u.Rows(); r++ {
 			k := key{ref: rowRef{uint32(ui), uint32(r)}, t: int64(tv[r]), id: idv.Value(r)}
-			k.k0 = fv == nil || fv.IsNull(r) || !fv.Value(r)
+			if fv != nil && fv.IsValid(r) && fv.Value(r) {
+				k.k0 = 0
+			} else {
+				k.k0 = 2
+			}
 			k.k1 = uint64(remapCode(upn, upnRemap[ui], r))<<32 | uint64(remapCode(app, appRemap[ui], r))
 			m.MinTime = min(m.MinTime, k.t)
 			m.MaxTime = max(m.MaxTime, k.t)
 			keys = append(keys, k)
 		}
 	}
-	slices.SortFunc(keys, func(a, b key) int {
-		if a.k0 != b.k0 {
-			if a.k0 {
-				return 1
+	// The newest BlockRows of the unflagged rows come next, as a block of their own: the Graph
+	// list's default page is the newest sign-ins, which otherwise sit in every block of a day
+	// sorted by user (10M events: 1,000 rows from 81 blocks).
+	var times []int64
+	for i := range keys {
+		if keys[i].k0 == 2 {
+			times = append(times, keys[i].t)
+		}
+	}
+	if len(times) > blockRows {
+		slices.Sort(times)
+		newest := times[len(times)-blockRows]
+		for i := range keys {
+			if keys[i].k0 == 2 && keys[i].t >= newest {
+				keys[i].k0 = 1
 			}
-			return -1
+		}
+	}
+	slices.SortFunc(keys, func(a, b key) int {
+		if c := cmp.Compare(a.k0, b.k0); c != 0 {
+			return c
 		}
 		if c := cmp.Compare(a.k1, b.k1); c != 0 {
 			return c

@@ -168,31 +168,47 @@ func TestSegmentRoundTrip(t *testing.T) {
 			t.Fatalf("row differs after segment round trip\nwant %s\ngot  %s", want[i], gotSet[i])
 		}
 	}
-	// Rows are in segment order: flagged for review first, then userPrincipalName, appId,
+	// Rows are in segment order: flagged for review first, then the newest block's worth (128
+	// rows) of the others, then the rest; within each by userPrincipalName, appId,
 	// createdDateTime.
+	type row struct {
+		Flagged bool   `json:"flaggedForReview"`
+		UPN     string `json:"userPrincipalName"`
+		App     string `json:"appId"`
+		Time    string `json:"createdDateTime"`
+		ns      int64
+	}
+	rows := make([]row, len(got))
+	var times []int64
+	for i, e := range got {
+		json.Unmarshal([]byte(e), &rows[i])
+		tm, _ := time.Parse(time.RFC3339Nano, rows[i].Time)
+		rows[i].ns = tm.UnixNano()
+		if !rows[i].Flagged {
+			times = append(times, rows[i].ns)
+		}
+	}
+	sort.Slice(times, func(i, j int) bool { return times[i] < times[j] })
+	newest := times[len(times)-128]
 	var prev string
-	flagged := 0
-	for _, e := range got {
-		var m struct {
-			Flagged bool   `json:"flaggedForReview"`
-			UPN     string `json:"userPrincipalName"`
-			App     string `json:"appId"`
-			Time    string `json:"createdDateTime"`
+	counts := [3]int{}
+	for _, m := range rows {
+		rank := 2
+		switch {
+		case m.Flagged:
+			rank = 0
+		case m.ns >= newest:
+			rank = 1
 		}
-		json.Unmarshal([]byte(e), &m)
-		tm, _ := time.Parse(time.RFC3339Nano, m.Time)
-		rank := 1
-		if m.Flagged {
-			rank, flagged = 0, flagged+1
-		}
-		key := fmt.Sprintf("%d|%s|%s|%020d", rank, m.UPN, m.App, tm.UnixNano())
+		counts[rank]++
+		key := fmt.Sprintf("%d|%s|%s|%020d", rank, m.UPN, m.App, m.ns)
 		if key < prev {
 			t.Fatalf("rows out of order: %s after %s", key, prev)
 		}
 		prev = key
 	}
-	if flagged == 0 || flagged == len(got) {
-		t.Fatalf("%d of %d rows flagged: the order's first key is not exercised", flagged, len(got))
+	if counts[0] == 0 || counts[1] < 128 || counts[2] == 0 {
+		t.Fatalf("%v rows flagged, newest, other: the order's first keys are not all exercised", counts)
 	}
 }
 
