@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -168,9 +169,14 @@ func TestSegmentRoundTrip(t *testing.T) {
 			t.Fatalf("row differs after segment round trip\nwant %s\ngot  %s", want[i], gotSet[i])
 		}
 	}
-	// Rows are in segment order: flagged for review first, then the newest block's worth (128
-	// rows) of the others, then the rest; within each by userPrincipalName, appId,
-	// createdDateTime.
+	checkSegmentOrder(t, got, 128)
+}
+
+// checkSegmentOrder checks that rows (a segment's, exported in order) are flagged ones first,
+// then the newest min(blockRows, NewestRows) of the others, then the rest; within each by
+// userPrincipalName, appId and createdDateTime. It returns how many rows each run holds.
+func checkSegmentOrder(t *testing.T, got []string, blockRows int) [3]int {
+	t.Helper()
 	type row struct {
 		Flagged bool   `json:"flaggedForReview"`
 		UPN     string `json:"userPrincipalName"`
@@ -189,7 +195,10 @@ func TestSegmentRoundTrip(t *testing.T) {
 		}
 	}
 	sort.Slice(times, func(i, j int) bool { return times[i] < times[j] })
-	newest := times[len(times)-128]
+	newest := int64(math.MaxInt64)
+	if run := min(blockRows, NewestRows); len(times) > run {
+		newest = times[len(times)-run]
+	}
 	var prev string
 	counts := [3]int{}
 	for _, m := range rows {
@@ -207,8 +216,30 @@ func TestSegmentRoundTrip(t *testing.T) {
 		}
 		prev = key
 	}
-	if counts[0] == 0 || counts[1] < 128 || counts[2] == 0 {
-		t.Fatalf("%v rows flagged, newest, other: the order's first keys are not all exercised", counts)
+	return counts
+}
+
+// TestSegmentOrder: flagged rows first, then the newest, then the rest, in a segment of a few
+// blocks and in one of many; a segment no larger than the newest run has none.
+func TestSegmentOrder(t *testing.T) {
+	for _, tc := range []struct {
+		events, blockRows int
+		newestRun         bool
+	}{{1000, 128, true}, {3000, 64, true}, {60, 128, false}} {
+		path, _ := writeTestSegment(t, t.TempDir(), testEvents(t, tc.events, 1), tc.blockRows)
+		seg, err := OpenSegment(vfs.Default, path, SignIns, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := exportSegment(t, seg)
+		seg.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		counts := checkSegmentOrder(t, got, tc.blockRows)
+		if counts[0] == 0 || (counts[1] >= tc.blockRows) != tc.newestRun || (counts[1] > 0) != tc.newestRun || tc.newestRun && counts[2] == 0 {
+			t.Fatalf("%d events in blocks of %d: %v rows flagged, newest, other", tc.events, tc.blockRows, counts)
+		}
 	}
 }
 
