@@ -227,16 +227,7 @@ func TestSegmentOrder(t *testing.T) {
 		newestRun         bool
 	}{{1000, 128, true}, {3000, 64, true}, {60, 128, false}} {
 		path, _ := writeTestSegment(t, t.TempDir(), testEvents(t, tc.events, 1), tc.blockRows)
-		seg, err := OpenSegment(vfs.Default, path, SignIns, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, err := exportSegment(t, seg)
-		seg.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-		counts := checkSegmentOrder(t, got, tc.blockRows)
+		counts := checkSegmentOrder(t, readSegmentRows(t, path), tc.blockRows)
 		if counts[0] == 0 || (counts[1] >= tc.blockRows) != tc.newestRun || (counts[1] > 0) != tc.newestRun || tc.newestRun && counts[2] == 0 {
 			t.Fatalf("%d events in blocks of %d: %v rows flagged, newest, other", tc.events, tc.blockRows, counts)
 		}
@@ -407,6 +398,24 @@ func TestSegmentOfSomeRowsKeepsTheirValuesOnly(t *testing.T) {
 	}
 }
 
+// openCountingReads opens the segment at path on a file system that counts its reads.
+func openCountingReads(t *testing.T, path string) (*Segment, *atomic.Int64) {
+	t.Helper()
+	reads := new(atomic.Int64)
+	fsys := vfs.Inject(vfs.Default, func(op vfs.Op) error {
+		if op.Kind == vfs.OpRead {
+			reads.Add(1)
+		}
+		return nil
+	})
+	seg, err := OpenSegment(fsys, path, SignIns, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { seg.Close() })
+	return seg, reads
+}
+
 // TestAllNullColumnIsNotRead: a column null in every row of a segment reads as one the segment
 // does not store (Block and Dictionary nil) without a byte of it read, while a column holding
 // values is read and checked as before.
@@ -425,18 +434,7 @@ func TestAllNullColumnIsNotRead(t *testing.T) {
 	if allNull == nil || stored == nil {
 		t.Fatal("the test events have no all-null or no fully stored dictionary column")
 	}
-	var reads atomic.Int64
-	fsys := vfs.Inject(vfs.Default, func(op vfs.Op) error {
-		if op.Kind == vfs.OpRead {
-			reads.Add(1)
-		}
-		return nil
-	})
-	seg, err := OpenSegment(fsys, path, SignIns, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer seg.Close()
+	seg, reads := openCountingReads(t, path)
 	col := func(m *ColumnMeta) int { c, _ := SignIns.Lookup(m.Name); return c.Index }
 	before := reads.Load()
 	for b := 0; b < seg.NumBlocks(); b++ {
@@ -475,18 +473,7 @@ func TestConstantColumnReadsNoFrames(t *testing.T) {
 	if constant == nil {
 		t.Fatal("the test events have no constant dictionary column")
 	}
-	var reads atomic.Int64
-	fsys := vfs.Inject(vfs.Default, func(op vfs.Op) error {
-		if op.Kind == vfs.OpRead {
-			reads.Add(1)
-		}
-		return nil
-	})
-	seg, err := OpenSegment(fsys, path, SignIns, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer seg.Close()
+	seg, reads := openCountingReads(t, path)
 	c, _ := SignIns.Lookup(constant.Name)
 	d, err := seg.Dictionary(c.Index)
 	if err != nil || d == nil || d.Len() != 1 {
