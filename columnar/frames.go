@@ -299,9 +299,9 @@ func withDictionary(codes arrow.Array, dict arrow.Array, checked bool) (arrow.Ar
 	}
 	vals := arrow.Int32Traits.CastFromBytes(d.Buffers()[1].Bytes())[d.Offset() : d.Offset()+d.Len()]
 	n := int32(dict.Len())
-	// Codes in range (the usual case, and every version-4 frame, whose decoder checked
-	// them) are settled in one branch-free pass; the row-by-row check, which lets a null
-	// row's code be 0 in an empty dictionary, runs only when that pass finds one outside.
+	// Codes in range (the usual case) are settled in one branch-free pass; the row-by-row
+	// check, which lets a null row's code be 0 in an empty dictionary, runs only when that
+	// pass finds one outside.
 	var lo, hi int32
 	for _, c := range vals {
 		lo, hi = min(lo, c), max(hi, c)

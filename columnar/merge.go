@@ -134,7 +134,7 @@ func Merge(s *Schema, units []Unit, blockRows int) (*Merged, error) {
 	}
 	appDict.Release()
 	type key struct {
-		k0  uint8 // 0 flagged, 1 the newest block's worth of the others, 2 the rest
+		k0  uint8 // 0 flagged, 1 the NewestRows newest of the others, 2 the rest
 		k1  uint64
 		t   int64
 		ref rowRef
@@ -170,11 +170,9 @@ func Merge(s *Schema, units []Unit, blockRows int) (*Merged, error) {
 		tv := ts.(*array.Timestamp).TimestampValues()
 		idv := ids.(*array.FixedSizeBinary)
 		for r := 0; r < u.Rows(); r++ {
-			k := key{ref: rowRef{uint32(ui), uint32(r)}, t: int64(tv[r]), id: idv.Value(r)}
+			k := key{k0: 2, ref: rowRef{uint32(ui), uint32(r)}, t: int64(tv[r]), id: idv.Value(r)}
 			if fv != nil && fv.IsValid(r) && fv.Value(r) {
 				k.k0 = 0
-			} else {
-				k.k0 = 2
 			}
 			k.k1 = uint64(remapCode(upn, upnRemap[ui], r))<<32 | uint64(remapCode(app, appRemap[ui], r))
 			m.MinTime = min(m.MinTime, k.t)

@@ -336,16 +336,29 @@ func (c *segColumn) readFrame(s *Segment, i int) ([]byte, error) {
 	return buf, nil
 }
 
+// stored returns column idx of an open segment, or nil when the segment does not store it or
+// stores it null in every row: such a column reads as all null, its frames never read (they
+// hold nothing to serve, and decoding them cost ~30 µs a block each: dozens of Graph properties
+// are null in most tenants' sign-ins).
+func (s *Segment) stored(idx int) *segColumn {
+	c := s.cols[idx]
+	if c == nil || c.meta.Nulls == uint64(s.Meta.Rows) {
+		return nil
+	}
+	return c
+}
+
 // Dictionary returns the segment-wide dictionary of dictionary column idx (nil for other kinds
 // and for columns the segment does not store or stores null in every row). It stays valid
-// while the segment is open; the caller does not release it. Index probes need only the dictionary: reading it through Block
-// decoded a whole block of codes and competed for the block cache.
+// while the segment is open; the caller does not release it. Index probes need only the
+// dictionary: reading it through Block decoded a whole block of codes and competed for the
+// block cache.
 func (s *Segment) Dictionary(idx int) (*array.String, error) {
 	if err := s.open(); err != nil {
 		return nil, err
 	}
-	c := s.cols[idx]
-	if c == nil || c.meta.Nulls == uint64(s.Meta.Rows) { // as Block: all null is not stored
+	c := s.stored(idx)
+	if c == nil {
 		return nil, nil
 	}
 	if err := c.load(s); err != nil {
@@ -361,11 +374,8 @@ func (s *Segment) Block(idx, b int) (arrow.Array, error) {
 	if err := s.open(); err != nil {
 		return nil, err
 	}
-	c := s.cols[idx]
-	if c == nil || c.meta.Nulls == uint64(s.Meta.Rows) {
-		// A column null in every row reads as one the segment does not store: its frames
-		// hold nothing to serve, and decoding them cost ~30 µs a block each (dozens of Graph
-		// properties are null in most tenants' sign-ins).
+	c := s.stored(idx)
+	if c == nil {
 		return nil, nil
 	}
 	if s.cache != nil {
