@@ -64,8 +64,9 @@ var (
 )
 
 type decodeState struct {
-	dec *columnar.Decoder
-	row *columnar.Row
+	dec   *columnar.Decoder
+	row   *columnar.Row
+	sizes columnar.RowSizes // what a row of each column took in this state's last chunk
 }
 
 var decoders = sync.Pool{New: func() any {
@@ -276,7 +277,8 @@ func (db *DB) apply(ctx context.Context, entries []entry) (IngestResult, error) 
 			}
 			b := builders[k]
 			if b == nil {
-				b = columnar.NewBuilder(db.schema)
+				// Room for the rest of the call's records: most calls fill one day's chunk.
+				b = columnar.NewSizedBuilder(db.schema, len(entries)-i, &ds.sizes)
 				builders[k] = b
 			}
 			pend = append(pend, pending{entry: i, key: k, id: id, ns: ns, row: b.Len()})
