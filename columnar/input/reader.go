@@ -233,10 +233,13 @@ func (r *Reader) next() *Record {
 			r.beginRecord(start)
 			switch c {
 			case '{':
-				r.pos++
-				wrapper, e := r.scanMembers(true)
-				if e != nil {
-					return r.rejectSyntax(e, start, "")
+				var wrapper bool
+				if !r.fastObject(true) {
+					r.pos++
+					var e *scanError
+					if wrapper, e = r.scanMembers(true); e != nil {
+						return r.rejectSyntax(e, start, "")
+					}
 				}
 				if wrapper {
 					r.pos++ // '['
@@ -327,9 +330,11 @@ func (r *Reader) arrayElement() (*Record, bool) {
 	start := r.abs(r.pos)
 	r.beginRecord(start)
 	if c == '{' {
-		r.pos++
-		if _, e := r.scanMembers(false); e != nil {
-			return r.rejectSyntax(e, start, arrayRest), true
+		if !r.fastObject(false) {
+			r.pos++
+			if _, e := r.scanMembers(false); e != nil {
+				return r.rejectSyntax(e, start, arrayRest), true
+			}
 		}
 		return r.emitObject(start, r.abs(r.pos)), true
 	}
