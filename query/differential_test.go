@@ -71,7 +71,7 @@ func (g *filterGen) atom() string {
 		return "createdDateTime " + g.cmpOp() + " " + g.when()
 	case 9:
 		upn := fmt.Sprintf("user%02d@contoso.com", g.r.IntN(32))
-		return g.caseVariant("userPrincipalName") + " eq " + quote(g.pick(upn, strings.ToUpper(upn), "user@contoso.com"))
+		return g.caseVariant("userPrincipalName") + " " + g.pick("eq", "eq", "ne") + " " + quote(g.pick(upn, strings.ToUpper(upn), "user@contoso.com"))
 	case 10:
 		return "startswith(userPrincipalName," + quote(g.pick("user1", "USER", "user0", "u")) + ")"
 	case 11:

@@ -250,6 +250,13 @@ func (u *unitState) entry(p *pDict, tab []uint8, off []int32, data []byte, code 
 	return v
 }
 
+// nullTruth is what p says of a row whose column is null (the last entry of a table).
+func (u *unitState) nullTruth(p *pDict) uint8 {
+	ctx := &evalCtx{now: u.now}
+	ctx.row = &entryGetter{v: nullValue}
+	return tabOf(eval(p.n, ctx).asTri())
+}
+
 // table returns the truth table of p for a dictionary, computing it on first use in
 // this unit.
 func (u *unitState) table(p *pDict, off []int32, data []byte) []uint8 {
@@ -264,8 +271,7 @@ func (u *unitState) table(p *pDict, off []int32, data []byte) []uint8 {
 	ctx := &evalCtx{now: u.now}
 	g := &entryGetter{}
 	ctx.row = g
-	g.v = nullValue
-	tab[nd] = tabOf(eval(p.n, ctx).asTri())
+	tab[nd] = u.nullTruth(p)
 	if p.eq != nil && p.eqFold {
 		lit, ascii := *p.eq, isASCII(*p.eq)
 		for i := range nd {

@@ -192,35 +192,74 @@ func (pr *prober) dict(p *pDict) (probeRes, bool) {
 	if !ok {
 		return probeRes{}, false
 	}
-	tab := pr.unit.table(p, off, data)
-	nd := len(tab) - 1
-	// Count first, then list only the codes probed: the smaller of the true and false sides,
-	// and the null one (listing every false code of a UPN match was a quarter of the probe).
-	var nTrue, nFalse, nNull int
-	for _, v := range tab[:nd] {
-		switch v {
-		case tabTrue:
-			nTrue++
-		case tabFalse:
-			nFalse++
-		default:
-			nNull++
+	nd := len(off) - 1
+	var (
+		nTrue, nFalse, nNull int
+		trues, falses, nulls []int
+		smallTrue            bool
+		nullTruth            uint8
+		foldDone             bool
+	)
+	if p.eq != nil && p.eqFold {
+		// A case-insensitive equality looks its codes up in the segment's fold index instead
+		// of comparing every entry of the dictionary (columnar/dictfold.go).
+		codes, err := pr.seg.DictionaryFold(p.col.Index, *p.eq)
+		if err != nil {
+			return pr.fail(err)
+		}
+		nTrue, nFalse = len(codes), nd-len(codes)
+		if p.eqNot {
+			nTrue, nFalse = nFalse, nTrue
+		}
+		// The listed side must be the matching codes: a dictionary where they are the larger
+		// side (a few entries) takes the table below.
+		if smallTrue = nTrue <= nFalse; smallTrue != p.eqNot {
+			list := make([]int, len(codes))
+			for i, c := range codes {
+				list[i] = int(c)
+			}
+			if smallTrue {
+				trues = list
+			} else {
+				falses = list
+			}
+			nullTruth = pr.unit.nullTruth(p)
+			foldDone = true
 		}
 	}
-	if min(nTrue, nFalse)+nNull > maxProbeCodes {
+	if !foldDone {
+		tab := pr.unit.table(p, off, data)
+		nullTruth = tab[nd]
+		// Count first, then list only the codes probed: the smaller of the true and false
+		// sides, and the null one (listing every false code of a UPN match was a quarter of
+		// the probe).
+		nTrue, nFalse, nNull = 0, 0, 0
+		for _, v := range tab[:nd] {
+			switch v {
+			case tabTrue:
+				nTrue++
+			case tabFalse:
+				nFalse++
+			default:
+				nNull++
+			}
+		}
+		if min(nTrue, nFalse)+nNull > maxProbeCodes {
+			return probeRes{}, false
+		}
+		smallTrue = nTrue <= nFalse
+		for code, v := range tab[:nd] {
+			switch {
+			case v == tabTrue && smallTrue:
+				trues = append(trues, code)
+			case v == tabFalse && !smallTrue:
+				falses = append(falses, code)
+			case v != tabTrue && v != tabFalse:
+				nulls = append(nulls, code)
+			}
+		}
+	} else if min(nTrue, nFalse) > maxProbeCodes {
 		return probeRes{}, false
-	}
-	smallTrue := nTrue <= nFalse
-	var trues, falses, nulls []int
-	for code, v := range tab[:nd] {
-		switch {
-		case v == tabTrue && smallTrue:
-			trues = append(trues, code)
-		case v == tabFalse && !smallTrue:
-			falses = append(falses, code)
-		case v != tabTrue && v != tabFalse:
-			nulls = append(nulls, code)
-		}
 	}
 	union := func(codes []int) (*roaring.Bitmap, error) {
 		bms := make([]*roaring.Bitmap, 0, len(codes))
@@ -249,7 +288,7 @@ func (pr *prober) dict(p *pDict) (probeRes, bool) {
 	} else if f, err = union(falses); err != nil {
 		return pr.fail(err)
 	}
-	switch tab[nd] {
+	switch nullTruth {
 	case tabTrue:
 		if smallTrue {
 			t.Or(nullRows)
