@@ -88,6 +88,49 @@ func (pr *prober) rest(a, b *roaring.Bitmap) *roaring.Bitmap {
 	return roaring.AndNot(roaring.FromDense(words, false), u)
 }
 
+// union returns the union of a dictionary column's postings (disjoint: one code a row). A few
+// are or-ed by roaring; more are gathered into a dense bitset of the segment's rows: postings
+// of a column sorted by user are many short runs, and roaring merges run containers into an
+// array container one run at a time, reallocating it for each (three fifths of
+// "startswith(appDisplayName,'Microsoft')" at 1M events, twenty codes in each segment).
+// A dense posting is written whole (runs as word ranges), a sparse one value by value.
+func (pr *prober) union(bms []*roaring.Bitmap) *roaring.Bitmap {
+	if len(bms) <= 2 {
+		return roaring.FastOr(bms...)
+	}
+	n := uint64(pr.rows+63) / 64
+	words := make([]uint64, n)
+	var scratch []uint64
+	var buf [256]uint32
+	for _, bm := range bms {
+		size := bm.DenseSize()
+		if size > n {
+			return roaring.FastOr(bms...) // a row past the segment's: roaring's union, not a panic
+		}
+		if bm.GetCardinality()*4 < size {
+			it := bm.ManyIterator()
+			for k := it.NextMany(buf[:]); k > 0; k = it.NextMany(buf[:]) {
+				for _, x := range buf[:k] {
+					words[x>>6] |= 1 << (x & 63)
+				}
+			}
+			continue
+		}
+		// WriteDenseTo ors arrays and runs in but copies bitmap containers over: a zeroed
+		// scratch, then or.
+		if scratch == nil {
+			scratch = make([]uint64, n)
+		}
+		s := scratch[:size]
+		clear(s)
+		bm.WriteDenseTo(s)
+		for i, w := range s {
+			words[i] |= w
+		}
+	}
+	return roaring.FromDense(words, false)
+}
+
 func (pr *prober) probe(p pred) (probeRes, bool) {
 	if pr.err != nil {
 		return probeRes{}, false
@@ -281,7 +324,7 @@ func (pr *prober) dict(p *pDict) (probeRes, bool) {
 			}
 			bms = append(bms, bm)
 		}
-		return roaring.FastOr(bms...), nil
+		return pr.union(bms), nil
 	}
 	nullRows, err := pr.idx.CodesNull(name)
 	if err != nil {
