@@ -276,7 +276,11 @@ func materialize(ctx context.Context, pool *cpu.Pool, s *columnar.Schema, entrie
 	enc.SetOptions(opts)
 	err := visitPage(ctx, pool, s, entries, cols, func(i int, batch *columnar.Batch, row int) error {
 		if done > 0 && cap(chunk)-len(chunk) < 2*bytes/done {
-			chunk = make([]byte, 0, max(pageChunk, 4*bytes/done))
+			// No more than the rest of the page needs (rows as big as the average so far, and
+			// a quarter more): a page of a few rows allocated and zeroed a quarter megabyte
+			// (a third of "correlationId eq", six rows).
+			avg := bytes / done
+			chunk = make([]byte, 0, min(max(pageChunk, 4*avg), (len(entries)-done)*avg*5/4+2*avg))
 		}
 		start := len(chunk)
 		var err error
