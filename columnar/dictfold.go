@@ -15,15 +15,17 @@ import (
 // folded-compared every entry of the segment's dictionary, for every query and every segment
 // (three quarters of "one user's flagged sign-ins" at 1M events: thousands of UPNs in each of
 // 30 daily dictionaries). A fold index, built on a column's first such lookup and kept while
-// the segment is open, sorts the entries by a hash of their case-folded form; a lookup hashes
-// the literal, binary-searches, and confirms each candidate with strings.EqualFold.
-// It costs 12 bytes per dictionary entry, for the columns so queried only.
+// the segment is open, is an open-addressing table of the entries' codes by a hash of their
+// case-folded form; a lookup hashes the literal and confirms each code of its probe run with
+// strings.EqualFold. Building it costs about what one comparison of every entry did (a cold
+// query pays it once; a table sorted by hash cost several times that); it holds 8–16 bytes an
+// entry, for the columns so queried only.
 
-// foldIndex lists a dictionary's codes by the hash of each entry's case-folded form.
+// foldIndex is an open-addressing (linear probing) table of a dictionary's codes by the hash
+// of each entry's case-folded form.
 type foldIndex struct {
-	once   sync.Once
-	hashes []uint64 // sorted
-	codes  []int32  // codes[i] is the entry whose folded form hashes to hashes[i]
+	once  sync.Once
+	slots []int32 // code+1, 0 for an empty slot; a power of two, at least twice the entries
 }
 
 // DictionaryFold returns the codes of column idx's segment dictionary whose value equals lit
@@ -36,11 +38,12 @@ func (s *Segment) DictionaryFold(idx int, lit string) ([]int32, error) {
 	}
 	fi := &s.cols[idx].fold
 	fi.once.Do(func() { fi.build(d) })
-	h := foldHash(lit)
-	i, _ := slices.BinarySearch(fi.hashes, h)
 	var out []int32
-	for ; i < len(fi.hashes) && fi.hashes[i] == h; i++ {
-		if c := fi.codes[i]; strings.EqualFold(d.Value(int(c)), lit) {
+	mask := uint64(len(fi.slots) - 1)
+	// Entries equal under folding hash alike, so every one of them is in the run of occupied
+	// slots that starts at the literal's slot.
+	for j := foldHash(lit) & mask; fi.slots[j] != 0; j = (j + 1) & mask {
+		if c := fi.slots[j] - 1; strings.EqualFold(d.Value(int(c)), lit) {
 			out = append(out, c)
 		}
 	}
@@ -50,53 +53,52 @@ func (s *Segment) DictionaryFold(idx int, lit string) ([]int32, error) {
 
 func (fi *foldIndex) build(d *array.String) {
 	n := d.Len()
-	order := make([]int32, n)
-	hashes := make([]uint64, n)
-	for i := range n {
-		order[i] = int32(i)
-		hashes[i] = foldHash(d.Value(i))
+	size := 2
+	for size < 2*n {
+		size *= 2
 	}
-	slices.SortFunc(order, func(a, b int32) int {
-		switch {
-		case hashes[a] < hashes[b]:
-			return -1
-		case hashes[a] > hashes[b]:
-			return 1
+	fi.slots = make([]int32, size)
+	mask := uint64(size - 1)
+	for i := range n {
+		j := foldHash(d.Value(i)) & mask
+		for fi.slots[j] != 0 {
+			j = (j + 1) & mask
 		}
-		return int(a - b)
-	})
-	fi.codes = order
-	fi.hashes = make([]uint64, n)
-	for i, c := range order {
-		fi.hashes[i] = hashes[c]
+		fi.slots[j] = int32(i + 1)
 	}
 }
 
 // foldHash hashes s case-folded: strings that are strings.EqualFold hash alike. EqualFold
 // matches rune by rune within Unicode's simple case-folding orbits (invalid UTF-8 reading as
 // U+FFFD), so each rune is replaced by the smallest rune of its orbit (for ASCII letters the
-// upper-case one) before hashing (FNV-1a over the runes).
+// upper-case one) before hashing (FNV-1a over the runes: one step for ASCII, three for others).
 func foldHash(s string) uint64 {
 	const offset, prime = 14695981039346656037, 1099511628211
 	h := uint64(offset)
 	for i := 0; i < len(s); {
-		r := rune(s[i])
-		if r < utf8.RuneSelf {
-			if 'a' <= r && r <= 'z' {
-				r -= 'a' - 'A'
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if 'a' <= c && c <= 'z' {
+				c -= 'a' - 'A'
 			}
+			h = (h ^ uint64(c)) * prime
 			i++
-		} else {
-			var size int
-			r, size = utf8.DecodeRuneInString(s[i:])
-			i += size
-			r = foldMin(r)
+			continue
 		}
-		h = (h ^ uint64(r)) * prime
-		h = (h ^ uint64(r>>8)) * prime
+		r, size := utf8.DecodeRuneInString(s[i:])
+		i += size
+		if r = foldMin(r); r < utf8.RuneSelf { // the Kelvin sign and the long s fold to ASCII
+			h = (h ^ uint64(r)) * prime
+			continue
+		}
+		h = (h ^ uint64(r&0xff)) * prime
+		h = (h ^ uint64(r>>8&0xff)) * prime
 		h = (h ^ uint64(r>>16)) * prime
 	}
-	return h
+	// FNV's low bits, which pick the slot, mix poorly: finish as splitmix64 does.
+	h ^= h >> 31
+	h *= 0x9e3779b97f4a7c15
+	return h ^ h>>29
 }
 
 // foldMin is the smallest rune of r's simple case-folding orbit.
