@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"unicode"
 	"unicode/utf8"
 
@@ -14,18 +15,18 @@ import (
 // case-insensitively (strings.EqualFold), so an equality probe could not look a value up: it
 // folded-compared every entry of the segment's dictionary, for every query and every segment
 // (three quarters of "one user's flagged sign-ins" at 1M events: thousands of UPNs in each of
-// 30 daily dictionaries). A fold index, built on a column's first such lookup and kept while
-// the segment is open, is an open-addressing table of the entries' codes by a hash of their
-// case-folded form; a lookup hashes the literal and confirms each code of its probe run with
-// strings.EqualFold. Building it costs about what one comparison of every entry did (a cold
-// query pays it once; a table sorted by hash cost several times that); it holds 8–16 bytes an
-// entry, for the columns so queried only.
+// 30 daily dictionaries). A fold index, kept while the segment is open, is an open-addressing
+// table of the entries' codes by a hash of their case-folded form; a lookup hashes the literal and confirms each code of its probe run with
+// strings.EqualFold. It is built on a segment column's second lookup: the first compares every
+// entry, which costs less than hashing them all, so a cold query over many segments pays no
+// build. It holds 8–16 bytes an entry, for the columns so queried only.
 
 // foldIndex is an open-addressing (linear probing) table of a dictionary's codes by the hash
 // of each entry's case-folded form.
 type foldIndex struct {
-	once  sync.Once
-	slots []int32 // code+1, 0 for an empty slot; a power of two, at least twice the entries
+	lookups atomic.Int32 // before the table is built
+	once    sync.Once
+	slots   []int32 // code+1, 0 for an empty slot; a power of two, at least twice the entries
 }
 
 // DictionaryFold returns the codes of column idx's segment dictionary whose value equals lit
@@ -37,6 +38,24 @@ func (s *Segment) DictionaryFold(idx int, lit string) ([]int32, error) {
 		return nil, err
 	}
 	fi := &s.cols[idx].fold
+	if fi.lookups.Load() < 1 && fi.lookups.Add(1) <= 1 {
+		// The first lookup compares every entry, as a table's build would hash every entry
+		// (and costs less): a cold query reads many segments once, and pays no build.
+		var out []int32
+		ascii := isASCII(lit)
+		for i := range d.Len() {
+			v := d.Value(i)
+			// An ASCII literal matches only entries of its length, or longer ones holding
+			// runes that fold to ASCII letters (the Kelvin sign, the long s).
+			if ascii && len(v) != len(lit) && (len(v) < len(lit) || isASCII(v)) {
+				continue
+			}
+			if strings.EqualFold(v, lit) {
+				out = append(out, int32(i))
+			}
+		}
+		return out, nil
+	}
 	fi.once.Do(func() { fi.build(d) })
 	var out []int32
 	mask := uint64(len(fi.slots) - 1)
@@ -99,6 +118,15 @@ func foldHash(s string) uint64 {
 	h ^= h >> 31
 	h *= 0x9e3779b97f4a7c15
 	return h ^ h>>29
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
 
 // foldMin is the smallest rune of r's simple case-folding orbit.
