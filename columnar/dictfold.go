@@ -1,12 +1,14 @@
 package columnar
 
 import (
+	"encoding/binary"
 	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"unicode"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow/array"
 )
@@ -42,15 +44,9 @@ func (s *Segment) DictionaryFold(idx int, lit string) ([]int32, error) {
 		// The first lookup compares every entry, as a table's build would hash every entry
 		// (and costs less): a cold query reads many segments once, and pays no build.
 		var out []int32
-		ascii := isASCII(lit)
+		off, data, ascii := d.ValueOffsets(), d.ValueBytes(), IsASCII(lit)
 		for i := range d.Len() {
-			v := d.Value(i)
-			// An ASCII literal matches only entries of its length, or longer ones holding
-			// runes that fold to ASCII letters (the Kelvin sign, the long s).
-			if ascii && len(v) != len(lit) && (len(v) < len(lit) || isASCII(v)) {
-				continue
-			}
-			if strings.EqualFold(v, lit) {
+			if EqualFold(data[off[i]:off[i+1]], lit, ascii) {
 				out = append(out, int32(i))
 			}
 		}
@@ -120,9 +116,42 @@ func foldHash(s string) uint64 {
 	return h ^ h>>29
 }
 
-func isASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= utf8.RuneSelf {
+// EqualFold is strings.EqualFold(string(e), lit), fast when lit is ASCII (litASCII): an entry
+// of another length can equal it only by holding non-ASCII runes that fold to ASCII letters
+// (the Kelvin sign to k), each longer than the letter, so a shorter entry never does and one of
+// the same length does only byte by byte.
+func EqualFold(e []byte, lit string, litASCII bool) bool {
+	es := unsafe.String(unsafe.SliceData(e), len(e))
+	if litASCII && len(e) != len(lit) {
+		// Shorter never matches; longer only with non-ASCII runes in it.
+		if len(e) < len(lit) || IsASCII(es) {
+			return false
+		}
+		return strings.EqualFold(es, lit)
+	}
+	if litASCII {
+		for i := range len(e) {
+			a, b := e[i], lit[i]
+			if a != b && (a|0x20 != b|0x20 || a|0x20 < 'a' || a|0x20 > 'z') {
+				return false
+			}
+		}
+		return true
+	}
+	return strings.EqualFold(es, lit)
+}
+
+// IsASCII reports whether s holds only ASCII bytes, eight at a time (it runs over every name of
+// a segment's dictionary that is longer than a case-insensitive literal).
+func IsASCII(s string) bool {
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		if binary.LittleEndian.Uint64(unsafe.Slice(unsafe.StringData(s[i:]), 8))&0x8080808080808080 != 0 {
+			return false
+		}
+	}
+	for ; i < len(s); i++ {
+		if s[i] >= 0x80 {
 			return false
 		}
 	}

@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"sort"
-	"strings"
 	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -273,9 +272,9 @@ func (u *unitState) table(p *pDict, off []int32, data []byte) []uint8 {
 	ctx.row = g
 	tab[nd] = u.nullTruth(p)
 	if p.eq != nil && p.eqFold {
-		lit, ascii := *p.eq, isASCII(*p.eq)
+		lit, ascii := *p.eq, columnar.IsASCII(*p.eq)
 		for i := range nd {
-			if equalFold(data[off[i]:off[i+1]], lit, ascii) != p.eqNot {
+			if columnar.EqualFold(data[off[i]:off[i+1]], lit, ascii) != p.eqNot {
 				tab[i] = tabTrue
 			} else {
 				tab[i] = tabFalse
@@ -309,47 +308,6 @@ func (u *unitState) table(p *pDict, off []int32, data []byte) []uint8 {
 	}
 	u.tables[p] = tab
 	return tab
-}
-
-// equalFold is strings.EqualFold(string(e), lit), fast when lit is ASCII (ascii): an entry of
-// another length can equal it only by holding non-ASCII runes that fold to ASCII letters (the
-// Kelvin sign to k), each longer than the letter, so a shorter entry never does and one of the
-// same length does only byte by byte.
-func equalFold(e []byte, lit string, ascii bool) bool {
-	if ascii && len(e) != len(lit) {
-		// Shorter never matches; longer only with non-ASCII runes in it.
-		if len(e) < len(lit) || isASCII(unsafeString(e)) {
-			return false
-		}
-		return strings.EqualFold(unsafeString(e), lit)
-	}
-	if ascii {
-		for i := range len(e) {
-			a, b := e[i], lit[i]
-			if a != b && (a|0x20 != b|0x20 || a|0x20 < 'a' || a|0x20 > 'z') {
-				return false
-			}
-		}
-		return true
-	}
-	return strings.EqualFold(unsafeString(e), lit)
-}
-
-// isASCII reports whether s holds only ASCII bytes, eight at a time (it runs over every
-// name of a segment's dictionary that is longer than a case-insensitive literal).
-func isASCII(s string) bool {
-	i := 0
-	for ; i+8 <= len(s); i += 8 {
-		if binary.LittleEndian.Uint64(unsafe.Slice(unsafe.StringData(s[i:]), 8))&0x8080808080808080 != 0 {
-			return false
-		}
-	}
-	for ; i < len(s); i++ {
-		if s[i] >= 0x80 {
-			return false
-		}
-	}
-	return true
 }
 
 // findCode returns the code of s in a dictionary, or -1.

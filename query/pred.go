@@ -31,7 +31,7 @@ type pDict struct {
 	eq    *string
 	eqNot bool // the predicate is "ne"
 	// eqFold makes eq case-insensitive (userPrincipalName, enums): each entry is compared
-	// with equalFold instead of evaluating the predicate's tree (a user's sign-ins by UPN
+	// with columnar.EqualFold instead of evaluating the predicate's tree (a user's sign-ins by UPN
 	// evaluated the tree for each of a segment's thousands of names).
 	eqFold bool
 }
