@@ -91,8 +91,9 @@ func (b *Builder) AppendRow(r *Row) {
 func (b *Builder) Seal() arrow.RecordBatch {
 	arrs := make([]arrow.Array, len(b.cols))
 	for i, c := range b.cols {
-		if b.sizes != nil && len(b.sizes.perRow) == len(b.cols) && b.rows > 0 {
-			b.sizes.perRow[i] = (c.valueBytes() + b.rows - 1) / b.rows
+		// Only text values vary in size; other columns' room follows from the rows.
+		if v, ok := c.(*varBuilder); ok && b.sizes != nil && len(b.sizes.perRow) == len(b.cols) && b.rows > 0 {
+			b.sizes.perRow[i] = (len(v.data) + b.rows - 1) / b.rows
 		}
 		c.trim()
 		arrs[i] = c.finish()
@@ -141,9 +142,6 @@ type colBuilder interface {
 	finish() arrow.Array
 	// reserve makes room for rows more rows (and, for text, bytes more bytes of values).
 	reserve(rows, bytes int)
-	// valueBytes is the size of the values appended (variable-width columns; 0 for others,
-	// whose size follows from the rows).
-	valueBytes() int
 	// trim gives back reserved room the rows did not fill, where it is worth a copy.
 	trim()
 }
@@ -395,14 +393,6 @@ func (b *boolBuilder) reserve(rows, _ int) {
 	b.valid.reserve(rows)
 	b.values.reserve(rows)
 }
-
-func (s *varBuilder) valueBytes() int  { return len(s.data) }
-func (d *dictBuilder) valueBytes() int { return 0 }
-func (g *guidBuilder) valueBytes() int { return 0 }
-func (f *fixedBuilder[T]) valueBytes() int {
-	return 0
-}
-func (b *boolBuilder) valueBytes() int { return 0 }
 
 // trimmed returns v, or a copy of it without its unused capacity when that is more than half
 // its length (and more than a page): a sealed chunk lives in the memtable until its flush.
