@@ -49,7 +49,7 @@ type segColumn struct {
 	frames [][]byte    // version 2: the region's frames (0: dictionary or empty; 1+i: block i)
 	refs   []frameRef  // version 3: where each frame is, read and checked on its own use
 	dict   arrow.Array // decoded dictionary, for dictionary kinds
-	fold   foldIndex   // case-insensitive lookups in dict, built on first use (dictfold.go)
+	fold   foldIndex   // case-insensitive lookups in dict (dictfold.go)
 }
 
 // CorruptError reports a checksum or structure failure in a segment. It is never retried and
