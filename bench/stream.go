@@ -181,7 +181,7 @@ func Stream(ctx context.Context, cfg StreamConfig) (*StreamResults, error) {
 	}
 	merge := time.Now()
 	if err == nil {
-		err = db.CompactAll()
+		err = db.CompactAllContext(ctx)
 	}
 	res.CompactSeconds = time.Since(merge).Seconds()
 	res.Seconds = time.Since(start).Seconds()

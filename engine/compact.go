@@ -2,10 +2,13 @@ package engine
 
 import (
 	"cmp"
+	"context"
 	"fmt"
 	"math/bits"
 	"slices"
 	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
 
 	"github.com/authlake/authlake/columnar"
 	"github.com/authlake/authlake/internal/failpoint"
@@ -24,25 +27,52 @@ func (db *DB) Compact() error {
 	}
 	db.compactMu.Lock()
 	defer db.compactMu.Unlock()
-	_, err := db.compactLocked(false)
+	_, err := db.compactLocked(db.closing, false)
 	return err
 }
 
 // CompactAll merges each day's segments into as few as the memory budget allows (one per day
 // unless a day holds more rows than one merge may write). The background compactor runs it when
 // ingest is idle; tools and benchmarks that report bytes on disk after compaction call it.
-func (db *DB) CompactAll() error {
+func (db *DB) CompactAll() error { return db.CompactAllContext(context.Background()) }
+
+// CompactAllContext is CompactAll that stops when ctx is done: a whole-day merge of a large day
+// takes minutes, and an operator's Ctrl-C or a Close should not wait for it. A merge stopped
+// half way leaves nothing behind (its file is not installed, its inputs stay); the merges
+// finished before it stay done. The error wraps ctx.Err(). Close stops it too (ErrClosed).
+func (db *DB) CompactAllContext(ctx context.Context) error {
 	if db.opts.ReadOnly {
 		return ErrReadOnly
 	}
+	ctx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
+	unhook := context.AfterFunc(db.closing, func() { stop(ErrClosed) })
+	defer unhook()
 	db.compactMu.Lock()
 	defer db.compactMu.Unlock()
 	for {
-		n, err := db.compactLocked(true)
+		if err := ctx.Err(); err != nil {
+			return context.Cause(ctx)
+		}
+		n, err := db.compactLocked(ctx, true)
 		if err != nil || n == 0 {
 			return err
 		}
 	}
+}
+
+// cancellableUnit is a segment block that a merge reads only while ctx lasts. A merge asks for
+// each column of each input block in turn, so a cancelled merge stops within one block's gather.
+type cancellableUnit struct {
+	*columnar.SegmentUnit
+	ctx context.Context
+}
+
+func (u cancellableUnit) Column(idx int) (arrow.Array, error) {
+	if u.ctx.Err() != nil {
+		return nil, context.Cause(u.ctx)
+	}
+	return u.SegmentUnit.Column(idx)
 }
 
 // compactIdleAfter is how long ingest must pause (by Options.Now) before the compactor merges
@@ -101,7 +131,7 @@ func pickMerge(segs []*segment, minSegs, capRows int, whole bool) []*segment {
 }
 
 // compactLocked runs one merge in every day that has one due and says how many ran.
-func (db *DB) compactLocked(whole bool) (int, error) {
+func (db *DB) compactLocked(ctx context.Context, whole bool) (int, error) {
 	type job struct {
 		p    *partition
 		segs []*segment
@@ -118,7 +148,7 @@ func (db *DB) compactLocked(whole bool) (int, error) {
 	}
 	db.mu.RUnlock()
 	for ji, j := range jobs {
-		err := db.compactPartition(j.p, j.segs)
+		err := db.compactPartition(ctx, j.p, j.segs)
 		for _, s := range j.segs {
 			s.unref()
 		}
@@ -134,14 +164,14 @@ func (db *DB) compactLocked(whole bool) (int, error) {
 	return len(jobs), nil
 }
 
-func (db *DB) compactPartition(p *partition, segs []*segment) error {
+func (db *DB) compactPartition(ctx context.Context, p *partition, segs []*segment) error {
 	var units []columnar.Unit
 	var held []*columnar.SegmentUnit
 	for _, s := range segs {
 		for b := 0; b < s.seg.NumBlocks(); b++ {
 			u := &columnar.SegmentUnit{Seg: s.seg, Block: b}
 			held = append(held, u)
-			units = append(units, u)
+			units = append(units, cancellableUnit{u, ctx})
 		}
 	}
 	defer func() {

@@ -11,6 +11,7 @@
 package engine
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -199,8 +200,12 @@ type DB struct {
 	healMu    sync.Mutex // guards lastHeal
 	lastHeal  time.Time  // last attempt to reopen a poisoned WAL (durability.go)
 	stop      chan struct{}
-	kick      chan struct{}
-	bg        sync.WaitGroup
+	// closing is done once Close starts (cause ErrClosed): merges in progress stop at their next
+	// block instead of making Close wait minutes for a whole-day merge.
+	closing     context.Context
+	stopClosing context.CancelCauseFunc
+	kick        chan struct{}
+	bg          sync.WaitGroup
 }
 
 type partKey struct {
@@ -254,6 +259,7 @@ func open(dir string, opts Options, trust trustSet, lock vfs.File) (*DB, error) 
 		trust: trust, homes: map[string]*homeCopies{}, versions: map[string]*tenantVersions{}, pendingOwn: map[ownID]storedRow{},
 	}
 	db.flushed = sync.NewCond(&db.mu)
+	db.closing, db.stopClosing = context.WithCancelCause(context.Background())
 	if err := db.recover(); err != nil {
 		db.closeFiles()
 		return nil, err
@@ -397,6 +403,7 @@ func (db *DB) Close() error {
 	db.closed = true
 	db.flushed.Broadcast()
 	db.mu.Unlock()
+	db.stopClosing(ErrClosed)
 	close(db.stop)
 	db.bg.Wait()
 	db.compactMu.Lock()

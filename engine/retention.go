@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"errors"
 	"fmt"
 	"github.com/authlake/authlake/internal/failpoint"
 	"time"
@@ -141,7 +142,7 @@ func (db *DB) compactor() {
 			return
 		case <-tick.C:
 		}
-		if err := db.Compact(); err != nil && err != ErrClosed {
+		if err := db.Compact(); err != nil && !errors.Is(err, ErrClosed) {
 			db.log.Error("background compaction failed; will retry", "err", err)
 		}
 		// Whole-day merges wait for ingest to pause: during ingest, merges stay small (tiers),
@@ -150,7 +151,7 @@ func (db *DB) compactor() {
 		last := db.lastIngest
 		db.mu.RUnlock()
 		if !last.IsZero() && !last.Equal(idleMerged) && db.opts.Now().Sub(last) >= compactIdleAfter {
-			if err := db.CompactAll(); err != nil && err != ErrClosed {
+			if err := db.CompactAll(); err != nil && !errors.Is(err, ErrClosed) {
 				db.log.Error("background compaction failed; will retry", "err", err)
 			} else {
 				idleMerged = last

@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 	"os"
+	"os/signal"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -102,8 +104,14 @@ func compactCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "compact --data DIR",
 		Short: "Merge each day's segments into one (normally done in the background)",
-		Args:  cobra.NoArgs,
+		Long: `compact merges each day's segments into as few as the memory budget allows (one per day
+unless a day holds more rows than one merge may write). The server and ingest do this in the
+background; run it after an import with --merge tiers. Ctrl-C stops it within a block: merges
+already finished stay, the one in progress leaves nothing behind.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
 			db, err := openDB(dataDir, openExisting, engine.Options{DisableBackground: true})
 			if err != nil {
 				return err
@@ -113,11 +121,16 @@ func compactCmd() *cobra.Command {
 			if err := db.Flush(); err != nil {
 				return err
 			}
-			if err := db.CompactAll(); err != nil {
+			err = db.CompactAllContext(ctx)
+			after := db.Stats()
+			summary := fmt.Sprintf("segments %d → %d, bytes %s → %s", before.Segments, after.Segments, humanBytes(before.SegmentBytes+before.IndexBytes), humanBytes(after.SegmentBytes+after.IndexBytes))
+			if err != nil {
+				if ctx.Err() != nil {
+					return fmt.Errorf("interrupted (%s so far): %w", summary, err)
+				}
 				return err
 			}
-			after := db.Stats()
-			fmt.Printf("segments %d → %d, bytes %s → %s\n", before.Segments, after.Segments, humanBytes(before.SegmentBytes+before.IndexBytes), humanBytes(after.SegmentBytes+after.IndexBytes))
+			fmt.Println(summary)
 			return nil
 		},
 	}

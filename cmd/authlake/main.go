@@ -52,6 +52,10 @@ sign-in API. Start with "authlake demo".`,
 	var cpuProfile string
 	root.PersistentFlags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile to this file")
 	root.PersistentFlags().MarkHidden("cpuprofile")
+	var heapProfile string
+	var heapProf *peakHeapProfiler
+	root.PersistentFlags().StringVar(&heapProfile, "heapprofile", "", "write the heap profile of the largest live heap to this file")
+	root.PersistentFlags().MarkHidden("heapprofile")
 	root.PersistentFlags().Var(&memoryLimit, "memory-limit",
 		"memory budget of a command that opens a database: memtable, block cache and merges (docs/memory.md), and the Go runtime's soft limit")
 	root.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
@@ -70,6 +74,9 @@ sign-in API. Start with "authlake demo".`,
 		// GOGC=200 lets the heap grow to three times the live data; the soft limit from
 		// --memory-limit makes the collector work harder near the budget instead.
 		applyMemoryLimit()
+		if heapProfile != "" {
+			heapProf = startPeakHeapProfiler(heapProfile)
+		}
 		if cpuProfile == "" {
 			return nil
 		}
@@ -82,6 +89,9 @@ sign-in API. Start with "authlake demo".`,
 	root.PersistentPostRun = func(cmd *cobra.Command, args []string) {
 		if cpuProfile != "" {
 			pprof.StopCPUProfile()
+		}
+		if heapProf != nil {
+			heapProf.Stop()
 		}
 	}
 	root.AddCommand(genCmd(), ingestCmd(), consumeCmd(), exportCmd(), statsCmd(), compactCmd())
