@@ -30,18 +30,20 @@ const mergeRowBytes = 320
 // the memtable reaches half of that, and ingest waits while the memtable and the one being
 // flushed together hold all of it. Merges (the flush's own and compaction's, one at a time
 // each) get half: a compaction's output is sized so that its rows fit there. The block cache
-// gets an eighth; the rest is headroom for queries' working sets and the runtime.
+// gets an eighth, the index sections kept in memory after use a sixteenth (index.Resident);
+// the rest is headroom for queries' working sets and the runtime.
 type memoryBudget struct {
 	limit     int64
 	memtable  int64 // active + frozen memtable bytes at which ingest waits
 	flushAt   int64 // active memtable bytes at which a flush starts
 	cache     int64
-	mergeRows int // rows a compaction writes at most
+	index     int64 // index sections kept in memory after use
+	mergeRows int   // rows a compaction writes at most
 }
 
 func budgetOf(limit int64) memoryBudget {
 	limit = max(limit, MinMemoryLimit)
-	b := memoryBudget{limit: limit, memtable: limit / 4, cache: limit / 8}
+	b := memoryBudget{limit: limit, memtable: limit / 4, cache: limit / 8, index: limit / 16}
 	b.flushAt = b.memtable / 2
 	b.mergeRows = int(min(limit/2/mergeRowBytes, maxCompactRows))
 	return b

@@ -25,6 +25,7 @@ import (
 
 	"github.com/authlake/authlake/columnar"
 	"github.com/authlake/authlake/engine/wal"
+	"github.com/authlake/authlake/index"
 	"github.com/authlake/authlake/internal/cpu"
 	"github.com/authlake/authlake/internal/fsutil"
 	"github.com/authlake/authlake/internal/vfs"
@@ -151,6 +152,8 @@ type DB struct {
 	wal    *wal.Log
 	cache  *columnar.BlockCache
 	log    *slog.Logger
+	// resident bounds the index sections segments keep in memory after use (budget.index).
+	resident *index.Resident
 
 	// ingestMu is held shared by each ingest from dedup to memtable append, and exclusively by
 	// the flush freeze, so a WAL rotation never separates a record from its memtable rows.
@@ -254,8 +257,9 @@ func open(dir string, opts Options, trust trustSet, lock vfs.File) (*DB, error) 
 	db := &DB{
 		dir: dir, fs: opts.FS, opts: opts, schema: columnar.SignIns, lock: lock, log: opts.Logger,
 		cache: columnar.NewBlockCache(opts.CacheBytes), budget: budgetOf(opts.MemoryLimit),
-		parts: map[partKey]*partition{},
-		stop:  make(chan struct{}), kick: make(chan struct{}, 1),
+		resident: index.NewResident(budgetOf(opts.MemoryLimit).index),
+		parts:    map[partKey]*partition{},
+		stop:     make(chan struct{}), kick: make(chan struct{}, 1),
 		trust: trust, homes: map[string]*homeCopies{}, versions: map[string]*tenantVersions{}, pendingOwn: map[ownID]storedRow{},
 	}
 	db.flushed = sync.NewCond(&db.mu)
@@ -322,7 +326,7 @@ func (db *DB) recover() error {
 	}
 	live := map[string]bool{}
 	for i, ms := range man.Segments {
-		s, err := openSegment(db.fs, db.dir, ms, db.schema, db.cache, db.lock == nil)
+		s, err := openSegment(db.fs, db.dir, ms, db.schema, db.cache, db.resident, db.lock == nil)
 		if err != nil {
 			return fmt.Errorf("open segment %d of tenant %s day %s: %w", ms.ID, ms.Tenant, dayString(ms.Day), err)
 		}

@@ -223,5 +223,5 @@ func (db *DB) writeSegment(k partKey, units []columnar.Unit, better bool) (*segm
 	ms.Bytes = size
 	ms.Index = int64(len(idxBytes))
 	ms.BlockRows, ms.MinTime, ms.MaxTime = meta.BlockRows, meta.MinTime, meta.MaxTime
-	return openSegment(db.fs, db.dir, ms, db.schema, db.cache, false)
+	return openSegment(db.fs, db.dir, ms, db.schema, db.cache, db.resident, false)
 }

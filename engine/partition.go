@@ -99,7 +99,7 @@ type segment struct {
 // too, unless hold is set: a reader beside a writer (no directory lock) opens both files at
 // once, since the writer may delete them after a compaction, and open files are the reader's
 // snapshot of the database.
-func openSegment(fsys vfs.FS, dir string, ms manifestSegment, s *columnar.Schema, cache *columnar.BlockCache, hold bool) (*segment, error) {
+func openSegment(fsys vfs.FS, dir string, ms manifestSegment, s *columnar.Schema, cache *columnar.BlockCache, res *index.Resident, hold bool) (*segment, error) {
 	path := filepath.Join(dir, ms.relPath())
 	col, _ := s.Lookup("id")
 	sg := &segment{ms: ms, path: path, fs: fsys, idCol: col.Index}
@@ -156,7 +156,7 @@ func openSegment(fsys vfs.FS, dir string, ms manifestSegment, s *columnar.Schema
 			return nil, 0, fmt.Errorf("index %s.idx: %w", path, err)
 		}
 		return sg.idxF, st.Size(), nil
-	})
+	}, res)
 	sg.refs.Store(1)
 	return sg, nil
 }
@@ -166,6 +166,7 @@ func (s *segment) ref() { s.refs.Add(1) }
 func (s *segment) unref() {
 	if s.refs.Add(-1) == 0 {
 		s.seg.Close()
+		s.idx.Release()
 		s.idxMu.Lock()
 		s.closed = true
 		if s.idxF != nil {

@@ -23,6 +23,9 @@ type Stats struct {
 	CacheBytes  int64 `json:"cacheBytes"`
 	CacheHits   int64 `json:"cacheHits"`
 	CacheMisses int64 `json:"cacheMisses"`
+	// IndexResidentBytes is what index sections kept in memory after use hold (at most a
+	// sixteenth of MemoryLimit; docs/memory.md).
+	IndexResidentBytes int64 `json:"indexResidentBytes"`
 }
 
 // TenantStats describes one tenant's own log, or with ReportedBy the copies it holds of its
@@ -46,6 +49,7 @@ func (db *DB) Stats() Stats {
 	defer db.mu.RUnlock()
 	st := Stats{MemtableRows: int64(db.memRows), MemtableBytes: db.memBytes + db.frozenBytes, MemoryLimit: db.budget.limit}
 	st.CacheBytes, st.CacheHits, st.CacheMisses = db.cache.Stats()
+	st.IndexResidentBytes = db.resident.Used()
 	if db.wal != nil {
 		st.WALBytes = db.wal.Size()
 	}

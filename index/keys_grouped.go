@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"math"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -118,8 +119,10 @@ type keysGroups struct {
 	groups int
 
 	probes atomic.Int64
-	whole  atomic.Pointer[sectionBytes] // the section in memory, once read whole
-	once   sync.Once
+	whole  atomic.Pointer[sectionBytes] // the section in memory, once read whole (nil again if evicted)
+	mu     sync.Mutex                   // one goroutine reads the section whole
+	rd     *Reader                      // whose Resident holds whole
+	piece  resident
 }
 
 // sectionBytes is a section read whole, as an io.ReaderAt at the section's file offsets.
@@ -146,22 +149,47 @@ func (s *sectionBytes) ReadAt(p []byte, off int64) (int, error) {
 }
 
 // source is where a probe reads: the file, or the section in memory once it is probed often.
+// The section in memory is a piece of the Reader's Resident: evicted, the probes count from
+// zero again, so a section earns its memory back only by being probed as often again (a day
+// that ingest has moved on from stays on disk).
 func (kg *keysGroups) source() io.ReaderAt {
+	if w := kg.whole.Load(); w != nil {
+		kg.piece.touch()
+		return w
+	}
+	limit := max(64, int64(kg.groups)/4)
+	if kg.probes.Add(1) <= limit {
+		return kg.r
+	}
+	kg.mu.Lock()
+	defer kg.mu.Unlock()
 	if w := kg.whole.Load(); w != nil {
 		return w
 	}
-	if kg.probes.Add(1) > max(64, int64(kg.groups)/4) {
-		kg.once.Do(func() {
-			b := make([]byte, kg.length)
-			if readFull(kg.r, b, kg.off) == nil { // else probes go on reading groups, and say why
-				kg.whole.Store(&sectionBytes{b: b, off: kg.off, checked: make([]atomic.Bool, kg.groups)})
-			}
-		})
-		if w := kg.whole.Load(); w != nil {
-			return w
+	if kg.probes.Load() <= limit { // evicted meanwhile: counting again
+		return kg.r
+	}
+	b := make([]byte, kg.length)
+	if readFull(kg.r, b, kg.off) != nil {
+		kg.probes.Store(math.MinInt64 / 2) // probes go on reading groups, and say why
+		return kg.r
+	}
+	w := &sectionBytes{b: b, off: kg.off, checked: make([]atomic.Bool, kg.groups)}
+	if kg.piece.drop == nil {
+		kg.piece.bytes = kg.length
+		kg.piece.drop = func() {
+			kg.whole.Store(nil)
+			kg.probes.Store(0)
 		}
 	}
-	return kg.r
+	kg.whole.Store(w)
+	if kg.rd == nil || !kg.rd.keep(&kg.piece) {
+		kg.whole.Store(nil)
+		if kg.rd != nil && !kg.rd.released.Load() {
+			kg.probes.Store(math.MinInt64 / 2) // larger than the whole bound: stays on disk
+		}
+	}
+	return w
 }
 
 func openKeysGroups(r io.ReaderAt, off, length int64, rows uint32) (*keysGroups, error) {

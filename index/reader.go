@@ -32,12 +32,21 @@ type Reader struct {
 	opener func() (io.ReaderAt, int64, error)
 	mu     sync.Mutex
 	ready  atomic.Bool
+
+	res      *Resident   // bounds what the sections keep in memory (nil: no bound)
+	released atomic.Bool // Release was called: keep nothing more
 }
 
+// lazySection is one section: decoded on first use, kept while res lets it stay.
 type lazySection struct {
-	once sync.Once
-	err  error
-	dec  any // *postingsSection, *keysSection, *keysGroups, *ZoneMap[int64] or *ZoneMap[float64]
+	mu    sync.Mutex
+	err   error // a load that failed fails every later use too
+	dec   atomic.Pointer[decoded]
+	piece resident // the decoded section's memory in Reader.res
+}
+
+type decoded struct {
+	v any // *postingsSection, *keysSection, *keysGroups, *ZoneMap[int64] or *ZoneMap[float64]
 }
 
 // SectionInfo describes one section, for statistics and tools.
@@ -66,8 +75,50 @@ func OpenTrusted(r io.ReaderAt, size int64) (*Reader, error) {
 // sidecar and a query reads only those of the segments it probes. If the sidecar cannot be
 // opened or is damaged, Has reports every section present and the probe that follows returns
 // the error: a damaged index fails the query that needed it, it is never silently skipped.
-func OpenLazy(open func() (io.ReaderAt, int64, error)) *Reader {
-	return &Reader{opener: open, trusted: true}
+//
+// res bounds the memory its sections stay in after use, shared by all of a database's Readers
+// (nil: they stay until the Reader goes). Release takes them out when the segment closes.
+func OpenLazy(open func() (io.ReaderAt, int64, error), res *Resident) *Reader {
+	return &Reader{opener: open, trusted: true, res: res}
+}
+
+// Release lets go of the sections the Reader keeps in its Resident: its segment is closed. A
+// probe after Release still works, reading what it needs each time.
+func (rd *Reader) Release() {
+	if rd.released.Swap(true) || rd.res == nil {
+		return
+	}
+	rd.res.release(rd.pieces())
+}
+
+// pieces lists the Reader's resident pieces (resident or not).
+func (rd *Reader) pieces() []*resident {
+	if !rd.ready.Load() && rd.opener != nil {
+		return nil
+	}
+	var out []*resident
+	for i := range rd.sections {
+		s := &rd.sections[i]
+		out = append(out, &s.piece)
+		if d := s.dec.Load(); d != nil {
+			if kg, ok := d.v.(*keysGroups); ok {
+				out = append(out, &kg.piece)
+			}
+		}
+	}
+	return out
+}
+
+// keep admits a piece of the Reader's memory to its Resident, or says not to keep it.
+func (rd *Reader) keep(p *resident) bool {
+	if rd.released.Load() || !rd.res.admit(p) {
+		return false
+	}
+	if rd.released.Load() { // released meanwhile: Release may not have seen p
+		rd.res.release([]*resident{p})
+		return false
+	}
+	return true
 }
 
 // ensure opens a lazy Reader's sidecar, once it succeeds.
@@ -195,8 +246,39 @@ func (rd *Reader) section(column string, kind Kind) (any, error) {
 		return nil, fmt.Errorf("%w: column %q has no %s section", ErrNotFound, column, kind)
 	}
 	s := &rd.sections[i]
-	s.once.Do(func() { s.dec, s.err = rd.load(&rd.entries[i]) })
-	return s.dec, s.err
+	if d := s.dec.Load(); d != nil {
+		s.piece.touch()
+		return d.v, nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.err != nil {
+		return nil, s.err
+	}
+	if d := s.dec.Load(); d != nil {
+		s.piece.touch()
+		return d.v, nil
+	}
+	dec, err := rd.load(&rd.entries[i])
+	if err != nil {
+		s.err = err
+		return nil, err
+	}
+	if kg, ok := dec.(*keysGroups); ok {
+		// Only its header is here; its bytes, once read whole, are a piece of their own.
+		kg.rd = rd
+		s.dec.Store(&decoded{dec})
+		return dec, nil
+	}
+	if s.piece.drop == nil {
+		s.piece.bytes = int64(rd.entries[i].length)
+		s.piece.drop = func() { s.dec.Store(nil) }
+	}
+	s.dec.Store(&decoded{dec}) // before keep: an eviction right after admitting it must find it
+	if !rd.keep(&s.piece) {
+		s.dec.Store(nil)
+	}
+	return dec, nil
 }
 
 func (rd *Reader) load(e *dirEntry) (any, error) {
