@@ -38,8 +38,8 @@ const (
 // content (4% of decoding a page's blocks, and 4 bytes a frame) guarded nothing more.
 var (
 	zstdDecoder, _ = zstd.NewReader(nil, zstd.WithDecoderConcurrency(runtime.GOMAXPROCS(0)), zstd.WithDecoderMaxMemory(maxFrameBytes), zstd.IgnoreChecksum(true))
-	zstdFast, _    = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedDefault), zstd.WithEncoderConcurrency(runtime.GOMAXPROCS(0)), zstd.WithEncoderCRC(false))
-	zstdBetter, _  = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedBetterCompression), zstd.WithEncoderConcurrency(runtime.GOMAXPROCS(0)), zstd.WithEncoderCRC(false))
+	zstdFast, _    = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedDefault), zstd.WithEncoderConcurrency(runtime.GOMAXPROCS(0)), zstd.WithEncoderCRC(false), zstd.WithWindowSize(encoderWindow))
+	zstdBetter, _  = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedBetterCompression), zstd.WithEncoderConcurrency(runtime.GOMAXPROCS(0)), zstd.WithEncoderCRC(false), zstd.WithWindowSize(encoderWindow))
 )
 
 // decodeFrame decompresses a frame and reads its single column. The array owns its memory: the
@@ -323,3 +323,11 @@ func dictArray(d arrow.ArrayData, dict arrow.Array) arrow.Array {
 	defer data.Release()
 	return array.MakeFromData(data)
 }
+
+// encoderWindow bounds how far back a match may reach. The library's default (8 MB) gave each
+// encoder a 16 MB history buffer whatever its input: 64 MB across the four a 2-core process
+// keeps (two levels, one per core), which a heap profile of a 10M-event stream showed as 6% of
+// the 1 GiB budget. Frames are one column of one block (the widest, authenticationDetails, is
+// about 1.8 MB) and a dictionary's sorted values repeat their neighbours: 200K events took
+// 140.5 B/event instead of 140.3 (2026-12-05).
+const encoderWindow = 2 << 20
