@@ -122,6 +122,7 @@ func (p *peerRunner) query(ctx context.Context, pr Params, runs int) (*PeerQueri
 		return nil, err
 	}
 	var r PeerQueries
+	settleWrites()
 	err := p.run(ctx, &r, "query", "--db", p.db(), "--params", path, "--threads", strconv.Itoa(p.threads), "--runs", strconv.Itoa(runs))
 	return &r, err
 }

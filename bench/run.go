@@ -299,6 +299,7 @@ func ingest(ctx context.Context, input, dir string, t int, size, memoryLimit int
 // disk whatever ran before it; warm are the runs after it on the same handle. Every warm run
 // must return the cold run's answer, byte for byte for pages.
 func runSuite(ctx context.Context, dir string, p Params, runs int, memoryLimit int64, logf func(string, ...any)) ([]QueryStat, error) {
+	settleWrites()
 	var out []QueryStat
 	for _, q := range Suite {
 		if err := DropPageCache(dir); err != nil {
