@@ -21,8 +21,9 @@ const memRowOverhead = 64
 
 // mergeRowBytes is what a merge holds per output row, whatever the input: the sort keys and the
 // row order (56 B), and what the index builder keeps of the indexed columns until the sidecar is
-// written (codes, flags, error codes, and the key columns' values: about 200 B at the generator's
-// mix). The widest decoded column is not in it: a merge holds a column's input and output blocks
+// written (codes, flags, error codes, and the key columns' hashes: about 90 B since keys are
+// hashed as they pass; 200 B when they were kept whole). The rest is margin for the blocks in
+// flight, which do not grow with the rows. The widest decoded column is not in it: a merge holds a column's input and output blocks
 // a block at a time, not for all rows (columnar.Merged.Column).
 const mergeRowBytes = 320
 

@@ -43,10 +43,17 @@ type indexBuilder struct {
 	want      map[int][]string // column index → roles
 
 	codes map[string]*codesState
-	keys  map[string]*[][]byte
+	keys  map[string]*keyHashes
 	bools map[string]*[]int8
 	ints  map[string]*intsState
 	zones map[string]*[3][]int64 // min, max, nulls
+}
+
+// keyHashes is a key column's index.KeyHash by row, for the rows that have a key.
+type keyHashes struct {
+	hashes []uint64
+	rows   []uint32
+	next   uint32 // the row the next block starts at
 }
 
 type codesState struct {
@@ -61,7 +68,7 @@ type intsState struct {
 
 func newIndexBuilder(s *columnar.Schema, m *columnar.Merged) *indexBuilder {
 	ib := &indexBuilder{schema: s, rows: m.Rows, blockRows: m.BlockRows, want: map[int][]string{},
-		codes: map[string]*codesState{}, keys: map[string]*[][]byte{}, bools: map[string]*[]int8{},
+		codes: map[string]*codesState{}, keys: map[string]*keyHashes{}, bools: map[string]*[]int8{},
 		ints: map[string]*intsState{}, zones: map[string]*[3][]int64{}}
 	add := func(names []string, role string) {
 		for _, n := range names {
@@ -74,8 +81,7 @@ func newIndexBuilder(s *columnar.Schema, m *columnar.Merged) *indexBuilder {
 			case "codes":
 				ib.codes[n] = &codesState{codes: make([]uint32, 0, m.Rows)}
 			case "keys":
-				keys := make([][]byte, 0, m.Rows)
-				ib.keys[n] = &keys
+				ib.keys[n] = &keyHashes{hashes: make([]uint64, 0, m.Rows), rows: make([]uint32, 0, m.Rows)}
 			case "bools":
 				vals := make([]int8, 0, m.Rows)
 				ib.bools[n] = &vals
@@ -117,28 +123,26 @@ func (ib *indexBuilder) visit(col, _ int, b arrow.Array) error {
 				}
 			}
 		case "keys":
-			var add func(dst []byte, r int) []byte
+			// Hashed as they pass: a merge of 1.67M rows held each key's bytes and slice
+			// (about 126 B a row for the three key columns) until the sidecar was written.
+			var key func(r int) []byte
 			switch a := b.(type) {
 			case *array.FixedSizeBinary:
-				add = func(dst []byte, r int) []byte { return append(dst, a.Value(r)...) }
+				key = a.Value
 			case *array.String:
-				add = func(dst []byte, r int) []byte { return append(dst, a.Value(r)...) }
+				data, offs := a.ValueBytes(), a.ValueOffsets()
+				key = func(r int) []byte { return data[offs[r]-offs[0] : offs[r+1]-offs[0]] }
 			default:
 				return fmt.Errorf("BUG: key index on %T", b)
 			}
-			// One copy of the block's keys, sliced per row: the block is released after
-			// the call, and a copy per row was an allocation per row per key column.
-			arena := make([]byte, 0, columnar.ArrayBytes(b.Data()))
-			keys := ib.keys[name]
+			st := ib.keys[name]
 			for r := 0; r < b.Len(); r++ {
-				if b.IsNull(r) {
-					*keys = append(*keys, nil)
-					continue
+				if !b.IsNull(r) {
+					st.hashes = append(st.hashes, index.KeyHash(key(r)))
+					st.rows = append(st.rows, st.next+uint32(r))
 				}
-				start := len(arena)
-				arena = add(arena, r)
-				*keys = append(*keys, arena[start:len(arena):len(arena)])
 			}
+			st.next += uint32(b.Len())
 		case "bools":
 			vals := ib.bools[name]
 			a := b.(*array.Boolean)
@@ -198,8 +202,8 @@ func (ib *indexBuilder) finish() ([]byte, error) {
 		}
 	}
 	for _, name := range keyIndexed {
-		keys := *ib.keys[name]
-		if err := b.AddKeys(name, func(r uint32) ([]byte, bool) { return keys[r], keys[r] != nil }); err != nil {
+		st := ib.keys[name]
+		if err := b.AddKeyHashes(name, st.hashes, st.rows); err != nil {
 			return nil, fmt.Errorf("index %s: %w", name, err)
 		}
 	}

@@ -7,7 +7,6 @@ import (
 	"slices"
 
 	"github.com/RoaringBitmap/roaring/v2"
-	"github.com/cespare/xxhash/v2"
 )
 
 // ErrInvalidInput is wrapped by every Builder error caused by its caller's arguments.
@@ -205,8 +204,26 @@ func (b *Builder) AddKeys(column string, key func(row uint32) ([]byte, bool)) er
 		if !ok {
 			continue
 		}
-		hashes = append(hashes, xxhash.Sum64(k))
+		hashes = append(hashes, KeyHash(k))
 		rows = append(rows, r)
+	}
+	return b.add(column, KindKeys, marshalKeys(nil, hashes, rows, b.rows))
+}
+
+// AddKeyHashes is AddKeys for a writer that hashed each key with KeyHash as it went: hashes[i]
+// is the key of row rows[i], rows ascending; rows not listed have no key. A segment merge keeps
+// 12 bytes a row this way instead of each key's bytes and slice (about 40).
+func (b *Builder) AddKeyHashes(column string, hashes []uint64, rows []uint32) error {
+	if err := b.checkNew(column, KindKeys); err != nil {
+		return err
+	}
+	if len(hashes) != len(rows) {
+		return fmt.Errorf("index: keys %q: %d hashes for %d rows", column, len(hashes), len(rows))
+	}
+	for i, r := range rows {
+		if r >= b.rows || (i > 0 && r <= rows[i-1]) {
+			return fmt.Errorf("index: keys %q: row %d at position %d is out of order or past %d rows", column, r, i, b.rows)
+		}
 	}
 	return b.add(column, KindKeys, marshalKeys(nil, hashes, rows, b.rows))
 }

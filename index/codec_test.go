@@ -205,7 +205,7 @@ func TestKeysMarshalUnmarshal(t *testing.T) {
 			t.Fatalf("encoded %d bytes, want %d", len(b), want)
 		}
 		for i, k := range keys {
-			got, err := kg.appendRows(nil, keyHash([]byte(k)))
+			got, err := kg.appendRows(nil, KeyHash([]byte(k)))
 			if err != nil || !slices.Contains(got, uint32(i)) {
 				t.Fatalf("key %q: rows %v, %v; want to contain %d", k, got, err, i)
 			}
@@ -310,7 +310,7 @@ func TestKeysWideLayout(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i, k := range keys {
-		if got, err := ks.appendRows(nil, keyHash([]byte(k))); err != nil || !slices.Equal(got, []uint32{uint32(i)}) {
+		if got, err := ks.appendRows(nil, KeyHash([]byte(k))); err != nil || !slices.Equal(got, []uint32{uint32(i)}) {
 			t.Fatalf("key %q: %v %v", k, got, err)
 		}
 	}
@@ -334,7 +334,7 @@ func TestKeysCompactLayout(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i, k := range keys {
-		if got, err := ks.appendRows(nil, keyHash([]byte(k))); err != nil || !slices.Contains(got, uint32(i)) {
+		if got, err := ks.appendRows(nil, KeyHash([]byte(k))); err != nil || !slices.Contains(got, uint32(i)) {
 			t.Fatalf("key %q: rows %v, %v; want to contain %d", k, got, err, i)
 		}
 	}

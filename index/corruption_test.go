@@ -154,7 +154,7 @@ func TestKeysGroupErrorNamesGroupAndOffset(t *testing.T) {
 	}
 	var in5, in6 uint32
 	for r := range uint32(20_000) {
-		switch kg.groupOf(keyHash(key(r))) {
+		switch kg.groupOf(KeyHash(key(r))) {
 		case 5:
 			in5 = r
 		case 6:
@@ -201,7 +201,7 @@ func TestEveryByteOfKeyGroupsIsCovered(t *testing.T) {
 	const n = 400
 	hashes, rows := make([]uint64, n), make([]uint32, n)
 	for i := range hashes {
-		hashes[i], rows[i] = keyHash(binary.LittleEndian.AppendUint32(nil, uint32(i))), uint32(i)
+		hashes[i], rows[i] = KeyHash(binary.LittleEndian.AppendUint32(nil, uint32(i))), uint32(i)
 	}
 	hashes[9] = hashes[8] // a repeated key
 	data := marshalKeysGrouped(nil, sortKeys(slices.Clone(hashes), slices.Clone(rows)), n, 64)
@@ -266,7 +266,7 @@ func TestDamagedGroupFailsEveryProbeOfASectionInMemory(t *testing.T) {
 	var in5 []uint32
 	var others []uint32
 	for r := range uint32(20_000) {
-		if kg.groupOf(keyHash(key(r))) == 5 {
+		if kg.groupOf(KeyHash(key(r))) == 5 {
 			in5 = append(in5, r)
 		} else {
 			others = append(others, r)

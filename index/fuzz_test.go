@@ -120,7 +120,7 @@ func FuzzKeysSection(f *testing.F) {
 		if ks.unmarshal(alignedCopy(data), rows) != nil {
 			return
 		}
-		got, err := ks.appendRows(nil, keyHash(key))
+		got, err := ks.appendRows(nil, KeyHash(key))
 		for _, r := range got {
 			if err == nil && r >= rows {
 				t.Fatalf("row %d >= %d rows", r, rows)
@@ -149,7 +149,7 @@ func FuzzKeysGroups(f *testing.F) {
 		if err != nil {
 			return
 		}
-		for _, h := range []uint64{keyHash(key), 0, 1 << 63, ^uint64(0)} {
+		for _, h := range []uint64{KeyHash(key), 0, 1 << 63, ^uint64(0)} {
 			got, err := kg.appendRows(nil, h)
 			for _, r := range got {
 				if err == nil && r >= rows {

@@ -145,11 +145,13 @@ type keyProber interface {
 	appendRows(dst []uint32, h uint64) ([]uint32, error)
 }
 
-func keyHash(key []byte) uint64 { return xxhash.Sum64(key) }
+// KeyHash is the hash a keys section files a key under (xxhash64). A writer that hashes keys as
+// it sees them (AddKeyHashes) uses it, so that it need not hold the keys themselves.
+func KeyHash(key []byte) uint64 { return xxhash.Sum64(key) }
 
 func keysBitmap(kp keyProber, key []byte) (*roaring.Bitmap, error) {
 	var buf [16]uint32
-	rows, err := kp.appendRows(buf[:0], keyHash(key))
+	rows, err := kp.appendRows(buf[:0], KeyHash(key))
 	if err != nil {
 		return nil, err
 	}

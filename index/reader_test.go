@@ -3,6 +3,7 @@ package index
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"slices"
 	"sync"
 	"testing"
@@ -318,6 +319,53 @@ func TestOpenTrustedAnswersAlike(t *testing.T) {
 	if err == nil {
 		if _, err := rd.Codes("app", 1); err == nil {
 			t.Fatal("a trusted reader served a section whose CRC does not match")
+		}
+	}
+}
+
+// A writer that hashes keys as it goes (AddKeyHashes) writes the same sidecar as one that
+// hands over the keys (AddKeys), and bad row lists are refused.
+func TestAddKeyHashesIsAddKeys(t *testing.T) {
+	const rows = 5000
+	key := func(r uint32) ([]byte, bool) {
+		if r%7 == 3 {
+			return nil, false // no key
+		}
+		if r%11 == 0 {
+			return []byte{}, true // an empty key is a key
+		}
+		return []byte(fmt.Sprintf("token-%d", r%1234)), true
+	}
+	a := NewBuilder(rows)
+	if err := a.AddKeys("uniqueTokenIdentifier", key); err != nil {
+		t.Fatal(err)
+	}
+	var hashes []uint64
+	var list []uint32
+	for r := uint32(0); r < rows; r++ {
+		if k, ok := key(r); ok {
+			hashes, list = append(hashes, KeyHash(k)), append(list, r)
+		}
+	}
+	b := NewBuilder(rows)
+	if err := b.AddKeyHashes("uniqueTokenIdentifier", hashes, list); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(a.Marshal(nil), b.Marshal(nil)) {
+		t.Fatal("AddKeyHashes wrote another sidecar than AddKeys")
+	}
+	for _, c := range []struct {
+		name   string
+		hashes []uint64
+		rows   []uint32
+	}{
+		{"lengths differ", []uint64{1, 2}, []uint32{0}},
+		{"rows out of order", []uint64{1, 2}, []uint32{5, 4}},
+		{"a row twice", []uint64{1, 2}, []uint32{4, 4}},
+		{"a row past the end", []uint64{1}, []uint32{rows}},
+	} {
+		if err := NewBuilder(rows).AddKeyHashes("id", c.hashes, c.rows); err == nil {
+			t.Errorf("%s: accepted", c.name)
 		}
 	}
 }
