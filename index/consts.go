@@ -16,8 +16,9 @@ import "hash/crc32"
 // keep a decoding path for every older version: sidecars live as long as their segments.
 // Version 2 writes keys sections in the compact layout, version 3 in the grouped layout
 // (keys_grouped.go), which a probe reads one bucket group of; versions 1 and 2 are read
-// (keys_whole.go).
-const formatVersion = 3
+// (keys_whole.go). Version 4 writes postings with a checksum per posting (postings_paged.go),
+// which a probe reads one posting of; earlier versions' postings are read whole.
+const formatVersion = 4
 
 // oldestFormatVersion is the oldest version this reader decodes.
 const oldestFormatVersion = 1

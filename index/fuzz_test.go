@@ -12,7 +12,7 @@ func fuzzSeeds(f *testing.F) {
 	f.Add(newRefSegment(32, 3, 1).build())
 	f.Add(NewBuilder(0).Marshal(nil))
 	f.Add([]byte("ALIX\x01\x00\x00\x00"))
-	for _, old := range []string{"testdata/v1-ref41.alix", "testdata/v2-ref41.alix"} {
+	for _, old := range []string{"testdata/v1-ref41.alix", "testdata/v2-ref41.alix", "testdata/v3-ref41.alix"} {
 		data, err := os.ReadFile(old)
 		if err != nil {
 			f.Fatal(err)
@@ -95,8 +95,8 @@ func FuzzOpen(f *testing.F) {
 // reaches them with arbitrary bytes.
 func FuzzPostingsSection(f *testing.F) {
 	s := newRefSegment(33, 50, 16)
-	f.Add(sectionPayload(f, s.build(), "app", KindCodes), uint32(50), false)
-	f.Add(sectionPayload(f, s.build(), "status/errorCode", KindInt32), uint32(50), true)
+	f.Add(pagedToWhole(sectionPayload(f, s.build(), "app", KindCodes), false), uint32(50), false)
+	f.Add(pagedToWhole(sectionPayload(f, s.build(), "status/errorCode", KindInt32), true), uint32(50), true)
 	f.Fuzz(func(t *testing.T, data []byte, rows uint32, withValues bool) {
 		var ps postingsSection
 		if ps.unmarshal(alignedCopy(data), rows, withValues) != nil {
@@ -109,6 +109,72 @@ func FuzzPostingsSection(f *testing.F) {
 			}
 		}
 	})
+}
+
+// FuzzPostingsPaged fuzzes the postings of format version 4 through the io.ReaderAt path the
+// Reader uses, probing every posting from the file and again from the section in memory. With
+// resign, the header's and every locatable posting's CRC are recomputed first, to reach the
+// structural checks and roaring's decoder.
+func FuzzPostingsPaged(f *testing.F) {
+	s := newRefSegment(39, 300, 16)
+	f.Add(sectionPayload(f, s.build(), "app", KindCodes), uint32(300), false, false)
+	f.Add(sectionPayload(f, s.build(), "status/errorCode", KindInt32), uint32(300), true, true)
+	f.Add(sectionPayload(f, s.build(), "flaggedForReview", KindBools), uint32(300), false, true)
+	f.Fuzz(func(t *testing.T, data []byte, rows uint32, withValues, resign bool) {
+		if resign {
+			resignPostings(data, withValues)
+		}
+		for _, trusted := range []bool{false, true} {
+			ps, err := openPostingsPaged(bytes.NewReader(data), 0, int64(len(data)), rows, withValues, trusted)
+			if err != nil {
+				return
+			}
+			for range 2 { // the second pass may read the section whole
+				for i := 0; i <= min(ps.n, 64); i++ {
+					bm, err := ps.bitmap(i)
+					if err == nil && !trusted && !bm.IsEmpty() && bm.Maximum() >= rows {
+						t.Fatalf("row %d >= %d rows", bm.Maximum(), rows)
+					}
+				}
+				ps.read.Store(ps.length)
+			}
+		}
+	})
+}
+
+// resignPostings recomputes the CRCs of a version-4 postings payload wherever its count and
+// table let it find what they cover.
+func resignPostings(p []byte, withValues bool) {
+	if len(p) < 4 {
+		return
+	}
+	n := int(binary.LittleEndian.Uint32(p))
+	head := 4
+	if withValues {
+		head += 4 * n
+	}
+	if n > 1<<16 || head+4 > len(p) {
+		return
+	}
+	binary.LittleEndian.PutUint32(p[head:], crc32c(p[:head]))
+	entries := head + 4
+	area := align8(entries + postingEntryLen*(n+1))
+	if area > len(p) {
+		return
+	}
+	prev := 0
+	for i := 0; i <= n; i++ {
+		e := p[entries+postingEntryLen*i:]
+		end := int(binary.LittleEndian.Uint32(e))
+		start := align8(prev)
+		if i == 0 {
+			start = 0
+		}
+		if start <= end && area+end <= len(p) {
+			binary.LittleEndian.PutUint32(e[4:], postingCRC(i, p[area+start:area+end]))
+		}
+		prev = end
+	}
 }
 
 // FuzzKeysSection fuzzes the whole-section keys decoder of format versions 1 and 2.

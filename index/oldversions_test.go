@@ -3,12 +3,15 @@ package index
 import (
 	"encoding/binary"
 	"os"
+	"slices"
 	"testing"
+
+	"github.com/RoaringBitmap/roaring/v2"
 )
 
 // Sidecars live as long as their segments, so every format version this reader has written
 // stays readable. testdata holds sidecars of newRefSegment(41, 500, 64) written by the code
-// of those versions (v1 at 8e58a5f^, v2 at f4f9351); asVersion2 rewrites any sidecar as
+// of those versions (v1 at 8e58a5f^, v2 at f4f9351, v3 at 48aa432); asVersion2 rewrites any sidecar as
 // version 2 with the version-2 keys writer below, for cases the files do not cover.
 
 // marshalKeysCompact is the keys writer of format version 2 (layout 1), kept for tests.
@@ -54,12 +57,45 @@ func groupedToCompact(p []byte) []byte {
 	return append(append(out, fps...), rows...)
 }
 
+// pagedToWhole rewrites a version-4 postings payload in the layout of versions 1 to 3: the same
+// bitmaps, with the table of ends alone and no checksums.
+func pagedToWhole(p []byte, withValues bool) []byte {
+	n := int(binary.LittleEndian.Uint32(p))
+	var values []int32
+	at := 4
+	if withValues {
+		for i := range n {
+			values = append(values, int32(binary.LittleEndian.Uint32(p[4+4*i:])))
+		}
+		at += 4 * n
+	}
+	entries := at + 4
+	area := align8(entries + postingEntryLen*(n+1))
+	var bitmaps []*roaring.Bitmap
+	prev := 0
+	for i := 0; i <= n; i++ {
+		end := int(binary.LittleEndian.Uint32(p[entries+postingEntryLen*i:]))
+		bm := roaring.New()
+		if start := align8(prev); start < end {
+			if _, err := bm.FromBuffer(slices.Clone(p[area+start : area+end])); err != nil {
+				panic(err)
+			}
+		}
+		bitmaps = append(bitmaps, bm)
+		prev = end
+	}
+	return marshalPostings(nil, values, bitmaps)
+}
+
 // asVersion2 marshals what b holds as a version-2 sidecar.
 func asVersion2(b *Builder) []byte {
 	old := &Builder{rows: b.rows}
 	for _, s := range b.sections {
-		if s.kind == KindKeys {
+		switch s.kind {
+		case KindKeys:
 			s.payload = groupedToCompact(s.payload)
+		case KindCodes, KindBools, KindInt32:
+			s.payload = pagedToWhole(s.payload, s.kind == KindInt32)
 		}
 		old.sections = append(old.sections, s)
 	}
@@ -86,7 +122,7 @@ func TestReadsOldVersions(t *testing.T) {
 	for _, f := range []struct {
 		file    string
 		version uint8
-	}{{"testdata/v1-ref41.alix", 1}, {"testdata/v2-ref41.alix", 2}} {
+	}{{"testdata/v1-ref41.alix", 1}, {"testdata/v2-ref41.alix", 2}, {"testdata/v3-ref41.alix", 3}} {
 		data, err := os.ReadFile(f.file)
 		if err != nil {
 			t.Fatal(err)

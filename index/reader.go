@@ -101,8 +101,11 @@ func (rd *Reader) pieces() []*resident {
 		s := &rd.sections[i]
 		out = append(out, &s.piece)
 		if d := s.dec.Load(); d != nil {
-			if kg, ok := d.v.(*keysGroups); ok {
-				out = append(out, &kg.piece)
+			switch v := d.v.(type) {
+			case *keysGroups:
+				out = append(out, &v.piece)
+			case *postingsPaged:
+				out = append(out, &v.piece)
 			}
 		}
 	}
@@ -264,9 +267,13 @@ func (rd *Reader) section(column string, kind Kind) (any, error) {
 		s.err = err
 		return nil, err
 	}
-	if kg, ok := dec.(*keysGroups); ok {
-		// Only its header is here; its bytes, once read whole, are a piece of their own.
-		kg.rd = rd
+	switch d := dec.(type) {
+	case *keysGroups: // only their headers are here; their bytes, once read whole, are a piece of their own
+		d.rd = rd
+		s.dec.Store(&decoded{dec})
+		return dec, nil
+	case *postingsPaged:
+		d.rd = rd
 		s.dec.Store(&decoded{dec})
 		return dec, nil
 	}
@@ -291,6 +298,17 @@ func (rd *Reader) load(e *dirEntry) (any, error) {
 			return nil, fmt.Errorf("section %s %q at offset %d (%d bytes): %w", e.kind, e.column, e.offset, e.length, err)
 		}
 		return kg, nil
+	}
+	if (e.kind == KindCodes || e.kind == KindBools || e.kind == KindInt32) && rd.version >= 4 {
+		ps, err := openPostingsPaged(rd.r, int64(e.offset), int64(e.length), rd.rows, e.kind == KindInt32, rd.trusted)
+		if err == nil && e.kind == KindBools && ps.n != 2 {
+			err = corruptf("bools: %d postings, want 2", ps.n)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("section %s %q at offset %d (%d bytes): %w", e.kind, e.column, e.offset, e.length, err)
+		}
+		ps.where = fmt.Sprintf("section %s %q at offset %d", e.kind, e.column, e.offset)
+		return ps, nil
 	}
 	buf := alignedBytes(int(e.length))
 	if _, err := rd.r.ReadAt(buf, int64(e.offset)); err != nil {
@@ -353,12 +371,12 @@ func alignedBytes(n int) []byte {
 	return unsafe.Slice((*byte)(unsafe.Pointer(&words[0])), n)
 }
 
-func (rd *Reader) postings(column string, kind Kind) (*postingsSection, error) {
+func (rd *Reader) postings(column string, kind Kind) (postingsProber, error) {
 	dec, err := rd.section(column, kind)
 	if err != nil {
 		return nil, err
 	}
-	return dec.(*postingsSection), nil
+	return dec.(postingsProber), nil
 }
 
 // Codes returns the rows whose dictionary code is code. A code outside the dictionary
@@ -368,7 +386,7 @@ func (rd *Reader) Codes(column string, code uint32) (*roaring.Bitmap, error) {
 	if err != nil {
 		return nil, err
 	}
-	if code >= uint32(ps.n) {
+	if code >= uint32(ps.count()) {
 		return roaring.New(), nil
 	}
 	return ps.bitmap(int(code))
@@ -380,7 +398,7 @@ func (rd *Reader) CodesNull(column string) (*roaring.Bitmap, error) {
 	if err != nil {
 		return nil, err
 	}
-	return ps.bitmap(ps.n)
+	return ps.bitmap(ps.count())
 }
 
 // Cardinality returns the dictionary cardinality a codes section was built with.
@@ -389,7 +407,7 @@ func (rd *Reader) Cardinality(column string) (uint32, error) {
 	if err != nil {
 		return 0, err
 	}
-	return uint32(ps.n), nil
+	return uint32(ps.count()), nil
 }
 
 // Bools returns the non-null rows whose value is v.
@@ -432,7 +450,7 @@ func (rd *Reader) Int32Null(column string) (*roaring.Bitmap, error) {
 	if err != nil {
 		return nil, err
 	}
-	return ps.bitmap(ps.n)
+	return ps.bitmap(ps.count())
 }
 
 // Int32Values returns the distinct non-null values of an int32 section, increasing, so
@@ -442,7 +460,7 @@ func (rd *Reader) Int32Values(column string) ([]int32, error) {
 	if err != nil {
 		return nil, err
 	}
-	vals := make([]int32, ps.n)
+	vals := make([]int32, ps.count())
 	for i := range vals {
 		vals[i] = ps.value(i)
 	}

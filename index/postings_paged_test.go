@@ -1,0 +1,137 @@
+package index
+
+import (
+	"bytes"
+	"errors"
+	"strings"
+	"testing"
+)
+
+// usersSidecar indexes rows of `users` users (user r%users on row r), as a day's
+// userPrincipalName codes, and a flag.
+func usersSidecar(t *testing.T, rows, users uint32) []byte {
+	t.Helper()
+	b := NewBuilder(rows)
+	codes := make([]uint32, rows)
+	for r := range codes {
+		codes[r] = uint32(r) % users
+		if r%97 == 0 {
+			codes[r] = users // null
+		}
+	}
+	if err := b.AddCodes("userPrincipalName", codes, users, users); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.AddBools("flaggedForReview", func(r uint32) (bool, bool) { return r%1000 == 0, true }); err != nil {
+		t.Fatal(err)
+	}
+	return b.Marshal(nil)
+}
+
+func sectionOf(t *testing.T, rd *Reader, column string, kind Kind) SectionInfo {
+	t.Helper()
+	for _, s := range rd.Sections() {
+		if s.Column == column && s.Kind == kind {
+			return s
+		}
+	}
+	t.Fatalf("no %s section for %s", kind, column)
+	return SectionInfo{}
+}
+
+// One user's rows cost two reads of the sidecar (the posting's table entries, then the
+// posting), whatever the size of the section: the section is not read whole until probes
+// have read half of it piece by piece.
+func TestCodesProbeReadsOnePosting(t *testing.T) {
+	const rows, users = 200_000, 20_000
+	rd, cr, _ := openCounted(t, usersSidecar(t, rows, users))
+	sec := sectionOf(t, rd, "userPrincipalName", KindCodes)
+	if _, err := rd.Cardinality("userPrincipalName"); err != nil { // the section's first use reads its header
+		t.Fatal(err)
+	}
+	cr.take()
+	for u := uint32(1); u < 50; u++ {
+		bm, err := rd.Codes("userPrincipalName", u*397)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range bm.ToArray() {
+			if r%users != u*397 || r%97 == 0 {
+				t.Fatalf("user %d: row %d", u*397, r)
+			}
+		}
+		if bm.GetCardinality() < 5 {
+			t.Fatalf("user %d: %d rows", u*397, bm.GetCardinality())
+		}
+		reads, n := cr.take()
+		if reads != 2 || n > 200 {
+			t.Fatalf("probe of user %d: %d reads, %d bytes (section %d bytes)", u*397, reads, n, sec.Length)
+		}
+	}
+}
+
+// A section whose postings are all asked for (a flag, or many codes) is read whole once probes
+// have read half of it, and probes after that read nothing more.
+func TestManyPostingProbesReadTheSectionOnce(t *testing.T) {
+	const rows, users = 50_000, 500
+	rd, cr, _ := openCounted(t, usersSidecar(t, rows, users))
+	sec := sectionOf(t, rd, "userPrincipalName", KindCodes)
+	for round := range 3 {
+		for u := uint32(0); u < users; u++ {
+			if _, err := rd.Codes("userPrincipalName", u); err != nil {
+				t.Fatal(err)
+			}
+		}
+		reads, n := cr.take()
+		t.Logf("round %d: %d reads, %d bytes (section %d bytes)", round, reads, n, sec.Length)
+		if round == 0 && n > 2*sec.Length {
+			t.Fatalf("round 0 read %d bytes for a %d-byte section", n, sec.Length)
+		}
+		if round > 0 && reads != 0 {
+			t.Fatalf("round %d read %d times after the section was read whole", round, reads)
+		}
+	}
+}
+
+// A damaged posting fails the probes that read it, naming the section and the posting, and no
+// other; a damaged header fails the section's first use.
+func TestDamagedPostingFailsItsProbesOnly(t *testing.T) {
+	const rows, users = 20_000, 200
+	raw := usersSidecar(t, rows, users)
+	good := openBytes(t, raw)
+	sec := sectionOf(t, good, "userPrincipalName", KindCodes)
+	ps, err := good.postings("userPrincipalName", KindCodes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pp := ps.(*postingsPaged)
+	// Damage the middle byte of posting 77's bitmap.
+	var ent [16]byte
+	copy(ent[:], raw[sec.Offset+pp.entriesAt+postingEntryLen*76:])
+	prevEnd := int64(uint32(ent[0]) | uint32(ent[1])<<8 | uint32(ent[2])<<16 | uint32(ent[3])<<24)
+	end := int64(uint32(ent[8]) | uint32(ent[9])<<8 | uint32(ent[10])<<16 | uint32(ent[11])<<24)
+	bad := bytes.Clone(raw)
+	bad[sec.Offset+pp.areaAt+(align8i(prevEnd)+end)/2] ^= 0x10
+	rd := openBytes(t, bad)
+	for u := uint32(0); u < users; u++ {
+		got, err := rd.Codes("userPrincipalName", u)
+		want, _ := good.Codes("userPrincipalName", u)
+		if u == 77 {
+			if err == nil || !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "userPrincipalName") || !strings.Contains(err.Error(), "posting 77") {
+				t.Fatalf("damaged posting 77: %v", err)
+			}
+			continue
+		}
+		if err != nil || !got.Equals(want) {
+			t.Fatalf("posting %d beside the damaged one: %v", u, err)
+		}
+	}
+	// The header's checksum covers the count.
+	bad = bytes.Clone(raw)
+	bad[sec.Offset] ^= 0x01
+	if _, err := openBytes(t, bad).Codes("userPrincipalName", 1); err == nil || !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("damaged count: %v", err)
+	}
+}
+
+func align8i(n int64) int64 { return (n + 7) &^ 7 }
