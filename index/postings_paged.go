@@ -202,6 +202,21 @@ func (ps *postingsPaged) source() io.ReaderAt {
 	return w
 }
 
+// manyPostings is how many postings of one section a single caller must be about to probe
+// for the section to be read whole at once (WillProbe): a union of thousands of codes (a
+// startswith over application names, a ne) made two small reads per code.
+const manyPostings = 32
+
+// willProbe notes that k postings are about to be probed: many are read from the section
+// read whole (when the Resident has room for it), not posting by posting.
+func (ps *postingsPaged) willProbe(k int) {
+	if k >= manyPostings && ps.whole.Load() == nil {
+		if r := ps.read.Load(); r >= 0 && r*2 < ps.length {
+			ps.read.CompareAndSwap(r, ps.length)
+		}
+	}
+}
+
 // bitmap returns posting i (count() is the null posting). A bitmap read from the file is the
 // caller's; one of a section in memory is a copy-on-write view of it.
 func (ps *postingsPaged) bitmap(i int) (*roaring.Bitmap, error) {

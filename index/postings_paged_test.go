@@ -135,3 +135,34 @@ func TestDamagedPostingFailsItsProbesOnly(t *testing.T) {
 }
 
 func align8i(n int64) int64 { return (n + 7) &^ 7 }
+
+// A caller about to probe many postings of a section (WillProbe) gets the section read whole,
+// once, not two reads per posting; a caller probing a few reads those postings alone.
+func TestWillProbeManyReadsTheSectionWhole(t *testing.T) {
+	const rows, users = 200_000, 20_000
+	rd, cr, _ := openCounted(t, usersSidecar(t, rows, users))
+	sec := sectionOf(t, rd, "userPrincipalName", KindCodes)
+	if _, err := rd.Cardinality("userPrincipalName"); err != nil { // the section's first use reads its header
+		t.Fatal(err)
+	}
+	rd.WillProbe("userPrincipalName", KindCodes, manyPostings-1)
+	cr.take()
+	for u := uint32(0); u < manyPostings-1; u++ {
+		if _, err := rd.Codes("userPrincipalName", u*7); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if reads, _ := cr.take(); reads != 2*(manyPostings-1) {
+		t.Fatalf("%d probes after a hint of a few: %d reads, want 2 each", manyPostings-1, reads)
+	}
+	rd.WillProbe("userPrincipalName", KindCodes, 500)
+	for u := uint32(0); u < 500; u++ {
+		if _, err := rd.Codes("userPrincipalName", u*13); err != nil {
+			t.Fatal(err)
+		}
+	}
+	reads, n := cr.take()
+	if reads != 1 || n != sec.Length {
+		t.Fatalf("500 probes after a hint of 500: %d reads, %d bytes; want the %d-byte section once", reads, n, sec.Length)
+	}
+}

@@ -379,6 +379,21 @@ func (rd *Reader) postings(column string, kind Kind) (postingsProber, error) {
 	return dec.(postingsProber), nil
 }
 
+// WillProbe says that postings postings of column's section of kind are about to be probed
+// (a union of many codes): a version-4 section is then read whole at once, where the Reader's
+// Resident has room for it, instead of two small reads per posting. Errors are left to the
+// probes.
+func (rd *Reader) WillProbe(column string, kind Kind, postings int) {
+	if postings < manyPostings {
+		return
+	}
+	if ps, err := rd.postings(column, kind); err == nil {
+		if pp, ok := ps.(*postingsPaged); ok {
+			pp.willProbe(postings)
+		}
+	}
+}
+
 // Codes returns the rows whose dictionary code is code. A code outside the dictionary
 // the sidecar was built with has no rows.
 func (rd *Reader) Codes(column string, code uint32) (*roaring.Bitmap, error) {

@@ -316,6 +316,7 @@ func (pr *prober) dict(p *pDict) (probeRes, bool) {
 		return probeRes{}, false
 	}
 	union := func(codes []int) (*roaring.Bitmap, error) {
+		pr.idx.WillProbe(name, index.KindCodes, len(codes))
 		bms := make([]*roaring.Bitmap, 0, len(codes))
 		for _, c := range codes {
 			bm, err := pr.idx.Codes(name, uint32(c))
