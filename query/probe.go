@@ -435,6 +435,7 @@ func (pr *prober) int32Values(c *columnar.Column, n node, what string) (probeRes
 	if err != nil {
 		return pr.fail(err)
 	}
+	pr.idx.WillProbe(c.Name, index.KindInt32, len(vals)) // at most that many; the section is small
 	g := &entryGetter{}
 	ctx := &evalCtx{row: g, now: pr.unit.now}
 	var t, nl []*roaring.Bitmap
