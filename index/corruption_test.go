@@ -282,7 +282,7 @@ func TestDamagedGroupFailsEveryProbeOfASectionInMemory(t *testing.T) {
 			t.Fatalf("row %d of an intact group: %v, %v", r, rows, err)
 		}
 	}
-	if keysGroupsOf(t, rd, "id").whole.Load() == nil {
+	if keysGroupsOf(t, rd, "id").whole.mem.Load() == nil {
 		t.Fatal("the section was not read whole; the test checks the in-memory path")
 	}
 	for i := range 3 {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
-	"math"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -118,11 +117,7 @@ type keysGroups struct {
 	w, e   int
 	groups int
 
-	probes atomic.Int64
-	whole  atomic.Pointer[sectionBytes] // the section in memory, once read whole (nil again if evicted)
-	mu     sync.Mutex                   // one goroutine reads the section whole
-	rd     *Reader                      // whose Resident holds whole
-	piece  resident
+	whole wholeSection
 }
 
 // sectionBytes is a section read whole, as an io.ReaderAt at the section's file offsets.
@@ -148,48 +143,11 @@ func (s *sectionBytes) ReadAt(p []byte, off int64) (int, error) {
 	return n, nil
 }
 
-// source is where a probe reads: the file, or the section in memory once it is probed often.
-// The section in memory is a piece of the Reader's Resident: evicted, the probes count from
-// zero again, so a section earns its memory back only by being probed as often again (a day
-// that ingest has moved on from stays on disk).
+// source is where a probe reads: the file, or the section in memory once it has been probed as
+// often as a quarter of its groups (wholeSection).
 func (kg *keysGroups) source() io.ReaderAt {
-	if w := kg.whole.Load(); w != nil {
-		kg.piece.touch()
-		return w
-	}
-	limit := max(64, int64(kg.groups)/4)
-	if kg.probes.Add(1) <= limit {
-		return kg.r
-	}
-	kg.mu.Lock()
-	defer kg.mu.Unlock()
-	if w := kg.whole.Load(); w != nil {
-		return w
-	}
-	if kg.probes.Load() <= limit { // evicted meanwhile: counting again
-		return kg.r
-	}
-	b := make([]byte, kg.length)
-	if readFull(kg.r, b, kg.off) != nil {
-		kg.probes.Store(math.MinInt64 / 2) // probes go on reading groups, and say why
-		return kg.r
-	}
-	w := &sectionBytes{b: b, off: kg.off, checked: make([]atomic.Bool, kg.groups)}
-	if kg.piece.drop == nil {
-		kg.piece.bytes = kg.length
-		kg.piece.drop = func() {
-			kg.whole.Store(nil)
-			kg.probes.Store(0)
-		}
-	}
-	kg.whole.Store(w)
-	if kg.rd == nil || !kg.rd.keep(&kg.piece) {
-		kg.whole.Store(nil)
-		if kg.rd != nil && !kg.rd.released.Load() {
-			kg.probes.Store(math.MinInt64 / 2) // larger than the whole bound: stays on disk
-		}
-	}
-	return w
+	kg.whole.earn(1)
+	return kg.whole.source()
 }
 
 func openKeysGroups(r io.ReaderAt, off, length int64, rows uint32) (*keysGroups, error) {
@@ -219,6 +177,7 @@ func openKeysGroups(r io.ReaderAt, off, length int64, rows uint32) (*keysGroups,
 		return nil, corruptf("keys header: %d entries for %d rows", kg.n, rows)
 	}
 	kg.groups = 1 << (kg.b - kg.g)
+	kg.whole = wholeSection{r: r, off: off, size: length, units: kg.groups, threshold: max(64, int64(kg.groups)/4) + 1}
 	if want := kg.groupsOff() + int64(kg.e)<<kg.b + int64(2+kg.w)*int64(kg.n); length != want {
 		return nil, corruptf("keys: %d bytes, want %d for %d entries, %d buckets and %d groups", length, want, kg.n, 1<<kg.b, kg.groups)
 	}

@@ -6,8 +6,6 @@ import (
 	"hash/crc32"
 	"io"
 	"slices"
-	"sync"
-	"sync/atomic"
 
 	"github.com/RoaringBitmap/roaring/v2"
 )
@@ -102,11 +100,7 @@ type postingsPaged struct {
 	entriesAt int64   // section offsets
 	areaAt    int64
 
-	read  atomic.Int64 // bytes probes have read piece by piece since the section was last whole
-	whole atomic.Pointer[sectionBytes]
-	mu    sync.Mutex
-	rd    *Reader
-	piece resident
+	whole wholeSection // earned by bytes read piece by piece: half the section
 }
 
 func openPostingsPaged(r io.ReaderAt, off, length int64, rows uint32, withValues, trusted bool) (*postingsPaged, error) {
@@ -137,7 +131,8 @@ func openPostingsPaged(r io.ReaderAt, off, length int64, rows uint32, withValues
 	if got, want := crc32.Checksum(hb[:head], castagnoli), binary.LittleEndian.Uint32(hb[head:]); got != want {
 		return nil, corruptf("postings header: crc32c mismatch (got %08x, stored %08x)", got, want)
 	}
-	ps := &postingsPaged{r: r, off: off, length: length, rows: rows, trusted: trusted, n: int(n), entriesAt: entriesAt, areaAt: areaAt}
+	ps := &postingsPaged{r: r, off: off, length: length, rows: rows, trusted: trusted, n: int(n), entriesAt: entriesAt, areaAt: areaAt,
+		whole: wholeSection{r: r, off: off, size: length, units: int(n) + 1, threshold: (length + 1) / 2}}
 	if withValues {
 		ps.values = make([]int32, n)
 		for i := range ps.values {
@@ -161,47 +156,6 @@ func (ps *postingsPaged) find(v int32) int {
 	return i
 }
 
-// source is where a probe reads: the file, or the section in memory once probes have read
-// half of it piece by piece (and the Resident has room).
-func (ps *postingsPaged) source() io.ReaderAt {
-	if w := ps.whole.Load(); w != nil {
-		ps.piece.touch()
-		return w
-	}
-	if ps.read.Load()*2 < ps.length {
-		return ps.r
-	}
-	ps.mu.Lock()
-	defer ps.mu.Unlock()
-	if w := ps.whole.Load(); w != nil {
-		return w
-	}
-	if ps.read.Load()*2 < ps.length { // evicted meanwhile: counting again
-		return ps.r
-	}
-	b := alignedBytes(int(ps.length)) // in place, bitmaps must be 8-aligned (alignedBytes)
-	if readFull(ps.r, b, ps.off) != nil {
-		ps.read.Store(-1 << 62) // probes go on reading postings, and say why
-		return ps.r
-	}
-	w := &sectionBytes{b: b, off: ps.off, checked: make([]atomic.Bool, ps.n+1)}
-	if ps.piece.drop == nil {
-		ps.piece.bytes = ps.length
-		ps.piece.drop = func() {
-			ps.whole.Store(nil)
-			ps.read.Store(0)
-		}
-	}
-	ps.whole.Store(w)
-	if ps.rd == nil || !ps.rd.keep(&ps.piece) {
-		ps.whole.Store(nil)
-		if ps.rd != nil && !ps.rd.released.Load() {
-			ps.read.Store(-1 << 62) // larger than the whole bound: stays on disk
-		}
-	}
-	return w
-}
-
 // manyPostings is how many postings of one section a single caller must be about to probe
 // for the section to be read whole at once (WillProbe): a union of thousands of codes (a
 // startswith over application names, a ne) made two small reads per code.
@@ -210,10 +164,8 @@ const manyPostings = 32
 // willProbe notes that k postings are about to be probed: many are read from the section
 // read whole (when the Resident has room for it), not posting by posting.
 func (ps *postingsPaged) willProbe(k int) {
-	if k >= manyPostings && ps.whole.Load() == nil {
-		if r := ps.read.Load(); r >= 0 && r*2 < ps.length {
-			ps.read.CompareAndSwap(r, ps.length)
-		}
+	if k >= manyPostings {
+		ps.whole.grant()
 	}
 }
 
@@ -231,7 +183,7 @@ func (ps *postingsPaged) probe(i int) (*roaring.Bitmap, error) {
 	if i < 0 || i > ps.n {
 		panic(fmt.Sprintf("BUG: posting %d out of [0, %d]", i, ps.n))
 	}
-	src := ps.source()
+	src := ps.whole.source()
 	var ent [2 * postingEntryLen]byte
 	e, at := ent[postingEntryLen:], ps.off+ps.entriesAt+postingEntryLen*int64(i)
 	if i > 0 {
@@ -267,7 +219,7 @@ func (ps *postingsPaged) probe(i int) (*roaring.Bitmap, error) {
 		if err := readFull(src, buf, pos); err != nil {
 			return nil, fmt.Errorf("index: posting %d of %d: cannot read %d bytes at offset %d: %w", i, ps.n+1, size, pos, err)
 		}
-		ps.read.Add(int64(size + len(e)))
+		ps.whole.earn(int64(size + len(e)))
 	}
 	pad, body := buf[:start-prevEnd], buf[start-prevEnd:]
 	if mem == nil || !mem.checked[i].Load() {

@@ -103,9 +103,9 @@ func (rd *Reader) pieces() []*resident {
 		if d := s.dec.Load(); d != nil {
 			switch v := d.v.(type) {
 			case *keysGroups:
-				out = append(out, &v.piece)
+				out = append(out, &v.whole.piece)
 			case *postingsPaged:
-				out = append(out, &v.piece)
+				out = append(out, &v.whole.piece)
 			}
 		}
 	}
@@ -269,11 +269,11 @@ func (rd *Reader) section(column string, kind Kind) (any, error) {
 	}
 	switch d := dec.(type) {
 	case *keysGroups: // only their headers are here; their bytes, once read whole, are a piece of their own
-		d.rd = rd
+		d.whole.rd = rd
 		s.dec.Store(&decoded{dec})
 		return dec, nil
 	case *postingsPaged:
-		d.rd = rd
+		d.whole.rd = rd
 		s.dec.Store(&decoded{dec})
 		return dec, nil
 	}
