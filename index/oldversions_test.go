@@ -2,6 +2,7 @@ package index
 
 import (
 	"encoding/binary"
+	"fmt"
 	"os"
 	"slices"
 	"testing"
@@ -141,4 +142,45 @@ func TestReadsOldVersions(t *testing.T) {
 		}
 		checkProbes(t, rd, s.probes())
 	}
+}
+
+// marshalPostings is the postings writer of format versions 1 to 3, kept for tests: it appends a postings payload. bitmaps has n+1 entries, the last one being
+// the null posting; values is nil for codes and bools. dst must start at the section
+// start: bitmaps are 8-aligned relative to len(dst) at entry, which the reader mirrors by
+// reading each section into an 8-aligned buffer, so that roaring's zero-copy decode sees
+// aligned uint64 and uint16 arrays.
+func marshalPostings(dst []byte, values []int32, bitmaps []*roaring.Bitmap) []byte {
+	n := len(bitmaps) - 1
+	if n < 0 || (values != nil && len(values) != n) {
+		panic(fmt.Sprintf("BUG: marshalPostings: %d bitmaps for %d values", len(bitmaps), len(values)))
+	}
+	size := 8 + 4*len(values) + 4*(n+1)
+	for _, bm := range bitmaps {
+		size += int(bm.GetSerializedSizeInBytes()) + 7
+	}
+	dst = slices.Grow(dst, size)
+	base := len(dst)
+	dst = binary.LittleEndian.AppendUint32(dst, uint32(n))
+	for _, v := range values {
+		dst = binary.LittleEndian.AppendUint32(dst, uint32(v))
+	}
+	endsAt := len(dst)
+	dst = append(dst, make([]byte, 4*(n+1))...)
+	for len(dst)-base != align8(len(dst)-base) {
+		dst = append(dst, 0)
+	}
+	area := len(dst)
+	w := appendWriter{b: dst}
+	for i, bm := range bitmaps {
+		for (len(w.b)-area)&7 != 0 {
+			w.b = append(w.b, 0)
+		}
+		if bm != nil && !bm.IsEmpty() {
+			if _, err := bm.WriteTo(&w); err != nil {
+				panic(fmt.Sprintf("BUG: roaring WriteTo into memory failed: %s", err))
+			}
+		}
+		binary.LittleEndian.PutUint32(w.b[endsAt+4*i:], uint32(len(w.b)-area))
+	}
+	return w.b
 }

@@ -40,8 +40,10 @@ func postingCRC(i int, b []byte) uint32 {
 	return crc32.Update(crc32.Checksum(ib[:], castagnoli), castagnoli, b)
 }
 
-// marshalPostingsPaged appends a version-4 postings payload; bitmaps and values as for
-// marshalPostings.
+// marshalPostingsPaged appends a version-4 postings payload. bitmaps has n+1 entries, the last
+// the null posting; values is nil for codes and bools. dst must start at the section start:
+// bitmaps are 8-aligned relative to len(dst) at entry, which readers mirror by reading into
+// 8-aligned buffers, so that roaring's zero-copy decode sees aligned arrays.
 func marshalPostingsPaged(dst []byte, values []int32, bitmaps []*roaring.Bitmap) []byte {
 	n := len(bitmaps) - 1
 	if n < 0 || (values != nil && len(values) != n) {
