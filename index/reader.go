@@ -37,12 +37,15 @@ type Reader struct {
 	released atomic.Bool // Release was called: keep nothing more
 }
 
-// lazySection is one section: decoded on first use, kept while res lets it stay.
+// lazySection is one section, decoded on first use and kept. What that keeps is small for the
+// sections of format version 4 (a keys or postings section's header; its bytes, once read
+// whole, are a wholeSection the Resident bounds) and for zone maps. Postings of versions 1 to 3
+// are kept whole, as those versions' readers always did: bounding them would read a day's
+// userPrincipalName section again at every query that found it evicted.
 type lazySection struct {
-	mu    sync.Mutex
-	err   error // a load that failed fails every later use too
-	dec   atomic.Pointer[decoded]
-	piece resident // the decoded section's memory in Reader.res
+	mu  sync.Mutex
+	err error // a load that failed fails every later use too
+	dec atomic.Pointer[decoded]
 }
 
 type decoded struct {
@@ -83,7 +86,7 @@ func OpenLazy(open func() (io.ReaderAt, int64, error), res *Resident) *Reader {
 }
 
 // Release lets go of the sections the Reader keeps in its Resident: its segment is closed. A
-// probe after Release still works, reading what it needs each time.
+// probe after Release still works, reading only the pieces it needs (never a section whole).
 func (rd *Reader) Release() {
 	if rd.released.Swap(true) || rd.res == nil {
 		return
@@ -99,7 +102,6 @@ func (rd *Reader) pieces() []*resident {
 	var out []*resident
 	for i := range rd.sections {
 		s := &rd.sections[i]
-		out = append(out, &s.piece)
 		if d := s.dec.Load(); d != nil {
 			switch v := d.v.(type) {
 			case *keysGroups:
@@ -250,7 +252,6 @@ func (rd *Reader) section(column string, kind Kind) (any, error) {
 	}
 	s := &rd.sections[i]
 	if d := s.dec.Load(); d != nil {
-		s.piece.touch()
 		return d.v, nil
 	}
 	s.mu.Lock()
@@ -259,7 +260,6 @@ func (rd *Reader) section(column string, kind Kind) (any, error) {
 		return nil, s.err
 	}
 	if d := s.dec.Load(); d != nil {
-		s.piece.touch()
 		return d.v, nil
 	}
 	dec, err := rd.load(&rd.entries[i])
@@ -268,23 +268,12 @@ func (rd *Reader) section(column string, kind Kind) (any, error) {
 		return nil, err
 	}
 	switch d := dec.(type) {
-	case *keysGroups: // only their headers are here; their bytes, once read whole, are a piece of their own
+	case *keysGroups:
 		d.whole.rd = rd
-		s.dec.Store(&decoded{dec})
-		return dec, nil
 	case *postingsPaged:
 		d.whole.rd = rd
-		s.dec.Store(&decoded{dec})
-		return dec, nil
 	}
-	if s.piece.drop == nil {
-		s.piece.bytes = int64(rd.entries[i].length)
-		s.piece.drop = func() { s.dec.Store(nil) }
-	}
-	s.dec.Store(&decoded{dec}) // before keep: an eviction right after admitting it must find it
-	if !rd.keep(&s.piece) {
-		s.dec.Store(nil)
-	}
+	s.dec.Store(&decoded{dec})
 	return dec, nil
 }
 

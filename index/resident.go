@@ -5,18 +5,19 @@ import (
 	"sync/atomic"
 )
 
-// Resident bounds the bytes of sections that Readers keep in memory after reading them: postings
-// and zone maps (read whole on their first probe) and the keys sections that ingest's duplicate
-// check probes often enough to read whole (keys_grouped.go). Without a bound they stayed until
-// their segment closed: a database ingested in time order kept the id keys of every day it had
-// ever checked (about 4 B an event: 400 MB at 100M events), and a long-running server every
-// postings section any query had touched.
+// Resident bounds the bytes of sections that Readers keep in memory after reading them whole:
+// the keys sections that ingest's duplicate check probes often enough to read whole
+// (keys_grouped.go) and the postings sections of format version 4 that probes have read half
+// of piece by piece (postings_paged.go); both are wholeSections. Without a bound a database
+// ingested in time order kept the id keys of every day it had ever checked until the segment
+// closed (about 4 B an event: 400 MB at 100M events).
 //
 // Eviction is CLOCK (second chance): each use sets a section's reference bit, and a section
 // that must make room clears the bits it passes and drops the first one found clear. A dropped
-// section is read (and checked) again on its next use; one larger than the whole bound is read
-// for each use and never kept. A Reader's sections leave when it is released (its segment is
-// closed). One Resident serves every Reader of a database; nil keeps everything (tools, tests).
+// section's probes read pieces from the file again until they earn the whole read back; a
+// section larger than the whole bound, or of a released Reader, is never read whole. A Reader's
+// sections leave when it is released (its segment is closed). One Resident serves every Reader
+// of a database; nil keeps everything (tools, tests).
 type Resident struct {
 	limit int64
 	mu    sync.Mutex

@@ -134,6 +134,15 @@ func TestEvictedKeysSectionEarnsItsPlaceAgain(t *testing.T) {
 	if used := res.Used(); used != 0 {
 		t.Fatalf("%d bytes resident after Release", used)
 	}
+	// A released Reader answers from the file, group by group: never the section whole.
+	ca.take()
+	probeKeys(t, a, key, rows, 3000, 5)
+	if reads, n := ca.take(); reads < 3000 || n >= 3000*section/100 {
+		t.Fatalf("3000 probes of a released Reader: %d reads, %d bytes (section %d)", reads, n, section)
+	}
+	if used := res.Used(); used != 0 {
+		t.Fatalf("a released Reader kept %d bytes", used)
+	}
 }
 
 func keysIndex(t *testing.T, rd *Reader) int {

@@ -74,9 +74,7 @@ func (w *wholeSection) source() io.ReaderAt {
 	w.mem.Store(m) // before keep: an eviction right after admitting it must find it
 	if w.rd == nil || !w.rd.keep(&w.piece) {
 		w.mem.Store(nil)
-		if w.rd != nil && !w.rd.released.Load() {
-			w.credit.Store(never) // larger than the whole bound: stays on disk
-		}
+		w.credit.Store(never) // larger than the whole bound, or its Reader released: stays on disk
 	}
 	return m
 }
