@@ -65,10 +65,14 @@ func (db *DB) CompactAllContext(ctx context.Context) error {
 // each column of each input block in turn, so a cancelled merge stops within one block's gather.
 type cancellableUnit struct {
 	*columnar.SegmentUnit
-	ctx context.Context
+	ctx     context.Context
+	closing context.Context // the DB's: checked here too, as AfterFunc passes it on later
 }
 
 func (u cancellableUnit) Column(idx int) (arrow.Array, error) {
+	if u.closing.Err() != nil {
+		return nil, context.Cause(u.closing)
+	}
 	if u.ctx.Err() != nil {
 		return nil, context.Cause(u.ctx)
 	}
@@ -171,7 +175,7 @@ func (db *DB) compactPartition(ctx context.Context, p *partition, segs []*segmen
 		for b := 0; b < s.seg.NumBlocks(); b++ {
 			u := &columnar.SegmentUnit{Seg: s.seg, Block: b}
 			held = append(held, u)
-			units = append(units, cancellableUnit{u, ctx})
+			units = append(units, cancellableUnit{u, ctx, db.closing})
 		}
 	}
 	defer func() {
