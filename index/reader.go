@@ -43,13 +43,10 @@ type Reader struct {
 // are kept whole, as those versions' readers always did: bounding them would read a day's
 // userPrincipalName section again at every query that found it evicted.
 type lazySection struct {
-	mu  sync.Mutex
-	err error // a load that failed fails every later use too
-	dec atomic.Pointer[decoded]
-}
-
-type decoded struct {
-	v any // *postingsSection, *keysSection, *keysGroups, *ZoneMap[int64] or *ZoneMap[float64]
+	once sync.Once
+	err  error
+	dec  any         // *postingsSection, *keysSection, *keysGroups, *postingsPaged, *ZoneMap[int64] or *ZoneMap[float64]
+	done atomic.Bool // once has run: dec and err are set (pieces reads dec without the once)
 }
 
 // SectionInfo describes one section, for statistics and tools.
@@ -102,8 +99,8 @@ func (rd *Reader) pieces() []*resident {
 	var out []*resident
 	for i := range rd.sections {
 		s := &rd.sections[i]
-		if d := s.dec.Load(); d != nil {
-			switch v := d.v.(type) {
+		if s.done.Load() {
+			switch v := s.dec.(type) {
 			case *keysGroups:
 				out = append(out, &v.whole.piece)
 			case *postingsPaged:
@@ -251,30 +248,11 @@ func (rd *Reader) section(column string, kind Kind) (any, error) {
 		return nil, fmt.Errorf("%w: column %q has no %s section", ErrNotFound, column, kind)
 	}
 	s := &rd.sections[i]
-	if d := s.dec.Load(); d != nil {
-		return d.v, nil
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.err != nil {
-		return nil, s.err
-	}
-	if d := s.dec.Load(); d != nil {
-		return d.v, nil
-	}
-	dec, err := rd.load(&rd.entries[i])
-	if err != nil {
-		s.err = err
-		return nil, err
-	}
-	switch d := dec.(type) {
-	case *keysGroups:
-		d.whole.rd = rd
-	case *postingsPaged:
-		d.whole.rd = rd
-	}
-	s.dec.Store(&decoded{dec})
-	return dec, nil
+	s.once.Do(func() {
+		s.dec, s.err = rd.load(&rd.entries[i])
+		s.done.Store(true)
+	})
+	return s.dec, s.err
 }
 
 func (rd *Reader) load(e *dirEntry) (any, error) {
@@ -286,6 +264,7 @@ func (rd *Reader) load(e *dirEntry) (any, error) {
 		if err != nil {
 			return nil, fmt.Errorf("section %s %q at offset %d (%d bytes): %w", e.kind, e.column, e.offset, e.length, err)
 		}
+		kg.whole.rd = rd
 		return kg, nil
 	}
 	if (e.kind == KindCodes || e.kind == KindBools || e.kind == KindInt32) && rd.version >= 4 {
@@ -297,6 +276,7 @@ func (rd *Reader) load(e *dirEntry) (any, error) {
 			return nil, fmt.Errorf("section %s %q at offset %d (%d bytes): %w", e.kind, e.column, e.offset, e.length, err)
 		}
 		ps.where = fmt.Sprintf("section %s %q at offset %d", e.kind, e.column, e.offset)
+		ps.whole.rd = rd
 		return ps, nil
 	}
 	buf := alignedBytes(int(e.length))

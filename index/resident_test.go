@@ -116,7 +116,7 @@ func TestEvictedKeysSectionEarnsItsPlaceAgain(t *testing.T) {
 	if used := res.Used(); used != section {
 		t.Fatalf("after many probes of C: %d bytes resident, want one section's %d", used, section)
 	}
-	if a.sections[keysIndex(t, a)].dec.Load().v.(*keysGroups).whole.mem.Load() != nil {
+	if a.sections[keysIndex(t, a)].dec.(*keysGroups).whole.mem.Load() != nil {
 		t.Fatal("A's section is still in memory after C's took its room")
 	}
 	cc.take()
