@@ -23,8 +23,9 @@ const memRowOverhead = 64
 // row order (56 B), and what the index builder keeps of the indexed columns until the sidecar is
 // written (codes, flags, error codes, and the key columns' hashes: about 90 B since keys are
 // hashed as they pass; 200 B when they were kept whole). The rest is margin for the blocks in
-// flight, which do not grow with the rows. The widest decoded column is not in it: a merge holds a column's input and output blocks
-// a block at a time, not for all rows (columnar.Merged.Column).
+// flight, which do not grow with the rows. The widest decoded column is not in it: a merge
+// holds a column's input and output blocks a block at a time, not for all rows
+// (columnar.Merged.Column).
 const mergeRowBytes = 320
 
 // memoryBudget is how a MemoryLimit is shared. The memtable gets a quarter: a flush starts when

@@ -27,7 +27,7 @@ func (db *DB) Compact() error {
 	}
 	db.compactMu.Lock()
 	defer db.compactMu.Unlock()
-	_, err := db.compactLocked(db.closing, false)
+	_, err := db.compactLocked(context.Background(), false)
 	return err
 }
 
@@ -44,15 +44,11 @@ func (db *DB) CompactAllContext(ctx context.Context) error {
 	if db.opts.ReadOnly {
 		return ErrReadOnly
 	}
-	ctx, stop := context.WithCancelCause(ctx)
-	defer stop(nil)
-	unhook := context.AfterFunc(db.closing, func() { stop(ErrClosed) })
-	defer unhook()
 	db.compactMu.Lock()
 	defer db.compactMu.Unlock()
 	for {
-		if err := ctx.Err(); err != nil {
-			return context.Cause(ctx)
+		if err := db.mergeStopped(ctx); err != nil {
+			return err
 		}
 		n, err := db.compactLocked(ctx, true)
 		if err != nil || n == 0 {
@@ -61,20 +57,26 @@ func (db *DB) CompactAllContext(ctx context.Context) error {
 	}
 }
 
-// cancellableUnit is a segment block that a merge reads only while ctx lasts. A merge asks for
-// each column of each input block in turn, so a cancelled merge stops within one block's gather.
+// mergeStopped says why a merge must stop: Close has begun (ErrClosed), or ctx is done.
+func (db *DB) mergeStopped(ctx context.Context) error {
+	if db.closing.Err() != nil {
+		return context.Cause(db.closing)
+	}
+	return ctx.Err()
+}
+
+// cancellableUnit is a segment block that a merge reads only until it must stop
+// (DB.mergeStopped). A merge asks for each column of each input block in turn, so a stopped
+// merge ends within one block's gather.
 type cancellableUnit struct {
 	*columnar.SegmentUnit
-	ctx     context.Context
-	closing context.Context // the DB's: checked here too, as AfterFunc passes it on later
+	db  *DB
+	ctx context.Context
 }
 
 func (u cancellableUnit) Column(idx int) (arrow.Array, error) {
-	if u.closing.Err() != nil {
-		return nil, context.Cause(u.closing)
-	}
-	if u.ctx.Err() != nil {
-		return nil, context.Cause(u.ctx)
+	if err := u.db.mergeStopped(u.ctx); err != nil {
+		return nil, err
 	}
 	return u.SegmentUnit.Column(idx)
 }
@@ -175,7 +177,7 @@ func (db *DB) compactPartition(ctx context.Context, p *partition, segs []*segmen
 		for b := 0; b < s.seg.NumBlocks(); b++ {
 			u := &columnar.SegmentUnit{Seg: s.seg, Block: b}
 			held = append(held, u)
-			units = append(units, cancellableUnit{u, ctx, db.closing})
+			units = append(units, cancellableUnit{u, db, ctx})
 		}
 	}
 	defer func() {

@@ -254,10 +254,11 @@ func Open(dir string, opts Options) (*DB, error) {
 
 // open recovers the database in dir, holding lock (nil for a reader beside a writer).
 func open(dir string, opts Options, trust trustSet, lock vfs.File) (*DB, error) {
+	budget := budgetOf(opts.MemoryLimit)
 	db := &DB{
 		dir: dir, fs: opts.FS, opts: opts, schema: columnar.SignIns, lock: lock, log: opts.Logger,
-		cache: columnar.NewBlockCache(opts.CacheBytes), budget: budgetOf(opts.MemoryLimit),
-		resident: index.NewResident(budgetOf(opts.MemoryLimit).index),
+		cache: columnar.NewBlockCache(opts.CacheBytes), budget: budget,
+		resident: index.NewResident(budget.index),
 		parts:    map[partKey]*partition{},
 		stop:     make(chan struct{}), kick: make(chan struct{}, 1),
 		trust: trust, homes: map[string]*homeCopies{}, versions: map[string]*tenantVersions{}, pendingOwn: map[ownID]storedRow{},
