@@ -39,16 +39,25 @@ func sectionOf(t *testing.T, rd *Reader, column string, kind Kind) SectionInfo {
 	return SectionInfo{}
 }
 
+// openUsersSection opens a usersSidecar through a countingReaderAt and uses its
+// userPrincipalName section once (which reads the section's header), so that the counts after
+// are the probes'.
+func openUsersSection(t *testing.T, rows, users uint32) (*Reader, *countingReaderAt, SectionInfo) {
+	t.Helper()
+	rd, cr, _ := openCounted(t, usersSidecar(t, rows, users))
+	sec := sectionOf(t, rd, "userPrincipalName", KindCodes)
+	if _, err := rd.Cardinality("userPrincipalName"); err != nil {
+		t.Fatal(err)
+	}
+	return rd, cr, sec
+}
+
 // One user's rows cost two reads of the sidecar (the posting's table entries, then the
 // posting), whatever the size of the section: the section is not read whole until probes
 // have read half of it piece by piece.
 func TestCodesProbeReadsOnePosting(t *testing.T) {
 	const rows, users = 200_000, 20_000
-	rd, cr, _ := openCounted(t, usersSidecar(t, rows, users))
-	sec := sectionOf(t, rd, "userPrincipalName", KindCodes)
-	if _, err := rd.Cardinality("userPrincipalName"); err != nil { // the section's first use reads its header
-		t.Fatal(err)
-	}
+	rd, cr, sec := openUsersSection(t, rows, users)
 	cr.take()
 	for u := uint32(1); u < 50; u++ {
 		bm, err := rd.Codes("userPrincipalName", u*397)
@@ -111,7 +120,7 @@ func TestDamagedPostingFailsItsProbesOnly(t *testing.T) {
 	prevEnd := int64(uint32(ent[0]) | uint32(ent[1])<<8 | uint32(ent[2])<<16 | uint32(ent[3])<<24)
 	end := int64(uint32(ent[8]) | uint32(ent[9])<<8 | uint32(ent[10])<<16 | uint32(ent[11])<<24)
 	bad := bytes.Clone(raw)
-	bad[sec.Offset+pp.areaAt+(align8i(prevEnd)+end)/2] ^= 0x10
+	bad[sec.Offset+pp.areaAt+(int64(align8(int(prevEnd)))+end)/2] ^= 0x10
 	rd := openBytes(t, bad)
 	for u := uint32(0); u < users; u++ {
 		got, err := rd.Codes("userPrincipalName", u)
@@ -134,17 +143,11 @@ func TestDamagedPostingFailsItsProbesOnly(t *testing.T) {
 	}
 }
 
-func align8i(n int64) int64 { return (n + 7) &^ 7 }
-
 // A caller about to probe many postings of a section (WillProbe) gets the section read whole,
 // once, not two reads per posting; a caller probing a few reads those postings alone.
 func TestWillProbeManyReadsTheSectionWhole(t *testing.T) {
 	const rows, users = 200_000, 20_000
-	rd, cr, _ := openCounted(t, usersSidecar(t, rows, users))
-	sec := sectionOf(t, rd, "userPrincipalName", KindCodes)
-	if _, err := rd.Cardinality("userPrincipalName"); err != nil { // the section's first use reads its header
-		t.Fatal(err)
-	}
+	rd, cr, sec := openUsersSection(t, rows, users)
 	rd.WillProbe("userPrincipalName", KindCodes, manyPostings-1)
 	cr.take()
 	for u := uint32(0); u < manyPostings-1; u++ {
