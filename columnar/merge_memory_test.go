@@ -1,6 +1,8 @@
 package columnar
 
 import (
+	"encoding/json"
+	"fmt"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -8,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/authlake/authlake/internal/vfs"
@@ -201,5 +204,83 @@ func TestColumnGatherHoldsABlockPerInputSegment(t *testing.T) {
 	}
 	if left := mem.CurrentAlloc() - base; left != 0 {
 		t.Fatalf("%d bytes of inputs still held after the column", left)
+	}
+}
+
+// The blocks of one segment share its dictionary, so unifying a dictionary column costs per
+// distinct dictionary, not per input block: a whole-day merge of the 100M-event stream had
+// ~800 input blocks from ~30 segments, and flags and a remapping per block, each the size of
+// its segment's dictionary, took 1.5 GB. Many small blocks of a segment must cost what one
+// block of the same rows does, and remap every row to its own value.
+func TestUnifiedDictIsPerDictionaryNotPerBlock(t *testing.T) {
+	events := testEvents(t, 3000, 13)
+	for i, e := range events {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(e), &m); err != nil {
+			t.Fatal(err)
+		}
+		m["userDisplayName"] = fmt.Sprintf("Display name %d", i) // a dictionary as big as the rows
+		b, err := json.Marshal(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		events[i] = string(b)
+	}
+	col := SignIns.byName["userDisplayName"]
+	// unify returns the bytes unifiedDict allocated (the least of a few runs: the runtime's own
+	// goroutines allocate too), checking its result on the way.
+	unify := func(blockRows int) (blocks int, allocated uint64) {
+		path, _ := writeTestSegment(t, t.TempDir(), events, blockRows)
+		seg, err := OpenSegment(vfs.Default, path, SignIns, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer seg.Close()
+		m := &Merged{Schema: SignIns}
+		var cols []arrow.Array
+		for b := 0; b < seg.NumBlocks(); b++ {
+			u := &SegmentUnit{Seg: seg, Block: b}
+			defer u.Release()
+			a, err := u.Column(col.Index)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m.units, cols = append(m.units, u), append(cols, a)
+			for r := 0; r < u.Rows(); r++ {
+				m.order = append(m.order, rowRef{uint32(b), uint32(r)})
+			}
+		}
+		allocated = ^uint64(0)
+		var ms runtime.MemStats
+		for range 5 {
+			runtime.ReadMemStats(&ms)
+			before := ms.TotalAlloc
+			dict, remaps := m.unifiedDict(cols)
+			runtime.ReadMemStats(&ms)
+			allocated = min(allocated, ms.TotalAlloc-before)
+			if dict.Len() != len(events) {
+				t.Fatalf("unified dictionary of %d values; the rows have %d", dict.Len(), len(events))
+			}
+			for ui, a := range cols {
+				da := a.(*array.Dictionary)
+				in := da.Dictionary().(*array.String)
+				for r := 0; r < da.Len(); r++ {
+					if got, want := dict.Value(int(remaps[ui][da.GetValueIndex(r)])), in.Value(da.GetValueIndex(r)); got != want {
+						t.Fatalf("block %d row %d remaps to %q, holds %q", ui, r, got, want)
+					}
+				}
+			}
+			dict.Release()
+		}
+		return seg.NumBlocks(), allocated
+	}
+	oneBlocks, one := unify(len(events))
+	manyBlocks, many := unify(50)
+	if oneBlocks != 1 || manyBlocks < 50 {
+		t.Fatalf("segments of %d and %d blocks; the test wants 1 and at least 50", oneBlocks, manyBlocks)
+	}
+	// A slice header and a pointer per block beyond the one-block cost, and some slack.
+	if many > one+one/4+uint64(manyBlocks)*64 {
+		t.Fatalf("unifying %d blocks of a segment allocated %d bytes; one block of the same rows %d", manyBlocks, many, one)
 	}
 }
