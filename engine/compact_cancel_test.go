@@ -13,16 +13,25 @@ import (
 	"github.com/authlake/authlake/internal/vfs"
 )
 
-// segReadHook calls at(n) at the n-th read of any segment file (from 1).
+// segReadHook calls at(n) at the n-th read of any segment file (from 1), or of the files
+// named with suffix instead (".idx": index sidecars).
 type segReadHook struct {
 	vfs.FS
-	n  atomic.Int64
-	at atomic.Pointer[func(n int64)] // merges read from several goroutines
+	suffix string
+	n      atomic.Int64
+	at     atomic.Pointer[func(n int64)] // merges read from several goroutines
+}
+
+func (h *segReadHook) hooked(name string) bool {
+	if h.suffix != "" {
+		return strings.HasSuffix(name, h.suffix)
+	}
+	return strings.HasSuffix(name, ".seg")
 }
 
 func (h *segReadHook) Open(name string) (vfs.File, error) {
 	f, err := h.FS.Open(name)
-	if err != nil || !strings.HasSuffix(name, ".seg") {
+	if err != nil || !h.hooked(name) {
 		return f, err
 	}
 	return hookedFile{f, h}, nil
@@ -30,7 +39,7 @@ func (h *segReadHook) Open(name string) (vfs.File, error) {
 
 func (h *segReadHook) OpenFile(name string, flag int, perm fs.FileMode) (vfs.File, error) {
 	f, err := h.FS.OpenFile(name, flag, perm)
-	if err != nil || !strings.HasSuffix(name, ".seg") {
+	if err != nil || !h.hooked(name) {
 		return f, err
 	}
 	return hookedFile{f, h}, nil

@@ -363,7 +363,9 @@ func (db *DB) commit(chunks map[partKey]arrow.RecordBatch, pend []pending, nEntr
 	db.ingestMu.RLock()
 	defer db.ingestMu.RUnlock()
 
-	// Dedup against stored events and reserve the new ids.
+	// Dedup against stored events and reserve the new ids; the stored segments are read
+	// before the lock is taken (idprobe.go).
+	probes := db.preprobe(pend, live)
 	db.mu.Lock()
 	if db.closed {
 		db.mu.Unlock()
@@ -428,7 +430,7 @@ func (db *DB) commit(chunks map[partKey]arrow.RecordBatch, pend []pending, nEntr
 				continue
 			}
 		case live:
-			v, err := db.classify(pd, chunks, &undo)
+			v, err := db.classify(pd, chunks, probes, &undo)
 			if err != nil {
 				return fail(err)
 			}

@@ -261,7 +261,7 @@ var errPending = fmt.Errorf("BUG: an id reserved by an ingest in flight is not i
 
 // findOwn finds id in the partitions of one tenant's own log (any that are given). Callers
 // hold db.mu.
-func findOwn(parts []*partition, id [16]byte) (storedRow, bool, error) {
+func findOwn(parts []*partition, id [16]byte, pr *idProbes) (storedRow, bool, error) {
 	for _, p := range parts {
 		if p == nil {
 			continue
@@ -275,7 +275,7 @@ func findOwn(parts []*partition, id [16]byte) (storedRow, bool, error) {
 			}
 		}
 		for _, s := range p.segs {
-			rows, err := s.idRows(nil, id[:])
+			rows, err := pr.idRows(s, id)
 			if err != nil {
 				return storedRow{}, false, err
 			}
@@ -397,8 +397,9 @@ func currentRows(c arrow.RecordBatch, tv *tenantVersions) ([]int, bool, error) {
 // classify decides what an own-log row of a live ingest is, as a versionRow: n 0 a
 // duplicate, 1 a new sign-in, above 1 the version it is stored as. A later version is numbered
 // here (so that concurrent ingests number apart) and its digest noted; undo takes the digest
-// back if the row is never stored. Callers hold db.mu for writing.
-func (db *DB) classify(pd pending, chunks map[partKey]arrow.RecordBatch, undo *[]func()) (versionRow, error) {
+// back if the row is never stored. pr answers the lookups of stored segments that commit made
+// before it took the lock (idprobe.go). Callers hold db.mu for writing.
+func (db *DB) classify(pd pending, chunks map[partKey]arrow.RecordBatch, pr *idProbes, undo *[]func()) (versionRow, error) {
 	v := versionRow{pd: pd}
 	tenant := pd.key.tenant
 	incoming := storedRow{chunk: chunks[pd.key], row: pd.row}
@@ -417,7 +418,7 @@ func (db *DB) classify(pd pending, chunks map[partKey]arrow.RecordBatch, undo *[
 				parts = append(parts, db.parts[partKey{tenant, d}])
 			}
 			var err error
-			if ref, found, err = findOwn(parts, pd.id); err != nil {
+			if ref, found, err = findOwn(parts, pd.id, pr); err != nil {
 				return v, err
 			}
 		}
@@ -454,7 +455,7 @@ func (db *DB) classify(pd pending, chunks map[partKey]arrow.RecordBatch, undo *[
 		ref, found := db.pendingOwn[ownID{tenant, pd.id}]
 		if !found {
 			var err error
-			if ref, found, err = findOwn(own, pd.id); err != nil {
+			if ref, found, err = findOwn(own, pd.id, pr); err != nil {
 				return v, err
 			}
 		}
