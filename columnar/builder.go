@@ -21,6 +21,8 @@ type Builder struct {
 	cols   []colBuilder
 	rows   int
 	sizes  *RowSizes // learns from Seal when set (NewSizedBuilder)
+	// capRows is the rows reserved for (NewSizedBuilder, Grow), appended ones included.
+	capRows int
 }
 
 // NewBuilder returns an empty builder for schema s.
@@ -43,24 +45,39 @@ type RowSizes struct {
 	perRow []int // value bytes per row, by column (Extras included); 0 before the first Seal
 }
 
+// Clone returns a copy of r that learns apart from it.
+func (r *RowSizes) Clone() RowSizes { return RowSizes{perRow: slices.Clone(r.perRow)} }
+
 // NewSizedBuilder returns an empty builder for schema s with room for rows rows, each column's
 // values sized as sizes says the last batch's were (sizes may be nil: no learning). Room a
 // batch does not fill is given back at Seal, so a sealed record holds no more than its rows.
 func NewSizedBuilder(s *Schema, rows int, sizes *RowSizes) *Builder {
 	b := NewBuilder(s)
 	b.sizes = sizes
-	if sizes == nil || rows <= 0 {
-		return b
-	}
-	if len(sizes.perRow) != len(b.cols) {
+	if sizes != nil && len(sizes.perRow) != len(b.cols) {
 		sizes.perRow = make([]int, len(b.cols))
+	}
+	b.Grow(rows)
+	return b
+}
+
+// Grow makes room for rows more rows, each column's values sized as the builder's RowSizes
+// says (nothing without one). Reserving is not free: the room is cleared memory, so a caller
+// that does not know how many rows will come grows in steps (Room says when) rather than
+// reserving for the most it might get.
+func (b *Builder) Grow(rows int) {
+	if b.sizes == nil || rows <= 0 {
+		return
 	}
 	for i, c := range b.cols {
 		// An eighth more than the last batch took: rows vary, and one regrowth costs more.
-		c.reserve(rows, rows*sizes.perRow[i]+rows*sizes.perRow[i]/8)
+		c.reserve(rows, rows*b.sizes.perRow[i]+rows*b.sizes.perRow[i]/8)
 	}
-	return b
+	b.capRows = b.rows + rows
 }
+
+// Room is how many more rows fit in the room made by NewSizedBuilder and Grow.
+func (b *Builder) Room() int { return max(0, b.capRows-b.rows) }
 
 // Len is the number of rows appended since the last Seal.
 func (b *Builder) Len() int { return b.rows }
@@ -106,7 +123,7 @@ func (b *Builder) Seal() arrow.RecordBatch {
 		b.cols[i] = newColBuilder(c.Kind)
 	}
 	b.cols[b.schema.Extras()] = newColBuilder(KindExtras)
-	b.rows = 0
+	b.rows, b.capRows = 0, 0
 	return Shareable(rec)
 }
 

@@ -61,3 +61,60 @@ func TestSizedBuilderSealsWhatAPlainOneDoes(t *testing.T) {
 		t.Fatal("an empty sized builder seals an empty record of the schema")
 	}
 }
+
+// Ingest does not know how many of a call's records a partition gets: a chunk builder starts
+// small and doubles (Grow) when its room is used up (Room). Grown that way it seals what a
+// plain builder does, and Room counts the rows it was given room for.
+func TestSizedBuilderGrowsInSteps(t *testing.T) {
+	var buf bytes.Buffer
+	if _, _, err := gen.Write(&buf, gen.Config{Events: 1200, Seed: 9, End: gen.BenchEnd}); err != nil {
+		t.Fatal(err)
+	}
+	lines := bytes.Split(bytes.TrimSpace(buf.Bytes()), []byte("\n"))
+	d, row := columnar.NewDecoder(columnar.SignIns), columnar.NewRow(columnar.SignIns)
+	var sizes columnar.RowSizes
+	learn := columnar.NewSizedBuilder(columnar.SignIns, 200, &sizes)
+	for _, l := range lines[:200] {
+		if err := d.Decode(l, row); err != nil {
+			t.Fatal(err)
+		}
+		learn.AppendRow(row)
+	}
+	learn.Seal().Release()
+
+	plain := columnar.NewBuilder(columnar.SignIns)
+	sized := columnar.NewSizedBuilder(columnar.SignIns, 128, &sizes)
+	if sized.Room() != 128 {
+		t.Fatalf("a builder sized for 128 rows has room for %d", sized.Room())
+	}
+	grows := 0
+	for i, l := range lines[200:] {
+		if sized.Room() == 0 {
+			sized.Grow(sized.Len())
+			grows++
+			if sized.Room() != sized.Len() {
+				t.Fatalf("after %d rows, doubling left room for %d", sized.Len(), sized.Room())
+			}
+		}
+		if err := d.Decode(l, row); err != nil {
+			t.Fatal(err)
+		}
+		plain.AppendRow(row)
+		sized.AppendRow(row)
+		if want := sized.Room(); i == 0 && want != 127 {
+			t.Fatalf("after one row, room for %d, want 127", want)
+		}
+	}
+	if grows != 3 { // 128 → 256 → 512 → 1024 for 1000 rows
+		t.Fatalf("grew %d times for 1000 rows from 128", grows)
+	}
+	want, got := plain.Seal(), sized.Seal()
+	defer want.Release()
+	defer got.Release()
+	if !array.RecordEqual(want, got) {
+		t.Fatal("the builder grown in steps seals a record other than the plain builder's")
+	}
+	if sized.Room() != 0 {
+		t.Fatalf("a sealed builder has room for %d rows", sized.Room())
+	}
+}

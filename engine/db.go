@@ -155,6 +155,9 @@ type DB struct {
 	// resident bounds the index sections segments keep in memory after use (budget.index).
 	resident *index.Resident
 
+	// hints are what ingest calls learned about their chunks' sizes (its own lock).
+	hints sizeHints
+
 	// ingestMu is held shared by each ingest from dedup to memtable append, and exclusively by
 	// the flush freeze, so a WAL rotation never separates a record from its memtable rows.
 	ingestMu sync.RWMutex

@@ -64,9 +64,52 @@ var (
 )
 
 type decodeState struct {
-	dec   *columnar.Decoder
-	row   *columnar.Row
-	sizes columnar.RowSizes // what a row of each column took in this state's last chunk
+	dec *columnar.Decoder
+	row *columnar.Row
+}
+
+// sizeHints are what the last ingest call learned about its chunks, for the next call to
+// reserve by. They live in the DB, not in the pooled decodeState: the pool is emptied at every
+// garbage collection, and a fresh state reserved as if it knew nothing.
+type sizeHints struct {
+	mu    sync.Mutex
+	sizes columnar.RowSizes // what a row of each column took
+	rows  map[partKey]int   // how many rows each partition's chunk took
+}
+
+// take returns a copy of the hints for one call to learn in.
+func (h *sizeHints) take() (columnar.RowSizes, map[partKey]int) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.sizes.Clone(), h.rows
+}
+
+// keep records what a call learned (concurrent calls: the last to finish).
+func (h *sizeHints) keep(sizes columnar.RowSizes, rows map[partKey]int) {
+	h.mu.Lock()
+	h.sizes, h.rows = sizes, rows
+	h.mu.Unlock()
+}
+
+// firstRoom is how many rows a call's new chunk builder reserves when rest records are left;
+// last is what the partition's chunk took in the last call (known says whether it had one),
+// first whether this is the call's first chunk. Reserving is clearing memory, so the room
+// should be what the chunk will take. Input sorted by time (a generator, a day's export) puts
+// most of a call in one partition, the first: room for the rest of the call saves regrowth.
+// Input of many days mixed (a Log Analytics export, several streams interleaved) spreads a
+// call over tens of partitions, and room for the rest of the call in each cleared memory for
+// tens of calls: 24% of a one-core ingest of shuffled events. So a partition seen in the last
+// call starts at what it took then (and a quarter more), a new one after the first at
+// IngestChunk rows, and a builder doubles when full.
+func firstRoom(rest, last int, known, first bool) int {
+	switch {
+	case known:
+		return min(rest, max(IngestChunk, last+last/4))
+	case first:
+		return rest
+	default:
+		return min(rest, IngestChunk)
+	}
 }
 
 var decoders = sync.Pool{New: func() any {
@@ -185,6 +228,7 @@ func (db *DB) apply(ctx context.Context, entries []entry) (IngestResult, error) 
 
 	// Phase 1, no locks: decode into call-local chunk builders, one per partition.
 	builders := map[partKey]*columnar.Builder{}
+	sizes, lastRows := db.hints.take()
 	var pend []pending
 	local := map[partKey]map[[16]byte]struct{}{} // copies of one id inside this call
 	targets := make([]string, 0, 2)
@@ -276,18 +320,25 @@ func (db *DB) apply(ctx context.Context, entries []entry) (IngestResult, error) 
 				seen[id] = struct{}{}
 			}
 			b := builders[k]
-			if b == nil {
-				// Room for the rest of the call's records: most calls fill one day's chunk.
-				b = columnar.NewSizedBuilder(db.schema, len(entries)-i, &ds.sizes)
+			if rest := len(entries) - i; b == nil {
+				last, known := lastRows[k]
+				b = columnar.NewSizedBuilder(db.schema, firstRoom(rest, last, known, len(builders) == 0), &sizes)
 				builders[k] = b
+			} else if b.Room() == 0 {
+				b.Grow(min(rest, max(b.Len(), IngestChunk))) // doubling, to the rest of the call
 			}
 			pend = append(pend, pending{entry: i, key: k, id: id, ns: ns, row: b.Len()})
 			b.AppendRow(row)
 		}
 	}
 	chunks := make(map[partKey]arrow.RecordBatch, len(builders))
+	rows := make(map[partKey]int, len(builders))
 	for k, b := range builders {
+		rows[k] = b.Len()
 		chunks[k] = b.Seal()
+	}
+	if len(builders) > 0 {
+		db.hints.keep(sizes, rows)
 	}
 	// The commit waits on locks and the WAL's fsync: no token is held across it.
 	pool.Release()
