@@ -1,0 +1,87 @@
+package columnar_test
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/authlake/authlake/bench/gen"
+	"github.com/authlake/authlake/columnar"
+	"github.com/authlake/authlake/internal/vfs"
+)
+
+// BenchmarkCompact merges four segments of one day into one, as a tier merge does, at the
+// default zstd level and at the better one compaction uses for segments that stay: ns/row is
+// the cost of rewriting a row, B/row what the output takes on disk.
+func BenchmarkCompact(b *testing.B) {
+	const segs, perSeg = 4, 8192
+	var buf bytes.Buffer
+	if _, _, err := gen.Write(&buf, gen.Config{Events: segs * perSeg, Seed: 3, Days: 1, End: gen.BenchEnd}); err != nil {
+		b.Fatal(err)
+	}
+	lines := bytes.Split(bytes.TrimSpace(buf.Bytes()), []byte("\n"))
+	dir := b.TempDir()
+	d, row := columnar.NewDecoder(columnar.SignIns), columnar.NewRow(columnar.SignIns)
+	var inputs []*columnar.Segment
+	for i := range segs {
+		bl := columnar.NewBuilder(columnar.SignIns)
+		for _, l := range lines[i*len(lines)/segs : (i+1)*len(lines)/segs] {
+			if err := d.Decode(l, row); err != nil {
+				b.Fatal(err)
+			}
+			bl.AppendRow(row)
+		}
+		rec := bl.Seal()
+		m, err := columnar.Merge(columnar.SignIns, []columnar.Unit{columnar.RecordUnit{Schema: columnar.SignIns, Rec: rec}}, 0)
+		if err != nil {
+			b.Fatal(err)
+		}
+		path := filepath.Join(dir, fmt.Sprintf("in%d.seg", i))
+		if _, err := columnar.WriteSegment(vfs.Default, path, "t", 20000, m, nil); err != nil {
+			b.Fatal(err)
+		}
+		rec.Release()
+		seg, err := columnar.OpenSegment(vfs.Default, path, columnar.SignIns, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer seg.Close()
+		inputs = append(inputs, seg)
+	}
+	for _, better := range []bool{false, true} {
+		b.Run(fmt.Sprintf("better=%v", better), func(b *testing.B) {
+			out := filepath.Join(dir, "out.seg")
+			rows := 0
+			for b.Loop() {
+				var units []columnar.Unit
+				var held []*columnar.SegmentUnit
+				for _, s := range inputs {
+					for blk := 0; blk < s.NumBlocks(); blk++ {
+						u := &columnar.SegmentUnit{Seg: s, Block: blk}
+						units, held = append(units, u), append(held, u)
+					}
+				}
+				m, err := columnar.Merge(columnar.SignIns, units, 0)
+				if err != nil {
+					b.Fatal(err)
+				}
+				m.BetterCompression = better
+				if _, err := columnar.WriteSegment(vfs.Default, out, "t", 20000, m, nil); err != nil {
+					b.Fatal(err)
+				}
+				for _, u := range held {
+					u.Release()
+				}
+				rows = m.Rows
+			}
+			st, err := os.Stat(out)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*rows), "ns/row")
+			b.ReportMetric(float64(st.Size())/float64(rows), "B/row")
+		})
+	}
+}
