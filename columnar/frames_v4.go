@@ -34,6 +34,9 @@ const (
 	// Time values: zigzag deltas (value i minus value i-1, value -1 being 0) as uint64, summed
 	// in place on decode.
 	encTimeDelta = 1
+	// GUIDs of a column with a Sibling (Column.Sibling): references to the sibling's rows in
+	// the same block, and the values no row of it holds (appendSiblingRefs).
+	encSiblingRefs = 2
 )
 
 // codeWidth is the width in bytes of a version-4 frame's dictionary codes for a dictionary of
@@ -62,8 +65,9 @@ func align8(n int) int { return (n + 7) &^ 7 }
 
 // appendFrameV4 appends the version-4 content (before compression) of arr, a column block of
 // kind (its codes for dictionary kinds, with dictLen entries in the column's dictionary; the
-// dictionary itself is written as KindText).
-func appendFrameV4(dst []byte, kind Kind, arr arrow.Array, dictLen int) ([]byte, error) {
+// dictionary itself is written as KindText). sib is the same block of the column's Sibling, for
+// a GUID column that has one (nil otherwise).
+func appendFrameV4(dst []byte, kind Kind, arr arrow.Array, dictLen int, sib arrow.Array) ([]byte, error) {
 	d := arr.Data()
 	n, off := d.Len(), d.Offset()
 	nulls := arr.NullN()
@@ -73,6 +77,10 @@ func appendFrameV4(dst []byte, kind Kind, arr arrow.Array, dictLen int) ([]byte,
 		enc = byte(codeWidth(dictLen))
 	case KindTime:
 		enc = encTimeDelta
+	case KindGUID:
+		if sib != nil {
+			enc = encSiblingRefs
+		}
 	}
 	dst = binary.LittleEndian.AppendUint32(dst, uint32(n))
 	dst = binary.LittleEndian.AppendUint32(dst, uint32(nulls))
@@ -115,6 +123,9 @@ func appendFrameV4(dst []byte, kind Kind, arr arrow.Array, dictLen int) ([]byte,
 	case KindBool:
 		bits(d.Buffers()[1].Bytes())
 	case KindGUID, KindInt32, KindFloat64:
+		if enc == encSiblingRefs {
+			return appendSiblingRefs(dst, arr, sib)
+		}
 		w := arr.DataType().(arrow.FixedWidthDataType).BitWidth() / 8
 		dst = append(dst, d.Buffers()[1].Bytes()[off*w:(off+n)*w]...)
 	case KindText, KindJSON, KindExtras:
@@ -135,11 +146,11 @@ func appendFrameV4(dst []byte, kind Kind, arr arrow.Array, dictLen int) ([]byte,
 	return pad8(dst), nil
 }
 
-// encodeFrameV4 writes arr's version-4 content and zstd-compresses it.
-func encodeFrameV4(kind Kind, arr arrow.Array, dictLen int, better bool) ([]byte, error) {
+// encodeFrameV4 writes arr's version-4 content and zstd-compresses it (sib: see appendFrameV4).
+func encodeFrameV4(kind Kind, arr arrow.Array, dictLen int, sib arrow.Array, better bool) ([]byte, error) {
 	bp := rawBufs.Get().(*[]byte)
 	defer rawBufs.Put(bp)
-	raw, err := appendFrameV4((*bp)[:0], kind, arr, dictLen)
+	raw, err := appendFrameV4((*bp)[:0], kind, arr, dictLen, sib)
 	*bp = raw
 	if err != nil {
 		return nil, err
@@ -166,8 +177,10 @@ var zstdOut = sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); return &
 // whose buffers are slices of the one buffer the frame was decompressed into (from mem), or
 // for narrow dictionary codes, of the one buffer they were widened into.
 // Every length is checked against that buffer: a frame that passed its CRC may still be
-// hostile, and gets an error, never a panic.
-func decodeFrameV4(frame []byte, kind Kind, rows, dictLen int, mem memory.Allocator) (arrow.Array, error) {
+// hostile, and gets an error, never a panic. sib returns the same block of the column's Sibling,
+// which the decoder releases (nil: the column has none); it is called only for a frame of
+// references to it, whose values are then one new buffer from mem.
+func decodeFrameV4(frame []byte, kind Kind, rows, dictLen int, mem memory.Allocator, sib func() (arrow.Array, error)) (arrow.Array, error) {
 	if (kind == KindDict || kind == KindJSONDict) && codeWidth(dictLen) < 4 {
 		return decodeNarrowCodes(frame, kind, rows, dictLen, mem)
 	}
@@ -176,7 +189,7 @@ func decodeFrameV4(frame []byte, kind Kind, rows, dictLen int, mem memory.Alloca
 		return nil, err
 	}
 	defer raw.Release()
-	return arrayFromFrameV4(raw, n, kind, rows, dictLen, nil)
+	return arrayFromFrameV4(raw, n, kind, rows, dictLen, mem, sib)
 }
 
 // scratchBufs hold the content of narrow dictionary codes while they are widened.
@@ -210,13 +223,14 @@ func decodeNarrowCodes(frame []byte, kind Kind, rows, dictLen int, mem memory.Al
 		return nil, fmt.Errorf("frame of %d codes holds %d bytes (declares %d, at most %d)", rows, len(out), h.FrameContentSize, most)
 	}
 	raw := memory.NewBufferBytes(out[:cap(out)])
-	return arrayFromFrameV4(raw, len(out), kind, rows, dictLen, mem)
+	return arrayFromFrameV4(raw, len(out), kind, rows, dictLen, mem, nil)
 }
 
 // arrayFromFrameV4 reads the version-4 content in raw[:n] (raw may be longer). Its arrays are
 // slices of raw, but for narrow dictionary codes, which are widened into a new buffer from
-// outMem (raw is then scratch: the array holds nothing of it).
-func arrayFromFrameV4(raw *memory.Buffer, n int, kind Kind, rows, dictLen int, outMem memory.Allocator) (arrow.Array, error) {
+// outMem, and references to a sibling (sib), resolved into one (raw is then scratch: the array
+// holds nothing of it).
+func arrayFromFrameV4(raw *memory.Buffer, n int, kind Kind, rows, dictLen int, outMem memory.Allocator, sib func() (arrow.Array, error)) (arrow.Array, error) {
 	b := raw.Bytes()
 	if n < frameV4Header || align8(n) > len(b) {
 		return nil, fmt.Errorf("frame of %d bytes is shorter than its header", n)
@@ -354,6 +368,22 @@ func arrayFromFrameV4(raw *memory.Buffer, n int, kind Kind, rows, dictLen int, o
 			bad = fmt.Errorf("values have bits set past row %d", rows)
 		}
 	case KindGUID, KindInt32, KindFloat64:
+		if kind == KindGUID && sib != nil && enc == encSiblingRefs {
+			refs := section("references", rows*4)
+			if refs == nil {
+				return nil, bad
+			}
+			defer refs.Release()
+			lits := section("literals", 16*literalsIn(refs.Bytes(), validity))
+			if lits == nil {
+				return nil, bad
+			}
+			defer lits.Release()
+			if pos != n {
+				return nil, fmt.Errorf("%d bytes after the literals", n-pos)
+			}
+			return siblingValues(refs.Bytes(), lits.Bytes(), validity, rows, nulls, outMem, sib)
+		}
 		values = section("values", rows*typ.(arrow.FixedWidthDataType).BitWidth()/8)
 	case KindText, KindJSON, KindExtras:
 		if values = section("offsets", (rows+1)*4); values != nil {
@@ -438,4 +468,146 @@ func decompressFrameSlack(frame []byte, mem memory.Allocator) (*memory.Buffer, i
 		return nil, 0, fmt.Errorf("zstd: %w", err)
 	}
 	return memory.NewBufferBytes(out), len(out), nil
+}
+
+// Frames of references to a sibling column (encSiblingRefs): after the validity bitmap, a u32
+// per row, then the literals, 16 bytes each. A row's u32 is 0 for a null row and for a value
+// the next literal holds, else 1 + zigzag(row − r) for the sibling's value in row r of the same
+// block. A value equal to its own row's sibling is 1: a block of single-step sign-ins is a run
+// of ones that zstd stores in a few bytes, where their 16 random bytes each did not compress.
+
+// appendSiblingRefs appends the references and literals of GUID block arr against sib, the
+// same block of its sibling column.
+func appendSiblingRefs(dst []byte, arr, sib arrow.Array) ([]byte, error) {
+	a, ok1 := arr.(*array.FixedSizeBinary)
+	s, ok2 := sib.(*array.FixedSizeBinary)
+	if !ok1 || !ok2 || a.Len() != s.Len() {
+		return nil, fmt.Errorf("BUG: references of %s against %s of %d rows", arr.DataType(), sib.DataType(), sib.Len())
+	}
+	var (
+		rowOf map[[16]byte]int // the sibling's value → its first row, built at the first need
+		lits  []int            // rows whose value is a literal
+	)
+	for i := range a.Len() {
+		if a.IsNull(i) {
+			dst = binary.LittleEndian.AppendUint32(dst, 0)
+			continue
+		}
+		v := a.Value(i)
+		if s.IsValid(i) && bytes.Equal(s.Value(i), v) {
+			dst = binary.LittleEndian.AppendUint32(dst, 1)
+			continue
+		}
+		if rowOf == nil {
+			rowOf = make(map[[16]byte]int, s.Len())
+			for r := s.Len() - 1; r >= 0; r-- {
+				if s.IsValid(r) {
+					rowOf[[16]byte(s.Value(r))] = r
+				}
+			}
+		}
+		r, ok := rowOf[[16]byte(v)]
+		if !ok {
+			dst = binary.LittleEndian.AppendUint32(dst, 0)
+			lits = append(lits, i)
+			continue
+		}
+		d := int64(i - r)
+		dst = binary.LittleEndian.AppendUint32(dst, uint32(1+(d<<1^d>>63)))
+	}
+	dst = pad8(dst)
+	for _, i := range lits {
+		dst = append(dst, a.Value(i)...)
+	}
+	return pad8(dst), nil
+}
+
+// literalsIn counts the literals a frame's references call for: the valid rows whose
+// reference is 0.
+func literalsIn(refs []byte, validity *memory.Buffer) int {
+	n := 0
+	for i := 0; i < len(refs)/4; i++ {
+		if binary.LittleEndian.Uint32(refs[4*i:]) == 0 && (validity == nil || bitutil.BitIsSet(validity.Bytes(), i)) {
+			n++
+		}
+	}
+	return n
+}
+
+// siblingValues resolves a frame's references against its sibling's block into one new buffer
+// from mem (the validity bitmap, then the values). Every reference is checked: to a row of the
+// block, which the sibling holds a value in; null rows refer to nothing.
+func siblingValues(refs, lits []byte, validity *memory.Buffer, rows, nulls int, mem memory.Allocator, sib func() (arrow.Array, error)) (arrow.Array, error) {
+	if mem == nil {
+		return nil, fmt.Errorf("BUG: sibling references without an allocator")
+	}
+	var s *array.FixedSizeBinary
+	needSibling := func() error {
+		if s != nil {
+			return nil
+		}
+		a, err := sib()
+		if err != nil {
+			return fmt.Errorf("sibling column: %w", err)
+		}
+		if a == nil {
+			return fmt.Errorf("references a sibling column that holds no value in this block")
+		}
+		fs, ok := a.(*array.FixedSizeBinary)
+		if !ok || fs.Len() != rows || fs.DataType().(*arrow.FixedSizeBinaryType).ByteWidth != 16 {
+			return fmt.Errorf("sibling column block is %s of %d rows, want 16-byte values of %d", a.DataType(), a.Len(), rows)
+		}
+		s = fs
+		return nil
+	}
+	defer func() {
+		if s != nil {
+			s.Release()
+		}
+	}()
+	vlen := 0
+	if validity != nil {
+		vlen = align8(len(validity.Bytes()))
+	}
+	ob := memory.NewBufferWithAllocator(mem.Allocate(vlen+rows*16), mem)
+	defer ob.Release()
+	var nv *memory.Buffer
+	if validity != nil {
+		nv = memory.SliceBuffer(ob, 0, len(validity.Bytes()))
+		defer nv.Release()
+		copy(nv.Bytes(), validity.Bytes())
+	}
+	values := memory.SliceBuffer(ob, vlen, rows*16)
+	defer values.Release()
+	out := values.Bytes()
+	clear(out)
+	for i := range rows {
+		ref := binary.LittleEndian.Uint32(refs[4*i:])
+		if validity != nil && !bitutil.BitIsSet(validity.Bytes(), i) {
+			if ref != 0 {
+				return nil, fmt.Errorf("null row %d refers to a row", i)
+			}
+			continue
+		}
+		if ref == 0 {
+			copy(out[16*i:], lits[:16])
+			lits = lits[16:]
+			continue
+		}
+		z := uint64(ref - 1)
+		r := int64(i) - (int64(z>>1) ^ -int64(z&1))
+		if r < 0 || r >= int64(rows) {
+			return nil, fmt.Errorf("row %d refers to row %d of a block of %d", i, r, rows)
+		}
+		if err := needSibling(); err != nil {
+			return nil, err
+		}
+		if s.IsNull(int(r)) {
+			return nil, fmt.Errorf("row %d refers to row %d, where the sibling column is null", i, r)
+		}
+		copy(out[16*i:], s.Value(int(r)))
+	}
+	ad := array.NewData(KindGUID.ArrowType(), rows, []*memory.Buffer{nv, values}, nil, nulls, 0)
+	defer ad.Release()
+	return array.MakeFromData(ad), nil
 }

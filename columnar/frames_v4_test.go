@@ -143,19 +143,19 @@ func sameArray(a, b arrow.Array) bool {
 func TestFrameV4RoundTrip(t *testing.T) {
 	for _, c := range v4Cases(t) {
 		mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-		frame, err := encodeFrameV4(c.kind, c.arr, c.dictLen, false)
+		frame, err := encodeFrameV4(c.kind, c.arr, c.dictLen, nil, false)
 		if err != nil {
 			t.Fatalf("%s: %v", c.name, err)
 		}
-		got, err := decodeFrameV4(frame, c.kind, c.arr.Len(), c.dictLen, mem)
+		got, err := decodeFrameV4(frame, c.kind, c.arr.Len(), c.dictLen, mem, nil)
 		if err != nil {
 			t.Fatalf("%s: %v", c.name, err)
 		}
 		if !sameArray(c.arr, got) || got.NullN() != c.arr.NullN() {
 			t.Fatalf("%s: read back\n%v\nwrote\n%v", c.name, got, c.arr)
 		}
-		raw1, _ := appendFrameV4(nil, c.kind, c.arr, c.dictLen)
-		raw2, err := appendFrameV4(nil, c.kind, got, c.dictLen)
+		raw1, _ := appendFrameV4(nil, c.kind, c.arr, c.dictLen, nil)
+		raw2, err := appendFrameV4(nil, c.kind, got, c.dictLen, nil)
 		if err != nil || !bytes.Equal(raw1, raw2) {
 			t.Fatalf("%s: re-encoding differs (%v)", c.name, err)
 		}
@@ -172,7 +172,7 @@ func TestFrameV4Rejects(t *testing.T) {
 	sb := array.NewStringBuilder(mem)
 	sb.AppendValues([]string{"a", "", "bc"}, []bool{true, false, true})
 	str := sb.NewArray()
-	good, _ := appendFrameV4(nil, KindText, str, 0)
+	good, _ := appendFrameV4(nil, KindText, str, 0, nil)
 	for _, tc := range []struct {
 		name string
 		edit func(b []byte) []byte
@@ -194,7 +194,7 @@ func TestFrameV4Rejects(t *testing.T) {
 		{"wrong kind", func(b []byte) []byte { return b }, KindGUID, 3},
 	} {
 		b := tc.edit(slices.Clone(good))
-		a, err := decodeFrameV4(zstdFast.EncodeAll(b, nil), tc.kind, tc.rows, 0, mem)
+		a, err := decodeFrameV4(zstdFast.EncodeAll(b, nil), tc.kind, tc.rows, 0, mem, nil)
 		if err == nil {
 			t.Errorf("%s: accepted %v", tc.name, a)
 			a.Release()
@@ -206,11 +206,11 @@ func TestFrameV4Rejects(t *testing.T) {
 	cb := array.NewInt32Builder(mem)
 	cb.AppendValues([]int32{0, 2}, nil)
 	codes := cb.NewArray()
-	frame, err := encodeFrameV4(KindDict, codes, 3, false)
+	frame, err := encodeFrameV4(KindDict, codes, 3, nil, false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := decodeFrameV4(frame, KindDict, 2, 3, mem)
+	a, err := decodeFrameV4(frame, KindDict, 2, 3, mem, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -224,11 +224,11 @@ func TestFrameV4Rejects(t *testing.T) {
 	zb.AppendValues([]int32{0, 0}, []bool{false, true})
 	zc := zb.NewArray()
 	for _, dictLen := range []int{0, 1} {
-		frame, err := encodeFrameV4(KindDict, zc, 1, false)
+		frame, err := encodeFrameV4(KindDict, zc, 1, nil, false)
 		if err != nil {
 			t.Fatal(err)
 		}
-		a, err := decodeFrameV4(frame, KindDict, 2, dictLen, mem)
+		a, err := decodeFrameV4(frame, KindDict, 2, dictLen, mem, nil)
 		if dictLen == 0 && err == nil {
 			t.Error("a value coded against an empty dictionary accepted")
 		}
@@ -250,7 +250,7 @@ func FuzzFrameV4(f *testing.F) {
 		if c.arr.Len() > 200 && i%7 != 0 {
 			continue // a few big seeds are enough
 		}
-		raw, err := appendFrameV4(nil, c.kind, c.arr, c.dictLen)
+		raw, err := appendFrameV4(nil, c.kind, c.arr, c.dictLen, nil)
 		if err != nil {
 			f.Fatal(err)
 		}
@@ -267,7 +267,7 @@ func FuzzFrameV4(f *testing.F) {
 			}
 		}
 		mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-		a, err := decodeFrameV4(zstdFast.EncodeAll(raw, nil), kind, rows, dl, mem)
+		a, err := decodeFrameV4(zstdFast.EncodeAll(raw, nil), kind, rows, dl, mem, nil)
 		if err != nil {
 			if left := mem.CurrentAlloc(); left != 0 {
 				t.Fatalf("%d bytes still allocated after an error", left)
@@ -277,14 +277,14 @@ func FuzzFrameV4(f *testing.F) {
 		if err := validateArray(a.Data()); err != nil {
 			t.Fatalf("accepted an array that does not validate: %v", err)
 		}
-		again, err := appendFrameV4(nil, kind, a, dl)
+		again, err := appendFrameV4(nil, kind, a, dl, nil)
 		if err != nil {
 			t.Fatalf("accepted %s frame does not re-encode: %v", kind, err)
 		}
 		if !bytes.Equal(again, raw) {
 			t.Fatalf("accepted %s frame re-encodes differently:\nread  %x\nwrote %x", kind, raw, again)
 		}
-		b, err := decodeFrameV4(zstdFast.EncodeAll(again, nil), kind, rows, dl, mem)
+		b, err := decodeFrameV4(zstdFast.EncodeAll(again, nil), kind, rows, dl, mem, nil)
 		if err != nil || !sameArray(a, b) {
 			t.Fatalf("re-encoded frame reads back differently: %v", err)
 		}

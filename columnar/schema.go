@@ -101,6 +101,11 @@ type Column struct {
 	Items *Items
 	// Risk is the property of Identity Protection's overlay this column holds (RiskNone: none).
 	Risk RiskField
+	// Sibling is the GUID column whose value in some row of the same block this GUID column's
+	// value usually is (originalRequestId: the id of the sequence's first request, often its
+	// own row's). Its frames store references to those rows, and literals only for the rest
+	// (docs/format/segment.md, "References to a sibling column"). nil: none.
+	Sibling *Column
 	// JSON path split into segments; len 1 for top-level properties.
 	path []string
 	enc  encodeKey
@@ -245,6 +250,7 @@ type propSpec struct {
 	enum    *Evolvable
 	items   *Items
 	risk    RiskField
+	sibling string
 }
 
 // evolvable declares the column an evolvable enum.
@@ -255,6 +261,10 @@ func (ps propSpec) of(it *Items) propSpec { ps.items = it; return ps }
 
 // overlaid declares the column one of the risk overlay's properties.
 func (ps propSpec) overlaid(f RiskField) propSpec { ps.risk = f; return ps }
+
+// repeats declares a GUID column's values mostly copies of the GUID column name's in rows near
+// it (Column.Sibling).
+func (ps propSpec) repeats(name string) propSpec { ps.sibling = name; return ps }
 
 func p(name string, kind Kind, v Version) propSpec {
 	return propSpec{name: name, kind: kind, version: v}
@@ -286,7 +296,7 @@ var signInSpec = []propSpec{
 	p("userAgent", KindDict, bv),
 	p("correlationId", KindGUID, bv),
 	p("conditionalAccessStatus", KindDict, bv),
-	p("originalRequestId", KindGUID, b),
+	p("originalRequestId", KindGUID, b).repeats("id"), // a single-step sign-in's own id
 	p("isInteractive", KindBool, bv),
 	p("tokenIssuerName", KindDict, b),
 	p("tokenIssuerType", KindDict, b).evolvable(enumIssuerType),
@@ -391,10 +401,14 @@ func buildSchema(spec []propSpec) *Schema {
 		objects: map[string]*Object{},
 	}
 	var addObject func(prefix []string, ps propSpec) *Object
+	siblings := map[*Column]string{}
 	addColumn := func(path []string, ps propSpec) *Column {
 		c := &Column{Name: strings.Join(path, "/"), Kind: ps.kind, Version: ps.version, Index: len(s.Columns), path: path,
 			Enum: ps.enum, Items: ps.items, Risk: ps.risk}
 		c.enc = newEncodeKey(c.Name)
+		if ps.sibling != "" {
+			siblings[c] = ps.sibling
+		}
 		if _, dup := s.byFold[strings.ToLower(c.Name)]; dup {
 			panic("BUG: duplicate column " + c.Name)
 		}
@@ -424,6 +438,14 @@ func buildSchema(spec []propSpec) *Schema {
 		} else {
 			s.Properties = append(s.Properties, Property{Name: ps.name, Column: addColumn([]string{ps.name}, ps)})
 		}
+	}
+	for c, name := range siblings {
+		// The writer encodes the sibling's blocks before the column's (segment_write.go).
+		sib := s.byName[name]
+		if sib == nil || sib.Kind != KindGUID || c.Kind != KindGUID || sib.Index >= c.Index || sib.Sibling != nil {
+			panic("BUG: " + c.Name + " cannot repeat " + name)
+		}
+		c.Sibling = sib
 	}
 	fields := make([]arrow.Field, 0, len(s.Columns)+1)
 	for _, c := range s.Columns {

@@ -299,7 +299,7 @@ func (c *segColumn) load(s *Segment) error {
 				corrupt("dictionary missing")
 				return
 			}
-			d, err := c.decode(dictFrame, KindText, int(c.meta.DictLen), s.mem)
+			d, err := c.decode(dictFrame, KindText, int(c.meta.DictLen), s.mem, nil)
 			if err != nil {
 				corrupt("dictionary: %v", err)
 				return
@@ -316,10 +316,10 @@ func (c *segColumn) load(s *Segment) error {
 }
 
 // decode decodes a frame of the column's version: a block of kind and rows rows, or (KindText)
-// its dictionary.
-func (c *segColumn) decode(frame []byte, kind Kind, rows int, mem memory.Allocator) (arrow.Array, error) {
+// its dictionary. sib: see decodeFrameV4.
+func (c *segColumn) decode(frame []byte, kind Kind, rows int, mem memory.Allocator, sib func() (arrow.Array, error)) (arrow.Array, error) {
 	if c.ver >= 4 {
-		return decodeFrameV4(frame, kind, rows, int(c.meta.DictLen), mem)
+		return decodeFrameV4(frame, kind, rows, int(c.meta.DictLen), mem, sib)
 	}
 	return decodeFrame(frame, mem)
 }
@@ -404,7 +404,12 @@ func (s *Segment) Block(idx, b int) (arrow.Array, error) {
 			return nil, err
 		}
 	}
-	a, err := c.decode(frame, c.meta.Kind, s.BlockLen(b), s.mem)
+	var sib func() (arrow.Array, error)
+	if idx < len(s.schema.Columns) && s.schema.Columns[idx].Sibling != nil {
+		// Read through the cache: a page that asks for this column asks for its sibling too.
+		sib = func() (arrow.Array, error) { return s.Block(s.schema.Columns[idx].Sibling.Index, b) }
+	}
+	a, err := c.decode(frame, c.meta.Kind, s.BlockLen(b), s.mem, sib)
 	if err != nil {
 		return nil, &CorruptError{Path: s.Path, What: fmt.Sprintf("column %s block %d: %v", c.meta.Name, b, err)}
 	}

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/authlake/authlake/internal/vfs"
@@ -52,7 +53,11 @@ func rewriteAsVersion(t *testing.T, path, out string, version byte) {
 			if len(f) == 0 {
 				continue
 			}
-			a, err := decodeFrameV4(f, kind, rows, int(c.DictLen), memory.DefaultAllocator)
+			var sib func() (arrow.Array, error)
+			if sc, ok := SignIns.Lookup(c.Name); ok && sc.Sibling != nil && j > 0 {
+				sib = func() (arrow.Array, error) { return seg.Block(sc.Sibling.Index, j-1) }
+			}
+			a, err := decodeFrameV4(f, kind, rows, int(c.DictLen), memory.DefaultAllocator, sib)
 			if err != nil {
 				t.Fatal(err)
 			}

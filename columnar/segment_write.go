@@ -53,6 +53,7 @@ func WriteSegment(fsys vfs.FS, path string, tenant string, day int32, m *Merged,
 		cm     ColumnMeta
 		err    error
 	}
+	shares := newSiblingShares(m.Schema)
 	var (
 		wg      sync.WaitGroup
 		next    = make(chan int)
@@ -64,7 +65,7 @@ func WriteSegment(fsys vfs.FS, path string, tenant string, day int32, m *Merged,
 		go func() {
 			defer wg.Done()
 			for col := range next {
-				region, cm, err := encodeColumn(m, col, visit)
+				region, cm, err := encodeColumn(m, col, visit, shares)
 				select {
 				case results <- done{col, region, cm, err}:
 				case <-quit:
@@ -86,6 +87,7 @@ func WriteSegment(fsys vfs.FS, path string, tenant string, day int32, m *Merged,
 	stop := func() {
 		close(quit)
 		wg.Wait()
+		shares.release()
 	}
 	pending := map[int]done{}
 	off := uint64(segHeaderLen)
@@ -124,14 +126,17 @@ func WriteSegment(fsys vfs.FS, path string, tenant string, day int32, m *Merged,
 
 // encodeColumn gathers column col of m block by block, shows each block to visit, and
 // compresses it: the column's region (frame table, then frames; frame 0 the dictionary).
-func encodeColumn(m *Merged, col int, visit BlockVisitor) ([]byte, ColumnMeta, error) {
+func encodeColumn(m *Merged, col int, visit BlockVisitor, shares siblingShares) ([]byte, ColumnMeta, error) {
 	name, kind := ExtrasColumn, KindExtras
+	var sibling *Column
 	if col < len(m.Schema.Columns) {
-		name, kind = m.Schema.Columns[col].Name, m.Schema.Columns[col].Kind
+		name, kind, sibling = m.Schema.Columns[col].Name, m.Schema.Columns[col].Kind, m.Schema.Columns[col].Sibling
 	}
 	cm := ColumnMeta{Name: name, Kind: kind}
 	frames := make([][]byte, 1, m.NumBlocks()+1)
 	frames[0] = []byte{}
+	share := shares[col] // col's blocks, for the column that repeats it
+	defer share.close()
 	err := m.ColumnBlocks(col, func(i int, b arrow.Array) error {
 		defer b.Release()
 		if visit != nil {
@@ -139,12 +144,21 @@ func encodeColumn(m *Merged, col int, visit BlockVisitor) ([]byte, ColumnMeta, e
 				return err
 			}
 		}
+		share.put(i, b)
+		var sib arrow.Array
+		if sibling != nil {
+			var err error
+			if sib, err = shares[sibling.Index].take(i); err != nil {
+				return err
+			}
+			defer sib.Release()
+		}
 		cm.Nulls += uint64(b.NullN())
 		stored := b
 		if d, ok := b.(*array.Dictionary); ok {
 			if i == 0 { // every block shares one dictionary: frame 0
 				cm.DictLen = uint64(d.Dictionary().Len())
-				f, err := encodeFrameV4(KindText, d.Dictionary(), 0, m.BetterCompression)
+				f, err := encodeFrameV4(KindText, d.Dictionary(), 0, nil, m.BetterCompression)
 				if err != nil {
 					return fmt.Errorf("dictionary: %w", err)
 				}
@@ -152,7 +166,7 @@ func encodeColumn(m *Merged, col int, visit BlockVisitor) ([]byte, ColumnMeta, e
 			}
 			stored = d.Indices()
 		}
-		f, err := encodeFrameV4(kind, stored, int(cm.DictLen), m.BetterCompression)
+		f, err := encodeFrameV4(kind, stored, int(cm.DictLen), sib, m.BetterCompression)
 		if err != nil {
 			return fmt.Errorf("block %d: %w", i, err)
 		}
@@ -174,4 +188,82 @@ func encodeColumn(m *Merged, col int, visit BlockVisitor) ([]byte, ColumnMeta, e
 	}
 	cm.Length = uint64(len(region))
 	return region, cm, nil
+}
+
+// siblingShares hand each block of a sibling column (Column.Sibling) from the goroutine that
+// gathers it to the one encoding the column that repeats it, keyed by the sibling's index. The
+// sibling's blocks are kept until taken: the writer dispatches columns in order, the sibling
+// first, and with one worker it is encoded whole before the other starts (at most 16 bytes a
+// row, within a merge's per-row margin, mergeRowBytes in package engine).
+type siblingShares map[int]*blockShare
+
+func newSiblingShares(s *Schema) siblingShares {
+	shares := siblingShares{}
+	for _, c := range s.Columns {
+		if c.Sibling != nil {
+			b := &blockShare{blocks: map[int]arrow.Array{}}
+			b.cond = sync.NewCond(&b.mu)
+			shares[c.Sibling.Index] = b
+		}
+	}
+	return shares
+}
+
+// blockShare is one sibling column's blocks in flight. A nil *blockShare does nothing.
+type blockShare struct {
+	mu     sync.Mutex
+	cond   *sync.Cond
+	blocks map[int]arrow.Array
+	done   bool // the sibling's gather ended: a block not here now never comes
+}
+
+func (b *blockShare) put(i int, a arrow.Array) {
+	if b == nil {
+		return
+	}
+	a.Retain()
+	b.mu.Lock()
+	b.blocks[i] = a
+	b.mu.Unlock()
+	b.cond.Broadcast()
+}
+
+// take waits for block i; the caller releases it.
+func (b *blockShare) take(i int) (arrow.Array, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for {
+		if a, ok := b.blocks[i]; ok {
+			delete(b.blocks, i)
+			return a, nil
+		}
+		if b.done {
+			return nil, fmt.Errorf("sibling column ended before block %d", i)
+		}
+		b.cond.Wait()
+	}
+}
+
+// close marks the sibling's gather over, whether it succeeded or not: a take of a block that
+// is not there then fails instead of waiting. Blocks left untaken are dropped by release.
+func (b *blockShare) close() {
+	if b == nil {
+		return
+	}
+	b.mu.Lock()
+	b.done = true
+	b.mu.Unlock()
+	b.cond.Broadcast()
+}
+
+// release drops the blocks left (a write that failed before the repeating column took them).
+func (s siblingShares) release() {
+	for _, b := range s {
+		b.mu.Lock()
+		for i, a := range b.blocks {
+			a.Release()
+			delete(b.blocks, i)
+		}
+		b.mu.Unlock()
+	}
 }

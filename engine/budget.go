@@ -23,7 +23,8 @@ const memRowOverhead = 64
 // row order (56 B), and what the index builder keeps of the indexed columns until the sidecar is
 // written (codes, flags, error codes, and the key columns' hashes: about 90 B since keys are
 // hashed as they pass; 200 B when they were kept whole). The rest is margin for the blocks in
-// flight, which do not grow with the rows. The widest decoded column is not in it: a merge
+// flight, which do not grow with the rows, and for the id column's blocks waiting for the
+// column that refers to them (16 B a row at worst, with one CPU: columnar.siblingShares). The widest decoded column is not in it: a merge
 // holds a column's input and output blocks a block at a time, not for all rows
 // (columnar.Merged.Column).
 const mergeRowBytes = 320
