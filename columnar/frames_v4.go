@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -37,7 +38,15 @@ const (
 	// GUIDs of a column with a Sibling (Column.Sibling): references to the sibling's rows in
 	// the same block, and the values no row of it holds (appendSiblingRefs).
 	encSiblingRefs = 2
+	// Time values (version 5): a unit (timeUnits), a width and the first value, then the
+	// zigzag deltas divided by the unit, each in width bytes (appendScaledTimes).
+	encTimeScaled = 3
 )
+
+// timeUnits are the units of scaled time deltas, largest first: a frame's unit is the largest
+// that divides every delta. Graph writes sign-in times in whole seconds, whose deltas in
+// nanoseconds have no zero low bytes for zstd to find; in seconds they are a few bits.
+var timeUnits = [...]int64{1e9, 1e6, 1e3, 1}
 
 // codeWidth is the width in bytes of a version-4 frame's dictionary codes for a dictionary of
 // n entries.
@@ -76,7 +85,7 @@ func appendFrameV4(dst []byte, kind Kind, arr arrow.Array, dictLen int, sib arro
 	case KindDict, KindJSONDict:
 		enc = byte(codeWidth(dictLen))
 	case KindTime:
-		enc = encTimeDelta
+		enc = encTimeScaled
 	case KindGUID:
 		if sib != nil {
 			enc = encSiblingRefs
@@ -114,12 +123,7 @@ func appendFrameV4(dst []byte, kind Kind, arr arrow.Array, dictLen int, sib arro
 			}
 		}
 	case KindTime:
-		var prev int64
-		for _, v := range arr.(*array.Timestamp).TimestampValues() {
-			delta := int64(v) - prev
-			prev = int64(v)
-			dst = binary.LittleEndian.AppendUint64(dst, uint64(delta<<1^delta>>63))
-		}
+		dst = appendScaledTimes(dst, arr.(*array.Timestamp))
 	case KindBool:
 		bits(d.Buffers()[1].Bytes())
 	case KindGUID, KindInt32, KindFloat64:
@@ -352,6 +356,34 @@ func arrayFromFrameV4(raw *memory.Buffer, n int, kind Kind, rows, dictLen int, o
 			values = wide
 		}
 	case KindTime:
+		if enc == encTimeScaled {
+			head := section("time unit, width and base", 24)
+			if head == nil {
+				return nil, bad
+			}
+			h := head.Bytes()
+			unit, width, base := int64(binary.LittleEndian.Uint64(h)), int(h[8]), int64(binary.LittleEndian.Uint64(h[16:]))
+			reserved := slices.ContainsFunc(h[9:16], func(b byte) bool { return b != 0 })
+			head.Release()
+			switch {
+			case !slices.Contains(timeUnits[:], unit):
+				return nil, fmt.Errorf("time unit %d is not one of %v", unit, timeUnits)
+			case width != 1 && width != 2 && width != 4 && width != 8:
+				return nil, fmt.Errorf("time deltas %d bytes wide", width)
+			case reserved:
+				return nil, fmt.Errorf("reserved bytes after the time unit are not zero")
+			}
+			deltas := section("deltas", rows*width)
+			if deltas == nil {
+				return nil, bad
+			}
+			defer deltas.Release()
+			if pos != n {
+				return nil, fmt.Errorf("%d bytes after the deltas", n-pos)
+			}
+			return scaledTimes(deltas.Bytes(), unit, width, base, validity, rows, nulls, outMem)
+		}
+		// Version 4: unscaled deltas, summed in place.
 		wantEnc = encTimeDelta
 		if enc == wantEnc {
 			if values = section("values", rows*8); values != nil {
@@ -565,20 +597,8 @@ func siblingValues(refs, lits []byte, validity *memory.Buffer, rows, nulls int, 
 			s.Release()
 		}
 	}()
-	vlen := 0
-	if validity != nil {
-		vlen = align8(len(validity.Bytes()))
-	}
-	ob := memory.NewBufferWithAllocator(mem.Allocate(vlen+rows*16), mem)
-	defer ob.Release()
-	var nv *memory.Buffer
-	if validity != nil {
-		nv = memory.SliceBuffer(ob, 0, len(validity.Bytes()))
-		defer nv.Release()
-		copy(nv.Bytes(), validity.Bytes())
-	}
-	values := memory.SliceBuffer(ob, vlen, rows*16)
-	defer values.Release()
+	nv, values := ownedBuffers(mem, validity, rows, 16)
+	defer release(nv, values)
 	out := values.Bytes()
 	clear(out)
 	for i := range rows {
@@ -608,6 +628,160 @@ func siblingValues(refs, lits []byte, validity *memory.Buffer, rows, nulls int, 
 		copy(out[16*i:], s.Value(int(r)))
 	}
 	ad := array.NewData(KindGUID.ArrowType(), rows, []*memory.Buffer{nv, values}, nil, nulls, 0)
+	defer ad.Release()
+	return array.MakeFromData(ad), nil
+}
+
+// ownedBuffers allocates one buffer from mem for an array whose values a frame does not hold
+// as Arrow lays them out (they are resolved or widened): the validity bitmap, copied, then rows
+// values of width bytes. The array holds nothing of the decompressed frame. Release both.
+func ownedBuffers(mem memory.Allocator, validity *memory.Buffer, rows, width int) (nv, values *memory.Buffer) {
+	vlen := 0
+	if validity != nil {
+		vlen = align8(len(validity.Bytes()))
+	}
+	ob := memory.NewBufferWithAllocator(mem.Allocate(vlen+rows*width), mem)
+	defer ob.Release() // the slices hold it
+	if validity != nil {
+		nv = memory.SliceBuffer(ob, 0, len(validity.Bytes()))
+		copy(nv.Bytes(), validity.Bytes())
+	}
+	return nv, memory.SliceBuffer(ob, vlen, rows*width)
+}
+
+func release(bufs ...*memory.Buffer) {
+	for _, b := range bufs {
+		if b != nil {
+			b.Release()
+		}
+	}
+}
+
+// Scaled time deltas (encTimeScaled): after the validity bitmap, 24 bytes: the unit u64 (the
+// largest of timeUnits that divides every delta), the width u8 (the fewest of 1, 2, 4 and 8
+// bytes that hold every zigzag'd delta), 7 zero bytes, the base i64 (the first row's value, 0
+// in an empty block); then per row the zigzag of (value i − value i−1) / unit, value −1 being
+// the base (so row 0's is 0), in width bytes, wrapping int64 arithmetic. A null row's delta is
+// 0 and it takes the value before it (what a null row held is not kept: it was 0, a jump of
+// decades either side). Every choice is the writer's only one, and the reader refuses others:
+// a frame has one spelling. Graph's whole-second times in a
+// block sorted by time are deltas of a few seconds: a byte each, of which zstd keeps a few
+// bits, where nanosecond deltas as eight bytes kept about four.
+
+// appendScaledTimes appends the unit, width and deltas of the timestamps a.
+func appendScaledTimes(dst []byte, a *array.Timestamp) []byte {
+	// vals holds a null row's value as the value before it.
+	vals := slices.Clone(a.TimestampValues())
+	for i := range vals {
+		if a.IsNull(i) {
+			vals[i] = 0
+			if i > 0 {
+				vals[i] = vals[i-1]
+			}
+		}
+	}
+	var base int64
+	for i := range vals {
+		if a.IsValid(i) {
+			base = int64(vals[i]) // the first value; a leading null row takes it too
+			break
+		}
+	}
+	for i := 0; i < len(vals) && a.IsNull(i); i++ {
+		vals[i] = arrow.Timestamp(base)
+	}
+	unit, prev := 0, base
+	for _, v := range vals {
+		delta := int64(v) - prev
+		prev = int64(v)
+		for delta%timeUnits[unit] != 0 {
+			unit++ // ends at 1, which divides everything
+		}
+	}
+	var most uint64
+	prev = base
+	for _, v := range vals {
+		q := (int64(v) - prev) / timeUnits[unit]
+		prev = int64(v)
+		most = max(most, uint64(q<<1^q>>63))
+	}
+	width := 8
+	for _, w := range []int{1, 2, 4} {
+		if most < 1<<(8*w) {
+			width = w
+			break
+		}
+	}
+	dst = binary.LittleEndian.AppendUint64(dst, uint64(timeUnits[unit]))
+	dst = append(dst, byte(width), 0, 0, 0, 0, 0, 0, 0)
+	dst = binary.LittleEndian.AppendUint64(dst, uint64(base))
+	prev = base
+	for _, v := range vals {
+		q := (int64(v) - prev) / timeUnits[unit]
+		prev = int64(v)
+		z := uint64(q<<1 ^ q>>63)
+		switch width {
+		case 1:
+			dst = append(dst, byte(z))
+		case 2:
+			dst = binary.LittleEndian.AppendUint16(dst, uint16(z))
+		case 4:
+			dst = binary.LittleEndian.AppendUint32(dst, uint32(z))
+		default:
+			dst = binary.LittleEndian.AppendUint64(dst, z)
+		}
+	}
+	return dst
+}
+
+// scaledTimes sums a frame's scaled deltas into one new buffer from mem, refusing a unit or a
+// width other than the writer's.
+func scaledTimes(deltas []byte, unit int64, width int, base int64, validity *memory.Buffer, rows, nulls int, mem memory.Allocator) (arrow.Array, error) {
+	if mem == nil {
+		return nil, fmt.Errorf("BUG: scaled times without an allocator")
+	}
+	nv, values := ownedBuffers(mem, validity, rows, 8)
+	defer release(nv, values)
+	out := arrow.Int64Traits.CastFromBytes(values.Bytes())
+	var (
+		prev    = base
+		most    uint64
+		coarser = unit < timeUnits[0] // every delta so far divides by unit*1000
+	)
+	for i := range rows {
+		var z uint64
+		switch width {
+		case 1:
+			z = uint64(deltas[i])
+		case 2:
+			z = uint64(binary.LittleEndian.Uint16(deltas[2*i:]))
+		case 4:
+			z = uint64(binary.LittleEndian.Uint32(deltas[4*i:]))
+		default:
+			z = binary.LittleEndian.Uint64(deltas[8*i:])
+		}
+		if i == 0 && z != 0 {
+			return nil, fmt.Errorf("first time delta is %d, not 0 (the base is the first value)", z)
+		}
+		if z != 0 && validity != nil && !bitutil.BitIsSet(validity.Bytes(), i) {
+			return nil, fmt.Errorf("null row %d has a time delta", i)
+		}
+		most = max(most, z)
+		q := int64(z>>1) ^ -int64(z&1)
+		coarser = coarser && q%1000 == 0
+		prev += q * unit // wrapping, as the writer's subtraction
+		out[i] = prev
+	}
+	if coarser {
+		return nil, fmt.Errorf("time unit %d where every delta is a multiple of %d", unit, unit*1000)
+	}
+	if rows == 0 && base != 0 {
+		return nil, fmt.Errorf("empty block with base %d", base)
+	}
+	if width > 1 && most < 1<<(4*width) {
+		return nil, fmt.Errorf("time deltas %d bytes wide where fewer hold every one", width)
+	}
+	ad := array.NewData(KindTime.ArrowType(), rows, []*memory.Buffer{nv, values}, nil, nulls, 0)
 	defer ad.Release()
 	return array.MakeFromData(ad), nil
 }

@@ -499,3 +499,125 @@ func TestSegmentVersionsAgree(t *testing.T) {
 		t.Log(err)
 	}
 }
+
+// TestTimeFramesScaled: time deltas are stored in the largest unit that divides them all
+// (seconds for Graph's whole-second times), which reads back exactly and is a fraction of the
+// nanosecond deltas; version-4 frames (encoding 1, unscaled) still read, and a unit that is
+// not the largest, or not a unit, is refused.
+func TestTimeFramesScaled(t *testing.T) {
+	mem := memory.NewGoAllocator()
+	times := func(step, jitter int64) arrow.Array {
+		b := array.NewTimestampBuilder(mem, &arrow.TimestampType{Unit: arrow.Nanosecond, TimeZone: "UTC"})
+		defer b.Release()
+		rng := rand.New(rand.NewPCG(9, 9))
+		v := int64(1_764_547_200) * 1e9
+		for i := range 4096 {
+			if i%97 == 5 {
+				b.AppendNull()
+				continue
+			}
+			v += step * rng.Int64N(4)
+			b.Append(arrow.Timestamp(v + jitter*rng.Int64N(3)))
+		}
+		return b.NewArray()
+	}
+	for _, tc := range []struct {
+		name         string
+		step, jitter int64
+		unit         int64
+	}{
+		{"whole seconds", 1e9, 0, 1e9},
+		{"milliseconds", 1e9, 1e6, 1e6},
+		{"nanoseconds", 1e9, 7, 1},
+	} {
+		a := times(tc.step, tc.jitter)
+		raw, err := appendFrameV4(nil, KindTime, a, 0, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		unitAt := frameV4Header + align8((a.Len()+7)/8)
+		if got := int64(binary.LittleEndian.Uint64(raw[unitAt:])); got != tc.unit {
+			t.Errorf("%s: unit %d, want %d", tc.name, got, tc.unit)
+		}
+		back, err := decodeFrameV4(zstdFast.EncodeAll(raw, nil), KindTime, a.Len(), 0, mem, nil)
+		if err != nil || !array.Equal(a, back) {
+			t.Fatalf("%s: read back differently (%v)", tc.name, err)
+		}
+		back.Release()
+		// The same values as version 4 wrote them: unscaled deltas, encoding 1, no unit.
+		v4 := slices.Clone(raw[:unitAt])
+		v4[8] = encTimeDelta
+		var prev int64
+		for _, v := range a.(*array.Timestamp).TimestampValues() {
+			d := int64(v) - prev
+			prev = int64(v)
+			v4 = binary.LittleEndian.AppendUint64(v4, uint64(d<<1^d>>63))
+		}
+		old, err := decodeFrameV4(zstdFast.EncodeAll(v4, nil), KindTime, a.Len(), 0, mem, nil)
+		if err != nil || !array.Equal(a, old) {
+			t.Fatalf("%s: a version-4 frame reads back differently (%v)", tc.name, err)
+		}
+		old.Release()
+		scaled, unscaled := len(zstdFast.EncodeAll(raw, nil)), len(zstdFast.EncodeAll(v4, nil))
+		t.Logf("%s: %d bytes scaled, %d as version 4", tc.name, scaled, unscaled)
+		if tc.unit == 1e9 && scaled*3 > unscaled*2 {
+			t.Errorf("%s: %d bytes scaled, %d unscaled", tc.name, scaled, unscaled)
+		}
+		// A smaller unit than the largest that divides every delta, and a unit that is none.
+		if tc.unit > 1 {
+			for _, unit := range []int64{tc.unit / 1000, 7} {
+				bad := slices.Clone(raw[:unitAt])
+				bad = binary.LittleEndian.AppendUint64(bad, uint64(unit))
+				vals := carried(a.(*array.Timestamp))
+				bad = append(bad, 8, 0, 0, 0, 0, 0, 0, 0)
+				bad = binary.LittleEndian.AppendUint64(bad, uint64(vals[0]))
+				prev = vals[0]
+				for _, v := range vals {
+					d := (int64(v) - prev) / unit
+					prev = int64(v)
+					bad = binary.LittleEndian.AppendUint64(bad, uint64(d<<1^d>>63))
+				}
+				if x, err := decodeFrameV4(zstdFast.EncodeAll(bad, nil), KindTime, a.Len(), 0, mem, nil); err == nil {
+					t.Errorf("%s: unit %d accepted", tc.name, unit)
+					x.Release()
+				} else {
+					t.Logf("%s, unit %d: %v", tc.name, unit, err)
+				}
+			}
+		}
+		// Deltas wider than they need.
+		if width := raw[unitAt+8]; width < 8 {
+			wide := slices.Clone(raw[:unitAt+24])
+			wide[unitAt+8] = 8
+			vals := carried(a.(*array.Timestamp))
+			prev = vals[0]
+			for _, v := range vals {
+				d := (int64(v) - prev) / tc.unit
+				prev = int64(v)
+				wide = binary.LittleEndian.AppendUint64(wide, uint64(d<<1^d>>63))
+			}
+			if x, err := decodeFrameV4(zstdFast.EncodeAll(wide, nil), KindTime, a.Len(), 0, mem, nil); err == nil {
+				t.Errorf("%s: deltas of width 8 accepted where %d hold them", tc.name, width)
+				x.Release()
+			} else {
+				t.Logf("%s, width 8: %v", tc.name, err)
+			}
+		}
+		a.Release()
+	}
+}
+
+// carried is a's values with each null row holding the value before it, as scaled time frames
+// store them.
+func carried(a *array.Timestamp) []int64 {
+	out := make([]int64, a.Len())
+	for i := range out {
+		switch {
+		case a.IsValid(i):
+			out[i] = int64(a.Value(i))
+		case i > 0:
+			out[i] = out[i-1]
+		}
+	}
+	return out
+}
