@@ -2,8 +2,10 @@ package columnar
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/binary"
 	"fmt"
+	"math/bits"
 	"slices"
 	"sync"
 
@@ -38,6 +40,9 @@ const (
 	// GUIDs of a column with a Sibling (Column.Sibling): references to the sibling's rows in
 	// the same block, and the values no row of it holds (appendSiblingRefs).
 	encSiblingRefs = 2
+	// Text of a column with Tokens (version 5): base64url tokens as their 16 bytes, the other
+	// values as text (appendTokens).
+	encTokens = 4
 	// Time values (version 5): a unit (timeUnits), a width and the first value, then the
 	// zigzag deltas divided by the unit, each in width bytes (appendScaledTimes).
 	encTimeScaled = 3
@@ -74,9 +79,8 @@ func align8(n int) int { return (n + 7) &^ 7 }
 
 // appendFrameV4 appends the version-4 content (before compression) of arr, a column block of
 // kind (its codes for dictionary kinds, with dictLen entries in the column's dictionary; the
-// dictionary itself is written as KindText). sib is the same block of the column's Sibling, for
-// a GUID column that has one (nil otherwise).
-func appendFrameV4(dst []byte, kind Kind, arr arrow.Array, dictLen int, sib arrow.Array) ([]byte, error) {
+// dictionary itself is written as KindText), encoded as the column's traits ask.
+func appendFrameV4(dst []byte, kind Kind, arr arrow.Array, dictLen int, traits encodeTraits) ([]byte, error) {
 	d := arr.Data()
 	n, off := d.Len(), d.Offset()
 	nulls := arr.NullN()
@@ -87,8 +91,12 @@ func appendFrameV4(dst []byte, kind Kind, arr arrow.Array, dictLen int, sib arro
 	case KindTime:
 		enc = encTimeScaled
 	case KindGUID:
-		if sib != nil {
+		if traits.sib != nil {
 			enc = encSiblingRefs
+		}
+	case KindText:
+		if traits.tokens {
+			enc = encTokens
 		}
 	}
 	dst = binary.LittleEndian.AppendUint32(dst, uint32(n))
@@ -128,11 +136,14 @@ func appendFrameV4(dst []byte, kind Kind, arr arrow.Array, dictLen int, sib arro
 		bits(d.Buffers()[1].Bytes())
 	case KindGUID, KindInt32, KindFloat64:
 		if enc == encSiblingRefs {
-			return appendSiblingRefs(dst, arr, sib)
+			return appendSiblingRefs(dst, arr, traits.sib)
 		}
 		w := arr.DataType().(arrow.FixedWidthDataType).BitWidth() / 8
 		dst = append(dst, d.Buffers()[1].Bytes()[off*w:(off+n)*w]...)
 	case KindText, KindJSON, KindExtras:
+		if enc == encTokens {
+			return pad8(appendTokens(dst, arr.(*array.String))), nil
+		}
 		offs := arrow.Int32Traits.CastFromBytes(d.Buffers()[1].Bytes())[off : off+n+1]
 		base := offs[0]
 		for _, o := range offs {
@@ -150,11 +161,26 @@ func appendFrameV4(dst []byte, kind Kind, arr arrow.Array, dictLen int, sib arro
 	return pad8(dst), nil
 }
 
-// encodeFrameV4 writes arr's version-4 content and zstd-compresses it (sib: see appendFrameV4).
-func encodeFrameV4(kind Kind, arr arrow.Array, dictLen int, sib arrow.Array, better bool) ([]byte, error) {
+// encodeTraits are what a column's frames are encoded from beyond its kind: its schema
+// declarations.
+type encodeTraits struct {
+	sib    arrow.Array // the same block of the column's Sibling (Column.Sibling), or nil
+	tokens bool        // Column.Tokens
+}
+
+// decodeTraits are what a column's frames are decoded with beyond their kind.
+type decodeTraits struct {
+	// sib returns the same block of the column's Sibling, which the decoder releases (nil: the
+	// column has none); it is called only for a frame of references to it.
+	sib    func() (arrow.Array, error)
+	tokens bool // Column.Tokens: a text frame may hold tokens
+}
+
+// encodeFrameV4 writes arr's version-4 content and zstd-compresses it.
+func encodeFrameV4(kind Kind, arr arrow.Array, dictLen int, traits encodeTraits, better bool) ([]byte, error) {
 	bp := rawBufs.Get().(*[]byte)
 	defer rawBufs.Put(bp)
-	raw, err := appendFrameV4((*bp)[:0], kind, arr, dictLen, sib)
+	raw, err := appendFrameV4((*bp)[:0], kind, arr, dictLen, traits)
 	*bp = raw
 	if err != nil {
 		return nil, err
@@ -181,10 +207,9 @@ var zstdOut = sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); return &
 // whose buffers are slices of the one buffer the frame was decompressed into (from mem), or
 // for narrow dictionary codes, of the one buffer they were widened into.
 // Every length is checked against that buffer: a frame that passed its CRC may still be
-// hostile, and gets an error, never a panic. sib returns the same block of the column's Sibling,
-// which the decoder releases (nil: the column has none); it is called only for a frame of
-// references to it, whose values are then one new buffer from mem.
-func decodeFrameV4(frame []byte, kind Kind, rows, dictLen int, mem memory.Allocator, sib func() (arrow.Array, error)) (arrow.Array, error) {
+// hostile, and gets an error, never a panic. Frames whose values are resolved (references to a
+// sibling, tokens, scaled times) are read into one new buffer from mem.
+func decodeFrameV4(frame []byte, kind Kind, rows, dictLen int, mem memory.Allocator, traits decodeTraits) (arrow.Array, error) {
 	if (kind == KindDict || kind == KindJSONDict) && codeWidth(dictLen) < 4 {
 		return decodeNarrowCodes(frame, kind, rows, dictLen, mem)
 	}
@@ -193,7 +218,7 @@ func decodeFrameV4(frame []byte, kind Kind, rows, dictLen int, mem memory.Alloca
 		return nil, err
 	}
 	defer raw.Release()
-	return arrayFromFrameV4(raw, n, kind, rows, dictLen, mem, sib)
+	return arrayFromFrameV4(raw, n, kind, rows, dictLen, mem, traits)
 }
 
 // scratchBufs hold the content of narrow dictionary codes while they are widened.
@@ -227,14 +252,14 @@ func decodeNarrowCodes(frame []byte, kind Kind, rows, dictLen int, mem memory.Al
 		return nil, fmt.Errorf("frame of %d codes holds %d bytes (declares %d, at most %d)", rows, len(out), h.FrameContentSize, most)
 	}
 	raw := memory.NewBufferBytes(out[:cap(out)])
-	return arrayFromFrameV4(raw, len(out), kind, rows, dictLen, mem, nil)
+	return arrayFromFrameV4(raw, len(out), kind, rows, dictLen, mem, decodeTraits{})
 }
 
 // arrayFromFrameV4 reads the version-4 content in raw[:n] (raw may be longer). Its arrays are
 // slices of raw, but for narrow dictionary codes, which are widened into a new buffer from
 // outMem, and references to a sibling (sib), resolved into one (raw is then scratch: the array
 // holds nothing of it).
-func arrayFromFrameV4(raw *memory.Buffer, n int, kind Kind, rows, dictLen int, outMem memory.Allocator, sib func() (arrow.Array, error)) (arrow.Array, error) {
+func arrayFromFrameV4(raw *memory.Buffer, n int, kind Kind, rows, dictLen int, outMem memory.Allocator, traits decodeTraits) (arrow.Array, error) {
 	b := raw.Bytes()
 	if n < frameV4Header || align8(n) > len(b) {
 		return nil, fmt.Errorf("frame of %d bytes is shorter than its header", n)
@@ -400,7 +425,7 @@ func arrayFromFrameV4(raw *memory.Buffer, n int, kind Kind, rows, dictLen int, o
 			bad = fmt.Errorf("values have bits set past row %d", rows)
 		}
 	case KindGUID, KindInt32, KindFloat64:
-		if kind == KindGUID && sib != nil && enc == encSiblingRefs {
+		if kind == KindGUID && traits.sib != nil && enc == encSiblingRefs {
 			refs := section("references", rows*4)
 			if refs == nil {
 				return nil, bad
@@ -414,10 +439,53 @@ func arrayFromFrameV4(raw *memory.Buffer, n int, kind Kind, rows, dictLen int, o
 			if pos != n {
 				return nil, fmt.Errorf("%d bytes after the literals", n-pos)
 			}
-			return siblingValues(refs.Bytes(), lits.Bytes(), validity, rows, nulls, outMem, sib)
+			return siblingValues(refs.Bytes(), lits.Bytes(), validity, rows, nulls, outMem, traits.sib)
 		}
 		values = section("values", rows*typ.(arrow.FixedWidthDataType).BitWidth()/8)
 	case KindText, KindJSON, KindExtras:
+		if kind == KindText && traits.tokens && enc == encTokens {
+			isTok := section("token bitmap", bitmapLen)
+			if isTok == nil {
+				return nil, bad
+			}
+			defer isTok.Release()
+			if !tailClear(isTok.Bytes(), rows) {
+				return nil, fmt.Errorf("token bitmap has bits set past row %d", rows)
+			}
+			ntok := bitutil.CountSetBits(isTok.Bytes(), 0, rows)
+			toks := section("tokens", 16*ntok)
+			if toks == nil {
+				return nil, bad
+			}
+			defer toks.Release()
+			nlit := rows - nulls - ntok
+			if nlit < 0 {
+				return nil, fmt.Errorf("%d tokens in %d rows with %d nulls", ntok, rows, nulls)
+			}
+			offs := section("offsets", (nlit+1)*4)
+			if offs == nil {
+				return nil, bad
+			}
+			defer offs.Release()
+			lo := arrow.Int32Traits.CastFromBytes(offs.Bytes())
+			if lo[0] != 0 {
+				return nil, fmt.Errorf("first offset is %d, not 0", lo[0])
+			}
+			for i := 1; i < len(lo); i++ {
+				if lo[i] < lo[i-1] {
+					return nil, fmt.Errorf("offsets decrease at literal %d", i-1)
+				}
+			}
+			lits := section("data", int(lo[nlit]))
+			if lits == nil {
+				return nil, bad
+			}
+			defer lits.Release()
+			if pos != n {
+				return nil, fmt.Errorf("%d bytes after the literals", n-pos)
+			}
+			return tokenValues(isTok.Bytes(), toks.Bytes(), lo, lits.Bytes(), validity, rows, nulls, outMem)
+		}
 		if values = section("offsets", (rows+1)*4); values != nil {
 			offs := arrow.Int32Traits.CastFromBytes(values.Bytes())
 			if offs[0] != 0 {
@@ -783,5 +851,124 @@ func scaledTimes(deltas []byte, unit int64, width int, base int64, validity *mem
 	}
 	ad := array.NewData(KindTime.ArrowType(), rows, []*memory.Buffer{nv, values}, nil, nulls, 0)
 	defer ad.Release()
+	return array.MakeFromData(ad), nil
+}
+
+// Tokens (encTokens): after the validity bitmap, a bitmap of the rows whose value is a token
+// (a valid row whose text is 22 characters of unpadded base64url, RFC 4648 §5, that decode to 16
+// bytes and encode back to the same text), then the tokens' 16 bytes in row order, then the
+// other valid rows' text as offsets (one more than there are of them, the first 0) and data.
+// Null rows are in neither. A literal that is a token is refused, so the frame has one
+// spelling. Random 16 bytes as base64 text cost zstd about 21 bytes a value (6 bits a
+// character, and the offsets); as bytes, 16.
+
+// tokenText is the encoding of a token's text.
+var tokenText = base64.RawURLEncoding.Strict()
+
+// asToken returns the 16 bytes of text v if it is a token.
+func asToken(v string) (tok [16]byte, ok bool) {
+	if len(v) != 22 {
+		return tok, false
+	}
+	n, err := tokenText.Decode(tok[:], []byte(v))
+	return tok, err == nil && n == 16 // Strict refuses non-zero padding bits: one text per token
+}
+
+// appendTokens appends the token bitmap, tokens and literals of a.
+func appendTokens(dst []byte, a *array.String) []byte {
+	n := a.Len()
+	start := len(dst)
+	dst = append(dst, make([]byte, bitutil.BytesForBits(int64(n)))...)
+	dst = pad8(dst)
+	var lits []int
+	for i := range n {
+		if a.IsNull(i) {
+			continue
+		}
+		if tok, ok := asToken(a.Value(i)); ok {
+			bitutil.SetBit(dst[start:], i)
+			dst = append(dst, tok[:]...)
+		} else {
+			lits = append(lits, i)
+		}
+	}
+	dst = pad8(dst)
+	var off uint32
+	dst = binary.LittleEndian.AppendUint32(dst, 0)
+	for _, i := range lits {
+		off += uint32(len(a.Value(i)))
+		dst = binary.LittleEndian.AppendUint32(dst, off)
+	}
+	dst = pad8(dst)
+	for _, i := range lits {
+		dst = append(dst, a.Value(i)...)
+	}
+	return dst
+}
+
+// tokenValues builds the text of a frame of tokens into one new buffer from mem: the validity
+// bitmap, the offsets, then the text.
+func tokenValues(isTok, toks []byte, litOffs []int32, lits []byte, validity *memory.Buffer, rows, nulls int, mem memory.Allocator) (arrow.Array, error) {
+	if mem == nil {
+		return nil, fmt.Errorf("BUG: tokens without an allocator")
+	}
+	ntok := len(toks) / 16
+	size := 22*ntok + len(lits)
+	if size > maxFrameBytes {
+		return nil, fmt.Errorf("%d bytes of text in one block", size)
+	}
+	vlen := 0
+	if validity != nil {
+		vlen = align8(len(validity.Bytes()))
+	}
+	olen := align8((rows + 1) * 4)
+	ob := memory.NewBufferWithAllocator(mem.Allocate(vlen+olen+size), mem)
+	defer ob.Release()
+	var nv *memory.Buffer
+	if validity != nil {
+		nv = memory.SliceBuffer(ob, 0, len(validity.Bytes()))
+		defer nv.Release()
+		copy(nv.Bytes(), validity.Bytes())
+	}
+	offsets := memory.SliceBuffer(ob, vlen, (rows+1)*4)
+	defer offsets.Release()
+	data := memory.SliceBuffer(ob, vlen+olen, size)
+	defer data.Release()
+	if validity != nil {
+		// Tokens only in valid rows: then the valid rows that are not tokens are the literals,
+		// as many as their offsets say.
+		for i, b := range isTok {
+			if extra := b &^ validity.Bytes()[i]; extra != 0 {
+				return nil, fmt.Errorf("null row %d is marked a token", 8*i+bits.TrailingZeros8(extra))
+			}
+		}
+	}
+	out, text := arrow.Int32Traits.CastFromBytes(offsets.Bytes()), data.Bytes()
+	var pos int32
+	t, l := 0, 0
+	for i := range rows {
+		out[i] = pos
+		valid := validity == nil || bitutil.BitIsSet(validity.Bytes(), i)
+		switch {
+		case bitutil.BitIsSet(isTok, i):
+			tokenText.Encode(text[pos:pos+22], toks[16*t:16*t+16])
+			t++
+			pos += 22
+		case valid:
+			v := lits[litOffs[l]:litOffs[l+1]]
+			if _, ok := asToken(string(v)); ok {
+				return nil, fmt.Errorf("row %d's text %q is a token stored as text", i, v)
+			}
+			copy(text[pos:], v)
+			l++
+			pos += int32(len(v))
+		}
+	}
+	out[rows] = pos
+	ad := array.NewData(arrow.BinaryTypes.String, rows, []*memory.Buffer{nv, offsets, data}, nil, nulls, 0)
+	defer ad.Release()
+	if err := validateArray(ad); err != nil {
+		return nil, err
+	}
 	return array.MakeFromData(ad), nil
 }

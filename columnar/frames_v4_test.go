@@ -143,19 +143,19 @@ func sameArray(a, b arrow.Array) bool {
 func TestFrameV4RoundTrip(t *testing.T) {
 	for _, c := range v4Cases(t) {
 		mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-		frame, err := encodeFrameV4(c.kind, c.arr, c.dictLen, nil, false)
+		frame, err := encodeFrameV4(c.kind, c.arr, c.dictLen, encodeTraits{}, false)
 		if err != nil {
 			t.Fatalf("%s: %v", c.name, err)
 		}
-		got, err := decodeFrameV4(frame, c.kind, c.arr.Len(), c.dictLen, mem, nil)
+		got, err := decodeFrameV4(frame, c.kind, c.arr.Len(), c.dictLen, mem, decodeTraits{})
 		if err != nil {
 			t.Fatalf("%s: %v", c.name, err)
 		}
 		if !sameArray(c.arr, got) || got.NullN() != c.arr.NullN() {
 			t.Fatalf("%s: read back\n%v\nwrote\n%v", c.name, got, c.arr)
 		}
-		raw1, _ := appendFrameV4(nil, c.kind, c.arr, c.dictLen, nil)
-		raw2, err := appendFrameV4(nil, c.kind, got, c.dictLen, nil)
+		raw1, _ := appendFrameV4(nil, c.kind, c.arr, c.dictLen, encodeTraits{})
+		raw2, err := appendFrameV4(nil, c.kind, got, c.dictLen, encodeTraits{})
 		if err != nil || !bytes.Equal(raw1, raw2) {
 			t.Fatalf("%s: re-encoding differs (%v)", c.name, err)
 		}
@@ -172,7 +172,7 @@ func TestFrameV4Rejects(t *testing.T) {
 	sb := array.NewStringBuilder(mem)
 	sb.AppendValues([]string{"a", "", "bc"}, []bool{true, false, true})
 	str := sb.NewArray()
-	good, _ := appendFrameV4(nil, KindText, str, 0, nil)
+	good, _ := appendFrameV4(nil, KindText, str, 0, encodeTraits{})
 	for _, tc := range []struct {
 		name string
 		edit func(b []byte) []byte
@@ -194,7 +194,7 @@ func TestFrameV4Rejects(t *testing.T) {
 		{"wrong kind", func(b []byte) []byte { return b }, KindGUID, 3},
 	} {
 		b := tc.edit(slices.Clone(good))
-		a, err := decodeFrameV4(zstdFast.EncodeAll(b, nil), tc.kind, tc.rows, 0, mem, nil)
+		a, err := decodeFrameV4(zstdFast.EncodeAll(b, nil), tc.kind, tc.rows, 0, mem, decodeTraits{})
 		if err == nil {
 			t.Errorf("%s: accepted %v", tc.name, a)
 			a.Release()
@@ -206,11 +206,11 @@ func TestFrameV4Rejects(t *testing.T) {
 	cb := array.NewInt32Builder(mem)
 	cb.AppendValues([]int32{0, 2}, nil)
 	codes := cb.NewArray()
-	frame, err := encodeFrameV4(KindDict, codes, 3, nil, false)
+	frame, err := encodeFrameV4(KindDict, codes, 3, encodeTraits{}, false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := decodeFrameV4(frame, KindDict, 2, 3, mem, nil)
+	a, err := decodeFrameV4(frame, KindDict, 2, 3, mem, decodeTraits{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -224,11 +224,11 @@ func TestFrameV4Rejects(t *testing.T) {
 	zb.AppendValues([]int32{0, 0}, []bool{false, true})
 	zc := zb.NewArray()
 	for _, dictLen := range []int{0, 1} {
-		frame, err := encodeFrameV4(KindDict, zc, 1, nil, false)
+		frame, err := encodeFrameV4(KindDict, zc, 1, encodeTraits{}, false)
 		if err != nil {
 			t.Fatal(err)
 		}
-		a, err := decodeFrameV4(frame, KindDict, 2, dictLen, mem, nil)
+		a, err := decodeFrameV4(frame, KindDict, 2, dictLen, mem, decodeTraits{})
 		if dictLen == 0 && err == nil {
 			t.Error("a value coded against an empty dictionary accepted")
 		}
@@ -250,7 +250,7 @@ func FuzzFrameV4(f *testing.F) {
 		if c.arr.Len() > 200 && i%7 != 0 {
 			continue // a few big seeds are enough
 		}
-		raw, err := appendFrameV4(nil, c.kind, c.arr, c.dictLen, nil)
+		raw, err := appendFrameV4(nil, c.kind, c.arr, c.dictLen, encodeTraits{})
 		if err != nil {
 			f.Fatal(err)
 		}
@@ -267,7 +267,7 @@ func FuzzFrameV4(f *testing.F) {
 			}
 		}
 		mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-		a, err := decodeFrameV4(zstdFast.EncodeAll(raw, nil), kind, rows, dl, mem, nil)
+		a, err := decodeFrameV4(zstdFast.EncodeAll(raw, nil), kind, rows, dl, mem, decodeTraits{})
 		if err != nil {
 			if left := mem.CurrentAlloc(); left != 0 {
 				t.Fatalf("%d bytes still allocated after an error", left)
@@ -277,14 +277,14 @@ func FuzzFrameV4(f *testing.F) {
 		if err := validateArray(a.Data()); err != nil {
 			t.Fatalf("accepted an array that does not validate: %v", err)
 		}
-		again, err := appendFrameV4(nil, kind, a, dl, nil)
+		again, err := appendFrameV4(nil, kind, a, dl, encodeTraits{})
 		if err != nil {
 			t.Fatalf("accepted %s frame does not re-encode: %v", kind, err)
 		}
 		if !bytes.Equal(again, raw) {
 			t.Fatalf("accepted %s frame re-encodes differently:\nread  %x\nwrote %x", kind, raw, again)
 		}
-		b, err := decodeFrameV4(zstdFast.EncodeAll(again, nil), kind, rows, dl, mem, nil)
+		b, err := decodeFrameV4(zstdFast.EncodeAll(again, nil), kind, rows, dl, mem, decodeTraits{})
 		if err != nil || !sameArray(a, b) {
 			t.Fatalf("re-encoded frame reads back differently: %v", err)
 		}
@@ -531,7 +531,7 @@ func TestTimeFramesScaled(t *testing.T) {
 		{"nanoseconds", 1e9, 7, 1},
 	} {
 		a := times(tc.step, tc.jitter)
-		raw, err := appendFrameV4(nil, KindTime, a, 0, nil)
+		raw, err := appendFrameV4(nil, KindTime, a, 0, encodeTraits{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -539,7 +539,7 @@ func TestTimeFramesScaled(t *testing.T) {
 		if got := int64(binary.LittleEndian.Uint64(raw[unitAt:])); got != tc.unit {
 			t.Errorf("%s: unit %d, want %d", tc.name, got, tc.unit)
 		}
-		back, err := decodeFrameV4(zstdFast.EncodeAll(raw, nil), KindTime, a.Len(), 0, mem, nil)
+		back, err := decodeFrameV4(zstdFast.EncodeAll(raw, nil), KindTime, a.Len(), 0, mem, decodeTraits{})
 		if err != nil || !array.Equal(a, back) {
 			t.Fatalf("%s: read back differently (%v)", tc.name, err)
 		}
@@ -553,7 +553,7 @@ func TestTimeFramesScaled(t *testing.T) {
 			prev = int64(v)
 			v4 = binary.LittleEndian.AppendUint64(v4, uint64(d<<1^d>>63))
 		}
-		old, err := decodeFrameV4(zstdFast.EncodeAll(v4, nil), KindTime, a.Len(), 0, mem, nil)
+		old, err := decodeFrameV4(zstdFast.EncodeAll(v4, nil), KindTime, a.Len(), 0, mem, decodeTraits{})
 		if err != nil || !array.Equal(a, old) {
 			t.Fatalf("%s: a version-4 frame reads back differently (%v)", tc.name, err)
 		}
@@ -577,7 +577,7 @@ func TestTimeFramesScaled(t *testing.T) {
 					prev = int64(v)
 					bad = binary.LittleEndian.AppendUint64(bad, uint64(d<<1^d>>63))
 				}
-				if x, err := decodeFrameV4(zstdFast.EncodeAll(bad, nil), KindTime, a.Len(), 0, mem, nil); err == nil {
+				if x, err := decodeFrameV4(zstdFast.EncodeAll(bad, nil), KindTime, a.Len(), 0, mem, decodeTraits{}); err == nil {
 					t.Errorf("%s: unit %d accepted", tc.name, unit)
 					x.Release()
 				} else {
@@ -596,7 +596,7 @@ func TestTimeFramesScaled(t *testing.T) {
 				prev = int64(v)
 				wide = binary.LittleEndian.AppendUint64(wide, uint64(d<<1^d>>63))
 			}
-			if x, err := decodeFrameV4(zstdFast.EncodeAll(wide, nil), KindTime, a.Len(), 0, mem, nil); err == nil {
+			if x, err := decodeFrameV4(zstdFast.EncodeAll(wide, nil), KindTime, a.Len(), 0, mem, decodeTraits{}); err == nil {
 				t.Errorf("%s: deltas of width 8 accepted where %d hold them", tc.name, width)
 				x.Release()
 			} else {

@@ -106,6 +106,10 @@ type Column struct {
 	// own row's). Its frames store references to those rows, and literals only for the rest
 	// (docs/format/segment.md, "References to a sibling column"). nil: none.
 	Sibling *Column
+	// Tokens says a text column's values are usually 16 bytes as 22 characters of unpadded
+	// base64url (uniqueTokenIdentifier): its frames store those as the 16 bytes
+	// (docs/format/segment.md, "Tokens").
+	Tokens bool
 	// JSON path split into segments; len 1 for top-level properties.
 	path []string
 	enc  encodeKey
@@ -251,6 +255,7 @@ type propSpec struct {
 	items   *Items
 	risk    RiskField
 	sibling string
+	tokens  bool
 }
 
 // evolvable declares the column an evolvable enum.
@@ -265,6 +270,9 @@ func (ps propSpec) overlaid(f RiskField) propSpec { ps.risk = f; return ps }
 // repeats declares a GUID column's values mostly copies of the GUID column name's in rows near
 // it (Column.Sibling).
 func (ps propSpec) repeats(name string) propSpec { ps.sibling = name; return ps }
+
+// base64Tokens declares a text column's values mostly 16-byte tokens in base64url (Column.Tokens).
+func (ps propSpec) base64Tokens() propSpec { ps.tokens = true; return ps }
 
 func p(name string, kind Kind, v Version) propSpec {
 	return propSpec{name: name, kind: kind, version: v}
@@ -336,7 +344,7 @@ var signInSpec = []propSpec{
 	p("globalSecureAccessIpAddress", KindDict, b),
 	p("autonomousSystemNumber", KindInt32, b),
 	p("crossTenantAccessType", KindDict, b).evolvable(enumAccessType),
-	p("uniqueTokenIdentifier", KindText, b),
+	p("uniqueTokenIdentifier", KindText, b).base64Tokens(),
 	p("sessionId", KindGUID, b),
 	p("clientSessionId", KindGUID, b),
 	p("appTokenProtectionStatus", KindDict, b),
@@ -404,7 +412,10 @@ func buildSchema(spec []propSpec) *Schema {
 	siblings := map[*Column]string{}
 	addColumn := func(path []string, ps propSpec) *Column {
 		c := &Column{Name: strings.Join(path, "/"), Kind: ps.kind, Version: ps.version, Index: len(s.Columns), path: path,
-			Enum: ps.enum, Items: ps.items, Risk: ps.risk}
+			Enum: ps.enum, Items: ps.items, Risk: ps.risk, Tokens: ps.tokens}
+		if c.Tokens && c.Kind != KindText {
+			panic("BUG: tokens in " + c.Name + ", a " + c.Kind.String() + " column")
+		}
 		c.enc = newEncodeKey(c.Name)
 		if ps.sibling != "" {
 			siblings[c] = ps.sibling

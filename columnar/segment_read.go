@@ -299,7 +299,7 @@ func (c *segColumn) load(s *Segment) error {
 				corrupt("dictionary missing")
 				return
 			}
-			d, err := c.decode(dictFrame, KindText, int(c.meta.DictLen), s.mem, nil)
+			d, err := c.decode(dictFrame, KindText, int(c.meta.DictLen), s.mem, decodeTraits{})
 			if err != nil {
 				corrupt("dictionary: %v", err)
 				return
@@ -316,10 +316,10 @@ func (c *segColumn) load(s *Segment) error {
 }
 
 // decode decodes a frame of the column's version: a block of kind and rows rows, or (KindText)
-// its dictionary. sib: see decodeFrameV4.
-func (c *segColumn) decode(frame []byte, kind Kind, rows int, mem memory.Allocator, sib func() (arrow.Array, error)) (arrow.Array, error) {
+// its dictionary, decoded with the column's traits (decodeFrameV4).
+func (c *segColumn) decode(frame []byte, kind Kind, rows int, mem memory.Allocator, traits decodeTraits) (arrow.Array, error) {
 	if c.ver >= 4 {
-		return decodeFrameV4(frame, kind, rows, int(c.meta.DictLen), mem, sib)
+		return decodeFrameV4(frame, kind, rows, int(c.meta.DictLen), mem, traits)
 	}
 	return decodeFrame(frame, mem)
 }
@@ -404,12 +404,16 @@ func (s *Segment) Block(idx, b int) (arrow.Array, error) {
 			return nil, err
 		}
 	}
-	var sib func() (arrow.Array, error)
-	if idx < len(s.schema.Columns) && s.schema.Columns[idx].Sibling != nil {
-		// Read through the cache: a page that asks for this column asks for its sibling too.
-		sib = func() (arrow.Array, error) { return s.Block(s.schema.Columns[idx].Sibling.Index, b) }
+	var traits decodeTraits
+	if idx < len(s.schema.Columns) {
+		col := s.schema.Columns[idx]
+		traits.tokens = col.Tokens
+		if col.Sibling != nil {
+			// Read through the cache: a page that asks for this column asks for its sibling too.
+			traits.sib = func() (arrow.Array, error) { return s.Block(col.Sibling.Index, b) }
+		}
 	}
-	a, err := c.decode(frame, c.meta.Kind, s.BlockLen(b), s.mem, sib)
+	a, err := c.decode(frame, c.meta.Kind, s.BlockLen(b), s.mem, traits)
 	if err != nil {
 		return nil, &CorruptError{Path: s.Path, What: fmt.Sprintf("column %s block %d: %v", c.meta.Name, b, err)}
 	}

@@ -53,11 +53,14 @@ func rewriteAsVersion(t *testing.T, path, out string, version byte) {
 			if len(f) == 0 {
 				continue
 			}
-			var sib func() (arrow.Array, error)
-			if sc, ok := SignIns.Lookup(c.Name); ok && sc.Sibling != nil && j > 0 {
-				sib = func() (arrow.Array, error) { return seg.Block(sc.Sibling.Index, j-1) }
+			var traits decodeTraits
+			if sc, ok := SignIns.Lookup(c.Name); ok && j > 0 {
+				traits.tokens = sc.Tokens
+				if sc.Sibling != nil {
+					traits.sib = func() (arrow.Array, error) { return seg.Block(sc.Sibling.Index, j-1) }
+				}
 			}
-			a, err := decodeFrameV4(f, kind, rows, int(c.DictLen), memory.DefaultAllocator, sib)
+			a, err := decodeFrameV4(f, kind, rows, int(c.DictLen), memory.DefaultAllocator, traits)
 			if err != nil {
 				t.Fatal(err)
 			}

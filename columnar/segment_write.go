@@ -128,9 +128,13 @@ func WriteSegment(fsys vfs.FS, path string, tenant string, day int32, m *Merged,
 // compresses it: the column's region (frame table, then frames; frame 0 the dictionary).
 func encodeColumn(m *Merged, col int, visit BlockVisitor, shares siblingShares) ([]byte, ColumnMeta, error) {
 	name, kind := ExtrasColumn, KindExtras
-	var sibling *Column
+	var (
+		sibling *Column
+		tokens  bool
+	)
 	if col < len(m.Schema.Columns) {
-		name, kind, sibling = m.Schema.Columns[col].Name, m.Schema.Columns[col].Kind, m.Schema.Columns[col].Sibling
+		c := m.Schema.Columns[col]
+		name, kind, sibling, tokens = c.Name, c.Kind, c.Sibling, c.Tokens
 	}
 	cm := ColumnMeta{Name: name, Kind: kind}
 	frames := make([][]byte, 1, m.NumBlocks()+1)
@@ -158,7 +162,7 @@ func encodeColumn(m *Merged, col int, visit BlockVisitor, shares siblingShares) 
 		if d, ok := b.(*array.Dictionary); ok {
 			if i == 0 { // every block shares one dictionary: frame 0
 				cm.DictLen = uint64(d.Dictionary().Len())
-				f, err := encodeFrameV4(KindText, d.Dictionary(), 0, nil, m.BetterCompression)
+				f, err := encodeFrameV4(KindText, d.Dictionary(), 0, encodeTraits{}, m.BetterCompression)
 				if err != nil {
 					return fmt.Errorf("dictionary: %w", err)
 				}
@@ -166,7 +170,7 @@ func encodeColumn(m *Merged, col int, visit BlockVisitor, shares siblingShares) 
 			}
 			stored = d.Indices()
 		}
-		f, err := encodeFrameV4(kind, stored, int(cm.DictLen), sib, m.BetterCompression)
+		f, err := encodeFrameV4(kind, stored, int(cm.DictLen), encodeTraits{sib: sib, tokens: tokens}, m.BetterCompression)
 		if err != nil {
 			return fmt.Errorf("block %d: %w", i, err)
 		}

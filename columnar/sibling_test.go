@@ -74,16 +74,16 @@ func TestSiblingReferencesRoundTrip(t *testing.T) {
 		for seed := range uint64(4) {
 			sib, col := siblingCase(rows, seed)
 			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-			frame, err := encodeFrameV4(KindGUID, col, 0, sib, false)
+			frame, err := encodeFrameV4(KindGUID, col, 0, encodeTraits{sib: sib}, false)
 			if err != nil {
 				t.Fatal(err)
 			}
 			calls := 0
-			got, err := decodeFrameV4(frame, KindGUID, rows, 0, mem, func() (arrow.Array, error) {
+			got, err := decodeFrameV4(frame, KindGUID, rows, 0, mem, decodeTraits{sib: func() (arrow.Array, error) {
 				calls++
 				sib.Retain()
 				return sib, nil
-			})
+			}})
 			if err != nil {
 				t.Fatalf("%d rows, seed %d: %v", rows, seed, err)
 			}
@@ -98,7 +98,7 @@ func TestSiblingReferencesRoundTrip(t *testing.T) {
 				t.Fatalf("%d rows: %d bytes still allocated", rows, left)
 			}
 			if rows == 4096 && seed == 0 {
-				plain, err := encodeFrameV4(KindGUID, col, 0, nil, false)
+				plain, err := encodeFrameV4(KindGUID, col, 0, encodeTraits{}, false)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -115,7 +115,7 @@ func TestSiblingReferencesRoundTrip(t *testing.T) {
 		ids[i] = guidOf(i)
 	}
 	sib := guidBlock(ids)
-	frame, err := encodeFrameV4(KindGUID, sib, 0, sib, false)
+	frame, err := encodeFrameV4(KindGUID, sib, 0, encodeTraits{sib: sib}, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -176,7 +176,7 @@ func TestSiblingReferencesRejects(t *testing.T) {
 		{"sibling unreadable", siblingFrame(3, all, []uint32{1, 2, 1}, nil), func() (arrow.Array, error) { return nil, errors.New("disk on fire") }, "disk on fire"},
 		{"no sibling column", siblingFrame(3, all, []uint32{1, 2, 1}, nil), nil, "runs past the frame"},
 	} {
-		a, err := decodeFrameV4(zstdFast.EncodeAll(tc.raw, nil), KindGUID, 3, 0, mem, tc.sib)
+		a, err := decodeFrameV4(zstdFast.EncodeAll(tc.raw, nil), KindGUID, 3, 0, mem, decodeTraits{sib: tc.sib})
 		if err == nil {
 			t.Errorf("%s: accepted %v", tc.name, a)
 			a.Release()
@@ -187,7 +187,7 @@ func TestSiblingReferencesRejects(t *testing.T) {
 		}
 	}
 	// The same references resolve when they point at values.
-	a, err := decodeFrameV4(zstdFast.EncodeAll(siblingFrame(3, all, []uint32{1, 2, 0}, [][]byte{guidOf(7)}), nil), KindGUID, 3, 0, mem, give)
+	a, err := decodeFrameV4(zstdFast.EncodeAll(siblingFrame(3, all, []uint32{1, 2, 0}, [][]byte{guidOf(7)}), nil), KindGUID, 3, 0, mem, decodeTraits{sib: give})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -203,7 +203,7 @@ func TestSiblingReferencesRejects(t *testing.T) {
 func FuzzSiblingReferences(f *testing.F) {
 	for seed := range uint64(3) {
 		sib, col := siblingCase(40, seed)
-		raw, err := appendFrameV4(nil, KindGUID, col, 0, sib)
+		raw, err := appendFrameV4(nil, KindGUID, col, 0, encodeTraits{sib: sib})
 		if err != nil {
 			f.Fatal(err)
 		}
@@ -213,7 +213,7 @@ func FuzzSiblingReferences(f *testing.F) {
 		sib, _ := siblingCase(40, seed%3)
 		give := func() (arrow.Array, error) { sib.Retain(); return sib, nil }
 		mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-		a, err := decodeFrameV4(zstdFast.EncodeAll(raw, nil), KindGUID, 40, 0, mem, give)
+		a, err := decodeFrameV4(zstdFast.EncodeAll(raw, nil), KindGUID, 40, 0, mem, decodeTraits{sib: give})
 		if err != nil {
 			if left := mem.CurrentAlloc(); left != 0 {
 				t.Fatalf("%d bytes still allocated after an error", left)
@@ -223,11 +223,11 @@ func FuzzSiblingReferences(f *testing.F) {
 		if err := validateArray(a.Data()); err != nil {
 			t.Fatalf("accepted an array that does not validate: %v", err)
 		}
-		again, err := appendFrameV4(nil, KindGUID, a, 0, sib)
+		again, err := appendFrameV4(nil, KindGUID, a, 0, encodeTraits{sib: sib})
 		if err != nil {
 			t.Fatal(err)
 		}
-		b, err := decodeFrameV4(zstdFast.EncodeAll(again, nil), KindGUID, 40, 0, mem, give)
+		b, err := decodeFrameV4(zstdFast.EncodeAll(again, nil), KindGUID, 40, 0, mem, decodeTraits{sib: give})
 		if err != nil || !array.Equal(a, b) {
 			t.Fatalf("re-encoded frame reads back differently: %v", err)
 		}
