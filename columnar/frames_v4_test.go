@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -267,15 +268,9 @@ func FuzzFrameV4(f *testing.F) {
 			}
 		}
 		mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-		a, err := decodeFrameV4(zstdFast.EncodeAll(raw, nil), kind, rows, dl, mem, decodeTraits{})
-		if err != nil {
-			if left := mem.CurrentAlloc(); left != 0 {
-				t.Fatalf("%d bytes still allocated after an error", left)
-			}
+		a := fuzzDecode(t, raw, kind, rows, dl, mem, decodeTraits{})
+		if a == nil {
 			return
-		}
-		if err := validateArray(a.Data()); err != nil {
-			t.Fatalf("accepted an array that does not validate: %v", err)
 		}
 		again, err := appendFrameV4(nil, kind, a, dl, encodeTraits{})
 		if err != nil {
@@ -295,6 +290,37 @@ func FuzzFrameV4(f *testing.F) {
 			t.Fatalf("%d bytes still allocated after the arrays were released", left)
 		}
 	})
+}
+
+// expectRefused decodes raw, compressed, as a frame of kind and wants an error that says wants.
+func expectRefused(t *testing.T, name string, raw []byte, kind Kind, rows int, traits decodeTraits, wants string) {
+	t.Helper()
+	a, err := decodeFrameV4(zstdFast.EncodeAll(raw, nil), kind, rows, 0, memory.NewGoAllocator(), traits)
+	if err == nil {
+		t.Errorf("%s: accepted %v", name, a)
+		a.Release()
+		return
+	}
+	if !strings.Contains(err.Error(), wants) {
+		t.Errorf("%s: %v, want it to say %q", name, err, wants)
+	}
+}
+
+// fuzzDecode decodes raw, compressed, as a frame a fuzz target made up. A refused frame must
+// leave nothing allocated (nil is returned); an accepted one must validate.
+func fuzzDecode(t *testing.T, raw []byte, kind Kind, rows, dictLen int, mem *memory.CheckedAllocator, traits decodeTraits) arrow.Array {
+	t.Helper()
+	a, err := decodeFrameV4(zstdFast.EncodeAll(raw, nil), kind, rows, dictLen, mem, traits)
+	if err != nil {
+		if left := mem.CurrentAlloc(); left != 0 {
+			t.Fatalf("%d bytes still allocated after an error", left)
+		}
+		return nil
+	}
+	if err := validateArray(a.Data()); err != nil {
+		t.Fatalf("accepted an array that does not validate: %v", err)
+	}
+	return a
 }
 
 // frameRefsOf returns the frame table of column name in the segment file at path.
