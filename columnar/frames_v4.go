@@ -16,14 +16,15 @@ import (
 	"github.com/klauspost/compress/zstd"
 )
 
-// Version-4 frames hold a column's Arrow buffers raw, with no IPC messages: the reader knows
-// the column's Arrow type from its kind in the footer, so nothing about the type is stored per
-// frame, and decoding is one zstd DecodeAll into one buffer and array.NewData over slices of it.
-// The layout (docs/format/segment.md, "Version-4 frames"):
+// Version-4 and version-5 frames hold a column's Arrow buffers raw, with no IPC messages: the
+// reader knows the column's Arrow type from its kind in the footer, so nothing about the type
+// is stored per frame, and decoding is one zstd DecodeAll into one buffer and array.NewData
+// over slices of it (or, for version 5's resolved encodings 2 to 4, one new buffer). The
+// layout (docs/format/segment.md, "Frames"):
 //
 //	header   16 bytes: rows u32 │ nulls u32 │ encoding u8 │ 7 zero bytes
 //	validity ⌈rows/8⌉ bytes, only when nulls > 0
-//	values   by kind (see appendValuesV4)
+//	values   by kind and encoding (see appendFrameV4)
 //
 // Every section starts at a multiple of 8 bytes from the start of the content (zero padding),
 // so that typed views of the buffer are aligned.
@@ -34,18 +35,18 @@ const (
 	encPlain = 0 // values as Arrow lays them out
 	// Dictionary codes: the encoding byte is the code width in bytes (1, 2 or 4), fixed by the
 	// column's dictionary size (codeWidth). Narrower codes are widened to int32 on decode.
-	// Time values: zigzag deltas (value i minus value i-1, value -1 being 0) as uint64, summed
-	// in place on decode.
+	// Time values (version 4): zigzag deltas (value i minus value i-1, value -1 being 0) as
+	// uint64, summed in place on decode.
 	encTimeDelta = 1
-	// GUIDs of a column with a Sibling (Column.Sibling): references to the sibling's rows in
-	// the same block, and the values no row of it holds (appendSiblingRefs).
+	// GUIDs of a column with a Sibling (Column.Sibling, version 5): references to the
+	// sibling's rows in the same block, and the values no row of it holds (appendSiblingRefs).
 	encSiblingRefs = 2
-	// Text of a column with Tokens (version 5): base64url tokens as their 16 bytes, the other
-	// values as text (appendTokens).
-	encTokens = 4
 	// Time values (version 5): a unit (timeUnits), a width and the first value, then the
 	// zigzag deltas divided by the unit, each in width bytes (appendScaledTimes).
 	encTimeScaled = 3
+	// Text of a column with Tokens (version 5): base64url tokens as their 16 bytes, the other
+	// values as text (appendTokens).
+	encTokens = 4
 )
 
 // timeUnits are the units of scaled time deltas, largest first: a frame's unit is the largest
