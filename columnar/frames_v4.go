@@ -346,19 +346,12 @@ func arrayFromFrameV4(raw *memory.Buffer, n int, kind Kind, rows, dictLen int, o
 				return nil, fmt.Errorf("BUG: narrow codes without an allocator")
 			}
 			// One new buffer: the validity bitmap (copied), then the widened codes.
-			vlen := 0
-			if validity != nil {
-				vlen = align8(bitmapLen)
-			}
-			ob := memory.NewBufferWithAllocator(outMem.Allocate(vlen+rows*4), outMem)
-			defer ob.Release()
-			if validity != nil {
-				nv := memory.SliceBuffer(ob, 0, bitmapLen)
+			nv, parts := ownedBuffers(outMem, validity, rows*4)
+			if nv != nil {
 				defer nv.Release()
-				copy(nv.Bytes(), validity.Bytes())
 				validity = nv
 			}
-			wide := memory.SliceBuffer(ob, vlen, rows*4)
+			wide := parts[0]
 			out := arrow.Int32Traits.CastFromBytes(wide.Bytes())
 			src := values.Bytes()
 			var top int32
@@ -666,7 +659,8 @@ func siblingValues(refs, lits []byte, validity *memory.Buffer, rows, nulls int, 
 			s.Release()
 		}
 	}()
-	nv, values := ownedBuffers(mem, validity, rows, 16)
+	nv, parts := ownedBuffers(mem, validity, rows*16)
+	values := parts[0]
 	defer release(nv, values)
 	out := values.Bytes()
 	clear(out)
@@ -702,20 +696,29 @@ func siblingValues(refs, lits []byte, validity *memory.Buffer, rows, nulls int, 
 }
 
 // ownedBuffers allocates one buffer from mem for an array whose values a frame does not hold
-// as Arrow lays them out (they are resolved or widened): the validity bitmap, copied, then rows
-// values of width bytes. The array holds nothing of the decompressed frame. Release both.
-func ownedBuffers(mem memory.Allocator, validity *memory.Buffer, rows, width int) (nv, values *memory.Buffer) {
-	vlen := 0
+// as Arrow lays them out (they are resolved or widened): the validity bitmap, copied (nil when
+// validity is), then a part of each of sizes bytes, each at a multiple of 8. The array holds
+// nothing of the decompressed frame. Release nv and the parts.
+func ownedBuffers(mem memory.Allocator, validity *memory.Buffer, sizes ...int) (nv *memory.Buffer, parts []*memory.Buffer) {
+	off := 0
 	if validity != nil {
-		vlen = align8(len(validity.Bytes()))
+		off = align8(len(validity.Bytes()))
 	}
-	ob := memory.NewBufferWithAllocator(mem.Allocate(vlen+rows*width), mem)
+	total := off
+	for _, n := range sizes {
+		total += align8(n)
+	}
+	ob := memory.NewBufferWithAllocator(mem.Allocate(total), mem)
 	defer ob.Release() // the slices hold it
 	if validity != nil {
 		nv = memory.SliceBuffer(ob, 0, len(validity.Bytes()))
 		copy(nv.Bytes(), validity.Bytes())
 	}
-	return nv, memory.SliceBuffer(ob, vlen, rows*width)
+	for _, n := range sizes {
+		parts = append(parts, memory.SliceBuffer(ob, off, n))
+		off += align8(n)
+	}
+	return nv, parts
 }
 
 func release(bufs ...*memory.Buffer) {
@@ -809,7 +812,8 @@ func scaledTimes(deltas []byte, unit int64, width int, base int64, validity *mem
 	if mem == nil {
 		return nil, fmt.Errorf("BUG: scaled times without an allocator")
 	}
-	nv, values := ownedBuffers(mem, validity, rows, 8)
+	nv, parts := ownedBuffers(mem, validity, rows*8)
+	values := parts[0]
 	defer release(nv, values)
 	out := arrow.Int64Traits.CastFromBytes(values.Bytes())
 	var (
@@ -918,23 +922,9 @@ func tokenValues(isTok, toks []byte, litOffs []int32, lits []byte, validity *mem
 	if size > maxFrameBytes {
 		return nil, fmt.Errorf("%d bytes of text in one block", size)
 	}
-	vlen := 0
-	if validity != nil {
-		vlen = align8(len(validity.Bytes()))
-	}
-	olen := align8((rows + 1) * 4)
-	ob := memory.NewBufferWithAllocator(mem.Allocate(vlen+olen+size), mem)
-	defer ob.Release()
-	var nv *memory.Buffer
-	if validity != nil {
-		nv = memory.SliceBuffer(ob, 0, len(validity.Bytes()))
-		defer nv.Release()
-		copy(nv.Bytes(), validity.Bytes())
-	}
-	offsets := memory.SliceBuffer(ob, vlen, (rows+1)*4)
-	defer offsets.Release()
-	data := memory.SliceBuffer(ob, vlen+olen, size)
-	defer data.Release()
+	nv, parts := ownedBuffers(mem, validity, (rows+1)*4, size)
+	offsets, data := parts[0], parts[1]
+	defer release(nv, offsets, data)
 	if validity != nil {
 		// Tokens only in valid rows: then the valid rows that are not tokens are the literals,
 		// as many as their offsets say.
