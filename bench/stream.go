@@ -22,8 +22,11 @@ import (
 // engine. It is how a billion events are measured on a disk that cannot also hold their
 // 5.5 TB of NDJSON.
 type StreamConfig struct {
-	Events      int64
-	Seed        uint64
+	Events int64
+	Seed   uint64
+	// Days and Users shape the generated population (gen.Config; 0: its defaults): 10M events
+	// over 3 days from 200,000 users make days and dictionaries as large as 100M over 30.
+	Days, Users int
 	Threads     int    // ingest goroutines (default: GOMAXPROCS)
 	WorkDir     string // the database is created in WorkDir/authlake (removed first)
 	MemoryLimit int64  // the database's budget (0: engine.DefaultMemoryLimit)
@@ -49,10 +52,13 @@ type StreamResults struct {
 	GoVersion string    `json:"go"`
 	Events    int64     `json:"events"` // asked for
 	// Ingested is what the database holds at the end: Events, or fewer when the run was stopped.
-	Ingested    int64  `json:"ingested"`
-	Seed        uint64 `json:"seed"`
-	Threads     int    `json:"threads"`
-	MemoryLimit int64  `json:"memoryLimit"`
+	Ingested int64  `json:"ingested"`
+	Seed     uint64 `json:"seed"`
+	// Days and Users are the generator's span and population as asked (0: its defaults).
+	Days        int   `json:"days,omitempty"`
+	Users       int   `json:"users,omitempty"`
+	Threads     int   `json:"threads"`
+	MemoryLimit int64 `json:"memoryLimit"`
 	// RawBytes is the NDJSON the generator wrote into the ingest.
 	RawBytes int64 `json:"rawBytes"`
 	// Seconds covers generation, ingest, the last flush and the final whole-day merge
@@ -112,7 +118,7 @@ func Stream(ctx context.Context, cfg StreamConfig) (*StreamResults, error) {
 		}
 	}
 	res := &StreamResults{Date: time.Now().UTC(), Revision: Revision(), Machine: machine(), GoVersion: runtime.Version(),
-		Events: cfg.Events, Seed: cfg.Seed, Threads: cfg.Threads, MemoryLimit: cfg.MemoryLimit, GenerateNote: generateNote}
+		Events: cfg.Events, Seed: cfg.Seed, Days: cfg.Days, Users: cfg.Users, Threads: cfg.Threads, MemoryLimit: cfg.MemoryLimit, GenerateNote: generateNote}
 	if res.MemoryLimit <= 0 {
 		res.MemoryLimit = engine.DefaultMemoryLimit
 	}
@@ -255,7 +261,7 @@ func startGenerator(ctx context.Context, cfg StreamConfig, res *StreamResults, m
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
-		_, n, err := gen.Write(pw, gen.Config{Events: int(cfg.Events), Seed: cfg.Seed, End: gen.BenchEnd})
+		_, n, err := gen.Write(pw, gen.Config{Events: int(cfg.Events), Seed: cfg.Seed, End: gen.BenchEnd, Days: cfg.Days, Users: cfg.Users})
 		mu.Lock()
 		res.RawBytes = n
 		mu.Unlock()

@@ -196,7 +196,7 @@ suite cold and warm on the result. Interrupt it to stop early: the figures so fa
 				return err
 			}
 			cfg.GenCommand = []string{exe, "gen", "--events", strconv.FormatInt(cfg.Events, 10), "--seed", strconv.FormatUint(cfg.Seed, 10),
-				"--end", gen.BenchEnd.Format(time.RFC3339), "-o", "-"}
+				"--end", gen.BenchEnd.Format(time.RFC3339), "--days", strconv.Itoa(cfg.Days), "--users", strconv.Itoa(cfg.Users), "-o", "-"}
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 			defer stop()
 			res, err := bench.Stream(ctx, cfg)
@@ -212,6 +212,8 @@ suite cold and warm on the result. Interrupt it to stop early: the figures so fa
 	f := cmd.Flags()
 	f.Int64Var(&cfg.Events, "events", 100_000_000, "events to generate and ingest")
 	f.Uint64Var(&cfg.Seed, "seed", 1, "generator seed")
+	f.IntVar(&cfg.Days, "days", 30, "days the events span (fewer days: larger days, larger whole-day merges)")
+	f.IntVar(&cfg.Users, "users", 0, "users signing in (default: events/200, between 50 and 200,000)")
 	f.IntVar(&cfg.Threads, "threads", 0, "ingest threads (default: number of CPUs)")
 	f.DurationVar(&cfg.Interval, "interval", 10*time.Second, "time between progress lines (and timeline samples)")
 	f.BoolVar(&cfg.Queries, "queries", false, "run the query suite on the database at the end")

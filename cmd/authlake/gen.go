@@ -25,6 +25,7 @@ func genCmd() *cobra.Command {
 		start  string
 		end    string
 		days   int
+		users  int
 		out    string
 	)
 	cmd := &cobra.Command{
@@ -38,7 +39,7 @@ An output name ending in .gz or .zst is compressed.`,
   authlake gen --events 1000 --start 2026-11-01T00:00:00Z --days 7 | head -1`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg := gen.Config{Events: events, Seed: seed, Tenant: tenant, Days: days}
+			cfg := gen.Config{Events: events, Seed: seed, Tenant: tenant, Days: days, Users: users}
 			// Default to the last D days up to now, so that the events fall inside the default
 			// 30-day retention when they are ingested and none is dated in the future; pass
 			// --start or --end for bytes that never change.
@@ -87,6 +88,7 @@ An output name ending in .gz or .zst is compressed.`,
 	f.StringVar(&start, "start", "", "start of the span, RFC 3339 or -Nd (N days before now) (default: --days days before --end)")
 	f.StringVar(&end, "end", "", "end of the span, RFC 3339 or -Nd (N days before now): no event is later (default: now)")
 	f.IntVar(&days, "days", 30, "days the events span")
+	f.IntVar(&users, "users", 0, "users signing in (default: events/200, between 50 and 200,000)")
 	f.StringVarP(&out, "output", "o", "-", "output file (- for stdout; .gz or .zst compresses)")
 	return cmd
 }
