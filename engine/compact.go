@@ -174,8 +174,7 @@ func (db *DB) compactPartition(ctx context.Context, p *partition, segs []*segmen
 	var units []columnar.Unit
 	var held []*columnar.SegmentUnit
 	for _, s := range segs {
-		for b := 0; b < s.seg.NumBlocks(); b++ {
-			u := &columnar.SegmentUnit{Seg: s.seg, Block: b}
+		for _, u := range columnar.SegmentUnits(s.seg) {
 			held = append(held, u)
 			units = append(units, cancellableUnit{u, db, ctx})
 		}
