@@ -61,6 +61,22 @@ func (b *Builder) checkNew(column string, kind Kind) error {
 	return nil
 }
 
+// AddFrom moves the sections of o, a Builder of the same rows, into b: sections built on
+// several goroutines, each into a Builder of its own, end in one sidecar. o is empty after.
+func (b *Builder) AddFrom(o *Builder) error {
+	if o.rows != b.rows {
+		return invalidf("sections of %d rows added to a sidecar of %d", o.rows, b.rows)
+	}
+	for _, s := range o.sections {
+		if err := b.checkNew(s.column, s.kind); err != nil {
+			return err
+		}
+		b.sections = append(b.sections, s)
+	}
+	o.sections = nil
+	return nil
+}
+
 // AddCodes indexes a dictionary-encoded column: one posting per code in
 // [0, cardinality), plus a null posting for rows whose code is nullCode. nullCode may lie
 // outside [0, cardinality) when the dictionary has no null entry.
