@@ -13,17 +13,7 @@ import (
 // written only (it held about 100 bytes a row of every indexed column until the sidecar was
 // written). The sidecar still holds every section.
 func TestIndexBuilderSealsEachColumnAtItsLastRow(t *testing.T) {
-	lines := makeEvents(3000, 1, 3)
-	b := columnar.NewBuilder(columnar.SignIns)
-	d := columnar.NewDecoder(columnar.SignIns)
-	row := columnar.NewRow(columnar.SignIns)
-	for _, l := range lines {
-		if err := d.Decode([]byte(l), row); err != nil {
-			t.Fatal(err)
-		}
-		b.AppendRow(row)
-	}
-	rec := b.Seal()
+	rec := recordOf(t, makeEvents(3000, 1, 3))
 	defer rec.Release()
 	m, err := columnar.Merge(columnar.SignIns, []columnar.Unit{columnar.RecordUnit{Schema: columnar.SignIns, Rec: rec}}, 256)
 	if err != nil {

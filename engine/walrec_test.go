@@ -10,8 +10,9 @@ import (
 	"github.com/authlake/authlake/columnar"
 )
 
-func TestWALChunksRoundTrip(t *testing.T) {
-	lines := makeEvents(50, 1, 2)
+// recordOf decodes sign-in lines into one memtable chunk.
+func recordOf(t *testing.T, lines []string) arrow.RecordBatch {
+	t.Helper()
 	b := columnar.NewBuilder(columnar.SignIns)
 	d := columnar.NewDecoder(columnar.SignIns)
 	row := columnar.NewRow(columnar.SignIns)
@@ -21,7 +22,11 @@ func TestWALChunksRoundTrip(t *testing.T) {
 		}
 		b.AppendRow(row)
 	}
-	rec := b.Seal()
+	return b.Seal()
+}
+
+func TestWALChunksRoundTrip(t *testing.T) {
+	rec := recordOf(t, makeEvents(50, 1, 2))
 	defer rec.Release()
 	in := map[partKey]arrow.RecordBatch{{"t1", 20000}: rec, {"t2", 20001}: rec}
 	payload, err := marshalWALChunks(columnar.SignIns, in)
