@@ -39,7 +39,14 @@ type Segment struct {
 	cols   []*segColumn // by schema column index; nil = not in this segment
 	// columns is the footer's column list (Meta.Columns of an eagerly opened segment).
 	columns []ColumnMeta
+	// dictBytes is what the dictionaries queries have loaded hold (DictionaryBytes).
+	dictBytes atomic.Int64
 }
+
+// DictionaryBytes is the memory held by the dictionaries the segment keeps loaded: each
+// dictionary column's, from the first query that needs it until the segment closes. Not
+// bounded by a budget (docs/memory.md says what that costs).
+func (s *Segment) DictionaryBytes() int64 { return s.dictBytes.Load() }
 
 type segColumn struct {
 	meta   *ColumnMeta
@@ -306,7 +313,11 @@ func (c *segColumn) loadDict(s *Segment) error {
 	if !c.isDict() {
 		return nil
 	}
-	c.dictOnce.Do(func() { c.dict, c.dictErr = c.decodeDict(s) })
+	c.dictOnce.Do(func() {
+		if c.dict, c.dictErr = c.decodeDict(s); c.dictErr == nil {
+			s.dictBytes.Add(ArrayBytes(c.dict.Data()))
+		}
+	})
 	return c.dictErr
 }
 

@@ -26,6 +26,9 @@ type Stats struct {
 	// IndexResidentBytes is what index sections kept in memory after use hold (at most a
 	// sixteenth of MemoryLimit; docs/memory.md).
 	IndexResidentBytes int64 `json:"indexResidentBytes"`
+	// DictionaryBytes is what the segment dictionaries queries have loaded hold: kept until
+	// their segment closes, not bounded by MemoryLimit (docs/memory.md).
+	DictionaryBytes int64 `json:"dictionaryBytes"`
 }
 
 // TenantStats describes one tenant's own log, or with ReportedBy the copies it holds of its
@@ -107,6 +110,7 @@ func (st *Stats) addSegments(p *partition) {
 		st.Segments++
 		st.SegmentBytes += s.seg.Size()
 		st.IndexBytes += s.ms.Index
+		st.DictionaryBytes += s.seg.DictionaryBytes()
 	}
 }
 

@@ -54,6 +54,7 @@ func newMetrics(reg *prometheus.Registry, db *engine.DB) *metrics {
 		stat("authlake_events", "Events stored.", func(s engine.Stats) float64 { return float64(s.Events) }),
 		stat("authlake_memtable_rows", "Rows not yet flushed to segments.", func(s engine.Stats) float64 { return float64(s.MemtableRows) }),
 		stat("authlake_memtable_bytes", "Memory held by rows not yet flushed to segments.", func(s engine.Stats) float64 { return float64(s.MemtableBytes) }),
+		stat("authlake_dictionary_resident_bytes", "Memory held by the segment dictionaries queries have loaded (kept until their segment closes; not bounded by the memory budget).", func(s engine.Stats) float64 { return float64(s.DictionaryBytes) }),
 		stat("authlake_index_resident_bytes", "Memory held by index sections kept after use (bounded by the memory budget).", func(s engine.Stats) float64 { return float64(s.IndexResidentBytes) }),
 		stat("authlake_memory_limit_bytes", "The database's memory budget (--memory-limit).", func(s engine.Stats) float64 { return float64(s.MemoryLimit) }),
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
