@@ -95,12 +95,7 @@ func TestCompactAllStopsWhenCancelled(t *testing.T) {
 		opts := testOptions()
 		opts.FS = hook
 		db := mustOpen(t, dir, opts)
-		for i := 0; i < 4; i++ {
-			ingestAll(t, db, lines[i*300:(i+1)*300], 300)
-			if err := db.Flush(); err != nil {
-				t.Fatal(err)
-			}
-		}
+		ingestSegments(t, db, lines, 4)
 		if err := db.Close(); err != nil {
 			t.Fatal(err)
 		}

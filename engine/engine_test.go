@@ -127,6 +127,18 @@ func ingestAll(t *testing.T, db *DB, lines []string, batch int) IngestResult {
 	return total
 }
 
+// ingestSegments ingests lines in n equal parts and flushes after each: n segments a day.
+func ingestSegments(t *testing.T, db *DB, lines []string, n int) {
+	t.Helper()
+	per := len(lines) / n
+	for i := 0; i < n; i++ {
+		ingestAll(t, db, lines[i*per:(i+1)*per], 300)
+		if err := db.Flush(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 func exportSet(t *testing.T, db *DB, tenant string) []string {
 	t.Helper()
 	var out []string
@@ -324,12 +336,7 @@ func TestCompactionKeepsSnapshotsAndData(t *testing.T) {
 	opts.CompactMinSegments = 3
 	db := mustOpen(t, dir, opts)
 	lines := makeEvents(2400, 4, 2)
-	for i := 0; i < 4; i++ {
-		ingestAll(t, db, lines[i*600:(i+1)*600], 300)
-		if err := db.Flush(); err != nil {
-			t.Fatal(err)
-		}
-	}
+	ingestSegments(t, db, lines, 4)
 	before := db.Stats().Segments
 	snap, err := db.Snapshot(tenantA)
 	if err != nil {

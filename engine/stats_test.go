@@ -14,13 +14,7 @@ func TestStatsReportDictionaries(t *testing.T) {
 	dir := t.TempDir()
 	opts := testOptions()
 	db := mustOpen(t, dir, opts)
-	lines := makeEvents(2400, 4, 2)
-	for i := 0; i < 4; i++ {
-		ingestAll(t, db, lines[i*600:(i+1)*600], 300)
-		if err := db.Flush(); err != nil {
-			t.Fatal(err)
-		}
-	}
+	ingestSegments(t, db, makeEvents(2400, 4, 2), 4)
 	if err := db.CompactAll(); err != nil {
 		t.Fatal(err)
 	}
