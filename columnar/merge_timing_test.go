@@ -58,8 +58,7 @@ func BenchmarkCompact(b *testing.B) {
 				var units []columnar.Unit
 				var held []*columnar.SegmentUnit
 				for _, s := range inputs {
-					for blk := 0; blk < s.NumBlocks(); blk++ {
-						u := &columnar.SegmentUnit{Seg: s, Block: blk}
+					for _, u := range columnar.SegmentUnits(s) { // as compaction reads them
 						units, held = append(units, u), append(held, u)
 					}
 				}

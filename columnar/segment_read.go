@@ -506,12 +506,12 @@ func (s *Segment) BlockBatch(b int, cols []int) (batch *Batch, release func(), e
 	return batch, release, nil
 }
 
-// SegmentUnit adapts block b of a segment as a merge input (compaction). It holds the arrays
-// it hands out until Release.
+// SegmentUnit adapts block b of a segment as a merge input (compaction); SegmentUnits makes
+// them. It holds the arrays it hands out until Release.
 type SegmentUnit struct {
 	Seg   *Segment
 	Block int
-	dicts *mergeDicts // nil: dictionaries are the segment's own (SegmentUnits sets it)
+	dicts *mergeDicts // shared by the segment's units
 	mu    sync.Mutex  // the segment writer gathers columns in parallel
 	held  []heldArray
 }
@@ -597,8 +597,7 @@ func (u *SegmentUnit) Column(idx int) (arrow.Array, error) {
 func (u *SegmentUnit) column(idx int) (a arrow.Array, dict bool, err error) {
 	s := u.Seg
 	if u.dicts == nil {
-		a, err = s.Block(idx, u.Block)
-		return a, false, err
+		panic("BUG: a SegmentUnit not made by SegmentUnits")
 	}
 	if err := s.open(); err != nil {
 		return nil, false, err

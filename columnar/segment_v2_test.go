@@ -115,8 +115,7 @@ func TestReadsVersion3(t *testing.T) {
 	}
 	defer seg.Close()
 	var units []Unit
-	for b := 0; b < seg.NumBlocks(); b++ {
-		u := &SegmentUnit{Seg: seg, Block: b}
+	for _, u := range SegmentUnits(seg) {
 		defer u.Release()
 		units = append(units, u)
 	}
