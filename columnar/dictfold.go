@@ -1,119 +1,89 @@
 package columnar
 
 import (
+	"bytes"
 	"encoding/binary"
 	"slices"
+	"sort"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"unicode"
 	"unicode/utf8"
 	"unsafe"
-
-	"github.com/apache/arrow-go/v18/arrow/array"
 )
 
 // Case-insensitive lookups in a segment's dictionary. userPrincipalName (and enums) compare
-// case-insensitively (strings.EqualFold), so an equality probe could not look a value up: it
-// folded-compared every entry of the segment's dictionary, for every query and every segment
-// (three quarters of "one user's flagged sign-ins" at 1M events: thousands of UPNs in each of
-// 30 daily dictionaries). A fold index, kept while the segment is open, is an open-addressing
-// table of the entries' codes by a hash of their case-folded form; a lookup hashes the literal and confirms each code of its probe run with
-// strings.EqualFold. It is built on a segment column's second lookup: the first compares every
-// entry, which costs less than hashing them all, so a cold query over many segments pays no
-// build. It holds 8–16 bytes an entry, for the columns so queried only.
-
-// foldIndex is an open-addressing (linear probing) table of a dictionary's codes by the hash
-// of each entry's case-folded form.
-type foldIndex struct {
-	lookups atomic.Int32 // before the table is built
-	once    sync.Once
-	slots   []int32 // code+1, 0 for an empty slot; a power of two, at least twice the entries
-}
+// case-insensitively (strings.EqualFold), so an equality probe cannot look a value up as it is
+// written. Comparing every entry of every segment's dictionary was three quarters of "one
+// user's flagged sign-ins" at 1M events, and a hash table of the folded entries cost its build
+// and 8–16 bytes an entry; both read every page of a paged dictionary (dictpages.go). A
+// segment's dictionary is sorted, so the entries equal to a literal under folding are found by
+// spelling it rune by rune: each rune may be written as any member of its case-folding orbit
+// (k, K and the Kelvin sign), and the entries that begin with each spelling so far are a range
+// of the sorted dictionary, found by binary search and narrowed by the next rune. Spellings
+// the dictionary does not hold end at once, so a lookup reads the few pages its searches visit.
 
 // DictionaryFold returns the codes of column idx's segment dictionary whose value equals lit
 // case-insensitively (strings.EqualFold), in ascending order; none when the segment does not
 // store the column.
 func (s *Segment) DictionaryFold(idx int, lit string) ([]int32, error) {
-	d, err := s.Dictionary(idx)
-	if err != nil || d == nil {
+	d, ok, err := s.Dict(idx)
+	if err != nil || !ok {
 		return nil, err
 	}
-	fi := &s.cols[idx].fold
-	if fi.lookups.Load() < 1 && fi.lookups.Add(1) <= 1 {
-		// The first lookup compares every entry, as a table's build would hash every entry
-		// (and costs less): a cold query reads many segments once, and pays no build.
+	if !utf8.ValidString(lit) || strings.ContainsRune(lit, utf8.RuneError) {
+		// EqualFold reads an invalid byte as U+FFFD, which an entry may spell with any invalid
+		// byte: no spelling to search for. Compare every entry.
 		var out []int32
-		off, data, ascii := d.ValueOffsets(), d.ValueBytes(), IsASCII(lit)
-		for i := range d.Len() {
-			if EqualFold(data[off[i]:off[i+1]], lit, ascii) {
-				out = append(out, int32(i))
+		for i := range int32(d.Len()) {
+			if EqualFold(d.Value(i), lit, false) {
+				out = append(out, i)
 			}
 		}
-		return out, nil
+		return out, d.Err()
 	}
-	fi.once.Do(func() { fi.build(d) })
+	out := foldSorted(d, lit)
+	return out, d.Err()
+}
+
+// foldSorted returns the codes of sorted dictionary d's entries equal to lit (valid UTF-8
+// without U+FFFD) under strings.EqualFold, ascending. A valid entry equals lit when its runes
+// are, one by one, members of the orbits of lit's runes; an invalid byte of an entry reads as
+// U+FFFD, which no rune of lit is, so such an entry never matches and the search never meets it.
+func foldSorted(d Dict, lit string) []int32 {
+	type span struct {
+		prefix []byte
+		lo, hi int // the entries that begin with prefix
+	}
+	spans, next := []span{{lo: 0, hi: d.Len()}}, []span(nil)
+	for _, r := range lit {
+		next = next[:0]
+		for _, sp := range spans {
+			for o := r; ; {
+				p := utf8.AppendRune(slices.Clip(sp.prefix), o)
+				lo := sp.lo + sort.Search(sp.hi-sp.lo, func(i int) bool { return bytes.Compare(d.Value(int32(sp.lo+i)), p) >= 0 })
+				hi := lo + sort.Search(sp.hi-lo, func(i int) bool { return !bytes.HasPrefix(d.Value(int32(lo+i)), p) })
+				if lo < hi {
+					next = append(next, span{p, lo, hi})
+				}
+				if o = unicode.SimpleFold(o); o == r {
+					break
+				}
+			}
+		}
+		spans, next = next, spans
+		if len(spans) == 0 {
+			return nil
+		}
+	}
+	// Of the entries that begin with a spelling, the spelling itself sorts first.
 	var out []int32
-	mask := uint64(len(fi.slots) - 1)
-	// Entries equal under folding hash alike, so every one of them is in the run of occupied
-	// slots that starts at the literal's slot.
-	for j := foldHash(lit) & mask; fi.slots[j] != 0; j = (j + 1) & mask {
-		if c := fi.slots[j] - 1; strings.EqualFold(d.Value(int(c)), lit) {
-			out = append(out, c)
+	for _, sp := range spans {
+		if len(d.Value(int32(sp.lo))) == len(sp.prefix) {
+			out = append(out, int32(sp.lo))
 		}
 	}
 	slices.Sort(out)
-	return out, nil
-}
-
-func (fi *foldIndex) build(d *array.String) {
-	n := d.Len()
-	size := 2
-	for size < 2*n {
-		size *= 2
-	}
-	fi.slots = make([]int32, size)
-	mask := uint64(size - 1)
-	for i := range n {
-		j := foldHash(d.Value(i)) & mask
-		for fi.slots[j] != 0 {
-			j = (j + 1) & mask
-		}
-		fi.slots[j] = int32(i + 1)
-	}
-}
-
-// foldHash hashes s case-folded: strings that are strings.EqualFold hash alike. EqualFold
-// matches rune by rune within Unicode's simple case-folding orbits (invalid UTF-8 reading as
-// U+FFFD), so each rune is replaced by the smallest rune of its orbit (for ASCII letters the
-// upper-case one) before hashing (FNV-1a over the runes: one step for ASCII, three for others).
-func foldHash(s string) uint64 {
-	const offset, prime = 14695981039346656037, 1099511628211
-	h := uint64(offset)
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if 'a' <= c && c <= 'z' {
-				c -= 'a' - 'A'
-			}
-			h = (h ^ uint64(c)) * prime
-			i++
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		i += size
-		if r = foldMin(r); r < utf8.RuneSelf { // the Kelvin sign and the long s fold to ASCII
-			h = (h ^ uint64(r)) * prime
-			continue
-		}
-		h = (h ^ uint64(r&0xff)) * prime
-		h = (h ^ uint64(r>>8&0xff)) * prime
-		h = (h ^ uint64(r>>16)) * prime
-	}
-	// FNV's low bits, which pick the slot, mix poorly: finish as splitmix64 does.
-	h ^= h >> 31
-	h *= 0x9e3779b97f4a7c15
-	return h ^ h>>29
+	return out
 }
 
 // EqualFold is strings.EqualFold(string(e), lit), fast when lit is ASCII (litASCII): an entry
@@ -156,13 +126,4 @@ func IsASCII(s string) bool {
 		}
 	}
 	return true
-}
-
-// foldMin is the smallest rune of r's simple case-folding orbit.
-func foldMin(r rune) rune {
-	m := r
-	for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
-		m = min(m, f)
-	}
-	return m
 }

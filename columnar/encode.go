@@ -24,17 +24,16 @@ type colReader struct {
 	valid   []byte // validity bits, nil = all valid
 	offset  int
 	// one of:
-	codes   []int32 // dict/jsondict
-	dictOff []int32
-	dictBuf []byte
-	i32     []int32
-	i64     []int64
-	f64     []float64
-	bits    []byte // bool values
-	fixed   []byte // guid
-	varOff  []int32
-	varBuf  []byte
-	arr     arrow.Array
+	codes  []int32 // dict/jsondict
+	dict   Dict
+	i32    []int32
+	i64    []int64
+	f64    []float64
+	bits   []byte // bool values
+	fixed  []byte // guid
+	varOff []int32
+	varBuf []byte
+	arr    arrow.Array
 }
 
 // NewBatch wraps rec, whose columns are matched by name against s.
@@ -85,8 +84,7 @@ func (c *colReader) bind(kind Kind, a arrow.Array) error {
 		da := a.(*array.Dictionary)
 		c.codes = da.Indices().(*array.Int32).Int32Values()
 		dict := da.Dictionary().(*array.String)
-		c.dictOff = dict.ValueOffsets()
-		c.dictBuf = dict.ValueBytes()
+		c.dict = Dict{off: dict.ValueOffsets(), data: dict.ValueBytes()}
 	case KindGUID:
 		c.fixed = d.Buffers()[1].Bytes()[d.Offset()*16:]
 	case KindTime:
@@ -144,9 +142,34 @@ func (b *Batch) Valid(idx, row int) bool {
 // Code returns the dictionary code of a dict column.
 func (b *Batch) Code(idx, row int) int32 { return b.cols[idx].codes[row] }
 
-// Dict returns the dictionary of a dict column as offsets and bytes.
-func (b *Batch) Dict(idx int) (offsets []int32, data []byte) {
-	return b.cols[idx].dictOff, b.cols[idx].dictBuf
+// bindCodes binds a dictionary column from its codes and dictionary.
+func (c *colReader) bindCodes(codes arrow.Array, dict Dict) error {
+	i32, ok := codes.(*array.Int32)
+	if !ok {
+		return fmt.Errorf("dictionary codes are %s, not int32", codes.DataType())
+	}
+	*c = colReader{present: true, offset: codes.Data().Offset(), arr: codes, codes: i32.Int32Values(), dict: dict}
+	if codes.NullN() > 0 {
+		c.valid = codes.Data().Buffers()[0].Bytes()
+	}
+	return nil
+}
+
+// Dict returns the dictionary of a dict column.
+func (b *Batch) Dict(idx int) Dict { return b.cols[idx].dict }
+
+// Err is the first error reading the batch's dictionary values met: a segment's dictionary
+// page that could not be read or failed its checksum (its values read as nil). Whoever reads
+// values from a segment's batch checks it before trusting what it read.
+func (b *Batch) Err() error {
+	for i := range b.cols {
+		if d := b.cols[i].dict; d.seg != nil {
+			if err := d.Err(); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // Codes returns the code vector of a dict column.
@@ -160,8 +183,7 @@ func (b *Batch) Bytes(idx, row int) []byte {
 	c := &b.cols[idx]
 	switch {
 	case c.codes != nil:
-		code := c.codes[row]
-		return c.dictBuf[c.dictOff[code]:c.dictOff[code+1]]
+		return c.dict.Value(c.codes[row])
 	case c.fixed != nil:
 		return c.fixed[row*16 : row*16+16]
 	case c.varOff != nil:
@@ -273,7 +295,7 @@ func (e *Encoder) adapts(c *Column) bool {
 }
 
 type dictJSON struct {
-	off    *int32 // the dictionary cached (the address of its first offset)
+	id     unsafe.Pointer // the dictionary cached (Dict.ID)
 	vals   [][]byte
 	direct int // cells of this dictionary written without the cache (see appendDict)
 }
@@ -284,36 +306,35 @@ type dictJSON struct {
 // dictionaries of thousands of users, addresses and devices, and clearing a cache the size of
 // each was 17% of that page; a page of many rows from one segment still writes each value once.
 func (e *Encoder) appendDict(dst []byte, b *Batch, c *Column, row int) []byte {
-	off, data := b.Dict(c.Index)
+	dict := b.Dict(c.Index)
 	code := b.Code(c.Index, row)
 	if c.Index >= len(e.dicts) {
 		e.dicts = append(e.dicts, make([]dictJSON, c.Index+1-len(e.dicts))...)
 	}
 	d := &e.dicts[c.Index]
-	// The same dictionary is the same offsets at the same address (arrays are immutable, and
-	// the cache's pointer keeps Go's allocator from reusing that memory for another one).
-	if len(off) == 0 || d.off != &off[0] {
-		d.off = nil
-		if len(off) > 0 {
-			d.off = &off[0]
-		}
+	// The same dictionary is the same ID (arrays are immutable, a segment's dictionary lives
+	// while the segment is open, and the cache's pointer keeps Go's allocator from reusing that
+	// memory for another one).
+	if id := dict.ID(); d.id != id {
+		d.id = id
 		d.vals, d.direct = d.vals[:0], 0
 	}
-	if len(d.vals) != len(off) {
-		if d.direct < len(off)/8 {
+	n := dict.Len()
+	if len(d.vals) != n {
+		if d.direct < n/8 {
 			d.direct++
-			return e.appendDictValue(dst, c, data[off[code]:off[code+1]])
+			return e.appendDictValue(dst, c, dict.Value(code))
 		}
-		if cap(d.vals) >= len(off) {
-			d.vals = d.vals[:len(off)]
+		if cap(d.vals) >= n {
+			d.vals = d.vals[:n]
 			clear(d.vals)
 		} else {
-			d.vals = make([][]byte, len(off))
+			d.vals = make([][]byte, n)
 		}
 	}
 	v := d.vals[code]
 	if v == nil {
-		v = e.appendDictValue(nil, c, data[off[code]:off[code+1]])
+		v = e.appendDictValue(nil, c, dict.Value(code))
 		d.vals[code] = v
 	}
 	return append(dst, v...)
@@ -549,6 +570,10 @@ func (e *Encoder) AppendJSON(dst []byte, b *Batch, row int, proj Projection) ([]
 			dst = appendKey(dst, &first, x.Path)
 			dst = append(dst, x.Value...)
 		}
+	}
+	// A segment's dictionary page that could not be read left its values out: fail the row.
+	if err := b.Err(); err != nil {
+		return dst, fmt.Errorf("row %d: %w", row, err)
 	}
 	return append(dst, '}'), nil
 }

@@ -286,19 +286,14 @@ func splitFrames(region []byte) ([][]byte, error) {
 	return frames, nil
 }
 
-// withDictionary rebuilds a dictionary array from stored codes and the column's dictionary.
-// checked says the codes' decoder already refused every code outside dict (version 4 frames,
-// decoded against the footer's dictionary length, which the dictionary was checked to have).
-func withDictionary(codes arrow.Array, dict arrow.Array, checked bool) (arrow.Array, error) {
+// checkCodes refuses a code outside a dictionary of n values (codes decoded by version 2 and 3
+// readers; version 4 decoders check them against the footer's dictionary length themselves).
+func checkCodes(codes arrow.Array, n int) error {
 	if codes.DataType().ID() != arrow.INT32 {
-		return nil, fmt.Errorf("dictionary codes are %s, not int32", codes.DataType())
+		return fmt.Errorf("dictionary codes are %s, not int32", codes.DataType())
 	}
 	d := codes.Data()
-	if checked {
-		return dictArray(d, dict), nil
-	}
 	vals := arrow.Int32Traits.CastFromBytes(d.Buffers()[1].Bytes())[d.Offset() : d.Offset()+d.Len()]
-	n := int32(dict.Len())
 	// Codes in range (the usual case) are settled in one branch-free pass; the row-by-row
 	// check, which lets a null row's code be 0 in an empty dictionary, runs only when that
 	// pass finds one outside.
@@ -306,14 +301,14 @@ func withDictionary(codes arrow.Array, dict arrow.Array, checked bool) (arrow.Ar
 	for _, c := range vals {
 		lo, hi = min(lo, c), max(hi, c)
 	}
-	if lo < 0 || hi >= n {
+	if lo < 0 || int(hi) >= n {
 		for i, c := range vals {
-			if (c < 0 || c >= n) && !(codes.IsNull(i) && c == 0) {
-				return nil, fmt.Errorf("dictionary code %d out of range [0,%d)", c, n)
+			if (c < 0 || int(c) >= n) && !(codes.IsNull(i) && c == 0) {
+				return fmt.Errorf("dictionary code %d out of range [0,%d)", c, n)
 			}
 		}
 	}
-	return dictArray(d, dict), nil
+	return nil
 }
 
 // dictArray is the dictionary array of codes d over dict.

@@ -55,13 +55,15 @@ type segColumn struct {
 	err    error
 	frames [][]byte   // version 2: the region's frames (0: dictionary or empty; 1+i: block i)
 	refs   []frameRef // version 3: where each frame is, read and checked on its own use
-	// dict is the decoded dictionary of a dictionary kind, loaded on the first query that needs
-	// it and kept while the segment is open. Merges decode their own copy instead
-	// (SegmentUnits), which they let go of column by column.
+	// pages is the dictionary of a dictionary kind, read page by page as queries' codes ask for
+	// values and kept while the segment is open (set with the frame table).
+	pages *segDict
+	// dict is the whole dictionary, made on the first read that wants an Arrow dictionary array
+	// (Block: exports, version copies) and kept while the segment is open. Queries read pages
+	// (BlockBatch); merges decode their own copy (SegmentUnits), let go of column by column.
 	dictOnce sync.Once
 	dictErr  error
 	dict     arrow.Array
-	fold     foldIndex // case-insensitive lookups in dict (dictfold.go)
 }
 
 // CorruptError reports a checksum or structure failure in a segment. It is never retried and
@@ -239,8 +241,14 @@ func (s *Segment) Close() error {
 		return nil
 	}
 	for _, c := range s.cols {
-		if c != nil && c.dict != nil {
+		if c == nil {
+			continue
+		}
+		if c.dict != nil {
 			c.dict.Release()
+		}
+		if c.pages != nil {
+			c.pages.release()
 		}
 	}
 	return s.f.Close()
@@ -294,9 +302,16 @@ func (c *segColumn) load(s *Segment) error {
 			}
 			c.frames, nframes = frames, len(frames)
 		}
-		if nframes != s.NumBlocks()+1 {
-			corrupt("%d blocks, footer says %d", nframes-1, s.NumBlocks())
+		pages := 0
+		if c.isDict() && c.ver >= 6 {
+			pages = dictPages(c.meta.DictLen)
+		}
+		if nframes != s.NumBlocks()+1+pages {
+			corrupt("%d frames, the footer says %d blocks and %d dictionary pages", nframes, s.NumBlocks(), pages)
 			return
+		}
+		if c.isDict() {
+			c.pages = newSegDict(s, c)
 		}
 	})
 	return c.err
@@ -305,7 +320,7 @@ func (c *segColumn) load(s *Segment) error {
 // isDict says whether the column's blocks are codes into a segment-wide dictionary.
 func (c *segColumn) isDict() bool { return c.meta.Kind == KindDict || c.meta.Kind == KindJSONDict }
 
-// loadDict loads the column's dictionary once and keeps it while the segment is open (queries).
+// loadDict makes the column's whole dictionary once and keeps it while the segment is open.
 func (c *segColumn) loadDict(s *Segment) error {
 	if err := c.load(s); err != nil {
 		return err
@@ -314,38 +329,32 @@ func (c *segColumn) loadDict(s *Segment) error {
 		return nil
 	}
 	c.dictOnce.Do(func() {
-		if c.dict, c.dictErr = c.decodeDict(s); c.dictErr == nil {
+		if len(c.pages.pages) == 1 {
+			// One page is the whole dictionary: share it with the page readers.
+			p, err := c.pages.page(0)
+			if c.dictErr = err; err == nil {
+				p.arr.Retain()
+				c.dict = p.arr
+			}
+			return
+		}
+		if c.dict, c.dictErr = c.pages.materialize(); c.dictErr == nil {
 			s.dictBytes.Add(ArrayBytes(c.dict.Data()))
 		}
 	})
 	return c.dictErr
 }
 
-// decodeDict reads, checks and decodes the column's dictionary (frame 0); the caller owns it.
+// decodeDict reads, checks and decodes the column's whole dictionary; the caller owns it.
 // The frame table must be loaded.
 func (c *segColumn) decodeDict(s *Segment) (arrow.Array, error) {
-	corrupt := func(format string, args ...any) error {
-		return &CorruptError{Path: s.Path, What: fmt.Sprintf("column %s: ", c.meta.Name) + fmt.Sprintf(format, args...)}
-	}
-	var dictFrame []byte
-	if c.frames != nil {
-		dictFrame = c.frames[0]
-	} else {
-		var err error
-		if dictFrame, err = c.readFrame(s, 0); err != nil {
-			return nil, err
-		}
-	}
-	if len(dictFrame) == 0 {
-		return nil, corrupt("dictionary missing")
-	}
-	d, err := c.decode(dictFrame, KindText, int(c.meta.DictLen), s.mem, decodeTraits{})
+	d, err := c.pages.materialize()
 	if err != nil {
-		return nil, corrupt("dictionary: %v", err)
+		return nil, err
 	}
-	if !arrow.TypeEqual(d.DataType(), arrow.BinaryTypes.String) || uint64(d.Len()) != c.meta.DictLen {
+	if uint64(d.Len()) != c.meta.DictLen {
 		d.Release()
-		return nil, corrupt("dictionary is %s of %d entries, footer says utf8 of %d", d.DataType(), d.Len(), c.meta.DictLen)
+		return nil, &CorruptError{Path: s.Path, What: fmt.Sprintf("column %s: dictionary of %d entries, footer says %d", c.meta.Name, d.Len(), c.meta.DictLen)}
 	}
 	return d, nil
 }
@@ -404,41 +413,78 @@ func (s *Segment) Dictionary(idx int) (*array.String, error) {
 	return d, nil
 }
 
-// Block returns block b of column idx (nil when the segment does not store that column, or
-// stores it null in every row: all null). The caller must Release the array.
-func (s *Segment) Block(idx, b int) (arrow.Array, error) {
+// Dict returns the dictionary of dictionary column idx, read page by page as values are asked
+// for (ok false for other kinds and for columns the segment does not store or stores null in
+// every row). It stays valid while the segment is open. Index probes need only the dictionary,
+// and of it only what a binary search or the probed codes touch.
+func (s *Segment) Dict(idx int) (d Dict, ok bool, err error) {
 	if err := s.open(); err != nil {
-		return nil, err
+		return Dict{}, false, err
 	}
 	c := s.stored(idx)
-	if c == nil {
-		return nil, nil
+	if c == nil || !c.isDict() {
+		return Dict{}, false, nil
 	}
-	if s.cache != nil {
-		if a := s.cache.get(s, idx, b); a != nil {
-			return a, nil
-		}
+	if err := c.load(s); err != nil {
+		return Dict{}, false, err
 	}
+	return Dict{seg: c.pages}, true, nil
+}
+
+// Block returns block b of column idx (nil when the segment does not store that column, or
+// stores it null in every row: all null); a dictionary column's block carries the column's
+// whole dictionary. The caller must Release the array.
+func (s *Segment) Block(idx, b int) (arrow.Array, error) {
+	c, a, err := s.stored1(idx, b)
+	if c == nil || err != nil || !c.isDict() {
+		return a, err
+	}
+	defer a.Release()
 	if err := c.loadDict(s); err != nil {
 		return nil, err
 	}
-	a, err := s.decodeBlock(c, idx, b, c.dict)
-	if err == nil && s.cache != nil {
-		s.cache.put(s, idx, b, a)
-	}
-	return a, err
+	return dictArray(a.Data(), c.dict), nil
 }
 
-// decodeBlock reads and decodes block b of stored column c (column idx), whose dictionary (for
-// the dictionary kinds) is dict. The frame table must be loaded.
-func (s *Segment) decodeBlock(c *segColumn, idx, b int, dict arrow.Array) (arrow.Array, error) {
+// stored1 returns stored column c of idx (nil: not stored) and its block b as decoded: the codes
+// of a dictionary kind. Blocks go through the cache.
+func (s *Segment) stored1(idx, b int) (*segColumn, arrow.Array, error) {
+	if err := s.open(); err != nil {
+		return nil, nil, err
+	}
+	c := s.stored(idx)
+	if c == nil {
+		return nil, nil, nil
+	}
+	if s.cache != nil {
+		if a := s.cache.get(s, idx, b); a != nil {
+			return c, a, nil
+		}
+	}
+	if err := c.load(s); err != nil {
+		return nil, nil, err
+	}
+	a, err := s.decodeBlock(c, idx, b)
+	if err != nil {
+		return nil, nil, err
+	}
+	if s.cache != nil {
+		s.cache.put(s, idx, b, a)
+	}
+	return c, a, nil
+}
+
+// decodeBlock reads and decodes block b of stored column c (column idx): for the dictionary
+// kinds, its codes (Int32), checked against the dictionary's length. The frame table must be
+// loaded.
+func (s *Segment) decodeBlock(c *segColumn, idx, b int) (arrow.Array, error) {
 	if b < 0 || b >= s.NumBlocks() {
 		return nil, fmt.Errorf("BUG: block %d of %d", b, s.NumBlocks())
 	}
-	if dict != nil && c.meta.DictLen == 1 && c.meta.Nulls == 0 {
+	if c.isDict() && c.meta.DictLen == 1 && c.meta.Nulls == 0 {
 		// One value in every row (a tenant id, an enum the tenant never varies): every code
 		// is 0, so the frame says nothing the footer has not; no read, no decode.
-		return constantCodes(dict, s.BlockLen(b)), nil
+		return constantCodes(s.BlockLen(b)), nil
 	}
 	var frame []byte
 	if c.frames != nil {
@@ -462,23 +508,27 @@ func (s *Segment) decodeBlock(c *segColumn, idx, b int, dict arrow.Array) (arrow
 	if err != nil {
 		return nil, &CorruptError{Path: s.Path, What: fmt.Sprintf("column %s block %d: %v", c.meta.Name, b, err)}
 	}
-	if dict != nil {
-		da, err := withDictionary(a, dict, c.ver >= 4)
-		a.Release()
-		if err != nil {
-			return nil, &CorruptError{Path: s.Path, What: fmt.Sprintf("column %s block %d: %v", c.meta.Name, b, err)}
+	want := c.meta.Kind.ArrowType()
+	if c.isDict() {
+		want = arrow.PrimitiveTypes.Int32
+		// Version 4 decoders refuse codes outside the footer's dictionary length themselves.
+		if err == nil && c.ver < 4 && arrow.TypeEqual(a.DataType(), want) {
+			err = checkCodes(a, int(c.meta.DictLen))
 		}
-		a = da
 	}
-	if a.Len() != s.BlockLen(b) || !arrow.TypeEqual(a.DataType(), c.meta.Kind.ArrowType()) {
+	if err == nil && (a.Len() != s.BlockLen(b) || !arrow.TypeEqual(a.DataType(), want)) {
+		err = fmt.Errorf("%d rows of %s, want %d of %s", a.Len(), a.DataType(), s.BlockLen(b), want)
+	}
+	if err != nil {
 		a.Release()
-		return nil, &CorruptError{Path: s.Path, What: fmt.Sprintf("column %s block %d has %d rows of %s, want %d of %s", c.meta.Name, b, a.Len(), a.DataType(), s.BlockLen(b), c.meta.Kind.ArrowType())}
+		return nil, &CorruptError{Path: s.Path, What: fmt.Sprintf("column %s block %d: %v", c.meta.Name, b, err)}
 	}
 	return a, nil
 }
 
 // BlockBatch assembles block b with the given columns bound (others read as null). release must
-// be called when the batch is no longer used.
+// be called when the batch is no longer used, and the batch's Err checked before what was read
+// from it is trusted (a dictionary page is read when a value first asks for it).
 func (s *Segment) BlockBatch(b int, cols []int) (batch *Batch, release func(), err error) {
 	batch = getBatch(s.schema, s.BlockLen(b))
 	var held []arrow.Array
@@ -489,7 +539,9 @@ func (s *Segment) BlockBatch(b int, cols []int) (batch *Batch, release func(), e
 		putBatch(batch)
 	}
 	for _, idx := range cols {
-		a, err := s.Block(idx, b)
+		// A dictionary column is bound as its codes and its dictionary's pages: the batch's
+		// reader reads only the pages of the values it asks for.
+		c, a, err := s.stored1(idx, b)
 		if err != nil {
 			release()
 			return nil, nil, err
@@ -498,7 +550,12 @@ func (s *Segment) BlockBatch(b int, cols []int) (batch *Batch, release func(), e
 			continue
 		}
 		held = append(held, a)
-		if err := batch.SetColumn(idx, a); err != nil {
+		if c.isDict() {
+			err = batch.cols[idx].bindCodes(a, Dict{seg: c.pages})
+		} else {
+			err = batch.SetColumn(idx, a)
+		}
+		if err != nil {
 			release()
 			return nil, nil, &CorruptError{Path: s.Path, What: err.Error()}
 		}
@@ -619,11 +676,13 @@ func (u *SegmentUnit) column(idx int) (a arrow.Array, dict bool, err error) {
 	if err != nil {
 		return nil, false, err
 	}
-	if a, err = s.decodeBlock(c, idx, u.Block, d); err != nil {
+	codes, err := s.decodeBlock(c, idx, u.Block)
+	if err != nil {
 		u.dicts.release(idx)
 		return nil, false, err
 	}
-	return a, true, nil
+	defer codes.Release()
+	return dictArray(codes.Data(), d), true, nil
 }
 
 // ReleaseColumn drops the arrays of column idx handed out so far (a merge is done with them).
@@ -675,16 +734,15 @@ func putBatch(b *Batch) { batchPool.Put(b) }
 // replacing it, so a slice handed out stays valid).
 var zeroCodes atomic.Pointer[[]byte]
 
-// constantCodes is a dictionary block of n rows all holding dict's only value.
-func constantCodes(dict arrow.Array, n int) arrow.Array {
+// constantCodes is a block of n codes, all 0 (a dictionary of one value, no nulls).
+func constantCodes(n int) arrow.Array {
 	zp := zeroCodes.Load()
 	if zp == nil || len(*zp) < 4*n {
 		z := make([]byte, 4*max(n, DefaultBlockRows))
 		zeroCodes.Store(&z)
 		zp = &z
 	}
-	data := array.NewData(dictUTF8, n, []*memory.Buffer{nil, memory.NewBufferBytes((*zp)[:4*n])}, nil, 0, 0)
-	data.SetDictionary(dict.Data())
+	data := array.NewData(arrow.PrimitiveTypes.Int32, n, []*memory.Buffer{nil, memory.NewBufferBytes((*zp)[:4*n])}, nil, 0, 0)
 	defer data.Release()
 	return array.MakeFromData(data)
 }

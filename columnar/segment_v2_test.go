@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/authlake/authlake/internal/vfs"
@@ -41,9 +42,21 @@ func rewriteAsVersion(t *testing.T, path, out string, version byte) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		frames := make([][]byte, len(refs))
+		// Version 6 stores a dictionary as pages after the blocks; older versions as frame 0.
+		nb := seg.NumBlocks()
+		frames := make([][]byte, nb+1)
+		var pages []arrow.Array
 		for j, r := range refs {
 			f := raw[r.off : r.off+r.len]
+			if j > nb {
+				rows := min(DictPageValues, int(c.DictLen)-(j-nb-1)*DictPageValues)
+				a, err := decodeFrameV4(f, KindText, rows, 0, memory.DefaultAllocator, decodeTraits{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				pages = append(pages, a)
+				continue
+			}
 			kind, rows := c.Kind, 0
 			if j == 0 {
 				kind, rows = KindText, int(c.DictLen)
@@ -68,6 +81,19 @@ func rewriteAsVersion(t *testing.T, path, out string, version byte) {
 				t.Fatal(err)
 			}
 			a.Release()
+		}
+		if len(pages) > 0 {
+			dict, err := array.Concatenate(pages, memory.DefaultAllocator)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if frames[0], err = encodeFrameIPC(c.Name, dict, false); err != nil {
+				t.Fatal(err)
+			}
+			dict.Release()
+			for _, p := range pages {
+				p.Release()
+			}
 		}
 		var region []byte
 		if version == 2 {

@@ -139,6 +139,12 @@ func encodeColumn(m *Merged, col int, visit BlockVisitor, shares siblingShares) 
 	cm := ColumnMeta{Name: name, Kind: kind}
 	frames := make([][]byte, 1, m.NumBlocks()+1)
 	frames[0] = []byte{}
+	var dict arrow.Array // written as pages after the blocks
+	defer func() {
+		if dict != nil {
+			dict.Release()
+		}
+	}()
 	share := shares[col] // col's blocks, for the column that repeats it
 	defer share.close()
 	err := m.ColumnBlocks(col, func(i int, b arrow.Array) error {
@@ -160,13 +166,10 @@ func encodeColumn(m *Merged, col int, visit BlockVisitor, shares siblingShares) 
 		cm.Nulls += uint64(b.NullN())
 		stored := b
 		if d, ok := b.(*array.Dictionary); ok {
-			if i == 0 { // every block shares one dictionary: frame 0
+			if i == 0 { // every block shares one dictionary
 				cm.DictLen = uint64(d.Dictionary().Len())
-				f, err := encodeFrameV4(KindText, d.Dictionary(), 0, encodeTraits{}, m.BetterCompression)
-				if err != nil {
-					return fmt.Errorf("dictionary: %w", err)
-				}
-				frames[0] = f
+				dict = d.Dictionary()
+				dict.Retain()
 			}
 			stored = d.Indices()
 		}
@@ -179,6 +182,18 @@ func encodeColumn(m *Merged, col int, visit BlockVisitor, shares siblingShares) 
 	})
 	if err != nil {
 		return nil, cm, fmt.Errorf("column %s: %w", name, err)
+	}
+	if dict != nil {
+		// The dictionary's pages of DictPageValues values, each its own frame, after the blocks.
+		for lo := 0; lo < dict.Len(); lo += DictPageValues {
+			page := array.NewSlice(dict, int64(lo), int64(min(lo+DictPageValues, dict.Len())))
+			f, err := encodeFrameV4(KindText, page, 0, encodeTraits{}, m.BetterCompression)
+			page.Release()
+			if err != nil {
+				return nil, cm, fmt.Errorf("column %s: dictionary: %w", name, err)
+			}
+			frames = append(frames, f)
+		}
 	}
 	size := 0
 	for _, f := range frames {

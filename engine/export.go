@@ -26,6 +26,9 @@ func (s *Snapshot) Scan(fn func(b *columnar.Batch, row int) error) error {
 						err = fn(batch, r)
 					}
 				}
+				if err == nil {
+					err = batch.Err()
+				}
 				release()
 				if err != nil {
 					return err

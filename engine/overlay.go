@@ -74,7 +74,9 @@ func (s *Snapshot) Overlay(ids [][16]byte, merge func(row []byte) []byte) error 
 				if err != nil {
 					return err
 				}
-				err = add(batch, int(r)%br)
+				if err = add(batch, int(r)%br); err == nil {
+					err = batch.Err()
+				}
 				release()
 				if err != nil {
 					return err

@@ -190,6 +190,9 @@ func eachPartitionRow(p *partition, fn func(b *columnar.Batch, r int) error) err
 			for r := 0; r < b.Rows && err == nil; r++ {
 				err = fn(b, r)
 			}
+			if err == nil {
+				err = b.Err()
+			}
 			release()
 			if err != nil {
 				return err
@@ -242,7 +245,10 @@ func (sr storedRow) read(fn func(b *columnar.Batch, r int) error) error {
 		return err
 	}
 	defer release()
-	return fn(b, sr.row%br)
+	if err := fn(b, sr.row%br); err != nil {
+		return err
+	}
+	return b.Err()
 }
 
 // digest is the stored row's content digest and whether it is flagged for review.
@@ -338,6 +344,9 @@ func (s *segment) staleFor(tv *tenantVersions) (*roaring.Bitmap, error) {
 			return nil, err
 		}
 		stale, err := staleIn(b, tv)
+		if err == nil {
+			err = b.Err()
+		}
 		release()
 		if err != nil {
 			return nil, err

@@ -142,11 +142,7 @@ func (a *aggregator) codeCounting() bool {
 
 func (a *aggregator) visitCodes(b *columnar.Batch, sel []uint64) {
 	c := a.keys[0]
-	off, _ := b.Dict(c.Index)
-	nd := 0
-	if len(off) > 0 {
-		nd = len(off) - 1
-	}
+	nd := b.Dict(c.Index).Len()
 	if cap(a.counts) < nd+1 {
 		a.counts, a.first = make([]int64, nd+1), make([]int32, nd+1)
 	}

@@ -203,22 +203,19 @@ func (g *entryGetter) get(*columnar.Column) value { return g.v }
 // dictTable computes (or fetches) the per-entry truth table of p for the dictionary of
 // the current block.
 func (be *blockEval) dictTable(p *pDict) []uint8 {
-	off, data := be.b.Dict(p.col.Index)
+	d := be.b.Dict(p.col.Index)
 	if p.eq == nil || p.eqFold {
-		return be.unit.lazyTable(p, off, data)
+		return be.unit.lazyTable(p, d)
 	}
-	return be.unit.table(p, off, data)
+	return be.unit.table(p, d)
 }
 
 // lazyTable is table for residual kernels: entries are evaluated when a selected row first
 // uses them (tabUnknown until then). After an index probe has narrowed a block to a few rows,
 // a predicate such as a case-insensitive UPN match costs a few evaluations instead of one per
 // user in the segment's dictionary.
-func (u *unitState) lazyTable(p *pDict, off []int32, data []byte) []uint8 {
-	nd := 0
-	if len(off) > 0 {
-		nd = len(off) - 1
-	}
+func (u *unitState) lazyTable(p *pDict, d columnar.Dict) []uint8 {
+	nd := d.Len()
 	if tab, ok := u.lazy[p]; ok && len(tab) == nd+1 {
 		return tab
 	}
@@ -236,8 +233,8 @@ func (u *unitState) lazyTable(p *pDict, off []int32, data []byte) []uint8 {
 }
 
 // entry evaluates p for dictionary entry code and records the answer in tab.
-func (u *unitState) entry(p *pDict, tab []uint8, off []int32, data []byte, code int32) uint8 {
-	raw := data[off[code]:off[code+1]]
+func (u *unitState) entry(p *pDict, tab []uint8, d columnar.Dict, code int32) uint8 {
+	raw := d.Value(code)
 	g := &entryGetter{}
 	if p.col.Kind == columnar.KindJSONDict {
 		g.v = parseJSONValue(raw)
@@ -258,11 +255,8 @@ func (u *unitState) nullTruth(p *pDict) uint8 {
 
 // table returns the truth table of p for a dictionary, computing it on first use in
 // this unit.
-func (u *unitState) table(p *pDict, off []int32, data []byte) []uint8 {
-	nd := 0
-	if len(off) > 0 {
-		nd = len(off) - 1
-	}
+func (u *unitState) table(p *pDict, d columnar.Dict) []uint8 {
+	nd := d.Len()
 	if tab, ok := u.tables[p]; ok && len(tab) == nd+1 {
 		return tab
 	}
@@ -274,7 +268,7 @@ func (u *unitState) table(p *pDict, off []int32, data []byte) []uint8 {
 	if p.eq != nil && p.eqFold {
 		lit, ascii := *p.eq, columnar.IsASCII(*p.eq)
 		for i := range nd {
-			if columnar.EqualFold(data[off[i]:off[i+1]], lit, ascii) != p.eqNot {
+			if columnar.EqualFold(d.Value(int32(i)), lit, ascii) != p.eqNot {
 				tab[i] = tabTrue
 			} else {
 				tab[i] = tabFalse
@@ -289,12 +283,12 @@ func (u *unitState) table(p *pDict, off []int32, data []byte) []uint8 {
 		for i := range nd {
 			tab[i] = uint8(other)
 		}
-		if code := findCode(off, data, *p.eq, u.sorted); code >= 0 {
+		if code := findCode(d, *p.eq, u.sorted); code >= 0 {
 			tab[code] = uint8(tabTrue + tabFalse - other)
 		}
 	} else {
 		for i := range nd {
-			raw := data[off[i]:off[i+1]]
+			raw := d.Value(int32(i))
 			if p.col.Kind == columnar.KindJSONDict {
 				g.v = parseJSONValue(raw)
 			} else {
@@ -310,21 +304,22 @@ func (u *unitState) table(p *pDict, off []int32, data []byte) []uint8 {
 	return tab
 }
 
-// findCode returns the code of s in a dictionary, or -1.
-func findCode(off []int32, data []byte, s string, sorted bool) int {
-	nd := len(off) - 1
+// findCode returns the code of s in a dictionary, or -1. A sorted one (a segment's) is binary
+// searched: a few of its pages are read.
+func findCode(d columnar.Dict, s string, sorted bool) int {
+	nd := d.Len()
 	if nd <= 0 {
 		return -1
 	}
 	if sorted {
-		i := sort.Search(nd, func(i int) bool { return string(data[off[i]:off[i+1]]) >= s })
-		if i < nd && string(data[off[i]:off[i+1]]) == s {
+		i := sort.Search(nd, func(i int) bool { return string(d.Value(int32(i))) >= s })
+		if i < nd && string(d.Value(int32(i))) == s {
 			return i
 		}
 		return -1
 	}
 	for i := range nd {
-		if string(data[off[i]:off[i+1]]) == s {
+		if string(d.Value(int32(i))) == s {
 			return i
 		}
 	}
@@ -355,7 +350,7 @@ func (be *blockEval) dict(p *pDict) (t, f []uint64) {
 		return t, f
 	}
 	codes := be.b.Codes(idx)
-	doff, ddata := be.b.Dict(idx)
+	dict := be.b.Dict(idx)
 	n := be.n
 	for w := 0; w < be.nw; w++ {
 		var tw, fw uint64
@@ -377,7 +372,7 @@ func (be *blockEval) dict(p *pDict) (t, f []uint64) {
 					if cw&(1<<j) == 0 {
 						continue
 					}
-					v = uint64(be.unit.entry(p, tab, doff, ddata, c))
+					v = uint64(be.unit.entry(p, tab, dict, c))
 				}
 				tw |= (v & 1) << j
 				fw |= (v >> 1) << j
@@ -392,7 +387,7 @@ func (be *blockEval) dict(p *pDict) (t, f []uint64) {
 						if cw&(1<<j) == 0 {
 							continue
 						}
-						v = uint64(be.unit.entry(p, tab, doff, ddata, c))
+						v = uint64(be.unit.entry(p, tab, dict, c))
 					}
 				} else {
 					v = uint64(nullv)

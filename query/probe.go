@@ -224,17 +224,14 @@ func (pr *prober) logic(p *pLogic) (probeRes, bool) {
 	return res, true
 }
 
-// segmentDict returns the segment-global dictionary of a dictionary column.
-func (pr *prober) segmentDict(c *columnar.Column) (off []int32, data []byte, ok bool) {
-	s, err := pr.seg.Dictionary(c.Index)
+// segmentDict returns the segment-global dictionary of a dictionary column (read page by page).
+func (pr *prober) segmentDict(c *columnar.Column) (d columnar.Dict, ok bool) {
+	d, ok, err := pr.seg.Dict(c.Index)
 	if err != nil {
 		pr.err = err
-		return nil, nil, false
+		return d, false
 	}
-	if s == nil {
-		return nil, nil, false
-	}
-	return s.ValueOffsets(), s.ValueBytes(), true
+	return d, ok
 }
 
 func (pr *prober) dict(p *pDict) (probeRes, bool) {
@@ -242,11 +239,11 @@ func (pr *prober) dict(p *pDict) (probeRes, bool) {
 	if !pr.idx.Has(name, index.KindCodes) {
 		return probeRes{}, false
 	}
-	off, data, ok := pr.segmentDict(p.col)
+	dict, ok := pr.segmentDict(p.col)
 	if !ok {
 		return probeRes{}, false
 	}
-	nd := len(off) - 1
+	nd := dict.Len()
 	var (
 		nTrue, nFalse, nNull int
 		trues, falses, nulls []int
@@ -282,7 +279,10 @@ func (pr *prober) dict(p *pDict) (probeRes, bool) {
 		}
 	}
 	if !foldDone {
-		tab := pr.unit.table(p, off, data)
+		tab := pr.unit.table(p, dict)
+		if err := dict.Err(); err != nil {
+			return pr.fail(err)
+		}
 		nullTruth = tab[nd]
 		// Count first, then list only the codes probed: the smaller of the true and false
 		// sides, and the null one (listing every false code of a UPN match was a quarter of

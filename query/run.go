@@ -348,7 +348,7 @@ func visitBlock(s *columnar.Schema, entries []*topEntry, cols []int, u unitRef, 
 			return err
 		}
 	}
-	return nil
+	return batch.Err()
 }
 
 // pageChunk is the least a page's rows are encoded into at a time. A full page is megabytes;

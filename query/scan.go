@@ -348,6 +348,9 @@ func (sc *scanner) segment(ctx context.Context, day int32, s *Segment, c consume
 		}
 		sc.ex.RowsMatched += int64(popcount(sel))
 		err = c.visit(unitRef{seg: s}, b, batch, sel)
+		if err == nil {
+			err = batch.Err()
+		}
 		release()
 		sc.cpu.Release()
 		if err != nil {

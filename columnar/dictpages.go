@@ -1,0 +1,225 @@
+package columnar
+
+import (
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"unsafe"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+)
+
+// DictPageValues is how many values a page of a version-6 dictionary holds (the last page
+// fewer): its page i holds the values of codes [i·DictPageValues, (i+1)·DictPageValues). A query
+// reads the pages its rows' codes fall in, not the whole dictionary: a cold page of one user's
+// sign-ins spent 90% of its time decoding the whole dictionaries of userId, deviceId, UPN,
+// ipAddress and signInIdentifier (50–200K values a day each) to show a few values of each.
+// 64 values keep a page of GUID text near 2 KB stored, so that the ~1,000 scattered values a
+// full page of flagged sign-ins shows touch a fraction of a day's pages.
+const DictPageValues = 64
+
+// segDict is a segment column's dictionary, read page by page as codes ask for values and kept
+// while the segment is open. Versions before 6 store the dictionary as one frame: it is then one
+// page. Safe for concurrent use.
+type segDict struct {
+	s     *Segment
+	c     *segColumn
+	n     int // values
+	per   int // values a page
+	frame int // the frame of page 0
+	pages []atomic.Pointer[dictPage]
+	mu    sync.Mutex            // guards the loading of pages (a page is decoded once)
+	err   atomic.Pointer[error] // the first page that failed to load
+}
+
+type dictPage struct {
+	arr  arrow.Array // released when the segment closes
+	off  []int32
+	data []byte
+}
+
+// newSegDict describes column c's dictionary; the frame table must be loaded.
+func newSegDict(s *Segment, c *segColumn) *segDict {
+	d := &segDict{s: s, c: c, n: int(c.meta.DictLen), per: int(c.meta.DictLen), frame: 0}
+	if c.ver >= 6 {
+		d.per, d.frame = DictPageValues, 1+s.NumBlocks()
+	}
+	np := 0
+	if d.n > 0 {
+		np = (d.n + d.per - 1) / d.per
+	}
+	d.pages = make([]atomic.Pointer[dictPage], np)
+	return d
+}
+
+// dictPages is how many page frames a version-6 dictionary of n values has.
+func dictPages(n uint64) int { return int((n + DictPageValues - 1) / DictPageValues) }
+
+// page returns page i, reading, checking and decoding it on first use.
+func (d *segDict) page(i int) (*dictPage, error) {
+	if p := d.pages[i].Load(); p != nil {
+		return p, nil
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if p := d.pages[i].Load(); p != nil {
+		return p, nil
+	}
+	p, err := d.decodePage(i)
+	if err != nil {
+		d.err.CompareAndSwap(nil, &err)
+		return nil, err
+	}
+	d.s.dictBytes.Add(ArrayBytes(p.arr.Data()))
+	d.pages[i].Store(p)
+	return p, nil
+}
+
+func (d *segDict) decodePage(i int) (*dictPage, error) {
+	s, c := d.s, d.c
+	corrupt := func(format string, args ...any) error {
+		return &CorruptError{Path: s.Path, What: fmt.Sprintf("column %s: ", c.meta.Name) + fmt.Sprintf(format, args...)}
+	}
+	rows := min(d.per, d.n-i*d.per)
+	var frame []byte
+	if c.frames != nil {
+		frame = c.frames[d.frame+i]
+	} else {
+		var err error
+		if frame, err = c.readFrame(s, d.frame+i); err != nil {
+			return nil, err
+		}
+	}
+	if len(frame) == 0 {
+		return nil, corrupt("dictionary page %d missing", i)
+	}
+	a, err := c.decode(frame, KindText, rows, s.mem, decodeTraits{})
+	if err != nil {
+		return nil, corrupt("dictionary page %d: %v", i, err)
+	}
+	str, ok := a.(*array.String)
+	if !ok || str.Len() != rows {
+		a.Release()
+		return nil, corrupt("dictionary page %d is %s of %d entries, want utf8 of %d", i, a.DataType(), a.Len(), rows)
+	}
+	return &dictPage{arr: a, off: str.ValueOffsets(), data: str.ValueBytes()}, nil
+}
+
+// value returns the value of code, or nil and the error of its page (recorded for Err).
+func (d *segDict) value(code int32) []byte {
+	p, err := d.page(int(code) / d.per)
+	if err != nil {
+		return nil
+	}
+	j := int(code) % d.per
+	return p.data[p.off[j]:p.off[j+1]]
+}
+
+// Err is the first error a page read for value met.
+func (d *segDict) Err() error {
+	if p := d.err.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+// materialize decodes every page into one dictionary array the caller owns (merges, and
+// readers that want a whole Arrow dictionary). Pages it reads are not kept.
+func (d *segDict) materialize() (arrow.Array, error) {
+	if d.n == 0 {
+		return array.NewBuilder(d.s.mem, arrow.BinaryTypes.String).NewArray(), nil
+	}
+	if len(d.pages) == 1 { // versions before 6, or a small dictionary
+		if p := d.pages[0].Load(); p != nil {
+			p.arr.Retain()
+			return p.arr, nil
+		}
+		p, err := d.decodePage(0)
+		if err != nil {
+			return nil, err
+		}
+		return p.arr, nil
+	}
+	b := array.NewStringBuilder(d.s.mem)
+	defer b.Release()
+	b.Reserve(d.n)
+	for i := range d.pages {
+		p := d.pages[i].Load()
+		kept := p != nil
+		if !kept {
+			var err error
+			if p, err = d.decodePage(i); err != nil {
+				return nil, err
+			}
+		}
+		if i == 0 {
+			b.ReserveData(len(p.data) * len(d.pages))
+		}
+		for j := range len(p.off) - 1 {
+			b.BinaryBuilder.Append(p.data[p.off[j]:p.off[j+1]])
+		}
+		if !kept {
+			p.arr.Release()
+		}
+	}
+	return b.NewArray(), nil
+}
+
+// release drops the pages read (the segment closes).
+func (d *segDict) release() {
+	for i := range d.pages {
+		if p := d.pages[i].Swap(nil); p != nil {
+			p.arr.Release()
+		}
+	}
+}
+
+// Dict is a dictionary column's values by code, as a Batch holds them: a memtable chunk's or a
+// merged block's whole dictionary in memory, or a segment's, whose pages are read as codes ask
+// for them (a value whose page cannot be read is nil, and the batch's Err says why).
+type Dict struct {
+	off  []int32
+	data []byte
+	seg  *segDict
+}
+
+// Len is the number of values.
+func (d Dict) Len() int {
+	if d.seg != nil {
+		return d.seg.n
+	}
+	if len(d.off) == 0 {
+		return 0
+	}
+	return len(d.off) - 1
+}
+
+// Value returns the value of code (0 ≤ code < Len).
+func (d Dict) Value(code int32) []byte {
+	if d.seg != nil {
+		return d.seg.value(code)
+	}
+	return d.data[d.off[code]:d.off[code+1]]
+}
+
+// ID identifies the dictionary while it is in use (nil for an empty one): caches of what a
+// dictionary's values become key on it.
+func (d Dict) ID() unsafe.Pointer {
+	if d.seg != nil {
+		return unsafe.Pointer(d.seg)
+	}
+	if len(d.off) == 0 {
+		return nil
+	}
+	return unsafe.Pointer(&d.off[0])
+}
+
+// Err is the first error reading the dictionary's values met (a segment's page that failed
+// its checksum or decode).
+func (d Dict) Err() error {
+	if d.seg != nil {
+		return d.seg.Err()
+	}
+	return nil
+}

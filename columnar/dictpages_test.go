@@ -1,0 +1,175 @@
+package columnar
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"testing"
+
+	"github.com/authlake/authlake/internal/vfs"
+)
+
+// manyUsersSegment writes a segment of n events from n users (one dictionary page per 64 of
+// them) in blocks of 64 rows, and returns it open with the UPN column's index.
+func manyUsersSegment(t *testing.T, n int) (*Segment, string, int) {
+	t.Helper()
+	events := testEvents(t, n, 11)
+	for i, e := range events {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(e), &m); err != nil {
+			t.Fatal(err)
+		}
+		m["userPrincipalName"] = fmt.Sprintf("user%05d@contoso.com", i)
+		b, _ := json.Marshal(m)
+		events[i] = string(b)
+	}
+	path, _ := writeTestSegment(t, t.TempDir(), events, 64)
+	seg, err := OpenSegment(vfs.Default, path, SignIns, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { seg.Close() })
+	upn, _ := SignIns.Lookup("userPrincipalName")
+	return seg, path, upn.Index
+}
+
+// loadedPages counts the dictionary pages column idx has read.
+func loadedPages(s *Segment, idx int) (loaded, all int) {
+	d := s.cols[idx].pages
+	for i := range d.pages {
+		if d.pages[i].Load() != nil {
+			loaded++
+		}
+	}
+	return loaded, len(d.pages)
+}
+
+// TestBlockBatchReadsOnlyTheDictionaryPagesItShows: a row of a block shows its users' values
+// from one page of the dictionary, not the whole dictionary (versions up to 5 decoded every
+// value of every dictionary a block used), and the values are those of the whole dictionary.
+func TestBlockBatchReadsOnlyTheDictionaryPagesItShows(t *testing.T) {
+	seg, _, upn := manyUsersSegment(t, 2000)
+	if c := seg.cols[upn]; c.ver != SegmentVersion || c.meta.DictLen != 2000 {
+		t.Fatalf("version %d, %d UPNs", c.ver, c.meta.DictLen)
+	}
+	all := make([]int, SignIns.NumColumns())
+	for i := range all {
+		all[i] = i
+	}
+	batch, release, err := seg.BlockBatch(7, all)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
+	var enc Encoder
+	if _, err := enc.AppendJSON(nil, batch, 3, nil); err != nil {
+		t.Fatal(err)
+	}
+	if loaded, n := loadedPages(seg, upn); loaded != 1 || n != 32 {
+		t.Fatalf("one row read %d of the UPN dictionary's %d pages, want 1 of 32", loaded, n)
+	}
+	full, err := seg.Block(upn, 7) // carries the whole dictionary
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer full.Release()
+	fb := NewEmptyBatch(SignIns, full.Len())
+	if err := fb.SetColumn(upn, full); err != nil {
+		t.Fatal(err)
+	}
+	for r := range batch.Rows {
+		if got, want := string(batch.Bytes(upn, r)), string(fb.Bytes(upn, r)); got != want {
+			t.Fatalf("row %d: %q from pages, %q from the whole dictionary", r, got, want)
+		}
+	}
+	if err := batch.Err(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestDictionaryBinarySearchReadsFewPages: an equality lookup in a sorted segment dictionary
+// reads the pages a binary search visits.
+func TestDictionaryBinarySearchReadsFewPages(t *testing.T) {
+	seg, _, upn := manyUsersSegment(t, 2000)
+	d, ok, err := seg.Dict(upn)
+	if err != nil || !ok {
+		t.Fatal(ok, err)
+	}
+	want := "user01234@contoso.com"
+	i := sort.Search(d.Len(), func(i int) bool { return string(d.Value(int32(i))) >= want })
+	if i >= d.Len() || string(d.Value(int32(i))) != want {
+		t.Fatalf("%s not found (at %d)", want, i)
+	}
+	if loaded, n := loadedPages(seg, upn); loaded > 7 {
+		t.Fatalf("a binary search read %d of %d pages", loaded, n)
+	}
+}
+
+// TestCorruptDictionaryPageFails: a bit flipped in one dictionary page fails, with a
+// CorruptError, the first read of a value in that page (and the column's reads after it, as a
+// corrupt dictionary frame did), while rows read before it from other pages were served with
+// their values.
+func TestCorruptDictionaryPageFails(t *testing.T) {
+	seg, path, upn := manyUsersSegment(t, 2000)
+	if _, _, err := seg.Dict(upn); err != nil {
+		t.Fatal(err)
+	}
+	c := seg.cols[upn]
+	nb := seg.NumBlocks()
+	bad := c.refs[1+nb+5] // page 5: codes 320–383
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw[bad.off+bad.len/2] ^= 0x10
+	p := filepath.Join(t.TempDir(), "bad.seg")
+	if err := os.WriteFile(p, raw, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s2, err := OpenSegment(vfs.Default, p, SignIns, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	all := make([]int, SignIns.NumColumns())
+	for i := range all {
+		all[i] = i
+	}
+	var enc Encoder
+	served := 0
+	for b := range nb {
+		batch, release, err := s2.BlockBatch(b, all)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for r := range batch.Rows {
+			code := batch.Code(upn, r)
+			js, err := enc.AppendJSON(nil, batch, r, nil)
+			if code/DictPageValues == 5 {
+				var ce *CorruptError
+				if !errors.As(err, &ce) || !errors.As(batch.Err(), &ce) {
+					t.Fatalf("block %d row %d (code %d, in the bad page): %v, batch: %v", b, r, code, err, batch.Err())
+				}
+				if served == 0 {
+					t.Fatal("no row was served before the bad page")
+				}
+				release()
+				return
+			}
+			if err != nil {
+				t.Fatalf("block %d row %d (code %d): %v", b, r, code, err)
+			}
+			var m struct{ UserPrincipalName string }
+			json.Unmarshal(js, &m)
+			if want := fmt.Sprintf("user%05d@contoso.com", 0); len(m.UserPrincipalName) != len(want) {
+				t.Fatalf("block %d row %d: UPN %q", b, r, m.UserPrincipalName)
+			}
+			served++
+		}
+		release()
+	}
+	t.Fatal("no row's value is in the bad page")
+}
