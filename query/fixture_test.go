@@ -40,8 +40,14 @@ func guid(r *rand.Rand) string {
 // makeEvent builds one varied sign-in: nulls, absent properties, odd GUID text, mixed
 // case, unknown properties, null objects.
 func makeEvent(i int, r *rand.Rand, start time.Time, span time.Duration) map[string]any {
+	return makeEventOf(i, r, start, span, 30)
+}
+
+// makeEventOf is makeEvent with users users (their UPNs, ids and names are dictionaries of that
+// many values).
+func makeEventOf(i int, r *rand.Rand, start time.Time, span time.Duration, users int) map[string]any {
 	at := start.Add(time.Duration(r.Int64N(int64(span)))).Truncate(time.Millisecond)
-	u := r.IntN(30)
+	u := r.IntN(users)
 	m := map[string]any{
 		"id":                           guid(r),
 		"createdDateTime":              at.Format(time.RFC3339Nano),
@@ -150,7 +156,12 @@ func sourceOf(s *engine.Snapshot) query.Source {
 // getFixture builds (once per configuration) n events over 3 days: the first 45% and
 // the next 35% flushed as separate segments, the rest left in the memtable.
 func getFixture(t testing.TB, n, blockRows int, seed uint64) *fixture {
-	key := fmt.Sprint(n, blockRows, seed)
+	return getFixtureOf(t, n, blockRows, seed, 30)
+}
+
+// getFixtureOf is getFixture with events from users users.
+func getFixtureOf(t testing.TB, n, blockRows int, seed uint64, users int) *fixture {
+	key := fmt.Sprint(n, blockRows, seed, users)
 	fixMu.Lock()
 	defer fixMu.Unlock()
 	if f, ok := fixtures[key]; ok {
@@ -169,7 +180,7 @@ func getFixture(t testing.TB, n, blockRows int, seed uint64) *fixture {
 	events := make([]map[string]any, n)
 	lines := make([]engine.Record, n)
 	for i := range events {
-		events[i] = makeEvent(i, r, fixedNow.Add(-72*time.Hour), 72*time.Hour)
+		events[i] = makeEventOf(i, r, fixedNow.Add(-72*time.Hour), 72*time.Hour, users)
 		b, _ := json.Marshal(events[i])
 		lines[i] = engine.Record{Raw: b}
 	}
