@@ -36,23 +36,24 @@ func manyUsersSegment(t *testing.T, n int) (*Segment, string, int) {
 	return seg, path, upn.Index
 }
 
-// loadedPages counts the dictionary pages column idx has read.
-func loadedPages(s *Segment, idx int) (loaded, all int) {
+// loadedPages counts the dictionary pages column idx has decoded, and the reads that fetched them.
+func loadedPages(s *Segment, idx int) (loaded, all, reads int) {
 	d := s.cols[idx].pages
 	for i := range d.pages {
 		if d.pages[i].Load() != nil {
 			loaded++
 		}
 	}
-	return loaded, len(d.pages)
+	return loaded, len(d.pages), int(d.reads.Load())
 }
 
 // TestBlockBatchReadsOnlyTheDictionaryPagesItShows: a row of a block shows its users' values
-// from one page of the dictionary, not the whole dictionary (versions up to 5 decoded every
-// value of every dictionary a block used), and the values are those of the whole dictionary.
+// from one read of the dictionary's pages (a window of dictReadPages), not the whole dictionary
+// (versions up to 5 decoded every value of every dictionary a block used), and the values are
+// those of the whole dictionary.
 func TestBlockBatchReadsOnlyTheDictionaryPagesItShows(t *testing.T) {
-	seg, _, upn := manyUsersSegment(t, 2000)
-	if c := seg.cols[upn]; c.ver != SegmentVersion || c.meta.DictLen != 2000 {
+	seg, _, upn := manyUsersSegment(t, 5000)
+	if c := seg.cols[upn]; c.ver != SegmentVersion || c.meta.DictLen != 5000 {
 		t.Fatalf("version %d, %d UPNs", c.ver, c.meta.DictLen)
 	}
 	all := make([]int, SignIns.NumColumns())
@@ -68,8 +69,8 @@ func TestBlockBatchReadsOnlyTheDictionaryPagesItShows(t *testing.T) {
 	if _, err := enc.AppendJSON(nil, batch, 3, nil); err != nil {
 		t.Fatal(err)
 	}
-	if loaded, n := loadedPages(seg, upn); loaded != 1 || n != 32 {
-		t.Fatalf("one row read %d of the UPN dictionary's %d pages, want 1 of 32", loaded, n)
+	if loaded, n, reads := loadedPages(seg, upn); reads != 1 || loaded > dictReadPages || n != 79 {
+		t.Fatalf("one row read %d of the UPN dictionary's %d pages in %d reads, want one read of at most %d of 79", loaded, n, reads, dictReadPages)
 	}
 	full, err := seg.Block(upn, 7) // carries the whole dictionary
 	if err != nil {
@@ -91,9 +92,9 @@ func TestBlockBatchReadsOnlyTheDictionaryPagesItShows(t *testing.T) {
 }
 
 // TestDictionaryBinarySearchReadsFewPages: an equality lookup in a sorted segment dictionary
-// reads the pages a binary search visits.
+// reads the pages a binary search visits (in their windows).
 func TestDictionaryBinarySearchReadsFewPages(t *testing.T) {
-	seg, _, upn := manyUsersSegment(t, 2000)
+	seg, _, upn := manyUsersSegment(t, 5000)
 	d, ok, err := seg.Dict(upn)
 	if err != nil || !ok {
 		t.Fatal(ok, err)
@@ -103,8 +104,8 @@ func TestDictionaryBinarySearchReadsFewPages(t *testing.T) {
 	if i >= d.Len() || string(d.Value(int32(i))) != want {
 		t.Fatalf("%s not found (at %d)", want, i)
 	}
-	if loaded, n := loadedPages(seg, upn); loaded > 7 {
-		t.Fatalf("a binary search read %d of %d pages", loaded, n)
+	if loaded, n, reads := loadedPages(seg, upn); reads > 4 || loaded >= n {
+		t.Fatalf("a binary search read %d of %d pages in %d reads", loaded, n, reads)
 	}
 }
 
@@ -172,4 +173,34 @@ func TestCorruptDictionaryPageFails(t *testing.T) {
 		release()
 	}
 	t.Fatal("no row's value is in the bad page")
+}
+
+// TestScatteredReadsReadTheDictionaryWhole: a query that needs values from across a dictionary
+// reads dictReadPages-page windows until dictWindowsBeforeWhole of them, then the rest in one
+// read; every value is the whole dictionary's.
+func TestScatteredReadsReadTheDictionaryWhole(t *testing.T) {
+	seg, _, upn := manyUsersSegment(t, 10000)
+	d, ok, err := seg.Dict(upn)
+	if err != nil || !ok {
+		t.Fatal(ok, err)
+	}
+	whole, err := seg.Dictionary(upn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seg.cols[upn].pages.reads.Store(0) // Dictionary read it page by page: count what follows
+	if loaded, _, _ := loadedPages(seg, upn); loaded != 0 {
+		t.Fatalf("Dictionary kept %d pages", loaded)
+	}
+	for code := int32(0); code < int32(d.Len()); code += DictPageValues / 2 {
+		if got, want := string(d.Value(code)), whole.Value(int(code)); got != want {
+			t.Fatalf("code %d: %q from pages, %q in the dictionary", code, got, want)
+		}
+	}
+	if _, n, reads := loadedPages(seg, upn); n <= dictReadPages*dictWindowsBeforeWhole || reads != dictWindowsBeforeWhole+1 {
+		t.Fatalf("%d pages read in %d reads, want %d", n, reads, dictWindowsBeforeWhole+1)
+	}
+	if err := d.Err(); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -17,6 +17,7 @@ type Batch struct {
 	Schema *Schema
 	Rows   int
 	cols   []colReader
+	lazy   []*segDict // the segment dictionaries bound (Err)
 }
 
 type colReader struct {
@@ -143,12 +144,16 @@ func (b *Batch) Valid(idx, row int) bool {
 func (b *Batch) Code(idx, row int) int32 { return b.cols[idx].codes[row] }
 
 // bindCodes binds a dictionary column from its codes and dictionary.
-func (c *colReader) bindCodes(codes arrow.Array, dict Dict) error {
+func (b *Batch) bindCodes(idx int, codes arrow.Array, dict Dict) error {
+	c := &b.cols[idx]
 	i32, ok := codes.(*array.Int32)
 	if !ok {
 		return fmt.Errorf("dictionary codes are %s, not int32", codes.DataType())
 	}
 	*c = colReader{present: true, offset: codes.Data().Offset(), arr: codes, codes: i32.Int32Values(), dict: dict}
+	if dict.seg != nil {
+		b.lazy = append(b.lazy, dict.seg)
+	}
 	if codes.NullN() > 0 {
 		c.valid = codes.Data().Buffers()[0].Bytes()
 	}
@@ -162,11 +167,9 @@ func (b *Batch) Dict(idx int) Dict { return b.cols[idx].dict }
 // page that could not be read or failed its checksum (its values read as nil). Whoever reads
 // values from a segment's batch checks it before trusting what it read.
 func (b *Batch) Err() error {
-	for i := range b.cols {
-		if d := b.cols[i].dict; d.seg != nil {
-			if err := d.Err(); err != nil {
-				return err
-			}
+	for _, d := range b.lazy {
+		if err := d.Err(); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -551,7 +551,7 @@ func (s *Segment) BlockBatch(b int, cols []int) (batch *Batch, release func(), e
 		}
 		held = append(held, a)
 		if c.isDict() {
-			err = batch.cols[idx].bindCodes(a, Dict{seg: c.pages})
+			err = batch.bindCodes(idx, a, Dict{seg: c.pages})
 		} else {
 			err = batch.SetColumn(idx, a)
 		}
@@ -722,6 +722,8 @@ var batchPool sync.Pool
 func getBatch(s *Schema, rows int) *Batch {
 	if b, ok := batchPool.Get().(*Batch); ok && b.Schema == s {
 		clear(b.cols)
+		clear(b.lazy)
+		b.lazy = b.lazy[:0]
 		b.Rows = rows
 		return b
 	}
