@@ -1,7 +1,6 @@
 package columnar
 
 import (
-	"encoding/json"
 	"slices"
 	"strings"
 	"testing"
@@ -18,16 +17,7 @@ func TestDictionaryFoldIsEqualFold(t *testing.T) {
 	names := []string{"Ann@x.com", "ann@x.com", "ANN@X.COM", "kelvin@x.com", "\u212aelvin@x.com",
 		"\u017fam@x.com", "sam@x.com", "SAM@X.COM", "stra\u00dfe@x.com", "STRA\u1e9eE@x.com",
 		"\u00e9lise@x.com", "\u00c9LISE@x.com", "\ufffd@x.com", "", "a", "b", "\u03a3\u03c3\u03c2@x.gr", "\u03c3\u03a3\u03a3@X.GR"}
-	events := testEvents(t, 360, 3)
-	for i, e := range events {
-		var m map[string]any
-		if err := json.Unmarshal([]byte(e), &m); err != nil {
-			t.Fatal(err)
-		}
-		m["userPrincipalName"] = names[i%len(names)]
-		b, _ := json.Marshal(m)
-		events[i] = string(b)
-	}
+	events := withUPNs(t, testEvents(t, 360, 3), func(i int) string { return names[i%len(names)] })
 	path, _ := writeTestSegment(t, t.TempDir(), events, 64)
 	seg, err := OpenSegment(vfs.Default, path, SignIns, nil)
 	if err != nil {

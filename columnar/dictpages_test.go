@@ -16,16 +16,7 @@ import (
 // them) in blocks of 64 rows, and returns it open with the UPN column's index.
 func manyUsersSegment(t *testing.T, n int) (*Segment, string, int) {
 	t.Helper()
-	events := testEvents(t, n, 11)
-	for i, e := range events {
-		var m map[string]any
-		if err := json.Unmarshal([]byte(e), &m); err != nil {
-			t.Fatal(err)
-		}
-		m["userPrincipalName"] = fmt.Sprintf("user%05d@contoso.com", i)
-		b, _ := json.Marshal(m)
-		events[i] = string(b)
-	}
+	events := withUPNs(t, testEvents(t, n, 11), func(i int) string { return fmt.Sprintf("user%05d@contoso.com", i) })
 	path, _ := writeTestSegment(t, t.TempDir(), events, 64)
 	seg, err := OpenSegment(vfs.Default, path, SignIns, nil)
 	if err != nil {
@@ -203,4 +194,19 @@ func TestScatteredReadsReadTheDictionaryWhole(t *testing.T) {
 	if err := d.Err(); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// withUPNs sets event i's userPrincipalName to upn(i).
+func withUPNs(t *testing.T, events []string, upn func(i int) string) []string {
+	t.Helper()
+	for i, e := range events {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(e), &m); err != nil {
+			t.Fatal(err)
+		}
+		m["userPrincipalName"] = upn(i)
+		b, _ := json.Marshal(m)
+		events[i] = string(b)
+	}
+	return events
 }
