@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/authlake/authlake/bench/gen"
+	"github.com/authlake/authlake/query"
 )
 
 // A reused database answers the suite exactly as the run that built it did, without ingesting.
@@ -252,5 +253,48 @@ func TestIngestChargesTheFinalMerge(t *testing.T) {
 	}
 	if stats.Events != 20000 || stats.Segments != days {
 		t.Fatalf("after the timed ingest: %d events in %d segments over %d tenant-days, want 20000 in one a day", stats.Events, stats.Segments, days)
+	}
+}
+
+// The correlationId pick counted from pages of typed rows is the one an unbounded $apply groupby
+// of the same rows makes (ties to the smallest).
+func TestCorrelationIDPickMatchesTheGroupBy(t *testing.T) {
+	dir := t.TempDir()
+	input, size, err := EnsureEvents(filepath.Join(dir, "cache"), 3000, 9, false, t.Logf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := filepath.Join(dir, "db")
+	if _, err := ingest(context.Background(), input, data, 2, size, engine.MinMemoryLimit); err != nil {
+		t.Fatal(err)
+	}
+	db, err := engine.Open(data, engine.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	tenant, err := onlyTenant(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, filter := range []string{"", "createdDateTime ge 2026-11-20T00:00:00Z"} {
+		r, err := db.Query(context.Background(), tenant, query.Request{Filter: filter, Apply: "groupby((correlationId),aggregate($count as n))", MaxGroups: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, wn := "", int64(0)
+		for _, g := range r.Groups {
+			k, _ := g.Keys["correlationId"].(string)
+			if n := toInt(g.Values["n"]); k != "" && (n > wn || n == wn && k < want) {
+				want, wn = k, n
+			}
+		}
+		got, err := mostDayCorrelationID(context.Background(), db, tenant, filter, 400)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != want || wn < 2 {
+			t.Fatalf("filter %q: picked %s, the groupby %s (%d rows)", filter, got, want, wn)
+		}
 	}
 }
