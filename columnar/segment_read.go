@@ -393,11 +393,10 @@ func (s *Segment) stored(idx int) *segColumn {
 	return c
 }
 
-// Dictionary returns the segment-wide dictionary of dictionary column idx (nil for other kinds
-// and for columns the segment does not store or stores null in every row). It stays valid
-// while the segment is open; the caller does not release it. Index probes need only the
-// dictionary: reading it through Block decoded a whole block of codes and competed for the
-// block cache.
+// Dictionary returns the whole segment-wide dictionary of dictionary column idx as one Arrow
+// array (nil for other kinds and for columns the segment does not store or stores null in
+// every row), reading every page. It stays valid while the segment is open; the caller does not
+// release it. Readers that need a few values use Dict, which reads only their pages.
 func (s *Segment) Dictionary(idx int) (*array.String, error) {
 	if err := s.open(); err != nil {
 		return nil, err
