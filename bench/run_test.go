@@ -228,24 +228,10 @@ func TestPercentileInterpolates(t *testing.T) {
 // covers its CHECKPOINT. A budget of 64 MiB flushes the 20,000 events several times, so each
 // day is written as several segments; the database the timed ingest leaves has one a day.
 func TestIngestChargesTheFinalMerge(t *testing.T) {
-	dir := t.TempDir()
-	input, size, err := EnsureEvents(filepath.Join(dir, "cache"), 20000, 5, false, t.Logf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	data := filepath.Join(dir, "db")
-	st, err := ingest(context.Background(), input, data, 2, size, engine.MinMemoryLimit)
-	if err != nil {
-		t.Fatal(err)
-	}
+	db, st := ingestedDB(t, 20000, 5)
 	if st.CompactSeconds <= 0 || st.CompactSeconds >= st.Seconds {
 		t.Fatalf("final merge %.3f s of %.3f s", st.CompactSeconds, st.Seconds)
 	}
-	db, err := engine.Open(data, engine.Options{ReadOnly: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
 	stats := db.Stats()
 	days := 0
 	for _, ts := range stats.Tenants {
@@ -259,20 +245,7 @@ func TestIngestChargesTheFinalMerge(t *testing.T) {
 // The correlationId pick counted from pages of typed rows is the one an unbounded $apply groupby
 // of the same rows makes (ties to the smallest).
 func TestCorrelationIDPickMatchesTheGroupBy(t *testing.T) {
-	dir := t.TempDir()
-	input, size, err := EnsureEvents(filepath.Join(dir, "cache"), 3000, 9, false, t.Logf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	data := filepath.Join(dir, "db")
-	if _, err := ingest(context.Background(), input, data, 2, size, engine.MinMemoryLimit); err != nil {
-		t.Fatal(err)
-	}
-	db, err := engine.Open(data, engine.Options{ReadOnly: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db, _ := ingestedDB(t, 3000, 9)
 	tenant, err := onlyTenant(db)
 	if err != nil {
 		t.Fatal(err)
@@ -297,4 +270,27 @@ func TestCorrelationIDPickMatchesTheGroupBy(t *testing.T) {
 			t.Fatalf("filter %q: picked %s, the groupby %s (%d rows)", filter, got, want, wn)
 		}
 	}
+}
+
+// ingestedDB ingests n generated events (seed) as the benchmark does, at the smallest budget,
+// and returns the database opened read-only (closed by the test's cleanup) and the ingest's
+// figures.
+func ingestedDB(t *testing.T, n int, seed uint64) (*engine.DB, IngestStat) {
+	t.Helper()
+	dir := t.TempDir()
+	input, size, err := EnsureEvents(filepath.Join(dir, "cache"), n, seed, false, t.Logf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := filepath.Join(dir, "db")
+	st, err := ingest(context.Background(), input, data, 2, size, engine.MinMemoryLimit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := engine.Open(data, engine.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db, st
 }
