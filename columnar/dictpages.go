@@ -2,8 +2,6 @@ package columnar
 
 import (
 	"fmt"
-	"hash/crc32"
-	"io"
 	"sync"
 	"sync/atomic"
 	"unsafe"
@@ -19,7 +17,10 @@ import (
 // ipAddress and signInIdentifier (50–200K values a day each) to show a few values of each.
 // 64 values keep a page of GUID text near 2 KB stored, so that the ~1,000 scattered values a
 // full page of flagged sign-ins shows touch a fraction of a day's pages.
-const DictPageValues = 64
+const DictPageValues = 1 << dictPageShift
+
+// dictPageShift is log2(DictPageValues).
+const dictPageShift = 6
 
 // segDict is a segment column's dictionary, read page by page as codes ask for values and kept
 // while the segment is open. Versions before 6 store the dictionary as one frame: it is then one
@@ -28,8 +29,7 @@ type segDict struct {
 	s     *Segment
 	c     *segColumn
 	n     int  // values
-	per   int  // values a page
-	shift uint // code>>shift is a code's page, code&(1<<shift-1) its place in it
+	shift uint // code>>shift is a code's page, code&(1<<shift-1) its place in it (one page: 31)
 	frame int  // the frame of page 0
 	pages []atomic.Pointer[dictPage]
 	mu    sync.Mutex            // guards the loading of pages (a page is decoded once)
@@ -51,20 +51,14 @@ type dictPage struct {
 
 // newSegDict describes column c's dictionary; the frame table must be loaded.
 func newSegDict(s *Segment, c *segColumn) *segDict {
-	d := &segDict{s: s, c: c, n: int(c.meta.DictLen), per: int(c.meta.DictLen), shift: 31, frame: 0}
+	d := &segDict{s: s, c: c, n: int(c.meta.DictLen), shift: 31, frame: 0}
+	np := min(d.n, 1)
 	if c.ver >= 6 {
-		d.per, d.shift, d.frame = DictPageValues, dictPageShift, 1+s.NumBlocks()
-	}
-	np := 0
-	if d.n > 0 {
-		np = (d.n + d.per - 1) / d.per
+		d.shift, d.frame, np = dictPageShift, 1+s.NumBlocks(), dictPages(c.meta.DictLen)
 	}
 	d.pages = make([]atomic.Pointer[dictPage], np)
 	return d
 }
-
-// dictPageShift is log2(DictPageValues).
-const dictPageShift = 6
 
 // dictPages is how many page frames a version-6 dictionary of n values has.
 func dictPages(n uint64) int { return int((n + DictPageValues - 1) / DictPageValues) }
@@ -120,25 +114,28 @@ const dictWindowsBeforeWhole = 8
 
 // readAll reads every page frame of the dictionary in one read, into d.raw. d.mu is held.
 func (d *segDict) readAll() {
-	refs := d.c.refs[d.frame : d.frame+len(d.pages)]
-	start, end := refs[0].off, refs[len(refs)-1].off+refs[len(refs)-1].len
-	buf := make([]byte, end-start)
+	d.raw, d.rawStart, _ = d.readPages(0, len(d.pages)) // on error pages are read one by one, and report it
+}
+
+// readPages reads the frames of pages [lo, hi) in one read.
+func (d *segDict) readPages(lo, hi int) ([]byte, int64, error) {
 	d.reads.Add(1)
-	if _, err := d.s.f.ReadAt(buf, start); err != nil && err != io.EOF {
-		return // pages are read one by one then, and report the error
+	return d.c.readFrames(d.s, d.frame+lo, d.frame+hi)
+}
+
+// pageIn checks and decodes page i from buf, the bytes of the file from start (readPages).
+func (d *segDict) pageIn(i int, buf []byte, start int64) (*dictPage, error) {
+	f, err := d.c.checkedFrame(d.s, d.frame+i, buf, start)
+	if err != nil {
+		return nil, err
 	}
-	d.raw, d.rawStart = buf, start
+	return d.decodeFrame(i, f)
 }
 
 // fromRaw checks and decodes page i from d.raw (a page that fails is left out, for page to
 // report). d.mu is held.
 func (d *segDict) fromRaw(i int) {
-	r := d.c.refs[d.frame+i]
-	f := d.raw[r.off-d.rawStart : r.off-d.rawStart+r.len]
-	if crc32.Checksum(f, castagnoli) != r.crc {
-		return
-	}
-	if p, err := d.decodeFrame(i, f); err == nil {
+	if p, err := d.pageIn(i, d.raw, d.rawStart); err == nil {
 		d.keep(i, p)
 	}
 }
@@ -147,23 +144,17 @@ func (d *segDict) fromRaw(i int) {
 // read. A page whose checksum or decode fails is left out (page reports it if it is asked for).
 // d.mu is held.
 func (d *segDict) readWindow(i int) {
-	s, c := d.s, d.c
 	lo := i - i%dictReadPages
 	hi := min(lo+dictReadPages, len(d.pages))
-	refs := c.refs[d.frame+lo : d.frame+hi]
-	start, end := refs[0].off, refs[len(refs)-1].off+refs[len(refs)-1].len
-	buf := make([]byte, end-start)
-	d.reads.Add(1)
-	if _, err := s.f.ReadAt(buf, start); err != nil && err != io.EOF {
+	buf, start, err := d.readPages(lo, hi)
+	if err != nil {
 		return
 	}
 	for j := lo; j < hi; j++ {
-		r := refs[j-lo]
-		f := buf[r.off-start : r.off-start+r.len]
-		if d.pages[j].Load() != nil || crc32.Checksum(f, castagnoli) != r.crc {
+		if d.pages[j].Load() != nil {
 			continue
 		}
-		if p, err := d.decodeFrame(j, f); err == nil {
+		if p, err := d.pageIn(j, buf, start); err == nil {
 			d.keep(j, p)
 		}
 	}
@@ -197,7 +188,7 @@ func (d *segDict) decodeFrame(i int, frame []byte) (*dictPage, error) {
 	corrupt := func(format string, args ...any) error {
 		return &CorruptError{Path: s.Path, What: fmt.Sprintf("column %s: ", c.meta.Name) + fmt.Sprintf(format, args...)}
 	}
-	rows := min(d.per, d.n-i*d.per)
+	rows := min(1<<d.shift, d.n-i<<d.shift)
 	if len(frame) == 0 {
 		return nil, corrupt("dictionary page %d missing", i)
 	}
@@ -256,12 +247,9 @@ func (d *segDict) materialize() (arrow.Array, error) {
 	var raw []byte
 	var rawStart int64
 	if d.c.refs != nil {
-		refs := d.c.refs[d.frame : d.frame+len(d.pages)]
-		rawStart = refs[0].off
-		raw = make([]byte, refs[len(refs)-1].off+refs[len(refs)-1].len-rawStart)
-		d.reads.Add(1)
-		if _, err := d.s.f.ReadAt(raw, rawStart); err != nil && err != io.EOF {
-			return nil, fmt.Errorf("segment %s: column %s dictionary: %w", d.s.Path, d.c.meta.Name, err)
+		var err error
+		if raw, rawStart, err = d.readPages(0, len(d.pages)); err != nil {
+			return nil, err
 		}
 	}
 	b := array.NewStringBuilder(d.s.mem)
@@ -274,10 +262,8 @@ func (d *segDict) materialize() (arrow.Array, error) {
 			var err error
 			if raw == nil {
 				p, err = d.decodePage(i)
-			} else if r := d.c.refs[d.frame+i]; crc32.Checksum(raw[r.off-rawStart:r.off-rawStart+r.len], castagnoli) != r.crc {
-				err = &CorruptError{Path: d.s.Path, What: fmt.Sprintf("column %s: frame %d checksum mismatch (at %d, %d bytes)", d.c.meta.Name, d.frame+i, r.off, r.len)}
 			} else {
-				p, err = d.decodeFrame(i, raw[r.off-rawStart:r.off-rawStart+r.len])
+				p, err = d.pageIn(i, raw, rawStart)
 			}
 			if err != nil {
 				return nil, err

@@ -370,15 +370,38 @@ func (c *segColumn) decode(frame []byte, kind Kind, rows int, mem memory.Allocat
 
 // readFrame reads frame i of a version-3 column and checks its CRC.
 func (c *segColumn) readFrame(s *Segment, i int) ([]byte, error) {
-	r := c.refs[i]
-	buf := make([]byte, r.len)
-	if _, err := s.f.ReadAt(buf, r.off); err != nil && err != io.EOF {
-		return nil, fmt.Errorf("segment %s: column %s frame %d: %w", s.Path, c.meta.Name, i, err)
+	buf, start, err := c.readFrames(s, i, i+1)
+	if err != nil {
+		return nil, err
 	}
-	if crc32.Checksum(buf, castagnoli) != r.crc {
+	return c.checkedFrame(s, i, buf, start)
+}
+
+// readFrames reads frames [lo, hi) of a version-3 column, which lie one after the other, in one
+// read: the bytes of the file from start. Each is checked when it is taken (checkedFrame).
+func (c *segColumn) readFrames(s *Segment, lo, hi int) (buf []byte, start int64, err error) {
+	first, last := c.refs[lo], c.refs[hi-1]
+	start = first.off
+	buf = make([]byte, last.off+last.len-start)
+	if _, err := s.f.ReadAt(buf, start); err != nil && err != io.EOF {
+		which := fmt.Sprintf("frame %d", lo)
+		if hi-lo > 1 {
+			which = fmt.Sprintf("frames %d to %d", lo, hi-1)
+		}
+		return nil, 0, fmt.Errorf("segment %s: column %s %s: %w", s.Path, c.meta.Name, which, err)
+	}
+	return buf, start, nil
+}
+
+// checkedFrame returns frame i from buf (bytes of the file from start, as readFrames read
+// them), checked by its CRC.
+func (c *segColumn) checkedFrame(s *Segment, i int, buf []byte, start int64) ([]byte, error) {
+	r := c.refs[i]
+	f := buf[r.off-start : r.off-start+r.len]
+	if crc32.Checksum(f, castagnoli) != r.crc {
 		return nil, &CorruptError{Path: s.Path, What: fmt.Sprintf("column %s: frame %d checksum mismatch (at %d, %d bytes)", c.meta.Name, i, r.off, r.len)}
 	}
-	return buf, nil
+	return f, nil
 }
 
 // stored returns column idx of an open segment, or nil when the segment does not store it or
@@ -434,7 +457,7 @@ func (s *Segment) Dict(idx int) (d Dict, ok bool, err error) {
 // stores it null in every row: all null); a dictionary column's block carries the column's
 // whole dictionary. The caller must Release the array.
 func (s *Segment) Block(idx, b int) (arrow.Array, error) {
-	c, a, err := s.stored1(idx, b)
+	c, a, err := s.cachedBlock(idx, b)
 	if c == nil || err != nil || !c.isDict() {
 		return a, err
 	}
@@ -445,9 +468,9 @@ func (s *Segment) Block(idx, b int) (arrow.Array, error) {
 	return dictArray(a.Data(), c.dict), nil
 }
 
-// stored1 returns stored column c of idx (nil: not stored) and its block b as decoded: the codes
-// of a dictionary kind. Blocks go through the cache.
-func (s *Segment) stored1(idx, b int) (*segColumn, arrow.Array, error) {
+// cachedBlock returns stored column c of idx (nil: not stored) and its block b as decoded: the
+// codes of a dictionary kind. Blocks go through the cache.
+func (s *Segment) cachedBlock(idx, b int) (*segColumn, arrow.Array, error) {
 	if err := s.open(); err != nil {
 		return nil, nil, err
 	}
@@ -540,7 +563,7 @@ func (s *Segment) BlockBatch(b int, cols []int) (batch *Batch, release func(), e
 	for _, idx := range cols {
 		// A dictionary column is bound as its codes and its dictionary's pages: the batch's
 		// reader reads only the pages of the values it asks for.
-		c, a, err := s.stored1(idx, b)
+		c, a, err := s.cachedBlock(idx, b)
 		if err != nil {
 			release()
 			return nil, nil, err
