@@ -47,6 +47,11 @@ const (
 	// Text of a column with Tokens (version 5): base64url tokens as their 16 bytes, the other
 	// values as text (appendTokens).
 	encTokens = 4
+	// JSON of a column with Times (version 7): templates with the row's time as marks, and a
+	// code per row (blockdict.go, jsontimes.go).
+	encJSONTimes = 5
+	// The extras column (version 7): a block's distinct values and a code per row (blockdict.go).
+	encBlockDict = 6
 )
 
 // timeUnits are the units of scaled time deltas, largest first: a frame's unit is the largest
@@ -100,6 +105,34 @@ func appendFrameV4(dst []byte, kind Kind, arr arrow.Array, dictLen int, traits e
 			enc = encTokens
 		}
 	}
+	var (
+		entries [][]byte
+		codes   []int32
+	)
+	switch {
+	case kind == KindJSON && traits.times != nil:
+		ts, ok := traits.times.(*array.Timestamp)
+		if !ok || ts.Len() != n {
+			return nil, fmt.Errorf("BUG: JSON times of %s against %s of %d rows", arr.DataType(), traits.times.DataType(), traits.times.Len())
+		}
+		data, offs, err := binaryValues(arr)
+		if err != nil {
+			return nil, err
+		}
+		// A mark must be unambiguous: a block holding its byte is written as text.
+		if n == 0 || bytes.IndexByte(data[offs[0]:offs[n]], timeMarkByte) < 0 {
+			if entries, codes, err = blockDictEntries(arr, ts); err != nil {
+				return nil, err
+			}
+			enc = encJSONTimes
+		}
+	case kind == KindExtras && traits.blockDict:
+		var err error
+		if entries, codes, err = blockDictEntries(arr, nil); err != nil {
+			return nil, err
+		}
+		enc = encBlockDict
+	}
 	dst = binary.LittleEndian.AppendUint32(dst, uint32(n))
 	dst = binary.LittleEndian.AppendUint32(dst, uint32(nulls))
 	dst = append(dst, enc, 0, 0, 0, 0, 0, 0, 0)
@@ -145,6 +178,9 @@ func appendFrameV4(dst []byte, kind Kind, arr arrow.Array, dictLen int, traits e
 		if enc == encTokens {
 			return pad8(appendTokens(dst, arr.(*array.String))), nil
 		}
+		if enc == encJSONTimes || enc == encBlockDict {
+			return appendBlockDict(dst, entries, codes), nil
+		}
 		offs := arrow.Int32Traits.CastFromBytes(d.Buffers()[1].Bytes())[off : off+n+1]
 		base := offs[0]
 		for _, o := range offs {
@@ -165,16 +201,22 @@ func appendFrameV4(dst []byte, kind Kind, arr arrow.Array, dictLen int, traits e
 // encodeTraits are what a column's frames are encoded from beyond its kind: its schema
 // declarations.
 type encodeTraits struct {
-	sib    arrow.Array // the same block of the column's Sibling (Column.Sibling), or nil
-	tokens bool        // Column.Tokens
+	sib       arrow.Array // the same block of the column's Sibling (Column.Sibling), or nil
+	times     arrow.Array // the same block of the column's Times column (Column.Times), or nil
+	tokens    bool        // Column.Tokens
+	blockDict bool        // the extras column of version 7 and later: encBlockDict
 }
 
 // decodeTraits are what a column's frames are decoded with beyond their kind.
 type decodeTraits struct {
 	// sib returns the same block of the column's Sibling, which the decoder releases (nil: the
 	// column has none); it is called only for a frame of references to it.
-	sib    func() (arrow.Array, error)
-	tokens bool // Column.Tokens: a text frame may hold tokens
+	sib func() (arrow.Array, error)
+	// times returns the same block of the column's Times column (version 7), which the decoder
+	// releases (nil: the column has none); called only for a frame whose templates have marks.
+	times     func() (arrow.Array, error)
+	tokens    bool // Column.Tokens: a text frame may hold tokens
+	blockDict bool // the extras column of version 7 and later: frames are encBlockDict
 }
 
 // encodeFrameV4 writes arr's version-4 content and zstd-compresses it.
@@ -480,6 +522,52 @@ func arrayFromFrameV4(raw *memory.Buffer, n int, kind Kind, rows, dictLen int, o
 			}
 			return tokenValues(isTok.Bytes(), toks.Bytes(), lo, lits.Bytes(), validity, rows, nulls, outMem)
 		}
+		timed := kind == KindJSON && traits.times != nil
+		if timed && enc == encJSONTimes || kind == KindExtras && traits.blockDict {
+			wantEnc = encJSONTimes
+			var times func() (arrow.Array, error)
+			if timed {
+				times = traits.times
+			} else {
+				wantEnc = encBlockDict
+			}
+			if enc != wantEnc {
+				return nil, fmt.Errorf("encoding %d of a %s frame (want %d)", enc, kind, wantEnc)
+			}
+			head := section("entry count and bytes", 8)
+			if head == nil {
+				return nil, bad
+			}
+			count, size := int(binary.LittleEndian.Uint32(head.Bytes())), int(binary.LittleEndian.Uint32(head.Bytes()[4:]))
+			head.Release()
+			if count > rows {
+				return nil, fmt.Errorf("%d entries for %d rows", count, rows)
+			}
+			offs := section("entry offsets", (count+1)*4)
+			if offs == nil {
+				return nil, bad
+			}
+			defer offs.Release()
+			eo := arrow.Uint32Traits.CastFromBytes(offs.Bytes())
+			if eo[0] != 0 || int(eo[count]) != size {
+				return nil, fmt.Errorf("entry offsets run from %d to %d, want 0 to %d", eo[0], eo[count], size)
+			}
+			edata := section("entries", size)
+			if edata == nil {
+				return nil, bad
+			}
+			defer edata.Release()
+			w := codeWidth(count)
+			codes := section("entry codes", rows*w)
+			if codes == nil {
+				return nil, bad
+			}
+			defer codes.Release()
+			if pos != n {
+				return nil, fmt.Errorf("%d bytes after the entry codes", n-pos)
+			}
+			return blockDictValues(typ, eo, edata.Bytes(), codes.Bytes(), w, validity, rows, nulls, outMem, times)
+		}
 		if values = section("offsets", (rows+1)*4); values != nil {
 			offs := arrow.Int32Traits.CastFromBytes(values.Bytes())
 			if offs[0] != 0 {
@@ -492,6 +580,10 @@ func arrayFromFrameV4(raw *memory.Buffer, n int, kind Kind, rows, dictLen int, o
 			}
 			if bad == nil {
 				data = section("data", int(offs[rows]))
+			}
+			if data != nil && kind == KindJSON && traits.times != nil && bytes.IndexByte(data.Bytes(), timeMarkByte) < 0 {
+				// The writer stores such a block as templates: one spelling.
+				bad = fmt.Errorf("a block of text without a byte 0x01 in a column with times")
 			}
 		}
 	default:

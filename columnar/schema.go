@@ -110,6 +110,11 @@ type Column struct {
 	// base64url (uniqueTokenIdentifier): its frames store those as the 16 bytes
 	// (docs/format/segment.md, "Tokens").
 	Tokens bool
+	// Times is the time column whose row value this JSON column's values usually spell
+	// (authenticationDetails: each step's authenticationStepDateTime is the sign-in's
+	// createdDateTime). Its frames store templates with marks for those times and a code per row
+	// (docs/format/segment.md, "Block dictionaries"). nil: none.
+	Times *Column
 	// JSON path split into segments; len 1 for top-level properties.
 	path []string
 	enc  encodeKey
@@ -255,6 +260,7 @@ type propSpec struct {
 	items   *Items
 	risk    RiskField
 	sibling string
+	times   string
 	tokens  bool
 }
 
@@ -273,6 +279,10 @@ func (ps propSpec) repeats(name string) propSpec { ps.sibling = name; return ps 
 
 // base64Tokens declares a text column's values mostly 16-byte tokens in base64url (Column.Tokens).
 func (ps propSpec) base64Tokens() propSpec { ps.tokens = true; return ps }
+
+// spellsTimeOf declares a JSON column's values mostly spelling the time column name's row value
+// (Column.Times).
+func (ps propSpec) spellsTimeOf(name string) propSpec { ps.times = name; return ps }
 
 func p(name string, kind Kind, v Version) propSpec {
 	return propSpec{name: name, kind: kind, version: v}
@@ -384,7 +394,7 @@ var signInSpec = []propSpec{
 	),
 	p("appliedConditionalAccessPolicies", KindJSONDict, bv).of(caPolicy),
 	p("conditionalAccessAudiences", KindJSONDict, b),
-	p("authenticationDetails", KindJSON, b),
+	p("authenticationDetails", KindJSON, b).spellsTimeOf("createdDateTime"),
 	p("authenticationProcessingDetails", KindJSONDict, b),
 	p("authenticationRequirementPolicies", KindJSONDict, b),
 	p("authenticationContextClassReferences", KindJSONDict, b),
@@ -410,6 +420,7 @@ func buildSchema(spec []propSpec) *Schema {
 	}
 	var addObject func(prefix []string, ps propSpec) *Object
 	siblings := map[*Column]string{}
+	times := map[*Column]string{}
 	addColumn := func(path []string, ps propSpec) *Column {
 		c := &Column{Name: strings.Join(path, "/"), Kind: ps.kind, Version: ps.version, Index: len(s.Columns), path: path,
 			Enum: ps.enum, Items: ps.items, Risk: ps.risk, Tokens: ps.tokens}
@@ -419,6 +430,9 @@ func buildSchema(spec []propSpec) *Schema {
 		c.enc = newEncodeKey(c.Name)
 		if ps.sibling != "" {
 			siblings[c] = ps.sibling
+		}
+		if ps.times != "" {
+			times[c] = ps.times
 		}
 		if _, dup := s.byFold[strings.ToLower(c.Name)]; dup {
 			panic("BUG: duplicate column " + c.Name)
@@ -457,6 +471,14 @@ func buildSchema(spec []propSpec) *Schema {
 			panic("BUG: " + c.Name + " cannot repeat " + name)
 		}
 		c.Sibling = sib
+	}
+	for c, name := range times {
+		// As a sibling: the writer encodes the time column's blocks before the column's.
+		t := s.byName[name]
+		if t == nil || t.Kind != KindTime || c.Kind != KindJSON || t.Index >= c.Index {
+			panic("BUG: " + c.Name + " cannot spell the time of " + name)
+		}
+		c.Times = t
 	}
 	fields := make([]arrow.Field, 0, len(s.Columns)+1)
 	for _, c := range s.Columns {

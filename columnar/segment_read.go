@@ -517,13 +517,16 @@ func (s *Segment) decodeBlock(c *segColumn, idx, b int) (arrow.Array, error) {
 			return nil, err
 		}
 	}
-	var traits decodeTraits
+	traits := decodeTraits{blockDict: c.meta.Kind == KindExtras && c.ver >= 7}
 	if idx < len(s.schema.Columns) {
 		col := s.schema.Columns[idx]
 		traits.tokens = col.Tokens
 		if col.Sibling != nil {
 			// Read through the cache: a page that asks for this column asks for its sibling too.
 			traits.sib = func() (arrow.Array, error) { return s.Block(col.Sibling.Index, b) }
+		}
+		if col.Times != nil && c.ver >= 7 {
+			traits.times = func() (arrow.Array, error) { return s.Block(col.Times.Index, b) }
 		}
 	}
 	a, err := c.decode(frame, c.meta.Kind, s.BlockLen(b), s.mem, traits)

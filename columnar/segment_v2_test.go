@@ -66,11 +66,14 @@ func rewriteAsVersion(t *testing.T, path, out string, version byte) {
 			if len(f) == 0 {
 				continue
 			}
-			var traits decodeTraits
+			traits := decodeTraits{blockDict: c.Kind == KindExtras && j > 0}
 			if sc, ok := SignIns.Lookup(c.Name); ok && j > 0 {
 				traits.tokens = sc.Tokens
 				if sc.Sibling != nil {
 					traits.sib = func() (arrow.Array, error) { return seg.Block(sc.Sibling.Index, j-1) }
+				}
+				if sc.Times != nil {
+					traits.times = func() (arrow.Array, error) { return seg.Block(sc.Times.Index, j-1) }
 				}
 			}
 			a, err := decodeFrameV4(f, kind, rows, int(c.DictLen), memory.DefaultAllocator, traits)

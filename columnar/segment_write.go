@@ -129,12 +129,12 @@ func WriteSegment(fsys vfs.FS, path string, tenant string, day int32, m *Merged,
 func encodeColumn(m *Merged, col int, visit BlockVisitor, shares siblingShares) ([]byte, ColumnMeta, error) {
 	name, kind := ExtrasColumn, KindExtras
 	var (
-		sibling *Column
-		tokens  bool
+		sibling, times *Column
+		tokens         bool
 	)
 	if col < len(m.Schema.Columns) {
 		c := m.Schema.Columns[col]
-		name, kind, sibling, tokens = c.Name, c.Kind, c.Sibling, c.Tokens
+		name, kind, sibling, times, tokens = c.Name, c.Kind, c.Sibling, c.Times, c.Tokens
 	}
 	cm := ColumnMeta{Name: name, Kind: kind}
 	frames := make([][]byte, 1, m.NumBlocks()+1)
@@ -155,13 +155,20 @@ func encodeColumn(m *Merged, col int, visit BlockVisitor, shares siblingShares) 
 			}
 		}
 		share.put(i, b)
-		var sib arrow.Array
-		if sibling != nil {
-			var err error
-			if sib, err = shares[sibling.Index].take(i); err != nil {
+		traits := encodeTraits{tokens: tokens, blockDict: kind == KindExtras}
+		for _, src := range []struct {
+			c  *Column
+			to *arrow.Array
+		}{{sibling, &traits.sib}, {times, &traits.times}} {
+			if src.c == nil {
+				continue
+			}
+			a, err := shares[src.c.Index].take(i)
+			if err != nil {
 				return err
 			}
-			defer sib.Release()
+			defer a.Release()
+			*src.to = a
 		}
 		cm.Nulls += uint64(b.NullN())
 		stored := b
@@ -173,7 +180,7 @@ func encodeColumn(m *Merged, col int, visit BlockVisitor, shares siblingShares) 
 			}
 			stored = d.Indices()
 		}
-		f, err := encodeFrameV4(kind, stored, int(cm.DictLen), encodeTraits{sib: sib, tokens: tokens}, m.BetterCompression)
+		f, err := encodeFrameV4(kind, stored, int(cm.DictLen), traits, m.BetterCompression)
 		if err != nil {
 			return fmt.Errorf("block %d: %w", i, err)
 		}
@@ -209,31 +216,48 @@ func encodeColumn(m *Merged, col int, visit BlockVisitor, shares siblingShares) 
 	return region, cm, nil
 }
 
-// siblingShares hand each block of a sibling column (Column.Sibling) from the goroutine that
-// gathers it to the one encoding the column that repeats it, keyed by the sibling's index. The
-// sibling's blocks are kept until taken: the writer dispatches columns in order, the sibling
-// first, and with one worker it is encoded whole before the other starts (at most 16 bytes a
-// row, within a merge's per-row margin, mergeRowBytes in package engine).
+// siblingShares hand each block of a column others are encoded against (a Sibling, a Times
+// column) from the goroutine that gathers it to those encoding the columns that refer to it,
+// keyed by the source's index. The source's blocks are kept until every referring column took
+// them: the writer dispatches columns in order, the source first, and with one worker it is
+// encoded whole before the others start (at most 16 bytes a row, within a merge's per-row
+// margin, mergeRowBytes in package engine).
 type siblingShares map[int]*blockShare
 
 func newSiblingShares(s *Schema) siblingShares {
 	shares := siblingShares{}
+	add := func(src *Column) {
+		b := shares[src.Index]
+		if b == nil {
+			b = &blockShare{blocks: map[int]*sharedBlock{}}
+			b.cond = sync.NewCond(&b.mu)
+			shares[src.Index] = b
+		}
+		b.takers++
+	}
 	for _, c := range s.Columns {
 		if c.Sibling != nil {
-			b := &blockShare{blocks: map[int]arrow.Array{}}
-			b.cond = sync.NewCond(&b.mu)
-			shares[c.Sibling.Index] = b
+			add(c.Sibling)
+		}
+		if c.Times != nil {
+			add(c.Times)
 		}
 	}
 	return shares
 }
 
-// blockShare is one sibling column's blocks in flight. A nil *blockShare does nothing.
+// blockShare is one source column's blocks in flight. A nil *blockShare does nothing.
 type blockShare struct {
 	mu     sync.Mutex
 	cond   *sync.Cond
-	blocks map[int]arrow.Array
-	done   bool // the sibling's gather ended: a block not here now never comes
+	takers int // columns that take each block
+	blocks map[int]*sharedBlock
+	done   bool // the source's gather ended: a block not here now never comes
+}
+
+type sharedBlock struct {
+	a    arrow.Array
+	left int // takers yet to take it
 }
 
 func (b *blockShare) put(i int, a arrow.Array) {
@@ -242,7 +266,7 @@ func (b *blockShare) put(i int, a arrow.Array) {
 	}
 	a.Retain()
 	b.mu.Lock()
-	b.blocks[i] = a
+	b.blocks[i] = &sharedBlock{a, b.takers}
 	b.mu.Unlock()
 	b.cond.Broadcast()
 }
@@ -252,9 +276,13 @@ func (b *blockShare) take(i int) (arrow.Array, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for {
-		if a, ok := b.blocks[i]; ok {
-			delete(b.blocks, i)
-			return a, nil
+		if sb, ok := b.blocks[i]; ok {
+			if sb.left--; sb.left == 0 {
+				delete(b.blocks, i)
+			} else {
+				sb.a.Retain()
+			}
+			return sb.a, nil
 		}
 		if b.done {
 			return nil, fmt.Errorf("sibling column ended before block %d", i)
@@ -263,7 +291,7 @@ func (b *blockShare) take(i int) (arrow.Array, error) {
 	}
 }
 
-// close marks the sibling's gather over, whether it succeeded or not: a take of a block that
+// close marks the source's gather over, whether it succeeded or not: a take of a block that
 // is not there then fails instead of waiting. Blocks left untaken are dropped by release.
 func (b *blockShare) close() {
 	if b == nil {
@@ -279,8 +307,8 @@ func (b *blockShare) close() {
 func (s siblingShares) release() {
 	for _, b := range s {
 		b.mu.Lock()
-		for i, a := range b.blocks {
-			a.Release()
+		for i, sb := range b.blocks {
+			sb.a.Release()
 			delete(b.blocks, i)
 		}
 		b.mu.Unlock()
