@@ -205,24 +205,37 @@ func (s *segment) idRows(dst []uint32, id []byte) ([]uint32, error) {
 }
 
 // segmentIDRows appends the rows of a segment that store this request id. The index gives
-// candidates by hash; they are verified against the id column so a hash collision never drops
-// (or hides) an event.
+// candidates by hash (every row of a block that holds the id's hash, since index format 5);
+// they are verified against the id column, one read of each block, so a hash collision never
+// drops (or hides) an event.
 func segmentIDRows(seg *columnar.Segment, idx *index.Reader, dst []uint32, id []byte) ([]uint32, error) {
 	cand, err := idx.AppendKeyRows(nil, "id", id)
 	if err != nil || len(cand) == 0 {
 		return dst, err
 	}
 	br := seg.Meta.BlockRows
-	for _, r := range cand {
-		b := int(r) / br
-		a, err := seg.Block(colID.Index, b)
-		if err != nil {
-			return dst, err
+	var (
+		ids   *array.FixedSizeBinary
+		block = -1
+	)
+	defer func() {
+		if ids != nil {
+			ids.Release()
 		}
-		v := a.(*array.FixedSizeBinary).Value(int(r) - b*br)
-		same := bytes.Equal(v, id)
-		a.Release()
-		if same {
+	}()
+	for _, r := range cand {
+		if b := int(r) / br; b != block {
+			if ids != nil {
+				ids.Release()
+				ids = nil
+			}
+			a, err := seg.Block(colID.Index, b)
+			if err != nil {
+				return dst, err
+			}
+			ids, block = a.(*array.FixedSizeBinary), b
+		}
+		if i := int(r) - block*br; ids.IsValid(i) && bytes.Equal(ids.Value(i), id) {
 			dst = append(dst, r)
 		}
 	}

@@ -239,7 +239,7 @@ func (ib *indexBuilder) sealCodes(name string, st *codesState) (*index.Builder, 
 
 func (ib *indexBuilder) sealKeys(name string, st *keyHashes) (*index.Builder, error) {
 	b := index.NewBuilder(uint32(ib.rows))
-	err := b.AddKeyHashes(name, st.hashes, st.rows)
+	err := b.AddKeyHashes(name, ib.blockRows, st.hashes, st.rows)
 	*st = keyHashes{}
 	return b, err
 }

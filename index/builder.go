@@ -206,12 +206,16 @@ func (b *Builder) AddInt32Values(column string, values []int32, valid func(row u
 }
 
 // AddKeys indexes a high-cardinality key column (request id, correlation id, token
-// identifier, IP address, lower-cased UPN) by xxhash64. Rows whose key is absent
-// (ok == false) are not indexed. Reader.Keys returns a superset of the matching rows;
-// the caller verifies candidates against the column.
-func (b *Builder) AddKeys(column string, key func(row uint32) ([]byte, bool)) error {
+// identifier) by xxhash64, to the blocks of blockRows rows that hold each key. Rows whose key is
+// absent (ok == false) are not indexed. Reader.Keys returns a superset of the matching rows
+// (every row of a block that holds the key's hash); the caller verifies candidates against
+// the column.
+func (b *Builder) AddKeys(column string, blockRows int, key func(row uint32) ([]byte, bool)) error {
 	if err := b.checkNew(column, KindKeys); err != nil {
 		return err
+	}
+	if blockRows <= 0 || blockRows >= 1<<24 {
+		return invalidf("keys %q: blocks of %d rows", column, blockRows)
 	}
 	hashes := make([]uint64, 0, b.rows)
 	rows := make([]uint32, 0, b.rows)
@@ -223,15 +227,18 @@ func (b *Builder) AddKeys(column string, key func(row uint32) ([]byte, bool)) er
 		hashes = append(hashes, KeyHash(k))
 		rows = append(rows, r)
 	}
-	return b.add(column, KindKeys, marshalKeys(nil, hashes, rows, b.rows))
+	return b.add(column, KindKeys, marshalKeys(nil, hashes, rows, b.rows, blockRows))
 }
 
 // AddKeyHashes is AddKeys for a writer that hashed each key with KeyHash as it went: hashes[i]
 // is the key of row rows[i], rows ascending; rows not listed have no key. A segment merge keeps
 // 12 bytes a row this way instead of each key's bytes and slice (about 40).
-func (b *Builder) AddKeyHashes(column string, hashes []uint64, rows []uint32) error {
+func (b *Builder) AddKeyHashes(column string, blockRows int, hashes []uint64, rows []uint32) error {
 	if err := b.checkNew(column, KindKeys); err != nil {
 		return err
+	}
+	if blockRows <= 0 || blockRows >= 1<<24 {
+		return invalidf("keys %q: blocks of %d rows", column, blockRows)
 	}
 	if len(hashes) != len(rows) {
 		return fmt.Errorf("index: keys %q: %d hashes for %d rows", column, len(hashes), len(rows))
@@ -241,7 +248,7 @@ func (b *Builder) AddKeyHashes(column string, hashes []uint64, rows []uint32) er
 			return fmt.Errorf("index: keys %q: row %d at position %d is out of order or past %d rows", column, r, i, b.rows)
 		}
 	}
-	return b.add(column, KindKeys, marshalKeys(nil, hashes, rows, b.rows))
+	return b.add(column, KindKeys, marshalKeys(nil, hashes, rows, b.rows, blockRows))
 }
 
 // AddZoneMapInt64 stores per-block bounds of an int64 column (for example

@@ -179,9 +179,13 @@ func TestPostingsRejects(t *testing.T) {
 	f(10, func(b []byte) []byte { binary.LittleEndian.PutUint32(b[12:], 0xffff); return b }) // ends past area
 }
 
-// openKeysPayload opens a layout-2 keys payload on its own, as the reader opens it in a file.
+// openKeysPayload opens a keys payload (layout 2 or 3) on its own, as the reader opens it in a file.
 func openKeysPayload(p []byte, rows uint32) (*keysGroups, error) {
-	return openKeysGroups(bytes.NewReader(p), 0, int64(len(p)), rows)
+	layout := byte(keysLayoutBlocks)
+	if len(p) > 5 {
+		layout = p[5]
+	}
+	return openKeysGroups(bytes.NewReader(p), 0, int64(len(p)), rows, layout)
 }
 
 func TestKeysMarshalUnmarshal(t *testing.T) {
@@ -192,7 +196,7 @@ func TestKeysMarshalUnmarshal(t *testing.T) {
 		for i, k := range keys {
 			hashes[i], rows[i] = xxhash.Sum64String(k), uint32(i)
 		}
-		b := marshalKeys(nil, hashes, rows, uint32(len(keys)))
+		b := marshalKeys(nil, hashes, rows, uint32(len(keys)), 1)
 		kg, err := openKeysPayload(b, uint32(len(keys)))
 		if err != nil {
 			t.Fatalf("open: %s", err)
@@ -201,7 +205,7 @@ func TestKeysMarshalUnmarshal(t *testing.T) {
 			t.Fatalf("bucket bits %d, %d a group; want %d, %d", kg.b, kg.g, wantBucketBits, wantGroupBits)
 		}
 		groups := 1 << (wantBucketBits - wantGroupBits)
-		if want := keysGroupedHeaderLen + 8*groups + 4 + 2<<wantBucketBits + (2+rowWidth(uint32(len(keys))))*len(keys); len(b) != want {
+		if want := keysGroupedHeaderLen + 8*groups + 4 + 2<<wantBucketBits + (2+blockWidth(uint32(len(keys))))*len(keys); len(b) != want {
 			t.Fatalf("encoded %d bytes, want %d", len(b), want)
 		}
 		for i, k := range keys {
@@ -231,7 +235,7 @@ func TestKeysWideBucketEnds(t *testing.T) {
 		hashes[i], rows[i] = 42, uint32(i)
 	}
 	hashes[7] = 1 << 63
-	b := marshalKeys(nil, hashes, rows, uint32(n))
+	b := marshalKeys(nil, hashes, rows, uint32(n), 1)
 	kg, err := openKeysPayload(b, uint32(n))
 	if err != nil || kg.e != 4 {
 		t.Fatalf("open: %v, %d-byte ends; want 4", err, kg.e)
@@ -251,7 +255,7 @@ func TestKeysGroupedRejects(t *testing.T) {
 	for i := range hashes {
 		hashes[i], rows[i] = xxhash.Sum64String(fmt.Sprint(i)), uint32(i)
 	}
-	good := marshalKeysGrouped(nil, sortKeys(hashes, rows), 100, 64)
+	good := marshalKeysGrouped(nil, sortKeys(hashes, rows), 100, 1, 64)
 	resign := func(b []byte) []byte {
 		binary.LittleEndian.PutUint32(b[12:], crc32c(b[:12]))
 		return b
@@ -277,7 +281,9 @@ func TestKeysGroupedRejects(t *testing.T) {
 	f(100, func(b []byte) []byte { b[6] = 5; return resign(b) })                             // row width
 	f(100, func(b []byte) []byte { b[7] = b[4] + 1; return resign(b) })                      // group bits > bucket bits
 	f(100, func(b []byte) []byte { b[8] = 3; return resign(b) })                             // end width
-	f(100, func(b []byte) []byte { b[9] = 1; return resign(b) })                             // reserved
+	f(100, func(b []byte) []byte { b[9] = 0; return resign(b) })                             // blocks of 0 rows
+	f(100, func(b []byte) []byte { b[9] = 2; return resign(b) })                             // 1-byte block numbers, but 50 blocks of 2 rows: the width is 1; entries past the blocks
+	f(100, func(b []byte) []byte { b[5] = keysLayoutGrouped; return resign(b) })             // layout 2 with a block size in its reserved bytes
 	f(100, func(b []byte) []byte { b[len(b)-1] ^= 1; return b })                             // a byte of the last group
 	f(100, func(b []byte) []byte { b[16+4] ^= 1; return b })                                 // group 0's stored crc
 	f(100, func(b []byte) []byte { binary.LittleEndian.PutUint32(b[16+8:], 101); return b }) // start past n
@@ -406,4 +412,51 @@ func alignedCopy(b []byte) []byte {
 	out := alignedBytes(len(b))
 	copy(out, b)
 	return out
+}
+
+// TestKeysNameBlocks: layout 3 files a key under the blocks that hold it, once a block, in as
+// few bytes as the segment's block count needs, and a probe returns every row of those blocks.
+func TestKeysNameBlocks(t *testing.T) {
+	const n, blockRows = 10_000, 256
+	hashes := make([]uint64, n)
+	rows := make([]uint32, n)
+	for i := range hashes {
+		k := fmt.Sprint("k", i)
+		if i == 5 || i == 6 || i == 7 || i == 300 {
+			k = "dup"
+		}
+		hashes[i], rows[i] = xxhash.Sum64String(k), uint32(i)
+	}
+	b := marshalKeys(nil, hashes, rows, n, blockRows)
+	kg, err := openKeysPayload(b, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if kg.w != 1 || kg.blockRows != blockRows || kg.n > n-2 || kg.n < n-10 {
+		t.Fatalf("%d-byte ids, blocks of %d, %d entries; want 1-byte, %d, about %d", kg.w, kg.blockRows, kg.n, blockRows, n-2)
+	}
+	got, err := kg.appendRows(nil, xxhash.Sum64String("dup"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := make([]uint32, 2*blockRows)
+	for i := range want {
+		want[i] = uint32(i)
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("dup: %d rows from %v; want blocks 0 and 1", len(got), got[:min(len(got), 3)])
+	}
+	got, err = kg.appendRows(nil, xxhash.Sum64String("k9999"))
+	if err != nil || len(got) != n-39*blockRows || got[0] != 39*blockRows || got[len(got)-1] != n-1 {
+		t.Fatalf("the last, short block: %d rows, %v", len(got), err)
+	}
+	byRow := marshalKeysGrouped(nil, sortKeys(slices.Clone(hashes), slices.Clone(rows)), n, 0, keyGroupBytes)
+	t.Logf("%d keys: %d bytes naming blocks, %d naming rows", n, len(b), len(byRow))
+	if len(b) >= len(byRow)*4/5 {
+		t.Fatalf("%d bytes naming blocks, %d naming rows", len(b), len(byRow))
+	}
+	// A block past the segment is refused.
+	if _, err := openKeysPayload(b, 39*blockRows); err == nil {
+		t.Fatal("a section of 40 blocks opened for a segment of 39")
+	}
 }

@@ -17,8 +17,9 @@ import "hash/crc32"
 // Version 2 writes keys sections in the compact layout, version 3 in the grouped layout
 // (keys_grouped.go), which a probe reads one bucket group of; versions 1 and 2 are read
 // (keys_whole.go). Version 4 writes postings with a checksum per posting (postings_paged.go),
-// which a probe reads one posting of; earlier versions' postings are read whole.
-const formatVersion = 4
+// which a probe reads one posting of; earlier versions' postings are read whole. Version 5
+// writes keys sections of layout 3, whose entries name a key's block instead of its row.
+const formatVersion = 5
 
 // oldestFormatVersion is the oldest version this reader decodes.
 const oldestFormatVersion = 1

@@ -111,7 +111,7 @@ func TestSectionErrorNamesSectionAndOffset(t *testing.T) {
 func keyedBuilder(rows uint32) (*Builder, func(r uint32) []byte) {
 	key := func(r uint32) []byte { return binary.LittleEndian.AppendUint64([]byte("request-"), uint64(r)) }
 	b := NewBuilder(rows)
-	if err := b.AddKeys("id", func(r uint32) ([]byte, bool) { return key(r), true }); err != nil {
+	if err := b.AddKeys("id", 1, func(r uint32) ([]byte, bool) { return key(r), true }); err != nil {
 		panic(err)
 	}
 	if err := b.AddBools("flaggedForReview", func(r uint32) (bool, bool) { return r%3 == 0, true }); err != nil {
@@ -204,7 +204,7 @@ func TestEveryByteOfKeyGroupsIsCovered(t *testing.T) {
 		hashes[i], rows[i] = KeyHash(binary.LittleEndian.AppendUint32(nil, uint32(i))), uint32(i)
 	}
 	hashes[9] = hashes[8] // a repeated key
-	data := marshalKeysGrouped(nil, sortKeys(slices.Clone(hashes), slices.Clone(rows)), n, 64)
+	data := marshalKeysGrouped(nil, sortKeys(slices.Clone(hashes), slices.Clone(rows)), n, 1, 64)
 	kg, err := openKeysPayload(data, n)
 	if err != nil {
 		t.Fatal(err)

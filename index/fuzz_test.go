@@ -12,14 +12,14 @@ func fuzzSeeds(f *testing.F) {
 	f.Add(newRefSegment(32, 3, 1).build())
 	f.Add(NewBuilder(0).Marshal(nil))
 	f.Add([]byte("ALIX\x01\x00\x00\x00"))
-	for _, old := range []string{"testdata/v1-ref41.alix", "testdata/v2-ref41.alix", "testdata/v3-ref41.alix"} {
+	for _, old := range []string{"testdata/v1-ref41.alix", "testdata/v2-ref41.alix", "testdata/v3-ref41.alix", "testdata/v4-ref41.alix"} {
 		data, err := os.ReadFile(old)
 		if err != nil {
 			f.Fatal(err)
 		}
 		f.Add(data)
 	}
-	f.Add(asVersion2(newRefSegment(37, 40, 16).builder()))
+	f.Add(asVersion2(newRefSegment(37, 40, 16).builderWith(1)))
 }
 
 // FuzzOpen opens arbitrary bytes and probes every section: any outcome but a panic or
@@ -180,7 +180,7 @@ func resignPostings(p []byte, withValues bool) {
 // FuzzKeysSection fuzzes the whole-section keys decoder of format versions 1 and 2.
 func FuzzKeysSection(f *testing.F) {
 	s := newRefSegment(34, 50, 16)
-	f.Add(sectionPayload(f, asVersion2(s.builder()), "id", KindKeys), uint32(50), []byte("k"))
+	f.Add(sectionPayload(f, asVersion2(s.builderWith(1)), "id", KindKeys), uint32(50), []byte("k"))
 	f.Fuzz(func(t *testing.T, data []byte, rows uint32, key []byte) {
 		var ks keysSection
 		if ks.unmarshal(alignedCopy(data), rows) != nil {
@@ -206,7 +206,7 @@ func FuzzKeysGroups(f *testing.F) {
 	for i := range hashes {
 		hashes[i], rows[i] = uint64(i)*0x9e3779b97f4a7c15, uint32(i)
 	}
-	f.Add(marshalKeysGrouped(nil, sortKeys(hashes, rows), 200, 64), uint32(200), []byte{}, true)
+	f.Add(marshalKeysGrouped(nil, sortKeys(hashes, rows), 200, 1, 64), uint32(200), []byte{}, true)
 	f.Fuzz(func(t *testing.T, data []byte, rows uint32, key []byte, resign bool) {
 		if resign {
 			resignKeys(data)

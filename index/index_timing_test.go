@@ -60,7 +60,7 @@ func (s *timingSegment) add(b *Builder, section string) {
 	case "flagged":
 		err = b.AddBools("flaggedForReview", func(r uint32) (bool, bool) { return s.flagged[r], true })
 	case "requestId":
-		err = b.AddKeys("id", func(r uint32) ([]byte, bool) { return s.ids[r][:], true })
+		err = b.AddKeys("id", 1, func(r uint32) ([]byte, bool) { return s.ids[r][:], true })
 	case "createdDateTime":
 		zm := ComputeZoneMap(s.times, nil, 65_536)
 		err = b.AddZoneMapInt64("createdDateTime", zm.BlockRows, zm.Min, zm.Max, zm.Nulls)

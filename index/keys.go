@@ -20,12 +20,14 @@ const keyEntriesPerBucket = 8
 
 // Keys layouts (byte 5 of a keys section). Layout 0 (format version 1) stores 4-byte
 // fingerprints and 4-byte rows; layout 1 (version 2) 2-byte fingerprints and rows in as few bytes
-// as the segment's row count needs; layout 2 (version 3) stores layout 1's entries in bucket
-// groups that are read and checked one at a time.
+// as the segment's row count needs; layout 2 (versions 3 and 4) stores layout 1's entries in
+// bucket groups that are read and checked one at a time; layout 3 (version 5) stores layout 2's
+// groups with the segment's block instead of the row (keys_grouped.go).
 const (
 	keysLayoutWide    = 0
 	keysLayoutCompact = 1
 	keysLayoutGrouped = 2
+	keysLayoutBlocks  = 3
 )
 
 func keyBucketBits(n int) uint8 {
@@ -52,13 +54,44 @@ func rowWidth(rows uint32) int {
 	return 4
 }
 
-// sortedKeys is a keys section's entries in on-disk order, (bucket, fingerprint, row), with
-// each bucket's cumulative end.
+// blockWidth is the bytes a block number of a segment of blocks blocks takes in layout 3.
+func blockWidth(blocks uint32) int {
+	switch {
+	case blocks <= 1<<8:
+		return 1
+	case blocks <= 1<<16:
+		return 2
+	case blocks <= 1<<24:
+		return 3
+	}
+	return 4
+}
+
+// sortedKeys is a keys section's entries in on-disk order, (bucket, fingerprint, row or
+// block), with each bucket's cumulative end.
 type sortedKeys struct {
 	b    uint8
 	ends []uint32 // ends[k] is one past bucket k's last entry
 	fps  []uint16
-	rows []uint32
+	rows []uint32 // rows (layouts 0 to 2) or blocks (layout 3)
+}
+
+// dedupe drops the entries that repeat the one before (the same fingerprint in the same
+// block: a key several rows of a block hold, or two keys of a bucket that share a fingerprint).
+func (sk *sortedKeys) dedupe() {
+	out, start := uint32(0), uint32(0)
+	for k, end := range sk.ends {
+		for i := start; i < end; i++ {
+			if i > start && sk.fps[i] == sk.fps[i-1] && sk.rows[i] == sk.rows[i-1] {
+				continue
+			}
+			sk.fps[out], sk.rows[out] = sk.fps[i], sk.rows[i]
+			out++
+		}
+		start = end
+		sk.ends[k] = out
+	}
+	sk.fps, sk.rows = sk.fps[:out], sk.rows[:out]
 }
 
 // sortKeys orders hashes and their rows by bucket and fingerprint.
@@ -119,8 +152,10 @@ func appendRowIDs(dst []byte, rows []uint32, w int) []byte {
 }
 
 // appendMatches appends the rows of entries [start, end) whose 2-byte fingerprint is fp; fps
-// and rowIDs hold the entries' fingerprints and w-byte row ids from entry 0.
-func appendMatches(dst []uint32, fps, rowIDs []byte, w int, start, end uint32, fp uint16, rows uint32) ([]uint32, error) {
+// and rowIDs hold the entries' fingerprints and w-byte row ids from entry 0. With blockRows > 0
+// (layout 3) the ids are blocks of that many rows, and every row of a matching block is
+// appended.
+func appendMatches(dst []uint32, fps, rowIDs []byte, w int, start, end uint32, fp uint16, rows uint32, blockRows uint32) ([]uint32, error) {
 	for i := start; i < end; i++ {
 		if binary.LittleEndian.Uint16(fps[2*i:]) != fp {
 			continue
@@ -130,10 +165,19 @@ func appendMatches(dst []uint32, fps, rowIDs []byte, w int, start, end uint32, f
 		for j := w - 1; j >= 0; j-- {
 			r = r<<8 | uint32(p[j])
 		}
-		if r >= rows {
-			return dst, corruptf("keys: entry %d has row %d; segment has %d rows", i, r, rows)
+		if blockRows == 0 {
+			if r >= rows {
+				return dst, corruptf("keys: entry %d has row %d; segment has %d rows", i, r, rows)
+			}
+			dst = append(dst, r)
+			continue
 		}
-		dst = append(dst, r)
+		if uint64(r)*uint64(blockRows) >= uint64(rows) {
+			return dst, corruptf("keys: entry %d has block %d; segment has %d rows in blocks of %d", i, r, rows, blockRows)
+		}
+		for row := r * blockRows; row < min((r+1)*blockRows, rows); row++ {
+			dst = append(dst, row)
+		}
 	}
 	return dst, nil
 }

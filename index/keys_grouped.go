@@ -33,16 +33,27 @@ const (
 	keyGroupBytes = 4096
 )
 
-// marshalKeys appends a keys payload (layout 2) for the given hashes and their rows, of a
-// segment of segRows rows.
-func marshalKeys(dst []byte, hashes []uint64, rows []uint32, segRows uint32) []byte {
-	return marshalKeysGrouped(dst, sortKeys(hashes, rows), segRows, keyGroupBytes)
+// marshalKeys appends a keys payload (layout 3) for the given hashes and their rows (ascending),
+// of a segment of segRows rows in blocks of blockRows.
+func marshalKeys(dst []byte, hashes []uint64, rows []uint32, segRows uint32, blockRows int) []byte {
+	blocks := make([]uint32, len(rows))
+	for i, r := range rows {
+		blocks[i] = r / uint32(blockRows)
+	}
+	sk := sortKeys(hashes, blocks)
+	sk.dedupe()
+	return marshalKeysGrouped(dst, sk, segRows, uint32(blockRows), keyGroupBytes)
 }
 
 // marshalKeysGrouped writes groups of about target bytes (tests ask for small ones, to get many
-// groups from few keys).
-func marshalKeysGrouped(dst []byte, sk sortedKeys, segRows uint32, target int) []byte {
+// groups from few keys): layout 3, sk's entries holding blocks of blockRows rows, or with
+// blockRows 0 layout 2, holding rows (tests of version-4 readers).
+func marshalKeysGrouped(dst []byte, sk sortedKeys, segRows, blockRows uint32, target int) []byte {
 	n, b, w := len(sk.fps), sk.b, rowWidth(segRows)
+	layout := byte(keysLayoutGrouped)
+	if blockRows > 0 {
+		layout, w = keysLayoutBlocks, blockWidth((segRows+blockRows-1)/blockRows)
+	}
 	nb := 1 << b
 	perBucket := 2 + float64(n)/float64(nb)*float64(2+w)
 	g := uint8(0)
@@ -67,7 +78,7 @@ func marshalKeysGrouped(dst []byte, sk sortedKeys, segRows uint32, target int) [
 	base := len(dst)
 	dst = slices.Grow(dst, keysGroupedHeaderLen+keyGroupEntryLen*ng+4+e*nb+(2+w)*n)
 	dst = binary.LittleEndian.AppendUint32(dst, uint32(n))
-	dst = append(dst, b, keysLayoutGrouped, byte(w), g, byte(e), 0, 0, 0)
+	dst = append(dst, b, layout, byte(w), g, byte(e), byte(blockRows), byte(blockRows>>8), byte(blockRows>>16))
 	dst = binary.LittleEndian.AppendUint32(dst, crc32.Checksum(dst[base:base+12], castagnoli))
 	table := len(dst)
 	for j := range ng {
@@ -112,7 +123,10 @@ type keysGroups struct {
 	off    int64 // of the section in the file
 	length int64
 	rows   uint32
-	n      uint32
+	// blockRows is layout 3's block size: entries hold blocks of that many rows (0: layout 2,
+	// entries hold rows).
+	blockRows uint32
+	n         uint32
 	b, g   uint8
 	w, e   int
 	groups int
@@ -150,7 +164,8 @@ func (kg *keysGroups) source() io.ReaderAt {
 	return kg.whole.source()
 }
 
-func openKeysGroups(r io.ReaderAt, off, length int64, rows uint32) (*keysGroups, error) {
+// openKeysGroups opens a keys section of layout 2 or 3, the one its file's version writes.
+func openKeysGroups(r io.ReaderAt, off, length int64, rows uint32, layout byte) (*keysGroups, error) {
 	var h [keysGroupedHeaderLen]byte
 	if length < keysGroupedHeaderLen {
 		return nil, corruptf("keys: %d bytes, need %d for the header", length, keysGroupedHeaderLen)
@@ -161,18 +176,36 @@ func openKeysGroups(r io.ReaderAt, off, length int64, rows uint32) (*keysGroups,
 	if got, want := crc32.Checksum(h[:12], castagnoli), binary.LittleEndian.Uint32(h[12:]); got != want {
 		return nil, corruptf("keys header: crc32c mismatch (got %08x, stored %08x)", got, want)
 	}
-	kg := &keysGroups{r: r, off: off, length: length, rows: rows, n: binary.LittleEndian.Uint32(h[:]), b: h[4], g: h[7], w: int(h[6]), e: int(h[8])}
+	kg := &keysGroups{r: r, off: off, length: length, rows: rows, n: binary.LittleEndian.Uint32(h[:]), b: h[4], g: h[7], w: int(h[6]), e: int(h[8]),
+		blockRows: uint32(h[9]) | uint32(h[10])<<8 | uint32(h[11])<<16}
+	if h[5] != layout {
+		return nil, corruptf("keys header: layout %d, want %d", h[5], layout)
+	}
+	units := rows // what an entry's id counts
+	switch h[5] {
+	case keysLayoutGrouped:
+		if kg.blockRows != 0 {
+			return nil, corruptf("keys header: non-zero reserved bytes")
+		}
+		if kg.w < rowWidth(rows) || kg.w > 4 {
+			return nil, corruptf("keys header: %d-byte row ids for %d rows", kg.w, rows)
+		}
+	case keysLayoutBlocks:
+		if kg.blockRows == 0 {
+			return nil, corruptf("keys header: blocks of 0 rows")
+		}
+		units = uint32((uint64(rows) + uint64(kg.blockRows) - 1) / uint64(kg.blockRows))
+		if kg.w != blockWidth(units) {
+			return nil, corruptf("keys header: %d-byte block numbers for %d blocks", kg.w, units)
+		}
+	default:
+		return nil, corruptf("keys header: layout %d, want %d or %d", h[5], keysLayoutGrouped, keysLayoutBlocks)
+	}
 	switch {
-	case h[5] != keysLayoutGrouped:
-		return nil, corruptf("keys header: layout %d in a version %d file, want %d", h[5], formatVersion, keysLayoutGrouped)
 	case kg.b > maxKeyBucketBits || kg.g > kg.b:
 		return nil, corruptf("keys header: %d bucket bits, %d a group; max %d", kg.b, kg.g, maxKeyBucketBits)
-	case kg.w < rowWidth(rows) || kg.w > 4:
-		return nil, corruptf("keys header: %d-byte row ids for %d rows", kg.w, rows)
 	case kg.e != 2 && kg.e != 4:
 		return nil, corruptf("keys header: %d-byte bucket ends", kg.e)
-	case h[9] != 0 || h[10] != 0 || h[11] != 0:
-		return nil, corruptf("keys header: non-zero reserved bytes")
 	case kg.n > rows:
 		return nil, corruptf("keys header: %d entries for %d rows", kg.n, rows)
 	}
@@ -262,7 +295,7 @@ func (kg *keysGroups) appendRows(dst []uint32, h uint64) ([]uint32, error) {
 	if kk > 0 {
 		from = rel(kk - 1)
 	}
-	dst, err := appendMatches(dst, buf[endsLen:], buf[endsLen+2*c:], kg.w, from, rel(kk), uint16(h), kg.rows)
+	dst, err := appendMatches(dst, buf[endsLen:], buf[endsLen+2*c:], kg.w, from, rel(kk), uint16(h), kg.rows, kg.blockRows)
 	if err != nil {
 		return dst, fmt.Errorf("%s: %w", where(), err)
 	}

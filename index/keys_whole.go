@@ -74,7 +74,7 @@ func (ks *keysSection) appendRows(dst []uint32, h uint64) ([]uint32, error) {
 	}
 	end := binary.LittleEndian.Uint32(ks.bucketEnds[4*k:])
 	if ks.layout == keysLayoutCompact {
-		return appendMatches(dst, ks.fps, ks.rowIDs, ks.width, start, end, uint16(h), ks.rows)
+		return appendMatches(dst, ks.fps, ks.rowIDs, ks.width, start, end, uint16(h), ks.rows, 0)
 	}
 	for i := start; i < end; i++ {
 		if binary.LittleEndian.Uint32(ks.fps[4*i:]) != uint32(h) {

@@ -12,7 +12,7 @@ import (
 
 // Sidecars live as long as their segments, so every format version this reader has written
 // stays readable. testdata holds sidecars of newRefSegment(41, 500, 64) written by the code
-// of those versions (v1 at 8e58a5f^, v2 at f4f9351, v3 at 48aa432); asVersion2 rewrites any sidecar as
+// of those versions (v1 at 8e58a5f^, v2 at f4f9351, v3 at 48aa432, v4 at da4f61f); asVersion2 rewrites any sidecar as
 // version 2 with the version-2 keys writer below, for cases the files do not cover.
 
 // marshalKeysCompact is the keys writer of format version 2 (layout 1), kept for tests.
@@ -30,13 +30,19 @@ func marshalKeysCompact(dst []byte, hashes []uint64, rows []uint32, segRows uint
 	return appendRowIDs(dst, sk.rows, w)
 }
 
-// groupedToCompact rewrites a layout-2 keys payload as layout 1: the same entries in the same
-// order, with the bucket ends made absolute and the groups' fingerprints and rows concatenated.
-func groupedToCompact(p []byte) []byte {
+// groupedToCompact rewrites a layout-2 keys payload, or a layout-3 one of 1-row blocks, as
+// layout 1 of a segment of rows rows: the same entries in the same order, with the bucket ends
+// made absolute, the groups' fingerprints and rows concatenated, and rows as wide as layout 1
+// has them.
+func groupedToCompact(p []byte, segRows uint32) []byte {
 	n, b, w, g, e := binary.LittleEndian.Uint32(p), p[4], int(p[6]), p[7], int(p[8])
+	if p[5] == keysLayoutBlocks && (p[9] != 1 || p[10] != 0 || p[11] != 0) {
+		panic("BUG: groupedToCompact of blocks of more than a row")
+	}
 	ng, gb := 1<<(b-g), 1<<g
+	ow := rowWidth(segRows)
 	out := binary.LittleEndian.AppendUint32(nil, n)
-	out = append(out, b, keysLayoutCompact, byte(w), 0)
+	out = append(out, b, keysLayoutCompact, byte(ow), 0)
 	var fps, rows []byte
 	at := keysGroupedHeaderLen + keyGroupEntryLen*ng + 4
 	for j := range ng {
@@ -52,7 +58,13 @@ func groupedToCompact(p []byte) []byte {
 		}
 		c := int(end - start)
 		fps = append(fps, p[at:at+2*c]...)
-		rows = append(rows, p[at+2*c:at+2*c+w*c]...)
+		for i := range c {
+			var r uint32
+			for k := w - 1; k >= 0; k-- {
+				r = r<<8 | uint32(p[at+2*c+w*i+k])
+			}
+			rows = appendRowIDs(rows, []uint32{r}, ow)
+		}
 		at += (2 + w) * c
 	}
 	return append(append(out, fps...), rows...)
@@ -88,13 +100,14 @@ func pagedToWhole(p []byte, withValues bool) []byte {
 	return marshalPostings(nil, values, bitmaps)
 }
 
-// asVersion2 marshals what b holds as a version-2 sidecar.
+// asVersion2 marshals what b holds as a version-2 sidecar; its keys sections must name rows
+// (blocks of one row: refSegment.builderWith(1)).
 func asVersion2(b *Builder) []byte {
 	old := &Builder{rows: b.rows}
 	for _, s := range b.sections {
 		switch s.kind {
 		case KindKeys:
-			s.payload = groupedToCompact(s.payload)
+			s.payload = groupedToCompact(s.payload, b.rows)
 		case KindCodes, KindBools, KindInt32:
 			s.payload = pagedToWhole(s.payload, s.kind == KindInt32)
 		}
@@ -123,7 +136,7 @@ func TestReadsOldVersions(t *testing.T) {
 	for _, f := range []struct {
 		file    string
 		version uint8
-	}{{"testdata/v1-ref41.alix", 1}, {"testdata/v2-ref41.alix", 2}, {"testdata/v3-ref41.alix", 3}} {
+	}{{"testdata/v1-ref41.alix", 1}, {"testdata/v2-ref41.alix", 2}, {"testdata/v3-ref41.alix", 3}, {"testdata/v4-ref41.alix", 4}} {
 		data, err := os.ReadFile(f.file)
 		if err != nil {
 			t.Fatal(err)
@@ -136,7 +149,7 @@ func TestReadsOldVersions(t *testing.T) {
 	}
 	// Rewritten: 2- and 3-byte row ids, several groups.
 	for _, s := range []*refSegment{s, newRefSegment(42, 70_000, 65_536)} {
-		rd := openBytes(t, asVersion2(s.builder()))
+		rd := openBytes(t, asVersion2(s.builderWith(1)))
 		if rd.version != 2 {
 			t.Fatalf("version %d, want 2", rd.version)
 		}

@@ -260,7 +260,11 @@ func (rd *Reader) load(e *dirEntry) (any, error) {
 		// Read per bucket group on each probe, checked by the header's and the group's own CRCs.
 		// The directory's CRC of the whole section is still written, for tools that check a
 		// whole file, but a probe never reads the section whole to check it.
-		kg, err := openKeysGroups(rd.r, int64(e.offset), int64(e.length), rd.rows)
+		layout := byte(keysLayoutGrouped)
+		if rd.version >= 5 {
+			layout = keysLayoutBlocks
+		}
+		kg, err := openKeysGroups(rd.r, int64(e.offset), int64(e.length), rd.rows, layout)
 		if err != nil {
 			return nil, fmt.Errorf("section %s %q at offset %d (%d bytes): %w", e.kind, e.column, e.offset, e.length, err)
 		}

@@ -52,7 +52,7 @@ func TestEmptySegment(t *testing.T) {
 	if err := b.AddCodes("user", nil, 0, 0); err != nil {
 		t.Fatal(err)
 	}
-	if err := b.AddKeys("id", func(uint32) ([]byte, bool) { panic("no rows") }); err != nil {
+	if err := b.AddKeys("id", 1, func(uint32) ([]byte, bool) { panic("no rows") }); err != nil {
 		t.Fatal(err)
 	}
 	if err := b.AddZoneMapInt64("t", 65536, nil, nil, nil); err != nil {
@@ -170,7 +170,7 @@ func TestKeysReturnsSupersetAndAppendKeyRows(t *testing.T) {
 	rows := uint32(1000)
 	b := NewBuilder(rows)
 	key := func(r uint32) []byte { return []byte{byte(r % 10)} }
-	if err := b.AddKeys("ip", func(r uint32) ([]byte, bool) { return key(r), r%7 != 0 }); err != nil {
+	if err := b.AddKeys("ip", 1, func(r uint32) ([]byte, bool) { return key(r), r%7 != 0 }); err != nil {
 		t.Fatal(err)
 	}
 	rd := openBytes(t, b.Marshal(nil))
@@ -358,7 +358,7 @@ func TestAddKeyHashesIsAddKeys(t *testing.T) {
 		return []byte(fmt.Sprintf("token-%d", r%1234)), true
 	}
 	a := NewBuilder(rows)
-	if err := a.AddKeys("uniqueTokenIdentifier", key); err != nil {
+	if err := a.AddKeys("uniqueTokenIdentifier", 1, key); err != nil {
 		t.Fatal(err)
 	}
 	var hashes []uint64
@@ -369,7 +369,7 @@ func TestAddKeyHashesIsAddKeys(t *testing.T) {
 		}
 	}
 	b := NewBuilder(rows)
-	if err := b.AddKeyHashes("uniqueTokenIdentifier", hashes, list); err != nil {
+	if err := b.AddKeyHashes("uniqueTokenIdentifier", 1, hashes, list); err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(a.Marshal(nil), b.Marshal(nil)) {
@@ -385,7 +385,7 @@ func TestAddKeyHashesIsAddKeys(t *testing.T) {
 		{"a row twice", []uint64{1, 2}, []uint32{4, 4}},
 		{"a row past the end", []uint64{1}, []uint32{rows}},
 	} {
-		if err := NewBuilder(rows).AddKeyHashes("id", c.hashes, c.rows); err == nil {
+		if err := NewBuilder(rows).AddKeyHashes("id", 1, c.hashes, c.rows); err == nil {
 			t.Errorf("%s: accepted", c.name)
 		}
 	}
