@@ -127,9 +127,9 @@ type keysGroups struct {
 	// entries hold rows).
 	blockRows uint32
 	n         uint32
-	b, g   uint8
-	w, e   int
-	groups int
+	b, g      uint8
+	w, e      int
+	groups    int
 
 	whole wholeSection
 }
