@@ -3,6 +3,7 @@ package engine
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -111,4 +112,49 @@ func TestIngestReadsSegmentsOutsideTheLock(t *testing.T) {
 		t.Fatalf("ingest of 200 stored and 200 new events: %+v", o.res)
 	}
 	sameSet(t, "after the ingest", canonical(append(lines, more...), nil), exportSet(t, db, tenantA))
+}
+
+// The probes read the content digests of the stored rows they found a block at a time (a
+// re-ingested export is all duplicates): each is the digest classify would read from the row.
+func TestProbesReadStoredDigestsByBlock(t *testing.T) {
+	lines := makeEvents(1500, 29, 1)
+	db := mustOpen(t, t.TempDir(), testOptions()) // blocks of 256 rows
+	defer db.Close()
+	ingestAll(t, db, lines, 500)
+	if err := db.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	checked := 0
+	for k, p := range db.parts {
+		for _, s := range p.segs {
+			rows := []uint32{}
+			for r := uint32(0); r < uint32(s.seg.Meta.Rows); r += 3 {
+				rows = append(rows, r)
+			}
+			pr := &idProbes{digests: map[storedRef]storedDigest{}}
+			pr.readDigests(s, slices.Clone(rows))
+			if len(pr.digests) != len(rows) {
+				t.Fatalf("%v: %d digests for %d rows", k, len(pr.digests), len(rows))
+			}
+			for _, r := range rows {
+				want, wantFl, err := storedRow{seg: s, row: int(r)}.digest()
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, gotFl, err := pr.digest(storedRow{seg: s, row: int(r)})
+				if err != nil || got != want || gotFl != wantFl {
+					t.Fatalf("%v row %d: digest %x %v (%v), read alone %x %v", k, r, got, gotFl, err, want, wantFl)
+				}
+				checked++
+			}
+		}
+	}
+	if checked < 400 {
+		t.Fatalf("checked %d rows", checked)
+	}
+	// Re-ingested, every row is a duplicate.
+	res, err := db.Ingest(records(lines), IngestOptions{})
+	if err != nil || res.Duplicates != len(lines) {
+		t.Fatalf("re-ingest: %+v, %v; want %d duplicates", res, err, len(lines))
+	}
 }

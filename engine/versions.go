@@ -435,7 +435,7 @@ func (db *DB) classify(pd pending, chunks map[partKey]arrow.RecordBatch, pr *idP
 			v.n = 1
 			return v, nil
 		}
-		d1, fl1, err := ref.digest()
+		d1, fl1, err := pr.digest(ref)
 		if err != nil {
 			return v, err
 		}
@@ -469,7 +469,7 @@ func (db *DB) classify(pd pending, chunks map[partKey]arrow.RecordBatch, pr *idP
 			}
 		}
 		if found {
-			d1, fl1, err := ref.digest()
+			d1, fl1, err := pr.digest(ref)
 			if err != nil {
 				return v, err
 			}
