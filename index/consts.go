@@ -18,7 +18,8 @@ import "hash/crc32"
 // (keys_grouped.go), which a probe reads one bucket group of; versions 1 and 2 are read
 // (keys_whole.go). Version 4 writes postings with a checksum per posting (postings_paged.go),
 // which a probe reads one posting of; earlier versions' postings are read whole. Version 5
-// writes keys sections of layout 3, whose entries name a key's block instead of its row.
+// writes keys sections of layout 3, whose entries name a key's block instead of its row, and
+// postings of a few runs as run lists (runlist.go).
 const formatVersion = 5
 
 // oldestFormatVersion is the oldest version this reader decodes.

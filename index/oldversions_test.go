@@ -90,7 +90,8 @@ func pagedToWhole(p []byte, withValues bool) []byte {
 		end := int(binary.LittleEndian.Uint32(p[entries+postingEntryLen*i:]))
 		bm := roaring.New()
 		if start := align8(prev); start < end {
-			if _, err := bm.FromBuffer(slices.Clone(p[area+start : area+end])); err != nil {
+			var err error
+			if bm, err = decodePosting(slices.Clone(p[area+start:area+end]), 1<<31, true); err != nil {
 				panic(err)
 			}
 		}

@@ -10,7 +10,7 @@ import (
 	"github.com/RoaringBitmap/roaring/v2"
 )
 
-// Postings of format version 4 are checked one posting at a time, so that a probe reads the
+// Postings of format version 4 and later are checked one posting at a time, so that a probe reads the
 // posting it needs, not the section: a user's sign-ins at 100M events asked each day's
 // segment for one user's posting and got the whole userPrincipalName section (about 9 MB a
 // day) read and checksummed, then kept in memory for good. The layout (docs/format/index.md):
@@ -73,8 +73,11 @@ func marshalPostingsPaged(dst []byte, values []int32, bitmaps []*roaring.Bitmap)
 		}
 		start := len(w.b)
 		if bm != nil && !bm.IsEmpty() {
-			if _, err := bm.WriteTo(&w); err != nil {
-				panic(fmt.Sprintf("BUG: roaring WriteTo into memory failed: %s", err))
+			var ok bool
+			if w.b, ok = appendRunList(w.b, bm, int(bm.GetSerializedSizeInBytes())); !ok {
+				if _, err := bm.WriteTo(&w); err != nil {
+					panic(fmt.Sprintf("BUG: roaring WriteTo into memory failed: %s", err))
+				}
 			}
 		}
 		e := w.b[entriesAt+postingEntryLen*i:]
@@ -237,14 +240,14 @@ func (ps *postingsPaged) probe(i int) (*roaring.Bitmap, error) {
 	if len(body) == 0 {
 		return roaring.New(), nil
 	}
-	if mem != nil && mem.checked[i].Load() {
+	if mem != nil && mem.checked[i].Load() && body[0] != runListTag {
 		bm := roaring.New()
 		if _, err := bm.FromBuffer(body); err != nil {
 			panic(fmt.Sprintf("BUG: checked posting %d no longer decodes: %s", i, err))
 		}
 		return bm, nil
 	}
-	bm, err := decodeBitmap(body, ps.rows, !ps.trusted)
+	bm, err := decodePosting(body, ps.rows, !ps.trusted)
 	if err != nil {
 		return nil, fmt.Errorf("posting %d of %d at offset %d: %w", i, ps.n+1, pos, err)
 	}

@@ -1,0 +1,90 @@
+package index
+
+import (
+	"math/rand/v2"
+	"testing"
+
+	"github.com/RoaringBitmap/roaring/v2"
+)
+
+// TestRunListRoundTrip: a posting of a few runs is written as a run list, shorter than its
+// roaring form, and reads back as the same rows; one of many scattered rows stays roaring.
+func TestRunListRoundTrip(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for c := range 2000 {
+		bm := roaring.New()
+		for range 1 + rng.IntN(4) {
+			s := uint64(rng.IntN(1 << 20))
+			bm.AddRange(s, s+1+uint64(rng.IntN(200)))
+		}
+		if c%10 == 0 {
+			bm.Add(0)
+		}
+		bm.RunOptimize()
+		limit := int(bm.GetSerializedSizeInBytes())
+		b, ok := appendRunList(nil, bm, limit)
+		if !ok || len(b) >= limit {
+			t.Fatalf("%v: run list %v, %d bytes, roaring %d", bm, ok, len(b), limit)
+		}
+		got, err := decodePosting(b, 1<<21, true)
+		if err != nil || !got.Equals(bm) {
+			t.Fatalf("%v read back as %v (%v)", bm, got, err)
+		}
+	}
+	one := roaring.New()
+	one.AddRange(1000, 1017) // one user's 17 sign-ins of a day
+	one.RunOptimize()
+	b, _ := appendRunList(nil, one, int(one.GetSerializedSizeInBytes()))
+	t.Logf("one run: %d bytes, roaring %d", len(b), one.GetSerializedSizeInBytes())
+	if len(b) > 5 {
+		t.Errorf("one run takes %d bytes", len(b))
+	}
+	scattered := roaring.New()
+	for i := range uint32(300) {
+		scattered.Add(i * 300) // gaps of two varint bytes: roaring's array of 2-byte values is smaller
+	}
+	scattered.RunOptimize()
+	if _, ok := appendRunList(nil, scattered, int(scattered.GetSerializedSizeInBytes())); ok {
+		t.Error("300 scattered rows written as runs")
+	}
+}
+
+// TestRunListRefusesOtherSpellings: what the writer never writes is refused.
+func TestRunListRefusesOtherSpellings(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		b    []byte
+	}{
+		{"no runs", []byte{runListTag, 0}},
+		{"a run touching the one before", []byte{runListTag, 2, 0, 3, 0, 1}},
+		{"a run past the rows", []byte{runListTag, 1, 90, 20}},
+		{"bytes after the runs", []byte{runListTag, 1, 0, 0, 0}},
+		{"a truncated run", []byte{runListTag, 2, 0, 1}},
+		{"more runs than rows", []byte{runListTag, 120}},
+	} {
+		if bm, err := decodePosting(c.b, 100, true); err == nil {
+			t.Errorf("%s: read as %v", c.name, bm)
+		}
+	}
+}
+
+// FuzzRunList: whatever run list the reader accepts holds rows of the segment only and is
+// written back as the same bytes.
+func FuzzRunList(f *testing.F) {
+	f.Add([]byte{runListTag, 1, 5, 16}, uint32(100))
+	f.Add([]byte{runListTag, 2, 0, 0, 3, 9}, uint32(20))
+	f.Fuzz(func(t *testing.T, b []byte, rows uint32) {
+		rows %= 1 << 24
+		bm, err := decodeRunList(b, rows)
+		if err != nil {
+			return
+		}
+		if bm.IsEmpty() || bm.Maximum() >= rows {
+			t.Fatalf("%x: rows %v of a segment of %d", b, bm, rows)
+		}
+		again, ok := appendRunList(nil, bm, len(b)+1)
+		if !ok || string(again) != string(b) {
+			t.Fatalf("%x read as %v, written as %x (%v)", b, bm, again, ok)
+		}
+	})
+}
