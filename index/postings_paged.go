@@ -74,7 +74,7 @@ func marshalPostingsPaged(dst []byte, values []int32, bitmaps []*roaring.Bitmap)
 		start := len(w.b)
 		if bm != nil && !bm.IsEmpty() {
 			var ok bool
-			if w.b, ok = appendRunList(w.b, bm, int(bm.GetSerializedSizeInBytes())); !ok {
+			if w.b, ok = appendRunList(w.b, bm, min(int(bm.GetSerializedSizeInBytes()), maxRunList+1)); !ok {
 				if _, err := bm.WriteTo(&w); err != nil {
 					panic(fmt.Sprintf("BUG: roaring WriteTo into memory failed: %s", err))
 				}
