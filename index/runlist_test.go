@@ -1,6 +1,8 @@
 package index
 
 import (
+	"bytes"
+	"encoding/binary"
 	"math/rand/v2"
 	"testing"
 
@@ -87,4 +89,34 @@ func FuzzRunList(f *testing.F) {
 			t.Fatalf("%x read as %v, written as %x (%v)", b, bm, again, ok)
 		}
 	})
+}
+
+// TestPostingsKeepManyRunsAsRoaring: the writer stores a posting of a few runs as a run list
+// and one of many runs (which a run list would rebuild run by run) as roaring.
+func TestPostingsKeepManyRunsAsRoaring(t *testing.T) {
+	few, many := roaring.New(), roaring.New()
+	few.AddRange(100, 117)
+	for i := range uint64(2000) {
+		many.AddRange(i*50, i*50+3)
+	}
+	few.RunOptimize()
+	many.RunOptimize()
+	p := marshalPostingsPaged(nil, nil, []*roaring.Bitmap{few, many, roaring.New()})
+	ps, err := openPostingsPaged(bytes.NewReader(p), 0, int64(len(p)), 200_000, false, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []*roaring.Bitmap{few, many} {
+		got, err := ps.bitmap(i)
+		if err != nil || !got.Equals(want) {
+			t.Fatalf("posting %d: %v", i, err)
+		}
+	}
+	area := p[ps.areaAt:]
+	if area[0] != runListTag {
+		t.Errorf("one run stored as %#x, not a run list", area[0])
+	}
+	if second := area[align8(int(binary.LittleEndian.Uint32(p[ps.entriesAt:]))):]; second[0] == runListTag {
+		t.Error("2,000 runs stored as a run list")
+	}
 }
