@@ -9,6 +9,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/bitutil"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/authlake/authlake/internal/utctime"
 )
 
 // Block dictionaries (version 7): a block of text, JSON or extras stored as its distinct
@@ -96,18 +98,7 @@ func appendBlockDict(dst []byte, entries [][]byte, codes []int32) []byte {
 		dst = append(dst, e...)
 	}
 	dst = pad8(dst)
-	w := codeWidth(len(entries))
-	for _, c := range codes {
-		switch w {
-		case 1:
-			dst = append(dst, byte(c))
-		case 2:
-			dst = binary.LittleEndian.AppendUint16(dst, uint16(c))
-		default:
-			dst = binary.LittleEndian.AppendUint32(dst, uint32(c))
-		}
-	}
-	return pad8(dst)
+	return pad8(appendCodes(dst, codes, codeWidth(len(entries))))
 }
 
 // blockDictValues writes a block dictionary's rows (entries at offsets offs over data, codes
@@ -116,7 +107,7 @@ func appendBlockDict(dst []byte, entries [][]byte, codes []int32) []byte {
 // entry has a mark or spells a time) entries are templates whose marks are expanded with the
 // row's time; without, values. A frame has one spelling: entries distinct and first used in
 // order, every one used, code 0 under null rows, and (templates) no entry of a row with a time
-// (in timeInRange) spelling one as text.
+// (utctime.InRange) spelling one as text.
 func blockDictValues(typ arrow.DataType, offs []uint32, data, codes []byte, w int, validity *memory.Buffer, rows, nulls int, mem memory.Allocator, times func() (arrow.Array, error)) (arrow.Array, error) {
 	if mem == nil {
 		return nil, fmt.Errorf("BUG: block dictionary without an allocator")
@@ -184,7 +175,7 @@ func blockDictValues(typ arrow.DataType, offs []uint32, data, codes []byte, w in
 			next++
 		}
 		if tv != nil {
-			timed := tv.IsValid(i) && timeInRange(int64(tv.Value(i)))
+			timed := tv.IsValid(i) && utctime.InRange(int64(tv.Value(i)))
 			switch {
 			case timed && spells[c]:
 				return nil, fmt.Errorf("row %d has a time, and its template %d spells one as text", i, c)
@@ -210,24 +201,24 @@ func blockDictValues(typ arrow.DataType, offs []uint32, data, codes []byte, w in
 	var (
 		lastAt, lastK = int64(0), -1
 		lastText      []byte
-		utc           utcWriter
+		utc           utctime.Writer
 	)
 	for i := range rows {
 		if validity == nil || bitutil.BitIsSet(validity.Bytes(), i) {
 			t := &tmpls[code(i)]
 			for j, m := range t.marks {
 				out = append(out, t.lits[j]...)
-				at, ok := addTime(int64(tv.Value(i)), m.delta)
+				at, ok := utctime.Add(int64(tv.Value(i)), m.delta)
 				if !ok {
 					return nil, fmt.Errorf("row %d: time %d%+d ns is out of range", i, tv.Value(i), m.delta)
 				}
-				if at%fracUnit[m.k] != 0 {
+				if at%utctime.FracUnit[m.k] != 0 {
 					// The writer's offset makes the time exactly the text's: one spelling.
 					return nil, fmt.Errorf("row %d: time %d%+d ns is finer than its %d fraction digits", i, tv.Value(i), m.delta, m.k)
 				}
 				if at != lastAt || m.k != lastK {
 					start := len(out)
-					out = utc.append(out, at, m.k)
+					out = utc.Append(out, at, m.k)
 					lastAt, lastK, lastText = at, m.k, out[start:]
 					continue
 				}

@@ -71,6 +71,21 @@ func codeWidth(n int) int {
 	return 4
 }
 
+// appendCodes appends codes, each in w bytes (1, 2 or 4), little-endian.
+func appendCodes(dst []byte, codes []int32, w int) []byte {
+	for _, c := range codes {
+		switch w {
+		case 1:
+			dst = append(dst, byte(c))
+		case 2:
+			dst = binary.LittleEndian.AppendUint16(dst, uint16(c))
+		default:
+			dst = binary.LittleEndian.AppendUint32(dst, uint32(c))
+		}
+	}
+	return dst
+}
+
 // rawBufs hold the content of a frame being encoded, reused across frames.
 var rawBufs = sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); return &b }}
 
@@ -155,15 +170,8 @@ func appendFrameV4(dst []byte, kind Kind, arr arrow.Array, dictLen int, traits e
 			if c < 0 || int(c) >= max(dictLen, 1) {
 				return nil, fmt.Errorf("BUG: dictionary code %d out of range [0,%d)", c, dictLen)
 			}
-			switch enc {
-			case 1:
-				dst = append(dst, byte(c))
-			case 2:
-				dst = binary.LittleEndian.AppendUint16(dst, uint16(c))
-			default:
-				dst = binary.LittleEndian.AppendUint32(dst, uint32(c))
-			}
 		}
+		dst = appendCodes(dst, codes.Int32Values(), int(enc))
 	case KindTime:
 		dst = appendScaledTimes(dst, arr.(*array.Timestamp))
 	case KindBool:

@@ -4,6 +4,7 @@ import (
 	"strconv"
 
 	"github.com/authlake/authlake/columnar"
+	"github.com/authlake/authlake/internal/utctime"
 )
 
 const hexDigits = "0123456789abcdef"
@@ -90,29 +91,12 @@ func appendTokenID(dst []byte, a, b uint64) []byte {
 
 func appendInt(dst []byte, v int64) []byte { return strconv.AppendInt(dst, v, 10) }
 
-// timeFormatter renders Unix seconds as Graph's "2026-11-03T08:15:27Z".
-// Events arrive in time order, so the date part is cached per day and only
-// the clock is formatted per call.
-type timeFormatter struct {
-	day    int64
-	prefix [11]byte // "2026-11-03T"
-}
+// timeFormatter renders Unix seconds as Graph's "2026-11-03T08:15:27Z". Events arrive in
+// time order, and the writer remembers the day's date.
+type timeFormatter struct{ w utctime.Writer }
 
 func (f *timeFormatter) appendTime(dst []byte, sec int64) []byte {
-	day := floorDiv(sec, 86400)
-	if day != f.day || f.prefix[0] == 0 {
-		f.day = day
-		y, m, d := civilFromDays(day)
-		p := f.prefix[:0]
-		p = append(p, byte('0'+y/1000), byte('0'+y/100%10), byte('0'+y/10%10), byte('0'+y%10), '-',
-			byte('0'+m/10), byte('0'+m%10), '-', byte('0'+d/10), byte('0'+d%10), 'T')
-		_ = p
-	}
-	s := sec - day*86400
-	h, mi, se := s/3600, s/60%60, s%60
-	dst = append(dst, f.prefix[:]...)
-	return append(dst, byte('0'+h/10), byte('0'+h%10), ':', byte('0'+mi/10), byte('0'+mi%10), ':',
-		byte('0'+se/10), byte('0'+se%10), 'Z')
+	return f.w.Append(dst, sec*1e9, 0)
 }
 
 func floorDiv(a, b int64) int64 {
@@ -121,26 +105,4 @@ func floorDiv(a, b int64) int64 {
 		q--
 	}
 	return q
-}
-
-// civilFromDays converts days since 1970-01-01 to a proleptic Gregorian
-// date (Howard Hinnant's algorithm), avoiding time.Time in the hot path.
-func civilFromDays(z int64) (y, m, d int64) {
-	z += 719468
-	era := floorDiv(z, 146097)
-	doe := z - era*146097
-	yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365
-	y = yoe + era*400
-	doy := doe - (365*yoe + yoe/4 - yoe/100)
-	mp := (5*doy + 2) / 153
-	d = doy - (153*mp+2)/5 + 1
-	if mp < 10 {
-		m = mp + 3
-	} else {
-		m = mp - 9
-	}
-	if m <= 2 {
-		y++
-	}
-	return
 }
