@@ -374,6 +374,12 @@ func (m *Merged) setSpans() {
 // column are bound when the output first reaches them and released after their last row, so a
 // column of a large merge never sits in memory whole, neither its inputs nor its output.
 func (m *Merged) ColumnBlocks(idx int, fn func(block int, a arrow.Array) error) error {
+	return m.columnBlocks(idx, nil, fn)
+}
+
+// columnBlocks is ColumnBlocks with the blocks' buffers from pool when it is not nil: for a
+// caller that holds no block, nor any slice of one, past its release (the segment writer).
+func (m *Merged) columnBlocks(idx int, pool *bufPool, fn func(block int, a arrow.Array) error) error {
 	defer m.releaseColumn(idx) // gather copied what it needs
 	kind := KindExtras
 	if idx < len(m.Schema.Columns) {
@@ -432,7 +438,7 @@ func (m *Merged) ColumnBlocks(idx int, fn func(block int, a arrow.Array) error) 
 				}
 			}
 		}
-		a := gather(kind, srcs, m.order[start:end], dict, remaps)
+		a := gather(kind, srcs, m.order[start:end], dict, remaps, pool)
 		if lazy {
 			for ui, sp := range m.span {
 				if bound[ui] && srcs[ui].present && sp[1] < end {
@@ -459,66 +465,6 @@ func (c *colReader) isValid(row int) bool {
 	}
 	i := row + c.offset
 	return c.valid[i>>3]&(1<<(i&7)) != 0
-}
-
-// gather builds one output block of a column from the referenced input rows.
-func gather(kind Kind, srcs []colReader, refs []rowRef, dict *array.String, remaps [][]int32) arrow.Array {
-	cb := newColBuilder(kind)
-	bytes := 0
-	if kind == KindText || kind == KindJSON || kind == KindExtras {
-		for _, ref := range refs {
-			if src := &srcs[ref.unit]; src.isValid(int(ref.row)) {
-				bytes += int(src.varOff[ref.row+1] - src.varOff[ref.row])
-			}
-		}
-	}
-	cb.reserve(len(refs), bytes)
-	var v val
-	for _, ref := range refs {
-		src := &srcs[ref.unit]
-		r := int(ref.row)
-		if !src.isValid(r) {
-			cb.appendNull()
-			continue
-		}
-		switch kind {
-		case KindDict, KindJSONDict:
-			cb.(*dictBuilder).appendCode(remaps[ref.unit][src.codes[r]])
-			continue
-		case KindGUID:
-			v.b = src.fixed[r*16 : r*16+16]
-		case KindTime:
-			v.i = src.i64[r]
-		case KindInt32:
-			v.i = int64(src.i32[r])
-		case KindFloat64:
-			v.f = src.f64[r]
-		case KindBool:
-			i := r + src.offset
-			v.i = int64(src.bits[i>>3] >> (i & 7) & 1)
-		case KindText, KindJSON, KindExtras:
-			v.b = src.varBuf[src.varOff[r]:src.varOff[r+1]]
-		}
-		cb.appendVal(&v)
-	}
-	if kind == KindDict || kind == KindJSONDict {
-		return cb.(*dictBuilder).finishWithDict(dict)
-	}
-	return cb.finish()
-}
-
-func (d *dictBuilder) appendCode(code int32) {
-	d.valid.append(true)
-	d.codes = append(d.codes, code)
-}
-
-// finishWithDict seals codes that already refer to dict.
-func (d *dictBuilder) finishWithDict(dict *array.String) arrow.Array {
-	data := array.NewData(dictUTF8, len(d.codes),
-		[]*memory.Buffer{d.valid.buffer(), memory.NewBufferBytes(int32Bytes(d.codes))}, nil, d.valid.nulls, 0)
-	data.SetDictionary(dict.Data())
-	defer data.Release()
-	return array.MakeFromData(data)
 }
 
 // Take returns the given rows of rec (in that order) as a new record batch of schema s.

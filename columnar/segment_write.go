@@ -147,7 +147,7 @@ func encodeColumn(m *Merged, col int, visit BlockVisitor, shares siblingShares) 
 	}()
 	share := shares[col] // col's blocks, for the column that repeats it
 	defer share.close()
-	err := m.ColumnBlocks(col, func(i int, b arrow.Array) error {
+	err := m.columnBlocks(col, &blockBufs, func(i int, b arrow.Array) error {
 		defer b.Release()
 		if visit != nil {
 			if err := visit(col, i, b); err != nil {

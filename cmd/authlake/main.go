@@ -25,7 +25,9 @@ type exitError struct {
 func (e *exitError) Error() string { return e.msg }
 
 func main() {
-	if err := newRoot().Execute(); err != nil {
+	err := newRoot().Execute()
+	stopProfiles() // also when the command failed or exits 2: a profile of a run with rejects is still wanted
+	if err != nil {
 		var ee *exitError
 		if errors.As(err, &ee) {
 			if ee.msg != "" {
@@ -86,12 +88,13 @@ sign-in API. Start with "authlake demo".`,
 		}
 		return pprof.StartCPUProfile(f)
 	}
-	root.PersistentPostRun = func(cmd *cobra.Command, args []string) {
+	stopProfiles = func() {
 		if cpuProfile != "" {
 			pprof.StopCPUProfile()
 		}
 		if heapProf != nil {
 			heapProf.Stop()
+			heapProf = nil
 		}
 	}
 	root.AddCommand(genCmd(), ingestCmd(), consumeCmd(), exportCmd(), statsCmd(), compactCmd())
@@ -100,6 +103,10 @@ sign-in API. Start with "authlake demo".`,
 	}
 	return root
 }
+
+// stopProfiles ends the hidden --cpuprofile and --heapprofile profilers of the last root built;
+// main calls it after Execute whatever the outcome (cobra's post-run hooks run only on success).
+var stopProfiles = func() {}
 
 // extraCommands lets commands in other files register themselves.
 var extraCommands []func() *cobra.Command
