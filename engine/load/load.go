@@ -177,7 +177,12 @@ func Load(ctx context.Context, db *engine.DB, sources []Source, opts Options) (S
 	}
 	readErr := func() error {
 		defer close(batches)
-		cur := batch{}
+		// A batch's tables are made at their size: grown from empty by doubling, they were
+		// copied and cleared a dozen times a batch.
+		newBatch := func() batch {
+			return batch{recs: make([]engine.Record, 0, opts.BatchSize), origins: make([]origin, 0, opts.BatchSize)}
+		}
+		cur := newBatch()
 		var arena *[]byte
 		send := func() bool {
 			if len(cur.recs) == 0 {
@@ -188,7 +193,7 @@ func Load(ctx context.Context, db *engine.DB, sources []Source, opts Options) (S
 			case <-ctx.Done():
 				return false
 			}
-			cur = batch{}
+			cur = newBatch()
 			arena = nil
 			return true
 		}
