@@ -120,7 +120,7 @@ func (b *Builder) AddCodes(column string, codes []uint32, nullCode, cardinality 
 	for i := range bitmaps {
 		bitmaps[i] = bitmapOfSorted(sorted[starts[i]:starts[i+1]])
 	}
-	return b.add(column, KindCodes, marshalPostingsPaged(nil, nil, bitmaps))
+	return b.add(column, KindCodes, marshalPostingsGrouped(nil, nil, bitmaps))
 }
 
 // bitmapOfSorted builds a run-optimized bitmap from increasing rows. Rows are sorted by
@@ -167,7 +167,7 @@ func (b *Builder) AddBools(column string, values func(row uint32) (v bool, valid
 	for _, bm := range bitmaps {
 		bm.RunOptimize()
 	}
-	return b.add(column, KindBools, marshalPostingsPaged(nil, nil, bitmaps))
+	return b.add(column, KindBools, marshalPostingsGrouped(nil, nil, bitmaps))
 }
 
 // AddInt32Values indexes a small-domain int32 column such as status/errorCode: one
@@ -202,7 +202,7 @@ func (b *Builder) AddInt32Values(column string, values []int32, valid func(row u
 		bitmaps = append(bitmaps, bitmapOfSorted(lists[v]))
 	}
 	bitmaps = append(bitmaps, bitmapOfSorted(nulls))
-	return b.add(column, KindInt32, marshalPostingsPaged(nil, distinct, bitmaps))
+	return b.add(column, KindInt32, marshalPostingsGrouped(nil, distinct, bitmaps))
 }
 
 // AddKeys indexes a high-cardinality key column (request id, correlation id, token

@@ -19,8 +19,10 @@ import "hash/crc32"
 // (keys_whole.go). Version 4 writes postings with a checksum per posting (postings_paged.go),
 // which a probe reads one posting of; earlier versions' postings are read whole. Version 5
 // writes keys sections of layout 3, whose entries name a key's block instead of its row, and
-// postings of a few runs as run lists (runlist.go).
-const formatVersion = 5
+// postings of a few runs as run lists (runlist.go). Version 6 writes postings in groups that
+// share a start and a checksum, each posting's length in 2 or 4 bytes and only roaring bitmaps
+// aligned (postings_grouped.go).
+const formatVersion = 6
 
 // oldestFormatVersion is the oldest version this reader decodes.
 const oldestFormatVersion = 1

@@ -95,8 +95,8 @@ func FuzzOpen(f *testing.F) {
 // reaches them with arbitrary bytes.
 func FuzzPostingsSection(f *testing.F) {
 	s := newRefSegment(33, 50, 16)
-	f.Add(pagedToWhole(sectionPayload(f, s.build(), "app", KindCodes), false), uint32(50), false)
-	f.Add(pagedToWhole(sectionPayload(f, s.build(), "status/errorCode", KindInt32), true), uint32(50), true)
+	f.Add(groupedToWhole(sectionPayload(f, s.build(), "app", KindCodes), false), uint32(50), false)
+	f.Add(groupedToWhole(sectionPayload(f, s.build(), "status/errorCode", KindInt32), true), uint32(50), true)
 	f.Fuzz(func(t *testing.T, data []byte, rows uint32, withValues bool) {
 		var ps postingsSection
 		if ps.unmarshal(alignedCopy(data), rows, withValues) != nil {
@@ -111,15 +111,15 @@ func FuzzPostingsSection(f *testing.F) {
 	})
 }
 
-// FuzzPostingsPaged fuzzes the postings of format version 4 through the io.ReaderAt path the
+// FuzzPostingsPaged fuzzes the postings of format versions 4 and 5 through the io.ReaderAt path the
 // Reader uses, probing every posting from the file and again from the section in memory. With
 // resign, the header's and every locatable posting's CRC are recomputed first, to reach the
 // structural checks and roaring's decoder.
 func FuzzPostingsPaged(f *testing.F) {
 	s := newRefSegment(39, 300, 16)
-	f.Add(sectionPayload(f, s.build(), "app", KindCodes), uint32(300), false, false)
-	f.Add(sectionPayload(f, s.build(), "status/errorCode", KindInt32), uint32(300), true, true)
-	f.Add(sectionPayload(f, s.build(), "flaggedForReview", KindBools), uint32(300), false, true)
+	f.Add(groupedToPaged(sectionPayload(f, s.build(), "app", KindCodes), false), uint32(300), false, false)
+	f.Add(groupedToPaged(sectionPayload(f, s.build(), "status/errorCode", KindInt32), true), uint32(300), true, true)
+	f.Add(groupedToPaged(sectionPayload(f, s.build(), "flaggedForReview", KindBools), false), uint32(300), false, true)
 	f.Fuzz(func(t *testing.T, data []byte, rows uint32, withValues, resign bool) {
 		if resign {
 			resignPostings(data, withValues)
@@ -174,6 +174,61 @@ func resignPostings(p []byte, withValues bool) {
 			binary.LittleEndian.PutUint32(e[4:], postingCRC(i, p[area+start:area+end]))
 		}
 		prev = end
+	}
+}
+
+// FuzzPostingsGrouped fuzzes the postings of format version 6 through the io.ReaderAt path the
+// Reader uses, probing every posting from the file and again from the section in memory. With
+// resign, the header's and every group's CRC are recomputed first, to reach the structural checks
+// (lengths, alignment, run lists) and roaring's decoder.
+func FuzzPostingsGrouped(f *testing.F) {
+	s := newRefSegment(39, 300, 16)
+	f.Add(sectionPayload(f, s.build(), "app", KindCodes), uint32(300), false, false)
+	f.Add(sectionPayload(f, s.build(), "user", KindCodes), uint32(300), false, true)
+	f.Add(sectionPayload(f, s.build(), "status/errorCode", KindInt32), uint32(300), true, true)
+	f.Add(sectionPayload(f, s.build(), "flaggedForReview", KindBools), uint32(300), false, true)
+	f.Fuzz(func(t *testing.T, data []byte, rows uint32, withValues, resign bool) {
+		if resign {
+			resignPostingsGrouped(data, withValues)
+		}
+		for _, trusted := range []bool{false, true} {
+			ps, err := openPostingsGrouped(bytes.NewReader(data), 0, int64(len(data)), rows, withValues, trusted)
+			if err != nil {
+				return
+			}
+			for range 2 { // the second pass may read the section whole
+				for i := 0; i <= min(ps.n, 200); i++ {
+					bm, err := ps.bitmap(i)
+					if err == nil && !trusted && !bm.IsEmpty() && bm.Maximum() >= rows {
+						t.Fatalf("row %d >= %d rows", bm.Maximum(), rows)
+					}
+				}
+				ps.whole.grant()
+			}
+		}
+	})
+}
+
+// resignPostingsGrouped recomputes the CRCs of a version-6 postings payload wherever its header
+// and table let it find what they cover.
+func resignPostingsGrouped(p []byte, withValues bool) {
+	if len(p) < groupHeaderLen {
+		return
+	}
+	var l postingsGroupedLayout
+	if l.set(int(binary.LittleEndian.Uint32(p)), int(p[4]), int(p[5]), withValues, int64(len(p))) != nil || l.n > 1<<16 {
+		return
+	}
+	binary.LittleEndian.PutUint32(p[l.head:], crc32c(p[:l.head]))
+	for k := range l.groups {
+		rec := p[l.tableAt+int64(k)*l.recLen : l.tableAt+int64(k+1)*l.recLen]
+		start, total := int64(binary.LittleEndian.Uint32(rec)), int64(0)
+		for m := range l.g {
+			total += int64(getLen(rec[8+m*l.w:], l.w))
+		}
+		if start+total <= l.areaSize {
+			binary.LittleEndian.PutUint32(rec[4:], postingsGroupCRC(k, rec, p[l.areaAt+start:l.areaAt+start+total]))
+		}
 	}
 }
 

@@ -1,6 +1,7 @@
 package index
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"os"
@@ -12,8 +13,8 @@ import (
 
 // Sidecars live as long as their segments, so every format version this reader has written
 // stays readable. testdata holds sidecars of newRefSegment(41, 500, 64) written by the code
-// of those versions (v1 at 8e58a5f^, v2 at f4f9351, v3 at 48aa432, v4 at da4f61f); asVersion2 rewrites any sidecar as
-// version 2 with the version-2 keys writer below, for cases the files do not cover.
+// of those versions (v1 at 8e58a5f^, v2 at f4f9351, v3 at 48aa432, v4 at da4f61f, v5 at e246abb); asVersion2 rewrites any sidecar as
+// version 2 with the version-2 keys writer below, and asVersion5 as version 5, for cases the files do not cover.
 
 // marshalKeysCompact is the keys writer of format version 2 (layout 1), kept for tests.
 func marshalKeysCompact(dst []byte, hashes []uint64, rows []uint32, segRows uint32) []byte {
@@ -70,54 +71,69 @@ func groupedToCompact(p []byte, segRows uint32) []byte {
 	return append(append(out, fps...), rows...)
 }
 
-// pagedToWhole rewrites a version-4 postings payload in the layout of versions 1 to 3: the same
-// bitmaps, with the table of ends alone and no checksums.
-func pagedToWhole(p []byte, withValues bool) []byte {
-	n := int(binary.LittleEndian.Uint32(p))
-	var values []int32
-	at := 4
-	if withValues {
-		for i := range n {
-			values = append(values, int32(binary.LittleEndian.Uint32(p[4+4*i:])))
-		}
-		at += 4 * n
+// postingsOfPayload reads back what a version-6 postings payload holds.
+func postingsOfPayload(p []byte, withValues bool) ([]int32, []*roaring.Bitmap) {
+	ps, err := openPostingsGrouped(bytes.NewReader(p), 0, int64(len(p)), 1<<31, withValues, false)
+	if err != nil {
+		panic(err)
 	}
-	entries := at + 4
-	area := align8(entries + postingEntryLen*(n+1))
-	var bitmaps []*roaring.Bitmap
-	prev := 0
-	for i := 0; i <= n; i++ {
-		end := int(binary.LittleEndian.Uint32(p[entries+postingEntryLen*i:]))
-		bm := roaring.New()
-		if start := align8(prev); start < end {
-			var err error
-			if bm, err = decodePosting(slices.Clone(p[area+start:area+end]), 1<<31, true); err != nil {
-				panic(err)
-			}
+	bitmaps := make([]*roaring.Bitmap, ps.n+1)
+	for i := range bitmaps {
+		if bitmaps[i], err = ps.bitmap(i); err != nil {
+			panic(err)
 		}
-		bitmaps = append(bitmaps, bm)
-		prev = end
 	}
+	return ps.values, bitmaps
+}
+
+// groupedToWhole rewrites a version-6 postings payload in the layout of versions 1 to 3: the
+// same bitmaps, with the table of ends alone and no checksums.
+func groupedToWhole(p []byte, withValues bool) []byte {
+	values, bitmaps := postingsOfPayload(p, withValues)
 	return marshalPostings(nil, values, bitmaps)
+}
+
+// groupedToPaged rewrites a version-6 postings payload in the layout of versions 4 and 5.
+func groupedToPaged(p []byte, withValues bool) []byte {
+	values, bitmaps := postingsOfPayload(p, withValues)
+	return marshalPostingsPaged(nil, values, bitmaps)
 }
 
 // asVersion2 marshals what b holds as a version-2 sidecar; its keys sections must name rows
 // (blocks of one row: refSegment.builderWith(1)).
 func asVersion2(b *Builder) []byte {
-	old := &Builder{rows: b.rows}
-	for _, s := range b.sections {
+	return rewritten(b, 2, func(s builtSection) []byte {
 		switch s.kind {
 		case KindKeys:
-			s.payload = groupedToCompact(s.payload, b.rows)
+			return groupedToCompact(s.payload, b.rows)
 		case KindCodes, KindBools, KindInt32:
-			s.payload = pagedToWhole(s.payload, s.kind == KindInt32)
+			return groupedToWhole(s.payload, s.kind == KindInt32)
 		}
+		return s.payload
+	})
+}
+
+// asVersion5 marshals what b holds as a version-5 sidecar: postings a posting at a time.
+func asVersion5(b *Builder) []byte {
+	return rewritten(b, 5, func(s builtSection) []byte {
+		if s.kind == KindCodes || s.kind == KindBools || s.kind == KindInt32 {
+			return groupedToPaged(s.payload, s.kind == KindInt32)
+		}
+		return s.payload
+	})
+}
+
+// rewritten marshals b's sections, each payload as payload says, as a sidecar of version v.
+func rewritten(b *Builder, v byte, payload func(builtSection) []byte) []byte {
+	old := &Builder{rows: b.rows}
+	for _, s := range b.sections {
+		s.payload = payload(s)
 		old.sections = append(old.sections, s)
 	}
 	data := old.Marshal(nil)
-	data[4] = 2
+	data[4] = v
 	tr := data[len(data)-trailerLen:]
-	tr[20] = 2
+	tr[20] = v
 	binary.LittleEndian.PutUint32(tr[24:], crc32c(tr[:24]))
 	return data
 }
@@ -137,7 +153,7 @@ func TestReadsOldVersions(t *testing.T) {
 	for _, f := range []struct {
 		file    string
 		version uint8
-	}{{"testdata/v1-ref41.alix", 1}, {"testdata/v2-ref41.alix", 2}, {"testdata/v3-ref41.alix", 3}, {"testdata/v4-ref41.alix", 4}} {
+	}{{"testdata/v1-ref41.alix", 1}, {"testdata/v2-ref41.alix", 2}, {"testdata/v3-ref41.alix", 3}, {"testdata/v4-ref41.alix", 4}, {"testdata/v5-ref41.alix", 5}} {
 		data, err := os.ReadFile(f.file)
 		if err != nil {
 			t.Fatal(err)

@@ -2,7 +2,9 @@ package index
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -10,6 +12,11 @@ import (
 // usersSidecar indexes rows of `users` users (user r%users on row r), as a day's
 // userPrincipalName codes, and a flag.
 func usersSidecar(t *testing.T, rows, users uint32) []byte {
+	t.Helper()
+	return usersBuilder(t, rows, users).Marshal(nil)
+}
+
+func usersBuilder(t *testing.T, rows, users uint32) *Builder {
 	t.Helper()
 	b := NewBuilder(rows)
 	codes := make([]uint32, rows)
@@ -25,7 +32,7 @@ func usersSidecar(t *testing.T, rows, users uint32) []byte {
 	if err := b.AddBools("flaggedForReview", func(r uint32) (bool, bool) { return r%1000 == 0, true }); err != nil {
 		t.Fatal(err)
 	}
-	return b.Marshal(nil)
+	return b
 }
 
 func sectionOf(t *testing.T, rd *Reader, column string, kind Kind) SectionInfo {
@@ -52,9 +59,9 @@ func openUsersSection(t *testing.T, rows, users uint32) (*Reader, *countingReade
 	return rd, cr, sec
 }
 
-// One user's rows cost two reads of the sidecar (the posting's table entries, then the
-// posting), whatever the size of the section: the section is not read whole until probes
-// have read half of it piece by piece.
+// One user's rows cost two reads of the sidecar (the group's record, then the group: a few KB
+// at most besides the posting), whatever the size of the section: the section is not read
+// whole until probes have read half of it piece by piece.
 func TestCodesProbeReadsOnePosting(t *testing.T) {
 	const rows, users = 200_000, 20_000
 	rd, cr, sec := openUsersSection(t, rows, users)
@@ -73,7 +80,7 @@ func TestCodesProbeReadsOnePosting(t *testing.T) {
 			t.Fatalf("user %d: %d rows", u*397, bm.GetCardinality())
 		}
 		reads, n := cr.take()
-		if reads != 2 || n > 200 {
+		if reads != 2 || n > 8+maxGroupPostings*4+2*groupSlack {
 			t.Fatalf("probe of user %d: %d reads, %d bytes (section %d bytes)", u*397, reads, n, sec.Length)
 		}
 	}
@@ -103,43 +110,64 @@ func TestManyPostingProbesReadTheSectionOnce(t *testing.T) {
 }
 
 // A damaged posting fails the probes that read it, naming the section and the posting, and no
-// other; a damaged header fails the section's first use.
+// other; a damaged header fails the section's first use. In version 6 a probe reads and checks
+// the posting's group: the postings of that group fail, and no other.
 func TestDamagedPostingFailsItsProbesOnly(t *testing.T) {
 	const rows, users = 20_000, 200
-	raw := usersSidecar(t, rows, users)
-	good := openBytes(t, raw)
-	sec := sectionOf(t, good, "userPrincipalName", KindCodes)
-	ps, err := good.postings("userPrincipalName", KindCodes)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pp := ps.(*postingsPaged)
-	// Damage the middle byte of posting 77's bitmap.
-	var ent [16]byte
-	copy(ent[:], raw[sec.Offset+pp.entriesAt+postingEntryLen*76:])
-	prevEnd := int64(uint32(ent[0]) | uint32(ent[1])<<8 | uint32(ent[2])<<16 | uint32(ent[3])<<24)
-	end := int64(uint32(ent[8]) | uint32(ent[9])<<8 | uint32(ent[10])<<16 | uint32(ent[11])<<24)
-	bad := bytes.Clone(raw)
-	bad[sec.Offset+pp.areaAt+(int64(align8(int(prevEnd)))+end)/2] ^= 0x10
-	rd := openBytes(t, bad)
-	for u := uint32(0); u < users; u++ {
-		got, err := rd.Codes("userPrincipalName", u)
-		want, _ := good.Codes("userPrincipalName", u)
-		if u == 77 {
-			if err == nil || !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "userPrincipalName") || !strings.Contains(err.Error(), "posting 77") {
-				t.Fatalf("damaged posting 77: %v", err)
+	b := usersBuilder(t, rows, users)
+	for _, v := range []int{5, 6} {
+		raw := b.Marshal(nil)
+		if v == 5 {
+			raw = asVersion5(b)
+		}
+		good := openBytes(t, raw)
+		sec := sectionOf(t, good, "userPrincipalName", KindCodes)
+		ps, err := good.postings("userPrincipalName", KindCodes)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Damage the middle byte of posting 77.
+		bad := bytes.Clone(raw)
+		failing := func(u uint32) bool { return u == 77 }
+		switch pp := ps.(type) {
+		case *postingsPaged:
+			var ent [16]byte
+			copy(ent[:], raw[sec.Offset+pp.entriesAt+postingEntryLen*76:])
+			prevEnd := int64(binary.LittleEndian.Uint32(ent[:]))
+			end := int64(binary.LittleEndian.Uint32(ent[8:]))
+			bad[sec.Offset+pp.areaAt+(int64(align8(int(prevEnd)))+end)/2] ^= 0x10
+		case *postingsGrouped:
+			k, j := 77/pp.g, 77%pp.g
+			rec := raw[sec.Offset+pp.tableAt+int64(k)*pp.recLen:]
+			at := int64(binary.LittleEndian.Uint32(rec))
+			for m := range j {
+				at += int64(getLen(rec[8+m*pp.w:], pp.w))
 			}
-			continue
+			bad[sec.Offset+pp.areaAt+at+int64(getLen(rec[8+j*pp.w:], pp.w))/2] ^= 0x10
+			failing = func(u uint32) bool { return int(u)/pp.g == k }
+		default:
+			t.Fatalf("version %d: postings read by %T", v, ps)
 		}
-		if err != nil || !got.Equals(want) {
-			t.Fatalf("posting %d beside the damaged one: %v", u, err)
+		rd := openBytes(t, bad)
+		for u := uint32(0); u < users; u++ {
+			got, err := rd.Codes("userPrincipalName", u)
+			want, _ := good.Codes("userPrincipalName", u)
+			if failing(u) {
+				if err == nil || !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "userPrincipalName") || !strings.Contains(err.Error(), fmt.Sprintf("posting %d ", u)) {
+					t.Fatalf("version %d: posting %d, damaged by posting 77: %v", v, u, err)
+				}
+				continue
+			}
+			if err != nil || !got.Equals(want) {
+				t.Fatalf("version %d: posting %d beside the damaged one: %v", v, u, err)
+			}
 		}
-	}
-	// The header's checksum covers the count.
-	bad = bytes.Clone(raw)
-	bad[sec.Offset] ^= 0x01
-	if _, err := openBytes(t, bad).Codes("userPrincipalName", 1); err == nil || !errors.Is(err, ErrCorrupt) {
-		t.Fatalf("damaged count: %v", err)
+		// The header's checksum covers the count.
+		bad = bytes.Clone(raw)
+		bad[sec.Offset] ^= 0x01
+		if _, err := openBytes(t, bad).Codes("userPrincipalName", 1); err == nil || !errors.Is(err, ErrCorrupt) {
+			t.Fatalf("version %d: damaged count: %v", v, err)
+		}
 	}
 }
 

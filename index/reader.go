@@ -45,7 +45,7 @@ type Reader struct {
 type lazySection struct {
 	once sync.Once
 	err  error
-	dec  any         // *postingsSection, *keysSection, *keysGroups, *postingsPaged, *ZoneMap[int64] or *ZoneMap[float64]
+	dec  any         // *postingsSection, *keysSection, *keysGroups, *postingsPaged, *postingsGrouped, *ZoneMap[int64] or *ZoneMap[float64]
 	done atomic.Bool // once has run: dec and err are set (pieces reads dec without the once)
 }
 
@@ -104,6 +104,8 @@ func (rd *Reader) pieces() []*resident {
 			case *keysGroups:
 				out = append(out, &v.whole.piece)
 			case *postingsPaged:
+				out = append(out, &v.whole.piece)
+			case *postingsGrouped:
 				out = append(out, &v.whole.piece)
 			}
 		}
@@ -271,6 +273,18 @@ func (rd *Reader) load(e *dirEntry) (any, error) {
 		kg.whole.rd = rd
 		return kg, nil
 	}
+	if (e.kind == KindCodes || e.kind == KindBools || e.kind == KindInt32) && rd.version >= 6 {
+		ps, err := openPostingsGrouped(rd.r, int64(e.offset), int64(e.length), rd.rows, e.kind == KindInt32, rd.trusted)
+		if err == nil && e.kind == KindBools && ps.n != 2 {
+			err = corruptf("bools: %d postings, want 2", ps.n)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("section %s %q at offset %d (%d bytes): %w", e.kind, e.column, e.offset, e.length, err)
+		}
+		ps.where = fmt.Sprintf("section %s %q at offset %d", e.kind, e.column, e.offset)
+		ps.whole.rd = rd
+		return ps, nil
+	}
 	if (e.kind == KindCodes || e.kind == KindBools || e.kind == KindInt32) && rd.version >= 4 {
 		ps, err := openPostingsPaged(rd.r, int64(e.offset), int64(e.length), rd.rows, e.kind == KindInt32, rd.trusted)
 		if err == nil && e.kind == KindBools && ps.n != 2 {
@@ -353,7 +367,7 @@ func (rd *Reader) postings(column string, kind Kind) (postingsProber, error) {
 }
 
 // WillProbe says that postings postings of column's section of kind are about to be probed
-// (a union of many codes): a version-4 section is then read whole at once, where the Reader's
+// (a union of many codes): a section of version 4 or later is then read whole at once, where the Reader's
 // Resident has room for it, instead of two small reads per posting. Errors are left to the
 // probes.
 func (rd *Reader) WillProbe(column string, kind Kind, postings int) {
@@ -361,7 +375,7 @@ func (rd *Reader) WillProbe(column string, kind Kind, postings int) {
 		return
 	}
 	if ps, err := rd.postings(column, kind); err == nil {
-		if pp, ok := ps.(*postingsPaged); ok {
+		if pp, ok := ps.(interface{ willProbe(int) }); ok {
 			pp.willProbe(postings)
 		}
 	}

@@ -2,6 +2,7 @@ package index
 
 import (
 	"encoding/binary"
+	"fmt"
 
 	"github.com/RoaringBitmap/roaring/v2"
 )
@@ -75,7 +76,10 @@ func uvarintLen(v uint64) int {
 	return n
 }
 
-// decodeRunList reads a run list of a segment of rows rows (the whole of b, tag included).
+// decodeRunList reads a run list of a segment of rows rows (the whole of b, tag included). The
+// runs are checked as they are read and written as roaring's own serialization of run
+// containers, which the bitmap then reads in place: adding them one by one (AddRange) cost
+// time that grew with the runs already added.
 func decodeRunList(b []byte, rows uint32) (*roaring.Bitmap, error) {
 	if len(b) == 0 || b[0] != runListTag {
 		return nil, corruptf("run list: no tag")
@@ -86,7 +90,7 @@ func decodeRunList(b []byte, rows uint32) (*roaring.Bitmap, error) {
 		return nil, corruptf("run list: bad run count")
 	}
 	b = b[k:]
-	bm := roaring.New()
+	var rs runsSerializer
 	end := uint64(0)
 	for i := range n {
 		gap, k1 := uvarint(b)
@@ -106,13 +110,85 @@ func decodeRunList(b []byte, rows uint32) (*roaring.Bitmap, error) {
 		if s < end || e <= s || e > uint64(rows) {
 			return nil, corruptf("run list: run %d covers rows past the segment's %d", i, rows)
 		}
-		bm.AddRange(s, e)
+		rs.add(uint32(s), uint32(e))
 		end = e
 	}
 	if len(b) != 0 {
 		return nil, corruptf("run list: %d bytes after its runs", len(b))
 	}
+	bm := roaring.New()
+	if _, err := bm.FromBuffer(rs.serialize()); err != nil {
+		panic(fmt.Sprintf("BUG: run containers serialized for roaring do not read back: %s", err))
+	}
 	return bm, nil
+}
+
+// runsSerializer collects increasing, disjoint runs [s, e) of rows below 2^32 and writes them in
+// roaring's portable serialization (RoaringFormatSpec) as run containers: one per 65,536-row
+// chunk a run touches, a run that crosses a chunk boundary split in two.
+type runsSerializer struct {
+	keys  []uint16   // chunk of each container
+	cards []uint32   // rows in each container
+	runs  [][]uint16 // per container: (start, length-1) pairs, low 16 bits
+}
+
+func (rs *runsSerializer) add(s, e uint32) {
+	for s < e {
+		key := uint16(s >> 16)
+		last := min(e, (s|0xffff)+1) // the end of the run within its chunk; 0 when it wraps past 2^32
+		if last == 0 {
+			last = e
+		}
+		if len(rs.keys) == 0 || rs.keys[len(rs.keys)-1] != key {
+			rs.keys = append(rs.keys, key)
+			rs.cards = append(rs.cards, 0)
+			rs.runs = append(rs.runs, nil)
+		}
+		c := len(rs.keys) - 1
+		rs.runs[c] = append(rs.runs[c], uint16(s), uint16(last-s-1))
+		rs.cards[c] += last - s
+		s = last
+	}
+}
+
+const (
+	roaringRunCookie      = 12347 // serialization cookie of a bitmap with run containers
+	roaringNoOffsetsBelow = 4     // fewer containers than this: no offset header
+)
+
+func (rs *runsSerializer) serialize() []byte {
+	size := len(rs.keys)
+	head := 4 + (size+7)/8 + 4*size
+	if size >= roaringNoOffsetsBelow {
+		head += 4 * size
+	}
+	total := head
+	for _, r := range rs.runs {
+		total += 2 + 2*len(r)
+	}
+	out := make([]byte, 0, total)
+	out = binary.LittleEndian.AppendUint32(out, roaringRunCookie|uint32(size-1)<<16)
+	for i := 0; i < (size+7)/8; i++ { // every container is a run container
+		out = append(out, byte(0xff>>(8-min(8, size-8*i))))
+	}
+	for c, key := range rs.keys {
+		out = binary.LittleEndian.AppendUint16(out, key)
+		out = binary.LittleEndian.AppendUint16(out, uint16(rs.cards[c]-1))
+	}
+	if size >= roaringNoOffsetsBelow {
+		at := head
+		for _, r := range rs.runs {
+			out = binary.LittleEndian.AppendUint32(out, uint32(at))
+			at += 2 + 2*len(r)
+		}
+	}
+	for _, r := range rs.runs {
+		out = binary.LittleEndian.AppendUint16(out, uint16(len(r)/2))
+		for _, v := range r {
+			out = binary.LittleEndian.AppendUint16(out, v)
+		}
+	}
+	return out
 }
 
 // uvarint is binary.Uvarint for the shortest spelling only (k ≤ 0 otherwise): a run list has

@@ -2,7 +2,6 @@ package index
 
 import (
 	"bytes"
-	"encoding/binary"
 	"math/rand/v2"
 	"testing"
 
@@ -101,8 +100,8 @@ func TestPostingsKeepManyRunsAsRoaring(t *testing.T) {
 	}
 	few.RunOptimize()
 	many.RunOptimize()
-	p := marshalPostingsPaged(nil, nil, []*roaring.Bitmap{few, many, roaring.New()})
-	ps, err := openPostingsPaged(bytes.NewReader(p), 0, int64(len(p)), 200_000, false, false)
+	p := marshalPostingsGrouped(nil, nil, []*roaring.Bitmap{few, many, roaring.New()})
+	ps, err := openPostingsGrouped(bytes.NewReader(p), 0, int64(len(p)), 200_000, false, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,11 +111,50 @@ func TestPostingsKeepManyRunsAsRoaring(t *testing.T) {
 			t.Fatalf("posting %d: %v", i, err)
 		}
 	}
-	area := p[ps.areaAt:]
+	area, rec := p[ps.areaAt:], p[ps.tableAt:]
 	if area[0] != runListTag {
 		t.Errorf("one run stored as %#x, not a run list", area[0])
 	}
-	if second := area[align8(int(binary.LittleEndian.Uint32(p[ps.entriesAt:]))):]; second[0] == runListTag {
+	first := getLen(rec[8:], ps.w)
+	if second := area[align8(first):]; second[0] == runListTag {
 		t.Error("2,000 runs stored as a run list")
+	}
+}
+
+// TestRunListReadsAsRoaringBuildsIt: run lists of many runs, runs across 65,536-row chunks and
+// whole chunks read back as the bitmap roaring builds from the same runs (the reader writes
+// roaring's serialization of run containers itself).
+func TestRunListReadsAsRoaringBuildsIt(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	const rows = 1 << 23
+	for c := range 60 {
+		want := roaring.New()
+		at := uint64(rng.IntN(1000))
+		for range 1 + rng.IntN(1500) {
+			l := uint64(1 + rng.IntN(50))
+			if rng.IntN(20) == 0 {
+				l = uint64(1 + rng.IntN(200_000)) // across chunks, or a whole one
+			}
+			if at+l > rows {
+				break
+			}
+			want.AddRange(at, at+l)
+			at += l + 1 + uint64(rng.IntN(3000))
+		}
+		if c == 0 {
+			want = roaring.New()
+			want.AddRange(0, rows) // every row: whole chunks of 65,536
+		}
+		b, ok := appendRunList(nil, want, 1<<30)
+		if !ok {
+			t.Fatalf("case %d: no run list", c)
+		}
+		got, err := decodeRunList(b, rows)
+		if err != nil || !got.Equals(want) || got.GetCardinality() != want.GetCardinality() {
+			t.Fatalf("case %d: %d runs read back as %d rows (%v), want %d", c, want.GetSerializedSizeInBytes(), got.GetCardinality(), err, want.GetCardinality())
+		}
+		if err := got.Validate(); err != nil {
+			t.Fatalf("case %d: %v", c, err)
+		}
 	}
 }
