@@ -1,0 +1,440 @@
+package columnar
+
+import (
+	"bytes"
+	"errors"
+	"math"
+	"unsafe"
+
+	"github.com/valyala/fastjson/fastfloat"
+
+	"github.com/authlake/authlake/internal/utctime"
+)
+
+// The fast decoding path. Decoding through fastjson builds a value tree of the whole record and
+// then walks it (a quarter of ingest's CPU). Nearly every record is compact JSON whose
+// properties' own strings hold no escapes: the fast path reads such a record in one pass over
+// its bytes, straight into the row, and gives up on anything else (an escape in a property's
+// string or name, whitespace inside a stored JSON value, a control character in a GUID or a
+// time, a number or literal outside JSON's grammar, a duplicate property, any value decodeCell
+// would refuse, a missing id). The record is then decoded again through fastjson from its
+// start, so every rejection and its reason, and every byte stored, is the general path's: the
+// fast path only ever accepts what fastjson's accepts and stores what it stores
+// (TestFastDecodeMatchesGeneral and FuzzFastDecode compare the two). Stored JSON values are the
+// record's own bytes, which is what fastjson writes back for them when they are compact (a
+// string or number fastjson has not unescaped or parsed is written as it was read, escapes and
+// control characters included).
+
+// errSlowPath says the fast path leaves the record to fastjson.
+var errSlowPath = errors.New("columnar: record left to the general decoder")
+
+// maxFastDepth bounds the nesting the fast path follows; deeper values go the general way.
+const maxFastDepth = 64
+
+// decodeFast decodes raw into row or returns errSlowPath (row is then in no particular state).
+func (d *Decoder) decodeFast(raw []byte, row *Row) error {
+	row.reset()
+	seen := row.seenProps(len(d.schema.Properties))
+	i := skipSpace(raw, 0)
+	if i >= len(raw) || raw[i] != '{' {
+		return errSlowPath
+	}
+	i = skipSpace(raw, i+1)
+	if i < len(raw) && raw[i] == '}' {
+		i++
+	} else {
+		for {
+			ks, ke, ok := plainString(raw, i)
+			if !ok {
+				return errSlowPath
+			}
+			key := raw[ks:ke]
+			i = skipSpace(raw, ke+1)
+			if i >= len(raw) || raw[i] != ':' {
+				return errSlowPath
+			}
+			vs := skipSpace(raw, i+1)
+			ve, ok := compactValueEnd(raw, vs, 1)
+			if !ok {
+				return errSlowPath
+			}
+			v := raw[vs:ve]
+			pi := -1
+			if d.next < len(d.schema.Properties) && d.schema.Properties[d.next].Name == string(key) {
+				pi = d.next
+			} else if p, ok := d.props[string(key)]; ok {
+				pi = p
+			}
+			if pi < 0 {
+				row.extras = appendExtra(row.extras, extrasRaw, string(key), v)
+			} else {
+				d.next = pi + 1
+				if seen[pi] {
+					return errSlowPath
+				}
+				seen[pi] = true
+				prop := &d.schema.Properties[pi]
+				var err error
+				if prop.Column != nil {
+					err = row.decodeCellFast(prop.Column, v)
+				} else {
+					err = row.decodeObjectFast(prop.Object, v)
+				}
+				if err != nil {
+					return err
+				}
+			}
+			i = skipSpace(raw, ve)
+			if i < len(raw) && raw[i] == ',' {
+				i = skipSpace(raw, i+1)
+				continue
+			}
+			if i < len(raw) && raw[i] == '}' {
+				i++
+				break
+			}
+			return errSlowPath
+		}
+	}
+	if skipSpace(raw, i) != len(raw) {
+		return errSlowPath
+	}
+	for pi, ok := range seen {
+		if ok {
+			continue
+		}
+		prop := &d.schema.Properties[pi]
+		if prop.Column != nil {
+			row.extras = appendExtra(row.extras, extrasAbsent, prop.Column.Name, nil)
+		} else {
+			row.extras = appendExtra(row.extras, extrasAbsent, prop.Object.Name, nil)
+		}
+	}
+	if row.vals[colID.Index].state != stateValue || row.vals[colCreated.Index].state != stateValue || len(row.extras) > maxExtrasBytes {
+		return errSlowPath // the general path says why
+	}
+	return nil
+}
+
+// decodeObjectFast is decodeObject for a compact value v (compactValueEnd accepted it).
+func (r *Row) decodeObjectFast(o *Object, v []byte) error {
+	if string(v) == "null" {
+		r.extras = appendExtra(r.extras, extrasNull, o.Name, nil)
+		return nil
+	}
+	if v[0] != '{' {
+		return errSlowPath
+	}
+	var seenBits uint64 // objects have fewer than 64 members
+	if string(v) != "{}" {
+		for i := 1; ; {
+			ks, ke, ok := plainString(v, i)
+			if !ok {
+				return errSlowPath // an escaped name: fastjson's to compare
+			}
+			key := v[ks:ke]
+			vs := ke + 2                        // past '":'
+			ve, ok := compactValueEnd(v, vs, 2) // as the whole value was checked
+			if !ok {
+				return errSlowPath
+			}
+			mv := v[vs:ve]
+			found := false
+			for mi := range o.Members {
+				m := &o.Members[mi]
+				if m.Name != string(key) {
+					continue
+				}
+				if seenBits&(1<<mi) != 0 {
+					return errSlowPath
+				}
+				seenBits |= 1 << mi
+				var err error
+				if m.Column != nil {
+					err = r.decodeCellFast(m.Column, mv)
+				} else {
+					err = r.decodeObjectFast(m.Object, mv)
+				}
+				if err != nil {
+					return err
+				}
+				found = true
+				break
+			}
+			if !found {
+				r.extras = appendExtra(r.extras, extrasRaw, o.Name+"/"+string(key), mv)
+			}
+			if v[ve] == '}' {
+				break
+			}
+			i = ve + 1 // past ','
+		}
+	}
+	for mi := range o.Members {
+		if seenBits&(1<<mi) != 0 {
+			continue
+		}
+		m := &o.Members[mi]
+		if m.Column != nil {
+			r.extras = appendExtra(r.extras, extrasAbsent, m.Column.Name, nil)
+		} else {
+			r.extras = appendExtra(r.extras, extrasAbsent, m.Object.Name, nil)
+		}
+	}
+	return nil
+}
+
+// decodeCellFast is decodeCell for a compact value v; errSlowPath wherever decodeCell would
+// refuse v or the fast path cannot tell what it would store.
+func (r *Row) decodeCellFast(c *Column, v []byte) error {
+	cell := &r.vals[c.Index]
+	if string(v) == "null" {
+		cell.state = stateNull
+		return nil
+	}
+	str := v[0] == '"'
+	if str && bytes.IndexByte(v, '\\') >= 0 {
+		return errSlowPath // a string with escapes: stored unescaped, fastjson's to unescape
+	}
+	if str && (c.Kind == KindGUID || c.Kind == KindTime) && hasControl(v) {
+		return errSlowPath // kept as JSON text when not canonical: fastjson would escape them
+	}
+	switch c.Kind {
+	case KindDict, KindText:
+		if !str {
+			return errSlowPath
+		}
+		*cell = val{state: stateValue, b: v[1 : len(v)-1]}
+	case KindGUID:
+		if !str {
+			return errSlowPath
+		}
+		g, ok, canonical := ParseGUID(v[1 : len(v)-1])
+		if !ok {
+			if c == colID {
+				return errSlowPath
+			}
+			cell.state = stateNull
+			r.extras = appendExtra(r.extras, extrasRaw, c.Name, v)
+			return nil
+		}
+		start := len(r.buf)
+		r.buf = append(r.buf, g[:]...)
+		*cell = val{state: stateValue, b: r.buf[start : start+16 : start+16]}
+		if !canonical {
+			r.extras = appendExtra(r.extras, extrasRaw, c.Name, v)
+		}
+	case KindTime:
+		if !str {
+			return errSlowPath
+		}
+		s := v[1 : len(v)-1]
+		ns, _, ok := utctime.Parse(s)
+		if !ok {
+			return errSlowPath // an offset, a leap second, ...: time.Parse's to judge
+		}
+		*cell = val{state: stateValue, i: ns}
+		var tmp [40]byte
+		if string(AppendTime(tmp[:0], ns)) != string(s) {
+			r.extras = appendExtra(r.extras, extrasRaw, c.Name, v)
+		}
+	case KindInt32, KindFloat64:
+		if str || v[0] == '{' || v[0] == '[' || v[0] == 't' || v[0] == 'f' {
+			return errSlowPath
+		}
+		f, err := fastfloat.Parse(unsafe.String(unsafe.SliceData(v), len(v)))
+		if err != nil {
+			return errSlowPath
+		}
+		if c.Kind == KindFloat64 {
+			*cell = val{state: stateValue, f: f}
+			break
+		}
+		if f != math.Trunc(f) || f < math.MinInt32 || f > math.MaxInt32 {
+			return errSlowPath
+		}
+		*cell = val{state: stateValue, i: int64(f)}
+	case KindBool:
+		switch string(v) {
+		case "true":
+			*cell = val{state: stateValue, i: 1}
+		case "false":
+			*cell = val{state: stateValue, i: 0}
+		default:
+			return errSlowPath
+		}
+	case KindJSON, KindJSONDict:
+		start := len(r.buf)
+		r.buf = append(r.buf, v...)
+		*cell = val{state: stateValue, b: r.buf[start:len(r.buf):len(r.buf)]}
+	default:
+		panic("BUG: decodeCellFast on kind " + c.Kind.String())
+	}
+	return nil
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) {
+		switch b[i] {
+		case ' ', '\n', '\r', '\t':
+			i++
+		default:
+			return i
+		}
+	}
+	return i
+}
+
+// plainString finds the string starting at b[i] ('"'): its content is b[s:e], e the closing
+// quote. ok false: no string there, or one with an escape. Strings are most of a record's bytes:
+// the quote and the backslash are searched for with bytes.IndexByte (SIMD).
+func plainString(b []byte, i int) (s, e int, ok bool) {
+	if i >= len(b) || b[i] != '"' {
+		return 0, 0, false
+	}
+	q := bytes.IndexByte(b[i+1:], '"')
+	if q < 0 || bytes.IndexByte(b[i+1:i+1+q], '\\') >= 0 {
+		return 0, 0, false
+	}
+	return i + 1, i + 1 + q, true
+}
+
+// compactValueEnd returns the end of the JSON value at b[i] if it is one the fast path stores
+// as its own bytes: no whitespace inside a container, no escape in a string that is the value
+// itself (depth 1: a cell's, stored unescaped; fastjson
+// writes a string inside a container back as it read it), numbers and literals as JSON spells
+// them, at most maxFastDepth deep.
+func compactValueEnd(b []byte, i, depth int) (int, bool) {
+	if i >= len(b) {
+		return 0, false
+	}
+	switch c := b[i]; c {
+	case '"':
+		if depth > 1 {
+			return rawStringEnd(b, i)
+		}
+		_, e, ok := plainString(b, i)
+		return e + 1, ok
+	case '{', '[':
+		if depth > maxFastDepth {
+			return 0, false
+		}
+		close := byte('}')
+		if c == '[' {
+			close = ']'
+		}
+		i++
+		if i < len(b) && b[i] == close {
+			return i + 1, true
+		}
+		for {
+			if c == '{' {
+				e, ok := rawStringEnd(b, i)
+				if !ok || e >= len(b) || b[e] != ':' {
+					return 0, false
+				}
+				i = e + 1
+			}
+			e, ok := compactValueEnd(b, i, depth+1)
+			if !ok || e >= len(b) {
+				return 0, false
+			}
+			switch b[e] {
+			case ',':
+				i = e + 1
+			case close:
+				return e + 1, true
+			default:
+				return 0, false
+			}
+		}
+	case 't':
+		return literalEnd(b, i, "true")
+	case 'f':
+		return literalEnd(b, i, "false")
+	case 'n':
+		return literalEnd(b, i, "null")
+	default:
+		return numberEnd(b, i)
+	}
+}
+
+// rawStringEnd returns the end of the string at b[i] ('"'), escapes skipped as fastjson skips
+// them: a quote ends the string unless an odd number of backslashes precede it.
+func rawStringEnd(b []byte, i int) (int, bool) {
+	if i >= len(b) || b[i] != '"' {
+		return 0, false
+	}
+	for j := i + 1; ; {
+		q := bytes.IndexByte(b[j:], '"')
+		if q < 0 {
+			return 0, false
+		}
+		q += j
+		k := q
+		for k > i+1 && b[k-1] == '\\' {
+			k--
+		}
+		if (q-k)%2 == 0 {
+			return q + 1, true
+		}
+		j = q + 1
+	}
+}
+
+func hasControl(b []byte) bool {
+	for _, c := range b {
+		if c < 0x20 {
+			return true
+		}
+	}
+	return false
+}
+
+func literalEnd(b []byte, i int, lit string) (int, bool) {
+	if len(b)-i < len(lit) || string(b[i:i+len(lit)]) != lit {
+		return 0, false
+	}
+	return i + len(lit), true
+}
+
+// numberEnd returns the end of a number spelled -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+// at b[i].
+func numberEnd(b []byte, i int) (int, bool) {
+	digits := func(i int) int {
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+		return i
+	}
+	if i < len(b) && b[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(b) && b[i] == '0':
+		i++
+	case i < len(b) && b[i] >= '1' && b[i] <= '9':
+		i = digits(i)
+	default:
+		return 0, false
+	}
+	if i < len(b) && b[i] == '.' {
+		j := digits(i + 1)
+		if j == i+1 {
+			return 0, false
+		}
+		i = j
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		j := digits(i)
+		if j == i {
+			return 0, false
+		}
+		i = j
+	}
+	return i, true
+}
