@@ -48,6 +48,9 @@ type RowSizes struct {
 // Clone returns a copy of r that learns apart from it.
 func (r *RowSizes) Clone() RowSizes { return RowSizes{perRow: slices.Clone(r.perRow)} }
 
+// minLearnRows is the fewest rows a sealed batch must have for its sizes to be learned.
+const minLearnRows = 64
+
 // NewSizedBuilder returns an empty builder for schema s with room for rows rows, each column's
 // values sized as sizes says the last batch's were (sizes may be nil: no learning). Room a
 // batch does not fill is given back at Seal, so a sealed record holds no more than its rows.
@@ -108,8 +111,10 @@ func (b *Builder) AppendRow(r *Row) {
 func (b *Builder) Seal() arrow.RecordBatch {
 	arrs := make([]arrow.Array, len(b.cols))
 	for i, c := range b.cols {
-		// Only text values vary in size; other columns' room follows from the rows.
-		if v, ok := c.(*varBuilder); ok && b.sizes != nil && len(b.sizes.perRow) == len(b.cols) && b.rows > 0 {
+		// Only text values vary in size; other columns' room follows from the rows. A chunk of a
+		// few rows teaches nothing: its sizes are noise, and a call's chunks seal in no set
+		// order, so a guest's three rows sealed last made the next call's large chunk regrow.
+		if v, ok := c.(*varBuilder); ok && b.sizes != nil && len(b.sizes.perRow) == len(b.cols) && b.rows >= minLearnRows {
 			b.sizes.perRow[i] = (len(v.data) + b.rows - 1) / b.rows
 		}
 		c.trim()

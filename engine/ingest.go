@@ -229,7 +229,7 @@ func (db *DB) apply(ctx context.Context, entries []entry) (IngestResult, error) 
 	// Phase 1, no locks: decode into call-local chunk builders, one per partition.
 	builders := map[partKey]*columnar.Builder{}
 	sizes, lastRows := db.hints.take()
-	var pend []pending
+	pend := make([]pending, 0, len(entries))     // a row each, rarely two (a home copy)
 	local := map[partKey]map[[16]byte]struct{}{} // copies of one id inside this call
 	targets := make([]string, 0, 2)
 	// Decoding is heavy work: it holds a CPU token (internal/cpu) and passes through the pool
@@ -426,7 +426,7 @@ func (db *DB) commit(chunks map[partKey]arrow.RecordBatch, pend []pending, nEntr
 	dupRows := map[partKey]int{}
 	vers := map[partKey][]versionRow{} // by versions partition
 	fates := make([]fate, nEntries)
-	var reserved []reservation
+	reserved := make([]reservation, 0, len(pend))
 	var undo []func()
 	var homeParts map[string][]*partition // own logs of the home tenants of copies, when needed
 	copies := false
