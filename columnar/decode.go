@@ -221,12 +221,7 @@ func (d *Decoder) decodeGeneral(raw []byte, row *Row) error {
 		if derr != nil {
 			return
 		}
-		pi := -1
-		if d.next < len(d.schema.Properties) && d.schema.Properties[d.next].Name == string(key) {
-			pi = d.next
-		} else if i, ok := d.props[string(key)]; ok {
-			pi = i
-		}
+		pi := d.property(key)
 		if pi < 0 {
 			row.extras = appendExtra(row.extras, extrasRaw, string(key), v.MarshalTo(nil))
 			return
@@ -247,17 +242,7 @@ func (d *Decoder) decodeGeneral(raw []byte, row *Row) error {
 	if derr != nil {
 		return derr
 	}
-	for i, ok := range seen {
-		if ok {
-			continue
-		}
-		prop := &d.schema.Properties[i]
-		if prop.Column != nil {
-			row.extras = appendExtra(row.extras, extrasAbsent, prop.Column.Name, nil)
-		} else {
-			row.extras = appendExtra(row.extras, extrasAbsent, prop.Object.Name, nil)
-		}
-	}
+	row.markAbsent(d.schema.Properties, seen)
 	if row.vals[colID.Index].state != stateValue {
 		return decodeErr("id", "missing or null: every sign-in needs its request id")
 	}
@@ -268,6 +253,18 @@ func (d *Decoder) decodeGeneral(raw []byte, row *Row) error {
 		return &DecodeError{Msg: fmt.Sprintf("unknown properties exceed %d bytes", maxExtrasBytes)}
 	}
 	return nil
+}
+
+// property returns the index of the top-level property named key, or -1. Graph writes them in
+// one order, so the one after the last found is tried before the map.
+func (d *Decoder) property(key []byte) int {
+	if d.next < len(d.schema.Properties) && d.schema.Properties[d.next].Name == string(key) {
+		return d.next
+	}
+	if i, ok := d.props[string(key)]; ok {
+		return i
+	}
+	return -1
 }
 
 func (r *Row) seenProps(n int) []bool {
@@ -316,18 +313,27 @@ func (r *Row) decodeObject(o *Object, v *fastjson.Value) error {
 	if derr != nil {
 		return derr
 	}
-	for i := range o.Members {
-		if seenBits&(1<<i) != 0 {
-			continue
-		}
-		m := &o.Members[i]
-		if m.Column != nil {
-			r.extras = appendExtra(r.extras, extrasAbsent, m.Column.Name, nil)
-		} else {
-			r.extras = appendExtra(r.extras, extrasAbsent, m.Object.Name, nil)
+	r.markAbsentMembers(o, seenBits)
+	return nil
+}
+
+// markAbsent notes in the extras each property of props the record lacks (seen false), so that
+// export leaves it out rather than writing a null.
+func (r *Row) markAbsent(props []Property, seen []bool) {
+	for i, ok := range seen {
+		if !ok {
+			r.extras = appendExtra(r.extras, extrasAbsent, props[i].path(), nil)
 		}
 	}
-	return nil
+}
+
+// markAbsentMembers is markAbsent for an object's members (seenBits: bit i, member i seen).
+func (r *Row) markAbsentMembers(o *Object, seenBits uint64) {
+	for i := range o.Members {
+		if seenBits&(1<<i) == 0 {
+			r.extras = appendExtra(r.extras, extrasAbsent, o.Members[i].path(), nil)
+		}
+	}
 }
 
 // maxTime bounds createdDateTime to what int64 nanoseconds can hold.

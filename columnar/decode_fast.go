@@ -59,12 +59,7 @@ func (d *Decoder) decodeFast(raw []byte, row *Row) error {
 				return errSlowPath
 			}
 			v := raw[vs:ve]
-			pi := -1
-			if d.next < len(d.schema.Properties) && d.schema.Properties[d.next].Name == string(key) {
-				pi = d.next
-			} else if p, ok := d.props[string(key)]; ok {
-				pi = p
-			}
+			pi := d.property(key)
 			if pi < 0 {
 				row.extras = appendExtra(row.extras, extrasRaw, string(key), v)
 			} else {
@@ -74,13 +69,7 @@ func (d *Decoder) decodeFast(raw []byte, row *Row) error {
 				}
 				seen[pi] = true
 				prop := &d.schema.Properties[pi]
-				var err error
-				if prop.Column != nil {
-					err = row.decodeCellFast(prop.Column, v)
-				} else {
-					err = row.decodeObjectFast(prop.Object, v)
-				}
-				if err != nil {
+				if err := row.decodeValueFast(prop.Column, prop.Object, v); err != nil {
 					return err
 				}
 			}
@@ -99,21 +88,20 @@ func (d *Decoder) decodeFast(raw []byte, row *Row) error {
 	if skipSpace(raw, i) != len(raw) {
 		return errSlowPath
 	}
-	for pi, ok := range seen {
-		if ok {
-			continue
-		}
-		prop := &d.schema.Properties[pi]
-		if prop.Column != nil {
-			row.extras = appendExtra(row.extras, extrasAbsent, prop.Column.Name, nil)
-		} else {
-			row.extras = appendExtra(row.extras, extrasAbsent, prop.Object.Name, nil)
-		}
-	}
+	row.markAbsent(d.schema.Properties, seen)
 	if row.vals[colID.Index].state != stateValue || row.vals[colCreated.Index].state != stateValue || len(row.extras) > maxExtrasBytes {
 		return errSlowPath // the general path says why
 	}
 	return nil
+}
+
+// decodeValueFast decodes a property's or member's value v into its column c or, when c is nil,
+// its flattened object o.
+func (r *Row) decodeValueFast(c *Column, o *Object, v []byte) error {
+	if c != nil {
+		return r.decodeCellFast(c, v)
+	}
+	return r.decodeObjectFast(o, v)
 }
 
 // decodeObjectFast is decodeObject for a compact value v (compactValueEnd accepted it).
@@ -149,13 +137,7 @@ func (r *Row) decodeObjectFast(o *Object, v []byte) error {
 					return errSlowPath
 				}
 				seenBits |= 1 << mi
-				var err error
-				if m.Column != nil {
-					err = r.decodeCellFast(m.Column, mv)
-				} else {
-					err = r.decodeObjectFast(m.Object, mv)
-				}
-				if err != nil {
+				if err := r.decodeValueFast(m.Column, m.Object, mv); err != nil {
 					return err
 				}
 				found = true
@@ -170,17 +152,7 @@ func (r *Row) decodeObjectFast(o *Object, v []byte) error {
 			i = ve + 1 // past ','
 		}
 	}
-	for mi := range o.Members {
-		if seenBits&(1<<mi) != 0 {
-			continue
-		}
-		m := &o.Members[mi]
-		if m.Column != nil {
-			r.extras = appendExtra(r.extras, extrasAbsent, m.Column.Name, nil)
-		} else {
-			r.extras = appendExtra(r.extras, extrasAbsent, m.Object.Name, nil)
-		}
-	}
+	r.markAbsentMembers(o, seenBits)
 	return nil
 }
 

@@ -488,3 +488,19 @@ func buildSchema(spec []propSpec) *Schema {
 	s.arrow = arrow.NewSchema(fields, nil)
 	return s
 }
+
+// path is the property's stored name: its column's, or its flattened object's.
+func (p *Property) path() string {
+	if p.Column != nil {
+		return p.Column.Name
+	}
+	return p.Object.Name
+}
+
+// path is the member's stored name (location/city): its column's, or its object's.
+func (m *Member) path() string {
+	if m.Column != nil {
+		return m.Column.Name
+	}
+	return m.Object.Name
+}

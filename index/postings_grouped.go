@@ -196,14 +196,11 @@ func postingsGroupCRC(k int, rec, body []byte) uint32 {
 // Reader's Resident, and probes read it in place, each group checked once.
 type postingsGrouped struct {
 	postingsGroupedLayout
+	sectionProbes
 	r       io.ReaderAt
 	off     int64 // of the section in the file
 	rows    uint32
 	trusted bool
-	where   string // names the section in a probe's error
-	values  []int32
-
-	whole wholeSection
 }
 
 func openPostingsGrouped(r io.ReaderAt, off, length int64, rows uint32, withValues, trusted bool) (*postingsGrouped, error) {
@@ -234,45 +231,19 @@ func openPostingsGrouped(r io.ReaderAt, off, length int64, rows uint32, withValu
 		}
 	}
 	if withValues {
-		ps.values = make([]int32, ps.n)
-		for i := range ps.values {
-			ps.values[i] = int32(binary.LittleEndian.Uint32(head[groupHeaderLen+4*i:]))
-			if i > 0 && ps.values[i-1] >= ps.values[i] {
-				return nil, corruptf("postings: value table not strictly increasing at %d", i)
-			}
+		if err := ps.readValues(head[groupHeaderLen:], ps.n); err != nil {
+			return nil, err
 		}
 	}
 	ps.whole = wholeSection{r: r, off: off, size: length, units: ps.groups, threshold: (length + 1) / 2}
 	return ps, nil
 }
 
-func (ps *postingsGrouped) count() int        { return ps.n }
-func (ps *postingsGrouped) value(i int) int32 { return ps.values[i] }
-
-func (ps *postingsGrouped) find(v int32) int {
-	i, ok := slices.BinarySearch(ps.values, v)
-	if !ok {
-		return -1
-	}
-	return i
-}
-
-// willProbe notes that k postings are about to be probed (postingsPaged.willProbe).
-func (ps *postingsGrouped) willProbe(k int) {
-	if k >= manyPostings {
-		ps.whole.grant()
-	}
-}
+func (ps *postingsGrouped) count() int { return ps.n }
 
 // bitmap returns posting i (count() is the null posting). A bitmap read from the file is the
 // caller's; one of a section in memory is a copy-on-write view of it.
-func (ps *postingsGrouped) bitmap(i int) (*roaring.Bitmap, error) {
-	bm, err := ps.probe(i)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", ps.where, err)
-	}
-	return bm, nil
-}
+func (ps *postingsGrouped) bitmap(i int) (*roaring.Bitmap, error) { return ps.named(ps.probe(i)) }
 
 func (ps *postingsGrouped) probe(i int) (*roaring.Bitmap, error) {
 	if i < 0 || i > ps.n {

@@ -94,18 +94,69 @@ func marshalPostingsPaged(dst []byte, values []int32, bitmaps []*roaring.Bitmap)
 // of the Reader's Resident (a section many probes ask many postings of, such as the few values
 // of a flag): probes then read it in place, each posting checked once.
 type postingsPaged struct {
+	sectionProbes
 	r         io.ReaderAt
 	off       int64 // of the section in the file
 	length    int64
 	rows      uint32
 	trusted   bool
-	where     string // names the section in a probe's error
 	n         int
-	values    []int32 // the int32 kind's, increasing
-	entriesAt int64   // section offsets
+	entriesAt int64 // section offsets
 	areaAt    int64
+}
 
-	whole wholeSection // earned by bytes read piece by piece: half the section
+// sectionProbes is what the postings sections read a piece at a time (versions 4 to 6) share:
+// the int32 kind's values, the whole-section state and the section's name.
+type sectionProbes struct {
+	where  string  // names the section in a probe's error
+	values []int32 // the int32 kind's, increasing
+	whole  wholeSection
+}
+
+// pagedPostings is a postings section read a piece at a time, of either layout.
+type pagedPostings interface {
+	postingsProber
+	probes() *sectionProbes
+}
+
+func (p *sectionProbes) probes() *sectionProbes { return p }
+
+func (p *sectionProbes) value(i int) int32 { return p.values[i] }
+
+func (p *sectionProbes) find(v int32) int {
+	i, ok := slices.BinarySearch(p.values, v)
+	if !ok {
+		return -1
+	}
+	return i
+}
+
+// readValues reads the int32 kind's n values from b, which must strictly increase.
+func (p *sectionProbes) readValues(b []byte, n int) error {
+	p.values = make([]int32, n)
+	for i := range p.values {
+		p.values[i] = int32(binary.LittleEndian.Uint32(b[4*i:]))
+		if i > 0 && p.values[i-1] >= p.values[i] {
+			return corruptf("postings: value table not strictly increasing at %d", i)
+		}
+	}
+	return nil
+}
+
+// willProbe notes that k postings are about to be probed: many are read from the section
+// read whole (when the Resident has room for it), not piece by piece.
+func (p *sectionProbes) willProbe(k int) {
+	if k >= manyPostings {
+		p.whole.grant()
+	}
+}
+
+// named names the section in a probe's error.
+func (p *sectionProbes) named(bm *roaring.Bitmap, err error) (*roaring.Bitmap, error) {
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", p.where, err)
+	}
+	return bm, nil
 }
 
 func openPostingsPaged(r io.ReaderAt, off, length int64, rows uint32, withValues, trusted bool) (*postingsPaged, error) {
@@ -137,52 +188,25 @@ func openPostingsPaged(r io.ReaderAt, off, length int64, rows uint32, withValues
 		return nil, corruptf("postings header: crc32c mismatch (got %08x, stored %08x)", got, want)
 	}
 	ps := &postingsPaged{r: r, off: off, length: length, rows: rows, trusted: trusted, n: int(n), entriesAt: entriesAt, areaAt: areaAt,
-		whole: wholeSection{r: r, off: off, size: length, units: int(n) + 1, threshold: (length + 1) / 2}}
+		sectionProbes: sectionProbes{whole: wholeSection{r: r, off: off, size: length, units: int(n) + 1, threshold: (length + 1) / 2}}}
 	if withValues {
-		ps.values = make([]int32, n)
-		for i := range ps.values {
-			ps.values[i] = int32(binary.LittleEndian.Uint32(hb[4+4*i:]))
-			if i > 0 && ps.values[i-1] >= ps.values[i] {
-				return nil, corruptf("postings: value table not strictly increasing at %d", i)
-			}
+		if err := ps.readValues(hb[4:], int(n)); err != nil {
+			return nil, err
 		}
 	}
 	return ps, nil
 }
 
-func (ps *postingsPaged) count() int        { return ps.n }
-func (ps *postingsPaged) value(i int) int32 { return ps.values[i] }
-
-func (ps *postingsPaged) find(v int32) int {
-	i, ok := slices.BinarySearch(ps.values, v)
-	if !ok {
-		return -1
-	}
-	return i
-}
+func (ps *postingsPaged) count() int { return ps.n }
 
 // manyPostings is how many postings of one section a single caller must be about to probe
 // for the section to be read whole at once (WillProbe): a union of thousands of codes (a
 // startswith over application names, a ne) made two small reads per code.
 const manyPostings = 32
 
-// willProbe notes that k postings are about to be probed: many are read from the section
-// read whole (when the Resident has room for it), not posting by posting.
-func (ps *postingsPaged) willProbe(k int) {
-	if k >= manyPostings {
-		ps.whole.grant()
-	}
-}
-
 // bitmap returns posting i (count() is the null posting). A bitmap read from the file is the
 // caller's; one of a section in memory is a copy-on-write view of it.
-func (ps *postingsPaged) bitmap(i int) (*roaring.Bitmap, error) {
-	bm, err := ps.probe(i)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", ps.where, err)
-	}
-	return bm, nil
-}
+func (ps *postingsPaged) bitmap(i int) (*roaring.Bitmap, error) { return ps.named(ps.probe(i)) }
 
 func (ps *postingsPaged) probe(i int) (*roaring.Bitmap, error) {
 	if i < 0 || i > ps.n {

@@ -103,10 +103,8 @@ func (rd *Reader) pieces() []*resident {
 			switch v := s.dec.(type) {
 			case *keysGroups:
 				out = append(out, &v.whole.piece)
-			case *postingsPaged:
-				out = append(out, &v.whole.piece)
-			case *postingsGrouped:
-				out = append(out, &v.whole.piece)
+			case pagedPostings:
+				out = append(out, &v.probes().whole.piece)
 			}
 		}
 	}
@@ -273,28 +271,22 @@ func (rd *Reader) load(e *dirEntry) (any, error) {
 		kg.whole.rd = rd
 		return kg, nil
 	}
-	if (e.kind == KindCodes || e.kind == KindBools || e.kind == KindInt32) && rd.version >= 6 {
-		ps, err := openPostingsGrouped(rd.r, int64(e.offset), int64(e.length), rd.rows, e.kind == KindInt32, rd.trusted)
-		if err == nil && e.kind == KindBools && ps.n != 2 {
-			err = corruptf("bools: %d postings, want 2", ps.n)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("section %s %q at offset %d (%d bytes): %w", e.kind, e.column, e.offset, e.length, err)
-		}
-		ps.where = fmt.Sprintf("section %s %q at offset %d", e.kind, e.column, e.offset)
-		ps.whole.rd = rd
-		return ps, nil
-	}
 	if (e.kind == KindCodes || e.kind == KindBools || e.kind == KindInt32) && rd.version >= 4 {
-		ps, err := openPostingsPaged(rd.r, int64(e.offset), int64(e.length), rd.rows, e.kind == KindInt32, rd.trusted)
-		if err == nil && e.kind == KindBools && ps.n != 2 {
-			err = corruptf("bools: %d postings, want 2", ps.n)
+		var ps pagedPostings
+		var err error
+		if rd.version >= 6 {
+			ps, err = openPostingsGrouped(rd.r, int64(e.offset), int64(e.length), rd.rows, e.kind == KindInt32, rd.trusted)
+		} else {
+			ps, err = openPostingsPaged(rd.r, int64(e.offset), int64(e.length), rd.rows, e.kind == KindInt32, rd.trusted)
+		}
+		if err == nil && e.kind == KindBools && ps.count() != 2 {
+			err = corruptf("bools: %d postings, want 2", ps.count())
 		}
 		if err != nil {
 			return nil, fmt.Errorf("section %s %q at offset %d (%d bytes): %w", e.kind, e.column, e.offset, e.length, err)
 		}
-		ps.where = fmt.Sprintf("section %s %q at offset %d", e.kind, e.column, e.offset)
-		ps.whole.rd = rd
+		ps.probes().where = fmt.Sprintf("section %s %q at offset %d", e.kind, e.column, e.offset)
+		ps.probes().whole.rd = rd
 		return ps, nil
 	}
 	buf := alignedBytes(int(e.length))
@@ -375,8 +367,8 @@ func (rd *Reader) WillProbe(column string, kind Kind, postings int) {
 		return
 	}
 	if ps, err := rd.postings(column, kind); err == nil {
-		if pp, ok := ps.(interface{ willProbe(int) }); ok {
-			pp.willProbe(postings)
+		if pp, ok := ps.(pagedPostings); ok {
+			pp.probes().willProbe(postings)
 		}
 	}
 }
