@@ -164,6 +164,10 @@ func TestReadsOldVersions(t *testing.T) {
 		}
 		checkProbes(t, rd, s.probes())
 	}
+	// The version-5 writer kept for tests writes what that version's code wrote, byte for byte.
+	if want, err := os.ReadFile("testdata/v5-ref41.alix"); err != nil || !bytes.Equal(asVersion5(s.builder()), want) {
+		t.Fatalf("asVersion5 of the reference segment is not testdata/v5-ref41.alix (%v)", err)
+	}
 	// Rewritten: 2- and 3-byte row ids, several groups.
 	for _, s := range []*refSegment{s, newRefSegment(42, 70_000, 65_536)} {
 		rd := openBytes(t, asVersion2(s.builderWith(1)))
@@ -172,6 +176,39 @@ func TestReadsOldVersions(t *testing.T) {
 		}
 		checkProbes(t, rd, s.probes())
 	}
+}
+
+// marshalPostingsPaged is the postings writer of format versions 4 and 5, kept for tests: it
+// appends a postings payload with a table entry (end, CRC) per posting, each posting 8-aligned.
+// bitmaps has n+1 entries, the last the null posting; values is nil for codes and bools.
+func marshalPostingsPaged(dst []byte, values []int32, bitmaps []*roaring.Bitmap) []byte {
+	n := len(bitmaps) - 1
+	if n < 0 || (values != nil && len(values) != n) {
+		panic(fmt.Sprintf("BUG: marshalPostingsPaged: %d bitmaps for %d values", len(bitmaps), len(values)))
+	}
+	base := len(dst)
+	dst = binary.LittleEndian.AppendUint32(dst, uint32(n))
+	for _, v := range values {
+		dst = binary.LittleEndian.AppendUint32(dst, uint32(v))
+	}
+	dst = binary.LittleEndian.AppendUint32(dst, crc32c(dst[base:]))
+	entriesAt := len(dst)
+	dst = append(dst, make([]byte, postingEntryLen*(n+1))...)
+	for (len(dst)-base)&7 != 0 {
+		dst = append(dst, 0)
+	}
+	area := len(dst)
+	for i, bm := range bitmaps {
+		for (len(dst)-area)&7 != 0 {
+			dst = append(dst, 0)
+		}
+		start := len(dst)
+		dst = append(dst, encodePosting(bm)...)
+		e := dst[entriesAt+postingEntryLen*i:]
+		binary.LittleEndian.PutUint32(e, uint32(len(dst)-area))
+		binary.LittleEndian.PutUint32(e[4:], postingCRC(i, dst[start:]))
+	}
+	return dst
 }
 
 // marshalPostings is the postings writer of format versions 1 to 3, kept for tests: it appends a postings payload. bitmaps has n+1 entries, the last one being

@@ -40,53 +40,6 @@ func postingCRC(i int, b []byte) uint32 {
 	return crc32.Update(crc32.Checksum(ib[:], castagnoli), castagnoli, b)
 }
 
-// marshalPostingsPaged appends a version-4 postings payload. bitmaps has n+1 entries, the last
-// the null posting; values is nil for codes and bools. dst must start at the section start:
-// bitmaps are 8-aligned relative to len(dst) at entry, which readers mirror by reading into
-// 8-aligned buffers, so that roaring's zero-copy decode sees aligned arrays.
-func marshalPostingsPaged(dst []byte, values []int32, bitmaps []*roaring.Bitmap) []byte {
-	n := len(bitmaps) - 1
-	if n < 0 || (values != nil && len(values) != n) {
-		panic(fmt.Sprintf("BUG: marshalPostingsPaged: %d bitmaps for %d values", len(bitmaps), len(values)))
-	}
-	size := 16 + 4*len(values) + postingEntryLen*(n+1)
-	for _, bm := range bitmaps {
-		size += int(bm.GetSerializedSizeInBytes()) + 7
-	}
-	dst = slices.Grow(dst, size)
-	base := len(dst)
-	dst = binary.LittleEndian.AppendUint32(dst, uint32(n))
-	for _, v := range values {
-		dst = binary.LittleEndian.AppendUint32(dst, uint32(v))
-	}
-	dst = binary.LittleEndian.AppendUint32(dst, crc32.Checksum(dst[base:], castagnoli))
-	entriesAt := len(dst)
-	dst = append(dst, make([]byte, postingEntryLen*(n+1))...)
-	for (len(dst)-base)&7 != 0 {
-		dst = append(dst, 0)
-	}
-	area := len(dst)
-	w := appendWriter{b: dst}
-	for i, bm := range bitmaps {
-		for (len(w.b)-area)&7 != 0 {
-			w.b = append(w.b, 0)
-		}
-		start := len(w.b)
-		if bm != nil && !bm.IsEmpty() {
-			var ok bool
-			if w.b, ok = appendRunList(w.b, bm, min(int(bm.GetSerializedSizeInBytes()), maxRunList+1)); !ok {
-				if _, err := bm.WriteTo(&w); err != nil {
-					panic(fmt.Sprintf("BUG: roaring WriteTo into memory failed: %s", err))
-				}
-			}
-		}
-		e := w.b[entriesAt+postingEntryLen*i:]
-		binary.LittleEndian.PutUint32(e, uint32(len(w.b)-area))
-		binary.LittleEndian.PutUint32(e[4:], postingCRC(i, w.b[start:]))
-	}
-	return w.b
-}
-
 // postingsPaged probes a version-4 postings section through the sidecar's io.ReaderAt: its
 // first use reads and checks the count (and the int32 kind's value table), each probe reads
 // two table entries and the posting, checked by the posting's CRC. Once probes have read, piece
