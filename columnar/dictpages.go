@@ -192,7 +192,7 @@ func (d *segDict) decodeFrame(i int, frame []byte) (*dictPage, error) {
 	if len(frame) == 0 {
 		return nil, corrupt("dictionary page %d missing", i)
 	}
-	a, err := c.decode(frame, KindText, rows, s.mem, decodeTraits{})
+	a, err := c.decode(frame, KindText, rows, s.mem, decodeTraits{guidPage: c.ver >= 8})
 	if err != nil {
 		return nil, corrupt("dictionary page %d: %v", i, err)
 	}

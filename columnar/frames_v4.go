@@ -2,10 +2,8 @@ package columnar
 
 import (
 	"bytes"
-	"encoding/base64"
 	"encoding/binary"
 	"fmt"
-	"math/bits"
 	"slices"
 	"sync"
 
@@ -52,6 +50,9 @@ const (
 	encJSONTimes = 5
 	// The extras column (version 7): a block's distinct values and a code per row (blockdict.go).
 	encBlockDict = 6
+	// A dictionary page (version 8): canonical lower-case GUIDs as their 16 bytes, the other
+	// values as text (the layout of encTokens, packed16.go).
+	encGUIDText = 7
 )
 
 // timeUnits are the units of scaled time deltas, largest first: a frame's unit is the largest
@@ -116,8 +117,11 @@ func appendFrameV4(dst []byte, kind Kind, arr arrow.Array, dictLen int, traits e
 			enc = encSiblingRefs
 		}
 	case KindText:
-		if traits.tokens {
+		switch {
+		case traits.tokens:
 			enc = encTokens
+		case traits.guidPage && anyGUIDText(arr):
+			enc = encGUIDText
 		}
 	}
 	var (
@@ -183,8 +187,8 @@ func appendFrameV4(dst []byte, kind Kind, arr arrow.Array, dictLen int, traits e
 		w := arr.DataType().(arrow.FixedWidthDataType).BitWidth() / 8
 		dst = append(dst, d.Buffers()[1].Bytes()[off*w:(off+n)*w]...)
 	case KindText, KindJSON, KindExtras:
-		if enc == encTokens {
-			return pad8(appendTokens(dst, arr.(*array.String))), nil
+		if sp := packedSpelling(enc); sp != nil {
+			return pad8(appendPacked(dst, arr.(*array.String), sp)), nil
 		}
 		if enc == encJSONTimes || enc == encBlockDict {
 			return appendBlockDict(dst, entries, codes), nil
@@ -213,6 +217,7 @@ type encodeTraits struct {
 	times     arrow.Array // the same block of the column's Times column (Column.Times), or nil
 	tokens    bool        // Column.Tokens
 	blockDict bool        // the extras column of version 7 and later: encBlockDict
+	guidPage  bool        // a dictionary page of version 8 and later: encGUIDText
 }
 
 // decodeTraits are what a column's frames are decoded with beyond their kind.
@@ -225,6 +230,7 @@ type decodeTraits struct {
 	times     func() (arrow.Array, error)
 	tokens    bool // Column.Tokens: a text frame may hold tokens
 	blockDict bool // the extras column of version 7 and later: frames are encBlockDict
+	guidPage  bool // a dictionary page of version 8 and later: frames are encGUIDText
 }
 
 // encodeFrameV4 writes arr's version-4 content and zstd-compresses it.
@@ -487,24 +493,31 @@ func arrayFromFrameV4(raw *memory.Buffer, n int, kind Kind, rows, dictLen int, o
 		}
 		values = section("values", rows*typ.(arrow.FixedWidthDataType).BitWidth()/8)
 	case KindText, KindJSON, KindExtras:
-		if kind == KindText && traits.tokens && enc == encTokens {
-			isTok := section("token bitmap", bitmapLen)
+		if kind == KindText && traits.guidPage && enc != encGUIDText && enc != encPlain {
+			return nil, fmt.Errorf("encoding %d of a dictionary page (want %d or %d)", enc, encPlain, encGUIDText)
+		}
+		if kind == KindText && (traits.tokens && enc == encTokens || traits.guidPage && enc == encGUIDText) {
+			sp := packedSpelling(enc)
+			isTok := section(sp.what+" bitmap", bitmapLen)
 			if isTok == nil {
 				return nil, bad
 			}
 			defer isTok.Release()
 			if !tailClear(isTok.Bytes(), rows) {
-				return nil, fmt.Errorf("token bitmap has bits set past row %d", rows)
+				return nil, fmt.Errorf("%s bitmap has bits set past row %d", sp.what, rows)
 			}
 			ntok := bitutil.CountSetBits(isTok.Bytes(), 0, rows)
-			toks := section("tokens", 16*ntok)
+			if ntok == 0 && enc == encGUIDText {
+				return nil, fmt.Errorf("a page of GUIDs without one (the writer stores it as text)")
+			}
+			toks := section(sp.what+"s", 16*ntok)
 			if toks == nil {
 				return nil, bad
 			}
 			defer toks.Release()
 			nlit := rows - nulls - ntok
 			if nlit < 0 {
-				return nil, fmt.Errorf("%d tokens in %d rows with %d nulls", ntok, rows, nulls)
+				return nil, fmt.Errorf("%d %ss in %d rows with %d nulls", ntok, sp.what, rows, nulls)
 			}
 			offs := section("offsets", (nlit+1)*4)
 			if offs == nil {
@@ -528,7 +541,7 @@ func arrayFromFrameV4(raw *memory.Buffer, n int, kind Kind, rows, dictLen int, o
 			if pos != n {
 				return nil, fmt.Errorf("%d bytes after the literals", n-pos)
 			}
-			return tokenValues(isTok.Bytes(), toks.Bytes(), lo, lits.Bytes(), validity, rows, nulls, outMem)
+			return packedValues(sp, isTok.Bytes(), toks.Bytes(), lo, lits.Bytes(), validity, rows, nulls, outMem)
 		}
 		timed := kind == KindJSON && traits.times != nil
 		if timed && enc == encJSONTimes || kind == KindExtras && traits.blockDict {
@@ -588,6 +601,9 @@ func arrayFromFrameV4(raw *memory.Buffer, n int, kind Kind, rows, dictLen int, o
 			}
 			if bad == nil {
 				data = section("data", int(offs[rows]))
+			}
+			if data != nil && kind == KindText && traits.guidPage && bad == nil {
+				bad = noGUIDText(offs, data.Bytes(), validity)
 			}
 			if data != nil && kind == KindJSON && traits.times != nil && bytes.IndexByte(data.Bytes(), timeMarkByte) < 0 {
 				// The writer stores such a block as templates: one spelling.
@@ -956,110 +972,5 @@ func scaledTimes(deltas []byte, unit int64, width int, base int64, validity *mem
 	}
 	ad := array.NewData(KindTime.ArrowType(), rows, []*memory.Buffer{nv, values}, nil, nulls, 0)
 	defer ad.Release()
-	return array.MakeFromData(ad), nil
-}
-
-// Tokens (encTokens): after the validity bitmap, a bitmap of the rows whose value is a token
-// (a valid row whose text is 22 characters of unpadded base64url, RFC 4648 §5, that decode to 16
-// bytes and encode back to the same text), then the tokens' 16 bytes in row order, then the
-// other valid rows' text as offsets (one more than there are of them, the first 0) and data.
-// Null rows are in neither. A literal that is a token is refused, so the frame has one
-// spelling. Random 16 bytes as base64 text cost zstd about 21 bytes a value (6 bits a
-// character, and the offsets); as bytes, 16.
-
-// tokenText is the encoding of a token's text.
-var tokenText = base64.RawURLEncoding.Strict()
-
-// asToken returns the 16 bytes of text v if it is a token.
-func asToken(v string) (tok [16]byte, ok bool) {
-	if len(v) != 22 {
-		return tok, false
-	}
-	n, err := tokenText.Decode(tok[:], []byte(v))
-	return tok, err == nil && n == 16 // Strict refuses non-zero padding bits: one text per token
-}
-
-// appendTokens appends the token bitmap, tokens and literals of a.
-func appendTokens(dst []byte, a *array.String) []byte {
-	n := a.Len()
-	start := len(dst)
-	dst = append(dst, make([]byte, bitutil.BytesForBits(int64(n)))...)
-	dst = pad8(dst)
-	var lits []int
-	for i := range n {
-		if a.IsNull(i) {
-			continue
-		}
-		if tok, ok := asToken(a.Value(i)); ok {
-			bitutil.SetBit(dst[start:], i)
-			dst = append(dst, tok[:]...)
-		} else {
-			lits = append(lits, i)
-		}
-	}
-	dst = pad8(dst)
-	var off uint32
-	dst = binary.LittleEndian.AppendUint32(dst, 0)
-	for _, i := range lits {
-		off += uint32(len(a.Value(i)))
-		dst = binary.LittleEndian.AppendUint32(dst, off)
-	}
-	dst = pad8(dst)
-	for _, i := range lits {
-		dst = append(dst, a.Value(i)...)
-	}
-	return dst
-}
-
-// tokenValues builds the text of a frame of tokens into one new buffer from mem: the validity
-// bitmap, the offsets, then the text.
-func tokenValues(isTok, toks []byte, litOffs []int32, lits []byte, validity *memory.Buffer, rows, nulls int, mem memory.Allocator) (arrow.Array, error) {
-	if mem == nil {
-		return nil, fmt.Errorf("BUG: tokens without an allocator")
-	}
-	ntok := len(toks) / 16
-	size := 22*ntok + len(lits)
-	if size > maxFrameBytes {
-		return nil, fmt.Errorf("%d bytes of text in one block", size)
-	}
-	nv, parts := ownedBuffers(mem, validity, (rows+1)*4, size)
-	offsets, data := parts[0], parts[1]
-	defer release(nv, offsets, data)
-	if validity != nil {
-		// Tokens only in valid rows: then the valid rows that are not tokens are the literals,
-		// as many as their offsets say.
-		for i, b := range isTok {
-			if extra := b &^ validity.Bytes()[i]; extra != 0 {
-				return nil, fmt.Errorf("null row %d is marked a token", 8*i+bits.TrailingZeros8(extra))
-			}
-		}
-	}
-	out, text := arrow.Int32Traits.CastFromBytes(offsets.Bytes()), data.Bytes()
-	var pos int32
-	t, l := 0, 0
-	for i := range rows {
-		out[i] = pos
-		valid := validity == nil || bitutil.BitIsSet(validity.Bytes(), i)
-		switch {
-		case bitutil.BitIsSet(isTok, i):
-			tokenText.Encode(text[pos:pos+22], toks[16*t:16*t+16])
-			t++
-			pos += 22
-		case valid:
-			v := lits[litOffs[l]:litOffs[l+1]]
-			if _, ok := asToken(string(v)); ok {
-				return nil, fmt.Errorf("row %d's text %q is a token stored as text", i, v)
-			}
-			copy(text[pos:], v)
-			l++
-			pos += int32(len(v))
-		}
-	}
-	out[rows] = pos
-	ad := array.NewData(arrow.BinaryTypes.String, rows, []*memory.Buffer{nv, offsets, data}, nil, nulls, 0)
-	defer ad.Release()
-	if err := validateArray(ad); err != nil {
-		return nil, err
-	}
 	return array.MakeFromData(ad), nil
 }

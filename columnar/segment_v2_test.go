@@ -50,7 +50,7 @@ func rewriteAsVersion(t *testing.T, path, out string, version byte) {
 			f := raw[r.off : r.off+r.len]
 			if j > nb {
 				rows := min(DictPageValues, int(c.DictLen)-(j-nb-1)*DictPageValues)
-				a, err := decodeFrameV4(f, KindText, rows, 0, memory.DefaultAllocator, decodeTraits{})
+				a, err := decodeFrameV4(f, KindText, rows, 0, memory.DefaultAllocator, decodeTraits{guidPage: true})
 				if err != nil {
 					t.Fatal(err)
 				}

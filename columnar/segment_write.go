@@ -194,7 +194,7 @@ func encodeColumn(m *Merged, col int, visit BlockVisitor, shares siblingShares) 
 		// The dictionary's pages of DictPageValues values, each its own frame, after the blocks.
 		for lo := 0; lo < dict.Len(); lo += DictPageValues {
 			page := array.NewSlice(dict, int64(lo), int64(min(lo+DictPageValues, dict.Len())))
-			f, err := encodeFrameV4(KindText, page, 0, encodeTraits{}, m.BetterCompression)
+			f, err := encodeFrameV4(KindText, page, 0, encodeTraits{guidPage: true}, m.BetterCompression)
 			page.Release()
 			if err != nil {
 				return nil, cm, fmt.Errorf("column %s: dictionary: %w", name, err)

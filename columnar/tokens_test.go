@@ -184,36 +184,57 @@ func TestTokensRejects(t *testing.T) {
 // FuzzTokens feeds the reader of a token column frames it did not write: whatever it accepts
 // validates and re-encodes to the bytes it read.
 func FuzzTokens(f *testing.F) {
+	var seeds []*array.String
 	for seed := range uint64(3) {
-		a := tokenCase(30, seed)
-		raw, err := appendFrameV4(nil, KindText, a, 0, encodeTraits{tokens: true})
+		seeds = append(seeds, tokenCase(30, seed))
+	}
+	fuzzPacked(f, seeds, tokenSpelling)
+}
+
+// fuzzPacked feeds the reader of sp's frames (a token column's, or dictionary pages of GUIDs)
+// frames it did not write, seeded with the frames of seeds: whatever it accepts validates and
+// re-encodes to the bytes it read.
+func fuzzPacked(f *testing.F, seeds []*array.String, sp *packed16) {
+	enc := encodeTraits{tokens: sp == tokenSpelling, guidPage: sp == guidSpelling}
+	for _, a := range seeds {
+		raw, err := appendFrameV4(nil, KindText, a, 0, enc)
 		if err != nil {
 			f.Fatal(err)
 		}
 		f.Add(raw)
 	}
-	f.Fuzz(func(t *testing.T, raw []byte) {
-		rows := 0
-		if len(raw) >= 4 {
-			if rows = int(binary.LittleEndian.Uint32(raw)); rows > 1<<12 {
-				return
-			}
+	f.Fuzz(func(t *testing.T, raw []byte) { packedFrameRoundTrips(t, raw, sp) })
+}
+
+// packedFrameRoundTrips decodes raw as a frame of sp's column (a frame of its text whose rows
+// the header says): if it is accepted, it validates, re-encodes to raw and leaves nothing
+// allocated once released. It reports whether raw was accepted.
+func packedFrameRoundTrips(t *testing.T, raw []byte, sp *packed16) bool {
+	t.Helper()
+	enc := encodeTraits{tokens: sp == tokenSpelling, guidPage: sp == guidSpelling}
+	dec := decodeTraits{tokens: enc.tokens, guidPage: enc.guidPage}
+	rows := 0
+	if len(raw) >= 4 {
+		if rows = int(binary.LittleEndian.Uint32(raw)); rows > 1<<12 {
+			return false
 		}
-		mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-		a := fuzzDecode(t, raw, KindText, rows, 0, mem, decodeTraits{tokens: true})
-		if a == nil {
-			return
-		}
-		again, err := appendFrameV4(nil, KindText, a, 0, encodeTraits{tokens: raw[8] == encTokens})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !slices.Equal(again, raw) {
-			t.Fatalf("accepted frame re-encodes differently:\nread  %x\nwrote %x", raw, again)
-		}
-		a.Release()
-		if left := mem.CurrentAlloc(); left != 0 {
-			t.Fatalf("%d bytes still allocated after the array was released", left)
-		}
-	})
+	}
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	a := fuzzDecode(t, raw, KindText, rows, 0, mem, dec)
+	if a == nil {
+		return false
+	}
+	// A token column's frames of version 4 are plain text (encoding 0).
+	again, err := appendFrameV4(nil, KindText, a, 0, encodeTraits{tokens: enc.tokens && raw[8] == encTokens, guidPage: enc.guidPage})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(again, raw) {
+		t.Fatalf("accepted frame re-encodes differently:\nread  %x\nwrote %x", raw, again)
+	}
+	a.Release()
+	if left := mem.CurrentAlloc(); left != 0 {
+		t.Fatalf("%d bytes still allocated after the array was released", left)
+	}
+	return true
 }
