@@ -22,6 +22,9 @@ func invalidf(format string, args ...any) error {
 type Builder struct {
 	rows     uint32
 	sections []builtSection
+	// keysLayout is the layout AddKeys writes (0: the current one, layout 4). Tests of older
+	// versions' readers set layout 3, whose entries they can rewrite in the layouts before it.
+	keysLayout byte
 }
 
 type builtSection struct {
@@ -227,7 +230,7 @@ func (b *Builder) AddKeys(column string, blockRows int, key func(row uint32) ([]
 		hashes = append(hashes, KeyHash(k))
 		rows = append(rows, r)
 	}
-	return b.add(column, KindKeys, marshalKeys(nil, hashes, rows, b.rows, blockRows))
+	return b.add(column, KindKeys, marshalKeys(nil, hashes, rows, b.rows, blockRows, b.keysLayout))
 }
 
 // AddKeyHashes is AddKeys for a writer that hashed each key with KeyHash as it went: hashes[i]
@@ -248,7 +251,7 @@ func (b *Builder) AddKeyHashes(column string, blockRows int, hashes []uint64, ro
 			return fmt.Errorf("index: keys %q: row %d at position %d is out of order or past %d rows", column, r, i, b.rows)
 		}
 	}
-	return b.add(column, KindKeys, marshalKeys(nil, hashes, rows, b.rows, blockRows))
+	return b.add(column, KindKeys, marshalKeys(nil, hashes, rows, b.rows, blockRows, b.keysLayout))
 }
 
 // AddZoneMapInt64 stores per-block bounds of an int64 column (for example

@@ -179,9 +179,10 @@ func TestPostingsRejects(t *testing.T) {
 	f(10, func(b []byte) []byte { binary.LittleEndian.PutUint32(b[12:], 0xffff); return b }) // ends past area
 }
 
-// openKeysPayload opens a keys payload (layout 2 or 3) on its own, as the reader opens it in a file.
+// openKeysPayload opens a keys payload (layout 2, 3 or 4) on its own, as the reader opens it in
+// a file.
 func openKeysPayload(p []byte, rows uint32) (*keysGroups, error) {
-	layout := byte(keysLayoutBlocks)
+	layout := byte(keysLayoutPacked)
 	if len(p) > 5 {
 		layout = p[5]
 	}
@@ -196,7 +197,7 @@ func TestKeysMarshalUnmarshal(t *testing.T) {
 		for i, k := range keys {
 			hashes[i], rows[i] = xxhash.Sum64String(k), uint32(i)
 		}
-		b := marshalKeys(nil, hashes, rows, uint32(len(keys)), 1)
+		b := marshalKeys(nil, hashes, rows, uint32(len(keys)), 1, 0)
 		kg, err := openKeysPayload(b, uint32(len(keys)))
 		if err != nil {
 			t.Fatalf("open: %s", err)
@@ -205,8 +206,9 @@ func TestKeysMarshalUnmarshal(t *testing.T) {
 			t.Fatalf("bucket bits %d, %d a group; want %d, %d", kg.b, kg.g, wantBucketBits, wantGroupBits)
 		}
 		groups := 1 << (wantBucketBits - wantGroupBits)
-		if want := keysGroupedHeaderLen + 8*groups + 4 + 2<<wantBucketBits + (2+blockWidth(uint32(len(keys))))*len(keys); len(b) != want {
-			t.Fatalf("encoded %d bytes, want %d", len(b), want)
+		width, _ := packedEntry(uint32(len(keys)))
+		if want := keysGroupedHeaderLen + 8*groups + 4 + 2<<wantBucketBits + width*int(kg.n); len(b) != want || kg.w != width {
+			t.Fatalf("encoded %d bytes in %d-byte entries, want %d in %d-byte ones", len(b), kg.w, want, width)
 		}
 		for i, k := range keys {
 			got, err := kg.appendRows(nil, KeyHash([]byte(k)))
@@ -235,7 +237,7 @@ func TestKeysWideBucketEnds(t *testing.T) {
 		hashes[i], rows[i] = 42, uint32(i)
 	}
 	hashes[7] = 1 << 63
-	b := marshalKeys(nil, hashes, rows, uint32(n), 1)
+	b := marshalKeys(nil, hashes, rows, uint32(n), 1, 0)
 	kg, err := openKeysPayload(b, uint32(n))
 	if err != nil || kg.e != 4 {
 		t.Fatalf("open: %v, %d-byte ends; want 4", err, kg.e)
@@ -255,7 +257,7 @@ func TestKeysGroupedRejects(t *testing.T) {
 	for i := range hashes {
 		hashes[i], rows[i] = xxhash.Sum64String(fmt.Sprint(i)), uint32(i)
 	}
-	good := marshalKeysGrouped(nil, sortKeys(hashes, rows), 100, 1, 64)
+	good := marshalKeysGrouped(nil, sortKeys(hashes, rows), 100, 1, 64, keysLayoutPacked)
 	resign := func(b []byte) []byte {
 		binary.LittleEndian.PutUint32(b[12:], crc32c(b[:12]))
 		return b
@@ -278,7 +280,9 @@ func TestKeysGroupedRejects(t *testing.T) {
 	f(100, func(b []byte) []byte { b[0]++; return b })                                       // header crc
 	f(100, func(b []byte) []byte { b[4] = maxKeyBucketBits + 1; return resign(b) })          // bucket bits
 	f(100, func(b []byte) []byte { b[5] = keysLayoutCompact; return resign(b) })             // layout
-	f(100, func(b []byte) []byte { b[6] = 5; return resign(b) })                             // row width
+	f(100, func(b []byte) []byte { b[6] = 5; return resign(b) })                             // entry width
+	f(100, func(b []byte) []byte { b[6] = 4; return resign(b) })                             // entry width: wider than 100 blocks need
+	f(100, func(b []byte) []byte { b[5] = keysLayoutBlocks; return resign(b) })              // layout 3 of a layout-4 section
 	f(100, func(b []byte) []byte { b[7] = b[4] + 1; return resign(b) })                      // group bits > bucket bits
 	f(100, func(b []byte) []byte { b[8] = 3; return resign(b) })                             // end width
 	f(100, func(b []byte) []byte { b[9] = 0; return resign(b) })                             // blocks of 0 rows
@@ -427,13 +431,13 @@ func TestKeysNameBlocks(t *testing.T) {
 		}
 		hashes[i], rows[i] = xxhash.Sum64String(k), uint32(i)
 	}
-	b := marshalKeys(nil, hashes, rows, n, blockRows)
+	b := marshalKeys(nil, hashes, rows, n, blockRows, 0)
 	kg, err := openKeysPayload(b, n)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if kg.w != 1 || kg.blockRows != blockRows || kg.n > n-2 || kg.n < n-10 {
-		t.Fatalf("%d-byte ids, blocks of %d, %d entries; want 1-byte, %d, about %d", kg.w, kg.blockRows, kg.n, blockRows, n-2)
+	if kg.w != 3 || kg.fpBits != 16 || kg.blockRows != blockRows || kg.n > n-2 || kg.n < n-10 {
+		t.Fatalf("%d-byte entries (%d-bit fingerprints), blocks of %d, %d entries; want 3-byte (16-bit), %d, about %d", kg.w, kg.fpBits, kg.blockRows, kg.n, blockRows, n-2)
 	}
 	got, err := kg.appendRows(nil, xxhash.Sum64String("dup"))
 	if err != nil {
@@ -450,7 +454,7 @@ func TestKeysNameBlocks(t *testing.T) {
 	if err != nil || len(got) != n-39*blockRows || got[0] != 39*blockRows || got[len(got)-1] != n-1 {
 		t.Fatalf("the last, short block: %d rows, %v", len(got), err)
 	}
-	byRow := marshalKeysGrouped(nil, sortKeys(slices.Clone(hashes), slices.Clone(rows)), n, 0, keyGroupBytes)
+	byRow := marshalKeysGrouped(nil, sortKeys(slices.Clone(hashes), slices.Clone(rows)), n, 0, keyGroupBytes, keysLayoutGrouped)
 	t.Logf("%d keys: %d bytes naming blocks, %d naming rows", n, len(b), len(byRow))
 	if len(b) >= len(byRow)*4/5 {
 		t.Fatalf("%d bytes naming blocks, %d naming rows", len(b), len(byRow))
@@ -458,5 +462,47 @@ func TestKeysNameBlocks(t *testing.T) {
 	// A block past the segment is refused.
 	if _, err := openKeysPayload(b, 39*blockRows); err == nil {
 		t.Fatal("a section of 40 blocks opened for a segment of 39")
+	}
+}
+
+// TestKeysPackedEntries: layout 4 packs a fingerprint and a block into the fewest bytes that
+// keep 12 fingerprint bits (at most 16), so a segment of 257 to 4,096 blocks (a day of a
+// million events and more, in blocks of 4,096 rows) takes 3 bytes an entry where layout 3 took
+// 4; every key's probe still returns its rows, and few others.
+func TestKeysPackedEntries(t *testing.T) {
+	for _, c := range []struct {
+		blocks        uint32
+		width, fpBits int
+	}{{1, 2, 16}, {16, 2, 12}, {17, 3, 16}, {256, 3, 16}, {257, 3, 15}, {831, 3, 14}, {4096, 3, 12}, {4097, 4, 16}, {1 << 20, 4, 12}, {1<<20 + 1, 5, 16}, {1 << 24, 5, 16}} {
+		if w, fp := packedEntry(c.blocks); w != c.width || int(fp) != c.fpBits {
+			t.Errorf("%d blocks: %d-byte entries, %d-bit fingerprints; want %d, %d", c.blocks, w, fp, c.width, c.fpBits)
+		}
+	}
+	const blockRows, blocks = 16, 831
+	n := uint32(blockRows * blocks)
+	hashes, rows := make([]uint64, n), make([]uint32, n)
+	for i := range hashes {
+		hashes[i], rows[i] = KeyHash(binary.LittleEndian.AppendUint32(nil, uint32(i))), uint32(i)
+	}
+	packed := marshalKeys(nil, hashes, rows, n, blockRows, 0)
+	old := marshalKeys(nil, hashes, rows, n, blockRows, keysLayoutBlocks)
+	kg, err := openKeysPayload(packed, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if kg.layout != keysLayoutPacked || kg.w != 3 || kg.fpBits != 14 {
+		t.Fatalf("layout %d, %d-byte entries, %d-bit fingerprints", kg.layout, kg.w, kg.fpBits)
+	}
+	extra := 0
+	for i, h := range hashes {
+		got, err := kg.appendRows(nil, h)
+		if err != nil || !slices.Contains(got, uint32(i)) {
+			t.Fatalf("key %d: %d rows, %v", i, len(got), err)
+		}
+		extra += len(got)/blockRows - 1
+	}
+	t.Logf("%d keys in %d blocks: %d bytes (layout 3: %d); %d false candidate blocks in %d probes", n, blocks, len(packed), len(old), extra, n)
+	if len(packed) > len(old)*4/5 || extra > int(n)/100 {
+		t.Fatalf("%d bytes against layout 3's %d; %d false candidate blocks in %d probes", len(packed), len(old), extra, n)
 	}
 }

@@ -21,8 +21,9 @@ import "hash/crc32"
 // writes keys sections of layout 3, whose entries name a key's block instead of its row, and
 // postings of a few runs as run lists (runlist.go). Version 6 writes postings in groups that
 // share a start and a checksum, each posting's length in 2 or 4 bytes and only roaring bitmaps
-// aligned (postings_grouped.go).
-const formatVersion = 6
+// aligned (postings_grouped.go). Version 7 writes keys sections of layout 4, each entry's
+// fingerprint and block packed into as few bytes as the segment's blocks allow (keys.go).
+const formatVersion = 7
 
 // oldestFormatVersion is the oldest version this reader decodes.
 const oldestFormatVersion = 1

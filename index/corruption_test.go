@@ -109,8 +109,12 @@ func TestSectionErrorNamesSectionAndOffset(t *testing.T) {
 
 // keyedBuilder holds an "id" keys section over rows distinct keys, and a bools section.
 func keyedBuilder(rows uint32) (*Builder, func(r uint32) []byte) {
+	return keyedBuilderOf(NewBuilder(rows))
+}
+
+// keyedBuilderOf is keyedBuilder into b (oldKeysBuilder: keys of layout 3).
+func keyedBuilderOf(b *Builder) (*Builder, func(r uint32) []byte) {
 	key := func(r uint32) []byte { return binary.LittleEndian.AppendUint64([]byte("request-"), uint64(r)) }
-	b := NewBuilder(rows)
 	if err := b.AddKeys("id", 1, func(r uint32) ([]byte, bool) { return key(r), true }); err != nil {
 		panic(err)
 	}
@@ -139,7 +143,7 @@ func (kg *keysGroups) group(data []byte, j int) (off, length int64) {
 	ent := data[kg.off+keysGroupedHeaderLen+keyGroupEntryLen*int64(j):]
 	start, end := binary.LittleEndian.Uint32(ent), binary.LittleEndian.Uint32(ent[8:])
 	endsLen := int64(kg.e) << kg.g
-	return kg.off + kg.groupsOff() + int64(j)*endsLen + int64(start)*int64(2+kg.w), endsLen + int64(end-start)*int64(2+kg.w)
+	return kg.off + kg.groupsOff() + int64(j)*endsLen + int64(start)*int64(kg.entryLen), endsLen + int64(end-start)*int64(kg.entryLen)
 }
 
 func (kg *keysGroups) groupOf(h uint64) int { return int(keyBucket(h, kg.b) >> kg.g) }
@@ -186,7 +190,7 @@ func TestKeysGroupErrorNamesGroupAndOffset(t *testing.T) {
 	bad[kg.off+4] ^= 0x01
 	rd = openBytes(t, bad)
 	_, err = rd.Keys("id", key(in6))
-	want = fmt.Sprintf(`section keys "id" at offset %d (%d bytes): index: corrupt sidecar: keys header: crc32c mismatch`, kg.off, kg.groupsOff()+int64(kg.e)<<kg.b+int64(2+kg.w)*20_000)
+	want = fmt.Sprintf(`section keys "id" at offset %d (%d bytes): index: corrupt sidecar: keys header: crc32c mismatch`, kg.off, kg.groupsOff()+int64(kg.e)<<kg.b+int64(kg.entryLen)*int64(kg.n))
 	if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), want) {
 		t.Fatalf("got %v, want ErrCorrupt containing %q", err, want)
 	}
@@ -204,7 +208,7 @@ func TestEveryByteOfKeyGroupsIsCovered(t *testing.T) {
 		hashes[i], rows[i] = KeyHash(binary.LittleEndian.AppendUint32(nil, uint32(i))), uint32(i)
 	}
 	hashes[9] = hashes[8] // a repeated key
-	data := marshalKeysGrouped(nil, sortKeys(slices.Clone(hashes), slices.Clone(rows)), n, 1, 64)
+	data := marshalKeysGrouped(nil, sortKeys(slices.Clone(hashes), slices.Clone(rows)), n, 1, 64, keysLayoutPacked)
 	kg, err := openKeysPayload(data, n)
 	if err != nil {
 		t.Fatal(err)

@@ -19,7 +19,7 @@ func fuzzSeeds(f *testing.F) {
 		}
 		f.Add(data)
 	}
-	f.Add(asVersion2(newRefSegment(37, 40, 16).builderWith(1)))
+	f.Add(asVersion2(newRefSegment(37, 40, 16).builderOld(1)))
 }
 
 // FuzzOpen opens arbitrary bytes and probes every section: any outcome but a panic or
@@ -235,7 +235,7 @@ func resignPostingsGrouped(p []byte, withValues bool) {
 // FuzzKeysSection fuzzes the whole-section keys decoder of format versions 1 and 2.
 func FuzzKeysSection(f *testing.F) {
 	s := newRefSegment(34, 50, 16)
-	f.Add(sectionPayload(f, asVersion2(s.builderWith(1)), "id", KindKeys), uint32(50), []byte("k"))
+	f.Add(sectionPayload(f, asVersion2(s.builderOld(1)), "id", KindKeys), uint32(50), []byte("k"))
 	f.Fuzz(func(t *testing.T, data []byte, rows uint32, key []byte) {
 		var ks keysSection
 		if ks.unmarshal(alignedCopy(data), rows) != nil {
@@ -261,7 +261,8 @@ func FuzzKeysGroups(f *testing.F) {
 	for i := range hashes {
 		hashes[i], rows[i] = uint64(i)*0x9e3779b97f4a7c15, uint32(i)
 	}
-	f.Add(marshalKeysGrouped(nil, sortKeys(hashes, rows), 200, 1, 64), uint32(200), []byte{}, true)
+	f.Add(marshalKeysGrouped(nil, sortKeys(hashes, rows), 200, 1, 64, keysLayoutPacked), uint32(200), []byte{}, true)
+	f.Add(marshalKeysGrouped(nil, sortKeys(hashes, rows), 200, 1, 64, keysLayoutBlocks), uint32(200), []byte{}, true)
 	f.Fuzz(func(t *testing.T, data []byte, rows uint32, key []byte, resign bool) {
 		if resign {
 			resignKeys(data)
@@ -281,7 +282,7 @@ func FuzzKeysGroups(f *testing.F) {
 	})
 }
 
-// resignKeys recomputes the CRCs of a layout-2 keys payload wherever its header and table let
+// resignKeys recomputes the CRCs of a layout-2, 3 or 4 keys payload wherever its header and table let
 // it find what they cover.
 func resignKeys(p []byte) {
 	if len(p) < keysGroupedHeaderLen {
@@ -289,8 +290,12 @@ func resignKeys(p []byte) {
 	}
 	binary.LittleEndian.PutUint32(p[12:], crc32c(p[:12]))
 	b, w, g, e := p[4], int(p[6]), p[7], int(p[8])
-	if b > maxKeyBucketBits || g > b || w < 2 || w > 4 || (e != 2 && e != 4) {
+	if b > maxKeyBucketBits || g > b || w < 1 || w > 6 || (e != 2 && e != 4) {
 		return
+	}
+	entryLen := 2 + w // layouts 2 and 3: a fingerprint and a row or block
+	if p[5] == keysLayoutPacked {
+		entryLen = w
 	}
 	ng, gb := 1<<(b-g), 1<<g
 	groups := keysGroupedHeaderLen + keyGroupEntryLen*ng + 4
@@ -300,8 +305,8 @@ func resignKeys(p []byte) {
 	for j := range ng {
 		ent := p[keysGroupedHeaderLen+keyGroupEntryLen*j:]
 		start, end := binary.LittleEndian.Uint32(ent), binary.LittleEndian.Uint32(ent[8:])
-		at := groups + j*gb*e + int(start)*(2+w)
-		n := gb*e + int(end-start)*(2+w)
+		at := groups + j*gb*e + int(start)*entryLen
+		n := gb*e + int(end-start)*entryLen
 		if start <= end && end-start < 1<<24 && at+n <= len(p) {
 			binary.LittleEndian.PutUint32(ent[4:], groupCRC(start, end, p[at:at+n]))
 		}

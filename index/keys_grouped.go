@@ -18,6 +18,7 @@ import (
 //	header (16 bytes): n uint32 | b uint8 | layout=2 uint8 | w uint8 | g uint8 | e uint8 | 0 0 0 | crc32c of bytes 0..11
 //	table: [2^(b-g)] (start uint32, crc uint32), then n uint32
 //	groups, contiguous: group j = ends [2^g] e-byte | fps [c]uint16 | rows [c] w-byte
+//	  (layout 4: group j = ends [2^g] e-byte | entries [c] w-byte, each a fingerprint below a block)
 //
 // Group j holds buckets [j<<g, (j+1)<<g) and entries [start_j, start_j+1), c of them; its ends are
 // relative to start_j. Its crc is CRC32C(start_j ‖ start_j+1 ‖ group bytes), so the one table
@@ -33,29 +34,48 @@ const (
 	keyGroupBytes = 4096
 )
 
-// marshalKeys appends a keys payload (layout 3) for the given hashes and their rows (ascending),
-// of a segment of segRows rows in blocks of blockRows.
-func marshalKeys(dst []byte, hashes []uint64, rows []uint32, segRows uint32, blockRows int) []byte {
+// marshalKeys appends a keys payload for the given hashes and their rows (ascending), of a
+// segment of segRows rows in blocks of blockRows, in layout 4 (or layout, if not 0: Builder's
+// keysLayout).
+func marshalKeys(dst []byte, hashes []uint64, rows []uint32, segRows uint32, blockRows int, layout byte) []byte {
+	if layout == 0 {
+		layout = keysLayoutPacked
+	}
 	blocks := make([]uint32, len(rows))
 	for i, r := range rows {
 		blocks[i] = r / uint32(blockRows)
 	}
 	sk := sortKeys(hashes, blocks)
 	sk.dedupe()
-	return marshalKeysGrouped(dst, sk, segRows, uint32(blockRows), keyGroupBytes)
+	return marshalKeysGrouped(dst, sk, segRows, uint32(blockRows), keyGroupBytes, layout)
 }
 
 // marshalKeysGrouped writes groups of about target bytes (tests ask for small ones, to get many
-// groups from few keys): layout 3, sk's entries holding blocks of blockRows rows, or with
-// blockRows 0 layout 2, holding rows (tests of version-4 readers).
-func marshalKeysGrouped(dst []byte, sk sortedKeys, segRows, blockRows uint32, target int) []byte {
-	n, b, w := len(sk.fps), sk.b, rowWidth(segRows)
-	layout := byte(keysLayoutGrouped)
-	if blockRows > 0 {
-		layout, w = keysLayoutBlocks, blockWidth((segRows+blockRows-1)/blockRows)
+// groups from few keys) in layout 4 or 3, sk's entries holding blocks of blockRows rows, or 2,
+// holding rows (blockRows 0). Layouts 2 and 3 are written by tests of older versions' readers.
+func marshalKeysGrouped(dst []byte, sk sortedKeys, segRows, blockRows uint32, target int, layout byte) []byte {
+	w := rowWidth(segRows)
+	var (
+		packed []uint64
+		fpBits uint
+	)
+	switch {
+	case layout == keysLayoutGrouped && blockRows == 0:
+	case layout == keysLayoutBlocks && blockRows > 0:
+		w = blockWidth((segRows + blockRows - 1) / blockRows)
+	case layout == keysLayoutPacked && blockRows > 0:
+		w, fpBits = packedEntry((segRows + blockRows - 1) / blockRows)
+		packed = sk.pack(fpBits)
+	default:
+		panic(fmt.Sprintf("BUG: keys layout %d with blocks of %d rows", layout, blockRows))
+	}
+	entryLen := 2 + w // fingerprint and row or block
+	n, b := len(sk.fps), sk.b
+	if packed != nil {
+		entryLen, n = w, len(packed)
 	}
 	nb := 1 << b
-	perBucket := 2 + float64(n)/float64(nb)*float64(2+w)
+	perBucket := 2 + float64(n)/float64(nb)*float64(entryLen)
 	g := uint8(0)
 	for g < b && float64(int(2)<<g)*perBucket <= float64(target) {
 		g++
@@ -76,7 +96,7 @@ func marshalKeysGrouped(dst []byte, sk sortedKeys, segRows, blockRows uint32, ta
 		}
 	}
 	base := len(dst)
-	dst = slices.Grow(dst, keysGroupedHeaderLen+keyGroupEntryLen*ng+4+e*nb+(2+w)*n)
+	dst = slices.Grow(dst, keysGroupedHeaderLen+keyGroupEntryLen*ng+4+e*nb+entryLen*n)
 	dst = binary.LittleEndian.AppendUint32(dst, uint32(n))
 	dst = append(dst, b, layout, byte(w), g, byte(e), byte(blockRows), byte(blockRows>>8), byte(blockRows>>16))
 	dst = binary.LittleEndian.AppendUint32(dst, crc32.Checksum(dst[base:base+12], castagnoli))
@@ -96,10 +116,18 @@ func marshalKeysGrouped(dst []byte, sk sortedKeys, segRows, blockRows uint32, ta
 				dst = binary.LittleEndian.AppendUint32(dst, k-start)
 			}
 		}
-		for _, fp := range sk.fps[start:end] {
-			dst = binary.LittleEndian.AppendUint16(dst, fp)
+		if packed != nil {
+			for _, v := range packed[start:end] {
+				for i := range w {
+					dst = append(dst, byte(v>>(8*i)))
+				}
+			}
+		} else {
+			for _, fp := range sk.fps[start:end] {
+				dst = binary.LittleEndian.AppendUint16(dst, fp)
+			}
+			dst = appendRowIDs(dst, sk.rows[start:end], w)
 		}
-		dst = appendRowIDs(dst, sk.rows[start:end], w)
 		binary.LittleEndian.PutUint32(dst[table+keyGroupEntryLen*j+4:], groupCRC(start, end, dst[at:]))
 	}
 	return dst
@@ -130,6 +158,9 @@ type keysGroups struct {
 	b, g      uint8
 	w, e      int
 	groups    int
+	layout    byte
+	entryLen  int  // bytes an entry: 2+w (layouts 2 and 3) or w (layout 4)
+	fpBits    uint // layout 4's fingerprint bits
 
 	whole wholeSection
 }
@@ -164,7 +195,7 @@ func (kg *keysGroups) source() io.ReaderAt {
 	return kg.whole.source()
 }
 
-// openKeysGroups opens a keys section of layout 2 or 3, the one its file's version writes.
+// openKeysGroups opens a keys section of layout 2, 3 or 4, the one its file's version writes.
 func openKeysGroups(r io.ReaderAt, off, length int64, rows uint32, layout byte) (*keysGroups, error) {
 	var h [keysGroupedHeaderLen]byte
 	if length < keysGroupedHeaderLen {
@@ -181,6 +212,7 @@ func openKeysGroups(r io.ReaderAt, off, length int64, rows uint32, layout byte) 
 	if h[5] != layout {
 		return nil, corruptf("keys header: layout %d, want %d", h[5], layout)
 	}
+	kg.layout, kg.entryLen = layout, 2+kg.w
 	units := rows // what an entry's id counts
 	switch h[5] {
 	case keysLayoutGrouped:
@@ -198,8 +230,18 @@ func openKeysGroups(r io.ReaderAt, off, length int64, rows uint32, layout byte) 
 		if kg.w != blockWidth(units) {
 			return nil, corruptf("keys header: %d-byte block numbers for %d blocks", kg.w, units)
 		}
+	case keysLayoutPacked:
+		if kg.blockRows == 0 {
+			return nil, corruptf("keys header: blocks of 0 rows")
+		}
+		units = uint32((uint64(rows) + uint64(kg.blockRows) - 1) / uint64(kg.blockRows))
+		w, fpBits := packedEntry(units)
+		if kg.w != w {
+			return nil, corruptf("keys header: %d-byte entries for %d blocks, want %d", kg.w, units, w)
+		}
+		kg.entryLen, kg.fpBits = w, fpBits
 	default:
-		return nil, corruptf("keys header: layout %d, want %d or %d", h[5], keysLayoutGrouped, keysLayoutBlocks)
+		return nil, corruptf("keys header: layout %d, want %d to %d", h[5], keysLayoutGrouped, keysLayoutPacked)
 	}
 	switch {
 	case kg.b > maxKeyBucketBits || kg.g > kg.b:
@@ -211,7 +253,7 @@ func openKeysGroups(r io.ReaderAt, off, length int64, rows uint32, layout byte) 
 	}
 	kg.groups = 1 << (kg.b - kg.g)
 	kg.whole = wholeSection{r: r, off: off, size: length, units: kg.groups, threshold: max(64, int64(kg.groups)/4) + 1}
-	if want := kg.groupsOff() + int64(kg.e)<<kg.b + int64(2+kg.w)*int64(kg.n); length != want {
+	if want := kg.groupsOff() + int64(kg.e)<<kg.b + int64(kg.entryLen)*int64(kg.n); length != want {
 		return nil, corruptf("keys: %d bytes, want %d for %d entries, %d buckets and %d groups", length, want, kg.n, 1<<kg.b, kg.groups)
 	}
 	return kg, nil
@@ -239,8 +281,8 @@ func (kg *keysGroups) appendRows(dst []uint32, h uint64) ([]uint32, error) {
 	}
 	gb, c := 1<<kg.g, int(end-start)
 	endsLen := gb * kg.e
-	at := kg.off + kg.groupsOff() + int64(j)*int64(endsLen) + int64(start)*int64(2+kg.w)
-	size := endsLen + c*(2+kg.w)
+	at := kg.off + kg.groupsOff() + int64(j)*int64(endsLen) + int64(start)*int64(kg.entryLen)
+	size := endsLen + c*kg.entryLen
 	var buf []byte
 	mem, _ := r.(*sectionBytes)
 	if mem != nil {
@@ -295,7 +337,12 @@ func (kg *keysGroups) appendRows(dst []uint32, h uint64) ([]uint32, error) {
 	if kk > 0 {
 		from = rel(kk - 1)
 	}
-	dst, err := appendMatches(dst, buf[endsLen:], buf[endsLen+2*c:], kg.w, from, rel(kk), uint16(h), kg.rows, kg.blockRows)
+	var err error
+	if kg.layout == keysLayoutPacked {
+		dst, err = appendPackedMatches(dst, buf[endsLen:], kg.w, kg.fpBits, from, rel(kk), packedFingerprint(h, kg.fpBits), kg.rows, kg.blockRows)
+	} else {
+		dst, err = appendMatches(dst, buf[endsLen:], buf[endsLen+2*c:], kg.w, from, rel(kk), uint16(h), kg.rows, kg.blockRows)
+	}
 	if err != nil {
 		return dst, fmt.Errorf("%s: %w", where(), err)
 	}

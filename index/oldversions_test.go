@@ -13,8 +13,10 @@ import (
 
 // Sidecars live as long as their segments, so every format version this reader has written
 // stays readable. testdata holds sidecars of newRefSegment(41, 500, 64) written by the code
-// of those versions (v1 at 8e58a5f^, v2 at f4f9351, v3 at 48aa432, v4 at da4f61f, v5 at e246abb); asVersion2 rewrites any sidecar as
-// version 2 with the version-2 keys writer below, and asVersion5 as version 5, for cases the files do not cover.
+// of those versions (v1 at 8e58a5f^, v2 at f4f9351, v3 at 48aa432, v4 at da4f61f, v5 at e246abb, v6 at 1354cc7); asVersion2 rewrites
+// a sidecar as version 2 with the version-2 keys writer below, asVersion5 as version 5 and
+// asVersion6 as version 6, for cases the files do not cover. Their builders write keys in
+// layout 3 (oldKeysBuilder): layout 4 keeps fewer fingerprint bits than the layouts before it.
 
 // marshalKeysCompact is the keys writer of format version 2 (layout 1), kept for tests.
 func marshalKeysCompact(dst []byte, hashes []uint64, rows []uint32, segRows uint32) []byte {
@@ -37,6 +39,7 @@ func marshalKeysCompact(dst []byte, hashes []uint64, rows []uint32, segRows uint
 // has them.
 func groupedToCompact(p []byte, segRows uint32) []byte {
 	n, b, w, g, e := binary.LittleEndian.Uint32(p), p[4], int(p[6]), p[7], int(p[8])
+	oldKeys(p)
 	if p[5] == keysLayoutBlocks && (p[9] != 1 || p[10] != 0 || p[11] != 0) {
 		panic("BUG: groupedToCompact of blocks of more than a row")
 	}
@@ -116,11 +119,32 @@ func asVersion2(b *Builder) []byte {
 // asVersion5 marshals what b holds as a version-5 sidecar: postings a posting at a time.
 func asVersion5(b *Builder) []byte {
 	return rewritten(b, 5, func(s builtSection) []byte {
-		if s.kind == KindCodes || s.kind == KindBools || s.kind == KindInt32 {
+		switch s.kind {
+		case KindCodes, KindBools, KindInt32:
 			return groupedToPaged(s.payload, s.kind == KindInt32)
+		case KindKeys:
+			oldKeys(s.payload)
 		}
 		return s.payload
 	})
+}
+
+// asVersion6 marshals what b holds as a version-6 sidecar: keys in layout 3.
+func asVersion6(b *Builder) []byte {
+	return rewritten(b, 6, func(s builtSection) []byte {
+		if s.kind == KindKeys {
+			oldKeys(s.payload)
+		}
+		return s.payload
+	})
+}
+
+// oldKeys panics unless keys payload p is of layout 3 or 2, which a rewriter can turn into the
+// versions before 7 (a builder of oldKeysBuilder writes them).
+func oldKeys(p []byte) {
+	if len(p) > 5 && p[5] == keysLayoutPacked {
+		panic("BUG: keys of layout 4 rewritten for an older version; build them with oldKeysBuilder")
+	}
 }
 
 // rewritten marshals b's sections, each payload as payload says, as a sidecar of version v.
@@ -153,7 +177,7 @@ func TestReadsOldVersions(t *testing.T) {
 	for _, f := range []struct {
 		file    string
 		version uint8
-	}{{"testdata/v1-ref41.alix", 1}, {"testdata/v2-ref41.alix", 2}, {"testdata/v3-ref41.alix", 3}, {"testdata/v4-ref41.alix", 4}, {"testdata/v5-ref41.alix", 5}} {
+	}{{"testdata/v1-ref41.alix", 1}, {"testdata/v2-ref41.alix", 2}, {"testdata/v3-ref41.alix", 3}, {"testdata/v4-ref41.alix", 4}, {"testdata/v5-ref41.alix", 5}, {"testdata/v6-ref41.alix", 6}} {
 		data, err := os.ReadFile(f.file)
 		if err != nil {
 			t.Fatal(err)
@@ -164,13 +188,17 @@ func TestReadsOldVersions(t *testing.T) {
 		}
 		checkProbes(t, rd, s.probes())
 	}
-	// The version-5 writer kept for tests writes what that version's code wrote, byte for byte.
-	if want, err := os.ReadFile("testdata/v5-ref41.alix"); err != nil || !bytes.Equal(asVersion5(s.builder()), want) {
+	// The version-5 and version-6 writers kept for tests write what those versions' code wrote,
+	// byte for byte.
+	if want, err := os.ReadFile("testdata/v5-ref41.alix"); err != nil || !bytes.Equal(asVersion5(s.builderOld(s.blockRows)), want) {
 		t.Fatalf("asVersion5 of the reference segment is not testdata/v5-ref41.alix (%v)", err)
+	}
+	if want, err := os.ReadFile("testdata/v6-ref41.alix"); err != nil || !bytes.Equal(asVersion6(s.builderOld(s.blockRows)), want) {
+		t.Fatalf("asVersion6 of the reference segment is not testdata/v6-ref41.alix (%v)", err)
 	}
 	// Rewritten: 2- and 3-byte row ids, several groups.
 	for _, s := range []*refSegment{s, newRefSegment(42, 70_000, 65_536)} {
-		rd := openBytes(t, asVersion2(s.builderWith(1)))
+		rd := openBytes(t, asVersion2(s.builderOld(1)))
 		if rd.version != 2 {
 			t.Fatalf("version %d, want 2", rd.version)
 		}

@@ -67,7 +67,8 @@ func TestKeyProbeReadsOneGroup(t *testing.T) {
 	probe(5, 2, 6<<10)
 
 	// The same sidecar in version 2 reads the whole section on the first probe.
-	old := asVersion2(b)
+	ob, _ := keyedBuilderOf(oldKeysBuilder(rows))
+	old := asVersion2(ob)
 	cr = &countingReaderAt{r: bytes.NewReader(old)}
 	if rd, err = Open(cr, int64(len(old))); err != nil {
 		t.Fatal(err)

@@ -261,7 +261,10 @@ func (rd *Reader) load(e *dirEntry) (any, error) {
 		// The directory's CRC of the whole section is still written, for tools that check a
 		// whole file, but a probe never reads the section whole to check it.
 		layout := byte(keysLayoutGrouped)
-		if rd.version >= 5 {
+		switch {
+		case rd.version >= 7:
+			layout = keysLayoutPacked
+		case rd.version >= 5:
 			layout = keysLayoutBlocks
 		}
 		kg, err := openKeysGroups(rd.r, int64(e.offset), int64(e.length), rd.rows, layout)

@@ -89,9 +89,25 @@ func (s *refSegment) build() []byte { return s.builder().Marshal(nil) }
 
 func (s *refSegment) builder() *Builder { return s.builderWith(s.blockRows) }
 
-// builderWith indexes the keys in blocks of keyBlockRows rows (1: rows, as versions 1 to 4).
+// builderWith indexes the keys in blocks of keyBlockRows rows.
 func (s *refSegment) builderWith(keyBlockRows int) *Builder {
-	b := NewBuilder(s.rows)
+	return s.fill(NewBuilder(s.rows), keyBlockRows)
+}
+
+// builderOld is builderWith writing keys in layout 3, for the rewriters of older versions
+// (oldversions_test.go): with blocks of 1 row, as versions 1 to 4 named rows.
+func (s *refSegment) builderOld(keyBlockRows int) *Builder {
+	return s.fill(oldKeysBuilder(s.rows), keyBlockRows)
+}
+
+// oldKeysBuilder is a builder whose keys sections are layout 3.
+func oldKeysBuilder(rows uint32) *Builder {
+	b := NewBuilder(rows)
+	b.keysLayout = keysLayoutBlocks
+	return b
+}
+
+func (s *refSegment) fill(b *Builder, keyBlockRows int) *Builder {
 	must := func(err error) {
 		if err != nil {
 			panic(err)
