@@ -74,7 +74,9 @@ func groupedToCompact(p []byte, segRows uint32) []byte {
 	return append(append(out, fps...), rows...)
 }
 
-// postingsOfPayload reads back what a version-6 postings payload holds.
+// postingsOfPayload reads back what a version-6 or 7 postings payload holds. A run list decodes
+// to run containers; RunOptimize gives each container the form the writer's bitmap had
+// (bitmapOfSorted), so that re-serializing it in roaring writes that bitmap's bytes.
 func postingsOfPayload(p []byte, withValues bool) ([]int32, []*roaring.Bitmap) {
 	ps, err := openPostingsGrouped(bytes.NewReader(p), 0, int64(len(p)), 1<<31, withValues, false)
 	if err != nil {
@@ -85,6 +87,7 @@ func postingsOfPayload(p []byte, withValues bool) ([]int32, []*roaring.Bitmap) {
 		if bitmaps[i], err = ps.bitmap(i); err != nil {
 			panic(err)
 		}
+		bitmaps[i].RunOptimize()
 	}
 	return ps.values, bitmaps
 }
@@ -129,11 +132,16 @@ func asVersion5(b *Builder) []byte {
 	})
 }
 
-// asVersion6 marshals what b holds as a version-6 sidecar: keys in layout 3.
+// asVersion6 marshals what b holds as a version-6 sidecar: keys in layout 3, run lists of at
+// most maxRunList bytes.
 func asVersion6(b *Builder) []byte {
 	return rewritten(b, 6, func(s builtSection) []byte {
-		if s.kind == KindKeys {
+		switch s.kind {
+		case KindKeys:
 			oldKeys(s.payload)
+		case KindCodes, KindBools, KindInt32:
+			values, bitmaps := postingsOfPayload(s.payload, s.kind == KindInt32)
+			return marshalPostingsGroupedMax(nil, values, bitmaps, maxRunList)
 		}
 		return s.payload
 	})
@@ -231,7 +239,7 @@ func marshalPostingsPaged(dst []byte, values []int32, bitmaps []*roaring.Bitmap)
 			dst = append(dst, 0)
 		}
 		start := len(dst)
-		dst = append(dst, encodePosting(bm)...)
+		dst = append(dst, encodePosting(bm, maxRunList)...)
 		e := dst[entriesAt+postingEntryLen*i:]
 		binary.LittleEndian.PutUint32(e, uint32(len(dst)-area))
 		binary.LittleEndian.PutUint32(e[4:], postingCRC(i, dst[start:]))

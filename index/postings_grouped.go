@@ -72,14 +72,19 @@ func (l *postingsGroupedLayout) set(n, g, w int, withValues bool, length int64) 
 }
 
 // encodePosting returns a posting's bytes as the writers store them: a run list when that is
-// shorter than the roaring serialization (and at most maxRunList bytes), else the roaring
-// serialization; nothing for an empty posting.
-func encodePosting(bm *roaring.Bitmap) []byte {
+// shorter than the roaring serialization (and, with runListMax > 0, at most runListMax bytes:
+// versions 5 and 6 wrote maxRunList), else the roaring serialization; nothing for an empty
+// posting.
+func encodePosting(bm *roaring.Bitmap, runListMax int) []byte {
 	if bm == nil || bm.IsEmpty() {
 		return nil
 	}
 	size := int(bm.GetSerializedSizeInBytes())
-	if b, ok := appendRunList(nil, bm, min(size, maxRunList+1)); ok {
+	limit := size
+	if runListMax > 0 {
+		limit = min(size, runListMax+1)
+	}
+	if b, ok := appendRunList(nil, bm, limit); ok {
 		return b
 	}
 	w := appendWriter{b: make([]byte, 0, size)}
@@ -89,10 +94,16 @@ func encodePosting(bm *roaring.Bitmap) []byte {
 	return w.b
 }
 
-// marshalPostingsGrouped appends a version-6 postings payload. bitmaps has n+1 entries, the last
+// marshalPostingsGrouped appends a version-7 postings payload. bitmaps has n+1 entries, the last
 // the null posting; values is nil for codes and bools. dst must start at the section start (the
 // area is 8-aligned relative to len(dst) at entry, which readers mirror).
 func marshalPostingsGrouped(dst []byte, values []int32, bitmaps []*roaring.Bitmap) []byte {
+	return marshalPostingsGroupedMax(dst, values, bitmaps, 0)
+}
+
+// marshalPostingsGroupedMax is marshalPostingsGrouped with run lists of at most runListMax
+// bytes (0: any length shorter than the roaring serialization); version 6 wrote maxRunList.
+func marshalPostingsGroupedMax(dst []byte, values []int32, bitmaps []*roaring.Bitmap, runListMax int) []byte {
 	n := len(bitmaps) - 1
 	if n < 0 || (values != nil && len(values) != n) {
 		panic(fmt.Sprintf("BUG: marshalPostingsGrouped: %d bitmaps for %d values", len(bitmaps), len(values)))
@@ -101,7 +112,7 @@ func marshalPostingsGrouped(dst []byte, values []int32, bitmaps []*roaring.Bitma
 	lens := make([]int, n+1) // with the padding before a roaring bitmap
 	offs := make([]int, n+2) // area offset of each posting, then the area's size
 	for i, bm := range bitmaps {
-		b := encodePosting(bm)
+		b := encodePosting(bm, runListMax)
 		bodies[i] = b
 		pad := 0
 		if len(b) > 0 && b[0] != runListTag {
@@ -299,9 +310,18 @@ func (ps *postingsGrouped) probe(i int) (*roaring.Bitmap, error) {
 		}
 	}
 	p := group[before : before+size]
+	long := len(p) > memoRunListBytes && p[0] == runListTag
+	if long {
+		if bm := ps.runs.get(i); bm != nil {
+			return bm, nil
+		}
+	}
 	bm, err := decodeGroupedPosting(p, start+before, ps.rows, !ps.trusted)
 	if err != nil {
 		return nil, fmt.Errorf("posting %d of %d at offset %d: %w", i, ps.n+1, pos+before, err)
+	}
+	if long {
+		bm = ps.runs.keep(ps.whole.rd, i, bm)
 	}
 	return bm, nil
 }

@@ -64,6 +64,7 @@ type sectionProbes struct {
 	where  string  // names the section in a probe's error
 	values []int32 // the int32 kind's, increasing
 	whole  wholeSection
+	runs   runMemo // long run lists, decoded (version 7)
 }
 
 // pagedPostings is a postings section read a piece at a time, of either layout.

@@ -105,6 +105,7 @@ func (rd *Reader) pieces() []*resident {
 				out = append(out, &v.whole.piece)
 			case pagedPostings:
 				out = append(out, &v.probes().whole.piece)
+				out = v.probes().runs.pieces(out)
 			}
 		}
 	}

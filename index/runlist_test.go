@@ -158,3 +158,68 @@ func TestRunListReadsAsRoaringBuildsIt(t *testing.T) {
 		}
 	}
 }
+
+// TestRunMemoKeepsLongRunLists: a posting stored as a long run list (an application's rows on a
+// day sorted by user) is decoded once and kept within the Resident: later probes get equal
+// bitmaps that their callers may change without changing what the next probe gets; a
+// Resident too small for it keeps nothing and every probe decodes it; Release gives it back.
+func TestRunMemoKeepsLongRunLists(t *testing.T) {
+	const rows = 1 << 20
+	codes := make([]uint32, rows)
+	for r := range codes {
+		if r%100 < 40 { // 10,486 runs of 40 rows: a run list of ~21 KB, roaring's ~42 KB
+			codes[r] = 1
+		}
+	}
+	b := NewBuilder(rows)
+	if err := b.AddCodes("app", codes, ^uint32(0), 2); err != nil {
+		t.Fatal(err)
+	}
+	data := b.Marshal(nil)
+	want := roaring.New()
+	for r := range uint32(rows) {
+		if codes[r] == 1 {
+			want.Add(r)
+		}
+	}
+	probe := func(rd *Reader) *roaring.Bitmap {
+		t.Helper()
+		bm, err := rd.Codes("app", 1)
+		if err != nil || !bm.Equals(want) {
+			t.Fatalf("posting: %v (%d rows, want %d)", err, bm.GetCardinality(), want.GetCardinality())
+		}
+		return bm
+	}
+	memo := func(rd *Reader) *runMemo {
+		ps, err := rd.postings("app", KindCodes)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &ps.(pagedPostings).probes().runs
+	}
+
+	res := NewResident(1 << 30)
+	rd, _ := openResident(data, res)
+	first := probe(rd)
+	if n := len(memo(rd).byPosting); n != 1 || res.Used() == 0 {
+		t.Fatalf("%d postings kept, %d bytes resident; want the long run list", n, res.Used())
+	}
+	first.Add(1<<20 - 1) // the caller's copy
+	first.RemoveRange(0, 1000)
+	second := probe(rd)
+	second.Flip(0, rows)
+	probe(rd)
+	rd.Release()
+	if used := res.Used(); used != 0 {
+		t.Fatalf("%d bytes resident after Release", used)
+	}
+
+	small := NewResident(1 << 10)
+	rd, _ = openResident(data, small)
+	for range 3 {
+		probe(rd)
+	}
+	if n := len(memo(rd).byPosting); n != 0 || small.Used() != 0 {
+		t.Fatalf("a 1 KB Resident keeps %d postings, %d bytes", n, small.Used())
+	}
+}
