@@ -326,16 +326,9 @@ func fuzzDecode(t *testing.T, raw []byte, kind Kind, rows, dictLen int, mem *mem
 // frameRefsOf returns the frame table of column name in the segment file at path.
 func frameRefsOf(t *testing.T, path string, name string) (ColumnMeta, []frameRef, []byte) {
 	t.Helper()
-	seg, err := OpenSegment(vfs.Default, path, SignIns, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	seg, raw, meta := segmentFile(t, path)
 	defer seg.Close()
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range seg.Meta.Columns {
+	for _, c := range meta.Columns {
 		if c.Name == name {
 			refs, err := parseFrameTableV3(raw[c.Offset:c.Offset+c.Table], int64(c.Offset+c.Table), int64(c.Offset+c.Length))
 			if err != nil {

@@ -215,17 +215,8 @@ func TestReadsVersion7(t *testing.T) {
 // text frames, every other frame as it is.
 func rewriteAsVersion7(t *testing.T, path, out string) {
 	t.Helper()
-	seg, err := OpenSegment(vfs.Default, path, SignIns, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	seg, raw, meta := segmentFile(t, path)
 	defer seg.Close()
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	meta := *seg.Meta
-	meta.Columns = slices.Clone(meta.Columns)
 	file := append([]byte(segMagic), 7, 0)
 	nb := seg.NumBlocks()
 	for i := range meta.Columns {

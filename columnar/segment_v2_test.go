@@ -14,6 +14,24 @@ import (
 	"github.com/authlake/authlake/internal/vfs"
 )
 
+// segmentFile opens the segment at path (the caller closes it) and returns its bytes and a copy
+// of its footer that a rewriter may change.
+func segmentFile(t *testing.T, path string) (*Segment, []byte, SegmentMeta) {
+	t.Helper()
+	seg, err := OpenSegment(vfs.Default, path, SignIns, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		seg.Close()
+		t.Fatal(err)
+	}
+	meta := *seg.Meta
+	meta.Columns = slices.Clone(meta.Columns)
+	return seg, raw, meta
+}
+
 // rewriteAsV2 rewrites a segment of this build's version in the version-2 layout (a frame
 // table of lengths only, each region checked by one CRC, IPC-stream frames), as segments
 // written before version 3 are.
@@ -23,17 +41,8 @@ func rewriteAsV2(t *testing.T, path, out string) { rewriteAsVersion(t, path, out
 // decoded and written again as a one-column Arrow IPC stream, in the version's frame table.
 func rewriteAsVersion(t *testing.T, path, out string, version byte) {
 	t.Helper()
-	seg, err := OpenSegment(vfs.Default, path, SignIns, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	seg, raw, meta := segmentFile(t, path)
 	defer seg.Close()
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	meta := *seg.Meta
-	meta.Columns = slices.Clone(meta.Columns)
 	file := append([]byte(segMagic), version, 0)
 	for i := range meta.Columns {
 		c := &meta.Columns[i]
