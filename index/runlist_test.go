@@ -3,6 +3,7 @@ package index
 import (
 	"bytes"
 	"math/rand/v2"
+	"sync"
 	"testing"
 
 	"github.com/RoaringBitmap/roaring/v2"
@@ -209,6 +210,21 @@ func TestRunMemoKeepsLongRunLists(t *testing.T) {
 	second := probe(rd)
 	second.Flip(0, rows)
 	probe(rd)
+	// Probes at once, each changing its copy (the race detector's test run checks the clones).
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			for range 5 {
+				bm, err := rd.Codes("app", 1)
+				if err != nil || !bm.Equals(want) {
+					t.Errorf("goroutine %d: %v", g, err)
+					return
+				}
+				bm.Add(uint32(g))
+			}
+		})
+	}
+	wg.Wait()
 	rd.Release()
 	if used := res.Used(); used != 0 {
 		t.Fatalf("%d bytes resident after Release", used)

@@ -27,11 +27,12 @@ type memoRun struct {
 // address's) decode in less time than a lookup and a clone take.
 const memoRunListBytes = 64
 
-// get returns a clone of posting i's kept bitmap, or nil.
+// get returns a clone of posting i's kept bitmap, or nil. Clones are made under m.mu: cloning
+// a copy-on-write bitmap marks the source's containers as shared, a write.
 func (m *runMemo) get(i int) *roaring.Bitmap {
 	m.mu.Lock()
+	defer m.mu.Unlock()
 	e := m.byPosting[i]
-	m.mu.Unlock()
 	if e == nil {
 		return nil
 	}
@@ -59,17 +60,18 @@ func (m *runMemo) keep(rd *Reader, i int, bm *roaring.Bitmap) *roaring.Bitmap {
 	if m.byPosting == nil {
 		m.byPosting = map[int]*memoRun{}
 	}
-	if m.byPosting[i] != nil { // another probe kept it meanwhile
+	if m.byPosting[i] != nil { // another probe kept it meanwhile; bm is this probe's alone
 		m.mu.Unlock()
-		return bm.Clone()
+		return bm
 	}
 	m.byPosting[i] = e
+	out := bm.Clone()
 	m.mu.Unlock()
 	// Not under m.mu: making room may drop another of this memo's pieces.
 	if !rd.keep(&e.piece) {
 		e.piece.drop()
 	}
-	return bm.Clone()
+	return out
 }
 
 // pieces appends the memo's resident pieces (a Reader's Release takes them out).
