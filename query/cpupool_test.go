@@ -58,3 +58,36 @@ func TestScanGoesThroughCPUPool(t *testing.T) {
 		t.Fatalf("with one token: %d rows (want %d), %d tokens taken", len(res2.Rows), len(res.Rows), one.Stats().Acquired)
 	}
 }
+
+// A full page spread over many blocks is materialized by as many workers as the pool has
+// tokens, each encoding the rows of the blocks it decodes into their places: the page is the
+// one a single worker writes, byte for byte, and every token is given back.
+func TestParallelPageIsTheSequentialPage(t *testing.T) {
+	f := getFixture(t, 2000, 256, 1)
+	src := f.src
+	for _, filter := range []string{"", "status/errorCode ne 0", "flaggedForReview eq true"} {
+		req := query.Request{Filter: filter, Top: 1000, Explain: true}
+		src.CPU = cpu.New(0) // disabled: one worker
+		one, err := query.Run(context.Background(), columnar.SignIns, src, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pool := cpu.New(4)
+		src.CPU = pool
+		four, err := query.Run(context.Background(), columnar.SignIns, src, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(one.Rows) < 100 || len(four.Rows) != len(one.Rows) {
+			t.Fatalf("%q: %d rows with four workers, %d with one", filter, len(four.Rows), len(one.Rows))
+		}
+		for i := range one.Rows {
+			if string(four.Rows[i]) != string(one.Rows[i]) {
+				t.Fatalf("%q: row %d differs:\n%s\n%s", filter, i, four.Rows[i], one.Rows[i])
+			}
+		}
+		if st := pool.Stats(); st.InUse != 0 || st.Waiting != 0 {
+			t.Fatalf("tokens left behind: %+v", st)
+		}
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -267,67 +268,129 @@ func projection(s *columnar.Schema, sel []string, version columnar.Version) (col
 // several times).
 func materialize(ctx context.Context, pool *cpu.Pool, s *columnar.Schema, entries []*topEntry, proj columnar.Projection, cols []int, opts columnar.EncodeOptions) ([][]byte, error) {
 	rows := make([][]byte, len(entries))
-	var (
-		enc   columnar.Encoder
-		chunk []byte
-		bytes int // encoded so far, over all chunks
-		done  int
-	)
-	enc.SetOptions(opts)
-	err := visitPage(ctx, pool, s, entries, cols, func(i int, batch *columnar.Batch, row int) error {
-		if done > 0 && cap(chunk)-len(chunk) < 2*bytes/done {
-			// No more than the rest of the page needs (rows as big as the average so far, and
-			// a quarter more): a page of a few rows allocated and zeroed a quarter megabyte
-			// (a third of "correlationId eq", six rows).
-			avg := bytes / done
-			chunk = make([]byte, 0, min(max(pageChunk, 4*avg), (len(entries)-done)*avg*5/4+2*avg))
+	blocks := pageBlocks(entries)
+	var done, bytes atomic.Int64 // rows encoded, and their bytes, over all workers
+	encode := func() func(i int, batch *columnar.Batch, row int) error {
+		var (
+			enc   columnar.Encoder
+			chunk []byte
+		)
+		enc.SetOptions(opts)
+		return func(i int, batch *columnar.Batch, row int) error {
+			if n, b := int(done.Load()), int(bytes.Load()); n > 0 && cap(chunk)-len(chunk) < 2*b/n {
+				// No more than the rest of the page needs (rows as big as the average so far,
+				// and a quarter more): a page of a few rows allocated and zeroed a quarter
+				// megabyte (a third of "correlationId eq", six rows).
+				avg := b / n
+				chunk = make([]byte, 0, min(max(pageChunk, 4*avg), max(len(entries)-n, 1)*avg*5/4+2*avg))
+			}
+			start := len(chunk)
+			var err error
+			if chunk, err = enc.AppendJSON(chunk, batch, row, proj); err != nil {
+				return err
+			}
+			// Capped: a caller's append to a row copies it. A row that outgrew its chunk moved
+			// with it; the rows before it keep the old chunk.
+			rows[i] = chunk[start:len(chunk):len(chunk)]
+			bytes.Add(int64(len(rows[i])))
+			done.Add(1)
+			return nil
 		}
-		start := len(chunk)
-		var err error
-		if chunk, err = enc.AppendJSON(chunk, batch, row, proj); err != nil {
-			return err
+	}
+	// A page whose rows are spread over many blocks (one application's newest sign-ins on a
+	// day sorted by user: one or two rows in each of hundreds of blocks) decodes every projected
+	// column of each: the blocks are decoded and their rows encoded by as many workers as the
+	// CPU pool has tokens, each with its own encoder, each row into its own place.
+	workers := min(len(blocks)/minBlocksPerWorker, max(pool.Size(), 1), maxWorkers)
+	if workers < 2 {
+		if err := visitBlocks(ctx, pool, s, entries, cols, blocks, nil, encode()); err != nil {
+			return nil, err
 		}
-		// Capped: a caller's append to a row copies it. A row that outgrew its chunk moved
-		// with it; the rows before it keep the old chunk.
-		rows[i] = chunk[start:len(chunk):len(chunk)]
-		bytes += len(rows[i])
-		done++
-		return nil
-	})
-	if err != nil {
+		return rows, nil
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var next atomic.Int64
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			if errs[w] = visitBlocks(ctx, pool, s, entries, cols, blocks, &next, encode()); errs[w] != nil {
+				cancel()
+			}
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil && !errors.Is(err, context.Canceled) {
+			return nil, err
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
 	return rows, nil
 }
 
-// visitPage reads each block the page's rows are in once, with only the columns cols (late
-// materialization), and calls fn for each of its rows there. With a pool, each block (its
-// decode and fn's work on its rows) holds a CPU token (internal/cpu).
-func visitPage(ctx context.Context, pool *cpu.Pool, s *columnar.Schema, entries []*topEntry, cols []int, fn func(i int, b *columnar.Batch, row int) error) error {
+// minBlocksPerWorker is the fewest blocks a page has per materializing worker: a page of one
+// user's rows (a block or two) is encoded where it is found.
+const minBlocksPerWorker = 4
+
+// pageBlock is one block a page's rows are in, and the page's entries there.
+type pageBlock struct {
+	u     unitRef
+	block int
+	rows  []int
+}
+
+// pageBlocks groups a page's entries by block, in the order the page first meets each.
+func pageBlocks(entries []*topEntry) []pageBlock {
 	type blockKey struct {
 		u     unitRef
 		block int
 	}
-	groups := map[blockKey][]int{}
-	var order []blockKey
+	at := map[blockKey]int{}
+	var out []pageBlock
 	for i, e := range entries {
 		k := blockKey{e.u, e.block}
-		if _, ok := groups[k]; !ok {
-			order = append(order, k)
+		j, ok := at[k]
+		if !ok {
+			j = len(out)
+			at[k] = j
+			out = append(out, pageBlock{u: e.u, block: e.block})
 		}
-		groups[k] = append(groups[k], i)
+		out[j].rows = append(out[j].rows, i)
 	}
-	for _, k := range order {
+	return out
+}
+
+// visitBlocks visits blocks in turn, or with next, the blocks next hands out (shared by
+// workers), each holding a CPU token of pool for its decode and fn's work on its rows.
+func visitBlocks(ctx context.Context, pool *cpu.Pool, s *columnar.Schema, entries []*topEntry, cols []int, blocks []pageBlock, next *atomic.Int64, fn func(i int, b *columnar.Batch, row int) error) error {
+	for k := 0; ; k++ {
+		if next != nil {
+			k = int(next.Add(1)) - 1
+		}
+		if k >= len(blocks) {
+			return nil
+		}
 		if err := pool.Acquire(ctx); err != nil {
 			return err
 		}
-		err := visitBlock(s, entries, cols, k.u, k.block, groups[k], fn)
+		b := blocks[k]
+		err := visitBlock(s, entries, cols, b.u, b.block, b.rows, fn)
 		pool.Release()
 		if err != nil {
 			return err
 		}
 	}
-	return nil
+}
+
+// visitPage reads each block the page's rows are in once, with only the columns cols (late
+// materialization), and calls fn for each of its rows there, block by block. With a pool, each
+// block (its decode and fn's work on its rows) holds a CPU token (internal/cpu).
+func visitPage(ctx context.Context, pool *cpu.Pool, s *columnar.Schema, entries []*topEntry, cols []int, fn func(i int, b *columnar.Batch, row int) error) error {
+	return visitBlocks(ctx, pool, s, entries, cols, pageBlocks(entries), nil, fn)
 }
 
 func visitBlock(s *columnar.Schema, entries []*topEntry, cols []int, u unitRef, block int, rows []int, fn func(i int, b *columnar.Batch, row int) error) error {
