@@ -128,7 +128,7 @@ func (sk *sortedKeys) pack(fpBits uint) []uint64 {
 	for k, end := range sk.ends {
 		from := len(vals)
 		for i := start; i < end; i++ {
-			vals = append(vals, uint64(sk.fps[i])>>(16-fpBits)|uint64(sk.rows[i])<<fpBits)
+			vals = append(vals, packedFingerprint(uint64(sk.fps[i]), fpBits)|uint64(sk.rows[i])<<fpBits)
 		}
 		b := vals[from:]
 		slices.Sort(b)
@@ -186,8 +186,9 @@ func sortKeys(hashes []uint64, rows []uint32) sortedKeys {
 	return sortedKeys{b: b, ends: ends, fps: fps, rows: srows}
 }
 
-// appendRowIDs appends each row id in w little-endian bytes.
-func appendRowIDs(dst []byte, rows []uint32, w int) []byte {
+// appendLE appends each value (a row id, a block, layout 4's packed entry) in w little-endian
+// bytes.
+func appendLE[T uint32 | uint64](dst []byte, rows []T, w int) []byte {
 	for _, r := range rows {
 		for i := range w {
 			dst = append(dst, byte(r>>(8*i)))
@@ -205,11 +206,7 @@ func appendMatches(dst []uint32, fps, rowIDs []byte, w int, start, end uint32, f
 		if binary.LittleEndian.Uint16(fps[2*i:]) != fp {
 			continue
 		}
-		var r uint32
-		p := rowIDs[int(i)*w:]
-		for j := w - 1; j >= 0; j-- {
-			r = r<<8 | uint32(p[j])
-		}
+		r := uint32(readLE(rowIDs[int(i)*w:], w))
 		if blockRows == 0 {
 			if r >= rows {
 				return dst, corruptf("keys: entry %d has row %d; segment has %d rows", i, r, rows)
@@ -227,16 +224,21 @@ func appendMatches(dst []uint32, fps, rowIDs []byte, w int, start, end uint32, f
 	return dst, nil
 }
 
+// readLE reads the little-endian number of the first w bytes of p (appendLE' spelling).
+func readLE(p []byte, w int) uint64 {
+	var v uint64
+	for j := w - 1; j >= 0; j-- {
+		v = v<<8 | uint64(p[j])
+	}
+	return v
+}
+
 // appendPackedMatches is appendMatches for layout 4: entries holds the entries of width bytes
 // from entry 0, each a fingerprint of fpBits bits below a block of blockRows rows.
 func appendPackedMatches(dst []uint32, entries []byte, width int, fpBits uint, start, end uint32, fp uint64, rows uint32, blockRows uint32) ([]uint32, error) {
 	mask := uint64(1)<<fpBits - 1
 	for i := start; i < end; i++ {
-		var v uint64
-		p := entries[int(i)*width : int(i+1)*width]
-		for j := width - 1; j >= 0; j-- {
-			v = v<<8 | uint64(p[j])
-		}
+		v := readLE(entries[int(i)*width:], width)
 		if v&mask != fp {
 			continue
 		}

@@ -117,16 +117,12 @@ func marshalKeysGrouped(dst []byte, sk sortedKeys, segRows, blockRows uint32, ta
 			}
 		}
 		if packed != nil {
-			for _, v := range packed[start:end] {
-				for i := range w {
-					dst = append(dst, byte(v>>(8*i)))
-				}
-			}
+			dst = appendLE(dst, packed[start:end], w)
 		} else {
 			for _, fp := range sk.fps[start:end] {
 				dst = binary.LittleEndian.AppendUint16(dst, fp)
 			}
-			dst = appendRowIDs(dst, sk.rows[start:end], w)
+			dst = appendLE(dst, sk.rows[start:end], w)
 		}
 		binary.LittleEndian.PutUint32(dst[table+keyGroupEntryLen*j+4:], groupCRC(start, end, dst[at:]))
 	}

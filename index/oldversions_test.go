@@ -30,7 +30,7 @@ func marshalKeysCompact(dst []byte, hashes []uint64, rows []uint32, segRows uint
 	for _, fp := range sk.fps {
 		dst = binary.LittleEndian.AppendUint16(dst, fp)
 	}
-	return appendRowIDs(dst, sk.rows, w)
+	return appendLE(dst, sk.rows, w)
 }
 
 // groupedToCompact rewrites a layout-2 keys payload, or a layout-3 one of 1-row blocks, as
@@ -67,7 +67,7 @@ func groupedToCompact(p []byte, segRows uint32) []byte {
 			for k := w - 1; k >= 0; k-- {
 				r = r<<8 | uint32(p[at+2*c+w*i+k])
 			}
-			rows = appendRowIDs(rows, []uint32{r}, ow)
+			rows = appendLE(rows, []uint32{r}, ow)
 		}
 		at += (2 + w) * c
 	}
