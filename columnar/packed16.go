@@ -73,33 +73,44 @@ func asGUIDText(v []byte) ([16]byte, bool) {
 	return g, ok && canonical
 }
 
-// anyGUIDText reports whether a valid value of a (text) is a canonical GUID: a version-8
-// dictionary page is stored as GUIDs (encGUIDText) when one is, else as text.
+// firstGUIDText is the first valid row of text (value i is data[offs[i]:offs[i+1]]; valid nil
+// when every row is) that is a canonical GUID, or -1: a version-8 dictionary page is stored as
+// GUIDs (encGUIDText) when it holds one, else as text.
+func firstGUIDText(offs []int32, data []byte, valid func(i int) bool) int {
+	for i := range len(offs) - 1 {
+		if valid != nil && !valid(i) {
+			continue
+		}
+		if _, ok := asGUIDText(data[offs[i]:offs[i+1]]); ok {
+			return i
+		}
+	}
+	return -1
+}
+
+// anyGUIDText reports whether a valid value of a (text) is a canonical GUID (the writer's
+// choice of encGUIDText).
 func anyGUIDText(a arrow.Array) bool {
 	data, offs, err := binaryValues(a)
 	if err != nil {
 		return false
 	}
-	for i := range a.Len() {
-		if a.IsValid(i) && offs[i+1]-offs[i] == 36 {
-			if _, ok := asGUIDText(data[offs[i]:offs[i+1]]); ok {
-				return true
-			}
-		}
+	var valid func(int) bool
+	if a.NullN() > 0 {
+		valid = a.IsValid // a page is a slice of the dictionary: the array knows its offset
 	}
-	return false
+	return firstGUIDText(offs, data, valid) >= 0
 }
 
-// noGUIDText refuses a version-8 dictionary page stored as text (offs over data, validity nil
-// for none) whose values include a canonical GUID: the writer stores such a page as GUIDs.
+// noGUIDText refuses a version-8 dictionary page stored as text whose values include a
+// canonical GUID: the writer stores such a page as GUIDs.
 func noGUIDText(offs []int32, data []byte, validity *memory.Buffer) error {
-	for i := range len(offs) - 1 {
-		if offs[i+1]-offs[i] != 36 || validity != nil && !bitutil.BitIsSet(validity.Bytes(), i) {
-			continue
-		}
-		if _, ok := asGUIDText(data[offs[i]:offs[i+1]]); ok {
-			return fmt.Errorf("row %d's text %q is a GUID in a page stored as text", i, data[offs[i]:offs[i+1]])
-		}
+	var valid func(int) bool
+	if validity != nil {
+		valid = func(i int) bool { return bitutil.BitIsSet(validity.Bytes(), i) }
+	}
+	if i := firstGUIDText(offs, data, valid); i >= 0 {
+		return fmt.Errorf("row %d's text %q is a GUID in a page stored as text", i, data[offs[i]:offs[i+1]])
 	}
 	return nil
 }
