@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -308,25 +307,11 @@ func materialize(ctx context.Context, pool *cpu.Pool, s *columnar.Schema, entrie
 		}
 		return rows, nil
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	var next atomic.Int64
-	errs := make([]error, workers)
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Go(func() {
-			if errs[w] = visitBlocks(ctx, pool, s, entries, cols, blocks, &next, encode()); errs[w] != nil {
-				cancel()
-			}
-		})
-	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil && !errors.Is(err, context.Canceled) {
-			return nil, err
-		}
-	}
-	if err := errors.Join(errs...); err != nil {
+	err := runWorkers(ctx, workers, func(ctx context.Context, _ int) error {
+		return visitBlocks(ctx, pool, s, entries, cols, blocks, &next, encode())
+	})
+	if err != nil {
 		return nil, err
 	}
 	return rows, nil

@@ -2,11 +2,9 @@ package query
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"runtime"
 	"slices"
-	"sync"
 
 	"github.com/RoaringBitmap/roaring/v2"
 	"github.com/apache/arrow-go/v18/arrow"
@@ -120,7 +118,7 @@ func (sc *scanner) run(ctx context.Context, src Source, c consumer) error {
 	}
 	// Workers pull items in order (newest first for a descending time order, so that
 	// top-N bounds tighten early), each with its own consumer and counters; the results
-	// are merged in worker order.
+	// are merged in worker order. The feeder stops when the scan returns.
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	next := make(chan workItem)
@@ -136,21 +134,14 @@ func (sc *scanner) run(ctx context.Context, src Source, c consumer) error {
 	}()
 	subs := make([]*scanner, workers)
 	cons := make([]consumer, workers)
-	errs := make([]error, workers)
-	var wg sync.WaitGroup
 	for w := range workers {
 		sub := *sc
 		sub.ex = &Explain{}
 		subs[w], cons[w] = &sub, f.fork()
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if errs[w] = subs[w].runItems(ctx, nil, next, cons[w]); errs[w] != nil {
-				cancel()
-			}
-		}()
 	}
-	wg.Wait()
+	err := runWorkers(ctx, workers, func(ctx context.Context, w int) error {
+		return subs[w].runItems(ctx, nil, next, cons[w])
+	})
 	for w := range workers {
 		sc.ex.add(subs[w].ex)
 		f.merge(cons[w])
@@ -161,20 +152,7 @@ func (sc *scanner) run(ctx context.Context, src Source, c consumer) error {
 		}
 		return cmp3(int64(a.Segment), int64(b.Segment))
 	})
-	for _, err := range errs {
-		if err != nil && !errors.Is(err, context.Canceled) {
-			return err
-		}
-	}
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	for _, err := range errs {
-		if err != nil {
-			return err
-		}
-	}
-	return nil
+	return err
 }
 
 // runItems scans items (or, when items is nil, what arrives on next).
