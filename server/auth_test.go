@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -179,6 +180,37 @@ func TestDiscoveryServesDevKey(t *testing.T) {
 	}
 	if st, err := os.Stat(filepath.Join(e.dir, server.DevKeyFile)); err != nil || st.Mode().Perm() != 0o600 {
 		t.Errorf("dev key file mode: %v %v", st, err)
+	}
+}
+
+// A server and `authlake token` started together both make the development signing key: every
+// one of them gets the same key, never a half-written file (README's server block once failed
+// with "no PEM block" when the token command read the key while the server was writing it).
+func TestDevKeyMadeOnceUnderRace(t *testing.T) {
+	dir := t.TempDir()
+	const procs = 6
+	kids := make([]string, procs)
+	var wg sync.WaitGroup
+	for i := range procs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			k, err := server.LoadOrCreateDevKey(dir)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			kids[i] = k.KID
+		}()
+	}
+	wg.Wait()
+	for i, kid := range kids {
+		if kid == "" || kid != kids[0] {
+			t.Fatalf("key ids %v: caller %d got another key", kids, i)
+		}
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 1 {
+		t.Fatalf("entries left: %v", ents)
 	}
 }
 

@@ -13,9 +13,13 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io/fs"
 	"math/big"
 	"os"
 	"path/filepath"
+
+	"github.com/authlake/authlake/internal/fsutil"
+	"github.com/authlake/authlake/internal/vfs"
 )
 
 // DevKeyFile is the local development signing key's file name inside the data directory.
@@ -48,25 +52,13 @@ func LoadOrCreateDevKey(dir string) (*SigningKey, error) {
 			return nil, err
 		}
 		b = pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
-		// O_EXCL: if two processes race, one wins and the other reads the winner's key.
-		f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
-		if err == nil {
-			_, err = f.Write(b)
-			if err == nil {
-				err = f.Sync()
-			}
-			if cerr := f.Close(); err == nil {
-				err = cerr
-			}
-			if err != nil {
-				os.Remove(path)
-				return nil, fmt.Errorf("write %s: %w", path, err)
-			}
-		} else if errors.Is(err, os.ErrExist) {
+		// If two processes race (a server and `authlake token` started together), one key is
+		// published whole and the other process reads it.
+		if err := fsutil.CreateExclusive(vfs.Default, path, b, 0o600); errors.Is(err, fs.ErrExist) {
 			if b, err = os.ReadFile(path); err != nil {
 				return nil, err
 			}
-		} else {
+		} else if err != nil {
 			return nil, fmt.Errorf("create %s: %w", path, err)
 		}
 	} else if err != nil {

@@ -5,6 +5,7 @@
 package fsutil
 
 import (
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -126,4 +127,35 @@ func (a *AtomicFile) Commit() error {
 func (a *AtomicFile) Abort() {
 	a.f.Close()
 	a.fs.Remove(a.f.Name())
+}
+
+// CreateExclusive writes data at path if, and only if, nothing is there yet, so that whoever
+// reads path sees all of data or no file: the bytes go to a file of their own beside path,
+// synced, and are then linked at path, which fails with fs.ErrExist when another writer (or
+// process) got there first. (Creating path with O_EXCL and then writing it would let a reader
+// in between see an empty or half-written file: a server and `authlake token` started together
+// both make the development signing key.)
+func CreateExclusive(fsys vfs.FS, path string, data []byte, perm fs.FileMode) error {
+	var suffix [8]byte
+	rand.Read(suffix[:])
+	tmp := fmt.Sprintf("%s.%x.tmp", path, suffix)
+	f, err := fsys.OpenFile(tmp, os.O_CREATE|os.O_EXCL|os.O_WRONLY, perm)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = fsys.Link(tmp, path)
+	}
+	fsys.Remove(tmp)
+	if err != nil {
+		return err
+	}
+	return SyncDir(fsys, filepath.Dir(path))
 }

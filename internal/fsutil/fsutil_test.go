@@ -1,9 +1,14 @@
 package fsutil
 
 import (
+	"bytes"
 	"errors"
+	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 
@@ -53,5 +58,114 @@ func TestWriteFileAtomic(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(path); string(b) != "two, longer" {
 		t.Fatalf("after a failed sync the file reads %q", b)
+	}
+}
+
+// CreateExclusive publishes a file whole or not at all: a power loss before any of its
+// operations (each crash state taken with the directory's and the file's unsynced changes kept
+// or lost at random) leaves no file or all of it; after it returns the file is durable; a second
+// writer gets fs.ErrExist and changes nothing; no temporary file stays.
+func TestCreateExclusive(t *testing.T) {
+	m := vfs.NewCrashableMem()
+	if err := m.Mkdir("/d", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.SyncDir("/"); err != nil {
+		t.Fatal(err)
+	}
+	data := []byte("-----BEGIN PRIVATE KEY-----\nwhole\n-----END PRIVATE KEY-----\n")
+	var crashes []*vfs.MemFS
+	rng := rand.New(rand.NewPCG(1, 2))
+	fsys := vfs.Inject(m, func(vfs.Op) error {
+		for range 8 {
+			crashes = append(crashes, m.Crash(rng))
+		}
+		return nil
+	})
+	if err := CreateExclusive(fsys, "/d/key", data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	crashes = append(crashes, m.Crash(nil))
+	var states [2]int // no file, the whole file
+	for i, c := range crashes {
+		b, err := vfs.ReadFile(c, "/d/key")
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			states[0]++
+		case err == nil && bytes.Equal(b, data):
+			states[1]++
+		default:
+			t.Fatalf("crash state %d left %q (%v)", i, b, err)
+		}
+	}
+	if last, err := vfs.ReadFile(crashes[len(crashes)-1], "/d/key"); err != nil || !bytes.Equal(last, data) {
+		t.Fatalf("after its return the file is not durable: %q %v", last, err)
+	}
+	if states[0] == 0 || states[1] < 2 {
+		t.Fatalf("crash states (none, whole) %v: expected both", states)
+	}
+	if err := CreateExclusive(m, "/d/key", []byte("other"), 0o600); !errors.Is(err, fs.ErrExist) {
+		t.Fatalf("second writer: %v, want fs.ErrExist", err)
+	}
+	if b, _ := vfs.ReadFile(m, "/d/key"); !bytes.Equal(b, data) {
+		t.Fatalf("second writer changed the file to %q", b)
+	}
+	if ents, _ := m.ReadDir("/d"); len(ents) != 1 {
+		t.Fatalf("entries left: %v", ents)
+	}
+	t.Logf("%d crash states: %d without the file, %d with all of it", len(crashes), states[0], states[1])
+}
+
+// Writers and readers racing on a real directory: exactly one writer wins, and every read sees
+// no file or one writer's whole bytes.
+func TestCreateExclusiveRace(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "key")
+	const writers = 8
+	var wins atomic.Int32
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			data := bytes.Repeat([]byte{byte('a' + w)}, 64<<10)
+			err := CreateExclusive(vfs.Default, path, data, 0o600)
+			if err == nil {
+				wins.Add(1)
+			} else if !errors.Is(err, fs.ErrExist) {
+				t.Error(err)
+			}
+		}()
+	}
+	var reads sync.WaitGroup
+	for range 2 {
+		reads.Add(1)
+		go func() {
+			defer reads.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				b, err := os.ReadFile(path)
+				if errors.Is(err, fs.ErrNotExist) {
+					continue
+				}
+				if err != nil || len(b) != 64<<10 || bytes.Count(b, b[:1]) != len(b) {
+					t.Errorf("read %d bytes (%v): not one writer's whole file", len(b), err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(stop)
+	reads.Wait()
+	if wins.Load() != 1 {
+		t.Fatalf("%d writers won", wins.Load())
+	}
+	if ents, _ := os.ReadDir(filepath.Dir(path)); len(ents) != 1 {
+		t.Fatalf("entries left: %v", ents)
 	}
 }

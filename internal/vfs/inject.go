@@ -25,9 +25,10 @@ const (
 	OpMkdir
 	OpList // Stat or ReadDir
 	OpLock
+	OpLink
 )
 
-var opNames = [...]string{"open", "create", "read", "write", "sync", "syncdir", "truncate", "preallocate", "rename", "remove", "mkdir", "list", "lock"}
+var opNames = [...]string{"open", "create", "read", "write", "sync", "syncdir", "truncate", "preallocate", "rename", "remove", "mkdir", "list", "lock", "link"}
 
 func (k OpKind) String() string { return opNames[k] }
 
@@ -157,6 +158,13 @@ func (i *injectFS) Rename(oldname, newname string) error {
 		return err
 	}
 	return i.fs.Rename(oldname, newname)
+}
+
+func (i *injectFS) Link(oldname, newname string) error {
+	if err := i.check(OpLink, newname); err != nil {
+		return err
+	}
+	return i.fs.Link(oldname, newname)
 }
 
 func (i *injectFS) Mkdir(name string, perm fs.FileMode) error {

@@ -236,6 +236,29 @@ func (m *MemFS) Rename(oldname, newname string) error {
 	return nil
 }
 
+// Link gives the file oldname a second name; like a hard link, both names are one file, and the
+// new name is durable once its directory is synced.
+func (m *MemFS) Link(oldname, newname string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	n, err := m.node("link", oldname)
+	if err != nil {
+		return err
+	}
+	if n.dir {
+		return &os.LinkError{Op: "link", Old: oldname, New: newname, Err: syscall.EPERM}
+	}
+	nd, nb, err := m.parent("link", newname)
+	if err != nil {
+		return err
+	}
+	if _, ok := nd.children[nb]; ok {
+		return &os.LinkError{Op: "link", Old: oldname, New: newname, Err: syscall.EEXIST}
+	}
+	nd.children[nb] = n
+	return nil
+}
+
 func (m *MemFS) Mkdir(name string, perm fs.FileMode) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()

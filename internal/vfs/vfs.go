@@ -49,6 +49,9 @@ type FS interface {
 	Remove(name string) error
 	RemoveAll(name string) error
 	Rename(oldname, newname string) error
+	// Link makes newname a second name of the file oldname, failing (fs.ErrExist) when newname
+	// exists: the one atomic "create if absent" that publishes a file already written whole.
+	Link(oldname, newname string) error
 	Mkdir(name string, perm fs.FileMode) error
 	Stat(name string) (fs.FileInfo, error)
 	// ReadDir lists a directory, sorted by name.
