@@ -108,7 +108,7 @@ func appendBlockDict(dst []byte, entries [][]byte, codes []int32) []byte {
 // row's time; without, values. A frame has one spelling: entries distinct and first used in
 // order, every one used, code 0 under null rows, and (templates) no entry of a row with a time
 // (utctime.InRange) spelling one as text.
-func blockDictValues(typ arrow.DataType, offs []uint32, data, codes []byte, w int, validity *memory.Buffer, rows, nulls int, mem memory.Allocator, times func() (arrow.Array, error)) (arrow.Array, error) {
+func blockDictValues(typ arrow.DataType, offs []uint32, data, codes []byte, w int, validity *memory.Buffer, rows, nulls int, mem memory.Allocator, times func() (arrow.Array, error), take []int) (arrow.Array, error) {
 	if mem == nil {
 		return nil, fmt.Errorf("BUG: block dictionary without an allocator")
 	}
@@ -160,7 +160,9 @@ func blockDictValues(typ arrow.DataType, offs []uint32, data, codes []byte, w in
 		tv = ts
 	}
 	total, next := 0, 0
+	taking := taker{take: take}
 	for i := range rows {
+		dst := taking.dest(i)
 		c := code(i)
 		if validity != nil && !bitutil.BitIsSet(validity.Bytes(), i) {
 			if c != 0 {
@@ -183,7 +185,9 @@ func blockDictValues(typ arrow.DataType, offs []uint32, data, codes []byte, w in
 				return nil, fmt.Errorf("row %d has no time for its template %d's marks", i, c)
 			}
 		}
-		total += tmpls[c].size
+		if dst >= 0 {
+			total += tmpls[c].size
+		}
 	}
 	if next != n {
 		return nil, fmt.Errorf("%d of %d entries are used", next, n)
@@ -191,7 +195,8 @@ func blockDictValues(typ arrow.DataType, offs []uint32, data, codes []byte, w in
 	if total > maxFrameBytes {
 		return nil, fmt.Errorf("values of %d bytes", total)
 	}
-	nv, parts := ownedBuffers(mem, validity, (rows+1)*4, total)
+	length := outLen(take, rows)
+	nv, parts, outNulls := resolvedBuffers(mem, validity, take, nulls, (length+1)*4, total)
 	offsets, text := parts[0], parts[1]
 	defer release(nv, offsets, text)
 	outOffs := arrow.Int32Traits.CastFromBytes(offsets.Bytes())
@@ -203,10 +208,20 @@ func blockDictValues(typ arrow.DataType, offs []uint32, data, codes []byte, w in
 		lastText      []byte
 		utc           utctime.Writer
 	)
+	taking = taker{take: take}
 	for i := range rows {
+		dst := taking.dest(i)
 		if validity == nil || bitutil.BitIsSet(validity.Bytes(), i) {
 			t := &tmpls[code(i)]
 			for j, m := range t.marks {
+				if dst < 0 {
+					// Not taken: checked as a full decode checks it, not written.
+					at, ok := utctime.Add(int64(tv.Value(i)), m.delta)
+					if !ok || at%utctime.FracUnit[m.k] != 0 {
+						return nil, fmt.Errorf("row %d: time %d%+d ns is out of range or finer than its %d fraction digits", i, tv.Value(i), m.delta, m.k)
+					}
+					continue
+				}
 				out = append(out, t.lits[j]...)
 				at, ok := utctime.Add(int64(tv.Value(i)), m.delta)
 				if !ok {
@@ -224,14 +239,18 @@ func blockDictValues(typ arrow.DataType, offs []uint32, data, codes []byte, w in
 				}
 				out = append(out, lastText...)
 			}
-			out = append(out, t.lits[len(t.marks)]...)
+			if dst >= 0 {
+				out = append(out, t.lits[len(t.marks)]...)
+			}
 		}
-		outOffs[i+1] = int32(len(out))
+		if dst >= 0 {
+			outOffs[dst+1] = int32(len(out))
+		}
 	}
 	if len(out) != total {
 		return nil, fmt.Errorf("BUG: expanded %d bytes of %d", len(out), total)
 	}
-	ad := array.NewData(typ, rows, []*memory.Buffer{nv, offsets, text}, nil, nulls, 0)
+	ad := array.NewData(typ, length, []*memory.Buffer{nv, offsets, text}, nil, outNulls, 0)
 	defer ad.Release()
 	return array.MakeFromData(ad), nil
 }

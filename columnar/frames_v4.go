@@ -231,6 +231,10 @@ type decodeTraits struct {
 	tokens    bool // Column.Tokens: a text frame may hold tokens
 	blockDict bool // the extras column of version 7 and later: frames are encBlockDict
 	guidPage  bool // a dictionary page of version 8 and later: frames are encGUIDText
+	// take, when not nil, is the rows to decode (ascending, each within the block): the array
+	// holds len(take) rows, row j being row take[j] of the block, and the whole frame is checked
+	// as a full decode checks it (take.go).
+	take []int
 }
 
 // encodeFrameV4 writes arr's version-4 content and zstd-compresses it.
@@ -268,9 +272,13 @@ var zstdOut = sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); return &
 // sibling, tokens, scaled times) are read into one new buffer from mem.
 func decodeFrameV4(frame []byte, kind Kind, rows, dictLen int, mem memory.Allocator, traits decodeTraits) (arrow.Array, error) {
 	if (kind == KindDict || kind == KindJSONDict) && codeWidth(dictLen) < 4 {
-		return decodeNarrowCodes(frame, kind, rows, dictLen, mem)
+		return decodeNarrowCodes(frame, kind, rows, dictLen, mem, traits.take)
 	}
-	raw, n, err := decompressFrameSlack(frame, mem)
+	rawMem := mem
+	if traits.take != nil {
+		rawMem = scratchMem // the rows taken are copied out of it
+	}
+	raw, n, err := decompressFrameSlack(frame, rawMem)
 	if err != nil {
 		return nil, err
 	}
@@ -286,7 +294,7 @@ var scratchBufs = sync.Pool{New: func() any { b := make([]byte, 0, 16<<10); retu
 // one new buffer from mem, the only memory the array holds. Decompressing into a fresh buffer
 // with room for the widened codes after the content measured no faster per frame (ipAddress
 // ~27 us either way) and allocated 29.6 KB per frame instead of 20.9 KB.
-func decodeNarrowCodes(frame []byte, kind Kind, rows, dictLen int, mem memory.Allocator) (arrow.Array, error) {
+func decodeNarrowCodes(frame []byte, kind Kind, rows, dictLen int, mem memory.Allocator, take []int) (arrow.Array, error) {
 	var h zstd.Header
 	if err := h.Decode(frame); err != nil {
 		return nil, fmt.Errorf("zstd: %w", err)
@@ -309,7 +317,7 @@ func decodeNarrowCodes(frame []byte, kind Kind, rows, dictLen int, mem memory.Al
 		return nil, fmt.Errorf("frame of %d codes holds %d bytes (declares %d, at most %d)", rows, len(out), h.FrameContentSize, most)
 	}
 	raw := memory.NewBufferBytes(out[:cap(out)])
-	return arrayFromFrameV4(raw, len(out), kind, rows, dictLen, mem, decodeTraits{})
+	return arrayFromFrameV4(raw, len(out), kind, rows, dictLen, mem, decodeTraits{take: take})
 }
 
 // arrayFromFrameV4 reads the version-4 content in raw[:n] (raw may be longer). Its arrays are
@@ -331,6 +339,15 @@ func arrayFromFrameV4(raw *memory.Buffer, n int, kind Kind, rows, dictLen int, o
 	if rows > maxBatchRows || nulls > rows {
 		return nil, fmt.Errorf("frame says %d nulls in %d rows", nulls, rows)
 	}
+	take := traits.take
+	if err := checkTake(take, rows); err != nil {
+		return nil, err
+	}
+	outRows := rows // the rows of the array returned
+	if take != nil {
+		outRows = len(take)
+	}
+	taken := false // the values below are the rows taken already
 	for _, x := range content[9:frameV4Header] {
 		if x != 0 {
 			return nil, fmt.Errorf("reserved header bytes are not zero")
@@ -402,22 +419,33 @@ func arrayFromFrameV4(raw *memory.Buffer, n int, kind Kind, rows, dictLen int, o
 				return nil, fmt.Errorf("BUG: narrow codes without an allocator")
 			}
 			// One new buffer: the validity bitmap (copied), then the widened codes.
-			nv, parts := ownedBuffers(outMem, validity, rows*4)
+			var (
+				nv    *memory.Buffer
+				parts []*memory.Buffer
+			)
+			if take != nil {
+				nv, parts, nulls = takenBuffers(outMem, validity, take, outRows*4)
+				validity, taken = nv, true
+			} else if nv, parts = ownedBuffers(outMem, validity, rows*4); nv != nil {
+				validity = nv
+			}
 			if nv != nil {
 				defer nv.Release()
-				validity = nv
 			}
 			wide := parts[0]
 			out := arrow.Int32Traits.CastFromBytes(wide.Bytes())
 			src := values.Bytes()
 			var top int32
-			if w == 1 {
+			switch {
+			case take != nil:
+				top = widenTaken(out, src[:rows*w], w, take)
+			case w == 1:
 				src = src[:len(out)]
 				for i := range out {
 					out[i] = int32(src[i])
 					top = max(top, out[i])
 				}
-			} else {
+			default:
 				src = src[:2*len(out)]
 				for i := range out {
 					out[i] = int32(binary.LittleEndian.Uint16(src[2*i:]))
@@ -456,7 +484,7 @@ func arrayFromFrameV4(raw *memory.Buffer, n int, kind Kind, rows, dictLen int, o
 			if pos != n {
 				return nil, fmt.Errorf("%d bytes after the deltas", n-pos)
 			}
-			return scaledTimes(deltas.Bytes(), unit, width, base, validity, rows, nulls, outMem)
+			return scaledTimes(deltas.Bytes(), unit, width, base, validity, rows, nulls, outMem, take)
 		}
 		// Version 4: unscaled deltas, summed in place.
 		wantEnc = encTimeDelta
@@ -489,7 +517,7 @@ func arrayFromFrameV4(raw *memory.Buffer, n int, kind Kind, rows, dictLen int, o
 			if pos != n {
 				return nil, fmt.Errorf("%d bytes after the literals", n-pos)
 			}
-			return siblingValues(refs.Bytes(), lits.Bytes(), validity, rows, nulls, outMem, traits.sib)
+			return siblingValues(refs.Bytes(), lits.Bytes(), validity, rows, nulls, outMem, traits.sib, take)
 		}
 		values = section("values", rows*typ.(arrow.FixedWidthDataType).BitWidth()/8)
 	case KindText, KindJSON, KindExtras:
@@ -541,7 +569,7 @@ func arrayFromFrameV4(raw *memory.Buffer, n int, kind Kind, rows, dictLen int, o
 			if pos != n {
 				return nil, fmt.Errorf("%d bytes after the literals", n-pos)
 			}
-			return packedValues(sp, isTok.Bytes(), toks.Bytes(), lo, lits.Bytes(), validity, rows, nulls, outMem)
+			return packedValues(sp, isTok.Bytes(), toks.Bytes(), lo, lits.Bytes(), validity, rows, nulls, outMem, take)
 		}
 		timed := kind == KindJSON && traits.times != nil
 		if timed && enc == encJSONTimes || kind == KindExtras && traits.blockDict {
@@ -587,7 +615,7 @@ func arrayFromFrameV4(raw *memory.Buffer, n int, kind Kind, rows, dictLen int, o
 			if pos != n {
 				return nil, fmt.Errorf("%d bytes after the entry codes", n-pos)
 			}
-			return blockDictValues(typ, eo, edata.Bytes(), codes.Bytes(), w, validity, rows, nulls, outMem, times)
+			return blockDictValues(typ, eo, edata.Bytes(), codes.Bytes(), w, validity, rows, nulls, outMem, times, take)
 		}
 		if values = section("offsets", (rows+1)*4); values != nil {
 			offs := arrow.Int32Traits.CastFromBytes(values.Bytes())
@@ -632,12 +660,45 @@ func arrayFromFrameV4(raw *memory.Buffer, n int, kind Kind, rows, dictLen int, o
 	if data != nil {
 		bufs = append(bufs, data)
 	}
-	ad := array.NewData(typ, rows, bufs, nil, nulls, 0)
+	length := rows
+	if taken {
+		length = outRows
+	}
+	ad := array.NewData(typ, length, bufs, nil, nulls, 0)
 	defer ad.Release()
 	if err := validateArray(ad); err != nil {
 		return nil, err
 	}
-	return array.MakeFromData(ad), nil
+	a := array.MakeFromData(ad)
+	if take == nil || taken {
+		return a, nil
+	}
+	defer a.Release()
+	return takeArray(a, take, outMem)
+}
+
+// widenTaken writes the taken rows' codes of width w (1 or 2 bytes) in src to out and returns
+// the largest code of every row, which the caller checks against the dictionary as a full
+// decode does.
+func widenTaken(out []int32, src []byte, w int, take []int) int32 {
+	var top int32
+	if w == 1 {
+		var most byte
+		for _, c := range src {
+			most = max(most, c)
+		}
+		for j, r := range take {
+			out[j] = int32(src[r])
+		}
+		return int32(most)
+	}
+	for i := 0; i+1 < len(src); i += 2 {
+		top = max(top, int32(binary.LittleEndian.Uint16(src[i:])))
+	}
+	for j, r := range take {
+		out[j] = int32(binary.LittleEndian.Uint16(src[2*r:]))
+	}
+	return top
 }
 
 // tailClear reports whether the bits of bitmap b past its first rows bits are all zero (the
@@ -747,7 +808,7 @@ func literalsIn(refs []byte, validity *memory.Buffer) int {
 // siblingValues resolves a frame's references against its sibling's block into one new buffer
 // from mem (the validity bitmap, then the values). Every reference is checked: to a row of the
 // block, which the sibling holds a value in; null rows refer to nothing.
-func siblingValues(refs, lits []byte, validity *memory.Buffer, rows, nulls int, mem memory.Allocator, sib func() (arrow.Array, error)) (arrow.Array, error) {
+func siblingValues(refs, lits []byte, validity *memory.Buffer, rows, nulls int, mem memory.Allocator, sib func() (arrow.Array, error), take []int) (arrow.Array, error) {
 	if mem == nil {
 		return nil, fmt.Errorf("BUG: sibling references without an allocator")
 	}
@@ -775,12 +836,14 @@ func siblingValues(refs, lits []byte, validity *memory.Buffer, rows, nulls int, 
 			s.Release()
 		}
 	}()
-	nv, parts := ownedBuffers(mem, validity, rows*16)
+	nv, parts, outNulls := resolvedBuffers(mem, validity, take, nulls, outLen(take, rows)*16)
 	values := parts[0]
 	defer release(nv, values)
 	out := values.Bytes()
 	clear(out)
+	next := taker{take: take}
 	for i := range rows {
+		dst := next.dest(i)
 		ref := binary.LittleEndian.Uint32(refs[4*i:])
 		if validity != nil && !bitutil.BitIsSet(validity.Bytes(), i) {
 			if ref != 0 {
@@ -789,7 +852,9 @@ func siblingValues(refs, lits []byte, validity *memory.Buffer, rows, nulls int, 
 			continue
 		}
 		if ref == 0 {
-			copy(out[16*i:], lits[:16])
+			if dst >= 0 {
+				copy(out[16*dst:], lits[:16])
+			}
 			lits = lits[16:]
 			continue
 		}
@@ -804,9 +869,11 @@ func siblingValues(refs, lits []byte, validity *memory.Buffer, rows, nulls int, 
 		if s.IsNull(int(r)) {
 			return nil, fmt.Errorf("row %d refers to row %d, where the sibling column is null", i, r)
 		}
-		copy(out[16*i:], s.Value(int(r)))
+		if dst >= 0 {
+			copy(out[16*dst:], s.Value(int(r)))
+		}
 	}
-	ad := array.NewData(KindGUID.ArrowType(), rows, []*memory.Buffer{nv, values}, nil, nulls, 0)
+	ad := array.NewData(KindGUID.ArrowType(), outLen(take, rows), []*memory.Buffer{nv, values}, nil, outNulls, 0)
 	defer ad.Release()
 	return array.MakeFromData(ad), nil
 }
@@ -924,11 +991,11 @@ func appendScaledTimes(dst []byte, a *array.Timestamp) []byte {
 
 // scaledTimes sums a frame's scaled deltas into one new buffer from mem, refusing a unit or a
 // width other than the writer's.
-func scaledTimes(deltas []byte, unit int64, width int, base int64, validity *memory.Buffer, rows, nulls int, mem memory.Allocator) (arrow.Array, error) {
+func scaledTimes(deltas []byte, unit int64, width int, base int64, validity *memory.Buffer, rows, nulls int, mem memory.Allocator, take []int) (arrow.Array, error) {
 	if mem == nil {
 		return nil, fmt.Errorf("BUG: scaled times without an allocator")
 	}
-	nv, parts := ownedBuffers(mem, validity, rows*8)
+	nv, parts, outNulls := resolvedBuffers(mem, validity, take, nulls, outLen(take, rows)*8)
 	values := parts[0]
 	defer release(nv, values)
 	out := arrow.Int64Traits.CastFromBytes(values.Bytes())
@@ -936,6 +1003,7 @@ func scaledTimes(deltas []byte, unit int64, width int, base int64, validity *mem
 		prev    = base
 		most    uint64
 		coarser = unit < timeUnits[0] // every delta so far divides by unit*1000
+		next    = taker{take: take}
 	)
 	for i := range rows {
 		var z uint64
@@ -959,7 +1027,9 @@ func scaledTimes(deltas []byte, unit int64, width int, base int64, validity *mem
 		q := int64(z>>1) ^ -int64(z&1)
 		coarser = coarser && q%1000 == 0
 		prev += q * unit // wrapping, as the writer's subtraction
-		out[i] = prev
+		if dst := next.dest(i); dst >= 0 {
+			out[dst] = prev
+		}
 	}
 	if coarser {
 		return nil, fmt.Errorf("time unit %d where every delta is a multiple of %d", unit, unit*1000)
@@ -970,7 +1040,7 @@ func scaledTimes(deltas []byte, unit int64, width int, base int64, validity *mem
 	if width > 1 && most < 1<<(4*width) {
 		return nil, fmt.Errorf("time deltas %d bytes wide where fewer hold every one", width)
 	}
-	ad := array.NewData(KindTime.ArrowType(), rows, []*memory.Buffer{nv, values}, nil, nulls, 0)
+	ad := array.NewData(KindTime.ArrowType(), outLen(take, rows), []*memory.Buffer{nv, values}, nil, outNulls, 0)
 	defer ad.Release()
 	return array.MakeFromData(ad), nil
 }

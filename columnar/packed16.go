@@ -150,18 +150,10 @@ func appendPacked(dst []byte, a *array.String, sp *packed16) []byte {
 
 // packedValues builds the text of a packed frame into one new buffer from mem: the validity
 // bitmap, the offsets, then the text.
-func packedValues(sp *packed16, isPacked, packed []byte, litOffs []int32, lits []byte, validity *memory.Buffer, rows, nulls int, mem memory.Allocator) (arrow.Array, error) {
+func packedValues(sp *packed16, isPacked, packed []byte, litOffs []int32, lits []byte, validity *memory.Buffer, rows, nulls int, mem memory.Allocator, take []int) (arrow.Array, error) {
 	if mem == nil {
 		return nil, fmt.Errorf("BUG: %ss without an allocator", sp.what)
 	}
-	np := len(packed) / 16
-	size := sp.width*np + len(lits)
-	if size > maxFrameBytes {
-		return nil, fmt.Errorf("%d bytes of text in one block", size)
-	}
-	nv, parts := ownedBuffers(mem, validity, (rows+1)*4, size)
-	offsets, data := parts[0], parts[1]
-	defer release(nv, offsets, data)
 	if validity != nil {
 		// Packed values only in valid rows: then the valid rows that are not packed are the
 		// literals, as many as their offsets say.
@@ -171,30 +163,64 @@ func packedValues(sp *packed16, isPacked, packed []byte, litOffs []int32, lits [
 			}
 		}
 	}
+	np := len(packed) / 16
+	size := sp.width*np + len(lits)
+	if take != nil {
+		size = 0
+		next, l := taker{take: take}, 0
+		for i := range rows {
+			packedRow, valid := bitutil.BitIsSet(isPacked, i), validity == nil || bitutil.BitIsSet(validity.Bytes(), i)
+			if next.dest(i) >= 0 {
+				if packedRow {
+					size += sp.width
+				} else if valid {
+					size += int(litOffs[l+1] - litOffs[l])
+				}
+			}
+			if !packedRow && valid {
+				l++
+			}
+		}
+	}
+	if size > maxFrameBytes {
+		return nil, fmt.Errorf("%d bytes of text in one block", size)
+	}
+	length := outLen(take, rows)
+	nv, parts, outNulls := resolvedBuffers(mem, validity, take, nulls, (length+1)*4, size)
+	offsets, data := parts[0], parts[1]
+	defer release(nv, offsets, data)
 	out, text := arrow.Int32Traits.CastFromBytes(offsets.Bytes()), data.Bytes()
 	w := int32(sp.width)
 	var pos int32
 	t, l := 0, 0
+	next := taker{take: take}
 	for i := range rows {
-		out[i] = pos
+		dst := next.dest(i)
+		if dst >= 0 {
+			out[dst] = pos
+		}
 		valid := validity == nil || bitutil.BitIsSet(validity.Bytes(), i)
 		switch {
 		case bitutil.BitIsSet(isPacked, i):
-			sp.spell(text[pos:pos+w], packed[16*t:16*t+16])
+			if dst >= 0 {
+				sp.spell(text[pos:pos+w], packed[16*t:16*t+16])
+				pos += w
+			}
 			t++
-			pos += w
 		case valid:
 			v := lits[litOffs[l]:litOffs[l+1]]
 			if _, ok := sp.parse(v); ok {
 				return nil, fmt.Errorf("row %d's text %q is a %s stored as text", i, v, sp.what)
 			}
-			copy(text[pos:], v)
+			if dst >= 0 {
+				copy(text[pos:], v)
+				pos += int32(len(v))
+			}
 			l++
-			pos += int32(len(v))
 		}
 	}
-	out[rows] = pos
-	ad := array.NewData(arrow.BinaryTypes.String, rows, []*memory.Buffer{nv, offsets, data}, nil, nulls, 0)
+	out[length] = pos
+	ad := array.NewData(arrow.BinaryTypes.String, length, []*memory.Buffer{nv, offsets, data}, nil, outNulls, 0)
 	defer ad.Release()
 	if err := validateArray(ad); err != nil {
 		return nil, err

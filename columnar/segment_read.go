@@ -486,7 +486,7 @@ func (s *Segment) cachedBlock(idx, b int) (*segColumn, arrow.Array, error) {
 	if err := c.load(s); err != nil {
 		return nil, nil, err
 	}
-	a, err := s.decodeBlock(c, idx, b)
+	a, err := s.decodeBlock(c, idx, b, nil)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -496,17 +496,69 @@ func (s *Segment) cachedBlock(idx, b int) (*segColumn, arrow.Array, error) {
 	return c, a, nil
 }
 
+// sparseBlock is cachedBlock for the rows take of block b: taken from the cached block if
+// there is one, else decoded for those rows and not cached.
+func (s *Segment) sparseBlock(idx, b int, take []int) (*segColumn, arrow.Array, error) {
+	if err := s.open(); err != nil {
+		return nil, nil, err
+	}
+	c := s.stored(idx)
+	if c == nil {
+		return nil, nil, nil
+	}
+	if s.cache != nil {
+		if a := s.cache.get(s, idx, b); a != nil {
+			defer a.Release()
+			t, err := takeArray(a, take, s.mem)
+			return c, t, err
+		}
+	}
+	if err := c.load(s); err != nil {
+		return nil, nil, err
+	}
+	a, err := s.decodeBlock(c, idx, b, take)
+	return c, a, err
+}
+
+// blockTraits are the traits block b of stored column c (column idx) is decoded with.
+func (s *Segment) blockTraits(c *segColumn, idx, b int) decodeTraits {
+	traits := decodeTraits{blockDict: c.meta.Kind == KindExtras && c.ver >= 7}
+	if idx < len(s.schema.Columns) {
+		col := s.schema.Columns[idx]
+		traits.tokens = col.Tokens
+		if col.Sibling != nil {
+			// Read through the cache, whole: a page that asks for this column asks for its
+			// sibling too, and a reference may be to any row of the block.
+			traits.sib = func() (arrow.Array, error) { return s.Block(col.Sibling.Index, b) }
+		}
+		if col.Times != nil && c.ver >= 7 {
+			traits.times = func() (arrow.Array, error) { return s.Block(col.Times.Index, b) }
+		}
+	}
+	return traits
+}
+
 // decodeBlock reads and decodes block b of stored column c (column idx): for the dictionary
 // kinds, its codes (Int32), checked against the dictionary's length. The frame table must be
-// loaded.
-func (s *Segment) decodeBlock(c *segColumn, idx, b int) (arrow.Array, error) {
+// loaded. With take, only those rows of the block (a sparse read, take.go).
+func (s *Segment) decodeBlock(c *segColumn, idx, b int, take []int) (arrow.Array, error) {
 	if b < 0 || b >= s.NumBlocks() {
 		return nil, fmt.Errorf("BUG: block %d of %d", b, s.NumBlocks())
 	}
+	rows := outLen(take, s.BlockLen(b))
 	if c.isDict() && c.meta.DictLen == 1 && c.meta.Nulls == 0 {
 		// One value in every row (a tenant id, an enum the tenant never varies): every code
 		// is 0, so the frame says nothing the footer has not; no read, no decode.
-		return constantCodes(s.BlockLen(b)), nil
+		return constantCodes(rows), nil
+	}
+	if take != nil && c.ver < 4 {
+		// Older frames are Arrow IPC: decoded whole, then taken.
+		a, err := s.decodeBlock(c, idx, b, nil)
+		if err != nil {
+			return nil, err
+		}
+		defer a.Release()
+		return takeArray(a, take, s.mem)
 	}
 	var frame []byte
 	if c.frames != nil {
@@ -517,18 +569,8 @@ func (s *Segment) decodeBlock(c *segColumn, idx, b int) (arrow.Array, error) {
 			return nil, err
 		}
 	}
-	traits := decodeTraits{blockDict: c.meta.Kind == KindExtras && c.ver >= 7}
-	if idx < len(s.schema.Columns) {
-		col := s.schema.Columns[idx]
-		traits.tokens = col.Tokens
-		if col.Sibling != nil {
-			// Read through the cache: a page that asks for this column asks for its sibling too.
-			traits.sib = func() (arrow.Array, error) { return s.Block(col.Sibling.Index, b) }
-		}
-		if col.Times != nil && c.ver >= 7 {
-			traits.times = func() (arrow.Array, error) { return s.Block(col.Times.Index, b) }
-		}
-	}
+	traits := s.blockTraits(c, idx, b)
+	traits.take = take
 	a, err := c.decode(frame, c.meta.Kind, s.BlockLen(b), s.mem, traits)
 	if err != nil {
 		return nil, &CorruptError{Path: s.Path, What: fmt.Sprintf("column %s block %d: %v", c.meta.Name, b, err)}
@@ -541,8 +583,8 @@ func (s *Segment) decodeBlock(c *segColumn, idx, b int) (arrow.Array, error) {
 			err = checkCodes(a, int(c.meta.DictLen))
 		}
 	}
-	if err == nil && (a.Len() != s.BlockLen(b) || !arrow.TypeEqual(a.DataType(), want)) {
-		err = fmt.Errorf("%d rows of %s, want %d of %s", a.Len(), a.DataType(), s.BlockLen(b), want)
+	if err == nil && (a.Len() != rows || !arrow.TypeEqual(a.DataType(), want)) {
+		err = fmt.Errorf("%d rows of %s, want %d of %s", a.Len(), a.DataType(), rows, want)
 	}
 	if err != nil {
 		a.Release()
@@ -555,7 +597,25 @@ func (s *Segment) decodeBlock(c *segColumn, idx, b int) (arrow.Array, error) {
 // be called when the batch is no longer used, and the batch's Err checked before what was read
 // from it is trusted (a dictionary page is read when a value first asks for it).
 func (s *Segment) BlockBatch(b int, cols []int) (batch *Batch, release func(), err error) {
-	batch = getBatch(s.schema, s.BlockLen(b))
+	return s.blockBatch(b, cols, nil)
+}
+
+// BlockRows is BlockBatch for the rows rows of block b (ascending, each within the block): the
+// batch's row j is the block's row rows[j]. A column whose block the cache holds is taken from
+// it; any other is read for those rows only (a sparse read, take.go) and not cached: a page of
+// scattered rows takes a row or two from each of hundreds of blocks.
+func (s *Segment) BlockRows(b int, cols []int, rows []int) (batch *Batch, release func(), err error) {
+	if rows == nil {
+		rows = []int{}
+	}
+	if err := checkTake(rows, s.BlockLen(b)); err != nil {
+		return nil, nil, err
+	}
+	return s.blockBatch(b, cols, rows)
+}
+
+func (s *Segment) blockBatch(b int, cols []int, take []int) (batch *Batch, release func(), err error) {
+	batch = getBatch(s.schema, outLen(take, s.BlockLen(b)))
 	var held []arrow.Array
 	release = func() {
 		for _, a := range held {
@@ -567,6 +627,9 @@ func (s *Segment) BlockBatch(b int, cols []int) (batch *Batch, release func(), e
 		// A dictionary column is bound as its codes and its dictionary's pages: the batch's
 		// reader reads only the pages of the values it asks for.
 		c, a, err := s.cachedBlock(idx, b)
+		if take != nil {
+			c, a, err = s.sparseBlock(idx, b, take)
+		}
 		if err != nil {
 			release()
 			return nil, nil, err
@@ -701,7 +764,7 @@ func (u *SegmentUnit) column(idx int) (a arrow.Array, dict bool, err error) {
 	if err != nil {
 		return nil, false, err
 	}
-	codes, err := s.decodeBlock(c, idx, u.Block)
+	codes, err := s.decodeBlock(c, idx, u.Block, nil)
 	if err != nil {
 		u.dicts.release(idx)
 		return nil, false, err

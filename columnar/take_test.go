@@ -1,0 +1,353 @@
+package columnar
+
+import (
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/authlake/authlake/internal/vfs"
+)
+
+// takes returns the row sets a sparse read is tried with on a block of rows rows: none, the
+// first, the last, every row, every other row, and random subsets of a few rows.
+func takes(rng *rand.Rand, rows int) [][]int {
+	out := [][]int{{}, {0}, {rows - 1}}
+	all, odd := make([]int, rows), []int{}
+	for i := range all {
+		all[i] = i
+		if i%2 == 1 {
+			odd = append(odd, i)
+		}
+	}
+	out = append(out, all, odd)
+	for range 6 {
+		set := map[int]bool{}
+		for range 1 + rng.IntN(min(rows, 12)) {
+			set[rng.IntN(rows)] = true
+		}
+		var t []int
+		for r := range set {
+			t = append(t, r)
+		}
+		slices.Sort(t)
+		out = append(out, t)
+	}
+	return out
+}
+
+// sameRows checks that row j of sparse is row take[j] of full, value for value (through
+// one-row slices, so that the comparison does not rest on takeArray).
+func sameRows(t *testing.T, what string, full, sparse arrow.Array, take []int) {
+	t.Helper()
+	if sparse.Len() != len(take) {
+		t.Fatalf("%s: %d rows read for %d taken", what, sparse.Len(), len(take))
+	}
+	if err := validateArray(sparse.Data()); err != nil {
+		t.Fatalf("%s: the sparse array does not validate: %v", what, err)
+	}
+	for j, r := range take {
+		a, b := array.NewSlice(full, int64(r), int64(r+1)), array.NewSlice(sparse, int64(j), int64(j+1))
+		same := sameArray(a, b)
+		a.Release()
+		b.Release()
+		if !same {
+			t.Fatalf("%s: taken row %d (block row %d) differs", what, j, r)
+		}
+	}
+}
+
+// TestSparseFramesAreTakenRows: every kind of frame, with and without nulls, codes of every
+// width, decoded for a few rows is those rows of the frame decoded whole, and leaves nothing
+// allocated once released.
+func TestSparseFramesAreTakenRows(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 5))
+	for _, c := range v4Cases(t) {
+		raw, err := appendFrameV4(nil, c.kind, c.arr, c.dictLen, encodeTraits{})
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		frame := zstdFast.EncodeAll(raw, nil)
+		rows := c.arr.Len()
+		full, err := decodeFrameV4(frame, c.kind, rows, c.dictLen, memory.NewGoAllocator(), decodeTraits{})
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if rows == 0 {
+			full.Release()
+			continue
+		}
+		for _, take := range takes(rng, rows) {
+			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+			sparse, err := decodeFrameV4(frame, c.kind, rows, c.dictLen, mem, decodeTraits{take: take})
+			if err != nil {
+				t.Fatalf("%s, rows %v: %v", c.name, take, err)
+			}
+			sameRows(t, fmt.Sprintf("%s, %d rows taken", c.name, len(take)), full, sparse, take)
+			sparse.Release()
+			if left := mem.CurrentAlloc(); left != 0 {
+				t.Fatalf("%s: %d bytes still allocated after the sparse array was released", c.name, left)
+			}
+		}
+		full.Release()
+	}
+}
+
+// sparseEvents are generated sign-ins whose columns take every encoding a segment writes:
+// tokens, references to a sibling (originalRequestId to id), scaled times, JSON with times,
+// the extras block dictionary, and dictionary codes of one and two bytes.
+func sparseEvents(t *testing.T, n int) []string {
+	events := testEvents(t, n, 41)
+	rng := rand.New(rand.NewPCG(41, 2))
+	for i, e := range events {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(e), &m); err != nil {
+			t.Fatal(err)
+		}
+		tok := make([]byte, 16)
+		for k := range tok {
+			tok[k] = byte(rng.Uint32())
+		}
+		m["uniqueTokenIdentifier"] = base64.RawURLEncoding.EncodeToString(tok)
+		if rng.IntN(10) == 0 {
+			m["uniqueTokenIdentifier"] = fmt.Sprintf("not-a-token-%d", i)
+		}
+		if rng.IntN(3) > 0 {
+			m["originalRequestId"] = m["id"]
+		}
+		m["ipAddress"] = fmt.Sprintf("10.%d.%d.%d", rng.IntN(4), rng.IntN(30), rng.IntN(30))
+		if rng.IntN(7) == 0 {
+			m["x-vendor"] = map[string]any{"n": rng.IntN(5), "at": "2026-11-03T10:00:00Z"}
+		}
+		b, err := json.Marshal(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		events[i] = string(b)
+	}
+	return events
+}
+
+// TestSparseBlocksAreTakenRows: every column of every block of a real segment, read for a few
+// rows (a sparse read, and one taken from the cached block), is those rows of the block read
+// whole; and the Graph JSON of a BlockRows batch is the JSON of the same rows of BlockBatch's.
+func TestSparseBlocksAreTakenRows(t *testing.T) {
+	path, _ := writeTestSegment(t, t.TempDir(), sparseEvents(t, 3000), 512)
+	seg, err := OpenSegment(vfs.Default, path, SignIns, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer seg.Close()
+	cached, err := OpenSegment(vfs.Default, path, SignIns, NewBlockCache(64<<20))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cached.Close()
+	all := make([]int, SignIns.NumColumns())
+	for i := range all {
+		all[i] = i
+	}
+	rng := rand.New(rand.NewPCG(6, 6))
+	seen := map[byte]bool{} // encodings of the frames read
+	var enc Encoder
+	for b := range seg.NumBlocks() {
+		for _, take := range takes(rng, seg.BlockLen(b)) {
+			for idx := range SignIns.NumColumns() {
+				c, full, err := seg.cachedBlock(idx, b)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if c == nil {
+					continue
+				}
+				if frame, err := c.readFrame(seg, 1+b); err == nil && !(c.isDict() && c.meta.DictLen == 1 && c.meta.Nulls == 0) {
+					if content, err := zstdDecoder.DecodeAll(frame, nil); err == nil && len(content) > 8 {
+						seen[content[8]] = true
+						if c.isDict() {
+							seen[byte(100+codeWidth(int(c.meta.DictLen)))] = true
+						}
+					}
+				}
+				for _, s := range []*Segment{seg, cached} {
+					_, sparse, err := s.sparseBlock(idx, b, take)
+					if err != nil {
+						t.Fatalf("column %s block %d rows %v: %v", c.meta.Name, b, take, err)
+					}
+					sameRows(t, fmt.Sprintf("column %s block %d", c.meta.Name, b), full, sparse, take)
+					sparse.Release()
+				}
+				full.Release()
+			}
+			whole, releaseWhole, err := seg.BlockBatch(b, all)
+			if err != nil {
+				t.Fatal(err)
+			}
+			some, releaseSome, err := cached.BlockRows(b, all, take)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for j, r := range take {
+				want, err1 := enc.AppendJSON(nil, whole, r, nil)
+				got, err2 := enc.AppendJSON(nil, some, j, nil)
+				if err1 != nil || err2 != nil || string(got) != string(want) {
+					t.Fatalf("block %d row %d: BlockRows reads\n%s\nBlockBatch\n%s\n(%v, %v)", b, r, got, want, err1, err2)
+				}
+			}
+			releaseWhole()
+			releaseSome()
+		}
+	}
+	// Codes of 4 bytes (dictionaries of more than 65,536 values) are in TestSparseFramesAreTakenRows.
+	for _, e := range []byte{encPlain, encSiblingRefs, encTimeScaled, encTokens, encJSONTimes, encBlockDict, 101, 102} {
+		if !seen[e] {
+			t.Errorf("no frame of encoding %d (101, 102: codes of that width) was read: the test misses a path", e)
+		}
+	}
+}
+
+// TestBlockRowsRefusesBadRows: rows out of order, repeated or outside the block are a caller's
+// bug, refused before anything is read.
+func TestBlockRowsRefusesBadRows(t *testing.T) {
+	path, _ := writeTestSegment(t, t.TempDir(), testEvents(t, 100, 3), 64)
+	seg, err := OpenSegment(vfs.Default, path, SignIns, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer seg.Close()
+	for _, rows := range [][]int{{3, 2}, {1, 1}, {-1}, {64}} {
+		if _, _, err := seg.BlockRows(0, []int{0}, rows); err == nil {
+			t.Errorf("rows %v accepted", rows)
+		}
+	}
+}
+
+// TestSparseReadsRefuseWhatFullReadsRefuse: damaged frames of every column of a real segment
+// (bytes of their content changed, recompressed so that they reach the decoder) are refused by
+// a sparse read exactly when a full read refuses them, and when both accept one, the sparse
+// rows are the full rows. A sparse read checks the whole frame: a frame never reads one way
+// in a page and another way in a scan.
+func TestSparseReadsRefuseWhatFullReadsRefuse(t *testing.T) {
+	path, _ := writeTestSegment(t, t.TempDir(), sparseEvents(t, 1200), 512)
+	seg, err := OpenSegment(vfs.Default, path, SignIns, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer seg.Close()
+	rng := rand.New(rand.NewPCG(7, 7))
+	var refused, accepted int
+	for idx := range SignIns.NumColumns() {
+		c := seg.stored(idx)
+		if c == nil {
+			continue
+		}
+		if err := c.load(seg); err != nil {
+			t.Fatal(err)
+		}
+		for b := range seg.NumBlocks() {
+			frame, err := c.readFrame(seg, 1+b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			content, err := zstdDecoder.DecodeAll(frame, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rows := seg.BlockLen(b)
+			traits := seg.blockTraits(c, idx, b)
+			for range 40 {
+				bad := slices.Clone(content)
+				for range 1 + rng.IntN(3) {
+					i := rng.IntN(len(bad))
+					switch rng.IntN(3) {
+					case 0:
+						bad[i] ^= 1 << rng.IntN(8)
+					case 1:
+						bad[i] = 0
+					default:
+						bad[i]++
+					}
+				}
+				damaged := zstdFast.EncodeAll(bad, nil)
+				full, errFull := c.decode(damaged, c.meta.Kind, rows, memory.NewGoAllocator(), traits)
+				take := takes(rng, rows)[5+rng.IntN(6)]
+				st := traits
+				st.take = take
+				mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+				sparse, errSparse := c.decode(damaged, c.meta.Kind, rows, mem, st)
+				if (errFull == nil) != (errSparse == nil) {
+					t.Fatalf("column %s block %d: a full read says %v, a sparse read of rows %v says %v", c.meta.Name, b, errFull, take, errSparse)
+				}
+				if errFull != nil {
+					refused++
+					if left := mem.CurrentAlloc(); left != 0 {
+						t.Fatalf("column %s: %d bytes still allocated after a refusal", c.meta.Name, left)
+					}
+					continue
+				}
+				accepted++
+				sameRows(t, fmt.Sprintf("damaged column %s block %d", c.meta.Name, b), full, sparse, take)
+				full.Release()
+				sparse.Release()
+			}
+		}
+	}
+	if refused == 0 || accepted == 0 {
+		t.Fatalf("%d damaged frames refused, %d accepted: the test should see both", refused, accepted)
+	}
+	t.Logf("%d damaged frames refused by both reads, %d accepted by both with the same rows", refused, accepted)
+}
+
+// FuzzSparseFrame: any frame a full read accepts, a sparse read of any rows accepts with those
+// rows; any frame a full read refuses, a sparse read refuses, leaving nothing allocated.
+func FuzzSparseFrame(f *testing.F) {
+	for i, c := range v4Cases(f) {
+		if c.arr.Len() > 200 && i%7 != 0 {
+			continue
+		}
+		raw, err := appendFrameV4(nil, c.kind, c.arr, c.dictLen, encodeTraits{})
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(byte(c.kind), uint32(c.dictLen), uint64(i), raw)
+	}
+	f.Fuzz(func(t *testing.T, k byte, dictLen uint32, pick uint64, raw []byte) {
+		kind := Kind(k%byte(KindExtras) + 1)
+		dl := int(dictLen % (1 << 17))
+		if len(raw) < 4 {
+			return
+		}
+		rows := int(binary.LittleEndian.Uint32(raw))
+		if rows == 0 || rows > 1<<16 {
+			return
+		}
+		frame := zstdFast.EncodeAll(raw, nil)
+		full, errFull := decodeFrameV4(frame, kind, rows, dl, memory.NewGoAllocator(), decodeTraits{})
+		rng := rand.New(rand.NewPCG(pick, 1))
+		all := takes(rng, rows)
+		take := all[int(pick%uint64(len(all)))]
+		mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+		sparse, errSparse := decodeFrameV4(frame, kind, rows, dl, mem, decodeTraits{take: take})
+		if (errFull == nil) != (errSparse == nil) {
+			t.Fatalf("%s frame: a full read says %v, a sparse read of rows %v says %v", kind, errFull, take, errSparse)
+		}
+		if errFull != nil {
+			if left := mem.CurrentAlloc(); left != 0 {
+				t.Fatalf("%d bytes still allocated after a refusal", left)
+			}
+			return
+		}
+		sameRows(t, kind.String(), full, sparse, take)
+		full.Release()
+		sparse.Release()
+		if left := mem.CurrentAlloc(); left != 0 {
+			t.Fatalf("%d bytes still allocated after the sparse array was released", left)
+		}
+	})
+}
