@@ -76,22 +76,42 @@ func (c *BlockCache) tick() {
 func saturatingInc(f uint8) uint8 { return f + uint8(1-f/255) }
 
 func (c *BlockCache) get(s *Segment, col, block int) arrow.Array {
+	a, _ := c.getForRows(s, col, block)
+	return a
+}
+
+// getForRows is get for a read of a few of the block's rows. On a miss, whole says whether to
+// decode the block whole and put it, rather than read the rows only (a sparse read, which is
+// not cached): when the block has been asked for before and the cache would take it (it has
+// room, or the block has been asked for more often than the least recently used one). A page
+// read once (scattered rows from hundreds of blocks) is read sparsely and leaves the cache as
+// it was; a small page read again and again (one sign-in by id, one user's day) is cached
+// from its second read and then costs no decoding.
+func (c *BlockCache) getForRows(s *Segment, col, block int) (a arrow.Array, whole bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.tick()
 	k := blockKey{s, col, block}
 	e, ok := c.entries[k]
 	if !ok {
-		c.freq[k] = saturatingInc(c.freq[k])
+		f := saturatingInc(c.freq[k])
+		c.freq[k] = f
 		c.misses++
-		return nil
+		if f < 2 {
+			return nil, false
+		}
+		if c.used < c.budget {
+			return nil, true
+		}
+		back := c.lru.Back()
+		return nil, back != nil && back.Value.(*cacheEntry).freq < f
 	}
 	c.hits++
 	c.lru.MoveToFront(e)
 	ce := e.Value.(*cacheEntry)
 	ce.freq = saturatingInc(ce.freq)
 	ce.arr.Retain()
-	return ce.arr
+	return ce.arr, false
 }
 
 func (c *BlockCache) put(s *Segment, col, block int, a arrow.Array) {

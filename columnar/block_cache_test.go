@@ -1,6 +1,8 @@
 package columnar
 
 import (
+	"maps"
+	"slices"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -90,5 +92,65 @@ func TestBlockCacheAdmission(t *testing.T) {
 	}
 	if used, _, _ := c.Stats(); used > fit*size {
 		t.Fatalf("the cache holds %d bytes over its budget of %d", used, fit*size)
+	}
+}
+
+// readRows asks c for block i of seg as a sparse read does (Segment.BlockRows): a hit, a
+// whole decode that is put, or a sparse read that leaves the cache alone. It says which.
+func readRows(c *BlockCache, seg *Segment, i int, a *array.Int64) string {
+	got, whole := c.getForRows(seg, 0, i)
+	switch {
+	case got != nil:
+		got.Release()
+		return "hit"
+	case whole:
+		c.put(seg, 0, i, a)
+		return "whole"
+	}
+	return "sparse"
+}
+
+// TestBlockCacheForRows counts what reads of a few rows do: a block read once is read sparsely
+// and not cached; read again, it is decoded whole and cached, then hit. A page of scattered
+// rows read once leaves the cache as it was; read again and again, it fills what is free of the
+// cache and the rest of its blocks stay sparse (they are asked for no more often than those
+// cached), instead of decoding whole blocks the cache cannot take.
+func TestBlockCacheForRows(t *testing.T) {
+	a := cacheBlock(t)
+	size := ArrayBytes(a.Data())
+	const fit = 64
+	seg := &Segment{}
+	c := NewBlockCache(fit * size)
+	var got []string
+	for range 3 {
+		got = append(got, readRows(c, seg, 0, a))
+	}
+	if want := []string{"sparse", "whole", "hit"}; !slices.Equal(got, want) {
+		t.Fatalf("one block read three times: %v, want %v", got, want)
+	}
+
+	c = NewBlockCache(fit * size)
+	count := map[string]int{}
+	for i := range 10 * fit {
+		count[readRows(c, seg, i, a)]++
+	}
+	if used, _, _ := c.Stats(); count["sparse"] != 10*fit || used != 0 {
+		t.Fatalf("a page read once over ten times the cache: %v, %d bytes cached", count, used)
+	}
+	for pass := range 4 {
+		count = map[string]int{}
+		for i := range 10 * fit {
+			count[readRows(c, seg, i, a)]++
+		}
+		var want map[string]int
+		switch pass {
+		case 0: // the first blocks fill the cache, then the rest stay sparse
+			want = map[string]int{"whole": fit, "sparse": 9 * fit}
+		default:
+			want = map[string]int{"hit": fit, "sparse": 9 * fit}
+		}
+		if !maps.Equal(count, want) {
+			t.Fatalf("pass %d over a page ten times the cache: %v, want %v", pass+2, count, want)
+		}
 	}
 }

@@ -506,8 +506,10 @@ func (s *Segment) sparseBlock(idx, b int, take []int) (*segColumn, arrow.Array, 
 	if c == nil {
 		return nil, nil, nil
 	}
+	whole := false
 	if s.cache != nil {
-		if a := s.cache.get(s, idx, b); a != nil {
+		var a arrow.Array
+		if a, whole = s.cache.getForRows(s, idx, b); a != nil {
 			defer a.Release()
 			t, err := takeArray(a, take, s.mem)
 			return c, t, err
@@ -516,8 +518,18 @@ func (s *Segment) sparseBlock(idx, b int, take []int) (*segColumn, arrow.Array, 
 	if err := c.load(s); err != nil {
 		return nil, nil, err
 	}
-	a, err := s.decodeBlock(c, idx, b, take)
-	return c, a, err
+	if !whole {
+		a, err := s.decodeBlock(c, idx, b, take)
+		return c, a, err
+	}
+	a, err := s.decodeBlock(c, idx, b, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer a.Release()
+	s.cache.put(s, idx, b, a)
+	t, err := takeArray(a, take, s.mem)
+	return c, t, err
 }
 
 // blockTraits are the traits block b of stored column c (column idx) is decoded with.
@@ -626,9 +638,15 @@ func (s *Segment) blockBatch(b int, cols []int, take []int) (batch *Batch, relea
 	for _, idx := range cols {
 		// A dictionary column is bound as its codes and its dictionary's pages: the batch's
 		// reader reads only the pages of the values it asks for.
-		c, a, err := s.cachedBlock(idx, b)
+		var (
+			c   *segColumn
+			a   arrow.Array
+			err error
+		)
 		if take != nil {
 			c, a, err = s.sparseBlock(idx, b, take)
+		} else {
+			c, a, err = s.cachedBlock(idx, b)
 		}
 		if err != nil {
 			release()

@@ -382,8 +382,13 @@ func visitBlock(s *columnar.Schema, entries []*topEntry, cols []int, u unitRef, 
 	var batch *columnar.Batch
 	release := func() {}
 	var err error
+	var take []int // the block's rows read, when it is read for them only
 	if u.seg != nil {
-		batch, release, err = u.seg.Seg.BlockBatch(block, cols)
+		if take = sparseRows(entries, rows, u.seg.Seg.BlockLen(block)); take != nil {
+			batch, release, err = u.seg.Seg.BlockRows(block, cols, take)
+		} else {
+			batch, release, err = u.seg.Seg.BlockBatch(block, cols)
+		}
 	} else if batch, err = columnar.NewBatch(s, u.rec); err == nil {
 		batch.Only(cols) // as a segment's block is read: a typed reader sees what was selected
 	}
@@ -392,11 +397,35 @@ func visitBlock(s *columnar.Schema, entries []*topEntry, cols []int, u unitRef, 
 	}
 	defer release()
 	for _, i := range rows {
-		if err := fn(i, batch, entries[i].row); err != nil {
+		row := entries[i].row
+		if take != nil {
+			row, _ = slices.BinarySearch(take, row)
+		}
+		if err := fn(i, batch, row); err != nil {
 			return err
 		}
 	}
 	return batch.Err()
+}
+
+// sparseShare is the largest share of a block a page reads for its rows only (a sparse read:
+// columnar.Segment.BlockRows), as 1/sparseShare: a page with more of the block's rows decodes
+// it whole, through the block cache, as the newest or flagged rows and one user's day, which
+// lie together, are read again and again.
+const sparseShare = 16
+
+// sparseRows returns the block rows of a page's entries rows, ascending and once each, when
+// they are few enough in a block of blockLen rows for a sparse read; else nil.
+func sparseRows(entries []*topEntry, rows []int, blockLen int) []int {
+	if len(rows)*sparseShare > blockLen {
+		return nil
+	}
+	take := make([]int, len(rows))
+	for k, i := range rows {
+		take[k] = entries[i].row
+	}
+	slices.Sort(take)
+	return slices.Compact(take)
 }
 
 // pageChunk is the least a page's rows are encoded into at a time. A full page is megabytes;
