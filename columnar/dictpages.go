@@ -41,6 +41,16 @@ type segDict struct {
 	windows  int
 	raw      []byte
 	rawStart int64
+	// whole is raw and rawStart once the whole dictionary is in memory: from then on a page
+	// is checked and decoded without mu, so that the workers writing a page's rows decode the
+	// pages they need side by side (a cold page of 1,000 flagged rows touches hundreds of
+	// pages of each large dictionary).
+	whole atomic.Pointer[rawPages]
+}
+
+type rawPages struct {
+	buf   []byte
+	start int64
 }
 
 type dictPage struct {
@@ -67,6 +77,14 @@ func dictPages(n uint64) int { return int((n + DictPageValues - 1) / DictPageVal
 func (d *segDict) page(i int) (*dictPage, error) {
 	if p := d.pages[i].Load(); p != nil {
 		return p, nil
+	}
+	if w := d.whole.Load(); w != nil {
+		// Two callers racing for the page each decode it; the first to store it wins. A page
+		// that fails is left to the locked path below, which reports it.
+		if p, err := d.pageIn(i, w.buf, w.start); err == nil {
+			d.keep(i, p)
+			return d.pages[i].Load(), nil
+		}
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -95,7 +113,7 @@ func (d *segDict) page(i int) (*dictPage, error) {
 		return nil, err
 	}
 	d.keep(i, p)
-	return p, nil
+	return d.pages[i].Load(), nil
 }
 
 // dictReadPages is how many pages one read of a dictionary fetches: the window of aligned pages
@@ -115,6 +133,9 @@ const dictWindowsBeforeWhole = 8
 // readAll reads every page frame of the dictionary in one read, into d.raw. d.mu is held.
 func (d *segDict) readAll() {
 	d.raw, d.rawStart, _ = d.readPages(0, len(d.pages)) // on error pages are read one by one, and report it
+	if d.raw != nil {
+		d.whole.Store(&rawPages{d.raw, d.rawStart})
+	}
 }
 
 // readPages reads the frames of pages [lo, hi) in one read.
@@ -160,10 +181,13 @@ func (d *segDict) readWindow(i int) {
 	}
 }
 
-// keep makes p page i. d.mu is held.
+// keep makes p page i, unless another caller has made it already (p is then dropped).
 func (d *segDict) keep(i int, p *dictPage) {
+	if !d.pages[i].CompareAndSwap(nil, p) {
+		p.arr.Release()
+		return
+	}
 	d.s.dictBytes.Add(ArrayBytes(p.arr.Data()))
-	d.pages[i].Store(p)
 }
 
 // decodePage reads, checks and decodes page i.

@@ -4,9 +4,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"sort"
+	"sync"
 	"testing"
 
 	"github.com/authlake/authlake/internal/vfs"
@@ -209,4 +211,52 @@ func withUPNs(t *testing.T, events []string, upn func(i int) string) []string {
 		events[i] = string(b)
 	}
 	return events
+}
+
+// TestConcurrentPagesFromTheWholeDictionary: once a dictionary is read whole, pages are decoded
+// without its lock; readers racing for the same pages all get the dictionary's values, each page
+// is kept once (its bytes counted once), and under -race nothing is shared unsafely.
+func TestConcurrentPagesFromTheWholeDictionary(t *testing.T) {
+	seg, _, upn := manyUsersSegment(t, 10000)
+	d, ok, err := seg.Dict(upn)
+	if err != nil || !ok {
+		t.Fatal(ok, err)
+	}
+	whole, err := seg.Dictionary(upn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := seg.DictionaryBytes()
+	// Past the windows read one at a time, so that what follows reads from the whole.
+	for w := range dictWindowsBeforeWhole + 1 {
+		d.Value(int32(w * dictReadPages * DictPageValues))
+	}
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(uint64(g), 9))
+			for range 4000 {
+				code := int32(rng.IntN(d.Len()))
+				if got, want := string(d.Value(code)), whole.Value(int(code)); got != want {
+					t.Errorf("code %d: %q, want %q", code, got, want)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	var kept int64
+	for i := range seg.cols[upn].pages.pages {
+		if p := seg.cols[upn].pages.pages[i].Load(); p != nil {
+			kept += ArrayBytes(p.arr.Data())
+		}
+	}
+	if got := seg.DictionaryBytes() - before; got != kept {
+		t.Fatalf("dictionary bytes grew by %d for %d bytes of pages kept", got, kept)
+	}
+	if err := d.Err(); err != nil {
+		t.Fatal(err)
+	}
 }
