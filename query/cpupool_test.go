@@ -63,9 +63,16 @@ func TestScanGoesThroughCPUPool(t *testing.T) {
 // tokens, each encoding the rows of the blocks it decodes into their places: the page is the
 // one a single worker writes, byte for byte, and every token is given back.
 func TestParallelPageIsTheSequentialPage(t *testing.T) {
-	f := getFixture(t, 2000, 256, 1)
-	src := f.src
-	for _, filter := range []string{"", "status/errorCode ne 0", "flaggedForReview eq true"} {
+	// Blocks of 256 rows: a page over several blocks, each split between workers; one block of
+	// 4,096 rows: a page in one block, split, and read sparsely for a filter of few rows.
+	for _, blockRows := range []int{256, 4096} {
+		f := getFixture(t, 2000, blockRows, 1)
+		parallelPageIsSequential(t, f.src)
+	}
+}
+
+func parallelPageIsSequential(t *testing.T, src query.Source) {
+	for _, filter := range []string{"", "status/errorCode ne 0", "flaggedForReview eq true", "status/errorCode eq 50126"} {
 		req := query.Request{Filter: filter, Top: 1000, Explain: true}
 		src.CPU = cpu.New(0) // disabled: one worker
 		one, err := query.Run(context.Background(), columnar.SignIns, src, req)

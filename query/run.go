@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -298,34 +299,82 @@ func materialize(ctx context.Context, pool *cpu.Pool, s *columnar.Schema, entrie
 	}
 	// A page whose rows are spread over many blocks (one application's newest sign-ins on a
 	// day sorted by user: one or two rows in each of hundreds of blocks) decodes every projected
-	// column of each: the blocks are decoded and their rows encoded by as many workers as the
-	// CPU pool has tokens, each with its own encoder, each row into its own place.
-	workers := min(len(blocks)/minBlocksPerWorker, max(pool.Size(), 1), maxWorkers)
+	// column of each, and a page of many rows in a block or two (the flagged or newest 1,000)
+	// is mostly JSON to write and dictionary pages to read: either way the work is shared by as
+	// many workers as the CPU pool has tokens, each with its own encoder, each row into its own
+	// place, a block's rows split between workers where there are too few blocks to go round.
+	workers := min(max(len(blocks)/minBlocksPerWorker, len(entries)/minRowsPerWorker), max(pool.Size(), 1), maxWorkers)
 	if workers < 2 {
 		if err := visitBlocks(ctx, pool, s, entries, cols, blocks, nil, encode()); err != nil {
 			return nil, err
 		}
 		return rows, nil
 	}
+	blocks = splitBlocks(blocks, len(entries), workers)
 	var next atomic.Int64
 	err := runWorkers(ctx, workers, func(ctx context.Context, _ int) error {
 		return visitBlocks(ctx, pool, s, entries, cols, blocks, &next, encode())
 	})
 	if err != nil {
+		// Pieces left unvisited when a worker failed: their blocks are released here (every
+		// worker has returned).
+		for _, b := range blocks {
+			if sh := b.shared; sh != nil && sh.release != nil {
+				sh.release()
+				sh.release = nil
+			}
+		}
 		return nil, err
 	}
 	return rows, nil
 }
 
-// minBlocksPerWorker is the fewest blocks a page has per materializing worker: a page of one
-// user's rows (a block or two) is encoded where it is found.
-const minBlocksPerWorker = 4
+// minBlocksPerWorker and minRowsPerWorker are the fewest blocks and rows a page has per
+// materializing worker: a page of one user's few rows is encoded where it is found.
+const (
+	minBlocksPerWorker = 4
+	minRowsPerWorker   = 256
+)
 
-// pageBlock is one block a page's rows are in, and the page's entries there.
+// pageBlock is one block a page's rows are in, and the page's entries there (or some of them,
+// when the block's rows are split between workers: shared).
 type pageBlock struct {
-	u     unitRef
-	block int
-	rows  []int
+	u      unitRef
+	block  int
+	rows   []int
+	shared *sharedBlock
+}
+
+// sharedBlock is a block whose rows are split between workers: read once, by the first piece to
+// need it, for all of them (rows), and released by the last. A Batch is read-only once bound,
+// and segment dictionaries are safe for concurrent use.
+type sharedBlock struct {
+	rows    []int
+	once    sync.Once
+	batch   *columnar.Batch
+	take    []int
+	release func()
+	err     error
+	left    atomic.Int32
+}
+
+// splitBlocks splits the rows of blocks into pieces of about a quarter of each worker's share
+// of the page's rows (at least minRowsPerWorker/4), so that workers end together.
+func splitBlocks(blocks []pageBlock, rows, workers int) []pageBlock {
+	piece := max(minRowsPerWorker/4, rows/(4*workers))
+	var out []pageBlock
+	for _, b := range blocks {
+		if len(b.rows) <= piece {
+			out = append(out, b)
+			continue
+		}
+		sh := &sharedBlock{rows: b.rows}
+		for lo := 0; lo < len(b.rows); lo += piece {
+			out = append(out, pageBlock{u: b.u, block: b.block, rows: b.rows[lo:min(lo+piece, len(b.rows))], shared: sh})
+			sh.left.Add(1)
+		}
+	}
+	return out
 }
 
 // pageBlocks groups a page's entries by block, in the order the page first meets each.
@@ -362,8 +411,7 @@ func visitBlocks(ctx context.Context, pool *cpu.Pool, s *columnar.Schema, entrie
 		if err := pool.Acquire(ctx); err != nil {
 			return err
 		}
-		b := blocks[k]
-		err := visitBlock(s, entries, cols, b.u, b.block, b.rows, fn)
+		err := visitBlock(s, entries, cols, blocks[k], fn)
 		pool.Release()
 		if err != nil {
 			return err
@@ -378,11 +426,40 @@ func visitPage(ctx context.Context, pool *cpu.Pool, s *columnar.Schema, entries 
 	return visitBlocks(ctx, pool, s, entries, cols, pageBlocks(entries), nil, fn)
 }
 
-func visitBlock(s *columnar.Schema, entries []*topEntry, cols []int, u unitRef, block int, rows []int, fn func(i int, b *columnar.Batch, row int) error) error {
-	var batch *columnar.Batch
-	release := func() {}
-	var err error
-	var take []int // the block's rows read, when it is read for them only
+// visitBlock calls fn for the rows of b, reading its block (or, for a piece of a shared block,
+// taking the block the first piece read).
+func visitBlock(s *columnar.Schema, entries []*topEntry, cols []int, b pageBlock, fn func(i int, b *columnar.Batch, row int) error) error {
+	sh := b.shared
+	if sh == nil {
+		batch, take, release, err := readPageBlock(s, entries, cols, b.u, b.block, b.rows)
+		if err != nil {
+			return err
+		}
+		defer release()
+		if err := visitRows(entries, batch, take, b.rows, fn); err != nil {
+			return err
+		}
+		return batch.Err()
+	}
+	sh.once.Do(func() { sh.batch, sh.take, sh.release, sh.err = readPageBlock(s, entries, cols, b.u, b.block, sh.rows) })
+	if sh.err != nil {
+		return sh.err
+	}
+	err := visitRows(entries, sh.batch, sh.take, b.rows, fn)
+	if sh.left.Add(-1) == 0 {
+		if err == nil {
+			err = sh.batch.Err()
+		}
+		sh.release()
+		sh.release = nil
+	}
+	return err
+}
+
+// readPageBlock reads block of u with the columns cols for the page's entries rows there: for
+// those rows only when they are few (take, ascending), else whole.
+func readPageBlock(s *columnar.Schema, entries []*topEntry, cols []int, u unitRef, block int, rows []int) (batch *columnar.Batch, take []int, release func(), err error) {
+	release = func() {}
 	if u.seg != nil {
 		if take = sparseRows(entries, rows, u.seg.Seg.BlockLen(block)); take != nil {
 			batch, release, err = u.seg.Seg.BlockRows(block, cols, take)
@@ -393,9 +470,14 @@ func visitBlock(s *columnar.Schema, entries []*topEntry, cols []int, u unitRef, 
 		batch.Only(cols) // as a segment's block is read: a typed reader sees what was selected
 	}
 	if err != nil {
-		return err
+		return nil, nil, nil, err
 	}
-	defer release()
+	return batch, take, release, nil
+}
+
+// visitRows calls fn for the page's entries rows in batch, a block read whole or for the rows
+// take.
+func visitRows(entries []*topEntry, batch *columnar.Batch, take []int, rows []int, fn func(i int, b *columnar.Batch, row int) error) error {
 	for _, i := range rows {
 		row := entries[i].row
 		if take != nil {
@@ -405,7 +487,7 @@ func visitBlock(s *columnar.Schema, entries []*topEntry, cols []int, u unitRef, 
 			return err
 		}
 	}
-	return batch.Err()
+	return nil
 }
 
 // sparseShare is the largest share of a block a page reads for its rows only (a sparse read:
