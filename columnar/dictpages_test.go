@@ -11,6 +11,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/authlake/authlake/internal/vfs"
 )
 
@@ -172,15 +173,7 @@ func TestCorruptDictionaryPageFails(t *testing.T) {
 // reads dictReadPages-page windows until dictWindowsBeforeWhole of them, then the rest in one
 // read; every value is the whole dictionary's.
 func TestScatteredReadsReadTheDictionaryWhole(t *testing.T) {
-	seg, _, upn := manyUsersSegment(t, 10000)
-	d, ok, err := seg.Dict(upn)
-	if err != nil || !ok {
-		t.Fatal(ok, err)
-	}
-	whole, err := seg.Dictionary(upn)
-	if err != nil {
-		t.Fatal(err)
-	}
+	seg, upn, d, whole := manyUsersDict(t)
 	seg.cols[upn].pages.reads.Store(0) // Dictionary read it page by page: count what follows
 	if loaded, _, _ := loadedPages(seg, upn); loaded != 0 {
 		t.Fatalf("Dictionary kept %d pages", loaded)
@@ -196,6 +189,21 @@ func TestScatteredReadsReadTheDictionaryWhole(t *testing.T) {
 	if err := d.Err(); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// manyUsersDict is manyUsersSegment of 10,000 users with the UPN column's dictionary as pages
+// (none read yet) and whole.
+func manyUsersDict(t *testing.T) (seg *Segment, upn int, d Dict, whole *array.String) {
+	t.Helper()
+	seg, _, upn = manyUsersSegment(t, 10000)
+	d, ok, err := seg.Dict(upn)
+	if err != nil || !ok {
+		t.Fatal(ok, err)
+	}
+	if whole, err = seg.Dictionary(upn); err != nil {
+		t.Fatal(err)
+	}
+	return seg, upn, d, whole
 }
 
 // withUPNs sets event i's userPrincipalName to upn(i).
@@ -217,15 +225,7 @@ func withUPNs(t *testing.T, events []string, upn func(i int) string) []string {
 // without its lock; readers racing for the same pages all get the dictionary's values, each page
 // is kept once (its bytes counted once), and under -race nothing is shared unsafely.
 func TestConcurrentPagesFromTheWholeDictionary(t *testing.T) {
-	seg, _, upn := manyUsersSegment(t, 10000)
-	d, ok, err := seg.Dict(upn)
-	if err != nil || !ok {
-		t.Fatal(ok, err)
-	}
-	whole, err := seg.Dictionary(upn)
-	if err != nil {
-		t.Fatal(err)
-	}
+	seg, upn, d, whole := manyUsersDict(t)
 	before := seg.DictionaryBytes()
 	// Past the windows read one at a time, so that what follows reads from the whole.
 	for w := range dictWindowsBeforeWhole + 1 {

@@ -2,7 +2,6 @@ package columnar
 
 import (
 	"fmt"
-	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -129,36 +128,15 @@ func checkTake(take []int, rows int) error {
 	return nil
 }
 
-// scratchMem is an allocator of recycled buffers for a sparse read's decompressed frame, which
-// lives only until the rows taken are copied out. Its buffers are not cleared: what is read of
-// them the decompressor has written (arrayFromFrameV4 reads nothing past the content).
-var scratchMem memory.Allocator = &recycler{}
+// scratchMem allocates a sparse read's decompressed frame, which lives only until the rows
+// taken are copied out, from the recycled block buffers (blockBufs), without clearing them: what
+// is read of them the decompressor has written (arrayFromFrameV4 reads nothing past the content).
+var scratchMem memory.Allocator = uncleared{&blockBufs}
 
-type recycler struct{ pool sync.Pool }
+// uncleared is a bufPool whose Allocate leaves the bytes as they were.
+type uncleared struct{ *bufPool }
 
-func (r *recycler) Allocate(size int) []byte {
-	if p, ok := r.pool.Get().(*[]byte); ok {
-		if cap(*p) >= size {
-			return (*p)[:size]
-		}
-	}
-	return make([]byte, size, max(size, 64<<10))
-}
-
-func (r *recycler) Reallocate(size int, b []byte) []byte {
-	if cap(b) >= size {
-		return b[:size]
-	}
-	nb := r.Allocate(size)
-	copy(nb, b)
-	r.Free(b)
-	return nb
-}
-
-func (r *recycler) Free(b []byte) {
-	b = b[:0]
-	r.pool.Put(&b)
-}
+func (u uncleared) Allocate(n int) []byte { return u.get(n) }
 
 // outLen is the length of the array a decode of rows rows returns.
 func outLen(take []int, rows int) int {
