@@ -31,6 +31,7 @@ type BlockCache struct {
 
 	freq     map[blockKey]uint8 // requests for blocks not cached (a cached one counts in its entry)
 	requests int                // since the last aging
+	colSize  map[int]int64      // the size of the last block of each column offered (getForRows)
 }
 
 type blockKey struct {
@@ -48,7 +49,7 @@ type cacheEntry struct {
 
 // NewBlockCache returns a cache holding at most budget bytes of decoded blocks.
 func NewBlockCache(budget int64) *BlockCache {
-	return &BlockCache{budget: budget, lru: list.New(), entries: map[blockKey]*list.Element{}, freq: map[blockKey]uint8{}}
+	return &BlockCache{budget: budget, lru: list.New(), entries: map[blockKey]*list.Element{}, freq: map[blockKey]uint8{}, colSize: map[int]int64{}}
 }
 
 // agingPeriod is how many requests pass between halvings of the counts: ten times the blocks
@@ -100,11 +101,9 @@ func (c *BlockCache) getForRows(s *Segment, col, block int) (a arrow.Array, whol
 		if f < 2 {
 			return nil, false
 		}
-		if c.used < c.budget {
-			return nil, true
-		}
-		back := c.lru.Back()
-		return nil, back != nil && back.Value.(*cacheEntry).freq < f
+		// As put will decide, for a block the size of this column's last one.
+		_, admit := c.admits(f, c.colSize[col])
+		return nil, admit
 	}
 	c.hits++
 	c.lru.MoveToFront(e)
@@ -116,27 +115,17 @@ func (c *BlockCache) getForRows(s *Segment, col, block int) (a arrow.Array, whol
 
 func (c *BlockCache) put(s *Segment, col, block int, a arrow.Array) {
 	size := ArrayBytes(a.Data())
-	if size > c.budget {
-		return
-	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	k := blockKey{s, col, block}
+	c.colSize[col] = size
 	if _, ok := c.entries[k]; ok {
 		return
 	}
-	// The blocks it would evict, least recently used first: each must have been asked for
-	// less often than it, or it is not cached (ties keep what is cached).
 	f := c.freq[k]
-	need := c.used + size - c.budget
-	var victims []*list.Element
-	for e := c.lru.Back(); need > 0 && e != nil; e = e.Prev() {
-		ce := e.Value.(*cacheEntry)
-		if ce.freq >= f {
-			return
-		}
-		victims = append(victims, e)
-		need -= ce.size
+	victims, ok := c.admits(f, size)
+	if !ok {
+		return
 	}
 	for _, e := range victims {
 		c.evict(e)
@@ -145,6 +134,25 @@ func (c *BlockCache) put(s *Segment, col, block int, a arrow.Array) {
 	a.Retain()
 	c.entries[k] = c.lru.PushFront(&cacheEntry{key: k, arr: a, size: size, freq: f})
 	c.used += size
+}
+
+// admits says whether a block of size bytes asked for f times would be cached, and which blocks
+// it would evict: least recently used first, each must have been asked for less often than it
+// (ties keep what is cached). Called with mu held.
+func (c *BlockCache) admits(f uint8, size int64) (victims []*list.Element, ok bool) {
+	if size > c.budget {
+		return nil, false
+	}
+	need := c.used + size - c.budget
+	for e := c.lru.Back(); need > 0 && e != nil; e = e.Prev() {
+		ce := e.Value.(*cacheEntry)
+		if ce.freq >= f {
+			return nil, false
+		}
+		victims = append(victims, e)
+		need -= ce.size
+	}
+	return victims, true
 }
 
 func (c *BlockCache) evict(e *list.Element) {

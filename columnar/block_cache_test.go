@@ -129,6 +129,16 @@ func TestBlockCacheForRows(t *testing.T) {
 		t.Fatalf("one block read three times: %v, want %v", got, want)
 	}
 
+	// A block larger than the cache is never decoded whole for a few rows: put would refuse it.
+	small := NewBlockCache(size / 2)
+	got = got[:0]
+	for range 4 {
+		got = append(got, readRows(small, seg, 0, a))
+	}
+	if want := []string{"sparse", "whole", "sparse", "sparse"}; !slices.Equal(got, want) {
+		t.Fatalf("a block larger than the cache read four times: %v, want %v (only the first whole read, which learns its size)", got, want)
+	}
+
 	c = NewBlockCache(fit * size)
 	count := map[string]int{}
 	for i := range 10 * fit {

@@ -159,7 +159,8 @@ func blockDictValues(typ arrow.DataType, offs []uint32, data, codes []byte, w in
 		}
 		tv = ts
 	}
-	total, next := 0, 0
+	total, next := 0, 0 // the bytes of the rows taken; and of every row, held to the limit
+	whole := 0
 	taking := taker{take: take}
 	for i := range rows {
 		dst := taking.dest(i)
@@ -188,12 +189,13 @@ func blockDictValues(typ arrow.DataType, offs []uint32, data, codes []byte, w in
 		if dst >= 0 {
 			total += tmpls[c].size
 		}
+		whole += tmpls[c].size
 	}
 	if next != n {
 		return nil, fmt.Errorf("%d of %d entries are used", next, n)
 	}
-	if total > maxFrameBytes {
-		return nil, fmt.Errorf("values of %d bytes", total)
+	if whole > maxFrameBytes {
+		return nil, fmt.Errorf("values of %d bytes", whole)
 	}
 	length := outLen(take, rows)
 	nv, parts, outNulls := resolvedBuffers(mem, validity, take, nulls, (length+1)*4, total)

@@ -82,8 +82,7 @@ func (d *segDict) page(i int) (*dictPage, error) {
 		// Two callers racing for the page each decode it; the first to store it wins. A page
 		// that fails is left to the locked path below, which reports it.
 		if p, err := d.pageIn(i, w.buf, w.start); err == nil {
-			d.keep(i, p)
-			return d.pages[i].Load(), nil
+			return d.keep(i, p), nil
 		}
 	}
 	d.mu.Lock()
@@ -112,8 +111,7 @@ func (d *segDict) page(i int) (*dictPage, error) {
 		d.err.CompareAndSwap(nil, &err)
 		return nil, err
 	}
-	d.keep(i, p)
-	return d.pages[i].Load(), nil
+	return d.keep(i, p), nil
 }
 
 // dictReadPages is how many pages one read of a dictionary fetches: the window of aligned pages
@@ -181,13 +179,19 @@ func (d *segDict) readWindow(i int) {
 	}
 }
 
-// keep makes p page i, unless another caller has made it already (p is then dropped).
-func (d *segDict) keep(i int, p *dictPage) {
-	if !d.pages[i].CompareAndSwap(nil, p) {
-		p.arr.Release()
-		return
+// keep makes p page i, unless another caller has made it already (p is then dropped), and
+// returns page i: the one kept, or p itself if the segment closed meanwhile (a batch handed out
+// before Close stays valid; p is then the caller's, not kept).
+func (d *segDict) keep(i int, p *dictPage) *dictPage {
+	if d.pages[i].CompareAndSwap(nil, p) {
+		d.s.dictBytes.Add(ArrayBytes(p.arr.Data()))
+		return p
 	}
-	d.s.dictBytes.Add(ArrayBytes(p.arr.Data()))
+	if q := d.pages[i].Load(); q != nil {
+		p.arr.Release()
+		return q
+	}
+	return p
 }
 
 // decodePage reads, checks and decodes page i.

@@ -165,6 +165,9 @@ func packedValues(sp *packed16, isPacked, packed []byte, litOffs []int32, lits [
 	}
 	np := len(packed) / 16
 	size := sp.width*np + len(lits)
+	if size > maxFrameBytes { // every row's, as a full read checks it
+		return nil, fmt.Errorf("%d bytes of text in one block", size)
+	}
 	if take != nil {
 		size = 0
 		next, l := taker{take: take}, 0
@@ -181,9 +184,6 @@ func packedValues(sp *packed16, isPacked, packed []byte, litOffs []int32, lits [
 				l++
 			}
 		}
-	}
-	if size > maxFrameBytes {
-		return nil, fmt.Errorf("%d bytes of text in one block", size)
 	}
 	length := outLen(take, rows)
 	nv, parts, outNulls := resolvedBuffers(mem, validity, take, nulls, (length+1)*4, size)

@@ -2,6 +2,7 @@ package columnar
 
 import (
 	"fmt"
+	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -74,17 +75,17 @@ func takeArray(a arrow.Array, take []int, mem memory.Allocator) (arrow.Array, er
 			}
 		}
 	case *array.String, *array.Binary:
-		offs, data := binaryParts(a)
+		value := binaryValue(a)
 		size := 0
 		for _, r := range take {
-			size += int(offs[r+1] - offs[r])
+			size += len(value(r))
 		}
 		nv, parts, nulls = takenBuffers(mem, validity, take, (len(take)+1)*4, size)
 		out, text := arrow.Int32Traits.CastFromBytes(parts[0].Bytes()), parts[1].Bytes()
 		pos := int32(0)
 		for j, r := range take {
 			out[j] = pos
-			pos += int32(copy(text[pos:], data[offs[r]:offs[r+1]]))
+			pos += int32(copy(text[pos:], value(r)))
 		}
 		out[len(take)] = pos
 	default:
@@ -107,15 +108,16 @@ func takeArray(a arrow.Array, take []int, mem memory.Allocator) (arrow.Array, er
 	return array.MakeFromData(ad), nil
 }
 
-// binaryParts returns the offsets and the data of a String or Binary array at offset 0.
-func binaryParts(a arrow.Array) ([]int32, []byte) {
+// binaryValue returns the value of row r of a String or Binary array, through Arrow's accessor:
+// an array read from an older (Arrow IPC) frame may have offsets that do not start at 0.
+func binaryValue(a arrow.Array) func(r int) []byte {
 	switch a := a.(type) {
 	case *array.String:
-		return a.ValueOffsets(), a.ValueBytes()
+		return func(r int) []byte { v := a.Value(r); return unsafe.Slice(unsafe.StringData(v), len(v)) }
 	case *array.Binary:
-		return a.ValueOffsets(), a.ValueBytes()
+		return a.Value
 	}
-	return nil, nil
+	return nil
 }
 
 // checkTake refuses a take list that is not ascending within rows (a caller's bug).

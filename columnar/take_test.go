@@ -1,6 +1,7 @@
 package columnar
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
@@ -317,6 +318,22 @@ func FuzzSparseFrame(f *testing.F) {
 		}
 		f.Add(byte(c.kind), uint32(c.dictLen), uint64(i), raw)
 	}
+	// Seeds of the encodings a segment writes with traits: block dictionaries, tokens.
+	for i, c := range []struct {
+		kind   Kind
+		arr    arrow.Array
+		traits encodeTraits
+		pick   uint64
+	}{
+		{KindExtras, extrasCase(300, 3), encodeTraits{blockDict: true}, 1 << 63},
+		{KindText, tokenCase(300, 1), encodeTraits{tokens: true}, 1 << 61},
+	} {
+		raw, err := appendFrameV4(nil, c.kind, c.arr, 0, c.traits)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(byte(c.kind-1), uint32(0), c.pick|uint64(i), raw)
+	}
 	f.Fuzz(func(t *testing.T, k byte, dictLen uint32, pick uint64, raw []byte) {
 		kind := Kind(k%byte(KindExtras) + 1)
 		dl := int(dictLen % (1 << 17))
@@ -328,12 +345,16 @@ func FuzzSparseFrame(f *testing.F) {
 			return
 		}
 		frame := zstdFast.EncodeAll(raw, nil)
-		full, errFull := decodeFrameV4(frame, kind, rows, dl, memory.NewGoAllocator(), decodeTraits{})
+		// The traits that select the other encodings (tokens, GUID pages, block dictionaries),
+		// from the pick's high bits.
+		traits := decodeTraits{tokens: pick>>61&1 == 1, guidPage: pick>>62&1 == 1, blockDict: pick>>63 == 1}
+		full, errFull := decodeFrameV4(frame, kind, rows, dl, memory.NewGoAllocator(), traits)
 		rng := rand.New(rand.NewPCG(pick, 1))
 		all := takes(rng, rows)
-		take := all[int(pick%uint64(len(all)))]
+		traits.take = all[int(pick%uint64(len(all)))]
+		take := traits.take
 		mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-		sparse, errSparse := decodeFrameV4(frame, kind, rows, dl, mem, decodeTraits{take: take})
+		sparse, errSparse := decodeFrameV4(frame, kind, rows, dl, mem, traits)
 		if (errFull == nil) != (errSparse == nil) {
 			t.Fatalf("%s frame: a full read says %v, a sparse read of rows %v says %v", kind, errFull, take, errSparse)
 		}
@@ -350,4 +371,47 @@ func FuzzSparseFrame(f *testing.F) {
 			t.Fatalf("%d bytes still allocated after the sparse array was released", left)
 		}
 	})
+}
+
+// TestTakeFromOffsetText: a text array whose offsets do not start at 0 (as an older, Arrow IPC
+// frame may hold them: validateArray accepts it) is taken value for value.
+func TestTakeFromOffsetText(t *testing.T) {
+	data := array.NewData(arrow.BinaryTypes.String, 3, []*memory.Buffer{nil,
+		memory.NewBufferBytes(arrow.Int32Traits.CastToBytes([]int32{1, 2, 3, 7})),
+		memory.NewBufferBytes([]byte("abcdefg"))}, nil, 0, 0)
+	defer data.Release()
+	if err := validateArray(data); err != nil {
+		t.Fatal(err)
+	}
+	full := array.MakeFromData(data)
+	defer full.Release()
+	for _, take := range [][]int{{0, 1, 2}, {2}, {0, 2}} {
+		got, err := takeArray(full, take, memory.NewGoAllocator())
+		if err != nil {
+			t.Fatal(err)
+		}
+		sameRows(t, fmt.Sprintf("rows %v", take), full, got, take)
+		got.Release()
+	}
+}
+
+// TestSparseReadsCheckTheWholeBlocksSize: a block dictionary whose one large entry, used by
+// every row, would expand past the frame limit is refused by a sparse read of one row as by a
+// full read (a sparse read checks what a full read would write, not only its rows).
+func TestSparseReadsCheckTheWholeBlocksSize(t *testing.T) {
+	rows := 4096
+	raw := make([]byte, frameV4Header)
+	binary.LittleEndian.PutUint32(raw, uint32(rows))
+	raw[8] = encBlockDict
+	raw = appendBlockDict(raw, [][]byte{bytes.Repeat([]byte("a"), maxFrameBytes/rows+1)}, make([]int32, rows))
+	frame := zstdFast.EncodeAll(raw, nil)
+	_, errFull := decodeFrameV4(frame, KindExtras, rows, 0, memory.NewGoAllocator(), decodeTraits{blockDict: true})
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	sparse, errSparse := decodeFrameV4(frame, KindExtras, rows, 0, mem, decodeTraits{blockDict: true, take: []int{7}})
+	if errFull == nil || errSparse == nil {
+		t.Fatalf("a full read says %v, a sparse read says %v (and %v): both must refuse", errFull, errSparse, sparse)
+	}
+	if left := mem.CurrentAlloc(); left != 0 {
+		t.Fatalf("%d bytes still allocated after a refusal", left)
+	}
 }

@@ -69,10 +69,14 @@ func TestParallelPageIsTheSequentialPage(t *testing.T) {
 		f := getFixture(t, 2000, blockRows, 1)
 		parallelPageIsSequential(t, f.src)
 	}
+	// Blocks of 4,096 rows that each give a page a few hundred rows: read sparsely, and split
+	// between workers.
+	parallelPageIsSequential(t, getFixture(t, 12000, 4096, 1).src)
 }
 
 func parallelPageIsSequential(t *testing.T, src query.Source) {
-	for _, filter := range []string{"", "status/errorCode ne 0", "flaggedForReview eq true", "status/errorCode eq 50126"} {
+	for _, filter := range []string{"", "status/errorCode ne 0", "flaggedForReview eq true", "status/errorCode eq 50126",
+		"status/errorCode eq 50126 and isInteractive eq false"} {
 		req := query.Request{Filter: filter, Top: 1000, Explain: true}
 		src.CPU = cpu.New(0) // disabled: one worker
 		one, err := query.Run(context.Background(), columnar.SignIns, src, req)
@@ -85,7 +89,7 @@ func parallelPageIsSequential(t *testing.T, src query.Source) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(one.Rows) < 100 || len(four.Rows) != len(one.Rows) {
+		if len(one.Rows) < 50 || len(four.Rows) != len(one.Rows) {
 			t.Fatalf("%q: %d rows with four workers, %d with one", filter, len(four.Rows), len(one.Rows))
 		}
 		for i := range one.Rows {
