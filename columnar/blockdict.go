@@ -216,15 +216,6 @@ func blockDictValues(typ arrow.DataType, offs []uint32, data, codes []byte, w in
 		if validity == nil || bitutil.BitIsSet(validity.Bytes(), i) {
 			t := &tmpls[code(i)]
 			for j, m := range t.marks {
-				if dst < 0 {
-					// Not taken: checked as a full decode checks it, not written.
-					at, ok := utctime.Add(int64(tv.Value(i)), m.delta)
-					if !ok || at%utctime.FracUnit[m.k] != 0 {
-						return nil, fmt.Errorf("row %d: time %d%+d ns is out of range or finer than its %d fraction digits", i, tv.Value(i), m.delta, m.k)
-					}
-					continue
-				}
-				out = append(out, t.lits[j]...)
 				at, ok := utctime.Add(int64(tv.Value(i)), m.delta)
 				if !ok {
 					return nil, fmt.Errorf("row %d: time %d%+d ns is out of range", i, tv.Value(i), m.delta)
@@ -233,6 +224,10 @@ func blockDictValues(typ arrow.DataType, offs []uint32, data, codes []byte, w in
 					// The writer's offset makes the time exactly the text's: one spelling.
 					return nil, fmt.Errorf("row %d: time %d%+d ns is finer than its %d fraction digits", i, tv.Value(i), m.delta, m.k)
 				}
+				if dst < 0 {
+					continue // not taken: checked as a full decode checks it, not written
+				}
+				out = append(out, t.lits[j]...)
 				if at != lastAt || m.k != lastK {
 					start := len(out)
 					out = utc.Append(out, at, m.k)

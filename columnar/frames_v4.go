@@ -343,11 +343,8 @@ func arrayFromFrameV4(raw *memory.Buffer, n int, kind Kind, rows, dictLen int, o
 	if err := checkTake(take, rows); err != nil {
 		return nil, err
 	}
-	outRows := rows // the rows of the array returned
-	if take != nil {
-		outRows = len(take)
-	}
-	taken := false // the values below are the rows taken already
+	outRows := outLen(take, rows) // the rows of the array returned
+	taken := false                // the values below are the rows taken already
 	for _, x := range content[9:frameV4Header] {
 		if x != 0 {
 			return nil, fmt.Errorf("reserved header bytes are not zero")
@@ -419,16 +416,8 @@ func arrayFromFrameV4(raw *memory.Buffer, n int, kind Kind, rows, dictLen int, o
 				return nil, fmt.Errorf("BUG: narrow codes without an allocator")
 			}
 			// One new buffer: the validity bitmap (copied), then the widened codes.
-			var (
-				nv    *memory.Buffer
-				parts []*memory.Buffer
-			)
-			if take != nil {
-				nv, parts, nulls = takenBuffers(outMem, validity, take, outRows*4)
-				validity, taken = nv, true
-			} else if nv, parts = ownedBuffers(outMem, validity, rows*4); nv != nil {
-				validity = nv
-			}
+			nv, parts, outNulls := resolvedBuffers(outMem, validity, take, nulls, outRows*4)
+			validity, nulls, taken = nv, outNulls, take != nil
 			if nv != nil {
 				defer nv.Release()
 			}

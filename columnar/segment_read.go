@@ -457,7 +457,7 @@ func (s *Segment) Dict(idx int) (d Dict, ok bool, err error) {
 // stores it null in every row: all null); a dictionary column's block carries the column's
 // whole dictionary. The caller must Release the array.
 func (s *Segment) Block(idx, b int) (arrow.Array, error) {
-	c, a, err := s.cachedBlock(idx, b)
+	c, a, err := s.cachedBlock(idx, b, nil)
 	if c == nil || err != nil || !c.isDict() {
 		return a, err
 	}
@@ -469,8 +469,10 @@ func (s *Segment) Block(idx, b int) (arrow.Array, error) {
 }
 
 // cachedBlock returns stored column c of idx (nil: not stored) and its block b as decoded: the
-// codes of a dictionary kind. Blocks go through the cache.
-func (s *Segment) cachedBlock(idx, b int) (*segColumn, arrow.Array, error) {
+// codes of a dictionary kind. Blocks go through the cache. With take, only those rows of the
+// block: taken from the cached block if there is one, else decoded for those rows and not
+// cached, unless the cache says to decode the block whole for it (BlockCache.getForRows).
+func (s *Segment) cachedBlock(idx, b int, take []int) (*segColumn, arrow.Array, error) {
 	if err := s.open(); err != nil {
 		return nil, nil, err
 	}
@@ -478,56 +480,37 @@ func (s *Segment) cachedBlock(idx, b int) (*segColumn, arrow.Array, error) {
 	if c == nil {
 		return nil, nil, nil
 	}
+	whole := take == nil
+	var a arrow.Array
 	if s.cache != nil {
-		if a := s.cache.get(s, idx, b); a != nil {
-			return c, a, nil
+		if take == nil {
+			a = s.cache.get(s, idx, b)
+		} else {
+			var w bool
+			a, w = s.cache.getForRows(s, idx, b)
+			whole = whole || w
 		}
 	}
-	if err := c.load(s); err != nil {
-		return nil, nil, err
-	}
-	a, err := s.decodeBlock(c, idx, b, nil)
-	if err != nil {
-		return nil, nil, err
-	}
-	if s.cache != nil {
-		s.cache.put(s, idx, b, a)
-	}
-	return c, a, nil
-}
-
-// sparseBlock is cachedBlock for the rows take of block b: taken from the cached block if
-// there is one, else decoded for those rows and not cached.
-func (s *Segment) sparseBlock(idx, b int, take []int) (*segColumn, arrow.Array, error) {
-	if err := s.open(); err != nil {
-		return nil, nil, err
-	}
-	c := s.stored(idx)
-	if c == nil {
-		return nil, nil, nil
-	}
-	whole := false
-	if s.cache != nil {
-		var a arrow.Array
-		if a, whole = s.cache.getForRows(s, idx, b); a != nil {
-			defer a.Release()
-			t, err := takeArray(a, take, s.mem)
-			return c, t, err
+	if a == nil {
+		if err := c.load(s); err != nil {
+			return nil, nil, err
+		}
+		if !whole {
+			a, err := s.decodeBlock(c, idx, b, take)
+			return c, a, err
+		}
+		var err error
+		if a, err = s.decodeBlock(c, idx, b, nil); err != nil {
+			return nil, nil, err
+		}
+		if s.cache != nil {
+			s.cache.put(s, idx, b, a)
 		}
 	}
-	if err := c.load(s); err != nil {
-		return nil, nil, err
-	}
-	if !whole {
-		a, err := s.decodeBlock(c, idx, b, take)
-		return c, a, err
-	}
-	a, err := s.decodeBlock(c, idx, b, nil)
-	if err != nil {
-		return nil, nil, err
+	if take == nil {
+		return c, a, nil
 	}
 	defer a.Release()
-	s.cache.put(s, idx, b, a)
 	t, err := takeArray(a, take, s.mem)
 	return c, t, err
 }
@@ -638,16 +621,7 @@ func (s *Segment) blockBatch(b int, cols []int, take []int) (batch *Batch, relea
 	for _, idx := range cols {
 		// A dictionary column is bound as its codes and its dictionary's pages: the batch's
 		// reader reads only the pages of the values it asks for.
-		var (
-			c   *segColumn
-			a   arrow.Array
-			err error
-		)
-		if take != nil {
-			c, a, err = s.sparseBlock(idx, b, take)
-		} else {
-			c, a, err = s.cachedBlock(idx, b)
-		}
+		c, a, err := s.cachedBlock(idx, b, take)
 		if err != nil {
 			release()
 			return nil, nil, err

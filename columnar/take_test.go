@@ -161,7 +161,7 @@ func TestSparseBlocksAreTakenRows(t *testing.T) {
 	for b := range seg.NumBlocks() {
 		for _, take := range takes(rng, seg.BlockLen(b)) {
 			for idx := range SignIns.NumColumns() {
-				c, full, err := seg.cachedBlock(idx, b)
+				c, full, err := seg.cachedBlock(idx, b, nil)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -177,7 +177,7 @@ func TestSparseBlocksAreTakenRows(t *testing.T) {
 					}
 				}
 				for _, s := range []*Segment{seg, cached} {
-					_, sparse, err := s.sparseBlock(idx, b, take)
+					_, sparse, err := s.cachedBlock(idx, b, take)
 					if err != nil {
 						t.Fatalf("column %s block %d rows %v: %v", c.meta.Name, b, take, err)
 					}
