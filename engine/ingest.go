@@ -570,8 +570,8 @@ func (db *DB) commit(chunks map[partKey]arrow.RecordBatch, pend []pending, nEntr
 
 	// Publish.
 	db.mu.Lock()
+	now := db.opts.Now()
 	if len(final) > 0 {
-		now := db.opts.Now()
 		if db.memRows == 0 {
 			db.oldest = now
 		}
@@ -579,6 +579,7 @@ func (db *DB) commit(chunks map[partKey]arrow.RecordBatch, pend []pending, nEntr
 	}
 	for k, c := range final {
 		p := db.partition(k)
+		p.lastWrite = now
 		ci := int32(len(p.mem.chunks))
 		if vs, ok := vers[k]; ok {
 			for i, v := range vs {

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -23,6 +24,9 @@ type partition struct {
 	segs   []*segment
 	mem    *memPart
 	frozen []*memPart
+	// lastWrite is when this process last published rows to the partition (by Options.Now;
+	// zero if it has not): a day that stops receiving rows is merged whole (compactIdleDays).
+	lastWrite time.Time
 }
 
 func (p *partition) empty() bool {

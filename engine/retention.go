@@ -145,6 +145,9 @@ func (db *DB) compactor() {
 		if err := db.Compact(); err != nil && !errors.Is(err, ErrClosed) {
 			db.log.Error("background compaction failed; will retry", "err", err)
 		}
+		if err := db.compactIdleDays(); err != nil && !errors.Is(err, ErrClosed) {
+			db.log.Error("background compaction failed; will retry", "err", err)
+		}
 		// Whole-day merges wait for ingest to pause: during ingest, merges stay small (tiers),
 		// so that they neither hold up flushes for minutes nor rewrite a day at every flush.
 		db.mu.RLock()
