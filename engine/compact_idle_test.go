@@ -96,17 +96,17 @@ func TestIdleDaysAreMergedWholeWhileOthersIngest(t *testing.T) {
 		t.Fatalf("segments per day before: %v, want %v", got, want)
 	}
 
-	// 59 s after the older days' last rows: nothing is idle yet.
-	now = testNow.Add(compactIdleAfter - time.Second)
+	// A second short of dayIdleAfter after the older days' last rows: nothing is idle yet.
+	now = testNow.Add(dayIdleAfter - time.Second)
 	if err := db.compactIdleDays(); err != nil {
 		t.Fatal(err)
 	}
 	if got := segmentsPerDay(db); !slices.Equal(got, want) {
-		t.Fatalf("segments per day at 59 s: %v, want %v", got, want)
+		t.Fatalf("segments per day just before: %v, want %v", got, want)
 	}
 
-	// A minute on, the older days are idle and merge whole; the newest, written 10 s ago, waits.
-	now = testNow.Add(compactIdleAfter)
+	// At dayIdleAfter the older days are idle and merge whole; the newest, written 50 s later, waits.
+	now = testNow.Add(dayIdleAfter)
 	if err := db.compactIdleDays(); err != nil {
 		t.Fatal(err)
 	}
@@ -114,13 +114,13 @@ func TestIdleDaysAreMergedWholeWhileOthersIngest(t *testing.T) {
 		want[i] = 1
 	}
 	if got := segmentsPerDay(db); !slices.Equal(got, want) {
-		t.Fatalf("segments per day at 60 s: %v, want %v", got, want)
+		t.Fatalf("segments per day when idle: %v, want %v", got, want)
 	}
 
 	// The newest day goes on receiving: rows in its memtable keep it from merging, even once it
-	// has been idle a minute, until they are flushed.
+	// has been idle long enough, until they are flushed.
 	ingestAll(t, db, held, 50)
-	now = now.Add(compactIdleAfter)
+	now = now.Add(dayIdleAfter)
 	if err := db.compactIdleDays(); err != nil {
 		t.Fatal(err)
 	}
