@@ -76,6 +76,15 @@ func (c *BlockCache) tick() {
 
 func saturatingInc(f uint8) uint8 { return f + uint8(1-f/255) }
 
+// holds says whether the cache holds block of col, without counting a request: a read asks
+// before it reads a block's columns, to read those it must decode side by side.
+func (c *BlockCache) holds(s *Segment, col, block int) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	_, ok := c.entries[blockKey{s, col, block}]
+	return ok
+}
+
 func (c *BlockCache) get(s *Segment, col, block int) arrow.Array {
 	a, _ := c.getForRows(s, col, block)
 	return a

@@ -610,26 +610,26 @@ func (s *Segment) BlockRows(b int, cols []int, rows []int) (batch *Batch, releas
 }
 
 func (s *Segment) blockBatch(b int, cols []int, take []int) (batch *Batch, release func(), err error) {
+	got, err := s.blockColumns(b, cols, take)
+	if err != nil {
+		return nil, nil, err
+	}
 	batch = getBatch(s.schema, outLen(take, s.BlockLen(b)))
-	var held []arrow.Array
 	release = func() {
-		for _, a := range held {
-			a.Release()
+		for _, g := range got {
+			if g.a != nil {
+				g.a.Release()
+			}
 		}
 		putBatch(batch)
 	}
-	for _, idx := range cols {
+	for i, idx := range cols {
 		// A dictionary column is bound as its codes and its dictionary's pages: the batch's
 		// reader reads only the pages of the values it asks for.
-		c, a, err := s.cachedBlock(idx, b, take)
-		if err != nil {
-			release()
-			return nil, nil, err
-		}
+		c, a := got[i].c, got[i].a
 		if a == nil {
 			continue
 		}
-		held = append(held, a)
 		if c.isDict() {
 			err = batch.bindCodes(idx, a, Dict{seg: c.pages})
 		} else {

@@ -472,7 +472,27 @@ func readPageBlock(s *columnar.Schema, entries []*topEntry, cols []int, u unitRe
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	// The dictionary pages of the page's values, read side by side before the rows are
+	// written (one after another as they were written, they were most of a cold page's time).
+	if take == nil {
+		use := make([]int, len(rows))
+		for k, i := range rows {
+			use[k] = entries[i].row
+		}
+		batch.Prefetch(use)
+	} else {
+		batch.Prefetch(allRows(len(take)))
+	}
 	return batch, take, release, nil
+}
+
+// allRows is 0, 1, …, n-1.
+func allRows(n int) []int {
+	out := make([]int, n)
+	for i := range out {
+		out[i] = i
+	}
+	return out
 }
 
 // visitRows calls fn for the page's entries rows in batch, a block read whole or for the rows
