@@ -283,13 +283,30 @@ func (sc *scanner) segment(ctx context.Context, day int32, s *Segment, c consume
 	// when blocks start on a word (they do: blockRows is a multiple of 64): one pass over
 	// the bitmap instead of an intersection, a shift and their allocations a block.
 	dense := cand != nil && br > 0 && br%64 == 0 && (cand.IsEmpty() || uint64(cand.Maximum()) < uint64(s.Seg.Meta.Rows))
+	// Fewer candidates than blocks (a needle: an id, a correlation id, a user's few rows) are
+	// visited in the blocks they are in, found from the bitmap: clearing and filling the dense
+	// bitmap of a 300,000-row segment and testing every block's words for none was a third of
+	// a warm correlation-id lookup over 30 days.
+	var only []int // the blocks to visit, ascending; nil: every block
+	if cand != nil && br > 0 && cand.GetCardinality() < uint64(nb) {
+		only = candidateBlocks(cand, br)
+		dense = false
+		sc.ex.BlocksPrunedZone += nb - len(only)
+	}
 	if dense {
 		nw := (s.Seg.Meta.Rows + 63) / 64
 		words = slices.Grow(words[:0], nw)[:nw]
 		clear(words)
 		cand.WriteDenseTo(words)
 	}
-	for b := 0; b < nb; b++ {
+	for k := 0; k < nb; k++ {
+		b := k
+		if only != nil {
+			if k >= len(only) {
+				break
+			}
+			b = only[k]
+		}
 		if err := ctx.Err(); err != nil {
 			return words, err
 		}
@@ -369,6 +386,19 @@ func (sc *scanner) mem(rec arrow.RecordBatch, c consumer) error {
 	sc.ex.RowsScanned += be.rowsScanned
 	sc.ex.RowsMatched += int64(popcount(t))
 	return c.visit(unitRef{rec: rec}, 0, batch, t)
+}
+
+// candidateBlocks lists the blocks of br rows the rows of cand are in, ascending.
+func candidateBlocks(cand *roaring.Bitmap, br int) []int {
+	only := []int{}
+	it := cand.Iterator()
+	for it.HasNext() {
+		b := int(it.Next()) / br
+		if len(only) == 0 || only[len(only)-1] != b {
+			only = append(only, b)
+		}
+	}
+	return only
 }
 
 func isZero(w []uint64) bool {
