@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sync/atomic"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -205,15 +206,16 @@ func TestReadsVersion2(t *testing.T) {
 	}
 }
 
-// readCounter counts the bytes read through the files of a file system.
+// readCounter counts the bytes read through the files of a file system (a block's columns are
+// read side by side: atomically).
 type readCounter struct {
 	vfs.FS
-	n *int64
+	n *atomic.Int64
 }
 
 type countedFile struct {
 	vfs.File
-	n *int64
+	n *atomic.Int64
 }
 
 func (c readCounter) Open(name string) (vfs.File, error) {
@@ -226,7 +228,7 @@ func (c readCounter) Open(name string) (vfs.File, error) {
 
 func (f countedFile) ReadAt(p []byte, off int64) (int, error) {
 	n, err := f.File.ReadAt(p, off)
-	*f.n += int64(n)
+	f.n.Add(int64(n))
 	return n, err
 }
 
@@ -246,13 +248,13 @@ func TestReadsOneBlock(t *testing.T) {
 		cols[i] = i
 	}
 	read := func(p string) (int64, []string) {
-		var n int64
+		var n atomic.Int64
 		seg, err := OpenSegment(readCounter{vfs.Default, &n}, p, SignIns, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer seg.Close()
-		before := n
+		before := n.Load()
 		b, release, err := seg.BlockBatch(7, cols)
 		if err != nil {
 			t.Fatal(err)
@@ -267,7 +269,7 @@ func TestReadsOneBlock(t *testing.T) {
 			}
 			rows = append(rows, string(row))
 		}
-		return n - before, rows
+		return n.Load() - before, rows
 	}
 	n3, rows3 := read(path)
 	n2, rows2 := read(v2)
