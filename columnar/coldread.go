@@ -6,39 +6,49 @@ import (
 	"sync/atomic"
 
 	"github.com/apache/arrow-go/v18/arrow"
+
+	"github.com/authlake/authlake/internal/cpu"
 )
 
 // Reading what neither the block cache nor the segment's loaded pages hold. Each such read of a
 // cold file waits for the disk, and a page of full rows makes hundreds of them: a frame table
 // and a frame for each of ~70 columns, and a few windows of each large dictionary's pages. Made
 // one after another, as the rows were written, they were most of a cold page's time; here they
-// are made side by side, up to coldReads at once.
+// are made side by side, as far as the CPU pool has room (sideBySide).
 
-// coldReads is how many cold reads are made at once. A variable for tests.
-var coldReads = 8
+// coldReads is the most cold reads made at once.
+const coldReads = 8
 
-// sideBySide calls fn(k) for each k in [0, n), up to coldReads at once; fewer than two run
-// where they are.
+// sideBySide calls fn(k) for each k in [0, n): in the calling goroutine, and beside it in one
+// more goroutine for each token the CPU pool (internal/cpu) has spare, up to coldReads in all.
+// Each read also decodes what it read (zstd, checks), which is heavy work: the pool promises
+// interactive requests that no more heavy goroutines run than it has tokens, and a block read
+// that widened into 8 decoding goroutines under its caller's one token broke that promise. On
+// an idle machine the reads still go side by side; on a busy one they run where they are.
 func sideBySide(n int, fn func(k int)) {
-	if n < 2 {
-		for k := range n {
+	pool := cpu.Default()
+	extra := 0
+	for extra < min(coldReads, n)-1 && pool.TryAcquire() {
+		extra++
+	}
+	var next atomic.Int32
+	work := func() {
+		for {
+			k := int(next.Add(1)) - 1
+			if k >= n {
+				return
+			}
 			fn(k)
 		}
-		return
 	}
 	var wg sync.WaitGroup
-	var next atomic.Int32
-	for range min(coldReads, n) {
+	for range extra {
 		wg.Go(func() {
-			for {
-				k := int(next.Add(1)) - 1
-				if k >= n {
-					return
-				}
-				fn(k)
-			}
+			defer pool.Release()
+			work()
 		})
 	}
+	work()
 	wg.Wait()
 }
 

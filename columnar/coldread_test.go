@@ -1,12 +1,19 @@
 package columnar
 
 import (
+	"context"
 	"os"
+	"runtime"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
+	"github.com/authlake/authlake/internal/cpu"
 	"github.com/authlake/authlake/internal/vfs"
 )
 
@@ -62,52 +69,197 @@ func sparseOf(take []int, n int) []int {
 	return out
 }
 
-// A block's columns that the cache does not hold are read side by side (blockColumns): the
-// rows are those of a read of one column after another, whole or sparse, cold or half cached,
-// and every buffer is released.
+// dropColumn evicts block b of column col of s from the cache, if it holds it (tests).
+func (c *BlockCache) dropColumn(s *Segment, col, b int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e, ok := c.entries[blockKey{s, col, b}]; ok {
+		c.evict(e)
+	}
+}
+
+// A block's columns that the cache does not hold are read side by side (blockColumns): each
+// column equals a read of that column alone (one column: nothing side by side), whole or
+// sparse, cold, cached and half cached, and every buffer is released. The pool is wide and
+// idle, so the reads do go side by side: each phase that has cold columns takes spare tokens.
 func TestColdColumnsReadSideBySide(t *testing.T) {
+	pool := cpu.New(16)
+	defer cpu.SetDefault(cpu.SetDefault(pool))
 	path, _ := writeTestSegment(t, t.TempDir(), sparseEvents(t, 2000), 512)
-	open := func(cache *BlockCache, mem memory.Allocator) *Segment {
-		seg, err := OpenSegmentAlloc(vfs.Default, path, SignIns, cache, mem)
+	all := make([]int, SignIns.NumColumns())
+	for i := range all {
+		all[i] = i
+	}
+	ref, err := OpenSegment(vfs.Default, path, SignIns, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ref.Close()
+	take := []int{1, 7, 100, 101, 300, 463}
+	alone := func(b, idx int, take []int) arrow.Array {
+		got, err := ref.blockColumns(b, []int{idx}, take)
 		if err != nil {
 			t.Fatal(err)
 		}
-		return seg
+		return got[0].a
 	}
-	defer func(n int) { coldReads = n }(coldReads)
-	coldReads = 1
-	ref := open(nil, memory.DefaultAllocator)
-	defer ref.Close()
-	take := []int{1, 7, 100, 101, 300, 463}
-	var want, wantSparse [][]string
+	// want[b][idx]: column idx of block b read alone, whole; wantSparse: its rows take.
+	var want, wantSparse [][]arrow.Array
 	for b := range ref.NumBlocks() {
-		want = append(want, pageJSON(t, ref, b, nil))
-		wantSparse = append(wantSparse, pageJSON(t, ref, b, sparseOf(take, ref.BlockLen(b))))
+		var w, ws []arrow.Array
+		for _, idx := range all {
+			w = append(w, alone(b, idx, nil))
+			ws = append(ws, alone(b, idx, sparseOf(take, ref.BlockLen(b))))
+		}
+		want, wantSparse = append(want, w), append(wantSparse, ws)
 	}
+	defer func() {
+		for b := range want {
+			for i := range want[b] {
+				for _, a := range []arrow.Array{want[b][i], wantSparse[b][i]} {
+					if a != nil {
+						a.Release()
+					}
+				}
+			}
+		}
+	}()
 
-	coldReads = 8
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	cache := NewBlockCache(64 << 20)
-	seg := open(cache, mem)
-	for round := range 3 { // cold, then from the cache, then half from it
-		for b := range seg.NumBlocks() {
-			if round == 2 && b%2 == 0 {
-				cache.dropSegment(seg)
+	seg, err := OpenSegmentAlloc(vfs.Default, path, SignIns, cache, mem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	read := func(phase string, b int, sparse bool) {
+		t.Helper()
+		wantCols, rows := want[b], []int(nil)
+		if sparse {
+			wantCols, rows = wantSparse[b], sparseOf(take, seg.BlockLen(b))
+		}
+		got, err := seg.blockColumns(b, all, rows)
+		if err != nil {
+			t.Fatalf("%s, block %d: %v", phase, b, err)
+		}
+		for i, g := range got {
+			name := "extras"
+			if i < len(SignIns.Columns) {
+				name = SignIns.Columns[i].Name
 			}
-			got := pageJSON(t, seg, b, nil)
-			if strings.Join(got, "\n") != strings.Join(want[b], "\n") {
-				t.Fatalf("round %d block %d: rows read side by side differ from one column after another", round, b)
+			switch {
+			case (g.a == nil) != (wantCols[i] == nil):
+				t.Errorf("%s, block %d, column %s: stored %v, alone %v", phase, b, name, g.a != nil, wantCols[i] != nil)
+			case g.a != nil && !array.Equal(g.a, wantCols[i]):
+				t.Errorf("%s, block %d, column %s: read side by side differs from a read of the column alone", phase, b, name)
 			}
-			sparse := pageJSON(t, seg, b, sparseOf(take, seg.BlockLen(b)))
-			if strings.Join(sparse, "\n") != strings.Join(wantSparse[b], "\n") {
-				t.Fatalf("round %d block %d: sparse rows read side by side differ", round, b)
+			if g.a != nil {
+				g.a.Release()
 			}
+		}
+	}
+	sideBySide := func(phase string, f func()) {
+		t.Helper()
+		before := pool.Stats().Acquired
+		f()
+		if pool.Stats().Acquired == before {
+			t.Errorf("%s: no read went side by side", phase)
+		}
+		if n := pool.Stats().InUse; n != 0 {
+			t.Errorf("%s: %d tokens still held", phase, n)
+		}
+	}
+	n := seg.NumBlocks()
+	// A sparse read caches nothing, so the whole read after it is cold too.
+	sideBySide("cold, sparse then whole", func() {
+		for b := range n {
+			read("cold sparse", b, true)
+			read("cold whole", b, false)
+		}
+	})
+	for b := range n {
+		read("cached whole", b, false)
+		read("cached sparse", b, true)
+	}
+	for b := 1; b < n; b += 2 {
+		for idx := 0; idx < len(all); idx += 2 {
+			cache.dropColumn(seg, idx, b)
+		}
+	}
+	sideBySide("half cached", func() {
+		for b := range n {
+			read("half-cached sparse", b, true)
+			read("half-cached whole", b, false)
+		}
+	})
+	// The rows as a page shows them, through BlockBatch and BlockRows.
+	for b := range n {
+		if got, w := strings.Join(pageJSON(t, seg, b, nil), "\n"), strings.Join(pageJSON(t, ref, b, nil), "\n"); got != w {
+			t.Errorf("block %d: page rows differ", b)
 		}
 	}
 	seg.Close()
 	cache.dropSegment(seg)
 	if left := mem.CurrentAlloc(); left != 0 {
 		t.Fatalf("%d bytes still allocated after the segment closed", left)
+	}
+}
+
+// sideBySide widens only into tokens the CPU pool has spare: with every token held it runs
+// everything in the calling goroutine, with one spare at most two at once, with all spare as
+// many as there are tokens beside the caller; and it gives the tokens back.
+func TestSideBySideStaysWithinThePool(t *testing.T) {
+	pool := cpu.New(3)
+	defer cpu.SetDefault(cpu.SetDefault(pool))
+	ctx := context.Background()
+	for range 3 {
+		if err := pool.Acquire(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var cur, peak atomic.Int32
+	count := func(int) {
+		n := cur.Add(1)
+		for old := peak.Load(); n > old && !peak.CompareAndSwap(old, n); old = peak.Load() {
+		}
+		runtime.Gosched()
+		cur.Add(-1)
+	}
+	run := func(spare int) {
+		t.Helper()
+		peak.Store(0)
+		before := pool.Stats().Acquired
+		sideBySide(64, count)
+		if p := int(peak.Load()); p > spare+1 {
+			t.Errorf("%d spare tokens: %d reads at once", spare, p)
+		}
+		if got := int(pool.Stats().Acquired - before); got > spare {
+			t.Errorf("%d spare tokens: took %d", spare, got)
+		}
+		if n := pool.Stats().InUse; n != 3-spare {
+			t.Errorf("%d spare tokens: %d held after, want %d", spare, n, 3-spare)
+		}
+	}
+	run(0)
+	pool.Release()
+	run(1)
+	pool.Release()
+	pool.Release()
+	// All spare: four at once (the caller and three beside it), shown by each waiting for the
+	// others; the wait is bounded and fails loudly.
+	var inside atomic.Int32
+	all := make(chan struct{})
+	sideBySide(4, func(int) {
+		if inside.Add(1) == 4 {
+			close(all)
+		}
+		select {
+		case <-all:
+		case <-time.After(30 * time.Second):
+			t.Error("the four reads never ran at once")
+		}
+	})
+	if n := pool.Stats().InUse; n != 0 {
+		t.Errorf("%d tokens held after", n)
 	}
 }
 

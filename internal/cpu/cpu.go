@@ -114,6 +114,24 @@ func (p *Pool) Acquire(ctx context.Context) error {
 	return ctx.Err()
 }
 
+// TryAcquire takes a token if heavy work may hold one more now and none is waited for; it
+// never waits. A true result must be matched by one Release. Work that could use more cores
+// than the one it holds (reads made side by side) asks with it, so that it widens only into
+// what the pool has spare and never past Size. A disabled pool always says yes.
+func (p *Pool) TryAcquire() bool {
+	if !p.enabled() {
+		return true
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.waiters) > 0 || p.inUse >= p.limit() {
+		return false
+	}
+	p.inUse++
+	p.acquired.Add(1)
+	return true
+}
+
 // Release gives a token back.
 func (p *Pool) Release() {
 	if !p.enabled() {

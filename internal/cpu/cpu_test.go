@@ -223,3 +223,39 @@ func TestReleaseWithoutAcquirePanics(t *testing.T) {
 	}()
 	New(1).Release()
 }
+
+// TryAcquire takes only what Acquire would grant at once: never past the limit (Size, or
+// Size-1 while interactive work runs), never ahead of a waiter; a disabled pool always grants.
+func TestTryAcquire(t *testing.T) {
+	p := New(3)
+	ctx := context.Background()
+	for i := range 2 {
+		if !p.TryAcquire() {
+			t.Fatalf("a free pool refused token %d", i+1)
+		}
+	}
+	_, done := p.Interactive(ctx)
+	if p.TryAcquire() {
+		t.Fatal("granted the token kept for interactive work")
+	}
+	done()
+	if !p.TryAcquire() {
+		t.Fatal("refused the last token once the interactive work ended")
+	}
+	if p.TryAcquire() {
+		t.Fatal("granted a token past Size")
+	}
+	waiting := acquireAsync(p, ctx)
+	waitFor(t, "a waiter", func() bool { return p.Stats().Waiting == 1 })
+	p.Release() // the waiter's, not TryAcquire's
+	mustGet(t, waiting, "the waiter")
+	if p.TryAcquire() {
+		t.Fatal("granted a token past Size after a waiter took the freed one")
+	}
+	if got := p.Stats(); got.InUse != 3 || got.Acquired != 4 {
+		t.Fatalf("stats %+v, want 3 in use, 4 acquired", got)
+	}
+	if !New(0).TryAcquire() {
+		t.Fatal("a disabled pool refused")
+	}
+}
