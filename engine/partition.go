@@ -26,6 +26,8 @@ type partition struct {
 	frozen []*memPart
 	// lastWrite is when this process last published rows to the partition (by Options.Now;
 	// zero if it has not): a day that stops receiving rows is merged whole (compactIdleDays).
+	// Rows replayed from the WAL at open count: a crash left them unflushed and their day
+	// unmerged, and this process flushes them, so their day is merged whole once idle too.
 	lastWrite time.Time
 }
 
