@@ -2,8 +2,13 @@ package columnar
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
 	"os"
 	"runtime"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -383,6 +388,194 @@ func TestPrefetchLoadsThePagesOfTheRows(t *testing.T) {
 		t.Fatalf("writing the rows read %d more times after Prefetch", after-reads)
 	}
 	if err := batch.Err(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// pairedReads holds the first two reads made once armed until both are in flight (at most
+// bound; a read that waited that long is noted): reads made one after another never pair.
+type pairedReads struct {
+	vfs.FS
+	armed    *atomic.Bool
+	inside   *atomic.Int32
+	both     chan struct{}
+	timedOut *atomic.Bool
+}
+
+type pairedFile struct {
+	vfs.File
+	p pairedReads
+}
+
+func (p pairedReads) Open(name string) (vfs.File, error) {
+	f, err := p.FS.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	return pairedFile{f, p}, nil
+}
+
+func (f pairedFile) ReadAt(b []byte, off int64) (int, error) {
+	if f.p.armed.Load() {
+		switch f.p.inside.Add(1) {
+		case 1:
+			select {
+			case <-f.p.both:
+			case <-time.After(30 * time.Second):
+				f.p.timedOut.Store(true)
+			}
+		case 2:
+			close(f.p.both)
+		}
+	}
+	return f.File.ReadAt(b, off)
+}
+
+// With every CPU token held, a cold block's reads still wait for the disk side by side
+// (readCold takes no token), and what they read decodes to the block a plain read gives.
+func TestColdReadsGoSideBySideWithoutSpareTokens(t *testing.T) {
+	pool := cpu.New(2)
+	defer cpu.SetDefault(cpu.SetDefault(pool))
+	ctx := context.Background()
+	for range 2 {
+		if err := pool.Acquire(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	defer pool.Release()
+	defer pool.Release()
+	path, _ := writeTestSegment(t, t.TempDir(), sparseEvents(t, 1200), 512)
+	ref, err := OpenSegment(vfs.Default, path, SignIns, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ref.Close()
+	fs := pairedReads{FS: vfs.Default, armed: new(atomic.Bool), inside: new(atomic.Int32), both: make(chan struct{}), timedOut: new(atomic.Bool)}
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	seg, err := OpenSegmentAlloc(fs, path, SignIns, nil, mem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := seg.open(); err != nil {
+		t.Fatal(err)
+	}
+	all := make([]int, SignIns.NumColumns())
+	for i := range all {
+		all[i] = i
+	}
+	acquired := pool.Stats().Acquired
+	fs.armed.Store(true)
+	got, err := seg.blockColumns(1, all, nil)
+	fs.armed.Store(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fs.timedOut.Load() {
+		t.Error("a cold block's reads were made one after another")
+	}
+	if pool.Stats().Acquired != acquired {
+		t.Error("reading took a CPU token")
+	}
+	for i, g := range got {
+		want, err := ref.blockColumns(1, []int{i}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if (g.a == nil) != (want[0].a == nil) || g.a != nil && !array.Equal(g.a, want[0].a) {
+			t.Errorf("column %d differs from a plain read", i)
+		}
+		for _, a := range []arrow.Array{g.a, want[0].a} {
+			if a != nil {
+				a.Release()
+			}
+		}
+	}
+	seg.Close()
+	if left := mem.CurrentAlloc(); left != 0 {
+		t.Fatalf("%d bytes still allocated after the segment closed", left)
+	}
+}
+
+// A page whose rows need pages of a dictionary from as many windows as page would read one by
+// one before reading it whole has it read whole by Prefetch, in one read made without a CPU
+// token (the pool is all held here), and every page its rows need decoded.
+func TestPrefetchReadsAScatteredDictionaryWhole(t *testing.T) {
+	pool := cpu.New(1)
+	defer cpu.SetDefault(cpu.SetDefault(pool))
+	if err := pool.Acquire(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Release()
+	// Rows ordered by user, each user one row; signInIdentifier a random permutation of as
+	// many distinct values, so that a block's rows need pages from all over its dictionary.
+	const n = 9000 // 141 pages of 64, 9 windows of 16
+	perm := rand.New(rand.NewPCG(3, 3)).Perm(n)
+	events := withUPNs(t, testEvents(t, n, 11), func(i int) string { return fmt.Sprintf("user%05d@contoso.com", i) })
+	for i, e := range events {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(e), &m); err != nil {
+			t.Fatal(err)
+		}
+		m["signInIdentifier"] = fmt.Sprintf("sid%05d", perm[i])
+		b, _ := json.Marshal(m)
+		events[i] = string(b)
+	}
+	path, _ := writeTestSegment(t, t.TempDir(), events, 512)
+	seg, err := OpenSegment(vfs.Default, path, SignIns, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer seg.Close()
+	sid, _ := SignIns.Lookup("signInIdentifier")
+	batch, release, err := seg.BlockBatch(3, []int{sid.Index})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
+	rows := make([]int, seg.BlockLen(3))
+	need := map[int]bool{}
+	for r := range rows {
+		rows[r] = r
+		need[int(batch.Code(sid.Index, r))>>dictPageShift] = true
+	}
+	d := seg.cols[sid.Index].pages
+	var pages []int
+	for i := range need {
+		pages = append(pages, i)
+	}
+	slices.Sort(pages)
+	if w := windows(pages); w < dictWindowsBeforeWhole {
+		t.Fatalf("the rows need pages from %d windows: the fixture must span at least %d", w, dictWindowsBeforeWhole)
+	}
+	acquired := pool.Stats().Acquired
+	batch.Prefetch(rows)
+	if got := d.reads.Load(); got != 1 {
+		t.Errorf("%d reads of the dictionary, want 1 (whole)", got)
+	}
+	if pool.Stats().Acquired != acquired {
+		t.Error("Prefetch took a CPU token the pool did not have spare")
+	}
+	for i := range need {
+		if d.pages[i].Load() == nil {
+			t.Errorf("page %d that a row needs is not loaded", i)
+		}
+	}
+	ref, err := OpenSegment(vfs.Default, path, SignIns, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ref.Close()
+	refBatch, refRelease, err := ref.BlockBatch(3, []int{sid.Index})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer refRelease()
+	for _, r := range rows {
+		if got, want := string(batch.Bytes(sid.Index, r)), string(refBatch.Bytes(sid.Index, r)); got != want || !strings.HasPrefix(got, "sid") {
+			t.Fatalf("row %d: %q, want %q", r, got, want)
+		}
+	}
+	if err := errors.Join(batch.Err(), refBatch.Err()); err != nil {
 		t.Fatal(err)
 	}
 }

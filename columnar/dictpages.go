@@ -128,6 +128,16 @@ const dictReadPages = 16
 // one read of the whole dictionary did, while one user's rows need a few.
 const dictWindowsBeforeWhole = 8
 
+// readWhole reads the whole dictionary's page frames now, unless it has been (Batch.Prefetch,
+// for a page of rows that needs pages from many windows); pages are then decoded as asked for.
+func (d *segDict) readWhole() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.raw == nil {
+		d.readAll()
+	}
+}
+
 // readAll reads every page frame of the dictionary in one read, into d.raw. d.mu is held.
 func (d *segDict) readAll() {
 	d.raw, d.rawStart, _ = d.readPages(0, len(d.pages)) // on error pages are read one by one, and report it

@@ -473,6 +473,12 @@ func (s *Segment) Block(idx, b int) (arrow.Array, error) {
 // block: taken from the cached block if there is one, else decoded for those rows and not
 // cached, unless the cache says to decode the block whole for it (BlockCache.getForRows).
 func (s *Segment) cachedBlock(idx, b int, take []int) (*segColumn, arrow.Array, error) {
+	return s.cachedBlockFrame(idx, b, take, nil)
+}
+
+// cachedBlockFrame is cachedBlock given block b's frame of the column, read and checked
+// (readCold), or nil to read it if it must be decoded.
+func (s *Segment) cachedBlockFrame(idx, b int, take []int, frame []byte) (*segColumn, arrow.Array, error) {
 	if err := s.open(); err != nil {
 		return nil, nil, err
 	}
@@ -496,11 +502,11 @@ func (s *Segment) cachedBlock(idx, b int, take []int) (*segColumn, arrow.Array, 
 			return nil, nil, err
 		}
 		if !whole {
-			a, err := s.decodeBlock(c, idx, b, take)
+			a, err := s.decodeBlockFrame(c, idx, b, take, frame)
 			return c, a, err
 		}
 		var err error
-		if a, err = s.decodeBlock(c, idx, b, nil); err != nil {
+		if a, err = s.decodeBlockFrame(c, idx, b, nil, frame); err != nil {
 			return nil, nil, err
 		}
 		if s.cache != nil {
@@ -537,6 +543,11 @@ func (s *Segment) blockTraits(c *segColumn, idx, b int) decodeTraits {
 // kinds, its codes (Int32), checked against the dictionary's length. The frame table must be
 // loaded. With take, only those rows of the block (a sparse read, take.go).
 func (s *Segment) decodeBlock(c *segColumn, idx, b int, take []int) (arrow.Array, error) {
+	return s.decodeBlockFrame(c, idx, b, take, nil)
+}
+
+// decodeBlockFrame is decodeBlock given the block's frame, read and checked (nil: read here).
+func (s *Segment) decodeBlockFrame(c *segColumn, idx, b int, take []int, frame []byte) (arrow.Array, error) {
 	if b < 0 || b >= s.NumBlocks() {
 		return nil, fmt.Errorf("BUG: block %d of %d", b, s.NumBlocks())
 	}
@@ -548,17 +559,18 @@ func (s *Segment) decodeBlock(c *segColumn, idx, b int, take []int) (arrow.Array
 	}
 	if take != nil && c.ver < 4 {
 		// Older frames are Arrow IPC: decoded whole, then taken.
-		a, err := s.decodeBlock(c, idx, b, nil)
+		a, err := s.decodeBlockFrame(c, idx, b, nil, frame)
 		if err != nil {
 			return nil, err
 		}
 		defer a.Release()
 		return takeArray(a, take, s.mem)
 	}
-	var frame []byte
-	if c.frames != nil {
+	switch {
+	case frame != nil: // read and checked already (readCold)
+	case c.frames != nil:
 		frame = c.frames[1+b]
-	} else {
+	default:
 		var err error
 		if frame, err = c.readFrame(s, 1+b); err != nil {
 			return nil, err
