@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -32,7 +33,7 @@ func TestQueryBesideServe(t *testing.T) {
 	}
 	server := exec.Command(os.Args[0], "serve", "--data", data, "--http", "--addr", "127.0.0.1:0", "--no-console-link")
 	server.Env = append(os.Environ(), asCLIEnv+"=1")
-	var serverOut bytes.Buffer
+	var serverOut lockedBuffer // written by exec's copier while the test may report it
 	server.Stdout, server.Stderr = &serverOut, &serverOut
 	if err := server.Start(); err != nil {
 		t.Fatal(err)
@@ -70,4 +71,22 @@ func TestQueryBesideServe(t *testing.T) {
 	if b, _ := os.ReadFile(filepath.Join(data, "LOCK")); strings.TrimSpace(string(b)) != pid {
 		t.Fatalf("the lock no longer names the server: %q", b)
 	}
+}
+
+// lockedBuffer is a bytes.Buffer safe for a writer and a reader in different goroutines.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }

@@ -121,7 +121,15 @@ func (l *Log) syncDir() error {
 }
 
 // isZero reports whether bytes [from, to) of f are all zero.
-func isZero(f vfs.File, from, to int64) (bool, error) {
+func isZero(f vfs.File, from, to int64) (bool, error) { return zeroUpTo(f, from, to, false) }
+
+// zeroOrGone is isZero for a read-only replay beside a live writer: the writer may have cut the
+// file's tail (its own open truncates a torn or preallocated tail) after the reader took the
+// file's size, and bytes no longer in the file are no records either. A query run beside
+// `authlake serve` failed with "read … at 20: EOF" on the manifest log the server had just cut.
+func zeroOrGone(f vfs.File, from, to int64) (bool, error) { return zeroUpTo(f, from, to, true) }
+
+func zeroUpTo(f vfs.File, from, to int64, goneOK bool) (bool, error) {
 	buf := make([]byte, min(to-from, 1<<20))
 	for from < to {
 		n, err := f.ReadAt(buf[:min(int64(len(buf)), to-from)], from)
@@ -131,6 +139,9 @@ func isZero(f vfs.File, from, to int64) (bool, error) {
 			}
 		}
 		from += int64(n)
+		if goneOK && errors.Is(err, io.EOF) {
+			return true, nil // the rest was cut
+		}
 		if err != nil && !(errors.Is(err, io.EOF) && from >= to) {
 			return false, fmt.Errorf("wal: read %s at %d: %w", f.Name(), from, err)
 		}

@@ -179,7 +179,7 @@ func (l *Log) replayFile(seq uint64, last bool, fn func(Pos, []byte) error, stat
 				return 0, false, ce
 			}
 			if l.opts.ReadOnly {
-				if zero, err := isZero(f, ce.Offset, size); err != nil {
+				if zero, err := zeroOrGone(f, ce.Offset, size); err != nil {
 					return 0, false, err
 				} else if ce.Reason == reasonZeroFilled && zero {
 					stats.ZeroTailBytes = size - ce.Offset // preallocated space: the normal state
