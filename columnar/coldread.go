@@ -147,7 +147,7 @@ func (s *Segment) readCold(b int, cols, cold []int) [][]byte {
 	}
 	readSideBySide(len(cold), func(k int) {
 		c := s.stored(cols[cold[k]])
-		if c == nil || c.load(s) != nil || c.refs == nil || (c.isDict() && c.meta.DictLen == 1 && c.meta.Nulls == 0) {
+		if c == nil || c.load(s) != nil || c.refs == nil || c.constant() {
 			return // nothing stored, a failed or whole-region load, or constant codes: nothing to read
 		}
 		if f, err := c.readFrame(s, 1+b); err == nil {

@@ -2,7 +2,6 @@ package columnar
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -26,10 +25,7 @@ import (
 // or BlockRows.
 func pageJSON(t *testing.T, seg *Segment, b int, take []int) []string {
 	t.Helper()
-	all := make([]int, SignIns.NumColumns())
-	for i := range all {
-		all[i] = i
-	}
+	all := allColumns()
 	var (
 		batch   *Batch
 		release func()
@@ -91,10 +87,7 @@ func TestColdColumnsReadSideBySide(t *testing.T) {
 	pool := cpu.New(16)
 	defer cpu.SetDefault(cpu.SetDefault(pool))
 	path, _ := writeTestSegment(t, t.TempDir(), sparseEvents(t, 2000), 512)
-	all := make([]int, SignIns.NumColumns())
-	for i := range all {
-		all[i] = i
-	}
+	all := allColumns()
 	ref, err := OpenSegment(vfs.Default, path, SignIns, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -295,10 +288,7 @@ func TestColdColumnErrorReleasesTheOthers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	all := make([]int, SignIns.NumColumns())
-	for i := range all {
-		all[i] = i
-	}
+	all := allColumns()
 	failed := 0
 	for b := range seg.NumBlocks() {
 		_, release, err := seg.BlockBatch(b, all)
@@ -326,10 +316,7 @@ func TestColdColumnErrorReleasesTheOthers(t *testing.T) {
 // dictionary.
 func TestPrefetchLoadsThePagesOfTheRows(t *testing.T) {
 	seg, path, upn := manyUsersSegment(t, 5000)
-	all := make([]int, SignIns.NumColumns())
-	for i := range all {
-		all[i] = i
-	}
+	all := allColumns()
 	b := 7
 	batch, release, err := seg.BlockBatch(b, all)
 	if err != nil {
@@ -459,10 +446,7 @@ func TestColdReadsGoSideBySideWithoutSpareTokens(t *testing.T) {
 	if err := seg.open(); err != nil {
 		t.Fatal(err)
 	}
-	all := make([]int, SignIns.NumColumns())
-	for i := range all {
-		all[i] = i
-	}
+	all := allColumns()
 	acquired := pool.Stats().Acquired
 	fs.armed.Store(true)
 	got, err := seg.blockColumns(1, all, nil)
@@ -511,15 +495,7 @@ func TestPrefetchReadsAScatteredDictionaryWhole(t *testing.T) {
 	const n = 9000 // 141 pages of 64, 9 windows of 16
 	perm := rand.New(rand.NewPCG(3, 3)).Perm(n)
 	events := withUPNs(t, testEvents(t, n, 11), func(i int) string { return fmt.Sprintf("user%05d@contoso.com", i) })
-	for i, e := range events {
-		var m map[string]any
-		if err := json.Unmarshal([]byte(e), &m); err != nil {
-			t.Fatal(err)
-		}
-		m["signInIdentifier"] = fmt.Sprintf("sid%05d", perm[i])
-		b, _ := json.Marshal(m)
-		events[i] = string(b)
-	}
+	events = withProperty(t, events, "signInIdentifier", func(i int) string { return fmt.Sprintf("sid%05d", perm[i]) })
 	path, _ := writeTestSegment(t, t.TempDir(), events, 512)
 	seg, err := OpenSegment(vfs.Default, path, SignIns, nil)
 	if err != nil {

@@ -50,10 +50,7 @@ func TestBlockBatchReadsOnlyTheDictionaryPagesItShows(t *testing.T) {
 	if c := seg.cols[upn]; c.ver != SegmentVersion || c.meta.DictLen != 5000 {
 		t.Fatalf("version %d, %d UPNs", c.ver, c.meta.DictLen)
 	}
-	all := make([]int, SignIns.NumColumns())
-	for i := range all {
-		all[i] = i
-	}
+	all := allColumns()
 	batch, release, err := seg.BlockBatch(7, all)
 	if err != nil {
 		t.Fatal(err)
@@ -129,10 +126,7 @@ func TestCorruptDictionaryPageFails(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s2.Close()
-	all := make([]int, SignIns.NumColumns())
-	for i := range all {
-		all[i] = i
-	}
+	all := allColumns()
 	var enc Encoder
 	served := 0
 	for b := range nb {
@@ -208,17 +202,31 @@ func manyUsersDict(t *testing.T) (seg *Segment, upn int, d Dict, whole *array.St
 
 // withUPNs sets event i's userPrincipalName to upn(i).
 func withUPNs(t *testing.T, events []string, upn func(i int) string) []string {
+	return withProperty(t, events, "userPrincipalName", upn)
+}
+
+// withProperty sets property name of event i to value(i), in place.
+func withProperty(t *testing.T, events []string, name string, value func(i int) string) []string {
 	t.Helper()
 	for i, e := range events {
 		var m map[string]any
 		if err := json.Unmarshal([]byte(e), &m); err != nil {
 			t.Fatal(err)
 		}
-		m["userPrincipalName"] = upn(i)
+		m[name] = value(i)
 		b, _ := json.Marshal(m)
 		events[i] = string(b)
 	}
 	return events
+}
+
+// allColumns is every column index of SignIns, the extras column included.
+func allColumns() []int {
+	all := make([]int, SignIns.NumColumns())
+	for i := range all {
+		all[i] = i
+	}
+	return all
 }
 
 // TestConcurrentPagesFromTheWholeDictionary: once a dictionary is read whole, pages are decoded

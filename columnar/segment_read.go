@@ -404,6 +404,11 @@ func (c *segColumn) checkedFrame(s *Segment, i int, buf []byte, start int64) ([]
 	return f, nil
 }
 
+// constant reports a dictionary column with one value in every row (a tenant id, an enum the
+// tenant never varies): every code is 0, so its frames say nothing the footer has not, and
+// they are neither read nor decoded.
+func (c *segColumn) constant() bool { return c.isDict() && c.meta.DictLen == 1 && c.meta.Nulls == 0 }
+
 // stored returns column idx of an open segment, or nil when the segment does not store it or
 // stores it null in every row: such a column reads as all null, its frames never read (they
 // hold nothing to serve, and decoding them cost ~30 µs a block each: dozens of Graph properties
@@ -552,9 +557,7 @@ func (s *Segment) decodeBlockFrame(c *segColumn, idx, b int, take []int, frame [
 		return nil, fmt.Errorf("BUG: block %d of %d", b, s.NumBlocks())
 	}
 	rows := outLen(take, s.BlockLen(b))
-	if c.isDict() && c.meta.DictLen == 1 && c.meta.Nulls == 0 {
-		// One value in every row (a tenant id, an enum the tenant never varies): every code
-		// is 0, so the frame says nothing the footer has not; no read, no decode.
+	if c.constant() {
 		return constantCodes(rows), nil
 	}
 	if take != nil && c.ver < 4 {

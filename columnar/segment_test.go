@@ -102,10 +102,7 @@ func writeTestSegment(t testing.TB, dir string, events []string, blockRows int) 
 // exportSegment encodes every row of every block.
 func exportSegment(t testing.TB, seg *Segment) ([]string, error) {
 	t.Helper()
-	all := make([]int, SignIns.NumColumns())
-	for i := range all {
-		all[i] = i
-	}
+	all := allColumns()
 	var out []string
 	var enc Encoder
 	for b := 0; b < seg.NumBlocks(); b++ {

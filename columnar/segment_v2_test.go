@@ -243,10 +243,7 @@ func TestReadsOneBlock(t *testing.T) {
 	}
 	v2 := filepath.Join(dir, "v2.seg")
 	rewriteAsV2(t, path, v2)
-	cols := make([]int, SignIns.NumColumns())
-	for i := range cols {
-		cols[i] = i
-	}
+	cols := allColumns()
 	read := func(p string) (int64, []string) {
 		var n atomic.Int64
 		seg, err := OpenSegment(readCounter{vfs.Default, &n}, p, SignIns, nil)
