@@ -211,7 +211,7 @@ func TestKeysMarshalUnmarshal(t *testing.T) {
 			t.Fatalf("encoded %d bytes in %d-byte entries, want %d in %d-byte ones", len(b), kg.w, want, width)
 		}
 		for i, k := range keys {
-			got, err := kg.appendRows(nil, KeyHash([]byte(k)))
+			got, err := appendRows(kg, nil, KeyHash([]byte(k)))
 			if err != nil || !slices.Contains(got, uint32(i)) {
 				t.Fatalf("key %q: rows %v, %v; want to contain %d", k, got, err, i)
 			}
@@ -242,11 +242,11 @@ func TestKeysWideBucketEnds(t *testing.T) {
 	if err != nil || kg.e != 4 {
 		t.Fatalf("open: %v, %d-byte ends; want 4", err, kg.e)
 	}
-	got, err := kg.appendRows(nil, 42)
+	got, err := appendRows(kg, nil, 42)
 	if err != nil || len(got) != n-1 {
 		t.Fatalf("%d rows, %v; want %d", len(got), err, n-1)
 	}
-	if got, err := kg.appendRows(nil, 1<<63); err != nil || !slices.Equal(got, []uint32{7}) {
+	if got, err := appendRows(kg, nil, 1<<63); err != nil || !slices.Equal(got, []uint32{7}) {
 		t.Fatalf("rows %v, %v; want [7]", got, err)
 	}
 }
@@ -267,7 +267,7 @@ func TestKeysGroupedRejects(t *testing.T) {
 		b := mutate(slices.Clone(good))
 		kg, err := openKeysPayload(b, rows)
 		for i := 0; err == nil && i < len(hashes); i++ {
-			_, err = kg.appendRows(nil, hashes[i])
+			_, err = appendRows(kg, nil, hashes[i])
 		}
 		if !errors.Is(err, ErrCorrupt) {
 			t.Fatalf("got %v, want ErrCorrupt", err)
@@ -320,7 +320,7 @@ func TestKeysWideLayout(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i, k := range keys {
-		if got, err := ks.appendRows(nil, KeyHash([]byte(k))); err != nil || !slices.Equal(got, []uint32{uint32(i)}) {
+		if got, err := appendRows(&ks, nil, KeyHash([]byte(k))); err != nil || !slices.Equal(got, []uint32{uint32(i)}) {
 			t.Fatalf("key %q: %v %v", k, got, err)
 		}
 	}
@@ -344,7 +344,7 @@ func TestKeysCompactLayout(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i, k := range keys {
-		if got, err := ks.appendRows(nil, KeyHash([]byte(k))); err != nil || !slices.Contains(got, uint32(i)) {
+		if got, err := appendRows(&ks, nil, KeyHash([]byte(k))); err != nil || !slices.Contains(got, uint32(i)) {
 			t.Fatalf("key %q: rows %v, %v; want to contain %d", k, got, err, i)
 		}
 	}
@@ -439,7 +439,7 @@ func TestKeysNameBlocks(t *testing.T) {
 	if kg.w != 3 || kg.fpBits != 16 || kg.blockRows != blockRows || kg.n > n-2 || kg.n < n-10 {
 		t.Fatalf("%d-byte entries (%d-bit fingerprints), blocks of %d, %d entries; want 3-byte (16-bit), %d, about %d", kg.w, kg.fpBits, kg.blockRows, kg.n, blockRows, n-2)
 	}
-	got, err := kg.appendRows(nil, xxhash.Sum64String("dup"))
+	got, err := appendRows(kg, nil, xxhash.Sum64String("dup"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -450,7 +450,7 @@ func TestKeysNameBlocks(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Fatalf("dup: %d rows from %v; want blocks 0 and 1", len(got), got[:min(len(got), 3)])
 	}
-	got, err = kg.appendRows(nil, xxhash.Sum64String("k9999"))
+	got, err = appendRows(kg, nil, xxhash.Sum64String("k9999"))
 	if err != nil || len(got) != n-39*blockRows || got[0] != 39*blockRows || got[len(got)-1] != n-1 {
 		t.Fatalf("the last, short block: %d rows, %v", len(got), err)
 	}
@@ -495,7 +495,7 @@ func TestKeysPackedEntries(t *testing.T) {
 	}
 	extra := 0
 	for i, h := range hashes {
-		got, err := kg.appendRows(nil, h)
+		got, err := appendRows(kg, nil, h)
 		if err != nil || !slices.Contains(got, uint32(i)) {
 			t.Fatalf("key %d: %d rows, %v", i, len(got), err)
 		}

@@ -226,7 +226,7 @@ func TestEveryByteOfKeyGroupsIsCovered(t *testing.T) {
 	}
 	want := make([]string, len(probes))
 	for j, h := range probes {
-		got, err := kg.appendRows(nil, h)
+		got, err := appendRows(kg, nil, h)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -245,7 +245,7 @@ func TestEveryByteOfKeyGroupsIsCovered(t *testing.T) {
 			}
 			detected := false
 			for j, h := range probes {
-				got, err := kg.appendRows(nil, h)
+				got, err := appendRows(kg, nil, h)
 				switch {
 				case err != nil && (!errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "group ")):
 					t.Fatalf("byte %d ^%#x: group %d: %v does not wrap ErrCorrupt or name the group", off, flip, j, err)

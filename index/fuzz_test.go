@@ -241,7 +241,7 @@ func FuzzKeysSection(f *testing.F) {
 		if ks.unmarshal(alignedCopy(data), rows) != nil {
 			return
 		}
-		got, err := ks.appendRows(nil, KeyHash(key))
+		got, err := appendRows(&ks, nil, KeyHash(key))
 		for _, r := range got {
 			if err == nil && r >= rows {
 				t.Fatalf("row %d >= %d rows", r, rows)
@@ -272,7 +272,7 @@ func FuzzKeysGroups(f *testing.F) {
 			return
 		}
 		for _, h := range []uint64{KeyHash(key), 0, 1 << 63, ^uint64(0)} {
-			got, err := kg.appendRows(nil, h)
+			got, err := appendRows(kg, nil, h)
 			for _, r := range got {
 				if err == nil && r >= rows {
 					t.Fatalf("row %d >= %d rows", r, rows)

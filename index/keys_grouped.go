@@ -262,7 +262,7 @@ func (kg *keysGroups) groupsOff() int64 {
 
 var groupBufs = sync.Pool{New: func() any { b := make([]byte, 0, 2*keyGroupBytes); return &b }}
 
-func (kg *keysGroups) appendRows(dst []uint32, h uint64) ([]uint32, error) {
+func (kg *keysGroups) appendSpans(dst []rowSpan, h uint64) ([]rowSpan, error) {
 	k := keyBucket(h, kg.b)
 	j := int(k >> kg.g)
 	r := kg.source()

@@ -66,7 +66,7 @@ func (ks *keysSection) unmarshal(src []byte, rows uint32) error {
 	return nil
 }
 
-func (ks *keysSection) appendRows(dst []uint32, h uint64) ([]uint32, error) {
+func (ks *keysSection) appendSpans(dst []rowSpan, h uint64) ([]rowSpan, error) {
 	k := keyBucket(h, ks.b)
 	start := uint32(0)
 	if k > 0 {
@@ -84,7 +84,7 @@ func (ks *keysSection) appendRows(dst []uint32, h uint64) ([]uint32, error) {
 		if r >= ks.rows {
 			return dst, corruptf("keys: entry %d has row %d; segment has %d rows", i, r, ks.rows)
 		}
-		dst = append(dst, r)
+		dst = append(dst, rowSpan{r, r + 1})
 	}
 	return dst, nil
 }

@@ -502,7 +502,7 @@ func (rd *Reader) AppendKeyRows(dst []uint32, column string, key []byte) ([]uint
 		return dst, err
 	}
 	start := len(dst)
-	dst, err = kp.appendRows(dst, KeyHash(key))
+	dst, err = appendRows(kp, dst, KeyHash(key))
 	slices.Sort(dst[start:])
 	return dst, where(err)
 }

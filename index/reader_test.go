@@ -187,6 +187,50 @@ func TestKeysReturnsSupersetAndAppendKeyRows(t *testing.T) {
 	}
 }
 
+// A key indexed by blocks comes back as every row of each block that holds its hash, the last
+// block cut at the segment's end, in the bitmap (ranges) and in the row list alike.
+func TestKeysReturnsWholeBlocks(t *testing.T) {
+	const rows, blockRows = 1000, 64
+	b := NewBuilder(rows)
+	key := func(r uint32) []byte { return []byte{byte(r % 251)} }
+	if err := b.AddKeys("cid", blockRows, func(r uint32) ([]byte, bool) { return key(r), r%3 != 0 }); err != nil {
+		t.Fatal(err)
+	}
+	rd := openBytes(t, b.Marshal(nil))
+	for k := range byte(251) {
+		blocks := map[uint32]bool{}
+		for r := uint32(0); r < rows; r++ {
+			if r%3 != 0 && r%251 == uint32(k) {
+				blocks[r/blockRows] = true
+			}
+		}
+		bm, err := rd.Keys("cid", []byte{k})
+		if err != nil {
+			t.Fatal(err)
+		}
+		list, err := rd.AppendKeyRows(nil, "cid", []byte{k})
+		if err != nil || !slices.Equal(bm.ToArray(), list) {
+			t.Fatalf("key %d: Keys %v, AppendKeyRows %v (%v)", k, bm.ToArray(), list, err)
+		}
+		for blk := range blocks { // hash collisions may add blocks, never drop one
+			lo, hi := blk*blockRows, min((blk+1)*blockRows, rows)
+			in := bm.Rank(hi - 1) // rows <= hi-1
+			if lo > 0 {
+				in -= bm.Rank(lo - 1)
+			}
+			if in != uint64(hi-lo) {
+				t.Fatalf("key %d: block %d [%d, %d) not whole in %v", k, blk, lo, hi, bm.ToArray())
+			}
+		}
+		bm.Iterate(func(r uint32) bool {
+			if bm.Contains(r/blockRows*blockRows) && (r+1)%blockRows != 0 && r+1 < rows && !bm.Contains(r+1) {
+				t.Fatalf("key %d: a partial block around row %d", k, r)
+			}
+			return true
+		})
+	}
+}
+
 func TestBuilderRejectsBadInput(t *testing.T) {
 	f := func(add func(b *Builder) error) {
 		t.Helper()
