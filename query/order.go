@@ -140,6 +140,35 @@ func compareKeys(keys []sortKey, a, b *rowKey) int {
 	return c
 }
 
+// keyOrder returns compareKeys for keys, specialised for a page's usual order: one integer or
+// time key (createdDateTime desc) then the id. A page's heap compares keys some ten times a row
+// it takes, and the general loop over parts was a fifth of a warm 1,000-row page's CPU.
+func keyOrder(keys []sortKey) func(a, b *rowKey) int {
+	if len(keys) != 1 {
+		return func(a, b *rowKey) int { return compareKeys(keys, a, b) }
+	}
+	switch keys[0].col.Kind {
+	case columnar.KindTime, columnar.KindInt32, columnar.KindBool:
+	default:
+		return func(a, b *rowKey) int { return compareKeys(keys, a, b) }
+	}
+	desc := keys[0].desc
+	return func(a, b *rowKey) int {
+		pa, pb := &a.parts[0], &b.parts[0]
+		if pa.null || pb.null {
+			return compareKeys(keys, a, b)
+		}
+		c := cmp3(pa.i, pb.i)
+		if c == 0 {
+			c = bytes.Compare(a.id[:], b.id[:])
+		}
+		if desc {
+			return -c
+		}
+		return c
+	}
+}
+
 // keep copies the string views of a key so it outlives its batch.
 func (k *rowKey) keep() {
 	for i := range k.parts {

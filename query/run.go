@@ -548,6 +548,7 @@ type topEntry struct {
 // on top), so that a page costs O(rows · log limit) and only limit keys are copied.
 type topN struct {
 	keys    []sortKey
+	order   func(a, b *rowKey) int // compareKeys(keys, …), specialised (keyOrder)
 	limit   int
 	cursor  *rowKey
 	idCol   *columnar.Column
@@ -584,7 +585,7 @@ func (b *sharedBound) lower(v int64) {
 }
 
 func newTopN(keys []sortKey, limit int, cursor *rowKey, idCol *columnar.Column, zones bool) *topN {
-	t := &topN{keys: keys, limit: limit, cursor: cursor, idCol: idCol, zones: zones, shared: newSharedBound(),
+	t := &topN{keys: keys, order: keyOrder(keys), limit: limit, cursor: cursor, idCol: idCol, zones: zones, shared: newSharedBound(),
 		scratch: rowKey{parts: make([]keyPart, len(keys))}, zcache: map[*Segment]*index.ZoneMap[int64]{}}
 	t.cols_ = append(t.cols_, idCol.Index)
 	for _, k := range keys {
@@ -596,7 +597,7 @@ func newTopN(keys []sortKey, limit int, cursor *rowKey, idCol *columnar.Column, 
 }
 
 func (t *topN) Len() int           { return len(t.h) }
-func (t *topN) Less(i, j int) bool { return compareKeys(t.keys, &t.h[i].key, &t.h[j].key) > 0 }
+func (t *topN) Less(i, j int) bool { return t.order(&t.h[i].key, &t.h[j].key) > 0 }
 func (t *topN) Swap(i, j int)      { t.h[i], t.h[j] = t.h[j], t.h[i] }
 func (t *topN) Push(x any)         { t.h = append(t.h, x.(*topEntry)) }
 func (t *topN) Pop() any {
@@ -705,11 +706,11 @@ func (t *topN) visit(u unitRef, block int, b *columnar.Batch, sel []uint64) erro
 				k.parts[i] = partOf(b, sk.col, r)
 			}
 			copy(k.id[:], b.Bytes(t.idCol.Index, r))
-			if t.cursor != nil && compareKeys(t.keys, k, t.cursor) <= 0 {
+			if t.cursor != nil && t.order(k, t.cursor) <= 0 {
 				continue
 			}
 			if len(t.h) == t.limit {
-				if compareKeys(t.keys, k, &t.h[0].key) >= 0 {
+				if t.order(k, &t.h[0].key) >= 0 {
 					continue
 				}
 				e := t.h[0]
@@ -739,7 +740,7 @@ func (t *topN) merge(o consumer) {
 	for _, e := range o.(*topN).h {
 		if len(t.h) < t.limit {
 			heap.Push(t, e)
-		} else if compareKeys(t.keys, &e.key, &t.h[0].key) < 0 {
+		} else if t.order(&e.key, &t.h[0].key) < 0 {
 			t.h[0] = e
 			heap.Fix(t, 0)
 		}
@@ -748,7 +749,7 @@ func (t *topN) merge(o consumer) {
 
 func (t *topN) sorted() []*topEntry {
 	out := slices.Clone(t.h)
-	slices.SortFunc(out, func(a, b *topEntry) int { return compareKeys(t.keys, &a.key, &b.key) })
+	slices.SortFunc(out, func(a, b *topEntry) int { return t.order(&a.key, &b.key) })
 	return out
 }
 
