@@ -140,6 +140,9 @@ func (b *Batch) Valid(idx, row int) bool {
 	return c.valid[i>>3]&(1<<(i&7)) != 0
 }
 
+// NoNulls reports whether column idx is bound and has a value in every row of the batch.
+func (b *Batch) NoNulls(idx int) bool { c := &b.cols[idx]; return c.present && c.valid == nil }
+
 // Code returns the dictionary code of a dict column.
 func (b *Batch) Code(idx, row int) int32 { return b.cols[idx].codes[row] }
 

@@ -816,7 +816,14 @@ var batchPool sync.Pool
 
 func getBatch(s *Schema, rows int) *Batch {
 	if b, ok := batchPool.Get().(*Batch); ok && b.Schema == s {
-		clear(b.cols)
+		// Only bound columns hold anything (every binding sets present): a block read binds
+		// a few of the schema's ~100, and clearing all of them, write barriers and all, was a
+		// twentieth of a warm aggregation's CPU.
+		for i := range b.cols {
+			if b.cols[i].present {
+				b.cols[i] = colReader{}
+			}
+		}
 		clear(b.lazy)
 		b.lazy = b.lazy[:0]
 		b.Rows = rows

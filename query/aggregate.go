@@ -121,9 +121,8 @@ type aggregator struct {
 	local     map[string]*groupAcc
 	kbuf      []byte
 	scr       []columnar.ExtraEntry
-	// counts and first are the code-counting fast path's per-block scratch.
+	// counts is the code-counting fast path's per-block scratch.
 	counts []int64
-	first  []int32
 	// byDict holds, by dictionary (columnar.Dict.ID), the global group of each code the
 	// code-counting path has met (codeGroups).
 	byDict map[unsafe.Pointer][]*groupAcc
@@ -148,28 +147,13 @@ func (a *aggregator) visitCodes(b *columnar.Batch, sel []uint64) {
 	c := a.keys[0]
 	nd := b.Dict(c.Index).Len()
 	if cap(a.counts) < nd+1 {
-		a.counts, a.first = make([]int64, nd+1), make([]int32, nd+1)
+		a.counts = make([]int64, nd+1)
 	}
-	counts, first := a.counts[:nd+1], a.first[:nd+1]
+	counts := a.counts[:nd+1]
 	clear(counts)
-	codes := b.Codes(c.Index)
-	present := b.Array(c.Index) != nil
-	for w, m := range sel {
-		for m != 0 {
-			j := bitsTrailing(m)
-			m &= m - 1
-			r := w*64 + j
-			code := int32(nd) // the null group
-			if present && b.Valid(c.Index, r) {
-				code = codes[r]
-			}
-			if counts[code] == 0 {
-				first[code] = int32(r)
-			}
-			counts[code]++
-		}
-	}
-	byCode := a.codeGroups(b.Dict(c.Index), nd)
+	countCodes(counts, b, c.Index, nd, sel)
+	d := b.Dict(c.Index)
+	byCode := a.codeGroups(d, nd)
 	for code, n := range counts {
 		if n == 0 {
 			continue
@@ -178,13 +162,68 @@ func (a *aggregator) visitCodes(b *columnar.Batch, sel []uint64) {
 			byCode[code].count += n
 			continue
 		}
-		v := cellValue(b, c, int(first[code]), &a.scr)
-		v.s = strings.Clone(v.s)
-		g := &groupAcc{keys: []value{v}, count: n, vals: make([]aggAcc, len(a.aggs))}
+		// A code this worker has not met in this dictionary: its group by value, which an
+		// earlier segment may have made already.
+		v := codeValue(c, d, code, nd)
 		a.kbuf = appendValueKey(a.kbuf[:0], v)
-		a.mergeGroup(string(a.kbuf), g)
+		g, ok := a.groups[string(a.kbuf)]
+		if !ok {
+			v.s = strings.Clone(v.s)
+			g = &groupAcc{keys: []value{v}, vals: make([]aggAcc, len(a.aggs))}
+			a.groups[string(a.kbuf)] = g
+		}
+		g.count += n
 		if byCode != nil {
-			byCode[code] = a.groups[string(a.kbuf)]
+			byCode[code] = g
+		}
+	}
+}
+
+// codeValue is the value of dictionary column c's code in d (nd: null), as cellValue reads it
+// from a row with that code.
+func codeValue(c *columnar.Column, d columnar.Dict, code, nd int) value {
+	if code == nd {
+		return nullValue
+	}
+	if c.Kind == columnar.KindJSONDict {
+		return parseJSONValue(d.Value(int32(code)))
+	}
+	return value{k: TString, s: unsafeString(d.Value(int32(code)))}
+}
+
+// countCodes adds to counts[code] the selected rows of dictionary column idx by code,
+// counts[nd] the null ones. It is the whole of a warm count by application: the usual block
+// (no nulls) takes one increment a row, and a word of 64 selected rows a plain loop.
+func countCodes(counts []int64, b *columnar.Batch, idx, nd int, sel []uint64) {
+	if b.Array(idx) == nil { // the block lacks the column: every row is null
+		counts[nd] += int64(popcount(sel))
+		return
+	}
+	codes := b.Codes(idx)
+	if !b.NoNulls(idx) {
+		for w, m := range sel {
+			for m != 0 {
+				r := w*64 + bitsTrailing(m)
+				m &= m - 1
+				if b.Valid(idx, r) {
+					counts[codes[r]]++
+				} else {
+					counts[nd]++
+				}
+			}
+		}
+		return
+	}
+	for w, m := range sel {
+		if m == ^uint64(0) {
+			for _, code := range codes[w*64 : w*64+64] {
+				counts[code]++
+			}
+			continue
+		}
+		for m != 0 {
+			counts[codes[w*64+bitsTrailing(m)]]++
+			m &= m - 1
 		}
 	}
 }

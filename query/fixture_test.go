@@ -85,6 +85,9 @@ func makeEventOf(i int, r *rand.Rand, start time.Time, span time.Duration, users
 	} else {
 		m["appliedConditionalAccessPolicies"] = []any{}
 	}
+	if i%5 != 0 { // by position, not r, so that the other properties draw as before
+		m["riskEventTypes_v2"] = [][]string{{"unfamiliarFeatures"}, {"anonymizedIPAddress", "unlikelyTravel"}, {}}[i%3]
+	}
 	switch r.IntN(12) {
 	case 0:
 		m["status"] = nil
