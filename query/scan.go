@@ -219,7 +219,7 @@ func (sc *scanner) probeSegment(day int32, s *Segment, unit *unitState) (*roarin
 	// residual.
 	kids := []pred{p}
 	if l, ok := p.(*pLogic); ok && l.and {
-		kids = l.kids
+		kids = timesFirst(l.kids)
 	}
 	var cand *roaring.Bitmap
 	var residual []pred
@@ -240,6 +240,11 @@ func (sc *scanner) probeSegment(day int32, s *Segment, unit *unitState) (*roarin
 		} else {
 			cand = roaring.And(cand, r.t)
 		}
+		if cand.IsEmpty() {
+			// No row can match the conjunction: the other conjuncts need not be probed (nor
+			// evaluated).
+			return cand, nil, nil
+		}
 	}
 	switch len(residual) {
 	case 0:
@@ -248,6 +253,32 @@ func (sc *scanner) probeSegment(day int32, s *Segment, unit *unitState) (*roarin
 		return cand, residual[0], nil
 	}
 	return cand, &pLogic{and: true, kids: residual}, nil
+}
+
+// timesFirst returns conjuncts with the time comparisons first: a zone map answers them without
+// reading postings, and a segment outside the time range then ends its probe at once (the
+// failures of the last 48 hours computed "errorCode ne 0" on every day of 30 first: a fifth of
+// the query).
+func timesFirst(kids []pred) []pred {
+	isTime := func(p pred) bool {
+		c, ok := p.(*pCmp)
+		return ok && c.col.Kind == columnar.KindTime
+	}
+	if !slices.ContainsFunc(kids, isTime) {
+		return kids
+	}
+	out := make([]pred, 0, len(kids))
+	for _, k := range kids {
+		if isTime(k) {
+			out = append(out, k)
+		}
+	}
+	for _, k := range kids {
+		if !isTime(k) {
+			out = append(out, k)
+		}
+	}
+	return out
 }
 
 func (sc *scanner) segment(ctx context.Context, day int32, s *Segment, c consumer, words []uint64) ([]uint64, error) {
@@ -266,6 +297,10 @@ func (sc *scanner) segment(ctx context.Context, day int32, s *Segment, c consume
 			cand.AddRange(0, uint64(s.Seg.Meta.Rows))
 		}
 		cand = roaring.AndNot(cand, s.Hidden)
+	}
+	if cand != nil && cand.IsEmpty() { // the index leaves no row: every block is pruned
+		sc.ex.BlocksPrunedZone += s.Seg.NumBlocks()
+		return words, nil
 	}
 	if residual == nil && cand != nil && c.countOnly() {
 		n := int64(cand.GetCardinality())
@@ -288,10 +323,11 @@ func (sc *scanner) segment(ctx context.Context, day int32, s *Segment, c consume
 	// bitmap of a 300,000-row segment and testing every block's words for none was a third of
 	// a warm correlation-id lookup over 30 days.
 	var only []int // the blocks to visit, ascending; nil: every block
-	if cand != nil && br > 0 && cand.GetCardinality() < uint64(nb) {
-		only = candidateBlocks(cand, br)
-		dense = false
-		sc.ex.BlocksPrunedZone += nb - len(only)
+	if cand != nil && br > 0 {
+		if only = candidateBlocks(cand, br, nb/4); only != nil {
+			dense = false
+			sc.ex.BlocksPrunedZone += nb - len(only)
+		}
 	}
 	if dense {
 		nw := (s.Seg.Meta.Rows + 63) / 64
@@ -388,15 +424,19 @@ func (sc *scanner) mem(rec arrow.RecordBatch, c consumer) error {
 	return c.visit(unitRef{rec: rec}, 0, batch, t)
 }
 
-// candidateBlocks lists the blocks of br rows the rows of cand are in, ascending.
-func candidateBlocks(cand *roaring.Bitmap, br int) []int {
+// candidateBlocks lists the blocks of br rows the rows of cand are in, ascending, or nil when
+// they are more than most (a scan of the dense bitmap is then cheaper).
+func candidateBlocks(cand *roaring.Bitmap, br, most int) []int {
 	only := []int{}
 	it := cand.Iterator()
 	for it.HasNext() {
 		b := int(it.Next()) / br
-		if len(only) == 0 || only[len(only)-1] != b {
-			only = append(only, b)
+		if len(only) == most {
+			return nil
 		}
+		only = append(only, b)
+		// The next block's first row: a keys probe's candidates are whole blocks of rows.
+		it.AdvanceIfNeeded(uint32(min((b+1)*br, 1<<32-1)))
 	}
 	return only
 }
