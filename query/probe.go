@@ -485,7 +485,7 @@ func (pr *prober) zone(p *pCmp) (probeRes, bool) {
 	if err != nil {
 		return pr.fail(err)
 	}
-	t, f := roaring.New(), roaring.New()
+	var t, f rangeRun
 	exact := true
 	start := uint64(0)
 	for b := 0; b < zm.Blocks(); b++ {
@@ -495,9 +495,9 @@ func (pr *prober) zone(p *pCmp) (probeRes, bool) {
 			// null eq c is false, null ne c is true, orderings are null (neither set).
 			switch p.op {
 			case syntax.OpEq:
-				f.AddRange(start, start+n)
+				f.add(start, start+n)
 			case syntax.OpNe:
-				t.AddRange(start, start+n)
+				t.add(start, start+n)
 			}
 			start += n
 			continue
@@ -505,22 +505,59 @@ func (pr *prober) zone(p *pCmp) (probeRes, bool) {
 		all, none := zoneDecide(p.op, p.i, lo, hi)
 		switch {
 		case nulls == 0 && all, nulls > 0 && all && p.op == syntax.OpNe:
-			t.AddRange(start, start+n)
+			t.add(start, start+n)
 		case nulls == 0 && none, nulls > 0 && none && p.op == syntax.OpEq:
-			f.AddRange(start, start+n)
+			f.add(start, start+n)
 		case none:
 			exact = false // no true rows, but nulls and falses are mixed
 		default:
-			t.AddRange(start, start+n)
+			t.add(start, start+n)
 			exact = false
 		}
 		start += n
 	}
-	pr.note(fmt.Sprintf("%s %s %s (zone map)", p.col.Name, p.op, columnar.AppendTime(nil, p.i)), t, exact)
+	tb, fb := t.bitmap(), f.bitmap()
+	pr.note(fmt.Sprintf("%s %s %s (zone map)", p.col.Name, p.op, columnar.AppendTime(nil, p.i)), tb, exact)
 	if !exact {
-		return probeRes{t: t}, true
+		return probeRes{t: tb}, true
 	}
-	return probeRes{t: t, f: f, exact: true}, true
+	return probeRes{t: tb, f: fb, exact: true}, true
+}
+
+// rangeRun builds a bitmap of ascending row ranges, joining adjacent ones: roaring adds a
+// range to a run container by a union that allocates, and a day's blocks, one range each,
+// were a tenth of a count over its last 48 hours.
+type rangeRun struct {
+	bm     *roaring.Bitmap
+	lo, hi uint64 // the pending range; empty when lo == hi
+}
+
+func (r *rangeRun) add(lo, hi uint64) {
+	if lo == r.hi && r.lo != r.hi {
+		r.hi = hi
+		return
+	}
+	r.flush()
+	r.lo, r.hi = lo, hi
+}
+
+func (r *rangeRun) flush() {
+	if r.lo == r.hi {
+		return
+	}
+	if r.bm == nil {
+		r.bm = roaring.New()
+	}
+	r.bm.AddRange(r.lo, r.hi)
+	r.lo, r.hi = 0, 0
+}
+
+func (r *rangeRun) bitmap() *roaring.Bitmap {
+	r.flush()
+	if r.bm == nil {
+		return roaring.New()
+	}
+	return r.bm
 }
 
 // zoneDecide says whether every (all) or no (none) value in [lo, hi] satisfies v op c.
