@@ -37,7 +37,10 @@ func (r *Results) SVG() string {
 	for i, c := range rows {
 		y := top + i*rowH
 		color := "#2e7d32"
-		if !c.Met {
+		switch {
+		case c.Goal == 0:
+			color = "#9e9e9e" // no goal: reported beside the measure that has one
+		case !c.Met:
 			color = "#c62828"
 		}
 		x0, x1 := x(1), x(c.Ratio)
@@ -46,7 +49,9 @@ func (r *Results) SVG() string {
 		}
 		fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="end">%s</text>`, left-8, y+14, html.EscapeString(c.Measure))
 		fmt.Fprintf(&b, `<rect x="%.1f" y="%d" width="%.1f" height="%d" fill="%s"/>`, x0, y+3, math.Max(1, x1-x0), rowH-6, color)
-		fmt.Fprintf(&b, `<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="black" stroke-dasharray="2,2"/>`, x(c.Goal), y+1, x(c.Goal), y+rowH-1)
+		if c.Goal > 0 {
+			fmt.Fprintf(&b, `<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="black" stroke-dasharray="2,2"/>`, x(c.Goal), y+1, x(c.Goal), y+rowH-1)
+		}
 		fmt.Fprintf(&b, `<text x="%d" y="%d">%.2fx</text>`, left+barW+8, y+14, c.Ratio)
 	}
 	b.WriteString(`</svg>`)

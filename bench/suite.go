@@ -29,8 +29,12 @@ type Query struct {
 	Select []string
 	SQL    string   // DuckDB's statement over table signins
 	Args   []string // SQL parameters in order: upn, cid, now-7d, now-48h or now-30d
-	Goal   float64
-	What   string
+	// Goal and ColdGoal are the read-path issue's goals for the warm and the cold run, as
+	// ratios to DuckDB's time (0: none; the two-column twins are reported beside their full
+	// rows, without goals of their own).
+	Goal     float64
+	ColdGoal float64
+	What     string
 }
 
 // FullRows reports whether the query returns every property of its rows.
@@ -51,7 +55,9 @@ const (
 
 // Suite is the query suite of the benchmark issue, the queries admins run. Q1, Q4 and Q10 return
 // full rows, as Graph's list does; each has a "(2 cols)" twin that returns id and
-// createdDateTime only. The SQL's semantics:
+// createdDateTime only. Goals (issue 19): warm full-row pages ≥ 10x DuckDB, needles and
+// filtered counts ≥ 20x, the scan and the aggregation (Q7, Q8) ≥ 2x; cold, Q1–Q6 and Q11 ≥ 3x
+// (and ≤ 100 ms at 100M events, which a ratio does not say). The SQL's semantics:
 //   - Graph compares userPrincipalName case-insensitively: lower(col) = lower(?).
 //   - startswith on appDisplayName is case-insensitive in Graph: starts_with(lower(col), lower(?))
 //     (not ILIKE, whose pattern would need the % and _ of the argument escaped).
@@ -64,36 +70,36 @@ const (
 //   - The Graph list API's implicit "interactive sign-ins only" default is not applied: both
 //     engines evaluate the filter as written.
 var Suite = []Query{
-	{ID: "Q1", Kind: KindPage, Top: 1000, Goal: 20, What: "flagged, newest 1,000 full rows",
+	{ID: "Q1", Kind: KindPage, Top: 1000, Goal: 10, ColdGoal: 3, What: "flagged, newest 1,000 full rows",
 		Graph: "flaggedForReview eq true",
 		SQL:   fullRowsSQL + "WHERE flaggedForReview" + page1000},
-	{ID: "Q1" + TwoCols, Kind: KindPage, Top: 1000, Select: twoCols, Goal: 20, What: "flagged, newest 1,000",
+	{ID: "Q1" + TwoCols, Kind: KindPage, Top: 1000, Select: twoCols, What: "flagged, newest 1,000",
 		Graph: "flaggedForReview eq true",
 		SQL:   twoColsSQL + "WHERE flaggedForReview" + page1000},
-	{ID: "Q2", Kind: KindPage, Top: 1000, Select: twoCols, Goal: 20, What: "flagged + user",
+	{ID: "Q2", Kind: KindPage, Top: 1000, Select: twoCols, Goal: 20, ColdGoal: 3, What: "flagged + user",
 		Graph: "flaggedForReview eq true and userPrincipalName eq '{upn}'",
 		SQL:   twoColsSQL + "WHERE flaggedForReview AND lower(userPrincipalName) = lower(?)" + page1000,
 		Args:  []string{"upn"}},
-	{ID: "Q3", Kind: KindPage, Top: 1000, Select: twoCols, Goal: 20, What: "flagged + user + 7 days",
+	{ID: "Q3", Kind: KindPage, Top: 1000, Select: twoCols, Goal: 20, ColdGoal: 3, What: "flagged + user + 7 days",
 		Graph: "flaggedForReview eq true and userPrincipalName eq '{upn}' and createdDateTime ge {now-7d}",
 		SQL:   twoColsSQL + "WHERE flaggedForReview AND lower(userPrincipalName) = lower(?) AND createdDateTime >= ?" + page1000,
 		Args:  []string{"upn", "now-7d"}},
-	{ID: "Q4", Kind: KindPage, Top: 1000, Goal: 20, What: "one user, 7 days, full rows",
+	{ID: "Q4", Kind: KindPage, Top: 1000, Goal: 10, ColdGoal: 3, What: "one user, 7 days, full rows",
 		Graph: "userPrincipalName eq '{upn}' and createdDateTime ge {now-7d}",
 		SQL:   fullRowsSQL + "WHERE lower(userPrincipalName) = lower(?) AND createdDateTime >= ?" + page1000,
 		Args:  []string{"upn", "now-7d"}},
-	{ID: "Q4" + TwoCols, Kind: KindPage, Top: 1000, Select: twoCols, Goal: 20, What: "one user, 7 days",
+	{ID: "Q4" + TwoCols, Kind: KindPage, Top: 1000, Select: twoCols, What: "one user, 7 days",
 		Graph: "userPrincipalName eq '{upn}' and createdDateTime ge {now-7d}",
 		SQL:   twoColsSQL + "WHERE lower(userPrincipalName) = lower(?) AND createdDateTime >= ?" + page1000,
 		Args:  []string{"upn", "now-7d"}},
-	{ID: "Q5", Kind: KindPage, Select: twoCols, Goal: 20, What: "correlationId", // every page
+	{ID: "Q5", Kind: KindPage, Select: twoCols, Goal: 20, ColdGoal: 3, What: "correlationId", // every page
 		Graph: "correlationId eq '{cid}'",
 		SQL:   twoColsSQL + "WHERE correlationId = ?\nORDER BY createdDateTime DESC, id DESC",
 		Args:  []string{"cid"}},
-	{ID: "Q6", Kind: KindCount, Goal: 2, What: "50126 from RU, count",
+	{ID: "Q6", Kind: KindCount, Goal: 20, ColdGoal: 3, What: "50126 from RU, count",
 		Graph: "status/errorCode eq 50126 and location/countryOrRegion eq 'RU'",
 		SQL:   "SELECT count(*) FROM signins\nWHERE status.errorCode = 50126 AND location.countryOrRegion = 'RU'"},
-	{ID: "Q7", Kind: KindCount, Goal: 1, What: "startswith app, count",
+	{ID: "Q7", Kind: KindCount, Goal: 2, What: "startswith app, count",
 		Graph: "startswith(appDisplayName,'Microsoft')",
 		SQL:   "SELECT count(*) FROM signins\nWHERE starts_with(lower(appDisplayName), lower('Microsoft'))"},
 	// Grouped by appDisplayName, top 10 by count descending, then name ascending (null last).
@@ -103,16 +109,16 @@ var Suite = []Query{
 			"WHERE status.errorCode <> 0 AND createdDateTime >= ?\n" +
 			"GROUP BY appDisplayName\nORDER BY failures DESC, app ASC NULLS LAST\nLIMIT 10",
 		Args: []string{"now-48h"}},
-	{ID: "Q9", Kind: KindCount, Goal: 2, What: "non-interactive failures, count",
+	{ID: "Q9", Kind: KindCount, Goal: 20, What: "non-interactive failures, count",
 		Graph: "signInEventTypes/any(t: t eq 'nonInteractiveUser') and status/errorCode ne 0",
 		SQL:   "SELECT count(*) FROM signins\nWHERE list_contains(signInEventTypes, 'nonInteractiveUser') AND status.errorCode <> 0"},
-	{ID: "Q10", Kind: KindPage, Top: 1000, Goal: 1, What: "newest 1,000 full rows, unfiltered",
+	{ID: "Q10", Kind: KindPage, Top: 1000, Goal: 10, What: "newest 1,000 full rows, unfiltered",
 		Graph: "",
 		SQL:   strings.TrimSuffix(fullRowsSQL, "\n") + page1000},
-	{ID: "Q10" + TwoCols, Kind: KindPage, Top: 1000, Select: twoCols, Goal: 1, What: "newest 1,000, unfiltered",
+	{ID: "Q10" + TwoCols, Kind: KindPage, Top: 1000, Select: twoCols, What: "newest 1,000, unfiltered",
 		Graph: "",
 		SQL:   strings.TrimSuffix(twoColsSQL, "\n") + page1000},
-	{ID: "Q11", Kind: KindCount, Goal: 2, What: "high risk, 30 days, count",
+	{ID: "Q11", Kind: KindCount, Goal: 20, ColdGoal: 3, What: "high risk, 30 days, count",
 		Graph: "riskLevelDuringSignIn eq 'high' and createdDateTime ge {now-30d}",
 		SQL:   "SELECT count(*) FROM signins\nWHERE riskLevelDuringSignIn = 'high' AND createdDateTime >= ?",
 		Args:  []string{"now-30d"}},
