@@ -123,6 +123,8 @@ type aggregator struct {
 	scr       []columnar.ExtraEntry
 	// tally is the code-counting path's counts for the dictionary it is in (foldCodes).
 	tally codeTally
+	// err is the first error a worker's last fold met (merge has no error to return).
+	err error
 }
 
 // codeCounting reports whether the aggregation is counts grouped by one dictionary column
@@ -140,21 +142,26 @@ func (a *aggregator) codeCounting() bool {
 	return true
 }
 
-func (a *aggregator) visitCodes(b *columnar.Batch, sel []uint64) {
+func (a *aggregator) visitCodes(b *columnar.Batch, sel []uint64) error {
 	c := a.keys[0]
 	d := b.Dict(c.Index)
 	t := &a.tally
 	if id := d.ID(); id != t.id || t.col != c {
-		a.foldCodes()
-		t.id, t.col = id, c
+		if err := a.foldCodes(); err != nil {
+			return err
+		}
+		t.id, t.col, t.d = id, c, d
 	}
 	// A memtable chunk's dictionary grows in place: the same ID, more codes, the old ones the
-	// same values.
-	t.d = d
+	// same values. The longest seen reads every code counted.
+	if d.Len() > t.d.Len() {
+		t.d = d
+	}
 	if nd := d.Len(); len(t.counts) < nd {
 		t.counts = slices.Grow(t.counts, nd-len(t.counts))[:nd]
 	}
 	t.nulls += countCodes(t.counts[:d.Len()], b, c.Index, sel)
+	return nil
 }
 
 // codeTally counts the rows of each code of one dictionary, the one a worker's blocks are in
@@ -169,19 +176,32 @@ type codeTally struct {
 	nulls  int64
 }
 
-// foldCodes adds the tally's counts to the groups, by value, and empties it.
-func (a *aggregator) foldCodes() {
+// foldCodes adds the tally's counts to the groups, by value, and empties it. It fails when a
+// value could not be read (a segment's dictionary page that failed its checksum: the blocks
+// that counted its codes are gone by now, so the error is the dictionary's) and when the groups
+// pass the bound, checked as they are made (a dictionary may hold a day's user ids).
+func (a *aggregator) foldCodes() error {
 	t := &a.tally
+	defer func() {
+		clear(t.counts)
+		t.counts, t.nulls = t.counts[:0], 0
+	}()
 	for code, n := range t.counts {
-		if n != 0 {
-			a.addCodeGroup(codeValue(t.col, t.d, code), n)
+		if n == 0 {
+			continue
 		}
+		a.addCodeGroup(codeValue(t.col, t.d, code), n)
+		if len(a.groups) > a.maxGroups {
+			return a.checkGroups()
+		}
+	}
+	if err := t.d.Err(); err != nil {
+		return fmt.Errorf("%s: %w", t.col.Name, err)
 	}
 	if t.nulls != 0 {
 		a.addCodeGroup(nullValue, t.nulls)
 	}
-	clear(t.counts)
-	t.counts, t.nulls = t.counts[:0], 0
+	return a.checkGroups()
 }
 
 func (a *aggregator) addCodeGroup(v value, n int64) {
@@ -252,8 +272,7 @@ func (a *aggregator) addCount(int64)               { panic("BUG: addCount on agg
 // and memtable chunks, values do not.
 func (a *aggregator) visit(_ unitRef, _ int, b *columnar.Batch, sel []uint64) error {
 	if a.codeCounting() {
-		a.visitCodes(b, sel)
-		return a.checkGroups()
+		return a.visitCodes(b, sel)
 	}
 	clear(a.local)
 	for w, m := range sel {
@@ -349,8 +368,14 @@ func (a *aggregator) fork() consumer {
 }
 
 func (a *aggregator) merge(o consumer) {
-	o.(*aggregator).foldCodes()
-	for k, g := range o.(*aggregator).groups {
+	oa := o.(*aggregator)
+	if err := oa.foldCodes(); err != nil && a.err == nil {
+		a.err = err
+	}
+	if oa.err != nil && a.err == nil {
+		a.err = oa.err
+	}
+	for k, g := range oa.groups {
 		a.mergeGroup(k, g)
 	}
 }
@@ -477,7 +502,12 @@ func aggregate(ctx context.Context, s *columnar.Schema, src Source, f *Filter, k
 	if err := sc.run(ctx, src, a); err != nil {
 		return nil, err
 	}
-	a.foldCodes()                           // a scan without workers visited here
+	if err := a.foldCodes(); err != nil { // a scan without workers visited here
+		return nil, err
+	}
+	if a.err != nil { // a worker's, met as its groups were merged
+		return nil, a.err
+	}
 	if err := a.checkGroups(); err != nil { // the workers' groups, merged
 		return nil, err
 	}
