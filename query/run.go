@@ -401,6 +401,7 @@ func pageBlocks(entries []*topEntry) []pageBlock {
 // visitBlocks visits blocks in turn, or with next, the blocks next hands out (shared by
 // workers), each holding a CPU token of pool for its decode and fn's work on its rows.
 func visitBlocks(ctx context.Context, pool *cpu.Pool, s *columnar.Schema, entries []*topEntry, cols []int, blocks []pageBlock, next *atomic.Int64, fn func(i int, b *columnar.Batch, row int) error) error {
+	var pace cpu.Pace // one worker's
 	for k := 0; ; k++ {
 		if next != nil {
 			k = int(next.Add(1)) - 1
@@ -412,7 +413,7 @@ func visitBlocks(ctx context.Context, pool *cpu.Pool, s *columnar.Schema, entrie
 			return err
 		}
 		err := visitBlock(s, entries, cols, blocks[k], fn)
-		pool.Release()
+		pool.ReleasePaced(&pace)
 		if err != nil {
 			return err
 		}

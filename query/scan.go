@@ -41,6 +41,7 @@ type scanner struct {
 	now         int64
 	newestFirst bool
 	cpu         *cpu.Pool // set by run from the Source
+	pace        cpu.Pace  // this worker's (each worker scans with its own copy)
 }
 
 // predCols appends the batch columns p reads. Generic predicates over GUID columns also
@@ -166,7 +167,7 @@ func (sc *scanner) runItems(ctx context.Context, items []workItem, next <-chan w
 			if err := sc.cpu.Acquire(ctx); err != nil {
 				return err
 			}
-			defer sc.cpu.Release()
+			defer sc.cpu.ReleasePaced(&sc.pace)
 			return sc.mem(it.rec, c)
 		}
 		s := it.seg
@@ -287,7 +288,7 @@ func (sc *scanner) segment(ctx context.Context, day int32, s *Segment, c consume
 		return words, err
 	}
 	cand, residual, err := sc.probeSegment(day, s, unit)
-	sc.cpu.Release()
+	sc.cpu.ReleasePaced(&sc.pace)
 	if err != nil {
 		return words, err
 	}
@@ -372,7 +373,7 @@ func (sc *scanner) segment(ctx context.Context, day int32, s *Segment, c consume
 		}
 		batch, release, err := s.Seg.BlockBatch(b, cols)
 		if err != nil {
-			sc.cpu.Release()
+			sc.cpu.ReleasePaced(&sc.pace)
 			return words, err
 		}
 		sc.ex.BlocksRead++
@@ -397,7 +398,7 @@ func (sc *scanner) segment(ctx context.Context, day int32, s *Segment, c consume
 			err = batch.Err()
 		}
 		release()
-		sc.cpu.Release()
+		sc.cpu.ReleasePaced(&sc.pace)
 		if err != nil {
 			return words, err
 		}

@@ -32,7 +32,6 @@ type Pool struct {
 	waiters     []*waiter // FIFO
 
 	acquired atomic.Int64 // tokens handed out, ever (tests and metrics)
-	yielded  atomic.Int64 // when Release last passed through the run queue, as sinceStart
 }
 
 type waiter struct {
@@ -134,11 +133,44 @@ func (p *Pool) TryAcquire() bool {
 	return true
 }
 
-// Release gives a token back.
+// Release gives a token back and passes through Go's run queue.
 func (p *Pool) Release() {
 	if !p.enabled() {
 		return
 	}
+	p.release()
+	// Passing through the pool must also pass through the run queue: an Acquire that finds a
+	// free token returns at once, so without this a scan worker kept its P from block to block
+	// until the 10 ms preemption, and a runnable request (not yet registered: it has to run to
+	// register) waited for it.
+	gosched()
+}
+
+// ReleasePaced is Release for a worker that takes and gives back tokens unit after unit (a
+// scan's blocks): it passes through the run queue when the worker last did yieldEvery ago or
+// more, by the worker's own pace. Each Gosched wakes a thread for an idle P that then finds
+// nothing to do, and yielding at every release was a sixth of a warm aggregation's CPU (Q8:
+// 160 blocks in 1.6 ms); paced by worker, not by pool, so that every worker still yields
+// within yieldEvery plus a unit (one pace for the pool let a worker go 20 ms without).
+func (p *Pool) ReleasePaced(pace *Pace) {
+	if !p.enabled() {
+		return
+	}
+	p.release()
+	if now := sinceStart(); !pace.set || now-pace.yielded >= int64(yieldEvery) {
+		pace.yielded, pace.set = now, true
+		gosched()
+	}
+}
+
+// Pace is one worker's record of its last pass through the run queue (ReleasePaced). The zero
+// Pace has never passed. A Pace belongs to one goroutine.
+type Pace struct {
+	yielded int64 // sinceStart
+	set     bool
+}
+
+func (p *Pool) release() {
 	p.mu.Lock()
 	if p.inUse <= 0 {
 		p.mu.Unlock()
@@ -147,27 +179,20 @@ func (p *Pool) Release() {
 	p.inUse--
 	p.grantLocked()
 	p.mu.Unlock()
-	// Passing through the pool must also pass through the run queue: an Acquire that finds a
-	// free token returns at once, so without this a scan worker kept its P from block to block
-	// until the 10 ms preemption, and a runnable request (not yet registered: it has to run to
-	// register) waited for it. Once every yieldEvery is enough for that, and each Gosched
-	// wakes a thread for an idle P that then finds nothing to do: yielding at every release
-	// was a sixth of a warm aggregation's CPU (Q8, 160 blocks in 1.6 ms).
-	if now := sinceStart(); now-p.yielded.Load() >= int64(yieldEvery) {
-		p.yielded.Store(now)
-		runtime.Gosched()
-	}
 }
 
-// yieldEvery is how often, at most, releases pass through the run queue: well under the
+// yieldEvery is how often, at most, a paced worker passes through the run queue: well under the
 // scheduler's 10 ms preemption, and a few blocks of scan work.
 const yieldEvery = 500 * time.Microsecond
 
-var start = time.Now()
-
-// sinceStart is the monotonic time since the process started. It only paces yields, which no
-// outcome depends on.
-func sinceStart() int64 { return int64(time.Since(start)) }
+// gosched and sinceStart are variables so that a test can count yields on its own clock.
+var (
+	gosched = runtime.Gosched
+	start   = time.Now()
+	// sinceStart is the monotonic time since the process started. It only paces yields, which
+	// no outcome depends on.
+	sinceStart = func() int64 { return int64(time.Since(start)) }
+)
 
 // Yield gives the token back and takes one again, letting waiting work (and the interactive
 // P) in between units of heavy work. On error the token is not held.

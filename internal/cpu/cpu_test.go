@@ -259,3 +259,46 @@ func TestTryAcquire(t *testing.T) {
 		t.Fatal("a disabled pool refused")
 	}
 }
+
+// ReleasePaced passes through the run queue at a worker's first release and then once its own
+// last pass is yieldEvery old, whatever other workers do: two workers releasing in turn on a
+// clock that moves less than yieldEvery between releases each still yield on their own pace.
+// Release yields every time.
+func TestReleasePacedPacesEachWorker(t *testing.T) {
+	var now int64
+	yields := 0
+	savedNow, savedYield := sinceStart, gosched
+	sinceStart, gosched = func() int64 { return now }, func() { yields++ }
+	defer func() { sinceStart, gosched = savedNow, savedYield }()
+	p := New(2)
+	var a, b Pace
+	release := func(pace *Pace) int {
+		if err := p.Acquire(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		before := yields
+		p.ReleasePaced(pace)
+		return yields - before
+	}
+	if release(&a) != 1 || release(&b) != 1 {
+		t.Fatal("a worker's first release did not yield")
+	}
+	step := int64(yieldEvery) / 4
+	var ya, yb int
+	for range 40 { // 40 steps of a quarter: each worker should yield 10 times, every 4th release
+		now += step
+		ya += release(&a)
+		yb += release(&b)
+	}
+	if ya != 10 || yb != 10 {
+		t.Fatalf("over 10 yieldEvery, worker a yielded %d times, b %d; want 10 each", ya, yb)
+	}
+	if err := p.Acquire(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	before := yields
+	p.Release()
+	if yields != before+1 {
+		t.Fatal("Release did not yield")
+	}
+}
