@@ -158,7 +158,8 @@ type keysGroups struct {
 	entryLen  int  // bytes an entry: 2+w (layouts 2 and 3) or w (layout 4)
 	fpBits    uint // layout 4's fingerprint bits
 
-	whole wholeSection
+	whole  wholeSection
+	recent groupCache
 }
 
 // sectionBytes is a section read whole, as an io.ReaderAt at the section's file offsets.
@@ -264,47 +265,128 @@ var groupBufs = sync.Pool{New: func() any { b := make([]byte, 0, 2*keyGroupBytes
 
 func (kg *keysGroups) appendSpans(dst []rowSpan, h uint64) ([]rowSpan, error) {
 	k := keyBucket(h, kg.b)
-	j := int(k >> kg.g)
+	g, release, err := kg.readGroup(int(k >> kg.g))
+	if err != nil {
+		return dst, err
+	}
+	defer release()
+	gb, c, buf := 1<<kg.g, int(g.end-g.start), g.buf
+	endsLen := gb * kg.e
+	rel := func(i int) uint32 {
+		if kg.e == 2 {
+			return uint32(binary.LittleEndian.Uint16(buf[2*i:]))
+		}
+		return binary.LittleEndian.Uint32(buf[4*i:])
+	}
+	kk := int(k) & (gb - 1)
+	from := uint32(0)
+	if kk > 0 {
+		from = rel(kk - 1)
+	}
+	if kg.layout == keysLayoutPacked {
+		dst, err = appendPackedMatches(dst, buf[endsLen:], kg.w, kg.fpBits, from, rel(kk), packedFingerprint(h, kg.fpBits), kg.rows, kg.blockRows)
+	} else {
+		dst, err = appendMatches(dst, buf[endsLen:], buf[endsLen+2*c:], kg.w, from, rel(kk), uint16(h), kg.rows, kg.blockRows)
+	}
+	if err != nil {
+		return dst, fmt.Errorf("%s: %w", g.where(kg), err)
+	}
+	return dst, nil
+}
+
+// checkedGroup is group j's bytes (its bucket ends, then its entries [start, end)), read at
+// offset at, its CRC and bucket ends checked.
+type checkedGroup struct {
+	j          int
+	start, end uint32
+	at         int64
+	buf        []byte
+}
+
+func (g checkedGroup) where(kg *keysGroups) string {
+	return fmt.Sprintf("group %d of %d at offset %d (%d bytes)", g.j, kg.groups, g.at, len(g.buf))
+}
+
+// recentGroups is how many groups a section read from its file keeps, checked (groupCache).
+const recentGroups = 2
+
+// groupCache keeps the last groups a section's probes read from its file (not one read whole):
+// a lookup made again (a page refreshed, the next page of one correlationId) reads neither the
+// table entry nor the group again, nor checks them. Two preads and a CRC in each of a month's
+// segments were most of a warm correlationId lookup until the sections were probed often
+// enough to be read whole. A few KB a section; groups of more than 16 KB are not kept.
+type groupCache struct {
+	mu   sync.Mutex
+	ents [recentGroups]checkedGroup // buf nil: empty; a kept buf is never written again
+	next int
+}
+
+func (c *groupCache) get(j int) (checkedGroup, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, g := range c.ents {
+		if g.buf != nil && g.j == j {
+			return g, true
+		}
+	}
+	return checkedGroup{}, false
+}
+
+func (c *groupCache) put(g checkedGroup) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.ents[c.next] = g
+	c.next = (c.next + 1) % recentGroups
+}
+
+// readGroup returns group j checked, from the section in memory, the recent groups or the file;
+// release gives back the buffer it was read into.
+func (kg *keysGroups) readGroup(j int) (g checkedGroup, release func(), err error) {
+	release = func() {}
 	r := kg.source()
+	mem, _ := r.(*sectionBytes)
+	if mem == nil {
+		if g, ok := kg.recent.get(j); ok {
+			return g, release, nil
+		}
+	}
 	var ent [keyGroupEntryLen + 4]byte
 	entOff := kg.off + keysGroupedHeaderLen + keyGroupEntryLen*int64(j)
 	if err := readFull(r, ent[:], entOff); err != nil {
-		return dst, fmt.Errorf("index: group %d of %d: cannot read its table entry at offset %d: %w", j, kg.groups, entOff, err)
+		return g, release, fmt.Errorf("index: group %d of %d: cannot read its table entry at offset %d: %w", j, kg.groups, entOff, err)
 	}
 	start, crc, end := binary.LittleEndian.Uint32(ent[:]), binary.LittleEndian.Uint32(ent[4:]), binary.LittleEndian.Uint32(ent[8:])
 	if start > end || end > kg.n {
-		return dst, corruptf("group %d of %d: table entry at offset %d holds entries [%d, %d) of %d", j, kg.groups, entOff, start, end, kg.n)
+		return g, release, corruptf("group %d of %d: table entry at offset %d holds entries [%d, %d) of %d", j, kg.groups, entOff, start, end, kg.n)
 	}
 	gb, c := 1<<kg.g, int(end-start)
 	endsLen := gb * kg.e
 	at := kg.off + kg.groupsOff() + int64(j)*int64(endsLen) + int64(start)*int64(kg.entryLen)
 	size := endsLen + c*kg.entryLen
 	var buf []byte
-	mem, _ := r.(*sectionBytes)
 	if mem != nil {
 		// In place; the table entry's bounds were checked against n, so this is in the section
 		// unless the header lied, which the section's length check at open rules out.
 		if rel := at - mem.off; rel >= 0 && rel+int64(size) <= int64(len(mem.b)) {
 			buf = mem.b[rel : rel+int64(size) : rel+int64(size)]
 		} else {
-			return dst, corruptf("group %d of %d: %d bytes at offset %d are past the section", j, kg.groups, size, at)
+			return g, release, corruptf("group %d of %d: %d bytes at offset %d are past the section", j, kg.groups, size, at)
 		}
 	} else {
 		bp := groupBufs.Get().(*[]byte)
-		defer func() {
+		release = func() {
 			if cap(*bp) <= 16*keyGroupBytes { // a huge group (a key on many rows) is not kept
 				groupBufs.Put(bp)
 			}
-		}()
+		}
 		buf = slices.Grow((*bp)[:0], size)[:size]
 		*bp = buf
 		if err := readFull(r, buf, at); err != nil {
-			return dst, fmt.Errorf("index: group %d of %d: cannot read %d bytes at offset %d: %w", j, kg.groups, len(buf), at, err)
+			release()
+			return g, func() {}, fmt.Errorf("index: group %d of %d: cannot read %d bytes at offset %d: %w", j, kg.groups, len(buf), at, err)
 		}
 	}
-	where := func() string {
-		return fmt.Sprintf("group %d of %d at offset %d (%d bytes)", j, kg.groups, at, len(buf))
-	}
+	g = checkedGroup{j: j, start: start, end: end, at: at, buf: buf}
 	rel := func(i int) uint32 {
 		if kg.e == 2 {
 			return uint32(binary.LittleEndian.Uint16(buf[2*i:]))
@@ -313,14 +395,16 @@ func (kg *keysGroups) appendSpans(dst []rowSpan, h uint64) ([]rowSpan, error) {
 	}
 	if mem == nil || !mem.checked[j].Load() {
 		if got := groupCRC(start, end, buf); got != crc {
-			return dst, corruptf("%s: crc32c mismatch (got %08x, stored %08x)", where(), got, crc)
+			release()
+			return g, func() {}, corruptf("%s: crc32c mismatch (got %08x, stored %08x)", g.where(kg), got, crc)
 		}
 		// The CRC passed, so only a writer's bug fails these; they are a few dozen compares.
 		prev := uint32(0)
 		for i := range gb {
 			v := rel(i)
 			if v < prev || v > uint32(c) || (i == gb-1 && v != uint32(c)) {
-				return dst, corruptf("%s: bucket %d ends at %d, previous end %d, %d entries", where(), i, v, prev, c)
+				release()
+				return g, func() {}, corruptf("%s: bucket %d ends at %d, previous end %d, %d entries", g.where(kg), i, v, prev, c)
 			}
 			prev = v
 		}
@@ -328,21 +412,12 @@ func (kg *keysGroups) appendSpans(dst []rowSpan, h uint64) ([]rowSpan, error) {
 			mem.checked[j].Store(true)
 		}
 	}
-	kk := int(k) & (gb - 1)
-	from := uint32(0)
-	if kk > 0 {
-		from = rel(kk - 1)
+	if mem == nil && size <= 16*keyGroupBytes {
+		kept := g
+		kept.buf = slices.Clone(buf)
+		kg.recent.put(kept)
 	}
-	var err error
-	if kg.layout == keysLayoutPacked {
-		dst, err = appendPackedMatches(dst, buf[endsLen:], kg.w, kg.fpBits, from, rel(kk), packedFingerprint(h, kg.fpBits), kg.rows, kg.blockRows)
-	} else {
-		dst, err = appendMatches(dst, buf[endsLen:], buf[endsLen+2*c:], kg.w, from, rel(kk), uint16(h), kg.rows, kg.blockRows)
-	}
-	if err != nil {
-		return dst, fmt.Errorf("%s: %w", where(), err)
-	}
-	return dst, nil
+	return g, release, nil
 }
 
 // readFull is ReadAt that accepts io.EOF with a full read, as io.ReaderAt allows at the end of

@@ -218,3 +218,45 @@ func TestResidentUnderConcurrentProbes(t *testing.T) {
 		t.Fatalf("%d bytes resident, bound %d", used, 4<<10)
 	}
 }
+
+// A lookup made again of a section that is not in memory reads nothing from the file: the
+// groups it read last are kept checked (two a section). A third group read pushes out the first.
+func TestRepeatedLookupReadsTheFileOnce(t *testing.T) {
+	const rows = 1 << 16
+	b, key := keyedBuilder(rows)
+	data := b.Marshal(nil)
+	rd, cr := openResident(data, NewResident(0)) // no room: never read whole
+	kg := keysGroupsOf(t, rd, "id")
+	probe := func(row uint32) int64 {
+		cr.take()
+		for range 5 {
+			if got, err := rd.AppendKeyRows(nil, "id", key(row)); err != nil || !slices.Contains(got, row) {
+				t.Fatalf("row %d: %v, %v", row, got, err)
+			}
+		}
+		reads, _ := cr.take()
+		return reads
+	}
+	// Three rows in three different groups.
+	var rs []uint32
+	seen := map[int]bool{}
+	for r := uint32(0); len(rs) < 3; r++ {
+		if j := kg.groupOf(KeyHash(key(r))); !seen[j] {
+			seen[j] = true
+			rs = append(rs, r)
+		}
+	}
+	if n := probe(rs[0]); n != 2 {
+		t.Fatalf("5 lookups of one key read the file %d times, want 2 (the table entry and the group, once)", n)
+	}
+	if n := probe(rs[1]); n != 2 {
+		t.Fatalf("another group: %d reads, want 2", n)
+	}
+	if n := probe(rs[0]); n != 0 {
+		t.Fatalf("the first key again: %d reads, want none", n)
+	}
+	probe(rs[2]) // pushes out the least recently kept, rs[0]'s
+	if n := probe(rs[0]); n != 2 {
+		t.Fatalf("after two other groups: %d reads, want 2", n)
+	}
+}
