@@ -1,6 +1,8 @@
 package query
 
 import (
+	"slices"
+
 	"github.com/authlake/authlake/columnar"
 	"github.com/authlake/authlake/query/syntax"
 )
@@ -93,6 +95,9 @@ func lower(n node) pred {
 				p.kids = append(p.kids, kp)
 			}
 		}
+		if p.and {
+			p.kids = timesFirst(p.kids)
+		}
 		return p
 	case *notNode:
 		return &pNot{x: lower(x.x)}
@@ -150,6 +155,33 @@ func usesNow(n node) bool {
 }
 
 // lowerCmp recognises column-versus-literal comparisons on primitive columns.
+// timesFirst returns conjuncts with the time comparisons first, the order a segment's index
+// probe takes them in (probeSegment): a zone map answers them without reading postings, and a
+// segment outside the time range then ends its probe at once (the
+// failures of the last 48 hours computed "errorCode ne 0" on every day of 30 first: a fifth of
+// the query).
+func timesFirst(kids []pred) []pred {
+	isTime := func(p pred) bool {
+		c, ok := p.(*pCmp)
+		return ok && c.col.Kind == columnar.KindTime
+	}
+	if !slices.ContainsFunc(kids, isTime) {
+		return kids
+	}
+	out := make([]pred, 0, len(kids))
+	for _, k := range kids {
+		if isTime(k) {
+			out = append(out, k)
+		}
+	}
+	for _, k := range kids {
+		if !isTime(k) {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
 func lowerCmp(c *cmpNode) pred {
 	op := c.op
 	col, ok := c.l.(*colNode)
