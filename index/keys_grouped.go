@@ -272,12 +272,7 @@ func (kg *keysGroups) appendSpans(dst []rowSpan, h uint64) ([]rowSpan, error) {
 	defer release()
 	gb, c, buf := 1<<kg.g, int(g.end-g.start), g.buf
 	endsLen := gb * kg.e
-	rel := func(i int) uint32 {
-		if kg.e == 2 {
-			return uint32(binary.LittleEndian.Uint16(buf[2*i:]))
-		}
-		return binary.LittleEndian.Uint32(buf[4*i:])
-	}
+	rel := func(i int) uint32 { return kg.bucketEnd(buf, i) }
 	kk := int(k) & (gb - 1)
 	from := uint32(0)
 	if kk > 0 {
@@ -292,6 +287,14 @@ func (kg *keysGroups) appendSpans(dst []rowSpan, h uint64) ([]rowSpan, error) {
 		return dst, fmt.Errorf("%s: %w", g.where(kg), err)
 	}
 	return dst, nil
+}
+
+// bucketEnd is the end of bucket i of a group's buf, relative to the group's first entry.
+func (kg *keysGroups) bucketEnd(buf []byte, i int) uint32 {
+	if kg.e == 2 {
+		return uint32(binary.LittleEndian.Uint16(buf[2*i:]))
+	}
+	return binary.LittleEndian.Uint32(buf[4*i:])
 }
 
 // checkedGroup is group j's bytes (its bucket ends, then its entries [start, end)), read at
@@ -387,12 +390,6 @@ func (kg *keysGroups) readGroup(j int) (g checkedGroup, release func(), err erro
 		}
 	}
 	g = checkedGroup{j: j, start: start, end: end, at: at, buf: buf}
-	rel := func(i int) uint32 {
-		if kg.e == 2 {
-			return uint32(binary.LittleEndian.Uint16(buf[2*i:]))
-		}
-		return binary.LittleEndian.Uint32(buf[4*i:])
-	}
 	if mem == nil || !mem.checked[j].Load() {
 		if got := groupCRC(start, end, buf); got != crc {
 			release()
@@ -401,7 +398,7 @@ func (kg *keysGroups) readGroup(j int) (g checkedGroup, release func(), err erro
 		// The CRC passed, so only a writer's bug fails these; they are a few dozen compares.
 		prev := uint32(0)
 		for i := range gb {
-			v := rel(i)
+			v := kg.bucketEnd(buf, i)
 			if v < prev || v > uint32(c) || (i == gb-1 && v != uint32(c)) {
 				release()
 				return g, func() {}, corruptf("%s: bucket %d ends at %d, previous end %d, %d entries", g.where(kg), i, v, prev, c)

@@ -190,7 +190,7 @@ func (a *aggregator) foldCodes() error {
 		if n == 0 {
 			continue
 		}
-		a.addCodeGroup(codeValue(t.col, t.d, code), n)
+		a.addCodeGroup(textValue(t.col, t.d.Value(int32(code))), n)
 		if len(a.groups) > a.maxGroups {
 			return a.checkGroups()
 		}
@@ -213,15 +213,6 @@ func (a *aggregator) addCodeGroup(v value, n int64) {
 		a.groups[string(a.kbuf)] = g
 	}
 	g.count += n
-}
-
-// codeValue is the value of dictionary column c's code in d, as cellValue reads it from a row
-// with that code.
-func codeValue(c *columnar.Column, d columnar.Dict, code int) value {
-	if c.Kind == columnar.KindJSONDict {
-		return parseJSONValue(d.Value(int32(code)))
-	}
-	return value{k: TString, s: unsafeString(d.Value(int32(code)))}
 }
 
 // countCodes adds to counts[code] the selected rows of dictionary column idx by code and

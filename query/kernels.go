@@ -574,8 +574,8 @@ func cellValue(b *columnar.Batch, c *columnar.Column, row int, scratch *[]column
 		return nullValue
 	}
 	switch c.Kind {
-	case columnar.KindDict, columnar.KindText:
-		return value{k: TString, s: unsafeString(b.Bytes(c.Index, row))}
+	case columnar.KindDict, columnar.KindText, columnar.KindJSON, columnar.KindJSONDict:
+		return textValue(c, b.Bytes(c.Index, row))
 	case columnar.KindGUID:
 		return value{k: TGUID, s: columnar.FormatGUID(b.Bytes(c.Index, row))}
 	case columnar.KindTime:
@@ -586,10 +586,16 @@ func cellValue(b *columnar.Batch, c *columnar.Column, row int, scratch *[]column
 		return value{k: TFloat, f: b.Float64(c.Index, row)}
 	case columnar.KindBool:
 		return value{k: TBool, b: b.Bool(c.Index, row)}
-	case columnar.KindJSON, columnar.KindJSONDict:
-		return parseJSONValue(b.Bytes(c.Index, row))
 	}
 	panic("BUG: cellValue of kind " + c.Kind.String())
+}
+
+// textValue is the value of raw, a stored value of text or JSON column c (a view of raw).
+func textValue(c *columnar.Column, raw []byte) value {
+	if c.Kind == columnar.KindJSON || c.Kind == columnar.KindJSONDict {
+		return parseJSONValue(raw)
+	}
+	return value{k: TString, s: unsafeString(raw)}
 }
 
 func (be *blockEval) generic(p *pGeneric) (t, f []uint64) {
