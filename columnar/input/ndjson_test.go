@@ -3,6 +3,7 @@ package input
 import (
 	"bytes"
 	"errors"
+	"io"
 	"strings"
 	"testing"
 )
@@ -143,4 +144,17 @@ func TestConcatenatedObjectsOnOneLine(t *testing.T) {
 		{Raw: `{"b":2}`, Line: 1, Col: 8, Off: 7},
 		{Raw: `{"c":3}`, Line: 1, Col: 17, Off: 16},
 	})
+}
+
+// TestRecordOverLimitReadInPieces: a record just over the limit is rejected however the input
+// is read. Read a byte at a time after a first record, the second (one byte over) was held
+// aside while the byte after it was examined, and then accepted whatever its size.
+func TestRecordOverLimitReadInPieces(t *testing.T) {
+	in := "{\"a\":\"{\",\"b\":{}}\n{\"a\":\"}}\",\"b\":{\"c\":\"{{\"}}\n" // 16 bytes, then 25
+	for _, r := range []io.Reader{strings.NewReader(in), &oneByte{data: []byte(in)}} {
+		recs := readAllFrom(t, r, Options{MaxRecordSize: 24})
+		if len(recs) != 2 || recs[0].Err != "" || !strings.Contains(recs[1].Err, "record exceeds 24 bytes") {
+			t.Fatalf("got %v", recs)
+		}
+	}
 }

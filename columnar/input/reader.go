@@ -405,10 +405,12 @@ func (r *Reader) trailingGarbage() (int64, bool) {
 func (r *Reader) emitObject(start, end int64) *Record {
 	var raw []byte
 	switch {
+	// The size first: a record held aside (overflow) because the bytes after it were
+	// examined may itself be over the limit, and read a byte at a time it was accepted.
+	case end-start > int64(r.max), r.cur.overflow && !r.cur.held:
+		return r.reject(r.rejectedRaw(start), ErrTooLarge, start, "record exceeds "+sizeText(r.max))
 	case r.cur.held:
 		raw = r.hold
-	case r.cur.overflow || end-start > int64(r.max):
-		return r.reject(r.rejectedRaw(start), ErrTooLarge, start, "record exceeds "+sizeText(r.max))
 	default:
 		raw = r.buf[r.rel(start):r.rel(end)]
 	}
