@@ -197,7 +197,7 @@ func NewDecoder(s *Schema) *Decoder {
 // unchanged.
 func (d *Decoder) Decode(raw []byte, row *Row) error {
 	raw = sanitize(raw, &d.fix)
-	if d.decodeFast(raw, row) == nil {
+	if d.decodeFast(raw, row, nil) == nil {
 		return nil
 	}
 	return d.decodeGeneral(raw, row)

@@ -29,10 +29,23 @@ import (
 var errSlowPath = errors.New("columnar: record left to the general decoder")
 
 // maxFastDepth bounds the nesting the fast path follows; deeper values go the general way.
-const maxFastDepth = 64
+// Sign-ins nest about 4 levels. It is well within the framing limit (input.MaxDepth, 64 levels
+// counting the record), so that what DecodeLine takes is a record the Reader would frame.
+const maxFastDepth = 32
+
+// DecodeLine decodes raw, a record framed by its line alone (input.Options.Lines), into row if
+// the fast path takes it whole: one JSON object, compact as the fast path wants it, whose
+// unknown top-level members' names framed does not claim. It reports false otherwise, row then
+// in no particular state: the record must be framed by a JSON scanner to learn what it holds.
+// What it takes, it decodes as Decode would.
+func (d *Decoder) DecodeLine(raw []byte, row *Row, framed func(name []byte) bool) bool {
+	return d.decodeFast(sanitize(raw, &d.fix), row, framed) == nil
+}
 
 // decodeFast decodes raw into row or returns errSlowPath (row is then in no particular state).
-func (d *Decoder) decodeFast(raw []byte, row *Row) error {
+// A top-level member name that is not a property and that refuse (if not nil) claims is left
+// to the general path too.
+func (d *Decoder) decodeFast(raw []byte, row *Row, refuse func(name []byte) bool) error {
 	row.reset()
 	seen := row.seenProps(len(d.schema.Properties))
 	i := skipSpace(raw, 0)
@@ -60,6 +73,9 @@ func (d *Decoder) decodeFast(raw []byte, row *Row) error {
 			}
 			v := raw[vs:ve]
 			pi := d.property(key)
+			if pi < 0 && refuse != nil && refuse(key) {
+				return errSlowPath
+			}
 			if pi < 0 {
 				row.extras = appendExtra(row.extras, extrasRaw, string(key), v)
 			} else {

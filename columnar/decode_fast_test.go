@@ -33,7 +33,7 @@ func checkFastDecode(t testing.TB, fast, general *Decoder, raw []byte) bool {
 	var fix []byte
 	raw = sanitize(raw, &fix)
 	ra, rb := NewRow(SignIns), NewRow(SignIns)
-	if fast.decodeFast(raw, ra) != nil {
+	if fast.decodeFast(raw, ra, nil) != nil {
 		return false
 	}
 	if err := general.decodeGeneral(raw, rb); err != nil {

@@ -20,6 +20,10 @@ import (
 type Record struct {
 	Raw      []byte
 	Category string
+	// Unchecked says Raw is a line framed by its line alone (input.Record.Unchecked). The
+	// engine stores it only if it is one sign-in object its decoder takes whole; otherwise it
+	// leaves it, untouched, in IngestResult.Unchecked for the caller to frame (input.Reframe).
+	Unchecked bool
 }
 
 // IngestOptions apply to one Ingest call.
@@ -39,7 +43,7 @@ type Reject struct {
 }
 
 // IngestResult counts what happened to each record of an Ingest call. Every record is in
-// exactly one of Accepted, Updated, Duplicates or Rejected.
+// exactly one of Accepted, Updated, Duplicates, Rejected or Unchecked.
 type IngestResult struct {
 	Accepted int // new sign-ins
 	// Updated records were stored as a later version of a sign-in the tenant stores with
@@ -47,6 +51,9 @@ type IngestResult struct {
 	Updated    int
 	Duplicates int // the same content is stored already (or came earlier in the call)
 	Rejected   []Reject
+	// Unchecked lists the Record.Unchecked records left to the caller: neither stored nor
+	// rejected, they must be framed by a JSON scanner and what that gives ingested.
+	Unchecked []int
 }
 
 // ErrBackpressure means the memtable is full while a flush is running; retry later.
@@ -147,7 +154,7 @@ func (db *DB) IngestContext(ctx context.Context, recs []Record, opts IngestOptio
 	}
 	entries := make([]entry, len(recs))
 	for i, r := range recs {
-		entries[i] = entry{Tenant: opts.Tenant, Category: r.Category, Raw: r.Raw}
+		entries[i] = entry{Tenant: opts.Tenant, Category: r.Category, Raw: r.Raw, Unchecked: r.Unchecked}
 	}
 	if err := db.waitForRoom(ctx, opts.NoWait); err != nil {
 		return IngestResult{}, err
@@ -202,9 +209,10 @@ type pending struct {
 
 // entry is one record of an Ingest call with the tenant it is ingested for.
 type entry struct {
-	Tenant   string
-	Category string
-	Raw      []byte
+	Tenant    string
+	Category  string
+	Raw       []byte
+	Unchecked bool // Record.Unchecked
 }
 
 // IngestChunk is how many records an ingest call decodes between passes through the CPU
@@ -253,7 +261,14 @@ func (db *DB) apply(ctx context.Context, entries []entry) (IngestResult, error) 
 		}
 		e := &entries[i]
 		row := ds.row
-		if err := ds.dec.Decode(e.Raw, row); err != nil {
+		if e.Unchecked {
+			// Framed by its line: taken only if it is one object the fast decoder reads whole
+			// and none of its members would have made the Reader frame it otherwise.
+			if !ds.dec.DecodeLine(e.Raw, row, input.FramesMember) {
+				res.Unchecked = append(res.Unchecked, i)
+				continue
+			}
+		} else if err := ds.dec.Decode(e.Raw, row); err != nil {
 			res.Rejected = append(res.Rejected, Reject{Index: i, Reason: err.Error()})
 			continue
 		}

@@ -14,6 +14,20 @@ type Options struct {
 	MaxRecordSize int
 	// Format overrides what the content says the input is (FormatAuto: recognised from it).
 	Format Format
+	// Lines frames a top-level object that fills its line by the line alone, without
+	// scanning its JSON (lines.go): such a record comes back with Record.Unchecked set, and
+	// the caller must check it is one sign-in object or frame it again (Reframe). Not with
+	// FormatLogAnalytics, whose every record is converted.
+	Lines bool
+	// Start is where the stream starts in a larger input, for positions (Reframe); the zero
+	// value is the start of a file (line 1, column 1, offset 0).
+	Start Position
+}
+
+// Position locates a byte of an input.
+type Position struct {
+	Line, Column int // 1-based; Column counts bytes
+	Offset       int64
 }
 
 // Format is what kind of export an input is. The Reader recognises it from the content; a
@@ -65,6 +79,7 @@ type Reader struct {
 	source      string
 	max         int
 	format      Format
+	lines       bool // Options.Lines
 
 	buf  []byte
 	base int64 // stream offset of buf[0]
@@ -115,6 +130,10 @@ func NewReaderOptions(r io.Reader, source string, opts Options) (*Reader, error)
 	if err != nil {
 		return nil, err
 	}
+	at := opts.Start
+	if at.Line <= 0 || at.Column <= 0 {
+		at = Position{Line: 1, Column: 1, Offset: at.Offset}
+	}
 	return &Reader{
 		src:         src,
 		closeSrc:    closer,
@@ -122,10 +141,14 @@ func NewReaderOptions(r io.Reader, source string, opts Options) (*Reader, error)
 		source:      source,
 		max:         opts.MaxRecordSize,
 		format:      opts.Format,
+		lines:       opts.Lines && opts.Format != FormatLogAnalytics,
 		buf:         make([]byte, 0, readChunk),
+		base:        at.Offset,
 		mark:        -1,
 		holdEnd:     -1,
-		lnNum:       1,
+		lnOff:       at.Offset,
+		lnNum:       at.Line,
+		lnStart:     at.Offset - int64(at.Column-1),
 		rec:         Record{Source: source},
 	}, nil
 }
@@ -155,6 +178,7 @@ func (r *Reader) Next() (*Record, error) {
 		return nil, r.fatal()
 	}
 	r.mark = -1
+	r.rec.Unchecked = false
 	if !r.started {
 		r.started = true
 		r.skipBOM()
@@ -178,7 +202,7 @@ func (r *Reader) Next() (*Record, error) {
 			re.Reason += r.csvHint
 		}
 	}
-	if rec != nil && rec.Err == nil && rec.Category == "" && (r.format == FormatAuto || r.format == FormatLogAnalytics) {
+	if rec != nil && rec.Err == nil && !rec.Unchecked && rec.Category == "" && (r.format == FormatAuto || r.format == FormatLogAnalytics) {
 		// A Log Analytics row (query API or az CLI JSON) becomes a Graph record. The framing
 		// scan saw the record's member names: only one with TimeGenerated can be such a row
 		// (searching every record's bytes for that name was 7% of a Graph file's ingest).
@@ -233,6 +257,11 @@ func (r *Reader) next() *Record {
 			r.beginRecord(start)
 			switch c {
 			case '{':
+				// Not in a stream that looked like CSV: its rejects' reasons say why it was
+				// read as JSON, which a record framed again alone would not know.
+				if r.lines && r.csvHint == "" && r.lineObject() {
+					return &r.rec
+				}
 				var wrapper bool
 				if !r.fastObject(true) {
 					r.pos++

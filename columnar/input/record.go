@@ -57,6 +57,11 @@ type Record struct {
 	// *RecordError wrapping one of ErrSyntax, ErrNotObject, ErrTooLarge or
 	// ErrUnsupportedCategory.
 	Err error
+	// Unchecked says Raw is a line framed by Options.Lines: a '{' to a '}' that fills its
+	// line, not checked to be JSON. Raw is one record as the Reader would frame it if it is a
+	// single JSON object with none of the members that frame otherwise (FramesMember);
+	// anything else must be framed again from Raw (Reframe) to learn what it holds.
+	Unchecked bool
 }
 
 // RecordError explains why a record was rejected and where. Line, Column and

@@ -5,6 +5,7 @@
 package load
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -78,7 +79,15 @@ func (s Summary) EventsPerSecond() float64 {
 type origin struct {
 	source       string
 	line, column int
+	offset       int64
 }
+
+// lineFraming frames NDJSON records by their lines (input.Options.Lines); tests turn it off to
+// compare with framing every record by the JSON scanner.
+var lineFraming = true
+
+// reframedLines counts the lines framed again, for tests.
+var reframedLines atomic.Int64
 
 type batch struct {
 	recs    []engine.Record
@@ -152,6 +161,36 @@ func Load(ctx context.Context, db *engine.DB, sources []Source, opts Options) (S
 			fail(fmt.Errorf("write rejects: %w", err))
 		}
 	}
+	readerOpts := input.Options{Format: opts.Format, Lines: lineFraming}
+	// ingest stores recs; the lines the engine left unchecked are framed again and what that
+	// gives is ingested in turn (reframe).
+	var ingest func(recs []engine.Record, origins []origin)
+	ingest = func(recs []engine.Record, origins []origin) {
+		res, err := db.IngestContext(ctx, recs, engine.IngestOptions{Tenant: opts.Tenant, NoWait: opts.NoWait})
+		if err != nil {
+			fail(err)
+			cancel()
+			return
+		}
+		atomic.AddInt64(&sum.Accepted, int64(res.Accepted))
+		atomic.AddInt64(&sum.Updated, int64(res.Updated))
+		atomic.AddInt64(&sum.Duplicates, int64(res.Duplicates))
+		for _, r := range res.Rejected {
+			reject(origins[r.Index], r.Reason, recs[r.Index].Raw)
+		}
+		if len(res.Unchecked) == 0 {
+			return
+		}
+		again, againOrigins, err := reframe(recs, origins, res.Unchecked, readerOpts, &records, &sum.Bytes, reject)
+		if err != nil {
+			fail(err)
+			cancel()
+			return
+		}
+		if len(again) > 0 {
+			ingest(again, againOrigins)
+		}
+	}
 	batches := make(chan batch, opts.Threads)
 	var wg sync.WaitGroup
 	for w := 0; w < opts.Threads; w++ {
@@ -159,18 +198,7 @@ func Load(ctx context.Context, db *engine.DB, sources []Source, opts Options) (S
 		go func() {
 			defer wg.Done()
 			for b := range batches {
-				res, err := db.IngestContext(ctx, b.recs, engine.IngestOptions{Tenant: opts.Tenant, NoWait: opts.NoWait})
-				if err != nil {
-					fail(err)
-					cancel()
-					continue
-				}
-				atomic.AddInt64(&sum.Accepted, int64(res.Accepted))
-				atomic.AddInt64(&sum.Updated, int64(res.Updated))
-				atomic.AddInt64(&sum.Duplicates, int64(res.Duplicates))
-				for _, r := range res.Rejected {
-					reject(b.origins[r.Index], r.Reason, b.recs[r.Index].Raw)
-				}
+				ingest(b.recs, b.origins)
 				b.recycle()
 			}
 		}()
@@ -198,7 +226,7 @@ func Load(ctx context.Context, db *engine.DB, sources []Source, opts Options) (S
 			return true
 		}
 		for _, src := range sources {
-			rd, err := input.NewReaderOptions(src.R, src.Name, input.Options{Format: opts.Format})
+			rd, err := input.NewReaderOptions(src.R, src.Name, readerOpts)
 			if err != nil {
 				return fmt.Errorf("%s: %w", src.Name, err)
 			}
@@ -215,8 +243,8 @@ func Load(ctx context.Context, db *engine.DB, sources []Source, opts Options) (S
 				if opts.Progress != nil && n%8192 == 0 {
 					opts.Progress(n)
 				}
-				sum.Bytes += int64(len(rec.Raw))
-				o := origin{rec.Source, rec.Line, rec.Column}
+				atomic.AddInt64(&sum.Bytes, int64(len(rec.Raw)))
+				o := origin{rec.Source, rec.Line, rec.Column, rec.Offset}
 				if rec.Err != nil {
 					reject(o, rec.Err.Error(), rec.Raw)
 					continue
@@ -235,7 +263,7 @@ func Load(ctx context.Context, db *engine.DB, sources []Source, opts Options) (S
 				off := len(a)
 				a = append(a, rec.Raw...)
 				*arena = a
-				cur.recs = append(cur.recs, engine.Record{Raw: a[off:len(a):len(a)], Category: rec.Category})
+				cur.recs = append(cur.recs, engine.Record{Raw: a[off:len(a):len(a)], Category: rec.Category, Unchecked: rec.Unchecked})
 				cur.origins = append(cur.origins, o)
 				if len(cur.recs) >= opts.BatchSize && !send() {
 					rd.Close()
@@ -262,4 +290,51 @@ func Load(ctx context.Context, db *engine.DB, sources []Source, opts Options) (S
 		return sum, readErr
 	}
 	return sum, nil
+}
+
+// reframe frames again, with the JSON scanner, the records of recs at the indexes unchecked
+// (lines the engine did not take whole: input.Reframe), rejecting what is bad there and
+// returning what is good, copied, with its origin. The records read and their bytes are
+// corrected to what the scanner frames (a line may hold several records, or one record's
+// "properties").
+func reframe(recs []engine.Record, origins []origin, unchecked []int, opts input.Options,
+	records *atomic.Int64, nbytes *int64, reject func(origin, string, []byte)) ([]engine.Record, []origin, error) {
+	var (
+		out     []engine.Record
+		outOrig []origin
+	)
+	reframedLines.Add(int64(len(unchecked)))
+	for _, i := range unchecked {
+		o := origins[i]
+		rd, err := input.Reframe(recs[i].Raw, o.source, input.Position{Line: o.line, Column: o.column, Offset: o.offset}, opts)
+		if err != nil {
+			return nil, nil, err
+		}
+		n, size := 0, int64(0)
+		for {
+			rec, err := rd.Next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				rd.Close()
+				return nil, nil, err
+			}
+			n++
+			size += int64(len(rec.Raw))
+			ro := origin{rec.Source, rec.Line, rec.Column, rec.Offset}
+			if rec.Err != nil {
+				reject(ro, rec.Err.Error(), rec.Raw)
+				continue
+			}
+			out = append(out, engine.Record{Raw: bytes.Clone(rec.Raw), Category: rec.Category})
+			outOrig = append(outOrig, ro)
+		}
+		if err := rd.Close(); err != nil {
+			return nil, nil, err
+		}
+		records.Add(int64(n - 1))
+		atomic.AddInt64(nbytes, size-int64(len(recs[i].Raw)))
+	}
+	return out, outOrig, nil
 }
