@@ -178,15 +178,24 @@ type Decoder struct {
 	schema *Schema
 	p      fastjson.Parser
 	props  map[string]int // top-level property name → index in schema.Properties
-	next   int            // predicted index of the next property (Graph emits a fixed order)
+	// follow[i+1] is the property that came after property i the last time i was found
+	// (follow[0]: a record's first property), -1 if none yet; prev is that i+1 for the last
+	// property found in the record being decoded. A source writes its properties in one order
+	// (Graph in its own, a generator or an export in theirs), so the one predicted is nearly
+	// always the one found, and the map is left alone.
+	follow []int32
+	prev   int
 	fix    []byte         // scratch for records whose text needs repair (sanitize)
 }
 
 // NewDecoder returns a decoder for schema s.
 func NewDecoder(s *Schema) *Decoder {
-	d := &Decoder{schema: s, props: map[string]int{}}
+	d := &Decoder{schema: s, props: map[string]int{}, follow: make([]int32, len(s.Properties)+1)}
 	for i, p := range s.Properties {
 		d.props[p.Name] = i
+	}
+	for i := range d.follow {
+		d.follow[i] = -1
 	}
 	return d
 }
@@ -216,6 +225,7 @@ func (d *Decoder) decodeGeneral(raw []byte, row *Row) error {
 		return &DecodeError{Msg: "not a JSON object (got " + v.Type().String() + ")"}
 	}
 	seen := row.seenProps(len(d.schema.Properties))
+	d.prev = 0
 	var derr error
 	o.Visit(func(key []byte, v *fastjson.Value) {
 		if derr != nil {
@@ -226,7 +236,6 @@ func (d *Decoder) decodeGeneral(raw []byte, row *Row) error {
 			row.extras = appendExtra(row.extras, extrasRaw, string(key), v.MarshalTo(nil))
 			return
 		}
-		d.next = pi + 1
 		if seen[pi] {
 			derr = decodeErr(string(key), "duplicate property")
 			return
@@ -255,16 +264,20 @@ func (d *Decoder) decodeGeneral(raw []byte, row *Row) error {
 	return nil
 }
 
-// property returns the index of the top-level property named key, or -1. Graph writes them in
-// one order, so the one after the last found is tried before the map.
+// property returns the index of the top-level property named key, or -1. The property that
+// followed the last one found last time is tried before the map (follow).
 func (d *Decoder) property(key []byte) int {
-	if d.next < len(d.schema.Properties) && d.schema.Properties[d.next].Name == string(key) {
-		return d.next
+	if c := d.follow[d.prev]; c >= 0 && d.schema.Properties[c].Name == string(key) {
+		d.prev = int(c) + 1
+		return int(c)
 	}
-	if i, ok := d.props[string(key)]; ok {
-		return i
+	i, ok := d.props[string(key)]
+	if !ok {
+		return -1
 	}
-	return -1
+	d.follow[d.prev] = int32(i)
+	d.prev = i + 1
+	return i
 }
 
 func (r *Row) seenProps(n int) []bool {

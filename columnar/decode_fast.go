@@ -48,6 +48,7 @@ func (d *Decoder) DecodeLine(raw []byte, row *Row, framed func(name []byte) bool
 func (d *Decoder) decodeFast(raw []byte, row *Row, refuse func(name []byte) bool) error {
 	row.reset()
 	seen := row.seenProps(len(d.schema.Properties))
+	d.prev = 0
 	i := skipSpace(raw, 0)
 	if i >= len(raw) || raw[i] != '{' {
 		return errSlowPath
@@ -79,7 +80,6 @@ func (d *Decoder) decodeFast(raw []byte, row *Row, refuse func(name []byte) bool
 			if pi < 0 {
 				row.extras = appendExtra(row.extras, extrasRaw, string(key), v)
 			} else {
-				d.next = pi + 1
 				if seen[pi] {
 					return errSlowPath
 				}

@@ -5,7 +5,12 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
+	"strconv"
+	"strings"
 	"testing"
+
+	"github.com/valyala/fastjson"
 )
 
 // sameRow says how two decoded rows differ ("" when they do not): every cell's state and value,
@@ -106,4 +111,65 @@ func FuzzFastDecode(f *testing.F) {
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		checkFastDecode(t, fast, general, raw)
 	})
+}
+
+// TestPropertyOrderIsOnlyAPrediction: the decoder predicts each property from the order the
+// last records had; records of the same content with their properties in other orders, in
+// turn, decode to the same rows, the fast way and the general way.
+func TestPropertyOrderIsOnlyAPrediction(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	dec := NewDecoder(SignIns)
+	for _, r := range testEvents(t, 40, 5) {
+		want := NewRow(SignIns)
+		if err := NewDecoder(SignIns).Decode([]byte(r), want); err != nil {
+			t.Fatal(err)
+		}
+		v, err := fastjson.Parse(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		o, _ := v.Object()
+		var members []string
+		o.Visit(func(k []byte, v *fastjson.Value) {
+			members = append(members, strconv.Quote(string(k))+":"+string(v.MarshalTo(nil)))
+		})
+		for range 3 {
+			rng.Shuffle(len(members), func(i, j int) { members[i], members[j] = members[j], members[i] })
+			shuffled := []byte("{" + strings.Join(members, ",") + "}")
+			got := NewRow(SignIns)
+			if err := dec.Decode(shuffled, got); err != nil {
+				t.Fatal(err)
+			}
+			if diff := sameRowAnyOrder(t, got, want); diff != "" {
+				t.Fatalf("shuffled: %s", diff)
+			}
+			if err := dec.decodeGeneral(shuffled, got); err != nil {
+				t.Fatal(err)
+			}
+			if diff := sameRowAnyOrder(t, got, want); diff != "" {
+				t.Fatalf("shuffled, the general way: %s", diff)
+			}
+		}
+	}
+}
+
+// sameRowAnyOrder is sameRow with the extras compared as a set: they are kept in the order the
+// record had its members.
+func sameRowAnyOrder(t *testing.T, a, b *Row) string {
+	sorted := func(r *Row) []byte {
+		es, err := DecodeExtras(r.extras, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		slices.SortFunc(es, func(x, y ExtraEntry) int { return strings.Compare(x.Path, y.Path) })
+		var out []byte
+		for _, e := range es {
+			out = appendExtra(out, e.Kind, e.Path, e.Value)
+		}
+		return out
+	}
+	ea, eb := a.extras, b.extras
+	a.extras, b.extras = sorted(a), sorted(b)
+	defer func() { a.extras, b.extras = ea, eb }()
+	return sameRow(a, b)
 }
