@@ -185,7 +185,7 @@ type Decoder struct {
 	// always the one found, and the map is left alone.
 	follow []int32
 	prev   int
-	fix    []byte         // scratch for records whose text needs repair (sanitize)
+	fix    []byte // scratch for records whose text needs repair (sanitize)
 }
 
 // NewDecoder returns a decoder for schema s.
