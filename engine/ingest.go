@@ -21,8 +21,8 @@ type Record struct {
 	Raw      []byte
 	Category string
 	// Unchecked says Raw is a line framed by its line alone (input.Record.Unchecked). The
-	// engine stores it only if it is one sign-in object its decoder takes whole; otherwise it
-	// leaves it, untouched, in IngestResult.Unchecked for the caller to frame (input.Reframe).
+	// engine stores it as it is only if it is one sign-in object its decoder takes whole;
+	// otherwise it has the caller frame it again (IngestOptions.Reframe).
 	Unchecked bool
 }
 
@@ -34,6 +34,12 @@ type IngestOptions struct {
 	Tenant string
 	// NoWait returns ErrBackpressure instead of waiting when ingest outruns flushing.
 	NoWait bool
+	// Reframe frames again, with a JSON scanner (input.Reframe), the Record.Unchecked record
+	// at index i that the decoder did not take whole, and returns the good records that gives,
+	// in order: they are ingested in its place, before the records after it, and the result
+	// counts them (IngestResult) instead of it. Reporting what the scanner rejects is the
+	// caller's. A call with Unchecked records must set it.
+	Reframe func(i int) ([]Record, error)
 }
 
 // Reject is a record that was not stored, and why.
@@ -43,7 +49,9 @@ type Reject struct {
 }
 
 // IngestResult counts what happened to each record of an Ingest call. Every record is in
-// exactly one of Accepted, Updated, Duplicates, Rejected or Unchecked.
+// exactly one of Accepted, Updated, Duplicates or Rejected, but an Unchecked record framed
+// again, which is replaced by the records IngestOptions.Reframe gave for it: their Reject
+// indexes follow the call's records, in the order they were given.
 type IngestResult struct {
 	Accepted int // new sign-ins
 	// Updated records were stored as a later version of a sign-in the tenant stores with
@@ -51,9 +59,6 @@ type IngestResult struct {
 	Updated    int
 	Duplicates int // the same content is stored already (or came earlier in the call)
 	Rejected   []Reject
-	// Unchecked lists the Record.Unchecked records left to the caller: neither stored nor
-	// rejected, they must be framed by a JSON scanner and what that gives ingested.
-	Unchecked []int
 }
 
 // ErrBackpressure means the memtable is full while a flush is running; retry later.
@@ -154,12 +159,15 @@ func (db *DB) IngestContext(ctx context.Context, recs []Record, opts IngestOptio
 	}
 	entries := make([]entry, len(recs))
 	for i, r := range recs {
+		if r.Unchecked && opts.Reframe == nil {
+			return IngestResult{}, fmt.Errorf("record %d is Unchecked and IngestOptions.Reframe is not set", i)
+		}
 		entries[i] = entry{Tenant: opts.Tenant, Category: r.Category, Raw: r.Raw, Unchecked: r.Unchecked}
 	}
 	if err := db.waitForRoom(ctx, opts.NoWait); err != nil {
 		return IngestResult{}, err
 	}
-	return db.apply(ctx, entries)
+	return db.apply(ctx, entries, opts.Reframe)
 }
 
 // waitForRoom applies backpressure: once the memtable and the one being flushed hold the
@@ -220,7 +228,7 @@ type entry struct {
 const IngestChunk = 128
 
 // apply decodes entries into per-partition chunks (no locks held), then commits them.
-func (db *DB) apply(ctx context.Context, entries []entry) (IngestResult, error) {
+func (db *DB) apply(ctx context.Context, entries []entry, reframe func(int) ([]Record, error)) (IngestResult, error) {
 	var res IngestResult
 	ds := decoders.Get().(*decodeState)
 	defer decoders.Put(ds)
@@ -252,48 +260,33 @@ func (db *DB) apply(ctx context.Context, entries []entry) (IngestResult, error) 
 			pool.Release()
 		}
 	}()
-	for i := range entries {
-		if i > 0 && i%IngestChunk == 0 {
-			if err := pool.Yield(ctx); err != nil {
-				holding = false
-				return IngestResult{}, err
-			}
-		}
+	// place stores the row decoded from entries[i] (in ds.row) in the chunks of its
+	// partitions, or rejects it.
+	place := func(i int) {
 		e := &entries[i]
 		row := ds.row
-		if e.Unchecked {
-			// Framed by its line: taken only if it is one object the fast decoder reads whole
-			// and none of its members would have made the Reader frame it otherwise.
-			if !ds.dec.DecodeLine(e.Raw, row, input.FramesMember) {
-				res.Unchecked = append(res.Unchecked, i)
-				continue
-			}
-		} else if err := ds.dec.Decode(e.Raw, row); err != nil {
-			res.Rejected = append(res.Rejected, Reject{Index: i, Reason: err.Error()})
-			continue
-		}
 		// The version number is authlake's to give (versions.go); an export's is not kept.
 		row.DropExtra(columnar.VersionAnnotation)
 		if _, ok := row.Extra(columnar.ReportedBy); ok {
 			res.Rejected = append(res.Rejected, Reject{Index: i, Reason: fmt.Sprintf("%s is reserved: authlake sets it on copies of sign-ins reported by another tenant", columnar.ReportedBy)})
-			continue
+			return
 		}
 		if et, ok := input.EventTypeForCategory(e.Category); ok {
 			row.ApplyEventType(et)
 		} else if e.Category != "" {
 			res.Rejected = append(res.Rejected, Reject{Index: i, Reason: fmt.Sprintf("unsupported diagnostic category %q", e.Category)})
-			continue
+			return
 		}
 		primary := e.Tenant
 		if primary == "" {
 			primary = row.String(colResourceTenant)
 			if primary == "" {
 				res.Rejected = append(res.Rejected, Reject{Index: i, Reason: "no tenant: the event has no resourceTenantId and no tenant was given"})
-				continue
+				return
 			}
 			if !validTenant(primary) {
 				res.Rejected = append(res.Rejected, Reject{Index: i, Reason: fmt.Sprintf("resourceTenantId %q is not a valid tenant id", primary)})
-				continue
+				return
 			}
 			e.Tenant = primary
 		}
@@ -301,7 +294,7 @@ func (db *DB) apply(ctx context.Context, entries []entry) (IngestResult, error) 
 		day := dayOf(ns)
 		if reason := db.outsideRetention(primary, day, now); reason != "" {
 			res.Rejected = append(res.Rejected, Reject{Index: i, Reason: reason})
-			continue
+			return
 		}
 		// The flagging decision is made once, here; the WAL logs the resulting row, so replay
 		// reproduces it whatever the flagging windows are by then.
@@ -344,6 +337,47 @@ func (db *DB) apply(ctx context.Context, entries []entry) (IngestResult, error) 
 			}
 			pend = append(pend, pending{entry: i, key: k, id: id, ns: ns, row: b.Len()})
 			b.AppendRow(row)
+		}
+	}
+	// A line the decoder does not take whole (Record.Unchecked) is framed again by the caller
+	// (IngestOptions.Reframe), and the records that gives are decoded in its place: appended to
+	// entries, they are placed before the next record, so the call keeps the input's order
+	// (which decides versions).
+	for i, n := 0, len(entries); i < n; i++ {
+		if i > 0 && i%IngestChunk == 0 {
+			if err := pool.Yield(ctx); err != nil {
+				holding = false
+				return IngestResult{}, err
+			}
+		}
+		e := &entries[i]
+		switch {
+		case !e.Unchecked:
+			if err := ds.dec.Decode(e.Raw, ds.row); err != nil {
+				res.Rejected = append(res.Rejected, Reject{Index: i, Reason: err.Error()})
+				continue
+			}
+			place(i)
+			continue
+		case ds.dec.DecodeLine(e.Raw, ds.row, input.FramesMember):
+			// Framed by its line, and one object the fast decoder reads whole, none of whose
+			// members would have made the Reader frame it otherwise.
+			place(i)
+			continue
+		}
+		tenant := e.Tenant
+		subs, err := reframe(i)
+		if err != nil {
+			return IngestResult{}, err
+		}
+		for _, sub := range subs {
+			entries = append(entries, entry{Tenant: tenant, Category: sub.Category, Raw: sub.Raw})
+			j := len(entries) - 1
+			if err := ds.dec.Decode(sub.Raw, ds.row); err != nil {
+				res.Rejected = append(res.Rejected, Reject{Index: j, Reason: err.Error()})
+				continue
+			}
+			place(j)
 		}
 	}
 	chunks := make(map[partKey]arrow.RecordBatch, len(builders))

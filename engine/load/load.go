@@ -162,11 +162,20 @@ func Load(ctx context.Context, db *engine.DB, sources []Source, opts Options) (S
 		}
 	}
 	readerOpts := input.Options{Format: opts.Format, Lines: lineFraming}
-	// ingest stores recs; the lines the engine left unchecked are framed again and what that
-	// gives is ingested in turn (reframe).
-	var ingest func(recs []engine.Record, origins []origin)
-	ingest = func(recs []engine.Record, origins []origin) {
-		res, err := db.IngestContext(ctx, recs, engine.IngestOptions{Tenant: opts.Tenant, NoWait: opts.NoWait})
+	// ingest stores recs. A line framed by its line that the engine does not take whole is
+	// framed again by the scanner during the call (reframe), and the engine ingests the records
+	// that gives in its place; their indexes in the result follow recs'.
+	ingest := func(recs []engine.Record, origins []origin) {
+		var (
+			extra     []engine.Record
+			extraOrig []origin
+		)
+		again := func(i int) ([]engine.Record, error) {
+			subs, subOrigins, err := reframe(recs[i].Raw, origins[i], readerOpts, &records, &sum.Bytes, reject)
+			extra, extraOrig = append(extra, subs...), append(extraOrig, subOrigins...)
+			return subs, err
+		}
+		res, err := db.IngestContext(ctx, recs, engine.IngestOptions{Tenant: opts.Tenant, NoWait: opts.NoWait, Reframe: again})
 		if err != nil {
 			fail(err)
 			cancel()
@@ -176,19 +185,11 @@ func Load(ctx context.Context, db *engine.DB, sources []Source, opts Options) (S
 		atomic.AddInt64(&sum.Updated, int64(res.Updated))
 		atomic.AddInt64(&sum.Duplicates, int64(res.Duplicates))
 		for _, r := range res.Rejected {
-			reject(origins[r.Index], r.Reason, recs[r.Index].Raw)
-		}
-		if len(res.Unchecked) == 0 {
-			return
-		}
-		again, againOrigins, err := reframe(recs, origins, res.Unchecked, readerOpts, &records, &sum.Bytes, reject)
-		if err != nil {
-			fail(err)
-			cancel()
-			return
-		}
-		if len(again) > 0 {
-			ingest(again, againOrigins)
+			if r.Index < len(recs) {
+				reject(origins[r.Index], r.Reason, recs[r.Index].Raw)
+			} else {
+				reject(extraOrig[r.Index-len(recs)], r.Reason, extra[r.Index-len(recs)].Raw)
+			}
 		}
 	}
 	batches := make(chan batch, opts.Threads)
@@ -211,7 +212,10 @@ func Load(ctx context.Context, db *engine.DB, sources []Source, opts Options) (S
 			return batch{recs: make([]engine.Record, 0, opts.BatchSize), origins: make([]origin, 0, opts.BatchSize)}
 		}
 		cur := newBatch()
-		var arena *[]byte
+		var (
+			arena        *[]byte
+			lastProgress int64
+		)
 		send := func() bool {
 			if len(cur.recs) == 0 {
 				return true
@@ -239,8 +243,10 @@ func Load(ctx context.Context, db *engine.DB, sources []Source, opts Options) (S
 					rd.Close()
 					return err
 				}
-				n := records.Add(1)
-				if opts.Progress != nil && n%8192 == 0 {
+				// Lines framed again add their records from the ingesters: n may step over
+				// a multiple of the interval.
+				if n := records.Add(1); opts.Progress != nil && n-lastProgress >= 8192 {
+					lastProgress = n
 					opts.Progress(n)
 				}
 				atomic.AddInt64(&sum.Bytes, int64(len(rec.Raw)))
@@ -292,49 +298,44 @@ func Load(ctx context.Context, db *engine.DB, sources []Source, opts Options) (S
 	return sum, nil
 }
 
-// reframe frames again, with the JSON scanner, the records of recs at the indexes unchecked
-// (lines the engine did not take whole: input.Reframe), rejecting what is bad there and
-// returning what is good, copied, with its origin. The records read and their bytes are
-// corrected to what the scanner frames (a line may hold several records, or one record's
-// "properties").
-func reframe(recs []engine.Record, origins []origin, unchecked []int, opts input.Options,
-	records *atomic.Int64, nbytes *int64, reject func(origin, string, []byte)) ([]engine.Record, []origin, error) {
+// reframe frames raw, a line framed by its line (input.Record.Unchecked) that the engine did
+// not take whole, again with the JSON scanner (input.Reframe), as it stood at o: what is bad
+// there is rejected, what is good is returned, copied, with its origin. The records read and
+// their bytes are corrected to what the scanner frames (a line may hold several records, or
+// one record's "properties").
+func reframe(raw []byte, o origin, opts input.Options, records *atomic.Int64, nbytes *int64,
+	reject func(origin, string, []byte)) ([]engine.Record, []origin, error) {
+	reframedLines.Add(1)
+	rd, err := input.Reframe(raw, o.source, input.Position{Line: o.line, Column: o.column, Offset: o.offset}, opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer rd.Close()
 	var (
 		out     []engine.Record
 		outOrig []origin
+		n       int
+		size    int64
 	)
-	reframedLines.Add(int64(len(unchecked)))
-	for _, i := range unchecked {
-		o := origins[i]
-		rd, err := input.Reframe(recs[i].Raw, o.source, input.Position{Line: o.line, Column: o.column, Offset: o.offset}, opts)
+	for {
+		rec, err := rd.Next()
+		if err == io.EOF {
+			break
+		}
 		if err != nil {
 			return nil, nil, err
 		}
-		n, size := 0, int64(0)
-		for {
-			rec, err := rd.Next()
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				rd.Close()
-				return nil, nil, err
-			}
-			n++
-			size += int64(len(rec.Raw))
-			ro := origin{rec.Source, rec.Line, rec.Column, rec.Offset}
-			if rec.Err != nil {
-				reject(ro, rec.Err.Error(), rec.Raw)
-				continue
-			}
-			out = append(out, engine.Record{Raw: bytes.Clone(rec.Raw), Category: rec.Category})
-			outOrig = append(outOrig, ro)
+		n++
+		size += int64(len(rec.Raw))
+		ro := origin{rec.Source, rec.Line, rec.Column, rec.Offset}
+		if rec.Err != nil {
+			reject(ro, rec.Err.Error(), rec.Raw)
+			continue
 		}
-		if err := rd.Close(); err != nil {
-			return nil, nil, err
-		}
-		records.Add(int64(n - 1))
-		atomic.AddInt64(nbytes, size-int64(len(recs[i].Raw)))
+		out = append(out, engine.Record{Raw: bytes.Clone(rec.Raw), Category: rec.Category})
+		outOrig = append(outOrig, ro)
 	}
+	records.Add(int64(n - 1))
+	atomic.AddInt64(nbytes, size-int64(len(raw)))
 	return out, outOrig, nil
 }
