@@ -38,7 +38,8 @@ func readLines(r io.Reader, opts Options) (out []got, unchecked int, err error) 
 		if rec.Err != nil || rec.Category != "" {
 			return out, unchecked, fmt.Errorf("an Unchecked record with an error or a category: %v", snapshot(rec))
 		}
-		again, err := Reframe(bytes.Clone(rec.Raw), rec.Source, Position{Line: rec.Line, Column: rec.Column, Offset: rec.Offset}, opts)
+		raw := bytes.Clone(rec.Raw)
+		again, err := Reframe(raw, rec.Source, Position{Line: rec.Line, Column: rec.Column, Offset: rec.Offset}, opts)
 		if err != nil {
 			return out, unchecked, err
 		}
@@ -56,6 +57,9 @@ func readLines(r io.Reader, opts Options) (out []got, unchecked int, err error) 
 			out = append(out, snapshot(sub))
 		}
 		again.Close()
+		if string(raw) != string(rec.Raw) {
+			return out, unchecked, fmt.Errorf("Reframe changed the bytes it read in place: %q, was %q", raw, rec.Raw)
+		}
 	}
 }
 

@@ -117,19 +117,32 @@ func NewReader(r io.Reader, source string) (*Reader, error) {
 
 // NewReaderOptions is NewReader with explicit limits.
 func NewReaderOptions(r io.Reader, source string, opts Options) (*Reader, error) {
-	if opts.MaxRecordSize < 0 {
-		return nil, fmt.Errorf("input %s: negative MaxRecordSize %d", source, opts.MaxRecordSize)
-	}
-	if opts.MaxRecordSize == 0 {
-		opts.MaxRecordSize = MaxRecordSize
-	}
-	if _, err := ParseFormat(string(opts.Format)); err != nil {
-		return nil, fmt.Errorf("input %s: %w", source, err)
+	if err := checkOptions(&opts, source); err != nil {
+		return nil, err
 	}
 	src, comp, closer, err := decompress(r, source)
 	if err != nil {
 		return nil, err
 	}
+	return newReader(src, closer, comp, source, opts, make([]byte, 0, readChunk)), nil
+}
+
+// checkOptions validates opts and fills in the defaults.
+func checkOptions(opts *Options, source string) error {
+	if opts.MaxRecordSize < 0 {
+		return fmt.Errorf("input %s: negative MaxRecordSize %d", source, opts.MaxRecordSize)
+	}
+	if opts.MaxRecordSize == 0 {
+		opts.MaxRecordSize = MaxRecordSize
+	}
+	if _, err := ParseFormat(string(opts.Format)); err != nil {
+		return fmt.Errorf("input %s: %w", source, err)
+	}
+	return nil
+}
+
+// newReader returns a Reader of src (decompressed) that buffers in buf.
+func newReader(src io.Reader, closer func() error, comp Compression, source string, opts Options, buf []byte) *Reader {
 	at := opts.Start
 	if at.Line <= 0 || at.Column <= 0 {
 		at = Position{Line: 1, Column: 1, Offset: at.Offset}
@@ -142,7 +155,7 @@ func NewReaderOptions(r io.Reader, source string, opts Options) (*Reader, error)
 		max:         opts.MaxRecordSize,
 		format:      opts.Format,
 		lines:       opts.Lines && opts.Format != FormatLogAnalytics,
-		buf:         make([]byte, 0, readChunk),
+		buf:         buf,
 		base:        at.Offset,
 		mark:        -1,
 		holdEnd:     -1,
@@ -150,7 +163,7 @@ func NewReaderOptions(r io.Reader, source string, opts Options) (*Reader, error)
 		lnNum:       at.Line,
 		lnStart:     at.Offset - int64(at.Column-1),
 		rec:         Record{Source: source},
-	}, nil
+	}
 }
 
 // Compression reports the detected compression of the stream.

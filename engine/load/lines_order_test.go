@@ -1,21 +1,25 @@
 package load_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/authlake/authlake/bench/gen"
 	"github.com/authlake/authlake/engine"
 	"github.com/authlake/authlake/engine/load"
 )
 
 type framingOutcome struct {
-	sum    load.Summary
-	err    error
-	events []string
+	sum      load.Summary
+	err      error
+	events   []string
+	reframed int64 // lines framed twice
 }
 
 // loadFramed loads in into a fresh database, framing by lines or not, and returns the summary,
@@ -33,7 +37,7 @@ func loadFramed(t *testing.T, in string, byLines bool, opts load.Options) framin
 	opts.Tenant = "t1"
 	sum, err := load.Load(context.Background(), db, []load.Source{{Name: "in.ndjson", R: strings.NewReader(in)}}, opts)
 	var o framingOutcome
-	o.sum, o.err = sum, err
+	o.sum, o.err, o.reframed = sum, err, load.LineFraming(byLines)
 	o.sum.Elapsed = 0
 	if _, err := db.Export("t1", func(line []byte) error { o.events = append(o.events, string(line)); return nil }); err != nil {
 		t.Fatal(err)
@@ -73,5 +77,26 @@ func TestLineFramingStopsOnMostlyRejected(t *testing.T) {
 	// were behind the reader, both ways.
 	if !errors.Is(a.err, load.ErrMostlyRejected) || !errors.Is(b.err, load.ErrMostlyRejected) || a.sum.Rejected != b.sum.Rejected {
 		t.Errorf("by lines %+v, %v; by the scanner %+v, %v", a.sum, a.err, b.sum, b.err)
+	}
+}
+
+// TestLineFramingStopsWhenLinesAreFramedTwice: a file whose every line has an escape (an
+// exporter escaping non-ASCII letters) is framed by its lines only until the ingesters have
+// judged linesJudged of them; the rest is scanned, and what is stored is what a scan stores.
+func TestLineFramingStopsWhenLinesAreFramedTwice(t *testing.T) {
+	now := time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC)
+	var buf bytes.Buffer
+	gen.Write(&buf, gen.Config{Events: 20_000, Seed: 13, Start: now.Add(-48 * time.Hour), Days: 2})
+	in := strings.ReplaceAll(buf.String(), `"userDisplayName":"`, `"userDisplayName":"\u00c9 `)
+	opts := load.Options{Threads: 2, BatchSize: 512}
+	a, b := loadFramed(t, in, true, opts), loadFramed(t, in, false, opts)
+	reframed := a.reframed
+	slices.Sort(a.events) // two ingesters: the order of the days' rows is theirs
+	slices.Sort(b.events)
+	if a.err != nil || b.err != nil || a.sum != b.sum || !slices.Equal(a.events, b.events) {
+		t.Fatalf("by lines %+v %v, by the scanner %+v %v, or the events differ", a.sum, a.err, b.sum, b.err)
+	}
+	if reframed < 4096 || reframed > 4096+8*512 {
+		t.Fatalf("%d lines framed twice: want framing by lines to stop once 4,096 were judged (a few batches in flight)", reframed)
 	}
 }

@@ -89,10 +89,17 @@ var lineFraming = true
 // reframedLines counts the lines framed again, for tests.
 var reframedLines atomic.Int64
 
+// Framing by lines is turned off for the rest of a load once at least linesJudged lines were
+// framed by their lines and the engine had at least half of those it has seen framed again:
+// framing a line twice costs more than scanning it once (an exporter that escapes every
+// non-ASCII letter, say, made a load of such lines twice as slow).
+const linesJudged = 4096
+
 type batch struct {
-	recs    []engine.Record
-	origins []origin
-	arenas  []*[]byte // the records' bytes, recycled once the batch is ingested
+	recs      []engine.Record
+	origins   []origin
+	arenas    []*[]byte // the records' bytes, recycled once the batch is ingested
+	unchecked int       // records framed by their lines
 }
 
 // arenaBytes is the size of the arenas records are copied into. Arenas are recycled: a
@@ -162,6 +169,9 @@ func Load(ctx context.Context, db *engine.DB, sources []Source, opts Options) (S
 		}
 	}
 	readerOpts := input.Options{Format: opts.Format, Lines: lineFraming}
+	// Lines framed by their lines that the engine has judged, and those of them it had framed
+	// again (see linesJudged).
+	var judged, reframed atomic.Int64
 	// ingest stores recs. A line framed by its line that the engine does not take whole is
 	// framed again by the scanner during the call (reframe), and the engine ingests the records
 	// that gives in its place; their indexes in the result follow recs'.
@@ -171,6 +181,7 @@ func Load(ctx context.Context, db *engine.DB, sources []Source, opts Options) (S
 			extraOrig []origin
 		)
 		again := func(i int) ([]engine.Record, error) {
+			reframed.Add(1)
 			subs, subOrigins, err := reframe(recs[i].Raw, origins[i], readerOpts, &records, &sum.Bytes, reject)
 			extra, extraOrig = append(extra, subs...), append(extraOrig, subOrigins...)
 			return subs, err
@@ -200,6 +211,7 @@ func Load(ctx context.Context, db *engine.DB, sources []Source, opts Options) (S
 			defer wg.Done()
 			for b := range batches {
 				ingest(b.recs, b.origins)
+				judged.Add(int64(b.unchecked))
 				b.recycle()
 			}
 		}()
@@ -215,10 +227,17 @@ func Load(ctx context.Context, db *engine.DB, sources []Source, opts Options) (S
 		var (
 			arena        *[]byte
 			lastProgress int64
+			rd           *input.Reader
 		)
+		lines := readerOpts.Lines
 		send := func() bool {
 			if len(cur.recs) == 0 {
 				return true
+			}
+			if n := judged.Load(); lines && n >= linesJudged && 2*reframed.Load() >= n {
+				// Half the lines framed by their lines were framed again: scan the rest.
+				lines = false
+				rd.SetLines(false)
 			}
 			select {
 			case batches <- cur:
@@ -230,7 +249,10 @@ func Load(ctx context.Context, db *engine.DB, sources []Source, opts Options) (S
 			return true
 		}
 		for _, src := range sources {
-			rd, err := input.NewReaderOptions(src.R, src.Name, readerOpts)
+			ropts := readerOpts
+			ropts.Lines = lines
+			var err error
+			rd, err = input.NewReaderOptions(src.R, src.Name, ropts)
 			if err != nil {
 				return fmt.Errorf("%s: %w", src.Name, err)
 			}
@@ -254,6 +276,9 @@ func Load(ctx context.Context, db *engine.DB, sources []Source, opts Options) (S
 				if rec.Err != nil {
 					reject(o, rec.Err.Error(), rec.Raw)
 					continue
+				}
+				if rec.Unchecked {
+					cur.unchecked++
 				}
 				// Record.Raw is only valid until the next call: copy into the batch's arena.
 				if arena == nil || cap(*arena)-len(*arena) < len(rec.Raw) {
