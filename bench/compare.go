@@ -87,7 +87,8 @@ func compare(r *Results) []CompareRow {
 		rows = append(rows, CompareRow{Measure: measure, Authlake: ours, DuckDB: theirs, Unit: unit, Ratio: ratio, Goal: goal, Met: goal == 0 || ratio >= goal})
 	}
 	last := r.Ingest[len(r.Ingest)-1]
-	add(fmt.Sprintf("ingest, %d threads", last.Threads), "events/s", last.EventsPerSec, r.Peer.EventsPerSecond, true, 1)
+	// The write-path issue's goal: at least 4x DuckDB's load of the same file on two threads.
+	add(fmt.Sprintf("ingest, %d threads", last.Threads), "events/s", last.EventsPerSec, r.Peer.EventsPerSecond, true, 4)
 	add("bytes on disk per event", "B", r.BytesPerEvt, r.Peer.BytesPerEvent, false, 1/0.8)
 	peer := map[string]PeerQuery{}
 	for _, q := range r.PeerQueries.Queries {
