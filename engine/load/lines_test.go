@@ -2,7 +2,6 @@ package load_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -12,7 +11,6 @@ import (
 	"time"
 
 	"github.com/authlake/authlake/bench/gen"
-	"github.com/authlake/authlake/engine"
 	"github.com/authlake/authlake/engine/load"
 )
 
@@ -50,38 +48,12 @@ func TestLineFramingStoresWhatScanningStores(t *testing.T) {
 	}
 	in := strings.Join(lines, "\n") + "\n"
 
-	type outcome struct {
-		sum     load.Summary
-		rejects []string
-		events  []string
+	opts := load.Options{Threads: 3, BatchSize: 37}
+	byLines, byScanner := loadFramed(t, in, true, opts), loadFramed(t, in, false, opts)
+	if byLines.err != nil || byScanner.err != nil {
+		t.Fatal(byLines.err, byScanner.err)
 	}
-	run := func(byLines bool) (outcome, int64) {
-		load.LineFraming(byLines)
-		defer load.LineFraming(true)
-		db, err := engine.Open(t.TempDir(), engine.Options{DisableBackground: true, NoSync: true, Retention: -1, Now: func() time.Time { return now }})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer db.Close()
-		rej := &positionSink{}
-		sum, err := load.Load(context.Background(), db, []load.Source{{Name: "in.ndjson", R: strings.NewReader(in)}},
-			load.Options{Tenant: "t1", Threads: 3, BatchSize: 37, Rejects: rej})
-		if err != nil {
-			t.Fatal(err)
-		}
-		reframed := load.LineFraming(true)
-		var o outcome
-		o.sum = sum
-		o.sum.Elapsed = 0
-		o.rejects = rej.sorted()
-		if _, err := db.Export("t1", func(line []byte) error { o.events = append(o.events, string(line)); return nil }); err != nil {
-			t.Fatal(err)
-		}
-		slices.Sort(o.events)
-		return o, reframed
-	}
-	byLines, reframed := run(true)
-	byScanner, _ := run(false)
+	reframed := byLines.reframed
 	if reframed < 7 {
 		t.Errorf("%d lines were framed again; the input has 7 the engine cannot take whole", reframed)
 	}
