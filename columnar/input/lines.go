@@ -30,15 +30,30 @@ var (
 
 // lineObject frames the object at pos ('{', a record's start, beginRecord done) by its line,
 // if the line is buffered whole, within the size limit, ends with '}' and its braces balance.
-// It returns false, with nothing changed, otherwise.
+// It returns false, with nothing consumed, otherwise.
+//
+// A line not buffered whole is read on (the record's start is marked: beginRecord): input read
+// in small pieces (a zstd stream's blocks) left one line in twenty to the scanner's slow path,
+// 7% of a 10M-event ingest.
 func (r *Reader) lineObject() bool {
-	b := r.buf[r.pos:]
-	if len(b) > r.max+1 {
-		b = b[:r.max+1] // room for the newline of a record of the largest size
-	}
-	j := bytes.IndexByte(b, '\n')
-	if j < 0 {
-		return false // not buffered whole, over the limit, or the input's last line
+	var b []byte
+	j := -1
+	for from := 0; ; {
+		b = r.buf[r.pos:]
+		if len(b) > r.max+1 {
+			b = b[:r.max+1] // room for the newline of a record of the largest size
+		}
+		if j = bytes.IndexByte(b[from:], '\n'); j >= 0 {
+			j += from
+			break
+		}
+		if len(b) > r.max {
+			return false // over the limit: the scanner rejects it
+		}
+		from = len(b)
+		if !r.fill() {
+			return false // the input's last line, or a read error: the scanner's
+		}
 	}
 	end := j
 	for end > 0 && (b[end-1] == ' ' || b[end-1] == '\t' || b[end-1] == '\r') {
