@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/binary"
 	"slices"
-	"sort"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -60,8 +59,8 @@ func foldSorted(d Dict, lit string) []int32 {
 		for _, sp := range spans {
 			for o := r; ; {
 				p := utf8.AppendRune(slices.Clip(sp.prefix), o)
-				lo := sp.lo + sort.Search(sp.hi-sp.lo, func(i int) bool { return bytes.Compare(d.Value(int32(sp.lo+i)), p) >= 0 })
-				hi := lo + sort.Search(sp.hi-lo, func(i int) bool { return !bytes.HasPrefix(d.Value(int32(lo+i)), p) })
+				lo := d.Search(sp.lo, sp.hi, func(v []byte) bool { return bytes.Compare(v, p) >= 0 })
+				hi := d.Search(lo, sp.hi, func(v []byte) bool { return !bytes.HasPrefix(v, p) })
 				if lo < hi {
 					next = append(next, span{p, lo, hi})
 				}

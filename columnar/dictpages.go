@@ -46,6 +46,10 @@ type segDict struct {
 	// pages they need side by side (a cold page of 1,000 flagged rows touches hundreds of
 	// pages of each large dictionary).
 	whole atomic.Pointer[rawPages]
+	// fences are the first value of each page (version 9, dictfence.go), read on the first
+	// search; fenceErr remembers that they could not be (guarded by mu).
+	fences   atomic.Pointer[dictPage]
+	fenceErr bool
 }
 
 type rawPages struct {
@@ -239,7 +243,12 @@ func (d *segDict) decodeFrame(i int, frame []byte) (*dictPage, error) {
 		a.Release()
 		return nil, corrupt("dictionary page %d is %s of %d entries, want utf8 of %d", i, a.DataType(), a.Len(), rows)
 	}
-	return &dictPage{arr: a, off: str.ValueOffsets(), data: str.ValueBytes()}, nil
+	p := &dictPage{arr: a, off: str.ValueOffsets(), data: str.ValueBytes()}
+	if err := d.checkFence(i, p); err != nil {
+		a.Release()
+		return nil, err
+	}
+	return p, nil
 }
 
 // value returns the value of code, or nil and the error of its page (recorded for Err).
@@ -322,6 +331,9 @@ func (d *segDict) materialize() (arrow.Array, error) {
 
 // release drops the pages read (the segment closes).
 func (d *segDict) release() {
+	if p := d.fences.Swap(nil); p != nil {
+		p.arr.Release()
+	}
 	for i := range d.pages {
 		if p := d.pages[i].Swap(nil); p != nil {
 			p.arr.Release()

@@ -211,13 +211,38 @@ func TestReadsVersion7(t *testing.T) {
 	}
 }
 
-// rewriteAsVersion7 rewrites a segment of version 8 as version 7: its dictionary pages as plain
-// text frames, every other frame as it is.
+// rewriteAsVersion7 rewrites a segment of this build's version as version 7: its dictionary pages
+// as plain text frames, no page fences, every other frame as it is.
 func rewriteAsVersion7(t *testing.T, path, out string) {
+	t.Helper()
+	rewriteSegment(t, path, out, 7, func(c *ColumnMeta, j, nb int, f []byte) []byte {
+		if j == 0 {
+			return nil // page fences came with version 9
+		}
+		if j <= nb {
+			return f
+		}
+		rows := min(DictPageValues, int(c.DictLen)-(j-nb-1)*DictPageValues)
+		a, err := decodeFrameV4(f, KindText, rows, 0, memory.DefaultAllocator, decodeTraits{guidPage: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer a.Release()
+		if f, err = encodeFrameV4(KindText, a, 0, encodeTraits{}, false); err != nil {
+			t.Fatal(err)
+		}
+		return f
+	})
+}
+
+// rewriteSegment writes the segment at path to out as the given version, each frame j of each
+// column c (of a segment of nb blocks) replaced by frame(c, j, nb, f), with frame tables, CRCs
+// and the footer made anew.
+func rewriteSegment(t *testing.T, path, out string, version byte, frame func(c *ColumnMeta, j, nb int, f []byte) []byte) {
 	t.Helper()
 	seg, raw, meta := segmentFile(t, path)
 	defer seg.Close()
-	file := append([]byte(segMagic), 7, 0)
+	file := append([]byte(segMagic), version, 0)
 	nb := seg.NumBlocks()
 	for i := range meta.Columns {
 		c := &meta.Columns[i]
@@ -227,19 +252,7 @@ func rewriteAsVersion7(t *testing.T, path, out string) {
 		}
 		frames := make([][]byte, len(refs))
 		for j, r := range refs {
-			frames[j] = raw[r.off : r.off+r.len]
-			if j <= nb {
-				continue
-			}
-			rows := min(DictPageValues, int(c.DictLen)-(j-nb-1)*DictPageValues)
-			a, err := decodeFrameV4(frames[j], KindText, rows, 0, memory.DefaultAllocator, decodeTraits{guidPage: true})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if frames[j], err = encodeFrameV4(KindText, a, 0, encodeTraits{}, false); err != nil {
-				t.Fatal(err)
-			}
-			a.Release()
+			frames[j] = frame(c, j, nb, raw[r.off:r.off+r.len])
 		}
 		region := appendFrameTableV3(nil, frames)
 		c.Table = uint64(len(region))
@@ -250,7 +263,7 @@ func rewriteAsVersion7(t *testing.T, path, out string) {
 		c.Offset, c.Length = uint64(len(file)), uint64(len(region))
 		file = append(file, region...)
 	}
-	file = appendFooter(file, meta.marshalVersion(nil, 7), 7)
+	file = appendFooter(file, meta.marshalVersion(nil, version), version)
 	if err := os.WriteFile(out, file, 0o644); err != nil {
 		t.Fatal(err)
 	}

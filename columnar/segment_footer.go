@@ -8,7 +8,7 @@ import (
 )
 
 // SegmentVersion is the segment format version this build writes and the newest it reads.
-const SegmentVersion = 8
+const SegmentVersion = 9
 
 const (
 	segMagic        = "ALSEG\x00"

@@ -67,15 +67,10 @@ func rewriteAsVersion(t *testing.T, path, out string, version byte) {
 				pages = append(pages, a)
 				continue
 			}
-			kind, rows := c.Kind, 0
-			if j == 0 {
-				kind, rows = KindText, int(c.DictLen)
-			} else {
-				rows = seg.BlockLen(j - 1)
+			if j == 0 || len(f) == 0 {
+				continue // frame 0 holds page fences (version 9) or nothing; the pages make it below
 			}
-			if len(f) == 0 {
-				continue
-			}
+			kind, rows := c.Kind, seg.BlockLen(j-1)
 			traits := decodeTraits{blockDict: c.Kind == KindExtras && j > 0}
 			if sc, ok := SignIns.Lookup(c.Name); ok && j > 0 {
 				traits.tokens = sc.Tokens

@@ -125,7 +125,8 @@ func WriteSegment(fsys vfs.FS, path string, tenant string, day int32, m *Merged,
 }
 
 // encodeColumn gathers column col of m block by block, shows each block to visit, and
-// compresses it: the column's region (frame table, then frames; frame 0 the dictionary).
+// compresses it: the column's region (frame table, then frames: frame 0 a dictionary's page
+// fences, then the blocks, then a dictionary's pages).
 func encodeColumn(m *Merged, col int, visit BlockVisitor, shares siblingShares) ([]byte, ColumnMeta, error) {
 	name, kind := ExtrasColumn, KindExtras
 	var (
@@ -191,6 +192,18 @@ func encodeColumn(m *Merged, col int, visit BlockVisitor, shares siblingShares) 
 		return nil, cm, fmt.Errorf("column %s: %w", name, err)
 	}
 	if dict != nil {
+		// A dictionary of more than one page keeps its page fences in frame 0 (dictfence.go).
+		if dict.Len() > DictPageValues {
+			str, ok := dict.(*array.String)
+			if !ok {
+				return nil, cm, fmt.Errorf("column %s: dictionary of %s, want utf8", name, dict.DataType())
+			}
+			f, err := encodeFences(str, m.BetterCompression)
+			if err != nil {
+				return nil, cm, fmt.Errorf("column %s: dictionary fences: %w", name, err)
+			}
+			frames[0] = f
+		}
 		// The dictionary's pages of DictPageValues values, each its own frame, after the blocks.
 		for lo := 0; lo < dict.Len(); lo += DictPageValues {
 			page := array.NewSlice(dict, int64(lo), int64(min(lo+DictPageValues, dict.Len())))

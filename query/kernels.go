@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
-	"sort"
 	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -312,7 +311,7 @@ func findCode(d columnar.Dict, s string, sorted bool) int {
 		return -1
 	}
 	if sorted {
-		i := sort.Search(nd, func(i int) bool { return string(d.Value(int32(i))) >= s })
+		i := d.Search(0, nd, func(v []byte) bool { return string(v) >= s })
 		if i < nd && string(d.Value(int32(i))) == s {
 			return i
 		}
