@@ -99,10 +99,11 @@ func (g *filterGen) atom() string {
 		return "conditionalAccessStatus " + g.pick("eq", "ne") + " " + quote(g.caseVariant(caStatus[g.r.IntN(3)]))
 	case 22:
 		id, _ := g.event()["correlationId"].(string)
-		return "correlationId eq " + quote(g.pick(id, strings.ToUpper(id), "00000000-0000-0000-0000-000000000000"))
+		// An id cut short is not a GUID: it can equal only a value that was not one either.
+		return "correlationId " + g.pick("eq", "ne") + " " + quote(g.pick(id, strings.ToUpper(id), "00000000-0000-0000-0000-000000000000", id[:8]))
 	case 23:
 		id, _ := g.event()["id"].(string)
-		return "id " + g.pick("eq", "ne") + " " + g.pick(id, quote(id))
+		return "id " + g.pick("eq", "ne") + " " + g.pick(id, quote(id), quote(id[:8]), "'x'")
 	case 24:
 		return "originalRequestId " + g.pick("eq ''", "ne ''", "eq null")
 	case 25:

@@ -178,6 +178,56 @@ func (pr *prober) probe(p pred) (probeRes, bool) {
 		if len(p.cols) == 1 && p.cols[0].Kind == columnar.KindInt32 && pr.idx.Has(p.cols[0].Name, index.KindInt32) {
 			return pr.int32Values(p.cols[0], p.n, "f("+p.cols[0].Name+")")
 		}
+		if c, op, ok := guidText(p); ok {
+			return pr.guidText(c, op)
+		}
+	}
+	return probeRes{}, false
+}
+
+// guidText recognises a GUID column compared (eq, ne) with a string that is not a GUID: an id
+// mistyped or cut short. Such a literal can equal only the verbatim text of a value that was
+// not a GUID either, which a row keeps in its extras with the typed cell null (columnar's
+// decoder; an id that is not a GUID is refused), so a segment whose column has no null answers
+// it from its footer, instead of scanning every row's extras (3.6 s over 10M events).
+func guidText(p *pGeneric) (*columnar.Column, syntax.BinaryOp, bool) {
+	c, ok := p.n.(*cmpNode)
+	if !ok || len(p.cols) != 1 || p.cols[0].Kind != columnar.KindGUID || (c.op != syntax.OpEq && c.op != syntax.OpNe) {
+		return nil, 0, false
+	}
+	col, lit := c.l, c.r
+	if _, isLit := col.(*litNode); isLit {
+		col, lit = lit, col
+	}
+	cn, ok1 := col.(*colNode)
+	ln, ok2 := lit.(*litNode)
+	if !ok1 || !ok2 || cn.col != p.cols[0] || ln.v.k != TString {
+		return nil, 0, false
+	}
+	if _, isGUID, _ := columnar.ParseGUID([]byte(ln.v.s)); isGUID {
+		return nil, 0, false
+	}
+	return cn.col, c.op, true
+}
+
+// guidText probes a GUID column against a literal that is not a GUID (see the function
+// guidText): exact when the segment stores the column with no null, no row then holding text
+// the literal could equal.
+func (pr *prober) guidText(c *columnar.Column, op syntax.BinaryOp) (probeRes, bool) {
+	metas, err := pr.seg.Columns()
+	if err != nil {
+		return pr.fail(err)
+	}
+	for _, m := range metas {
+		if m.Name != c.Name || m.Nulls != 0 {
+			continue
+		}
+		none := roaring.New()
+		pr.note(c.Name+" holds only GUIDs", none, true)
+		if op == syntax.OpEq {
+			return probeRes{t: none, f: pr.restF(none, nil), exact: true}, true
+		}
+		return probeRes{t: pr.rest(none, nil), f: none, exact: true}, true
 	}
 	return probeRes{}, false
 }
