@@ -129,3 +129,30 @@ func (d Dict) Search(lo, hi int, pred func(v []byte) bool) int {
 	}
 	return lo + sort.Search(hi-lo, func(i int) bool { return pred(d.Value(int32(lo + i))) })
 }
+
+// Bound returns an upper bound of Search(lo, hi, pred) found without reading a page: the first
+// code in [lo, hi) that begins a page whose fence satisfies pred, else hi. A dictionary without
+// fences searches (Search).
+func (d Dict) Bound(lo, hi int, pred func(v []byte) bool) int {
+	s := d.seg
+	if s == nil || lo >= hi {
+		return d.Search(lo, hi, pred)
+	}
+	f := s.fenceValues()
+	if f == nil {
+		return d.Search(lo, hi, pred)
+	}
+	first, last := (lo+1<<s.shift-1)>>s.shift, (hi-1)>>s.shift
+	p := first + sort.Search(last+1-first, func(k int) bool { return pred(f.value(first + k)) })
+	return min(hi, p<<s.shift)
+}
+
+// peek returns the value of code i, from the fences when i begins a page (no page read).
+func (d Dict) peek(i int) []byte {
+	if s := d.seg; s != nil && i&(1<<s.shift-1) == 0 {
+		if f := s.fences.Load(); f != nil {
+			return f.value(i >> s.shift)
+		}
+	}
+	return d.Value(int32(i))
+}

@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"unicode"
 
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -250,6 +251,52 @@ func TestFencesAreEachPagesFirstValue(t *testing.T) {
 	for _, c := range seg.cols {
 		if c != nil && c.isDict() && c.meta.DictLen <= DictPageValues && c.refs != nil && c.refs[0].len != 0 {
 			t.Errorf("column %s of %d values has a fences frame of %d bytes", c.meta.Name, c.meta.DictLen, c.refs[0].len)
+		}
+	}
+}
+
+// TestFencedFoldIsEqualFold: over a dictionary with fences, case-insensitive lookups of values
+// respelled at random (any letter's case, the Kelvin sign for k, cut short, one letter off) find
+// exactly the values strings.EqualFold finds comparing every one.
+func TestFencedFoldIsEqualFold(t *testing.T) {
+	seg, upn := openUPN(t, mixedCaseUsers(t))
+	whole, err := seg.Dictionary(upn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(4, 2))
+	for range 400 {
+		b := []rune(whole.Value(rng.IntN(whole.Len())))
+		for i, r := range b {
+			switch rng.IntN(4) {
+			case 0:
+				b[i] = unicode.ToUpper(r)
+			case 1:
+				b[i] = unicode.ToLower(r)
+			}
+			if unicode.ToLower(r) == 'k' && rng.IntN(2) == 0 {
+				b[i] = '\u212a'
+			}
+		}
+		switch rng.IntN(4) {
+		case 0:
+			b = b[:rng.IntN(len(b)+1)]
+		case 1:
+			b[rng.IntN(len(b))]++
+		}
+		lit := string(b)
+		var want []int32
+		for i := range whole.Len() {
+			if strings.EqualFold(whole.Value(i), lit) {
+				want = append(want, int32(i))
+			}
+		}
+		got, err := seg.DictionaryFold(upn, lit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(got, want) {
+			t.Fatalf("%q: codes %v, EqualFold over the dictionary %v", lit, got, want)
 		}
 	}
 }

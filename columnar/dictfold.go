@@ -49,9 +49,14 @@ func (s *Segment) DictionaryFold(idx int, lit string) ([]int32, error) {
 // are, one by one, members of the orbits of lit's runes; an invalid byte of an entry reads as
 // U+FFFD, which no rune of lit is, so such an entry never matches and the search never meets it.
 func foldSorted(d Dict, lit string) []int32 {
+	// A span's entries that begin with its prefix are [lo, end) for some end ≤ hi: the end is
+	// bounded from the page fences without reading a page (Dict.Bound), the next rune's search
+	// needing only a range that holds them; its start, and whether any entry begins with the
+	// prefix at all, are found exactly. Finding each end exactly read the page it fell on, a
+	// new one at almost every rune.
 	type span struct {
 		prefix []byte
-		lo, hi int // the entries that begin with prefix
+		lo, hi int
 	}
 	spans, next := []span{{lo: 0, hi: d.Len()}}, []span(nil)
 	for _, r := range lit {
@@ -60,8 +65,8 @@ func foldSorted(d Dict, lit string) []int32 {
 			for o := r; ; {
 				p := utf8.AppendRune(slices.Clip(sp.prefix), o)
 				lo := d.Search(sp.lo, sp.hi, func(v []byte) bool { return bytes.Compare(v, p) >= 0 })
-				hi := d.Search(lo, sp.hi, func(v []byte) bool { return !bytes.HasPrefix(v, p) })
-				if lo < hi {
+				if lo < sp.hi && bytes.HasPrefix(d.peek(lo), p) {
+					hi := d.Bound(lo+1, sp.hi, func(v []byte) bool { return !bytes.HasPrefix(v, p) })
 					next = append(next, span{p, lo, hi})
 				}
 				if o = unicode.SimpleFold(o); o == r {
