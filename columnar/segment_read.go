@@ -13,6 +13,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/authlake/authlake/internal/fsutil"
 	"github.com/authlake/authlake/internal/vfs"
 )
 
@@ -167,9 +168,11 @@ func openSegmentFile(f vfs.File, path string, s *Schema, cache *BlockCache) (*Se
 	if size < segHeaderLen+segTrailerLen {
 		return nil, corrupt("file of %d bytes is too short", size)
 	}
+	// The header, and the trailer with the footer before it, in two reads side by side.
 	var hdr [segHeaderLen]byte
-	if _, err := f.ReadAt(hdr[:], 0); err != nil {
-		return nil, err
+	tail, err := fsutil.ReadEnds(f, size, hdr[:], segTailRead)
+	if err != nil {
+		return nil, fmt.Errorf("segment %s: %w", path, err)
 	}
 	if string(hdr[:6]) != segMagic {
 		return nil, corrupt("bad header magic")
@@ -177,10 +180,7 @@ func openSegmentFile(f vfs.File, path string, s *Schema, cache *BlockCache) (*Se
 	if hdr[6] == 0 || hdr[6] > SegmentVersion {
 		return nil, corrupt("format version %d is newer than this build supports (%d)", hdr[6], SegmentVersion)
 	}
-	var tr [segTrailerLen]byte
-	if _, err := f.ReadAt(tr[:], size-segTrailerLen); err != nil {
-		return nil, err
-	}
+	tr := tail[len(tail)-segTrailerLen:]
 	if string(tr[9:]) != segTrailerMagic {
 		return nil, corrupt("bad trailer magic (truncated or not a segment)")
 	}
@@ -192,9 +192,14 @@ func openSegmentFile(f vfs.File, path string, s *Schema, cache *BlockCache) (*Se
 	if flen > maxFooterLen || int64(flen) > size-segHeaderLen-segTrailerLen {
 		return nil, corrupt("footer length %d is out of range", flen)
 	}
-	footer := make([]byte, flen)
-	if _, err := f.ReadAt(footer, size-segTrailerLen-int64(flen)); err != nil {
-		return nil, err
+	var footer []byte
+	if before := len(tail) - segTrailerLen; int(flen) <= before {
+		footer = tail[before-int(flen) : before]
+	} else {
+		footer = make([]byte, flen)
+		if _, err := f.ReadAt(footer, size-segTrailerLen-int64(flen)); err != nil {
+			return nil, err
+		}
 	}
 	if crc32.Checksum(footer, castagnoli) != fcrc {
 		return nil, corrupt("footer checksum mismatch")

@@ -34,6 +34,9 @@ const magic = "ALIX"
 const (
 	headerLen  = 8
 	trailerLen = 32
+	// tailRead is how much of a sidecar's end Open reads at once: the trailer and, for every
+	// sidecar of the sign-in schema (a directory of ~700 bytes), the directory.
+	tailRead = 4 << 10
 )
 
 // Limits that every decoder checks before it trusts a length read from a file, so that a

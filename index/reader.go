@@ -10,6 +10,8 @@ import (
 	"unsafe"
 
 	"github.com/RoaringBitmap/roaring/v2"
+
+	"github.com/authlake/authlake/internal/fsutil"
 )
 
 // Reader probes one sidecar. Open reads only its header, trailer and directory; each
@@ -151,13 +153,13 @@ func open(r io.ReaderAt, size int64, trusted bool) (*Reader, error) {
 	if size < headerLen+trailerLen {
 		return nil, corruptf("file of %d bytes is shorter than header and trailer (%d)", size, headerLen+trailerLen)
 	}
+	// The header, and the trailer with the directory before it, in two reads side by side.
 	var head [headerLen + trailerLen]byte
-	if _, err := r.ReadAt(head[:headerLen], 0); err != nil {
-		return nil, fmt.Errorf("index: cannot read header: %w", err)
+	end, err := fsutil.ReadEnds(r, size, head[:headerLen], tailRead)
+	if err != nil {
+		return nil, fmt.Errorf("index: cannot read header and trailer: %w", err)
 	}
-	if _, err := r.ReadAt(head[headerLen:], size-trailerLen); err != nil {
-		return nil, fmt.Errorf("index: cannot read trailer at offset %d: %w", size-trailerLen, err)
-	}
+	copy(head[headerLen:], end[len(end)-trailerLen:])
 	if err := checkHeader(head[:headerLen]); err != nil {
 		return nil, err
 	}
@@ -172,9 +174,14 @@ func open(r io.ReaderAt, size int64, trusted bool) (*Reader, error) {
 	if t.dirOffset < headerLen || t.dirOffset > dirEnd || uint64(t.dirLen) != dirEnd-t.dirOffset {
 		return nil, corruptf("trailer: directory [%d, +%d) does not end at the trailer (%d)", t.dirOffset, t.dirLen, dirEnd)
 	}
-	dir := make([]byte, t.dirLen)
-	if _, err := r.ReadAt(dir, int64(t.dirOffset)); err != nil {
-		return nil, fmt.Errorf("index: cannot read directory at offset %d: %w", t.dirOffset, err)
+	var dir []byte
+	if before := len(end) - trailerLen; int(t.dirLen) <= before {
+		dir = end[before-int(t.dirLen) : before]
+	} else {
+		dir = make([]byte, t.dirLen)
+		if _, err := r.ReadAt(dir, int64(t.dirOffset)); err != nil {
+			return nil, fmt.Errorf("index: cannot read directory at offset %d: %w", t.dirOffset, err)
+		}
 	}
 	if got := crc32.Checksum(dir, castagnoli); got != t.dirCRC {
 		return nil, corruptf("directory at offset %d: crc32c mismatch (got %08x, stored %08x)", t.dirOffset, got, t.dirCRC)

@@ -169,3 +169,25 @@ func TestCreateExclusiveRace(t *testing.T) {
 		t.Fatalf("entries left: %v", ents)
 	}
 }
+
+// TestReadEnds: the header and the tail come from the two ends, a file shorter than both gives
+// the bytes after its header, and a short read or a file shorter than the header is an error.
+func TestReadEnds(t *testing.T) {
+	data := []byte("HEADbody-body-body-TAIL")
+	r := bytes.NewReader(data)
+	head := make([]byte, 4)
+	tail, err := ReadEnds(r, int64(len(data)), head, 4)
+	if err != nil || string(head) != "HEAD" || string(tail) != "TAIL" {
+		t.Fatalf("%q %q %v", head, tail, err)
+	}
+	tail, err = ReadEnds(r, int64(len(data)), head, 1000)
+	if err != nil || string(tail) != "body-body-body-TAIL" {
+		t.Fatalf("short file: %q %v", tail, err)
+	}
+	if _, err := ReadEnds(r, 40, head, 8); err == nil {
+		t.Fatal("a size past the end read without error")
+	}
+	if _, err := ReadEnds(bytes.NewReader(data[:2]), 2, head, 8); err == nil {
+		t.Fatal("a file shorter than its header read without error")
+	}
+}
