@@ -8,6 +8,12 @@ import (
 	"path/filepath"
 )
 
+// ColdRuns is how many cold runs each query gets, in both engines, each the first query on a
+// database opened just after its files were dropped from the page cache; the figure is their
+// median. One sample swung too much to read a goal from: the same build and database gave a
+// cold "flagged + user" of 70, 77, 79, 111 and 323 ms at 10M events in five runs (2026-12-06).
+const ColdRuns = 3
+
 // DropPageCache syncs every regular file under path (a file, or a directory walked whole) and
 // asks the kernel to drop its cached pages (posix_fadvise POSIX_FADV_DONTNEED), so that the
 // next read comes from the disk. The sync comes first because dirty pages cannot be dropped:

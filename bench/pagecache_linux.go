@@ -7,7 +7,7 @@ import (
 )
 
 // ColdMethod says what "cold" means in the results, for both engines alike.
-const ColdMethod = "first query on a freshly opened database whose files were dropped from the OS page cache " +
+const ColdMethod = "median of 3 runs, each the first query on a freshly opened database whose files were dropped from the OS page cache " +
 	"(fsync, then posix_fadvise POSIX_FADV_DONTNEED on every file) just before the open; " +
 	"each engine's query suite starts after sync(2)"
 

@@ -101,10 +101,13 @@ type QueryStat struct {
 	IDsHash    string     `json:"idsHash,omitempty"`
 	Rows       []AppCount `json:"rows,omitempty"`
 	// PageBytes is the size of the Graph JSON rows a page query returned (every page for Q5).
-	PageBytes int64   `json:"pageBytes,omitempty"`
-	ColdMs    float64 `json:"coldMs"`
-	WarmMs    float64 `json:"warmMedianMs"`
-	P99Ms     float64 `json:"warmP99Ms"`
+	PageBytes int64 `json:"pageBytes,omitempty"`
+	// ColdMs is the median of the ColdRuns cold runs, ColdRunsMs each one in order (absent in
+	// results made before 2026-12-06, which took one).
+	ColdMs     float64   `json:"coldMs"`
+	ColdRunsMs []float64 `json:"coldRunsMs,omitempty"`
+	WarmMs     float64   `json:"warmMedianMs"`
+	P99Ms      float64   `json:"warmP99Ms"`
 }
 
 // AppCount is one row of the top-failing-apps query.
@@ -294,23 +297,21 @@ func ingest(ctx context.Context, input, dir string, t int, size, memoryLimit int
 	return IngestStat{Threads: t, Seconds: el, CompactSeconds: compact, EventsPerSec: float64(sum.Records) / el, MBPerSec: float64(size) / el / 1e6}, nil
 }
 
-// runSuite runs every query cold and warm. Cold is the first run on a database opened just
-// after its files were dropped from the OS page cache (DropPageCache), so it reads from the
-// disk whatever ran before it; warm are the runs after it on the same handle. Every warm run
-// must return the cold run's answer, byte for byte for pages.
+// runSuite runs every query cold and warm. A cold run is the first run on a database opened
+// just after its files were dropped from the OS page cache (DropPageCache), so it reads from
+// the disk whatever ran before it; each query gets ColdRuns of them, and its cold figure is
+// their median. Warm are the runs after the last cold one on the same handle. Every run must
+// return the first cold run's answer, byte for byte for pages.
 func runSuite(ctx context.Context, dir string, p Params, runs int, memoryLimit int64, logf func(string, ...any)) ([]QueryStat, error) {
 	settleWrites()
 	var out []QueryStat
 	for _, q := range Suite {
-		if err := DropPageCache(dir); err != nil {
-			return nil, err
-		}
-		db, err := openBenchDB(dir, memoryLimit)
-		if err != nil {
-			return nil, err
-		}
-		st, err := measureQuery(ctx, db, q, p, runs)
-		db.Close()
+		st, err := measureQuery(ctx, func() (*engine.DB, error) {
+			if err := DropPageCache(dir); err != nil {
+				return nil, err
+			}
+			return openBenchDB(dir, memoryLimit)
+		}, q, p, runs)
 		if err != nil {
 			return nil, err
 		}
@@ -320,7 +321,9 @@ func runSuite(ctx context.Context, dir string, p Params, runs int, memoryLimit i
 	return out, nil
 }
 
-func measureQuery(ctx context.Context, db *engine.DB, q Query, p Params, runs int) (QueryStat, error) {
+// measureQuery runs q ColdRuns times cold, each on a database coldOpen opens (closing it after,
+// but for the last), then runs times warm on the last one.
+func measureQuery(ctx context.Context, coldOpen func() (*engine.DB, error), q Query, p Params, runs int) (QueryStat, error) {
 	st := QueryStat{ID: q.ID, Filter: p.Filter(q)}
 	if q.Kind == KindPage {
 		st.Properties = "all"
@@ -328,18 +331,44 @@ func measureQuery(ctx context.Context, db *engine.DB, q Query, p Params, runs in
 			st.Properties = strings.Join(q.Select, ",")
 		}
 	}
-	var cold answer
-	var times []float64
-	for i := 0; i <= runs; i++ {
+	timed := func(db *engine.DB) (answer, float64, error) {
 		start := time.Now()
 		a, err := runQuery(ctx, db, q, p)
 		ms := float64(time.Since(start).Nanoseconds()) / 1e6
 		if err != nil {
-			return st, fmt.Errorf("%s (%s): %w", q.ID, st.Filter, err)
+			return a, 0, fmt.Errorf("%s (%s): %w", q.ID, st.Filter, err)
+		}
+		return a, ms, nil
+	}
+	var cold answer
+	var db *engine.DB
+	for i := range ColdRuns {
+		var err error
+		if db, err = coldOpen(); err != nil {
+			return st, err
+		}
+		a, ms, err := timed(db)
+		if err == nil && i > 0 && !a.same(cold) {
+			err = fmt.Errorf("%s (%s): cold run %d returned a different answer than the first", q.ID, st.Filter, i+1)
+		}
+		if err != nil || i < ColdRuns-1 {
+			db.Close()
+		}
+		if err != nil {
+			return st, err
 		}
 		if i == 0 {
-			cold, st.ColdMs = a, ms
-			continue
+			cold = a
+		}
+		st.ColdRunsMs = append(st.ColdRunsMs, ms)
+	}
+	defer db.Close()
+	st.ColdMs = Percentile(slices.Sorted(slices.Values(st.ColdRunsMs)), 0.5)
+	var times []float64
+	for i := 1; i <= runs; i++ {
+		a, ms, err := timed(db)
+		if err != nil {
+			return st, err
 		}
 		if !a.same(cold) {
 			return st, fmt.Errorf("%s (%s): warm run %d returned a different answer than the cold run", q.ID, st.Filter, i)

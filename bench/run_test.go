@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -35,6 +36,14 @@ func TestRunReusesTheDatabaseOfAnEarlierRun(t *testing.T) {
 		t.Fatalf("%d queries measured, the suite has %d", len(first.Queries), len(Suite))
 	}
 	checkFullRowPages(t, first, filepath.Join(cfg.WorkDir, "authlake"))
+	for _, q := range first.Queries {
+		if len(q.ColdRunsMs) != ColdRuns || q.ColdMs != Percentile(slices.Sorted(slices.Values(q.ColdRunsMs)), 0.5) {
+			t.Errorf("%s: cold %v ms from the runs %v, want the median of %d", q.ID, q.ColdMs, q.ColdRunsMs, ColdRuns)
+		}
+	}
+	if !strings.Contains(ColdMethod, fmt.Sprintf("median of %d runs", ColdRuns)) {
+		t.Errorf("ColdMethod does not say how many cold runs make the figure: %q", ColdMethod)
+	}
 	cfg.Reuse = true
 	// A reused database needs no input: none is generated (at 10M events it was 58 GB).
 	if err := os.RemoveAll(cfg.CacheDir); err != nil {

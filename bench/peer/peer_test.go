@@ -526,6 +526,9 @@ func TestLoadQueryMatchesGo(t *testing.T) {
 		if qr.ColdMs <= 0 || qr.WarmMedianMs <= 0 || qr.WarmP99Ms < qr.WarmMedianMs || qr.WarmMinMs > qr.WarmMedianMs {
 			t.Errorf("%s: implausible timings %+v", qr.ID, qr)
 		}
+		if len(qr.ColdRunsMs) != bench.ColdRuns || qr.ColdMs != bench.Percentile(slices.Sorted(slices.Values(qr.ColdRunsMs)), 0.5) {
+			t.Errorf("%s: cold %v ms from the runs %v, want the median of %d", qr.ID, qr.ColdMs, qr.ColdRunsMs, bench.ColdRuns)
+		}
 		if strings.Contains(qr.Graph, "{") {
 			t.Errorf("%s: unresolved placeholder in %q", qr.ID, qr.Graph)
 		}
