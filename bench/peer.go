@@ -51,14 +51,22 @@ type PeerQuery struct {
 	IDsHash string     `json:"ids_fnv1a64"`
 	Rows    []AppCount `json:"rows"`
 	ColdMs  float64    `json:"cold_ms"`
-	WarmMs  float64    `json:"warm_median_ms"`
-	P99Ms   float64    `json:"warm_p99_ms"`
+	// ColdRunsMs is each cold run (ColdRuns of them); absent from results made before 2026-12-06.
+	ColdRunsMs []float64 `json:"cold_runs_ms,omitempty"`
+	WarmMs     float64   `json:"warm_median_ms"`
+	P99Ms      float64   `json:"warm_p99_ms"`
 }
 
 func (p *peerRunner) db() string { return filepath.Join(p.work, "duckdb.db") }
 
 func (p *peerRunner) build(ctx context.Context) error {
-	p.bin = filepath.Join(p.work, "peer")
+	// Absolute: the build runs in the peer's directory, and a relative --work put the binary
+	// under bench/peer, where the run then did not find it.
+	bin, err := filepath.Abs(filepath.Join(p.work, "peer"))
+	if err != nil {
+		return err
+	}
+	p.bin = bin
 	abs, err := filepath.Abs(p.dir)
 	if err != nil {
 		return err
