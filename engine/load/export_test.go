@@ -4,9 +4,5 @@ package load
 // was recycled no longer reads as its input.
 func PoisonArenas(on bool) { poisonArenas = on }
 
-// LineFraming turns framing NDJSON records by their lines on or off, and returns how many
-// lines were framed again (the engine did not take them whole) since the last call.
-func LineFraming(on bool) int64 {
-	lineFraming = on
-	return reframedLines.Swap(0)
-}
+// LineFraming turns framing NDJSON records by their lines on or off.
+func LineFraming(on bool) { lineFraming = on }

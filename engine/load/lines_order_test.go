@@ -38,8 +38,8 @@ func loadFramed(t *testing.T, in string, byLines bool, opts load.Options) framin
 	opts.Tenant, opts.Rejects = "t1", rej
 	sum, err := load.Load(context.Background(), db, []load.Source{{Name: "in.ndjson", R: strings.NewReader(in)}}, opts)
 	var o framingOutcome
-	o.sum, o.err, o.reframed, o.rejects = sum, err, load.LineFraming(byLines), rej.sorted()
-	o.sum.Elapsed = 0
+	o.sum, o.err, o.reframed, o.rejects = sum, err, sum.Reframed, rej.sorted()
+	o.sum.Elapsed, o.sum.Reframed = 0, 0
 	if _, err := db.Export("t1", func(line []byte) error { o.events = append(o.events, string(line)); return nil }); err != nil {
 		t.Fatal(err)
 	}

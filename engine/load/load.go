@@ -65,7 +65,10 @@ type Summary struct {
 	Duplicates int64
 	Rejected   int64
 	Bytes      int64 // raw record bytes read
-	Elapsed    time.Duration
+	// Reframed is how many lines framed by their lines the engine did not take whole and the
+	// JSON scanner framed again (docs/ingest-formats.md, "Framing NDJSON by lines").
+	Reframed int64
+	Elapsed  time.Duration
 }
 
 // EventsPerSecond is the records handled per second of wall time.
@@ -82,12 +85,12 @@ type origin struct {
 	offset       int64
 }
 
+// originOf is where rec stands in its input.
+func originOf(rec *input.Record) origin { return origin{rec.Source, rec.Line, rec.Column, rec.Offset} }
+
 // lineFraming frames NDJSON records by their lines (input.Options.Lines); tests turn it off to
 // compare with framing every record by the JSON scanner.
 var lineFraming = true
-
-// reframedLines counts the lines framed again, for tests.
-var reframedLines atomic.Int64
 
 // Framing by lines is turned off for the rest of a load once at least linesJudged lines were
 // framed by their lines and the engine had at least half of those it has seen framed again:
@@ -272,7 +275,7 @@ func Load(ctx context.Context, db *engine.DB, sources []Source, opts Options) (S
 					opts.Progress(n)
 				}
 				atomic.AddInt64(&sum.Bytes, int64(len(rec.Raw)))
-				o := origin{rec.Source, rec.Line, rec.Column, rec.Offset}
+				o := originOf(rec)
 				if rec.Err != nil {
 					reject(o, rec.Err.Error(), rec.Raw)
 					continue
@@ -310,7 +313,7 @@ func Load(ctx context.Context, db *engine.DB, sources []Source, opts Options) (S
 	}()
 	wg.Wait()
 	sum.Records = records.Load()
-	sum.Elapsed = time.Since(start)
+	sum.Elapsed, sum.Reframed = time.Since(start), reframed.Load()
 	if opts.Progress != nil {
 		opts.Progress(sum.Records)
 	}
@@ -330,7 +333,6 @@ func Load(ctx context.Context, db *engine.DB, sources []Source, opts Options) (S
 // one record's "properties").
 func reframe(raw []byte, o origin, opts input.Options, records *atomic.Int64, nbytes *int64,
 	reject func(origin, string, []byte)) ([]engine.Record, []origin, error) {
-	reframedLines.Add(1)
 	rd, err := input.Reframe(raw, o.source, input.Position{Line: o.line, Column: o.column, Offset: o.offset}, opts)
 	if err != nil {
 		return nil, nil, err
@@ -352,7 +354,7 @@ func reframe(raw []byte, o origin, opts input.Options, records *atomic.Int64, nb
 		}
 		n++
 		size += int64(len(rec.Raw))
-		ro := origin{rec.Source, rec.Line, rec.Column, rec.Offset}
+		ro := originOf(rec)
 		if rec.Err != nil {
 			reject(ro, rec.Err.Error(), rec.Raw)
 			continue
