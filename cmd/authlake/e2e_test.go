@@ -150,6 +150,14 @@ func TestIngestQuarantinesBadLines(t *testing.T) {
 	if !strings.Contains(out, "50 accepted, 0 updated, 0 duplicates, 3 rejected") {
 		t.Fatalf("summary: %s", out)
 	}
+	// The record without an id is framed by its line, refused by the one-pass decoder and
+	// framed again by the scanner, which rejects it; the other two never were one line's object.
+	if !strings.Contains(out, "1 line was not one compact sign-in object and framed again") {
+		t.Fatalf("summary does not say a line was framed twice: %s", out)
+	}
+	if out, err := run(t, "ingest", "--data", filepath.Join(dir, "good"), "--tenant", "t1", in); err != nil || strings.Contains(out, "framed again") {
+		t.Fatalf("generated lines: %v, %s", err, out)
+	}
 	raw, _ := os.ReadFile(rej)
 	if got := strings.Split(strings.TrimSpace(string(raw)), "\n"); len(got) != 3 || got[1] != "not json at all" {
 		t.Fatalf("rejects file does not hold the records verbatim: %q", raw)

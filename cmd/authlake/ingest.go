@@ -191,6 +191,16 @@ REJECTS.reasons, and the exit status is 2; every good record is still ingested.`
 				el := sum.Elapsed + time.Since(flushStart) // durable, indexed and compacted
 				fmt.Printf("ingested %d records in %s (%.0f events/s, %.0f MB/s, to durable, indexed segments): %d accepted, %d updated, %d duplicates, %d rejected\n",
 					sum.Records, el.Round(time.Millisecond), float64(sum.Records)/el.Seconds(), float64(sum.Bytes)/el.Seconds()/1e6, sum.Accepted, sum.Updated, sum.Duplicates, sum.Rejected)
+				if sum.Reframed > 0 {
+					// Lines that were not one compact sign-in object (escapes, several records,
+					// a Graph page, bad JSON) cost a second framing: an input made of them is
+					// slower, and the operator should know why (docs/ingest-formats.md).
+					lines := fmt.Sprintf("%d lines were", sum.Reframed)
+					if sum.Reframed == 1 {
+						lines = "1 line was"
+					}
+					fmt.Printf("  %s not one compact sign-in object and framed again by the JSON scanner (docs/ingest-formats.md, \"Framing NDJSON by lines\")\n", lines)
+				}
 				fmt.Fprintf(os.Stderr, "  write-ahead logged in %s, final flush %s, compaction %s\n", sum.Elapsed.Round(time.Millisecond), flushed.Round(time.Millisecond), (time.Since(flushStart) - flushed).Round(time.Millisecond))
 				if sum.Rejected > 0 {
 					msg := fmt.Sprintf("%d records rejected: see %s (records) and %s.reasons (file:line:column and reason)", sum.Rejected, sink.Path, sink.Path)
