@@ -377,9 +377,15 @@ func (pr *prober) dict(p *pDict) (probeRes, bool) {
 		}
 		return pr.union(bms), nil
 	}
-	nullRows, err := pr.idx.CodesNull(name)
-	if err != nil {
-		return pr.fail(err)
+	// The rows whose code is the null code are read only when the answer uses them: a listed
+	// true side that takes no null row, with no false rows wanted (an equality, not under a
+	// not), does not; reading them was two of the five reads a cold UPN probe made.
+	var nullRows *roaring.Bitmap
+	if !smallTrue || pr.wantF || nullTruth == tabTrue {
+		var err error
+		if nullRows, err = pr.idx.CodesNull(name); err != nil {
+			return pr.fail(err)
+		}
 	}
 	n, err := union(nulls)
 	if err != nil {
@@ -403,7 +409,9 @@ func (pr *prober) dict(p *pDict) (probeRes, bool) {
 			f.Or(nullRows)
 		}
 	default:
-		n.Or(nullRows)
+		if nullRows != nil { // else only f would hold them, and f is not wanted
+			n.Or(nullRows)
+		}
 	}
 	if smallTrue {
 		f = pr.restF(t, n)
