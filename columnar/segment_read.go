@@ -59,6 +59,10 @@ type segColumn struct {
 	// pages is the dictionary of a dictionary kind, read page by page as queries' codes ask for
 	// values and kept while the segment is open (set with the frame table).
 	pages *segDict
+	// ahead is the file's bytes from aheadAt read with the frame table (a dictionary with page
+	// fences: dictfence.go), kept until the fences are taken from them.
+	ahead   []byte
+	aheadAt int64
 	// dict is the whole dictionary, made on the first read that wants an Arrow dictionary array
 	// (Block: exports, version copies) and kept while the segment is open. Queries read pages
 	// (BlockBatch); merges decode their own copy (SegmentUnits), let go of column by column.
@@ -281,10 +285,14 @@ func (c *segColumn) load(s *Segment) error {
 		if c.meta.Table > 0 {
 			size = c.meta.Table
 		}
-		buf := make([]byte, size)
+		buf := make([]byte, size+c.fenceAhead())
 		if _, err := s.f.ReadAt(buf, int64(c.meta.Offset)); err != nil && err != io.EOF {
 			c.err = fmt.Errorf("segment %s: column %s: %w", s.Path, c.meta.Name, err)
 			return
+		}
+		buf, c.ahead, c.aheadAt = buf[:size:size], buf[size:], int64(c.meta.Offset+size)
+		if len(c.ahead) == 0 {
+			c.ahead = nil
 		}
 		if crc32.Checksum(buf, castagnoli) != c.meta.CRC {
 			corrupt("checksum mismatch (region at %d, %d bytes checked)", c.meta.Offset, size)
@@ -299,6 +307,7 @@ func (c *segColumn) load(s *Segment) error {
 				return
 			}
 			c.refs, nframes = refs, len(refs)
+			c.keepAhead()
 		} else {
 			frames, err := splitFrames(buf)
 			if err != nil {
