@@ -48,6 +48,27 @@ func run(t *testing.T, args ...string) (string, error) {
 	return <-done, err
 }
 
+// withStderr runs fn with os.Stderr captured, and returns what it wrote there.
+func withStderr(t *testing.T, fn func()) string {
+	t.Helper()
+	old := os.Stderr
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.Stderr = w
+	done := make(chan string)
+	go func() {
+		var b bytes.Buffer
+		b.ReadFrom(r)
+		done <- b.String()
+	}()
+	fn()
+	w.Close()
+	os.Stderr = old
+	return <-done
+}
+
 func canonicalLines(t *testing.T, path string) []string {
 	t.Helper()
 	f, err := os.Open(path)
@@ -142,7 +163,11 @@ func TestIngestQuarantinesBadLines(t *testing.T) {
 	mixed := filepath.Join(dir, "mixed.ndjson")
 	os.WriteFile(mixed, []byte(strings.Join(bad, "\n")+"\n"), 0o644)
 	rej := filepath.Join(dir, "rejects.ndjson")
-	out, err := run(t, "ingest", "--data", filepath.Join(dir, "data"), "--tenant", "t1", "--rejects", rej, mixed)
+	var out, errOut string
+	var err error
+	errOut = withStderr(t, func() {
+		out, err = run(t, "ingest", "--data", filepath.Join(dir, "data"), "--tenant", "t1", "--rejects", rej, mixed)
+	})
 	var ee *exitError
 	if !errors.As(err, &ee) || ee.code != 2 {
 		t.Fatalf("want exit status 2 for rejected records, got %v", err)
@@ -152,11 +177,12 @@ func TestIngestQuarantinesBadLines(t *testing.T) {
 	}
 	// The record without an id is framed by its line, refused by the one-pass decoder and
 	// framed again by the scanner, which rejects it; the other two never were one line's object.
-	if !strings.Contains(out, "1 line was not one compact sign-in object and framed again") {
-		t.Fatalf("summary does not say a line was framed twice: %s", out)
+	if !strings.Contains(errOut, "1 line was not one compact sign-in object and framed again") || strings.Contains(out, "framed again") {
+		t.Fatalf("stderr does not say a line was framed twice (or stdout does): %s\n%s", errOut, out)
 	}
-	if out, err := run(t, "ingest", "--data", filepath.Join(dir, "good"), "--tenant", "t1", in); err != nil || strings.Contains(out, "framed again") {
-		t.Fatalf("generated lines: %v, %s", err, out)
+	errOut = withStderr(t, func() { _, err = run(t, "ingest", "--data", filepath.Join(dir, "good"), "--tenant", "t1", in) })
+	if err != nil || strings.Contains(errOut, "framed again") {
+		t.Fatalf("generated lines: %v, %s", err, errOut)
 	}
 	raw, _ := os.ReadFile(rej)
 	if got := strings.Split(strings.TrimSpace(string(raw)), "\n"); len(got) != 3 || got[1] != "not json at all" {

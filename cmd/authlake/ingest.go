@@ -194,12 +194,13 @@ REJECTS.reasons, and the exit status is 2; every good record is still ingested.`
 				if sum.Reframed > 0 {
 					// Lines that were not one compact sign-in object (escapes, several records,
 					// a Graph page, bad JSON) cost a second framing: an input made of them is
-					// slower, and the operator should know why (docs/ingest-formats.md).
+					// slower, and the operator should know why (docs/ingest-formats.md). On
+					// stderr: stdout's report lines are read by scripts (and --follow's by tests).
 					lines := fmt.Sprintf("%d lines were", sum.Reframed)
 					if sum.Reframed == 1 {
 						lines = "1 line was"
 					}
-					fmt.Printf("  %s not one compact sign-in object and framed again by the JSON scanner (docs/ingest-formats.md, \"Framing NDJSON by lines\")\n", lines)
+					fmt.Fprintf(os.Stderr, "  %s not one compact sign-in object and framed again by the JSON scanner (docs/ingest-formats.md, \"Framing NDJSON by lines\")\n", lines)
 				}
 				fmt.Fprintf(os.Stderr, "  write-ahead logged in %s, final flush %s, compaction %s\n", sum.Elapsed.Round(time.Millisecond), flushed.Round(time.Millisecond), (time.Since(flushStart) - flushed).Round(time.Millisecond))
 				if sum.Rejected > 0 {
