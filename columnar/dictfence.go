@@ -153,16 +153,10 @@ func (p *dictPage) value(j int) []byte { return p.data[p.off[j]:p.off[j+1]] }
 // dictionary must be sorted, as a segment's is. A segment dictionary with page fences finds the
 // page the answer is on from them and reads that page only.
 func (d Dict) Search(lo, hi int, pred func(v []byte) bool) int {
-	if s := d.seg; s != nil && lo < hi {
-		if f := s.fenceValues(); f != nil {
-			// Fence k is the value of code k<<shift. Of the pages that begin in [lo, hi), the
-			// first whose fence satisfies pred (or none: last+1) bounds the answer: it is that
-			// page's first code, or on the page before it (from lo on). An answer at a fence
-			// reads no page.
-			first, last := (lo+1<<s.shift-1)>>s.shift, (hi-1)>>s.shift
-			p := first + sort.Search(last+1-first, func(k int) bool { return pred(f.value(first + k)) })
-			lo, hi = max(lo, (p-1)<<s.shift), min(hi, p<<s.shift)
-		}
+	if p, ok := d.fencePage(lo, hi, pred); ok {
+		// The answer is page p's first code, or on the page before it (from lo on). An answer
+		// at a fence reads no page.
+		lo, hi = max(lo, (p-1)<<d.seg.shift), min(hi, p<<d.seg.shift)
 	}
 	return lo + sort.Search(hi-lo, func(i int) bool { return pred(d.Value(int32(lo + i))) })
 }
@@ -171,17 +165,27 @@ func (d Dict) Search(lo, hi int, pred func(v []byte) bool) int {
 // code in [lo, hi) that begins a page whose fence satisfies pred, else hi. A dictionary without
 // fences searches (Search).
 func (d Dict) Bound(lo, hi int, pred func(v []byte) bool) int {
+	p, ok := d.fencePage(lo, hi, pred)
+	if !ok {
+		return d.Search(lo, hi, pred)
+	}
+	return min(hi, p<<d.seg.shift)
+}
+
+// fencePage returns, of the pages that begin in [lo, hi), the first whose fence (the value of
+// code k<<shift for page k) satisfies pred, or the page after the last of them if none; ok is
+// false when the dictionary has no fences (or [lo, hi) is empty) and nothing was found.
+func (d Dict) fencePage(lo, hi int, pred func(v []byte) bool) (p int, ok bool) {
 	s := d.seg
 	if s == nil || lo >= hi {
-		return d.Search(lo, hi, pred)
+		return 0, false
 	}
 	f := s.fenceValues()
 	if f == nil {
-		return d.Search(lo, hi, pred)
+		return 0, false
 	}
 	first, last := (lo+1<<s.shift-1)>>s.shift, (hi-1)>>s.shift
-	p := first + sort.Search(last+1-first, func(k int) bool { return pred(f.value(first + k)) })
-	return min(hi, p<<s.shift)
+	return first + sort.Search(last+1-first, func(k int) bool { return pred(f.value(first + k)) }), true
 }
 
 // peek returns the value of code i, from the fences when i begins a page (no page read).
