@@ -29,43 +29,41 @@ func TestMain(m *testing.M) {
 }
 
 // run executes the CLI in-process with args, capturing stdout.
-func run(t *testing.T, args ...string) (string, error) {
+func run(t *testing.T, args ...string) (out string, err error) {
 	t.Helper()
-	old := os.Stdout
-	r, w, _ := os.Pipe()
-	os.Stdout = w
-	done := make(chan string)
-	go func() {
-		var b bytes.Buffer
-		b.ReadFrom(r)
-		done <- b.String()
-	}()
-	root := newRoot()
-	root.SetArgs(args)
-	err := root.Execute()
-	w.Close()
-	os.Stdout = old
-	return <-done, err
+	out = capture(t, &os.Stdout, func() {
+		root := newRoot()
+		root.SetArgs(args)
+		err = root.Execute()
+	})
+	return out, err
 }
 
 // withStderr runs fn with os.Stderr captured, and returns what it wrote there.
 func withStderr(t *testing.T, fn func()) string {
 	t.Helper()
-	old := os.Stderr
+	return capture(t, &os.Stderr, fn)
+}
+
+// capture runs fn with *f replaced by a pipe, and returns what fn wrote to it.
+func capture(t *testing.T, f **os.File, fn func()) string {
+	t.Helper()
+	old := *f
 	r, w, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	os.Stderr = w
+	*f = w
 	done := make(chan string)
 	go func() {
 		var b bytes.Buffer
 		b.ReadFrom(r)
 		done <- b.String()
 	}()
+	defer func() { *f = old }()
 	fn()
 	w.Close()
-	os.Stderr = old
+	*f = old
 	return <-done
 }
 
