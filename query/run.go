@@ -467,8 +467,8 @@ func readPageBlock(s *columnar.Schema, entries []*topEntry, cols []int, u unitRe
 		} else {
 			batch, release, err = u.seg.Seg.BlockBatch(block, cols)
 		}
-	} else if batch, err = columnar.NewBatch(s, u.rec); err == nil {
-		batch.Only(cols) // as a segment's block is read: a typed reader sees what was selected
+	} else {
+		batch, release, err = columnar.BatchColumns(s, u.rec, cols) // as a segment's block is read
 	}
 	if err != nil {
 		return nil, nil, nil, err

@@ -387,10 +387,12 @@ func (sc *scanner) mem(rec arrow.RecordBatch, c consumer) error {
 	if n == 0 {
 		return nil
 	}
-	batch, err := columnar.NewBatch(sc.f.schema, rec)
+	// The columns a segment's block would be read with (scanner.segment).
+	batch, release, err := columnar.BatchColumns(sc.f.schema, rec, predCols(sc.f.pred, sc.f.schema, slices.Clone(c.cols())))
 	if err != nil {
 		return fmt.Errorf("memtable chunk: %w", err)
 	}
+	defer release() // consumers keep no batch past visit, as with a segment's blocks
 	unit := &unitState{now: sc.now}
 	be := &blockEval{b: batch, n: n, nw: (n + 63) / 64, unit: unit}
 	t, _ := be.eval(sc.f.pred)
