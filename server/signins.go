@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -9,6 +10,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/authlake/authlake/columnar"
@@ -88,11 +90,6 @@ func (s *Server) listSignIns(w http.ResponseWriter, r *http.Request, p *Principa
 	base := s.baseURL(r)
 	ctxURL := base + "/" + r.PathValue("ver") + "/$metadata#auditLogs/signIns" + selectSuffix(opts.Select)
 	var buf bytes.Buffer
-	size := 4096
-	for _, r := range res.Rows {
-		size += len(r) + 1
-	}
-	buf.Grow(size)
 	buf.WriteString(`{"@odata.context":`)
 	writeJSONString(&buf, ctxURL)
 	if opts.Count {
@@ -105,23 +102,48 @@ func (s *Server) listSignIns(w http.ResponseWriter, r *http.Request, p *Principa
 			s.internal(w, r, err)
 			return
 		}
-	} else {
-		if res.SkipToken != "" {
-			buf.WriteString(`,"@odata.nextLink":`)
-			writeJSONString(&buf, nextLink(base, r.URL.Path, opts.raw, sealSkipToken(s.skipKey, scope, res.SkipToken)))
-		}
-		buf.WriteString(`,"value":[`)
-		for i, row := range res.Rows {
-			if i > 0 {
-				buf.WriteByte(',')
-			}
-			buf.Write(row)
-		}
-		buf.WriteByte(']')
+		buf.WriteByte('}')
+		writeRaw(w, http.StatusOK, buf.Bytes())
+		return
 	}
-	buf.WriteByte('}')
-	writeRaw(w, http.StatusOK, buf.Bytes())
+	if res.SkipToken != "" {
+		buf.WriteString(`,"@odata.nextLink":`)
+		writeJSONString(&buf, nextLink(base, r.URL.Path, opts.raw, sealSkipToken(s.skipKey, scope, res.SkipToken)))
+	}
+	buf.WriteString(`,"value":[`)
+	writeRows(w, buf.Bytes(), res.Rows, "]}")
 }
+
+// writeRows writes a 200 response of head, the rows separated by commas, and tail, streamed
+// from where the rows are: copied into one buffer first, a page of 1,000 full rows (5.6 MB)
+// was allocated and zeroed for every request, 6% of a loaded server's CPU.
+func writeRows(w http.ResponseWriter, head []byte, rows [][]byte, tail string) {
+	n := len(head) + len(tail) + max(len(rows)-1, 0)
+	for _, row := range rows {
+		n += len(row)
+	}
+	w.Header().Set("Content-Type", jsonContentType)
+	w.Header().Set("Content-Length", strconv.Itoa(n))
+	w.WriteHeader(http.StatusOK)
+	bw := rowWriters.Get().(*bufio.Writer)
+	bw.Reset(w)
+	defer func() {
+		bw.Reset(nil)
+		rowWriters.Put(bw)
+	}()
+	bw.Write(head)
+	for i, row := range rows {
+		if i > 0 {
+			bw.WriteByte(',')
+		}
+		bw.Write(row)
+	}
+	bw.WriteString(tail)
+	bw.Flush() // a failed write is the client gone: nothing to tell it
+}
+
+// rowWriters buffer the writes of writeRows: 64 KiB, a dozen rows of every property at a time.
+var rowWriters = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 64<<10) }}
 
 // getSignIn is GET /{ver}/auditLogs/signIns/{id}. Any event type is found by id (the
 // interactive-only default applies to lists, not to addressing one entry).
@@ -298,8 +320,10 @@ func writeJSONString(buf *bytes.Buffer, s string) {
 	buf.Write(columnar.AppendJSONString(nil, s))
 }
 
+const jsonContentType = "application/json; odata.metadata=minimal; odata.streaming=true; IEEE754Compatible=false; charset=utf-8"
+
 func writeRaw(w http.ResponseWriter, status int, b []byte) {
-	w.Header().Set("Content-Type", "application/json; odata.metadata=minimal; odata.streaming=true; IEEE754Compatible=false; charset=utf-8")
+	w.Header().Set("Content-Type", jsonContentType)
 	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
 	w.WriteHeader(status)
 	w.Write(b)
