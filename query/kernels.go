@@ -234,6 +234,16 @@ func (u *unitState) lazyTable(p *pDict, d columnar.Dict) []uint8 {
 // entry evaluates p for dictionary entry code and records the answer in tab.
 func (u *unitState) entry(p *pDict, tab []uint8, d columnar.Dict, code int32) uint8 {
 	raw := d.Value(code)
+	if p.eq != nil && p.eqFold {
+		// As table compares them: a memtable chunk's dictionary is its own, so a UPN's
+		// sign-ins evaluated the tree for the names of each of thousands of chunks.
+		v := uint8(tabFalse)
+		if columnar.EqualFold(raw, *p.eq, columnar.IsASCII(*p.eq)) != p.eqNot {
+			v = tabTrue
+		}
+		tab[code] = v
+		return v
+	}
 	g := &entryGetter{}
 	if p.col.Kind == columnar.KindJSONDict {
 		g.v = parseJSONValue(raw)

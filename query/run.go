@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/bits"
 	"slices"
 	"strings"
 	"sync"
@@ -685,10 +686,24 @@ func (t *topN) visit(u unitRef, block int, b *columnar.Batch, sel []uint64) erro
 	if len(t.keys) > 0 && t.keys[0].col.Name == "createdDateTime" && t.keys[0].col.Kind == columnar.KindTime && b.Valid(t.keys[0].col.Index, 0) {
 		times, desc = b.Int64s(t.keys[0].col.Index), t.keys[0].desc
 	}
-	for w, m := range sel {
-		for m != 0 {
-			j := bitsTrailing(m)
-			m &= m - 1
+	// A memtable chunk's rows are in order of arrival, mostly of time: for the newest first
+	// they are taken last first, so that the page's bound tightens at once instead of each
+	// row displacing the worst in turn.
+	backwards := desc && u.rec != nil
+	for wi := range sel {
+		w := wi
+		if backwards {
+			w = len(sel) - 1 - wi
+		}
+		for m := sel[w]; m != 0; {
+			var j int
+			if backwards {
+				j = 63 - bits.LeadingZeros64(m)
+				m &^= 1 << j
+			} else {
+				j = bitsTrailing(m)
+				m &= m - 1
+			}
 			r := w*64 + j
 			if times != nil {
 				v := times[r]
