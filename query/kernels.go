@@ -29,7 +29,22 @@ type unitState struct {
 	tables map[*pDict][]uint8
 	lazy   map[*pDict][]uint8 // residual tables, filled as rows use entries
 	now    int64
+	values valueTruths // shared by the memtable chunks a worker scans; nil for segments
 }
+
+// valueTruths are answers of dictionary predicates by value, for the memtable chunks of one
+// scan: each chunk has a dictionary of its own, and a predicate over a JSON column parsed the
+// same few values again in each of thousands of chunks (a conditional-access lambda filter:
+// 4% of a loaded server's CPU). Bounded: a predicate over a column of many distinct values
+// stops adding to it.
+type valueTruths map[valueKey]uint8
+
+type valueKey struct {
+	p *pDict
+	v string
+}
+
+const maxValueTruths = 1 << 14
 
 // Entry table values: bit 0 = true, bit 1 = false, 0 = null. The last entry is for
 // null rows.
@@ -244,6 +259,10 @@ func (u *unitState) entry(p *pDict, tab []uint8, d columnar.Dict, code int32) ui
 		tab[code] = v
 		return v
 	}
+	if v, ok := u.values[valueKey{p, unsafeString(raw)}]; ok {
+		tab[code] = v
+		return v
+	}
 	g := &entryGetter{}
 	if p.col.Kind == columnar.KindJSONDict {
 		g.v = parseJSONValue(raw)
@@ -252,6 +271,9 @@ func (u *unitState) entry(p *pDict, tab []uint8, d columnar.Dict, code int32) ui
 	}
 	v := tabOf(eval(p.n, &evalCtx{now: u.now, row: g}).asTri())
 	tab[code] = v
+	if u.values != nil && len(u.values) < maxValueTruths {
+		u.values[valueKey{p, string(raw)}] = v
+	}
 	return v
 }
 

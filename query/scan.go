@@ -42,6 +42,9 @@ type scanner struct {
 	newestFirst bool
 	cpu         *cpu.Pool // set by run from the Source
 	pace        cpu.Pace  // this worker's (each worker scans with its own copy)
+	// values holds the answers of dictionary predicates by value over the memtable chunks
+	// this worker scanned (nil until its first): each chunk has a dictionary of its own.
+	values valueTruths
 }
 
 // predCols appends the batch columns p reads. Generic predicates over GUID columns also
@@ -151,6 +154,7 @@ func (sc *scanner) run(ctx context.Context, src Source, c consumer) error {
 	for w := range workers {
 		sub := *sc
 		sub.ex = &Explain{}
+		sub.values = nil // a worker's own
 		subs[w], cons[w] = &sub, f.fork()
 	}
 	err := runWorkers(ctx, workers, func(ctx context.Context, w int) error {
@@ -406,7 +410,10 @@ func (sc *scanner) mem(rec arrow.RecordBatch, c consumer) error {
 		return fmt.Errorf("memtable chunk: %w", err)
 	}
 	defer release() // consumers keep no batch past visit, as with a segment's blocks
-	unit := &unitState{now: sc.now}
+	if sc.values == nil {
+		sc.values = valueTruths{}
+	}
+	unit := &unitState{now: sc.now, values: sc.values}
 	be := &blockEval{b: batch, n: n, nw: (n + 63) / 64, unit: unit}
 	t, _ := be.eval(sc.f.pred)
 	sc.ex.RowsScanned += be.rowsScanned
