@@ -461,7 +461,6 @@ func visitBlock(s *columnar.Schema, entries []*topEntry, cols []int, b pageBlock
 // readPageBlock reads block of u with the columns cols for the page's entries rows there: for
 // those rows only when they are few (take, ascending), else whole.
 func readPageBlock(s *columnar.Schema, entries []*topEntry, cols []int, u unitRef, block int, rows []int) (batch *columnar.Batch, take []int, release func(), err error) {
-	release = func() {}
 	if u.seg != nil {
 		if take = sparseRows(entries, rows, u.seg.Seg.BlockLen(block)); take != nil {
 			batch, release, err = u.seg.Seg.BlockRows(block, cols, take)
