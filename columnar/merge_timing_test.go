@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/apache/arrow-go/v18/arrow"
+
 	"github.com/authlake/authlake/bench/gen"
 	"github.com/authlake/authlake/columnar"
 	"github.com/authlake/authlake/internal/vfs"
@@ -17,23 +19,9 @@ import (
 // the cost of rewriting a row, B/row what the output takes on disk.
 func BenchmarkCompact(b *testing.B) {
 	const segs, perSeg = 4, 8192
-	var buf bytes.Buffer
-	if _, _, err := gen.Write(&buf, gen.Config{Events: segs * perSeg, Seed: 3, Days: 1, End: gen.BenchEnd}); err != nil {
-		b.Fatal(err)
-	}
-	lines := bytes.Split(bytes.TrimSpace(buf.Bytes()), []byte("\n"))
 	dir := b.TempDir()
-	d, row := columnar.NewDecoder(columnar.SignIns), columnar.NewRow(columnar.SignIns)
 	var inputs []*columnar.Segment
-	for i := range segs {
-		bl := columnar.NewBuilder(columnar.SignIns)
-		for _, l := range lines[i*len(lines)/segs : (i+1)*len(lines)/segs] {
-			if err := d.Decode(l, row); err != nil {
-				b.Fatal(err)
-			}
-			bl.AppendRow(row)
-		}
-		rec := bl.Seal()
+	for i, rec := range generatedChunks(b, segs, perSeg, 3) {
 		m, err := columnar.Merge(columnar.SignIns, []columnar.Unit{columnar.RecordUnit{Schema: columnar.SignIns, Rec: rec}}, 0)
 		if err != nil {
 			b.Fatal(err)
@@ -90,22 +78,8 @@ func BenchmarkCompact(b *testing.B) {
 // the default zstd level. ns/row is the cost of a row's first write.
 func BenchmarkFlush(b *testing.B) {
 	const chunks, perChunk = 16, 4096
-	var buf bytes.Buffer
-	if _, _, err := gen.Write(&buf, gen.Config{Events: chunks * perChunk, Seed: 5, Days: 1, End: gen.BenchEnd}); err != nil {
-		b.Fatal(err)
-	}
-	lines := bytes.Split(bytes.TrimSpace(buf.Bytes()), []byte("\n"))
-	d, row := columnar.NewDecoder(columnar.SignIns), columnar.NewRow(columnar.SignIns)
 	var units []columnar.Unit
-	for i := range chunks {
-		bl := columnar.NewBuilder(columnar.SignIns)
-		for _, l := range lines[i*len(lines)/chunks : (i+1)*len(lines)/chunks] {
-			if err := d.Decode(l, row); err != nil {
-				b.Fatal(err)
-			}
-			bl.AppendRow(row)
-		}
-		rec := bl.Seal()
+	for _, rec := range generatedChunks(b, chunks, perChunk, 5) {
 		defer rec.Release()
 		units = append(units, columnar.RecordUnit{Schema: columnar.SignIns, Rec: rec})
 	}
@@ -122,4 +96,27 @@ func BenchmarkFlush(b *testing.B) {
 		rows = m.Rows
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*rows), "ns/row")
+}
+
+// generatedChunks returns n records of rows generated sign-ins of one day each, as ingest
+// seals them; the caller releases them.
+func generatedChunks(b *testing.B, n, rows int, seed uint64) []arrow.RecordBatch {
+	var buf bytes.Buffer
+	if _, _, err := gen.Write(&buf, gen.Config{Events: n * rows, Seed: seed, Days: 1, End: gen.BenchEnd}); err != nil {
+		b.Fatal(err)
+	}
+	lines := bytes.Split(bytes.TrimSpace(buf.Bytes()), []byte("\n"))
+	d, row := columnar.NewDecoder(columnar.SignIns), columnar.NewRow(columnar.SignIns)
+	recs := make([]arrow.RecordBatch, n)
+	for i := range recs {
+		bl := columnar.NewBuilder(columnar.SignIns)
+		for _, l := range lines[i*len(lines)/n : (i+1)*len(lines)/n] {
+			if err := d.Decode(l, row); err != nil {
+				b.Fatal(err)
+			}
+			bl.AppendRow(row)
+		}
+		recs[i] = bl.Seal()
+	}
+	return recs
 }
