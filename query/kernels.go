@@ -34,7 +34,7 @@ type unitState struct {
 
 // valueTruths are answers of dictionary predicates by value, for the memtable chunks of one
 // scan: each chunk has a dictionary of its own, and a predicate over a JSON column parsed the
-// same few values again in each of thousands of chunks (a conditional-access lambda filter:
+// same few values again in each of a hundred chunks (a conditional-access lambda filter:
 // 4% of a loaded server's CPU). Bounded: a predicate over a column of many distinct values
 // stops adding to it.
 type valueTruths map[valueKey]uint8
@@ -251,7 +251,7 @@ func (u *unitState) entry(p *pDict, tab []uint8, d columnar.Dict, code int32) ui
 	raw := d.Value(code)
 	if p.eq != nil && p.eqFold {
 		// As table compares them: a memtable chunk's dictionary is its own, so a UPN's
-		// sign-ins evaluated the tree for the names of each of thousands of chunks.
+		// sign-ins evaluated the tree for the names of each of a hundred chunks.
 		v := uint8(tabFalse)
 		if columnar.EqualFold(raw, *p.eq, columnar.IsASCII(*p.eq)) != p.eqNot {
 			v = tabTrue

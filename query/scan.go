@@ -119,7 +119,7 @@ func (sc *scanner) run(ctx context.Context, src Source, c consumer) error {
 		// Newest first: a day's memtable holds what came after its segments, and its chunks
 		// come in order of arrival, so the latest chunk first. Taken oldest first, each
 		// chunk's rows displaced the page's worst one by one (a tenth of a loaded server's
-		// CPU in heap fixes, its memtable of thousands of chunks).
+		// CPU in heap fixes, its memtable of a hundred chunks of 1,000 rows).
 		for i := len(d.Mem) - 1; i >= 0; i-- {
 			items = append(items, workItem{rec: d.Mem[i]})
 		}
