@@ -468,7 +468,9 @@ func readPageBlock(s *columnar.Schema, entries []*topEntry, cols []int, u unitRe
 			batch, release, err = u.seg.Seg.BlockBatch(block, cols)
 		}
 	} else {
-		batch, release, err = columnar.BatchColumns(s, u.rec, cols) // as a segment's block is read
+		// As a segment's block is read; cols has the extras column (projection adds it), which
+		// NewBatch's Only kept whatever was asked.
+		batch, release, err = columnar.BatchColumns(s, u.rec, cols)
 	}
 	if err != nil {
 		return nil, nil, nil, err

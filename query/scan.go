@@ -45,6 +45,8 @@ type scanner struct {
 	// values holds the answers of dictionary predicates by value over the memtable chunks
 	// this worker scanned (nil until its first): each chunk has a dictionary of its own.
 	values valueTruths
+	// memCols are the columns a memtable chunk is bound with (set at the worker's first).
+	memCols []int
 }
 
 // predCols appends the batch columns p reads. Generic predicates over GUID columns also
@@ -100,6 +102,7 @@ func (sc *scanner) run(ctx context.Context, src Source, c consumer) error {
 	if !cpu.IsInteractive(ctx) { // interactive work runs on the P the pool keeps free
 		sc.cpu = src.pool()
 	}
+	sc.memCols = nil // c's
 	days := src.Days
 	var items []workItem
 	for i := range days {
@@ -154,7 +157,7 @@ func (sc *scanner) run(ctx context.Context, src Source, c consumer) error {
 	for w := range workers {
 		sub := *sc
 		sub.ex = &Explain{}
-		sub.values = nil // a worker's own
+		sub.values, sub.memCols = nil, nil // a worker's own
 		subs[w], cons[w] = &sub, f.fork()
 	}
 	err := runWorkers(ctx, workers, func(ctx context.Context, w int) error {
@@ -405,7 +408,10 @@ func (sc *scanner) mem(rec arrow.RecordBatch, c consumer) error {
 		return nil
 	}
 	// The columns a segment's block would be read with (scanner.segment).
-	batch, release, err := columnar.BatchColumns(sc.f.schema, rec, predCols(sc.f.pred, sc.f.schema, slices.Clone(c.cols())))
+	if sc.memCols == nil {
+		sc.memCols = predCols(sc.f.pred, sc.f.schema, slices.Clone(c.cols()))
+	}
+	batch, release, err := columnar.BatchColumns(sc.f.schema, rec, sc.memCols)
 	if err != nil {
 		return fmt.Errorf("memtable chunk: %w", err)
 	}
