@@ -252,10 +252,7 @@ func (u *unitState) entry(p *pDict, tab []uint8, d columnar.Dict, code int32) ui
 	if p.eq != nil && p.eqFold {
 		// As table compares them: a memtable chunk's dictionary is its own, so a UPN's
 		// sign-ins evaluated the tree for the names of each of a hundred chunks.
-		v := uint8(tabFalse)
-		if columnar.EqualFold(raw, *p.eq, columnar.IsASCII(*p.eq)) != p.eqNot {
-			v = tabTrue
-		}
+		v := foldTruth(p, raw, columnar.IsASCII(*p.eq))
 		tab[code] = v
 		return v
 	}
@@ -275,6 +272,15 @@ func (u *unitState) entry(p *pDict, tab []uint8, d columnar.Dict, code int32) ui
 		u.values[valueKey{p, string(raw)}] = v
 	}
 	return v
+}
+
+// foldTruth is what p, a case-insensitive equality (eqFold), says of dictionary value raw;
+// ascii is columnar.IsASCII(*p.eq).
+func foldTruth(p *pDict, raw []byte, ascii bool) uint8 {
+	if columnar.EqualFold(raw, *p.eq, ascii) != p.eqNot {
+		return tabTrue
+	}
+	return tabFalse
 }
 
 // nullTruth is what p says of a row whose column is null (the last entry of a table).
@@ -297,13 +303,9 @@ func (u *unitState) table(p *pDict, d columnar.Dict) []uint8 {
 	ctx.row = g
 	tab[nd] = u.nullTruth(p)
 	if p.eq != nil && p.eqFold {
-		lit, ascii := *p.eq, columnar.IsASCII(*p.eq)
+		ascii := columnar.IsASCII(*p.eq)
 		for i := range nd {
-			if columnar.EqualFold(d.Value(int32(i)), lit, ascii) != p.eqNot {
-				tab[i] = tabTrue
-			} else {
-				tab[i] = tabFalse
-			}
+			tab[i] = foldTruth(p, d.Value(int32(i)), ascii)
 		}
 	} else if p.eq != nil {
 		// Exact equality: every entry but one has the same answer.
