@@ -45,7 +45,7 @@ type scanner struct {
 	// values holds the answers of dictionary predicates by value over the memtable chunks
 	// this worker scanned (nil until its first): each chunk has a dictionary of its own.
 	values valueTruths
-	// memCols are the columns a memtable chunk is bound with (set at the worker's first).
+	// memCols are the columns a memtable chunk is bound with (set by run).
 	memCols []int
 }
 
@@ -102,7 +102,9 @@ func (sc *scanner) run(ctx context.Context, src Source, c consumer) error {
 	if !cpu.IsInteractive(ctx) { // interactive work runs on the P the pool keeps free
 		sc.cpu = src.pool()
 	}
-	sc.memCols = nil // c's
+	// The columns a memtable chunk is bound with: a segment's block is read with these
+	// (scanner.segment). Workers share them (a fork reads what its parent reads).
+	sc.memCols = predCols(sc.f.pred, sc.f.schema, slices.Clone(c.cols()))
 	days := src.Days
 	var items []workItem
 	for i := range days {
@@ -110,24 +112,22 @@ func (sc *scanner) run(ctx context.Context, src Source, c consumer) error {
 		if sc.newestFirst {
 			d = &days[len(days)-1-i]
 		}
-		if !sc.newestFirst {
-			for si := range d.Segments {
-				items = append(items, workItem{day: d.Day, seg: &d.Segments[si]})
+		if sc.newestFirst {
+			// A day's memtable holds what came after its segments, and its chunks come in
+			// order of arrival: the latest chunk first. Taken oldest first, each chunk's rows
+			// displaced the page's worst one by one (a tenth of a loaded server's CPU in heap
+			// fixes, its memtable of a hundred chunks of 1,000 rows).
+			for i := len(d.Mem) - 1; i >= 0; i-- {
+				items = append(items, workItem{rec: d.Mem[i]})
 			}
-			for _, rec := range d.Mem {
-				items = append(items, workItem{rec: rec})
-			}
-			continue
-		}
-		// Newest first: a day's memtable holds what came after its segments, and its chunks
-		// come in order of arrival, so the latest chunk first. Taken oldest first, each
-		// chunk's rows displaced the page's worst one by one (a tenth of a loaded server's
-		// CPU in heap fixes, its memtable of a hundred chunks of 1,000 rows).
-		for i := len(d.Mem) - 1; i >= 0; i-- {
-			items = append(items, workItem{rec: d.Mem[i]})
 		}
 		for si := range d.Segments {
 			items = append(items, workItem{day: d.Day, seg: &d.Segments[si]})
+		}
+		if !sc.newestFirst {
+			for _, rec := range d.Mem {
+				items = append(items, workItem{rec: rec})
+			}
 		}
 	}
 	defer func() { sc.ex.IndexOnly = sc.ex.Segments > 0 && !sc.ex.segResidual }()
@@ -157,7 +157,7 @@ func (sc *scanner) run(ctx context.Context, src Source, c consumer) error {
 	for w := range workers {
 		sub := *sc
 		sub.ex = &Explain{}
-		sub.values, sub.memCols = nil, nil // a worker's own
+		sub.values = nil // a worker's own
 		subs[w], cons[w] = &sub, f.fork()
 	}
 	err := runWorkers(ctx, workers, func(ctx context.Context, w int) error {
@@ -406,10 +406,6 @@ func (sc *scanner) mem(rec arrow.RecordBatch, c consumer) error {
 	sc.ex.MemRows += int64(n)
 	if n == 0 {
 		return nil
-	}
-	// The columns a segment's block would be read with (scanner.segment).
-	if sc.memCols == nil {
-		sc.memCols = predCols(sc.f.pred, sc.f.schema, slices.Clone(c.cols()))
 	}
 	batch, release, err := columnar.BatchColumns(sc.f.schema, rec, sc.memCols)
 	if err != nil {
