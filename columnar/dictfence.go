@@ -55,11 +55,16 @@ func (c *segColumn) keepAhead() {
 		return
 	}
 	r := c.refs[0]
-	if r.len == 0 || r.off < c.aheadAt || r.off+r.len > c.aheadAt+int64(len(c.ahead)) {
+	if r.len == 0 || !c.aheadHolds(r) {
 		c.ahead = nil
 		return
 	}
 	c.ahead, c.aheadAt = bytes.Clone(c.ahead[r.off-c.aheadAt:r.off-c.aheadAt+r.len]), r.off
+}
+
+// aheadHolds reports whether the bytes read after the frame table hold frame r whole.
+func (c *segColumn) aheadHolds(r frameRef) bool {
+	return c.ahead != nil && r.off >= c.aheadAt && r.off+r.len <= c.aheadAt+int64(len(c.ahead))
 }
 
 // hasFences says whether the dictionary stores page fences: version 9 and more than one page.
@@ -103,7 +108,7 @@ func (d *segDict) readFences() (*dictPage, error) {
 	}
 	var frame []byte
 	var err error
-	if r := c.refs[0]; c.ahead != nil && r.off >= c.aheadAt && r.off+r.len <= c.aheadAt+int64(len(c.ahead)) {
+	if c.aheadHolds(c.refs[0]) {
 		frame, err = c.checkedFrame(s, 0, c.ahead, c.aheadAt) // read with the frame table
 	} else {
 		d.reads.Add(1)
