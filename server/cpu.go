@@ -5,6 +5,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/authlake/authlake/engine"
 	"github.com/authlake/authlake/internal/cpu"
 )
 
@@ -40,3 +41,11 @@ func registerCPUMetrics(reg prometheus.Registerer, pool *cpu.Pool) {
 		}, func() float64 { return float64(pool.Stats().Interactive) }),
 	)
 }
+
+// ReserveNetworkP gives the process one P more than the CPU pool has tokens (pool: the
+// database's, DB.CPUPool()), so that a request arriving while heavy work fills the pool is
+// noticed at once rather than at the runtime's next 10 ms network poll
+// (internal/cpu.ReserveNetworkP). authlake serve and the demo call it; an embedder serving
+// beside its own work may too. It changes GOMAXPROCS, a process-wide setting, and does nothing
+// if the GOMAXPROCS environment variable is set. restore undoes it.
+func ReserveNetworkP(pool *engine.CPUPool) (restore func()) { return cpu.ReserveNetworkP(pool) }

@@ -71,7 +71,7 @@ type Config struct {
 	NoRisk bool
 	// ProfilePrefix, when set, names CPU profiles of the process (the server, and the clients,
 	// which run in this process too): PREFIX-loaded.pprof of phase 2, PREFIX-ingest.pprof of
-	// phase 3.
+	// phase 3, each with its block and mutex profiles (PREFIX-loaded.block.pprof, ...).
 	ProfilePrefix string
 	// Revision is what the results name as the code measured (default bench.Revision()).
 	Revision string
@@ -116,6 +116,9 @@ type Results struct {
 	ErrorCount int64      `json:"errorCount"`
 	Errors     []string   `json:"errors,omitempty"` // the first few
 	PeakRSS    int64      `json:"peakRSSBytes"`
+	// ServeGOMAXPROCS is GOMAXPROCS while serving: one more than the CPU pool's tokens
+	// (server.ReserveNetworkP), unless the GOMAXPROCS environment variable is set.
+	ServeGOMAXPROCS int `json:"serveGomaxprocs"`
 }
 
 // PhaseCPU is the processor time of one phase: this process's (server and clients) and the
@@ -306,6 +309,8 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 		return nil, err
 	}
 	defer srv.Close()
+	defer server.ReserveNetworkP(db.CPUPool())() // as authlake serve does
+	res.ServeGOMAXPROCS = runtime.GOMAXPROCS(0)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
@@ -1059,8 +1064,31 @@ func startProfile(prefix, phase string) (func() error, error) {
 		f.Close()
 		return nil, fmt.Errorf("CPU profile: %w", err)
 	}
+	// Where goroutines wait (channels, locks) beside where the CPU goes: a request that is slow
+	// while the CPU profile shows nothing of it waits either here or for a P.
+	runtime.SetBlockProfileRate(int(200 * time.Microsecond))
+	runtime.SetMutexProfileFraction(5)
 	return func() error {
 		pprof.StopCPUProfile()
-		return f.Close()
+		runtime.SetBlockProfileRate(0)
+		runtime.SetMutexProfileFraction(0)
+		err := f.Close()
+		for _, kind := range []string{"block", "mutex"} {
+			err = errors.Join(err, writeProfile(prefix+"-"+phase+"."+kind+".pprof", kind))
+		}
+		return err
 	}, nil
+}
+
+// writeProfile writes the runtime profile named kind to path.
+func writeProfile(path, kind string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := pprof.Lookup(kind).WriteTo(f, 0); err != nil {
+		f.Close()
+		return fmt.Errorf("%s profile: %w", kind, err)
+	}
+	return f.Close()
 }

@@ -18,7 +18,7 @@ func (r *Results) header() []string {
 	}
 	lines := []string{
 		fmt.Sprintf("authlake bench load: %d events (seed %d, %.2f GB NDJSON), %s, revision %s", r.Events, r.Seed, float64(r.RawBytes)/1e9, r.Date.Format("2006-01-02"), r.Revision),
-		fmt.Sprintf("machine: %s, GOMAXPROCS %d, %s; memory limit %d MiB", r.Machine, r.GOMAXPROCS, r.GoVersion, r.MemoryLimit>>20),
+		fmt.Sprintf("machine: %s, GOMAXPROCS %d (%d while serving), %s; memory limit %d MiB", r.Machine, r.GOMAXPROCS, r.ServeGOMAXPROCS, r.GoVersion, r.MemoryLimit>>20),
 		fmt.Sprintf("phase 1: each route alone, %d timed requests in sequence after one untimed", r.Requests),
 		fmt.Sprintf("phase 2: %d query clients cycling through the routes while %d clients post %d-event batches, %s (%.1f s, %d queries answered, %.1f/s)",
 			r.QueryClients, r.IngestClients, r.Batch, bound, r.LoadedSeconds, r.LoadedQueries, float64(r.LoadedQueries)/max(r.LoadedSeconds, 1e-9)),

@@ -5,6 +5,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -32,7 +34,8 @@ func TestQueryBesideServe(t *testing.T) {
 		t.Fatal(err)
 	}
 	server := exec.Command(os.Args[0], "serve", "--data", data, "--http", "--addr", "127.0.0.1:0", "--no-console-link")
-	server.Env = append(os.Environ(), asCLIEnv+"=1")
+	// Without GOMAXPROCS in its environment, so that it sizes itself (checked below).
+	server.Env = append(slices.DeleteFunc(os.Environ(), func(kv string) bool { return strings.HasPrefix(kv, "GOMAXPROCS=") }), asCLIEnv+"=1")
 	var serverOut lockedBuffer // written by exec's copier while the test may report it
 	server.Stdout, server.Stderr = &serverOut, &serverOut
 	if err := server.Start(); err != nil {
@@ -70,6 +73,19 @@ func TestQueryBesideServe(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(filepath.Join(data, "LOCK")); strings.TrimSpace(string(b)) != pid {
 		t.Fatalf("the lock no longer names the server: %q", b)
+	}
+	// The server keeps one P above the CPU pool's tokens for its requests (internal/cpu).
+	cpuLine := regexp.MustCompile(`cpu_tokens=(\d+) gomaxprocs=(\d+)`)
+	var m []string
+	for deadline := time.Now().Add(2 * time.Minute); m == nil; time.Sleep(10 * time.Millisecond) {
+		if m = cpuLine.FindStringSubmatch(serverOut.String()); m == nil && time.Now().After(deadline) {
+			t.Fatalf("the server did not log its CPU layout within two minutes:\n%s", serverOut.String())
+		}
+	}
+	tokens, _ := strconv.Atoi(m[1])
+	procs, _ := strconv.Atoi(m[2])
+	if tokens < 1 || procs != tokens+1 {
+		t.Fatalf("server CPU layout: %d tokens, GOMAXPROCS %d; want one P more than tokens", tokens, procs)
 	}
 }
 

@@ -3,6 +3,8 @@ package cpu
 import (
 	"context"
 	"errors"
+	"runtime"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -301,4 +303,40 @@ func TestReleasePacedPacesEachWorker(t *testing.T) {
 	if yields != before+1 {
 		t.Fatal("Release did not yield")
 	}
+}
+
+// TestReserveNetworkP: the process gets one P more than the pool has tokens, put back by
+// restore; an operator's GOMAXPROCS, a disabled pool and a pool smaller than GOMAXPROCS are
+// left alone.
+func TestReserveNetworkP(t *testing.T) {
+	t.Setenv("GOMAXPROCS", "")
+	n := runtime.GOMAXPROCS(0)
+	defer runtime.GOMAXPROCS(n)
+	expect := func(when string, want int) {
+		t.Helper()
+		if got := runtime.GOMAXPROCS(0); got != want {
+			t.Fatalf("GOMAXPROCS %d %s, want %d", got, when, want)
+		}
+	}
+	restore := ReserveNetworkP(New(n))
+	expect("while reserved", n+1)
+	restore()
+	expect("after restore", n)
+
+	restore = ReserveNetworkP(New(n + 2))
+	expect("for a pool of GOMAXPROCS+2 tokens", n+3)
+	restore()
+
+	for _, p := range []*Pool{nil, New(0)} {
+		ReserveNetworkP(p)()
+		expect("for a disabled pool", n)
+	}
+	if n > 1 {
+		ReserveNetworkP(New(n - 1))()
+		expect("for a pool smaller than GOMAXPROCS", n)
+	}
+	t.Setenv("GOMAXPROCS", strconv.Itoa(n))
+	restore = ReserveNetworkP(New(n))
+	expect("with the variable set", n)
+	restore()
 }
