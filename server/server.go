@@ -36,6 +36,22 @@ type Options struct {
 	Now func() time.Time
 	// Registry receives the metrics (default a new registry, exposed at /metrics).
 	Registry *prometheus.Registry
+	// Observe, when set, is told of every request once it has been answered: an embedder's
+	// access log, or a benchmark's server-side time beside what its client measured. It runs
+	// on the request's goroutine and must be quick and safe for concurrent use.
+	Observe func(RequestRecord)
+}
+
+// RequestRecord is one answered request, as Options.Observe sees it.
+type RequestRecord struct {
+	Route  string // the metrics' route label ("signIns.get", "signIns.list", ...)
+	Method string
+	Status int
+	// Duration is the server's time: from the request's headers read to the handler's return
+	// (the answer written to the connection, its last bytes perhaps still buffered).
+	Duration time.Duration
+	// ClientRequestID is the client-request-id header echoed (the request id when absent).
+	ClientRequestID string
 }
 
 // Server is the HTTP API over one database.
@@ -63,6 +79,7 @@ type Server struct {
 	ready     atomic.Bool
 	console   *consoleSessions
 	flight    atomic.Int64
+	onAnswer  func(RequestRecord) // Options.Observe
 }
 
 // InFlight is the number of requests being handled.
@@ -127,6 +144,7 @@ func New(opts Options) (*Server, error) {
 		cfg: cfg, db: opts.DB, flags: fm, risk: risk, ownsRisk: ownsRisk, ownsFlags: ownsFlags, auth: auth, dev: dev, log: log, reg: reg,
 		limiter: newTenantLimiter(cfg.Limits.RequestsPerSecond, cfg.Limits.Burst, now), now: now,
 		clients: map[string]ClientConfig{}, skipKey: skipTokenKey(dev), console: newConsoleSessions(now),
+		onAnswer: opts.Observe,
 	}
 	for _, c := range cfg.Clients {
 		s.clients[strings.ToLower(c.ClientID)] = c
@@ -344,6 +362,9 @@ func (s *Server) observe(next http.Handler) http.Handler {
 			}
 			el := time.Since(start)
 			s.metrics.observe(rec.route, r.Method, rec.status, el)
+			if s.onAnswer != nil {
+				s.onAnswer(RequestRecord{Route: rec.route, Method: r.Method, Status: rec.status, Duration: el, ClientRequestID: requestIDs(r).client})
+			}
 			lvl := slog.LevelInfo
 			if rec.status >= 500 {
 				lvl = slog.LevelError

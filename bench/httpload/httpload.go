@@ -151,6 +151,11 @@ type RouteStat struct {
 	Bytes    float64 `json:"meanBytes"`
 	Unloaded Latency `json:"unloaded"`
 	Loaded   Latency `json:"loaded"`
+	// ServerUnloaded and ServerLoaded are the server's own time for the same requests
+	// (server.RequestRecord.Duration): what the client measured beyond it went to the
+	// connection and to waiting for a P on either side.
+	ServerUnloaded Latency `json:"serverUnloaded"`
+	ServerLoaded   Latency `json:"serverLoaded"`
 	// Ratio is loaded p99 ÷ unloaded p99.
 	Ratio  float64 `json:"ratio"`
 	GoalMs float64 `json:"goalP99Ms,omitempty"`
@@ -304,7 +309,8 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 		return nil, err
 	}
 
-	srv, err := server.New(server.Options{Config: server.Config{Addr: "127.0.0.1:0"}, DB: db, Logger: quiet})
+	var timed serverTimes
+	srv, err := server.New(server.Options{Config: server.Config{Addr: "127.0.0.1:0"}, DB: db, Logger: quiet, Observe: timed.add})
 	if err != nil {
 		return nil, err
 	}
@@ -338,6 +344,14 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 		logf("alone  %-15s p50 %8.2f ms  p99 %8.2f ms  (%d requests, %.0f rows, %.0f bytes)", r.name, st.Unloaded.P50Ms, st.Unloaded.P99Ms, st.Unloaded.N, st.Rows, st.Bytes)
 	}
 	res.Phases = append(res.Phases, cpu.phase("alone"))
+	aloneN := 0
+	for _, r := range res.Routes {
+		aloneN += r.Unloaded.N
+	}
+	aloneServer := timed.take(aloneN)
+	for i := range res.Routes {
+		res.Routes[i].ServerUnloaded = summarize(aloneServer[res.Routes[i].Name])
+	}
 	if res.Verify.CountBefore, err = c.count(ctx); err != nil {
 		return nil, err
 	}
@@ -356,14 +370,20 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 		return nil, err
 	}
 	res.LoadedSeconds = secs
+	loadedN := 0
+	for _, l := range lat {
+		loadedN += len(l)
+	}
+	loadedServer := timed.take(loadedN)
 	for i := range res.Routes {
 		r := &res.Routes[i]
 		r.Loaded = summarize(lat[i])
+		r.ServerLoaded = summarize(loadedServer[r.Name])
 		res.LoadedQueries += r.Loaded.N
 		if r.Unloaded.P99Ms > 0 {
 			r.Ratio = r.Loaded.P99Ms / r.Unloaded.P99Ms
 		}
-		logf("loaded %-15s p50 %8.2f ms  p99 %8.2f ms  (%d requests) %.2fx", r.Name, r.Loaded.P50Ms, r.Loaded.P99Ms, r.Loaded.N, r.Ratio)
+		logf("loaded %-15s p50 %8.2f ms  p99 %8.2f ms  (%d requests) %.2fx; server p50 %.2f ms  p99 %.2f ms", r.Name, r.Loaded.P50Ms, r.Loaded.P99Ms, r.Loaded.N, r.Ratio, r.ServerLoaded.P50Ms, r.ServerLoaded.P99Ms)
 	}
 	res.LoadedIngest = ing.stat(cfg.IngestClients, secs)
 	res.LoadedIngest.GenerateSeconds = fresh.genSeconds()
@@ -611,6 +631,49 @@ func newLoadClient(srv *server.Server, db *engine.DB, tenant, base string, conns
 	}
 }
 
+// timedPrefix starts the client-request-id of a timed request, before its route's name.
+const timedPrefix = "authlake-bench-timed/"
+
+// serverTimes collects the server's own time of the timed requests by route
+// (server.Options.Observe), in ms.
+type serverTimes struct {
+	mu sync.Mutex
+	ms map[string][]float64
+}
+
+func (t *serverTimes) add(r server.RequestRecord) {
+	route, ok := strings.CutPrefix(r.ClientRequestID, timedPrefix)
+	if !ok {
+		return
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.ms == nil {
+		t.ms = map[string][]float64{}
+	}
+	t.ms[route] = append(t.ms[route], float64(r.Duration.Nanoseconds())/1e6)
+}
+
+// take returns what was collected since the last take, once it holds want times at least:
+// the server hears of a request after its client may have read the answer. It waits 10 s at
+// most (a request the client gave up on may never be answered).
+func (t *serverTimes) take(want int) map[string][]float64 {
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
+		t.mu.Lock()
+		n := 0
+		for _, v := range t.ms {
+			n += len(v)
+		}
+		if n >= want || time.Now().After(deadline) {
+			ms := t.ms
+			t.ms = nil
+			t.mu.Unlock()
+			return ms
+		}
+		t.mu.Unlock()
+	}
+}
+
 // errorLog counts failed requests and keeps the first few.
 type errorLog struct {
 	mu    sync.Mutex
@@ -634,7 +697,7 @@ func (e *errorLog) result() (int64, []string) {
 }
 
 // do sends one request and reads the whole answer into buf; ms is the time until its last byte.
-func (c *loadClient) do(ctx context.Context, method, path, token string, body []byte, buf *bytes.Buffer) (status int, hdr http.Header, ms float64, err error) {
+func (c *loadClient) do(ctx context.Context, method, path, token, clientID string, body []byte, buf *bytes.Buffer) (status int, hdr http.Header, ms float64, err error) {
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)
@@ -644,6 +707,9 @@ func (c *loadClient) do(ctx context.Context, method, path, token string, body []
 		return 0, nil, 0, err
 	}
 	req.Header.Set("Authorization", "Bearer "+token)
+	if clientID != "" {
+		req.Header.Set("client-request-id", clientID)
+	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/x-ndjson")
 	}
@@ -659,10 +725,15 @@ func (c *loadClient) do(ctx context.Context, method, path, token string, body []
 	return resp.StatusCode, resp.Header, ms, err
 }
 
-// query makes one request of route r and checks its answer.
-func (c *loadClient) query(ctx context.Context, r *loadRoute, buf *bytes.Buffer) (ms float64, ok bool) {
+// query makes one request of route r and checks its answer; a timed one names its route in
+// client-request-id, for the server's time of it (serverTimes).
+func (c *loadClient) query(ctx context.Context, r *loadRoute, buf *bytes.Buffer, timed bool) (ms float64, ok bool) {
+	clientID := ""
+	if timed {
+		clientID = timedPrefix + r.name
+	}
 	path, id := r.pick()
-	status, _, ms, err := c.do(ctx, http.MethodGet, path, c.read, nil, buf)
+	status, _, ms, err := c.do(ctx, http.MethodGet, path, c.read, clientID, nil, buf)
 	switch {
 	case err != nil:
 		c.errs.add("%s %s: %v", r.name, path, err)
@@ -682,14 +753,14 @@ func (c *loadClient) query(ctx context.Context, r *loadRoute, buf *bytes.Buffer)
 func (c *loadClient) alone(ctx context.Context, r *loadRoute, n int) (RouteStat, error) {
 	st := RouteStat{Name: r.name, What: r.what, Example: r.paths[0], Inputs: len(r.paths), Page: r.rows, GoalMs: r.goalMs}
 	var buf bytes.Buffer
-	if _, ok := c.query(ctx, r, &buf); !ok {
+	if _, ok := c.query(ctx, r, &buf, false); !ok {
 		_, errs := c.errs.result()
 		return st, fmt.Errorf("route %s failed alone: %s", r.name, errs[len(errs)-1])
 	}
 	var times []float64
 	var rows, size float64
 	for i := 0; i < n; i++ {
-		ms, ok := c.query(ctx, r, &buf)
+		ms, ok := c.query(ctx, r, &buf, true)
 		if !ok {
 			_, errs := c.errs.result()
 			return st, fmt.Errorf("route %s failed alone: %s", r.name, errs[len(errs)-1])
@@ -793,7 +864,7 @@ type ingestAnswer struct {
 func (c *loadClient) post(ctx context.Context, body []byte, n int, run *ingestRun, buf *bytes.Buffer) bool {
 	retried := false
 	for {
-		status, hdr, ms, err := c.do(ctx, http.MethodPost, "/authlake/v1/ingest", c.ingest, body, buf)
+		status, hdr, ms, err := c.do(ctx, http.MethodPost, "/authlake/v1/ingest", c.ingest, "", body, buf)
 		switch {
 		case err != nil:
 			c.errs.add("ingest: %v", err)
@@ -878,7 +949,7 @@ func (c *loadClient) loaded(ctx context.Context, routes []*loadRoute, fresh *fre
 			stop := cfg.stopAfter(start, cfg.LoadedRequests)
 			for i := 0; !stop(i) && ctx.Err() == nil; i++ {
 				k := (q + i) % len(routes)
-				if ms, ok := c.query(ctx, routes[k], &buf); ok {
+				if ms, ok := c.query(ctx, routes[k], &buf, true); ok {
 					lat[q][k] = append(lat[q][k], ms)
 				}
 			}
@@ -921,7 +992,7 @@ func (c *loadClient) startIngesters(ctx context.Context, wg *sync.WaitGroup, n i
 func (c *loadClient) count(ctx context.Context) (int64, error) {
 	path := list("signInEventTypes/any()", "$count", "true", "$top", "1", "$select", "id")
 	var buf bytes.Buffer
-	status, _, _, err := c.do(ctx, http.MethodGet, path, c.read, nil, &buf)
+	status, _, _, err := c.do(ctx, http.MethodGet, path, c.read, "", nil, &buf)
 	if err != nil {
 		return 0, err
 	}
@@ -943,7 +1014,7 @@ func (c *loadClient) getAll(ctx context.Context, ids []string) (int, error) {
 	}
 	var buf bytes.Buffer
 	for range ids {
-		if _, ok := c.query(ctx, r, &buf); !ok {
+		if _, ok := c.query(ctx, r, &buf, false); !ok {
 			_, errs := c.errs.result()
 			return 0, fmt.Errorf("a posted event is not served: %s", errs[len(errs)-1])
 		}

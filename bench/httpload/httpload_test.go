@@ -43,6 +43,10 @@ func TestRunSmall(t *testing.T) {
 		if r.Unloaded.N != 3 || r.Unloaded.P99Ms <= 0 {
 			t.Errorf("%s alone: %+v", r.Name, r.Unloaded)
 		}
+		// The server timed each of the same requests (server.Options.Observe), no other.
+		if r.ServerUnloaded.N != r.Unloaded.N || r.ServerLoaded.N != r.Loaded.N || r.ServerUnloaded.P99Ms <= 0 {
+			t.Errorf("%s: server timed %d alone and %d loaded, the client %d and %d", r.Name, r.ServerUnloaded.N, r.ServerLoaded.N, r.Unloaded.N, r.Loaded.N)
+		}
 		loaded += r.Loaded.N
 	}
 	if !slices.Equal(got, want) {
