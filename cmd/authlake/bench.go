@@ -160,7 +160,7 @@ acknowledged, fails the run (the results are still written).`,
 	f.IntVar(&cfg.LoadedRequests, "loaded-requests", 0, "with --duration 0: requests per query client in phase 2")
 	f.IntVar(&cfg.IngestBatches, "ingest-batches", 0, "with --duration 0: batches per ingest client in phases 2 and 3")
 	f.BoolVar(&cfg.NoRisk, "no-risk", false, "skip the Identity Protection detection run (its routes then list an empty store)")
-	f.StringVar(&profile, "profile", "", "write CPU profiles (server and clients) of phase 2 to PREFIX-loaded.pprof and of phase 3 to PREFIX-ingest.pprof")
+	f.StringVar(&profile, "profile", "", "write CPU profiles (server and clients) of phase 2 to PREFIX-loaded.pprof and of phase 3 to PREFIX-ingest.pprof, with their block and mutex profiles (PREFIX-loaded.block.pprof, ...)")
 	f.StringVar(&out, "out", "", "write results JSON here")
 	f.StringVar(&markdown, "markdown", "", "write the results as Markdown here")
 	return cmd

@@ -228,7 +228,9 @@ func runServer(db *engine.DB, cfg server.Config, log *slog.Logger, ln net.Listen
 		return err
 	}
 	// After server.New: its query admission is sized by the cores, not by the extra P.
-	defer server.ReserveNetworkP(db.CPUPool())()
+	if cfg.Limits.ReservesNetworkP() {
+		defer server.ReserveNetworkP(db.CPUPool())()
+	}
 	log.Info("CPU: heavy work shares the pool's tokens; GOMAXPROCS above them is kept for requests",
 		"cpu_tokens", db.CPUPool().Size(), "gomaxprocs", runtime.GOMAXPROCS(0))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
