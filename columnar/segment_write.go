@@ -10,6 +10,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 
+	"github.com/authlake/authlake/internal/cpu"
 	"github.com/authlake/authlake/internal/fsutil"
 	"github.com/authlake/authlake/internal/vfs"
 )
@@ -60,7 +61,14 @@ func WriteSegment(fsys vfs.FS, path string, tenant string, day int32, m *Merged,
 		results = make(chan done)
 		quit    = make(chan struct{})
 	)
-	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
+	// As many encoders as the CPU pool has tokens, not GOMAXPROCS: a server runs with a P
+	// more for its requests (cpu.ReserveNetworkP), which encoders (they take no tokens) would
+	// otherwise fill.
+	workers := runtime.GOMAXPROCS(0)
+	if n := cpu.Default().Size(); n > 0 {
+		workers = min(workers, n)
+	}
+	for range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

@@ -90,8 +90,8 @@ type LimitsConfig struct {
 	CPUTokens int `yaml:"cpuTokens"`
 	// NetworkP (default true) has authlake serve run with GOMAXPROCS one above the pool's
 	// tokens, a P for requests to arrive on (ReserveNetworkP). Off, heavy work and requests
-	// share GOMAXPROCS Ps: lists and ingest beside them go about 10% faster on a saturated
-	// 2-core machine, and a short request waits 2-7x longer at p50.
+	// share GOMAXPROCS Ps, and on a saturated 2-core machine a short request waits 2-7x longer
+	// at p50 (docs/server.md, "One P for the network").
 	NetworkP *bool `yaml:"networkP"`
 	// Timeouts and header limits of the HTTP server.
 	ReadHeaderTimeout time.Duration `yaml:"readHeaderTimeout"`
