@@ -231,7 +231,8 @@ func runServer(db *engine.DB, cfg server.Config, log *slog.Logger, ln net.Listen
 	if cfg.Limits.ReservesNetworkP() {
 		defer server.ReserveNetworkP(db.CPUPool())()
 	}
-	log.Info("CPU: heavy work shares the pool's tokens; GOMAXPROCS above them is kept for requests",
+	// GOMAXPROCS is one above the tokens unless limits.networkP is false or GOMAXPROCS is set.
+	log.Info("CPU: heavy work takes the pool's tokens; GOMAXPROCS beyond them is left to requests",
 		"cpu_tokens", db.CPUPool().Size(), "gomaxprocs", runtime.GOMAXPROCS(0))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
