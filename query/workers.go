@@ -3,6 +3,7 @@ package query
 import (
 	"context"
 	"errors"
+	"runtime/trace"
 	"sync"
 )
 
@@ -16,6 +17,8 @@ func runWorkers(ctx context.Context, workers int, fn func(ctx context.Context, w
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Go(func() {
+			// In an execution trace the worker's time counts to its request's task.
+			defer trace.StartRegion(ctx, "query worker").End()
 			if errs[w] = fn(ctx, w); errs[w] != nil {
 				cancel()
 			}

@@ -346,6 +346,7 @@ func (s *Server) observe(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		r, endTask := traceRequest(r)
 		s.flight.Add(1)
 		s.metrics.inFlight.Inc()
 		defer func() {
@@ -361,6 +362,7 @@ func (s *Server) observe(next http.Handler) http.Handler {
 				}
 			}
 			el := time.Since(start)
+			endTask(rec.route, requestIDs(r).client)
 			s.metrics.observe(rec.route, r.Method, rec.status, el)
 			if s.onAnswer != nil {
 				s.onAnswer(RequestRecord{Route: rec.route, Method: r.Method, Status: rec.status, Duration: el, ClientRequestID: requestIDs(r).client})

@@ -73,6 +73,10 @@ type Config struct {
 	// which run in this process too): PREFIX-loaded.pprof of phase 2, PREFIX-ingest.pprof of
 	// phase 3, each with its block and mutex profiles (PREFIX-loaded.block.pprof, ...).
 	ProfilePrefix string
+	// TracePath, when set, receives an execution trace (runtime/trace) of phase 2's first
+	// TraceFor (default DefaultTraceFor), each request a task (server.traceRequest).
+	TracePath string
+	TraceFor  time.Duration
 	// Revision is what the results name as the code measured (default bench.Revision()).
 	Revision string
 	Log      io.Writer
@@ -236,6 +240,9 @@ func (c *Config) defaults() {
 	if c.MemoryLimit <= 0 {
 		c.MemoryLimit = engine.DefaultMemoryLimit
 	}
+	if c.TraceFor <= 0 {
+		c.TraceFor = DefaultTraceFor
+	}
 	if c.Revision == "" {
 		c.Revision = bench.Revision()
 	}
@@ -363,10 +370,14 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 	if err != nil {
 		return nil, err
 	}
+	stopTrace, err := startTrace(cfg.TracePath, cfg.TraceFor)
+	if err != nil {
+		return nil, err
+	}
 	cpu = sampleCPU()
 	lat, ing, secs := c.loaded(ctx, routes, fresh, cfg)
 	res.Phases = append(res.Phases, cpu.phase("loaded"))
-	if err := stopProfile(); err != nil {
+	if err := errors.Join(stopProfile(), stopTrace()); err != nil {
 		return nil, err
 	}
 	res.LoadedSeconds = secs

@@ -2,10 +2,16 @@ package httpload
 
 import (
 	"context"
+	"errors"
+	"io"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"golang.org/x/exp/trace"
 
 	"github.com/authlake/authlake/bench/gen"
 	"github.com/authlake/authlake/engine"
@@ -17,7 +23,8 @@ import (
 func TestRunSmall(t *testing.T) {
 	dir := t.TempDir()
 	cfg := Config{Events: 2000, Seed: 5, Threads: 2, CacheDir: filepath.Join(dir, "cache"), WorkDir: filepath.Join(dir, "work"),
-		Requests: 3, QueryClients: 2, IngestClients: 1, AloneClients: 1, Batch: 250, LoadedRequests: 12, IngestBatches: 2, Log: testLog{t}}
+		Requests: 3, QueryClients: 2, IngestClients: 1, AloneClients: 1, Batch: 250, LoadedRequests: 12, IngestBatches: 2, Log: testLog{t},
+		TracePath: filepath.Join(dir, "loaded.trace"), TraceFor: time.Hour}
 	res, err := Run(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -61,6 +68,10 @@ func TestRunSmall(t *testing.T) {
 			t.Errorf("%s returned empty pages: the route measures little", name)
 		}
 	}
+	// The trace of phase 2 has each timed request as a task naming its route.
+	if traced := tracedRoutes(t, cfg.TracePath); traced != loaded {
+		t.Fatalf("the trace has %d timed requests' tasks, the client timed %d", traced, loaded)
+	}
 	if res.Goals[len(res.Goals)-1].Measure != "failed requests" || !res.Goals[len(res.Goals)-1].Met {
 		t.Fatalf("goals end with %+v", res.Goals[len(res.Goals)-1])
 	}
@@ -90,6 +101,54 @@ func TestRunSmall(t *testing.T) {
 			t.Errorf("the Markdown report has no line for %s", name)
 		}
 	}
+}
+
+// tracedRoutes counts the tasks of an execution trace that log a timed request's
+// client-request-id and, as its route, the route the id names.
+func tracedRoutes(t *testing.T, path string) int {
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rd, err := trace.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := map[trace.TaskID]map[string]string{}
+	for {
+		ev, err := rd.ReadEvent()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ev.Kind() == trace.EventLog {
+			l := ev.Log()
+			if logs[l.Task] == nil {
+				logs[l.Task] = map[string]string{}
+			}
+			logs[l.Task][l.Category] = l.Message
+		}
+	}
+	n := 0
+	routes := map[string]string{"get": "signIns.get", "diagnostic": "diagnostics", "riskyUsers": "identityProtection", "riskDetections": "identityProtection"}
+	for _, m := range logs {
+		name, ok := strings.CutPrefix(m["client-request-id"], timedPrefix)
+		if !ok {
+			continue
+		}
+		want, ok := routes[name]
+		if !ok {
+			want = "signIns.list"
+		}
+		if m["route"] != want {
+			t.Errorf("the task of a timed %s request logged route %q, want %q", name, m["route"], want)
+		}
+		n++
+	}
+	return n
 }
 
 type testLog struct{ t *testing.T }

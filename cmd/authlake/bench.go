@@ -98,8 +98,8 @@ mismatch fails the run.`,
 
 func benchLoadCmd() *cobra.Command {
 	var (
-		cfg                    httpload.Config
-		out, markdown, profile string
+		cfg                              httpload.Config
+		out, markdown, profile, traceOut string
 	)
 	cmd := &cobra.Command{
 		Use:   "load [--events N] [--duration D]",
@@ -132,6 +132,7 @@ acknowledged, fails the run (the results are still written).`,
 			cfg.MemoryLimit = int64(memoryLimit)
 			cfg.Log = os.Stderr
 			cfg.ProfilePrefix = profile
+			cfg.TracePath = traceOut
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 			defer stop()
 			res, err := httpload.Run(ctx, cfg)
@@ -160,6 +161,7 @@ acknowledged, fails the run (the results are still written).`,
 	f.IntVar(&cfg.LoadedRequests, "loaded-requests", 0, "with --duration 0: requests per query client in phase 2")
 	f.IntVar(&cfg.IngestBatches, "ingest-batches", 0, "with --duration 0: batches per ingest client in phases 2 and 3")
 	f.BoolVar(&cfg.NoRisk, "no-risk", false, "skip the Identity Protection detection run (its routes then list an empty store)")
+	f.StringVar(&traceOut, "trace", "", "write an execution trace of the loaded phase's first 10 s to this file, each request a task (read it with go run ./bench/tracetasks FILE)")
 	f.StringVar(&profile, "profile", "", "write CPU profiles (server and clients) of phase 2 to PREFIX-loaded.pprof and of phase 3 to PREFIX-ingest.pprof, with their block and mutex profiles (PREFIX-loaded.block.pprof, ...)")
 	f.StringVar(&out, "out", "", "write results JSON here")
 	f.StringVar(&markdown, "markdown", "", "write the results as Markdown here")
