@@ -13,21 +13,16 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
-
-	"github.com/valyala/fastjson"
 
 	"github.com/authlake/authlake/bench"
 	"github.com/authlake/authlake/bench/gen"
@@ -39,7 +34,8 @@ import (
 
 // Config is one load run (authlake bench load): the generated events are ingested from
 // the file into a fresh database, the real HTTP server (server.New, as authlake serve builds
-// it, plain http on 127.0.0.1) serves them, and clients in this process measure it in three
+// it, plain http on 127.0.0.1) serves them, and clients (in a process of their own, or in this
+// one) measure it in three
 // phases: each route alone, the routes under concurrent queries and HTTP ingest, and HTTP
 // ingest alone.
 type Config struct {
@@ -70,13 +66,17 @@ type Config struct {
 	// risk detections routes then list an empty store).
 	NoRisk bool
 	// ProfilePrefix, when set, names CPU profiles of the process (the server, and the clients,
-	// which run in this process too): PREFIX-loaded.pprof of phase 2, PREFIX-ingest.pprof of
+	// when they run in this process): PREFIX-loaded.pprof of phase 2, PREFIX-ingest.pprof of
 	// phase 3, each with its block and mutex profiles (PREFIX-loaded.block.pprof, ...).
 	ProfilePrefix string
 	// TracePath, when set, receives an execution trace (runtime/trace) of phase 2's first
 	// TraceFor (default DefaultTraceFor), each request a task (server.traceRequest).
 	TracePath string
 	TraceFor  time.Duration
+	// ClientCommand, when set, starts the clients' own process (argv): a program that calls
+	// ServeClients (authlake bench load-clients). Without it the clients run in this process,
+	// beside the server, waiting for its Ps.
+	ClientCommand []string
 	// Revision is what the results name as the code measured (default bench.Revision()).
 	Revision string
 	Log      io.Writer
@@ -123,6 +123,9 @@ type Results struct {
 	// ServeGOMAXPROCS is GOMAXPROCS while serving: one more than the CPU pool's tokens
 	// (server.ReserveNetworkP), unless the GOMAXPROCS environment variable is set.
 	ServeGOMAXPROCS int `json:"serveGomaxprocs"`
+	// ClientsProcess says where the clients ran: "child" (a process of their own) or "server"
+	// (the server's; runs before 2026-12-07's c89c20c+1 all did).
+	ClientsProcess string `json:"clientsProcess"`
 }
 
 // PhaseCPU is the processor time of one phase: this process's (server and clients) and the
@@ -132,6 +135,7 @@ type PhaseCPU struct {
 	Phase        string  `json:"phase"`
 	Seconds      float64 `json:"seconds"`
 	ProcessCores float64 `json:"processCores"`  // this process's CPU seconds ÷ wall seconds
+	ClientCores  float64 `json:"clientCores"`   // the clients' process's, when they have one
 	MachineCores float64 `json:"machineCores"`  // the machine's busy CPU seconds ÷ wall seconds
 	LoadAvg      float64 `json:"loadAverage1m"` // at the phase's end
 }
@@ -337,13 +341,26 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 			logf("server: %v", err)
 		}
 	}()
-	c := newLoadClient(srv, db, tenant, "http://"+ln.Addr().String(), cfg.QueryClients+max(cfg.IngestClients, cfg.AloneClients)+1)
-	logf("serving %s on %s (%s)", dir, c.base, cfg.Revision)
+	read, ingest := mintTokens(srv, db, tenant)
+	plan := clientPlan{Base: "http://" + ln.Addr().String(), Read: read, Ingest: ingest,
+		Conns: cfg.QueryClients + max(cfg.IngestClients, cfg.AloneClients) + 1, Routes: specsOf(routes), Phases: shapeOf(cfg, res.FreshSeed)}
+	var c clientSide
+	if len(cfg.ClientCommand) > 0 {
+		child, err := startChildClients(ctx, cfg.ClientCommand, plan, cfg.Log)
+		if err != nil {
+			return nil, err
+		}
+		c, res.ClientsProcess = child, "child"
+	} else {
+		c, res.ClientsProcess = newLocalClients(plan), "server"
+	}
+	defer c.close()
+	logf("serving %s on %s (%s), clients in the %s process", dir, plan.Base, cfg.Revision, res.ClientsProcess)
 
 	// Phase 1: each route alone.
-	cpu := sampleCPU()
-	for _, r := range routes {
-		st, err := c.alone(ctx, r, cfg.Requests)
+	cpu := sampleCPU(c.pid())
+	for k, r := range routes {
+		st, err := c.alone(ctx, k, cfg.Requests)
 		if err != nil {
 			return nil, err
 		}
@@ -364,7 +381,6 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 	}
 
 	// Phase 2: query clients cycling through the routes while ingest clients post batches.
-	fresh := newFreshSource(res.FreshSeed, cfg)
 	var posted []string // ids of acknowledged batches, for the gets afterwards
 	stopProfile, err := startProfile(cfg.ProfilePrefix, "loaded")
 	if err != nil {
@@ -374,10 +390,10 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 	if err != nil {
 		return nil, err
 	}
-	cpu = sampleCPU()
-	lat, ing, secs := c.loaded(ctx, routes, fresh, cfg)
+	cpu = sampleCPU(c.pid())
+	lat, ing, secs, err := c.loaded(ctx)
 	res.Phases = append(res.Phases, cpu.phase("loaded"))
-	if err := errors.Join(stopProfile(), stopTrace()); err != nil {
+	if err := errors.Join(err, stopProfile(), stopTrace()); err != nil {
 		return nil, err
 	}
 	res.LoadedSeconds = secs
@@ -397,8 +413,8 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 		logf("loaded %-15s p50 %8.2f ms  p99 %8.2f ms  (%d requests) %.2fx; server p50 %.2f ms  p99 %.2f ms", r.Name, r.Loaded.P50Ms, r.Loaded.P99Ms, r.Loaded.N, r.Ratio, r.ServerLoaded.P50Ms, r.ServerLoaded.P99Ms)
 	}
 	res.LoadedIngest = ing.stat(cfg.IngestClients, secs)
-	res.LoadedIngest.GenerateSeconds = fresh.genSeconds()
-	posted = append(posted, ing.ids...)
+	res.LoadedIngest.GenerateSeconds = c.genSeconds()
+	posted = append(posted, ing.IDs...)
 	if res.LoadedIngest.FlushSeconds, err = timedFlush(db); err != nil {
 		return res, err
 	}
@@ -411,15 +427,15 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 		if err != nil {
 			return res, err
 		}
-		cpu := sampleCPU()
-		alone, secs := c.ingestAlone(ctx, fresh, cfg)
+		cpu := sampleCPU(c.pid())
+		alone, secs, err := c.ingestAlone(ctx)
 		res.Phases = append(res.Phases, cpu.phase("ingest"))
-		if err := stopProfile(); err != nil {
+		if err := errors.Join(err, stopProfile()); err != nil {
 			return res, err
 		}
 		res.AloneIngest = alone.stat(cfg.AloneClients, secs)
-		res.AloneIngest.GenerateSeconds = fresh.genSeconds() - res.LoadedIngest.GenerateSeconds
-		posted = append(posted, alone.ids...)
+		res.AloneIngest.GenerateSeconds = c.genSeconds() - res.LoadedIngest.GenerateSeconds
+		posted = append(posted, alone.IDs...)
 		if res.AloneIngest.FlushSeconds, err = timedFlush(db); err != nil {
 			return res, err
 		}
@@ -434,7 +450,7 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 		return res, err
 	}
 	res.Verify.Gets, err = c.getAll(ctx, sample(posted, 200))
-	res.ErrorCount, res.Errors = c.errs.result()
+	res.ErrorCount, res.Errors = c.failures()
 	res.PeakRSS = bench.PeakRSS()
 	res.Goals = loadGoals(res)
 	if err != nil {
@@ -479,30 +495,6 @@ func timedFlush(db *engine.DB) (float64, error) {
 	start := time.Now()
 	err := db.Flush()
 	return time.Since(start).Seconds(), err
-}
-
-// loadRoute is one route of the run and the requests it cycles through.
-type loadRoute struct {
-	name, what string
-	goalMs     float64
-	paths      []string // path and query, cycled
-	// ids[i], when set, is the sign-in the answer to paths[i] must name.
-	ids  []string
-	rows bool // the answer is a page: {"value":[…]}
-	next atomic.Int64
-}
-
-func (r *loadRoute) add(path, id string) {
-	r.paths, r.ids = append(r.paths, path), append(r.ids, id)
-}
-
-// pick is the next request of the cycle: its path and the id its answer must name, if any.
-func (r *loadRoute) pick() (path, id string) {
-	i := int(r.next.Add(1)-1) % len(r.paths)
-	if i < len(r.ids) {
-		id = r.ids[i]
-	}
-	return r.paths[i], id
 }
 
 func list(filter string, extra ...string) string {
@@ -614,15 +606,10 @@ func loadRoutes(ctx context.Context, db *engine.DB, tenant string, n int) ([]*lo
 	return routes, nil
 }
 
-// loadClient is the run's HTTP client side.
-type loadClient struct {
-	hc           *http.Client
-	base         string
-	read, ingest string // bearer tokens
-	errs         errorLog
-}
-
-func newLoadClient(srv *server.Server, db *engine.DB, tenant, base string, conns int) *loadClient {
+// mintTokens mints the clients' bearer tokens with the server's development key: one that reads
+// sign-ins and Identity Protection, one that may only ingest (the ingest route must not need
+// more).
+func mintTokens(srv *server.Server, db *engine.DB, tenant string) (read, ingest string) {
 	mint := func(roles ...string) string {
 		tc := server.TokenClaims{TID: tenant, Roles: roles, AppID: "authlake-bench", Ver: "2.0"}
 		tc.Issuer, tc.Audience, tc.Subject = server.IssuerV2(tenant), []string{"https://graph.microsoft.com"}, "authlake-bench"
@@ -632,14 +619,7 @@ func newLoadClient(srv *server.Server, db *engine.DB, tenant, base string, conns
 		}
 		return tok
 	}
-	tr := &http.Transport{MaxIdleConns: conns, MaxIdleConnsPerHost: conns, IdleConnTimeout: time.Minute, DisableCompression: true}
-	return &loadClient{
-		hc:   &http.Client{Transport: tr},
-		base: base,
-		read: mint(server.RoleReadAuditLog, ip.PermRiskyUserRead, ip.PermRiskEventRead),
-		// Ingest only: the ingest route must not need more.
-		ingest: mint(server.RoleIngest),
-	}
+	return mint(server.RoleReadAuditLog, ip.PermRiskyUserRead, ip.PermRiskEventRead), mint(server.RoleIngest)
 }
 
 // timedPrefix starts the client-request-id of a timed request, before its route's name.
@@ -683,354 +663,6 @@ func (t *serverTimes) take(want int) map[string][]float64 {
 		}
 		t.mu.Unlock()
 	}
-}
-
-// errorLog counts failed requests and keeps the first few.
-type errorLog struct {
-	mu    sync.Mutex
-	n     int64
-	first []string
-}
-
-func (e *errorLog) add(format string, args ...any) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.n++
-	if len(e.first) < 20 {
-		e.first = append(e.first, fmt.Sprintf(format, args...))
-	}
-}
-
-func (e *errorLog) result() (int64, []string) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.n, slices.Clone(e.first)
-}
-
-// do sends one request and reads the whole answer into buf; ms is the time until its last byte.
-func (c *loadClient) do(ctx context.Context, method, path, token, clientID string, body []byte, buf *bytes.Buffer) (status int, hdr http.Header, ms float64, err error) {
-	var rd io.Reader
-	if body != nil {
-		rd = bytes.NewReader(body)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, c.base+path, rd)
-	if err != nil {
-		return 0, nil, 0, err
-	}
-	req.Header.Set("Authorization", "Bearer "+token)
-	if clientID != "" {
-		req.Header.Set("client-request-id", clientID)
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/x-ndjson")
-	}
-	buf.Reset()
-	start := time.Now()
-	resp, err := c.hc.Do(req)
-	if err != nil {
-		return 0, nil, 0, err
-	}
-	_, err = buf.ReadFrom(resp.Body)
-	resp.Body.Close()
-	ms = float64(time.Since(start).Nanoseconds()) / 1e6
-	return resp.StatusCode, resp.Header, ms, err
-}
-
-// query makes one request of route r and checks its answer; a timed one names its route in
-// client-request-id, for the server's time of it (serverTimes).
-func (c *loadClient) query(ctx context.Context, r *loadRoute, buf *bytes.Buffer, timed bool) (ms float64, ok bool) {
-	clientID := ""
-	if timed {
-		clientID = timedPrefix + r.name
-	}
-	path, id := r.pick()
-	status, _, ms, err := c.do(ctx, http.MethodGet, path, c.read, clientID, nil, buf)
-	switch {
-	case err != nil:
-		c.errs.add("%s %s: %v", r.name, path, err)
-	case status != http.StatusOK:
-		c.errs.add("%s %s: %d %.300s", r.name, path, status, buf.Bytes())
-	case r.rows && !bytes.Contains(buf.Bytes(), []byte(`"value":[`)):
-		c.errs.add("%s %s: no value array in %.300s", r.name, path, buf.Bytes())
-	case id != "" && !bytes.Contains(buf.Bytes(), []byte(`"`+id+`"`)):
-		c.errs.add("%s %s: the answer does not name %s: %.300s", r.name, path, id, buf.Bytes())
-	default:
-		return ms, true
-	}
-	return ms, false
-}
-
-// alone measures route r by itself: one untimed request, then n timed ones in sequence.
-func (c *loadClient) alone(ctx context.Context, r *loadRoute, n int) (RouteStat, error) {
-	st := RouteStat{Name: r.name, What: r.what, Example: r.paths[0], Inputs: len(r.paths), Page: r.rows, GoalMs: r.goalMs}
-	var buf bytes.Buffer
-	if _, ok := c.query(ctx, r, &buf, false); !ok {
-		_, errs := c.errs.result()
-		return st, fmt.Errorf("route %s failed alone: %s", r.name, errs[len(errs)-1])
-	}
-	var times []float64
-	var rows, size float64
-	for i := 0; i < n; i++ {
-		ms, ok := c.query(ctx, r, &buf, true)
-		if !ok {
-			_, errs := c.errs.result()
-			return st, fmt.Errorf("route %s failed alone: %s", r.name, errs[len(errs)-1])
-		}
-		times = append(times, ms)
-		size += float64(buf.Len())
-		if r.rows { // counted after the timing, as a client reading the page would
-			rows += float64(len(fastjson.MustParseBytes(buf.Bytes()).GetArray("value")))
-		}
-	}
-	st.Unloaded = summarize(times)
-	st.Rows, st.Bytes = rows/float64(n), size/float64(n)
-	return st, nil
-}
-
-func summarize(ms []float64) Latency {
-	if len(ms) == 0 {
-		return Latency{}
-	}
-	s := slices.Clone(ms)
-	slices.Sort(s)
-	return Latency{N: len(s), P50Ms: bench.Percentile(s, 0.5), P99Ms: bench.Percentile(s, 0.99), MaxMs: s[len(s)-1]}
-}
-
-// freshSource generates the events posted over HTTP: another seed than the database's, dated
-// after its events (a live feed's newest sign-ins), in batches, from a population (users and
-// apps) of the database's size.
-type freshSource struct {
-	mu    sync.Mutex
-	g     *gen.Generator
-	batch int
-	gen   time.Duration
-}
-
-func newFreshSource(seed uint64, cfg Config) *freshSource {
-	events := 100_000_000 // phases bounded by time take what they need
-	if cfg.Duration <= 0 {
-		events = cfg.IngestBatches * cfg.Batch * (cfg.IngestClients + cfg.AloneClients)
-	}
-	// The population would otherwise be sized by that cap (200,000 users for 100M events):
-	// making each new user's profile made generation 4x slower, CPU taken from the server.
-	like := gen.New(gen.Config{Events: cfg.Events, Seed: cfg.Seed}).Config()
-	return &freshSource{batch: cfg.Batch, g: gen.New(gen.Config{Events: events, Seed: seed, Start: gen.BenchEnd, Days: 1, Users: like.Users, Apps: like.Apps})}
-}
-
-// next appends a batch of NDJSON events to dst; n is 0 once the generator is exhausted.
-func (f *freshSource) next(dst []byte) (body []byte, n int, lastID string) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	start := time.Now()
-	var line int
-	for n < f.batch {
-		line = len(dst)
-		var ok bool
-		if dst, ok = f.g.Next(dst); !ok {
-			break
-		}
-		n++
-	}
-	f.gen += time.Since(start)
-	if n > 0 {
-		lastID = fastjson.GetString(dst[line:], "id")
-	}
-	return dst, n, lastID
-}
-
-func (f *freshSource) genSeconds() float64 {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.gen.Seconds()
-}
-
-// ingestRun gathers one phase's ingest clients' results.
-type ingestRun struct {
-	mu        sync.Mutex
-	batches   int64
-	events    int64
-	throttled int64
-	times     []float64
-	ids       []string
-}
-
-func (r *ingestRun) stat(clients int, secs float64) HTTPIngest {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	l := summarize(r.times)
-	st := HTTPIngest{Clients: clients, Batches: r.batches, Events: r.events, Seconds: secs, Throttled: r.throttled, P50Ms: l.P50Ms, P99Ms: l.P99Ms}
-	if secs > 0 {
-		st.EventsPerSec = float64(r.events) / secs
-	}
-	return st
-}
-
-type ingestAnswer struct {
-	Records, Accepted, Updated, Duplicates, Rejected int64
-}
-
-// post sends one batch until it is acknowledged, waiting Retry-After on a 429 (ingest ahead
-// of flushing); the records of a batch answered 429 may be partly stored, so the retry must
-// find exactly those as duplicates and no batch is abandoned half-stored.
-func (c *loadClient) post(ctx context.Context, body []byte, n int, run *ingestRun, buf *bytes.Buffer) bool {
-	retried := false
-	for {
-		status, hdr, ms, err := c.do(ctx, http.MethodPost, "/authlake/v1/ingest", c.ingest, "", body, buf)
-		switch {
-		case err != nil:
-			c.errs.add("ingest: %v", err)
-			return false
-		case status == http.StatusTooManyRequests:
-			run.mu.Lock()
-			run.throttled++
-			run.mu.Unlock()
-			wait, _ := strconv.Atoi(hdr.Get("Retry-After"))
-			select {
-			case <-ctx.Done():
-				c.errs.add("ingest: %v while waiting to retry", ctx.Err())
-				return false
-			case <-time.After(time.Duration(max(wait, 1)) * time.Second):
-			}
-			retried = true
-			continue
-		case status != http.StatusOK:
-			c.errs.add("ingest: %d %.300s", status, buf.Bytes())
-			return false
-		}
-		var a ingestAnswer
-		if err := json.Unmarshal(buf.Bytes(), &a); err != nil {
-			c.errs.add("ingest: answer %.300s: %v", buf.Bytes(), err)
-			return false
-		}
-		if a.Records != int64(n) || a.Rejected != 0 || a.Updated != 0 || a.Accepted+a.Duplicates != int64(n) || (a.Duplicates > 0 && !retried) {
-			c.errs.add("ingest of %d fresh events answered %.300s", n, buf.Bytes())
-			return false
-		}
-		run.mu.Lock()
-		run.batches++
-		run.events += int64(n)
-		run.times = append(run.times, ms)
-		run.mu.Unlock()
-		return true
-	}
-}
-
-// ingester posts batches until stop says so or the source is exhausted.
-func (c *loadClient) ingester(ctx context.Context, fresh *freshSource, run *ingestRun, stop func(batches int) bool) {
-	var buf bytes.Buffer
-	var body []byte
-	for i := 0; !stop(i) && ctx.Err() == nil; i++ {
-		var n int
-		var id string
-		body, n, id = fresh.next(body[:0])
-		if n == 0 {
-			return
-		}
-		if !c.post(ctx, body, n, run, &buf) {
-			return
-		}
-		run.mu.Lock()
-		run.ids = append(run.ids, id)
-		run.mu.Unlock()
-	}
-}
-
-func (cfg Config) stopAfter(start time.Time, count int) func(int) bool {
-	if cfg.Duration > 0 {
-		end := start.Add(cfg.Duration)
-		return func(int) bool { return !time.Now().Before(end) }
-	}
-	return func(i int) bool { return i >= count }
-}
-
-// loaded is phase 2: QueryClients cycle through the routes (client i starts at route i) while
-// IngestClients post batches. It returns each route's latencies, the ingest and the phase's
-// wall time.
-func (c *loadClient) loaded(ctx context.Context, routes []*loadRoute, fresh *freshSource, cfg Config) ([][]float64, *ingestRun, float64) {
-	lat := make([][][]float64, cfg.QueryClients) // client, route
-	run := &ingestRun{}
-	var wg sync.WaitGroup
-	start := time.Now()
-	for q := 0; q < cfg.QueryClients; q++ {
-		lat[q] = make([][]float64, len(routes))
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var buf bytes.Buffer
-			stop := cfg.stopAfter(start, cfg.LoadedRequests)
-			for i := 0; !stop(i) && ctx.Err() == nil; i++ {
-				k := (q + i) % len(routes)
-				if ms, ok := c.query(ctx, routes[k], &buf, true); ok {
-					lat[q][k] = append(lat[q][k], ms)
-				}
-			}
-		}()
-	}
-	c.startIngesters(ctx, &wg, cfg.IngestClients, fresh, run, cfg.stopAfter(start, cfg.IngestBatches))
-	wg.Wait()
-	secs := time.Since(start).Seconds()
-	out := make([][]float64, len(routes))
-	for _, l := range lat {
-		for k := range routes {
-			out[k] = append(out[k], l[k]...)
-		}
-	}
-	return out, run, secs
-}
-
-// ingestAlone is phase 3: AloneClients post batches, nothing else runs.
-func (c *loadClient) ingestAlone(ctx context.Context, fresh *freshSource, cfg Config) (*ingestRun, float64) {
-	run := &ingestRun{}
-	var wg sync.WaitGroup
-	start := time.Now()
-	c.startIngesters(ctx, &wg, cfg.AloneClients, fresh, run, cfg.stopAfter(start, cfg.IngestBatches))
-	wg.Wait()
-	return run, time.Since(start).Seconds()
-}
-
-// startIngesters starts n clients posting batches into run, each until stop says so.
-func (c *loadClient) startIngesters(ctx context.Context, wg *sync.WaitGroup, n int, fresh *freshSource, run *ingestRun, stop func(int) bool) {
-	for range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			c.ingester(ctx, fresh, run, stop)
-		}()
-	}
-}
-
-// count is the tenant's number of sign-ins of every kind, over HTTP.
-func (c *loadClient) count(ctx context.Context) (int64, error) {
-	path := list("signInEventTypes/any()", "$count", "true", "$top", "1", "$select", "id")
-	var buf bytes.Buffer
-	status, _, _, err := c.do(ctx, http.MethodGet, path, c.read, "", nil, &buf)
-	if err != nil {
-		return 0, err
-	}
-	if status != http.StatusOK {
-		return 0, fmt.Errorf("count: %d %.300s", status, buf.Bytes())
-	}
-	v, err := fastjson.ParseBytes(buf.Bytes())
-	if err != nil || v.Get("@odata.count") == nil {
-		return 0, fmt.Errorf("count: no @odata.count in %.300s", buf.Bytes())
-	}
-	return v.GetInt64("@odata.count"), nil
-}
-
-// getAll fetches each id; every one must be found.
-func (c *loadClient) getAll(ctx context.Context, ids []string) (int, error) {
-	r := &loadRoute{name: "get (posted)"}
-	for _, id := range ids {
-		r.add("/beta/auditLogs/signIns/"+id, id)
-	}
-	var buf bytes.Buffer
-	for range ids {
-		if _, ok := c.query(ctx, r, &buf, false); !ok {
-			_, errs := c.errs.result()
-			return 0, fmt.Errorf("a posted event is not served: %s", errs[len(errs)-1])
-		}
-	}
-	return len(ids), nil
 }
 
 // sample returns at most n of ids, evenly spaced.
@@ -1080,28 +712,22 @@ func loadGoals(r *Results) []Goal {
 	return gs
 }
 
-// cpuSample is a point in time, this process's CPU time and the machine's busy time.
+// cpuSample is a point in time, this process's CPU time, the clients' process's (when they
+// have their own) and the machine's busy time.
 type cpuSample struct {
-	at            time.Time
-	proc, machine float64 // seconds
+	at                    time.Time
+	clientPID             int
+	proc, client, machine float64 // seconds
 }
 
 // clockTicks is USER_HZ, the unit of /proc's CPU times: 100 on every Linux platform Go supports.
 const clockTicks = 100
 
-func sampleCPU() cpuSample {
-	s := cpuSample{at: time.Now()}
-	if b, err := os.ReadFile("/proc/self/stat"); err == nil {
-		// Fields after the command name (which may hold spaces, inside parentheses): utime and
-		// stime are the 12th and 13th.
-		if i := bytes.LastIndexByte(b, ')'); i >= 0 {
-			f := strings.Fields(string(b[i+1:]))
-			if len(f) > 12 {
-				u, _ := strconv.ParseFloat(f[11], 64)
-				st, _ := strconv.ParseFloat(f[12], 64)
-				s.proc = (u + st) / clockTicks
-			}
-		}
+// sampleCPU samples this process, the clients' process clientPID (0: none) and the machine.
+func sampleCPU(clientPID int) cpuSample {
+	s := cpuSample{at: time.Now(), clientPID: clientPID, proc: processCPU("self")}
+	if clientPID > 0 {
+		s.client = processCPU(strconv.Itoa(clientPID))
 	}
 	if b, err := os.ReadFile("/proc/stat"); err == nil {
 		line, _, _ := strings.Cut(string(b), "\n")
@@ -1118,12 +744,34 @@ func sampleCPU() cpuSample {
 	return s
 }
 
+// processCPU is the CPU seconds (user and system) of /proc/PID so far, 0 where /proc has none.
+func processCPU(pid string) float64 {
+	b, err := os.ReadFile("/proc/" + pid + "/stat")
+	if err != nil {
+		return 0
+	}
+	// Fields after the command name (which may hold spaces, inside parentheses): utime and
+	// stime are the 12th and 13th.
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) <= 12 {
+		return 0
+	}
+	u, _ := strconv.ParseFloat(f[11], 64)
+	st, _ := strconv.ParseFloat(f[12], 64)
+	return (u + st) / clockTicks
+}
+
 func (s cpuSample) phase(name string) PhaseCPU {
-	now := sampleCPU()
+	now := sampleCPU(s.clientPID)
 	wall := now.at.Sub(s.at).Seconds()
 	p := PhaseCPU{Phase: name, Seconds: wall}
 	if wall > 0 {
 		p.ProcessCores, p.MachineCores = (now.proc-s.proc)/wall, (now.machine-s.machine)/wall
+		p.ClientCores = (now.client - s.client) / wall
 	}
 	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
 		if f := strings.Fields(string(b)); len(f) > 0 {

@@ -3,6 +3,7 @@ package httpload
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -17,17 +18,44 @@ import (
 	"github.com/authlake/authlake/engine"
 )
 
+// clientsEnv makes this test binary the load clients' process (ServeClients) instead of
+// running the tests: Config.ClientCommand starts it so.
+const clientsEnv = "AUTHLAKE_TEST_LOAD_CLIENTS"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(clientsEnv) == "1" {
+		if err := ServeClients(context.Background(), os.Stdin, os.Stdout); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
 // A small real run: every request answered, every posted event stored and queryable, every
 // route in the report with figures from both phases. Bounded by counts, not time, so it asserts
-// outcomes only.
+// outcomes only. The clients run in a process of their own (what bench load does), and in the
+// server's.
 func TestRunSmall(t *testing.T) {
+	t.Run("child", func(t *testing.T) {
+		t.Setenv(clientsEnv, "1")
+		runSmall(t, []string{os.Args[0]})
+	})
+	t.Run("server", func(t *testing.T) { runSmall(t, nil) })
+}
+
+func runSmall(t *testing.T, clients []string) {
 	dir := t.TempDir()
 	cfg := Config{Events: 2000, Seed: 5, Threads: 2, CacheDir: filepath.Join(dir, "cache"), WorkDir: filepath.Join(dir, "work"),
 		Requests: 3, QueryClients: 2, IngestClients: 1, AloneClients: 1, Batch: 250, LoadedRequests: 12, IngestBatches: 2, Log: testLog{t},
-		TracePath: filepath.Join(dir, "loaded.trace"), TraceFor: time.Hour}
+		TracePath: filepath.Join(dir, "loaded.trace"), TraceFor: time.Hour, ClientCommand: clients}
 	res, err := Run(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if want := map[bool]string{true: "child", false: "server"}[clients != nil]; res.ClientsProcess != want {
+		t.Fatalf("clients ran in the %q process, want %q", res.ClientsProcess, want)
 	}
 	if res.ErrorCount != 0 || len(res.Errors) != 0 {
 		t.Fatalf("%d errors: %v", res.ErrorCount, res.Errors)

@@ -23,16 +23,28 @@ func (r *Results) header() []string {
 		fmt.Sprintf("phase 2: %d query clients cycling through the routes while %d clients post %d-event batches, %s (%.1f s, %d queries answered, %.1f/s)",
 			r.QueryClients, r.IngestClients, r.Batch, bound, r.LoadedSeconds, r.LoadedQueries, float64(r.LoadedQueries)/max(r.LoadedSeconds, 1e-9)),
 		fmt.Sprintf("phase 3: %d clients posting %d-event batches, nothing else, %s (%.1f s)", r.AloneClients, r.Batch, bound3, r.AloneIngest.Seconds),
-		"latency: from sending the request to its answer's last byte, plain http on 127.0.0.1, clients in the server's process",
+		"latency: from sending the request to its answer's last byte, plain http on 127.0.0.1, " + r.clientsWhere(),
 	}
 	if d := r.Detection; d != nil {
 		lines = append(lines, fmt.Sprintf("identity protection: one detection run before serving (%.1f s): %d detections, %d risky users", d.Seconds, d.Detections, d.RiskyUsers))
 	}
 	for _, p := range r.Phases {
-		lines = append(lines, fmt.Sprintf("CPU, phase %s: this process %.2f cores, the whole machine %.2f of %d (load average %.1f at its end)", p.Phase, p.ProcessCores, p.MachineCores, r.GOMAXPROCS, p.LoadAvg))
+		clients := ""
+		if r.ClientsProcess == "child" {
+			clients = fmt.Sprintf(", the clients' %.2f", p.ClientCores)
+		}
+		lines = append(lines, fmt.Sprintf("CPU, phase %s: the server's process %.2f cores%s, the whole machine %.2f of %d (load average %.1f at its end)", p.Phase, p.ProcessCores, clients, p.MachineCores, r.GOMAXPROCS, p.LoadAvg))
 	}
 	lines = append(lines, fmt.Sprintf("verified: the count grew from %d to %d, by the %d events acknowledged; %d posted ids fetched by id", r.Verify.CountBefore, r.Verify.CountAfter, r.Verify.Posted, r.Verify.Gets))
 	return lines
+}
+
+// clientsWhere says where the clients ran.
+func (r *Results) clientsWhere() string {
+	if r.ClientsProcess == "child" {
+		return "clients in a process of their own"
+	}
+	return "clients in the server's process"
 }
 
 type ingestLine struct {

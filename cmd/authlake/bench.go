@@ -92,7 +92,7 @@ mismatch fails the run.`,
 	f.StringVar(&out, "out", "", "write results JSON here")
 	f.StringVar(&svg, "svg", "", "write the ratio chart (SVG) here (needs --peer)")
 	f.StringVar(&markdown, "markdown", "", "write the comparison as a Markdown table here (needs --peer)")
-	cmd.AddCommand(benchGrowthCmd(), benchLoadCmd(), benchStreamCmd())
+	cmd.AddCommand(benchGrowthCmd(), benchLoadCmd(), benchLoadClientsCmd(), benchStreamCmd())
 	return cmd
 }
 
@@ -100,6 +100,7 @@ func benchLoadCmd() *cobra.Command {
 	var (
 		cfg                              httpload.Config
 		out, markdown, profile, traceOut string
+		inProcess                        bool
 	)
 	cmd := &cobra.Command{
 		Use:   "load [--events N] [--duration D]",
@@ -107,7 +108,8 @@ func benchLoadCmd() *cobra.Command {
 		Long: `load generates N events (cached by seed and size, as bench does), ingests the file into a fresh
 database (the file ingest rate), runs Identity Protection's detection once, then serves the
 database with the real server (authlake serve's, plain http on 127.0.0.1, a development token)
-and measures it from clients in this process:
+and measures it from clients in a process of their own (another authlake process, as an SDK
+client would be; --clients-in-process runs them beside the server instead):
 
   1. each route alone: --requests timed requests in sequence after one untimed (get by id, one
      user's sign-ins, a Conditional Access lambda filter, flagged sign-ins, the unfiltered list,
@@ -133,6 +135,13 @@ acknowledged, fails the run (the results are still written).`,
 			cfg.Log = os.Stderr
 			cfg.ProfilePrefix = profile
 			cfg.TracePath = traceOut
+			if !inProcess {
+				exe, err := os.Executable()
+				if err != nil {
+					return fmt.Errorf("the load clients' process: %w", err)
+				}
+				cfg.ClientCommand = []string{exe, "bench", "load-clients"}
+			}
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 			defer stop()
 			res, err := httpload.Run(ctx, cfg)
@@ -161,11 +170,26 @@ acknowledged, fails the run (the results are still written).`,
 	f.IntVar(&cfg.LoadedRequests, "loaded-requests", 0, "with --duration 0: requests per query client in phase 2")
 	f.IntVar(&cfg.IngestBatches, "ingest-batches", 0, "with --duration 0: batches per ingest client in phases 2 and 3")
 	f.BoolVar(&cfg.NoRisk, "no-risk", false, "skip the Identity Protection detection run (its routes then list an empty store)")
+	f.BoolVar(&inProcess, "clients-in-process", false, "run the clients in the server's process (they then wait for its Ps), not in a process of their own")
 	f.StringVar(&traceOut, "trace", "", "write an execution trace of the loaded phase's first 10 s to this file, each request a task (read it with go run ./bench/tracetasks FILE)")
 	f.StringVar(&profile, "profile", "", "write CPU profiles (server and clients) of phase 2 to PREFIX-loaded.pprof and of phase 3 to PREFIX-ingest.pprof, with their block and mutex profiles (PREFIX-loaded.block.pprof, ...)")
 	f.StringVar(&out, "out", "", "write results JSON here")
 	f.StringVar(&markdown, "markdown", "", "write the results as Markdown here")
 	return cmd
+}
+
+// benchLoadClientsCmd is the process bench load starts for its clients (httpload.ServeClients):
+// JSON requests on stdin, answers on stdout. Not for people.
+func benchLoadClientsCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:    "load-clients",
+		Short:  "The clients' process of authlake bench load (requests on stdin, answers on stdout)",
+		Hidden: true,
+		Args:   cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return httpload.ServeClients(cmd.Context(), os.Stdin, os.Stdout)
+		},
+	}
 }
 
 func benchStreamCmd() *cobra.Command {

@@ -13,6 +13,9 @@ import (
 // authlake bench load, small and bounded by counts: the run succeeds, and its JSON and Markdown
 // hold every route, the configuration and the verification.
 func TestBenchLoad(t *testing.T) {
+	// The clients' process is this test binary run as the CLI (TestMain): authlake bench
+	// load-clients.
+	t.Setenv(asCLIEnv, "1")
 	dir := t.TempDir()
 	js, md := filepath.Join(dir, "load.json"), filepath.Join(dir, "load.md")
 	out, err := run(t, "bench", "load", "--events", "1500", "--seed", "9", "--cache", filepath.Join(dir, "cache"), "--work", filepath.Join(dir, "work"),
@@ -31,6 +34,9 @@ func TestBenchLoad(t *testing.T) {
 	}
 	if res.Events != 1500 || res.QueryClients != 2 || res.IngestClients != 1 || res.AloneClients != 1 || res.Batch != 200 || res.Revision == "" || res.GOMAXPROCS < 1 {
 		t.Fatalf("configuration not recorded: %+v", res)
+	}
+	if res.ClientsProcess != "child" {
+		t.Fatalf("the clients ran in the %q process, want a child process of their own", res.ClientsProcess)
 	}
 	if res.ErrorCount != 0 || res.Verify.Posted != 800 || res.Verify.CountAfter-res.Verify.CountBefore != 800 {
 		t.Fatalf("errors %d, posted %d, count %d -> %d", res.ErrorCount, res.Verify.Posted, res.Verify.CountBefore, res.Verify.CountAfter)
