@@ -124,7 +124,7 @@ type Results struct {
 	// (server.ReserveNetworkP), unless the GOMAXPROCS environment variable is set.
 	ServeGOMAXPROCS int `json:"serveGomaxprocs"`
 	// ClientsProcess says where the clients ran: "child" (a process of their own) or "server"
-	// (the server's; runs before 2026-12-07's c89c20c+1 all did).
+	// (the server's). Results without it (before a7f4723) ran them in the server's.
 	ClientsProcess string `json:"clientsProcess"`
 }
 
