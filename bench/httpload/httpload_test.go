@@ -2,9 +2,7 @@ package httpload
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -12,10 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/exp/trace"
-
 	"github.com/authlake/authlake/bench/gen"
 	"github.com/authlake/authlake/engine"
+	"github.com/authlake/authlake/internal/tasktrace"
 )
 
 // clientsEnv makes this test binary the load clients' process (ServeClients) instead of
@@ -139,31 +136,14 @@ func tracedRoutes(t *testing.T, path string) int {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	rd, err := trace.NewReader(f)
+	tasks, err := tasktrace.Analyze(f)
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := map[trace.TaskID]map[string]string{}
-	for {
-		ev, err := rd.ReadEvent()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		if ev.Kind() == trace.EventLog {
-			l := ev.Log()
-			if logs[l.Task] == nil {
-				logs[l.Task] = map[string]string{}
-			}
-			logs[l.Task][l.Category] = l.Message
-		}
-	}
 	n := 0
 	routes := map[string]string{"get": "signIns.get", "diagnostic": "diagnostics", "riskyUsers": "identityProtection", "riskDetections": "identityProtection"}
-	for _, m := range logs {
-		name, ok := strings.CutPrefix(m["client-request-id"], timedPrefix)
+	for _, tk := range tasks {
+		name, ok := strings.CutPrefix(tk.Logs["client-request-id"], timedPrefix)
 		if !ok {
 			continue
 		}
@@ -171,8 +151,8 @@ func tracedRoutes(t *testing.T, path string) int {
 		if !ok {
 			want = "signIns.list"
 		}
-		if m["route"] != want {
-			t.Errorf("the task of a timed %s request logged route %q, want %q", name, m["route"], want)
+		if tk.Logs["route"] != want {
+			t.Errorf("the task of a timed %s request logged route %q, want %q", name, tk.Logs["route"], want)
 		}
 		n++
 	}

@@ -13,6 +13,8 @@ import (
 	"flag"
 	"fmt"
 	"os"
+
+	"github.com/authlake/authlake/internal/tasktrace"
 )
 
 func main() {
@@ -39,13 +41,13 @@ func run(path, by string, top int) error {
 		return err
 	}
 	defer f.Close()
-	tasks, err := Analyze(f)
+	tasks, err := tasktrace.Analyze(f)
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	groups := Summarize(tasks, by)
+	groups := tasktrace.Summarize(tasks, by)
 	if len(groups) == 0 {
 		return fmt.Errorf("%s: %d tasks, none logged a %q", path, len(tasks), by)
 	}
-	return Write(os.Stdout, groups, top)
+	return tasktrace.Write(os.Stdout, groups, top)
 }

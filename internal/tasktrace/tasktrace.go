@@ -1,4 +1,10 @@
-package main
+// Package tasktrace reads Go execution traces (runtime/trace) task by task: how long each task
+// took, what was logged into it, and where the time of its goroutines went (running, waiting for
+// a P, in a system call, or waiting, with the reason and the code that waited). A task's
+// goroutines are those inside its regions: the server makes each request a task whose handler
+// runs in a region HandlerRegion (server.traceRequest), and a query's workers run in regions of
+// the same task. bench/tracetasks prints it; tests use it to check what a trace holds.
+package tasktrace
 
 import (
 	"cmp"

@@ -1,4 +1,4 @@
-package main
+package tasktrace
 
 import (
 	"bytes"
@@ -57,10 +57,10 @@ func TestAnalyzeAttributesRequestsGoroutines(t *testing.T) {
 			t.Errorf("task %d: type %q, %v long: want http, at least a sleep", tk.ID, tk.Type, tk.Duration)
 		}
 		// The handler slept in its own code, the worker in the worker's.
-		if !hasState(tk.Handler, "waiting: sleep at time.Sleep in ", "bench/tracetasks.traced.func") {
+		if !hasState(tk.Handler, "waiting: sleep at time.Sleep in ", "internal/tasktrace.traced.func") {
 			t.Errorf("task %d: the handler's states %v name no sleep in the test's code", tk.ID, tk.Handler)
 		}
-		if f := workerFunc(tk); !strings.Contains(f, "bench/tracetasks.traced.func") {
+		if f := workerFunc(tk); !strings.Contains(f, "internal/tasktrace.traced.func") {
 			t.Errorf("task %d: the worker's sleep is not counted in its code (%s): %v", tk.ID, f, tk.All)
 		}
 	}
