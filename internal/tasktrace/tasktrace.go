@@ -232,10 +232,13 @@ type Group struct {
 	Handler, Workers []Share // the slowest tasks' mean time by state, largest first
 }
 
-// Share is a mean time in one state.
+// Share is a mean time in one state: of the group's slowest tasks, and of all its tasks, with
+// how many of them spent any time in it.
 type Share struct {
-	State string
-	Mean  time.Duration
+	State   string
+	Mean    time.Duration // over the slowest
+	MeanAll time.Duration // over all the group's tasks
+	In      int           // tasks of the group with time in this state
 }
 
 // Summarize groups tasks by their log in category key (tasks without it are left out) and, for
@@ -254,17 +257,12 @@ func Summarize(tasks []*Task, key string) []Group {
 		gr := Group{Key: k, N: len(ts), P50: at(ts, 0.5), P99: at(ts, 0.99), Max: ts[len(ts)-1].Duration}
 		slow := ts[len(ts)-max(1, len(ts)/100):]
 		gr.Slowest = len(slow)
-		handler, all := map[string]time.Duration{}, map[string]time.Duration{}
 		for _, t := range slow {
 			gr.SlowestMean += t.Duration / time.Duration(len(slow))
-			for s, d := range t.Handler {
-				handler[s] += d
-			}
-			for s, d := range t.All {
-				all[s] += d - t.Handler[s] // the other goroutines': workers, reads side by side
-			}
 		}
-		gr.Handler, gr.Workers = shares(handler, len(slow)), shares(all, len(slow))
+		gr.Handler = shares(slow, ts, func(t *Task, s string) time.Duration { return t.Handler[s] }, func(t *Task) map[string]time.Duration { return t.Handler })
+		// The other goroutines': workers, reads side by side.
+		gr.Workers = shares(slow, ts, func(t *Task, s string) time.Duration { return t.All[s] - t.Handler[s] }, func(t *Task) map[string]time.Duration { return t.All })
 		out = append(out, gr)
 	}
 	return out
@@ -276,12 +274,31 @@ func at(ts []*Task, q float64) time.Duration {
 	return ts[min(max(i, 0), len(ts)-1)].Duration
 }
 
-func shares(m map[string]time.Duration, n int) []Share {
-	var out []Share
-	for s, d := range m {
-		if d > 0 {
-			out = append(out, Share{State: s, Mean: d / time.Duration(n)})
+// shares is the time in each state of the slowest tasks (by time, of states some of them
+// spent time in), beside the same over all: in(t, state) is a task's time in a state,
+// states(t) the map whose keys are its states.
+func shares(slow, all []*Task, in func(*Task, string) time.Duration, states func(*Task) map[string]time.Duration) []Share {
+	sum := map[string]time.Duration{}
+	for _, t := range slow {
+		for s := range states(t) {
+			sum[s] += in(t, s)
 		}
+	}
+	var out []Share
+	for s, d := range sum {
+		if d <= 0 {
+			continue
+		}
+		sh := Share{State: s, Mean: d / time.Duration(len(slow))}
+		var total time.Duration
+		for _, t := range all {
+			if x := in(t, s); x > 0 {
+				total += x
+				sh.In++
+			}
+		}
+		sh.MeanAll = total / time.Duration(len(all))
+		out = append(out, sh)
 	}
 	slices.SortFunc(out, func(a, b Share) int {
 		return cmp.Or(cmp.Compare(b.Mean, a.Mean), strings.Compare(a.State, b.State))
@@ -290,7 +307,8 @@ func shares(m map[string]time.Duration, n int) []Share {
 }
 
 // Write prints groups as text: each group's latencies, then its slowest tasks' handler and
-// worker time by state (the first top states of each).
+// worker time by state (the first top states of each), each beside the mean over all the
+// group's tasks and how many of them spent time in that state.
 func Write(w io.Writer, groups []Group, top int) error {
 	ms := func(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d)/1e6) }
 	for _, g := range groups {
@@ -306,7 +324,7 @@ func Write(w io.Writer, groups []Group, top int) error {
 				if i == top {
 					break
 				}
-				if _, err := fmt.Fprintf(w, "    %-16s %10s  %s\n", part.name, ms(s.Mean), s.State); err != nil {
+				if _, err := fmt.Fprintf(w, "    %-16s %10s  (all: %s, in %d of %d)  %s\n", part.name, ms(s.Mean), ms(s.MeanAll), s.In, g.N, s.State); err != nil {
 					return err
 				}
 			}
