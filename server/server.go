@@ -354,6 +354,7 @@ func (s *Server) observe(next http.Handler) http.Handler {
 			s.metrics.inFlight.Dec()
 			if v := recover(); v != nil {
 				if v == http.ErrAbortHandler {
+					endTask(rec.route, requestIDs(r).client)
 					panic(v)
 				}
 				s.log.Error("BUG: handler panic", "panic", v, "stack", string(debug.Stack()), "request-id", requestIDs(r).request)

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"sync"
+	"time"
 )
 
 // The clients' child process (Config.ClientCommand) is told the plan, then one request per
@@ -28,6 +29,7 @@ type clientRequest struct {
 // clientAnswer is the line the client process answers with.
 type clientAnswer struct {
 	Err        string       `json:"err,omitempty"`
+	Canceled   bool         `json:"canceled,omitempty"` // Err is the clients' context ending
 	Stat       *RouteStat   `json:"stat,omitempty"`
 	Lat        [][]float64  `json:"lat,omitempty"`
 	Ingest     ingestTotals `json:"ingest"`
@@ -40,7 +42,10 @@ type clientAnswer struct {
 }
 
 // ServeClients runs a client process: it reads the plan and the run's requests from in and
-// answers each on out, until in ends. cmd/authlake's hidden `bench load-clients` calls it.
+// answers each on out, until in ends. cmd/authlake's hidden `bench load-clients` calls it, with
+// a ctx that ends at an interrupt: the run's own interrupt reaches the child as one
+// (childClients), and the phase it was in ends early with what it measured, as it does when
+// the clients run in the run's process.
 func ServeClients(ctx context.Context, in io.Reader, out io.Writer) error {
 	dec, enc := json.NewDecoder(bufio.NewReader(in)), json.NewEncoder(out)
 	var l *localClients
@@ -77,7 +82,7 @@ func ServeClients(ctx context.Context, in io.Reader, out io.Writer) error {
 			err = fmt.Errorf("load clients: unknown request %q (route %d)", req.Op, req.Route)
 		}
 		if err != nil {
-			a.Err = err.Error()
+			a.Err, a.Canceled = err.Error(), errors.Is(err, context.Canceled)
 		}
 		if l != nil {
 			a.GenSeconds = l.genSeconds()
@@ -100,6 +105,9 @@ type childClients struct {
 	gen    float64
 	failed int64
 	first  []string
+
+	waitOnce sync.Once
+	waitErr  error
 }
 
 // startChildClients starts argv as the clients' process and sends it the plan. The process
@@ -108,6 +116,11 @@ func startChildClients(ctx context.Context, argv []string, p clientPlan, log io.
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.Stderr = logWriter(log)
 	cmd.Env = os.Environ()
+	// When the run's context ends (an interrupt), the child is interrupted rather than killed:
+	// it answers the request in hand with what it measured. One that does not end within
+	// childGrace is killed.
+	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
+	cmd.WaitDelay = childGrace
 	in, err := cmd.StdinPipe()
 	if err != nil {
 		return nil, err
@@ -127,22 +140,37 @@ func startChildClients(ctx context.Context, argv []string, p clientPlan, log io.
 	return c, nil
 }
 
-// ask sends one request and waits for its answer.
+// childGrace is how long an interrupted or finished client process has to end.
+const childGrace = 30 * time.Second
+
+// ask sends one request and waits for its answer. A process that cannot be talked to is
+// killed, and its exit status is part of the error.
 func (c *childClients) ask(req clientRequest) (clientAnswer, error) {
 	var a clientAnswer
-	if err := c.enc.Encode(req); err != nil {
-		return a, fmt.Errorf("load clients' process: sending %s: %w", req.Op, err)
+	err := c.enc.Encode(req)
+	if err == nil {
+		err = c.dec.Decode(&a)
 	}
-	if err := c.dec.Decode(&a); err != nil {
-		return a, fmt.Errorf("load clients' process: the answer to %s: %w", req.Op, err)
+	if err != nil {
+		c.cmd.Process.Kill()
+		return a, fmt.Errorf("load clients' process: %s: %w (the process: %v)", req.Op, err, c.wait())
 	}
 	c.mu.Lock()
 	c.gen, c.failed, c.first = a.GenSeconds, a.Failed, a.Failures
 	c.mu.Unlock()
-	if a.Err != "" {
+	switch {
+	case a.Canceled:
+		return a, fmt.Errorf("%s: %w", a.Err, context.Canceled)
+	case a.Err != "":
 		return a, errors.New(a.Err)
 	}
 	return a, nil
+}
+
+// wait waits for the process once, and returns how it ended.
+func (c *childClients) wait() error {
+	c.waitOnce.Do(func() { c.waitErr = c.cmd.Wait() })
+	return c.waitErr
 }
 
 func (c *childClients) alone(_ context.Context, k, n int) (RouteStat, error) {
@@ -187,10 +215,13 @@ func (c *childClients) failures() (int64, []string) {
 
 func (c *childClients) pid() int { return c.cmd.Process.Pid }
 
-// close ends the child's input, which ends it, and waits for it.
+// close ends the child's input, which ends it, and waits for it (childGrace at most, then it
+// is killed).
 func (c *childClients) close() error {
 	c.in.Close()
-	if err := c.cmd.Wait(); err != nil {
+	t := time.AfterFunc(childGrace, func() { c.cmd.Process.Kill() })
+	defer t.Stop()
+	if err := c.wait(); err != nil {
 		return fmt.Errorf("load clients' process: %w", err)
 	}
 	return nil

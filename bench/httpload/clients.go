@@ -56,19 +56,21 @@ func newLoadClient(base, read, ingest string, conns int) *loadClient {
 	return &loadClient{hc: &http.Client{Transport: tr}, base: base, read: read, ingest: ingest}
 }
 
-// errorLog counts failed requests and keeps the first few.
+// errorLog counts failed requests and keeps the first few and the last.
 type errorLog struct {
 	mu    sync.Mutex
 	n     int64
 	first []string
+	last  string
 }
 
 func (e *errorLog) add(format string, args ...any) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.n++
+	e.last = fmt.Sprintf(format, args...)
 	if len(e.first) < 20 {
-		e.first = append(e.first, fmt.Sprintf(format, args...))
+		e.first = append(e.first, e.last)
 	}
 }
 
@@ -76,6 +78,13 @@ func (e *errorLog) result() (int64, []string) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return e.n, slices.Clone(e.first)
+}
+
+// lastError is the failure logged last.
+func (e *errorLog) lastError() string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.last
 }
 
 // do sends one request and reads the whole answer into buf; ms is the time until its last byte.
@@ -136,16 +145,14 @@ func (c *loadClient) alone(ctx context.Context, r *loadRoute, n int) (RouteStat,
 	st := RouteStat{Name: r.name, What: r.what, Example: r.paths[0], Inputs: len(r.paths), Page: r.rows, GoalMs: r.goalMs}
 	var buf bytes.Buffer
 	if _, ok := c.query(ctx, r, &buf, false); !ok {
-		_, errs := c.errs.result()
-		return st, fmt.Errorf("route %s failed alone: %s", r.name, errs[len(errs)-1])
+		return st, fmt.Errorf("route %s failed alone: %s", r.name, c.errs.lastError())
 	}
 	var times []float64
 	var rows, size float64
 	for i := 0; i < n; i++ {
 		ms, ok := c.query(ctx, r, &buf, true)
 		if !ok {
-			_, errs := c.errs.result()
-			return st, fmt.Errorf("route %s failed alone: %s", r.name, errs[len(errs)-1])
+			return st, fmt.Errorf("route %s failed alone: %s", r.name, c.errs.lastError())
 		}
 		times = append(times, ms)
 		size += float64(buf.Len())
@@ -392,8 +399,7 @@ func (c *loadClient) getAll(ctx context.Context, ids []string) (int, error) {
 	var buf bytes.Buffer
 	for range ids {
 		if _, ok := c.query(ctx, r, &buf, false); !ok {
-			_, errs := c.errs.result()
-			return 0, fmt.Errorf("a posted event is not served: %s", errs[len(errs)-1])
+			return 0, fmt.Errorf("a posted event is not served: %s", c.errs.lastError())
 		}
 	}
 	return len(ids), nil

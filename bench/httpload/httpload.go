@@ -354,7 +354,11 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 	} else {
 		c, res.ClientsProcess = newLocalClients(plan), "server"
 	}
-	defer c.close()
+	defer func() {
+		if err := c.close(); err != nil {
+			logf("%v", err)
+		}
+	}()
 	logf("serving %s on %s (%s), clients in the %s process", dir, plan.Base, cfg.Revision, res.ClientsProcess)
 
 	// Phase 1: each route alone.
@@ -388,7 +392,7 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 	}
 	stopTrace, err := startTrace(cfg.TracePath, cfg.TraceFor)
 	if err != nil {
-		return nil, err
+		return nil, errors.Join(err, stopProfile())
 	}
 	cpu = sampleCPU(c.pid())
 	lat, ing, secs, err := c.loaded(ctx)

@@ -187,7 +187,9 @@ func benchLoadClientsCmd() *cobra.Command {
 		Hidden: true,
 		Args:   cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return httpload.ServeClients(cmd.Context(), os.Stdin, os.Stdout)
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt)
+			defer stop()
+			return httpload.ServeClients(ctx, os.Stdin, os.Stdout)
 		},
 	}
 }

@@ -46,6 +46,10 @@ type Task struct {
 // HandlerRegion names the region a request's own goroutine runs in (server.traceRequest).
 const HandlerRegion = "request"
 
+// spawnedRegion is the region a goroutine made inside a task's region is taken to be in until
+// it ends (it has no region event of its own).
+const spawnedRegion = "(made in the task)"
+
 // region is one region open on a goroutine.
 type region struct {
 	task trace.TaskID
@@ -78,12 +82,12 @@ func Analyze(r io.Reader) ([]*Task, error) {
 		}
 		return x
 	}
-	// count adds the time since x's last change to the tasks of x's open regions: to the
-	// innermost region's task, and to its Handler when that region is the handler's.
+	// count adds the time since x's last change to the task of x's innermost open region, and
+	// to its Handler when that region is the handler's, while the task has not ended.
 	count := func(x *goroutine, now trace.Time) {
 		if x.state != "" && len(x.regions) > 0 {
 			in := x.regions[len(x.regions)-1]
-			if t := tasks[in.task]; t != nil {
+			if t := tasks[in.task]; t != nil && t.Duration == 0 {
 				d := time.Duration(now - x.since)
 				t.All[x.state] += d
 				if in.typ == HandlerRegion {
@@ -136,8 +140,22 @@ func Analyze(r io.Reader) ([]*Task, error) {
 			}
 			x := g(st.Resource.Goroutine())
 			count(x, now)
-			_, to := st.Goroutine()
-			x.state = stateName(to, st)
+			from, to := st.Goroutine()
+			switch {
+			case from == to && x.state != "":
+				// The runtime restates every goroutine's state at each trace generation (about
+				// a second): a wait that spans one is still the wait it was.
+			case from == trace.GoNotExist && to == trace.GoRunnable:
+				// A goroutine made inside a task's region works for that task until it enters
+				// regions of its own: its first wait for a P (a worker's, under load) counts.
+				x.state = stateRunnable
+				if c := gs[ev.Goroutine()]; c != nil && len(c.regions) > 0 {
+					in := c.regions[len(c.regions)-1]
+					x.regions = append(x.regions, region{task: in.task, typ: spawnedRegion})
+				}
+			default:
+				x.state = stateName(to, st)
+			}
 			if to == trace.GoNotExist {
 				delete(gs, st.Resource.Goroutine())
 			}
@@ -162,6 +180,9 @@ func stateName(to trace.GoState, st trace.StateTransition) string {
 	case trace.GoSyscall:
 		return stateSyscall
 	case trace.GoWaiting:
+		if st.Reason == "" {
+			return waitingPrefix + "since before the trace at " + blockedIn(st.Stack)
+		}
 		return waitingPrefix + st.Reason + " at " + blockedIn(st.Stack)
 	}
 	return "" // not existing, or a state this analysis does not know
@@ -306,8 +327,8 @@ func shares(slow, all []*Task, in func(*Task, string) time.Duration, states func
 	return out
 }
 
-// Write prints groups as text: each group's latencies, then its slowest tasks' handler and
-// worker time by state (the first top states of each), each beside the mean over all the
+// Write prints groups as text: each group's latencies (nearest rank), then its slowest tasks'
+// handler and worker time by state (the first top states of each, all when top is 0), each beside the mean over all the
 // group's tasks and how many of them spent time in that state.
 func Write(w io.Writer, groups []Group, top int) error {
 	ms := func(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d)/1e6) }
@@ -321,7 +342,7 @@ func Write(w io.Writer, groups []Group, top int) error {
 			shares []Share
 		}{{"handler", g.Handler}, {"other goroutines", g.Workers}} {
 			for i, s := range part.shares {
-				if i == top {
+				if i == top && top > 0 {
 					break
 				}
 				if _, err := fmt.Fprintf(w, "    %-16s %10s  (all: %s, in %d of %d)  %s\n", part.name, ms(s.Mean), ms(s.MeanAll), s.In, g.N, s.State); err != nil {

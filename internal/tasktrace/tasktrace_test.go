@@ -29,6 +29,7 @@ func traced(t testing.TB, n int) []byte {
 				defer trace.StartRegion(ctx, "query worker").End()
 				time.Sleep(time.Millisecond)
 			})
+			wg.Go(sleepWithoutRegion) // a goroutine made in the task, with no region of its own
 			time.Sleep(time.Millisecond)
 			wg.Wait()
 		})
@@ -63,6 +64,11 @@ func TestAnalyzeAttributesRequestsGoroutines(t *testing.T) {
 		if f := workerFunc(tk); !strings.Contains(f, "internal/tasktrace.traced.func") {
 			t.Errorf("task %d: the worker's sleep is not counted in its code (%s): %v", tk.ID, f, tk.All)
 		}
+		// A goroutine the handler made counts for the task from its making: its first wait for
+		// a P and its sleep, though it has no region.
+		if !hasState(tk.All, "waiting: sleep at time.Sleep in ", "sleepWithoutRegion") || tk.All[stateRunnable] <= tk.Handler[stateRunnable] {
+			t.Errorf("task %d: the time of a goroutine it made is not counted: %v", tk.ID, tk.All)
+		}
 	}
 	groups := Summarize(tasks, "route")
 	if len(groups) != 2 || groups[0].Key != "get" || groups[1].Key != "list" {
@@ -85,10 +91,12 @@ func TestAnalyzeAttributesRequestsGoroutines(t *testing.T) {
 	}
 }
 
-// workerFunc is where the task's states say a goroutine other than the handler slept.
+func sleepWithoutRegion() { time.Sleep(time.Millisecond) }
+
+// workerFunc is where the task's states say the worker (not the handler) slept in traced.
 func workerFunc(tk *Task) string {
 	for s := range tk.All {
-		if f, ok := strings.CutPrefix(s, waitingPrefix+"sleep at "); ok && tk.Handler[s] == 0 {
+		if f, ok := strings.CutPrefix(s, waitingPrefix+"sleep at "); ok && tk.Handler[s] == 0 && strings.Contains(f, "traced.func") {
 			return f
 		}
 	}
