@@ -232,7 +232,8 @@ func runDemo(t *testing.T, repo string, env []string, line string) {
 	}
 }
 
-// copyTree copies the repository's files (not .git, local worktrees or benchmark caches).
+// copyTree copies the repository's files (not .git, local worktrees, benchmark caches or the
+// ignored scratch directory tmp/, which can hold databases of many GB on a developer's machine).
 func copyTree(src, dst string) error {
 	return filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -240,7 +241,7 @@ func copyTree(src, dst string) error {
 		}
 		rel, _ := filepath.Rel(src, p)
 		if d.IsDir() {
-			if rel != "." && (strings.HasPrefix(d.Name(), ".") && d.Name() != ".ci" || rel == "bench/.cache" || rel == "data") {
+			if rel != "." && (strings.HasPrefix(d.Name(), ".") && d.Name() != ".ci" || rel == "bench/.cache" || rel == "data" || rel == "tmp") {
 				return filepath.SkipDir
 			}
 			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
