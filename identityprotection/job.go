@@ -155,8 +155,6 @@ func RunDetection(ctx context.Context, db *engine.DB, s *Store, tenant string, o
 	return res, nil
 }
 
-// readWindow reads interactive sign-ins with from <= createdDateTime < to, in
-// (createdDateTime, id) order so that replays see ties in the same order.
 // windowPage is the page readWindow reads a chunk's sign-ins in. A page after the first scans
 // the chunk's day again from its skip token, and the rows of a segment are ordered by user,
 // not time, so pages of Graph's 1,000 rows made a run quadratic in the rows of a day: 7.2 s at
@@ -164,6 +162,8 @@ func RunDetection(ctx context.Context, db *engine.DB, s *Store, tenant string, o
 // this many interactive sign-ins, which it holds as events anyway.
 const windowPage = 1 << 20
 
+// readWindow reads interactive sign-ins with from <= createdDateTime < to, in
+// (createdDateTime, id) order so that replays see ties in the same order.
 func readWindow(ctx context.Context, db *engine.DB, tenant string, from, to time.Time) ([]*Event, error) {
 	where := query.And(between(from, to), interactiveOnly)
 	var out []*Event
