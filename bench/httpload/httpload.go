@@ -397,15 +397,17 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 	cpu = sampleCPU(c.pid())
 	lat, ing, secs, err := c.loaded(ctx)
 	res.Phases = append(res.Phases, cpu.phase("loaded"))
-	if err := errors.Join(err, stopProfile(), stopTrace()); err != nil {
-		return nil, err
-	}
-	res.LoadedSeconds = secs
 	loadedN := 0
 	for _, l := range lat {
 		loadedN += len(l)
 	}
+	// A client may have read an answer before the server's handler returned: once the server
+	// has told of every timed request, their trace tasks have ended too, and the trace may stop.
 	loadedServer := timed.take(loadedN)
+	if err := errors.Join(err, stopProfile(), stopTrace()); err != nil {
+		return nil, err
+	}
+	res.LoadedSeconds = secs
 	for i := range res.Routes {
 		r := &res.Routes[i]
 		r.Loaded = summarize(lat[i])
