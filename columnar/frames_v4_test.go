@@ -640,3 +640,32 @@ func carried(a *array.Timestamp) []int64 {
 	}
 	return out
 }
+
+// codesBound agrees with the largest code on the one thing the decoder asks of it: whether any
+// code of the frame reaches the dictionary's length; and when one does, it is that code.
+func TestCodesBound(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 7))
+	for _, w := range []int{1, 2} {
+		for range 2000 {
+			n := rng.IntN(40)
+			most := 1 << (8 * w)
+			src := make([]byte, n*w)
+			top := 0
+			spread := 1 + rng.IntN(most)
+			for i := range n {
+				c := rng.IntN(spread)
+				top = max(top, c)
+				if w == 1 {
+					src[i] = byte(c)
+				} else {
+					binary.LittleEndian.PutUint16(src[2*i:], uint16(c))
+				}
+			}
+			limit := 1 + rng.IntN(most)
+			got := int(codesBound(src, w, limit))
+			if (got >= limit) != (top >= limit) || (top >= limit && got != top) {
+				t.Fatalf("width %d, %d codes, largest %d, limit %d: codesBound %d", w, n, top, limit, got)
+			}
+		}
+	}
+}
