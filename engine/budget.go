@@ -29,8 +29,11 @@ const memRowOverhead = 64
 // Measured: a 3.3M-row day (10M events over 3 days from 200,000 users) merged with a largest
 // live heap of 359 MB, 108 B a row in all. It was 320 while a merge held every input dictionary
 // and the index state of every column (a 1.67M-row day's merge: 505 MB), which left days of more
-// than 1.67M rows in two segments or more at the default budget.
-const mergeRowBytes = 160
+// than 1.67M rows in two segments or more at the default budget; then 160, which left the
+// weekdays of 100M events over 30 days (4.2M rows) in three segments, each storing the day's
+// user, device and session dictionaries again (80 B/event at 100M). At 120 a day of up to
+// 4.47M rows is one segment at the default budget (docs/memory.md).
+const mergeRowBytes = 120
 
 // memoryBudget is how a MemoryLimit is shared. The memtable gets a quarter: a flush starts when
 // the memtable reaches half of that, and ingest waits while the memtable and the one being

@@ -116,6 +116,11 @@ func TestPickMerge(t *testing.T) {
 		{"whole: everything that fits", []int{300000, 1000, 400000, 1100}, true, []uint64{2, 4, 1, 3}},
 		{"whole: up to the cap", []int{400000, 450000, 300000}, true, []uint64{3, 1}},
 		{"whole: one segment is no merge", []int{900000}, true, nil},
+		{"whole: a segment past half the cap joins what fits beside it", []int{600000, 350000}, true, []uint64{2, 1}},
+		{"whole: but not for less than a quarter of its rows", []int{600000, 100000, 40000}, true, []uint64{3, 2}},
+		{"whole: nor alone with a small one", []int{800000, 150000}, true, nil},
+		{"whole: a quarter is enough", []int{800000, 200000}, true, []uint64{2, 1}},
+		{"whole: not past the cap", []int{600000, 500000}, true, nil},
 	} {
 		got := ids(pickMerge(segs(tc.rows...), 4, 1_000_000, tc.whole))
 		if len(got) != len(tc.want) {

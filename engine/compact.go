@@ -133,11 +133,13 @@ func sizeTier(rows int) int { return bits.Len(uint(rows)) / 2 }
 
 // pickMerge chooses segments of one day to merge into one of at most capRows rows, or nil.
 // Tiered: the smallest tier that has minSegs segments (besides those already more than half
-// the cap, which are done). whole: the smallest segments, as many as fit, whatever their tiers.
+// the cap, which are done). whole: the smallest segments, as many as fit, whatever their tiers;
+// a segment past half the cap among them only when the others bring it at least a quarter of
+// its rows (bigJoinShare).
 func pickMerge(segs []*segment, minSegs, capRows int, whole bool) []*segment {
 	cands := make([]*segment, 0, len(segs))
 	for _, s := range segs {
-		if s.ms.Rows*2 <= capRows {
+		if s.ms.Rows*2 <= capRows || (whole && s.ms.Rows < capRows) {
 			cands = append(cands, s)
 		}
 	}
@@ -151,6 +153,10 @@ func pickMerge(segs []*segment, minSegs, capRows int, whole bool) []*segment {
 			}
 			pick = append(pick, s)
 			rows += s.ms.Rows
+		}
+		// Two segments past half the cap never fit one merge, so only the last can be one.
+		if n := len(pick); n > 0 && pick[n-1].ms.Rows*2 > capRows && (rows-pick[n-1].ms.Rows)*bigJoinShare < pick[n-1].ms.Rows {
+			pick = pick[:n-1]
 		}
 		if len(pick) < 2 {
 			return nil
@@ -174,6 +180,13 @@ func pickMerge(segs []*segment, minSegs, capRows int, whole bool) []*segment {
 	}
 	return nil
 }
+
+// bigJoinShare: a whole merge rewrites a segment past half the cap only with at least 1/4 of
+// its rows more (the others merged with it), so that a day ingested in small pauses is not
+// rewritten whole at each pause, yet days of up to the cap end as one segment. Its dictionaries
+// are then stored once: 10M events over 3 days from 200,000 users (days of 3.3M rows, as at
+// 100M over 30 days) left two or three segments a day when such segments were never merged.
+const bigJoinShare = 4
 
 // A mergeChoice picks the segments of a partition to merge, or nil. Callers hold db.mu (read).
 type mergeChoice func(p *partition) []*segment
