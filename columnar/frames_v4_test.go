@@ -646,15 +646,13 @@ func carried(a *array.Timestamp) []int64 {
 func TestCodesBound(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 7))
 	for _, w := range []int{1, 2} {
+		most := 1 << (8 * w)
 		for range 2000 {
 			n := rng.IntN(40)
-			most := 1 << (8 * w)
 			src := make([]byte, n*w)
-			top := 0
 			spread := 1 + rng.IntN(most)
 			for i := range n {
 				c := rng.IntN(spread)
-				top = max(top, c)
 				if w == 1 {
 					src[i] = byte(c)
 				} else {
@@ -662,10 +660,44 @@ func TestCodesBound(t *testing.T) {
 				}
 			}
 			limit := 1 + rng.IntN(most)
-			got := int(codesBound(src, w, limit))
-			if (got >= limit) != (top >= limit) || (top >= limit && got != top) {
-				t.Fatalf("width %d, %d codes, largest %d, limit %d: codesBound %d", w, n, top, limit, got)
+			checkCodesBound(t, src, w, limit)
+		}
+		// The edges: limits of 1, 2, the widest and one below it; codes 0, limit−1, limit and
+		// the widest, each in every position of up to 17 codes (first and last lane of a word,
+		// the zero-padded tail).
+		for _, limit := range []int{1, 2, most - 1, most} {
+			for _, c := range []int{0, limit - 1, limit, most - 1} {
+				if c < 0 || c >= most {
+					continue
+				}
+				for n := 1; n <= 17; n++ {
+					for at := range n {
+						src := make([]byte, n*w)
+						if w == 1 {
+							src[at] = byte(c)
+						} else {
+							binary.LittleEndian.PutUint16(src[2*at:], uint16(c))
+						}
+						checkCodesBound(t, src, w, limit)
+					}
+				}
 			}
 		}
+	}
+}
+
+func checkCodesBound(t *testing.T, src []byte, w, limit int) {
+	t.Helper()
+	top := 0
+	for i := 0; i < len(src); i += w {
+		c := int(src[i])
+		if w == 2 {
+			c = int(binary.LittleEndian.Uint16(src[i:]))
+		}
+		top = max(top, c)
+	}
+	got := int(codesBound(src, w, limit))
+	if (got >= limit) != (top >= limit) || (top >= limit && got != top) {
+		t.Fatalf("width %d, %d codes, largest %d, limit %d: codesBound %d", w, len(src)/w, top, limit, got)
 	}
 }

@@ -85,8 +85,9 @@ func TestIngestStopsAtTheMemoryBudget(t *testing.T) {
 	}
 }
 
-// pickMerge merges segments of one size tier while ingest runs, and everything that fits one
-// merge when asked for whole days; never more rows than one merge may write.
+// pickMerge merges segments of one size tier while ingest runs, everything that fits one merge
+// when asked for whole days, and in the background at pauses a day's largest segment only with a
+// quarter of its rows more; never more rows than one merge may write.
 func TestPickMerge(t *testing.T) {
 	segs := func(rows ...int) []*segment {
 		var out []*segment
@@ -103,26 +104,29 @@ func TestPickMerge(t *testing.T) {
 		return out
 	}
 	for _, tc := range []struct {
-		name  string
-		rows  []int
-		whole bool
-		want  []uint64
+		name string
+		rows []int
+		kind mergeKind
+		want []uint64
 	}{
-		{"three of a tier are not enough", []int{1000, 1100, 1200, 300000}, false, nil},
-		{"four of a tier merge, the big one stays", []int{300000, 1000, 1100, 1200, 1300}, false, []uint64{2, 3, 4, 5}},
-		{"the smallest full tier goes first", []int{20000, 21000, 22000, 23000, 1000, 1100, 1200, 1300}, false, []uint64{5, 6, 7, 8}},
-		{"tiers are not mixed", []int{1000, 1100, 5000, 5100}, false, nil},
-		{"segments past half the cap are done", []int{600000, 600000, 600000, 600000}, false, nil},
-		{"whole: everything that fits", []int{300000, 1000, 400000, 1100}, true, []uint64{2, 4, 1, 3}},
-		{"whole: up to the cap", []int{400000, 450000, 300000}, true, []uint64{3, 1}},
-		{"whole: one segment is no merge", []int{900000}, true, nil},
-		{"whole: a segment past half the cap joins what fits beside it", []int{600000, 350000}, true, []uint64{2, 1}},
-		{"whole: but not for less than a quarter of its rows", []int{600000, 100000, 40000}, true, []uint64{3, 2}},
-		{"whole: nor alone with a small one", []int{800000, 150000}, true, nil},
-		{"whole: a quarter is enough", []int{800000, 200000}, true, []uint64{2, 1}},
-		{"whole: not past the cap", []int{600000, 500000}, true, nil},
+		{"three of a tier are not enough", []int{1000, 1100, 1200, 300000}, mergeTier, nil},
+		{"four of a tier merge, the big one stays", []int{300000, 1000, 1100, 1200, 1300}, mergeTier, []uint64{2, 3, 4, 5}},
+		{"the smallest full tier goes first", []int{20000, 21000, 22000, 23000, 1000, 1100, 1200, 1300}, mergeTier, []uint64{5, 6, 7, 8}},
+		{"tiers are not mixed", []int{1000, 1100, 5000, 5100}, mergeTier, nil},
+		{"segments past half the cap are done", []int{600000, 600000, 600000, 600000}, mergeTier, nil},
+		{"whole: everything that fits", []int{300000, 1000, 400000, 1100}, mergeWhole, []uint64{2, 4, 1, 3}},
+		{"whole: up to the cap", []int{400000, 450000, 300000}, mergeWhole, []uint64{3, 1}},
+		{"whole: one segment is no merge", []int{900000}, mergeWhole, nil},
+		{"whole: a segment past half the cap too", []int{800000, 1000}, mergeWhole, []uint64{2, 1}},
+		{"whole: not past the cap", []int{600000, 500000}, mergeWhole, nil},
+		{"settle: a segment past half the cap joins what fits beside it", []int{600000, 350000}, mergeSettle, []uint64{2, 1}},
+		{"settle: the largest waits for a quarter of its rows", []int{600000, 100000, 40000}, mergeSettle, []uint64{3, 2}},
+		{"settle: and so on down", []int{300000, 50000, 10000}, mergeSettle, nil},
+		{"settle: a quarter is enough", []int{800000, 200000}, mergeSettle, []uint64{2, 1}},
+		{"settle: small segments too", []int{45000, 5000, 5000}, mergeSettle, []uint64{2, 3}},
+		{"settle: not past the cap", []int{600000, 500000}, mergeSettle, nil},
 	} {
-		got := ids(pickMerge(segs(tc.rows...), 4, 1_000_000, tc.whole))
+		got := ids(pickMerge(segs(tc.rows...), 4, 1_000_000, tc.kind))
 		if len(got) != len(tc.want) {
 			t.Errorf("%s: picked %v, want %v", tc.name, got, tc.want)
 			continue

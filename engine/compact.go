@@ -32,9 +32,11 @@ func (db *DB) Compact() error {
 	return err
 }
 
-// CompactAll merges each day's segments into as few as the memory budget allows (one per day
-// unless a day holds more rows than one merge may write). The background compactor runs it when
-// ingest is idle; tools and benchmarks that report bytes on disk after compaction call it.
+// CompactAll merges each day's segments into as few as the memory budget allows: the smallest
+// as many as fit one merge, again until no two fit together (one per day unless a day holds more
+// rows than one merge may write). Tools and benchmarks that report bytes on disk after
+// compaction call it; the background compactor's own merges when ingest pauses leave a large
+// segment out for a few rows (mergeSettle).
 func (db *DB) CompactAll() error { return db.CompactAllContext(context.Background()) }
 
 // CompactAllContext is CompactAll that stops when ctx is done: a whole-day merge of a large day
@@ -45,13 +47,18 @@ func (db *DB) CompactAllContext(ctx context.Context) error {
 	if db.opts.ReadOnly {
 		return ErrReadOnly
 	}
+	return db.compactAll(ctx, db.wholeMerge)
+}
+
+// compactAll runs the merges choose picks, day by day, until it picks none.
+func (db *DB) compactAll(ctx context.Context, choose mergeChoice) error {
 	db.compactMu.Lock()
 	defer db.compactMu.Unlock()
 	for {
 		if err := db.mergeStopped(ctx); err != nil {
 			return err
 		}
-		n, err := db.compactLocked(ctx, db.wholeMerge)
+		n, err := db.compactLocked(ctx, choose)
 		if err != nil || n == 0 {
 			return err
 		}
@@ -76,7 +83,7 @@ func (db *DB) compactIdleDays() error {
 				return nil
 			}
 		}
-		return db.wholeMerge(p)
+		return db.settleMerge(p)
 	}
 	for {
 		n, err := db.compactLocked(context.Background(), idle)
@@ -131,15 +138,33 @@ const dayIdleAfter = 10 * time.Minute
 // against 93.2 and 96.7 s for a 3.4M-event day streamed on 2 cores), so neither was kept.
 func sizeTier(rows int) int { return bits.Len(uint(rows)) / 2 }
 
+// mergeKind says how pickMerge chooses.
+type mergeKind int
+
+const (
+	// mergeTier: while ingest runs, the smallest size tier that has minSegs segments, besides
+	// those already more than half the cap (they are done).
+	mergeTier mergeKind = iota
+	// mergeSettle: in the background once a day or all ingest pauses, the smallest segments, as
+	// many as fit, whatever their tiers; the largest of them only when the others bring it at
+	// least 1/settleShare of its rows (else it is left out, and so on down).
+	mergeSettle
+	// mergeWhole: asked for (CompactAll), the smallest segments, as many as fit.
+	mergeWhole
+)
+
+// settleShare: a background merge rewrites a day's largest segment only with at least a quarter
+// of its rows more, so that a day that goes on receiving a few late rows between pauses is not
+// rewritten whole at each one: each of its rows is then rewritten about log1.25(cap/flushed
+// segment) times at most. Segments past half the cap used to be left out of every whole merge,
+// which left the weekdays of 100M events over 30 days (4.2M rows) in three segments.
+const settleShare = 4
+
 // pickMerge chooses segments of one day to merge into one of at most capRows rows, or nil.
-// Tiered: the smallest tier that has minSegs segments (besides those already more than half
-// the cap, which are done). whole: the smallest segments, as many as fit, whatever their tiers;
-// a segment past half the cap among them only when the others bring it at least a quarter of
-// its rows (bigJoinShare).
-func pickMerge(segs []*segment, minSegs, capRows int, whole bool) []*segment {
+func pickMerge(segs []*segment, minSegs, capRows int, kind mergeKind) []*segment {
 	cands := make([]*segment, 0, len(segs))
 	for _, s := range segs {
-		if s.ms.Rows*2 <= capRows || (whole && s.ms.Rows < capRows) {
+		if s.ms.Rows*2 <= capRows || (kind != mergeTier && s.ms.Rows < capRows) {
 			cands = append(cands, s)
 		}
 	}
@@ -154,16 +179,19 @@ func pickMerge(segs []*segment, minSegs, capRows int, whole bool) []*segment {
 			pick = append(pick, s)
 			rows += s.ms.Rows
 		}
-		// Two segments past half the cap never fit one merge, so only the last can be one.
-		if n := len(pick); n > 0 && pick[n-1].ms.Rows*2 > capRows && (rows-pick[n-1].ms.Rows)*bigJoinShare < pick[n-1].ms.Rows {
-			pick = pick[:n-1]
+		for kind == mergeSettle && len(pick) >= 2 {
+			last := pick[len(pick)-1].ms.Rows
+			if (rows-last)*settleShare >= last {
+				break
+			}
+			pick, rows = pick[:len(pick)-1], rows-last
 		}
 		if len(pick) < 2 {
 			return nil
 		}
 		return pick
 	}
-	if whole {
+	if kind != mergeTier {
 		return take(cands)
 	}
 	for i := 0; i < len(cands); {
@@ -181,22 +209,19 @@ func pickMerge(segs []*segment, minSegs, capRows int, whole bool) []*segment {
 	return nil
 }
 
-// bigJoinShare: a whole merge rewrites a segment past half the cap only with at least 1/4 of
-// its rows more (the others merged with it), so that a day ingested in small pauses is not
-// rewritten whole at each pause, yet days of up to the cap end as one segment. Its dictionaries
-// are then stored once: 10M events over 3 days from 200,000 users (days of 3.3M rows, as at
-// 100M over 30 days) left two or three segments a day when such segments were never merged.
-const bigJoinShare = 4
-
 // A mergeChoice picks the segments of a partition to merge, or nil. Callers hold db.mu (read).
 type mergeChoice func(p *partition) []*segment
 
 func (db *DB) tierMerge(p *partition) []*segment {
-	return pickMerge(p.segs, db.opts.CompactMinSegments, db.budget.mergeRows, false)
+	return pickMerge(p.segs, db.opts.CompactMinSegments, db.budget.mergeRows, mergeTier)
+}
+
+func (db *DB) settleMerge(p *partition) []*segment {
+	return pickMerge(p.segs, db.opts.CompactMinSegments, db.budget.mergeRows, mergeSettle)
 }
 
 func (db *DB) wholeMerge(p *partition) []*segment {
-	return pickMerge(p.segs, db.opts.CompactMinSegments, db.budget.mergeRows, true)
+	return pickMerge(p.segs, db.opts.CompactMinSegments, db.budget.mergeRows, mergeWhole)
 }
 
 // compactLocked runs one merge in every day that choose picks one in, and says how many ran.

@@ -1,10 +1,12 @@
 package engine
 
 import (
+	"context"
 	"errors"
 	"fmt"
-	"github.com/authlake/authlake/internal/failpoint"
 	"time"
+
+	"github.com/authlake/authlake/internal/failpoint"
 )
 
 // EnforceRetention drops every day partition older than its tenant's retention. Events are
@@ -154,7 +156,7 @@ func (db *DB) compactor() {
 		last := db.lastIngest
 		db.mu.RUnlock()
 		if !last.IsZero() && !last.Equal(idleMerged) && db.opts.Now().Sub(last) >= compactIdleAfter {
-			if err := db.CompactAll(); err != nil && !errors.Is(err, ErrClosed) {
+			if err := db.compactAll(context.Background(), db.settleMerge); err != nil && !errors.Is(err, ErrClosed) {
 				db.log.Error("background compaction failed; will retry", "err", err)
 			} else {
 				idleMerged = last
