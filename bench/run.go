@@ -256,7 +256,7 @@ func openBenchDB(dir string, memoryLimit int64) (*engine.DB, error) {
 // ingest loads the NDJSON file into a fresh database with t goroutines and flushes it: the
 // time covers everything until the events sit in durable, indexed segments.
 func ingest(ctx context.Context, input, dir string, t int, size, memoryLimit int64) (IngestStat, error) {
-	if err := os.RemoveAll(dir); err != nil {
+	if err := engine.Remove(dir); err != nil {
 		return IngestStat{}, err
 	}
 	start := time.Now()

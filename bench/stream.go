@@ -123,7 +123,7 @@ func Stream(ctx context.Context, cfg StreamConfig) (*StreamResults, error) {
 		res.MemoryLimit = engine.DefaultMemoryLimit
 	}
 	dir := streamDir(cfg.WorkDir)
-	if err := os.RemoveAll(dir); err != nil {
+	if err := engine.Remove(dir); err != nil {
 		return nil, err
 	}
 	start := time.Now()

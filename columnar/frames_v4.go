@@ -692,6 +692,9 @@ func widenTaken(out []int32, src []byte, w int, take []int, limit int) int32 {
 // of range.
 func codesBound(src []byte, w int, limit int) int32 {
 	if limit > 1<<(8*w) {
+		// No code of width w reaches limit. A frame's width comes from its dictionary's size
+		// (codeWidth), so widenTaken never asks this; the check keeps the addend below from
+		// wrapping for any caller.
 		return 0
 	}
 	lanes, ones, carry := uint64(0x00ff00ff00ff00ff), uint64(0x0001000100010001), uint64(0x0100010001000100)

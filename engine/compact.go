@@ -71,8 +71,6 @@ func (db *DB) compactAll(ctx context.Context, choose mergeChoice) error {
 // stops receiving some time after midnight (sign-ins are reported late) and is merged then.
 // Merges stop at Close.
 func (db *DB) compactIdleDays() error {
-	db.compactMu.Lock()
-	defer db.compactMu.Unlock()
 	now := db.opts.Now()
 	idle := func(p *partition) []*segment {
 		if p.lastWrite.IsZero() || now.Sub(p.lastWrite) < dayIdleAfter || p.mem.rows > 0 {
@@ -85,12 +83,7 @@ func (db *DB) compactIdleDays() error {
 		}
 		return db.settleMerge(p)
 	}
-	for {
-		n, err := db.compactLocked(context.Background(), idle)
-		if err != nil || n == 0 {
-			return err
-		}
-	}
+	return db.compactAll(context.Background(), idle)
 }
 
 // mergeStopped says why a merge must stop: Close has begun (ErrClosed), or ctx is done.

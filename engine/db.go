@@ -301,10 +301,13 @@ func open(dir string, opts Options, trust trustSet, lock vfs.File) (*DB, error) 
 	return db, nil
 }
 
+// lockName is the writer's lock file in a database directory (flock(2), with its pid).
+const lockName = "LOCK"
+
 // lockDir takes the directory's exclusive lock (the writer's; readers take none) and records
 // the writer's pid in the lock file, for the message another writer gets.
 func lockDir(fsys vfs.FS, dir string) (vfs.File, error) {
-	path := filepath.Join(dir, "LOCK")
+	path := filepath.Join(dir, lockName)
 	f, err := fsys.Lock(path)
 	if errors.Is(err, vfs.ErrLocked) {
 		owner, _ := vfs.ReadFile(fsys, path)
