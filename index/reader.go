@@ -49,6 +49,8 @@ type lazySection struct {
 	err  error
 	dec  any         // *postingsSection, *keysSection, *keysGroups, *postingsPaged, *postingsGrouped, *ZoneMap[int64] or *ZoneMap[float64]
 	done atomic.Bool // once has run: dec and err are set (pieces reads dec without the once)
+	// counts keeps the postings' row counts that counts asked for (postings kinds only).
+	counts countMemo
 }
 
 // SectionInfo describes one section, for statistics and tools.

@@ -256,6 +256,14 @@ func (u *unitState) entry(p *pDict, tab []uint8, d columnar.Dict, code int32) ui
 		tab[code] = v
 		return v
 	}
+	if p.match != nil {
+		v := uint8(tabFalse)
+		if p.match(raw) {
+			v = tabTrue
+		}
+		tab[code] = v
+		return v
+	}
 	if v, ok := u.values[valueKey{p, unsafeString(raw)}]; ok {
 		tab[code] = v
 		return v
@@ -318,6 +326,13 @@ func (u *unitState) table(p *pDict, d columnar.Dict) []uint8 {
 		}
 		if code := findCode(d, *p.eq, u.sorted); code >= 0 {
 			tab[code] = uint8(tabTrue + tabFalse - other)
+		}
+	} else if p.match != nil {
+		for i := range nd {
+			tab[i] = tabFalse
+			if p.match(d.Value(int32(i))) {
+				tab[i] = tabTrue
+			}
 		}
 	} else {
 		for i := range nd {

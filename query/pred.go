@@ -1,6 +1,7 @@
 package query
 
 import (
+	"bytes"
 	"slices"
 
 	"github.com/authlake/authlake/columnar"
@@ -36,6 +37,10 @@ type pDict struct {
 	// with columnar.EqualFold instead of evaluating the predicate's tree (a user's sign-ins by UPN
 	// evaluated the tree for each of a segment's thousands of names).
 	eqFold bool
+	// match, when set, is the predicate as a test of an entry's bytes: startswith, endswith or
+	// contains of the column and a string literal (case-sensitive, as call evaluates them).
+	// A count by application name evaluated the tree for each of the ~580 names of every day.
+	match func(entry []byte) bool
 }
 
 // pCmp compares a primitive column with a constant: int32, time, float64, bool or GUID.
@@ -131,6 +136,7 @@ func lower(n node) pred {
 				}
 			}
 		}
+		p.match = stringMatch(n, cols[0])
 		return p
 	}
 	if c, ok := n.(*colNode); ok && c.col.Kind == columnar.KindBool {
@@ -142,6 +148,32 @@ func lower(n node) pred {
 		}
 	}
 	return &pGeneric{n: n, cols: cols}
+}
+
+// stringMatch returns n as a test of a dictionary entry's bytes when n is startswith, endswith
+// or contains of col itself and a string literal, else nil.
+func stringMatch(n node, col *columnar.Column) func([]byte) bool {
+	c, ok := n.(*callNode)
+	if !ok || len(c.args) != 2 || col.Kind != columnar.KindDict {
+		return nil
+	}
+	if a, ok := c.args[0].(*colNode); !ok || a.col != col {
+		return nil
+	}
+	l, ok := c.args[1].(*litNode)
+	if !ok || !isStringLike(l.v.k) {
+		return nil
+	}
+	lit := []byte(l.v.s)
+	switch c.name {
+	case "startswith":
+		return func(e []byte) bool { return bytes.HasPrefix(e, lit) }
+	case "endswith":
+		return func(e []byte) bool { return bytes.HasSuffix(e, lit) }
+	case "contains":
+		return func(e []byte) bool { return bytes.Contains(e, lit) }
+	}
+	return nil
 }
 
 func usesNow(n node) bool {

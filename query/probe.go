@@ -284,14 +284,26 @@ func (pr *prober) segmentDict(c *columnar.Column) (d columnar.Dict, ok bool) {
 	return d, ok
 }
 
-func (pr *prober) dict(p *pDict) (probeRes, bool) {
+// dictCodes lists the codes of a dictionary predicate's segment dictionary that a probe reads
+// the postings of: the true ones or the false ones, whichever are fewer, and those the
+// predicate is null for.
+type dictCodes struct {
+	trues, falses, nulls []int
+	smallTrue            bool  // trues are listed, else falses
+	nullTruth            uint8 // the predicate's value on a null (tabTrue, tabFalse or neither)
+	nTrue, nd            int   // true codes, codes
+}
+
+// dictCodes lists p's codes in the segment, or says the index cannot answer p (no codes
+// section, no segment dictionary, too many codes to probe; pr.err on an error).
+func (pr *prober) dictCodes(p *pDict) (dictCodes, bool) {
 	name := p.col.Name
 	if !pr.idx.Has(name, index.KindCodes) {
-		return probeRes{}, false
+		return dictCodes{}, false
 	}
 	dict, ok := pr.segmentDict(p.col)
 	if !ok {
-		return probeRes{}, false
+		return dictCodes{}, false
 	}
 	nd := dict.Len()
 	var (
@@ -306,7 +318,8 @@ func (pr *prober) dict(p *pDict) (probeRes, bool) {
 		// of comparing every entry of the dictionary (columnar/dictfold.go).
 		codes, err := pr.seg.DictionaryFold(p.col.Index, *p.eq)
 		if err != nil {
-			return pr.fail(err)
+			pr.fail(err)
+			return dictCodes{}, false
 		}
 		nTrue, nFalse = len(codes), nd-len(codes)
 		if p.eqNot {
@@ -331,7 +344,8 @@ func (pr *prober) dict(p *pDict) (probeRes, bool) {
 	if !foldDone {
 		tab := pr.unit.table(p, dict)
 		if err := dict.Err(); err != nil {
-			return pr.fail(err)
+			pr.fail(err)
+			return dictCodes{}, false
 		}
 		nullTruth = tab[nd]
 		// Count first, then list only the codes probed: the smaller of the true and false
@@ -349,7 +363,7 @@ func (pr *prober) dict(p *pDict) (probeRes, bool) {
 			}
 		}
 		if min(nTrue, nFalse)+nNull > maxProbeCodes {
-			return probeRes{}, false
+			return dictCodes{}, false
 		}
 		smallTrue = nTrue <= nFalse
 		for code, v := range tab[:nd] {
@@ -363,8 +377,18 @@ func (pr *prober) dict(p *pDict) (probeRes, bool) {
 			}
 		}
 	} else if min(nTrue, nFalse) > maxProbeCodes {
+		return dictCodes{}, false
+	}
+	return dictCodes{trues: trues, falses: falses, nulls: nulls, smallTrue: smallTrue, nullTruth: nullTruth, nTrue: nTrue, nd: nd}, true
+}
+
+func (pr *prober) dict(p *pDict) (probeRes, bool) {
+	dc, ok := pr.dictCodes(p)
+	if !ok {
 		return probeRes{}, false
 	}
+	name := p.col.Name
+	trues, falses, nulls, smallTrue, nullTruth := dc.trues, dc.falses, dc.nulls, dc.smallTrue, dc.nullTruth
 	union := func(codes []int) (*roaring.Bitmap, error) {
 		pr.idx.WillProbe(name, index.KindCodes, len(codes))
 		bms := make([]*roaring.Bitmap, 0, len(codes))
@@ -418,8 +442,72 @@ func (pr *prober) dict(p *pDict) (probeRes, bool) {
 	} else {
 		t = pr.rest(f, n)
 	}
-	pr.note(fmt.Sprintf("%s: %d of %d codes", name, nTrue, nd), t, true)
+	pr.note(fmt.Sprintf("%s: %d of %d codes", name, dc.nTrue, dc.nd), t, true)
 	return probeRes{t: t, f: f, exact: true}, true
+}
+
+// dictCount is the number of rows dict's true bitmap would hold, from the postings' counts
+// alone (Reader.CodesCount): a row has one code, so the postings are disjoint and the count is a
+// sum. A count of one application's sign-ins thus unions no bitmaps, and once the counts are
+// known reads no postings.
+func (pr *prober) dictCount(p *pDict) (uint64, bool) {
+	dc, ok := pr.dictCodes(p)
+	if !ok {
+		return 0, false
+	}
+	name := p.col.Name
+	sum := func(codes []int) (uint64, error) {
+		var n uint64
+		for _, c := range codes {
+			k, err := pr.idx.CodesCount(name, uint32(c))
+			if err != nil {
+				return 0, err
+			}
+			n += k
+		}
+		return n, nil
+	}
+	var n uint64
+	if dc.smallTrue {
+		t, err := sum(dc.trues)
+		if err != nil {
+			pr.fail(err)
+			return 0, false
+		}
+		if dc.nullTruth == tabTrue {
+			k, err := pr.idx.CodesNullCount(name)
+			if err != nil {
+				pr.fail(err)
+				return 0, false
+			}
+			t += k
+		}
+		n = t
+	} else {
+		// The true rows are the rest: all rows but the false codes', the null-valued codes'
+		// and, unless the predicate is true on a null, the null code's.
+		f, err := sum(dc.falses)
+		if err == nil {
+			var k uint64
+			k, err = sum(dc.nulls)
+			f += k
+		}
+		if err == nil && dc.nullTruth != tabTrue {
+			var k uint64
+			k, err = pr.idx.CodesNullCount(name)
+			f += k
+		}
+		if err == nil && f > uint64(pr.rows) {
+			err = fmt.Errorf("index %s: postings of %d rows in a segment of %d", name, f, pr.rows)
+		}
+		if err != nil {
+			pr.fail(err)
+			return 0, false
+		}
+		n = uint64(pr.rows) - f
+	}
+	pr.notes = append(pr.notes, ProbeStat{Probe: fmt.Sprintf("%s: %d of %d codes, counted", name, dc.nTrue, dc.nd), Rows: int64(n), Exact: true})
+	return n, true
 }
 
 func (pr *prober) cmp(p *pCmp) (probeRes, bool) {

@@ -223,11 +223,14 @@ func (sc *scanner) runItems(ctx context.Context, items []workItem, next <-chan w
 }
 
 // probeSegment returns the candidate rows (nil = all) and the residual predicate (nil =
-// the candidates are exactly the answer).
-func (sc *scanner) probeSegment(day int32, s *Segment, unit *unitState) (*roaring.Bitmap, pred, error) {
+// the candidates are exactly the answer). For a count (countOnly, no hidden rows) whose
+// conjuncts the index answers exactly, one of them a dictionary predicate and the others true
+// on every row (a time window covering the segment's day), it returns instead how many rows
+// match, from the postings' counts: count is -1 otherwise.
+func (sc *scanner) probeSegment(day int32, s *Segment, unit *unitState, countOnly bool) (cand *roaring.Bitmap, residual pred, count int64, err error) {
 	p := sc.f.pred
 	if sc.noIndex || s.Index == nil {
-		return nil, p, nil
+		return nil, p, -1, nil
 	}
 	pr := &prober{seg: s.Seg, idx: s.Index, unit: unit, rows: uint32(s.Seg.Meta.Rows)}
 	defer func() {
@@ -242,19 +245,29 @@ func (sc *scanner) probeSegment(day int32, s *Segment, unit *unitState) (*roarin
 	if l, ok := p.(*pLogic); ok && l.and {
 		kids = l.kids // time comparisons first (lower)
 	}
-	var cand *roaring.Bitmap
-	var residual []pred
+	// A count leaves its dictionary conjunct for last: it may then be counted, not probed.
+	var counted *pDict
+	if countOnly && (s.Hidden == nil || s.Hidden.IsEmpty()) {
+		for i, k := range kids {
+			if d, ok := k.(*pDict); ok {
+				counted = d
+				kids = append(slices.Clone(kids[:i]), kids[i+1:]...)
+				break
+			}
+		}
+	}
+	var rs []pred
 	for _, k := range kids {
 		r, ok := pr.probe(k)
 		if pr.err != nil {
-			return nil, nil, pr.err
+			return nil, nil, -1, pr.err
 		}
 		if !ok {
-			residual = append(residual, k)
+			rs = append(rs, k)
 			continue
 		}
 		if !r.exact {
-			residual = append(residual, k)
+			rs = append(rs, k)
 		}
 		if cand == nil {
 			cand = r.t
@@ -264,16 +277,41 @@ func (sc *scanner) probeSegment(day int32, s *Segment, unit *unitState) (*roarin
 		if cand.IsEmpty() {
 			// No row can match the conjunction: the other conjuncts need not be probed (nor
 			// evaluated).
-			return cand, nil, nil
+			return cand, nil, -1, nil
 		}
 	}
-	switch len(residual) {
-	case 0:
-		return cand, nil, nil
-	case 1:
-		return cand, residual[0], nil
+	if counted != nil {
+		if len(rs) == 0 && (cand == nil || cand.GetCardinality() == uint64(pr.rows)) {
+			if n, ok := pr.dictCount(counted); ok {
+				return nil, nil, int64(n), nil
+			}
+		}
+		if pr.err != nil {
+			return nil, nil, -1, pr.err
+		}
+		switch r, ok := pr.probe(counted); {
+		case pr.err != nil:
+			return nil, nil, -1, pr.err
+		case !ok:
+			rs = append(rs, counted)
+		default:
+			if !r.exact {
+				rs = append(rs, counted)
+			}
+			if cand == nil {
+				cand = r.t
+			} else {
+				cand = roaring.And(cand, r.t)
+			}
+		}
 	}
-	return cand, &pLogic{and: true, kids: residual}, nil
+	switch len(rs) {
+	case 0:
+		return cand, nil, -1, nil
+	case 1:
+		return cand, rs[0], -1, nil
+	}
+	return cand, &pLogic{and: true, kids: rs}, -1, nil
 }
 
 func (sc *scanner) segment(ctx context.Context, day int32, s *Segment, c consumer, words []uint64) ([]uint64, error) {
@@ -281,10 +319,15 @@ func (sc *scanner) segment(ctx context.Context, day int32, s *Segment, c consume
 	if err := sc.cpu.Acquire(ctx); err != nil {
 		return words, err
 	}
-	cand, residual, err := sc.probeSegment(day, s, unit)
+	cand, residual, count, err := sc.probeSegment(day, s, unit, c.countOnly())
 	sc.cpu.ReleasePaced(&sc.pace)
 	if err != nil {
 		return words, err
+	}
+	if count >= 0 {
+		sc.ex.RowsMatched += count
+		c.addCount(count)
+		return words, nil
 	}
 	if s.Hidden != nil && !s.Hidden.IsEmpty() {
 		if cand == nil {
