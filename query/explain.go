@@ -27,7 +27,11 @@ type Explain struct {
 	// ran on segment blocks; memtable chunks are always scanned).
 	IndexOnly   bool
 	segResidual bool
-	Stages      []StageTime
+	// wantProbes: the caller asked for the plan, so index probes note what they found (a
+	// note costs each probed bitmap's cardinality: a third of a warm count of failures from
+	// one country went to it).
+	wantProbes bool
+	Stages     []StageTime
 	// CountPass describes the separate $count pass (nil without $count).
 	CountPass *Explain
 }

@@ -23,6 +23,7 @@ const maxProbeCodes = 20000
 type probeRes struct {
 	t, f  *roaring.Bitmap
 	exact bool
+	all   bool // t is every row of the segment (a time window covering its day), known without counting
 }
 
 type prober struct {
@@ -37,6 +38,8 @@ type prober struct {
 	// conjunction of exact probes uses the true rows alone, and the complement of a dense
 	// posting (errorCode 50126: 4% of every day) costs more than the probe itself.
 	wantF bool
+	// explain: the probes' notes are wanted (Explain.wantProbes).
+	explain bool
 }
 
 func (pr *prober) universe() *roaring.Bitmap {
@@ -47,6 +50,9 @@ func (pr *prober) universe() *roaring.Bitmap {
 }
 
 func (pr *prober) note(what string, bm *roaring.Bitmap, exact bool) {
+	if !pr.explain {
+		return
+	}
 	pr.notes = append(pr.notes, ProbeStat{Probe: what, Rows: int64(bm.GetCardinality()), Exact: exact})
 }
 
@@ -140,7 +146,7 @@ func (pr *prober) probe(p pred) (probeRes, bool) {
 		e := roaring.New()
 		switch p.t {
 		case triTrue:
-			return probeRes{t: pr.universe().Clone(), f: e, exact: true}, true
+			return probeRes{t: pr.universe().Clone(), f: e, exact: true, all: true}, true
 		case triFalse:
 			return probeRes{t: e, f: pr.universe().Clone(), exact: true}, true
 		}
@@ -506,7 +512,9 @@ func (pr *prober) dictCount(p *pDict) (uint64, bool) {
 		}
 		n = uint64(pr.rows) - f
 	}
-	pr.notes = append(pr.notes, ProbeStat{Probe: fmt.Sprintf("%s: %d of %d codes, counted", name, dc.nTrue, dc.nd), Rows: int64(n), Exact: true})
+	if pr.explain {
+		pr.notes = append(pr.notes, ProbeStat{Probe: fmt.Sprintf("%s: %d of %d codes, counted", name, dc.nTrue, dc.nd), Rows: int64(n), Exact: true})
+	}
 	return n, true
 }
 
@@ -632,7 +640,7 @@ func (pr *prober) zone(p *pCmp) (probeRes, bool) {
 		return pr.fail(err)
 	}
 	var t, f rangeRun
-	exact := true
+	exact, all := true, true
 	start := uint64(0)
 	for b := 0; b < zm.Blocks(); b++ {
 		n := uint64(zm.BlockLen(b))
@@ -642,23 +650,27 @@ func (pr *prober) zone(p *pCmp) (probeRes, bool) {
 			switch p.op {
 			case syntax.OpEq:
 				f.add(start, start+n)
+				all = false
 			case syntax.OpNe:
 				t.add(start, start+n)
+			default:
+				all = false
 			}
 			start += n
 			continue
 		}
-		all, none := zoneDecide(p.op, p.i, lo, hi)
+		every, none := zoneDecide(p.op, p.i, lo, hi)
 		switch {
-		case nulls == 0 && all, nulls > 0 && all && p.op == syntax.OpNe:
+		case nulls == 0 && every, nulls > 0 && every && p.op == syntax.OpNe:
 			t.add(start, start+n)
 		case nulls == 0 && none, nulls > 0 && none && p.op == syntax.OpEq:
 			f.add(start, start+n)
+			all = false
 		case none:
-			exact = false // no true rows, but nulls and falses are mixed
+			exact, all = false, false // no true rows, but nulls and falses are mixed
 		default:
 			t.add(start, start+n)
-			exact = false
+			exact, all = false, false
 		}
 		start += n
 	}
@@ -667,7 +679,7 @@ func (pr *prober) zone(p *pCmp) (probeRes, bool) {
 	if !exact {
 		return probeRes{t: tb}, true
 	}
-	return probeRes{t: tb, f: fb, exact: true}, true
+	return probeRes{t: tb, f: fb, exact: true, all: all && start == uint64(pr.rows)}, true
 }
 
 // rangeRun builds a bitmap of ascending row ranges, joining adjacent ones: roaring adds a

@@ -82,7 +82,7 @@ const interactiveFilter = "signInEventTypes/any(t: t eq 'interactiveUser')"
 // Run executes req over src.
 func Run(ctx context.Context, s *columnar.Schema, src Source, req Request) (*Result, error) {
 	start := time.Now()
-	ex := &Explain{}
+	ex := &Explain{wantProbes: req.Explain}
 	now := time.Now
 	if req.Now != nil {
 		now = req.Now
@@ -181,7 +181,7 @@ func Run(ctx context.Context, s *columnar.Schema, src Source, req Request) (*Res
 
 	if req.Count {
 		t2 := time.Now()
-		cex := &Explain{}
+		cex := &Explain{wantProbes: req.Explain}
 		cc := &counter{}
 		csc := &scanner{f: f, noIndex: req.noIndex, ex: cex, now: sc.now}
 		if err := csc.run(ctx, src, cc); err != nil {

@@ -156,7 +156,7 @@ func (sc *scanner) run(ctx context.Context, src Source, c consumer) error {
 	cons := make([]consumer, workers)
 	for w := range workers {
 		sub := *sc
-		sub.ex = &Explain{}
+		sub.ex = &Explain{wantProbes: sc.ex.wantProbes}
 		sub.values = nil // a worker's own
 		subs[w], cons[w] = &sub, f.fork()
 	}
@@ -232,7 +232,7 @@ func (sc *scanner) probeSegment(day int32, s *Segment, unit *unitState, countOnl
 	if sc.noIndex || s.Index == nil {
 		return nil, p, -1, nil
 	}
-	pr := &prober{seg: s.Seg, idx: s.Index, unit: unit, rows: uint32(s.Seg.Meta.Rows)}
+	pr := &prober{seg: s.Seg, idx: s.Index, unit: unit, rows: uint32(s.Seg.Meta.Rows), explain: sc.ex.wantProbes}
 	defer func() {
 		for _, n := range pr.notes {
 			n.Segment, n.Day = s.ID, day
@@ -257,6 +257,7 @@ func (sc *scanner) probeSegment(day int32, s *Segment, unit *unitState, countOnl
 		}
 	}
 	var rs []pred
+	all := true // cand (nil: every row) is every row
 	for _, k := range kids {
 		r, ok := pr.probe(k)
 		if pr.err != nil {
@@ -269,6 +270,7 @@ func (sc *scanner) probeSegment(day int32, s *Segment, unit *unitState, countOnl
 		if !r.exact {
 			rs = append(rs, k)
 		}
+		all = all && r.all
 		if cand == nil {
 			cand = r.t
 		} else {
@@ -281,7 +283,7 @@ func (sc *scanner) probeSegment(day int32, s *Segment, unit *unitState, countOnl
 		}
 	}
 	if counted != nil {
-		if len(rs) == 0 && (cand == nil || cand.GetCardinality() == uint64(pr.rows)) {
+		if len(rs) == 0 && all {
 			if n, ok := pr.dictCount(counted); ok {
 				return nil, nil, int64(n), nil
 			}
