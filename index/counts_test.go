@@ -15,7 +15,7 @@ func TestCodesCountIsTheCardinality(t *testing.T) {
 	for _, c := range []struct {
 		name  string
 		codes uint32
-	}{{"app", 40}, {"user", countMemoPostings + 100}} {
+	}{{"app", 40}, {"edge", countMemoPostings - 1}, {"past", countMemoPostings}, {"user", countMemoPostings + 100}} {
 		codes := make([]uint32, rows)
 		for i := range codes {
 			codes[i] = r.Uint32N(c.codes + 1) // c.codes is the null code
@@ -28,7 +28,7 @@ func TestCodesCountIsTheCardinality(t *testing.T) {
 		}
 	}
 	rd := openBytes(t, b.Marshal(nil))
-	for _, col := range []string{"app", "user"} {
+	for _, col := range []string{"app", "edge", "past", "user"} {
 		card, err := rd.Cardinality(col)
 		if err != nil {
 			t.Fatal(err)

@@ -263,17 +263,20 @@ func (pr *prober) logic(p *pLogic) (probeRes, bool) {
 			if res.f != nil && r.f != nil {
 				res.f = roaring.Or(res.f, r.f)
 			}
+			res.all = res.all && r.all
 		} else {
 			res.t = roaring.Or(res.t, r.t)
 			if res.f != nil && r.f != nil {
 				res.f = roaring.And(res.f, r.f)
 			}
+			res.all = res.all || r.all
 		}
 	}
 	if !have {
 		return probeRes{}, false
 	}
 	res.exact = exact
+	res.all = res.all && exact
 	if !exact {
 		res.f = nil
 	}
@@ -463,6 +466,7 @@ func (pr *prober) dictCount(p *pDict) (uint64, bool) {
 	}
 	name := p.col.Name
 	sum := func(codes []int) (uint64, error) {
+		pr.idx.WillProbe(name, index.KindCodes, len(codes)) // a section too large to keep counts
 		var n uint64
 		for _, c := range codes {
 			k, err := pr.idx.CodesCount(name, uint32(c))
