@@ -247,7 +247,8 @@ func (sc *scanner) probeSegment(day int32, s *Segment, unit *unitState, countOnl
 	}
 	// A count leaves its dictionary conjunct for last: it may then be counted, not probed.
 	var counted *pDict
-	if countOnly && (s.Hidden == nil || s.Hidden.IsEmpty()) {
+	countable := countOnly && (s.Hidden == nil || s.Hidden.IsEmpty())
+	if countable {
 		for i, k := range kids {
 			if d, ok := k.(*pDict); ok {
 				counted = d
@@ -258,7 +259,7 @@ func (sc *scanner) probeSegment(day int32, s *Segment, unit *unitState, countOnl
 	}
 	var rs []pred
 	all := true // cand (nil: every row) is every row
-	for _, k := range kids {
+	for i, k := range kids {
 		r, ok := pr.probe(k)
 		if pr.err != nil {
 			return nil, nil, -1, pr.err
@@ -271,6 +272,10 @@ func (sc *scanner) probeSegment(day int32, s *Segment, unit *unitState, countOnl
 			rs = append(rs, k)
 		}
 		all = all && r.all
+		if countable && counted == nil && i == len(kids)-1 && len(rs) == 0 && cand != nil {
+			// The count of the last intersection, without making it.
+			return nil, nil, int64(cand.AndCardinality(r.t)), nil
+		}
 		if cand == nil {
 			cand = r.t
 		} else {
@@ -299,6 +304,9 @@ func (sc *scanner) probeSegment(day int32, s *Segment, unit *unitState, countOnl
 		default:
 			if !r.exact {
 				rs = append(rs, counted)
+			}
+			if len(rs) == 0 && cand != nil {
+				return nil, nil, int64(cand.AndCardinality(r.t)), nil
 			}
 			if cand == nil {
 				cand = r.t
