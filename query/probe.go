@@ -24,6 +24,9 @@ type probeRes struct {
 	t, f  *roaring.Bitmap
 	exact bool
 	all   bool // t is every row of the segment (a time window covering its day), known without counting
+	// not, when t is nil, says the true rows are every row but not's: what a comparison
+	// probed with prober.excluding may answer (see conjunction).
+	not *roaring.Bitmap
 }
 
 type prober struct {
@@ -40,6 +43,8 @@ type prober struct {
 	wantF bool
 	// explain: the probes' notes are wanted (Explain.wantProbes).
 	explain bool
+	// excluding lets the comparison probed now answer with probeRes.not (probeConjunct).
+	excluding bool
 }
 
 func (pr *prober) universe() *roaring.Bitmap {
@@ -565,6 +570,9 @@ func (pr *prober) cmp(p *pCmp) (probeRes, bool) {
 			pr.note(fmt.Sprintf("%s = %d", name, p.i), bm, true)
 			if p.op == syntax.OpEq {
 				return probeRes{t: bm, f: pr.restF(bm, nil), exact: true}, true
+			}
+			if pr.excluding {
+				return probeRes{not: bm, f: bm, exact: true}, true
 			}
 			return probeRes{t: pr.rest(bm, nil), f: bm, exact: true}, true
 		}

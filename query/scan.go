@@ -258,9 +258,9 @@ func (sc *scanner) probeSegment(day int32, s *Segment, unit *unitState, countOnl
 		}
 	}
 	var rs []pred
-	all := true // cand (nil: every row) is every row
+	conj := newConjunction(pr.rows)
 	for i, k := range kids {
-		r, ok := pr.probe(k)
+		r, ok := probeConjunct(pr, k)
 		if pr.err != nil {
 			return nil, nil, -1, pr.err
 		}
@@ -271,24 +271,19 @@ func (sc *scanner) probeSegment(day int32, s *Segment, unit *unitState, countOnl
 		if !r.exact {
 			rs = append(rs, k)
 		}
-		all = all && r.all
-		if countable && counted == nil && i == len(kids)-1 && len(rs) == 0 && cand != nil {
+		if countable && counted == nil && i == len(kids)-1 && len(rs) == 0 {
 			// The count of the last intersection, without making it.
-			return nil, nil, int64(cand.AndCardinality(r.t)), nil
+			return nil, nil, int64(conj.countWith(r)), nil
 		}
-		if cand == nil {
-			cand = r.t
-		} else {
-			cand = roaring.And(cand, r.t)
-		}
-		if cand.IsEmpty() {
+		conj.and(r)
+		if conj.empty() {
 			// No row can match the conjunction: the other conjuncts need not be probed (nor
 			// evaluated).
-			return cand, nil, -1, nil
+			return conj.bitmap(pr), nil, -1, nil
 		}
 	}
 	if counted != nil {
-		if len(rs) == 0 && all {
+		if len(rs) == 0 && conj.all {
 			if n, ok := pr.dictCount(counted); ok {
 				return nil, nil, int64(n), nil
 			}
@@ -305,16 +300,13 @@ func (sc *scanner) probeSegment(day int32, s *Segment, unit *unitState, countOnl
 			if !r.exact {
 				rs = append(rs, counted)
 			}
-			if len(rs) == 0 && cand != nil {
-				return nil, nil, int64(cand.AndCardinality(r.t)), nil
+			if len(rs) == 0 {
+				return nil, nil, int64(conj.countWith(r)), nil
 			}
-			if cand == nil {
-				cand = r.t
-			} else {
-				cand = roaring.And(cand, r.t)
-			}
+			conj.and(r)
 		}
 	}
+	cand = conj.bitmap(pr)
 	switch len(rs) {
 	case 0:
 		return cand, nil, -1, nil
@@ -322,6 +314,16 @@ func (sc *scanner) probeSegment(day int32, s *Segment, unit *unitState, countOnl
 		return cand, rs[0], -1, nil
 	}
 	return cand, &pLogic{and: true, kids: rs}, -1, nil
+}
+
+// probeConjunct probes a top-level conjunct of a segment's filter. A comparison may then
+// answer with the rows it excludes (probeRes.not, see conjunction); nested predicates never do.
+func probeConjunct(pr *prober, k pred) (probeRes, bool) {
+	if _, ok := k.(*pCmp); ok {
+		pr.excluding = true
+		defer func() { pr.excluding = false }()
+	}
+	return pr.probe(k)
 }
 
 func (sc *scanner) segment(ctx context.Context, day int32, s *Segment, c consumer, words []uint64) ([]uint64, error) {
