@@ -54,7 +54,7 @@ func (c *conjunction) countWith(r probeRes) uint64 {
 	case c.cand != nil:
 		return c.cand.GetCardinality() - c.cand.AndCardinality(r.not)
 	case c.not != nil:
-		return uint64(c.rows) - roaring.Or(c.not, r.not).GetCardinality()
+		return uint64(c.rows) - (c.not.GetCardinality() + r.not.GetCardinality() - c.not.AndCardinality(r.not))
 	}
 	return uint64(c.rows) - r.not.GetCardinality()
 }

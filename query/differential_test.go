@@ -350,3 +350,49 @@ func TestCountOnlyFromPostingCounts(t *testing.T) {
 		countOnly(t, f, filter, len(refIDs(t, f, filter)))
 	}
 }
+
+// TestNeConjuncts: an int32 "ne" conjunct answers with the rows it excludes (conjunction), so
+// these combine it with other exact, inexact and unprobeable conjuncts, first and last, alone,
+// twice and nested, for counts and pages alike, against the reference (the fixture has rows
+// with a null status).
+func TestNeConjuncts(t *testing.T) {
+	f := getFixture(t, 2000, 256, 1)
+	early := fixedNow.Add(-30 * 24 * time.Hour).Format("2006-01-02")
+	id := f.events[7]["correlationId"].(string)
+	for _, filter := range []string{
+		"flaggedForReview eq true and status/errorCode ne 0",
+		"status/errorCode ne 0 and flaggedForReview eq true",
+		"flaggedForReview eq true and status/errorCode ne 0 and status/errorCode ne 50126",
+		"status/errorCode ne 0",
+		"status/errorCode ne 99999",
+		"status/errorCode ne 5000000000",
+		"isInteractive and status/errorCode ne 0",
+		"status/errorCode ne 0 and isInteractive",
+		"status/errorCode eq 50126 and status/errorCode ne 0",
+		"status/errorCode ne 0 and status/errorCode eq 0",
+		"status/errorCode ne 0 and status/errorCode ne 50126",
+		"status/errorCode ne 0 and status/errorCode ne 50126 and isInteractive",
+		"isInteractive and status/errorCode ne 0 and status/errorCode ne 50126",
+		"status/errorCode ne 0 and appDisplayName eq 'Microsoft Teams'",
+		"createdDateTime ge " + early + " and status/errorCode ne 0 and appDisplayName eq 'Microsoft Teams'",
+		"createdDateTime ge " + early + " and status/errorCode ne 0",
+		"createdDateTime ge 2026-11-20 and status/errorCode ne 0",
+		"status/errorCode ne 0 and status/errorCode ne 50126 and appDisplayName ne 'Microsoft Teams'",
+		"correlationId eq '" + id + "' and status/errorCode ne 0",
+		"status/errorCode ne 0 and correlationId eq '" + id + "'",
+		"location/geoCoordinates/latitude gt 45 and status/errorCode ne 0",
+		"status/errorCode ne 0 and location/geoCoordinates/latitude gt 45",
+		"not (status/errorCode ne 0)",
+		"isInteractive and (status/errorCode ne 0 or status/errorCode ne 50126)",
+		"isInteractive and not (status/errorCode ne 0 and isInteractive)",
+		"status/errorCode ne 0 and status/errorCode ge 0",
+		"status/errorCode ne 0 and status/errorCode ne null",
+	} {
+		want := refIDs(t, f, filter)
+		countOnly(t, f, filter, len(want))
+		got := sortedCopy(matchIDs(t, f.src, filter, false))
+		if w := sortedCopy(want); !slices.Equal(w, got) {
+			t.Fatalf("filter %q: %d rows, reference %d: %s", filter, len(got), len(w), firstDiff(w, got))
+		}
+	}
+}

@@ -319,11 +319,19 @@ func (sc *scanner) probeSegment(day int32, s *Segment, unit *unitState, countOnl
 // probeConjunct probes a top-level conjunct of a segment's filter. A comparison may then
 // answer with the rows it excludes (probeRes.not, see conjunction); nested predicates never do.
 func probeConjunct(pr *prober, k pred) (probeRes, bool) {
-	if _, ok := k.(*pCmp); ok {
-		pr.excluding = true
-		defer func() { pr.excluding = false }()
+	if _, ok := k.(*pCmp); !ok {
+		return pr.probe(k)
 	}
-	return pr.probe(k)
+	pr.excluding = true
+	r, ok := pr.probe(k)
+	pr.excluding = false
+	if ok && r.t == nil && !r.not.IsEmpty() && r.not.Maximum() >= pr.rows {
+		// A posting past the segment's rows (a sidecar of another segment): the rows of the
+		// segment it leaves, as the probe answers when not asked to exclude, so that no count
+		// subtracts rows the segment does not have.
+		r.t, r.not = pr.rest(r.not, nil), nil
+	}
+	return r, ok
 }
 
 func (sc *scanner) segment(ctx context.Context, day int32, s *Segment, c consumer, words []uint64) ([]uint64, error) {
