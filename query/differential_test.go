@@ -192,8 +192,8 @@ func TestDifferentialRandomFilters(t *testing.T) {
 	f := getFixture(t, 2000, 256, 1)
 	g := &filterGen{r: rand.New(rand.NewPCG(42, 9)), events: f.events}
 	n := 2000
-	if testing.Short() {
-		n = 300
+	if testing.Short() || raceEnabled {
+		n = 400
 	}
 	nonEmpty := 0
 	for i := range n {
