@@ -20,10 +20,17 @@ import (
 
 // mixedCaseUsers writes a segment of 12,000 events from as many users (12,000 dictionary values,
 // 188 pages), most spelled in lower case, one in a hundred as User… and one as USER…, and
-// returns its path.
+// returns its path: one file shared by the tests, read-only.
 func mixedCaseUsers(t *testing.T) string {
 	t.Helper()
-	events := withUPNs(t, testEvents(t, 12000, 5), func(i int) string {
+	return sharedSegment(t, "mixed-case-users", func(dir string) string {
+		path, _ := writeTestSegment(t, dir, mixedCaseEvents(t), 1024)
+		return path
+	})
+}
+
+func mixedCaseEvents(t *testing.T) []string {
+	return withUPNs(t, testEvents(t, 12000, 5), func(i int) string {
 		upn := fmt.Sprintf("user%05d@contoso.com", i)
 		switch i % 100 {
 		case 0:
@@ -33,8 +40,6 @@ func mixedCaseUsers(t *testing.T) string {
 		}
 		return upn
 	})
-	path, _ := writeTestSegment(t, t.TempDir(), events, 1024)
-	return path
 }
 
 // openUPN opens the segment at path and returns it (closed at cleanup) with the UPN column.

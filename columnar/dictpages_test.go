@@ -19,8 +19,11 @@ import (
 // them) in blocks of 64 rows, and returns it open with the UPN column's index.
 func manyUsersSegment(t *testing.T, n int) (*Segment, string, int) {
 	t.Helper()
-	events := withUPNs(t, testEvents(t, n, 11), func(i int) string { return fmt.Sprintf("user%05d@contoso.com", i) })
-	path, _ := writeTestSegment(t, t.TempDir(), events, 64)
+	path := sharedSegment(t, fmt.Sprintf("many-users-%d", n), func(dir string) string {
+		events := withUPNs(t, testEvents(t, n, 11), func(i int) string { return fmt.Sprintf("user%05d@contoso.com", i) })
+		path, _ := writeTestSegment(t, dir, events, 64)
+		return path
+	})
 	seg, err := OpenSegment(vfs.Default, path, SignIns, nil)
 	if err != nil {
 		t.Fatal(err)

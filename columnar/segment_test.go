@@ -24,46 +24,43 @@ import (
 // unknown properties and exceptional values, so merges see differing dictionaries.
 func testEvents(t testing.TB, n int, seed uint64) []string {
 	t.Helper()
-	raw, err := os.ReadFile("testdata/graph_beta_sample.json")
-	if err != nil {
+	return cachedEvents(t, n, seed)
+}
+
+// testEvent makes event i of a seed's sequence, drawing from that sequence's rng.
+func testEvent(t testing.TB, sample []byte, rng *rand.Rand, i int) string {
+	t.Helper()
+	base := time.Date(2026, 11, 3, 0, 0, 0, 0, time.UTC)
+	var m map[string]any
+	if err := json.Unmarshal(sample, &m); err != nil {
 		t.Fatal(err)
 	}
-	rng := rand.New(rand.NewPCG(seed, 7))
-	out := make([]string, n)
-	base := time.Date(2026, 11, 3, 0, 0, 0, 0, time.UTC)
-	for i := range out {
-		var m map[string]any
-		if err := json.Unmarshal(raw, &m); err != nil {
-			t.Fatal(err)
-		}
-		u := rng.IntN(17)
-		m["id"] = fmt.Sprintf("%08x-0000-4000-8000-%012x", rng.Uint32(), i)
-		m["createdDateTime"] = base.Add(time.Duration(rng.IntN(86400)) * time.Second).Format(time.RFC3339)
-		m["userPrincipalName"] = fmt.Sprintf("user%02d@contoso.com", u)
-		m["userDisplayName"] = fmt.Sprintf("User %d", u)
-		m["appId"] = fmt.Sprintf("app-%d", rng.IntN(5))
-		m["ipAddress"] = fmt.Sprintf("10.0.%d.%d", u, rng.IntN(4))
-		st := m["status"].(map[string]any)
-		if rng.IntN(5) == 0 {
-			st["errorCode"] = []int{50126, 50074, 53003}[rng.IntN(3)]
-		}
-		switch rng.IntN(10) {
-		case 0:
-			m["location"] = nil
-		case 1:
-			m["x-vendor"] = map[string]any{"n": i}
-		case 2:
-			delete(m, "riskState")
-		case 3:
-			m["correlationId"] = ""
-		case 4:
-			m["createdDateTime"] = base.Add(time.Duration(rng.IntN(86400))*time.Second + 1234500*time.Nanosecond).Format("2006-01-02T15:04:05.0000000Z")
-		}
-		m["flaggedForReview"] = rng.IntN(50) == 0
-		b, _ := json.Marshal(m)
-		out[i] = string(b)
+	u := rng.IntN(17)
+	m["id"] = fmt.Sprintf("%08x-0000-4000-8000-%012x", rng.Uint32(), i)
+	m["createdDateTime"] = base.Add(time.Duration(rng.IntN(86400)) * time.Second).Format(time.RFC3339)
+	m["userPrincipalName"] = fmt.Sprintf("user%02d@contoso.com", u)
+	m["userDisplayName"] = fmt.Sprintf("User %d", u)
+	m["appId"] = fmt.Sprintf("app-%d", rng.IntN(5))
+	m["ipAddress"] = fmt.Sprintf("10.0.%d.%d", u, rng.IntN(4))
+	st := m["status"].(map[string]any)
+	if rng.IntN(5) == 0 {
+		st["errorCode"] = []int{50126, 50074, 53003}[rng.IntN(3)]
 	}
-	return out
+	switch rng.IntN(10) {
+	case 0:
+		m["location"] = nil
+	case 1:
+		m["x-vendor"] = map[string]any{"n": i}
+	case 2:
+		delete(m, "riskState")
+	case 3:
+		m["correlationId"] = ""
+	case 4:
+		m["createdDateTime"] = base.Add(time.Duration(rng.IntN(86400))*time.Second + 1234500*time.Nanosecond).Format("2006-01-02T15:04:05.0000000Z")
+	}
+	m["flaggedForReview"] = rng.IntN(50) == 0
+	b, _ := json.Marshal(m)
+	return string(b)
 }
 
 func decodeUnit(t testing.TB, events []string) RecordUnit {

@@ -2,7 +2,7 @@
 
 package engine
 
-// raceEnabled: under the race detector (CI's third run) the crash and metamorphic tests do
+// raceEnabled: under the race detector (CI's second run) the crash and metamorphic tests do
 // fewer rounds of the same work; the ordinary runs do them all.
 const raceEnabled = true
 

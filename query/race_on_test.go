@@ -2,6 +2,6 @@
 
 package query_test
 
-// raceEnabled: under the race detector (CI's third run) the random differential test checks
+// raceEnabled: under the race detector (CI's second run) the random differential test checks
 // fewer filters of the same kinds; the ordinary runs check them all.
 const raceEnabled = true

@@ -1,6 +1,6 @@
 // Package clocktest gives tests their "now". No test reads the wall clock to decide what is
 // recent: each takes Epoch (or a Manual clock started at it). CI runs the suite a second time
-// with AUTHLAKE_TEST_CLOCK_SHIFT set (a year), which moves Epoch, so a test or a code path that
+// (under the race detector) with AUTHLAKE_TEST_CLOCK_SHIFT set (a year), which moves Epoch, so a test or a code path that
 // still depends on the calendar fails there instead of on some future day.
 package clocktest
 
