@@ -33,11 +33,11 @@ func (m *countMemo) slots(n int) []atomic.Uint64 {
 	return m.n
 }
 
-// postingCount returns the cardinality of posting i of column's section of kind (i = count()
-// is the null posting), remembered when the section is small enough.
-func (rd *Reader) postingCount(column string, kind Kind, ps postingsProber, i int) (uint64, error) {
-	n := ps.count() + 1
-	memo := rd.sections[rd.find(column, kind)].counts.slots(n)
+// postingCount returns the cardinality of posting i of the codes section s (i = count() is the
+// null posting), remembered when the section is small enough.
+func postingCount(s *lazySection, i int) (uint64, error) {
+	ps := s.dec.(postingsProber)
+	memo := s.counts.slots(ps.count() + 1)
 	if memo != nil {
 		if v := memo[i].Load(); v != 0 {
 			return v - 1, nil
@@ -57,21 +57,21 @@ func (rd *Reader) postingCount(column string, kind Kind, ps postingsProber, i in
 // CodesCount returns how many rows have dictionary code code: the cardinality of
 // Codes(column, code), without the bitmap once known (see countMemo).
 func (rd *Reader) CodesCount(column string, code uint32) (uint64, error) {
-	ps, err := rd.postings(column, KindCodes)
+	s, err := rd.loaded(column, KindCodes)
 	if err != nil {
 		return 0, err
 	}
-	if uint64(code) >= uint64(ps.count()) {
+	if uint64(code) >= uint64(s.dec.(postingsProber).count()) {
 		return 0, nil // as Codes: a code outside the dictionary has no rows
 	}
-	return rd.postingCount(column, KindCodes, ps, int(code))
+	return postingCount(s, int(code))
 }
 
 // CodesNullCount returns how many rows had the null code: the cardinality of CodesNull.
 func (rd *Reader) CodesNullCount(column string) (uint64, error) {
-	ps, err := rd.postings(column, KindCodes)
+	s, err := rd.loaded(column, KindCodes)
 	if err != nil {
 		return 0, err
 	}
-	return rd.postingCount(column, KindCodes, ps, ps.count())
+	return postingCount(s, s.dec.(postingsProber).count())
 }

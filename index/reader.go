@@ -250,6 +250,15 @@ func (rd *Reader) Sections() []SectionInfo {
 
 // section returns the decoded section, loading it on first use.
 func (rd *Reader) section(column string, kind Kind) (any, error) {
+	s, err := rd.loaded(column, kind)
+	if err != nil {
+		return nil, err
+	}
+	return s.dec, nil
+}
+
+// loaded returns column's section of kind, loaded.
+func (rd *Reader) loaded(column string, kind Kind) (*lazySection, error) {
 	if err := rd.ensure(); err != nil {
 		return nil, err
 	}
@@ -262,7 +271,10 @@ func (rd *Reader) section(column string, kind Kind) (any, error) {
 		s.dec, s.err = rd.load(&rd.entries[i])
 		s.done.Store(true)
 	})
-	return s.dec, s.err
+	if s.err != nil {
+		return nil, s.err
+	}
+	return s, nil
 }
 
 func (rd *Reader) load(e *dirEntry) (any, error) {

@@ -45,6 +45,11 @@ type prober struct {
 	explain bool
 	// excluding lets the comparison probed now answer with probeRes.not (probeConjunct).
 	excluding bool
+	// codesOf and codes remember the last dictCodes answer: a count that cannot be summed
+	// (dictCount) probes the same predicate next, and listing its codes tests every entry.
+	codesOf *pDict
+	codes   dictCodes
+	codesOK bool
 }
 
 func (pr *prober) universe() *roaring.Bitmap {
@@ -311,6 +316,14 @@ type dictCodes struct {
 // dictCodes lists p's codes in the segment, or says the index cannot answer p (no codes
 // section, no segment dictionary, too many codes to probe; pr.err on an error).
 func (pr *prober) dictCodes(p *pDict) (dictCodes, bool) {
+	if pr.codesOf != p {
+		pr.codes, pr.codesOK = pr.listCodes(p)
+		pr.codesOf = p
+	}
+	return pr.codes, pr.codesOK
+}
+
+func (pr *prober) listCodes(p *pDict) (dictCodes, bool) {
 	name := p.col.Name
 	if !pr.idx.Has(name, index.KindCodes) {
 		return dictCodes{}, false
