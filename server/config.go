@@ -80,8 +80,8 @@ type LimitsConfig struct {
 	// request is answered 400 with the limit named, in bounded memory.
 	MaxGroups int `yaml:"maxGroups"`
 	// MaxConcurrentQueries bounds the list and aggregation queries running at once (default
-	// the number of CPUs; negative: no bound). Others wait their turn in arrival order, as
-	// long as their client does; a sign-in fetched by id, ingest and the console's pages
+	// the number of CPUs; negative: no bound). Others wait, earliest due first (each is due at
+	// its arrival plus twice what queries of its kind have cost), as long as their client does; a sign-in fetched by id, ingest and the console's pages
 	// other than its list never wait (server/admission.go says why).
 	MaxConcurrentQueries int `yaml:"maxConcurrentQueries"`
 	// CPUTokens sizes the CPU pool that heavy work (query scans, ingest decoding) passes

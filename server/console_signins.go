@@ -315,13 +315,14 @@ func (s *Server) consoleSignIns(w http.ResponseWriter, r *http.Request, sess *co
 		tok = inner
 		v.Paged = true
 	}
-	release, err := s.admission.acquire(r.Context())
+	req := query.Request{Filter: filter, Top: consolePageSize, SkipToken: tok, Count: true, Risk: s.riskLookup(sess.p.Tenant)}
+	ctx, release, err := s.admission.acquire(r.Context(), queryClass(sess.p.Tenant, "console", req))
 	if err != nil {
 		s.consoleError(w, r, sess, http.StatusServiceUnavailable, "The request ended while it waited for a query slot; try again.")
 		return
 	}
-	cpu.EndInteractive(r.Context()) // admitted: heavy work from here on
-	res, err := s.query(r.Context(), sess.p.Tenant, query.Request{Filter: filter, Top: consolePageSize, SkipToken: tok, Count: true, Risk: s.riskLookup(sess.p.Tenant)})
+	cpu.EndInteractive(ctx) // admitted: heavy work from here on
+	res, err := s.query(ctx, sess.p.Tenant, req)
 	release()
 	if err != nil {
 		status, _, msg := queryErrorStatus(err)

@@ -1,16 +1,22 @@
 package server
 
-import "github.com/prometheus/client_golang/prometheus/testutil"
+import (
+	"context"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+)
 
 // HoldQuerySlots takes n of the server's query slots, as n running list queries would, until
 // the returned function gives them back.
 func (s *Server) HoldQuerySlots(n int) (release func()) {
 	for range n {
-		s.admission.slots <- struct{}{}
+		if err := s.admission.slots.Acquire(context.Background()); err != nil {
+			panic(err)
+		}
 	}
 	return func() {
 		for range n {
-			s.admission.release()
+			s.admission.slots.Release()
 		}
 	}
 }

@@ -207,16 +207,18 @@ func selectSuffix(sel []string) string {
 // run executes a query for the caller's tenant and answers its errors.
 func (s *Server) run(w http.ResponseWriter, r *http.Request, p *Principal, req query.Request, op string) (*query.Result, bool) {
 	start := time.Now()
+	ctx := r.Context()
 	if op != "get" { // a sign-in by id is one probe and one block: it never queues
-		release, err := s.admission.acquire(r.Context())
+		admitted, release, err := s.admission.acquire(ctx, queryClass(p.Tenant, op, req))
 		if err != nil {
 			writeError(w, r, http.StatusServiceUnavailable, codeUnavailable, "The request ended while it waited for a query slot; try again.")
 			return nil, false
 		}
 		defer release()
-		cpu.EndInteractive(r.Context()) // admitted: a list query is heavy work from here on
+		cpu.EndInteractive(ctx) // admitted: a list query is heavy work from here on
+		ctx = admitted
 	}
-	res, err := s.query(r.Context(), p.Tenant, req)
+	res, err := s.query(ctx, p.Tenant, req)
 	s.metrics.query.WithLabelValues(op).Observe(time.Since(start).Seconds())
 	if err != nil {
 		status, code, msg := queryErrorStatus(err)

@@ -11,6 +11,9 @@
 // work is lent at most Size-1 tokens (never fewer than one, so heavy work always progresses),
 // which keeps one P free for the interactive request within about one unit of heavy work.
 //
+// Work waiting for a token is served earliest due first (due.go), so that a cheap query is not
+// queued behind expensive ones.
+//
 // A nil *Pool, or one made with New(0), is disabled: Acquire never waits.
 package cpu
 
@@ -30,7 +33,8 @@ type Pool struct {
 	mu          sync.Mutex
 	inUse       int
 	interactive int
-	waiters     []*waiter // FIFO
+	waiters     waitQueue // earliest due first (due.go)
+	seq         uint64    // waiters so far: orders equal dues by arrival
 
 	acquired atomic.Int64 // tokens handed out, ever (tests and metrics)
 }
@@ -38,6 +42,9 @@ type Pool struct {
 type waiter struct {
 	ready   chan struct{} // closed when the token is granted
 	granted bool          // under mu
+	due     int64         // sinceStart (dueOf)
+	seq     uint64
+	index   int // in waiters
 }
 
 // New returns a pool of size tokens; size <= 0 returns a disabled pool.
@@ -77,8 +84,8 @@ func (p *Pool) limit() int {
 	return p.size
 }
 
-// Acquire waits for a token, or for ctx. Every successful Acquire must be matched by one
-// Release.
+// Acquire waits for a token, or for ctx. Waiting work is served earliest due first (ctx's
+// WithDue; due now without one). Every successful Acquire must be matched by one Release.
 func (p *Pool) Acquire(ctx context.Context) error {
 	if !p.enabled() {
 		return nil
@@ -90,8 +97,9 @@ func (p *Pool) Acquire(ctx context.Context) error {
 		p.acquired.Add(1)
 		return nil
 	}
-	w := &waiter{ready: make(chan struct{})}
-	p.waiters = append(p.waiters, w)
+	p.seq++
+	w := &waiter{ready: make(chan struct{}), due: dueOf(ctx), seq: p.seq}
+	p.waiters.add(w)
 	p.mu.Unlock()
 	select {
 	case <-w.ready:
@@ -106,12 +114,7 @@ func (p *Pool) Acquire(ctx context.Context) error {
 		p.Release()
 		return ctx.Err()
 	}
-	for i, x := range p.waiters {
-		if x == w {
-			p.waiters = append(p.waiters[:i], p.waiters[i+1:]...)
-			break
-		}
-	}
+	p.waiters.remove(w)
 	p.mu.Unlock()
 	return ctx.Err()
 }
@@ -207,8 +210,7 @@ func (p *Pool) Yield(ctx context.Context) error {
 
 func (p *Pool) grantLocked() {
 	for len(p.waiters) > 0 && p.inUse < p.limit() {
-		w := p.waiters[0]
-		p.waiters = p.waiters[1:]
+		w := p.waiters.next()
 		w.granted = true
 		p.inUse++
 		close(w.ready)
