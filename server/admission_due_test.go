@@ -81,3 +81,24 @@ func TestQueryClass(t *testing.T) {
 		t.Fatalf("kind %q", a)
 	}
 }
+
+// A kind's estimate follows its faster runs: one slow run (a query that waited for CPU beside
+// others) moves it a tenth of the way, one fast run half.
+func TestQueryCostFollowsTheFasterRuns(t *testing.T) {
+	var c queryCosts
+	if got := c.expected("k"); got != defaultQueryCost {
+		t.Fatalf("nothing seen: %v, want %v", got, defaultQueryCost)
+	}
+	c.observe("k", 10*time.Millisecond)
+	c.observe("k", 110*time.Millisecond)
+	if got := c.expected("k"); got != 20*time.Millisecond {
+		t.Fatalf("after a slow run: %v, want 20ms", got)
+	}
+	c.observe("k", 10*time.Millisecond)
+	if got := c.expected("k"); got != 15*time.Millisecond {
+		t.Fatalf("after a fast run: %v, want 15ms", got)
+	}
+	if got := c.expected("unseen"); got != 15*time.Millisecond {
+		t.Fatalf("an unseen kind: %v, want every kind's 15ms", got)
+	}
+}

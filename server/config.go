@@ -81,8 +81,9 @@ type LimitsConfig struct {
 	MaxGroups int `yaml:"maxGroups"`
 	// MaxConcurrentQueries bounds the list and aggregation queries running at once (default
 	// the number of CPUs; negative: no bound). Others wait, earliest due first (each is due at
-	// its arrival plus twice what queries of its kind have cost), as long as their client does; a sign-in fetched by id, ingest and the console's pages
-	// other than its list never wait (server/admission.go says why).
+	// its arrival plus twice what queries of its kind cost), as long as their client
+	// does; a sign-in fetched by id, ingest and the console's pages other than its list never
+	// wait (server/admission.go says why).
 	MaxConcurrentQueries int `yaml:"maxConcurrentQueries"`
 	// CPUTokens sizes the CPU pool that heavy work (query scans, ingest decoding) passes
 	// through, one core kept free for interactive requests while any runs (internal/cpu):
