@@ -13,10 +13,10 @@ import (
 // it is due before it runs (admission.go): a query's kind is its tenant, its route and its
 // request with the literals taken out (queryClass), so that one user's sign-ins predicts
 // another's, and a flagged list predicts nothing about an unfiltered one. The estimate is a
-// moving average of the time kind's queries held their slot that follows the faster runs more
-// than the slower ones: a query's time in its slot includes its waits for CPU beside others,
-// which grow with the load for every kind alike and would make a 4 ms aggregation look like
-// a 100 ms list. A kind not seen yet is expected to cost what queries cost on average.
+// moving average of the time kind's queries held their slot; a kind not seen yet is expected
+// to cost what queries cost on average. (An average that followed a kind's faster runs more
+// than its slower ones, the slower having waited for CPU beside others, did worse in every
+// trial: bench/results/load-10m-2026-12-07b.md.)
 type queryCosts struct {
 	mu    sync.Mutex
 	kinds map[string]float64 // seconds
@@ -27,9 +27,8 @@ const (
 	// costKinds bounds the kinds remembered; past it the map starts again (a bound on memory
 	// for a server whose clients send ever new filter shapes, not an eviction policy).
 	costKinds = 4096
-	// costWeightDown and costWeightUp weigh the newest observation in the moving averages
-	// when it is below the estimate and when it is above.
-	costWeightDown, costWeightUp = 0.5, 0.1
+	// costWeight is the weight of the newest observation in the moving averages.
+	costWeight = 0.25
 	// defaultQueryCost is expected of a query before any has run.
 	defaultQueryCost = 10 * time.Millisecond
 )
@@ -66,12 +65,7 @@ func (c *queryCosts) observe(kind string, d time.Duration) {
 }
 
 // towards moves the estimate est towards the observation v.
-func towards(est, v float64) float64 {
-	if v < est {
-		return est + costWeightDown*(v-est)
-	}
-	return est + costWeightUp*(v-est)
-}
+func towards(est, v float64) float64 { return est + costWeight*(v-est) }
 
 // queryClass is the kind of a list query for queryCosts: tenant, route and the request's
 // shape (filterShape of its filter and $apply; page size, projection, order, count).
