@@ -53,42 +53,134 @@ var sample = func() map[string]any {
 	return m
 }()
 
-// event makes a sign-in of tenantA (sometimes a guest from tenantB) at the given time.
+// eventDraw is what one generated sign-in varies in; the rest is the sample's.
+type eventDraw struct {
+	i                   int
+	id, corr, at, upn   string
+	guest, failed, vend bool
+}
+
+// drawEvent draws sign-in i of tenantA (sometimes a guest from tenantB) at the given time.
+func drawEvent(i int, rng *rand.Rand, at time.Time) eventDraw {
+	d := eventDraw{i: i, at: at.UTC().Format(time.RFC3339)}
+	d.id = fmt.Sprintf("%08x-0000-4000-8000-%012x", rng.Uint32(), i)
+	d.corr = fmt.Sprintf("%08x-1111-4000-8000-%012x", rng.Uint32(), i/3)
+	u := rng.IntN(20)
+	d.upn = fmt.Sprintf("user%02d@contoso.com", u)
+	d.guest = u == 7 // a B2B guest: also in tenant B's log
+	d.failed = rng.IntN(6) == 0
+	d.vend = rng.IntN(40) == 0
+	return d
+}
+
+var failedStatus = map[string]any{"errorCode": 50126, "failureReason": "Invalid username or password.", "additionalDetails": nil}
+
+// event makes sign-in i as a map, for tests that change fields before encoding it.
 func event(i int, rng *rand.Rand, at time.Time) map[string]any {
+	d := drawEvent(i, rng, at)
 	m := make(map[string]any, len(sample)+1)
 	for k, v := range sample { // shallow: nested values are only read
 		m[k] = v
 	}
-	m["id"] = fmt.Sprintf("%08x-0000-4000-8000-%012x", rng.Uint32(), i)
-	m["correlationId"] = fmt.Sprintf("%08x-1111-4000-8000-%012x", rng.Uint32(), i/3)
-	m["createdDateTime"] = at.UTC().Format(time.RFC3339)
-	u := rng.IntN(20)
-	m["userPrincipalName"] = fmt.Sprintf("user%02d@contoso.com", u)
-	m["resourceTenantId"] = tenantA
-	m["homeTenantId"] = tenantA
-	if u == 7 {
-		m["homeTenantId"] = tenantB // a B2B guest: also in tenant B's log
+	m["id"], m["correlationId"], m["createdDateTime"], m["userPrincipalName"] = d.id, d.corr, d.at, d.upn
+	m["resourceTenantId"], m["homeTenantId"] = tenantA, tenantA
+	if d.guest {
+		m["homeTenantId"] = tenantB
 		m["userType"] = "guest"
 	}
-	if rng.IntN(6) == 0 {
-		m["status"] = map[string]any{"errorCode": 50126, "failureReason": "Invalid username or password.", "additionalDetails": nil}
+	if d.failed {
+		m["status"] = failedStatus
 	}
-	if rng.IntN(40) == 0 {
+	if d.vend {
 		m["x-vendor"] = map[string]any{"seq": i}
 	}
 	return m
 }
 
+// eventTail is the sample's JSON members that no draw changes, encoded once: encoding a map
+// per event made generating the budget tests' 60-80K events most of their time under the race
+// detector. TestEventLineIsTheEvent holds eventLine to event.
+var eventTail, sampleUserType, sampleStatus, failedStatusJSON = func() (tail, userType, status, failed []byte) {
+	m := make(map[string]any, len(sample))
+	for k, v := range sample {
+		m[k] = v
+	}
+	for _, k := range []string{"id", "correlationId", "createdDateTime", "userPrincipalName", "resourceTenantId", "homeTenantId", "userType", "status"} {
+		delete(m, k)
+	}
+	tail, _ = json.Marshal(m)
+	userType, _ = json.Marshal(sample["userType"])
+	status, _ = json.Marshal(sample["status"])
+	failed, _ = json.Marshal(failedStatus)
+	return tail[1 : len(tail)-1], userType, status, failed
+}()
+
+// eventLine is event's JSON: the drawn members, then the sample's others.
+func eventLine(d eventDraw) string {
+	b := make([]byte, 0, len(eventTail)+512)
+	str := func(key, v string) {
+		b = append(b, `"`+key+`":"`...)
+		b = append(b, v...)
+		b = append(b, `",`...)
+	}
+	b = append(b, '{')
+	str("id", d.id)
+	str("correlationId", d.corr)
+	str("createdDateTime", d.at)
+	str("userPrincipalName", d.upn)
+	str("resourceTenantId", tenantA)
+	home, userType, status := tenantA, sampleUserType, sampleStatus
+	if d.guest {
+		home, userType = tenantB, []byte(`"guest"`)
+	}
+	if d.failed {
+		status = failedStatusJSON
+	}
+	str("homeTenantId", home)
+	b = append(b, `"userType":`...)
+	b = append(b, userType...)
+	b = append(b, `,"status":`...)
+	b = append(b, status...)
+	if d.vend {
+		b = fmt.Appendf(b, `,"x-vendor":{"seq":%d}`, d.i)
+	}
+	b = append(b, ',')
+	b = append(b, eventTail...)
+	b = append(b, '}')
+	return string(b)
+}
+
+// makeEvents makes n sign-ins spread over the days before testNow.
 func makeEvents(n int, seed uint64, days int) []string {
 	rng := rand.New(rand.NewPCG(seed, 1))
 	out := make([]string, n)
 	start := testNow.Add(-time.Duration(days) * 24 * time.Hour)
 	for i := range out {
 		at := start.Add(time.Duration(rng.Int64N(int64(days) * int64(24*time.Hour))))
-		b, _ := json.Marshal(event(i, rng, at))
-		out[i] = string(b)
+		out[i] = eventLine(drawEvent(i, rng, at))
 	}
 	return out
+}
+
+// TestEventLineIsTheEvent: the generated lines decode to what encoding event's map gives.
+func TestEventLineIsTheEvent(t *testing.T) {
+	for _, seed := range []uint64{1, 2, 3} {
+		lines := makeEvents(400, seed, 3)
+		rng := rand.New(rand.NewPCG(seed, 1))
+		start := testNow.Add(-3 * 24 * time.Hour)
+		for i, line := range lines {
+			at := start.Add(time.Duration(rng.Int64N(int64(3 * 24 * time.Hour))))
+			want, _ := json.Marshal(event(i, rng, at))
+			var got, w any
+			if err := json.Unmarshal([]byte(line), &got); err != nil {
+				t.Fatalf("line %d: %v: %s", i, err, line)
+			}
+			json.Unmarshal(want, &w)
+			if !reflect.DeepEqual(got, w) {
+				t.Fatalf("line %d:\n got %s\nwant %s", i, line, want)
+			}
+		}
+	}
 }
 
 func records(lines []string) []Record {
