@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/authlake/authlake/query"
+	"github.com/authlake/authlake/query/syntax"
 )
 
 // queryCosts remembers what list queries of each kind have cost, so that a query can say when
@@ -68,16 +69,16 @@ func (c *queryCosts) observe(kind string, d time.Duration) {
 func towards(est, v float64) float64 { return est + costWeight*(v-est) }
 
 // queryClass is the kind of a list query for queryCosts: tenant, route and the request's
-// shape (filterShape of its filter and $apply; page size, projection, order, count).
+// shape (syntax.Shape of its filter and $apply; page size, projection, order, count).
 func queryClass(tenant, op string, req query.Request) string {
 	var b strings.Builder
 	b.WriteString(tenant)
 	b.WriteByte(0)
 	b.WriteString(op)
 	b.WriteByte(0)
-	filterShape(&b, req.Filter)
+	b.WriteString(syntax.Shape(req.Filter))
 	b.WriteByte(0)
-	filterShape(&b, req.Apply)
+	b.WriteString(syntax.Shape(req.Apply))
 	b.WriteByte(0)
 	b.WriteString(req.OrderBy)
 	b.WriteByte(0)
@@ -91,44 +92,4 @@ func queryClass(tenant, op string, req query.Request) string {
 		b.WriteString("+countonly")
 	}
 	return b.String()
-}
-
-// filterShape writes s with each quoted literal written as ” and each number, date, time or
-// GUID (a run of letters, digits, '-', ':' and '.' that starts with a digit) as 0.
-func filterShape(b *strings.Builder, s string) {
-	for i := 0; i < len(s); {
-		c := s[i]
-		switch {
-		case c == '\'':
-			// A quoted literal: '' inside it is an escaped quote.
-			j := i + 1
-			for j < len(s) {
-				if s[j] == '\'' {
-					if j+1 < len(s) && s[j+1] == '\'' {
-						j += 2
-						continue
-					}
-					j++
-					break
-				}
-				j++
-			}
-			b.WriteString("''")
-			i = j
-		case c >= '0' && c <= '9' && (i == 0 || !isWordByte(s[i-1])):
-			j := i + 1
-			for j < len(s) && (isWordByte(s[j]) || s[j] == '-' || s[j] == ':' || s[j] == '.') {
-				j++
-			}
-			b.WriteByte('0')
-			i = j
-		default:
-			b.WriteByte(c)
-			i++
-		}
-	}
-}
-
-func isWordByte(c byte) bool {
-	return c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
 }

@@ -10,6 +10,7 @@
 //	ParseOrderBy(s) expr [asc|desc] {, expr [asc|desc]}
 //	ParseApply(s)   filter / groupby / aggregate / compute / orderby / top / skip
 //	String(e)       normalized text, stable under re-parsing (plan-cache key)
+//	Shape(s)        s with its literals taken out, for any text (a query's cost class)
 //
 // Inputs must already be URL-decoded. Errors are *Error with a 1-based
 // line:column and byte offset. Inputs over 64 KiB and nesting deeper than 256

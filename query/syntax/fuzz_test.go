@@ -79,3 +79,44 @@ func FuzzParseApply(f *testing.F) {
 		}
 	})
 }
+
+// FuzzShape: Shape reads any text without panicking, a shape is its own shape, and replacing
+// one string literal of the input by another leaves the shape as it was.
+func FuzzShape(f *testing.F) {
+	for _, s := range []string{
+		"userPrincipalName eq 'ann@contoso.com'",
+		"createdDateTime ge 2026-11-01T00:00:00Z and status/errorCode eq 50126",
+		"appDisplayName eq 'O''Brien''s app' or id eq 'a'",
+		"'unterminated", "x eq 1.5e3 and y in ('a','b')", "x eq duration'PT1H'", `["a",'b'] eq y`, "",
+	} {
+		f.Add(s, "other")
+	}
+	f.Fuzz(func(t *testing.T, s, lit string) {
+		once := Shape(s)
+		if again := Shape(once); again != once {
+			t.Fatalf("the shape of %q is %q, whose shape is %q", s, once, again)
+		}
+		l, err := lexDef.LexString("", s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for {
+			tok, err := l.Next()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tok.EOF() {
+				return
+			}
+			if tok.Type != tokString {
+				continue
+			}
+			at := tok.Pos.Offset
+			other := s[:at] + "'" + strings.ReplaceAll(lit, "'", "''") + "'" + s[at+len(tok.Value):]
+			if got := Shape(other); got != once {
+				t.Fatalf("%q and %q differ only in a string literal, but their shapes are %q and %q", s, other, once, got)
+			}
+			return
+		}
+	})
+}

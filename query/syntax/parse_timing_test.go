@@ -34,3 +34,13 @@ func BenchmarkString(b *testing.B) {
 		_ = String(e)
 	}
 }
+
+// BenchmarkShape: the server takes every query's shape before it admits the query.
+func BenchmarkShape(b *testing.B) {
+	s := "flaggedforReview eq true and createdDateTime ge 2021-10-01 and userPrincipalname eq 'user@contoso.com'"
+	b.ReportAllocs()
+	b.SetBytes(int64(len(s)))
+	for b.Loop() {
+		_ = Shape(s)
+	}
+}
