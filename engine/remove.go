@@ -3,7 +3,6 @@ package engine
 import (
 	"errors"
 	"io/fs"
-	"os"
 	"path/filepath"
 
 	"github.com/authlake/authlake/internal/vfs"
@@ -14,14 +13,15 @@ import (
 // it (a benchmark that started over in the directory of one still running deleted its LOCK
 // too, and the two then wrote one database). A missing dir is not an error.
 func Remove(dir string) error {
-	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+	fsys := vfs.Default
+	if _, err := fsys.Stat(dir); errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
-	lock, err := lockDir(vfs.Default, dir)
+	lock, err := lockDir(fsys, dir)
 	if err != nil {
 		return err
 	}
-	entries, err := os.ReadDir(dir)
+	entries, err := fsys.ReadDir(dir)
 	if err != nil {
 		lock.Close()
 		return err
@@ -31,7 +31,7 @@ func Remove(dir string) error {
 		if e.Name() == lockName {
 			continue
 		}
-		if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
+		if err := fsys.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
 			lock.Close()
 			return err
 		}
@@ -39,5 +39,5 @@ func Remove(dir string) error {
 	if err := lock.Close(); err != nil {
 		return err
 	}
-	return os.RemoveAll(dir)
+	return fsys.RemoveAll(dir)
 }
