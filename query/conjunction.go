@@ -35,8 +35,14 @@ func (c *conjunction) and(r probeRes) {
 	}
 }
 
-// empty says that no row is left (as far as the bitmaps tell cheaply).
-func (c *conjunction) empty() bool { return c.cand != nil && c.cand.IsEmpty() }
+// empty says that no row is left (as far as the bitmaps tell cheaply): no candidate, or every
+// row excluded ("status/errorCode ne 0" on a segment of failures only).
+func (c *conjunction) empty() bool {
+	if c.cand != nil {
+		return c.cand.IsEmpty()
+	}
+	return c.not != nil && c.not.GetCardinality() >= uint64(c.rows)
+}
 
 // countWith returns how many rows both the conjunction and r's exact answer hold, making no
 // bitmap of them.
