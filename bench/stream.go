@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/authlake/authlake/bench/gen"
+	"github.com/authlake/authlake/columnar"
 	"github.com/authlake/authlake/engine"
 	"github.com/authlake/authlake/engine/load"
 )
@@ -30,6 +31,9 @@ type StreamConfig struct {
 	Threads     int    // ingest goroutines (default: GOMAXPROCS)
 	WorkDir     string // the database is created in WorkDir/authlake (removed first)
 	MemoryLimit int64  // the database's budget (0: engine.DefaultMemoryLimit)
+	// BlockRows is the segments' block size (0: columnar.DefaultBlockRows), a knob for
+	// measuring what the block size trades (a page of one user's rows against scans and bytes).
+	BlockRows int
 	// Interval is the time between timeline samples (default 10 s).
 	Interval time.Duration
 	// Queries runs the query suite (cold and warm, Runs warm runs) on the database at the end.
@@ -59,6 +63,7 @@ type StreamResults struct {
 	Users       int   `json:"users,omitempty"`
 	Threads     int   `json:"threads"`
 	MemoryLimit int64 `json:"memoryLimit"`
+	BlockRows   int   `json:"blockRows"`
 	// RawBytes is the NDJSON the generator wrote into the ingest.
 	RawBytes int64 `json:"rawBytes"`
 	// Seconds covers generation, ingest, the last flush and the final whole-day merge
@@ -118,7 +123,10 @@ func Stream(ctx context.Context, cfg StreamConfig) (*StreamResults, error) {
 		}
 	}
 	res := &StreamResults{Date: time.Now().UTC(), Revision: Revision(), Machine: machine(), GoVersion: runtime.Version(),
-		Events: cfg.Events, Seed: cfg.Seed, Days: cfg.Days, Users: cfg.Users, Threads: cfg.Threads, MemoryLimit: cfg.MemoryLimit, GenerateNote: generateNote}
+		Events: cfg.Events, Seed: cfg.Seed, Days: cfg.Days, Users: cfg.Users, Threads: cfg.Threads, MemoryLimit: cfg.MemoryLimit, BlockRows: cfg.BlockRows, GenerateNote: generateNote}
+	if res.BlockRows <= 0 {
+		res.BlockRows = columnar.DefaultBlockRows
+	}
 	if res.MemoryLimit <= 0 {
 		res.MemoryLimit = engine.DefaultMemoryLimit
 	}
@@ -127,7 +135,7 @@ func Stream(ctx context.Context, cfg StreamConfig) (*StreamResults, error) {
 		return nil, err
 	}
 	start := time.Now()
-	db, err := engine.Open(dir, engine.Options{Retention: -1, MemoryLimit: cfg.MemoryLimit})
+	db, err := engine.Open(dir, engine.Options{Retention: -1, MemoryLimit: cfg.MemoryLimit, BlockRows: cfg.BlockRows})
 	if err != nil {
 		return nil, err
 	}
@@ -299,8 +307,8 @@ func (r *StreamResults) WriteTable(w io.Writer) {
 	if r.Ingested != r.Events {
 		stopped = fmt.Sprintf(" (stopped early: %d were asked for)", r.Events)
 	}
-	fmt.Fprintf(w, "streamed %d events%s (%.1f GB of NDJSON) into one database, %d threads, budget %d MiB, revision %s\n",
-		r.Ingested, stopped, float64(r.RawBytes)/1e9, r.Threads, r.MemoryLimit>>20, r.Revision)
+	fmt.Fprintf(w, "streamed %d events%s (%.1f GB of NDJSON) into one database, %d threads, budget %d MiB, %d-row blocks, revision %s\n",
+		r.Ingested, stopped, float64(r.RawBytes)/1e9, r.Threads, r.MemoryLimit>>20, r.BlockRows, r.Revision)
 	fmt.Fprintf(w, "  %.1f s (final merge %.1f s): %.0f events/s; %.1f B/event on disk (indexes %.1f); peak RSS %.0f MB\n",
 		r.Seconds, r.CompactSeconds, r.EventsPerSec, r.BytesPerEvt, float64(r.IndexBytes)/float64(max(r.Ingested, 1)), float64(r.PeakRSS)/1e6)
 	for _, q := range r.Queries {
