@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/authlake/authlake/bench"
+	"github.com/authlake/authlake/columnar"
 	"github.com/authlake/authlake/bench/gen"
 	"github.com/authlake/authlake/bench/httpload"
 )
@@ -243,7 +244,7 @@ suite cold and warm on the result. Interrupt it to stop early: the figures so fa
 	f.IntVar(&cfg.Days, "days", 30, "days the events span (fewer days: larger days, larger whole-day merges)")
 	f.IntVar(&cfg.Users, "users", 0, "users signing in (default: events/200, between 50 and 200,000)")
 	f.IntVar(&cfg.Threads, "threads", 0, "ingest threads (default: number of CPUs)")
-	f.IntVar(&cfg.BlockRows, "block-rows", 0, "rows per segment block (default 4096; what it trades: docs/format/segment.md)")
+	f.IntVar(&cfg.BlockRows, "block-rows", 0, fmt.Sprintf("rows per segment block (default %d; what it trades: docs/format/segment.md)", columnar.DefaultBlockRows))
 	f.DurationVar(&cfg.Interval, "interval", 10*time.Second, "time between progress lines (and timeline samples)")
 	f.BoolVar(&cfg.Queries, "queries", false, "run the query suite on the database at the end")
 	f.IntVar(&cfg.Runs, "runs", 10, "warm runs per query (with --queries)")
