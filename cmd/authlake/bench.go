@@ -14,9 +14,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/authlake/authlake/bench"
-	"github.com/authlake/authlake/columnar"
 	"github.com/authlake/authlake/bench/gen"
 	"github.com/authlake/authlake/bench/httpload"
+	"github.com/authlake/authlake/columnar"
 )
 
 func init() { extraCommands = append(extraCommands, benchCmd) }
