@@ -5,9 +5,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -94,14 +96,14 @@ func TestGenIngestExportRoundTrip(t *testing.T) {
 	in := filepath.Join(dir, "in.ndjson")
 	data := filepath.Join(dir, "data")
 	tenant := "3b7f0c2e-5a1d-4e8b-9c6f-2d4a8e1b7c90"
-	if _, err := run(t, "gen", "--events", "20000", "--seed", "7", "--days", "3", "-o", in); err != nil {
+	if _, err := run(t, "gen", "--events", strconv.Itoa(roundTripEvents), "--seed", "7", "--days", "3", "-o", in); err != nil {
 		t.Fatal(err)
 	}
 	out, err := run(t, "ingest", "--data", data, "--tenant", tenant, in)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(out, "20000 accepted, 0 updated, 0 duplicates, 0 rejected") {
+	if !strings.Contains(out, fmt.Sprintf("%d accepted, 0 updated, 0 duplicates, 0 rejected", roundTripEvents)) {
 		t.Fatalf("ingest summary: %s", out)
 	}
 	exp := filepath.Join(dir, "out.ndjson")
@@ -119,7 +121,7 @@ func TestGenIngestExportRoundTrip(t *testing.T) {
 	}
 	// Re-ingesting the same file stores nothing twice.
 	out, err = run(t, "ingest", "--data", data, "--tenant", tenant, in)
-	if err != nil || !strings.Contains(out, "0 accepted, 0 updated, 20000 duplicates") {
+	if err != nil || !strings.Contains(out, fmt.Sprintf("0 accepted, 0 updated, %d duplicates", roundTripEvents)) {
 		t.Fatalf("re-ingest: %v %s", err, out)
 	}
 	js, err := run(t, "stats", "--data", data, "--json")
@@ -139,11 +141,11 @@ func TestGenIngestExportRoundTrip(t *testing.T) {
 	found := false
 	for _, ts := range st.Tenants {
 		if ts.Tenant == tenant {
-			found = ts.Events == 20000
+			found = ts.Events == roundTripEvents
 		}
 	}
 	if !found {
-		t.Fatalf("stats do not show 20000 events for %s: %s", tenant, js)
+		t.Fatalf("stats do not show %d events for %s: %s", roundTripEvents, tenant, js)
 	}
 }
 

@@ -1,0 +1,6 @@
+//go:build !race
+
+package main
+
+// roundTripEvents: see race_on_test.go.
+const roundTripEvents = 20000
