@@ -179,6 +179,12 @@ func TestEncoderAdaptsAsRewriteDid(t *testing.T) {
 							rw := &rowRewriter{v1: v1, keepEvolved: keep}
 							changed := 0
 							for i := range got {
+								if !bytes.Equal(got[i], stored[i]) {
+									changed++
+								}
+								if i%equivRowSample != 0 && !bytes.Contains(got[i], []byte(`"id":"00000000-0000-4000-8000-`)) {
+									continue
+								}
 								row := stored[i]
 								if overlay {
 									row = st.MergeSignIn(tenant, row)
@@ -186,9 +192,6 @@ func TestEncoderAdaptsAsRewriteDid(t *testing.T) {
 								want := rw.rewrite(nil, row)
 								if !sameJSON(t, got[i], want) {
 									t.Fatalf("row %d:\n got %s\nwant %s", i, got[i], want)
-								}
-								if !bytes.Equal(got[i], stored[i]) {
-									changed++
 								}
 							}
 							if (v1 || !keep || overlay && tenant == equivTenant) && changed == 0 {
