@@ -88,6 +88,8 @@ func FuzzShape(f *testing.F) {
 		"createdDateTime ge 2026-11-01T00:00:00Z and status/errorCode eq 50126",
 		"appDisplayName eq 'O''Brien''s app' or id eq 'a'",
 		"'unterminated", "x eq 1.5e3 and y in ('a','b')", "x eq duration'PT1H'", `["a",'b'] eq y`, "",
+		// Literals whose stand-ins once read as one token with a neighbour (a review found them).
+		"1.5.5", "x eq 2026-01-01.5", "12:30e5", "2026-01-01e5", "1e5e5", "a+1'x'", "1+2",
 	} {
 		f.Add(s, "other")
 	}

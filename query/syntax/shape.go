@@ -18,11 +18,16 @@ func Shape(s string) string {
 	}
 	var b strings.Builder
 	b.Grow(len(s))
-	last := ""
+	var prevLit, prevTight bool // the last token written was a literal; was punctuation or space
 	for {
 		t, err := l.Next()
 		if err != nil || t.EOF() {
 			return b.String()
+		}
+		if t.Type == tokWhitespace {
+			b.WriteByte(' ')
+			prevLit, prevTight = false, true
+			continue
 		}
 		out, lit := t.Value, true
 		switch t.Type {
@@ -32,17 +37,18 @@ func Shape(s string) string {
 			out = `""`
 		case tokNumber, tokDate, tokTimeOfDay, tokDateTimeOffset, tokGUID:
 			out = "0"
-		case tokWhitespace:
-			out, lit = " ", false
 		default:
 			lit = false
 		}
-		// Two literals of a kind next to each other are written once: written twice they would
-		// read as one (four quotes are one string, 00 is one number) and the shape would change.
-		if lit && out == last {
-			continue
+		// A literal's stand-in is kept apart from a neighbour that is neither punctuation nor
+		// space: written against it, the two could read as one token the next time (1.5.5 as
+		// 0.0, a number; a+1'x' as a0'', a prefixed string; 1+2 as 00), and the shape of the
+		// shape would differ.
+		tight := t.Type == tokPunct
+		if (lit || prevLit) && b.Len() > 0 && !prevTight && !tight {
+			b.WriteByte(' ')
 		}
 		b.WriteString(out)
-		last = out
+		prevLit, prevTight = lit, tight
 	}
 }
