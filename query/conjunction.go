@@ -11,14 +11,12 @@ import "github.com/RoaringBitmap/roaring/v2"
 type conjunction struct {
 	rows      uint32
 	cand, not *roaring.Bitmap
-	all       bool // known to be every row without counting (a time window covering the segment)
 }
 
-func newConjunction(rows uint32) *conjunction { return &conjunction{rows: rows, all: true} }
+func newConjunction(rows uint32) *conjunction { return &conjunction{rows: rows} }
 
 // and adds an exact or superset answer.
 func (c *conjunction) and(r probeRes) {
-	c.all = c.all && r.all
 	switch {
 	case r.t == nil && c.cand != nil:
 		c.cand = roaring.AndNot(c.cand, r.not)
@@ -35,13 +33,17 @@ func (c *conjunction) and(r probeRes) {
 	}
 }
 
-// empty says that no row is left (as far as the bitmaps tell cheaply): no candidate, or every
-// row excluded ("status/errorCode ne 0" on a segment of failures only).
-func (c *conjunction) empty() bool {
-	if c.cand != nil {
-		return c.cand.IsEmpty()
+// empty says that no row is left (as far as the bitmaps tell cheaply).
+func (c *conjunction) empty() bool { return noRow(c.cand, c.not, c.rows) }
+
+// noRow says that candidates t (nil: every row) less the excluded rows not (nil: none) leave
+// none of rows: t is empty, or not is every row ("status/errorCode ne 0" on a segment of
+// failures only). It holds of one answer (probeRes's t and not) as of a conjunction.
+func noRow(t, not *roaring.Bitmap, rows uint32) bool {
+	if t != nil {
+		return t.IsEmpty()
 	}
-	return c.not != nil && c.not.GetCardinality() >= uint64(c.rows)
+	return not != nil && not.GetCardinality() >= uint64(rows)
 }
 
 // countWith returns how many rows both the conjunction and r's exact answer hold, making no

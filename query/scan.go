@@ -279,7 +279,7 @@ func (sc *scanner) probeSegment(day int32, s *Segment, unit *unitState, countOnl
 		if !r.exact {
 			rs = append(rs, k)
 		}
-		if r.t != nil && r.t.IsEmpty() || r.t == nil && r.not != nil && r.not.GetCardinality() >= uint64(pr.rows) {
+		if noRow(r.t, r.not, pr.rows) {
 			// No row can match the conjunction: the other conjuncts need not be probed (nor
 			// evaluated).
 			return roaring.New(), nil, -1, nil
