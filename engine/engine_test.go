@@ -77,7 +77,11 @@ var failedStatus = map[string]any{"errorCode": 50126, "failureReason": "Invalid 
 
 // event makes sign-in i as a map, for tests that change fields before encoding it.
 func event(i int, rng *rand.Rand, at time.Time) map[string]any {
-	d := drawEvent(i, rng, at)
+	return eventMap(drawEvent(i, rng, at))
+}
+
+// eventMap is the sign-in drawn as d, as a map.
+func eventMap(d eventDraw) map[string]any {
 	m := make(map[string]any, len(sample)+1)
 	for k, v := range sample { // shallow: nested values are only read
 		m[k] = v
@@ -92,7 +96,7 @@ func event(i int, rng *rand.Rand, at time.Time) map[string]any {
 		m["status"] = failedStatus
 	}
 	if d.vend {
-		m["x-vendor"] = map[string]any{"seq": i}
+		m["x-vendor"] = map[string]any{"seq": d.i}
 	}
 	return m
 }
@@ -150,27 +154,33 @@ func eventLine(d eventDraw) string {
 	return string(b)
 }
 
-// makeEvents makes n sign-ins spread over the days before testNow.
-func makeEvents(n int, seed uint64, days int) []string {
+// drawEvents draws n sign-ins spread over the days before testNow.
+func drawEvents(n int, seed uint64, days int) []eventDraw {
 	rng := rand.New(rand.NewPCG(seed, 1))
-	out := make([]string, n)
+	out := make([]eventDraw, n)
 	start := testNow.Add(-time.Duration(days) * 24 * time.Hour)
 	for i := range out {
 		at := start.Add(time.Duration(rng.Int64N(int64(days) * int64(24*time.Hour))))
-		out[i] = eventLine(drawEvent(i, rng, at))
+		out[i] = drawEvent(i, rng, at)
 	}
 	return out
 }
 
-// TestEventLineIsTheEvent: the generated lines decode to what encoding event's map gives.
+// makeEvents makes n sign-ins spread over the days before testNow, as JSON lines.
+func makeEvents(n int, seed uint64, days int) []string {
+	out := make([]string, n)
+	for i, d := range drawEvents(n, seed, days) {
+		out[i] = eventLine(d)
+	}
+	return out
+}
+
+// TestEventLineIsTheEvent: each drawn sign-in's line decodes to what encoding its map gives.
 func TestEventLineIsTheEvent(t *testing.T) {
 	for _, seed := range []uint64{1, 2, 3} {
-		lines := makeEvents(400, seed, 3)
-		rng := rand.New(rand.NewPCG(seed, 1))
-		start := testNow.Add(-3 * 24 * time.Hour)
-		for i, line := range lines {
-			at := start.Add(time.Duration(rng.Int64N(int64(3 * 24 * time.Hour))))
-			want, _ := json.Marshal(event(i, rng, at))
+		for i, d := range drawEvents(400, seed, 3) {
+			line := eventLine(d)
+			want, _ := json.Marshal(eventMap(d))
 			var got, w any
 			if err := json.Unmarshal([]byte(line), &got); err != nil {
 				t.Fatalf("line %d: %v: %s", i, err, line)
