@@ -49,7 +49,8 @@ type Options struct {
 	TenantRetention map[string]int
 	// CompactMinSegments merges a day's segments once it has this many (default 4).
 	CompactMinSegments int
-	// BlockRows is the segment block size (default columnar.DefaultBlockRows).
+	// BlockRows is the segment block size (default columnar.DefaultBlockRows), at most
+	// index.MaxBlockRows.
 	BlockRows int
 	// CacheBytes bounds the decoded-block cache (default: an eighth of MemoryLimit).
 	CacheBytes int64
@@ -235,6 +236,9 @@ var ErrReadOnly = errors.New("database is open read-only")
 // interrupted flush or compaction, replaying the WAL) and starts background maintenance.
 func Open(dir string, opts Options) (*DB, error) {
 	opts.fill()
+	if opts.BlockRows > index.MaxBlockRows {
+		return nil, fmt.Errorf("engine: blocks of %d rows: at most %d (an index sidecar stores a block's rows in 24 bits)", opts.BlockRows, index.MaxBlockRows)
+	}
 	if opts.ReadOnly {
 		opts.DisableBackground = true
 	}

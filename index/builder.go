@@ -217,7 +217,7 @@ func (b *Builder) AddKeys(column string, blockRows int, key func(row uint32) ([]
 	if err := b.checkNew(column, KindKeys); err != nil {
 		return err
 	}
-	if blockRows <= 0 || blockRows >= 1<<24 {
+	if blockRows <= 0 || blockRows > MaxBlockRows {
 		return invalidf("keys %q: blocks of %d rows", column, blockRows)
 	}
 	hashes := make([]uint64, 0, b.rows)
@@ -240,7 +240,7 @@ func (b *Builder) AddKeyHashes(column string, blockRows int, hashes []uint64, ro
 	if err := b.checkNew(column, KindKeys); err != nil {
 		return err
 	}
-	if blockRows <= 0 || blockRows >= 1<<24 {
+	if blockRows <= 0 || blockRows > MaxBlockRows {
 		return invalidf("keys %q: blocks of %d rows", column, blockRows)
 	}
 	if len(hashes) != len(rows) {

@@ -72,6 +72,10 @@ const (
 	maxBlockRows = 1 << 24
 )
 
+// MaxBlockRows is the largest segment block a sidecar can index: a keys section stores a
+// block's rows in 24 bits (docs/format/index.md).
+const MaxBlockRows = 1<<24 - 1
+
 // castagnoli is the CRC32C table; SSE4.2 makes it run at memory speed on amd64.
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
