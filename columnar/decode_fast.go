@@ -1,13 +1,13 @@
 package columnar
 
 import (
-	"bytes"
 	"errors"
 	"math"
 	"unsafe"
 
 	"github.com/valyala/fastjson/fastfloat"
 
+	"github.com/authlake/authlake/internal/jsonscan"
 	"github.com/authlake/authlake/internal/utctime"
 )
 
@@ -85,7 +85,8 @@ func (d *Decoder) decodeFast(raw []byte, row *Row, refuse func(name []byte) bool
 				}
 				seen[pi] = true
 				prop := &d.schema.Properties[pi]
-				if err := row.decodeValueFast(prop.Column, prop.Object, v); err != nil {
+				// v, if a string, holds no escape: compactValueEnd refuses one at depth 1.
+				if err := row.decodeValueFast(prop.Column, prop.Object, v, false); err != nil {
 					return err
 				}
 			}
@@ -112,10 +113,10 @@ func (d *Decoder) decodeFast(raw []byte, row *Row, refuse func(name []byte) bool
 }
 
 // decodeValueFast decodes a property's or member's value v into its column c or, when c is nil,
-// its flattened object o.
-func (r *Row) decodeValueFast(c *Column, o *Object, v []byte) error {
+// its flattened object o. escaped says whether v, if a string, holds an escape.
+func (r *Row) decodeValueFast(c *Column, o *Object, v []byte, escaped bool) error {
 	if c != nil {
-		return r.decodeCellFast(c, v)
+		return r.decodeCellFast(c, v, escaped)
 	}
 	return r.decodeObjectFast(o, v)
 }
@@ -137,8 +138,8 @@ func (r *Row) decodeObjectFast(o *Object, v []byte) error {
 				return errSlowPath // an escaped name: fastjson's to compare
 			}
 			key := v[ks:ke]
-			vs := ke + 2                        // past '":'
-			ve, ok := compactValueEnd(v, vs, 2) // as the whole value was checked
+			vs := ke + 2 // past '":'
+			ve, escaped, ok := memberEnd(v, vs)
 			if !ok {
 				return errSlowPath
 			}
@@ -153,7 +154,7 @@ func (r *Row) decodeObjectFast(o *Object, v []byte) error {
 					return errSlowPath
 				}
 				seenBits |= 1 << mi
-				if err := r.decodeValueFast(m.Column, m.Object, mv); err != nil {
+				if err := r.decodeValueFast(m.Column, m.Object, mv, escaped); err != nil {
 					return err
 				}
 				found = true
@@ -173,15 +174,16 @@ func (r *Row) decodeObjectFast(o *Object, v []byte) error {
 }
 
 // decodeCellFast is decodeCell for a compact value v; errSlowPath wherever decodeCell would
-// refuse v or the fast path cannot tell what it would store.
-func (r *Row) decodeCellFast(c *Column, v []byte) error {
+// refuse v or the fast path cannot tell what it would store. escaped says whether v, if a
+// string, holds an escape (its caller found its end).
+func (r *Row) decodeCellFast(c *Column, v []byte, escaped bool) error {
 	cell := &r.vals[c.Index]
 	if string(v) == "null" {
 		cell.state = stateNull
 		return nil
 	}
 	str := v[0] == '"'
-	if str && bytes.IndexByte(v, '\\') >= 0 {
+	if str && escaped {
 		return errSlowPath // a string with escapes: stored unescaped, fastjson's to unescape
 	}
 	if str && (c.Kind == KindGUID || c.Kind == KindTime) && hasControl(v) {
@@ -274,17 +276,27 @@ func skipSpace(b []byte, i int) int {
 }
 
 // plainString finds the string starting at b[i] ('"'): its content is b[s:e], e the closing
-// quote. ok false: no string there, or one with an escape. Strings are most of a record's bytes:
-// the quote and the backslash are searched for with bytes.IndexByte (SIMD).
+// quote. ok false: no string there, or one with an escape.
 func plainString(b []byte, i int) (s, e int, ok bool) {
 	if i >= len(b) || b[i] != '"' {
 		return 0, 0, false
 	}
-	q := bytes.IndexByte(b[i+1:], '"')
-	if q < 0 || bytes.IndexByte(b[i+1:i+1+q], '\\') >= 0 {
+	end, escaped := jsonscan.StringEnd(b, i+1, len(b))
+	if end < 0 || escaped {
 		return 0, 0, false
 	}
-	return i + 1, i + 1 + q, true
+	return i + 1, end - 1, true
+}
+
+// memberEnd is compactValueEnd for the value at b[i] of a member of an object that
+// compactValueEnd accepted whole, which also says whether a string value holds an escape.
+func memberEnd(b []byte, i int) (end int, escaped, ok bool) {
+	if i < len(b) && b[i] == '"' {
+		end, escaped = jsonscan.StringEnd(b, i+1, len(b))
+		return end, escaped, end >= 0
+	}
+	end, ok = compactValueEnd(b, i, 2)
+	return end, false, ok
 }
 
 // compactValueEnd returns the end of the JSON value at b[i] if it is one the fast path stores
@@ -348,26 +360,13 @@ func compactValueEnd(b []byte, i, depth int) (int, bool) {
 }
 
 // rawStringEnd returns the end of the string at b[i] ('"'), escapes skipped as fastjson skips
-// them: a quote ends the string unless an odd number of backslashes precede it.
+// them.
 func rawStringEnd(b []byte, i int) (int, bool) {
 	if i >= len(b) || b[i] != '"' {
 		return 0, false
 	}
-	for j := i + 1; ; {
-		q := bytes.IndexByte(b[j:], '"')
-		if q < 0 {
-			return 0, false
-		}
-		q += j
-		k := q
-		for k > i+1 && b[k-1] == '\\' {
-			k--
-		}
-		if (q-k)%2 == 0 {
-			return q + 1, true
-		}
-		j = q + 1
-	}
+	end, _ := jsonscan.StringEnd(b, i+1, len(b))
+	return end, end >= 0
 }
 
 func hasControl(b []byte) bool {

@@ -57,3 +57,23 @@ func BenchmarkEncode(b *testing.B) {
 		out, _ = enc.AppendJSON(out[:0], batch, i%batch.Rows, nil)
 	}
 }
+
+// BenchmarkDecodeLine measures the fast decoding path alone: a compact record framed by its line
+// into a staged row, as ingest decodes nearly every record.
+func BenchmarkDecodeLine(b *testing.B) {
+	var buf bytes.Buffer
+	if _, _, err := gen.Write(&buf, gen.Config{Events: 20000, Seed: 1, End: gen.BenchEnd}); err != nil {
+		b.Fatal(err)
+	}
+	lines := bytes.Split(bytes.TrimSpace(buf.Bytes()), []byte("\n"))
+	d := columnar.NewDecoder(columnar.SignIns)
+	row := columnar.NewRow(columnar.SignIns)
+	b.SetBytes(int64(buf.Len() / len(lines)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if !d.DecodeLine(lines[i%len(lines)], row, nil) {
+			b.Fatal("the fast path refused a generated record")
+		}
+	}
+}

@@ -2,8 +2,8 @@ package input
 
 import (
 	"bytes"
-	"encoding/binary"
-	"math/bits"
+
+	"github.com/authlake/authlake/internal/jsonscan"
 )
 
 // The fast framing path. Framing a record with the general scanner (scan.go, members.go) costs a
@@ -203,40 +203,10 @@ func skipSpace(b []byte, i, lim int) int {
 
 // stringEnd returns the index just past the closing quote of the string whose contents start
 // at i, or -1 if it does not close before lim. As scanString, an escape skips the byte after
-// the backslash whatever it is; contents are the field decoder's to check. Strings are most of
-// a sign-in's bytes and most are short (keys, GUIDs, enum values): they are searched eight
-// bytes at a time for a quote or a backslash (SWAR), without bytes.IndexByte's setup per call.
+// the backslash whatever it is; contents are the field decoder's to check.
 func stringEnd(b []byte, i, lim int) int {
-	for {
-		for ; i+8 <= lim; i += 8 {
-			v := binary.LittleEndian.Uint64(b[i:])
-			if m := hasByte(v, '"') | hasByte(v, '\\'); m != 0 {
-				i += bits.TrailingZeros64(m) >> 3
-				goto found
-			}
-		}
-		for ; i < lim; i++ {
-			if c := b[i]; c == '"' || c == '\\' {
-				goto found
-			}
-		}
-		return -1
-	found:
-		if b[i] == '"' {
-			return i + 1
-		}
-		if i += 2; i > lim { // the escaped byte is past the limit
-			return -1
-		}
-	}
-}
-
-// hasByte has the high bit set in the lowest byte of v equal to c (higher bytes may be false
-// positives, which callers never look at: they take the lowest set bit).
-func hasByte(v uint64, c byte) uint64 {
-	const lo, hi = 0x0101010101010101, 0x8080808080808080
-	x := v ^ (lo * uint64(c))
-	return (x - lo) &^ x & hi
+	end, _ := jsonscan.StringEnd(b, i, lim)
+	return end
 }
 
 // numberEnd returns the index just past the number starting at i, which must match
