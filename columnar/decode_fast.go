@@ -58,22 +58,33 @@ func (d *Decoder) decodeFast(raw []byte, row *Row, refuse func(name []byte) bool
 		i++
 	} else {
 		for {
-			ks, ke, ok := plainString(raw, i)
-			if !ok {
-				return errSlowPath
+			var key []byte
+			var pi, vs int
+			if c := d.follow[d.prev]; c >= 0 && hasKeyAt(raw, i, d.schema.Properties[c].key()) {
+				// The predicted property, its quoted name and colon compared whole: no search
+				// for the name's end, no lookup.
+				pi, d.prev = int(c), int(c)+1
+				k := d.schema.Properties[c].key()
+				key = raw[i+1 : i+len(k)-2]
+				vs = skipSpace(raw, i+len(k))
+			} else {
+				ks, ke, ok := plainString(raw, i)
+				if !ok {
+					return errSlowPath
+				}
+				key = raw[ks:ke]
+				i = skipSpace(raw, ke+1)
+				if i >= len(raw) || raw[i] != ':' {
+					return errSlowPath
+				}
+				vs = skipSpace(raw, i+1)
+				pi = d.property(key)
 			}
-			key := raw[ks:ke]
-			i = skipSpace(raw, ke+1)
-			if i >= len(raw) || raw[i] != ':' {
-				return errSlowPath
-			}
-			vs := skipSpace(raw, i+1)
 			ve, ok := compactValueEnd(raw, vs, 1)
 			if !ok {
 				return errSlowPath
 			}
 			v := raw[vs:ve]
-			pi := d.property(key)
 			if pi < 0 && refuse != nil && refuse(key) {
 				return errSlowPath
 			}
@@ -132,24 +143,37 @@ func (r *Row) decodeObjectFast(o *Object, v []byte) error {
 	}
 	var seenBits uint64 // objects have fewer than 64 members
 	if string(v) != "{}" {
+		next := 0 // the member predicted: the one after the last found, as sources keep an order
 		for i := 1; ; {
-			ks, ke, ok := plainString(v, i)
-			if !ok {
-				return errSlowPath // an escaped name: fastjson's to compare
+			var key []byte
+			var vs int
+			mi := -1
+			if next < len(o.Members) && hasKeyAt(v, i, o.Members[next].key()) {
+				mi = next
+				vs = i + len(o.Members[mi].key())
+				key = v[i+1 : vs-2]
+			} else {
+				ks, ke, ok := plainString(v, i)
+				if !ok {
+					return errSlowPath // an escaped name: fastjson's to compare
+				}
+				key = v[ks:ke]
+				vs = ke + 2 // past '":'
+				for j := range o.Members {
+					if o.Members[j].Name == string(key) {
+						mi = j
+						break
+					}
+				}
 			}
-			key := v[ks:ke]
-			vs := ke + 2 // past '":'
 			ve, escaped, ok := memberEnd(v, vs)
 			if !ok {
 				return errSlowPath
 			}
 			mv := v[vs:ve]
-			found := false
-			for mi := range o.Members {
+			found := mi >= 0
+			if found {
 				m := &o.Members[mi]
-				if m.Name != string(key) {
-					continue
-				}
 				if seenBits&(1<<mi) != 0 {
 					return errSlowPath
 				}
@@ -157,8 +181,7 @@ func (r *Row) decodeObjectFast(o *Object, v []byte) error {
 				if err := r.decodeValueFast(m.Column, m.Object, mv, escaped); err != nil {
 					return err
 				}
-				found = true
-				break
+				next = mi + 1
 			}
 			if !found {
 				r.extras = appendExtra(r.extras, extrasRaw, o.Name+"/"+string(key), mv)
@@ -273,6 +296,11 @@ func skipSpace(b []byte, i int) int {
 		}
 	}
 	return i
+}
+
+// hasKeyAt says whether b holds key, a member's quoted name and colon, at i.
+func hasKeyAt(b []byte, i int, key []byte) bool {
+	return len(b)-i >= len(key) && string(b[i:i+len(key)]) == string(key)
 }
 
 // plainString finds the string starting at b[i] ('"'): its content is b[s:e], e the closing

@@ -173,3 +173,30 @@ func sameRowAnyOrder(t *testing.T, a, b *Row) string {
 	defer func() { a.extras, b.extras = ea, eb }()
 	return sameRow(a, b)
 }
+
+// TestPredictedKeysAreTheNames: the fast path compares a predicted property's or member's key()
+// with the record's bytes instead of reading the name, so each key must be its name quoted,
+// then a colon.
+func TestPredictedKeysAreTheNames(t *testing.T) {
+	var check func(o *Object)
+	check = func(o *Object) {
+		for i := range o.Members {
+			m := &o.Members[i]
+			if got, want := string(m.key()), `"`+m.Name+`":`; got != want {
+				t.Errorf("member %s/%s: key %q, want %q", o.Name, m.Name, got, want)
+			}
+			if m.Object != nil {
+				check(m.Object)
+			}
+		}
+	}
+	for i := range SignIns.Properties {
+		p := &SignIns.Properties[i]
+		if got, want := string(p.key()), `"`+p.Name+`":`; got != want {
+			t.Errorf("property %s: key %q, want %q", p.Name, got, want)
+		}
+		if p.Object != nil {
+			check(p.Object)
+		}
+	}
+}

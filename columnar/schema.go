@@ -173,12 +173,26 @@ type Member struct {
 	Object *Object
 }
 
+// key is the member's name as compact JSON writes it before its value: quoted, then a colon.
+func (m *Member) key() []byte { return memberKey(m.Column, m.Object) }
+
+// memberKey is the encode key of a property's or member's column or object.
+func memberKey(c *Column, o *Object) []byte {
+	if c != nil {
+		return c.enc.key
+	}
+	return o.enc.key
+}
+
 // Property is a top-level property of the signIn resource, in Graph's order.
 type Property struct {
 	Name   string
 	Column *Column // nil when Object is set
 	Object *Object
 }
+
+// key is the property's name as compact JSON writes it before its value: quoted, then a colon.
+func (p *Property) key() []byte { return memberKey(p.Column, p.Object) }
 
 // Schema is the sign-in table: its properties (for JSON) and its columns (for storage).
 type Schema struct {
