@@ -86,6 +86,9 @@ type StreamResults struct {
 	GeneratorPeakRSS int64       `json:"generatorPeakRSSBytes,omitempty"`
 	Params           *Params     `json:"params,omitempty"`
 	Queries          []QueryStat `json:"queries,omitempty"`
+	// Error is why the run stopped before its end ("" when it did not): its figures are then
+	// those of the part that ran.
+	Error string `json:"error,omitempty"`
 }
 
 // StreamSample is the state of a streaming run at one moment.
@@ -102,9 +105,10 @@ type StreamSample struct {
 const generateNote = "events are generated on the same machine while they are ingested (about a fifth of " +
 	"the CPU ingest takes) and parsed from NDJSON as a file's would be"
 
-// Stream runs a streaming measurement. A cancelled context stops it with the figures so far
-// (the timeline and what is on disk), and the error.
-func Stream(ctx context.Context, cfg StreamConfig) (*StreamResults, error) {
+// Stream runs a streaming measurement. A cancelled context or a failure (a flush, a merge, the
+// query suite) stops it with the figures so far (the timeline and what is on disk), the error
+// in them too (Error), and the error.
+func Stream(ctx context.Context, cfg StreamConfig) (res *StreamResults, err error) {
 	if cfg.Threads <= 0 {
 		cfg.Threads = runtime.GOMAXPROCS(0)
 	}
@@ -122,7 +126,12 @@ func Stream(ctx context.Context, cfg StreamConfig) (*StreamResults, error) {
 			fmt.Fprintf(cfg.Log, format+"\n", args...)
 		}
 	}
-	res := &StreamResults{Date: time.Now().UTC(), Revision: Revision(), Machine: machine(), GoVersion: runtime.Version(),
+	defer func() {
+		if res != nil && err != nil {
+			res.Error = err.Error()
+		}
+	}()
+	res = &StreamResults{Date: time.Now().UTC(), Revision: Revision(), Machine: machine(), GoVersion: runtime.Version(),
 		Events: cfg.Events, Seed: cfg.Seed, Days: cfg.Days, Users: cfg.Users, Threads: cfg.Threads, MemoryLimit: cfg.MemoryLimit, BlockRows: cfg.BlockRows, GenerateNote: generateNote}
 	if res.BlockRows <= 0 {
 		res.BlockRows = columnar.DefaultBlockRows
@@ -303,6 +312,9 @@ func streamDir(work string) string { return filepath.Join(work, "authlake") }
 
 // WriteTable prints a streaming run's summary.
 func (r *StreamResults) WriteTable(w io.Writer) {
+	if r.Error != "" {
+		fmt.Fprintf(w, "the run stopped before its end (%s): the figures below are those of the part that ran\n", r.Error)
+	}
 	stopped := ""
 	if r.Ingested != r.Events {
 		stopped = fmt.Sprintf(" (stopped early: %d were asked for)", r.Events)
