@@ -208,8 +208,54 @@ func withUPNs(t *testing.T, events []string, upn func(i int) string) []string {
 	return withProperty(t, events, "userPrincipalName", upn)
 }
 
-// withProperty sets property name of event i to value(i), in place.
-func withProperty(t *testing.T, events []string, name string, value func(i int) string) []string {
+// withProperty sets property name of event i to value(i), in place. The events are compact
+// JSON, as encoding/json writes a map: the value is replaced where it stands, encoded as
+// encoding/json would, the bytes withPropertyMap's decoding and encoding give
+// (TestWithPropertyIsItsMap), without decoding and encoding each whole event.
+func withProperty(t testing.TB, events []string, name string, value func(i int) string) []string {
+	t.Helper()
+	for i, e := range events {
+		v, err := json.Marshal(value(i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		vs, ve, ok := topLevelValue([]byte(e), name)
+		if !ok {
+			withPropertyMap(t, events[i:i+1], name, func(int) string { return value(i) })
+			continue
+		}
+		events[i] = e[:vs] + string(v) + e[ve:]
+	}
+	return events
+}
+
+// topLevelValue finds the value of top-level member name in e, a compact JSON object: e[vs:ve].
+func topLevelValue(e []byte, name string) (vs, ve int, ok bool) {
+	if len(e) < 2 || e[0] != '{' || e[1] == '}' {
+		return 0, 0, false
+	}
+	for i := 1; ; {
+		ke, ok := rawStringEnd(e, i)
+		if !ok || ke >= len(e) || e[ke] != ':' {
+			return 0, 0, false
+		}
+		vs := ke + 1
+		ve, ok := compactValueEnd(e, vs, 2)
+		if !ok || ve >= len(e) {
+			return 0, 0, false
+		}
+		if string(e[i:ke]) == `"`+name+`"` {
+			return vs, ve, true
+		}
+		if e[ve] != ',' {
+			return 0, 0, false
+		}
+		i = ve + 1
+	}
+}
+
+// withPropertyMap is withProperty through a map: the definition.
+func withPropertyMap(t testing.TB, events []string, name string, value func(i int) string) []string {
 	t.Helper()
 	for i, e := range events {
 		var m map[string]any
@@ -221,6 +267,22 @@ func withProperty(t *testing.T, events []string, name string, value func(i int) 
 		events[i] = string(b)
 	}
 	return events
+}
+
+// TestWithPropertyIsItsMap: setting a property where it stands gives the bytes of the map
+// encoding, for a property every event has, one some lack, and values that need escaping.
+func TestWithPropertyIsItsMap(t *testing.T) {
+	values := []string{"user00001@contoso.com", `a"b\c`, "<&>", "é", ""}
+	for _, name := range []string{"userPrincipalName", "signInIdentifier", "riskState", "x-vendor", "zzz"} {
+		value := func(i int) string { return values[i%len(values)] }
+		got := withProperty(t, testEvents(t, 200, 2), name, value)
+		want := withPropertyMap(t, testEvents(t, 200, 2), name, value)
+		for i := range got {
+			if got[i] != want[i] {
+				t.Fatalf("%s, event %d:\n got %s\nwant %s", name, i, got[i], want[i])
+			}
+		}
+	}
 }
 
 // allColumns is every column index of SignIns, the extras column included.

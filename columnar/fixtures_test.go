@@ -60,11 +60,7 @@ func cachedEvents(t testing.TB, n int, seed uint64) []string {
 	defer fixtures.mu.Unlock()
 	g := fixtures.events[seed]
 	if g == nil {
-		sample, err := os.ReadFile("testdata/graph_beta_sample.json")
-		if err != nil {
-			t.Fatal(err)
-		}
-		g = &eventSequence{sample: sample, rng: rand.New(rand.NewPCG(seed, 7))}
+		g = &eventSequence{sample: newSampleFields(t, readSample(t)), rng: rand.New(rand.NewPCG(seed, 7))}
 		if fixtures.events == nil {
 			fixtures.events = map[uint64]*eventSequence{}
 		}
@@ -77,9 +73,19 @@ func cachedEvents(t testing.TB, n int, seed uint64) []string {
 }
 
 type eventSequence struct {
-	sample []byte
+	sample *sampleFields
 	rng    *rand.Rand
 	events []string
+}
+
+// readSample reads the Graph sample the tests' events are made from.
+func readSample(t testing.TB) []byte {
+	t.Helper()
+	sample, err := os.ReadFile("testdata/graph_beta_sample.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sample
 }
 
 // sharedSegment returns the path of the read-only segment named name, which build writes into
