@@ -4,18 +4,22 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/valyala/fastjson"
 
 	"github.com/authlake/authlake/internal/vfs"
 )
@@ -121,7 +125,85 @@ func exportSegment(t testing.TB, seg *Segment) ([]string, error) {
 	return out, nil
 }
 
+// canonicalSet is the events in a form where spellings that mean the same JSON are the same
+// bytes (canonicalJSON), sorted: the set of events whatever their order and key order.
 func canonicalSet(t testing.TB, events []string) []string {
+	t.Helper()
+	out := make([]string, len(events))
+	var p fastjson.Parser
+	for i, e := range events {
+		v, err := p.Parse(e)
+		if err != nil {
+			t.Fatalf("not JSON: %v: %s", err, e)
+		}
+		out[i] = string(canonicalJSON(t, nil, v))
+	}
+	sort.Strings(out)
+	return out
+}
+
+// canonicalJSON appends v as encoding/json writes what it decodes v into (canonicalSetMap): keys
+// sorted (the last of duplicates kept), strings re-escaped, numbers as float64s, without
+// decoding into maps through reflection (most of this package's test time under -race).
+func canonicalJSON(t testing.TB, dst []byte, v *fastjson.Value) []byte {
+	switch v.Type() {
+	case fastjson.TypeObject:
+		o, _ := v.Object()
+		members := map[string]*fastjson.Value{}
+		o.Visit(func(k []byte, mv *fastjson.Value) { members[string(k)] = mv })
+		keys := slices.Sorted(maps.Keys(members))
+		dst = append(dst, '{')
+		for i, k := range keys {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = appendMarshal(t, dst, k)
+			dst = append(dst, ':')
+			dst = canonicalJSON(t, dst, members[k])
+		}
+		return append(dst, '}')
+	case fastjson.TypeArray:
+		a, _ := v.Array()
+		dst = append(dst, '[')
+		for i, e := range a {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = canonicalJSON(t, dst, e)
+		}
+		return append(dst, ']')
+	case fastjson.TypeString:
+		return appendMarshal(t, dst, string(v.GetStringBytes()))
+	case fastjson.TypeNumber:
+		f, err := strconv.ParseFloat(string(v.MarshalTo(nil)), 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return appendMarshal(t, dst, f)
+	default: // true, false, null
+		return v.MarshalTo(dst)
+	}
+}
+
+// appendMarshal appends encoding/json's encoding of v; a string that encoding/json writes as
+// it is (printable ASCII but for quotes, backslashes and its HTML escapes) is written without it.
+func appendMarshal(t testing.TB, dst []byte, v any) []byte {
+	if s, ok := v.(string); ok && !strings.ContainsFunc(s, func(r rune) bool {
+		return r < 0x20 || r > 0x7e || r == '"' || r == '\\' || r == '<' || r == '>' || r == '&'
+	}) {
+		dst = append(dst, '"')
+		dst = append(dst, s...)
+		return append(dst, '"')
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return append(dst, b...)
+}
+
+// canonicalSetMap is canonicalSet through encoding/json: the definition.
+func canonicalSetMap(t testing.TB, events []string) []string {
 	t.Helper()
 	out := make([]string, len(events))
 	for i, e := range events {
@@ -134,6 +216,33 @@ func canonicalSet(t testing.TB, events []string) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// TestCanonicalSetIsItsMap: canonicalSet gives encoding/json's bytes for generated events, the
+// rows a segment exports from them, and hand-written spellings.
+func TestCanonicalSetIsItsMap(t *testing.T) {
+	events := testEvents(t, 300, 2)
+	path, _ := writeTestSegment(t, t.TempDir(), events, 128)
+	seg, err := OpenSegment(vfs.Default, path, SignIns, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer seg.Close()
+	exported, err := exportSegment(t, seg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hand := []string{`{"b":1,"a":[1.0,2e3,-0,1E-7,12345678901234567890],"a":"dup"}`, `{"s":"\u00e9\u003c\/\"x","t":true,"n":null,"o":{}}`,
+		`[]`, `"<&>"`, `{"k\u0041":[{"z":false,"y":[]}]}`}
+	for _, set := range [][]string{events, exported, hand} {
+		if got, want := canonicalSet(t, set), canonicalSetMap(t, set); !slices.Equal(got, want) {
+			for i := range got {
+				if got[i] != want[i] {
+					t.Fatalf("canonical form:\n got %s\nwant %s", got[i], want[i])
+				}
+			}
+		}
+	}
 }
 
 func TestSegmentRoundTrip(t *testing.T) {

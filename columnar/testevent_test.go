@@ -44,7 +44,7 @@ func newSampleFields(t testing.TB, sample []byte) *sampleFields {
 // testEventMap does.
 func testEvent(t testing.TB, f *sampleFields, rng *rand.Rand, i int) string {
 	t.Helper()
-	str := func(s string) []byte { b, _ := json.Marshal(s); return b }
+	str := func(s string) []byte { return appendMarshal(t, nil, s) }
 	base := time.Date(2026, 11, 3, 0, 0, 0, 0, time.UTC)
 	set := map[string][]byte{}
 	u := rng.IntN(17)
