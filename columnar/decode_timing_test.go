@@ -11,15 +11,10 @@ import (
 // BenchmarkDecode measures JSON → staged row → Arrow builder for realistic generated events,
 // the CPU part of ingest before the WAL.
 func BenchmarkDecode(b *testing.B) {
-	var buf bytes.Buffer
-	if _, _, err := gen.Write(&buf, gen.Config{Events: 20000, Seed: 1, End: gen.BenchEnd}); err != nil {
-		b.Fatal(err)
-	}
-	lines := bytes.Split(bytes.TrimSpace(buf.Bytes()), []byte("\n"))
+	lines := benchLines(b)
 	d := columnar.NewDecoder(columnar.SignIns)
 	row := columnar.NewRow(columnar.SignIns)
 	bld := columnar.NewBuilder(columnar.SignIns)
-	b.SetBytes(int64(buf.Len() / len(lines)))
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
@@ -61,14 +56,9 @@ func BenchmarkEncode(b *testing.B) {
 // BenchmarkDecodeLine measures the fast decoding path alone: a compact record framed by its line
 // into a staged row, as ingest decodes nearly every record.
 func BenchmarkDecodeLine(b *testing.B) {
-	var buf bytes.Buffer
-	if _, _, err := gen.Write(&buf, gen.Config{Events: 20000, Seed: 1, End: gen.BenchEnd}); err != nil {
-		b.Fatal(err)
-	}
-	lines := bytes.Split(bytes.TrimSpace(buf.Bytes()), []byte("\n"))
+	lines := benchLines(b)
 	d := columnar.NewDecoder(columnar.SignIns)
 	row := columnar.NewRow(columnar.SignIns)
-	b.SetBytes(int64(buf.Len() / len(lines)))
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
@@ -76,4 +66,16 @@ func BenchmarkDecodeLine(b *testing.B) {
 			b.Fatal("the fast path refused a generated record")
 		}
 	}
+}
+
+// benchLines is 20,000 generated sign-ins, one compact record a line, and sets b's bytes per
+// operation to their mean size.
+func benchLines(b *testing.B) [][]byte {
+	var buf bytes.Buffer
+	if _, _, err := gen.Write(&buf, gen.Config{Events: 20000, Seed: 1, End: gen.BenchEnd}); err != nil {
+		b.Fatal(err)
+	}
+	lines := bytes.Split(bytes.TrimSpace(buf.Bytes()), []byte("\n"))
+	b.SetBytes(int64(buf.Len() / len(lines)))
+	return lines
 }
