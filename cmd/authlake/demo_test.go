@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -23,7 +24,7 @@ import (
 // runs the three printed requests with the printed token.
 func TestDemoNoServeThenCurlCommands(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "demo")
-	out, err := run(t, "demo", "--data", dir, "--events", "20000", "--no-serve", "--addr", "127.0.0.1:8080")
+	out, err := run(t, "demo", "--data", dir, "--events", strconv.Itoa(demoTestEvents), "--no-serve", "--addr", "127.0.0.1:8080")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,7 +47,7 @@ func TestDemoNoServeThenCurlCommands(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A second run reuses the data.
-	if _, err := run(t, "demo", "--data", dir, "--events", "20000", "--no-serve"); err != nil {
+	if _, err := run(t, "demo", "--data", dir, "--events", strconv.Itoa(demoTestEvents), "--no-serve"); err != nil {
 		t.Fatal(err)
 	}
 	if mk2, _ := os.ReadFile(filepath.Join(dir, demoMarkerFile)); string(mk2) != string(mk) {
