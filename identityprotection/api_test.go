@@ -17,8 +17,7 @@ const publicBase = "https://authlake.example.com"
 
 func apiFixture(t *testing.T) (*labelled, *httptest.Server, map[string]Caller) {
 	t.Helper()
-	l := newLabelled(t, 40000, 11, 4)
-	l.run(t, JobOptions{})
+	l := copyOfRunLabelled(t)
 	callers := map[string]Caller{
 		"reader": {Tenant: l.tenant, Roles: []string{PermRiskEventRead, PermRiskyUserRead}, ID: "reader-1", BaseURL: publicBase},
 		"writer": {Tenant: l.tenant, Roles: []string{PermRiskEventRead, PermRiskyUserReadWrite}, ID: "admin-7"},
