@@ -18,7 +18,8 @@ type Growth struct {
 }
 
 // LoadGrowth reads results JSON files written by `authlake bench --peer duckdb --out`. Runs
-// without a peer comparison are refused: growth is shown side by side or not at all.
+// without a peer comparison are refused: growth is shown side by side or not at all; so are
+// runs that failed.
 func LoadGrowth(paths []string) (*Growth, error) {
 	g := &Growth{}
 	for _, p := range paths {
@@ -32,6 +33,9 @@ func LoadGrowth(paths []string) (*Growth, error) {
 		}
 		if len(r.Compare) == 0 {
 			return nil, fmt.Errorf("%s: no DuckDB comparison in this run (it was made without --peer duckdb)", p)
+		}
+		if r.Failed != "" {
+			return nil, fmt.Errorf("%s: this run failed (%s): its figures are not a result", p, r.Failed)
 		}
 		renameTwoColMeasures(&r)
 		g.Runs = append(g.Runs, &r)

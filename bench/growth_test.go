@@ -91,6 +91,13 @@ func TestGrowthRefusesRunsWithoutThePeer(t *testing.T) {
 	}
 }
 
+func TestGrowthRefusesFailedRuns(t *testing.T) {
+	p := writeResults(t, t.TempDir(), &Results{Events: 50_000, Compare: []CompareRow{{Measure: "Q1 (warm)"}}, Failed: "Q2 differs"})
+	if _, err := LoadGrowth([]string{p}); err == nil || !strings.Contains(err.Error(), "this run failed (Q2 differs)") {
+		t.Fatalf("want a refusal naming the failure, got %v", err)
+	}
+}
+
 func TestSizeNames(t *testing.T) {
 	for n, want := range map[int64]string{50_000: "50K", 1_000_000: "1M", 2_500_000: "2.5M", 100_000_000: "100M", 1_000_000_000: "1B", 1234: "1234"} {
 		if got := Size(n); got != want {

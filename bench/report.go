@@ -8,8 +8,17 @@ import (
 	"text/tabwriter"
 )
 
+// FailedLine is what heads the table and the Markdown of a run that failed a check or stopped
+// before its end, for the reason given.
+func FailedLine(reason string) string {
+	return "The run failed or stopped before its end (" + reason + "): the figures below are those of the part that ran, not a result."
+}
+
 // WriteTable prints the results as a table a person would read.
 func (r *Results) WriteTable(w io.Writer) {
+	if r.Failed != "" {
+		fmt.Fprintln(w, FailedLine(r.Failed))
+	}
 	input := fmt.Sprintf("%.2f GB NDJSON", float64(r.RawBytes)/1e9)
 	if r.RawBytes == 0 {
 		input = "a database built earlier"
@@ -50,6 +59,9 @@ func (r *Results) WriteTable(w io.Writer) {
 // Markdown renders the comparison as a Markdown table for the README.
 func (r *Results) Markdown() string {
 	var b strings.Builder
+	if r.Failed != "" {
+		fmt.Fprintf(&b, "**%s**\n\n", FailedLine(r.Failed))
+	}
 	fmt.Fprintf(&b, "%d events (%.1f GB of NDJSON, seed %d), %d threads, %d warm runs; %s; %s, %s.\n\n",
 		r.Events, float64(r.RawBytes)/1e9, r.Seed, r.Threads, r.Runs, r.Machine, r.GoVersion, r.Date.Format("2006-01-02"))
 	if r.Cold != "" {

@@ -78,6 +78,9 @@ type Results struct {
 	Peer        *PeerLoad    `json:"peerLoad,omitempty"`
 	PeerQueries *PeerQueries `json:"peerQueries,omitempty"`
 	Compare     []CompareRow `json:"compare,omitempty"`
+	// Failed is why the run stopped before its end or failed a check ("" when it did neither):
+	// its figures are then those of the part that ran, and not to be compared.
+	Failed string `json:"failed,omitempty"`
 }
 
 // IngestStat is one ingest measurement: NDJSON file → durable, indexed segments, each day
@@ -116,8 +119,14 @@ type AppCount struct {
 	Failures int64   `json:"failures"`
 }
 
-// Run executes the benchmark.
-func Run(ctx context.Context, cfg Config) (*Results, error) {
+// Run executes the benchmark. A run that fails a check or stops returns its results so far too,
+// the error in them (Failed).
+func Run(ctx context.Context, cfg Config) (res *Results, err error) {
+	defer func() {
+		if res != nil && err != nil {
+			res.Failed = err.Error()
+		}
+	}()
 	if cfg.Threads <= 0 {
 		cfg.Threads = runtime.GOMAXPROCS(0)
 	}
@@ -134,7 +143,7 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 			fmt.Fprintf(cfg.Log, format+"\n", args...)
 		}
 	}
-	res := &Results{Date: time.Now().UTC(), Revision: Revision(), Machine: machine(), GoVersion: runtime.Version(), Events: int64(cfg.Events),
+	res = &Results{Date: time.Now().UTC(), Revision: Revision(), Machine: machine(), GoVersion: runtime.Version(), Events: int64(cfg.Events),
 		Seed: cfg.Seed, Threads: cfg.Threads, Runs: cfg.Runs, ZstdInput: cfg.ZstdInput, Cold: ColdMethod}
 	if res.MemoryLimit = cfg.MemoryLimit; res.MemoryLimit <= 0 {
 		res.MemoryLimit = engine.DefaultMemoryLimit
@@ -143,7 +152,6 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 	// its size filled the disk.
 	var input string
 	var size int64
-	var err error
 	if !cfg.Reuse {
 		if input, size, err = EnsureEvents(cfg.CacheDir, cfg.Events, cfg.Seed, cfg.ZstdInput, logf); err != nil {
 			return nil, err

@@ -303,3 +303,16 @@ func ingestedDB(t *testing.T, n int, seed uint64) (*engine.DB, IngestStat) {
 	t.Cleanup(func() { db.Close() })
 	return db, st
 }
+
+// A run that failed a check says so above its table and its Markdown, where a reader of a
+// results file cannot miss it.
+func TestFailedRunSaysSo(t *testing.T) {
+	r := &Results{Events: 10, Failed: "Q2 differs: 3 rows against 4"}
+	var b strings.Builder
+	r.WriteTable(&b)
+	for what, out := range map[string]string{"table": b.String(), "markdown": r.Markdown()} {
+		if first, _, _ := strings.Cut(out, "\n"); !strings.Contains(first, FailedLine(r.Failed)) {
+			t.Errorf("%s of a failed run begins %q", what, first)
+		}
+	}
+}

@@ -86,9 +86,9 @@ type StreamResults struct {
 	GeneratorPeakRSS int64       `json:"generatorPeakRSSBytes,omitempty"`
 	Params           *Params     `json:"params,omitempty"`
 	Queries          []QueryStat `json:"queries,omitempty"`
-	// Error is why the run stopped before its end ("" when it did not): its figures are then
+	// Failed is why the run stopped before its end ("" when it did not): its figures are then
 	// those of the part that ran.
-	Error string `json:"error,omitempty"`
+	Failed string `json:"failed,omitempty"`
 }
 
 // StreamSample is the state of a streaming run at one moment.
@@ -107,7 +107,7 @@ const generateNote = "events are generated on the same machine while they are in
 
 // Stream runs a streaming measurement. A cancelled context or a failure (a flush, a merge, the
 // query suite) stops it with the figures so far (the timeline and what is on disk), the error
-// in them too (Error), and the error.
+// in them too (Failed), and the error.
 func Stream(ctx context.Context, cfg StreamConfig) (res *StreamResults, err error) {
 	if cfg.Threads <= 0 {
 		cfg.Threads = runtime.GOMAXPROCS(0)
@@ -128,7 +128,7 @@ func Stream(ctx context.Context, cfg StreamConfig) (res *StreamResults, err erro
 	}
 	defer func() {
 		if res != nil && err != nil {
-			res.Error = err.Error()
+			res.Failed = err.Error()
 		}
 	}()
 	res = &StreamResults{Date: time.Now().UTC(), Revision: Revision(), Machine: machine(), GoVersion: runtime.Version(),
@@ -312,8 +312,8 @@ func streamDir(work string) string { return filepath.Join(work, "authlake") }
 
 // WriteTable prints a streaming run's summary.
 func (r *StreamResults) WriteTable(w io.Writer) {
-	if r.Error != "" {
-		fmt.Fprintf(w, "the run stopped before its end (%s): the figures below are those of the part that ran\n", r.Error)
+	if r.Failed != "" {
+		fmt.Fprintln(w, FailedLine(r.Failed))
 	}
 	stopped := ""
 	if r.Ingested != r.Events {

@@ -55,10 +55,10 @@ func TestStreamStopsWhenCancelled(t *testing.T) {
 	var b strings.Builder
 	res.WriteTable(&b)
 	if !strings.Contains(b.String(), "stopped early: 1000000 were asked for") ||
-		!strings.Contains(b.String(), "the run stopped before its end ("+err.Error()+")") {
+		!strings.Contains(b.String(), FailedLine(err.Error())) {
 		t.Fatalf("summary of a stopped run:\n%s", b.String())
 	}
-	if res.Error != err.Error() {
-		t.Fatalf("results of a stopped run say error %q, want %q", res.Error, err)
+	if res.Failed != err.Error() {
+		t.Fatalf("results of a stopped run say failed %q, want %q", res.Failed, err)
 	}
 }

@@ -114,12 +114,15 @@ type Results struct {
 	LoadedIngest  HTTPIngest `json:"loadedIngest"`
 	AloneIngest   HTTPIngest `json:"aloneIngest"`
 	// Phases is the CPU each phase had: this process's and the machine's (shared with others).
-	Phases     []PhaseCPU `json:"phases"`
-	Goals      []Goal     `json:"goals"`
-	Verify     Verify     `json:"verify"`
-	ErrorCount int64      `json:"errorCount"`
-	Errors     []string   `json:"errors,omitempty"` // the first few
-	PeakRSS    int64      `json:"peakRSSBytes"`
+	Phases []PhaseCPU `json:"phases"`
+	Goals  []Goal     `json:"goals"`
+	Verify Verify     `json:"verify"`
+	// Failed is why the run failed a check or stopped ("" when it did neither): its figures are
+	// then those of the part that ran.
+	Failed     string   `json:"failed,omitempty"`
+	ErrorCount int64    `json:"errorCount"`
+	Errors     []string `json:"errors,omitempty"` // the first few
+	PeakRSS    int64    `json:"peakRSSBytes"`
 	// ServeGOMAXPROCS is GOMAXPROCS while serving: one more than the CPU pool's tokens
 	// (server.ReserveNetworkP), unless the GOMAXPROCS environment variable is set.
 	ServeGOMAXPROCS int `json:"serveGomaxprocs"`
@@ -254,7 +257,12 @@ func (c *Config) defaults() {
 
 // Run executes a load run. It returns the results also when a check fails (with the
 // error), so that what was measured is still reported.
-func Run(ctx context.Context, cfg Config) (*Results, error) {
+func Run(ctx context.Context, cfg Config) (res *Results, err error) {
+	defer func() {
+		if res != nil && err != nil {
+			res.Failed = err.Error()
+		}
+	}()
 	cfg.defaults()
 	if cfg.Duration <= 0 && (cfg.LoadedRequests <= 0 || (cfg.IngestBatches <= 0 && cfg.IngestClients+cfg.AloneClients > 0)) {
 		return nil, errors.New("bench load: give a duration, or request and batch counts")
@@ -264,7 +272,7 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 			fmt.Fprintf(cfg.Log, format+"\n", args...)
 		}
 	}
-	res := &Results{Date: time.Now().UTC(), Revision: cfg.Revision, Machine: bench.Machine(), GoVersion: runtime.Version(),
+	res = &Results{Date: time.Now().UTC(), Revision: cfg.Revision, Machine: bench.Machine(), GoVersion: runtime.Version(),
 		GOMAXPROCS: runtime.GOMAXPROCS(0), Events: int64(cfg.Events), Seed: cfg.Seed, FreshSeed: cfg.Seed + 1000,
 		MemoryLimit: cfg.MemoryLimit, Requests: cfg.Requests, QueryClients: cfg.QueryClients, IngestClients: cfg.IngestClients,
 		AloneClients: cfg.AloneClients, Batch: cfg.Batch}

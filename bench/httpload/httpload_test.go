@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/authlake/authlake/bench"
 	"github.com/authlake/authlake/bench/gen"
 	"github.com/authlake/authlake/engine"
 	"github.com/authlake/authlake/internal/tasktrace"
@@ -165,4 +166,16 @@ func (l testLog) Write(p []byte) (int, error) {
 	l.t.Helper()
 	l.t.Log(strings.TrimRight(string(p), "\n"))
 	return len(p), nil
+}
+
+// A load run that failed a check says so above its table and its Markdown.
+func TestFailedLoadRunSaysSo(t *testing.T) {
+	r := &Results{Events: 10, Failed: "3 requests failed, the first: 500"}
+	var b strings.Builder
+	r.WriteTable(&b)
+	for what, out := range map[string]string{"table": b.String(), "markdown": r.Markdown()} {
+		if !strings.Contains(out, bench.FailedLine(r.Failed)) {
+			t.Errorf("%s of a failed run:\n%s", what, out)
+		}
+	}
 }

@@ -94,6 +94,9 @@ func mark(met bool) string {
 
 // WriteTable prints the results as tables a person would read.
 func (r *Results) WriteTable(w io.Writer) {
+	if r.Failed != "" {
+		fmt.Fprintln(w, bench.FailedLine(r.Failed))
+	}
 	for _, l := range r.header() {
 		fmt.Fprintln(w, l)
 	}
@@ -128,6 +131,9 @@ func (r *Results) Markdown() string {
 	var b strings.Builder
 	h := r.header()
 	fmt.Fprintf(&b, "# %s\n\n", h[0])
+	if r.Failed != "" {
+		fmt.Fprintf(&b, "**%s**\n\n", bench.FailedLine(r.Failed))
+	}
 	for _, l := range h[1:] {
 		fmt.Fprintf(&b, "- %s\n", l)
 	}
