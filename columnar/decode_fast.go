@@ -171,8 +171,7 @@ func (r *Row) decodeObjectFast(o *Object, v []byte) error {
 				return errSlowPath
 			}
 			mv := v[vs:ve]
-			found := mi >= 0
-			if found {
+			if mi >= 0 {
 				m := &o.Members[mi]
 				if seenBits&(1<<mi) != 0 {
 					return errSlowPath
@@ -182,8 +181,7 @@ func (r *Row) decodeObjectFast(o *Object, v []byte) error {
 					return err
 				}
 				next = mi + 1
-			}
-			if !found {
+			} else {
 				r.extras = appendExtra(r.extras, extrasRaw, o.Name+"/"+string(key), mv)
 			}
 			if v[ve] == '}' {

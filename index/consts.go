@@ -67,9 +67,10 @@ const (
 	// maxKeyBucketBits bounds the keys bucket table to 64 MiB.
 	maxKeyBucketBits = 24
 
-	// minBlockRows and maxBlockRows bound a zone map block.
-	minBlockRows = 1
-	maxBlockRows = 1 << 24
+	// minZoneBlockRows and maxZoneBlockRows bound a zone map block. A sidecar with keys
+	// sections allows one row fewer (MaxBlockRows).
+	minZoneBlockRows = 1
+	maxZoneBlockRows = 1 << 24
 )
 
 // MaxBlockRows is the largest segment block a sidecar can index: a keys section stores a

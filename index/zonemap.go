@@ -55,8 +55,8 @@ func (zm *ZoneMap[T]) PruneRange(lo, hi T) []int { return zm.AppendPruneRange(ni
 // non-null (nil means every row is). NaN values never widen the bounds: no range
 // comparison is true for NaN, so a block holding only NaN may keep the bounds [0, 0].
 func ComputeZoneMap[T int64 | float64](values []T, valid func(row uint32) bool, blockRows int) *ZoneMap[T] {
-	if blockRows < minBlockRows || blockRows > maxBlockRows {
-		panic(fmt.Sprintf("BUG: ComputeZoneMap: blockRows %d out of [%d, %d]", blockRows, minBlockRows, maxBlockRows))
+	if blockRows < minZoneBlockRows || blockRows > maxZoneBlockRows {
+		panic(fmt.Sprintf("BUG: ComputeZoneMap: blockRows %d out of [%d, %d]", blockRows, minZoneBlockRows, maxZoneBlockRows))
 	}
 	nb := (len(values) + blockRows - 1) / blockRows
 	zm := &ZoneMap[T]{BlockRows: blockRows, Rows: uint32(len(values)), Min: make([]T, nb), Max: make([]T, nb), Nulls: make([]uint32, nb)}
@@ -85,8 +85,8 @@ func ComputeZoneMap[T int64 | float64](values []T, valid func(row uint32) bool, 
 }
 
 func (zm *ZoneMap[T]) check(rows uint32) error {
-	if zm.BlockRows < minBlockRows || zm.BlockRows > maxBlockRows {
-		return fmt.Errorf("block rows %d out of [%d, %d]", zm.BlockRows, minBlockRows, maxBlockRows)
+	if zm.BlockRows < minZoneBlockRows || zm.BlockRows > maxZoneBlockRows {
+		return fmt.Errorf("block rows %d out of [%d, %d]", zm.BlockRows, minZoneBlockRows, maxZoneBlockRows)
 	}
 	nb := (int(rows) + zm.BlockRows - 1) / zm.BlockRows
 	if len(zm.Min) != nb || len(zm.Max) != nb || len(zm.Nulls) != nb {
@@ -162,8 +162,8 @@ func (zm *ZoneMap[T]) unmarshal(src []byte, rows uint32) error {
 	}
 	blockRows := binary.LittleEndian.Uint32(src)
 	nb := binary.LittleEndian.Uint32(src[4:])
-	if blockRows < minBlockRows || blockRows > maxBlockRows {
-		return corruptf("zone map: block rows %d out of [%d, %d]", blockRows, minBlockRows, maxBlockRows)
+	if blockRows < minZoneBlockRows || blockRows > maxZoneBlockRows {
+		return corruptf("zone map: block rows %d out of [%d, %d]", blockRows, minZoneBlockRows, maxZoneBlockRows)
 	}
 	if want := (uint64(rows) + uint64(blockRows) - 1) / uint64(blockRows); uint64(nb) != want {
 		return corruptf("zone map: %d blocks, want %d for %d rows", nb, want, rows)
