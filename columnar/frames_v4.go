@@ -235,6 +235,10 @@ type decodeTraits struct {
 	// holds len(take) rows, row j being row take[j] of the block, and the whole frame is checked
 	// as a full decode checks it (take.go).
 	take []int
+	// checked says that the frame's content passed a decode's checks whole before (the segment
+	// remembers it per block: segColumn.checked). A sparse read of a block dictionary then
+	// checks only what its rows use (blockDictTaken); the other encodings check whole still.
+	checked bool
 }
 
 // encodeFrameV4 writes arr's version-4 content and zstd-compresses it.
@@ -603,6 +607,9 @@ func arrayFromFrameV4(raw *memory.Buffer, n int, kind Kind, rows, dictLen int, o
 			defer codes.Release()
 			if pos != n {
 				return nil, fmt.Errorf("%d bytes after the entry codes", n-pos)
+			}
+			if take != nil && traits.checked {
+				return blockDictTaken(typ, eo, edata.Bytes(), codes.Bytes(), w, validity, rows, nulls, outMem, times, take)
 			}
 			return blockDictValues(typ, eo, edata.Bytes(), codes.Bytes(), w, validity, rows, nulls, outMem, times, take)
 		}

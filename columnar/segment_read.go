@@ -63,6 +63,10 @@ type segColumn struct {
 	// fences: dictfence.go), kept until the fences are taken from them.
 	ahead   []byte
 	aheadAt int64
+	// checked has a bit for each block whose frame a decode checked whole and accepted (set
+	// with the frame table): a later sparse read of the block checks only what it takes
+	// (decodeTraits.checked). Each read still checks the frame's CRC.
+	checked []atomic.Uint64
 	// dict is the whole dictionary, made on the first read that wants an Arrow dictionary array
 	// (Block: exports, version copies) and kept while the segment is open. Queries read pages
 	// (BlockBatch); merges decode their own copy (SegmentUnits), let go of column by column.
@@ -327,8 +331,21 @@ func (c *segColumn) load(s *Segment) error {
 		if c.isDict() {
 			c.pages = newSegDict(s, c)
 		}
+		c.checked = make([]atomic.Uint64, (s.NumBlocks()+63)/64)
 	})
 	return c.err
+}
+
+// blockChecked reports whether block b's frame was checked whole and accepted.
+func (c *segColumn) blockChecked(b int) bool {
+	return b/64 < len(c.checked) && c.checked[b/64].Load()&(1<<(b%64)) != 0
+}
+
+// markChecked remembers that block b's frame was checked whole and accepted.
+func (c *segColumn) markChecked(b int) {
+	if b/64 < len(c.checked) {
+		c.checked[b/64].Or(1 << (b % 64))
+	}
 }
 
 // isDict says whether the column's blocks are codes into a segment-wide dictionary.
@@ -595,6 +612,7 @@ func (s *Segment) decodeBlockFrame(c *segColumn, idx, b int, take []int, frame [
 	}
 	traits := s.blockTraits(c, idx, b)
 	traits.take = take
+	traits.checked = take != nil && c.blockChecked(b)
 	a, err := c.decode(frame, c.meta.Kind, s.BlockLen(b), s.mem, traits)
 	if err != nil {
 		return nil, &CorruptError{Path: s.Path, What: fmt.Sprintf("column %s block %d: %v", c.meta.Name, b, err)}
@@ -614,6 +632,7 @@ func (s *Segment) decodeBlockFrame(c *segColumn, idx, b int, take []int, frame [
 		a.Release()
 		return nil, &CorruptError{Path: s.Path, What: fmt.Sprintf("column %s block %d: %v", c.meta.Name, b, err)}
 	}
+	c.markChecked(b)
 	return a, nil
 }
 

@@ -17,7 +17,10 @@ import (
 // only (decodeTraits.take): the frame is decompressed into recycled scratch memory and checked
 // whole, as a full read checks it (a frame a full read refuses, a sparse read refuses too), and
 // only the rows taken are resolved into memory the array owns. Sparse arrays are not cached:
-// the block cache keeps whole blocks.
+// the block cache keeps whole blocks. A segment remembers which blocks' frames a read checked
+// whole and accepted (segColumn.checked); a later sparse read of a block dictionary in one of
+// them checks only the rows and entries it takes (blockDictTaken), still enough that a frame
+// changed since is refused or read, never a panic. Each read still checks the frame's CRC.
 
 // takenBuffers allocates one buffer from mem for the len(take) rows of a sparse array: the
 // validity bitmap of the rows taken (nil when validity is nil or every taken row is valid),

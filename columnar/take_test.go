@@ -93,11 +93,73 @@ func TestSparseFramesAreTakenRows(t *testing.T) {
 			}
 			sameRows(t, fmt.Sprintf("%s, %d rows taken", c.name, len(take)), full, sparse, take)
 			sparse.Release()
+			// The frame passed a whole check above: a read that knows it checks only its rows.
+			checked, err := decodeFrameV4(frame, c.kind, rows, c.dictLen, mem, decodeTraits{take: take, checked: true})
+			if err != nil {
+				t.Fatalf("%s, rows %v, checked before: %v", c.name, take, err)
+			}
+			sameRows(t, fmt.Sprintf("%s, %d rows taken, checked before", c.name, len(take)), full, checked, take)
+			checked.Release()
 			if left := mem.CurrentAlloc(); left != 0 {
 				t.Fatalf("%s: %d bytes still allocated after the sparse array was released", c.name, left)
 			}
 		}
 		full.Release()
+	}
+}
+
+// TestCheckedBlockDictsTakeTheirRows: a block dictionary (the extras column's encoding) read
+// for a few rows once its frame passed a whole check (blockDictTaken) gives those rows of the
+// full read, and a segment reads a block's later sparse reads that way once one read of it
+// checked the frame whole.
+func TestCheckedBlockDictsTakeTheirRows(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 7))
+	for _, n := range []int{1, 5, 300, 4096} {
+		arr := extrasCase(n, 3)
+		raw, err := appendFrameV4(nil, KindExtras, arr, 0, encodeTraits{blockDict: true})
+		arr.Release()
+		if err != nil {
+			t.Fatal(err)
+		}
+		frame := zstdFast.EncodeAll(raw, nil)
+		traits := decodeTraits{blockDict: true}
+		full, err := decodeFrameV4(frame, KindExtras, n, 0, memory.NewGoAllocator(), traits)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, take := range takes(rng, n) {
+			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+			tr := traits
+			tr.take, tr.checked = take, true
+			got, err := decodeFrameV4(frame, KindExtras, n, 0, mem, tr)
+			if err != nil {
+				t.Fatalf("%d rows, taking %v: %v", n, take, err)
+			}
+			sameRows(t, fmt.Sprintf("%d rows, %d taken", n, len(take)), full, got, take)
+			got.Release()
+			if left := mem.CurrentAlloc(); left != 0 {
+				t.Fatalf("%d bytes still allocated after the sparse array was released", left)
+			}
+		}
+		full.Release()
+	}
+	path, _ := writeTestSegment(t, t.TempDir(), sparseEvents(t, 600), 512)
+	seg, err := OpenSegment(vfs.Default, path, SignIns, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer seg.Close()
+	col, ok := SignIns.Lookup("authenticationDetails")
+	if !ok {
+		t.Fatal("no authenticationDetails column")
+	}
+	c, first, err := seg.cachedBlock(col.Index, 0, []int{1, 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first.Release()
+	if !c.blockChecked(0) || c.blockChecked(1) {
+		t.Fatalf("after a sparse read of block 0: block 0 checked %v, block 1 %v", c.blockChecked(0), c.blockChecked(1))
 	}
 }
 
@@ -355,15 +417,29 @@ func FuzzSparseFrame(f *testing.F) {
 		if (errFull == nil) != (errSparse == nil) {
 			t.Fatalf("%s frame: a full read says %v, a sparse read of rows %v says %v", kind, errFull, take, errSparse)
 		}
+		// A read told the frame was checked before checks only what its rows use: it gives
+		// the full read's rows for a frame that passed, and for any other it still refuses or
+		// reads, leaving nothing allocated after a refusal (never a panic).
+		ctraits := traits
+		ctraits.checked = true
+		checked, errChecked := decodeFrameV4(frame, kind, rows, dl, mem, ctraits)
 		if errFull != nil {
+			if errChecked == nil {
+				checked.Release()
+			}
 			if left := mem.CurrentAlloc(); left != 0 {
 				t.Fatalf("%d bytes still allocated after a refusal", left)
 			}
 			return
 		}
+		if errChecked != nil {
+			t.Fatalf("%s frame: a full read accepts it, a read of rows %v told it was checked says %v", kind, take, errChecked)
+		}
 		sameRows(t, kind.String(), full, sparse, take)
+		sameRows(t, kind.String()+", checked before", full, checked, take)
 		full.Release()
 		sparse.Release()
+		checked.Release()
 		if left := mem.CurrentAlloc(); left != 0 {
 			t.Fatalf("%d bytes still allocated after the sparse array was released", left)
 		}
