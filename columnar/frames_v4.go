@@ -313,7 +313,7 @@ func decodeNarrowCodes(frame []byte, kind Kind, rows, dictLen int, mem memory.Al
 	if cap(*bp) < most+zstdSlack {
 		*bp = make([]byte, 0, most+zstdSlack)
 	}
-	out, err := zstdDecoder.DecodeAll(frame, (*bp)[:0])
+	out, err := decodeFrameAll(frame, (*bp)[:0])
 	if err != nil {
 		return nil, fmt.Errorf("zstd: %w", err)
 	}
@@ -756,7 +756,7 @@ func decompressFrameSlack(frame []byte, mem memory.Allocator) (*memory.Buffer, i
 	if h.HasFCS && h.FrameContentSize > 0 && h.FrameContentSize <= maxFrameBytes {
 		n := int(h.FrameContentSize)
 		data := mem.Allocate(align8(n) + zstdSlack)
-		out, err := zstdDecoder.DecodeAll(frame, data[:0])
+		out, err := decodeFrameAll(frame, data[:0])
 		if err == nil && len(out) == n && &out[0] == &data[0] {
 			return memory.NewBufferWithAllocator(data, mem), n, nil
 		}
