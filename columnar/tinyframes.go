@@ -9,7 +9,8 @@ import "sync"
 // machine. A page of one user's sign-ins reads ~24 blocks of every column, and those copies
 // were a fifth of it. Such frames repeat byte for byte across blocks and segments (every
 // all-null block of a 4,096-row column is the same frame), so their content is kept by their
-// bytes, and a frame seen before is copied, not decompressed.
+// bytes, and a frame seen before is copied, not decompressed (a page of one user's sign-ins
+// at 10M, with the sparse reads of checked blocks: 43.7 → 39.5 ms).
 
 const (
 	// tinyFrameBytes is the largest frame whose content is kept.
@@ -17,8 +18,10 @@ const (
 	// tinyFrameContent is the largest content kept (an all-null int64 block of 4,096 rows is
 	// 32 KB and some bytes of header and validity).
 	tinyFrameContent = 40 << 10
-	// tinyFramesKept bounds the frames kept: ~100 distinct ones in a month of generated
-	// sign-ins, at most 10 MB however many.
+	// tinyFramesKept bounds the frames kept, at most 10 MB. A 10M-event database holds 3,763
+	// distinct tiny frames (86,024 at 100M), most of them used rarely; the ones that recur
+	// (a column all null in a full block) come back at once when dropped: two rounds of 200
+	// users' pages at 10M found 89% of their tiny frames kept.
 	tinyFramesKept = 256
 )
 
