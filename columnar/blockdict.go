@@ -140,16 +140,11 @@ func blockDictValues(typ arrow.DataType, offs []uint32, data, codes []byte, w in
 	code := func(i int) int { return blockCode(codes, w, i) }
 	var tv *array.Timestamp
 	if needTimes {
-		a, err := times()
-		if err != nil {
-			return nil, fmt.Errorf("time column: %w", err)
+		var err error
+		if tv, err = timesBlock(times, rows); err != nil {
+			return nil, err
 		}
-		defer a.Release()
-		ts, ok := a.(*array.Timestamp)
-		if !ok || ts.Len() != rows {
-			return nil, fmt.Errorf("time column block is %s of %d rows, want %d", a.DataType(), a.Len(), rows)
-		}
-		tv = ts
+		defer tv.Release()
 	}
 	total, next := 0, 0 // the bytes of the rows taken; and of every row, held to the limit
 	whole := 0
@@ -319,16 +314,11 @@ func blockDictTaken(typ arrow.DataType, offs []uint32, data, codes []byte, w int
 	}
 	var tv *array.Timestamp
 	if needTimes {
-		a, err := times()
-		if err != nil {
-			return nil, fmt.Errorf("time column: %w", err)
+		var err error
+		if tv, err = timesBlock(times, rows); err != nil {
+			return nil, err
 		}
-		defer a.Release()
-		ts, ok := a.(*array.Timestamp)
-		if !ok || ts.Len() != rows {
-			return nil, fmt.Errorf("time column block is %s of %d rows, want %d", a.DataType(), a.Len(), rows)
-		}
-		tv = ts
+		defer tv.Release()
 	}
 	nv, parts, outNulls := resolvedBuffers(mem, validity, take, nulls, (len(take)+1)*4, total)
 	offsets, text := parts[0], parts[1]
@@ -354,4 +344,19 @@ func blockDictTaken(typ arrow.DataType, offs []uint32, data, codes []byte, w int
 	ad := array.NewData(typ, len(take), []*memory.Buffer{nv, offsets, text}, nil, outNulls, 0)
 	defer ad.Release()
 	return array.MakeFromData(ad), nil
+}
+
+// timesBlock reads the block of a column's Times column that a block dictionary's templates
+// are expanded with, checked to be rows times. The caller releases it.
+func timesBlock(times func() (arrow.Array, error), rows int) (*array.Timestamp, error) {
+	a, err := times()
+	if err != nil {
+		return nil, fmt.Errorf("time column: %w", err)
+	}
+	ts, ok := a.(*array.Timestamp)
+	if !ok || ts.Len() != rows {
+		a.Release()
+		return nil, fmt.Errorf("time column block is %s of %d rows, want %d", a.DataType(), a.Len(), rows)
+	}
+	return ts, nil
 }
